@@ -1,0 +1,453 @@
+//===- QlowOps.td - qlow operations ------------------------*- tablegen -*-===//
+//
+// Operations of the qlow dialect. Each description gives the exact semantics
+// that lib/Reference implements and every code generator must reproduce.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QLOW_DIALECT_QLOWOPS_TD
+#define QLOW_DIALECT_QLOWOPS_TD
+
+include "dialects/Qlow/IR/QlowBase.td"
+include "dialects/Qlow/IR/QlowAttrs.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/IR/CommonTypeConstraints.td"
+
+// Element-type checks are in the C++ verifiers, whose messages say what is
+// wrong and what would be right; ODS only requires ranked tensors.
+defvar Qlow_Tensor = AnyRankedTensor;
+
+//===----------------------------------------------------------------------===//
+// Quantization ops
+//===----------------------------------------------------------------------===//
+
+def Qlow_QuantizeOp : Qlow_Op<"quantize", [Pure]> {
+  let summary = "Quantizes an f32 tensor to a quantized type";
+  let description = [{
+    Converts each real value `x` to its quantized storage value with the scale
+    `s` and zero point `z` that apply to its position (per tensor, per axis or
+    per block):
+
+    ```
+    q = saturate(round_half_to_even(x / s) + z)
+    ```
+
+    The division is done in f32 (as ONNX QuantizeLinear does), NaN maps to `z`,
+    and `saturate` clamps to the storage range of the result type.
+
+    Example:
+
+    ```mlir
+    %q = qlow.quantize %x : tensor<4x8xf32> -> tensor<4x8x!quant.uniform<u8:f32, 0.05:128>>
+    ```
+  }];
+  let arguments = (ins Qlow_Tensor:$input);
+  let results = (outs Qlow_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Qlow_DequantizeOp : Qlow_Op<"dequantize", [Pure]> {
+  let summary = "Converts a quantized tensor to f32";
+  let description = [{
+    Computes `x = f32(q - z) * f32(s)` per element, with the scale and zero
+    point that apply to the element's position. Exact: the product of two f32
+    values rounded once.
+
+    `dequantize(quantize(x))` canonicalizes to `fake_quant(x)`.
+
+    Example:
+
+    ```mlir
+    %x = qlow.dequantize %q : tensor<16x!quant.uniform<i8:f32, 0.1>> -> tensor<16xf32>
+    ```
+  }];
+  let arguments = (ins Qlow_Tensor:$input);
+  let results = (outs Qlow_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+  let hasCanonicalizer = 1;
+}
+
+def Qlow_RequantizeOp : Qlow_Op<"requantize", [Pure]> {
+  let summary = "Changes the quantization parameters of a quantized tensor";
+  let description = [{
+    Maps each stored value `q` (input scale `si`, zero point `zi`) to the output
+    parameters (`so`, `zo`) with the real multiplier `M = si / so` (computed in
+    double):
+
+    * `fixedpoint`: `saturate(zo + MultiplyByQuantizedMultiplier(q - zi, M))`,
+      with M as an int32 multiplier and shift (gemmlowp/TFLite);
+    * `float`: `saturate(round_half_to_even(f32(q - zi) * f32(M)) + zo)`.
+
+    Requantizing to identical parameters folds to the input.
+
+    Example:
+
+    ```mlir
+    %r = qlow.requantize %q {rounding = #qlow.rounding<float>}
+        : tensor<8x!quant.uniform<i8:f32, 0.1>> -> tensor<8x!quant.uniform<u8:f32, 0.2:128>>
+    ```
+  }];
+  let arguments = (ins Qlow_Tensor:$input,
+      DefaultValuedAttr<Qlow_RoundingModeAttr,
+                        "::mlir::qlow::RoundingMode::FixedPoint">:$rounding);
+  let results = (outs Qlow_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Qlow_FakeQuantOp : Qlow_Op<"fake_quant", [Pure, SameOperandsAndResultType]> {
+  let summary = "Quantizes and dequantizes an f32 tensor (QAT)";
+  let description = [{
+    `fake_quant(x) = dequantize(quantize(x))` with the parameters of
+    `quant_type`, all in f32: it rounds the values to the grid the quantized
+    type can represent, as quantization-aware training graphs do. The result
+    has the input's type. Two consecutive fake_quant ops with the same
+    parameters fold to one.
+
+    Example:
+
+    ```mlir
+    %y = qlow.fake_quant %x as !quant.uniform<i8:f32, 0.1> : tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins Qlow_Tensor:$input, TypeAttr:$quant_type);
+  let results = (outs Qlow_Tensor:$output);
+  let assemblyFormat =
+      "$input `as` $quant_type attr-dict `:` type($output)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Qlow_ObserveOp : Qlow_Op<"observe", [SameOperandsAndResultType]> {
+  let summary = "Calibration probe: records the range of an f32 tensor";
+  let description = [{
+    Returns its input unchanged. When a graph is evaluated for calibration,
+    each probe records the minimum, maximum and (for histogram methods) the
+    distribution of the values that flow through it, under its `name`; probes
+    that share a name record into one range. The op has a side effect (the recording), so
+    it is never removed as dead code.
+
+    Example:
+
+    ```mlir
+    %y = qlow.observe %x {name = "block0.attn.in"} : tensor<8x32xf32>
+    ```
+  }];
+  let arguments = (ins Qlow_Tensor:$input, StrAttr:$name);
+  let results = (outs Qlow_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($output)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Matmul and elementwise arithmetic
+//===----------------------------------------------------------------------===//
+
+def Qlow_MatmulOp : Qlow_Op<"matmul", [Pure]> {
+  let summary = "Batched matrix multiplication with an optional bias";
+  let description = [{
+    `lhs` is `[..., M, K]`; `rhs` is `[K, N]` (shared by every batch) or
+    `[..., K, N]` with the same batch dimensions; the optional `bias` is `[N]`;
+    the result is `[..., M, N]`.
+
+    **Integer path** (quantized `lhs` and `rhs`): `lhs` is quantized per tensor
+    or per row (axis M, for dynamic per-row quantization); `rhs` per tensor, per
+    output channel (axis N) or in blocks along K (sub-channel). With
+    `a = q_lhs - z_lhs` and `w = q_rhs - z_rhs`, the accumulator is
+
+    ```
+    acc[m, n] = sum_k a[m, k] * w[k, n]    (exact in i32; a sum that could
+                                            leave the i32 range is an error)
+    ```
+
+    The bias is i32 (plain `i32` or `!quant.uniform<i32:f32, s>` with zero point
+    0) in units of `s_lhs * s_rhs[n]`, and is added to `acc`. The result type
+    chooses the epilogue:
+
+    * `i32`: `acc + bias`;
+    * `f32`: `f32(acc + bias) * f32(s_lhs * s_rhs[n])`;
+    * quantized (scale `so`, zero point `zo`, per tensor or per axis N): with
+      `M = s_lhs * s_rhs[n] / so`, `rounding = fixedpoint` gives
+      `saturate(zo + MultiplyByQuantizedMultiplier(acc + bias, M))` and
+      `rounding = float` gives `saturate(round_half_to_even(f32(acc + bias) * f32(M)) + zo)`.
+
+    With `rhs` in blocks along K (grouped int4 weights) the result is f32:
+    `sum_g f32(s_lhs * s_rhs[g, n]) * f32(sum_{k in g} a[m, k] * w[k, n])`.
+
+    **Float path** (`lhs` f32): `rhs` is f32, or quantized (weight-only: it is
+    dequantized first); bias and result are f32; products are accumulated in
+    f32. Compiled float paths are compared with a tolerance.
+
+    Example:
+
+    ```mlir
+    %y = qlow.matmul %a, %w, %b {rounding = #qlow.rounding<fixedpoint>}
+        : (tensor<16x64x!quant.uniform<u8:f32, 0.02:128>>,
+           tensor<64x32x!quant.uniform<i8:f32:1, {0.01, ...}>>,
+           tensor<32xi32>) -> tensor<16x32x!quant.uniform<i8:f32, 0.1:-3>>
+    ```
+  }];
+  let arguments = (ins Qlow_Tensor:$lhs, Qlow_Tensor:$rhs,
+      Optional<Qlow_Tensor>:$bias,
+      DefaultValuedAttr<Qlow_RoundingModeAttr,
+                        "::mlir::qlow::RoundingMode::FixedPoint">:$rounding);
+  let results = (outs Qlow_Tensor:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+class Qlow_BinaryElementwiseOp<string mnemonic, string opName, string intFormula,
+                               string floatFormula>
+    : Qlow_Op<mnemonic, [Pure]> {
+  let arguments = (ins Qlow_Tensor:$lhs, Qlow_Tensor:$rhs,
+      DefaultValuedAttr<Qlow_RoundingModeAttr,
+                        "::mlir::qlow::RoundingMode::FixedPoint">:$rounding);
+  let results = (outs Qlow_Tensor:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let summary = "Elementwise " # opName # " with numpy broadcasting";
+  let description = [{
+    Operands broadcast as in numpy; the result has the broadcast shape. All
+    operands and the result are f32, all are the same signless integer type
+    (exact; overflow is an error), or all are quantized per tensor with the same
+    expressed type. On quantized operands, with `a = qa - za` and `b = qb - zb`:
+  }] # intFormula # [{
+
+    With `rounding = float` the op computes
+  }] # floatFormula # [{
+
+    and rounds half to even. Both roundings add the output zero point and
+    saturate to the storage range.
+  }];
+}
+
+def Qlow_AddOp : Qlow_BinaryElementwiseOp<"add", "addition", [{
+
+    `rounding = fixedpoint` is TFLite's quantized Add: with `L = 20` (8-bit
+    storage) or `15` (16-bit), `t = 2 * max(sa, sb)`, the multipliers `sa / t`,
+    `sb / t` and `t / (2^L * so)` as int32 fixed point,
+    `out = zo + MBQM(MBQM(a * 2^L, sa/t) + MBQM(b * 2^L, sb/t), t/(2^L so))`.
+
+    ```mlir
+    %y = qlow.add %a, %b : (tensor<8x!quant.uniform<i8:f32, 0.1>>,
+                            tensor<8x!quant.uniform<i8:f32, 0.2>>)
+                           -> tensor<8x!quant.uniform<i8:f32, 0.3>>
+    ```
+  }], [{ `(f32(sa) * a + f32(sb) * b) / f32(so)` in f32 }]>;
+
+def Qlow_MulOp : Qlow_BinaryElementwiseOp<"mul", "multiplication", [{
+
+    `rounding = fixedpoint`: `out = zo + MBQM(a * b, sa * sb / so)`.
+
+    ```mlir
+    %y = qlow.mul %a, %b : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+    ```
+  }], [{ `f32(a * b) * f32(sa * sb / so)` in f32 }]>;
+
+//===----------------------------------------------------------------------===//
+// Float-semantics ops (normalization, activations, attention)
+//===----------------------------------------------------------------------===//
+
+defvar Qlow_FloatOpNote = [{
+
+    The input and the result are f32 or quantized. A quantized input is
+    dequantized, the op is computed in f32 (reductions accumulated in double and
+    rounded to f32), and a quantized result is quantized as `qlow.quantize`
+    does. Integer-only forms are produced by the quantization passes as
+    separate ops. Compiled code is compared with the reference with a
+    tolerance.
+}];
+
+def Qlow_SoftmaxOp : Qlow_Op<"softmax", [Pure]> {
+  let summary = "Softmax along one axis";
+  let description = [{
+    `y_i = exp(x_i - max_j x_j) / sum_j exp(x_j - max_j x_j)` along `axis`
+    (negative values count from the last dimension; default -1).
+  }] # Qlow_FloatOpNote # [{
+
+    ```mlir
+    %p = qlow.softmax %s {axis = -1 : i64} : tensor<2x8x8xf32> -> tensor<2x8x8xf32>
+    ```
+  }];
+  let arguments = (ins Qlow_Tensor:$input,
+      DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs Qlow_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Qlow_LayerNormOp : Qlow_Op<"layer_norm", [Pure]> {
+  let summary = "Layer normalization over the last dimension";
+  let description = [{
+    `y = (x - mean(x)) / sqrt(var(x) + epsilon) * gamma + beta` over the last
+    dimension `D` (population variance); `gamma` and the optional `beta` are
+    f32 tensors of shape `[D]`.
+  }] # Qlow_FloatOpNote # [{
+
+    ```mlir
+    %y = qlow.layer_norm %x, %g, %b {epsilon = 1.0e-05 : f32}
+        : (tensor<8x32xf32>, tensor<32xf32>, tensor<32xf32>) -> tensor<8x32xf32>
+    ```
+  }];
+  let arguments = (ins Qlow_Tensor:$input, Qlow_Tensor:$gamma,
+      Optional<Qlow_Tensor>:$beta,
+      DefaultValuedAttr<F32Attr, "1.0e-5">:$epsilon);
+  let results = (outs Qlow_Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $gamma (`,` $beta^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Qlow_RmsNormOp : Qlow_Op<"rms_norm", [Pure]> {
+  let summary = "RMS normalization over the last dimension";
+  let description = [{
+    `y = x / sqrt(mean(x^2) + epsilon) * gamma` over the last dimension `D`;
+    `gamma` is an f32 tensor of shape `[D]`.
+  }] # Qlow_FloatOpNote # [{
+
+    ```mlir
+    %y = qlow.rms_norm %x, %g {epsilon = 1.0e-06 : f32}
+        : (tensor<8x32xf32>, tensor<32xf32>) -> tensor<8x32xf32>
+    ```
+  }];
+  let arguments = (ins Qlow_Tensor:$input, Qlow_Tensor:$gamma,
+      DefaultValuedAttr<F32Attr, "1.0e-6">:$epsilon);
+  let results = (outs Qlow_Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $gamma attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Qlow_GeluOp : Qlow_Op<"gelu", [Pure]> {
+  let summary = "Gaussian error linear unit, erf or tanh form";
+  let description = [{
+    `approximate = none`: `y = 0.5 x (1 + erf(x / sqrt(2)))`;
+    `approximate = tanh`: `y = 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))`.
+  }] # Qlow_FloatOpNote # [{
+
+    ```mlir
+    %y = qlow.gelu %x {approximate = #qlow.gelu_approximation<tanh>}
+        : tensor<8x64xf32> -> tensor<8x64xf32>
+    ```
+  }];
+  let arguments = (ins Qlow_Tensor:$input,
+      DefaultValuedAttr<Qlow_GeluApproximationAttr,
+                        "::mlir::qlow::GeluApproximation::None">:$approximate);
+  let results = (outs Qlow_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Qlow_SiluOp : Qlow_Op<"silu", [Pure]> {
+  let summary = "Sigmoid linear unit";
+  let description = [{
+    `y = x * sigmoid(x) = x / (1 + exp(-x))`.
+  }] # Qlow_FloatOpNote # [{
+
+    ```mlir
+    %y = qlow.silu %x : tensor<8x64xf32> -> tensor<8x64xf32>
+    ```
+  }];
+  let arguments = (ins Qlow_Tensor:$input);
+  let results = (outs Qlow_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Qlow_AttentionOp : Qlow_Op<"attention", [Pure]> {
+  let summary = "Scaled dot-product attention with grouped-query heads";
+  let description = [{
+    `q` is `[B, H, S, D]`, `k` is `[B, Hkv, T, D]`, `v` is `[B, Hkv, T, Dv]`;
+    the result is `[B, H, S, Dv]`. `H` must be a multiple of `Hkv`: query head
+    `h` uses key/value head `h / (H / Hkv)` (grouped-query attention; `Hkv = H`
+    is multi-head attention).
+
+    ```
+    scores[b,h,i,j] = scale * sum_d q[b,h,i,d] * k[b,h',j,d]   (+ mask[b,h,i,j])
+    out = softmax_j(scores) . v
+    ```
+
+    `scale` defaults to `1 / sqrt(D)`. The optional `mask` broadcasts (numpy
+    rules) to `[B, H, S, T]`; an f32 mask is added to the scores, an i1 mask
+    keeps the positions where it is true. `causal` masks key `j > i + (T - S)`,
+    so a decode step (S = 1) against a KV cache of T keys sees all of them. A
+    row whose keys are all masked yields zeros.
+  }] # Qlow_FloatOpNote # [{
+
+    ```mlir
+    %o = qlow.attention %q, %k, %v {causal}
+        : (tensor<1x8x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>)
+          -> tensor<1x8x16x64xf32>
+    ```
+  }];
+  let arguments = (ins Qlow_Tensor:$q, Qlow_Tensor:$k, Qlow_Tensor:$v,
+      Optional<Qlow_Tensor>:$mask, UnitAttr:$causal,
+      OptionalAttr<F32Attr>:$scale);
+  let results = (outs Qlow_Tensor:$output);
+  let assemblyFormat = [{
+    $q `,` $k `,` $v (`,` $mask^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Qlow_EmbeddingOp : Qlow_Op<"embedding", [Pure]> {
+  let summary = "Gathers rows of an embedding table";
+  let description = [{
+    `table` is `[V, D]` (f32, or quantized per tensor or per row, axis 0);
+    `indices` is a tensor of i32 or i64 of any shape; the result is
+    `indices.shape + [D]`: `out[..., d] = table[indices[...], d]`. An index
+    outside `[0, V)` is an error at run time. The result element type is the
+    table's (the stored values are copied; a quantized table must then be per
+    tensor), or f32 for a quantized table (the gathered rows are dequantized).
+
+    ```mlir
+    %e = qlow.embedding %table, %ids
+        : (tensor<1000x64x!quant.uniform<i8:f32:0, {...}>>, tensor<1x16xi64>)
+          -> tensor<1x16x64xf32>
+    ```
+  }];
+  let arguments = (ins Qlow_Tensor:$table, Qlow_Tensor:$indices);
+  let results = (outs Qlow_Tensor:$output);
+  let assemblyFormat = [{
+    $table `,` $indices attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Qlow_RopeOp : Qlow_Op<"rope", [Pure]> {
+  let summary = "Rotary position embedding";
+  let description = [{
+    `input` is `[..., S, D]` with `D` even; `cos` and `sin` are f32 `[S, D/2]`.
+    Each pair `(x1, x2)` of position `s` and frequency `i` becomes
+    `(x1 cos[s,i] - x2 sin[s,i], x2 cos[s,i] + x1 sin[s,i])`. The pairs are
+    `(i, i + D/2)` (rotate-half form, GPT-NeoX and Llama in Hugging Face), or
+    `(2i, 2i + 1)` when `interleaved` is set (GPT-J form).
+  }] # Qlow_FloatOpNote # [{
+
+    ```mlir
+    %y = qlow.rope %x, %cos, %sin
+        : (tensor<1x8x16x64xf32>, tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<1x8x16x64xf32>
+    ```
+  }];
+  let arguments = (ins Qlow_Tensor:$input, Qlow_Tensor:$cos, Qlow_Tensor:$sin,
+      UnitAttr:$interleaved);
+  let results = (outs Qlow_Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $cos `,` $sin attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // QLOW_DIALECT_QLOWOPS_TD
