@@ -46,7 +46,8 @@ convertQuantParams(quant::QuantizedType qtype, ArrayRef<int64_t> shape,
     params = ref::QuantParams::perAxis(
         storage, t.getQuantizedDimension(),
         std::vector<double>(t.getScales().begin(), t.getScales().end()),
-        std::vector<int64_t>(t.getZeroPoints().begin(), t.getZeroPoints().end()),
+        std::vector<int64_t>(t.getZeroPoints().begin(),
+                             t.getZeroPoints().end()),
         rank);
   } else if (auto t = dyn_cast<quant::UniformQuantizedSubChannelType>(qtype)) {
     auto scaleShape = t.getScales().getType().getShape();
@@ -55,8 +56,9 @@ convertQuantParams(quant::QuantizedType qtype, ArrayRef<int64_t> shape,
       scales.push_back(s.convertToDouble());
     std::vector<int64_t> zeroPoints;
     for (const APInt &z : t.getZeroPoints().getValues<APInt>())
-      zeroPoints.push_back(qtype.isSigned() ? z.getSExtValue()
-                                            : static_cast<int64_t>(z.getZExtValue()));
+      zeroPoints.push_back(qtype.isSigned()
+                               ? z.getSExtValue()
+                               : static_cast<int64_t>(z.getZExtValue()));
     params = ref::QuantParams::subChannel(
         storage, std::vector<int64_t>(scaleShape.begin(), scaleShape.end()),
         std::move(scales), std::move(zeroPoints));
@@ -70,9 +72,8 @@ convertQuantParams(quant::QuantizedType qtype, ArrayRef<int64_t> shape,
   return params;
 }
 
-FailureOr<ref::TensorType>
-mlir::qlow::convertToReferenceType(Type type,
-                                   function_ref<InFlightDiagnostic()> emitError) {
+FailureOr<ref::TensorType> mlir::qlow::convertToReferenceType(
+    Type type, function_ref<InFlightDiagnostic()> emitError) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   if (!tensor)
     return emitError() << "cannot evaluate values of type " << type
@@ -80,7 +81,8 @@ mlir::qlow::convertToReferenceType(Type type,
   if (!tensor.hasStaticShape())
     return emitError() << "cannot evaluate " << type
                        << ": the reference evaluator needs static shapes";
-  std::vector<int64_t> shape(tensor.getShape().begin(), tensor.getShape().end());
+  std::vector<int64_t> shape(tensor.getShape().begin(),
+                             tensor.getShape().end());
   Type element = tensor.getElementType();
   if (element.isF32())
     return ref::TensorType::f32(shape);
@@ -173,8 +175,8 @@ static ref::Tensor constantTensor(DenseElementsAttr attr,
   bool isBool = attr.getElementType().isInteger(1);
   int64_t k = 0;
   for (const APInt &v : attr.getValues<APInt>())
-    result.i[k++] = isBool ? static_cast<int64_t>(v.getZExtValue())
-                           : v.getSExtValue();
+    result.i[k++] =
+        isBool ? static_cast<int64_t>(v.getZExtValue()) : v.getSExtValue();
   return result;
 }
 
@@ -197,8 +199,8 @@ private:
   /// Binds the result of `op` from a reference call, or reports its error.
   LogicalResult bindResult(Operation *op, ref::Expected<ref::Tensor> result) {
     if (!result.ok())
-      return op->emitError() << "reference evaluation failed: "
-                             << result.status.message();
+      return op->emitError()
+             << "reference evaluation failed: " << result.status.message();
     bind(op->getResult(0), std::move(result.value));
     return success();
   }
@@ -244,8 +246,8 @@ LogicalResult Evaluator::evaluateQlow(Operation *op,
             [&]() { return op.emitError(); });
         if (failed(quantType))
           return failure();
-        return bindResult(op, ref::fakeQuant(lookup(op.getInput()),
-                                             quantType->quant));
+        return bindResult(
+            op, ref::fakeQuant(lookup(op.getInput()), quantType->quant));
       })
       .Case([&](ObserveOp op) {
         ref::RangeStats *stats =
@@ -253,10 +255,10 @@ LogicalResult Evaluator::evaluateQlow(Operation *op,
         return bindResult(op, ref::observe(lookup(op.getInput()), stats));
       })
       .Case([&](MatmulOp op) {
-        return bindResult(op, ref::matmul(lookup(op.getLhs()),
-                                          lookup(op.getRhs()),
-                                          optional(op.getBias()), type,
-                                          convert(op.getRounding())));
+        return bindResult(op,
+                          ref::matmul(lookup(op.getLhs()), lookup(op.getRhs()),
+                                      optional(op.getBias()), type,
+                                      convert(op.getRounding())));
       })
       .Case([&](AddOp op) {
         return bindResult(op, ref::add(lookup(op.getLhs()), lookup(op.getRhs()),
@@ -267,8 +269,8 @@ LogicalResult Evaluator::evaluateQlow(Operation *op,
                                        type, convert(op.getRounding())));
       })
       .Case([&](SoftmaxOp op) {
-        return bindResult(op, ref::softmax(lookup(op.getInput()), op.getAxis(),
-                                           type));
+        return bindResult(
+            op, ref::softmax(lookup(op.getInput()), op.getAxis(), type));
       })
       .Case([&](LayerNormOp op) {
         return bindResult(
@@ -277,18 +279,17 @@ LogicalResult Evaluator::evaluateQlow(Operation *op,
                                op.getEpsilon().convertToFloat(), type));
       })
       .Case([&](RmsNormOp op) {
-        return bindResult(op, ref::rmsNorm(lookup(op.getInput()),
-                                           lookup(op.getGamma()),
-                                           op.getEpsilon().convertToFloat(),
-                                           type));
+        return bindResult(
+            op, ref::rmsNorm(lookup(op.getInput()), lookup(op.getGamma()),
+                             op.getEpsilon().convertToFloat(), type));
       })
       .Case([&](GeluOp op) {
         ref::GeluApproximation approximation =
             op.getApproximate() == GeluApproximation::Tanh
                 ? ref::GeluApproximation::Tanh
                 : ref::GeluApproximation::None;
-        return bindResult(op,
-                          ref::gelu(lookup(op.getInput()), approximation, type));
+        return bindResult(
+            op, ref::gelu(lookup(op.getInput()), approximation, type));
       })
       .Case([&](SiluOp op) {
         return bindResult(op, ref::silu(lookup(op.getInput()), type));
@@ -299,21 +300,19 @@ LogicalResult Evaluator::evaluateQlow(Operation *op,
         float scale = op.getScale()
                           ? op.getScale()->convertToFloat()
                           : 1.0f / std::sqrt(static_cast<float>(headDim));
-        return bindResult(op, ref::attention(lookup(op.getQ()),
-                                             lookup(op.getK()),
-                                             lookup(op.getV()),
-                                             optional(op.getMask()),
-                                             op.getCausal(), scale, type));
+        return bindResult(
+            op, ref::attention(lookup(op.getQ()), lookup(op.getK()),
+                               lookup(op.getV()), optional(op.getMask()),
+                               op.getCausal(), scale, type));
       })
       .Case([&](EmbeddingOp op) {
         return bindResult(op, ref::embedding(lookup(op.getTable()),
                                              lookup(op.getIndices()), type));
       })
       .Case([&](RopeOp op) {
-        return bindResult(op, ref::rope(lookup(op.getInput()),
-                                        lookup(op.getCos()),
-                                        lookup(op.getSin()),
-                                        op.getInterleaved(), type));
+        return bindResult(
+            op, ref::rope(lookup(op.getInput()), lookup(op.getCos()),
+                          lookup(op.getSin()), op.getInterleaved(), type));
       })
       .Default([&](Operation *op) {
         return op->emitError() << "the reference evaluator has no semantics "
@@ -337,15 +336,17 @@ LogicalResult Evaluator::evaluateUpstream(Operation *op,
         // Storage values pass through unchanged; only their reading
         // (signless bits vs. signed or unsigned storage) changes.
         ref::Tensor result = withType(lookup(op.getInput()), type);
-        ref::IntType storage = type.isQuant() ? type.quant.storage : type.intType;
+        ref::IntType storage =
+            type.isQuant() ? type.quant.storage : type.intType;
         for (int64_t &v : result.i)
           v = reinterpretBits(v, storage);
         if (type.isQuant())
           for (int64_t v : result.i)
             if (v < type.quant.qmin() || v > type.quant.qmax())
               return op.emitError()
-                     << "stored value " << v << " is outside the storage range ["
-                     << type.quant.qmin() << ", " << type.quant.qmax() << "]";
+                     << "stored value " << v
+                     << " is outside the storage range [" << type.quant.qmin()
+                     << ", " << type.quant.qmax() << "]";
         bind(op.getResult(), std::move(result));
         return success();
       })
@@ -395,17 +396,17 @@ FailureOr<SmallVector<ref::Tensor>>
 mlir::qlow::evaluateFunction(func::FuncOp func, ArrayRef<ref::Tensor> inputs,
                              ObservedRanges *ranges) {
   if (func.isExternal())
-    return func.emitError() << "cannot evaluate '" << func.getSymName()
-                            << "': it has no body";
+    return func.emitError()
+           << "cannot evaluate '" << func.getSymName() << "': it has no body";
   if (!func.getBody().hasOneBlock())
     return func.emitError() << "cannot evaluate '" << func.getSymName()
                             << "': the reference evaluator needs a single "
                                "block";
   Block &body = func.getBody().front();
   if (inputs.size() != body.getNumArguments())
-    return func.emitError() << "'" << func.getSymName() << "' takes "
-                            << body.getNumArguments() << " inputs, but "
-                            << inputs.size() << " were given";
+    return func.emitError()
+           << "'" << func.getSymName() << "' takes " << body.getNumArguments()
+           << " inputs, but " << inputs.size() << " were given";
   Evaluator evaluator(ranges);
   for (auto [arg, input] : llvm::zip(body.getArguments(), inputs))
     evaluator.bind(arg, input);
@@ -419,6 +420,5 @@ mlir::qlow::evaluateFunction(func::FuncOp func, ArrayRef<ref::Tensor> inputs,
     if (failed(evaluator.evaluate(&op)))
       return failure();
   }
-  return func.emitError() << "'" << func.getSymName()
-                          << "' has no func.return";
+  return func.emitError() << "'" << func.getSymName() << "' has no func.return";
 }

@@ -60,13 +60,13 @@ protected:
 
   /// Builds qlow.quantize from an f32 [4, 3] value to `elementType`.
   Operation *buildQuantize(Type elementType) {
-    auto input = builder.create<arith::ConstantOp>(
-        builder.getUnknownLoc(),
+    auto input = arith::ConstantOp::create(
+        builder, builder.getUnknownLoc(),
         DenseElementsAttr::get(
             RankedTensorType::get({4, 3}, builder.getF32Type()), 0.5f));
-    return builder.create<QuantizeOp>(
-        builder.getUnknownLoc(), RankedTensorType::get({4, 3}, elementType),
-        input);
+    return QuantizeOp::create(builder, builder.getUnknownLoc(),
+                              RankedTensorType::get({4, 3}, elementType),
+                              input);
   }
 
   MLIRContext context;
@@ -82,8 +82,9 @@ TEST_F(QlowVerifierTest, AcceptsValidPerTensorType) {
 TEST_F(QlowVerifierTest, RejectsZeroPointOutsideStorageRange) {
   Operation *op = buildQuantize(uncheckedI8(0.1, 300));
   std::string message = verifyAndCollect(op);
-  EXPECT_NE(message.find("zero point 300 outside the storage range [-128, 127]"),
-            std::string::npos)
+  EXPECT_NE(
+      message.find("zero point 300 outside the storage range [-128, 127]"),
+      std::string::npos)
       << message;
 }
 
@@ -147,14 +148,14 @@ TEST_F(QlowVerifierTest, RejectsBadTypeOnAnyOperandOfMatmul) {
   Type bad = uncheckedI8(0.1, -500);
   Type good = uncheckedI8(0.1, 0);
   Operation *lhs = buildQuantize(bad);
-  auto rhs = builder.create<QuantizeOp>(
-      builder.getUnknownLoc(), RankedTensorType::get({3, 2}, good),
-      builder.create<arith::ConstantOp>(
-          builder.getUnknownLoc(),
+  auto rhs = QuantizeOp::create(
+      builder, builder.getUnknownLoc(), RankedTensorType::get({3, 2}, good),
+      arith::ConstantOp::create(
+          builder, builder.getUnknownLoc(),
           DenseElementsAttr::get(
               RankedTensorType::get({3, 2}, builder.getF32Type()), 1.0f)));
-  auto matmul = builder.create<MatmulOp>(
-      builder.getUnknownLoc(),
+  auto matmul = MatmulOp::create(
+      builder, builder.getUnknownLoc(),
       RankedTensorType::get({4, 2}, builder.getI32Type()), lhs->getResult(0),
       rhs.getResult(), Value(), RoundingMode::FixedPoint);
   std::string message = verifyAndCollect(matmul);

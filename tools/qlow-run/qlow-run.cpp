@@ -61,8 +61,9 @@ static cl::opt<unsigned> seed("seed", cl::desc("Seed of --random-inputs"),
                               cl::init(0));
 static cl::opt<bool> printResults("print",
                                   cl::desc("Print a summary of each result"));
-static cl::opt<bool> printRanges(
-    "print-ranges", cl::desc("Print the ranges recorded by qlow.observe"));
+static cl::opt<bool>
+    printRanges("print-ranges",
+                cl::desc("Print the ranges recorded by qlow.observe"));
 static cl::opt<unsigned> repeat("repeat",
                                 cl::desc("Evaluate this many times and report "
                                          "the time per run"),
@@ -96,8 +97,8 @@ static FailureOr<func::FuncOp> findEntry(ModuleOp module) {
 /// Converts an .npy array to the argument type `type`, checking shape, kind
 /// and value range.
 static FailureOr<ref::Tensor> toArgument(const ref::NpyArray &array,
-                                               const ref::TensorType &type,
-                                               const std::string &path) {
+                                         const ref::TensorType &type,
+                                         const std::string &path) {
   using namespace ::qlow::ref;
   if (array.shape != type.shape)
     return toolError(path + ": shape " + shapeToString(array.shape) +
@@ -121,8 +122,7 @@ static FailureOr<ref::Tensor> toArgument(const ref::NpyArray &array,
 }
 
 /// Makes deterministic inputs for --random-inputs.
-static ref::Tensor randomInput(const ref::TensorType &type,
-                                     std::mt19937 &rng) {
+static ref::Tensor randomInput(const ref::TensorType &type, std::mt19937 &rng) {
   ref::Tensor tensor = ref::Tensor::zeros(type);
   if (type.isFloat()) {
     std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -154,8 +154,8 @@ static void printSummary(unsigned index, const ref::Tensor &tensor) {
     hi = std::max(hi, v);
     sum += v;
   }
-  llvm::outs() << llvm::formatv("  min {0:e6}  max {1:e6}  mean {2:e6}\n", lo, hi,
-                                sum / n);
+  llvm::outs() << llvm::formatv("  min {0:e6}  max {1:e6}  mean {2:e6}\n", lo,
+                                hi, sum / n);
   llvm::outs() << "  values:";
   for (int64_t k = 0; k < std::min<int64_t>(n, 8); ++k)
     llvm::outs() << " " << llvm::format("%.7g", valueAt(k));
@@ -175,8 +175,8 @@ static LogicalResult writeOutputs(func::FuncOp func,
       return toolError("cannot create " + outputDir + ": " + ec.message());
     for (size_t i = 0; i < results.size(); ++i) {
       llvm::SmallString<256> path(outputDir);
-      llvm::sys::path::append(path, func.getSymName() + "." +
-                                        llvm::Twine(i) + ".npy");
+      llvm::sys::path::append(path, func.getSymName() + "." + llvm::Twine(i) +
+                                        ".npy");
       paths.push_back(path.str().str());
     }
   }
@@ -202,8 +202,8 @@ static LogicalResult run(MLIRContext &context) {
                      "with code generation)");
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(inputFile, sourceMgr,
-                                                           &context);
+  OwningOpRef<ModuleOp> module =
+      parseSourceFile<ModuleOp>(inputFile, sourceMgr, &context);
   if (!module)
     return failure(); // The parser reported why, with a location.
   if (failed(verify(*module)))
@@ -233,7 +233,8 @@ static LogicalResult run(MLIRContext &context) {
     if (inputs.size() != types.size())
       return toolError("'" + func->getSymName() + "' takes " +
                        llvm::Twine(types.size()) + " inputs, but " +
-                       llvm::Twine(inputs.size()) + " --input files were given");
+                       llvm::Twine(inputs.size()) +
+                       " --input files were given");
     for (auto [path, type] : llvm::zip(inputs, types)) {
       auto array = ref::readNpy(path);
       if (!array.ok())
@@ -254,9 +255,9 @@ static LogicalResult run(MLIRContext &context) {
     if (failed(results))
       return failure();
   }
-  double seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   if (failed(writeOutputs(*func, *results)))
     return failure();
 

@@ -1,4 +1,5 @@
-//===- Interpreter.h - evaluate qlow functions with lib/Reference -*- C++ -*-===//
+//===- Interpreter.h - evaluate qlow functions with lib/Reference -*- C++
+//-*-===//
 //
 // Walks a function of qlow ops (and the few upstream ops qlow graphs use:
 // constants, storage casts, reshapes, transposes) and evaluates each op with
@@ -37,9 +38,9 @@ convertToReferenceType(Type type, function_ref<InFlightDiagnostic()> emitError);
 /// returns its results. Errors are emitted as diagnostics at the op that
 /// failed (unsupported op, out-of-range index, accumulator overflow, ...).
 /// When `ranges` is given, every qlow.observe probe records into it.
-FailureOr<SmallVector<ref::Tensor>> evaluateFunction(func::FuncOp func,
-                                                     ArrayRef<ref::Tensor> inputs,
-                                                     ObservedRanges *ranges = nullptr);
+FailureOr<SmallVector<ref::Tensor>>
+evaluateFunction(func::FuncOp func, ArrayRef<ref::Tensor> inputs,
+                 ObservedRanges *ranges = nullptr);
 
 } // namespace mlir::qlow
 
