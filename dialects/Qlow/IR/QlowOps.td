@@ -261,9 +261,9 @@ def Qlow_MulOp : Qlow_BinaryElementwiseOp<"mul", "multiplication", [{
 defvar Qlow_FloatOpNote = [{
 
     The input and the result are f32 or quantized. A quantized input is
-    dequantized, the op is computed in f32 (reductions accumulated in double and
-    rounded to f32), and a quantized result is quantized as `qlow.quantize`
-    does. Integer-only forms are produced by the quantization passes as
+    dequantized; the reference computes the op in double precision from the f32
+    inputs and rounds the result once to f32; a quantized result is then
+    quantized as `qlow.quantize` does. Integer-only forms are produced by the quantization passes as
     separate ops. Compiled code is compared with the reference with a
     tolerance.
 }];
