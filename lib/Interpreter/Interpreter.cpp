@@ -72,6 +72,9 @@ convertQuantParams(quant::QuantizedType qtype, ArrayRef<int64_t> shape,
   return params;
 }
 
+/// The largest tensor the reference evaluator materializes (2 GiB of int64).
+static constexpr int64_t kMaxElements = int64_t(1) << 28;
+
 FailureOr<ref::TensorType> mlir::qlow::convertToReferenceType(
     Type type, function_ref<InFlightDiagnostic()> emitError) {
   auto tensor = dyn_cast<RankedTensorType>(type);
@@ -83,6 +86,13 @@ FailureOr<ref::TensorType> mlir::qlow::convertToReferenceType(
                        << ": the reference evaluator needs static shapes";
   std::vector<int64_t> shape(tensor.getShape().begin(),
                              tensor.getShape().end());
+  // The reference holds every element in memory (floats, or int64 storage
+  // values): refuse what would exhaust it instead of aborting in malloc.
+  ref::Expected<int64_t> count = ref::checkedNumElements(shape);
+  if (!count.ok() || *count > kMaxElements)
+    return emitError() << "cannot evaluate " << type << ": more than "
+                       << kMaxElements
+                       << " elements is too large for the reference evaluator";
   Type element = tensor.getElementType();
   if (element.isF32())
     return ref::TensorType::f32(shape);
