@@ -93,8 +93,8 @@ static LogicalResult verifyVectorParam(Operation *op, Value value,
                                        StringRef what, int64_t size) {
   auto type = tensorTypeOf(value);
   if (!type.getElementType().isF32() || type.getRank() != 1)
-    return op->emitOpError() << what << " must be a 1-D tensor of f32, but has type "
-                             << type;
+    return op->emitOpError()
+           << what << " must be a 1-D tensor of f32, but has type " << type;
   if (!ShapedType::isDynamic(size) && !type.isDynamicDim(0) &&
       type.getDimSize(0) != size)
     return op->emitOpError() << what << " has " << type.getDimSize(0)
@@ -162,9 +162,8 @@ struct DequantizeOfQuantizeToFakeQuant : OpRewritePattern<DequantizeOp> {
     if (!quantize || quantize.getInput().getType() != op.getType())
       return failure();
     Type quantType = getElementTypeOrSelf(quantize.getOutput().getType());
-    rewriter.replaceOpWithNewOp<FakeQuantOp>(op, op.getType(),
-                                             quantize.getInput(),
-                                             TypeAttr::get(quantType));
+    rewriter.replaceOpWithNewOp<FakeQuantOp>(
+        op, op.getType(), quantize.getInput(), TypeAttr::get(quantType));
     return success();
   }
 };
@@ -281,17 +280,20 @@ static LogicalResult verifyIntegerBias(MatmulOp op, RankedTensorType biasType,
     zeroPoints.assign(t.getZeroPoints().begin(), t.getZeroPoints().end());
   }
   if (llvm::any_of(zeroPoints, [](int64_t z) { return z != 0; }))
-    return op.emitOpError() << "bias must have zero point 0, but has type "
-                            << biasType;
+    return op.emitOpError()
+           << "bias must have zero point 0, but has type " << biasType;
+  // A per-tensor rhs has one expected scale for every channel of the bias.
+  if (expected.size() == 1 && actual.size() > 1)
+    expected.assign(actual.size(), expected.front());
+  // Blocked rhs or sub-channel bias: there is no one scale per column.
   if (actual.size() != expected.size())
-    return success(); // Broadcast per-tensor rhs with per-axis bias: checked below.
+    return success();
   for (auto [i, pair] : llvm::enumerate(llvm::zip(actual, expected))) {
     auto [a, e] = pair;
     if (std::fabs(a - e) > 1e-6 * std::fabs(e))
-      return op.emitOpError()
-             << "bias scale " << a << " (channel " << i
-             << ") must equal s_lhs * s_rhs = " << e
-             << " so that it adds to the i32 accumulator";
+      return op.emitOpError() << "bias scale " << a << " (channel " << i
+                              << ") must equal s_lhs * s_rhs = " << e
+                              << " so that it adds to the i32 accumulator";
   }
   return success();
 }
@@ -416,21 +418,24 @@ LogicalResult MatmulOp::verify() {
 static LogicalResult verifyBinaryElementwise(Operation *op) {
   if (failed(verifyQuantizedTypes(op)))
     return failure();
-  auto lhs = tensorTypeOf(op->getOperand(0)), rhs = tensorTypeOf(op->getOperand(1));
+  auto lhs = tensorTypeOf(op->getOperand(0)),
+       rhs = tensorTypeOf(op->getOperand(1));
   auto out = tensorTypeOf(op->getResult(0));
   auto shape = broadcastShapes(lhs.getShape(), rhs.getShape());
   if (failed(shape))
-    return op->emitOpError() << "operand shapes " << formatShape(lhs.getShape())
-                             << " and " << formatShape(rhs.getShape())
-                             << " do not broadcast";
+    return op->emitOpError()
+           << "operand shapes " << formatShape(lhs.getShape()) << " and "
+           << formatShape(rhs.getShape()) << " do not broadcast";
   if (failed(verifyCompatibleShape(out.getShape(), *shape)))
-    return op->emitOpError() << "result shape " << formatShape(out.getShape())
-                             << " must be the broadcast shape "
-                             << formatShape(*shape);
+    return op->emitOpError()
+           << "result shape " << formatShape(out.getShape())
+           << " must be the broadcast shape " << formatShape(*shape);
   bool allFloat = isF32Tensor(lhs) && isF32Tensor(rhs) && isF32Tensor(out);
-  bool allInt = isIntTensor(lhs) && lhs.getElementType() == rhs.getElementType() &&
+  bool allInt = isIntTensor(lhs) &&
+                lhs.getElementType() == rhs.getElementType() &&
                 lhs.getElementType() == out.getElementType();
-  bool allQuant = isQuantTensor(lhs) && isQuantTensor(rhs) && isQuantTensor(out);
+  bool allQuant =
+      isQuantTensor(lhs) && isQuantTensor(rhs) && isQuantTensor(out);
   if (!allFloat && !allInt && !allQuant)
     return op->emitOpError()
            << "operands and result must be all f32, all the same integer type "
@@ -439,7 +444,8 @@ static LogicalResult verifyBinaryElementwise(Operation *op) {
            << out.getElementType();
   if (allQuant)
     for (auto [what, type] : {std::pair<StringRef, Type>{"lhs", lhs},
-                              {"rhs", rhs}, {"result", out}})
+                              {"rhs", rhs},
+                              {"result", out}})
       if (!getPerTensorScale(getElementTypeOrSelf(type)))
         return op->emitOpError() << what << " must be quantized per tensor, "
                                  << "but has type " << type;
@@ -457,6 +463,10 @@ LogicalResult SoftmaxOp::verify() {
   if (failed(verifyUnaryFloatSemantics(*this)))
     return failure();
   int64_t rank = tensorTypeOf(getInput()).getRank();
+  // Without this, a scalar would be told to use an axis in [0, -1].
+  if (rank == 0)
+    return emitOpError() << "input must have rank >= 1: softmax normalizes "
+                            "along an axis";
   int64_t axis = getAxis();
   if (axis < -rank || axis >= rank)
     return emitOpError() << "axis " << axis << " is out of range for rank "
@@ -479,8 +489,8 @@ static LogicalResult verifyNormalization(Operation *op, Value gamma, Value beta,
   if (beta && failed(verifyVectorParam(op, beta, "beta", d)))
     return failure();
   if (!std::isfinite(epsilon) || epsilon < 0.0f)
-    return op->emitOpError() << "epsilon must be finite and >= 0, but is "
-                             << epsilon;
+    return op->emitOpError()
+           << "epsilon must be finite and >= 0, but is " << epsilon;
   return success();
 }
 
@@ -501,7 +511,8 @@ LogicalResult AttentionOp::verify() {
   if (failed(verifyQuantizedTypes(*this)))
     return failure();
   for (auto [what, value] : {std::pair<StringRef, Value>{"q", getQ()},
-                             {"k", getK()}, {"v", getV()}}) {
+                             {"k", getK()},
+                             {"v", getV()}}) {
     if (failed(verifyFloatOrQuant(*this, value.getType(), what)))
       return failure();
     if (tensorTypeOf(value).getRank() != 4)
@@ -524,8 +535,7 @@ LogicalResult AttentionOp::verify() {
   if (!ShapedType::isDynamic(q[1]) && !ShapedType::isDynamic(k[1]) &&
       (k[1] == 0 || q[1] % k[1] != 0))
     return emitOpError() << "q has " << q[1] << " heads, which is not a "
-                         << "multiple of the " << k[1]
-                         << " key/value heads";
+                         << "multiple of the " << k[1] << " key/value heads";
   SmallVector<int64_t> expected = {q[0], q[1], q[2], v[3]};
   if (failed(verifyCompatibleShape(tensorTypeOf(getOutput()).getShape(),
                                    expected)))
@@ -612,13 +622,13 @@ LogicalResult RopeOp::verify() {
     return emitOpError() << "the last dimension (" << d
                          << ") must be even: rope rotates pairs";
   int64_t half = ShapedType::isDynamic(d) ? d : d / 2;
-  for (auto [what, value] : {std::pair<StringRef, Value>{"cos", getCos()},
-                             {"sin", getSin()}}) {
+  for (auto [what, value] :
+       {std::pair<StringRef, Value>{"cos", getCos()}, {"sin", getSin()}}) {
     auto type = tensorTypeOf(value);
     if (!type.getElementType().isF32() || type.getRank() != 2 ||
         failed(verifyCompatibleShape(type.getShape(), {s, half})))
-      return emitOpError() << what << " must be an f32 tensor of shape ["
-                           << s << ", " << half << "] ([S, D/2]), but has type "
+      return emitOpError() << what << " must be an f32 tensor of shape [" << s
+                           << ", " << half << "] ([S, D/2]), but has type "
                            << type;
   }
   return success();

@@ -38,10 +38,18 @@ bool isIntTensor(Type type) {
   return tensor && tensor.getElementType().isSignlessInteger();
 }
 
+/// Names the storage type as the quant dialect spells it (`u8`, `i4`): the
+/// storage IntegerType itself is signless and prints as `i8` for `u8`.
+static std::string formatStorageType(QuantizedType qtype) {
+  return (qtype.isSigned() ? "i" : "u") +
+         std::to_string(qtype.getStorageTypeIntegralWidth());
+}
+
 /// Checks one (scale, zero point) pair of a quantized type.
-static LogicalResult verifyScaleAndZeroPoint(
-    function_ref<InFlightDiagnostic()> emitError, StringRef what,
-    QuantizedType qtype, double scale, int64_t zeroPoint) {
+static LogicalResult
+verifyScaleAndZeroPoint(function_ref<InFlightDiagnostic()> emitError,
+                        StringRef what, QuantizedType qtype, double scale,
+                        int64_t zeroPoint) {
   if (!std::isfinite(scale) || scale <= 0.0)
     return emitError() << what << " has scale " << scale
                        << ": scales must be positive and finite";
@@ -49,13 +57,13 @@ static LogicalResult verifyScaleAndZeroPoint(
   if (zeroPoint < lo || zeroPoint > hi)
     return emitError() << what << " has zero point " << zeroPoint
                        << " outside the storage range [" << lo << ", " << hi
-                       << "] of " << qtype.getStorageType();
+                       << "] of " << formatStorageType(qtype);
   return success();
 }
 
-LogicalResult verifyQuantizedTensorType(
-    function_ref<InFlightDiagnostic()> emitError, RankedTensorType tensorType,
-    StringRef what) {
+LogicalResult
+verifyQuantizedTensorType(function_ref<InFlightDiagnostic()> emitError,
+                          RankedTensorType tensorType, StringRef what) {
   Type elementType = tensorType.getElementType();
   auto qtype = dyn_cast<QuantizedType>(elementType);
   if (!qtype)
@@ -74,18 +82,20 @@ LogicalResult verifyQuantizedTensorType(
     return emitError() << what << " has " << width
                        << "-bit storage; qlow supports 4, 8, 16 and 32 bits";
   int64_t lo = qtype.getStorageTypeMin(), hi = qtype.getStorageTypeMax();
-  int64_t fullLo = QuantizedType::getDefaultMinimumForInteger(qtype.isSigned(), width);
-  int64_t fullHi = QuantizedType::getDefaultMaximumForInteger(qtype.isSigned(), width);
+  int64_t fullLo =
+      QuantizedType::getDefaultMinimumForInteger(qtype.isSigned(), width);
+  int64_t fullHi =
+      QuantizedType::getDefaultMaximumForInteger(qtype.isSigned(), width);
   if (lo > hi || lo < fullLo || hi > fullHi)
     return emitError() << what << " has storage range [" << lo << ", " << hi
-                       << "], which does not fit in " << qtype.getStorageType();
+                       << "], which does not fit in "
+                       << formatStorageType(qtype);
 
   ArrayRef<int64_t> shape = tensorType.getShape();
   int64_t rank = tensorType.getRank();
 
   if (auto perTensor = dyn_cast<UniformQuantizedType>(qtype))
-    return verifyScaleAndZeroPoint(emitError, what, qtype,
-                                   perTensor.getScale(),
+    return verifyScaleAndZeroPoint(emitError, what, qtype, perTensor.getScale(),
                                    perTensor.getZeroPoint());
 
   if (auto perAxis = dyn_cast<UniformQuantizedPerAxisType>(qtype)) {
@@ -119,11 +129,17 @@ LogicalResult verifyQuantizedTensorType(
     return emitError() << what << " has a scale tensor of rank "
                        << scaleShape.size() << " for a tensor of rank " << rank;
   SmallVector<int64_t> blockSize(shape.begin(), shape.end());
+  SmallVector<bool> blocked(rank, false);
   for (auto [dim, size] : subChannel.getBlockSizeInfo()) {
     if (dim < 0 || dim >= rank)
       return emitError() << what << " is blocked along axis " << dim
                          << ", which is out of range for a tensor of rank "
                          << rank;
+    // Upstream's parser accepts {0:2, 0:4}; which size applies is ambiguous.
+    if (blocked[dim])
+      return emitError() << what << " is blocked along axis " << dim
+                         << " twice: give each axis one block size";
+    blocked[dim] = true;
     blockSize[dim] = size;
   }
   for (int64_t d = 0; d < rank; ++d) {
@@ -142,7 +158,8 @@ LogicalResult verifyQuantizedTensorType(
   auto scaleValues = scales.getValues<APFloat>();
   auto zpValues = zeroPoints.getValues<APInt>();
   for (auto [scale, zp] : llvm::zip(scaleValues, zpValues)) {
-    int64_t zeroPoint = qtype.isSigned() ? zp.getSExtValue() : zp.getZExtValue();
+    int64_t zeroPoint =
+        qtype.isSigned() ? zp.getSExtValue() : zp.getZExtValue();
     if (failed(verifyScaleAndZeroPoint(emitError, what, qtype,
                                        scale.convertToDouble(), zeroPoint)))
       return failure();
@@ -162,7 +179,7 @@ bool isPerAxisOn(QuantizedType qtype, int64_t axis) {
 }
 
 FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
-                                               ArrayRef<int64_t> b) {
+                                                ArrayRef<int64_t> b) {
   size_t rank = std::max(a.size(), b.size());
   SmallVector<int64_t> result(rank);
   for (size_t i = 0; i < rank; ++i) {

@@ -31,9 +31,9 @@ bool isIntTensor(Type type);
 /// scale per channel or block. Upstream types built with `get` (instead of
 /// `getChecked`) skip upstream's checks, so every qlow op re-runs them here.
 /// `what` names the value in messages ("operand #0", "result").
-LogicalResult verifyQuantizedTensorType(function_ref<InFlightDiagnostic()> emitError,
-                                        RankedTensorType tensorType,
-                                        StringRef what);
+LogicalResult
+verifyQuantizedTensorType(function_ref<InFlightDiagnostic()> emitError,
+                          RankedTensorType tensorType, StringRef what);
 
 /// Returns the per-tensor scale, or failure if `type` is not per tensor.
 std::optional<double> getPerTensorScale(Type elementType);
@@ -43,7 +43,7 @@ bool isPerAxisOn(quant::QuantizedType qtype, int64_t axis);
 
 /// The broadcast shape of two shapes under numpy rules, or failure.
 FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
-                                               ArrayRef<int64_t> b);
+                                                ArrayRef<int64_t> b);
 
 } // namespace mlir::qlow
 
