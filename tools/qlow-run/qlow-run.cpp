@@ -9,6 +9,7 @@
 #include "qlow/Interpreter/Interpreter.h"
 #include "qlow/Reference/Npy.h"
 #include "qlow/Registration.h"
+#include "qlow/Support/InputChecks.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
@@ -18,6 +19,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -200,10 +202,17 @@ static LogicalResult run(MLIRContext &context) {
     return toolError("pass --reference: this build evaluates with the "
                      "reference semantics only (compiled execution comes "
                      "with code generation)");
+  std::string errorMessage;
+  std::unique_ptr<llvm::MemoryBuffer> file =
+      openInputFile(inputFile, &errorMessage);
+  if (!file)
+    return toolError(errorMessage);
   llvm::SourceMgr sourceMgr;
+  unsigned bufferId = sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
+  if (failed(mlir::qlow::checkNestingDepth(sourceMgr, bufferId)))
+    return failure();
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module =
-      parseSourceFile<ModuleOp>(inputFile, sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return failure(); // The parser reported why, with a location.
   if (failed(verify(*module)))

@@ -384,9 +384,6 @@ LogicalResult MatmulOp::verify() {
                          << rhsRank - 1 << ") or in blocks, but has type "
                          << rhsType;
   }
-  if (lhsQ.getExpressedType() != rhsQ.getExpressedType())
-    return emitOpError() << "lhs and rhs have different expressed types";
-
   if (auto outQ = getUniformQuantizedElementType(outType)) {
     if (rhsBlocked)
       return emitOpError() << "result of a matmul with blocked (sub-channel) "

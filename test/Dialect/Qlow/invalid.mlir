@@ -521,8 +521,6 @@ func.func @matmul_rhs_per_axis_k(%a: tensor<2x2x!quant.uniform<i8:f32, 0.02>>, %
 // -----
 
 // With blocked rhs, group scales differ along K: no single requantization.
-// (qlow's "lhs and rhs have different expressed types" is unreachable: every
-// operand's expressed type must already be f32.)
 func.func @matmul_blocked_quantized_result(%a: tensor<1x64x!quant.uniform<i8:f32, 0.02>>, %w: tensor<64x2x!quant.uniform<i4:f32:{0:32, 1:1}, {{0.1, 0.2}, {0.3, 0.4}}>>) -> tensor<1x2x!quant.uniform<i8:f32, 0.1>> {
   // expected-error @+1 {{'qlow.matmul' op result of a matmul with blocked (sub-channel) rhs must be f32: group scales differ along K}}
   %y = qlow.matmul %a, %w : (tensor<1x64x!quant.uniform<i8:f32, 0.02>>, tensor<64x2x!quant.uniform<i4:f32:{0:32, 1:1}, {{0.1, 0.2}, {0.3, 0.4}}>>) -> tensor<1x2x!quant.uniform<i8:f32, 0.1>>
