@@ -1,0 +1,68 @@
+//===- Passes.td - qlow conversion passes ------------------*- tablegen -*-===//
+//
+// Conversions out of the qlow dialect.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QLOW_CONVERSION_PASSES_TD
+#define QLOW_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertQlowToLinalgPass : Pass<"convert-qlow-to-linalg", "ModuleOp"> {
+  let summary = "Lower qlow ops to linalg and arith on integer and f32 tensors";
+  let description = [{
+    This is where quantized types leave the IR. Every tensor of a
+    `!quant.uniform` type becomes a tensor of its storage integer (signless:
+    `u8` storage is carried as `i8` bits and extended with `arith.extui`), in
+    function signatures too, and each qlow op becomes `linalg.generic` ops
+    whose bodies implement exactly the semantics that lib/Reference defines:
+
+    * `qlow.quantize`: `saturate(roundeven(x / s) + z)`, NaN to `z`;
+    * `qlow.dequantize`: `f32(q - z) * s`;
+    * `qlow.requantize`: the fixed-point multiplier and shift of each channel
+      are derived at compile time by lib/Reference's `quantizeMultiplier`
+      (the same code the oracle uses), and the gemmlowp
+      saturating-rounding-doubling-high-multiply and rounding right shift are
+      expanded in `arith`; or the `float` rounding;
+    * `qlow.matmul` (integer path): the raw i32 sum `sum_k a*w` as one
+      contraction `linalg.generic`, then an epilogue `linalg.generic` that
+      applies the zero-point corrections
+      `- z_a * colsum(w) - z_w * rowsum(a) + K * z_a * z_w`, adds the bias and
+      requantizes or dequantizes. Column sums of constant weights are computed
+      here, at compile time, never in the inner loop. A K for which the i32
+      accumulator could overflow is rejected with a diagnostic.
+    * `qlow.matmul` (float path): an f32 contraction accumulating in k order.
+
+    The contraction stays a plain `linalg.generic` so that data tiling,
+    tiling and vectorization (later passes, driven by the target description)
+    can recognise it. Ops without a lowering yet (sub-channel types, the
+    float-semantics ops) are reported with a diagnostic and the pass fails.
+
+    Example:
+
+    ```mlir
+    // Before
+    %y = qlow.matmul %a, %w : (tensor<4x8x!quant.uniform<u8:f32, 0.5:128>>,
+                               tensor<8x2x!quant.uniform<i8:f32, 0.25>>) -> tensor<4x2xi32>
+    // After (sketch)
+    %acc = linalg.generic {iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %w : tensor<4x8xi8>, tensor<8x2xi8>) outs(%zero : tensor<4x2xi32>) {
+      ^bb0(%x: i8, %y: i8, %c: i32):
+        %x32 = arith.extui %x : i8 to i32
+        %y32 = arith.extsi %y : i8 to i32
+        ...
+    }
+    %colsum = arith.constant dense<[...]> : tensor<2xi32>
+    %r = linalg.generic ins(%acc, %colsum ...) { %acc - 128 * %colsum }
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+#endif // QLOW_CONVERSION_PASSES_TD

@@ -1,0 +1,198 @@
+//===- Common.cpp - shared pieces of the qlow-to-linalg lowering ----------===//
+//
+// Scalar arithmetic of the quantized ops, expanded in arith so that the
+// generated code computes bit for bit what lib/Reference computes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Common.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/IR/BuiltinAttributes.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::qlow;
+using namespace mlir::qlow::lowering;
+
+FailureOr<QuantInfo> lowering::getQuantInfo(Type tensorType) {
+  auto element = getElementTypeOrSelf(tensorType);
+  auto qtype = dyn_cast<quant::QuantizedType>(element);
+  if (!qtype)
+    return failure();
+  QuantInfo info;
+  info.bits = qtype.getStorageTypeIntegralWidth();
+  info.isSigned = qtype.isSigned();
+  info.qmin = qtype.getStorageTypeMin();
+  info.qmax = qtype.getStorageTypeMax();
+  if (auto t = dyn_cast<quant::UniformQuantizedType>(qtype)) {
+    info.scales.push_back(t.getScale());
+    info.zeroPoints.push_back(t.getZeroPoint());
+    return info;
+  }
+  if (auto t = dyn_cast<quant::UniformQuantizedPerAxisType>(qtype)) {
+    info.axis = t.getQuantizedDimension();
+    info.scales.assign(t.getScales().begin(), t.getScales().end());
+    info.zeroPoints.assign(t.getZeroPoints().begin(), t.getZeroPoints().end());
+    return info;
+  }
+  return failure();
+}
+
+Value lowering::scalarConstant(OpBuilder &b, Location loc, Type type,
+                               double value) {
+  if (auto intType = dyn_cast<IntegerType>(type))
+    return arith::ConstantOp::create(
+        b, loc, IntegerAttr::get(intType, static_cast<int64_t>(value)));
+  return arith::ConstantOp::create(b, loc, FloatAttr::get(type, value));
+}
+
+unsigned GenericParams::add(Type type, ArrayRef<double> values,
+                            ArrayRef<int64_t> shape,
+                            ArrayRef<unsigned> loopDims) {
+  Param param;
+  param.type = type;
+  bool uniform = llvm::all_of(values, [&](double v) { return v == values[0]; });
+  if (uniform) {
+    param.scalar = values.front();
+    params.push_back(param);
+    return params.size() - 1;
+  }
+  auto tensorType = RankedTensorType::get(shape, type);
+  DenseElementsAttr attr;
+  if (type.isF32()) {
+    SmallVector<float> data(values.begin(), values.end());
+    attr = DenseElementsAttr::get(tensorType, ArrayRef<float>(data));
+  } else if (type.isInteger(32)) {
+    SmallVector<int32_t> data;
+    for (double v : values)
+      data.push_back(static_cast<int32_t>(v));
+    attr = DenseElementsAttr::get(tensorType, ArrayRef<int32_t>(data));
+  } else {
+    SmallVector<int64_t> data;
+    for (double v : values)
+      data.push_back(static_cast<int64_t>(v));
+    attr = DenseElementsAttr::get(tensorType, ArrayRef<int64_t>(data));
+  }
+  param.tensorIndex = tensors.size();
+  tensors.push_back(arith::ConstantOp::create(builder, loc, attr));
+  SmallVector<AffineExpr> exprs;
+  for (unsigned d : loopDims)
+    exprs.push_back(builder.getAffineDimExpr(d));
+  indexingMaps.push_back(
+      AffineMap::get(numLoops, 0, exprs, builder.getContext()));
+  params.push_back(param);
+  return params.size() - 1;
+}
+
+Value GenericParams::get(OpBuilder &body, Location loc, unsigned handle,
+                         ValueRange args, unsigned numDataInputs) const {
+  const Param &param = params[handle];
+  if (param.tensorIndex < 0)
+    return scalarConstant(body, loc, param.type, param.scalar);
+  return args[numDataInputs + param.tensorIndex];
+}
+
+Value lowering::extendStorage(OpBuilder &b, Location loc, Value value,
+                              bool isSigned, Type to) {
+  if (value.getType() == to)
+    return value;
+  if (isSigned)
+    return arith::ExtSIOp::create(b, loc, to, value);
+  return arith::ExtUIOp::create(b, loc, to, value);
+}
+
+Value lowering::saturateToStorage(OpBuilder &b, Location loc, Value value,
+                                  int64_t qmin, int64_t qmax, unsigned bits) {
+  Type type = value.getType();
+  Value lo = scalarConstant(b, loc, type, static_cast<double>(qmin));
+  Value hi = scalarConstant(b, loc, type, static_cast<double>(qmax));
+  Value clamped = arith::MinSIOp::create(
+      b, loc, arith::MaxSIOp::create(b, loc, value, lo), hi);
+  Type storage = b.getIntegerType(bits);
+  if (type == storage)
+    return clamped;
+  return arith::TruncIOp::create(b, loc, storage, clamped);
+}
+
+Value lowering::multiplyByQuantizedMultiplier(OpBuilder &b, Location loc,
+                                              Value x, Value multiplier,
+                                              Value shift) {
+  Type i32 = b.getI32Type(), i64 = b.getI64Type();
+  auto c32 = [&](int64_t v) { return scalarConstant(b, loc, i32, v); };
+  auto c64 = [&](int64_t v) { return scalarConstant(b, loc, i64, v); };
+  constexpr int64_t kMin = std::numeric_limits<int32_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
+
+  // Saturating left shift by max(shift, 0), capped at 32 so the i64 shift
+  // cannot overflow; any shift >= 32 of a nonzero value saturates anyway.
+  Value zero32 = c32(0);
+  Value leftShift = arith::MinSIOp::create(
+      b, loc, arith::MaxSIOp::create(b, loc, shift, zero32), c32(32));
+  Value rightShift = arith::MaxSIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, zero32, shift), zero32);
+  Value x64 = arith::ExtSIOp::create(b, loc, i64, x);
+  Value shifted = arith::ShLIOp::create(
+      b, loc, x64, arith::ExtSIOp::create(b, loc, i64, leftShift));
+  Value saturated = arith::MinSIOp::create(
+      b, loc, arith::MaxSIOp::create(b, loc, shifted, c64(kMin)), c64(kMax));
+
+  // Saturating rounding doubling high multiply (gemmlowp): the product in
+  // i64, nudged by +-2^30, divided by 2^31 truncating toward zero.
+  Value ab = arith::MulIOp::create(
+      b, loc, saturated, arith::ExtSIOp::create(b, loc, i64, multiplier));
+  Value nonNegative =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, ab, c64(0));
+  Value nudge = arith::SelectOp::create(b, loc, nonNegative, c64(1 << 30),
+                                        c64(1 - (1 << 30)));
+  Value high64 = arith::DivSIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, ab, nudge), c64(int64_t(1) << 31));
+  Value high = arith::TruncIOp::create(b, loc, i32, high64);
+  Value saturated32 = arith::TruncIOp::create(b, loc, i32, saturated);
+  Value bothMin = arith::AndIOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, saturated32,
+                            c32(kMin)),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, multiplier,
+                            c32(kMin)));
+  Value srdhm = arith::SelectOp::create(b, loc, bothMin, c32(kMax), high);
+
+  // Rounding divide by 2^rightShift, ties away from zero (gemmlowp).
+  Value mask = arith::SubIOp::create(
+      b, loc, arith::ShLIOp::create(b, loc, c32(1), rightShift), c32(1));
+  Value remainder = arith::AndIOp::create(b, loc, srdhm, mask);
+  Value negative =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, srdhm, zero32);
+  Value threshold = arith::AddIOp::create(
+      b, loc, arith::ShRSIOp::create(b, loc, mask, c32(1)),
+      arith::ExtUIOp::create(b, loc, i32, negative));
+  Value roundUp = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
+                                        remainder, threshold);
+  return arith::AddIOp::create(
+      b, loc, arith::ShRSIOp::create(b, loc, srdhm, rightShift),
+      arith::ExtUIOp::create(b, loc, i32, roundUp));
+}
+
+Value lowering::roundToQuantized(OpBuilder &b, Location loc, Value v,
+                                 Value zeroPoint, int64_t qmin, int64_t qmax,
+                                 unsigned bits) {
+  Type f64 = b.getF64Type(), i64 = b.getI64Type();
+  Value rounded = math::RoundEvenOp::create(b, loc, v);
+  // In f64 the sum of an integer-valued f32 below 2^53 and a zero point is
+  // exact; anything larger saturates either way.
+  Value sum =
+      arith::AddFOp::create(b, loc, arith::ExtFOp::create(b, loc, f64, rounded),
+                            arith::SIToFPOp::create(b, loc, f64, zeroPoint));
+  Value clamped = arith::MinimumFOp::create(
+      b, loc,
+      arith::MaximumFOp::create(
+          b, loc, sum, scalarConstant(b, loc, f64, static_cast<double>(qmin))),
+      scalarConstant(b, loc, f64, static_cast<double>(qmax)));
+  Value asInt = arith::FPToSIOp::create(b, loc, i64, clamped);
+  Value isNaN = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, v, v);
+  Value result = arith::SelectOp::create(b, loc, isNaN, zeroPoint, asInt);
+  return arith::TruncIOp::create(b, loc, b.getIntegerType(bits), result);
+}

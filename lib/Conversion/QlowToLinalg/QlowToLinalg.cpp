@@ -1,0 +1,82 @@
+//===- QlowToLinalg.cpp - the convert-qlow-to-linalg pass -----------------===//
+//
+// Drives the qlow-to-linalg patterns: quantized tensor types become their
+// storage types everywhere, function signatures included.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qlow/Conversion/QlowToLinalg.h"
+
+#include "dialects/Qlow/IR/QlowDialect.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#define DEBUG_TYPE "convert-qlow-to-linalg"
+
+namespace mlir::qlow {
+#define GEN_PASS_DEF_CONVERTQLOWTOLINALGPASS
+#include "qlow/Conversion/Passes.h.inc"
+} // namespace mlir::qlow
+
+using namespace mlir;
+using namespace mlir::qlow;
+
+QuantStorageTypeConverter::QuantStorageTypeConverter() {
+  addConversion([](Type type) { return type; });
+  addConversion([](RankedTensorType type) -> Type {
+    auto qtype = dyn_cast<quant::QuantizedType>(type.getElementType());
+    if (!qtype)
+      return type;
+    return RankedTensorType::get(
+        type.getShape(), IntegerType::get(type.getContext(),
+                                          qtype.getStorageTypeIntegralWidth()));
+  });
+}
+
+namespace {
+struct ConvertQlowToLinalgPass
+    : qlow::impl::ConvertQlowToLinalgPassBase<ConvertQlowToLinalgPass> {
+  void runOnOperation() override {
+    // Preconditions with their own diagnostics, before any rewriting.
+    WalkResult bound = getOperation().walk([](MatmulOp op) {
+      return failed(checkAccumulatorBound(op, /*emitErrors=*/true))
+                 ? WalkResult::interrupt()
+                 : WalkResult::advance();
+    });
+    if (bound.wasInterrupted())
+      return signalPassFailure();
+
+    MLIRContext *context = &getContext();
+    QuantStorageTypeConverter converter;
+    RewritePatternSet patterns(context);
+    populateQuantizeToLinalgPatterns(converter, patterns);
+    populateMatmulToLinalgPatterns(converter, patterns);
+    populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
+                                                                   converter);
+    populateReturnOpTypeConversionPattern(patterns, converter);
+    populateCallOpTypeConversionPattern(patterns, converter);
+
+    ConversionTarget target(*context);
+    target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
+                           math::MathDialect, tensor::TensorDialect>();
+    target.addIllegalDialect<QlowDialect, quant::QuantDialect>();
+    target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
+      return converter.isSignatureLegal(op.getFunctionType()) &&
+             converter.isLegal(&op.getBody());
+    });
+    target.addDynamicallyLegalOp<func::ReturnOp, func::CallOp>(
+        [&](Operation *op) { return converter.isLegal(op); });
+    target.markUnknownOpDynamicallyLegal(
+        [&](Operation *op) { return converter.isLegal(op); });
+    if (failed(
+            applyFullConversion(getOperation(), target, std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace
