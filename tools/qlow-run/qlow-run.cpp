@@ -1,12 +1,15 @@
 //===- qlow-run.cpp - evaluate a qlow function on .npy inputs -------------===//
 //
-// Runs one function of an MLIR file on .npy inputs and writes .npy outputs.
-// Today it evaluates with the reference semantics (--reference); compiled
-// execution joins it when code generation exists.
+// Runs functions of an MLIR file on .npy inputs and writes .npy outputs:
+// compiled with qlow-cpu-pipeline and JIT-compiled (the default), or evaluated
+// with the reference semantics of lib/Reference (--reference). Both read and
+// write the same files, so their outputs compare directly.
 //
 //===----------------------------------------------------------------------===//
 
 #include "qlow/Interpreter/Interpreter.h"
+#include "qlow/JIT/CompiledModule.h"
+#include "qlow/Pipelines/Pipelines.h"
 #include "qlow/Reference/Npy.h"
 #include "qlow/Registration.h"
 #include "qlow/Support/InputChecks.h"
@@ -42,16 +45,23 @@ static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input.mlir>"),
                                       cl::Required);
 static cl::opt<bool> reference(
     "reference",
-    cl::desc("Evaluate with the reference semantics of lib/Reference"));
-static cl::opt<std::string> entry("entry",
-                                  cl::desc("Function to run (default: the "
-                                           "only or the first public one)"));
+    cl::desc("Evaluate with the reference semantics of lib/Reference instead "
+             "of compiling"));
+static cl::list<std::string>
+    entries("entry",
+            cl::desc("Function to run (default: the only or the first public "
+                     "one); several may be given, repeated or "
+                     "comma-separated, and are compiled together"),
+            cl::CommaSeparated);
 static cl::list<std::string> inputs("input", cl::desc("Input .npy, one per "
                                                       "argument, in order"));
 static cl::alias inputsAlias("i", cl::aliasopt(inputs));
 static cl::list<std::string>
     outputs("output", cl::desc("Output .npy, one per result, in order"));
 static cl::alias outputsAlias("o", cl::aliasopt(outputs));
+static cl::opt<std::string>
+    inputDir("input-dir",
+             cl::desc("Read each argument from <dir>/<function>.<index>.npy"));
 static cl::opt<std::string>
     outputDir("output-dir",
               cl::desc("Write each result as <dir>/<function>.<index>.npy"));
@@ -70,6 +80,11 @@ static cl::opt<unsigned> repeat("repeat",
                                 cl::desc("Evaluate this many times and report "
                                          "the time per run"),
                                 cl::init(1));
+static cl::opt<unsigned>
+    optLevel("opt-level",
+             cl::desc("Optimization level of compiled execution, 0 to 3 "
+                      "(qlow-cpu-pipeline's opt-level, and LLVM's)"),
+             cl::init(2));
 
 /// Prints an error without a location (tool-level problems) and fails.
 static LogicalResult toolError(const Twine &message) {
@@ -77,23 +92,28 @@ static LogicalResult toolError(const Twine &message) {
   return failure();
 }
 
-/// Picks the function to run.
-static FailureOr<func::FuncOp> findEntry(ModuleOp module) {
-  if (!entry.empty()) {
-    auto func = module.lookupSymbol<func::FuncOp>(entry);
+/// Picks the functions to run: those named by --entry, in order, or else the
+/// first public function.
+static FailureOr<SmallVector<func::FuncOp>> findEntries(ModuleOp module) {
+  SmallVector<func::FuncOp> funcs;
+  for (const std::string &name : entries) {
+    auto func = module.lookupSymbol<func::FuncOp>(name);
     if (!func)
-      return toolError("no function named '" + entry + "' in " + inputFile);
-    return func;
+      return toolError("no function named '" + name + "' in " + inputFile);
+    if (llvm::is_contained(funcs, func))
+      return toolError("--entry '" + name + "' is given twice");
+    funcs.push_back(func);
   }
-  func::FuncOp first;
+  if (!funcs.empty())
+    return funcs;
   for (auto func : module.getOps<func::FuncOp>())
     if (!func.isExternal() && func.isPublic()) {
-      first = func;
+      funcs.push_back(func);
       break;
     }
-  if (!first)
+  if (funcs.empty())
     return toolError(inputFile + " defines no public function to run");
-  return first;
+  return funcs;
 }
 
 /// Converts an .npy array to the argument type `type`, checking shape, kind
@@ -164,27 +184,43 @@ static void printSummary(unsigned index, const ref::Tensor &tensor) {
   llvm::outs() << (n > 8 ? " ...\n" : "\n");
 }
 
-/// Writes all outputs; on any failure removes the ones already written so no
-/// partial set of outputs is left behind.
-static LogicalResult writeOutputs(func::FuncOp func,
-                                  ArrayRef<ref::Tensor> results) {
-  std::vector<std::string> paths(outputs.begin(), outputs.end());
-  if (!paths.empty() && paths.size() != results.size())
-    return toolError(llvm::Twine(results.size()) + " results but " +
-                     llvm::Twine(paths.size()) + " --output paths");
-  if (paths.empty() && !outputDir.empty()) {
+/// One function to run, its inputs and, once run, its results.
+struct EntryRun {
+  func::FuncOp func;
+  std::string name;
+  SmallVector<ref::TensorType> types;
+  SmallVector<ref::Tensor> args;
+  SmallVector<ref::Tensor> results;
+  double secondsPerRun = 0.0;
+};
+
+/// Writes all outputs of all entries; on any failure removes the ones
+/// already written so no partial set of outputs is left behind.
+static LogicalResult writeOutputs(ArrayRef<EntryRun> runs) {
+  std::vector<std::string> paths;
+  std::vector<const ref::Tensor *> tensors;
+  for (const EntryRun &run : runs)
+    for (const ref::Tensor &tensor : run.results)
+      tensors.push_back(&tensor);
+  if (!outputs.empty()) {
+    // Explicit paths are only accepted with a single entry (checked before).
+    if (outputs.size() != tensors.size())
+      return toolError(llvm::Twine(tensors.size()) + " results but " +
+                       llvm::Twine(outputs.size()) + " --output paths");
+    paths.assign(outputs.begin(), outputs.end());
+  } else if (!outputDir.empty()) {
     if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
       return toolError("cannot create " + outputDir + ": " + ec.message());
-    for (size_t i = 0; i < results.size(); ++i) {
-      llvm::SmallString<256> path(outputDir);
-      llvm::sys::path::append(path, func.getSymName() + "." + llvm::Twine(i) +
-                                        ".npy");
-      paths.push_back(path.str().str());
-    }
+    for (const EntryRun &run : runs)
+      for (size_t i = 0; i < run.results.size(); ++i) {
+        llvm::SmallString<256> path(outputDir);
+        llvm::sys::path::append(path, run.name + "." + llvm::Twine(i) + ".npy");
+        paths.push_back(path.str().str());
+      }
   }
   std::vector<std::string> written;
-  for (auto [path, tensor] : llvm::zip(paths, results)) {
-    auto array = ref::tensorToNpy(tensor);
+  for (auto [path, tensor] : llvm::zip(paths, tensors)) {
+    auto array = ref::tensorToNpy(*tensor);
     ref::Status status =
         array.ok() ? ref::writeNpy(path, *array) : array.status;
     if (!status.ok()) {
@@ -197,11 +233,121 @@ static LogicalResult writeOutputs(func::FuncOp func,
   return success();
 }
 
+/// Reads or makes the inputs of `run`.
+static LogicalResult loadInputs(EntryRun &run) {
+  if (randomInputs) {
+    // One generator per function, so that a function gets the same inputs
+    // whether it runs alone or with others.
+    std::mt19937 rng(seed);
+    for (const auto &type : run.types)
+      run.args.push_back(randomInput(type, rng));
+    return success();
+  }
+  std::vector<std::string> paths;
+  if (!inputDir.empty()) {
+    for (size_t i = 0; i < run.types.size(); ++i) {
+      llvm::SmallString<256> path(inputDir);
+      llvm::sys::path::append(path, run.name + "." + llvm::Twine(i) + ".npy");
+      paths.push_back(path.str().str());
+    }
+  } else {
+    if (inputs.size() != run.types.size())
+      return toolError("'" + run.name + "' takes " +
+                       llvm::Twine(run.types.size()) + " inputs, but " +
+                       llvm::Twine(inputs.size()) +
+                       " --input files were given");
+    paths.assign(inputs.begin(), inputs.end());
+  }
+  for (auto [path, type] : llvm::zip(paths, run.types)) {
+    auto array = ref::readNpy(path);
+    if (!array.ok())
+      return toolError(path + ": " + array.status.message());
+    auto arg = toArgument(*array, type, path);
+    if (failed(arg))
+      return failure();
+    run.args.push_back(std::move(*arg));
+  }
+  return success();
+}
+
+/// Evaluates every entry with the reference semantics.
+static LogicalResult runReference(MutableArrayRef<EntryRun> runs,
+                                  mlir::qlow::ObservedRanges &ranges) {
+  for (EntryRun &run : runs) {
+    // The ranges of one evaluation of each entry are the ones printed.
+    mlir::qlow::ObservedRanges entryRanges;
+    auto start = std::chrono::steady_clock::now();
+    for (unsigned r = 0; r < std::max(1u, repeat.getValue()); ++r) {
+      entryRanges.clear();
+      auto results =
+          mlir::qlow::evaluateFunction(run.func, run.args, &entryRanges);
+      if (failed(results))
+        return failure();
+      run.results = std::move(*results);
+    }
+    run.secondsPerRun =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count() /
+        std::max(1u, repeat.getValue());
+    for (auto &[name, stats] : entryRanges) {
+      // Probes that share a name record into one range, across entries too.
+      ref::RangeStats &into = ranges[name];
+      if (stats.count == 0)
+        continue;
+      into.min = into.count ? std::min(into.min, stats.min) : stats.min;
+      into.max = into.count ? std::max(into.max, stats.max) : stats.max;
+      into.count += stats.count;
+    }
+  }
+  return success();
+}
+
+/// Compiles the module (the entries and what they call) and runs every entry.
+static LogicalResult runCompiled(ModuleOp module,
+                                 MutableArrayRef<EntryRun> runs,
+                                 double &compileSeconds) {
+  std::vector<mlir::qlow::EntrySignature> signatures;
+  for (EntryRun &run : runs) {
+    auto signature = mlir::qlow::getEntrySignature(run.func);
+    if (failed(signature))
+      return failure();
+    signatures.push_back(std::move(*signature));
+  }
+  mlir::qlow::CompileOptions options;
+  options.optLevel = optLevel;
+  auto start = std::chrono::steady_clock::now();
+  auto compiled =
+      mlir::qlow::CompiledModule::compile(module, options, signatures);
+  if (failed(compiled))
+    return failure();
+  compileSeconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  for (auto [run, signature] : llvm::zip(runs, signatures)) {
+    auto results =
+        (*compiled)->call(signature, run.args, repeat, &run.secondsPerRun);
+    if (failed(results))
+      return failure();
+    run.results = std::move(*results);
+  }
+  return success();
+}
+
 static LogicalResult run(MLIRContext &context) {
-  if (!reference)
-    return toolError("pass --reference: this build evaluates with the "
-                     "reference semantics only (compiled execution comes "
-                     "with code generation)");
+  if (!reference && printRanges)
+    return toolError("--print-ranges needs --reference: compiled code does "
+                     "not record qlow.observe ranges");
+  if (optLevel > 3)
+    return toolError("--opt-level must be 0, 1, 2 or 3");
+  if (randomInputs && (!inputs.empty() || !inputDir.empty()))
+    return toolError("give either --input files, --input-dir or "
+                     "--random-inputs");
+  if (!inputs.empty() && !inputDir.empty())
+    return toolError("give either --input files or --input-dir");
+  if (entries.size() > 1 && (!inputs.empty() || !outputs.empty()))
+    return toolError("with several --entry functions, give inputs with "
+                     "--input-dir or --random-inputs and outputs with "
+                     "--output-dir");
   std::string errorMessage;
   std::unique_ptr<llvm::MemoryBuffer> file =
       openInputFile(inputFile, &errorMessage);
@@ -217,71 +363,66 @@ static LogicalResult run(MLIRContext &context) {
     return failure(); // The parser reported why, with a location.
   if (failed(verify(*module)))
     return failure();
-  auto func = findEntry(*module);
-  if (failed(func))
+  auto funcs = findEntries(*module);
+  if (failed(funcs))
     return failure();
 
-  ArrayRef<Type> argTypes = func->getArgumentTypes();
-  SmallVector<ref::TensorType> types;
-  for (Type type : argTypes) {
-    auto converted = mlir::qlow::convertToReferenceType(
-        type, [&]() { return func->emitError(); });
-    if (failed(converted))
-      return failure();
-    types.push_back(*converted);
-  }
-
-  SmallVector<ref::Tensor> args;
-  if (randomInputs) {
-    if (!inputs.empty())
-      return toolError("give either --input files or --random-inputs");
-    std::mt19937 rng(seed);
-    for (const auto &type : types)
-      args.push_back(randomInput(type, rng));
-  } else {
-    if (inputs.size() != types.size())
-      return toolError("'" + func->getSymName() + "' takes " +
-                       llvm::Twine(types.size()) + " inputs, but " +
-                       llvm::Twine(inputs.size()) +
-                       " --input files were given");
-    for (auto [path, type] : llvm::zip(inputs, types)) {
-      auto array = ref::readNpy(path);
-      if (!array.ok())
-        return toolError(path + ": " + array.status.message());
-      auto arg = toArgument(*array, type, path);
-      if (failed(arg))
+  std::vector<EntryRun> runs;
+  for (func::FuncOp func : *funcs) {
+    EntryRun run;
+    run.func = func;
+    run.name = func.getSymName().str();
+    for (Type type : func.getArgumentTypes()) {
+      auto converted = mlir::qlow::convertToReferenceType(
+          type, [&]() { return func.emitError(); });
+      if (failed(converted))
         return failure();
-      args.push_back(std::move(*arg));
+      run.types.push_back(*converted);
     }
+    if (failed(loadInputs(run)))
+      return failure();
+    runs.push_back(std::move(run));
   }
 
   mlir::qlow::ObservedRanges ranges;
-  FailureOr<SmallVector<ref::Tensor>> results;
-  auto start = std::chrono::steady_clock::now();
-  for (unsigned r = 0; r < std::max(1u, repeat.getValue()); ++r) {
-    ranges.clear();
-    results = mlir::qlow::evaluateFunction(*func, args, &ranges);
-    if (failed(results))
-      return failure();
-  }
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count();
-  if (failed(writeOutputs(*func, *results)))
+  double compileSeconds = 0.0;
+  if (reference ? failed(runReference(runs, ranges))
+                : failed(runCompiled(*module, runs, compileSeconds)))
+    return failure();
+  if (failed(writeOutputs(runs)))
     return failure();
 
+  bool several = runs.size() > 1;
   if (printResults)
-    for (auto [i, tensor] : llvm::enumerate(*results))
-      printSummary(i, tensor);
+    for (const EntryRun &run : runs) {
+      if (several)
+        llvm::outs() << "@" << run.name << ":\n";
+      for (auto [i, tensor] : llvm::enumerate(run.results))
+        printSummary(i, tensor);
+    }
   if (printRanges)
     for (const auto &[name, stats] : ranges)
       llvm::outs() << llvm::formatv("observe {0}: min {1:e6} max {2:e6} over "
                                     "{3} values\n",
                                     name, stats.min, stats.max, stats.count);
-  if (repeat > 1)
-    llvm::outs() << llvm::formatv("reference evaluation: {0:f3} ms per run "
-                                  "({1} runs)\n",
-                                  1e3 * seconds / repeat, repeat.getValue());
+  if (repeat > 1) {
+    if (!reference)
+      llvm::outs() << llvm::formatv("compilation: {0:f1} ms\n",
+                                    1e3 * compileSeconds);
+    for (const EntryRun &run : runs) {
+      llvm::outs() << (several ? "@" + run.name + ": " : std::string());
+      // Compiled calls can take well under a microsecond.
+      if (reference)
+        llvm::outs() << llvm::formatv("reference evaluation: {0:f3} ms per "
+                                      "run ({1} runs)\n",
+                                      1e3 * run.secondsPerRun,
+                                      repeat.getValue());
+      else
+        llvm::outs() << "compiled execution: "
+                     << llvm::format("%.4g", 1e3 * run.secondsPerRun)
+                     << " ms per run (" << repeat << " runs)\n";
+    }
+  }
   return success();
 }
 

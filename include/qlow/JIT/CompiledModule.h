@@ -1,0 +1,82 @@
+//===- CompiledModule.h - JIT-compiled qlow functions -----------*- C++ -*-===//
+//
+// Compiles a module of qlow functions with qlow-cpu-pipeline, JIT-compiles the
+// result with MLIR's ExecutionEngine, and calls its functions on the
+// reference library's tensors, so that compiled code and lib/Reference run on
+// the same inputs and produce directly comparable outputs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QLOW_JIT_COMPILEDMODULE_H
+#define QLOW_JIT_COMPILEDMODULE_H
+
+#include "qlow/Reference/Types.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/LLVM.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class ExecutionEngine;
+namespace qlow {
+
+namespace ref = ::qlow::ref;
+struct CompileOptions;
+
+/// What a caller must know to call a compiled function: its name and the
+/// types of its arguments and results as the reference library describes
+/// them. A quantized tensor crosses the boundary as its storage integers
+/// (u8 as the same bits in a byte), so the element width comes from the
+/// storage type; f32 is 4 bytes and i1 one byte.
+struct EntrySignature {
+  std::string name;
+  /// Where the function is defined, for diagnostics about calling it.
+  LocationAttr loc;
+  std::vector<ref::TensorType> inputs;
+  std::vector<ref::TensorType> results;
+};
+
+/// Reads the signature of `func`, emitting an error at it for types that
+/// cannot cross the boundary (dynamic shapes, i4 storage, ...).
+FailureOr<EntrySignature> getEntrySignature(func::FuncOp func);
+
+/// A module lowered by qlow-cpu-pipeline and JIT-compiled for this machine.
+class CompiledModule {
+public:
+  ~CompiledModule();
+
+  /// Lowers `module` in place with qlow-cpu-pipeline and JIT-compiles it with
+  /// `options` (its opt-level is also LLVM's optimization and code generation
+  /// level). `entries` are the functions to be called: they and the functions
+  /// they call are compiled, every other function is dropped first, and each
+  /// entry is checked against its lowered form. Pipeline and JIT failures are
+  /// emitted as diagnostics.
+  static FailureOr<std::unique_ptr<CompiledModule>>
+  compile(ModuleOp module, const CompileOptions &options,
+          ArrayRef<EntrySignature> entries);
+
+  /// Calls `entry` `repeat` times (at least once) on `inputs` (one tensor of
+  /// each input type) and returns the results of the last call. When
+  /// `secondsPerCall` is given it receives the mean time of one call, without
+  /// the copies in and out. A crash of the compiled code is reported, not
+  /// propagated.
+  FailureOr<SmallVector<ref::Tensor>> call(const EntrySignature &entry,
+                                           ArrayRef<ref::Tensor> inputs,
+                                           unsigned repeat = 1,
+                                           double *secondsPerCall = nullptr);
+
+private:
+  CompiledModule() = default;
+
+  MLIRContext *context = nullptr;
+  std::unique_ptr<ExecutionEngine> engine;
+};
+
+} // namespace qlow
+} // namespace mlir
+
+#endif // QLOW_JIT_COMPILEDMODULE_H

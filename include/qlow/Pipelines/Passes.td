@@ -1,0 +1,107 @@
+//===- Passes.td - passes of qlow's pipelines --------------*- tablegen -*-===//
+//
+// Passes that qlow's compilation pipelines run between upstream passes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QLOW_PIPELINES_PASSES_TD
+#define QLOW_PIPELINES_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def QlowEmitCInterfacePass
+    : Pass<"qlow-emit-c-interface", "::mlir::func::FuncOp"> {
+  let summary = "Asks func-to-llvm for a C interface wrapper of every public "
+                "function";
+  let description = [{
+    A compiled function is called from C++ (qlow-run's JIT, the libraries
+    qlow-compile writes) through `_mlir_ciface_<name>`, which takes a pointer
+    to one memref descriptor per argument instead of the descriptor's fields
+    spread over many scalar arguments. `convert-func-to-llvm` emits that
+    wrapper only for functions marked `llvm.emit_c_interface`; this pass marks
+    every public function that has a body. Private functions and declarations
+    are internal or external and get no wrapper.
+
+    ```mlir
+    // Before
+    func.func @f(%x: memref<4xf32>, %out: memref<4xf32>) { ... }
+    // After
+    func.func @f(%x: memref<4xf32>, %out: memref<4xf32>)
+        attributes {llvm.emit_c_interface} { ... }
+    ```
+  }];
+}
+
+def QlowSetTargetCpuPass
+    : Pass<"qlow-set-target-cpu", "::mlir::func::FuncOp"> {
+  let summary = "Records the CPU to generate code for on every function";
+  let description = [{
+    Sets `target_cpu` on every function with a body. `convert-func-to-llvm`
+    carries it to the `llvm.func`, and LLVM generates that function's code
+    for that CPU (instruction set and scheduling) whichever tool translates
+    the module later. `host` stands for the CPU this pass runs on.
+
+    ```mlir
+    // qlow-set-target-cpu{cpu=znver4}
+    func.func @f(...) attributes {target_cpu = "znver4"} { ... }
+    ```
+  }];
+  let options = [
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"host\"",
+           "CPU name as LLVM knows it (znver4, sapphirerapids, neoverse-v2, "
+           "...), or host">,
+  ];
+}
+
+def QlowDistinctResultBuffersPass
+    : Pass<"qlow-distinct-result-buffers", "::mlir::func::FuncOp"> {
+  let summary = "Gives each buffer a function returns a buffer of its own";
+  let description = [{
+    `buffer-results-to-out-params{hoist-static-allocs}` computes a result
+    straight into the caller's out-parameter by replacing the result's
+    `memref.alloc` with the out-parameter. A buffer returned twice
+    (`return %r, %r`) would be replaced twice: upstream (LLVM 22) reads the
+    erased allocation and crashes. This pass copies every repeated static
+    buffer operand of `func.return` into an allocation of its own, so that
+    each result is hoisted into its own out-parameter and the repeat becomes
+    one copy between out-parameters.
+
+    ```mlir
+    // Before
+    return %r, %r : memref<4xf32>, memref<4xf32>
+    // After
+    %copy = memref.alloc() {alignment = 64 : i64} : memref<4xf32>
+    memref.copy %r, %copy : memref<4xf32> to memref<4xf32>
+    return %r, %copy : memref<4xf32>, memref<4xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
+def QlowLowerStridedCopiesPass
+    : Pass<"qlow-lower-strided-copies", "::mlir::func::FuncOp"> {
+  let summary = "Turns memref.copy between non-contiguous buffers into "
+                "linalg.copy";
+  let description = [{
+    `finalize-memref-to-llvm` lowers a `memref.copy` to `llvm.memcpy` when both
+    buffers are contiguous, and otherwise to a call of `memrefCopy` from MLIR's
+    C runner utilities, a library that code compiled by qlow must not need.
+    Bufferization creates such copies for `tensor.insert_slice` into a larger
+    tensor, `tensor.pad` and similar. This pass rewrites exactly those copies
+    (the ones `finalize-memref-to-llvm` would turn into a call) into
+    `linalg.copy`, which then becomes loops like every other linalg op; the
+    contiguous ones stay `memref.copy` and become `llvm.memcpy`.
+
+    ```mlir
+    // Before
+    memref.copy %src, %dst : memref<2x4xi32, strided<[4, 1]>>
+                          to memref<2x4xi32, strided<[6, 1], offset: 7>>
+    // After
+    linalg.copy ins(%src : memref<2x4xi32, strided<[4, 1]>>)
+                outs(%dst : memref<2x4xi32, strided<[6, 1], offset: 7>>)
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+#endif // QLOW_PIPELINES_PASSES_TD

@@ -1,0 +1,82 @@
+//===- TargetDesc.h - what codegen knows about a target ---------*- C++ -*-===//
+//
+// A target is data: ISA features, vector width, register count, cache sizes
+// and micro-kernel shapes. Codegen passes read these numbers instead of
+// holding tile sizes of their own; adding a CPU means adding an entry here.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QLOW_TARGET_TARGETDESC_H
+#define QLOW_TARGET_TARGETDESC_H
+
+#include "mlir/Support/LLVM.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/LogicalResult.h"
+
+#include <cstdint>
+#include <string>
+
+namespace mlir::qlow {
+
+/// The int8 dot-product instruction family a CPU target has, best first.
+enum class Int8DotKind {
+  /// vpdpbusd on zmm (AVX-512 VNNI): u8 x s8, 4 products per i32 lane.
+  Avx512Vnni,
+  /// vpdpbusd on ymm (AVX-VNNI).
+  AvxVnni,
+  /// vpmaddubsw + vpmaddwd (AVX2).
+  Avx2,
+  /// No int8 dot product: scalar/auto-vectorized loops.
+  None,
+};
+
+/// The register tile of an int8 matmul micro-kernel: `rows` rows of the lhs
+/// times `vectors` vector registers of output columns, `kStep` reduction
+/// elements per instruction (4 for the dot-4 family).
+struct MicroKernelShape {
+  int64_t rows;
+  int64_t vectors;
+  int64_t kStep;
+};
+
+/// Everything codegen needs to know about a CPU target.
+struct TargetDesc {
+  /// Registry key: "<arch>-<cpu>", e.g. "x86_64-znver4".
+  std::string name;
+  std::string triple;
+  std::string cpu;
+  /// LLVM feature string for the TargetMachine ("+avx512vnni,...").
+  std::string features;
+  /// Width of the vector registers the kernels use, in bits.
+  unsigned vectorBits = 128;
+  /// Number of architectural vector registers.
+  unsigned vectorRegisters = 16;
+  uint64_t l1Bytes = 32 * 1024;
+  uint64_t l2Bytes = 1024 * 1024;
+  uint64_t l3Bytes = 32 * 1024 * 1024;
+  Int8DotKind int8Dot = Int8DotKind::None;
+  /// Register tiles for the int8 matmul: for M >= rows of `wide`, and for
+  /// skinny M (decode) where more independent accumulators per row are needed.
+  MicroKernelShape wide{1, 1, 4};
+  MicroKernelShape skinny{1, 1, 4};
+
+  /// i32 lanes per vector register.
+  int64_t i32Lanes() const { return vectorBits / 32; }
+  /// The register tile to use for an M-row matmul.
+  const MicroKernelShape &int8Tile(int64_t m) const {
+    return m >= wide.rows ? wide : skinny;
+  }
+};
+
+/// Looks up a CPU target by architecture ("x86_64") and LLVM CPU name
+/// ("znver4", "sapphirerapids", "alderlake", "haswell", ...; "host" asks LLVM
+/// for this machine's CPU). Fails with a message listing the known CPUs.
+FailureOr<TargetDesc> lookupTargetDesc(StringRef arch, StringRef cpu,
+                                       std::string *errorMessage = nullptr);
+
+/// The names of the registered CPU targets, for help texts and errors.
+std::string listTargetDescs();
+
+} // namespace mlir::qlow
+
+#endif // QLOW_TARGET_TARGETDESC_H

@@ -1,0 +1,21 @@
+//===- Passes.h - x86 codegen passes ----------------------------*- C++ -*-===//
+//
+// Declares the x86-specific codegen passes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QLOW_TARGET_X86_PASSES_H
+#define QLOW_TARGET_X86_PASSES_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::qlow {
+
+#define GEN_PASS_DECL
+#define GEN_PASS_REGISTRATION
+#include "qlow/Target/X86/Passes.h.inc"
+
+} // namespace mlir::qlow
+
+#endif // QLOW_TARGET_X86_PASSES_H

@@ -1,0 +1,71 @@
+//===- Passes.td - x86 codegen passes ----------------------*- tablegen -*-===//
+//
+// Passes that only x86 needs; everything else in codegen is target-neutral
+// and reads the TargetDesc.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QLOW_TARGET_X86_PASSES_TD
+#define QLOW_TARGET_X86_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def QlowX86VnniMatmulPass : Pass<"qlow-x86-vnni-matmul", "func::FuncOp"> {
+  let summary = "Int8 matmul contractions to packed-weight vpdpbusd kernels";
+  let description = [{
+    Rewrites the i8 x i8 -> i32 contraction that convert-qlow-to-linalg emits
+    (u8 or s8 activations, s8 constant weights) into a register-tiled kernel
+    built on `vpdpbusd` (AVX-512 VNNI on zmm, AVX-VNNI on ymm), with tile
+    shapes from the target description:
+
+    * data tiling: the constant weights are packed at compile time into
+      `[N/nr][K/4][nr*4]` bytes, the layout the kernel reads with one vector
+      load per register of output columns per step of 4 along K; N and K are
+      padded with zeros;
+    * the activations are padded to a multiple of the tile rows and of 4
+      along K (`tensor.pad`), so every access is in bounds;
+    * the kernel keeps `rows x vectors` i32 accumulators in registers over
+      the whole K loop: per step it loads `vectors` weight registers,
+      broadcasts 4 activation bytes per row and issues `rows x vectors`
+      `vpdpbusd` (reached through `llvm.call_intrinsic`, because upstream's
+      x86vector dialect has no u8 x s8 dot product);
+    * s8 activations are shifted to u8 by flipping the sign bit (+128), and
+      the accumulators start at `-128 * colsum(w)` (computed here), so the
+      result is still the exact signed sum.
+
+    The result is the same i32 tensor as the contraction it replaces. Targets
+    without VNNI keep the contraction (other patterns lower it).
+
+    Before:
+
+    ```mlir
+    %acc = linalg.generic {... iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %w : tensor<16x64xi8>, tensor<64x32xi8>) outs(%zero : tensor<16x32xi32>) {...}
+    ```
+
+    After (sketch):
+
+    ```mlir
+    %wp = arith.constant dense<...> : tensor<1x16x128xi8>   // packed weights
+    %r = scf.for %p ... {
+      scf.for %i ... {
+        scf.for %k ... iter_args(%acc0 = ..., ...) -> (vector<16xi32>, ...) {
+          %w0 = vector.transfer_read %wp[%p, %k, %c0] : tensor<1x16x128xi8>, vector<64xi8>
+          %b = vector.broadcast ... : i32 to vector<16xi32>
+          %d = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%acc0, %b8, %w0) ...
+    ```
+  }];
+  let options = [
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"host\"",
+           "CPU whose TargetDesc supplies the ISA and the register tile">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+#endif // QLOW_TARGET_X86_PASSES_TD

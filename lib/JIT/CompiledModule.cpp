@@ -1,0 +1,444 @@
+//===- CompiledModule.cpp - JIT-compiled qlow functions -------------------===//
+//
+// Lowers with qlow-cpu-pipeline, JIT-compiles with MLIR's ExecutionEngine, and
+// marshals reference tensors to and from the memref descriptors that the
+// `_mlir_ciface_` wrappers take.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qlow/JIT/CompiledModule.h"
+
+#include "qlow/Interpreter/Interpreter.h"
+#include "qlow/Pipelines/Pipelines.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Passes/OptimizationLevel.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/CrashRecoveryContext.h"
+#include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <chrono>
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::qlow;
+
+// A memref descriptor is read as an array of 64-bit words (see MemRefBuffer).
+static_assert(sizeof(void *) == sizeof(int64_t),
+              "memref descriptors are marshalled for 64-bit targets");
+
+//===----------------------------------------------------------------------===//
+// Element layout
+//===----------------------------------------------------------------------===//
+
+/// Bytes per element of `type` in a buffer passed to compiled code: f32 is 4,
+/// an integer or quantized storage type of 8/16/32/64 bits is 1/2/4/8, i1 is
+/// one byte. Zero for anything else (i4 storage stays inside compiled code).
+static unsigned elementBytes(const ref::TensorType &type) {
+  if (type.isFloat())
+    return 4;
+  switch (type.intType.bits) {
+  case 1:
+  case 8:
+    return 1;
+  case 16:
+    return 2;
+  case 32:
+    return 4;
+  case 64:
+    return 8;
+  default:
+    return 0;
+  }
+}
+
+FailureOr<EntrySignature> mlir::qlow::getEntrySignature(func::FuncOp func) {
+  if (func.isExternal())
+    return func.emitError()
+           << "cannot compile '" << func.getSymName() << "': it has no body";
+  EntrySignature signature;
+  signature.name = func.getSymName().str();
+  signature.loc = func.getLoc();
+  auto convert = [&](Type type,
+                     std::vector<ref::TensorType> &into) -> LogicalResult {
+    auto converted =
+        convertToReferenceType(type, [&]() { return func.emitError(); });
+    if (failed(converted))
+      return failure();
+    if (elementBytes(*converted) == 0)
+      return func.emitError()
+             << "cannot pass " << type << " to or from compiled code: "
+             << "elements cross the boundary as f32 or as 1-, 8-, 16-, 32- "
+                "or 64-bit integers";
+    into.push_back(std::move(*converted));
+    return success();
+  };
+  for (Type type : func.getArgumentTypes())
+    if (failed(convert(type, signature.inputs)))
+      return failure();
+  for (Type type : func.getResultTypes())
+    if (failed(convert(type, signature.results)))
+      return failure();
+  return signature;
+}
+
+//===----------------------------------------------------------------------===//
+// Marshalling
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// A row-major buffer and the ranked memref descriptor that describes it,
+/// laid out as the LLVM lowering of memrefs defines it for any rank r:
+///   { T *allocated; T *aligned; int64_t offset;
+///     int64_t sizes[r]; int64_t strides[r]; }
+/// Every field is 64 bits wide, so the descriptor is an array of 3 + 2r words.
+struct MemRefBuffer {
+  explicit MemRefBuffer(const ref::TensorType &type)
+      : elementBytes(::elementBytes(type)), numElements(type.numElements()) {
+    // 64-byte aligned, as the pipeline's own allocations are; one spare
+    // element keeps an empty tensor's pointer valid.
+    size_t bytes = (numElements + 1) * elementBytes;
+    storage.reset(new char[bytes + kAlignment]());
+    uintptr_t base = reinterpret_cast<uintptr_t>(storage.get());
+    data = reinterpret_cast<char *>((base + kAlignment - 1) &
+                                    ~uintptr_t(kAlignment - 1));
+    size_t rank = type.rank();
+    descriptor.assign(3 + 2 * rank, 0);
+    descriptor[0] = static_cast<int64_t>(base);
+    descriptor[1] = static_cast<int64_t>(reinterpret_cast<uintptr_t>(data));
+    descriptor[2] = 0;
+    std::vector<int64_t> strides = ref::rowMajorStrides(type.shape);
+    for (size_t d = 0; d < rank; ++d) {
+      descriptor[3 + d] = type.shape[d];
+      descriptor[3 + rank + d] = strides[d];
+    }
+  }
+
+  /// Stores `tensor`'s values: f32 as is, integers truncated to the element
+  /// width (two's complement: u8 200 is the byte 0xC8, as i8 -56 is).
+  void write(const ref::Tensor &tensor) {
+    if (tensor.type.isFloat()) {
+      std::memcpy(data, tensor.f.data(), numElements * sizeof(float));
+      return;
+    }
+    for (int64_t k = 0; k < numElements; ++k) {
+      uint64_t bits = static_cast<uint64_t>(tensor.i[k]);
+      switch (elementBytes) {
+      case 1:
+        store<uint8_t>(k, bits);
+        break;
+      case 2:
+        store<uint16_t>(k, bits);
+        break;
+      case 4:
+        store<uint32_t>(k, bits);
+        break;
+      default:
+        store<uint64_t>(k, bits);
+        break;
+      }
+    }
+  }
+
+  /// Reads the values back as a tensor of `type`: integers sign- or
+  /// zero-extended as the (storage) type says, i1 as 0 or 1.
+  ref::Tensor read(const ref::TensorType &type) const {
+    ref::Tensor tensor = ref::Tensor::zeros(type);
+    if (type.isFloat()) {
+      std::memcpy(tensor.f.data(), data, numElements * sizeof(float));
+      return tensor;
+    }
+    ref::IntType intType = type.intType;
+    for (int64_t k = 0; k < numElements; ++k) {
+      uint64_t bits = 0;
+      switch (elementBytes) {
+      case 1:
+        bits = load<uint8_t>(k);
+        break;
+      case 2:
+        bits = load<uint16_t>(k);
+        break;
+      case 4:
+        bits = load<uint32_t>(k);
+        break;
+      default:
+        bits = load<uint64_t>(k);
+        break;
+      }
+      int64_t value;
+      if (intType.bits == 1)
+        value = static_cast<int64_t>(bits & 1);
+      else if (intType.bits < 64 && intType.isSigned &&
+               ((bits >> (intType.bits - 1)) & 1))
+        value = static_cast<int64_t>(bits | (~uint64_t(0) << intType.bits));
+      else
+        value = static_cast<int64_t>(bits);
+      tensor.i[k] = value;
+    }
+    return tensor;
+  }
+
+  static constexpr uintptr_t kAlignment = 64;
+  unsigned elementBytes;
+  int64_t numElements;
+  std::unique_ptr<char[]> storage;
+  char *data;
+  std::vector<int64_t> descriptor;
+
+private:
+  template <typename T> void store(int64_t k, uint64_t bits) {
+    T value = static_cast<T>(bits);
+    std::memcpy(data + k * sizeof(T), &value, sizeof(T));
+  }
+  template <typename T> uint64_t load(int64_t k) const {
+    T value;
+    std::memcpy(&value, data + k * sizeof(T), sizeof(T));
+    return value;
+  }
+};
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Compilation
+//===----------------------------------------------------------------------===//
+
+/// Where diagnostics about calling `entry` go.
+static Location locationOf(const EntrySignature &entry, MLIRContext *context) {
+  return entry.loc ? Location(entry.loc) : Location(UnknownLoc::get(context));
+}
+
+/// Checks that `entry` was lowered to the function callers expect: a void
+/// `_mlir_ciface_` wrapper taking one descriptor pointer per input and per
+/// result, around a function taking each descriptor's 3 + 2 * rank fields.
+static LogicalResult checkLoweredEntry(ModuleOp module,
+                                       const EntrySignature &entry) {
+  Location loc = locationOf(entry, module.getContext());
+  auto wrapper =
+      module.lookupSymbol<LLVM::LLVMFuncOp>("_mlir_ciface_" + entry.name);
+  auto inner = module.lookupSymbol<LLVM::LLVMFuncOp>(entry.name);
+  if (!wrapper || !inner)
+    return emitError(loc)
+           << "'" << entry.name
+           << "' has no C interface after qlow-cpu-pipeline (is it public?)";
+  size_t descriptors = entry.inputs.size() + entry.results.size();
+  size_t fields = 0;
+  for (const auto *types : {&entry.inputs, &entry.results})
+    for (const ref::TensorType &type : *types)
+      fields += 3 + 2 * type.rank();
+  if (wrapper.getNumArguments() != descriptors ||
+      !isa<LLVM::LLVMVoidType>(wrapper.getFunctionType().getReturnType()) ||
+      inner.getNumArguments() != fields)
+    return emitError(loc)
+           << "'" << entry.name << "' was lowered to an unexpected signature: "
+           << inner.getFunctionType() << "; expected " << fields
+           << " memref descriptor fields (inputs, then out-parameters for "
+              "the results) and no results";
+  return success();
+}
+
+/// Runs LLVM's default optimization pipeline at `optLevel` on `module`.
+static llvm::Error optimizeLLVMModule(llvm::Module *module, unsigned optLevel,
+                                      llvm::TargetMachine *targetMachine) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder builder(targetMachine);
+  builder.registerModuleAnalyses(mam);
+  builder.registerCGSCCAnalyses(cgam);
+  builder.registerFunctionAnalyses(fam);
+  builder.registerLoopAnalyses(lam);
+  builder.crossRegisterProxies(lam, fam, cgam, mam);
+  static const llvm::OptimizationLevel levels[] = {
+      llvm::OptimizationLevel::O0, llvm::OptimizationLevel::O1,
+      llvm::OptimizationLevel::O2, llvm::OptimizationLevel::O3};
+  llvm::OptimizationLevel level = levels[std::min(optLevel, 3u)];
+  llvm::ModulePassManager passes =
+      optLevel == 0 ? builder.buildO0DefaultPipeline(level)
+                    : builder.buildPerModuleDefaultPipeline(level);
+  passes.run(*module, mam);
+  return llvm::Error::success();
+}
+
+CompiledModule::~CompiledModule() = default;
+
+FailureOr<std::unique_ptr<CompiledModule>>
+CompiledModule::compile(ModuleOp module, const CompileOptions &options,
+                        ArrayRef<EntrySignature> entries) {
+  // Only the entries and what they call are compiled: a module may hold other
+  // functions that the pipeline cannot lower (yet).
+  Location where = entries.empty()
+                       ? module.getLoc()
+                       : locationOf(entries.front(), module.getContext());
+  for (auto func : module.getOps<func::FuncOp>()) {
+    bool isEntry = llvm::any_of(entries, [&](const EntrySignature &entry) {
+      return entry.name == func.getSymName();
+    });
+    if (isEntry)
+      func.setPublic();
+    else if (func.isPublic())
+      func.setPrivate();
+  }
+  PassManager pm(module.getContext());
+  pm.addPass(createSymbolDCEPass());
+  buildQlowCpuPipeline(pm, options);
+  // A pass that crashes leaves the IR in no state to continue with, or even
+  // to destroy: report it and exit rather than crash. Recovery covers this
+  // thread only, so the passes run on it.
+  llvm::CrashRecoveryContext::Enable();
+  MLIRContext *context = module.getContext();
+  bool multithreaded = context->isMultithreadingEnabled();
+  context->disableMultithreading();
+  LogicalResult lowered = failure();
+  llvm::CrashRecoveryContext pipelineRecovery;
+  bool loweringCompleted =
+      pipelineRecovery.RunSafely([&]() { lowered = pm.run(module); });
+  context->enableMultithreading(multithreaded);
+  if (!loweringCompleted) {
+    emitError(where) << "qlow-cpu-pipeline crashed (a bug in one of its "
+                        "passes); rerun qlow-opt --qlow-cpu-pipeline on this "
+                        "function to find which";
+    llvm::report_fatal_error("compilation crashed", /*gen_crash_diag=*/false);
+  }
+  if (failed(lowered))
+    return emitError(where) << "cannot compile with qlow-cpu-pipeline";
+  for (const EntrySignature &entry : entries)
+    if (failed(checkLoweredEntry(module, entry)))
+      return failure();
+
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  unsigned optLevel = std::min(options.optLevel.getValue(), 3u);
+  llvm::CodeGenOptLevel codeGenLevel =
+      optLevel == 0   ? llvm::CodeGenOptLevel::None
+      : optLevel == 1 ? llvm::CodeGenOptLevel::Less
+      : optLevel == 2 ? llvm::CodeGenOptLevel::Default
+                      : llvm::CodeGenOptLevel::Aggressive;
+  auto machineBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!machineBuilder)
+    return emitError(where) << "cannot describe this machine to LLVM: "
+                            << llvm::toString(machineBuilder.takeError());
+  if (!options.cpu.empty() && options.cpu != "host")
+    machineBuilder->setCPU(options.cpu);
+  machineBuilder->setCodeGenOptLevel(codeGenLevel);
+  auto targetMachine = machineBuilder->createTargetMachine();
+  if (!targetMachine)
+    return emitError(where) << "cannot create an LLVM target machine: "
+                            << llvm::toString(targetMachine.takeError());
+
+  llvm::TargetMachine *machine = targetMachine->get();
+  auto optimize = [&](llvm::Module *llvmModule) {
+    return optimizeLLVMModule(llvmModule, optLevel, machine);
+  };
+  ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = optimize;
+  engineOptions.jitCodeGenOptLevel = codeGenLevel;
+  engineOptions.enableGDBNotificationListener = false;
+  engineOptions.enablePerfNotificationListener = false;
+
+  // LLVM reports some failures (an instruction the target cannot select) by
+  // aborting: recover from that as from a crash, and report it.
+  std::unique_ptr<CompiledModule> compiled(new CompiledModule());
+  compiled->context = context;
+  std::string error;
+  llvm::CrashRecoveryContext recovery;
+  bool completed = recovery.RunSafely([&]() {
+    auto engine = ExecutionEngine::create(module, engineOptions,
+                                          std::move(*targetMachine));
+    if (!engine) {
+      error = llvm::toString(engine.takeError());
+      return;
+    }
+    compiled->engine = std::move(*engine);
+    compiled->engine->initialize();
+    // Lookups compile: do them now so that code generation errors surface
+    // here rather than at the first call.
+    for (const EntrySignature &entry : entries) {
+      auto function =
+          compiled->engine->lookupPacked("_mlir_ciface_" + entry.name);
+      if (!function) {
+        error = llvm::toString(function.takeError());
+        return;
+      }
+    }
+  });
+  if (!completed) {
+    // The JIT may hold locks from the aborted compilation: never destroy it.
+    (void)compiled->engine.release();
+    return emitError(where) << "LLVM failed while compiling the lowered module";
+  }
+  if (!error.empty())
+    return emitError(where) << "JIT compilation failed: " << error;
+  return compiled;
+}
+
+//===----------------------------------------------------------------------===//
+// Calls
+//===----------------------------------------------------------------------===//
+
+FailureOr<SmallVector<ref::Tensor>>
+CompiledModule::call(const EntrySignature &entry, ArrayRef<ref::Tensor> inputs,
+                     unsigned repeat, double *secondsPerCall) {
+  Location loc = locationOf(entry, context);
+  if (inputs.size() != entry.inputs.size())
+    return emitError(loc) << "'" << entry.name << "' takes "
+                          << entry.inputs.size() << " inputs, but "
+                          << inputs.size() << " were given";
+  auto function = engine->lookupPacked("_mlir_ciface_" + entry.name);
+  if (!function)
+    return emitError(loc) << "cannot find compiled '" << entry.name
+                          << "': " << llvm::toString(function.takeError());
+
+  // Inputs, then one caller-allocated out-parameter per result.
+  std::vector<MemRefBuffer> buffers;
+  buffers.reserve(entry.inputs.size() + entry.results.size());
+  for (auto [type, input] : llvm::zip(entry.inputs, inputs)) {
+    if (input.type.shape != type.shape || input.type.kind != type.kind)
+      return emitError(loc)
+             << "input of type " << input.type.str() << " given for an "
+             << "argument of type " << type.str();
+    buffers.emplace_back(type);
+    buffers.back().write(input);
+  }
+  for (const ref::TensorType &type : entry.results)
+    buffers.emplace_back(type);
+
+  // The wrapper takes a pointer to each descriptor; the packed entry point
+  // takes a pointer to each of those arguments.
+  SmallVector<void *> descriptors, arguments;
+  for (MemRefBuffer &buffer : buffers)
+    descriptors.push_back(buffer.descriptor.data());
+  for (void *&descriptor : descriptors)
+    arguments.push_back(&descriptor);
+
+  double seconds = 0.0;
+  llvm::CrashRecoveryContext recovery;
+  bool completed = recovery.RunSafely([&]() {
+    auto start = std::chrono::steady_clock::now();
+    for (unsigned r = 0; r < std::max(1u, repeat); ++r)
+      (*function)(arguments.data());
+    seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+  });
+  if (!completed) {
+    (void)engine.release();
+    return emitError(loc) << "the compiled code of '" << entry.name
+                          << "' crashed";
+  }
+  if (secondsPerCall)
+    *secondsPerCall = seconds / std::max(1u, repeat);
+
+  SmallVector<ref::Tensor> results;
+  for (auto [k, type] : llvm::enumerate(entry.results))
+    results.push_back(buffers[entry.inputs.size() + k].read(type));
+  return results;
+}

@@ -1,0 +1,94 @@
+//===- CpuPipeline.cpp - qlow's CPU compilation pipeline ------------------===//
+//
+// qlow -> linalg on tensors -> buffers -> loops -> LLVM dialect. Upstream
+// passes wherever upstream has the step; qlow's own passes only where it
+// does not (see Passes.td).
+//
+//===----------------------------------------------------------------------===//
+
+#include "qlow/Pipelines/Pipelines.h"
+
+#include "qlow/Conversion/QlowToLinalg.h"
+#include "qlow/Pipelines/Passes.h"
+
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
+                                      const CompileOptions &options) {
+  auto addCleanups = [&]() {
+    if (options.optLevel == 0)
+      return;
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  };
+
+  // Out of the qlow dialect: linalg/arith/math on tensors of f32 and signless
+  // integers; function signatures carry storage types.
+  pm.addPass(createConvertQlowToLinalgPass());
+  addCleanups();
+
+  // Tensors to buffers. Function boundaries get identity layouts so that a
+  // caller passes plain row-major buffers; every result becomes an
+  // out-parameter the caller allocates (public functions included: they are
+  // the ones callers see), and a result computed in a buffer of its own is
+  // computed straight into the out-parameter instead of being copied there
+  // (which needs one buffer per result: see qlow-distinct-result-buffers).
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addNestedPass<func::FuncOp>(createQlowDistinctResultBuffersPass());
+  bufferization::BufferResultsToOutParamsPassOptions outParams;
+  outParams.hoistStaticAllocs = true;
+  outParams.modifyPublicFunctions = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  // Every remaining allocation is a temporary: upstream's ownership-based
+  // deallocation frees each one after its last use (One-Shot Bufferize itself
+  // inserts no deallocations).
+  bufferization::buildBufferDeallocationPipeline(pm);
+
+  // Buffers to loops. Copies that would need MLIR's runtime library become
+  // linalg.copy first, and loops with the rest.
+  pm.addNestedPass<func::FuncOp>(createQlowLowerStridedCopiesPass());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  addCleanups();
+
+  // Into the LLVM dialect. Math functions without an LLVM intrinsic become
+  // libm calls.
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addNestedPass<func::FuncOp>(arith::createArithExpandOpsPass());
+  pm.addNestedPass<func::FuncOp>(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  if (!options.cpu.empty()) {
+    QlowSetTargetCpuPassOptions cpu;
+    cpu.cpu = options.cpu;
+    pm.addNestedPass<func::FuncOp>(createQlowSetTargetCpuPass(cpu));
+  }
+  pm.addNestedPass<func::FuncOp>(createQlowEmitCInterfacePass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}

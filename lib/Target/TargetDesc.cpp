@@ -1,0 +1,93 @@
+//===- TargetDesc.cpp - the CPU target registry ---------------------------===//
+//
+// Register tiles follow from the register file: a tile of R rows x V vectors
+// needs R*V accumulators, V weight registers and one broadcast register, and
+// enough independent accumulators (>= 8 here) to hide the dot-product
+// latency (about 4-5 cycles at one issue per cycle on Zen 4 / Ice Lake).
+//
+//===----------------------------------------------------------------------===//
+
+#include "qlow/Target/TargetDesc.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace mlir;
+using namespace mlir::qlow;
+
+namespace {
+/// One family of CPUs with the same vector ISA for int8 matmul.
+struct CpuFamily {
+  const char *features;
+  unsigned vectorBits;
+  unsigned vectorRegisters;
+  Int8DotKind int8Dot;
+  MicroKernelShape wide, skinny;
+};
+
+// 32 zmm: 12 x 2 = 24 accumulators + 2 weights + 1 broadcast; M = 1: 1 x 8.
+const CpuFamily kAvx512Vnni = {
+    "+avx2,+fma,+avx512f,+avx512bw,+avx512vl,+avx512dq,+avx512vnni", 512, 32,
+    Int8DotKind::Avx512Vnni, {12, 2, 4}, {1, 8, 4}};
+// 16 ymm: 6 x 2 = 12 accumulators + 2 + 1; M = 1: 1 x 8.
+const CpuFamily kAvxVnni = {"+avx2,+fma,+avxvnni", 256, 16,
+                            Int8DotKind::AvxVnni, {6, 2, 4}, {1, 8, 4}};
+const CpuFamily kAvx2 = {"+avx2,+fma", 256, 16, Int8DotKind::Avx2, {6, 2, 4},
+                         {1, 8, 4}};
+
+const llvm::StringMap<const CpuFamily *> &x86Cpus() {
+  static const llvm::StringMap<const CpuFamily *> cpus = {
+      {"znver4", &kAvx512Vnni},         {"znver5", &kAvx512Vnni},
+      {"sapphirerapids", &kAvx512Vnni}, {"icelake-server", &kAvx512Vnni},
+      {"cascadelake", &kAvx512Vnni},    {"tigerlake", &kAvx512Vnni},
+      {"alderlake", &kAvxVnni},         {"raptorlake", &kAvxVnni},
+      {"haswell", &kAvx2},              {"skylake", &kAvx2},
+      {"znver2", &kAvx2},               {"znver3", &kAvx2},
+  };
+  return cpus;
+}
+} // namespace
+
+FailureOr<TargetDesc> mlir::qlow::lookupTargetDesc(StringRef arch,
+                                                   StringRef cpu,
+                                                   std::string *errorMessage) {
+  if (arch != "x86_64") {
+    if (errorMessage)
+      *errorMessage = "unknown target architecture '" + arch.str() +
+                      "'; known: x86_64";
+    return failure();
+  }
+  std::string cpuName = cpu.str();
+  if (cpu == "host")
+    cpuName = llvm::sys::getHostCPUName().str();
+  auto it = x86Cpus().find(cpuName);
+  if (it == x86Cpus().end()) {
+    if (errorMessage)
+      *errorMessage = "unknown x86_64 CPU '" + cpuName +
+                      "'; known: " + listTargetDescs();
+    return failure();
+  }
+  const CpuFamily &family = *it->second;
+  TargetDesc desc;
+  desc.name = "x86_64-" + cpuName;
+  desc.triple = "x86_64-unknown-linux-gnu";
+  desc.cpu = cpuName;
+  desc.features = family.features;
+  desc.vectorBits = family.vectorBits;
+  desc.vectorRegisters = family.vectorRegisters;
+  desc.int8Dot = family.int8Dot;
+  desc.wide = family.wide;
+  desc.skinny = family.skinny;
+  return desc;
+}
+
+std::string mlir::qlow::listTargetDescs() {
+  SmallVector<StringRef> names;
+  for (const auto &entry : x86Cpus())
+    names.push_back(entry.getKey());
+  llvm::sort(names);
+  std::string list = "host";
+  for (StringRef name : names)
+    list += ", " + name.str();
+  return list;
+}

@@ -1,0 +1,71 @@
+// RUN: qlow-opt %s --split-input-file \
+// RUN:   --pass-pipeline='builtin.module(convert-qlow-to-linalg, func.func(qlow-x86-vnni-matmul{cpu=znver4}))' \
+// RUN:   | FileCheck %s --check-prefix=ZMM
+// RUN: qlow-opt %s --split-input-file \
+// RUN:   --pass-pipeline='builtin.module(convert-qlow-to-linalg, func.func(qlow-x86-vnni-matmul{cpu=alderlake}))' \
+// RUN:   | FileCheck %s --check-prefix=YMM
+// RUN: qlow-opt %s --split-input-file \
+// RUN:   --pass-pipeline='builtin.module(convert-qlow-to-linalg, func.func(qlow-x86-vnni-matmul{cpu=haswell}))' \
+// RUN:   | FileCheck %s --check-prefix=AVX2
+
+// M = 24 >= 12 rows: the wide 12 x 2 tile of zmm (nr = 32 columns). N = 40
+// pads to 64 (2 panels), K = 10 to 12 (3 steps of 4), M stays 24.
+// ZMM-LABEL: func.func @s8_activations
+// ZMM: arith.constant dense<{{.*}}> : tensor<2x3x128xi8>
+// ZMM: %[[PAD:.+]] = tensor.pad %{{.+}} low[0, 0] high[0, 2]
+// ZMM: scf.for
+// ZMM: scf.for {{.*}} step %c12
+// ZMM: scf.for {{.*}} -> (vector<16xi32>, vector<16xi32>,
+// ZMM: vector.transfer_read %[[PAD]]{{.*}} : tensor<24x12xi8>, vector<4xi8>
+// Signed activations flip the sign bit to become u8 ...
+// ZMM: arith.xori
+// ZMM-COUNT-2: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// ZMM: tensor.extract_slice %{{.+}}[0, 0] [24, 40] [1, 1] : tensor<24x64xi32> to tensor<24x40xi32>
+// YMM-LABEL: func.func @s8_activations
+// YMM: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"({{.*}}) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
+// Without VNNI the contraction stays a linalg.generic.
+// AVX2-LABEL: func.func @s8_activations
+// AVX2-NOT: llvm.call_intrinsic
+// AVX2: linalg.generic {{.*}}"reduction"
+func.func @s8_activations(%a: tensor<24x10x!quant.uniform<i8:f32, 0.5>>, %w: tensor<10x40xi8>) -> tensor<24x40xi32> {
+  %wc = arith.constant dense<3> : tensor<10x40xi8>
+  %wq = quant.scast %wc : tensor<10x40xi8> to tensor<10x40x!quant.uniform<i8:f32, 0.25>>
+  %y = qlow.matmul %a, %wq : (tensor<24x10x!quant.uniform<i8:f32, 0.5>>, tensor<10x40x!quant.uniform<i8:f32, 0.25>>) -> tensor<24x40xi32>
+  return %y : tensor<24x40xi32>
+}
+
+// -----
+
+// ... and start from -128 * colsum(w): with every weight 3 and K = 8 that is
+// -3072 in each column. u8 activations need neither.
+// ZMM-LABEL: func.func @decode_row
+// ZMM-DAG: arith.constant dense<-3072> : tensor<64xi32>
+// ZMM: scf.for {{.*}} -> (vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>)
+// ZMM-COUNT-4: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// ZMM-LABEL: func.func @u8_activations
+// ZMM-NOT: arith.xori
+// ZMM: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+func.func @decode_row(%a: tensor<1x8x!quant.uniform<i8:f32, 0.5>>) -> tensor<1x64xi32> {
+  %wc = arith.constant dense<3> : tensor<8x64xi8>
+  %wq = quant.scast %wc : tensor<8x64xi8> to tensor<8x64x!quant.uniform<i8:f32, 0.25>>
+  %y = qlow.matmul %a, %wq : (tensor<1x8x!quant.uniform<i8:f32, 0.5>>, tensor<8x64x!quant.uniform<i8:f32, 0.25>>) -> tensor<1x64xi32>
+  return %y : tensor<1x64xi32>
+}
+
+func.func @u8_activations(%a: tensor<1x8x!quant.uniform<u8:f32, 0.5:128>>) -> tensor<1x16xi32> {
+  %wc = arith.constant dense<3> : tensor<8x16xi8>
+  %wq = quant.scast %wc : tensor<8x16xi8> to tensor<8x16x!quant.uniform<i8:f32, 0.25>>
+  %y = qlow.matmul %a, %wq : (tensor<1x8x!quant.uniform<u8:f32, 0.5:128>>, tensor<8x16x!quant.uniform<i8:f32, 0.25>>) -> tensor<1x16xi32>
+  return %y : tensor<1x16xi32>
+}
+
+// -----
+
+// Weights known only at run time are not packed here: the contraction stays.
+// ZMM-LABEL: func.func @runtime_weights
+// ZMM-NOT: llvm.call_intrinsic
+// ZMM: linalg.generic {{.*}}"reduction"
+func.func @runtime_weights(%a: tensor<4x8x!quant.uniform<u8:f32, 0.5:128>>, %w: tensor<8x16x!quant.uniform<i8:f32, 0.25>>) -> tensor<4x16xi32> {
+  %y = qlow.matmul %a, %w : (tensor<4x8x!quant.uniform<u8:f32, 0.5:128>>, tensor<8x16x!quant.uniform<i8:f32, 0.25>>) -> tensor<4x16xi32>
+  return %y : tensor<4x16xi32>
+}
