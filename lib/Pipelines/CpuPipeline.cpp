@@ -10,6 +10,8 @@
 
 #include "qlow/Conversion/QlowToLinalg.h"
 #include "qlow/Pipelines/Passes.h"
+#include "qlow/Target/TargetDesc.h"
+#include "qlow/Target/X86/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -20,6 +22,7 @@
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -44,6 +47,20 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
   // integers; function signatures carry storage types.
   pm.addPass(createConvertQlowToLinalgPass());
   addCleanups();
+
+  // Target codegen on tensors: int8 contractions with constant weights become
+  // packed-weight dot-product kernels where the target description has one;
+  // the rest stays for the loops below.
+  if (!options.cpu.empty()) {
+    FailureOr<TargetDesc> desc = lookupTargetDesc("x86_64", options.cpu);
+    if (succeeded(desc) && (desc->int8Dot == Int8DotKind::Avx512Vnni ||
+                            desc->int8Dot == Int8DotKind::AvxVnni)) {
+      QlowX86VnniMatmulPassOptions vnni;
+      vnni.cpu = options.cpu;
+      pm.addNestedPass<func::FuncOp>(createQlowX86VnniMatmulPass(vnni));
+      addCleanups();
+    }
+  }
 
   // Tensors to buffers. Function boundaries get identity layouts so that a
   // caller passes plain row-major buffers; every result becomes an
@@ -77,6 +94,8 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
 
   // Into the LLVM dialect. Math functions without an LLVM intrinsic become
   // libm calls.
+  pm.addPass(createQlowX86LowerIntrinsicsPass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addNestedPass<func::FuncOp>(arith::createArithExpandOpsPass());
   pm.addNestedPass<func::FuncOp>(createConvertMathToLLVMPass());

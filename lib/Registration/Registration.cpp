@@ -60,7 +60,7 @@ void mlir::qlow::registerQlowDialects(DialectRegistry &registry) {
   registry.insert<affine::AffineDialect, bufferization::BufferizationDialect,
                   cf::ControlFlowDialect, LLVM::LLVMDialect,
                   memref::MemRefDialect, scf::SCFDialect,
-                  vector::VectorDialect>();
+                  vector::VectorDialect, x86::QlowX86Dialect>();
   vector::registerBufferizableOpInterfaceExternalModels(registry);
   arith::registerBufferizableOpInterfaceExternalModels(registry);
   arith::registerBufferDeallocationOpInterfaceExternalModels(registry);
@@ -102,6 +102,7 @@ void mlir::qlow::registerQlowPasses() {
   memref::registerExpandStridedMetadataPass();
   registerLowerAffinePass();
   registerSCFToControlFlowPass();
+  registerConvertVectorToLLVMPass();
   registerFinalizeMemRefToLLVMConversionPass();
   arith::registerArithExpandOpsPass();
   registerConvertMathToLLVMPass();

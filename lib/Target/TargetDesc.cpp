@@ -27,22 +27,32 @@ struct CpuFamily {
 
 // 32 zmm: 12 x 2 = 24 accumulators + 2 weights + 1 broadcast; M = 1: 1 x 8.
 const CpuFamily kAvx512Vnni = {
-    "+avx2,+fma,+avx512f,+avx512bw,+avx512vl,+avx512dq,+avx512vnni", 512, 32,
-    Int8DotKind::Avx512Vnni, {12, 2, 4}, {1, 8, 4}};
+    "+avx2,+fma,+avx512f,+avx512bw,+avx512vl,+avx512dq,+avx512vnni",
+    512,
+    32,
+    Int8DotKind::Avx512Vnni,
+    {12, 2, 4},
+    {1, 8, 4}};
 // 16 ymm: 6 x 2 = 12 accumulators + 2 + 1; M = 1: 1 x 8.
-const CpuFamily kAvxVnni = {"+avx2,+fma,+avxvnni", 256, 16,
-                            Int8DotKind::AvxVnni, {6, 2, 4}, {1, 8, 4}};
-const CpuFamily kAvx2 = {"+avx2,+fma", 256, 16, Int8DotKind::Avx2, {6, 2, 4},
-                         {1, 8, 4}};
+const CpuFamily kAvxVnni = {"+avx2,+fma,+avxvnni", 256,       16,
+                            Int8DotKind::AvxVnni,  {6, 2, 4}, {1, 8, 4}};
+const CpuFamily kAvx2 = {"+avx2,+fma",      256,       16,
+                         Int8DotKind::Avx2, {6, 2, 4}, {1, 8, 4}};
 
 const llvm::StringMap<const CpuFamily *> &x86Cpus() {
   static const llvm::StringMap<const CpuFamily *> cpus = {
-      {"znver4", &kAvx512Vnni},         {"znver5", &kAvx512Vnni},
-      {"sapphirerapids", &kAvx512Vnni}, {"icelake-server", &kAvx512Vnni},
-      {"cascadelake", &kAvx512Vnni},    {"tigerlake", &kAvx512Vnni},
-      {"alderlake", &kAvxVnni},         {"raptorlake", &kAvxVnni},
-      {"haswell", &kAvx2},              {"skylake", &kAvx2},
-      {"znver2", &kAvx2},               {"znver3", &kAvx2},
+      {"znver4", &kAvx512Vnni},
+      {"znver5", &kAvx512Vnni},
+      {"sapphirerapids", &kAvx512Vnni},
+      {"icelake-server", &kAvx512Vnni},
+      {"cascadelake", &kAvx512Vnni},
+      {"tigerlake", &kAvx512Vnni},
+      {"alderlake", &kAvxVnni},
+      {"raptorlake", &kAvxVnni},
+      {"haswell", &kAvx2},
+      {"skylake", &kAvx2},
+      {"znver2", &kAvx2},
+      {"znver3", &kAvx2},
   };
   return cpus;
 }
@@ -53,31 +63,41 @@ FailureOr<TargetDesc> mlir::qlow::lookupTargetDesc(StringRef arch,
                                                    std::string *errorMessage) {
   if (arch != "x86_64") {
     if (errorMessage)
-      *errorMessage = "unknown target architecture '" + arch.str() +
-                      "'; known: x86_64";
+      *errorMessage =
+          "unknown target architecture '" + arch.str() + "'; known: x86_64";
     return failure();
   }
   std::string cpuName = cpu.str();
   if (cpu == "host")
     cpuName = llvm::sys::getHostCPUName().str();
   auto it = x86Cpus().find(cpuName);
-  if (it == x86Cpus().end()) {
+  const CpuFamily *family = it == x86Cpus().end() ? nullptr : it->second;
+  if (!family && cpu == "host") {
+    // A CPU the table does not name: classify it by its features.
+    llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+    if (features.lookup("avx512vnni") && features.lookup("avx512bw"))
+      family = &kAvx512Vnni;
+    else if (features.lookup("avxvnni"))
+      family = &kAvxVnni;
+    else if (features.lookup("avx2"))
+      family = &kAvx2;
+  }
+  if (!family) {
     if (errorMessage)
-      *errorMessage = "unknown x86_64 CPU '" + cpuName +
-                      "'; known: " + listTargetDescs();
+      *errorMessage =
+          "unknown x86_64 CPU '" + cpuName + "'; known: " + listTargetDescs();
     return failure();
   }
-  const CpuFamily &family = *it->second;
   TargetDesc desc;
   desc.name = "x86_64-" + cpuName;
   desc.triple = "x86_64-unknown-linux-gnu";
   desc.cpu = cpuName;
-  desc.features = family.features;
-  desc.vectorBits = family.vectorBits;
-  desc.vectorRegisters = family.vectorRegisters;
-  desc.int8Dot = family.int8Dot;
-  desc.wide = family.wide;
-  desc.skinny = family.skinny;
+  desc.features = family->features;
+  desc.vectorBits = family->vectorBits;
+  desc.vectorRegisters = family->vectorRegisters;
+  desc.int8Dot = family->int8Dot;
+  desc.wide = family->wide;
+  desc.skinny = family->skinny;
   return desc;
 }
 

@@ -315,6 +315,8 @@ static LogicalResult runCompiled(ModuleOp module,
   }
   mlir::qlow::CompileOptions options;
   options.optLevel = optLevel;
+  // The JIT runs here: generate code for this machine's CPU and its kernels.
+  options.cpu = "host";
   auto start = std::chrono::steady_clock::now();
   auto compiled =
       mlir::qlow::CompiledModule::compile(module, options, signatures);

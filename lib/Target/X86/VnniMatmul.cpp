@@ -3,10 +3,13 @@
 // Upstream's vector dialect has no u8 x s8 -> i32 dot-product-of-4 and its
 // contraction lowerings do not produce vpdpbusd, so this pass builds the
 // register-tiled kernel itself from vector ops and the LLVM intrinsic, with
-// every size taken from the TargetDesc.
+// every size taken from the TargetDesc. The dot product itself is the
+// qlow_x86.dot_u8s8 kernel op; qlow-x86-lower-intrinsics makes it the LLVM
+// intrinsic after bufferization.
 //
 //===----------------------------------------------------------------------===//
 
+#include "dialects/QlowX86/IR/QlowX86Dialect.h"
 #include "qlow/Target/TargetDesc.h"
 #include "qlow/Target/X86/Passes.h"
 
@@ -18,11 +21,13 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #define DEBUG_TYPE "qlow-x86-vnni-matmul"
 
 namespace mlir::qlow {
 #define GEN_PASS_DEF_QLOWX86VNNIMATMULPASS
+#define GEN_PASS_DEF_QLOWX86LOWERINTRINSICSPASS
 #include "qlow/Target/X86/Passes.h.inc"
 } // namespace mlir::qlow
 
@@ -116,8 +121,7 @@ int64_t roundUp(int64_t value, int64_t multiple) {
 /// Builds the kernel that replaces `c`, with the register tile `tile` of
 /// `lanes`-wide i32 vectors.
 Value buildVnniKernel(OpBuilder &b, Location loc, const Int8Contraction &c,
-                      const MicroKernelShape &tile, int64_t lanes,
-                      StringRef intrinsic) {
+                      const MicroKernelShape &tile, int64_t lanes) {
   // A narrow N needs fewer column vectors than the tile has.
   const int64_t rows = tile.rows;
   const int64_t vectors = std::min(tile.vectors, (c.n + lanes - 1) / lanes);
@@ -170,8 +174,9 @@ Value buildVnniKernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   Value out = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{mp, np}, i32);
   Value zeroIdx = idx(0);
   Value signFlip = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(accType, b.getI32IntegerAttr(
-                                                  static_cast<int32_t>(0x80808080))));
+      b, loc,
+      DenseElementsAttr::get(
+          accType, b.getI32IntegerAttr(static_cast<int32_t>(0x80808080))));
   Value padI32 = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
   Value padI8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
   SmallVector<bool> inBounds = {true};
@@ -187,7 +192,8 @@ Value buildVnniKernel(OpBuilder &b, Location loc, const Int8Contraction &c,
               SmallVector<Value> accs;
               for (int64_t r = 0; r < rows; ++r)
                 for (int64_t j = 0; j < vectors; ++j) {
-                  Value col = arith::AddIOp::create(rb, rl, col0, idx(j * lanes));
+                  Value col =
+                      arith::AddIOp::create(rb, rl, col0, idx(j * lanes));
                   accs.push_back(vector::TransferReadOp::create(
                       rb, rl, accType, initC, ValueRange{col}, padI32,
                       inBounds));
@@ -222,10 +228,8 @@ Value buildVnniKernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                           vector::BitCastOp::create(kb, kl, bytesType, bcast);
                       for (int64_t j = 0; j < vectors; ++j) {
                         Value &slot = next[r * vectors + j];
-                        slot = LLVM::CallIntrinsicOp::create(
-                                   kb, kl, accType, kb.getStringAttr(intrinsic),
-                                   ValueRange{slot, aBytes, w[j]})
-                                   .getResult(0);
+                        slot = x86::DotU8S8Op::create(kb, kl, accType, slot,
+                                                      aBytes, w[j]);
                       }
                     }
                     scf::YieldOp::create(kb, kl, next);
@@ -234,7 +238,8 @@ Value buildVnniKernel(OpBuilder &b, Location loc, const Int8Contraction &c,
               for (int64_t r = 0; r < rows; ++r) {
                 Value row = arith::AddIOp::create(rb, rl, i, idx(r));
                 for (int64_t j = 0; j < vectors; ++j) {
-                  Value col = arith::AddIOp::create(rb, rl, col0, idx(j * lanes));
+                  Value col =
+                      arith::AddIOp::create(rb, rl, col0, idx(j * lanes));
                   tileOut = vector::TransferWriteOp::create(
                                 rb, rl, kLoop.getResult(r * vectors + j),
                                 tileOut, ValueRange{row, col}, inBounds)
@@ -249,7 +254,8 @@ Value buildVnniKernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   Value result = panelLoop.getResult(0);
   if (mp != c.m || np != c.n) {
     SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(c.m), b.getIndexAttr(c.n)};
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(c.m),
+                                       b.getIndexAttr(c.n)};
     SmallVector<OpFoldResult> strides = {b.getIndexAttr(1), b.getIndexAttr(1)};
     result = tensor::ExtractSliceOp::create(
         b, loc, RankedTensorType::get({c.m, c.n}, i32), result, offsets, sizes,
@@ -269,12 +275,8 @@ struct QlowX86VnniMatmulPass
       getOperation().emitError() << error;
       return signalPassFailure();
     }
-    StringRef intrinsic;
-    if (desc->int8Dot == Int8DotKind::Avx512Vnni)
-      intrinsic = "llvm.x86.avx512.vpdpbusd.512";
-    else if (desc->int8Dot == Int8DotKind::AvxVnni)
-      intrinsic = "llvm.x86.avx512.vpdpbusd.256";
-    else
+    if (desc->int8Dot != Int8DotKind::Avx512Vnni &&
+        desc->int8Dot != Int8DotKind::AvxVnni)
       return; // No VNNI: the contraction stays for the generic lowering.
 
     SmallVector<Int8Contraction> found;
@@ -286,11 +288,41 @@ struct QlowX86VnniMatmulPass
     for (Int8Contraction &c : found) {
       rewriter.setInsertionPoint(c.op);
       Value result = buildVnniKernel(rewriter, c.op.getLoc(), c,
-                                     desc->int8Tile(c.m), desc->i32Lanes(),
-                                     intrinsic);
+                                     desc->int8Tile(c.m), desc->i32Lanes());
       rewriter.replaceOp(c.op, result);
     }
   }
 };
 
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// qlow-x86-lower-intrinsics
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// qlow_x86.dot_u8s8 -> llvm.x86.avx512.vpdpbusd.{256,512}; LLVM selects the
+/// EVEX or the AVX-VNNI (VEX) encoding from the target's features.
+struct LowerDotU8S8 : OpRewritePattern<x86::DotU8S8Op> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(x86::DotU8S8Op op,
+                                PatternRewriter &rewriter) const override {
+    int64_t bits = op.getAcc().getType().getNumElements() * 32;
+    std::string name = "llvm.x86.avx512.vpdpbusd." + std::to_string(bits);
+    rewriter.replaceOpWithNewOp<LLVM::CallIntrinsicOp>(
+        op, op.getType(), rewriter.getStringAttr(name),
+        ValueRange{op.getAcc(), op.getLhs(), op.getRhs()});
+    return success();
+  }
+};
+
+struct QlowX86LowerIntrinsicsPass
+    : qlow::impl::QlowX86LowerIntrinsicsPassBase<QlowX86LowerIntrinsicsPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<LowerDotU8S8>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
 } // namespace

@@ -19,13 +19,13 @@
 // ZMM: vector.transfer_read %[[PAD]]{{.*}} : tensor<24x12xi8>, vector<4xi8>
 // Signed activations flip the sign bit to become u8 ...
 // ZMM: arith.xori
-// ZMM-COUNT-2: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// ZMM-COUNT-2: qlow_x86.dot_u8s8 {{.*}} : vector<64xi8> -> vector<16xi32>
 // ZMM: tensor.extract_slice %{{.+}}[0, 0] [24, 40] [1, 1] : tensor<24x64xi32> to tensor<24x40xi32>
 // YMM-LABEL: func.func @s8_activations
-// YMM: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"({{.*}}) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
+// YMM: qlow_x86.dot_u8s8 {{.*}} : vector<32xi8> -> vector<8xi32>
 // Without VNNI the contraction stays a linalg.generic.
 // AVX2-LABEL: func.func @s8_activations
-// AVX2-NOT: llvm.call_intrinsic
+// AVX2-NOT: qlow_x86.dot_u8s8
 // AVX2: linalg.generic {{.*}}"reduction"
 func.func @s8_activations(%a: tensor<24x10x!quant.uniform<i8:f32, 0.5>>, %w: tensor<10x40xi8>) -> tensor<24x40xi32> {
   %wc = arith.constant dense<3> : tensor<10x40xi8>
@@ -41,10 +41,10 @@ func.func @s8_activations(%a: tensor<24x10x!quant.uniform<i8:f32, 0.5>>, %w: ten
 // ZMM-LABEL: func.func @decode_row
 // ZMM-DAG: arith.constant dense<-3072> : tensor<64xi32>
 // ZMM: scf.for {{.*}} -> (vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>)
-// ZMM-COUNT-4: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// ZMM-COUNT-4: qlow_x86.dot_u8s8
 // ZMM-LABEL: func.func @u8_activations
 // ZMM-NOT: arith.xori
-// ZMM: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// ZMM: qlow_x86.dot_u8s8
 func.func @decode_row(%a: tensor<1x8x!quant.uniform<i8:f32, 0.5>>) -> tensor<1x64xi32> {
   %wc = arith.constant dense<3> : tensor<8x64xi8>
   %wq = quant.scast %wc : tensor<8x64xi8> to tensor<8x64x!quant.uniform<i8:f32, 0.25>>
@@ -63,7 +63,7 @@ func.func @u8_activations(%a: tensor<1x8x!quant.uniform<u8:f32, 0.5:128>>) -> te
 
 // Weights known only at run time are not packed here: the contraction stays.
 // ZMM-LABEL: func.func @runtime_weights
-// ZMM-NOT: llvm.call_intrinsic
+// ZMM-NOT: qlow_x86.dot_u8s8
 // ZMM: linalg.generic {{.*}}"reduction"
 func.func @runtime_weights(%a: tensor<4x8x!quant.uniform<u8:f32, 0.5:128>>, %w: tensor<8x16x!quant.uniform<i8:f32, 0.25>>) -> tensor<4x16xi32> {
   %y = qlow.matmul %a, %w : (tensor<4x8x!quant.uniform<u8:f32, 0.5:128>>, tensor<8x16x!quant.uniform<i8:f32, 0.25>>) -> tensor<4x16xi32>

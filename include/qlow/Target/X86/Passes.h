@@ -7,7 +7,9 @@
 #ifndef QLOW_TARGET_X86_PASSES_H
 #define QLOW_TARGET_X86_PASSES_H
 
+#include "dialects/QlowX86/IR/QlowX86Dialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::qlow {

@@ -27,7 +27,7 @@ def QlowX86VnniMatmulPass : Pass<"qlow-x86-vnni-matmul", "func::FuncOp"> {
     * the kernel keeps `rows x vectors` i32 accumulators in registers over
       the whole K loop: per step it loads `vectors` weight registers,
       broadcasts 4 activation bytes per row and issues `rows x vectors`
-      `vpdpbusd` (reached through `llvm.call_intrinsic`, because upstream's
+      `vpdpbusd` (the `qlow_x86.dot_u8s8` kernel op, because upstream's
       x86vector dialect has no u8 x s8 dot product);
     * s8 activations are shifted to u8 by flipping the sign bit (+128), and
       the accumulators start at `-128 * colsum(w)` (computed here), so the
@@ -52,7 +52,7 @@ def QlowX86VnniMatmulPass : Pass<"qlow-x86-vnni-matmul", "func::FuncOp"> {
         scf.for %k ... iter_args(%acc0 = ..., ...) -> (vector<16xi32>, ...) {
           %w0 = vector.transfer_read %wp[%p, %k, %c0] : tensor<1x16x128xi8>, vector<64xi8>
           %b = vector.broadcast ... : i32 to vector<16xi32>
-          %d = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%acc0, %b8, %w0) ...
+          %d = qlow_x86.dot_u8s8 %acc0, %b8, %w0 : vector<64xi8> -> vector<16xi32>
     ```
   }];
   let options = [
@@ -61,11 +61,29 @@ def QlowX86VnniMatmulPass : Pass<"qlow-x86-vnni-matmul", "func::FuncOp"> {
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
-    "::mlir::LLVM::LLVMDialect",
+    "::mlir::qlow::x86::QlowX86Dialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
     "::mlir::vector::VectorDialect",
   ];
+}
+
+def QlowX86LowerIntrinsicsPass : Pass<"qlow-x86-lower-intrinsics"> {
+  let summary = "Lower qlow_x86 kernel ops to LLVM intrinsic calls";
+  let description = [{
+    The qlow_x86 ops are pure so that bufferization and deallocation can
+    reason about the kernels; an `llvm.call_intrinsic` has unknown memory
+    effects and would stop them. This pass runs after those, just before the
+    rest of the lowering to the LLVM dialect.
+
+    ```mlir
+    %d = qlow_x86.dot_u8s8 %acc, %a, %w : vector<64xi8> -> vector<16xi32>
+    // becomes
+    %d = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%acc, %a, %w)
+        : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 #endif // QLOW_TARGET_X86_PASSES_TD

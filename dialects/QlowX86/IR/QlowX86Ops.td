@@ -1,0 +1,51 @@
+//===- QlowX86Ops.td - x86 kernel-level ops ----------------*- tablegen -*-===//
+//
+// Kernel-level ops for x86 micro-kernels: instructions that upstream's vector
+// and x86vector dialects do not expose, as pure ops on vectors so that
+// bufferization and deallocation can reason about them. They become LLVM
+// intrinsic calls at the very end (qlow-x86-lower-intrinsics).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QLOW_DIALECT_QLOWX86OPS_TD
+#define QLOW_DIALECT_QLOWX86OPS_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def QlowX86_Dialect : Dialect {
+  let name = "qlow_x86";
+  let cppNamespace = "::mlir::qlow::x86";
+  let summary = "x86 instructions for qlow's generated micro-kernels";
+  let description = [{
+    Ops that stand for single x86 instructions qlow's kernels need and that
+    upstream MLIR has no op for. Each is pure and lowers to one LLVM
+    intrinsic call.
+  }];
+}
+
+def QlowX86_DotU8S8Op : Op<QlowX86_Dialect, "dot_u8s8", [Pure,
+    AllTypesMatch<["acc", "result"]>, AllTypesMatch<["lhs", "rhs"]>]> {
+  let summary = "vpdpbusd: u8 x s8 dot products of 4, accumulated in i32";
+  let description = [{
+    For each i32 lane `i`:
+    `result[i] = acc[i] + sum_{j<4} zext(lhs[4i+j]) * sext(rhs[4i+j])`,
+    with wrapping i32 addition (the instruction's non-saturating form). On
+    `vector<16xi32>` this is AVX-512 VNNI `vpdpbusd zmm`; on `vector<8xi32>`
+    the ymm form (AVX-512 VL or AVX-VNNI).
+
+    ```mlir
+    %d = qlow_x86.dot_u8s8 %acc, %a, %w : vector<64xi8> -> vector<16xi32>
+    ```
+  }];
+  let arguments = (ins VectorOfRankAndType<[1], [I32]>:$acc,
+                   VectorOfRankAndType<[1], [I8]>:$lhs,
+                   VectorOfRankAndType<[1], [I8]>:$rhs);
+  let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
+  let assemblyFormat = [{
+    $acc `,` $lhs `,` $rhs attr-dict `:` type($lhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // QLOW_DIALECT_QLOWX86OPS_TD

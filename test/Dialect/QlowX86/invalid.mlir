@@ -1,0 +1,17 @@
+// RUN: qlow-opt %s -split-input-file -verify-diagnostics
+
+// vpdpbusd exists for 8 and 16 i32 lanes only.
+func.func @four_lanes(%acc: vector<4xi32>, %a: vector<16xi8>) -> vector<4xi32> {
+  // expected-error @+1 {{'qlow_x86.dot_u8s8' op accumulates into 8 (ymm) or 16 (zmm) i32 lanes, not 4}}
+  %d = qlow_x86.dot_u8s8 %acc, %a, %a : vector<16xi8> -> vector<4xi32>
+  return %d : vector<4xi32>
+}
+
+// -----
+
+// Each i32 lane consumes 4 bytes of each operand.
+func.func @wrong_bytes(%acc: vector<16xi32>, %a: vector<32xi8>) -> vector<16xi32> {
+  // expected-error @+1 {{'qlow_x86.dot_u8s8' op needs 4 bytes per i32 lane: 64 i8 elements, not 32}}
+  %d = qlow_x86.dot_u8s8 %acc, %a, %a : vector<32xi8> -> vector<16xi32>
+  return %d : vector<16xi32>
+}

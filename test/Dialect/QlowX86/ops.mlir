@@ -1,0 +1,11 @@
+// RUN: qlow-opt %s | qlow-opt | FileCheck %s
+// RUN: qlow-opt %s --mlir-print-op-generic | qlow-opt | FileCheck %s
+
+// CHECK-LABEL: func.func @dot
+// CHECK: qlow_x86.dot_u8s8 %{{.+}}, %{{.+}}, %{{.+}} : vector<64xi8> -> vector<16xi32>
+// CHECK: qlow_x86.dot_u8s8 %{{.+}}, %{{.+}}, %{{.+}} : vector<32xi8> -> vector<8xi32>
+func.func @dot(%acc: vector<16xi32>, %a: vector<64xi8>, %acc8: vector<8xi32>, %b: vector<32xi8>) -> (vector<16xi32>, vector<8xi32>) {
+  %d = qlow_x86.dot_u8s8 %acc, %a, %a : vector<64xi8> -> vector<16xi32>
+  %e = qlow_x86.dot_u8s8 %acc8, %b, %b : vector<32xi8> -> vector<8xi32>
+  return %d, %e : vector<16xi32>, vector<8xi32>
+}

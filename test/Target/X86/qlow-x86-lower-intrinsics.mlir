@@ -1,0 +1,17 @@
+// RUN: qlow-opt %s --qlow-x86-lower-intrinsics | FileCheck %s
+// RUN: qlow-opt %s --qlow-x86-lower-intrinsics | qlow-opt | FileCheck %s
+
+// CHECK-LABEL: func.func @zmm
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.+}}, %{{.+}}, %{{.+}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+// CHECK-NOT: qlow_x86
+func.func @zmm(%acc: vector<16xi32>, %a: vector<64xi8>, %w: vector<64xi8>) -> vector<16xi32> {
+  %d = qlow_x86.dot_u8s8 %acc, %a, %w : vector<64xi8> -> vector<16xi32>
+  return %d : vector<16xi32>
+}
+
+// CHECK-LABEL: func.func @ymm
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+func.func @ymm(%acc: vector<8xi32>, %a: vector<32xi8>, %w: vector<32xi8>) -> vector<8xi32> {
+  %d = qlow_x86.dot_u8s8 %acc, %a, %w : vector<32xi8> -> vector<8xi32>
+  return %d : vector<8xi32>
+}
