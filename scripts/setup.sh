@@ -17,6 +17,8 @@ APT_PACKAGES=(
   cmake ninja-build ccache
   # Unit tests.
   libgtest-dev
+  # oneDNN, the x86 int8 peer of qlow-bench, and OpenMP for its thread counts.
+  libdnnl-dev
   # Python for lit (Debian's python3 runs /usr/lib/llvm-22/bin/lit).
   python3 python3-pip
 )

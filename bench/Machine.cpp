@@ -1,0 +1,78 @@
+//===- Machine.cpp - machine figures measured by qlow-bench ---------------===//
+//
+// A measuring instrument, not a kernel: the peak loop is written with
+// intrinsics on purpose, to find the ceiling qlow's generated code is held to.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Machine.h"
+
+#include <immintrin.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <vector>
+
+using namespace qlow::bench;
+
+namespace {
+double seconds() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+/// 12 independent accumulator chains, enough to cover vpdpbusd's latency.
+__attribute__((target("avx512f,avx512vnni"), noinline)) int64_t
+vnniLoop(int64_t iterations) {
+  __m512i acc[12];
+  for (auto &a : acc)
+    a = _mm512_set1_epi32(1);
+  __m512i x = _mm512_set1_epi32(0x01020304), y = _mm512_set1_epi32(0x05060708);
+  for (int64_t i = 0; i < iterations; ++i) {
+    for (auto &a : acc)
+      a = _mm512_dpbusd_epi32(a, x, y);
+    asm volatile("" : "+v"(x), "+v"(y));
+  }
+  __m512i sum = acc[0];
+  for (int j = 1; j < 12; ++j)
+    sum = _mm512_add_epi32(sum, acc[j]);
+  return _mm512_reduce_add_epi32(sum);
+}
+} // namespace
+
+double qlow::bench::measureVnniPeakGops() {
+  if (!__builtin_cpu_supports("avx512vnni"))
+    return 0.0;
+  const int64_t iterations = 20'000'000;
+  double best = 0.0;
+  for (int rep = 0; rep < 3; ++rep) {
+    double start = seconds();
+    volatile int64_t sink = vnniLoop(iterations);
+    (void)sink;
+    double elapsed = seconds() - start;
+    best = std::max(best, iterations * 12.0 * 64 * 2 / elapsed / 1e9);
+  }
+  return best;
+}
+
+double qlow::bench::measureReadBandwidthGBs(int threads) {
+  const size_t count = size_t(512) << 20 >> 3; // 512 MiB of int64
+  std::vector<int64_t> buffer(count, 1);
+  double best = 0.0;
+  for (int rep = 0; rep < 3; ++rep) {
+    int64_t total = 0;
+    double start = seconds();
+#pragma omp parallel for num_threads(threads) reduction(+ : total) schedule(static)
+    for (size_t i = 0; i < count; ++i)
+      total += buffer[i];
+    double elapsed = seconds() - start;
+    if (total != static_cast<int64_t>(count))
+      std::abort(); // The sum is what keeps the loads alive.
+    best = std::max(best, count * sizeof(int64_t) / elapsed / 1e9);
+  }
+  return best;
+}

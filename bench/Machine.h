@@ -1,0 +1,23 @@
+//===- Machine.h - machine figures measured by qlow-bench -------*- C++ -*-===//
+//
+// The ceilings that kernel figures are judged against, measured in the same
+// run: the vpdpbusd issue rate and the streaming-read bandwidth.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QLOW_BENCH_MACHINE_H
+#define QLOW_BENCH_MACHINE_H
+
+namespace qlow::bench {
+
+/// Measured peak of `vpdpbusd zmm` on one core in GOPS (2 ops per MAC, 64
+/// MACs per instruction), or 0 when the CPU lacks AVX-512 VNNI.
+double measureVnniPeakGops();
+
+/// Measured streaming-read bandwidth from DRAM in GB/s with `threads` threads
+/// (a buffer much larger than the last-level cache, summed).
+double measureReadBandwidthGBs(int threads);
+
+} // namespace qlow::bench
+
+#endif // QLOW_BENCH_MACHINE_H

@@ -1,0 +1,89 @@
+//===- OneDnnMatmul.cpp - the oneDNN peer of qlow-bench -------------------===//
+//
+// Plain oneDNN usage: the weights get format_tag::any so that oneDNN may
+// reorder them into its own blocked layout once, outside the timed loop, as
+// qlow packs its weights at compile time. Fair to both.
+//
+//===----------------------------------------------------------------------===//
+
+#include "OneDnnMatmul.h"
+
+#include "oneapi/dnnl/dnnl.hpp"
+
+#include <cstring>
+
+using namespace qlow::bench;
+
+struct OneDnnMatmul::Impl {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  dnnl::stream stream{engine};
+  dnnl::matmul primitive;
+  dnnl::memory a, w, bias, c;
+  bool requantize = false;
+  int64_t m = 0, n = 0;
+};
+
+OneDnnMatmul::OneDnnMatmul(int64_t m, int64_t k, int64_t n,
+                           const std::vector<uint8_t> &a,
+                           const std::vector<int8_t> &w, bool requantize,
+                           const std::vector<int32_t> &bias,
+                           const std::vector<float> &scales)
+    : impl(std::make_unique<Impl>()) {
+  using dt = dnnl::memory::data_type;
+  using tag = dnnl::memory::format_tag;
+  impl->requantize = requantize;
+  impl->m = m;
+  impl->n = n;
+  dnnl::memory::desc aDesc({m, k}, dt::u8, tag::ab);
+  dnnl::memory::desc wPlain({k, n}, dt::s8, tag::ab);
+  dnnl::memory::desc wAny({k, n}, dt::s8, tag::any);
+  dnnl::memory::desc cDesc({m, n}, requantize ? dt::s8 : dt::s32, tag::ab);
+  dnnl::memory::desc biasDesc({1, n}, dt::s32, tag::ab);
+  dnnl::primitive_attr attr;
+  if (requantize)
+    attr.set_output_scales(/*mask=*/1 << 1, scales);
+  dnnl::matmul::desc desc =
+      requantize ? dnnl::matmul::desc(aDesc, wAny, biasDesc, cDesc)
+                 : dnnl::matmul::desc(aDesc, wAny, cDesc);
+  dnnl::matmul::primitive_desc pd(desc, attr, impl->engine);
+  impl->primitive = dnnl::matmul(pd);
+
+  impl->a = dnnl::memory(aDesc, impl->engine);
+  std::memcpy(impl->a.get_data_handle(), a.data(), a.size());
+  dnnl::memory wUser(wPlain, impl->engine);
+  std::memcpy(wUser.get_data_handle(), w.data(), w.size());
+  impl->w = dnnl::memory(pd.weights_desc(), impl->engine);
+  dnnl::reorder(wUser, impl->w).execute(impl->stream, wUser, impl->w);
+  if (requantize) {
+    impl->bias = dnnl::memory(biasDesc, impl->engine);
+    std::memcpy(impl->bias.get_data_handle(), bias.data(),
+                bias.size() * sizeof(int32_t));
+  }
+  impl->c = dnnl::memory(cDesc, impl->engine);
+  impl->stream.wait();
+}
+
+OneDnnMatmul::~OneDnnMatmul() = default;
+
+void OneDnnMatmul::run() {
+  std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC, impl->a},
+                                                {DNNL_ARG_WEIGHTS, impl->w},
+                                                {DNNL_ARG_DST, impl->c}};
+  if (impl->requantize)
+    args[DNNL_ARG_BIAS] = impl->bias;
+  impl->primitive.execute(impl->stream, args);
+  impl->stream.wait();
+}
+
+std::vector<int32_t> OneDnnMatmul::result() const {
+  int64_t count = impl->m * impl->n;
+  std::vector<int32_t> out(count);
+  if (impl->requantize) {
+    const int8_t *data = static_cast<const int8_t *>(impl->c.get_data_handle());
+    for (int64_t i = 0; i < count; ++i)
+      out[i] = data[i];
+  } else {
+    std::memcpy(out.data(), impl->c.get_data_handle(), count * sizeof(int32_t));
+  }
+  return out;
+}

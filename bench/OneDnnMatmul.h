@@ -1,0 +1,40 @@
+//===- OneDnnMatmul.h - the oneDNN peer of qlow-bench -----------*- C++ -*-===//
+//
+// oneDNN 2.6 (Debian libdnnl-dev) int8 matmuls on the same inputs qlow runs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QLOW_BENCH_ONEDNNMATMUL_H
+#define QLOW_BENCH_ONEDNNMATMUL_H
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace qlow::bench {
+
+/// One oneDNN int8 matmul primitive with its memory, ready to execute:
+/// u8 [M, K] x s8 [K, N] -> s32, or -> s8 with an s32 bias and per-channel
+/// output scales (requantization).
+class OneDnnMatmul {
+public:
+  /// `a` and `w` are copied; `scales` (per output channel) and `bias` are used
+  /// only when `requantize` is set.
+  OneDnnMatmul(int64_t m, int64_t k, int64_t n, const std::vector<uint8_t> &a,
+               const std::vector<int8_t> &w, bool requantize,
+               const std::vector<int32_t> &bias,
+               const std::vector<float> &scales);
+  ~OneDnnMatmul();
+  /// Runs the primitive once (blocking).
+  void run();
+  /// The s32 or s8 result of the last run, widened to int32.
+  std::vector<int32_t> result() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl;
+};
+
+} // namespace qlow::bench
+
+#endif // QLOW_BENCH_ONEDNNMATMUL_H

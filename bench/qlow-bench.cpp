@@ -1,0 +1,289 @@
+//===- qlow-bench.cpp - qlow's kernels side by side with a peer -----------===//
+//
+// `qlow-bench matmul` builds each case as a qlow.matmul with constant
+// weights, compiles it with qlow-cpu-pipeline for this machine, runs it and
+// oneDNN's int8 matmul on the same inputs in the same process, checks that
+// they agree, and prints one line per case with the ratio of their speeds.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Machine.h"
+#include "OneDnnMatmul.h"
+
+#include "dialects/Qlow/IR/QlowOps.h"
+#include "qlow/JIT/CompiledModule.h"
+#include "qlow/Pipelines/Pipelines.h"
+#include "qlow/Registration.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <random>
+
+using namespace mlir;
+namespace cl = llvm::cl;
+namespace ref = ::qlow::ref;
+using ::qlow::bench::OneDnnMatmul;
+
+static cl::opt<std::string> subcommand(cl::Positional, cl::Required,
+                                       cl::desc("<matmul>"));
+static cl::opt<std::string>
+    onlyCases("cases", cl::desc("Comma-separated M,K,N shapes to run, e.g. "
+                                "1x4096x4096 (default: the issue's list)"));
+static cl::list<int> threadCounts("thread-counts", cl::desc("Thread counts to measure (default 1,2)"),
+                                  cl::CommaSeparated);
+static cl::opt<double> minSeconds(
+    "min-seconds", cl::desc("Time each measurement for at least this long"),
+    cl::init(0.3));
+
+namespace {
+
+struct Shape {
+  int64_t m, k, n;
+};
+
+/// The shapes of the benchmark (issue #3).
+std::vector<Shape> defaultShapes() {
+  return {{1, 4096, 4096},  {16, 4096, 4096}, {128, 768, 768},
+          {128, 768, 3072}, {128, 3072, 768}, {512, 4096, 4096},
+          {1024, 1024, 1024}};
+}
+
+std::vector<Shape> parseShapes(StringRef text) {
+  std::vector<Shape> shapes;
+  SmallVector<StringRef> items;
+  text.split(items, ',', -1, false);
+  for (StringRef item : items) {
+    SmallVector<StringRef> dims;
+    item.split(dims, 'x');
+    Shape s{0, 0, 0};
+    if (dims.size() != 3 || dims[0].getAsInteger(10, s.m) ||
+        dims[1].getAsInteger(10, s.k) || dims[2].getAsInteger(10, s.n) ||
+        s.m <= 0 || s.k <= 0 || s.n <= 0) {
+      llvm::errs() << "qlow-bench: error: bad shape '" << item
+                   << "' (expected MxKxN)\n";
+      std::exit(1);
+    }
+    shapes.push_back(s);
+  }
+  return shapes;
+}
+
+/// Builds `func @mm(%a: u8 [M, K]) -> s32 or s8 [M, N]` with the weights,
+/// bias and scales as constants, as a model compiled ahead of time has them.
+OwningOpRef<ModuleOp> buildMatmulModule(MLIRContext &ctx, const Shape &s,
+                                        const std::vector<int8_t> &w,
+                                        bool requantize, double lhsScale,
+                                        const std::vector<double> &wScales,
+                                        const std::vector<int32_t> &bias,
+                                        double outScale) {
+  OpBuilder b(&ctx);
+  Location loc = b.getUnknownLoc();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(module->getBody());
+  Type f32 = b.getF32Type(), i8 = b.getI8Type();
+  auto lhsQ = quant::UniformQuantizedType::get(0, i8, f32, lhsScale, 0, 0, 255);
+  auto rhsQ = quant::UniformQuantizedPerAxisType::get(
+      quant::QuantizationFlags::Signed, i8, f32, wScales,
+      SmallVector<int64_t>(s.n, 0), 1, -128, 127);
+  auto lhsType = RankedTensorType::get({s.m, s.k}, lhsQ);
+  Type outElement = b.getI32Type();
+  if (requantize)
+    outElement = quant::UniformQuantizedType::get(
+        quant::QuantizationFlags::Signed, i8, f32, outScale, 0, -128, 127);
+  auto outType = RankedTensorType::get({s.m, s.n}, outElement);
+  auto func = func::FuncOp::create(b, loc, "mm",
+                                   b.getFunctionType({lhsType}, {outType}));
+  Block *body = func.addEntryBlock();
+  b.setInsertionPointToEnd(body);
+  auto wStorage = RankedTensorType::get({s.k, s.n}, i8);
+  Value wConst = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::getFromRawBuffer(
+          wStorage, ArrayRef<char>(reinterpret_cast<const char *>(w.data()),
+                                   w.size())));
+  Value wq = quant::StorageCastOp::create(
+      b, loc, RankedTensorType::get({s.k, s.n}, rhsQ), wConst);
+  Value biasValue;
+  if (requantize)
+    biasValue = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(RankedTensorType::get({s.n}, b.getI32Type()),
+                               ArrayRef<int32_t>(bias)));
+  Value y = mlir::qlow::MatmulOp::create(b, loc, outType, body->getArgument(0), wq,
+                                   biasValue, mlir::qlow::RoundingMode::FixedPoint);
+  func::ReturnOp::create(b, loc, y);
+  return module;
+}
+
+/// Seconds per call of `fn`, the best of three batches of at least
+/// --min-seconds each.
+template <typename Fn> double timePerCall(Fn fn) {
+  fn(); // Warm up caches and any lazy initialization.
+  double best = 1e30;
+  for (int batch = 0; batch < 3; ++batch) {
+    int64_t calls = 0;
+    auto start = std::chrono::steady_clock::now();
+    double elapsed = 0.0;
+    do {
+      fn();
+      ++calls;
+      elapsed = std::chrono::duration<double>(
+                    std::chrono::steady_clock::now() - start)
+                    .count();
+    } while (elapsed < minSeconds / 3);
+    best = std::min(best, elapsed / calls);
+  }
+  return best;
+}
+
+int runMatmul() {
+  std::vector<Shape> shapes =
+      onlyCases.empty() ? defaultShapes() : parseShapes(onlyCases);
+  std::vector<int> threads(threadCounts.begin(), threadCounts.end());
+  if (threads.empty())
+    threads = {1, 2};
+
+  DialectRegistry registry;
+  mlir::qlow::registerQlowDialects(registry);
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  // Keep diagnostics (a failed compile) visible and fatal for this case only.
+  double qlowBest = 0.0;
+  std::mt19937 rng(42);
+
+  for (bool requantize : {false, true}) {
+    for (const Shape &s : shapes) {
+      std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127),
+          b32(-5000, 5000);
+      std::vector<uint8_t> a(s.m * s.k);
+      std::vector<int8_t> w(s.k * s.n);
+      std::vector<int32_t> bias(s.n);
+      for (auto &v : a)
+        v = u8(rng);
+      for (auto &v : w)
+        v = s8(rng);
+      for (auto &v : bias)
+        v = b32(rng);
+      const double lhsScale = 0.02, outScale = 0.5 * s.k / 128.0;
+      std::vector<double> wScales(s.n);
+      std::vector<float> onednnScales(s.n);
+      for (int64_t j = 0; j < s.n; ++j) {
+        wScales[j] = 0.001 * (1 + j % 7);
+        onednnScales[j] = static_cast<float>(lhsScale * wScales[j] / outScale);
+      }
+      std::string name = llvm::formatv("{0}_{1}x{2}x{3}",
+                                       requantize ? "u8s8s8_bias_perchannel"
+                                                  : "u8s8s32",
+                                       s.m, s.k, s.n)
+                             .str();
+
+      // qlow: compile once (weights packed at compile time), then run.
+      OwningOpRef<ModuleOp> module = buildMatmulModule(
+          ctx, s, w, requantize, lhsScale, wScales, bias, outScale);
+      auto func = module->lookupSymbol<func::FuncOp>("mm");
+      FailureOr<mlir::qlow::EntrySignature> signature =
+          mlir::qlow::getEntrySignature(func);
+      mlir::qlow::CompileOptions options;
+      options.cpu = "host";
+      auto compiled = failed(signature)
+                          ? FailureOr<std::unique_ptr<mlir::qlow::CompiledModule>>(
+                                failure())
+                          : mlir::qlow::CompiledModule::compile(*module, options,
+                                                          {*signature});
+      if (failed(compiled)) {
+        llvm::errs() << "qlow-bench: error: cannot compile case " << name
+                     << "\n";
+        return 1;
+      }
+      ref::Tensor input = ref::Tensor::zeros((*signature).inputs[0]);
+      for (size_t i = 0; i < a.size(); ++i)
+        input.i[i] = a[i];
+
+      // The same matmul in oneDNN, and the agreement of the two results.
+      OneDnnMatmul peer(s.m, s.k, s.n, a, w, requantize, bias, onednnScales);
+      peer.run();
+      std::vector<int32_t> expected = peer.result();
+      auto result = (*compiled)->call(*signature, {input});
+      if (failed(result)) {
+        llvm::errs() << "qlow-bench: error: cannot run case " << name << "\n";
+        return 1;
+      }
+      int64_t maxDiff = 0;
+      for (size_t i = 0; i < expected.size(); ++i)
+        maxDiff = std::max<int64_t>(
+            maxDiff, std::abs((*result)[0].i[i] - expected[i]));
+      if (!requantize && maxDiff != 0) {
+        llvm::errs() << "qlow-bench: error: " << name
+                     << ": qlow and oneDNN s32 results differ (max |diff| "
+                     << maxDiff << ")\n";
+        return 1;
+      }
+
+      double ops = 2.0 * s.m * s.n * s.k;
+      for (int t : threads) {
+        omp_set_num_threads(t);
+        double qlowSeconds = 1e30;
+        for (int rep = 0; rep < 3; ++rep) {
+          double perCall = 0.0;
+          unsigned repeat = std::max<unsigned>(
+              1, static_cast<unsigned>(minSeconds / 3 / (ops / 50e9)));
+          if (failed((*compiled)->call(*signature, {input}, repeat, &perCall)))
+            return 1;
+          qlowSeconds = std::min(qlowSeconds, perCall);
+        }
+        double peerSeconds = timePerCall([&] { peer.run(); });
+        double qlowGops = ops / qlowSeconds / 1e9;
+        double peerGops = ops / peerSeconds / 1e9;
+        if (t == 1)
+          qlowBest = std::max(qlowBest, qlowGops);
+        llvm::outs() << llvm::formatv(
+            "case={0} M={1} K={2} N={3} threads={4} qlow_gops={5:f1} "
+            "peer=onednn peer_gops={6:f1} ratio={7:f3}{8}\n",
+            requantize ? "u8s8s8_bias_perchannel" : "u8s8s32", s.m, s.k, s.n,
+            t, qlowGops, peerGops, qlowGops / peerGops,
+            requantize ? llvm::formatv(" max_abs_diff_vs_peer={0}", maxDiff)
+                             .str()
+                       : std::string());
+        llvm::outs().flush();
+      }
+    }
+  }
+  double peak = ::qlow::bench::measureVnniPeakGops();
+  llvm::outs() << llvm::formatv("vpdpbusd_peak_gops={0:f1} "
+                                "qlow_best_share_of_peak={1:f3}\n",
+                                peak, peak > 0 ? qlowBest / peak : 0.0);
+  for (int t : threads)
+    llvm::outs() << llvm::formatv("stream_read_gbs threads={0} gbs={1:f1}\n", t,
+                                  ::qlow::bench::measureReadBandwidthGBs(t));
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "qlow-bench: qlow's kernels against a peer, measured in one process\n");
+  if (subcommand != "matmul") {
+    llvm::errs() << "qlow-bench: error: unknown subcommand '" << subcommand
+                 << "'; known: matmul\n";
+    return 1;
+  }
+  return runMatmul();
+}
