@@ -32,6 +32,8 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -85,6 +87,12 @@ static cl::opt<unsigned>
              cl::desc("Optimization level of compiled execution, 0 to 3 "
                       "(qlow-cpu-pipeline's opt-level, and LLVM's)"),
              cl::init(2));
+
+static cl::opt<unsigned> numThreads(
+    "num-threads",
+    cl::desc("Threads of compiled kernels (the OpenMP runtime's count; 0: "
+             "its default, OMP_NUM_THREADS or the number of cores)"),
+    cl::init(0));
 
 /// Prints an error without a location (tool-level problems) and fails.
 static LogicalResult toolError(const Twine &message) {
@@ -317,6 +325,8 @@ static LogicalResult runCompiled(ModuleOp module,
   options.optLevel = optLevel;
   // The JIT runs here: generate code for this machine's CPU and its kernels.
   options.cpu = "host";
+  if (numThreads > 0)
+    omp_set_num_threads(static_cast<int>(numThreads));
   auto start = std::chrono::steady_clock::now();
   auto compiled =
       mlir::qlow::CompiledModule::compile(module, options, signatures);

@@ -166,8 +166,11 @@ Value buildVnniKernel(OpBuilder &b, Location loc, const Int8Contraction &c,
     lhs = tensor::PadOp::create(b, loc, paddedType, lhs, low, high, zero);
   }
 
+  // Index constants go before the kernel's outermost loop, which every use
+  // is nested in.
+  OpBuilder constants = b;
   auto idx = [&](int64_t v) {
-    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+    return arith::ConstantIndexOp::create(constants, loc, v).getResult();
   };
   auto accType = VectorType::get({lanes}, i32);
   auto bytesType = VectorType::get({lanes * 4}, i8);
@@ -181,77 +184,93 @@ Value buildVnniKernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   Value padI8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
   SmallVector<bool> inBounds = {true};
 
-  auto panelLoop = scf::ForOp::create(
-      b, loc, zeroIdx, idx(panels), idx(1), ValueRange{out},
-      [&](OpBuilder &pb, Location pl, Value p, ValueRange pArgs) {
-        Value col0 = arith::MulIOp::create(pb, pl, p, idx(nr));
-        auto rowLoop = scf::ForOp::create(
-            pb, pl, zeroIdx, idx(mp), idx(rows), ValueRange{pArgs[0]},
-            [&](OpBuilder &rb, Location rl, Value i, ValueRange rArgs) {
-              // Accumulators start at the shift correction of their columns.
-              SmallVector<Value> accs;
-              for (int64_t r = 0; r < rows; ++r)
+  // One column panel per iteration of an scf.forall: panels are independent
+  // and become the threads' work items (scf-forall-to-parallel, then
+  // OpenMP), each writing its own slice of the output.
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(panels)}, ValueRange{out},
+      std::nullopt);
+  constants.setInsertionPoint(forall);
+  {
+    OpBuilder pb = OpBuilder::atBlockBegin(forall.getBody());
+    Location pl = loc;
+    Value p = forall.getInductionVars()[0];
+    Value shared = forall.getRegionIterArgs()[0];
+    Value col0 = arith::MulIOp::create(pb, pl, p, idx(nr));
+    SmallVector<OpFoldResult> panelOffsets = {pb.getIndexAttr(0), col0};
+    SmallVector<OpFoldResult> panelSizes = {pb.getIndexAttr(mp),
+                                            pb.getIndexAttr(nr)};
+    SmallVector<OpFoldResult> unitStrides = {pb.getIndexAttr(1),
+                                             pb.getIndexAttr(1)};
+    Value panel = tensor::ExtractSliceOp::create(
+        pb, pl, RankedTensorType::get({mp, nr}, i32), shared, panelOffsets,
+        panelSizes, unitStrides);
+    auto rowLoop = scf::ForOp::create(
+        pb, pl, zeroIdx, idx(mp), idx(rows), ValueRange{panel},
+        [&](OpBuilder &rb, Location rl, Value i, ValueRange rArgs) {
+          // Accumulators start at the shift correction of their columns.
+          SmallVector<Value> accs;
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t j = 0; j < vectors; ++j) {
+              Value col = arith::AddIOp::create(rb, rl, col0, idx(j * lanes));
+              accs.push_back(vector::TransferReadOp::create(
+                  rb, rl, accType, initC, ValueRange{col}, padI32, inBounds));
+            }
+          auto kLoop = scf::ForOp::create(
+              rb, rl, zeroIdx, idx(k4), idx(1), accs,
+              [&](OpBuilder &kb, Location kl, Value kk, ValueRange acc) {
+                SmallVector<Value> w;
                 for (int64_t j = 0; j < vectors; ++j) {
-                  Value col =
-                      arith::AddIOp::create(rb, rl, col0, idx(j * lanes));
-                  accs.push_back(vector::TransferReadOp::create(
-                      rb, rl, accType, initC, ValueRange{col}, padI32,
-                      inBounds));
+                  Value raw = vector::TransferReadOp::create(
+                      kb, kl, bytesType, packedW,
+                      ValueRange{p, kk, idx(j * lanes * 4)}, padI8, inBounds);
+                  w.push_back(raw);
                 }
-              auto kLoop = scf::ForOp::create(
-                  rb, rl, zeroIdx, idx(k4), idx(1), accs,
-                  [&](OpBuilder &kb, Location kl, Value kk, ValueRange acc) {
-                    SmallVector<Value> w;
-                    for (int64_t j = 0; j < vectors; ++j) {
-                      Value raw = vector::TransferReadOp::create(
-                          kb, kl, bytesType, packedW,
-                          ValueRange{p, kk, idx(j * lanes * 4)}, padI8,
-                          inBounds);
-                      w.push_back(raw);
-                    }
-                    Value kByte = arith::MulIOp::create(kb, kl, kk, idx(4));
-                    SmallVector<Value> next(acc.begin(), acc.end());
-                    for (int64_t r = 0; r < rows; ++r) {
-                      Value row = arith::AddIOp::create(kb, kl, i, idx(r));
-                      Value four = vector::TransferReadOp::create(
-                          kb, kl, VectorType::get({4}, i8), lhs,
-                          ValueRange{row, kByte}, padI8, inBounds);
-                      Value asI32 = vector::BitCastOp::create(
-                          kb, kl, VectorType::get({1}, i32), four);
-                      Value scalar = vector::ExtractOp::create(
-                          kb, kl, asI32, ArrayRef<int64_t>{0});
-                      Value bcast =
-                          vector::BroadcastOp::create(kb, kl, accType, scalar);
-                      if (c.lhsSigned)
-                        bcast = arith::XOrIOp::create(kb, kl, bcast, signFlip);
-                      Value aBytes =
-                          vector::BitCastOp::create(kb, kl, bytesType, bcast);
-                      for (int64_t j = 0; j < vectors; ++j) {
-                        Value &slot = next[r * vectors + j];
-                        slot = x86::DotU8S8Op::create(kb, kl, accType, slot,
-                                                      aBytes, w[j]);
-                      }
-                    }
-                    scf::YieldOp::create(kb, kl, next);
-                  });
-              Value tileOut = rArgs[0];
-              for (int64_t r = 0; r < rows; ++r) {
-                Value row = arith::AddIOp::create(rb, rl, i, idx(r));
-                for (int64_t j = 0; j < vectors; ++j) {
-                  Value col =
-                      arith::AddIOp::create(rb, rl, col0, idx(j * lanes));
-                  tileOut = vector::TransferWriteOp::create(
-                                rb, rl, kLoop.getResult(r * vectors + j),
-                                tileOut, ValueRange{row, col}, inBounds)
-                                .getResult();
+                Value kByte = arith::MulIOp::create(kb, kl, kk, idx(4));
+                SmallVector<Value> next(acc.begin(), acc.end());
+                for (int64_t r = 0; r < rows; ++r) {
+                  Value row = arith::AddIOp::create(kb, kl, i, idx(r));
+                  Value four = vector::TransferReadOp::create(
+                      kb, kl, VectorType::get({4}, i8), lhs,
+                      ValueRange{row, kByte}, padI8, inBounds);
+                  Value asI32 = vector::BitCastOp::create(
+                      kb, kl, VectorType::get({1}, i32), four);
+                  Value scalar = vector::ExtractOp::create(
+                      kb, kl, asI32, ArrayRef<int64_t>{0});
+                  Value bcast =
+                      vector::BroadcastOp::create(kb, kl, accType, scalar);
+                  if (c.lhsSigned)
+                    bcast = arith::XOrIOp::create(kb, kl, bcast, signFlip);
+                  Value aBytes =
+                      vector::BitCastOp::create(kb, kl, bytesType, bcast);
+                  for (int64_t j = 0; j < vectors; ++j) {
+                    Value &slot = next[r * vectors + j];
+                    slot = x86::DotU8S8Op::create(kb, kl, accType, slot, aBytes,
+                                                  w[j]);
+                  }
                 }
-              }
-              scf::YieldOp::create(rb, rl, tileOut);
-            });
-        scf::YieldOp::create(pb, pl, rowLoop.getResult(0));
-      });
+                scf::YieldOp::create(kb, kl, next);
+              });
+          Value tileOut = rArgs[0];
+          for (int64_t r = 0; r < rows; ++r) {
+            Value row = arith::AddIOp::create(rb, rl, i, idx(r));
+            for (int64_t j = 0; j < vectors; ++j) {
+              Value col = idx(j * lanes);
+              tileOut = vector::TransferWriteOp::create(
+                            rb, rl, kLoop.getResult(r * vectors + j), tileOut,
+                            ValueRange{row, col}, inBounds)
+                            .getResult();
+            }
+          }
+          scf::YieldOp::create(rb, rl, tileOut);
+        });
+    OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(tb, pl, rowLoop.getResult(0), shared,
+                                          panelOffsets, panelSizes,
+                                          unitStrides);
+  }
 
-  Value result = panelLoop.getResult(0);
+  Value result = forall.getResult(0);
   if (mp != c.m || np != c.n) {
     SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0)};
     SmallVector<OpFoldResult> sizes = {b.getIndexAttr(c.m),
