@@ -12,6 +12,9 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/TargetParser/Host.h"
 
+#include <algorithm>
+#include <limits>
+
 using namespace mlir;
 using namespace mlir::qlow;
 
@@ -22,22 +25,38 @@ struct CpuFamily {
   unsigned vectorBits;
   unsigned vectorRegisters;
   Int8DotKind int8Dot;
-  MicroKernelShape wide, skinny;
+  std::initializer_list<MicroKernelShape> tiles;
+  double dotsPerCycle;
+  double loadsPerCycle;
 };
 
-// 32 zmm: 12 x 2 = 24 accumulators + 2 weights + 1 broadcast; M = 1: 1 x 8.
+// 32 zmm: up to 24 accumulators + the weight registers + 1 broadcast. Wide
+// tiles with fewer rows (6 x 4, 4 x 6) measured slower at M = 1024 on Zen 4
+// (qlow-bench), so they are not candidates. Zen 4
+// issues two vpdpbusd zmm per cycle (qlow-bench measures the peak).
 const CpuFamily kAvx512Vnni = {
     "+avx2,+fma,+avx512f,+avx512bw,+avx512vl,+avx512dq,+avx512vnni",
     512,
     32,
     Int8DotKind::Avx512Vnni,
-    {12, 2, 4},
-    {1, 8, 4}};
-// 16 ymm: 6 x 2 = 12 accumulators + 2 + 1; M = 1: 1 x 8.
-const CpuFamily kAvxVnni = {"+avx2,+fma,+avxvnni", 256,       16,
-                            Int8DotKind::AvxVnni,  {6, 2, 4}, {1, 8, 4}};
-const CpuFamily kAvx2 = {"+avx2,+fma",      256,       16,
-                         Int8DotKind::Avx2, {6, 2, 4}, {1, 8, 4}};
+    {{12, 2, 4}, {8, 3, 4}, {2, 8, 4}, {1, 8, 4}},
+    2.0,
+    2.0};
+// 16 ymm: up to 12 accumulators + weights + 1.
+const CpuFamily kAvxVnni = {"+avx2,+fma,+avxvnni",
+                            256,
+                            16,
+                            Int8DotKind::AvxVnni,
+                            {{6, 2, 4}, {4, 3, 4}, {3, 3, 4}, {1, 8, 4}},
+                            1.0,
+                            2.0};
+const CpuFamily kAvx2 = {"+avx2,+fma",
+                         256,
+                         16,
+                         Int8DotKind::Avx2,
+                         {{6, 2, 4}, {1, 8, 4}},
+                         1.0,
+                         2.0};
 
 const llvm::StringMap<const CpuFamily *> &x86Cpus() {
   static const llvm::StringMap<const CpuFamily *> cpus = {
@@ -96,8 +115,9 @@ FailureOr<TargetDesc> mlir::qlow::lookupTargetDesc(StringRef arch,
   desc.vectorBits = family->vectorBits;
   desc.vectorRegisters = family->vectorRegisters;
   desc.int8Dot = family->int8Dot;
-  desc.wide = family->wide;
-  desc.skinny = family->skinny;
+  desc.int8Tiles.assign(family->tiles.begin(), family->tiles.end());
+  desc.dotsPerCycle = family->dotsPerCycle;
+  desc.loadsPerCycle = family->loadsPerCycle;
   return desc;
 }
 
@@ -110,4 +130,22 @@ std::string mlir::qlow::listTargetDescs() {
   for (StringRef name : names)
     list += ", " + name.str();
   return list;
+}
+
+MicroKernelShape TargetDesc::chooseInt8Tile(int64_t m, int64_t n) const {
+  MicroKernelShape best = int8Tiles.front();
+  double bestCycles = std::numeric_limits<double>::infinity();
+  for (const MicroKernelShape &tile : int8Tiles) {
+    int64_t columns = tile.vectors * i32Lanes();
+    double tiles = static_cast<double>((m + tile.rows - 1) / tile.rows) *
+                   static_cast<double>((n + columns - 1) / columns);
+    double perStep =
+        std::max(tile.rows * tile.vectors / dotsPerCycle,
+                 (tile.rows + tile.vectors) / loadsPerCycle);
+    if (tiles * perStep < bestCycles) {
+      bestCycles = tiles * perStep;
+      best = tile;
+    }
+  }
+  return best;
 }

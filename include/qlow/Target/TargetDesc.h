@@ -10,6 +10,7 @@
 #define QLOW_TARGET_TARGETDESC_H
 
 #include "mlir/Support/LLVM.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/LogicalResult.h"
 
@@ -55,17 +56,22 @@ struct TargetDesc {
   uint64_t l2Bytes = 1024 * 1024;
   uint64_t l3Bytes = 32 * 1024 * 1024;
   Int8DotKind int8Dot = Int8DotKind::None;
-  /// Register tiles for the int8 matmul: for M >= rows of `wide`, and for
-  /// skinny M (decode) where more independent accumulators per row are needed.
-  MicroKernelShape wide{1, 1, 4};
-  MicroKernelShape skinny{1, 1, 4};
+  /// Candidate register tiles of the int8 matmul kernel (each fits the
+  /// register file: rows * vectors accumulators + vectors + 1).
+  SmallVector<MicroKernelShape> int8Tiles;
+  /// Dot-product instructions and vector loads issued per cycle, for the
+  /// tile cost model.
+  double dotsPerCycle = 1.0;
+  double loadsPerCycle = 2.0;
 
   /// i32 lanes per vector register.
   int64_t i32Lanes() const { return vectorBits / 32; }
-  /// The register tile to use for an M-row matmul.
-  const MicroKernelShape &int8Tile(int64_t m) const {
-    return m >= wide.rows ? wide : skinny;
-  }
+
+  /// The register tile for an M x N int8 matmul: the candidate with the
+  /// fewest estimated cycles per step of K, counting the padded rows and
+  /// columns each tile computes (its cost per tile per step is the larger of
+  /// its dot-product and its load issue time). Ties go to the earlier one.
+  MicroKernelShape chooseInt8Tile(int64_t m, int64_t n) const;
 };
 
 /// Looks up a CPU target by architecture ("x86_64") and LLVM CPU name

@@ -307,7 +307,8 @@ struct QlowX86VnniMatmulPass
     for (Int8Contraction &c : found) {
       rewriter.setInsertionPoint(c.op);
       Value result = buildVnniKernel(rewriter, c.op.getLoc(), c,
-                                     desc->int8Tile(c.m), desc->i32Lanes());
+                                     desc->chooseInt8Tile(c.m, c.n),
+                                     desc->i32Lanes());
       rewriter.replaceOp(c.op, result);
     }
   }

@@ -8,19 +8,20 @@
 // RUN:   --pass-pipeline='builtin.module(convert-qlow-to-linalg, func.func(qlow-x86-vnni-matmul{cpu=haswell}))' \
 // RUN:   | FileCheck %s --check-prefix=AVX2
 
-// M = 24 >= 12 rows: the wide 12 x 2 tile of zmm (nr = 32 columns). N = 40
-// pads to 64 (2 panels), K = 10 to 12 (3 steps of 4), M stays 24.
+// M = 24, N = 40: the cost model picks the 8 x 3 tile of zmm (nr = 48
+// columns, one panel): 3 row tiles, against 4 tiles of 12 x 2 or 6 x 4. N pads
+// to 48, K = 10 to 12 (3 steps of 4), M stays 24.
 // ZMM-LABEL: func.func @s8_activations
-// ZMM: arith.constant dense<{{.*}}> : tensor<2x3x128xi8>
+// ZMM: arith.constant dense<{{.*}}> : tensor<1x3x192xi8>
 // ZMM: %[[PAD:.+]] = tensor.pad %{{.+}} low[0, 0] high[0, 2]
-// ZMM: scf.for
-// ZMM: scf.for {{.*}} step %c12
+// ZMM: scf.forall
+// ZMM: scf.for {{.*}} step %c8
 // ZMM: scf.for {{.*}} -> (vector<16xi32>, vector<16xi32>,
 // ZMM: vector.transfer_read %[[PAD]]{{.*}} : tensor<24x12xi8>, vector<4xi8>
 // Signed activations flip the sign bit to become u8 ...
 // ZMM: arith.xori
 // ZMM-COUNT-2: qlow_x86.dot_u8s8 {{.*}} : vector<64xi8> -> vector<16xi32>
-// ZMM: tensor.extract_slice %{{.+}}[0, 0] [24, 40] [1, 1] : tensor<24x64xi32> to tensor<24x40xi32>
+// ZMM: tensor.extract_slice %{{.+}}[0, 0] [24, 40] [1, 1] : tensor<24x48xi32> to tensor<24x40xi32>
 // YMM-LABEL: func.func @s8_activations
 // YMM: qlow_x86.dot_u8s8 {{.*}} : vector<32xi8> -> vector<8xi32>
 // Without VNNI the contraction stays a linalg.generic.
