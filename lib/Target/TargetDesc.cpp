@@ -50,13 +50,8 @@ const CpuFamily kAvxVnni = {"+avx2,+fma,+avxvnni",
                             {{6, 2, 4}, {4, 3, 4}, {3, 3, 4}, {1, 8, 4}},
                             1.0,
                             2.0};
-const CpuFamily kAvx2 = {"+avx2,+fma",
-                         256,
-                         16,
-                         Int8DotKind::Avx2,
-                         {{6, 2, 4}, {1, 8, 4}},
-                         1.0,
-                         2.0};
+const CpuFamily kAvx2 = {"+avx2,+fma",           256, 16, Int8DotKind::Avx2,
+                         {{6, 2, 4}, {1, 8, 4}}, 1.0, 2.0};
 
 const llvm::StringMap<const CpuFamily *> &x86Cpus() {
   static const llvm::StringMap<const CpuFamily *> cpus = {
@@ -136,12 +131,13 @@ MicroKernelShape TargetDesc::chooseInt8Tile(int64_t m, int64_t n) const {
   MicroKernelShape best = int8Tiles.front();
   double bestCycles = std::numeric_limits<double>::infinity();
   for (const MicroKernelShape &tile : int8Tiles) {
-    int64_t columns = tile.vectors * i32Lanes();
+    // A narrow N uses fewer column vectors than the tile has.
+    int64_t vectors = std::min(tile.vectors, (n + i32Lanes() - 1) / i32Lanes());
+    int64_t columns = vectors * i32Lanes();
     double tiles = static_cast<double>((m + tile.rows - 1) / tile.rows) *
                    static_cast<double>((n + columns - 1) / columns);
-    double perStep =
-        std::max(tile.rows * tile.vectors / dotsPerCycle,
-                 (tile.rows + tile.vectors) / loadsPerCycle);
+    double perStep = std::max(tile.rows * vectors / dotsPerCycle,
+                              (tile.rows + vectors) / loadsPerCycle);
     if (tiles * perStep < bestCycles) {
       bestCycles = tiles * perStep;
       best = tile;

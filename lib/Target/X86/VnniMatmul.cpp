@@ -19,6 +19,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -114,14 +115,155 @@ std::optional<Int8Contraction> matchInt8Contraction(linalg::GenericOp op) {
                          lhsType.getDimSize(1)};
 }
 
+/// An elementwise linalg.generic consuming the contraction, computed on the
+/// accumulators while they are still in registers.
+struct FusedEpilogue {
+  linalg::GenericOp op;
+  /// Which input is the contraction's result.
+  unsigned accInput;
+};
+
+/// How an epilogue input is indexed by the (m, n) loops.
+enum class EpilogueIndexing { Acc, Row, Column, RowColumn };
+
+std::optional<EpilogueIndexing> classifyEpilogueMap(AffineMap map) {
+  MLIRContext *ctx = map.getContext();
+  AffineExpr m, n;
+  bindDims(ctx, m, n);
+  if (map == AffineMap::get(2, 0, {m, n}, ctx))
+    return EpilogueIndexing::RowColumn;
+  if (map == AffineMap::get(2, 0, {n}, ctx))
+    return EpilogueIndexing::Column;
+  if (map == AffineMap::get(2, 0, {m}, ctx))
+    return EpilogueIndexing::Row;
+  return std::nullopt;
+}
+
+/// Finds the epilogue that convert-qlow-to-linalg puts after a contraction:
+/// the contraction's only user, elementwise over (m, n), whose other inputs
+/// are indexed by row, column or both, and whose body maps lane by lane onto
+/// vectors (constants and elementwise-mappable arith/math ops only).
+std::optional<FusedEpilogue> matchEpilogue(linalg::GenericOp contraction) {
+  Value acc = contraction->getResult(0);
+  if (!acc.hasOneUse())
+    return std::nullopt;
+  auto op = dyn_cast<linalg::GenericOp>(*acc.getUsers().begin());
+  if (!op || op.getNumLoops() != 2 || op.getNumDpsInits() != 1 ||
+      op->getNumResults() != 1 || op.getNumReductionLoops() != 0)
+    return std::nullopt;
+  auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (!resultType || !resultType.hasStaticShape())
+    return std::nullopt;
+  Type element = resultType.getElementType();
+  if (!element.isInteger(8) && !element.isInteger(16) &&
+      !element.isInteger(32) && !element.isF32())
+    return std::nullopt;
+  std::optional<unsigned> accInput;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    auto indexing = classifyEpilogueMap(op.getMatchingIndexingMap(input));
+    if (!indexing)
+      return std::nullopt;
+    if (input->get() == acc) {
+      if (*indexing != EpilogueIndexing::RowColumn || accInput)
+        return std::nullopt;
+      accInput = input->getOperandNumber();
+    }
+  }
+  if (!accInput ||
+      !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity())
+    return std::nullopt;
+  Block &body = op.getRegion().front();
+  if (!body.getArgument(body.getNumArguments() - 1).use_empty())
+    return std::nullopt; // The init value is read: not elementwise.
+  for (Operation &inner : body.without_terminator())
+    if (!isa<arith::ConstantOp>(inner) &&
+        !inner.hasTrait<OpTrait::Elementwise>())
+      return std::nullopt;
+  return FusedEpilogue{op, *accInput};
+}
+
 int64_t roundUp(int64_t value, int64_t multiple) {
   return (value + multiple - 1) / multiple * multiple;
+}
+
+/// Computes `epilogue` on one accumulator vector: the lanes are columns
+/// [col, col + lanes) of row `row`. Row-indexed inputs are read at the row
+/// (clamped to the last real one: padded rows are discarded), column-indexed
+/// ones with a masked read (the last panel runs past N), and the body is
+/// cloned lane-wise onto vectors.
+Value applyEpilogue(OpBuilder &b, Location loc, const FusedEpilogue &epilogue,
+                    Value acc, Value row, Value col, int64_t m, int64_t lanes,
+                    function_ref<Value(int64_t)> idx) {
+  linalg::GenericOp op = epilogue.op;
+  Block &body = op.getRegion().front();
+  IRMapping mapping;
+  Value lastRow = idx(m - 1);
+  Value clampedRow = arith::MinSIOp::create(b, loc, row, lastRow);
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    BlockArgument arg = body.getArgument(input->getOperandNumber());
+    if (input->getOperandNumber() == epilogue.accInput) {
+      mapping.map(arg, acc);
+      continue;
+    }
+    auto vectorType = VectorType::get({lanes}, arg.getType());
+    Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(arg.getType()));
+    switch (*classifyEpilogueMap(op.getMatchingIndexingMap(input))) {
+    case EpilogueIndexing::Row: {
+      Value scalar = tensor::ExtractOp::create(b, loc, input->get(),
+                                               ValueRange{clampedRow});
+      mapping.map(arg, vector::BroadcastOp::create(b, loc, vectorType, scalar));
+      break;
+    }
+    case EpilogueIndexing::Column:
+      mapping.map(arg, vector::TransferReadOp::create(
+                           b, loc, vectorType, input->get(), ValueRange{col},
+                           pad, SmallVector<bool>{false}));
+      break;
+    case EpilogueIndexing::RowColumn:
+    case EpilogueIndexing::Acc:
+      mapping.map(
+          arg, vector::TransferReadOp::create(b, loc, vectorType, input->get(),
+                                              ValueRange{clampedRow, col}, pad,
+                                              SmallVector<bool>{false}));
+      break;
+    }
+  }
+  for (Operation &inner : body.without_terminator()) {
+    if (auto constant = dyn_cast<arith::ConstantOp>(inner)) {
+      auto vectorType = VectorType::get({lanes}, constant.getType());
+      mapping.map(
+          constant.getResult(),
+          arith::ConstantOp::create(
+              b, loc, DenseElementsAttr::get(vectorType, constant.getValue())));
+      continue;
+    }
+    // Values from outside the body (constants the canonicalizer hoisted) are
+    // the same in every lane.
+    for (Value operand : inner.getOperands()) {
+      if (mapping.contains(operand))
+        continue;
+      auto vectorType = VectorType::get({lanes}, operand.getType());
+      Attribute value;
+      if (matchPattern(operand, m_Constant(&value)))
+        mapping.map(operand,
+                    arith::ConstantOp::create(
+                        b, loc, DenseElementsAttr::get(vectorType, value)));
+      else
+        mapping.map(operand,
+                    vector::BroadcastOp::create(b, loc, vectorType, operand));
+    }
+    Operation *clone = b.clone(inner, mapping);
+    for (Value result : clone->getResults())
+      result.setType(VectorType::get({lanes}, result.getType()));
+  }
+  return mapping.lookup(body.getTerminator()->getOperand(0));
 }
 
 /// Builds the kernel that replaces `c`, with the register tile `tile` of
 /// `lanes`-wide i32 vectors.
 Value buildVnniKernel(OpBuilder &b, Location loc, const Int8Contraction &c,
-                      const MicroKernelShape &tile, int64_t lanes) {
+                      const MicroKernelShape &tile, int64_t lanes,
+                      std::optional<FusedEpilogue> epilogue) {
   // A narrow N needs fewer column vectors than the tile has.
   const int64_t rows = tile.rows;
   const int64_t vectors = std::min(tile.vectors, (c.n + lanes - 1) / lanes);
@@ -174,7 +316,13 @@ Value buildVnniKernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   };
   auto accType = VectorType::get({lanes}, i32);
   auto bytesType = VectorType::get({lanes * 4}, i8);
-  Value out = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{mp, np}, i32);
+  // With a fused epilogue the kernel stores the epilogue's results.
+  Type outElement =
+      epilogue ? cast<RankedTensorType>(epilogue->op->getResult(0).getType())
+                     .getElementType()
+               : i32;
+  Value out =
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{mp, np}, outElement);
   Value zeroIdx = idx(0);
   Value signFlip = arith::ConstantOp::create(
       b, loc,
@@ -203,8 +351,8 @@ Value buildVnniKernel(OpBuilder &b, Location loc, const Int8Contraction &c,
     SmallVector<OpFoldResult> unitStrides = {pb.getIndexAttr(1),
                                              pb.getIndexAttr(1)};
     Value panel = tensor::ExtractSliceOp::create(
-        pb, pl, RankedTensorType::get({mp, nr}, i32), shared, panelOffsets,
-        panelSizes, unitStrides);
+        pb, pl, RankedTensorType::get({mp, nr}, outElement), shared,
+        panelOffsets, panelSizes, unitStrides);
     auto rowLoop = scf::ForOp::create(
         pb, pl, zeroIdx, idx(mp), idx(rows), ValueRange{panel},
         [&](OpBuilder &rb, Location rl, Value i, ValueRange rArgs) {
@@ -256,9 +404,15 @@ Value buildVnniKernel(OpBuilder &b, Location loc, const Int8Contraction &c,
             Value row = arith::AddIOp::create(rb, rl, i, idx(r));
             for (int64_t j = 0; j < vectors; ++j) {
               Value col = idx(j * lanes);
-              tileOut = vector::TransferWriteOp::create(
-                            rb, rl, kLoop.getResult(r * vectors + j), tileOut,
-                            ValueRange{row, col}, inBounds)
+              Value value = kLoop.getResult(r * vectors + j);
+              if (epilogue)
+                value = applyEpilogue(
+                    rb, rl, *epilogue, value, row,
+                    arith::AddIOp::create(rb, rl, col0, idx(j * lanes)), c.m,
+                    lanes, idx);
+              tileOut = vector::TransferWriteOp::create(rb, rl, value, tileOut,
+                                                        ValueRange{row, col},
+                                                        inBounds)
                             .getResult();
             }
           }
@@ -277,8 +431,8 @@ Value buildVnniKernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                                        b.getIndexAttr(c.n)};
     SmallVector<OpFoldResult> strides = {b.getIndexAttr(1), b.getIndexAttr(1)};
     result = tensor::ExtractSliceOp::create(
-        b, loc, RankedTensorType::get({c.m, c.n}, i32), result, offsets, sizes,
-        strides);
+        b, loc, RankedTensorType::get({c.m, c.n}, outElement), result, offsets,
+        sizes, strides);
   }
   return result;
 }
@@ -305,11 +459,27 @@ struct QlowX86VnniMatmulPass
     });
     IRRewriter rewriter(&getContext());
     for (Int8Contraction &c : found) {
-      rewriter.setInsertionPoint(c.op);
+      std::optional<FusedEpilogue> epilogue = matchEpilogue(c.op);
+      // The epilogue's inputs must be available where the kernel is built.
+      Operation *anchor = c.op;
+      if (epilogue)
+        for (Value input : epilogue->op.getDpsInputs())
+          if (Operation *def = input.getDefiningOp();
+              def && def != c.op && anchor->isBeforeInBlock(def) &&
+              def->getBlock() == anchor->getBlock())
+            anchor = def;
+      rewriter.setInsertionPointAfter(anchor);
+      if (anchor == c.op)
+        rewriter.setInsertionPoint(c.op);
       Value result = buildVnniKernel(rewriter, c.op.getLoc(), c,
                                      desc->chooseInt8Tile(c.m, c.n),
-                                     desc->i32Lanes());
-      rewriter.replaceOp(c.op, result);
+                                     desc->i32Lanes(), epilogue);
+      if (epilogue) {
+        rewriter.replaceOp(epilogue->op, result);
+        rewriter.eraseOp(c.op);
+      } else {
+        rewriter.replaceOp(c.op, result);
+      }
     }
   }
 };

@@ -70,3 +70,26 @@ func.func @runtime_weights(%a: tensor<4x8x!quant.uniform<u8:f32, 0.5:128>>, %w: 
   %y = qlow.matmul %a, %w : (tensor<4x8x!quant.uniform<u8:f32, 0.5:128>>, tensor<8x16x!quant.uniform<i8:f32, 0.25>>) -> tensor<4x16xi32>
   return %y : tensor<4x16xi32>
 }
+
+// -----
+
+// The epilogue that follows the contraction (zero-point correction, bias,
+// fixed-point requantization) is computed on the accumulators in registers
+// and the kernel stores i8: no i32 tensor and no second linalg.generic. The
+// bias is read per column with a masked read (the last panel runs past N).
+// ZMM-LABEL: func.func @fused_requantize
+// ZMM-NOT: linalg.generic
+// ZMM: scf.forall {{.*}} -> (tensor<12x16xi8>)
+// ZMM: qlow_x86.dot_u8s8
+// ZMM: vector.transfer_read %arg1[%{{.+}}], %{{.+}} : tensor<5xi32>, vector<16xi32>
+// ZMM: arith.divsi {{.*}} : vector<16xi64>
+// ZMM: arith.trunci {{.*}} : vector<16xi64> to vector<16xi8>
+// ZMM: vector.transfer_write {{.*}} : vector<16xi8>, tensor<12x16xi8>
+// ZMM-NOT: linalg.generic
+// ZMM: return
+func.func @fused_requantize(%a: tensor<12x8x!quant.uniform<u8:f32, 0.5:128>>, %b: tensor<5xi32>) -> tensor<12x5x!quant.uniform<i8:f32, 0.7:-3>> {
+  %wc = arith.constant dense<3> : tensor<8x5xi8>
+  %wq = quant.scast %wc : tensor<8x5xi8> to tensor<8x5x!quant.uniform<i8:f32, 0.25>>
+  %y = qlow.matmul %a, %wq, %b : (tensor<12x8x!quant.uniform<u8:f32, 0.5:128>>, tensor<8x5x!quant.uniform<i8:f32, 0.25>>, tensor<5xi32>) -> tensor<12x5x!quant.uniform<i8:f32, 0.7:-3>>
+  return %y : tensor<12x5x!quant.uniform<i8:f32, 0.7:-3>>
+}

@@ -33,8 +33,18 @@ def QlowX86VnniMatmulPass : Pass<"qlow-x86-vnni-matmul", "func::FuncOp"> {
       the accumulators start at `-128 * colsum(w)` (computed here), so the
       result is still the exact signed sum.
 
-    The result is the same i32 tensor as the contraction it replaces. Targets
-    without VNNI keep the contraction (other patterns lower it).
+    * the elementwise epilogue that consumes the contraction (zero-point
+      corrections, bias, requantization or dequantization, as
+      convert-qlow-to-linalg emits it) is fused: its body is applied lane-wise
+      to the accumulator registers after the K loop, reading per-column
+      parameters with masked vector reads and per-row ones as broadcasts, and
+      the kernel stores the epilogue's element type. No i32 accumulator makes
+      a round trip through memory;
+    * column panels are the iterations of an `scf.forall`: the threads' work.
+
+    Without a fusible epilogue the result is the i32 tensor of the
+    contraction. Targets without VNNI keep the contraction (other patterns
+    lower it).
 
     Before:
 
