@@ -1,0 +1,142 @@
+//===- qlow-compile.cpp - compile qlow graphs ahead of time ---------------===//
+//
+// qlow-compile model.mlir --cpu=znver4 -o model.o   (writes model.h too)
+// qlow-compile model.mlir --emit=asm|llvm|mlir -o -
+//
+//===----------------------------------------------------------------------===//
+
+#include "qlow/Emit/Emit.h"
+#include "qlow/Registration.h"
+#include "qlow/Support/InputChecks.h"
+#include "qlow/Target/TargetDesc.h"
+
+#include "mlir/IR/AsmState.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include <cctype>
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input.mlir>"));
+static cl::opt<std::string> outputFile("o",
+                                       cl::desc("Output file ('-': stdout)"));
+static cl::opt<std::string>
+    targetArch("target", cl::desc("Target architecture"), cl::init("x86_64"));
+static cl::opt<std::string>
+    cpu("cpu", cl::desc("Target CPU (see --list-cpus; default: host)"),
+        cl::init("host"));
+static cl::opt<bool> listCpus("list-cpus",
+                              cl::desc("List the known target CPUs and exit"));
+static cl::opt<mlir::qlow::EmitKind> emitKind(
+    "emit", cl::desc("What to write"),
+    cl::values(clEnumValN(mlir::qlow::EmitKind::Object, "obj",
+                          "an object file (default)"),
+               clEnumValN(mlir::qlow::EmitKind::Assembly, "asm", "assembly"),
+               clEnumValN(mlir::qlow::EmitKind::LLVMIR, "llvm", "LLVM IR"),
+               clEnumValN(mlir::qlow::EmitKind::MLIR, "mlir",
+                          "the LLVM dialect after qlow-cpu-pipeline")),
+    cl::init(mlir::qlow::EmitKind::Object));
+static cl::opt<std::string>
+    headerFile("header",
+               cl::desc("C header to write (default with --emit=obj: the "
+                        "output path with .h)"));
+static cl::opt<unsigned>
+    optLevel("opt-level", cl::desc("Optimization level, 0 to 3"), cl::init(2));
+
+static int fail(const Twine &message) {
+  llvm::errs() << "qlow-compile: error: " << message << "\n";
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  cl::ParseCommandLineOptions(argc, argv,
+                              "qlow-compile: qlow graphs to object code\n");
+  if (listCpus) {
+    llvm::outs() << mlir::qlow::listTargetDescs() << "\n";
+    return 0;
+  }
+  if (inputFile.empty() || outputFile.empty())
+    return fail("usage: qlow-compile <input.mlir> -o <output> (see --help)");
+  if (targetArch != "x86_64")
+    return fail("unknown --target '" + targetArch + "'; known: x86_64");
+  std::string cpuError;
+  if (failed(mlir::qlow::lookupTargetDesc(targetArch, cpu, &cpuError)))
+    return fail(cpuError);
+
+  DialectRegistry registry;
+  mlir::qlow::registerQlowDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  std::string error;
+  auto file = openInputFile(inputFile, &error);
+  if (!file)
+    return fail(error);
+  llvm::SourceMgr sourceMgr;
+  unsigned bufferId = sourceMgr.AddNewSourceBuffer(std::move(file), {});
+  if (failed(mlir::qlow::checkNestingDepth(sourceMgr, bufferId)))
+    return 1;
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module || failed(verify(*module)))
+    return 1;
+
+  // The header describes the functions as the user wrote them, so it is
+  // generated before the module is lowered in place.
+  std::string headerPath = headerFile;
+  if (headerPath.empty() && emitKind == mlir::qlow::EmitKind::Object &&
+      outputFile != "-") {
+    llvm::SmallString<256> path(outputFile);
+    llvm::sys::path::replace_extension(path, "h");
+    headerPath = path.str().str();
+  }
+  std::string header;
+  if (!headerPath.empty()) {
+    llvm::SmallString<64> stem(llvm::sys::path::stem(headerPath));
+    std::string guard = "QLOW_";
+    for (char c : stem)
+      guard += std::isalnum(static_cast<unsigned char>(c))
+                   ? static_cast<char>(std::toupper(c))
+                   : '_';
+    guard += "_H";
+    FailureOr<std::string> text = mlir::qlow::emitCHeader(*module, guard);
+    if (failed(text))
+      return 1;
+    header = std::move(*text);
+  }
+
+  // Outputs are kept only if everything succeeds: no partial files.
+  auto output = openOutputFile(outputFile, &error);
+  if (!output)
+    return fail(error);
+  mlir::qlow::EmitOptions options;
+  options.cpu = cpu;
+  options.optLevel = optLevel;
+  options.kind = emitKind;
+  if (failed(mlir::qlow::emitModule(*module, options, output->os())))
+    return 1;
+  if (!headerPath.empty()) {
+    auto headerOut = openOutputFile(headerPath, &error);
+    if (!headerOut)
+      return fail(error);
+    headerOut->os() << header;
+    headerOut->keep();
+  }
+  output->keep();
+  return 0;
+}
