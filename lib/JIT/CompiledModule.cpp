@@ -8,6 +8,8 @@
 
 #include "qlow/JIT/CompiledModule.h"
 
+#include "qlow/Emit/Emit.h"
+
 #include "qlow/Interpreter/Interpreter.h"
 #include "qlow/Pipelines/Pipelines.h"
 
@@ -245,28 +247,6 @@ static LogicalResult checkLoweredEntry(ModuleOp module,
 }
 
 /// Runs LLVM's default optimization pipeline at `optLevel` on `module`.
-static llvm::Error optimizeLLVMModule(llvm::Module *module, unsigned optLevel,
-                                      llvm::TargetMachine *targetMachine) {
-  llvm::LoopAnalysisManager lam;
-  llvm::FunctionAnalysisManager fam;
-  llvm::CGSCCAnalysisManager cgam;
-  llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder builder(targetMachine);
-  builder.registerModuleAnalyses(mam);
-  builder.registerCGSCCAnalyses(cgam);
-  builder.registerFunctionAnalyses(fam);
-  builder.registerLoopAnalyses(lam);
-  builder.crossRegisterProxies(lam, fam, cgam, mam);
-  static const llvm::OptimizationLevel levels[] = {
-      llvm::OptimizationLevel::O0, llvm::OptimizationLevel::O1,
-      llvm::OptimizationLevel::O2, llvm::OptimizationLevel::O3};
-  llvm::OptimizationLevel level = levels[std::min(optLevel, 3u)];
-  llvm::ModulePassManager passes =
-      optLevel == 0 ? builder.buildO0DefaultPipeline(level)
-                    : builder.buildPerModuleDefaultPipeline(level);
-  passes.run(*module, mam);
-  return llvm::Error::success();
-}
 
 CompiledModule::~CompiledModule() = default;
 
@@ -336,7 +316,8 @@ CompiledModule::compile(ModuleOp module, const CompileOptions &options,
 
   llvm::TargetMachine *machine = targetMachine->get();
   auto optimize = [&](llvm::Module *llvmModule) {
-    return optimizeLLVMModule(llvmModule, optLevel, machine);
+    optimizeLLVMModule(*llvmModule, optLevel, machine);
+    return llvm::Error::success();
   };
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = optimize;
