@@ -26,3 +26,18 @@ tools = ["qlow-opt", "qlow-run", "qlow-compile"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.qlow_tools_dir, append_path=True)
+
+# CPU features of this machine, for tests that run code compiled for a given
+# CPU (REQUIRES: avxvnni, ...).
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        flags = set()
+        for line in cpuinfo:
+            if line.startswith("flags"):
+                flags.update(line.split(":", 1)[1].split())
+    for flag, feature in [("avx2", "avx2"), ("avx_vnni", "avxvnni"),
+                          ("avx512_vnni", "avx512vnni")]:
+        if flag in flags:
+            config.available_features.add(feature)
+except OSError:
+    pass

@@ -56,11 +56,10 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
   // the rest stays for the loops below.
   if (!options.cpu.empty()) {
     FailureOr<TargetDesc> desc = lookupTargetDesc("x86_64", options.cpu);
-    if (succeeded(desc) && (desc->int8Dot == Int8DotKind::Avx512Vnni ||
-                            desc->int8Dot == Int8DotKind::AvxVnni)) {
-      QlowX86VnniMatmulPassOptions vnni;
+    if (succeeded(desc) && desc->int8Dot != Int8DotKind::None) {
+      QlowX86Int8MatmulPassOptions vnni;
       vnni.cpu = options.cpu;
-      pm.addNestedPass<func::FuncOp>(createQlowX86VnniMatmulPass(vnni));
+      pm.addNestedPass<func::FuncOp>(createQlowX86Int8MatmulPass(vnni));
       addCleanups();
     }
   }

@@ -45,6 +45,9 @@ INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 STORAGE = {"u8": (0, 255, np.uint8), "i8": (-128, 127, np.int8)}
 
 
+CPU = "host"
+
+
 def fmt(x):
     """A double as MLIR parses it back exactly."""
     return repr(float(x))
@@ -334,7 +337,8 @@ def run_mode(qlow_run, mlir, names, in_dir, out_dir, reference, opt_level):
     One process for the whole batch; if it fails, one process per function
     finds out which ones fail and why.
     """
-    mode = ["--reference"] if reference else ["--opt-level", str(opt_level)]
+    mode = (["--reference"] if reference else
+            ["--opt-level", str(opt_level), "--cpu", CPU])
     base = [qlow_run] + mode + [
         mlir, "--input-dir", in_dir, "--output-dir", out_dir]
     code, _ = run(base + ["--entry", ",".join(names)])
@@ -402,9 +406,14 @@ def main():
                         help="functions per MLIR file and qlow-run process")
     parser.add_argument("--jobs", type=int, default=2,
                         help="qlow-run processes at a time")
+    parser.add_argument("--cpu", default="host",
+                        help="qlow-run --cpu of the compiled runs (its kernels "
+                             "must run on this machine)")
     parser.add_argument("--opt-level", type=int, default=2,
                         help="qlow-run --opt-level of the compiled runs")
     args = parser.parse_args()
+    global CPU
+    CPU = args.cpu
     if not args.qlow_run:
         parser.error("qlow-run is not on PATH; give --qlow-run")
 

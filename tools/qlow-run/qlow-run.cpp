@@ -88,6 +88,11 @@ static cl::opt<unsigned>
                       "(qlow-cpu-pipeline's opt-level, and LLVM's)"),
              cl::init(2));
 
+static cl::opt<std::string> targetCpu(
+    "cpu",
+    cl::desc("CPU to compile for (default host). Its kernels must run on this "
+             "machine: a subset of the host's ISA, e.g. haswell on a Zen 4"),
+    cl::init("host"));
 static cl::opt<unsigned> numThreads(
     "num-threads",
     cl::desc("Threads of compiled kernels (the OpenMP runtime's count; 0: "
@@ -324,7 +329,7 @@ static LogicalResult runCompiled(ModuleOp module,
   mlir::qlow::CompileOptions options;
   options.optLevel = optLevel;
   // The JIT runs here: generate code for this machine's CPU and its kernels.
-  options.cpu = "host";
+  options.cpu = targetCpu;
   if (numThreads > 0)
     omp_set_num_threads(static_cast<int>(numThreads));
   auto start = std::chrono::steady_clock::now();

@@ -35,5 +35,18 @@ LogicalResult DotU8S8Op::verify() {
   return success();
 }
 
+LogicalResult DotI16x2Op::verify() {
+  int64_t lanes = getAcc().getType().getNumElements();
+  if (lanes != 8 && lanes != 16)
+    return emitOpError() << "accumulates into 8 (ymm) or 16 (zmm) i32 lanes, "
+                            "not "
+                         << lanes;
+  if (getLhs().getType().getNumElements() != 2 * lanes)
+    return emitOpError() << "needs 2 i16 per i32 lane: " << 2 * lanes
+                         << " elements, not "
+                         << getLhs().getType().getNumElements();
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "dialects/QlowX86/IR/QlowX86Ops.cpp.inc"

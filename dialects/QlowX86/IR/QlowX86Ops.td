@@ -48,4 +48,30 @@ def QlowX86_DotU8S8Op : Op<QlowX86_Dialect, "dot_u8s8", [Pure,
   let hasVerifier = 1;
 }
 
+def QlowX86_DotI16x2Op : Op<QlowX86_Dialect, "dot_i16x2", [Pure,
+    AllTypesMatch<["acc", "result"]>, AllTypesMatch<["lhs", "rhs"]>]> {
+  let summary = "vpmaddwd + vpaddd: i16 dot products of 2, accumulated in i32";
+  let description = [{
+    For each i32 lane `i`:
+    `result[i] = acc[i] + lhs[2i] * rhs[2i] + lhs[2i+1] * rhs[2i+1]`, products
+    of signed i16 and wrapping i32 addition: exact for u8/s8 values widened
+    to i16. This is the AVX2 int8 dot product qlow uses: `vpmaddubsw`
+    saturates its i16 pair sums (255 * 127 * 2 > 32767), which would break
+    bit-exactness against lib/Reference, so the bytes are widened first and
+    `vpmaddwd` (no saturation below 2^31) does the multiply.
+
+    ```mlir
+    %d = qlow_x86.dot_i16x2 %acc, %a, %w : vector<16xi16> -> vector<8xi32>
+    ```
+  }];
+  let arguments = (ins VectorOfRankAndType<[1], [I32]>:$acc,
+                   VectorOfRankAndType<[1], [I16]>:$lhs,
+                   VectorOfRankAndType<[1], [I16]>:$rhs);
+  let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
+  let assemblyFormat = [{
+    $acc `,` $lhs `,` $rhs attr-dict `:` type($lhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // QLOW_DIALECT_QLOWX86OPS_TD

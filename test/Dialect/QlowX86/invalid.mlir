@@ -15,3 +15,20 @@ func.func @wrong_bytes(%acc: vector<16xi32>, %a: vector<32xi8>) -> vector<16xi32
   %d = qlow_x86.dot_u8s8 %acc, %a, %a : vector<32xi8> -> vector<16xi32>
   return %d : vector<16xi32>
 }
+
+// -----
+
+// Each i32 lane consumes a pair of i16.
+func.func @pairs_wrong_count(%acc: vector<8xi32>, %a: vector<8xi16>) -> vector<8xi32> {
+  // expected-error @+1 {{'qlow_x86.dot_i16x2' op needs 2 i16 per i32 lane: 16 elements, not 8}}
+  %d = qlow_x86.dot_i16x2 %acc, %a, %a : vector<8xi16> -> vector<8xi32>
+  return %d : vector<8xi32>
+}
+
+// -----
+
+func.func @pairs_four_lanes(%acc: vector<4xi32>, %a: vector<8xi16>) -> vector<4xi32> {
+  // expected-error @+1 {{'qlow_x86.dot_i16x2' op accumulates into 8 (ymm) or 16 (zmm) i32 lanes, not 4}}
+  %d = qlow_x86.dot_i16x2 %acc, %a, %a : vector<8xi16> -> vector<4xi32>
+  return %d : vector<4xi32>
+}

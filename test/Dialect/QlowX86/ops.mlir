@@ -9,3 +9,10 @@ func.func @dot(%acc: vector<16xi32>, %a: vector<64xi8>, %acc8: vector<8xi32>, %b
   %e = qlow_x86.dot_u8s8 %acc8, %b, %b : vector<32xi8> -> vector<8xi32>
   return %d, %e : vector<16xi32>, vector<8xi32>
 }
+
+// CHECK-LABEL: func.func @pairs
+// CHECK: qlow_x86.dot_i16x2 %{{.+}}, %{{.+}}, %{{.+}} : vector<16xi16> -> vector<8xi32>
+func.func @pairs(%acc: vector<8xi32>, %a: vector<16xi16>) -> vector<8xi32> {
+  %d = qlow_x86.dot_i16x2 %acc, %a, %a : vector<16xi16> -> vector<8xi32>
+  return %d : vector<8xi32>
+}

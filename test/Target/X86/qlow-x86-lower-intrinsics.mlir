@@ -15,3 +15,11 @@ func.func @ymm(%acc: vector<8xi32>, %a: vector<32xi8>, %w: vector<32xi8>) -> vec
   %d = qlow_x86.dot_u8s8 %acc, %a, %w : vector<32xi8> -> vector<8xi32>
   return %d : vector<8xi32>
 }
+
+// CHECK-LABEL: func.func @pairs
+// CHECK: %[[P:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%{{.+}}, %{{.+}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+// CHECK: arith.addi %{{.+}}, %[[P]] : vector<8xi32>
+func.func @pairs(%acc: vector<8xi32>, %a: vector<16xi16>, %w: vector<16xi16>) -> vector<8xi32> {
+  %d = qlow_x86.dot_i16x2 %acc, %a, %w : vector<16xi16> -> vector<8xi32>
+  return %d : vector<8xi32>
+}

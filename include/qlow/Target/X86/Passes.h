@@ -8,6 +8,7 @@
 #define QLOW_TARGET_X86_PASSES_H
 
 #include "dialects/QlowX86/IR/QlowX86Dialect.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Pass/Pass.h"

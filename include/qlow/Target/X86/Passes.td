@@ -10,7 +10,7 @@
 
 include "mlir/Pass/PassBase.td"
 
-def QlowX86VnniMatmulPass : Pass<"qlow-x86-vnni-matmul", "func::FuncOp"> {
+def QlowX86Int8MatmulPass : Pass<"qlow-x86-int8-matmul", "func::FuncOp"> {
   let summary = "Int8 matmul contractions to packed-weight vpdpbusd kernels";
   let description = [{
     Rewrites the i8 x i8 -> i32 contraction that convert-qlow-to-linalg emits
@@ -81,7 +81,8 @@ def QlowX86VnniMatmulPass : Pass<"qlow-x86-vnni-matmul", "func::FuncOp"> {
 def QlowX86LowerIntrinsicsPass : Pass<"qlow-x86-lower-intrinsics"> {
   let summary = "Lower qlow_x86 kernel ops to LLVM intrinsic calls";
   let description = [{
-    The qlow_x86 ops are pure so that bufferization and deallocation can
+    `dot_u8s8` becomes one `vpdpbusd`; `dot_i16x2` a `vpmaddwd` and an i32
+    add. The qlow_x86 ops are pure so that bufferization and deallocation can
     reason about the kernels; an `llvm.call_intrinsic` has unknown memory
     effects and would stop them. This pass runs after those, just before the
     rest of the lowering to the LLVM dialect.
@@ -93,7 +94,8 @@ def QlowX86LowerIntrinsicsPass : Pass<"qlow-x86-lower-intrinsics"> {
         : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
     ```
   }];
-  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::LLVM::LLVMDialect"];
 }
 
 #endif // QLOW_TARGET_X86_PASSES_TD

@@ -1,11 +1,11 @@
 // RUN: qlow-opt %s --split-input-file \
-// RUN:   --pass-pipeline='builtin.module(convert-qlow-to-linalg, func.func(qlow-x86-vnni-matmul{cpu=znver4}))' \
+// RUN:   --pass-pipeline='builtin.module(convert-qlow-to-linalg, func.func(qlow-x86-int8-matmul{cpu=znver4}))' \
 // RUN:   | FileCheck %s --check-prefix=ZMM
 // RUN: qlow-opt %s --split-input-file \
-// RUN:   --pass-pipeline='builtin.module(convert-qlow-to-linalg, func.func(qlow-x86-vnni-matmul{cpu=alderlake}))' \
+// RUN:   --pass-pipeline='builtin.module(convert-qlow-to-linalg, func.func(qlow-x86-int8-matmul{cpu=alderlake}))' \
 // RUN:   | FileCheck %s --check-prefix=YMM
 // RUN: qlow-opt %s --split-input-file \
-// RUN:   --pass-pipeline='builtin.module(convert-qlow-to-linalg, func.func(qlow-x86-vnni-matmul{cpu=haswell}))' \
+// RUN:   --pass-pipeline='builtin.module(convert-qlow-to-linalg, func.func(qlow-x86-int8-matmul{cpu=haswell}))' \
 // RUN:   | FileCheck %s --check-prefix=AVX2
 
 // M = 24, N = 40: the cost model picks the 8 x 3 tile of zmm (nr = 48
@@ -24,10 +24,13 @@
 // ZMM: tensor.extract_slice %{{.+}}[0, 0] [24, 40] [1, 1] : tensor<24x48xi32> to tensor<24x40xi32>
 // YMM-LABEL: func.func @s8_activations
 // YMM: qlow_x86.dot_u8s8 {{.*}} : vector<32xi8> -> vector<8xi32>
-// Without VNNI the contraction stays a linalg.generic.
+// AVX2 (no VNNI): weights packed as i16 pairs, activations widened to i16 by
+// their signedness (no sign flip), vpmaddwd-style pair products.
 // AVX2-LABEL: func.func @s8_activations
-// AVX2-NOT: qlow_x86.dot_u8s8
-// AVX2: linalg.generic {{.*}}"reduction"
+// AVX2: arith.constant dense<3> : tensor<1x5x80xi16>
+// AVX2: arith.extsi %{{.+}} : vector<2xi8> to vector<2xi16>
+// AVX2-NOT: arith.xori
+// AVX2: qlow_x86.dot_i16x2 {{.*}} : vector<16xi16> -> vector<8xi32>
 func.func @s8_activations(%a: tensor<24x10x!quant.uniform<i8:f32, 0.5>>, %w: tensor<10x40xi8>) -> tensor<24x40xi32> {
   %wc = arith.constant dense<3> : tensor<10x40xi8>
   %wq = quant.scast %wc : tensor<10x40xi8> to tensor<10x40x!quant.uniform<i8:f32, 0.25>>

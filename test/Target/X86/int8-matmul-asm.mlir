@@ -15,6 +15,17 @@
 // RUN: qlow-compile %s --cpu=alderlake --emit=asm -o - | FileCheck %s --check-prefix=ADL
 // ADL: {vex} vpdpbusd {{.*}}%ymm
 
+// Haswell (AVX2): the exact pair form, vpmaddwd on ymm, no vpmaddubsw (its i16
+// saturation would break bit-exactness), and no spills.
+// RUN: qlow-compile %s --cpu=haswell --emit=asm -o - | FileCheck %s --check-prefix=HSW
+// HSW-LABEL: kernel:
+// HSW-NOT: vpmaddubsw
+// HSW-NOT: Spill
+// HSW: vpmaddwd {{.*}}%ymm
+// HSW-NOT: vpmaddubsw
+// HSW-NOT: Spill
+// HSW: .Lfunc_end
+
 func.func @kernel(%a: tensor<128x256x!quant.uniform<u8:f32, 0.02:128>>) -> tensor<128x256xi32> {
   %w = arith.constant dense<3> : tensor<256x256xi8>
   %wq = quant.scast %w : tensor<256x256xi8> to tensor<256x256x!quant.uniform<i8:f32, 0.01>>

@@ -1,4 +1,4 @@
-//===- VnniMatmul.cpp - int8 contractions to vpdpbusd kernels -------------===//
+//===- Int8Matmul.cpp - int8 contractions to vpdpbusd kernels -------------===//
 //
 // Upstream's vector dialect has no u8 x s8 -> i32 dot-product-of-4 and its
 // contraction lowerings do not produce vpdpbusd, so this pass builds the
@@ -24,10 +24,10 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
-#define DEBUG_TYPE "qlow-x86-vnni-matmul"
+#define DEBUG_TYPE "qlow-x86-int8-matmul"
 
 namespace mlir::qlow {
-#define GEN_PASS_DEF_QLOWX86VNNIMATMULPASS
+#define GEN_PASS_DEF_QLOWX86INT8MATMULPASS
 #define GEN_PASS_DEF_QLOWX86LOWERINTRINSICSPASS
 #include "qlow/Target/X86/Passes.h.inc"
 } // namespace mlir::qlow
@@ -182,6 +182,14 @@ std::optional<FusedEpilogue> matchEpilogue(linalg::GenericOp contraction) {
   return FusedEpilogue{op, *accInput};
 }
 
+/// Sign- or zero-extends `value` to `type`.
+Value extendStorage(OpBuilder &b, Location loc, Value value, bool isSigned,
+                    Type type) {
+  if (isSigned)
+    return arith::ExtSIOp::create(b, loc, type, value);
+  return arith::ExtUIOp::create(b, loc, type, value);
+}
+
 int64_t roundUp(int64_t value, int64_t multiple) {
   return (value + multiple - 1) / multiple * multiple;
 }
@@ -261,21 +269,28 @@ Value applyEpilogue(OpBuilder &b, Location loc, const FusedEpilogue &epilogue,
 
 /// Builds the kernel that replaces `c`, with the register tile `tile` of
 /// `lanes`-wide i32 vectors.
-Value buildVnniKernel(OpBuilder &b, Location loc, const Int8Contraction &c,
-                      const MicroKernelShape &tile, int64_t lanes,
+Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
+                      const MicroKernelShape &tile, int64_t lanes, bool vnni,
                       std::optional<FusedEpilogue> epilogue) {
   // A narrow N needs fewer column vectors than the tile has.
   const int64_t rows = tile.rows;
   const int64_t vectors = std::min(tile.vectors, (c.n + lanes - 1) / lanes);
   const int64_t nr = vectors * lanes;
   const int64_t mp = roundUp(c.m, rows), np = roundUp(c.n, nr);
-  const int64_t k4 = (c.k + 3) / 4, kp = 4 * k4;
+  // VNNI consumes 4 bytes of K per i32 lane and step; the AVX2 form 2
+  // (as i16, widened at compile time for the weights).
+  const int64_t kStep = vnni ? 4 : 2;
+  const int64_t kSteps = (c.k + kStep - 1) / kStep, kp = kStep * kSteps;
   const int64_t panels = np / nr;
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
+  Type weightElement = vnni ? i8 : b.getI16Type();
 
-  // Data tiling at compile time: packed[p][kk][col * 4 + t] = w[4kk + t][p*nr +
-  // col], zero outside w; and the column sums for the s8 -> u8 shift.
-  SmallVector<int8_t> packed(panels * k4 * nr * 4, 0);
+  // Data tiling at compile time: packed[p][s][col * kStep + t] =
+  // w[kStep * s + t][p * nr + col], zero outside w; and, for VNNI with s8
+  // activations, the column sums for the s8 -> u8 shift.
+  const int64_t packedCount = panels * kSteps * nr * kStep;
+  SmallVector<int8_t> packed8(vnni ? packedCount : 0, 0);
+  SmallVector<int16_t> packed16(vnni ? 0 : packedCount, 0);
   SmallVector<int32_t> init(np, 0);
   SmallVector<int64_t> values;
   values.reserve(c.k * c.n);
@@ -285,14 +300,21 @@ Value buildVnniKernel(OpBuilder &b, Location loc, const Int8Contraction &c,
     for (int64_t col = 0; col < c.n; ++col) {
       int64_t v = values[kk * c.n + col];
       int64_t p = col / nr, inPanel = col % nr;
-      packed[((p * k4 + kk / 4) * nr + inPanel) * 4 + kk % 4] =
-          static_cast<int8_t>(v);
-      if (c.lhsSigned)
+      int64_t at =
+          ((p * kSteps + kk / kStep) * nr + inPanel) * kStep + kk % kStep;
+      if (vnni)
+        packed8[at] = static_cast<int8_t>(v);
+      else
+        packed16[at] = static_cast<int16_t>(v);
+      if (vnni && c.lhsSigned)
         init[col] -= 128 * static_cast<int32_t>(v);
     }
-  auto packedType = RankedTensorType::get({panels, k4, nr * 4}, i8);
+  auto packedType =
+      RankedTensorType::get({panels, kSteps, nr * kStep}, weightElement);
   Value packedW = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(packedType, ArrayRef<int8_t>(packed)));
+      b, loc,
+      vnni ? DenseElementsAttr::get(packedType, ArrayRef<int8_t>(packed8))
+           : DenseElementsAttr::get(packedType, ArrayRef<int16_t>(packed16)));
   auto initType = RankedTensorType::get({np}, i32);
   Value initC = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(initType, ArrayRef<int32_t>(init)));
@@ -315,7 +337,7 @@ Value buildVnniKernel(OpBuilder &b, Location loc, const Int8Contraction &c,
     return arith::ConstantIndexOp::create(constants, loc, v).getResult();
   };
   auto accType = VectorType::get({lanes}, i32);
-  auto bytesType = VectorType::get({lanes * 4}, i8);
+  auto bytesType = VectorType::get({lanes * kStep}, weightElement);
   // With a fused epilogue the kernel stores the epilogue's results.
   Type outElement =
       epilogue ? cast<RankedTensorType>(epilogue->op->getResult(0).getType())
@@ -330,6 +352,8 @@ Value buildVnniKernel(OpBuilder &b, Location loc, const Int8Contraction &c,
           accType, b.getI32IntegerAttr(static_cast<int32_t>(0x80808080))));
   Value padI32 = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
   Value padI8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+  Value padW =
+      arith::ConstantOp::create(b, loc, b.getIntegerAttr(weightElement, 0));
   SmallVector<bool> inBounds = {true};
 
   // One column panel per iteration of an scf.forall: panels are independent
@@ -365,36 +389,45 @@ Value buildVnniKernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                   rb, rl, accType, initC, ValueRange{col}, padI32, inBounds));
             }
           auto kLoop = scf::ForOp::create(
-              rb, rl, zeroIdx, idx(k4), idx(1), accs,
+              rb, rl, zeroIdx, idx(kSteps), idx(1), accs,
               [&](OpBuilder &kb, Location kl, Value kk, ValueRange acc) {
                 SmallVector<Value> w;
                 for (int64_t j = 0; j < vectors; ++j) {
                   Value raw = vector::TransferReadOp::create(
                       kb, kl, bytesType, packedW,
-                      ValueRange{p, kk, idx(j * lanes * 4)}, padI8, inBounds);
+                      ValueRange{p, kk, idx(j * lanes * kStep)}, padW,
+                      inBounds);
                   w.push_back(raw);
                 }
-                Value kByte = arith::MulIOp::create(kb, kl, kk, idx(4));
+                Value kByte = arith::MulIOp::create(kb, kl, kk, idx(kStep));
                 SmallVector<Value> next(acc.begin(), acc.end());
                 for (int64_t r = 0; r < rows; ++r) {
                   Value row = arith::AddIOp::create(kb, kl, i, idx(r));
-                  Value four = vector::TransferReadOp::create(
-                      kb, kl, VectorType::get({4}, i8), lhs,
+                  Value bytes = vector::TransferReadOp::create(
+                      kb, kl, VectorType::get({kStep}, i8), lhs,
                       ValueRange{row, kByte}, padI8, inBounds);
+                  if (!vnni) // AVX2: widen the pair to i16 by signedness.
+                    bytes =
+                        extendStorage(kb, kl, bytes, c.lhsSigned,
+                                      VectorType::get({2}, kb.getI16Type()));
                   Value asI32 = vector::BitCastOp::create(
-                      kb, kl, VectorType::get({1}, i32), four);
+                      kb, kl, VectorType::get({1}, i32), bytes);
                   Value scalar = vector::ExtractOp::create(
                       kb, kl, asI32, ArrayRef<int64_t>{0});
                   Value bcast =
                       vector::BroadcastOp::create(kb, kl, accType, scalar);
-                  if (c.lhsSigned)
+                  if (vnni && c.lhsSigned)
                     bcast = arith::XOrIOp::create(kb, kl, bcast, signFlip);
                   Value aBytes =
                       vector::BitCastOp::create(kb, kl, bytesType, bcast);
                   for (int64_t j = 0; j < vectors; ++j) {
                     Value &slot = next[r * vectors + j];
-                    slot = x86::DotU8S8Op::create(kb, kl, accType, slot, aBytes,
-                                                  w[j]);
+                    if (vnni)
+                      slot = x86::DotU8S8Op::create(kb, kl, accType, slot,
+                                                    aBytes, w[j]);
+                    else
+                      slot = x86::DotI16x2Op::create(kb, kl, accType, slot,
+                                                     aBytes, w[j]);
                   }
                 }
                 scf::YieldOp::create(kb, kl, next);
@@ -437,9 +470,9 @@ Value buildVnniKernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   return result;
 }
 
-struct QlowX86VnniMatmulPass
-    : qlow::impl::QlowX86VnniMatmulPassBase<QlowX86VnniMatmulPass> {
-  using QlowX86VnniMatmulPassBase::QlowX86VnniMatmulPassBase;
+struct QlowX86Int8MatmulPass
+    : qlow::impl::QlowX86Int8MatmulPassBase<QlowX86Int8MatmulPass> {
+  using QlowX86Int8MatmulPassBase::QlowX86Int8MatmulPassBase;
 
   void runOnOperation() override {
     std::string error;
@@ -448,9 +481,10 @@ struct QlowX86VnniMatmulPass
       getOperation().emitError() << error;
       return signalPassFailure();
     }
-    if (desc->int8Dot != Int8DotKind::Avx512Vnni &&
-        desc->int8Dot != Int8DotKind::AvxVnni)
-      return; // No VNNI: the contraction stays for the generic lowering.
+    if (desc->int8Dot == Int8DotKind::None)
+      return; // No int8 dot product: the contraction stays for the loops.
+    bool vnni = desc->int8Dot == Int8DotKind::Avx512Vnni ||
+                desc->int8Dot == Int8DotKind::AvxVnni;
 
     SmallVector<Int8Contraction> found;
     getOperation().walk([&](linalg::GenericOp op) {
@@ -471,9 +505,9 @@ struct QlowX86VnniMatmulPass
       rewriter.setInsertionPointAfter(anchor);
       if (anchor == c.op)
         rewriter.setInsertionPoint(c.op);
-      Value result = buildVnniKernel(rewriter, c.op.getLoc(), c,
+      Value result = buildInt8Kernel(rewriter, c.op.getLoc(), c,
                                      desc->chooseInt8Tile(c.m, c.n),
-                                     desc->i32Lanes(), epilogue);
+                                     desc->i32Lanes(), vnni, epilogue);
       if (epilogue) {
         rewriter.replaceOp(epilogue->op, result);
         rewriter.eraseOp(c.op);
@@ -506,11 +540,30 @@ struct LowerDotU8S8 : OpRewritePattern<x86::DotU8S8Op> {
   }
 };
 
+/// qlow_x86.dot_i16x2 -> vpmaddwd (llvm.x86.avx2.pmadd.wd or its AVX-512
+/// form) and an i32 add.
+struct LowerDotI16x2 : OpRewritePattern<x86::DotI16x2Op> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(x86::DotI16x2Op op,
+                                PatternRewriter &rewriter) const override {
+    bool zmm = op.getAcc().getType().getNumElements() == 16;
+    StringRef name =
+        zmm ? "llvm.x86.avx512.pmaddw.d.512" : "llvm.x86.avx2.pmadd.wd";
+    Value products =
+        LLVM::CallIntrinsicOp::create(rewriter, op.getLoc(), op.getType(),
+                                      rewriter.getStringAttr(name),
+                                      ValueRange{op.getLhs(), op.getRhs()})
+            .getResult(0);
+    rewriter.replaceOpWithNewOp<arith::AddIOp>(op, op.getAcc(), products);
+    return success();
+  }
+};
+
 struct QlowX86LowerIntrinsicsPass
     : qlow::impl::QlowX86LowerIntrinsicsPassBase<QlowX86LowerIntrinsicsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerDotU8S8>(&getContext());
+    patterns.add<LowerDotU8S8, LowerDotI16x2>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
