@@ -40,7 +40,8 @@ import time
 
 import numpy as np
 
-PRIMES = [2, 3, 5, 7, 11, 13, 17, 31, 61, 67, 97, 127, 131, 193, 251, 257, 293]
+PRIMES = [2, 3, 5, 7, 11, 13, 17, 31, 61, 67, 97, 127, 131, 193, 251, 257, 293,
+          397, 509, 631, 691]
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 STORAGE = {"u8": (0, 255, np.uint8), "i8": (-128, 127, np.int8)}
 
@@ -132,7 +133,7 @@ class Case:
             return rng.choice(PRIMES)
         if r < 0.5:
             return rng.randint(1, 16)
-        return int(round(math.exp(rng.uniform(0.0, math.log(300.0)))))
+        return int(round(math.exp(rng.uniform(0.0, math.log(700.0)))))
 
     def scale(self, rng, lo, hi):
         if self.nice:
