@@ -46,6 +46,9 @@ static cl::opt<std::string>
                                 "1x4096x4096 (default: the issue's list)"));
 static cl::list<int> threadCounts("thread-counts", cl::desc("Thread counts to measure (default 1,2)"),
                                   cl::CommaSeparated);
+static cl::opt<bool> skipMachine(
+    "skip-machine-figures",
+    cl::desc("Do not measure the vpdpbusd peak and the read bandwidth"));
 static cl::opt<double> minSeconds(
     "min-seconds", cl::desc("Time each measurement for at least this long"),
     cl::init(0.3));
@@ -263,6 +266,8 @@ int runMatmul() {
       }
     }
   }
+  if (skipMachine)
+    return 0;
   double peak = ::qlow::bench::measureVnniPeakGops();
   llvm::outs() << llvm::formatv("vpdpbusd_peak_gops={0:f1} "
                                 "qlow_best_share_of_peak={1:f3}\n",
