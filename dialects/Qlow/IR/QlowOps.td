@@ -204,7 +204,7 @@ def Qlow_MatmulOp : Qlow_Op<"matmul", [Pure]> {
   let hasVerifier = 1;
 }
 
-class Qlow_BinaryElementwiseOp<string mnemonic, string opName, string intFormula,
+class Qlow_BinaryElementwiseOp<string mnemonic, string operation, string intFormula,
                                string floatFormula>
     : Qlow_Op<mnemonic, [Pure]> {
   let arguments = (ins Qlow_Tensor:$lhs, Qlow_Tensor:$rhs,
@@ -215,7 +215,7 @@ class Qlow_BinaryElementwiseOp<string mnemonic, string opName, string intFormula
     $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
-  let summary = "Elementwise " # opName # " with numpy broadcasting";
+  let summary = "Elementwise " # operation # " with numpy broadcasting";
   let description = [{
     Operands broadcast as in numpy; the result has the broadcast shape. All
     operands and the result are f32, all are the same signless integer type

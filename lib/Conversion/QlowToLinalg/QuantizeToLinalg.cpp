@@ -127,7 +127,9 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
         cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
     Location loc = op.getLoc();
     GenericParams params(rewriter, loc, resultType.getRank());
-    auto [scale, zeroPoint] = addScaleAndZeroPoint(params, rewriter, *info);
+    std::pair<unsigned, unsigned> handles =
+        addScaleAndZeroPoint(params, rewriter, *info);
+    unsigned scale = handles.first, zeroPoint = handles.second;
     Value result = buildElementwise(
         rewriter, loc, adaptor.getInput(), resultType, params,
         [&](OpBuilder &b, Location l, Value x, ValueRange args) {
@@ -149,7 +151,9 @@ struct DequantizeLowering : OpConversionPattern<DequantizeOp> {
       return unsupportedTypes(rewriter, op);
     Location loc = op.getLoc();
     GenericParams params(rewriter, loc, op.getType().getRank());
-    auto [scale, zeroPoint] = addScaleAndZeroPoint(params, rewriter, *info);
+    std::pair<unsigned, unsigned> handles =
+        addScaleAndZeroPoint(params, rewriter, *info);
+    unsigned scale = handles.first, zeroPoint = handles.second;
     Value result = buildElementwise(
         rewriter, loc, adaptor.getInput(), op.getType(), params,
         [&](OpBuilder &b, Location l, Value q, ValueRange args) {
@@ -173,7 +177,9 @@ struct FakeQuantLowering : OpConversionPattern<FakeQuantOp> {
       return unsupportedTypes(rewriter, op);
     Location loc = op.getLoc();
     GenericParams params(rewriter, loc, op.getType().getRank());
-    auto [scale, zeroPoint] = addScaleAndZeroPoint(params, rewriter, *info);
+    std::pair<unsigned, unsigned> handles =
+        addScaleAndZeroPoint(params, rewriter, *info);
+    unsigned scale = handles.first, zeroPoint = handles.second;
     Value result = buildElementwise(
         rewriter, loc, adaptor.getInput(), op.getType(), params,
         [&](OpBuilder &b, Location l, Value x, ValueRange args) {
