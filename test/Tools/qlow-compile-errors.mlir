@@ -18,3 +18,21 @@ func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
   %y = qlow.softmax %x : tensor<4xf32> -> tensor<4xf32>
   return %y : tensor<4xf32>
 }
+
+// Malformed input: random bytes, a truncated file, and deep nesting get a
+// located diagnostic and no output.
+// RUN: %python -c "import random; r = random.Random(11); open('%t/random.mlir','wb').write(bytes(r.randrange(256) for _ in range(3000)))"
+// RUN: not qlow-compile %t/random.mlir -o %t/r.o 2>&1 | FileCheck %s --check-prefix=BYTES
+// BYTES: random.mlir:{{[0-9]+}}:{{[0-9]+}}: error:
+// RUN: not ls %t/r.o %t/r.h
+// RUN: head -c 150 %S/../Malformed/Inputs/run-model.mlir > %t/truncated.mlir
+// RUN: not qlow-compile %t/truncated.mlir -o %t/t.o 2>&1 | FileCheck %s --check-prefix=TRUNC
+// TRUNC: truncated.mlir:{{[0-9]+}}:{{[0-9]+}}: error:
+// RUN: %python %S/../Malformed/gen_malformed.py nested --kind array --depth 50000 > %t/deep.mlir
+// RUN: not qlow-compile %t/deep.mlir -o %t/d.o 2>&1 | FileCheck %s --check-prefix=DEEP
+// DEEP: error: input nests brackets more than 2048 levels deep
+// A type that cannot cross the C boundary (i4 storage) is refused for the header.
+// RUN: echo 'func.func @g(%%x: tensor<8x!quant.uniform<i4:f32, 0.5>>) -> tensor<8xf32> { %%y = qlow.dequantize %%x : tensor<8x!quant.uniform<i4:f32, 0.5>> -> tensor<8xf32> return %%y : tensor<8xf32> }' > %t/i4.mlir
+// RUN: not qlow-compile %t/i4.mlir -o %t/i4.o 2>&1 | FileCheck %s --check-prefix=I4
+// I4: error: cannot declare 'g' in C: 'tensor<8x!quant.uniform<i4:f32, 5.000000e-01>>' is not a static tensor of f32 or 8/16/32/64-bit integers
+// RUN: not ls %t/i4.o %t/i4.h
