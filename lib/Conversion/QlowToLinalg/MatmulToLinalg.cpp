@@ -143,6 +143,38 @@ LogicalResult mlir::qlow::checkAccumulatorBound(MatmulOp op, bool emitErrors) {
 
 namespace {
 
+/// Sums the stored values of `operand` (extended to i32 by their signedness)
+/// over its K dimension, `kDim` (the last for lhs, the second to last for
+/// rhs): the run-time row sums of the activations, or column sums of weights
+/// that are not constants.
+Value buildSumOverK(OpBuilder &b, Location loc, Value operand, unsigned kDim,
+                    bool isSigned) {
+  auto type = cast<RankedTensorType>(operand.getType());
+  unsigned rank = type.getRank();
+  SmallVector<int64_t> shape(type.getShape());
+  shape.erase(shape.begin() + kDim);
+  // Loops: the kept dimensions in order, then K.
+  SmallVector<unsigned> operandDims;
+  for (unsigned d = 0, kept = 0; d < rank; ++d)
+    operandDims.push_back(d == kDim ? rank - 1 : kept++);
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  iterators[rank - 1] = utils::IteratorType::reduction;
+  Value init = zeroTensor(b, loc, shape, b.getI32Type());
+  MLIRContext *context = b.getContext();
+  auto reduce = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{operand}, ValueRange{init},
+      ArrayRef<AffineMap>{
+          selectLoops(context, rank, operandDims),
+          b.getMultiDimIdentityMap(rank).getMajorSubMap(rank - 1)},
+      iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value v = extendStorage(nb, l, args[0], isSigned, nb.getI32Type());
+        linalg::YieldOp::create(
+            nb, l, ValueRange{arith::AddIOp::create(nb, l, args[1], v)});
+      });
+  return reduce.getResult(0);
+}
+
 struct MatmulLowering : OpConversionPattern<MatmulOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -272,31 +304,10 @@ MatmulLowering::lowerInteger(MatmulOp op, OpAdaptor adaptor,
       colSumParam = params.add(rewriter.getI32Type(), *sums, {n}, {nLoop});
     } else {
       // Weights known only at run time: one reduction over K.
-      SmallVector<int64_t> shape(rhsType.getShape().drop_back(2));
-      shape.push_back(n);
-      auto sumType = RankedTensorType::get(shape, rewriter.getI32Type());
-      unsigned sumRank = shape.size();
-      unsigned count = sumRank + 1; // (b..., n, k)
-      SmallVector<unsigned> wDims =
-          batchThen(sumRank - 1, {sumRank, sumRank - 1});
-      SmallVector<utils::IteratorType> iterators(count,
-                                                 utils::IteratorType::parallel);
-      iterators[sumRank] = utils::IteratorType::reduction;
-      Value init = zeroTensor(rewriter, loc, shape, rewriter.getI32Type());
-      bool isSigned = rhsInfo->isSigned;
-      auto reduce = linalg::GenericOp::create(
-          rewriter, loc, TypeRange{sumType}, ValueRange{adaptor.getRhs()},
-          ValueRange{init},
-          ArrayRef<AffineMap>{
-              selectLoops(context, count, wDims),
-              rewriter.getMultiDimIdentityMap(count).getMajorSubMap(sumRank)},
-          iterators, [&](OpBuilder &b, Location l, ValueRange args) {
-            Value w = extendStorage(b, l, args[0], isSigned, b.getI32Type());
-            linalg::YieldOp::create(
-                b, l, ValueRange{arith::AddIOp::create(b, l, args[1], w)});
-          });
+      Value sums = buildSumOverK(rewriter, loc, adaptor.getRhs(),
+                                 rhsType.getRank() - 2, rhsInfo->isSigned);
       colSumInput = dataInputs.size();
-      dataInputs.push_back(reduce.getResult(0));
+      dataInputs.push_back(sums);
       dataMaps.push_back(selectLoops(context, rank,
                                      rhsBatched
                                          ? batchThen(loops.batch, {nLoop})
@@ -304,27 +315,10 @@ MatmulLowering::lowerInteger(MatmulOp op, OpAdaptor adaptor,
     }
   }
   if (needRowSum) {
-    SmallVector<int64_t> shape(lhsType.getShape().drop_back(1)); // [b..., M]
-    auto sumType = RankedTensorType::get(shape, rewriter.getI32Type());
-    unsigned count = shape.size() + 1; // (b..., m, k)
-    SmallVector<utils::IteratorType> iterators(count,
-                                               utils::IteratorType::parallel);
-    iterators[count - 1] = utils::IteratorType::reduction;
-    Value init = zeroTensor(rewriter, loc, shape, rewriter.getI32Type());
-    bool isSigned = lhsInfo->isSigned;
-    auto reduce = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{sumType}, ValueRange{adaptor.getLhs()},
-        ValueRange{init},
-        ArrayRef<AffineMap>{
-            rewriter.getMultiDimIdentityMap(count),
-            rewriter.getMultiDimIdentityMap(count).getMajorSubMap(count - 1)},
-        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
-          Value a = extendStorage(b, l, args[0], isSigned, b.getI32Type());
-          linalg::YieldOp::create(
-              b, l, ValueRange{arith::AddIOp::create(b, l, args[1], a)});
-        });
     rowSumInput = dataInputs.size();
-    dataInputs.push_back(reduce.getResult(0));
+    dataInputs.push_back(buildSumOverK(rewriter, loc, adaptor.getLhs(),
+                                       lhsType.getRank() - 1,
+                                       lhsInfo->isSigned));
     dataMaps.push_back(
         selectLoops(context, rank, batchThen(loops.batch, {mLoop})));
   }

@@ -115,6 +115,23 @@ Value dequantizeScalar(OpBuilder &b, Location loc, Value q, Value scale,
       b, loc, arith::SIToFPOp::create(b, loc, b.getF32Type(), diff), scale);
 }
 
+/// The shape shared by quantize, dequantize and fake_quant: one elementwise
+/// generic from `input` to `resultType` whose body sees each element with the
+/// scale (f32) and zero point (i64) of its position under `info`.
+Value lowerWithScaleAndZeroPoint(
+    OpBuilder &b, Location loc, Value input, RankedTensorType resultType,
+    const QuantInfo &info,
+    function_ref<Value(OpBuilder &, Location, Value, Value, Value)> body) {
+  GenericParams params(b, loc, resultType.getRank());
+  std::pair<unsigned, unsigned> handles = addScaleAndZeroPoint(params, b, info);
+  return buildElementwise(
+      b, loc, input, resultType, params,
+      [&](OpBuilder &nb, Location l, Value x, ValueRange args) {
+        return body(nb, l, x, params.get(nb, l, handles.first, args, 1),
+                    params.get(nb, l, handles.second, args, 1));
+      });
+}
+
 struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -125,18 +142,12 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
       return unsupportedTypes(rewriter, op);
     auto resultType =
         cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
-    Location loc = op.getLoc();
-    GenericParams params(rewriter, loc, resultType.getRank());
-    std::pair<unsigned, unsigned> handles =
-        addScaleAndZeroPoint(params, rewriter, *info);
-    unsigned scale = handles.first, zeroPoint = handles.second;
-    Value result = buildElementwise(
-        rewriter, loc, adaptor.getInput(), resultType, params,
-        [&](OpBuilder &b, Location l, Value x, ValueRange args) {
-          return quantizeScalar(b, l, x, params.get(b, l, scale, args, 1),
-                                params.get(b, l, zeroPoint, args, 1), *info);
-        });
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(
+        op, lowerWithScaleAndZeroPoint(
+                rewriter, op.getLoc(), adaptor.getInput(), resultType, *info,
+                [&](OpBuilder &b, Location l, Value x, Value s, Value z) {
+                  return quantizeScalar(b, l, x, s, z, *info);
+                }));
     return success();
   }
 };
@@ -149,18 +160,12 @@ struct DequantizeLowering : OpConversionPattern<DequantizeOp> {
     FailureOr<QuantInfo> info = getQuantInfo(op.getInput().getType());
     if (failed(info))
       return unsupportedTypes(rewriter, op);
-    Location loc = op.getLoc();
-    GenericParams params(rewriter, loc, op.getType().getRank());
-    std::pair<unsigned, unsigned> handles =
-        addScaleAndZeroPoint(params, rewriter, *info);
-    unsigned scale = handles.first, zeroPoint = handles.second;
-    Value result = buildElementwise(
-        rewriter, loc, adaptor.getInput(), op.getType(), params,
-        [&](OpBuilder &b, Location l, Value q, ValueRange args) {
-          return dequantizeScalar(b, l, q, params.get(b, l, scale, args, 1),
-                                  params.get(b, l, zeroPoint, args, 1), *info);
-        });
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(
+        op, lowerWithScaleAndZeroPoint(
+                rewriter, op.getLoc(), adaptor.getInput(), op.getType(), *info,
+                [&](OpBuilder &b, Location l, Value q, Value s, Value z) {
+                  return dequantizeScalar(b, l, q, s, z, *info);
+                }));
     return success();
   }
 };
@@ -170,25 +175,17 @@ struct FakeQuantLowering : OpConversionPattern<FakeQuantOp> {
   LogicalResult
   matchAndRewrite(FakeQuantOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto quantTensor =
-        RankedTensorType::get(op.getType().getShape(), op.getQuantType());
-    FailureOr<QuantInfo> info = getQuantInfo(quantTensor);
+    FailureOr<QuantInfo> info = getQuantInfo(
+        RankedTensorType::get(op.getType().getShape(), op.getQuantType()));
     if (failed(info))
       return unsupportedTypes(rewriter, op);
-    Location loc = op.getLoc();
-    GenericParams params(rewriter, loc, op.getType().getRank());
-    std::pair<unsigned, unsigned> handles =
-        addScaleAndZeroPoint(params, rewriter, *info);
-    unsigned scale = handles.first, zeroPoint = handles.second;
-    Value result = buildElementwise(
-        rewriter, loc, adaptor.getInput(), op.getType(), params,
-        [&](OpBuilder &b, Location l, Value x, ValueRange args) {
-          Value s = params.get(b, l, scale, args, 1);
-          Value z = params.get(b, l, zeroPoint, args, 1);
-          Value q = quantizeScalar(b, l, x, s, z, *info);
-          return dequantizeScalar(b, l, q, s, z, *info);
-        });
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(
+        op, lowerWithScaleAndZeroPoint(
+                rewriter, op.getLoc(), adaptor.getInput(), op.getType(), *info,
+                [&](OpBuilder &b, Location l, Value x, Value s, Value z) {
+                  Value q = quantizeScalar(b, l, x, s, z, *info);
+                  return dequantizeScalar(b, l, q, s, z, *info);
+                }));
     return success();
   }
 };
