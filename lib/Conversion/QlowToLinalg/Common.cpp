@@ -120,7 +120,7 @@ Value lowering::saturateToStorage(OpBuilder &b, Location loc, Value value,
 
 Value lowering::multiplyByQuantizedMultiplier(OpBuilder &b, Location loc,
                                               Value x, Value multiplier,
-                                              Value shift) {
+                                              Value shift, bool mayShiftLeft) {
   Type i32 = b.getI32Type(), i64 = b.getI64Type();
   auto c32 = [&](int64_t v) { return scalarConstant(b, loc, i32, v); };
   auto c64 = [&](int64_t v) { return scalarConstant(b, loc, i64, v); };
@@ -129,29 +129,35 @@ Value lowering::multiplyByQuantizedMultiplier(OpBuilder &b, Location loc,
 
   // Saturating left shift by max(shift, 0), capped at 32 so the i64 shift
   // cannot overflow; any shift >= 32 of a nonzero value saturates anyway.
+  // Multipliers below 1 (the usual case) never shift left: skip it then.
   Value zero32 = c32(0);
-  Value leftShift = arith::MinSIOp::create(
-      b, loc, arith::MaxSIOp::create(b, loc, shift, zero32), c32(32));
   Value rightShift = arith::MaxSIOp::create(
       b, loc, arith::SubIOp::create(b, loc, zero32, shift), zero32);
-  Value x64 = arith::ExtSIOp::create(b, loc, i64, x);
-  Value shifted = arith::ShLIOp::create(
-      b, loc, x64, arith::ExtSIOp::create(b, loc, i64, leftShift));
-  Value saturated = arith::MinSIOp::create(
-      b, loc, arith::MaxSIOp::create(b, loc, shifted, c64(kMin)), c64(kMax));
+  Value saturated32 = x;
+  if (mayShiftLeft) {
+    Value leftShift = arith::MinSIOp::create(
+        b, loc, arith::MaxSIOp::create(b, loc, shift, zero32), c32(32));
+    Value x64 = arith::ExtSIOp::create(b, loc, i64, x);
+    Value shifted = arith::ShLIOp::create(
+        b, loc, x64, arith::ExtSIOp::create(b, loc, i64, leftShift));
+    Value saturated = arith::MinSIOp::create(
+        b, loc, arith::MaxSIOp::create(b, loc, shifted, c64(kMin)), c64(kMax));
+    saturated32 = arith::TruncIOp::create(b, loc, i32, saturated);
+  }
 
-  // Saturating rounding doubling high multiply (gemmlowp): the product in
-  // i64, nudged by +-2^30, divided by 2^31 truncating toward zero.
+  // Saturating rounding doubling high multiply (gemmlowp): nudge the i64
+  // product by +2^30 (>= 0) or 1 - 2^30 (< 0), then divide by 2^31 truncating.
+  // Both cases equal (ab + 2^30) >> 31 with an arithmetic shift: for ab < 0,
+  // truncation adds 2^31 - 1 before the floor shift, and
+  // 1 - 2^30 + 2^31 - 1 = 2^30. The product of two sign-extended i32 values
+  // lets LLVM use vpmuldq rather than a full 64-bit multiply.
   Value ab = arith::MulIOp::create(
-      b, loc, saturated, arith::ExtSIOp::create(b, loc, i64, multiplier));
-  Value nonNegative =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, ab, c64(0));
-  Value nudge = arith::SelectOp::create(b, loc, nonNegative, c64(1 << 30),
-                                        c64(1 - (1 << 30)));
-  Value high64 = arith::DivSIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, ab, nudge), c64(int64_t(1) << 31));
+      b, loc, arith::ExtSIOp::create(b, loc, i64, saturated32),
+      arith::ExtSIOp::create(b, loc, i64, multiplier));
+  Value high64 = arith::ShRSIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, ab, c64(1 << 30)), c64(31));
   Value high = arith::TruncIOp::create(b, loc, i32, high64);
-  Value saturated32 = arith::TruncIOp::create(b, loc, i32, saturated);
+  // INT32_MIN * INT32_MIN is the one product whose result does not fit.
   Value bothMin = arith::AndIOp::create(
       b, loc,
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, saturated32,

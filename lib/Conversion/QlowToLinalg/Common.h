@@ -97,8 +97,11 @@ Value saturateToStorage(OpBuilder &b, Location loc, Value value, int64_t qmin,
 /// gemmlowp/TFLite MultiplyByQuantizedMultiplier on i32 values, exactly as
 /// lib/Reference computes it: saturating left shift, saturating rounding
 /// doubling high multiply, rounding (half away from zero) right shift.
+/// `mayShiftLeft` false promises that no shift is positive (every multiplier
+/// below 1), which drops the left-shift step.
 Value multiplyByQuantizedMultiplier(OpBuilder &b, Location loc, Value x,
-                                    Value multiplier, Value shift);
+                                    Value multiplier, Value shift,
+                                    bool mayShiftLeft = true);
 
 /// `saturate(roundeven(v) + zeroPoint)` for an f32 `v` and an i64
 /// `zeroPoint`, NaN to the zero point (lib/Reference's roundToQuantized),

@@ -365,6 +365,7 @@ MatmulLowering::lowerInteger(MatmulOp op, OpAdaptor adaptor,
 
   enum class Epilogue { I32, F32, FixedPoint, Float } kind;
   std::optional<unsigned> hScale, hMult, hShift, hM, hZo;
+  bool mayShiftLeft = true;
   int64_t qmin = 0, qmax = 0;
   unsigned bits = 32;
   if (quantizedResult) {
@@ -383,6 +384,7 @@ MatmulLowering::lowerInteger(MatmulOp op, OpAdaptor adaptor,
       kind = Epilogue::FixedPoint;
       // Derived by the same code as the oracle's, so the constants agree.
       SmallVector<ref::FixedPointMultiplier> fixed;
+      mayShiftLeft = false;
       for (int64_t i = 0; i < (rowsVary ? m : 1); ++i)
         for (int64_t j = 0; j < (colsVary ? n : 1); ++j) {
           ref::Expected<ref::FixedPointMultiplier> qm =
@@ -390,6 +392,7 @@ MatmulLowering::lowerInteger(MatmulOp op, OpAdaptor adaptor,
           if (!qm.ok())
             return op.emitOpError() << qm.status.message();
           fixed.push_back(*qm);
+          mayShiftLeft |= qm->shift > 0;
         }
       auto at = [&](int64_t i, int64_t j) -> const ref::FixedPointMultiplier & {
         return fixed[(rowsVary ? i : 0) * (colsVary ? n : 1) +
@@ -483,8 +486,8 @@ MatmulLowering::lowerInteger(MatmulOp op, OpAdaptor adaptor,
               get(*hZo), qmin, qmax, bits);
           break;
         case Epilogue::FixedPoint: {
-          Value scaled =
-              multiplyByQuantizedMultiplier(b, l, v, get(*hMult), get(*hShift));
+          Value scaled = multiplyByQuantizedMultiplier(
+              b, l, v, get(*hMult), get(*hShift), mayShiftLeft);
           Value sum = arith::AddIOp::create(
               b, l, arith::ExtSIOp::create(b, l, b.getI64Type(), scaled),
               get(*hZo));

@@ -215,6 +215,7 @@ struct RequantizeLowering : OpConversionPattern<RequantizeOp> {
     // Per channel: the multiplier M = s_in / s_out as lib/Reference derives
     // it, as an f32 or as an int32 multiplier and shift.
     SmallVector<double> floatM, multipliers, shifts, zIn, zOut;
+    bool mayShiftLeft = false;
     for (int64_t c = 0; c < channels; ++c) {
       double m = in->scale(c) / out->scale(c);
       floatM.push_back(static_cast<float>(m));
@@ -224,6 +225,7 @@ struct RequantizeLowering : OpConversionPattern<RequantizeOp> {
         return op.emitOpError() << fixed.status.message();
       multipliers.push_back(fixed->multiplier);
       shifts.push_back(fixed->shift);
+      mayShiftLeft |= fixed->shift > 0;
       zIn.push_back(in->zeroPoint(c));
       zOut.push_back(out->zeroPoint(c));
     }
@@ -264,7 +266,7 @@ struct RequantizeLowering : OpConversionPattern<RequantizeOp> {
           }
           Value diff32 = arith::TruncIOp::create(b, l, i32, diff);
           Value product = multiplyByQuantizedMultiplier(
-              b, l, diff32, get(hMult), get(hShift));
+              b, l, diff32, get(hMult), get(hShift), mayShiftLeft);
           Value sum = arith::AddIOp::create(
               b, l, arith::ExtSIOp::create(b, l, i64, product), get(hZOut));
           return saturateToStorage(b, l, sum, outInfo.qmin, outInfo.qmax,

@@ -24,7 +24,7 @@
 // CHECK: %[[ZC:.+]] = arith.muli %{{.+}}, %{{.+}} : i32
 // CHECK: %[[CORR:.+]] = arith.subi %{{.+}}, %[[ZC]] : i32
 // CHECK: arith.addi %[[CORR]], %{{.+}} : i32
-// CHECK: arith.divsi
+// CHECK: arith.shrsi %{{.+}}, %{{.+}} : i64
 // CHECK: arith.shrsi
 // CHECK: arith.trunci %{{.+}} : i64 to i8
 // CHECK-NOT: qlow.

@@ -85,7 +85,7 @@ func.func @runtime_weights(%a: tensor<4x8x!quant.uniform<u8:f32, 0.5:128>>, %w: 
 // ZMM: scf.forall {{.*}} -> (tensor<12x16xi8>)
 // ZMM: qlow_x86.dot_u8s8
 // ZMM: vector.transfer_read %arg1[%{{.+}}], %{{.+}} : tensor<5xi32>, vector<16xi32>
-// ZMM: arith.divsi {{.*}} : vector<16xi64>
+// ZMM: arith.shrsi {{.*}} : vector<16xi64>
 // ZMM: arith.trunci {{.*}} : vector<16xi64> to vector<16xi8>
 // ZMM: vector.transfer_write {{.*}} : vector<16xi8>, tensor<12x16xi8>
 // ZMM-NOT: linalg.generic
