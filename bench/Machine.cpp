@@ -70,8 +70,9 @@ double qlow::bench::measureReadBandwidthGBs(int threads) {
     for (size_t i = 0; i < count; ++i)
       total += buffer[i];
     double elapsed = seconds() - start;
+    // The sum is what keeps the loads alive; a wrong one means no figure.
     if (total != static_cast<int64_t>(count))
-      std::abort(); // The sum is what keeps the loads alive.
+      return 0.0;
     best = std::max(best, count * sizeof(int64_t) / elapsed / 1e9);
   }
   return best;
