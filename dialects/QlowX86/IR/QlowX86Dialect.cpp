@@ -22,30 +22,32 @@ void QlowX86Dialect::initialize() {
       >();
 }
 
-LogicalResult DotU8S8Op::verify() {
-  int64_t lanes = getAcc().getType().getNumElements();
+/// Shared by the dot-product ops: an 8- or 16-lane i32 accumulator, and
+/// `perLane` elements of each operand per lane (`unit` and `elements` name
+/// them in the message).
+static LogicalResult verifyDotShapes(Operation *op, VectorType acc,
+                                     VectorType lhs, int64_t perLane,
+                                     StringRef unit, StringRef elements) {
+  int64_t lanes = acc.getNumElements();
   if (lanes != 8 && lanes != 16)
-    return emitOpError() << "accumulates into 8 (ymm) or 16 (zmm) i32 lanes, "
-                            "not "
-                         << lanes;
-  if (getLhs().getType().getNumElements() != 4 * lanes)
-    return emitOpError() << "needs 4 bytes per i32 lane: " << 4 * lanes
-                         << " i8 elements, not "
-                         << getLhs().getType().getNumElements();
+    return op->emitOpError() << "accumulates into 8 (ymm) or 16 (zmm) i32 "
+                                "lanes, not "
+                             << lanes;
+  if (lhs.getNumElements() != perLane * lanes)
+    return op->emitOpError()
+           << "needs " << unit << " per i32 lane: " << perLane * lanes << " "
+           << elements << ", not " << lhs.getNumElements();
   return success();
 }
 
+LogicalResult DotU8S8Op::verify() {
+  return verifyDotShapes(*this, getAcc().getType(), getLhs().getType(), 4,
+                         "4 bytes", "i8 elements");
+}
+
 LogicalResult DotI16x2Op::verify() {
-  int64_t lanes = getAcc().getType().getNumElements();
-  if (lanes != 8 && lanes != 16)
-    return emitOpError() << "accumulates into 8 (ymm) or 16 (zmm) i32 lanes, "
-                            "not "
-                         << lanes;
-  if (getLhs().getType().getNumElements() != 2 * lanes)
-    return emitOpError() << "needs 2 i16 per i32 lane: " << 2 * lanes
-                         << " elements, not "
-                         << getLhs().getType().getNumElements();
-  return success();
+  return verifyDotShapes(*this, getAcc().getType(), getLhs().getType(), 2,
+                         "2 i16", "elements");
 }
 
 #define GET_OP_CLASSES

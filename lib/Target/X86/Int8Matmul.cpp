@@ -346,10 +346,13 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   Value out =
       tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{mp, np}, outElement);
   Value zeroIdx = idx(0);
-  Value signFlip = arith::ConstantOp::create(
-      b, loc,
-      DenseElementsAttr::get(
-          accType, b.getI32IntegerAttr(static_cast<int32_t>(0x80808080))));
+  // Only VNNI with s8 activations flips sign bits (+128 per byte).
+  Value signFlip;
+  if (vnni && c.lhsSigned)
+    signFlip = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(
+            accType, b.getI32IntegerAttr(static_cast<int32_t>(0x80808080))));
   Value padI32 = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
   Value padI8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
   Value padW =
