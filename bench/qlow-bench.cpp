@@ -128,7 +128,8 @@ OwningOpRef<ModuleOp> buildMatmulModule(MLIRContext &ctx, const Shape &s,
         DenseElementsAttr::get(RankedTensorType::get({s.n}, b.getI32Type()),
                                ArrayRef<int32_t>(bias)));
   Value y = mlir::qlow::MatmulOp::create(b, loc, outType, body->getArgument(0), wq,
-                                   biasValue, mlir::qlow::RoundingMode::FixedPoint);
+                                   biasValue, mlir::qlow::RoundingMode::FixedPoint,
+                                   /*dynamic=*/nullptr);
   func::ReturnOp::create(b, loc, y);
   return module;
 }

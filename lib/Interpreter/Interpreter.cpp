@@ -229,6 +229,17 @@ private:
                                        : ref::Rounding::FixedPoint;
   }
 
+  static ref::DynamicQuant convert(DynamicQuantAttr attr) {
+    ref::DynamicQuant dq;
+    dq.granularity = attr.getGranularity() == DynamicGranularity::PerTensor
+                         ? ref::DynamicQuant::Granularity::PerTensor
+                         : ref::DynamicQuant::Granularity::PerRow;
+    dq.storage = attr.getStorage() == DynamicStorage::U8 ? ref::IntType::u8()
+                                                         : ref::IntType::i8();
+    dq.symmetric = attr.getScheme() == QuantScheme::Symmetric;
+    return dq;
+  }
+
   LogicalResult evaluateQlow(Operation *op, const ref::TensorType &type);
   LogicalResult evaluateUpstream(Operation *op, const ref::TensorType &type);
 
@@ -265,10 +276,14 @@ LogicalResult Evaluator::evaluateQlow(Operation *op,
         return bindResult(op, ref::observe(lookup(op.getInput()), stats));
       })
       .Case([&](MatmulOp op) {
-        return bindResult(op,
-                          ref::matmul(lookup(op.getLhs()), lookup(op.getRhs()),
-                                      optional(op.getBias()), type,
-                                      convert(op.getRounding())));
+        std::optional<ref::DynamicQuant> dynamic;
+        if (DynamicQuantAttr attr = op.getDynamicAttr())
+          dynamic = convert(attr);
+        return bindResult(
+            op, ref::matmul(lookup(op.getLhs()), lookup(op.getRhs()),
+                            optional(op.getBias()), type,
+                            convert(op.getRounding()),
+                            dynamic ? &*dynamic : nullptr));
       })
       .Case([&](AddOp op) {
         return bindResult(op, ref::add(lookup(op.getLhs()), lookup(op.getRhs()),

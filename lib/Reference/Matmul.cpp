@@ -154,10 +154,16 @@ Expected<Tensor> floatMatmul(const MatmulGeometry &g, const Tensor &lhs,
 /// Which bias the integer path adds, decided once per call.
 enum class BiasKind { None, RawInt, Float };
 
+/// `dynamicScales`: lhs was quantized at run time, and the combined scale is
+/// (float)sa * (float)sw in f32 rather than (float)(sa * sw).
 Expected<Tensor> integerMatmul(const MatmulGeometry &g, const Tensor &lhs,
                                const Tensor &rhs, const Tensor *bias,
-                               const TensorType &resultType,
-                               Rounding rounding) {
+                               const TensorType &resultType, Rounding rounding,
+                               bool dynamicScales = false) {
+  auto combinedScale = [&](double sa, double sw) {
+    return dynamicScales ? static_cast<float>(sa) * static_cast<float>(sw)
+                         : static_cast<float>(sa * sw);
+  };
   const QuantParams &pa = lhs.type.quant, &pw = rhs.type.quant;
   const size_t lr = lhs.type.rank(), rr = rhs.type.rank();
   if (!pa.isConstantAlong(lr - 1))
@@ -254,7 +260,7 @@ Expected<Tensor> integerMatmul(const MatmulGeometry &g, const Tensor &lhs,
                   " (reduce K or the operand ranges)");
           }
           if (blockwise)
-            accF += static_cast<float>(sa * sw) * static_cast<float>(sum);
+            accF += combinedScale(sa, sw) * static_cast<float>(sum);
           else
             acc = sum;
         }
@@ -278,10 +284,10 @@ Expected<Tensor> integerMatmul(const MatmulGeometry &g, const Tensor &lhs,
           break;
         case ElemKind::Float:
           if (biasKind == BiasKind::Float)
-            out.f[o] = static_cast<float>(acc32) * static_cast<float>(sa * sw) +
-                       biasF[j];
+            out.f[o] =
+                static_cast<float>(acc32) * combinedScale(sa, sw) + biasF[j];
           else
-            out.f[o] = static_cast<float>(acc32) * static_cast<float>(sa * sw);
+            out.f[o] = static_cast<float>(acc32) * combinedScale(sa, sw);
           break;
         case ElemKind::Quant: {
           const QuantParams &po = resultType.quant;
@@ -317,7 +323,8 @@ Expected<Tensor> integerMatmul(const MatmulGeometry &g, const Tensor &lhs,
 Expected<Tensor> qlow::ref::matmul(const Tensor &lhs, const Tensor &rhs,
                                    const Tensor *bias,
                                    const TensorType &resultType,
-                                   Rounding rounding) {
+                                   Rounding rounding,
+                                   const DynamicQuant *dynamic) {
   QLOW_REF_RETURN_IF_ERROR(verifyTensor(lhs).withContext("matmul: lhs"));
   QLOW_REF_RETURN_IF_ERROR(verifyTensor(rhs).withContext("matmul: rhs"));
   if (bias)
@@ -327,6 +334,30 @@ Expected<Tensor> qlow::ref::matmul(const Tensor &lhs, const Tensor &rhs,
   Expected<MatmulGeometry> g = checkShapes(lhs, rhs, bias, resultType);
   if (!g)
     return g.status;
+
+  if (dynamic) {
+    if (!lhs.type.isFloat())
+      return Status::error("matmul: with dynamic quantization lhs must be f32, "
+                           "got " +
+                           lhs.type.str());
+    if (!rhs.type.isQuant())
+      return Status::error("matmul: with dynamic quantization rhs must be "
+                           "quantized, got " +
+                           rhs.type.str());
+    if (!resultType.isFloat())
+      return Status::error("matmul: with dynamic quantization the result must "
+                           "be f32, got " +
+                           resultType.str());
+    if (bias && !bias->type.isFloat())
+      return Status::error("matmul: with dynamic quantization the bias must be "
+                           "f32, got " +
+                           bias->type.str());
+    Expected<Tensor> q = dynamicQuantize(lhs, *dynamic);
+    if (!q)
+      return q.status.withContext("matmul: lhs");
+    return integerMatmul(*g, *q, rhs, bias, resultType, rounding,
+                         /*dynamicScales=*/true);
+  }
 
   switch (lhs.type.kind) {
   case ElemKind::Float:

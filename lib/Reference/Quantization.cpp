@@ -7,6 +7,7 @@
 #include "qlow/Reference/Arithmetic.h"
 #include "qlow/Reference/Ops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -101,6 +102,78 @@ Expected<Tensor> qlow::ref::quantize(const Tensor &x,
                               p.zeroPoints[pi], p.qmin(), p.qmax());
   }
   return out;
+}
+
+Expected<Tensor> qlow::ref::dynamicQuantize(const Tensor &x,
+                                            const DynamicQuant &dq) {
+  QLOW_REF_RETURN_IF_ERROR(
+      verifyTensor(x).withContext("dynamic quantization: input"));
+  if (!x.type.isFloat())
+    return Status::error("dynamic quantization: input must be f32, got " +
+                         x.type.str());
+  const std::vector<int64_t> &shape = x.shape();
+  if (shape.size() < 2)
+    return Status::error("dynamic quantization: input must be [..., M, K], "
+                         "got shape " +
+                         shapeToString(shape));
+  if (dq.storage != IntType::i8() && dq.storage != IntType::u8())
+    return Status::error("dynamic quantization: storage must be i8 or u8, "
+                         "got " +
+                         dq.storage.str());
+  if (dq.symmetric && !dq.storage.isSigned)
+    return Status::error("dynamic quantization: symmetric needs signed "
+                         "storage, got " +
+                         dq.storage.str());
+  const int64_t total = x.numElements();
+  const int64_t k = shape.back();
+  const bool perRow = dq.granularity == DynamicQuant::Granularity::PerRow;
+  const int64_t setSize = perRow ? k : total;
+  const int64_t sets = setSize == 0 ? 0 : total / setSize;
+  const int64_t qmin = dq.storage.min(), qmax = dq.storage.max();
+
+  std::vector<int64_t> scaleShape(shape.size(), 1);
+  if (perRow)
+    scaleShape.assign(shape.begin(), shape.end() - 1), scaleShape.push_back(1);
+  std::vector<double> scales;
+  std::vector<int64_t> zeroPoints;
+  std::vector<int64_t> values(static_cast<size_t>(total));
+  for (int64_t s = 0; s < sets; ++s) {
+    const float *v = x.f.data() + s * setSize;
+    float lo = 0.0f, hi = 0.0f;
+    for (int64_t e = 0; e < setSize; ++e) {
+      if (!std::isfinite(v[e]))
+        return Status::error("dynamic quantization: non-finite input " +
+                             std::to_string(v[e]) + " at flat position " +
+                             std::to_string(s * setSize + e));
+      lo = std::min(lo, v[e]);
+      hi = std::max(hi, v[e]);
+    }
+    float scale;
+    int64_t zp = 0;
+    if (dq.symmetric) {
+      scale = std::max(-lo, hi) / static_cast<float>(qmax);
+    } else {
+      scale = (hi - lo) / static_cast<float>(qmax - qmin);
+    }
+    if (scale == 0.0f)
+      scale = 1.0f;
+    if (!std::isfinite(scale))
+      return Status::error("dynamic quantization: the range [" +
+                           std::to_string(lo) + ", " + std::to_string(hi) +
+                           "] gives a non-finite scale");
+    if (!dq.symmetric)
+      zp = saturate(static_cast<int64_t>(roundHalfEven(
+                        static_cast<float>(qmin) - lo / scale)),
+                    qmin, qmax);
+    scales.push_back(scale);
+    zeroPoints.push_back(zp);
+    for (int64_t e = 0; e < setSize; ++e)
+      values[s * setSize + e] = quantizeScalar(v[e], scale, zp, qmin, qmax);
+  }
+  QuantParams params =
+      QuantParams::subChannel(dq.storage, std::move(scaleShape),
+                              std::move(scales), std::move(zeroPoints));
+  return Tensor::makeQuant(shape, std::move(params), std::move(values));
 }
 
 Expected<Tensor> qlow::ref::dequantize(const Tensor &q) {

@@ -300,3 +300,29 @@ TEST(MatmulTest, ShapeAndKindErrors) {
       {3, 4, 5, 2, 0, 6});
   EXPECT_FALSE(run(lhsK, rhsI8(), nullptr, TensorType::f32({2, 2})).ok());
 }
+
+// The dynamic path quantizes lhs per row, then scales each accumulator by
+// (float)sa * (float)sw in f32. Worked by hand: row [1.27, -0.635] -> scale
+// 0.01, q = [127, -64]; w = [[2], [3]] with scale 0.5: acc = 254 - 192 = 62,
+// out = 62 * (0.01f * 0.5f) + bias 1.
+TEST(MatmulTest, DynamicPerRowSymmetric) {
+  Tensor lhs = Tensor::makeFloat({1, 2}, {1.27f, -0.635f});
+  Tensor rhs = Tensor::makeQuant(
+      {2, 1}, QuantParams::perTensor(IntType::i8(), 0.5, 0, 2), {2, 3});
+  Tensor bias = Tensor::makeFloat({1}, {1.0f});
+  DynamicQuant dq;
+  Expected<Tensor> y = matmul(lhs, rhs, &bias, TensorType::f32({1, 1}),
+                              Rounding::FixedPoint, &dq);
+  ASSERT_TRUE(y.ok()) << y.status.message();
+  const float scale = 1.27f / 127.0f;
+  EXPECT_EQ(y.value.f[0], 62.0f * (scale * 0.5f) + 1.0f);
+
+  // Not f32 lhs, or an integer bias: errors.
+  Tensor intBias = Tensor::makeInt({1}, IntType::i32(), {1});
+  EXPECT_FALSE(matmul(lhs, rhs, &intBias, TensorType::f32({1, 1}),
+                      Rounding::FixedPoint, &dq)
+                   .ok());
+  EXPECT_FALSE(matmul(rhs, rhs, nullptr, TensorType::f32({2, 1}),
+                      Rounding::FixedPoint, &dq)
+                   .ok());
+}

@@ -157,7 +157,7 @@ TEST_F(QlowVerifierTest, RejectsBadTypeOnAnyOperandOfMatmul) {
   auto matmul = MatmulOp::create(
       builder, builder.getUnknownLoc(),
       RankedTensorType::get({4, 2}, builder.getI32Type()), lhs->getResult(0),
-      rhs.getResult(), Value(), RoundingMode::FixedPoint);
+      rhs.getResult(), Value(), RoundingMode::FixedPoint, /*dynamic=*/nullptr);
   std::string message = verifyAndCollect(matmul);
   EXPECT_NE(message.find("operand #0 has zero point -500"), std::string::npos)
       << message;

@@ -311,3 +311,52 @@ TEST(QuantizeTest, IntTypeRanges) {
   EXPECT_EQ(IntType::u4().str(), "u4");
   EXPECT_EQ(IntType::i1().str(), "i1");
 }
+
+// ONNX DynamicQuantizeLinear's own example: x = [0, 2, -3, -2.5, 1.34, 0.5]
+// gives scale (2 - -3) / 255, zero point round(0 - -3 / scale) = 153 and
+// y = [153, 255, 0, 26, 221, 179].
+TEST(DynamicQuantizeTest, OnnxExampleAsymmetricU8) {
+  Tensor x = Tensor::makeFloat({1, 6}, {0.0f, 2.0f, -3.0f, -2.5f, 1.34f, 0.5f});
+  DynamicQuant dq;
+  dq.granularity = DynamicQuant::Granularity::PerTensor;
+  dq.storage = IntType::u8();
+  dq.symmetric = false;
+  Expected<Tensor> q = dynamicQuantize(x, dq);
+  ASSERT_TRUE(q.ok()) << q.status.message();
+  EXPECT_EQ(q.value.i, (std::vector<int64_t>{153, 255, 0, 26, 221, 179}));
+  EXPECT_EQ(q.value.type.quant.zeroPoints, (std::vector<int64_t>{153}));
+  EXPECT_FLOAT_EQ(static_cast<float>(q.value.type.quant.scales[0]),
+                  5.0f / 255.0f);
+}
+
+// Symmetric per-row: each row has its own max |x| / 127; an all-zero row gets
+// scale 1 rather than a division by zero.
+TEST(DynamicQuantizeTest, SymmetricPerRowAndZeroRow) {
+  Tensor x = Tensor::makeFloat({3, 3}, {1.0f, -2.54f, 0.5f,  //
+                                        0.0f, 0.0f, 0.0f,    //
+                                        0.25f, 0.1f, 0.127f});
+  DynamicQuant dq; // per row, i8, symmetric
+  Expected<Tensor> q = dynamicQuantize(x, dq);
+  ASSERT_TRUE(q.ok()) << q.status.message();
+  const std::vector<double> &s = q.value.type.quant.scales;
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(static_cast<float>(s[0]), 2.54f / 127.0f);
+  EXPECT_EQ(s[1], 1.0);
+  EXPECT_EQ(static_cast<float>(s[2]), 0.25f / 127.0f);
+  EXPECT_EQ(q.value.i[1], -127);
+  EXPECT_EQ(q.value.i[3], 0);
+  EXPECT_EQ(q.value.i[6], 127);
+  EXPECT_EQ(q.value.type.quant.scaleShape, (std::vector<int64_t>{3, 1}));
+}
+
+TEST(DynamicQuantizeTest, Errors) {
+  DynamicQuant dq;
+  Tensor nan = Tensor::makeFloat({1, 2}, {1.0f, std::nanf("")});
+  EXPECT_NE(dynamicQuantize(nan, dq).status.message().find("non-finite"),
+            std::string::npos);
+  Tensor flat = Tensor::makeFloat({2}, {1.0f, 2.0f});
+  EXPECT_FALSE(dynamicQuantize(flat, dq).ok());
+  dq.storage = IntType::u8(); // symmetric u8
+  Tensor ok = Tensor::makeFloat({1, 2}, {1.0f, 2.0f});
+  EXPECT_FALSE(dynamicQuantize(ok, dq).ok());
+}

@@ -29,3 +29,15 @@ void QlowDialect::initialize() {
 #include "dialects/Qlow/IR/QlowAttrs.cpp.inc"
       >();
 }
+
+LogicalResult
+DynamicQuantAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                         DynamicGranularity, DynamicStorage storage,
+                         QuantScheme scheme) {
+  // A symmetric unsigned range would have its zero point at the bottom and
+  // could not represent negative values.
+  if (scheme == QuantScheme::Symmetric && storage != DynamicStorage::I8)
+    return emitError() << "symmetric dynamic quantization needs signed (i8) "
+                          "storage; use u8 with asymmetric";
+  return success();
+}

@@ -298,6 +298,28 @@ static LogicalResult verifyIntegerBias(MatmulOp op, RankedTensorType biasType,
   return success();
 }
 
+/// Checks the quantization of an integer matmul's rhs: per tensor, per output
+/// channel, or in blocks along K and N. Returns whether it is blocked.
+static std::pair<bool, LogicalResult>
+verifyIntegerRhs(MatmulOp op, QuantizedType rhsQ, int64_t rhsRank) {
+  if (auto sub = dyn_cast<UniformQuantizedSubChannelType>(rhsQ)) {
+    for (auto [dim, size] : sub.getBlockSizeInfo())
+      if (dim != rhsRank - 2 && dim != rhsRank - 1)
+        return {true, op.emitOpError()
+                          << "rhs may be blocked only along K (axis "
+                          << rhsRank - 2 << ") and N (axis " << rhsRank - 1
+                          << "), but is blocked along axis " << dim};
+    return {true, success()};
+  }
+  if (!isa<UniformQuantizedType>(rhsQ) && !isPerAxisOn(rhsQ, rhsRank - 1))
+    return {false, op.emitOpError()
+                       << "rhs must be quantized per tensor, per output "
+                          "channel (axis "
+                       << rhsRank - 1 << ") or in blocks, but has type "
+                       << op.getRhs().getType()};
+  return {false, success()};
+}
+
 LogicalResult MatmulOp::verify() {
   if (failed(verifyQuantizedTypes(*this)))
     return failure();
@@ -340,6 +362,30 @@ LogicalResult MatmulOp::verify() {
                          << "] (one value per output column), but has type "
                          << biasType;
 
+  // Dynamic path: f32 lhs quantized at run time, then the integer path with
+  // an f32 result.
+  if (getDynamic()) {
+    if (!lhsType.getElementType().isF32())
+      return emitOpError() << "lhs of a matmul with dynamic quantization must "
+                              "be f32 (it is quantized at run time), but has "
+                              "type "
+                           << lhsType;
+    if (!rhsQ)
+      return emitOpError() << "rhs of a matmul with dynamic quantization must "
+                              "be quantized, but has type "
+                           << rhsType;
+    if (!outElement.isF32())
+      return emitOpError() << "result of a matmul with dynamic quantization "
+                              "must be f32, but has type "
+                           << outType;
+    if (biasType && !biasType.getElementType().isF32())
+      return emitOpError() << "bias of a matmul with dynamic quantization must "
+                              "be f32 (the lhs scale is known only at run "
+                              "time), but has type "
+                           << biasType;
+    return verifyIntegerRhs(*this, rhsQ, rhsRank).second;
+  }
+
   // Float path: f32 lhs, f32 or weight-only quantized rhs.
   if (lhsType.getElementType().isF32()) {
     if (!rhsType.getElementType().isF32() && !rhsQ)
@@ -369,21 +415,9 @@ LogicalResult MatmulOp::verify() {
   if (!isa<UniformQuantizedType>(lhsQ) && !isPerAxisOn(lhsQ, lhsRank - 2))
     return emitOpError() << "lhs must be quantized per tensor or per row (axis "
                          << lhsRank - 2 << "), but has type " << lhsType;
-  bool rhsBlocked = false;
-  if (auto sub = dyn_cast<UniformQuantizedSubChannelType>(rhsQ)) {
-    for (auto [dim, size] : sub.getBlockSizeInfo())
-      if (dim != rhsRank - 2 && dim != rhsRank - 1)
-        return emitOpError() << "rhs may be blocked only along K (axis "
-                             << rhsRank - 2 << ") and N (axis " << rhsRank - 1
-                             << "), but is blocked along axis " << dim;
-    rhsBlocked = true;
-  } else if (!isa<UniformQuantizedType>(rhsQ) &&
-             !isPerAxisOn(rhsQ, rhsRank - 1)) {
-    return emitOpError() << "rhs must be quantized per tensor, per output "
-                            "channel (axis "
-                         << rhsRank - 1 << ") or in blocks, but has type "
-                         << rhsType;
-  }
+  auto [rhsBlocked, rhsValid] = verifyIntegerRhs(*this, rhsQ, rhsRank);
+  if (failed(rhsValid))
+    return failure();
   if (auto outQ = getUniformQuantizedElementType(outType)) {
     if (rhsBlocked)
       return emitOpError() << "result of a matmul with blocked (sub-channel) "

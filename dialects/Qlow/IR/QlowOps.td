@@ -180,9 +180,22 @@ def Qlow_MatmulOp : Qlow_Op<"matmul", [Pure]> {
     With `rhs` in blocks along K (grouped int4 weights) the result is f32:
     `sum_g f32(s_lhs * s_rhs[g, n]) * f32(sum_{k in g} a[m, k] * w[k, n])`.
 
-    **Float path** (`lhs` f32): `rhs` is f32, or quantized (weight-only: it is
-    dequantized first); bias and result are f32; products are accumulated in
-    f32. Compiled float paths are compared with a tolerance.
+    **Dynamic path** (`lhs` f32 with a `dynamic` attribute, `rhs` quantized):
+    `lhs` is quantized at run time as the `#qlow.dynamic` attribute describes,
+    giving `q_lhs` with a scale `s_lhs` (f32) and zero point `z_lhs` per tensor
+    or per row; then the integer path above runs with these, and the result is
+    f32, computed in f32 as `f32(acc) * (s_lhs * f32(s_rhs[n]))` plus the
+    optional f32 bias, or with `rhs` in blocks along K as
+    `sum_g (s_lhs * f32(s_rhs[g, n])) * f32(sum_{k in g} a[m, k] * w[k, n])`
+    summed over g in order from 0, then plus the bias. This is how int4
+    weight-only matmuls run on integer dot products (f32 activations,
+    `i4` weights with per-group scales), and how dynamic (online) activation
+    quantization is expressed.
+
+    **Float path** (`lhs` f32, no `dynamic`): `rhs` is f32, or quantized
+    (weight-only: it is dequantized first); bias and result are f32; products
+    are accumulated in f32. Compiled float paths are compared with a
+    tolerance.
 
     Example:
 
@@ -191,12 +204,19 @@ def Qlow_MatmulOp : Qlow_Op<"matmul", [Pure]> {
         : (tensor<16x64x!quant.uniform<u8:f32, 0.02:128>>,
            tensor<64x32x!quant.uniform<i8:f32:1, {0.01, ...}>>,
            tensor<32xi32>) -> tensor<16x32x!quant.uniform<i8:f32, 0.1:-3>>
+
+    // int4 weights in groups of 32 along K, activations quantized per row.
+    %z = qlow.matmul %x, %w4 {dynamic = #qlow.dynamic<per_row, i8, symmetric>}
+        : (tensor<1x64xf32>,
+           tensor<64x32x!quant.uniform<i4:f32:{0:32, 1:1}, {{...}, {...}}>>)
+          -> tensor<1x32xf32>
     ```
   }];
   let arguments = (ins Qlow_Tensor:$lhs, Qlow_Tensor:$rhs,
       Optional<Qlow_Tensor>:$bias,
       DefaultValuedAttr<Qlow_RoundingModeAttr,
-                        "::mlir::qlow::RoundingMode::FixedPoint">:$rounding);
+                        "::mlir::qlow::RoundingMode::FixedPoint">:$rounding,
+      OptionalAttr<Qlow_DynamicQuantAttr>:$dynamic);
   let results = (outs Qlow_Tensor:$output);
   let assemblyFormat = [{
     $lhs `,` $rhs (`,` $bias^)? attr-dict `:` functional-type(operands, results)

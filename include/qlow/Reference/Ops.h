@@ -86,6 +86,27 @@ Expected<Tensor> dequantize(const Tensor &q);
 Expected<Tensor> requantize(const Tensor &q, const TensorType &resultType,
                             Rounding rounding);
 
+/// Run-time (dynamic) quantization of an f32 tensor: the `#qlow.dynamic`
+/// attribute of qlow.matmul.
+struct DynamicQuant {
+  enum class Granularity { PerTensor, PerRow };
+  Granularity granularity = Granularity::PerRow;
+  /// i8 or u8.
+  IntType storage = IntType::i8();
+  /// Zero point fixed at 0 (needs signed storage).
+  bool symmetric = true;
+};
+
+/// Quantizes x [..., M, K] (Float, rank >= 2) as `dq` describes. For each set
+/// V of values sharing a scale (the whole tensor, or each row x[..., m, :]),
+/// in f32: lo = min(0, min V), hi = max(0, max V); symmetric: scale =
+/// max(-lo, hi) / qmax, zp = 0; asymmetric: scale = (hi - lo) / (qmax - qmin),
+/// zp = saturate(roundHalfEven(qmin - lo / scale)); a zero scale becomes 1;
+/// q = quantizeScalar(x, scale, zp). The result is Quant with scaleShape all
+/// ones (per tensor) or [..., M, 1] (per row); its scales are the f32 scales.
+/// Non-finite values in x (or a non-finite scale) are an error.
+Expected<Tensor> dynamicQuantize(const Tensor &x, const DynamicQuant &dq);
+
 /// qlow.fake_quant: Float -> Float, dequantize(quantize(x, params)).
 Expected<Tensor> fakeQuant(const Tensor &x, const QuantParams &params);
 
@@ -137,12 +158,22 @@ Expected<Tensor> observe(const Tensor &x, RangeStats *stats = nullptr);
 ///         (float)(sa * sw[g, n]) * (float)(int32 group sum) [+ bias],
 /// where a Float bias is added as is and a Quant bias is dequantized.
 ///
-/// Float path (lhs Float; rhs Float, or Quant which is dequantized first =
-/// weight-only quantization; bias Float): f32 result, accumulated in f32 in k
-/// order starting from 0, then + bias. Quant lhs with Float rhs is an error.
+/// Dynamic path (`dynamic` given; lhs Float, rhs Quant, result Float, bias
+/// Float or null): lhs is quantized with dynamicQuantize, then the integer
+/// path runs with the combined scale computed in f32 as
+/// (float)sa * (float)sw instead of (float)(sa * sw):
+///   out = (float)acc * ((float)sa * (float)sw) [+ bias], or, for sub-channel
+///   rhs, sum over groups in order of ((float)sa * (float)sw[g, n]) *
+///   (float)(group sum) [+ bias].
+///
+/// Float path (lhs Float, no `dynamic`; rhs Float, or Quant which is
+/// dequantized first = weight-only quantization; bias Float): f32 result,
+/// accumulated in f32 in k order starting from 0, then + bias. Quant lhs with
+/// Float rhs is an error.
 Expected<Tensor> matmul(const Tensor &lhs, const Tensor &rhs,
                         const Tensor *bias, const TensorType &resultType,
-                        Rounding rounding);
+                        Rounding rounding,
+                        const DynamicQuant *dynamic = nullptr);
 
 //===----------------------------------------------------------------------===//
 // Elementwise binary ops

@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 
@@ -175,12 +176,241 @@ Value buildSumOverK(OpBuilder &b, Location loc, Value operand, unsigned kDim,
   return reduce.getResult(0);
 }
 
+/// The weights of a dynamic matmul as groups along K: `groups` blocks of
+/// `groupSize` rows, each with a scale and zero point per column (one group
+/// for per-tensor and per-channel weights).
+struct WeightGroups {
+  unsigned bits = 8;
+  bool isSigned = true;
+  int64_t groups = 1, groupSize = 0, n = 0;
+  /// Row-major [groups, n].
+  SmallVector<double> scales;
+  SmallVector<int64_t> zeroPoints;
+
+  bool zeroPointsAllZero() const {
+    return llvm::all_of(zeroPoints, [](int64_t z) { return z == 0; });
+  }
+};
+
+/// Reads the weight parameters of a dynamic matmul's rhs ([K, N], or batched
+/// [..., K, N] when not blocked). Fails for blocks that do not divide K and N.
+FailureOr<WeightGroups> getWeightGroups(RankedTensorType rhsType) {
+  int64_t rank = rhsType.getRank();
+  int64_t k = rhsType.getDimSize(rank - 2), n = rhsType.getDimSize(rank - 1);
+  WeightGroups g;
+  g.n = n;
+  g.groupSize = k;
+  if (FailureOr<QuantInfo> info = getQuantInfo(rhsType); succeeded(info)) {
+    g.bits = info->bits;
+    g.isSigned = info->isSigned;
+    for (int64_t j = 0; j < n; ++j) {
+      g.scales.push_back(info->scale(j));
+      g.zeroPoints.push_back(info->zeroPoint(j));
+    }
+    return g;
+  }
+  auto sub = dyn_cast<quant::UniformQuantizedSubChannelType>(
+      rhsType.getElementType());
+  if (!sub || rank != 2)
+    return failure();
+  g.bits = sub.getStorageTypeIntegralWidth();
+  g.isSigned = sub.isSigned();
+  ArrayRef<int64_t> scaleShape = sub.getScales().getType().getShape();
+  if (scaleShape.size() != 2 || scaleShape[0] <= 0 || scaleShape[1] <= 0 ||
+      k % scaleShape[0] != 0 || n % scaleShape[1] != 0)
+    return failure();
+  g.groups = scaleShape[0];
+  g.groupSize = k / g.groups;
+  int64_t blockN = n / scaleShape[1];
+  SmallVector<double> scales;
+  for (APFloat v : sub.getScales().getValues<APFloat>())
+    scales.push_back(v.convertToDouble());
+  SmallVector<int64_t> zeroPoints;
+  for (APInt v : sub.getZeroPoints().getValues<APInt>())
+    zeroPoints.push_back(v.getSExtValue());
+  for (int64_t grp = 0; grp < g.groups; ++grp)
+    for (int64_t j = 0; j < n; ++j) {
+      int64_t at = grp * scaleShape[1] + j / blockN;
+      g.scales.push_back(scales[at]);
+      g.zeroPoints.push_back(zeroPoints[at]);
+    }
+  return g;
+}
+
+/// Column sums of constant rank-2 weights per group of `groupSize` rows, laid
+/// out [groups, n].
+std::optional<SmallVector<double>>
+constantGroupColumnSums(Value weights, bool isSigned, int64_t groupSize) {
+  DenseIntElementsAttr attr;
+  if (!matchPattern(weights, m_Constant(&attr)))
+    return std::nullopt;
+  auto type = cast<RankedTensorType>(attr.getType());
+  if (type.getRank() != 2)
+    return std::nullopt;
+  int64_t k = type.getDimSize(0), n = type.getDimSize(1);
+  SmallVector<double> sums((k / groupSize) * n, 0.0);
+  auto it = attr.getValues<APInt>().begin();
+  for (int64_t row = 0; row < k; ++row)
+    for (int64_t col = 0; col < n; ++col, ++it)
+      sums[(row / groupSize) * n + col] +=
+          isSigned ? (*it).getSExtValue()
+                   : static_cast<double>((*it).getZExtValue());
+  return sums;
+}
+
+/// An f32 `a < b ? a : b` or `a < b ? b : a`, as std::min / std::max pick
+/// (the reference's choice on ties and signed zeros).
+Value selectMin(OpBuilder &b, Location loc, Value x, Value y) {
+  Value less =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, y, x);
+  return arith::SelectOp::create(b, loc, less, y, x);
+}
+Value selectMax(OpBuilder &b, Location loc, Value x, Value y) {
+  Value less =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, y);
+  return arith::SelectOp::create(b, loc, less, y, x);
+}
+
+/// The activations of a dynamic matmul, quantized at run time: storage
+/// values [..., M, K] and, per row, the f32 scale and i32 zero point (equal
+/// across rows for per-tensor quantization).
+struct DynamicLhs {
+  Value q, scale, zeroPoint;
+  bool isSigned;
+  int64_t qmin, qmax;
+};
+
+/// Builds #qlow.dynamic's quantization of `x` (f32 [..., M, K]) as three
+/// linalg.generics: the range (a reduction), the parameters per row, and the
+/// quantization. The arithmetic follows ref::dynamicQuantize step by step.
+DynamicLhs buildDynamicQuantize(OpBuilder &b, Location loc, Value x,
+                                DynamicQuantAttr attr) {
+  MLIRContext *context = b.getContext();
+  auto xType = cast<RankedTensorType>(x.getType());
+  unsigned rank = xType.getRank();
+  bool perRow = attr.getGranularity() == DynamicGranularity::PerRow;
+  bool symmetric = attr.getScheme() == QuantScheme::Symmetric;
+  DynamicLhs out;
+  out.isSigned = attr.getStorage() == DynamicStorage::I8;
+  out.qmin = out.isSigned ? -128 : 0;
+  out.qmax = out.isSigned ? 127 : 255;
+  Type f32 = b.getF32Type(), i32 = b.getI32Type(), i8 = b.getI8Type();
+
+  // 1. lo = min(0, min V), hi = max(0, max V) per row or over the tensor.
+  SmallVector<int64_t> rowShape(xType.getShape().drop_back());
+  SmallVector<int64_t> rangeShape = perRow ? rowShape : SmallVector<int64_t>();
+  SmallVector<unsigned> rangeDims;
+  if (perRow)
+    for (unsigned d = 0; d + 1 < rank; ++d)
+      rangeDims.push_back(d);
+  SmallVector<utils::IteratorType> rangeIterators(
+      rank, perRow ? utils::IteratorType::parallel
+                   : utils::IteratorType::reduction);
+  rangeIterators[rank - 1] = utils::IteratorType::reduction;
+  Value zeroRange = zeroTensor(b, loc, rangeShape, f32);
+  AffineMap rangeMap = selectLoops(context, rank, rangeDims);
+  auto range = linalg::GenericOp::create(
+      b, loc, TypeRange{zeroRange.getType(), zeroRange.getType()},
+      ValueRange{x}, ValueRange{zeroRange, zeroRange},
+      ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank), rangeMap, rangeMap},
+      rangeIterators, [&](OpBuilder &nb, Location l, ValueRange args) {
+        linalg::YieldOp::create(nb, l,
+                                ValueRange{selectMin(nb, l, args[1], args[0]),
+                                           selectMax(nb, l, args[2], args[0])});
+      });
+
+  // 2. scale and zero point, per row (the per-tensor values broadcast).
+  unsigned rowRank = rank - 1;
+  SmallVector<unsigned> rowDims;
+  if (perRow)
+    for (unsigned d = 0; d < rowRank; ++d)
+      rowDims.push_back(d);
+  AffineMap fromRange = selectLoops(context, rowRank, rowDims);
+  Value scaleInit = tensor::EmptyOp::create(b, loc, rowShape, f32);
+  Value zpInit = tensor::EmptyOp::create(b, loc, rowShape, i32);
+  SmallVector<utils::IteratorType> rowParallel(rowRank,
+                                               utils::IteratorType::parallel);
+  auto params = linalg::GenericOp::create(
+      b, loc, TypeRange{scaleInit.getType(), zpInit.getType()},
+      ValueRange{range.getResult(0), range.getResult(1)},
+      ValueRange{scaleInit, zpInit},
+      ArrayRef<AffineMap>{fromRange, fromRange,
+                          b.getMultiDimIdentityMap(rowRank),
+                          b.getMultiDimIdentityMap(rowRank)},
+      rowParallel, [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value lo = args[0], hi = args[1];
+        Value scale, zp;
+        if (symmetric) {
+          Value amax =
+              selectMax(nb, l, arith::NegFOp::create(nb, l, lo), hi);
+          scale = arith::DivFOp::create(
+              nb, l, amax,
+              scalarConstant(nb, l, f32, static_cast<double>(out.qmax)));
+        } else {
+          scale = arith::DivFOp::create(
+              nb, l, arith::SubFOp::create(nb, l, hi, lo),
+              scalarConstant(nb, l, f32,
+                             static_cast<double>(out.qmax - out.qmin)));
+        }
+        Value isZero = arith::CmpFOp::create(
+            nb, l, arith::CmpFPredicate::OEQ, scale,
+            scalarConstant(nb, l, f32, 0.0));
+        scale = arith::SelectOp::create(nb, l, isZero,
+                                        scalarConstant(nb, l, f32, 1.0), scale);
+        if (symmetric) {
+          zp = scalarConstant(nb, l, i32, 0.0);
+        } else {
+          // saturate(roundHalfEven(qmin - lo / scale)): the value is within
+          // [qmin, qmax] up to rounding, so clamping in f32 is exact.
+          Value v = arith::SubFOp::create(
+              nb, l, scalarConstant(nb, l, f32, static_cast<double>(out.qmin)),
+              arith::DivFOp::create(nb, l, lo, scale));
+          v = math::RoundEvenOp::create(nb, l, v);
+          v = arith::MinimumFOp::create(
+              nb, l,
+              arith::MaximumFOp::create(
+                  nb, l, v,
+                  scalarConstant(nb, l, f32, static_cast<double>(out.qmin))),
+              scalarConstant(nb, l, f32, static_cast<double>(out.qmax)));
+          zp = arith::FPToSIOp::create(nb, l, i32, v);
+        }
+        linalg::YieldOp::create(nb, l, ValueRange{scale, zp});
+      });
+  out.scale = params.getResult(0);
+  out.zeroPoint = params.getResult(1);
+
+  // 3. q = saturate(roundHalfEven(x / scale) + zp).
+  SmallVector<unsigned> rowsOfX;
+  for (unsigned d = 0; d < rowRank; ++d)
+    rowsOfX.push_back(d);
+  AffineMap rowMap = selectLoops(context, rank, rowsOfX);
+  Value qInit = tensor::EmptyOp::create(b, loc, xType.getShape(), i8);
+  SmallVector<utils::IteratorType> parallel(rank,
+                                            utils::IteratorType::parallel);
+  auto quantize = linalg::GenericOp::create(
+      b, loc, TypeRange{qInit.getType()},
+      ValueRange{x, out.scale, out.zeroPoint}, ValueRange{qInit},
+      ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank), rowMap, rowMap,
+                          b.getMultiDimIdentityMap(rank)},
+      parallel, [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value v = arith::DivFOp::create(nb, l, args[0], args[1]);
+        Value zp = arith::ExtSIOp::create(nb, l, nb.getI64Type(), args[2]);
+        linalg::YieldOp::create(
+            nb, l,
+            ValueRange{roundToQuantized(nb, l, v, zp, out.qmin, out.qmax, 8)});
+      });
+  out.q = quantize.getResult(0);
+  return out;
+}
+
 struct MatmulLowering : OpConversionPattern<MatmulOp> {
   using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    if (op.getDynamicAttr())
+      return lowerDynamic(op, adaptor, rewriter);
     if (op.getLhs().getType().getElementType().isF32())
       return lowerFloat(op, adaptor, rewriter);
     return lowerInteger(op, adaptor, rewriter);
@@ -212,6 +442,8 @@ private:
   LogicalResult lowerFloat(MatmulOp op, OpAdaptor adaptor,
                            ConversionPatternRewriter &rewriter) const;
   LogicalResult lowerInteger(MatmulOp op, OpAdaptor adaptor,
+                             ConversionPatternRewriter &rewriter) const;
+  LogicalResult lowerDynamic(MatmulOp op, OpAdaptor adaptor,
                              ConversionPatternRewriter &rewriter) const;
 };
 
@@ -498,6 +730,283 @@ MatmulLowering::lowerInteger(MatmulOp op, OpAdaptor adaptor,
         linalg::YieldOp::create(b, l, result);
       });
   rewriter.replaceOp(op, epilogue.getResult(0));
+  return success();
+}
+
+LogicalResult
+MatmulLowering::lowerDynamic(MatmulOp op, OpAdaptor adaptor,
+                             ConversionPatternRewriter &rewriter) const {
+  RankedTensorType rhsType = op.getRhs().getType();
+  FailureOr<WeightGroups> weights = getWeightGroups(rhsType);
+  if (failed(weights))
+    return rewriter.notifyMatchFailure(
+        op, "blocked weights must be rank 2 with blocks dividing K and N");
+  const WeightGroups &w = *weights;
+  Location loc = op.getLoc();
+  MLIRContext *context = rewriter.getContext();
+  RankedTensorType outType = op.getType();
+  int64_t rank = outType.getRank();
+  int64_t n = outType.getDimSize(rank - 1);
+  int64_t k = op.getLhs().getType().getDimSize(rank - 1);
+  bool rhsBatched = rhsType.getRank() > 2;
+  unsigned batch = rank - 2;
+  DynamicQuantAttr attr = op.getDynamicAttr();
+  bool symmetric = attr.getScheme() == QuantScheme::Symmetric;
+
+  // The i32 accumulator of one group cannot overflow: |q - zp| <= 255.
+  double maxW = 0;
+  int64_t wmin = w.isSigned ? -(int64_t(1) << (w.bits - 1)) : 0;
+  int64_t wmax = w.isSigned ? (int64_t(1) << (w.bits - 1)) - 1
+                            : (int64_t(1) << w.bits) - 1;
+  for (int64_t z : w.zeroPoints)
+    maxW = std::max<double>({maxW, double(std::abs(wmax - z)),
+                             double(std::abs(wmin - z))});
+  if (static_cast<double>(w.groupSize) * 255.0 * maxW >
+      std::numeric_limits<int32_t>::max())
+    return op.emitOpError()
+           << "K = " << w.groupSize
+           << " per group can overflow the i32 accumulator of a dynamic "
+              "matmul; use groups along K";
+
+  DynamicLhs a =
+      buildDynamicQuantize(rewriter, loc, adaptor.getLhs(), attr);
+  Type i32 = rewriter.getI32Type(), f32 = rewriter.getF32Type();
+  auto f32Of = [](double v) {
+    return static_cast<double>(static_cast<float>(v));
+  };
+
+  if (w.groups == 1) {
+    // One contraction over K and one epilogue over (b..., m, n): the form
+    // the int8 kernels of the targets pick up, with run-time row parameters.
+    MatmulLoops loops{batch};
+    auto accType = RankedTensorType::get(outType.getShape(), i32);
+    Value acc = buildContraction(
+        rewriter, loc, a.q, adaptor.getRhs(), a.isSigned, w.isSigned, accType,
+        contractionMaps(context, loops, rhsBatched),
+        contractionIterators(loops));
+    unsigned mLoop = rank - 2, nLoop = rank - 1;
+    GenericParams params(rewriter, loc, rank);
+    SmallVector<Value> inputs = {acc, a.scale};
+    SmallVector<AffineMap> maps = {
+        rewriter.getMultiDimIdentityMap(rank),
+        selectLoops(context, rank, batchThen(batch, {mLoop}))};
+    std::optional<unsigned> zaInput, colSumInput, colSumParam, rowSumInput,
+        biasInput;
+    if (!symmetric) {
+      zaInput = inputs.size();
+      inputs.push_back(a.zeroPoint);
+      maps.push_back(maps[1]);
+      std::optional<SmallVector<double>> sums =
+          rhsBatched ? std::nullopt
+                     : constantColumnSums(adaptor.getRhs(), w.isSigned);
+      if (sums) {
+        colSumParam = params.add(i32, *sums, {n}, {nLoop});
+      } else {
+        colSumInput = inputs.size();
+        inputs.push_back(buildSumOverK(rewriter, loc, adaptor.getRhs(),
+                                       rhsType.getRank() - 2, w.isSigned));
+        maps.push_back(selectLoops(context, rank,
+                                   rhsBatched ? batchThen(batch, {nLoop})
+                                              : SmallVector<unsigned>{nLoop}));
+      }
+    }
+    if (!w.zeroPointsAllZero()) {
+      rowSumInput = inputs.size();
+      inputs.push_back(
+          buildSumOverK(rewriter, loc, a.q, rank - 1, a.isSigned));
+      maps.push_back(maps[1]);
+    }
+    if (adaptor.getBias()) {
+      biasInput = inputs.size();
+      inputs.push_back(adaptor.getBias());
+      maps.push_back(selectLoops(context, rank, {nLoop}));
+    }
+    SmallVector<double> sw, zw;
+    for (int64_t j = 0; j < n; ++j) {
+      sw.push_back(f32Of(w.scales[j]));
+      zw.push_back(static_cast<double>(w.zeroPoints[j]));
+    }
+    unsigned hSw = params.add(f32, sw, {n}, {nLoop});
+    unsigned hZw = params.add(i32, zw, {n}, {nLoop});
+    unsigned hK = params.add(i32, {static_cast<double>(k)}, {}, {});
+    unsigned numData = inputs.size();
+    llvm::append_range(inputs, params.inputs());
+    llvm::append_range(maps, params.maps());
+    maps.push_back(rewriter.getMultiDimIdentityMap(rank));
+    Value init = tensor::EmptyOp::create(rewriter, loc, outType.getShape(), f32);
+    SmallVector<utils::IteratorType> parallel(rank,
+                                              utils::IteratorType::parallel);
+    auto epilogue = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{init.getType()}, inputs, ValueRange{init},
+        maps, parallel, [&](OpBuilder &b, Location l, ValueRange args) {
+          auto get = [&](unsigned h) {
+            return params.get(b, l, h, args, numData);
+          };
+          // sum (q - za)(w - zw) = sum q*w - za*colsum - zw*rowsum + K*za*zw.
+          Value v = args[0];
+          if (zaInput) {
+            Value colSum =
+                colSumParam ? get(*colSumParam) : args[*colSumInput];
+            v = arith::SubIOp::create(
+                b, l, v, arith::MulIOp::create(b, l, args[*zaInput], colSum));
+          }
+          if (rowSumInput) {
+            Value zwv = get(hZw);
+            v = arith::SubIOp::create(
+                b, l, v, arith::MulIOp::create(b, l, zwv, args[*rowSumInput]));
+            if (zaInput)
+              v = arith::AddIOp::create(
+                  b, l, v,
+                  arith::MulIOp::create(
+                      b, l, get(hK),
+                      arith::MulIOp::create(b, l, args[*zaInput], zwv)));
+          }
+          Value scale = arith::MulFOp::create(b, l, args[1], get(hSw));
+          Value result = arith::MulFOp::create(
+              b, l, arith::SIToFPOp::create(b, l, f32, v), scale);
+          if (biasInput)
+            result = arith::AddFOp::create(b, l, result, args[*biasInput]);
+          linalg::YieldOp::create(b, l, result);
+        });
+    rewriter.replaceOp(op, epilogue.getResult(0));
+    return success();
+  }
+
+  // Groups along K (rank-2 weights): the contraction keeps one i32 sum per
+  // group, acc[b..., m, g, n], and a reduction over g then sums the scaled
+  // groups in order, in f32, as the reference does.
+  int64_t groups = w.groups, gs = w.groupSize;
+  auto lhsType = cast<RankedTensorType>(a.q.getType());
+  SmallVector<int64_t> lhsGrouped(lhsType.getShape().drop_back());
+  lhsGrouped.append({groups, gs});
+  SmallVector<ReassociationIndices> lhsReassoc;
+  for (int64_t d = 0; d + 1 < rank; ++d)
+    lhsReassoc.push_back({d});
+  lhsReassoc.push_back({rank - 1, rank});
+  Value qGrouped = tensor::ExpandShapeOp::create(
+      rewriter, loc, RankedTensorType::get(lhsGrouped, lhsType.getElementType()),
+      a.q, lhsReassoc);
+  auto rhsStorage = cast<RankedTensorType>(adaptor.getRhs().getType());
+  Value wGrouped = tensor::ExpandShapeOp::create(
+      rewriter, loc,
+      RankedTensorType::get({groups, gs, n}, rhsStorage.getElementType()),
+      adaptor.getRhs(), SmallVector<ReassociationIndices>{{0, 1}, {2}});
+
+  // Contraction loops (b..., m, g, n, kk).
+  unsigned cm = batch, cg = batch + 1, cn = batch + 2, ck = batch + 3;
+  unsigned cCount = batch + 4;
+  SmallVector<int64_t> accShape(outType.getShape().drop_back(2));
+  accShape.append({outType.getDimSize(rank - 2), groups, n});
+  Value acc = buildContraction(
+      rewriter, loc, qGrouped, wGrouped, a.isSigned, w.isSigned,
+      RankedTensorType::get(accShape, i32),
+      {selectLoops(context, cCount, batchThen(batch, {cm, cg, ck})),
+       selectLoops(context, cCount, {cg, ck, cn}),
+       selectLoops(context, cCount, batchThen(batch, {cm, cg, cn}))},
+      [&] {
+        SmallVector<utils::IteratorType> it(cCount,
+                                            utils::IteratorType::parallel);
+        it[ck] = utils::IteratorType::reduction;
+        return it;
+      }());
+
+  // Reduction loops (b..., m, n, g).
+  unsigned rm = batch, rn = batch + 1, rg = batch + 2, rCount = batch + 3;
+  GenericParams params(rewriter, loc, rCount);
+  SmallVector<Value> inputs = {acc, a.scale};
+  SmallVector<AffineMap> maps = {
+      selectLoops(context, rCount, batchThen(batch, {rm, rg, rn})),
+      selectLoops(context, rCount, batchThen(batch, {rm}))};
+  std::optional<unsigned> zaInput, colSumInput, colSumParam, rowSumInput;
+  if (!symmetric) {
+    zaInput = inputs.size();
+    inputs.push_back(a.zeroPoint);
+    maps.push_back(maps[1]);
+    std::optional<SmallVector<double>> sums =
+        constantGroupColumnSums(adaptor.getRhs(), w.isSigned, gs);
+    if (sums) {
+      colSumParam = params.add(i32, *sums, {groups, n}, {rg, rn});
+    } else {
+      colSumInput = inputs.size();
+      inputs.push_back(buildSumOverK(rewriter, loc, wGrouped, 1, w.isSigned));
+      maps.push_back(selectLoops(context, rCount, {rg, rn}));
+    }
+  }
+  if (!w.zeroPointsAllZero()) {
+    rowSumInput = inputs.size();
+    inputs.push_back(
+        buildSumOverK(rewriter, loc, qGrouped, rank, a.isSigned));
+    maps.push_back(selectLoops(context, rCount, batchThen(batch, {rm, rg})));
+  }
+  SmallVector<double> sw, zw;
+  for (int64_t i = 0; i < groups * n; ++i) {
+    sw.push_back(f32Of(w.scales[i]));
+    zw.push_back(static_cast<double>(w.zeroPoints[i]));
+  }
+  unsigned hSw = params.add(f32, sw, {groups, n}, {rg, rn});
+  unsigned hZw = params.add(i32, zw, {groups, n}, {rg, rn});
+  unsigned hGs = params.add(i32, {static_cast<double>(gs)}, {}, {});
+  unsigned numData = inputs.size();
+  llvm::append_range(inputs, params.inputs());
+  llvm::append_range(maps, params.maps());
+  maps.push_back(selectLoops(context, rCount, batchThen(batch, {rm, rn})));
+  Value init = zeroTensor(rewriter, loc, outType.getShape(), f32);
+  SmallVector<utils::IteratorType> iterators(rCount,
+                                             utils::IteratorType::parallel);
+  iterators[rg] = utils::IteratorType::reduction;
+  auto reduce = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
+      iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+        auto get = [&](unsigned h) {
+          return params.get(b, l, h, args, numData);
+        };
+        Value v = args[0];
+        if (zaInput) {
+          Value colSum = colSumParam ? get(*colSumParam) : args[*colSumInput];
+          v = arith::SubIOp::create(
+              b, l, v, arith::MulIOp::create(b, l, args[*zaInput], colSum));
+        }
+        if (rowSumInput) {
+          Value zwv = get(hZw);
+          v = arith::SubIOp::create(
+              b, l, v, arith::MulIOp::create(b, l, zwv, args[*rowSumInput]));
+          if (zaInput)
+            v = arith::AddIOp::create(
+                b, l, v,
+                arith::MulIOp::create(
+                    b, l, get(hGs),
+                    arith::MulIOp::create(b, l, args[*zaInput], zwv)));
+        }
+        Value scale = arith::MulFOp::create(b, l, args[1], get(hSw));
+        Value term = arith::MulFOp::create(
+            b, l, scale, arith::SIToFPOp::create(b, l, f32, v));
+        linalg::YieldOp::create(
+            b, l,
+            ValueRange{arith::AddFOp::create(b, l, args[args.size() - 1],
+                                             term)});
+      });
+  Value result = reduce.getResult(0);
+  if (adaptor.getBias()) {
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    SmallVector<utils::IteratorType> parallel(rank,
+                                              utils::IteratorType::parallel);
+    result = linalg::GenericOp::create(
+                 rewriter, loc, TypeRange{outType}, ValueRange{result,
+                                                   adaptor.getBias()},
+                 ValueRange{result},
+                 ArrayRef<AffineMap>{identity,
+                                     selectLoops(context, rank, {unsigned(rank - 1)}),
+                                     identity},
+                 parallel,
+                 [&](OpBuilder &b, Location l, ValueRange args) {
+                   linalg::YieldOp::create(
+                       b, l,
+                       ValueRange{arith::AddFOp::create(b, l, args[0],
+                                                        args[1])});
+                 })
+                 .getResult(0);
+  }
+  rewriter.replaceOp(op, result);
   return success();
 }
 

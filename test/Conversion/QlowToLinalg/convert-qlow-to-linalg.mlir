@@ -120,3 +120,82 @@ func.func @matmul_float(%a: tensor<2x3xf32>, %w: tensor<3x4xf32>, %b: tensor<4xf
   %y = qlow.matmul %a, %w, %b : (tensor<2x3xf32>, tensor<3x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
   return %y : tensor<2x4xf32>
 }
+
+// -----
+
+// Dynamic quantization of the activations (asymmetric u8 per row) against i4
+// weights in groups of 4 along K: the range reduction, the per-row scale and
+// zero point, the quantization, one i32 sum per group, and a reduction over
+// the groups in order that applies the zero-point correction with group
+// column sums computed at compile time.
+// CHECK-LABEL: func.func @dynamic_i4_groups
+// CHECK-SAME: (%[[X:.+]]: tensor<3x8xf32>) -> tensor<3x2xf32>
+// CHECK: %[[RANGE:.+]]:2 = linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "reduction"]
+// CHECK-SAME: ins(%[[X]] : tensor<3x8xf32>)
+// CHECK: arith.cmpf olt
+// CHECK: %[[PARAMS:.+]]:2 = linalg.generic
+// CHECK-SAME: ins(%[[RANGE]]#0, %[[RANGE]]#1 : tensor<3xf32>, tensor<3xf32>)
+// CHECK: arith.divf %{{.+}}, %{{.+}} : f32
+// CHECK: math.roundeven
+// CHECK: arith.fptosi %{{.+}} : f32 to i32
+// CHECK: %[[Q:.+]] = linalg.generic
+// CHECK-SAME: ins(%[[X]], %[[PARAMS]]#0, %[[PARAMS]]#1 : tensor<3x8xf32>, tensor<3xf32>, tensor<3xi32>)
+// CHECK: %[[QG:.+]] = tensor.expand_shape %[[Q]] {{\[}}[0], [1, 2]] output_shape [3, 2, 4]
+// CHECK: %[[WG:.+]] = tensor.expand_shape %{{.+}} {{\[}}[0, 1], [2]] output_shape [2, 4, 2] : tensor<8x2xi4> into tensor<2x4x2xi4>
+// CHECK: %[[ACC:.+]] = linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel", "parallel", "reduction"]
+// CHECK-SAME: ins(%[[QG]], %[[WG]] : tensor<3x2x4xi8>, tensor<2x4x2xi4>)
+// CHECK: arith.extui %{{.+}} : i8 to i32
+// CHECK: arith.extsi %{{.+}} : i4 to i32
+// Group column sums: [1+3-5+7, -2+4+6-8], [1+2+3-4, 1+2+3+4].
+// CHECK-DAG: %[[CS:.+]] = arith.constant dense<{{\[}}[6, 0], [2, 10]]> : tensor<2x2xi32>
+// CHECK-DAG: %[[SW:.+]] = arith.constant dense<{{\[}}[5.000000e-01, 2.500000e-01], [1.250000e-01, 1.000000e+00]]> : tensor<2x2xf32>
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK-SAME: ins(%[[ACC]], %[[PARAMS]]#0, %[[PARAMS]]#1, %[[CS]], %[[SW]] :
+// CHECK: %[[ZC:.+]] = arith.muli
+// CHECK: %[[V:.+]] = arith.subi %{{.+}}, %[[ZC]] : i32
+// CHECK: %[[S:.+]] = arith.mulf
+// CHECK: %[[VF:.+]] = arith.sitofp %[[V]] : i32 to f32
+// CHECK: %[[T:.+]] = arith.mulf %[[S]], %[[VF]] : f32
+// CHECK: arith.addf %{{.+}}, %[[T]] : f32
+// CHECK-NOT: qlow.
+func.func @dynamic_i4_groups(%x: tensor<3x8xf32>) -> tensor<3x2xf32> {
+  %w = arith.constant dense<[[1, -2], [3, 4], [-5, 6], [7, -8], [1, 1], [2, 2], [3, 3], [-4, 4]]> : tensor<8x2xi4>
+  %wq = quant.scast %w : tensor<8x2xi4> to tensor<8x2x!quant.uniform<i4:f32:{0:4, 1:1}, {{0.5, 0.25}, {0.125, 1.0}}>>
+  %y = qlow.matmul %x, %wq {dynamic = #qlow.dynamic<per_row, u8, asymmetric>} : (tensor<3x8xf32>, tensor<8x2x!quant.uniform<i4:f32:{0:4, 1:1}, {{0.5, 0.25}, {0.125, 1.0}}>>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+// Dynamic symmetric i8 per tensor with per-channel i8 weights and an f32
+// bias: one contraction and one epilogue with the run-time scale per row
+// (the per-tensor value repeated), f32(acc) * (sa * sw[n]) + bias[n]; no
+// zero-point terms.
+// CHECK-LABEL: func.func @dynamic_i8_per_tensor
+// CHECK: %[[RANGE:.+]]:2 = linalg.generic
+// CHECK-SAME: iterator_types = ["reduction", "reduction"]
+// CHECK-SAME: outs(%{{.+}}, %{{.+}} : tensor<f32>, tensor<f32>)
+// CHECK: %[[PARAMS:.+]]:2 = linalg.generic
+// CHECK-SAME: ins(%[[RANGE]]#0, %[[RANGE]]#1 : tensor<f32>, tensor<f32>)
+// CHECK: arith.negf
+// CHECK: %[[Q:.+]] = linalg.generic
+// CHECK: %[[ACC:.+]] = linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK-SAME: ins(%[[Q]], %{{.+}} : tensor<2x4xi8>, tensor<4x3xi8>)
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel"]
+// CHECK-SAME: ins(%[[ACC]], %[[PARAMS]]#0, %{{.+}}, %{{.+}} : tensor<2x3xi32>, tensor<2xf32>, tensor<3xf32>, tensor<3xf32>)
+// CHECK-NOT: arith.subi
+// CHECK: %[[S:.+]] = arith.mulf
+// CHECK: %[[VF:.+]] = arith.sitofp %{{.+}} : i32 to f32
+// CHECK: %[[P:.+]] = arith.mulf %[[VF]], %[[S]] : f32
+// CHECK: arith.addf %[[P]], %{{.+}} : f32
+func.func @dynamic_i8_per_tensor(%x: tensor<2x4xf32>, %b: tensor<3xf32>) -> tensor<2x3xf32> {
+  %w = arith.constant dense<[[1, 2, 3], [4, 5, 6], [7, 8, 9], [-1, -2, -3]]> : tensor<4x3xi8>
+  %wq = quant.scast %w : tensor<4x3xi8> to tensor<4x3x!quant.uniform<i8:f32:1, {0.5, 0.25, 0.125}>>
+  %y = qlow.matmul %x, %wq, %b {dynamic = #qlow.dynamic<per_tensor, i8, symmetric>} : (tensor<2x4xf32>, tensor<4x3x!quant.uniform<i8:f32:1, {0.5, 0.25, 0.125}>>, tensor<3xf32>) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}

@@ -520,6 +520,72 @@ func.func @matmul_rhs_per_axis_k(%a: tensor<2x2x!quant.uniform<i8:f32, 0.02>>, %
 
 // -----
 
+// Dynamic quantization applies to an f32 lhs only.
+func.func @matmul_dynamic_quantized_lhs(%a: tensor<1x64x!quant.uniform<i8:f32, 0.02>>, %w: tensor<64x2x!quant.uniform<i8:f32, 0.1>>) -> tensor<1x2xf32> {
+  // expected-error @+1 {{'qlow.matmul' op lhs of a matmul with dynamic quantization must be f32 (it is quantized at run time), but has type}}
+  %y = qlow.matmul %a, %w {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<1x64x!quant.uniform<i8:f32, 0.02>>, tensor<64x2x!quant.uniform<i8:f32, 0.1>>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
+// Dynamic quantization feeds an integer dot product: the weights must be
+// quantized.
+func.func @matmul_dynamic_float_rhs(%a: tensor<1x64xf32>, %w: tensor<64x2xf32>) -> tensor<1x2xf32> {
+  // expected-error @+1 {{'qlow.matmul' op rhs of a matmul with dynamic quantization must be quantized, but has type 'tensor<64x2xf32>'}}
+  %y = qlow.matmul %a, %w {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<1x64xf32>, tensor<64x2xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
+// The lhs scale exists only at run time, so the result cannot be requantized
+// with compile-time multipliers.
+func.func @matmul_dynamic_quantized_result(%a: tensor<1x64xf32>, %w: tensor<64x2x!quant.uniform<i8:f32, 0.1>>) -> tensor<1x2x!quant.uniform<i8:f32, 0.1>> {
+  // expected-error @+1 {{'qlow.matmul' op result of a matmul with dynamic quantization must be f32, but has type}}
+  %y = qlow.matmul %a, %w {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<1x64xf32>, tensor<64x2x!quant.uniform<i8:f32, 0.1>>) -> tensor<1x2x!quant.uniform<i8:f32, 0.1>>
+  return %y : tensor<1x2x!quant.uniform<i8:f32, 0.1>>
+}
+
+// -----
+
+// An i32 bias would be in units of a scale known only at run time.
+func.func @matmul_dynamic_int_bias(%a: tensor<1x64xf32>, %w: tensor<64x2x!quant.uniform<i8:f32, 0.1>>, %b: tensor<2xi32>) -> tensor<1x2xf32> {
+  // expected-error @+1 {{'qlow.matmul' op bias of a matmul with dynamic quantization must be f32 (the lhs scale is known only at run time), but has type 'tensor<2xi32>'}}
+  %y = qlow.matmul %a, %w, %b {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<1x64xf32>, tensor<64x2x!quant.uniform<i8:f32, 0.1>>, tensor<2xi32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
+// The rhs rules of the integer path hold with dynamic quantization too.
+func.func @matmul_dynamic_rhs_per_axis_k(%a: tensor<1x2xf32>, %w: tensor<2x8x!quant.uniform<i8:f32:0, {0.1, 0.2}>>) -> tensor<1x8xf32> {
+  // expected-error @+1 {{'qlow.matmul' op rhs must be quantized per tensor, per output channel (axis 1) or in blocks, but has type}}
+  %y = qlow.matmul %a, %w {dynamic = #qlow.dynamic<per_row, u8, asymmetric>} : (tensor<1x2xf32>, tensor<2x8x!quant.uniform<i8:f32:0, {0.1, 0.2}>>) -> tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
+}
+
+// -----
+
+// Symmetric unsigned storage cannot hold negative values.
+func.func @dynamic_symmetric_u8(%a: tensor<1x64xf32>, %w: tensor<64x2x!quant.uniform<i8:f32, 0.1>>) -> tensor<1x2xf32> {
+  // expected-error @+1 {{symmetric dynamic quantization needs signed (i8) storage; use u8 with asymmetric}}
+  %y = qlow.matmul %a, %w {dynamic = #qlow.dynamic<per_row, u8, symmetric>} : (tensor<1x64xf32>, tensor<64x2x!quant.uniform<i8:f32, 0.1>>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
+// An unknown granularity keyword.
+func.func @dynamic_bad_granularity(%a: tensor<1x64xf32>, %w: tensor<64x2x!quant.uniform<i8:f32, 0.1>>) -> tensor<1x2xf32> {
+  // expected-error @+2 {{expected ::mlir::qlow::DynamicGranularity to be one of: per_tensor, per_row}}
+  // expected-error @+1 {{failed to parse Qlow_DynamicQuantAttr parameter 'granularity'}}
+  %y = qlow.matmul %a, %w {dynamic = #qlow.dynamic<per_column, i8, symmetric>} : (tensor<1x64xf32>, tensor<64x2x!quant.uniform<i8:f32, 0.1>>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
 // With blocked rhs, group scales differ along K: no single requantization.
 func.func @matmul_blocked_quantized_result(%a: tensor<1x64x!quant.uniform<i8:f32, 0.02>>, %w: tensor<64x2x!quant.uniform<i4:f32:{0:32, 1:1}, {{0.1, 0.2}, {0.3, 0.4}}>>) -> tensor<1x2x!quant.uniform<i8:f32, 0.1>> {
   // expected-error @+1 {{'qlow.matmul' op result of a matmul with blocked (sub-channel) rhs must be f32: group scales differ along K}}

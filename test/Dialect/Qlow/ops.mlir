@@ -194,6 +194,19 @@ func.func @matmul_weight_only_i8(%a: tensor<16x64xf32>, %w: tensor<64x2x!quant.u
   return %0 : tensor<16x2xf32>
 }
 
+// Dynamic (run-time) quantization of the f32 lhs: every granularity, storage
+// and scheme, with per-channel i8 and grouped i4 weights.
+// CHECK-LABEL: func.func @matmul_dynamic_quantization(
+// CHECK:         qlow.matmul %{{.+}}, %{{.+}}, %{{.+}} {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<4x64xf32>, tensor<64x2x!quant.uniform<i8:f32:1, {1.000000e-02,2.000000e-02}>>, tensor<2xf32>) -> tensor<4x2xf32>
+// CHECK:         qlow.matmul %{{.+}}, %{{.+}} {dynamic = #qlow.dynamic<per_tensor, u8, asymmetric>} : (tensor<4x64xf32>, tensor<64x2x!quant.uniform<i8:f32:1, {1.000000e-02,2.000000e-02}>>) -> tensor<4x2xf32>
+// CHECK:         qlow.matmul %{{.+}}, %{{.+}} {dynamic = #qlow.dynamic<per_row, i8, asymmetric>} : (tensor<2x4x64xf32>, tensor<64x2x!quant.uniform<i4:f32:{0:32, 1:1}
+func.func @matmul_dynamic_quantization(%a: tensor<4x64xf32>, %a3: tensor<2x4x64xf32>, %w: tensor<64x2x!quant.uniform<i8:f32:1, {0.01, 0.02}>>, %w4: tensor<64x2x!quant.uniform<i4:f32:{0:32, 1:1}, {{0.1, 0.2}, {0.3, 0.4}}>>, %b: tensor<2xf32>) -> (tensor<4x2xf32>, tensor<4x2xf32>, tensor<2x4x2xf32>) {
+  %0 = qlow.matmul %a, %w, %b {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<4x64xf32>, tensor<64x2x!quant.uniform<i8:f32:1, {0.01, 0.02}>>, tensor<2xf32>) -> tensor<4x2xf32>
+  %1 = qlow.matmul %a, %w {dynamic = #qlow.dynamic<per_tensor, u8, asymmetric>} : (tensor<4x64xf32>, tensor<64x2x!quant.uniform<i8:f32:1, {0.01, 0.02}>>) -> tensor<4x2xf32>
+  %2 = qlow.matmul %a3, %w4 {dynamic = #qlow.dynamic<per_row, i8, asymmetric>} : (tensor<2x4x64xf32>, tensor<64x2x!quant.uniform<i4:f32:{0:32, 1:1}, {{0.1, 0.2}, {0.3, 0.4}}>>) -> tensor<2x4x2xf32>
+  return %0, %1, %2 : tensor<4x2xf32>, tensor<4x2xf32>, tensor<2x4x2xf32>
+}
+
 // CHECK-LABEL: func.func @matmul_weight_only_i4_blocked(
 // CHECK-SAME:    %[[A:[^:]+]]: tensor<1x64xf32>,
 // CHECK-SAME:    %[[W:[^:]+]]: tensor<64x2x!quant.uniform<i4:f32:{0:32, 1:1}, {{\{\{}}1.000000e-01, 2.000000e-01}, {3.000000e-01, 4.000000e-01}}>>)
