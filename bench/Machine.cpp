@@ -77,3 +77,14 @@ double qlow::bench::measureReadBandwidthGBs(int threads) {
   }
   return best;
 }
+
+void qlow::bench::evictCaches() {
+  static std::vector<int64_t> buffer(size_t(256) << 20 >> 3, 0);
+  static volatile int64_t sink = 0;
+  int64_t total = 0;
+  for (size_t i = 0; i < buffer.size(); i += 8) {
+    buffer[i] += 1;
+    total += buffer[i];
+  }
+  sink = sink + total;
+}

@@ -18,6 +18,10 @@ double measureVnniPeakGops();
 /// (a buffer much larger than the last-level cache, summed).
 double measureReadBandwidthGBs(int threads);
 
+/// Evicts the caches: writes and reads a buffer several times the size of
+/// any last-level cache, so that the next kernel reads its data from DRAM.
+void evictCaches();
+
 } // namespace qlow::bench
 
 #endif // QLOW_BENCH_MACHINE_H

@@ -13,6 +13,7 @@
 #include "dialects/Qlow/IR/QlowOps.h"
 #include "qlow/JIT/CompiledModule.h"
 #include "qlow/Pipelines/Pipelines.h"
+#include "qlow/Reference/Ops.h"
 #include "qlow/Registration.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -44,6 +45,10 @@ static cl::opt<std::string> subcommand(cl::Positional, cl::Required,
 static cl::opt<std::string>
     onlyCases("cases", cl::desc("Comma-separated M,K,N shapes to run, e.g. "
                                 "1x4096x4096 (default: the issue's list)"));
+static cl::opt<std::string> onlyInt4Cases(
+    "int4-cases",
+    cl::desc("Comma-separated M,K,N shapes of the int4 weight-only cases "
+             "(default: 1x4096x4096,16x4096x4096; K a multiple of 128)"));
 static cl::list<int> threadCounts("thread-counts", cl::desc("Thread counts to measure (default 1,2)"),
                                   cl::CommaSeparated);
 static cl::opt<bool> skipMachine(
@@ -134,6 +139,52 @@ OwningOpRef<ModuleOp> buildMatmulModule(MLIRContext &ctx, const Shape &s,
   return module;
 }
 
+/// Builds `func @mm(%x: f32 [M, K]) -> f32 [M, N]`: an int4 weight-only
+/// matmul, i4 weights (stored values in `w`, row-major [K, N]) with a scale
+/// per group of `group` rows and column, activations quantized per row at run
+/// time (symmetric i8).
+OwningOpRef<ModuleOp> buildInt4Module(MLIRContext &ctx, const Shape &s,
+                                      int64_t group,
+                                      const std::vector<int8_t> &w,
+                                      const std::vector<float> &scales) {
+  OpBuilder b(&ctx);
+  Location loc = b.getUnknownLoc();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(module->getBody());
+  Type f32 = b.getF32Type(), i4 = b.getIntegerType(4);
+  int64_t groups = s.k / group;
+  auto scaleAttr = DenseElementsAttr::get(
+      RankedTensorType::get({groups, s.n}, f32), ArrayRef<float>(scales));
+  auto zeroAttr = DenseElementsAttr::get(
+      RankedTensorType::get({groups, s.n}, i4), APInt(4, 0));
+  auto rhsQ = quant::UniformQuantizedSubChannelType::get(
+      quant::QuantizationFlags::Signed, i4, f32, scaleAttr, zeroAttr, {0, 1},
+      {group, 1}, -8, 7);
+  auto lhsType = RankedTensorType::get({s.m, s.k}, f32);
+  auto outType = RankedTensorType::get({s.m, s.n}, f32);
+  auto func = func::FuncOp::create(b, loc, "mm",
+                                   b.getFunctionType({lhsType}, {outType}));
+  Block *body = func.addEntryBlock();
+  b.setInsertionPointToEnd(body);
+  SmallVector<APInt> values;
+  values.reserve(w.size());
+  for (int8_t v : w)
+    values.push_back(APInt(4, static_cast<uint64_t>(v), /*isSigned=*/true));
+  Value wConst = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get({s.k, s.n}, i4), values));
+  Value wq = quant::StorageCastOp::create(
+      b, loc, RankedTensorType::get({s.k, s.n}, rhsQ), wConst);
+  auto dynamic = mlir::qlow::DynamicQuantAttr::get(
+      &ctx, mlir::qlow::DynamicGranularity::PerRow,
+      mlir::qlow::DynamicStorage::I8, mlir::qlow::QuantScheme::Symmetric);
+  Value y = mlir::qlow::MatmulOp::create(
+      b, loc, outType, body->getArgument(0), wq, Value(),
+      mlir::qlow::RoundingMode::FixedPoint, dynamic);
+  func::ReturnOp::create(b, loc, y);
+  return module;
+}
+
 /// Seconds per call of `fn`, the best of three batches of at least
 /// --min-seconds each.
 template <typename Fn> double timePerCall(Fn fn) {
@@ -155,9 +206,139 @@ template <typename Fn> double timePerCall(Fn fn) {
   return best;
 }
 
+/// The int4 weight-only cases: M = 1 and 16, K = N = 4096, groups of 128,
+/// against oneDNN's u8 x s8 matmul of the same shape (int4 streams half its
+/// weight bytes) and against the read bandwidth measured here.
+LogicalResult runInt4(MLIRContext &ctx, ArrayRef<int> threads,
+                      std::mt19937 &rng) {
+  const int64_t group = 128;
+  std::vector<Shape> shapes = {{1, 4096, 4096}, {16, 4096, 4096}};
+  if (!onlyInt4Cases.empty())
+    shapes = parseShapes(onlyInt4Cases);
+  else if (!onlyCases.empty())
+    return success(); // --cases picks int8 shapes only.
+  for (const Shape &s : shapes) {
+    if (s.k % group != 0) {
+      llvm::errs() << "qlow-bench: error: K = " << s.k
+                   << " is not a multiple of the group size " << group
+                   << "\n";
+      return failure();
+    }
+    std::uniform_int_distribution<int> s4(-8, 7), u8(0, 255), s8(-128, 127);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::uniform_real_distribution<float> scaleDist(0.005f, 0.02f);
+    std::vector<int8_t> w(s.k * s.n), w8(s.k * s.n);
+    std::vector<float> scales(s.k / group * s.n), x(s.m * s.k);
+    std::vector<uint8_t> a(s.m * s.k);
+    for (auto &v : w)
+      v = static_cast<int8_t>(s4(rng));
+    for (auto &v : w8)
+      v = static_cast<int8_t>(s8(rng));
+    for (auto &v : scales)
+      v = scaleDist(rng);
+    for (auto &v : x)
+      v = normal(rng);
+    for (auto &v : a)
+      v = static_cast<uint8_t>(u8(rng));
+    std::string name =
+        llvm::formatv("int4_g{0}_{1}x{2}x{3}", group, s.m, s.k, s.n).str();
+    OwningOpRef<ModuleOp> module = buildInt4Module(ctx, s, group, w, scales);
+    auto func = module->lookupSymbol<func::FuncOp>("mm");
+    FailureOr<mlir::qlow::EntrySignature> signature =
+        mlir::qlow::getEntrySignature(func);
+    mlir::qlow::CompileOptions options;
+    options.cpu = "host";
+    auto compiled =
+        failed(signature)
+            ? FailureOr<std::unique_ptr<mlir::qlow::CompiledModule>>(failure())
+            : mlir::qlow::CompiledModule::compile(*module, options,
+                                                  {*signature});
+    if (failed(compiled)) {
+      llvm::errs() << "qlow-bench: error: cannot compile case " << name
+                   << "\n";
+      return failure();
+    }
+    ref::Tensor input = ref::Tensor::zeros((*signature).inputs[0]);
+    input.f = x;
+    auto result = (*compiled)->call(*signature, {input});
+    if (failed(result)) {
+      llvm::errs() << "qlow-bench: error: cannot run case " << name << "\n";
+      return failure();
+    }
+    // Bit-exact against the reference semantics, as the tests require.
+    {
+      ref::QuantParams params = ref::QuantParams::subChannel(
+          ref::IntType::i4(), {s.k / group, s.n},
+          std::vector<double>(scales.begin(), scales.end()),
+          std::vector<int64_t>(scales.size(), 0));
+      std::vector<int64_t> stored(w.begin(), w.end());
+      ref::Tensor rhs = ref::Tensor::makeQuant({s.k, s.n}, params, stored);
+      ref::DynamicQuant dq;
+      ref::Expected<ref::Tensor> expected =
+          ref::matmul(input, rhs, nullptr, ref::TensorType::f32({s.m, s.n}),
+                      ref::Rounding::FixedPoint, &dq);
+      if (!expected.ok() || expected.value.f != (*result)[0].f) {
+        llvm::errs() << "qlow-bench: error: " << name
+                     << ": qlow's result differs from the reference"
+                     << (expected.ok() ? "" : ": " + expected.status.message())
+                     << "\n";
+        return failure();
+      }
+    }
+    OneDnnMatmul peer(s.m, s.k, s.n, a, w8, /*requantize=*/false, {}, {});
+    // Bytes the kernel must stream: two weights per byte and an f32 scale
+    // per group and column.
+    double weightBytes = s.k * s.n / 2.0 + 4.0 * scales.size();
+    double ops = 2.0 * s.m * s.n * s.k;
+    // A decoder's layers together hold far more weights than the caches, so
+    // each call finds its weights in DRAM: every timed call follows an
+    // eviction of the caches, for qlow and oneDNN alike; the median of the
+    // calls counts.
+    auto median = [](std::vector<double> v) {
+      std::sort(v.begin(), v.end());
+      return v[v.size() / 2];
+    };
+    const int calls = 31;
+    for (int t : threads) {
+      omp_set_num_threads(t);
+      std::vector<double> qlowTimes, peerTimes;
+      for (int rep = 0; rep < calls; ++rep) {
+        double perCall = 0.0;
+        ::qlow::bench::evictCaches();
+        if (failed((*compiled)->call(*signature, {input}, 1, &perCall)))
+          return failure();
+        qlowTimes.push_back(perCall);
+        ::qlow::bench::evictCaches();
+        auto start = std::chrono::steady_clock::now();
+        peer.run();
+        peerTimes.push_back(std::chrono::duration<double>(
+                                std::chrono::steady_clock::now() - start)
+                                .count());
+      }
+      double qlowSeconds = median(qlowTimes), peerSeconds = median(peerTimes);
+      double qlowGops = ops / qlowSeconds / 1e9;
+      double peerGops = ops / peerSeconds / 1e9;
+      double weightGBs = weightBytes / qlowSeconds / 1e9;
+      double bandwidth = ::qlow::bench::measureReadBandwidthGBs(t);
+      llvm::outs() << llvm::formatv(
+          "case=int4_g{0}_weight_only_cold M={1} K={2} N={3} threads={4} "
+          "qlow_gops={5:f1} peer=onednn_u8s8s32 peer_gops={6:f1} "
+          "ratio={7:f3} weight_gbs={8:f1} stream_read_gbs={9:f1} "
+          "bandwidth_share={10:f3}\n",
+          group, s.m, s.k, s.n, t, qlowGops, peerGops, qlowGops / peerGops,
+          weightGBs, bandwidth, bandwidth > 0 ? weightGBs / bandwidth : 0.0);
+      llvm::outs().flush();
+    }
+  }
+  return success();
+}
+
 int runMatmul() {
-  std::vector<Shape> shapes =
-      onlyCases.empty() ? defaultShapes() : parseShapes(onlyCases);
+  // --cases and --int4-cases each pick their kind's shapes; given only one,
+  // only that kind runs.
+  std::vector<Shape> shapes = !onlyCases.empty()      ? parseShapes(onlyCases)
+                              : onlyInt4Cases.empty() ? defaultShapes()
+                                                      : std::vector<Shape>();
   std::vector<int> threads(threadCounts.begin(), threadCounts.end());
   if (threads.empty())
     threads = {1, 2};
@@ -267,6 +448,8 @@ int runMatmul() {
       }
     }
   }
+  if (failed(runInt4(ctx, threads, rng)))
+    return 1;
   if (skipMachine)
     return 0;
   double peak = ::qlow::bench::measureVnniPeakGops();

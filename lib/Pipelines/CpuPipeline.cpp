@@ -46,6 +46,18 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
     pm.addPass(createCSEPass());
   };
 
+  // Int4 weight-only matmuls (dynamic activations, packed nibbles) become
+  // kernels while the qlow ops still say what they are.
+  if (!options.cpu.empty()) {
+    FailureOr<TargetDesc> desc = lookupTargetDesc("x86_64", options.cpu);
+    if (succeeded(desc) && (desc->int8Dot == Int8DotKind::Avx512Vnni ||
+                            desc->int8Dot == Int8DotKind::AvxVnni)) {
+      QlowX86Int4MatmulPassOptions int4;
+      int4.cpu = options.cpu;
+      pm.addNestedPass<func::FuncOp>(createQlowX86Int4MatmulPass(int4));
+    }
+  }
+
   // Out of the qlow dialect: linalg/arith/math on tensors of f32 and signless
   // integers; function signatures carry storage types.
   pm.addPass(createConvertQlowToLinalgPass());

@@ -47,6 +47,7 @@ STORAGE = {"u8": (0, 255, np.uint8), "i8": (-128, 127, np.int8)}
 
 
 CPU = "host"
+THREADS = 0  # qlow-run --num-threads of the compiled runs (0: its default)
 
 
 def fmt(x):
@@ -339,7 +340,8 @@ def run_mode(qlow_run, mlir, names, in_dir, out_dir, reference, opt_level):
     finds out which ones fail and why.
     """
     mode = (["--reference"] if reference else
-            ["--opt-level", str(opt_level), "--cpu", CPU])
+            ["--opt-level", str(opt_level), "--cpu", CPU,
+             "--num-threads", str(THREADS)])
     base = [qlow_run] + mode + [
         mlir, "--input-dir", in_dir, "--output-dir", out_dir]
     code, _ = run(base + ["--entry", ",".join(names)])
@@ -393,9 +395,12 @@ def check_case(case, work, ref_err, jit_err):
     return "\n  ".join(lines)
 
 
-def main():
+def main(make_case=None):
+    """Runs the cases `make_case(name, rng)` builds (default: Case)."""
+    make_case = make_case or Case
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n")[0],
+        description=(sys.modules[make_case.__module__].__doc__ or
+                     __doc__).split("\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
@@ -412,9 +417,13 @@ def main():
                              "must run on this machine)")
     parser.add_argument("--opt-level", type=int, default=2,
                         help="qlow-run --opt-level of the compiled runs")
+    parser.add_argument("--num-threads", type=int, default=0,
+                        help="qlow-run --num-threads of the compiled runs "
+                             "(0: the OpenMP runtime's default)")
     args = parser.parse_args()
-    global CPU
+    global CPU, THREADS
     CPU = args.cpu
+    THREADS = args.num_threads
     if not args.qlow_run:
         parser.error("qlow-run is not on PATH; give --qlow-run")
 
@@ -425,7 +434,7 @@ def main():
         os.makedirs(os.path.join(work, sub))
     rng = random.Random(args.seed)
     nprng = np.random.default_rng(args.seed)
-    cases = [Case(f"mm_{i}", rng) for i in range(args.cases)]
+    cases = [make_case(f"mm_{i}", rng) for i in range(args.cases)]
     batches = [cases[i:i + args.batch] for i in range(0, len(cases), args.batch)]
     files = []
     for b, batch in enumerate(batches):

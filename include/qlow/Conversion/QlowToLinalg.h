@@ -31,6 +31,47 @@ void populateQuantizeToLinalgPatterns(const TypeConverter &converter,
 /// Emits an error on `op` when asked.
 LogicalResult checkAccumulatorBound(MatmulOp op, bool emitErrors);
 
+/// An f32 tensor [..., M, K] quantized at run time (#qlow.dynamic): the
+/// storage values (signless i8 holding i8 or u8) and, per row [..., M], the
+/// f32 scale and i32 zero point (equal across rows for per-tensor).
+struct DynamicQuantized {
+  Value q, scale, zeroPoint;
+  bool isSigned;
+  int64_t qmin, qmax;
+};
+
+/// Builds #qlow.dynamic's quantization of `x` as linalg.generics (range,
+/// parameters, quantization) computing exactly what ref::dynamicQuantize
+/// does. Target passes that take over a dynamic matmul reuse it.
+DynamicQuantized buildDynamicQuantize(OpBuilder &b, Location loc, Value x,
+                                      DynamicQuantAttr attr);
+
+/// The weights of a dynamic matmul as groups along K: `groups` blocks of
+/// `groupSize` rows, each with a scale and zero point per column (one group
+/// for per-tensor and per-channel weights).
+struct WeightGroups {
+  unsigned bits = 8;
+  bool isSigned = true;
+  int64_t groups = 1, groupSize = 0, n = 0;
+  /// Row-major [groups, n].
+  SmallVector<double> scales;
+  SmallVector<int64_t> zeroPoints;
+
+  bool zeroPointsAllZero() const {
+    return llvm::all_of(zeroPoints, [](int64_t z) { return z == 0; });
+  }
+};
+
+/// Reads the parameters of a dynamic matmul's quantized rhs ([K, N], or
+/// batched [..., K, N] when not blocked). Fails for blocks that do not divide
+/// K and N, and for blocked batched weights.
+FailureOr<WeightGroups> getWeightGroups(RankedTensorType rhsType);
+
+/// Sums the stored integers of `operand` (extended to i32 by `isSigned`) over
+/// dimension `kDim` as one linalg.generic; the result drops that dimension.
+Value buildSumOverK(OpBuilder &b, Location loc, Value operand, unsigned kDim,
+                    bool isSigned);
+
 /// Patterns lowering qlow.matmul.
 void populateMatmulToLinalgPatterns(const TypeConverter &converter,
                                     RewritePatternSet &patterns);

@@ -142,13 +142,11 @@ LogicalResult mlir::qlow::checkAccumulatorBound(MatmulOp op, bool emitErrors) {
   return failure();
 }
 
-namespace {
-
 /// Sums the stored values of `operand` (extended to i32 by their signedness)
 /// over its K dimension, `kDim` (the last for lhs, the second to last for
 /// rhs): the run-time row sums of the activations, or column sums of weights
 /// that are not constants.
-Value buildSumOverK(OpBuilder &b, Location loc, Value operand, unsigned kDim,
+Value mlir::qlow::buildSumOverK(OpBuilder &b, Location loc, Value operand, unsigned kDim,
                     bool isSigned) {
   auto type = cast<RankedTensorType>(operand.getType());
   unsigned rank = type.getRank();
@@ -176,25 +174,12 @@ Value buildSumOverK(OpBuilder &b, Location loc, Value operand, unsigned kDim,
   return reduce.getResult(0);
 }
 
-/// The weights of a dynamic matmul as groups along K: `groups` blocks of
-/// `groupSize` rows, each with a scale and zero point per column (one group
-/// for per-tensor and per-channel weights).
-struct WeightGroups {
-  unsigned bits = 8;
-  bool isSigned = true;
-  int64_t groups = 1, groupSize = 0, n = 0;
-  /// Row-major [groups, n].
-  SmallVector<double> scales;
-  SmallVector<int64_t> zeroPoints;
+namespace {
 
-  bool zeroPointsAllZero() const {
-    return llvm::all_of(zeroPoints, [](int64_t z) { return z == 0; });
-  }
-};
+} // namespace
 
-/// Reads the weight parameters of a dynamic matmul's rhs ([K, N], or batched
-/// [..., K, N] when not blocked). Fails for blocks that do not divide K and N.
-FailureOr<WeightGroups> getWeightGroups(RankedTensorType rhsType) {
+FailureOr<WeightGroups>
+mlir::qlow::getWeightGroups(RankedTensorType rhsType) {
   int64_t rank = rhsType.getRank();
   int64_t k = rhsType.getDimSize(rank - 2), n = rhsType.getDimSize(rank - 1);
   WeightGroups g;
@@ -226,8 +211,11 @@ FailureOr<WeightGroups> getWeightGroups(RankedTensorType rhsType) {
   for (APFloat v : sub.getScales().getValues<APFloat>())
     scales.push_back(v.convertToDouble());
   SmallVector<int64_t> zeroPoints;
+  // The zero points are stored in the storage type: u4's 8 reads as -8 when
+  // sign-extended.
   for (APInt v : sub.getZeroPoints().getValues<APInt>())
-    zeroPoints.push_back(v.getSExtValue());
+    zeroPoints.push_back(g.isSigned ? v.getSExtValue()
+                                    : static_cast<int64_t>(v.getZExtValue()));
   for (int64_t grp = 0; grp < g.groups; ++grp)
     for (int64_t j = 0; j < n; ++j) {
       int64_t at = grp * scaleShape[1] + j / blockN;
@@ -236,6 +224,8 @@ FailureOr<WeightGroups> getWeightGroups(RankedTensorType rhsType) {
     }
   return g;
 }
+
+namespace {
 
 /// Column sums of constant rank-2 weights per group of `groupSize` rows, laid
 /// out [groups, n].
@@ -271,26 +261,20 @@ Value selectMax(OpBuilder &b, Location loc, Value x, Value y) {
   return arith::SelectOp::create(b, loc, less, y, x);
 }
 
-/// The activations of a dynamic matmul, quantized at run time: storage
-/// values [..., M, K] and, per row, the f32 scale and i32 zero point (equal
-/// across rows for per-tensor quantization).
-struct DynamicLhs {
-  Value q, scale, zeroPoint;
-  bool isSigned;
-  int64_t qmin, qmax;
-};
+} // namespace
 
 /// Builds #qlow.dynamic's quantization of `x` (f32 [..., M, K]) as three
 /// linalg.generics: the range (a reduction), the parameters per row, and the
 /// quantization. The arithmetic follows ref::dynamicQuantize step by step.
-DynamicLhs buildDynamicQuantize(OpBuilder &b, Location loc, Value x,
-                                DynamicQuantAttr attr) {
+DynamicQuantized mlir::qlow::buildDynamicQuantize(OpBuilder &b, Location loc,
+                                                  Value x,
+                                                  DynamicQuantAttr attr) {
   MLIRContext *context = b.getContext();
   auto xType = cast<RankedTensorType>(x.getType());
   unsigned rank = xType.getRank();
   bool perRow = attr.getGranularity() == DynamicGranularity::PerRow;
   bool symmetric = attr.getScheme() == QuantScheme::Symmetric;
-  DynamicLhs out;
+  DynamicQuantized out;
   out.isSigned = attr.getStorage() == DynamicStorage::I8;
   out.qmin = out.isSigned ? -128 : 0;
   out.qmax = out.isSigned ? 127 : 255;
@@ -402,6 +386,8 @@ DynamicLhs buildDynamicQuantize(OpBuilder &b, Location loc, Value x,
   out.q = quantize.getResult(0);
   return out;
 }
+
+namespace {
 
 struct MatmulLowering : OpConversionPattern<MatmulOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -768,7 +754,7 @@ MatmulLowering::lowerDynamic(MatmulOp op, OpAdaptor adaptor,
            << " per group can overflow the i32 accumulator of a dynamic "
               "matmul; use groups along K";
 
-  DynamicLhs a =
+  DynamicQuantized a =
       buildDynamicQuantize(rewriter, loc, adaptor.getLhs(), attr);
   Type i32 = rewriter.getI32Type(), f32 = rewriter.getF32Type();
   auto f32Of = [](double v) {

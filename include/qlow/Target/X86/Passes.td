@@ -78,6 +78,57 @@ def QlowX86Int8MatmulPass : Pass<"qlow-x86-int8-matmul", "func::FuncOp"> {
   ];
 }
 
+def QlowX86Int4MatmulPass : Pass<"qlow-x86-int4-matmul", "func::FuncOp"> {
+  let summary = "Int4 weight-only matmuls to nibble-unpacking vpdpbusd kernels";
+  let description = [{
+    Rewrites `qlow.matmul` ops with f32 activations quantized at run time
+    (`#qlow.dynamic<per_row | per_tensor, i8, symmetric>`) and constant 4-bit
+    weights (`i4` or `u4`, in groups along K of a multiple of 4 rows, or per
+    channel, with one zero point for all weights) into a kernel for targets
+    with `vpdpbusd` (AVX-512 VNNI on zmm, AVX-VNNI on ymm). It runs before
+    convert-qlow-to-linalg, which lowers every matmul this pass leaves.
+
+    * The activations are quantized by the same linalg generics that
+      convert-qlow-to-linalg builds, and summed per row and group.
+    * Data tiling at compile time: the weights become nibbles (stored value
+      minus the type's minimum, so 0..15) packed two per byte,
+      `[N/nr][K/4][nr*2]`, where one vector load holds two registers of
+      columns (low and high nibbles) in VNNI order, and the group scales a
+      table `[N/nr][groups][nr]` of f32.
+    * The kernel keeps `rows x vectors` i32 sums for the current group and
+      as many f32 accumulators in registers; per step of 4 along K it loads
+      `vectors / 2` packed registers, unpacks each with a shift and two ands,
+      broadcasts 4 activation bytes per row and issues `rows x vectors`
+      `vpdpbusd` (nibbles unsigned, activations signed). After each group it
+      subtracts `zero-point nibble x row sum`, converts to f32 and adds
+      `(s_lhs * s_w[g, n]) * sum` to the f32 accumulators, in the order of
+      the op's reference semantics, so the result is bit-exact; the bias is
+      added at the end.
+    * Column panels are the iterations of an `scf.forall` (the threads'
+      work); the tile comes from the TargetDesc's vector width and register
+      count.
+
+    With `report`, each dynamic matmul the pass does not take gets a remark
+    saying why (asymmetric activations, 8-bit weights, a group size that is
+    not a multiple of 4, non-constant weights, ...).
+  }];
+  let options = [
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"host\"",
+           "CPU whose TargetDesc supplies the ISA and the register tile">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark for each dynamic matmul left to the generic lowering">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::qlow::x86::QlowX86Dialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def QlowX86LowerIntrinsicsPass : Pass<"qlow-x86-lower-intrinsics"> {
   let summary = "Lower qlow_x86 kernel ops to LLVM intrinsic calls";
   let description = [{

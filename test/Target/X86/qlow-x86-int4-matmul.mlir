@@ -1,0 +1,108 @@
+// RUN: qlow-opt %s --qlow-x86-int4-matmul="cpu=znver4" --split-input-file | FileCheck %s
+// RUN: qlow-opt %s --qlow-x86-int4-matmul="cpu=alderlake" --split-input-file | FileCheck %s --check-prefix=YMM
+// RUN: qlow-opt %s --qlow-x86-int4-matmul="cpu=haswell" --split-input-file | FileCheck %s --check-prefix=AVX2
+// RUN: qlow-opt %s --qlow-x86-int4-matmul="cpu=znver4 report=true" --split-input-file -verify-diagnostics -o /dev/null
+
+// i4 weights in groups of 8 along K (so 2 groups), activations quantized per
+// row at run time. On AVX-512 VNNI: 32 columns pad to one panel of 2 zmm
+// column vectors (one packed load per step of 4 along K: 64 bytes), nibbles
+// packed at compile time, [panels, K/4, nr*2] = [1, 4, 64]; the group scales
+// a [1, 2, 32] f32 table; the activations quantized by linalg generics and
+// summed per group (the nibbles stand for w + 8).
+// CHECK-LABEL: func.func @int4_groups
+// CHECK-SAME: (%[[X:.+]]: tensor<3x16xf32>, %[[B:.+]]: tensor<20xf32>) -> tensor<3x20xf32>
+// CHECK-DAG: %[[PACKED:.+]] = arith.constant dense<{{.+}}> : tensor<1x4x64xi8>
+// CHECK-DAG: %[[SCALES:.+]] = arith.constant dense<{{.+}}> : tensor<1x2x32xf32>
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[X]] : tensor<3x16xf32>)
+// CHECK: linalg.generic
+// CHECK: %[[Q:.+]] = linalg.generic
+// CHECK: %[[QG:.+]] = tensor.expand_shape %[[Q]] {{\[}}[0], [1, 2]] output_shape [3, 2, 8]
+// CHECK: %[[RS:.+]] = linalg.generic
+// CHECK-SAME: ins(%[[QG]] : tensor<3x2x8xi8>)
+// CHECK: scf.forall (%[[P:.+]]) in (1)
+// CHECK: scf.for
+// CHECK: scf.for {{.+}} iter_args({{.+}}) -> (vector<16xf32>,
+// CHECK: scf.for {{.+}} iter_args({{.+}}) -> (vector<16xi32>,
+// CHECK: %[[RAW:.+]] = vector.transfer_read %[[PACKED]][%[[P]], %{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<1x4x64xi8>, vector<64xi8>
+// CHECK: %[[LO:.+]] = arith.andi %[[RAW]], %{{.+}} : vector<64xi8>
+// CHECK: %[[HALF:.+]] = vector.bitcast %[[RAW]] : vector<64xi8> to vector<32xi16>
+// CHECK: %[[SH:.+]] = arith.shrui %[[HALF]], %{{.+}} : vector<32xi16>
+// CHECK: %[[HI8:.+]] = vector.bitcast %[[SH]] : vector<32xi16> to vector<64xi8>
+// CHECK: %[[HI:.+]] = arith.andi %[[HI8]], %{{.+}} : vector<64xi8>
+// CHECK: qlow_x86.dot_u8s8 %{{.+}}, %[[LO]], %{{.+}} : vector<64xi8> -> vector<16xi32>
+// CHECK: qlow_x86.dot_u8s8 %{{.+}}, %[[HI]], %{{.+}} : vector<64xi8> -> vector<16xi32>
+// After each group: minus 8 x the row's group sum, to f32, times
+// s_row * s_w, added.
+// CHECK: tensor.extract %[[RS]]
+// CHECK: arith.subi %{{.+}}, %{{.+}} : vector<16xi32>
+// CHECK: vector.transfer_read %[[SCALES]]
+// CHECK: arith.sitofp %{{.+}} : vector<16xi32> to vector<16xf32>
+// CHECK: arith.addf %{{.+}}, %{{.+}} : vector<16xf32>
+// The bias after the last group, read masked (the panel runs past N = 20).
+// CHECK: vector.transfer_read %[[B]][%{{.+}}], %{{.+}} : tensor<20xf32>, vector<16xf32>
+// CHECK: tensor.parallel_insert_slice
+// CHECK: tensor.extract_slice %{{.+}}[0, 0] [3, 20] [1, 1] : tensor<3x32xf32> to tensor<3x20xf32>
+// CHECK-NOT: qlow.matmul
+// CHECK-NOT: quant.scast
+
+// AVX-VNNI: ymm vectors (8 lanes), 32-byte packed loads.
+// YMM-LABEL: func.func @int4_groups
+// YMM: vector.transfer_read {{.+}} vector<32xi8>
+// YMM: qlow_x86.dot_u8s8 %{{.+}}, %{{.+}}, %{{.+}} : vector<32xi8> -> vector<8xi32>
+
+// AVX2 has no vpdpbusd: the matmul stays for convert-qlow-to-linalg.
+// AVX2-LABEL: func.func @int4_groups
+// AVX2: qlow.matmul
+// AVX2-NOT: qlow_x86
+func.func @int4_groups(%x: tensor<3x16xf32>, %b: tensor<20xf32>) -> tensor<3x20xf32> {
+  %w = arith.constant dense<3> : tensor<16x20xi4>
+  %wq = quant.scast %w : tensor<16x20xi4> to tensor<16x20x!quant.uniform<i4:f32:{0:8, 1:1}, {{0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.25}, {0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.125}}>>
+  %y = qlow.matmul %x, %wq, %b {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<3x16xf32>, tensor<16x20x!quant.uniform<i4:f32:{0:8, 1:1}, {{0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.25}, {0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.125}}>>, tensor<20xf32>) -> tensor<3x20xf32>
+  return %y : tensor<3x20xf32>
+}
+
+// -----
+
+// u4 weights with zero point 8 are the same nibbles with no offset; a u4
+// zero point of 0 needs no row sums at all.
+// CHECK-LABEL: func.func @u4_zero_point_zero
+// CHECK-NOT: tensor.expand_shape
+// CHECK: scf.forall
+// CHECK-NOT: tensor.extract %{{.+}}[%{{.+}}, %{{.+}}] : tensor<2x
+// CHECK: qlow_x86.dot_u8s8
+func.func @u4_zero_point_zero(%x: tensor<2x8xf32>) -> tensor<2x4xf32> {
+  %w = arith.constant dense<5> : tensor<8x4xi4>
+  %wq = quant.scast %w : tensor<8x4xi4> to tensor<8x4x!quant.uniform<u4:f32:{0:4, 1:1}, {{0.5, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>
+  %y = qlow.matmul %x, %wq {dynamic = #qlow.dynamic<per_tensor, i8, symmetric>} : (tensor<2x8xf32>, tensor<8x4x!quant.uniform<u4:f32:{0:4, 1:1}, {{0.5, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>) -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
+// What the kernel does not take stays a qlow.matmul (report=true says why).
+// CHECK-LABEL: func.func @left_alone
+// CHECK-COUNT-4: qlow.matmul
+func.func @left_alone(%x: tensor<2x8xf32>, %w8: tensor<8x4x!quant.uniform<i4:f32:{0:4, 1:1}, {{0.5, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>) -> (tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>) {
+  %w = arith.constant dense<5> : tensor<8x4xi4>
+  %wq = quant.scast %w : tensor<8x4xi4> to tensor<8x4x!quant.uniform<i4:f32:{0:4, 1:1}, {{0.5, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>
+  // expected-remark @+1 {{not an int4 kernel: asymmetric activations}}
+  %0 = qlow.matmul %x, %wq {dynamic = #qlow.dynamic<per_row, u8, asymmetric>} : (tensor<2x8xf32>, tensor<8x4x!quant.uniform<i4:f32:{0:4, 1:1}, {{0.5, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>) -> tensor<2x4xf32>
+  // expected-remark @+1 {{not an int4 kernel: weights are not a constant}}
+  %1 = qlow.matmul %x, %w8 {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<2x8xf32>, tensor<8x4x!quant.uniform<i4:f32:{0:4, 1:1}, {{0.5, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>) -> tensor<2x4xf32>
+  %w2 = arith.constant dense<5> : tensor<8x4xi4>
+  %wq2 = quant.scast %w2 : tensor<8x4xi4> to tensor<8x4x!quant.uniform<i4:f32:{0:2, 1:1}, {{0.5, 0.5, 0.5, 0.5}, {0.5, 0.5, 0.5, 0.5}, {0.5, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>
+  // expected-remark @+1 {{not an int4 kernel: group size is not a multiple of 4}}
+  %2 = qlow.matmul %x, %wq2 {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<2x8xf32>, tensor<8x4x!quant.uniform<i4:f32:{0:2, 1:1}, {{0.5, 0.5, 0.5, 0.5}, {0.5, 0.5, 0.5, 0.5}, {0.5, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>) -> tensor<2x4xf32>
+  %w3 = arith.constant dense<5> : tensor<8x4xi4>
+  %wq3 = quant.scast %w3 : tensor<8x4xi4> to tensor<8x4x!quant.uniform<i4:f32:{0:4, 1:1}, {{0.5:1, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>
+  // expected-remark @+1 {{not an int4 kernel: zero points differ between groups or columns}}
+  %3 = qlow.matmul %x, %wq3 {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<2x8xf32>, tensor<8x4x!quant.uniform<i4:f32:{0:4, 1:1}, {{0.5:1, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>) -> tensor<2x4xf32>
+  return %0, %1, %2, %3 : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>
+}
+
+// -----
+
+func.func @bad_cpu(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  return %x : tensor<2x8xf32>
+}
