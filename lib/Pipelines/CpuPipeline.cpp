@@ -62,6 +62,9 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
   // integers; function signatures carry storage types.
   pm.addPass(createConvertQlowToLinalgPass());
   addCleanups();
+  // Epilogues, activations and residual adds become one generic that the
+  // matmul kernels below apply in registers.
+  pm.addNestedPass<func::FuncOp>(createQlowFuseElementwisePass());
 
   // Target codegen on tensors: int8 contractions with constant weights become
   // packed-weight dot-product kernels where the target description has one;

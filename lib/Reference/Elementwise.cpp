@@ -64,12 +64,6 @@ int64_t clampTo(Int128 v, int64_t lo, int64_t hi) {
   return static_cast<int64_t>(v < lo ? lo : (v > hi ? hi : v));
 }
 
-/// Fixed-point multipliers of one quantized add or mul, computed once.
-struct QuantizedBinaryPlan {
-  int leftShift = 0;
-  FixedPointMultiplier a, b, out;
-};
-
 Expected<QuantizedBinaryPlan> planQuantized(BinaryOp op, const QuantParams &pa,
                                             const QuantParams &pb,
                                             const QuantParams &po) {
@@ -277,4 +271,16 @@ Expected<Tensor> qlow::ref::silu(const Tensor &x,
                                  const TensorType &resultType) {
   return unaryFloat("silu", x, resultType,
                     [](double v) { return v / (1.0 + std::exp(-v)); });
+}
+
+Expected<QuantizedBinaryPlan>
+qlow::ref::planQuantizedAdd(const QuantParams &a, const QuantParams &b,
+                            const QuantParams &out) {
+  return planQuantized(BinaryOp::Add, a, b, out);
+}
+
+Expected<QuantizedBinaryPlan>
+qlow::ref::planQuantizedMul(const QuantParams &a, const QuantParams &b,
+                            const QuantParams &out) {
+  return planQuantized(BinaryOp::Mul, a, b, out);
 }

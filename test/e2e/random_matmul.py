@@ -14,7 +14,9 @@ to be bit-for-bit identical. Each function draws:
   * activations (the argument) u8 or i8, per tensor, with an asymmetric zero
     point;
   * i8 weights as an arith.constant + quant.scast, per tensor or per output
-    channel, with zero point 0 or (sometimes) not;
+    channel, with zero point 0 or (sometimes) not; full range [-128, 127], or
+    with --weight-range 7bit [-64, 63] ("reduce_range" weights, on which the
+    AVX2 kernel may use vpmaddubsw);
   * an optional i32 bias: a constant or an argument, plain i32 or quantized
     i32 with scale s_lhs * s_rhs;
   * a result of i32 accumulators, f32, or u8/i8 per tensor (sometimes per
@@ -44,10 +46,14 @@ PRIMES = [2, 3, 5, 7, 11, 13, 17, 31, 61, 67, 97, 127, 131, 193, 251, 257, 293,
           397, 509, 631, 691]
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 STORAGE = {"u8": (0, 255, np.uint8), "i8": (-128, 127, np.int8)}
+# --weight-range: the stored weight values and their rms (which sizes the bias
+# and the output scales).
+WEIGHT_RANGES = {"full": (-128, 127, 74.0), "7bit": (-64, 63, 37.0)}
 
 
 CPU = "host"
 THREADS = 0  # qlow-run --num-threads of the compiled runs (0: its default)
+WEIGHT_RANGE = "full"  # a key of WEIGHT_RANGES
 
 
 def fmt(x):
@@ -92,14 +98,16 @@ class Case:
         else:
             self.zw = [0] * channels
         rhs_shape = (self.batch if self.rhs_batched else []) + [self.k, self.n]
+        self.weight_range = WEIGHT_RANGE
+        wlo, whi, rms_w = WEIGHT_RANGES[self.weight_range]
         self.w = np.array(
-            [rng.randint(-128, 127) for _ in range(math.prod(rhs_shape))],
+            [rng.randint(wlo, whi) for _ in range(math.prod(rhs_shape))],
             dtype=np.int8).reshape(rhs_shape)
 
         # The typical size of an accumulator: sqrt(K) * rms(a) * rms(w).
         var_q = ((hi - lo + 1) ** 2 - 1) / 12.0
         rms_a = math.sqrt(var_q + ((hi + lo) / 2.0 - self.za) ** 2)
-        spread = math.sqrt(self.k) * rms_a * 74.0
+        spread = math.sqrt(self.k) * rms_a * rms_w
 
         # Bias: none, a constant or an argument; i32 or quantized i32; about
         # as large as the accumulators.
@@ -235,9 +243,10 @@ class Case:
     def describe(self):
         batch = f"batch {self.batch}{' (rhs batched)' if self.rhs_batched else ''}, " \
             if self.batch else ""
-        w = (f"per-channel weights (zero points "
+        bits = "7-bit " if self.weight_range == "7bit" else ""
+        w = (f"{bits}per-channel weights (zero points "
              f"{'0' if not any(self.zw) else 'nonzero'})" if self.per_channel
-             else f"per-tensor weights (zero point {self.zw[0]})")
+             else f"{bits}per-tensor weights (zero point {self.zw[0]})")
         bias = "no bias" if self.bias is None else (
             f"{'quantized ' if self.bias_quantized else ''}i32 bias "
             f"({'constant' if self.bias == 'const' else 'argument'})")
@@ -379,6 +388,12 @@ def check_case(case, work, ref_err, jit_err):
     bias = case.bias_values if case.bias is not None else None
     model = case.model(lhs, bias)
     lines = [f"{differ.size} of {expected.size} elements differ"]
+    if model is None:  # No independent model for this kind of case.
+        for flat in differ[:5]:
+            idx = tuple(int(i) for i in np.unravel_index(flat, expected.shape))
+            lines.append(f"at {idx}: reference {expected[idx].item()!r}, "
+                         f"compiled {actual[idx].item()!r}")
+        return "\n  ".join(lines)
     agree_ref = agree_jit = 0
     for flat in differ:
         idx = np.unravel_index(flat, expected.shape)
@@ -420,10 +435,17 @@ def main(make_case=None):
     parser.add_argument("--num-threads", type=int, default=0,
                         help="qlow-run --num-threads of the compiled runs "
                              "(0: the OpenMP runtime's default)")
+    parser.add_argument("--weight-range", choices=sorted(WEIGHT_RANGES),
+                        default="full",
+                        help="stored values of the i8 weights of Case: full, "
+                             "or 7bit [-64, 63]")
     args = parser.parse_args()
-    global CPU, THREADS
+    global CPU, THREADS, WEIGHT_RANGE
     CPU = args.cpu
     THREADS = args.num_threads
+    WEIGHT_RANGE = args.weight_range
+    if make_case is not Case and WEIGHT_RANGE != "full":
+        parser.error("--weight-range applies to random_matmul.py's cases")
     if not args.qlow_run:
         parser.error("qlow-run is not on PATH; give --qlow-run")
 

@@ -72,6 +72,12 @@ FailureOr<WeightGroups> getWeightGroups(RankedTensorType rhsType);
 Value buildSumOverK(OpBuilder &b, Location loc, Value operand, unsigned kDim,
                     bool isSigned);
 
+/// Patterns lowering qlow.add and qlow.mul (f32, and quantized per tensor
+/// with both roundings, numpy broadcasting) and quantized qlow.gelu and
+/// qlow.silu (tables of the reference's values over every stored input).
+void populateElementwiseToLinalgPatterns(const TypeConverter &converter,
+                                         RewritePatternSet &patterns);
+
 /// Patterns lowering qlow.matmul.
 void populateMatmulToLinalgPatterns(const TypeConverter &converter,
                                     RewritePatternSet &patterns);

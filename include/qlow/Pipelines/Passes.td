@@ -53,6 +53,29 @@ def QlowSetTargetCpuPass
   ];
 }
 
+def QlowFuseElementwisePass
+    : Pass<"qlow-fuse-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "Fuses chains of elementwise linalg.generics on tensors";
+  let description = [{
+    Runs upstream's producer-consumer fusion of elementwise linalg ops
+    (`linalg::populateElementwiseOpsFusionPatterns`) with one restriction:
+    a producer is fused only into its single consumer, so no work is
+    duplicated. After convert-qlow-to-linalg this makes a matmul's epilogue
+    (requantization), the activation after it (a table lookup for quantized
+    gelu and silu) and a residual add one generic, which the target's matmul
+    kernel then applies to its accumulator registers. Unlike upstream's
+    `linalg-fuse-elementwise-ops` it does not move reshapes, which would
+    change the contractions the kernels match.
+
+    ```mlir
+    // Before: %e = linalg.generic ins(%acc, ...) {requantize}
+    //         %g = linalg.generic ins(%e) {table lookup}
+    // After:  %g = linalg.generic ins(%acc, ...) {requantize; table lookup}
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def QlowDistinctResultBuffersPass
     : Pass<"qlow-distinct-result-buffers", "::mlir::func::FuncOp"> {
   let summary = "Gives each buffer a function returns a buffer of its own";

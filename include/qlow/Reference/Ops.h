@@ -27,6 +27,7 @@
 #ifndef QLOW_REFERENCE_OPS_H
 #define QLOW_REFERENCE_OPS_H
 
+#include "qlow/Reference/Arithmetic.h"
 #include "qlow/Reference/Status.h"
 #include "qlow/Reference/Types.h"
 
@@ -178,6 +179,21 @@ Expected<Tensor> matmul(const Tensor &lhs, const Tensor &rhs,
 //===----------------------------------------------------------------------===//
 // Elementwise binary ops
 //===----------------------------------------------------------------------===//
+
+/// The fixed-point constants of a quantized add or mul with rounding =
+/// fixedpoint (per-tensor parameters), as add and mul compute them: the
+/// headroom shift of add, and the multipliers of a, b (add only) and of the
+/// result. Compiled code derives its constants from these.
+struct QuantizedBinaryPlan {
+  int leftShift = 0;
+  FixedPointMultiplier a, b, out;
+};
+Expected<QuantizedBinaryPlan> planQuantizedAdd(const QuantParams &a,
+                                               const QuantParams &b,
+                                               const QuantParams &out);
+Expected<QuantizedBinaryPlan> planQuantizedMul(const QuantParams &a,
+                                               const QuantParams &b,
+                                               const QuantParams &out);
 
 /// qlow.add with numpy broadcasting; all three of a, b and the result must be
 /// Float, all Int, or all Quant.

@@ -57,6 +57,7 @@ struct ConvertQlowToLinalgPass
     RewritePatternSet patterns(context);
     populateQuantizeToLinalgPatterns(converter, patterns);
     populateMatmulToLinalgPatterns(converter, patterns);
+    populateElementwiseToLinalgPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);

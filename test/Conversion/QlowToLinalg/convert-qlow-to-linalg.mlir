@@ -199,3 +199,55 @@ func.func @dynamic_i8_per_tensor(%x: tensor<2x4xf32>, %b: tensor<3xf32>) -> tens
   %y = qlow.matmul %x, %wq, %b {dynamic = #qlow.dynamic<per_tensor, i8, symmetric>} : (tensor<2x4xf32>, tensor<4x3x!quant.uniform<i8:f32:1, {0.5, 0.25, 0.125}>>, tensor<3xf32>) -> tensor<2x3xf32>
   return %y : tensor<2x3xf32>
 }
+
+// -----
+
+// Quantized add (TFLite fixed point): numpy broadcasting in the indexing
+// maps, zero points subtracted, both inputs shifted left by 20 and scaled to
+// a common scale, summed, rescaled, the output zero point added, saturated.
+// CHECK-DAG: #[[ID:.+]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[COL:.+]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func.func @add_broadcast_fixedpoint
+// CHECK-SAME: (%[[A:.+]]: tensor<2x3xi8>, %[[B:.+]]: tensor<3xi8>) -> tensor<2x3xi8>
+// CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[COL]], #[[ID]]], iterator_types = ["parallel", "parallel"]} ins(%[[A]], %[[B]] : tensor<2x3xi8>, tensor<3xi8>)
+// CHECK: arith.extsi %{{.+}} : i8 to i32
+// CHECK: arith.extui %{{.+}} : i8 to i32
+// CHECK: %[[L:.+]] = arith.constant 20 : i32
+// CHECK: arith.shli %{{.+}}, %[[L]] : i32
+// CHECK: arith.trunci %{{.+}} : i64 to i8
+func.func @add_broadcast_fixedpoint(%a: tensor<2x3x!quant.uniform<i8:f32, 0.1:1>>, %b: tensor<3x!quant.uniform<u8:f32, 0.2:100>>) -> tensor<2x3x!quant.uniform<i8:f32, 0.3:-2>> {
+  %y = qlow.add %a, %b : (tensor<2x3x!quant.uniform<i8:f32, 0.1:1>>, tensor<3x!quant.uniform<u8:f32, 0.2:100>>) -> tensor<2x3x!quant.uniform<i8:f32, 0.3:-2>>
+  return %y : tensor<2x3x!quant.uniform<i8:f32, 0.3:-2>>
+}
+
+// -----
+
+// Quantized mul with float rounding: f32(da * db) * f32(sa * sb / so).
+// CHECK-LABEL: func.func @mul_float
+// CHECK: arith.muli %{{.+}}, %{{.+}} : i32
+// CHECK: arith.sitofp %{{.+}} : i32 to f32
+// CHECK: arith.mulf
+// CHECK: math.roundeven
+func.func @mul_float(%a: tensor<4x!quant.uniform<i8:f32, 0.1:1>>, %b: tensor<4x!quant.uniform<i8:f32, 0.2>>) -> tensor<4x!quant.uniform<i8:f32, 0.3>> {
+  %y = qlow.mul %a, %b {rounding = #qlow.rounding<float>} : (tensor<4x!quant.uniform<i8:f32, 0.1:1>>, tensor<4x!quant.uniform<i8:f32, 0.2>>) -> tensor<4x!quant.uniform<i8:f32, 0.3>>
+  return %y : tensor<4x!quant.uniform<i8:f32, 0.3>>
+}
+
+// -----
+
+// Quantized GELU: a table over the 256 stored inputs, computed at compile
+// time by lib/Reference, indexed by the stored value minus the storage
+// minimum. The stored inputs -128.. stand for -12.9..: GELU is 0 there, the
+// output zero point 10 (0x0A).
+// CHECK-LABEL: func.func @gelu_table
+// CHECK: %[[T:.+]] = arith.constant dense<"0x0A0A0A{{[0-9A-F]+}}"> : tensor<256xi8>
+// CHECK: linalg.generic
+// CHECK: %[[V:.+]] = arith.extsi %{{.+}} : i8 to i32
+// CHECK: %[[OFF:.+]] = arith.constant -128 : i32
+// CHECK: %[[I:.+]] = arith.subi %[[V]], %[[OFF]] : i32
+// CHECK: %[[IDX:.+]] = arith.index_cast %[[I]] : i32 to index
+// CHECK: tensor.extract %[[T]][%[[IDX]]] : tensor<256xi8>
+func.func @gelu_table(%a: tensor<4x!quant.uniform<i8:f32, 0.1:1>>) -> tensor<4x!quant.uniform<u8:f32, 0.05:10>> {
+  %y = qlow.gelu %a : tensor<4x!quant.uniform<i8:f32, 0.1:1>> -> tensor<4x!quant.uniform<u8:f32, 0.05:10>>
+  return %y : tensor<4x!quant.uniform<u8:f32, 0.05:10>>
+}
