@@ -24,12 +24,16 @@ struct QlowFuseElementwisePass
     : qlow::impl::QlowFuseElementwisePassBase<QlowFuseElementwisePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    // A producer with other users would be computed twice.
-    linalg::ControlFusionFn singleUse = [](OpOperand *fused) {
+    // A producer with other users would be computed twice, and one fused
+    // into a reduction (a contraction) once per reduced element; upstream
+    // would fuse both.
+    linalg::ControlFusionFn control = [](OpOperand *fused) {
       Operation *producer = fused->get().getDefiningOp();
-      return producer && producer->hasOneUse();
+      auto consumer = dyn_cast<linalg::LinalgOp>(fused->getOwner());
+      return producer && producer->hasOneUse() && consumer &&
+             consumer.getNumReductionLoops() == 0;
     };
-    linalg::populateElementwiseOpsFusionPatterns(patterns, singleUse);
+    linalg::populateElementwiseOpsFusionPatterns(patterns, control);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

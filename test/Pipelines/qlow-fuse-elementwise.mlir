@@ -34,3 +34,22 @@ func.func @shared_producer(%a: tensor<4x!quant.uniform<i8:f32, 0.1>>) -> (tensor
   %t = qlow.add %g, %a : (tensor<4x!quant.uniform<i8:f32, 0.1>>, tensor<4x!quant.uniform<i8:f32, 0.1>>) -> tensor<4x!quant.uniform<i8:f32, 0.1>>
   return %s, %t : tensor<4x!quant.uniform<i8:f32, 0.1>>, tensor<4x!quant.uniform<i8:f32, 0.1>>
 }
+
+// -----
+
+// The dynamic quantization of a matmul's activations is elementwise, but its
+// consumer is the contraction: fusing would quantize each value N times.
+// CHECK-LABEL: func.func @not_into_contraction
+// CHECK: %[[Q:[0-9]+]] = linalg.generic {{.+}} outs(%{{.+}} : tensor<4x8xi8>)
+// CHECK: arith.divf
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK-SAME: ins(%[[Q]], %{{.+}} : tensor<4x8xi8>, tensor<8x3xi8>)
+// CHECK-NOT: arith.divf
+// CHECK: return
+func.func @not_into_contraction(%x: tensor<4x8xf32>) -> tensor<4x3xf32> {
+  %w = arith.constant dense<[[1, -2, 3], [4, 5, -6], [7, 8, 9], [-10, 11, 12], [13, -14, 15], [16, 17, 18], [-19, 20, 21], [22, 23, -24]]> : tensor<8x3xi8>
+  %wq = quant.scast %w : tensor<8x3xi8> to tensor<8x3x!quant.uniform<i8:f32, 0.01>>
+  %y = qlow.matmul %x, %wq {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<4x8xf32>, tensor<8x3x!quant.uniform<i8:f32, 0.01>>) -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}

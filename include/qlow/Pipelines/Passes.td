@@ -58,9 +58,10 @@ def QlowFuseElementwisePass
   let summary = "Fuses chains of elementwise linalg.generics on tensors";
   let description = [{
     Runs upstream's producer-consumer fusion of elementwise linalg ops
-    (`linalg::populateElementwiseOpsFusionPatterns`) with one restriction:
-    a producer is fused only into its single consumer, so no work is
-    duplicated. After convert-qlow-to-linalg this makes a matmul's epilogue
+    (`linalg::populateElementwiseOpsFusionPatterns`) with two restrictions,
+    so that no work is duplicated: a producer is fused only into its single
+    consumer, and only into a consumer without reduction loops (fused into a
+    contraction, it would be computed once per reduced element). After convert-qlow-to-linalg this makes a matmul's epilogue
     (requantization), the activation after it (a table lookup for quantized
     gelu and silu) and a residual add one generic, which the target's matmul
     kernel then applies to its accumulator registers. Unlike upstream's
