@@ -8,6 +8,7 @@
 #include "qlow/Registration.h"
 
 #include "dialects/Qlow/IR/QlowDialect.h"
+#include "dialects/Qlow/Transforms/Passes.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -82,6 +83,7 @@ void mlir::qlow::registerQlowDialects(DialectRegistry &registry) {
 }
 
 void mlir::qlow::registerQlowPasses() {
+  registerQlowTransformsPasses();
   registerQlowConversionPasses();
   registerQlowX86Passes();
   // Upstream cleanups used between qlow's own passes.

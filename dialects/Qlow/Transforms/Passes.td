@@ -1,0 +1,178 @@
+//===- Passes.td - graph-level passes of the qlow dialect --*- tablegen -*-===//
+//
+// Passes that rewrite qlow graphs before lowering: folding of imported
+// quantize/dequantize pairs and fake-quant (QAT) markers into quantized ops.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QLOW_DIALECT_QLOW_TRANSFORMS_PASSES_TD
+#define QLOW_DIALECT_QLOW_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def QlowFoldQdqPass : Pass<"qlow-fold-qdq", "::mlir::func::FuncOp"> {
+  let summary = "Folds quantize/dequantize pairs and fake_quant ops into "
+                "quantized qlow ops";
+  let description = [{
+    ONNX QDQ models and quantization-aware-training (QAT) graphs arrive as
+    float ops whose inputs come from `qlow.dequantize` of quantized values and
+    whose results go into `qlow.quantize` (QDQ), or with `qlow.fake_quant`
+    (quantize and dequantize in one) around the float ops (QAT). The numbers
+    those graphs compute are already the numbers of a quantized model; this
+    pass makes the quantization explicit, so that later passes see integer
+    matmuls with quantized operands, quantized adds and multiplies, and the
+    quantized forms of the float-semantics ops, instead of float ops between
+    conversions. What does not match stays float with its explicit
+    quantize/dequantize boundary, and each op left in float is reported.
+
+    ```mlir
+    // Before (QDQ form)
+    %a = qlow.dequantize %xq : tensor<4x8x!qa> -> tensor<4x8xf32>
+    %w = qlow.dequantize %wq : tensor<8x2x!qw> -> tensor<8x2xf32>
+    %y = qlow.matmul %a, %w, %bias : (tensor<4x8xf32>, tensor<8x2xf32>,
+                                      tensor<2xf32>) -> tensor<4x2xf32>
+    %yq = qlow.quantize %y : tensor<4x2xf32> -> tensor<4x2x!qo>
+    // After
+    %b = arith.constant dense<[...]> : tensor<2xi32>   // bias / (s_a * s_w[n])
+    %yq = qlow.matmul %xq, %wq, %b {rounding = #qlow.rounding<float>}
+        : (tensor<4x8x!qa>, tensor<8x2x!qw>, tensor<2xi32>) -> tensor<4x2x!qo>
+    ```
+
+    ### Patterns
+
+    A value "is dequantized" when it is the result of `qlow.dequantize %q`; its
+    quantized source is `%q`. A float op "is quantized on its result" when
+    every use of its result is a `qlow.quantize` to one and the same type (a
+    result also used in f32 is never folded: those users would see other
+    numbers).
+
+    1. **fake_quant** `fake_quant %x as T` becomes
+       `dequantize(quantize %x : T)`, exactly its definition, so that the QDQ
+       patterns below apply to QAT graphs too.
+    2. **Constant quantize** `quantize(arith.constant f32)` becomes
+       `quant.scast(arith.constant <storage integers>)`, the integers computed
+       by lib/Reference's `quantize` (the op's semantics): QAT weights become
+       constant quantized weights that codegen can pack.
+    3. **quantize(dequantize(q))**: to the type of `q` it is `q` (the
+       `qlow.quantize` folder); to another type it becomes
+       `qlow.requantize %q {rounding}`.
+    4. **matmul** (float path) with dequantized `lhs` and `rhs` becomes the
+       integer `qlow.matmul` on their quantized sources:
+       * quantized on its result (per tensor or per output channel N): the
+         integer matmul with that quantized result and `{rounding}`. A bias
+         that is `dequantize` of an `i32` value with zero point 0 and scale
+         `s_lhs * s_rhs[n]` is used as is; an f32 constant bias becomes an
+         `i32` constant `round_half_even(b[n] / (s_lhs * s_rhs[n]))`
+         (computed in double). That is exact when `b[n]` lies on the grid of
+         `s_lhs * s_rhs[n]` (it does in ONNX QDQ models, whose bias is
+         `DequantizeLinear(int32, s_a * s_w)`); otherwise the bias moves by
+         at most half a unit of `s_lhs * s_rhs[n]`. A value outside the i32
+         range, a per-row `lhs` (whose bias unit varies by row) or any other
+         bias falls back to the next form.
+       * otherwise the integer matmul with an f32 result (no `rounding`);
+         a matching `i32` bias as above is kept as the matmul's bias, any
+         other bias is added afterwards by an f32 `qlow.add` (the f32 result
+         form of the reference adds an f32 bias the same way), and the
+         `qlow.quantize` users, if any, stay.
+       Preconditions (each failure leaves the matmul in float, with the
+       reason): `lhs` quantized per tensor or per row (axis M, rank - 2);
+       `rhs` per tensor, per output channel (axis N, rank - 1) or in blocks
+       along K and N (then only the f32-result form); a static K with
+       `K * max|q_lhs - z_lhs| * max|q_rhs - z_rhs|` within the i32 range (the
+       precondition that convert-qlow-to-linalg checks); with `fixedpoint`
+       every multiplier `s_lhs * s_rhs[n] / s_out` representable.
+    5. **add, mul** whose operands are dequantized and whose result is
+       quantized, all three per tensor, become the quantized `qlow.add` /
+       `qlow.mul` with `{rounding}`.
+    6. **softmax, layer_norm, rms_norm, gelu, silu, rope, attention** whose
+       data inputs (`input`; `q`, `k`, `v` for attention) are all dequantized
+       and whose result is quantized take their quantized sources and the
+       quantized result type. `gamma`, `beta`, `cos`, `sin` and the mask stay
+       f32, and every attribute is kept.
+    7. **embedding** of a dequantized per-tensor table becomes the
+       `dequantize` of the embedding of the quantized table (a gather commutes
+       with per-tensor dequantization); a following `quantize` then folds by
+       pattern 3.
+
+    Every rewrite is built and verified on its own first; one whose verifier
+    would fail is not made, and the verifier's message becomes the reason the
+    op stays in float. The pass therefore always leaves a valid graph.
+
+    ### Numerics
+
+    The rewrites are compared with lib/Reference (`qlow-run --reference`):
+
+    * exact by definition: patterns 1, 2, 6, 7 and the identical-type case
+      of 3 (the reference dequantizes a quantized input and quantizes a
+      quantized result exactly as the removed ops did);
+    * `add` with `rounding = float` is exact: it evaluates
+      `(f32(sa) * f32(a) + f32(sb) * f32(b)) / f32(so)`, the same f32
+      operations as dequantize, f32 add, quantize;
+    * `requantize`, `mul` and `add` with `fixedpoint`: the pass compares the
+      rewrite with the float graph on every stored value (every pair for
+      add/mul), with lib/Reference, when that is at most 2^22 evaluations
+      (per tensor 8-bit: always). A rewrite that is not bit-exact is still
+      made (each difference is then at most one quantization step at a
+      rounding tie; one that differs by more is never made) unless
+      `exact-only` is set; with `exact-only` only rewrites proven exact are
+      made. `requantize` with `float` rounding computes
+      `f32(q - zi) * f32(si / so)` where the float graph computes
+      `(f32(q - zi) * f32(si)) / f32(so)`, so the two can differ only where
+      the value lands within an f32 rounding of a half-integer; `mul`
+      computes `f32(a * b) * f32(sa * sb / so)` against
+      `(f32(a) * f32(sa)) * (f32(b) * f32(sb)) / f32(so)`.
+    * `matmul` is never bit-exact (it is never made with `exact-only`): the
+      float matmul accumulates rounded f32 products in k order, the integer
+      one sums exactly in i32 and rescales once. With a quantized result the
+      difference is at most one quantization step of the result wherever the
+      float accumulation error (at most `K * 2^-24 * sum_k |a_k w_k|`) plus
+      the bias rounding (at most `s_lhs * s_rhs[n] / 2`) is below half a step
+      and no value is at a rounding tie; with an f32 result it is that
+      accumulation error plus one f32 rounding of the rescale.
+      test/e2e/qlow-fold-qdq.test measures it on a synthetic MLP block in
+      QDQ and QAT form: the quantized matmul outputs differ by at most one
+      step (on up to 2.5% of their elements), ops downstream of them by at
+      most two (gelu's slope and layer_norm's 1/std amplify a step of their
+      input), an f32-result matmul by at most 3e-7 of its largest value.
+
+    ### Fallback and report
+
+    An op that does not match keeps its float form, its `qlow.dequantize`
+    inputs and its `qlow.quantize` users, so the graph computes what it
+    computed before. With `report` (the default) each op left in float gets a
+    remark naming the reason, e.g.
+    `left in float: qlow.softmax (no qlow.quantize on its result)`, as does a
+    `quantize(dequantize)` pair of different types that was not turned into a
+    requantize. Boundaries (a `quantize` of a function argument, a
+    `dequantize` feeding `func.return`) are not reported; the f32 bias add
+    that the f32-result form of a matmul leaves is (its lhs "is the f32
+    result of an integer qlow.matmul"). Leftover
+    `dequantize(quantize(x))` pairs from pattern 1 compute exactly what the
+    fake_quant did; `canonicalize` turns them back into `qlow.fake_quant`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::quant::QuantDialect",
+    "::mlir::qlow::QlowDialect",
+  ];
+  let options = [
+    Option<"rounding", "rounding", "::mlir::qlow::RoundingMode",
+           /*default=*/"::mlir::qlow::RoundingMode::Float",
+           "Rounding of the requantization step of the quantized ops made: "
+           "float (ONNX QuantizeLinear, which QDQ graphs compute) or "
+           "fixedpoint (gemmlowp/TFLite)",
+           [{::llvm::cl::values(
+               clEnumValN(::mlir::qlow::RoundingMode::Float, "float",
+                          "f32 multiply, round half to even"),
+               clEnumValN(::mlir::qlow::RoundingMode::FixedPoint,
+                          "fixedpoint", "int32 multiplier and shift"))}]>,
+    Option<"exactOnly", "exact-only", "bool", /*default=*/"false",
+           "Make only the rewrites that are bit-exact against the float "
+           "graph (no integer matmul; requantize, mul and fixed-point add "
+           "only where checked exhaustively)">,
+    Option<"report", "report", "bool", /*default=*/"true",
+           "Emit a remark for each op left in float, with the reason">,
+  ];
+}
+
+#endif // QLOW_DIALECT_QLOW_TRANSFORMS_PASSES_TD
