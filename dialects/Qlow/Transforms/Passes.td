@@ -83,7 +83,10 @@ def QlowFoldQdqPass : Pass<"qlow-fold-qdq", "::mlir::func::FuncOp"> {
        every multiplier `s_lhs * s_rhs[n] / s_out` representable.
     5. **add, mul** whose operands are dequantized and whose result is
        quantized, all three per tensor, become the quantized `qlow.add` /
-       `qlow.mul` with `{rounding}`.
+       `qlow.mul` with `{rounding}`. With `fixedpoint`, what lib/Reference's
+       fixed-point forms accept: storage of at most 16 bits for add (TFLite's
+       headroom of 2^20 or 2^15), a product of two stored values within
+       int32 for mul (and `q - z` within int32 for the requantize of 3).
     6. **softmax, layer_norm, rms_norm, gelu, silu, rope, attention** whose
        data inputs (`input`; `q`, `k`, `v` for attention) are all dequantized
        and whose result is quantized take their quantized sources and the
