@@ -24,6 +24,7 @@
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
+#include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
@@ -75,6 +76,15 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
       QlowX86Int8MatmulPassOptions vnni;
       vnni.cpu = options.cpu;
       pm.addNestedPass<func::FuncOp>(createQlowX86Int8MatmulPass(vnni));
+      addCleanups();
+    }
+    // What the kernels leave (dynamic quantization, unfused epilogues,
+    // elementwise ops) is tiled to the vector width and vectorized.
+    if (succeeded(desc)) {
+      QlowVectorizeElementwisePassOptions vectorize;
+      vectorize.cpu = options.cpu;
+      pm.addNestedPass<func::FuncOp>(
+          createQlowVectorizeElementwisePass(vectorize));
       addCleanups();
     }
   }
@@ -134,6 +144,8 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createQlowEmitCInterfacePass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());
+  // Vectorization's padding values of masked reads.
+  pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());

@@ -20,20 +20,48 @@ namespace mlir::qlow {
 using namespace mlir;
 
 namespace {
+/// Fuses an elementwise producer with a single use into a consumer without
+/// reductions. Upstream's populateElementwiseOpsFusionPatterns would also
+/// fold splat constants into any generic, which hides constant weights from
+/// the matmul kernels, so only its fusion step (fuseElementwiseOps) is used.
+struct FuseSingleUseProducer : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(linalg::GenericOp consumer,
+                                PatternRewriter &rewriter) const override {
+    // Fused into a contraction, a producer would be computed once per
+    // reduced element.
+    if (consumer.getNumReductionLoops() != 0)
+      return failure();
+    for (OpOperand &operand : consumer->getOpOperands()) {
+      Operation *producer = operand.get().getDefiningOp();
+      // A producer with other users would be computed twice.
+      if (!producer || !producer->hasOneUse() ||
+          !linalg::areElementwiseOpsFusable(&operand))
+        continue;
+      FailureOr<linalg::ElementwiseOpFusionResult> fused =
+          linalg::fuseElementwiseOps(rewriter, &operand);
+      if (failed(fused))
+        continue;
+      // As upstream's pattern: the consumer's results (and any producer
+      // result used elsewhere, none here) take the fused op's.
+      for (auto [original, replacement] : fused->replacements)
+        rewriter.replaceUsesWithIf(original, replacement, [&](OpOperand &use) {
+          return use.getOwner() != producer;
+        });
+      rewriter.eraseOp(consumer);
+      if (producer->use_empty())
+        rewriter.eraseOp(producer);
+      return success();
+    }
+    return failure();
+  }
+};
+
 struct QlowFuseElementwisePass
     : qlow::impl::QlowFuseElementwisePassBase<QlowFuseElementwisePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    // A producer with other users would be computed twice, and one fused
-    // into a reduction (a contraction) once per reduced element; upstream
-    // would fuse both.
-    linalg::ControlFusionFn control = [](OpOperand *fused) {
-      Operation *producer = fused->get().getDefiningOp();
-      auto consumer = dyn_cast<linalg::LinalgOp>(fused->getOwner());
-      return producer && producer->hasOneUse() && consumer &&
-             consumer.getNumReductionLoops() == 0;
-    };
-    linalg::populateElementwiseOpsFusionPatterns(patterns, control);
+    patterns.add<FuseSingleUseProducer>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

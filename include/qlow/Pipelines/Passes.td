@@ -57,16 +57,17 @@ def QlowFuseElementwisePass
     : Pass<"qlow-fuse-elementwise", "::mlir::func::FuncOp"> {
   let summary = "Fuses chains of elementwise linalg.generics on tensors";
   let description = [{
-    Runs upstream's producer-consumer fusion of elementwise linalg ops
-    (`linalg::populateElementwiseOpsFusionPatterns`) with two restrictions,
+    Applies upstream's producer-consumer fusion of elementwise linalg ops
+    (`linalg::fuseElementwiseOps`) with two restrictions,
     so that no work is duplicated: a producer is fused only into its single
     consumer, and only into a consumer without reduction loops (fused into a
     contraction, it would be computed once per reduced element). After convert-qlow-to-linalg this makes a matmul's epilogue
     (requantization), the activation after it (a table lookup for quantized
     gelu and silu) and a residual add one generic, which the target's matmul
     kernel then applies to its accumulator registers. Unlike upstream's
-    `linalg-fuse-elementwise-ops` it does not move reshapes, which would
-    change the contractions the kernels match.
+    `linalg-fuse-elementwise-ops` it neither moves reshapes nor folds splat
+    constants into generics, either of which would change the contractions
+    the kernels match.
 
     ```mlir
     // Before: %e = linalg.generic ins(%acc, ...) {requantize}
@@ -75,6 +76,37 @@ def QlowFuseElementwisePass
     ```
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def QlowVectorizeElementwisePass
+    : Pass<"qlow-vectorize-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "Tiles elementwise linalg.generics to vector width and "
+                "vectorizes them";
+  let description = [{
+    Every linalg.generic on static tensors whose loops are all parallel (what
+    is left after the matmul kernels: dynamic quantization, unfused
+    epilogues, elementwise ops, table lookups) is tiled with upstream's
+    TilingInterface (`scf::tileUsingSCF`): 1 along every loop but the
+    innermost, and the target's vector width in i32/f32 lanes (from the
+    TargetDesc) along the innermost. Each tile is then vectorized with
+    `linalg::vectorize` at that vector size, masked where the innermost size
+    is not a multiple of it; table lookups become `vector.gather`.
+
+    ```mlir
+    // Before: linalg.generic {iterator_types = ["parallel", "parallel"]}
+    //             ins(%x : tensor<128x768xf32>) ...
+    // After:  scf.for %i = 0 to 128 { scf.for %j = 0 to 768 step 16 {
+    //           vector.transfer_read ... : vector<1x16xf32> ... } }
+    ```
+  }];
+  let options = [
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"host\"",
+           "CPU whose TargetDesc gives the vector width">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::affine::AffineDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def QlowDistinctResultBuffersPass

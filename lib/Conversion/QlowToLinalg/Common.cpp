@@ -187,6 +187,27 @@ Value lowering::roundToQuantized(OpBuilder &b, Location loc, Value v,
                                  unsigned bits) {
   Type f64 = b.getF64Type(), i64 = b.getI64Type();
   Value rounded = math::RoundEvenOp::create(b, loc, v);
+  if (bits <= 16) {
+    // In f32: an integer-valued f32 plus a zero point of at most 16 bits is
+    // exact below 2^24 - 2^16 and, above, far outside [qmin, qmax] on the
+    // same side either way; half the vector work of f64.
+    Type f32 = b.getF32Type(), i32 = b.getI32Type();
+    Value sum = arith::AddFOp::create(
+        b, loc, rounded,
+        arith::SIToFPOp::create(b, loc, f32, zeroPoint));
+    Value clamped = arith::MinimumFOp::create(
+        b, loc,
+        arith::MaximumFOp::create(
+            b, loc, sum,
+            scalarConstant(b, loc, f32, static_cast<double>(qmin))),
+        scalarConstant(b, loc, f32, static_cast<double>(qmax)));
+    Value asInt = arith::FPToSIOp::create(b, loc, i32, clamped);
+    Value isNaN =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, v, v);
+    Value result = arith::SelectOp::create(
+        b, loc, isNaN, arith::TruncIOp::create(b, loc, i32, zeroPoint), asInt);
+    return arith::TruncIOp::create(b, loc, b.getIntegerType(bits), result);
+  }
   // In f64 the sum of an integer-valued f32 below 2^53 and a zero point is
   // exact; anything larger saturates either way.
   Value sum =

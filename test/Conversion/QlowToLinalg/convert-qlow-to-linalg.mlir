@@ -67,15 +67,17 @@ func.func @matmul_batched_runtime_weights(%a: tensor<2x4x8x!quant.uniform<u8:f32
 
 // -----
 
-// quantize: x / s, roundeven, + z in f64, clamp, NaN to z.
+// quantize: x / s, roundeven, + z in f32 (exact for 8- and 16-bit zero
+// points), clamp, NaN to z.
 // CHECK-LABEL: func.func @quantize
 // CHECK-SAME: -> tensor<4xi8>
 // CHECK: linalg.generic
 // CHECK: arith.divf
 // CHECK: math.roundeven
+// CHECK: arith.addf %{{.+}}, %{{.+}} : f32
 // CHECK: arith.cmpf uno
 // CHECK: arith.select
-// CHECK: arith.trunci %{{.+}} : i64 to i8
+// CHECK: arith.trunci %{{.+}} : i32 to i8
 func.func @quantize(%x: tensor<4xf32>) -> tensor<4x!quant.uniform<u8:f32, 0.05:128>> {
   %q = qlow.quantize %x : tensor<4xf32> -> tensor<4x!quant.uniform<u8:f32, 0.05:128>>
   return %q : tensor<4x!quant.uniform<u8:f32, 0.05:128>>

@@ -1,0 +1,126 @@
+//===- VectorizeElementwise.cpp - tile and vectorize elementwise generics -===//
+//
+// qlow-vectorize-elementwise: upstream tiling (TilingInterface) to one
+// vector of the innermost loop, then upstream linalg vectorization.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qlow/Pipelines/Passes.h"
+#include "qlow/Target/TargetDesc.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::qlow {
+#define GEN_PASS_DEF_QLOWVECTORIZEELEMENTWISEPASS
+#include "qlow/Pipelines/Passes.h.inc"
+} // namespace mlir::qlow
+
+using namespace mlir;
+
+namespace {
+/// An all-parallel generic on static tensors with at least one loop.
+bool isVectorizable(linalg::GenericOp op) {
+  if (!op.hasPureTensorSemantics() || op.getNumLoops() == 0 ||
+      op.getNumReductionLoops() != 0)
+    return false;
+  return llvm::all_of(op->getOperands(), [](Value v) {
+    auto type = dyn_cast<RankedTensorType>(v.getType());
+    return !type || type.hasStaticShape();
+  });
+}
+
+/// Tiles `op` to 1 x ... x 1 x `width` (a divisor of its innermost size)
+/// and vectorizes each tile at its static shape.
+void tileAndVectorize(RewriterBase &rewriter, TilingInterface op,
+                      int64_t width) {
+  auto linalgOp = cast<linalg::LinalgOp>(op.getOperation());
+  unsigned loops = linalgOp.getNumLoops();
+  SmallVector<OpFoldResult> tileSizes(loops, rewriter.getIndexAttr(1));
+  tileSizes.back() = rewriter.getIndexAttr(width);
+  scf::SCFTilingOptions options;
+  options.setTileSizes(tileSizes);
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled =
+      scf::tileUsingSCF(rewriter, op, options);
+  if (failed(tiled))
+    return; // The op stays for the loops.
+  rewriter.replaceOp(op, tiled->replacements);
+  for (Operation *tile : tiled->tiledOps) {
+    rewriter.setInsertionPoint(tile);
+    // Static shapes: no vector sizes and no masks. (Upstream reads one
+    // scalable flag per vector size, so none are given either.)
+    FailureOr<linalg::VectorizationResult> vectorized =
+        linalg::vectorize(rewriter, tile, /*inputVectorSizes=*/{},
+                          /*inputScalableVecDims=*/{},
+                          /*vectorizeNDExtract=*/true);
+    if (succeeded(vectorized))
+      rewriter.replaceOp(tile, vectorized->replacements);
+  }
+}
+
+struct QlowVectorizeElementwisePass
+    : qlow::impl::QlowVectorizeElementwisePassBase<
+          QlowVectorizeElementwisePass> {
+  using QlowVectorizeElementwisePassBase::QlowVectorizeElementwisePassBase;
+
+  void runOnOperation() override {
+    std::string error;
+    FailureOr<qlow::TargetDesc> desc =
+        qlow::lookupTargetDesc("x86_64", cpu, &error);
+    if (failed(desc)) {
+      getOperation().emitError() << error;
+      return signalPassFailure();
+    }
+    const int64_t lanes = desc->i32Lanes();
+    SmallVector<linalg::GenericOp> ops;
+    getOperation().walk([&](linalg::GenericOp op) {
+      // Generics inside the kernels' loops are theirs.
+      if (isVectorizable(op) && !op->getParentOfType<scf::ForallOp>())
+        ops.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (linalg::GenericOp op : ops) {
+      // Full vectors only, so that no masks are needed: the innermost loop
+      // is split at the last multiple of the vector width, and the rest is
+      // one narrower (static) vector.
+      int64_t n = op.getStaticLoopRanges().back();
+      unsigned innermost = op.getNumLoops() - 1;
+      SmallVector<std::pair<TilingInterface, int64_t>> pieces;
+      int64_t main = n / lanes * lanes;
+      if (main > 0 && main < n) {
+        rewriter.setInsertionPoint(op);
+        auto [head, tail] = linalg::splitOp(
+            rewriter, cast<TilingInterface>(op.getOperation()), innermost,
+            rewriter.getIndexAttr(main));
+        pieces.push_back({head, lanes});
+        pieces.push_back({tail, n - main});
+      } else {
+        pieces.push_back(
+            {cast<TilingInterface>(op.getOperation()), std::min(lanes, n)});
+      }
+      for (auto [piece, width] : pieces)
+        tileAndVectorize(rewriter, piece, width);
+    }
+    // The tiles are vector<1x...x1xN>: drop the unit dimensions, and make
+    // broadcasting reads (a row's parameter) a read and a broadcast, so that
+    // the LLVM lowering sees 1-D loads and stores.
+    RewritePatternSet patterns(&getContext());
+    vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
+    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+    vector::populateVectorTransferDropUnitDimsPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,52 @@
+// RUN: qlow-opt %s --convert-qlow-to-linalg --qlow-vectorize-elementwise=cpu=znver4 --canonicalize --split-input-file | FileCheck %s
+// RUN: qlow-opt %s --convert-qlow-to-linalg --qlow-vectorize-elementwise=cpu=haswell --canonicalize --split-input-file | FileCheck %s --check-prefix=AVX2
+
+// A quantize over [3, 20] f32 on AVX-512 (16 f32 lanes): the innermost loop
+// is split at 16, the first part one vector<16xf32> per row and the rest one
+// vector<4xf32>; no masks. On AVX2 (8 lanes): vectors of 8, and 4 for the
+// rest.
+// CHECK-LABEL: func.func @quantize
+// CHECK: scf.for
+// CHECK: vector.transfer_read {{.+}} : tensor<1x16xf32>, vector<16xf32>
+// CHECK: arith.divf {{.+}} : vector<16xf32>
+// CHECK: math.roundeven {{.+}} : vector<16xf32>
+// CHECK: vector.transfer_write {{.+}} : vector<16xi8>, tensor<1x16xi8>
+// CHECK: scf.for
+// CHECK: vector.transfer_read {{.+}} : tensor<1x4xf32>, vector<4xf32>
+// CHECK: vector.transfer_write {{.+}} : vector<4xi8>, tensor<1x4xi8>
+// CHECK-NOT: vector.mask
+// CHECK-NOT: linalg.generic
+// AVX2-LABEL: func.func @quantize
+// AVX2: vector.transfer_read {{.+}} : tensor<1x8xf32>, vector<8xf32>
+// AVX2: vector.transfer_read {{.+}} : tensor<1x4xf32>, vector<4xf32>
+func.func @quantize(%x: tensor<3x20xf32>) -> tensor<3x20x!quant.uniform<i8:f32, 0.1:3>> {
+  %q = qlow.quantize %x : tensor<3x20xf32> -> tensor<3x20x!quant.uniform<i8:f32, 0.1:3>>
+  return %q : tensor<3x20x!quant.uniform<i8:f32, 0.1:3>>
+}
+
+// -----
+
+// A table lookup (quantized silu) becomes a vector.gather from the table.
+// CHECK-LABEL: func.func @silu_table
+// CHECK: %[[T:.+]] = arith.constant dense<"0x{{[0-9A-F]+}}"> : tensor<256xi8>
+// CHECK: vector.gather %[[T]][%{{.+}}] [%{{.+}}], %{{.+}}, %{{.+}} : tensor<256xi8>, vector<1x16xindex>, vector<1x16xi1>, vector<1x16xi8> into vector<1x16xi8>
+func.func @silu_table(%x: tensor<2x32x!quant.uniform<i8:f32, 0.1>>) -> tensor<2x32x!quant.uniform<i8:f32, 0.05>> {
+  %y = qlow.silu %x : tensor<2x32x!quant.uniform<i8:f32, 0.1>> -> tensor<2x32x!quant.uniform<i8:f32, 0.05>>
+  return %y : tensor<2x32x!quant.uniform<i8:f32, 0.05>>
+}
+
+// -----
+
+// Reductions are not touched (the loops handle them).
+// CHECK-LABEL: func.func @reduction_untouched
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "reduction"]
+func.func @reduction_untouched(%x: tensor<4x8xf32>) -> tensor<4xf32> {
+  %init = tensor.empty() : tensor<4xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<4x8xf32>) outs(%init : tensor<4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %in, %out : f32
+    linalg.yield %s : f32
+  } -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}
