@@ -126,15 +126,33 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                       const TargetDesc &desc) {
   const int64_t lanes = desc.i32Lanes(), kStep = 4;
   const int64_t groupSize = c.params.groupSize, groups = c.params.groups;
-  // Two vectors per packed load; the f32 and i32 accumulators of the tile
-  // and the weights of one step must fit the register file with a few
-  // temporaries to spare.
+  // Two vectors per packed load. The tile's f32 accumulators stay in
+  // registers with its i32 sums when few rows fit anyway (decode, M = 1);
+  // with more rows they live in the output tile (L1) and are updated once
+  // per group, which leaves the registers to more rows of i32 sums: each
+  // unpacked weight register then feeds more vpdpbusd. Both must leave the
+  // weights of one step and a few temporaries room.
   const int64_t vectors =
       std::min<int64_t>(4, roundUp((c.n + lanes - 1) / lanes, 2));
-  const int64_t maxRows = std::max<int64_t>(
-      1, (static_cast<int64_t>(desc.vectorRegisters) - vectors - 4) /
-             (2 * vectors));
-  const int64_t rows = std::min(maxRows, c.m);
+  const int64_t registers = desc.vectorRegisters;
+  const int64_t registerRows =
+      std::max<int64_t>(1, (registers - vectors - 4) / (2 * vectors));
+  const int64_t memoryRows =
+      std::max<int64_t>(1, (registers - vectors - 3) / vectors);
+  // Vector instructions per step of 4 along K: loads, unpacking, row
+  // broadcasts and dot products; the share of dot products, discounted by
+  // the rows of padding, picks the tile.
+  auto score = [&](int64_t r) {
+    double ops = vectors / 2.0 + 1.5 * vectors + r + r * vectors;
+    return (r * vectors / ops) * c.m / static_cast<double>(roundUp(c.m, r));
+  };
+  int64_t rows = std::min(registerRows, c.m);
+  bool inMemory = false;
+  for (int64_t r = 1; r <= std::min(memoryRows, c.m); ++r)
+    if (score(r) > score(rows) * 1.02) {
+      rows = r;
+      inMemory = true;
+    }
   const int64_t nr = vectors * lanes;
   const int64_t mp = roundUp(c.m, rows), np = roundUp(c.n, nr);
   const int64_t panels = np / nr, kSteps = c.k / kStep;
@@ -247,7 +265,23 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
               rb, rl, floatType,
               tensor::ExtractOp::create(rb, rl, a.scale,
                                         ValueRange{clamped[r]})));
-        SmallVector<Value> facc(rows * vectors, zeroF32);
+        // The f32 accumulators: registers (loop-carried vectors), or the
+        // output tile itself, zeroed first.
+        Value tile = rArgs[0];
+        SmallVector<Value> facc;
+        if (inMemory) {
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t v = 0; v < vectors; ++v)
+              tile = vector::TransferWriteOp::create(
+                         rb, rl, zeroF32, tile,
+                         ValueRange{arith::AddIOp::create(rb, rl, i, idx(r)),
+                                    idx(v * lanes)},
+                         inBounds)
+                         .getResult();
+          facc.push_back(tile);
+        } else {
+          facc.assign(rows * vectors, zeroF32);
+        }
         auto groupLoop = scf::ForOp::create(
             rb, rl, idx(0), idx(groups), idx(1), facc,
             [&](OpBuilder &gb, Location gl, Value g, ValueRange fIn) {
@@ -298,7 +332,9 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                   });
               // The group's exact sums, scaled and added in f32.
               SmallVector<Value> fOut;
+              Value tileIn = inMemory ? fIn[0] : Value();
               for (int64_t r = 0; r < rows; ++r) {
+                Value row = arith::AddIOp::create(gb, gl, i, idx(r));
                 Value correction;
                 if (rowSums) {
                   Value sum = tensor::ExtractOp::create(
@@ -319,17 +355,38 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                   Value term = arith::MulFOp::create(
                       gb, gl, scale,
                       arith::SIToFPOp::create(gb, gl, floatType, sum));
-                  fOut.push_back(arith::AddFOp::create(
-                      gb, gl, fIn[r * vectors + v], term));
+                  if (!inMemory) {
+                    fOut.push_back(arith::AddFOp::create(
+                        gb, gl, fIn[r * vectors + v], term));
+                    continue;
+                  }
+                  SmallVector<Value, 2> at = {row, idx(v * lanes)};
+                  Value current = vector::TransferReadOp::create(
+                      gb, gl, floatType, tileIn, at, padF32, inBounds);
+                  tileIn = vector::TransferWriteOp::create(
+                               gb, gl,
+                               arith::AddFOp::create(gb, gl, current, term),
+                               tileIn, at, inBounds)
+                               .getResult();
                 }
               }
+              if (inMemory)
+                fOut.push_back(tileIn);
               scf::YieldOp::create(gb, gl, fOut);
             });
-        Value tile = rArgs[0];
+        if (inMemory)
+          tile = groupLoop.getResult(0);
         for (int64_t r = 0; r < rows; ++r) {
           Value row = arith::AddIOp::create(rb, rl, i, idx(r));
           for (int64_t v = 0; v < vectors; ++v) {
-            Value value = groupLoop.getResult(r * vectors + v);
+            if (inMemory && !bias)
+              continue; // Already in place.
+            SmallVector<Value, 2> at = {row, idx(v * lanes)};
+            Value value =
+                inMemory ? vector::TransferReadOp::create(
+                               rb, rl, floatType, tile, at, padF32, inBounds)
+                               .getResult()
+                         : groupLoop.getResult(r * vectors + v);
             if (bias) {
               // The last panel runs past N: a masked read.
               Value col = arith::AddIOp::create(rb, rl, col0, idx(v * lanes));
@@ -339,9 +396,8 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                                                  ValueRange{col}, padF32,
                                                  SmallVector<bool>{false}));
             }
-            tile = vector::TransferWriteOp::create(
-                       rb, rl, value, tile, ValueRange{row, idx(v * lanes)},
-                       inBounds)
+            tile = vector::TransferWriteOp::create(rb, rl, value, tile, at,
+                                                   inBounds)
                        .getResult();
           }
         }
