@@ -45,6 +45,18 @@ LogicalResult DotU8S8Op::verify() {
                          "4 bytes", "i8 elements");
 }
 
+LogicalResult DotU8S8PairsOp::verify() {
+  // vpmaddubsw is an AVX2 (VEX, ymm) instruction here: the AVX-512 CPUs
+  // qlow targets have vpdpbusd instead.
+  int64_t lanes = getAcc().getType().getNumElements();
+  if (lanes != 8)
+    return emitOpError() << "accumulates into 8 i32 lanes (ymm; the AVX2 "
+                            "form has no zmm), not "
+                         << lanes;
+  return verifyDotShapes(*this, getAcc().getType(), getLhs().getType(), 4,
+                         "4 bytes", "i8 elements");
+}
+
 LogicalResult DotI16x2Op::verify() {
   return verifyDotShapes(*this, getAcc().getType(), getLhs().getType(), 2,
                          "2 i16", "elements");

@@ -20,7 +20,7 @@ def QlowX86_Dialect : Dialect {
   let description = [{
     Ops that stand for single x86 instructions qlow's kernels need and that
     upstream MLIR has no op for. Each is pure and lowers to one LLVM
-    intrinsic call.
+    intrinsic call, or a short fixed sequence of them and an i32 add.
   }];
 }
 
@@ -55,8 +55,9 @@ def QlowX86_DotI16x2Op : Op<QlowX86_Dialect, "dot_i16x2", [Pure,
     For each i32 lane `i`:
     `result[i] = acc[i] + lhs[2i] * rhs[2i] + lhs[2i+1] * rhs[2i+1]`, products
     of signed i16 and wrapping i32 addition: exact for u8/s8 values widened
-    to i16. This is the AVX2 int8 dot product qlow uses: `vpmaddubsw`
-    saturates its i16 pair sums (255 * 127 * 2 > 32767), which would break
+    to i16. This is the AVX2 int8 dot product for weights that
+    `qlow_x86.dot_u8s8_pairs` cannot take: `vpmaddubsw` saturates its i16
+    pair sums (up to 255 * 128 * 2 = 65280 > 32767), which would break
     bit-exactness against lib/Reference, so the bytes are widened first and
     `vpmaddwd` (no saturation below 2^31) does the multiply.
 
@@ -67,6 +68,46 @@ def QlowX86_DotI16x2Op : Op<QlowX86_Dialect, "dot_i16x2", [Pure,
   let arguments = (ins VectorOfRankAndType<[1], [I32]>:$acc,
                    VectorOfRankAndType<[1], [I16]>:$lhs,
                    VectorOfRankAndType<[1], [I16]>:$rhs);
+  let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
+  let assemblyFormat = [{
+    $acc `,` $lhs `,` $rhs attr-dict `:` type($lhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def QlowX86_DotU8S8PairsOp : Op<QlowX86_Dialect, "dot_u8s8_pairs", [Pure,
+    AllTypesMatch<["acc", "result"]>, AllTypesMatch<["lhs", "rhs"]>]> {
+  let summary = "vpmaddubsw + vpmaddwd(1) + vpaddd: u8 x s8 dot products of 4 "
+                "as two i16-saturated pairs, accumulated in i32";
+  let description = [{
+    The AVX2 int8 dot product of 4: `vpmaddubsw` sums the u8 x s8 products
+    of adjacent bytes into i16 with signed saturation, `vpmaddwd` against a
+    vector of i16 ones adds adjacent i16 into i32, and `vpaddd` accumulates.
+    With `p(j) = zext(lhs[j]) * sext(rhs[j])` (exact in i32), for each i32
+    lane `i`:
+
+    `result[i] = acc[i] + sat16(p(4i) + p(4i+1)) + sat16(p(4i+2) + p(4i+3))`
+
+    where `sat16` clamps to [-32768, 32767] and the i32 additions wrap. Only
+    `vector<32xi8> -> vector<8xi32>` (ymm) exists: the CPUs that need this
+    form (AVX2 without VNNI) have no zmm.
+
+    Precondition for exactness: no pair saturates. Then the op equals
+    `qlow_x86.dot_u8s8`. As `lhs` is unsigned, `|p(2j) + p(2j+1)| <=
+    255 * (|rhs[2j]| + |rhs[2j+1]|)`, so it suffices that
+    `|rhs[2j]| + |rhs[2j+1]| <= 128` for every pair (255 * 128 = 32640);
+    7-bit weights in [-64, 63] always satisfy it. With full-range s8 operands
+    the sum can reach 255 * 128 * 2 = 65280 and saturate. The op itself does
+    not check this (`rhs` is a run-time vector): qlow-x86-int8-matmul emits it
+    only after checking its constant weights.
+
+    ```mlir
+    %d = qlow_x86.dot_u8s8_pairs %acc, %a, %w : vector<32xi8> -> vector<8xi32>
+    ```
+  }];
+  let arguments = (ins VectorOfRankAndType<[1], [I32]>:$acc,
+                   VectorOfRankAndType<[1], [I8]>:$lhs,
+                   VectorOfRankAndType<[1], [I8]>:$rhs);
   let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
   let assemblyFormat = [{
     $acc `,` $lhs `,` $rhs attr-dict `:` type($lhs) `->` type($result)

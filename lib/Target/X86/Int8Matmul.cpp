@@ -3,9 +3,10 @@
 // Upstream's vector dialect has no u8 x s8 -> i32 dot-product-of-4 and its
 // contraction lowerings do not produce vpdpbusd, so this pass builds the
 // register-tiled kernel itself from vector ops and the LLVM intrinsic, with
-// every size taken from the TargetDesc. The dot product itself is the
-// qlow_x86.dot_u8s8 kernel op; qlow-x86-lower-intrinsics makes it the LLVM
-// intrinsic after bufferization.
+// every size taken from the TargetDesc. The dot product itself is a qlow_x86
+// kernel op (dot_u8s8 with VNNI; dot_u8s8_pairs or dot_i16x2 on AVX2, see
+// chooseAvx2DotForm); qlow-x86-lower-intrinsics makes it LLVM intrinsics
+// after bufferization.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,6 +24,8 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cstdlib>
 
 #define DEBUG_TYPE "qlow-x86-int8-matmul"
 
@@ -113,6 +116,80 @@ std::optional<Int8Contraction> matchInt8Contraction(linalg::GenericOp op) {
                          lhsType.getDimSize(0),
                          rhsType.getDimSize(1),
                          lhsType.getDimSize(1)};
+}
+
+/// The instructions a kernel's dot products use.
+enum class Int8DotForm {
+  /// vpdpbusd (qlow_x86.dot_u8s8): 4 bytes of K per i32 lane and step.
+  Vnni,
+  /// AVX2 vpmaddubsw + vpmaddwd by ones + vpaddd (qlow_x86.dot_u8s8_pairs):
+  /// 4 bytes of K per i32 lane and step, as VNNI; only for weights on which
+  /// vpmaddubsw cannot saturate.
+  Avx2BytePairs,
+  /// AVX2 vpmaddwd + vpaddd on operands widened to i16 (qlow_x86.dot_i16x2):
+  /// 2 elements of K per i32 lane and step; exact for any s8 weights.
+  Avx2WidePairs,
+};
+
+/// Picks the AVX2 form for the constant weights of `c`.
+///
+/// vpmaddubsw multiplies u8 by s8 bytes and adds adjacent products into an
+/// i16 with signed saturation; with u8 activations (s8 ones are shifted to u8
+/// by flipping the sign bit, and the accumulators start at -128 * colsum(w),
+/// as for VNNI) a pair sum is bounded by
+///
+///   |a0 * w0 + a1 * w1| <= 255 * (|w0| + |w1|),
+///
+/// so when |w0| + |w1| <= 128 for every pair (255 * 128 = 32640 <= 32767) it
+/// never saturates, and vpmaddubsw + vpmaddwd against i16 ones + vpaddd is
+/// exactly the i32 dot product of 4. At 129 it can saturate (255 * 129 =
+/// 32895), and full-range weights reach 255 * 128 * 2 = 65280. The weights
+/// are constants, so the check is made here, once: a pair is K rows (2k,
+/// 2k + 1) of one column, as the 4-byte packing lays them out (bytes 4s, 4s+1
+/// and 4s+2, 4s+3 of a lane), and the zero padding past K counts as 0.
+/// 7-bit ("reduce_range") weights in [-64, 63], which ONNX Runtime's
+/// quantizer produces for AVX2 targets, always pass.
+///
+/// The byte form moves half the weight bytes of the i16 form and does 32
+/// multiply-adds per vpmaddubsw on ymm. A permutation of K could pair large
+/// weights with small ones and pass more matrices, but it would have to be the
+/// same for every column and be applied to the activations at run time; the
+/// plain pairing is what the packing gives for free.
+Int8DotForm chooseAvx2DotForm(const Int8Contraction &c) {
+  auto w = c.weights.getValues<int8_t>();
+  for (int64_t kk = 0; kk < c.k; kk += 2)
+    for (int64_t col = 0; col < c.n; ++col) {
+      int64_t w0 = w[kk * c.n + col];
+      int64_t w1 = kk + 1 < c.k ? w[(kk + 1) * c.n + col] : 0;
+      if (std::abs(w0) + std::abs(w1) > 128)
+        return Int8DotForm::Avx2WidePairs;
+    }
+  return Int8DotForm::Avx2BytePairs;
+}
+
+/// The vector registers the K loop of a `tile` of the vpmaddubsw form keeps
+/// live: the accumulators; the weight registers, which a one-row tile does
+/// not need (each weight is used once, as vpmaddubsw's memory operand); the
+/// broadcast activations; the vpmaddubsw product; the i16 ones of vpmaddwd;
+/// and, for s8 activations, the sign-flip constant.
+int64_t bytePairRegisters(const MicroKernelShape &tile, bool lhsSigned) {
+  return tile.rows * tile.vectors + (tile.rows > 1 ? tile.vectors : 0) + 3 +
+         (lhsSigned ? 1 : 0);
+}
+
+/// `desc` with its int8 tiles cut to as many rows as fit the register file
+/// with the vpmaddubsw form. TargetDesc sizes the tiles for a dot product that
+/// accumulates in place (rows * vectors + vectors + 1 registers); this form
+/// also holds the ones and the product, and the sign flip for s8 activations,
+/// so AVX2's 6 x 2 tile becomes 5 x 2 rather than spilling an accumulator,
+/// which would add a store and a load to every step of K.
+TargetDesc fitBytePairTiles(const TargetDesc &desc, bool lhsSigned) {
+  TargetDesc fitted = desc;
+  for (MicroKernelShape &tile : fitted.int8Tiles)
+    while (tile.rows > 1 &&
+           bytePairRegisters(tile, lhsSigned) > desc.vectorRegisters)
+      --tile.rows;
+  return fitted;
 }
 
 /// An elementwise linalg.generic consuming the contraction, computed on the
@@ -270,27 +347,29 @@ Value applyEpilogue(OpBuilder &b, Location loc, const FusedEpilogue &epilogue,
 /// Builds the kernel that replaces `c`, with the register tile `tile` of
 /// `lanes`-wide i32 vectors.
 Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
-                      const MicroKernelShape &tile, int64_t lanes, bool vnni,
-                      std::optional<FusedEpilogue> epilogue) {
+                      const MicroKernelShape &tile, int64_t lanes,
+                      Int8DotForm form, std::optional<FusedEpilogue> epilogue) {
   // A narrow N needs fewer column vectors than the tile has.
   const int64_t rows = tile.rows;
   const int64_t vectors = std::min(tile.vectors, (c.n + lanes - 1) / lanes);
   const int64_t nr = vectors * lanes;
   const int64_t mp = roundUp(c.m, rows), np = roundUp(c.n, nr);
-  // VNNI consumes 4 bytes of K per i32 lane and step; the AVX2 form 2
-  // (as i16, widened at compile time for the weights).
-  const int64_t kStep = vnni ? 4 : 2;
+  // The byte forms (VNNI, vpmaddubsw) consume 4 bytes of K per i32 lane and
+  // step, with u8 activations; the wide AVX2 form 2 elements (as i16, widened
+  // at compile time for the weights), with activations of either sign.
+  const bool packBytes = form != Int8DotForm::Avx2WidePairs;
+  const int64_t kStep = packBytes ? 4 : 2;
   const int64_t kSteps = (c.k + kStep - 1) / kStep, kp = kStep * kSteps;
   const int64_t panels = np / nr;
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
-  Type weightElement = vnni ? i8 : b.getI16Type();
+  Type weightElement = packBytes ? i8 : b.getI16Type();
 
   // Data tiling at compile time: packed[p][s][col * kStep + t] =
-  // w[kStep * s + t][p * nr + col], zero outside w; and, for VNNI with s8
-  // activations, the column sums for the s8 -> u8 shift.
+  // w[kStep * s + t][p * nr + col], zero outside w; and, for the byte forms
+  // with s8 activations, the column sums for the s8 -> u8 shift.
   const int64_t packedCount = panels * kSteps * nr * kStep;
-  SmallVector<int8_t> packed8(vnni ? packedCount : 0, 0);
-  SmallVector<int16_t> packed16(vnni ? 0 : packedCount, 0);
+  SmallVector<int8_t> packed8(packBytes ? packedCount : 0, 0);
+  SmallVector<int16_t> packed16(packBytes ? 0 : packedCount, 0);
   SmallVector<int32_t> init(np, 0);
   SmallVector<int64_t> values;
   values.reserve(c.k * c.n);
@@ -302,19 +381,20 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
       int64_t p = col / nr, inPanel = col % nr;
       int64_t at =
           ((p * kSteps + kk / kStep) * nr + inPanel) * kStep + kk % kStep;
-      if (vnni)
+      if (packBytes)
         packed8[at] = static_cast<int8_t>(v);
       else
         packed16[at] = static_cast<int16_t>(v);
-      if (vnni && c.lhsSigned)
+      if (packBytes && c.lhsSigned)
         init[col] -= 128 * static_cast<int32_t>(v);
     }
   auto packedType =
       RankedTensorType::get({panels, kSteps, nr * kStep}, weightElement);
   Value packedW = arith::ConstantOp::create(
       b, loc,
-      vnni ? DenseElementsAttr::get(packedType, ArrayRef<int8_t>(packed8))
-           : DenseElementsAttr::get(packedType, ArrayRef<int16_t>(packed16)));
+      packBytes
+          ? DenseElementsAttr::get(packedType, ArrayRef<int8_t>(packed8))
+          : DenseElementsAttr::get(packedType, ArrayRef<int16_t>(packed16)));
   auto initType = RankedTensorType::get({np}, i32);
   Value initC = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(initType, ArrayRef<int32_t>(init)));
@@ -346,9 +426,9 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   Value out =
       tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{mp, np}, outElement);
   Value zeroIdx = idx(0);
-  // Only VNNI with s8 activations flips sign bits (+128 per byte).
+  // Only the byte forms with s8 activations flip sign bits (+128 per byte).
   Value signFlip;
-  if (vnni && c.lhsSigned)
+  if (packBytes && c.lhsSigned)
     signFlip = arith::ConstantOp::create(
         b, loc,
         DenseElementsAttr::get(
@@ -409,7 +489,7 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                   Value bytes = vector::TransferReadOp::create(
                       kb, kl, VectorType::get({kStep}, i8), lhs,
                       ValueRange{row, kByte}, padI8, inBounds);
-                  if (!vnni) // AVX2: widen the pair to i16 by signedness.
+                  if (!packBytes) // Wide form: the pair to i16 by signedness.
                     bytes =
                         extendStorage(kb, kl, bytes, c.lhsSigned,
                                       VectorType::get({2}, kb.getI16Type()));
@@ -419,18 +499,26 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                       kb, kl, asI32, ArrayRef<int64_t>{0});
                   Value bcast =
                       vector::BroadcastOp::create(kb, kl, accType, scalar);
-                  if (vnni && c.lhsSigned)
+                  if (packBytes && c.lhsSigned)
                     bcast = arith::XOrIOp::create(kb, kl, bcast, signFlip);
                   Value aBytes =
                       vector::BitCastOp::create(kb, kl, bytesType, bcast);
                   for (int64_t j = 0; j < vectors; ++j) {
                     Value &slot = next[r * vectors + j];
-                    if (vnni)
+                    switch (form) {
+                    case Int8DotForm::Vnni:
                       slot = x86::DotU8S8Op::create(kb, kl, accType, slot,
                                                     aBytes, w[j]);
-                    else
+                      break;
+                    case Int8DotForm::Avx2BytePairs:
+                      slot = x86::DotU8S8PairsOp::create(kb, kl, accType, slot,
+                                                         aBytes, w[j]);
+                      break;
+                    case Int8DotForm::Avx2WidePairs:
                       slot = x86::DotI16x2Op::create(kb, kl, accType, slot,
                                                      aBytes, w[j]);
+                      break;
+                    }
                   }
                 }
                 scf::YieldOp::create(kb, kl, next);
@@ -508,9 +596,16 @@ struct QlowX86Int8MatmulPass
       rewriter.setInsertionPointAfter(anchor);
       if (anchor == c.op)
         rewriter.setInsertionPoint(c.op);
-      Value result = buildInt8Kernel(rewriter, c.op.getLoc(), c,
-                                     desc->chooseInt8Tile(c.m, c.n),
-                                     desc->i32Lanes(), vnni, epilogue);
+      // dot_u8s8_pairs exists on ymm only, the AVX2 family's width.
+      Int8DotForm form = vnni                    ? Int8DotForm::Vnni
+                         : desc->i32Lanes() == 8 ? chooseAvx2DotForm(c)
+                                                 : Int8DotForm::Avx2WidePairs;
+      MicroKernelShape tile =
+          form == Int8DotForm::Avx2BytePairs
+              ? fitBytePairTiles(*desc, c.lhsSigned).chooseInt8Tile(c.m, c.n)
+              : desc->chooseInt8Tile(c.m, c.n);
+      Value result = buildInt8Kernel(rewriter, c.op.getLoc(), c, tile,
+                                     desc->i32Lanes(), form, epilogue);
       if (epilogue) {
         rewriter.replaceOp(epilogue->op, result);
         rewriter.eraseOp(c.op);
@@ -562,11 +657,38 @@ struct LowerDotI16x2 : OpRewritePattern<x86::DotI16x2Op> {
   }
 };
 
+/// qlow_x86.dot_u8s8_pairs -> vpmaddubsw (llvm.x86.avx2.pmadd.ub.sw: u8 x s8
+/// pairs into saturating i16), vpmaddwd against i16 ones (adjacent i16 into
+/// i32) and an i32 add.
+struct LowerDotU8S8Pairs : OpRewritePattern<x86::DotU8S8PairsOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(x86::DotU8S8PairsOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto i16x16 = VectorType::get({16}, rewriter.getI16Type());
+    Value pairs = LLVM::CallIntrinsicOp::create(
+                      rewriter, loc, i16x16,
+                      rewriter.getStringAttr("llvm.x86.avx2.pmadd.ub.sw"),
+                      ValueRange{op.getLhs(), op.getRhs()})
+                      .getResult(0);
+    Value ones = arith::ConstantOp::create(
+        rewriter, loc,
+        DenseElementsAttr::get(i16x16, rewriter.getI16IntegerAttr(1)));
+    Value quads = LLVM::CallIntrinsicOp::create(
+                      rewriter, loc, op.getType(),
+                      rewriter.getStringAttr("llvm.x86.avx2.pmadd.wd"),
+                      ValueRange{pairs, ones})
+                      .getResult(0);
+    rewriter.replaceOpWithNewOp<arith::AddIOp>(op, op.getAcc(), quads);
+    return success();
+  }
+};
+
 struct QlowX86LowerIntrinsicsPass
     : qlow::impl::QlowX86LowerIntrinsicsPassBase<QlowX86LowerIntrinsicsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerDotU8S8, LowerDotI16x2>(&getContext());
+    patterns.add<LowerDotU8S8, LowerDotU8S8Pairs, LowerDotI16x2>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

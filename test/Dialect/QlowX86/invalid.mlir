@@ -32,3 +32,21 @@ func.func @pairs_four_lanes(%acc: vector<4xi32>, %a: vector<8xi16>) -> vector<4x
   %d = qlow_x86.dot_i16x2 %acc, %a, %a : vector<8xi16> -> vector<4xi32>
   return %d : vector<4xi32>
 }
+
+// -----
+
+// The vpmaddubsw form is the AVX2 (ymm) one: no zmm.
+func.func @byte_pairs_zmm(%acc: vector<16xi32>, %a: vector<64xi8>) -> vector<16xi32> {
+  // expected-error @+1 {{'qlow_x86.dot_u8s8_pairs' op accumulates into 8 i32 lanes (ymm; the AVX2 form has no zmm), not 16}}
+  %d = qlow_x86.dot_u8s8_pairs %acc, %a, %a : vector<64xi8> -> vector<16xi32>
+  return %d : vector<16xi32>
+}
+
+// -----
+
+// Each i32 lane consumes two pairs of bytes.
+func.func @byte_pairs_wrong_bytes(%acc: vector<8xi32>, %a: vector<16xi8>) -> vector<8xi32> {
+  // expected-error @+1 {{'qlow_x86.dot_u8s8_pairs' op needs 4 bytes per i32 lane: 32 i8 elements, not 16}}
+  %d = qlow_x86.dot_u8s8_pairs %acc, %a, %a : vector<16xi8> -> vector<8xi32>
+  return %d : vector<8xi32>
+}

@@ -16,3 +16,10 @@ func.func @pairs(%acc: vector<8xi32>, %a: vector<16xi16>) -> vector<8xi32> {
   %d = qlow_x86.dot_i16x2 %acc, %a, %a : vector<16xi16> -> vector<8xi32>
   return %d : vector<8xi32>
 }
+
+// CHECK-LABEL: func.func @byte_pairs
+// CHECK: qlow_x86.dot_u8s8_pairs %{{.+}}, %{{.+}}, %{{.+}} : vector<32xi8> -> vector<8xi32>
+func.func @byte_pairs(%acc: vector<8xi32>, %a: vector<32xi8>, %w: vector<32xi8>) -> vector<8xi32> {
+  %d = qlow_x86.dot_u8s8_pairs %acc, %a, %w : vector<32xi8> -> vector<8xi32>
+  return %d : vector<8xi32>
+}

@@ -24,13 +24,16 @@
 // ZMM: tensor.extract_slice %{{.+}}[0, 0] [24, 40] [1, 1] : tensor<24x48xi32> to tensor<24x40xi32>
 // YMM-LABEL: func.func @s8_activations
 // YMM: qlow_x86.dot_u8s8 {{.*}} : vector<32xi8> -> vector<8xi32>
-// AVX2 (no VNNI): weights packed as i16 pairs, activations widened to i16 by
-// their signedness (no sign flip), vpmaddwd-style pair products.
+// AVX2 (no VNNI): no pair of weights can make vpmaddubsw saturate (|3| + |3|
+// <= 128), so the bytes are packed as for VNNI (K = 10 to 3 steps of 4), the
+// activations flip their sign bit and the accumulators start at -128 *
+// colsum(w) = -3840; each step is the vpmaddubsw form on ymm.
 // AVX2-LABEL: func.func @s8_activations
-// AVX2: arith.constant dense<3> : tensor<1x5x80xi16>
-// AVX2: arith.extsi %{{.+}} : vector<2xi8> to vector<2xi16>
-// AVX2-NOT: arith.xori
-// AVX2: qlow_x86.dot_i16x2 {{.*}} : vector<16xi16> -> vector<8xi32>
+// AVX2-DAG: arith.constant dense<"0x{{.*}}"> : tensor<1x3x160xi8>
+// AVX2-DAG: arith.constant dense<-3840> : tensor<40xi32>
+// AVX2: arith.xori
+// AVX2: qlow_x86.dot_u8s8_pairs {{.*}} : vector<32xi8> -> vector<8xi32>
+// AVX2-NOT: qlow_x86.dot_i16x2
 func.func @s8_activations(%a: tensor<24x10x!quant.uniform<i8:f32, 0.5>>, %w: tensor<10x40xi8>) -> tensor<24x40xi32> {
   %wc = arith.constant dense<3> : tensor<10x40xi8>
   %wq = quant.scast %wc : tensor<10x40xi8> to tensor<10x40x!quant.uniform<i8:f32, 0.25>>
@@ -65,10 +68,96 @@ func.func @u8_activations(%a: tensor<1x8x!quant.uniform<u8:f32, 0.5:128>>) -> te
 
 // -----
 
+// AVX2 picks the form per matmul from its constant weights: vpmaddubsw sums a
+// pair of u8 x s8 products into a saturating i16, exact when |w[2k][n]| +
+// |w[2k+1][n]| <= 128 for every pair (255 * 128 <= 32767). 7-bit weights in
+// [-64, 63] always pass.
+// AVX2-LABEL: func.func @seven_bit_weights
+// AVX2: arith.constant dense<{{.*}}> : tensor<1x1x32xi8>
+// AVX2-NOT: arith.xori
+// AVX2: qlow_x86.dot_u8s8_pairs {{.*}} : vector<32xi8> -> vector<8xi32>
+// AVX2-NOT: qlow_x86.dot_i16x2
+func.func @seven_bit_weights(%a: tensor<2x4x!quant.uniform<u8:f32, 0.5:128>>) -> tensor<2x8xi32> {
+  %wc = arith.constant dense<[[-64, 63, -64, 63, 0, 1, -1, 5], [-64, -64, 63, 63, 0, -1, 1, -5], [63, -64, 2, 0, -64, 7, 9, 11], [-64, 63, -30, 40, 63, -64, 13, 17]]> : tensor<4x8xi8>
+  %wq = quant.scast %wc : tensor<4x8xi8> to tensor<4x8x!quant.uniform<i8:f32, 0.25>>
+  %y = qlow.matmul %a, %wq : (tensor<2x4x!quant.uniform<u8:f32, 0.5:128>>, tensor<4x8x!quant.uniform<i8:f32, 0.25>>) -> tensor<2x8xi32>
+  return %y : tensor<2x8xi32>
+}
+
+// The vpmaddubsw form also holds the i16 ones and the product (and here the
+// sign flip) in registers, so AVX2's 6 x 2 tile is cut to 5 rows to fit 16
+// ymm registers without spilling.
+// AVX2-LABEL: func.func @byte_pairs_tile
+// AVX2: scf.for {{.*}} step %c5
+// AVX2: scf.for {{.*}} -> (vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>)
+// AVX2-COUNT-10: qlow_x86.dot_u8s8_pairs
+func.func @byte_pairs_tile(%a: tensor<20x8x!quant.uniform<i8:f32, 0.5>>) -> tensor<20x80xi32> {
+  %wc = arith.constant dense<-64> : tensor<8x80xi8>
+  %wq = quant.scast %wc : tensor<8x80xi8> to tensor<8x80x!quant.uniform<i8:f32, 0.25>>
+  %y = qlow.matmul %a, %wq : (tensor<20x8x!quant.uniform<i8:f32, 0.5>>, tensor<8x80x!quant.uniform<i8:f32, 0.25>>) -> tensor<20x80xi32>
+  return %y : tensor<20x80xi32>
+}
+
+// A pair summing to exactly 128 in magnitude (127 + 1), and the K tail (K =
+// 3: -128 paired with the zero padding), still cannot saturate.
+// AVX2-LABEL: func.func @pair_sum_128
+// AVX2: qlow_x86.dot_u8s8_pairs
+// AVX2-NOT: qlow_x86.dot_i16x2
+func.func @pair_sum_128(%a: tensor<2x3x!quant.uniform<u8:f32, 0.5:128>>) -> tensor<2x8xi32> {
+  %wc = arith.constant dense<[[127, 127, 127, 127, 127, 127, 127, 127], [1, 1, 1, 1, 1, 1, 1, 1], [-128, -128, -128, -128, -128, -128, -128, -128]]> : tensor<3x8xi8>
+  %wq = quant.scast %wc : tensor<3x8xi8> to tensor<3x8x!quant.uniform<i8:f32, 0.25>>
+  %y = qlow.matmul %a, %wq : (tensor<2x3x!quant.uniform<u8:f32, 0.5:128>>, tensor<3x8x!quant.uniform<i8:f32, 0.25>>) -> tensor<2x8xi32>
+  return %y : tensor<2x8xi32>
+}
+
+// Pairs are K rows (2k, 2k + 1) as the packing lays them out: rows 1 and 2
+// (127 + 127) are never added in one i16.
+// AVX2-LABEL: func.func @pairing_follows_packing
+// AVX2: qlow_x86.dot_u8s8_pairs
+// AVX2-NOT: qlow_x86.dot_i16x2
+func.func @pairing_follows_packing(%a: tensor<2x4x!quant.uniform<u8:f32, 0.5:128>>) -> tensor<2x8xi32> {
+  %wc = arith.constant dense<[[0, 0, 0, 0, 0, 0, 0, 0], [127, 127, 127, 127, 127, 127, 127, 127], [127, 127, 127, 127, 127, 127, 127, 127], [0, 0, 0, 0, 0, 0, 0, 0]]> : tensor<4x8xi8>
+  %wq = quant.scast %wc : tensor<4x8xi8> to tensor<4x8x!quant.uniform<i8:f32, 0.25>>
+  %y = qlow.matmul %a, %wq : (tensor<2x4x!quant.uniform<u8:f32, 0.5:128>>, tensor<4x8x!quant.uniform<i8:f32, 0.25>>) -> tensor<2x8xi32>
+  return %y : tensor<2x8xi32>
+}
+
+// One pair of one column at 129 (127 + 2) could saturate: the whole matmul
+// keeps the exact wide form, weights as i16 pairs (K = 2: 1 step of 2) and
+// activations widened by their signedness, with no sign flip.
+// AVX2-LABEL: func.func @pair_sum_129
+// AVX2: arith.constant dense<{{.*}}> : tensor<1x1x16xi16>
+// AVX2: arith.extsi %{{.+}} : vector<2xi8> to vector<2xi16>
+// AVX2-NOT: arith.xori
+// AVX2: qlow_x86.dot_i16x2 {{.*}} : vector<16xi16> -> vector<8xi32>
+// AVX2-NOT: qlow_x86.dot_u8s8_pairs
+func.func @pair_sum_129(%a: tensor<2x2x!quant.uniform<i8:f32, 0.5>>) -> tensor<2x8xi32> {
+  %wc = arith.constant dense<[[0, 0, 0, 0, 0, 127, 0, 0], [1, 1, 1, 1, 1, 2, 1, 1]]> : tensor<2x8xi8>
+  %wq = quant.scast %wc : tensor<2x8xi8> to tensor<2x8x!quant.uniform<i8:f32, 0.25>>
+  %y = qlow.matmul %a, %wq : (tensor<2x2x!quant.uniform<i8:f32, 0.5>>, tensor<2x8x!quant.uniform<i8:f32, 0.25>>) -> tensor<2x8xi32>
+  return %y : tensor<2x8xi32>
+}
+
+// Full-range weights (100 + 100) take the wide form too.
+// AVX2-LABEL: func.func @full_range_weights
+// AVX2: qlow_x86.dot_i16x2
+// AVX2-NOT: qlow_x86.dot_u8s8_pairs
+func.func @full_range_weights(%a: tensor<2x8x!quant.uniform<u8:f32, 0.5:128>>) -> tensor<2x16xi32> {
+  %wc = arith.constant dense<100> : tensor<8x16xi8>
+  %wq = quant.scast %wc : tensor<8x16xi8> to tensor<8x16x!quant.uniform<i8:f32, 0.25>>
+  %y = qlow.matmul %a, %wq : (tensor<2x8x!quant.uniform<u8:f32, 0.5:128>>, tensor<8x16x!quant.uniform<i8:f32, 0.25>>) -> tensor<2x16xi32>
+  return %y : tensor<2x16xi32>
+}
+
+// -----
+
 // Weights known only at run time are not packed here: the contraction stays.
 // ZMM-LABEL: func.func @runtime_weights
 // ZMM-NOT: qlow_x86.dot_u8s8
 // ZMM: linalg.generic {{.*}}"reduction"
+// AVX2-LABEL: func.func @runtime_weights
+// AVX2-NOT: qlow_x86
+// AVX2: linalg.generic {{.*}}"reduction"
 func.func @runtime_weights(%a: tensor<4x8x!quant.uniform<u8:f32, 0.5:128>>, %w: tensor<8x16x!quant.uniform<i8:f32, 0.25>>) -> tensor<4x16xi32> {
   %y = qlow.matmul %a, %w : (tensor<4x8x!quant.uniform<u8:f32, 0.5:128>>, tensor<8x16x!quant.uniform<i8:f32, 0.25>>) -> tensor<4x16xi32>
   return %y : tensor<4x16xi32>

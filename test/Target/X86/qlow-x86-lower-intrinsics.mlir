@@ -23,3 +23,15 @@ func.func @pairs(%acc: vector<8xi32>, %a: vector<16xi16>, %w: vector<16xi16>) ->
   %d = qlow_x86.dot_i16x2 %acc, %a, %w : vector<16xi16> -> vector<8xi32>
   return %d : vector<8xi32>
 }
+
+// vpmaddubsw into i16 pairs, vpmaddwd against ones into i32, then the add.
+// CHECK-LABEL: func.func @byte_pairs
+// CHECK-DAG: %[[ONES:.+]] = arith.constant dense<1> : vector<16xi16>
+// CHECK-DAG: %[[P:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%arg1, %arg2) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
+// CHECK: %[[Q:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[P]], %[[ONES]]) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+// CHECK: arith.addi %arg0, %[[Q]] : vector<8xi32>
+// CHECK-NOT: qlow_x86
+func.func @byte_pairs(%acc: vector<8xi32>, %a: vector<32xi8>, %w: vector<32xi8>) -> vector<8xi32> {
+  %d = qlow_x86.dot_u8s8_pairs %acc, %a, %w : vector<32xi8> -> vector<8xi32>
+  return %d : vector<8xi32>
+}
