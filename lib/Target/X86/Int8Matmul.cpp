@@ -216,6 +216,16 @@ std::optional<EpilogueIndexing> classifyEpilogueMap(AffineMap map) {
   return std::nullopt;
 }
 
+/// A lookup in a 1-D table defined outside the epilogue (the table of a
+/// quantized gelu or silu): a gather on the lanes' indices.
+bool isTableLookup(Operation &op) {
+  auto extract = dyn_cast<tensor::ExtractOp>(op);
+  if (!extract || extract.getTensor().getType().getRank() != 1)
+    return false;
+  Operation *table = extract.getTensor().getDefiningOp();
+  return table && !op.getParentRegion()->isAncestor(table->getParentRegion());
+}
+
 /// Finds the epilogue that convert-qlow-to-linalg puts after a contraction:
 /// the contraction's only user, elementwise over (m, n), whose other inputs
 /// are indexed by row, column or both, and whose body maps lane by lane onto
@@ -254,7 +264,7 @@ std::optional<FusedEpilogue> matchEpilogue(linalg::GenericOp contraction) {
     return std::nullopt; // The init value is read: not elementwise.
   for (Operation &inner : body.without_terminator())
     if (!isa<arith::ConstantOp>(inner) &&
-        !inner.hasTrait<OpTrait::Elementwise>())
+        !inner.hasTrait<OpTrait::Elementwise>() && !isTableLookup(inner))
       return std::nullopt;
   return FusedEpilogue{op, *accInput};
 }
@@ -269,6 +279,51 @@ Value extendStorage(OpBuilder &b, Location loc, Value value, bool isSigned,
 
 int64_t roundUp(int64_t value, int64_t multiple) {
   return (value + multiple - 1) / multiple * multiple;
+}
+
+/// The lanes of `extract`'s table at `indices` (vector<lanes x index>). A
+/// constant table of narrower integers is widened to i32 at compile time so
+/// that the gather is one vpgatherdd (x86 has no byte gather); the values are
+/// truncated back.
+Value gatherFromTable(OpBuilder &b, Location loc, tensor::ExtractOp extract,
+                      Value indices, int64_t lanes) {
+  Value table = extract.getTensor();
+  Type element = extract.getType();
+  DenseIntElementsAttr values;
+  bool widen = element.isInteger() && element.getIntOrFloatBitWidth() < 32 &&
+               matchPattern(table, m_Constant(&values));
+  Type gathered = element;
+  if (widen) {
+    SmallVector<int32_t> wide;
+    for (const APInt &v : values.getValues<APInt>())
+      wide.push_back(static_cast<int32_t>(v.getSExtValue()));
+    gathered = b.getI32Type();
+    table = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(
+            RankedTensorType::get({static_cast<int64_t>(wide.size())},
+                                  gathered),
+            ArrayRef<int32_t>(wide)));
+  }
+  // i32 indices (the table's index is a cast of an i32 value) make one
+  // 16-lane vpgatherdd instead of two 8-lane vpgatherqd.
+  if (auto cast = indices.getDefiningOp<arith::IndexCastOp>())
+    if (getElementTypeOrSelf(cast.getIn().getType()).isInteger(32))
+      indices = cast.getIn();
+  auto resultType = VectorType::get({lanes}, gathered);
+  Value mask = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(VectorType::get({lanes}, b.getI1Type()), true));
+  Value passThru =
+      arith::ConstantOp::create(b, loc, b.getZeroAttr(resultType));
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value result = vector::GatherOp::create(b, loc, resultType, table,
+                                          ValueRange{zero}, indices, mask,
+                                          passThru, IntegerAttr());
+  if (widen)
+    result = arith::TruncIOp::create(
+        b, loc, VectorType::get({lanes}, element), result);
+  return result;
 }
 
 /// Computes `epilogue` on one accumulator vector: the lanes are columns
@@ -314,6 +369,13 @@ Value applyEpilogue(OpBuilder &b, Location loc, const FusedEpilogue &epilogue,
     }
   }
   for (Operation &inner : body.without_terminator()) {
+    if (auto extract = dyn_cast<tensor::ExtractOp>(inner)) {
+      mapping.map(extract.getResult(),
+                  gatherFromTable(b, loc, extract, mapping.lookup(
+                                                       extract.getIndices()[0]),
+                                  lanes));
+      continue;
+    }
     if (auto constant = dyn_cast<arith::ConstantOp>(inner)) {
       auto vectorType = VectorType::get({lanes}, constant.getType());
       mapping.map(

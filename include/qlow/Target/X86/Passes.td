@@ -35,16 +35,20 @@ def QlowX86Int8MatmulPass : Pass<"qlow-x86-int8-matmul", "func::FuncOp"> {
 
     * the elementwise epilogue that consumes the contraction (zero-point
       corrections, bias, requantization or dequantization, as
-      convert-qlow-to-linalg emits it) is fused: its body is applied lane-wise
-      to the accumulator registers after the K loop, reading per-column
-      parameters with masked vector reads and per-row ones as broadcasts, and
-      the kernel stores the epilogue's element type. No i32 accumulator makes
-      a round trip through memory;
+      convert-qlow-to-linalg emits it, and what qlow-fuse-elementwise fused
+      into it: a relu, the table of a quantized gelu or silu, a residual add)
+      is fused: its body is applied lane-wise to the accumulator registers
+      after the K loop, reading per-column parameters with masked vector
+      reads, per-row ones as broadcasts and residuals at the row and column,
+      and table lookups as gathers (a constant table of narrow integers is
+      widened to i32 at compile time); the kernel stores the epilogue's
+      element type. No i32 accumulator makes a round trip through memory;
     * column panels are the iterations of an `scf.forall`: the threads' work.
 
     Without a fusible epilogue the result is the i32 tensor of the
-    contraction. Targets without VNNI keep the contraction (other patterns
-    lower it).
+    contraction. On AVX2 (no VNNI) the same kernel uses vpmaddubsw when the
+    constant weights cannot saturate it, and otherwise widened i16 pairs with
+    vpmaddwd; targets without an int8 dot product keep the contraction.
 
     Before:
 
