@@ -465,6 +465,13 @@ int runMatmul() {
 } // namespace
 
 int main(int argc, char **argv) {
+  // Two OpenMP runtimes share this process: libomp (qlow's kernels) and
+  // libgomp (oneDNN). An idle runtime's threads spin before they sleep
+  // (libomp for 200 ms by default), taking a core from the other library's
+  // timed calls on a small machine. Both are told to sleep within 1 ms
+  // unless the user set them; a deployment has only one runtime.
+  setenv("KMP_BLOCKTIME", "1", /*overwrite=*/0);
+  setenv("GOMP_SPINCOUNT", "10000", /*overwrite=*/0);
   llvm::InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(
       argc, argv,
