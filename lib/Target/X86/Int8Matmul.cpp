@@ -314,15 +314,14 @@ Value gatherFromTable(OpBuilder &b, Location loc, tensor::ExtractOp extract,
   Value mask = arith::ConstantOp::create(
       b, loc,
       DenseElementsAttr::get(VectorType::get({lanes}, b.getI1Type()), true));
-  Value passThru =
-      arith::ConstantOp::create(b, loc, b.getZeroAttr(resultType));
+  Value passThru = arith::ConstantOp::create(b, loc, b.getZeroAttr(resultType));
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value result = vector::GatherOp::create(b, loc, resultType, table,
-                                          ValueRange{zero}, indices, mask,
-                                          passThru, IntegerAttr());
+  Value result =
+      vector::GatherOp::create(b, loc, resultType, table, ValueRange{zero},
+                               indices, mask, passThru, IntegerAttr());
   if (widen)
-    result = arith::TruncIOp::create(
-        b, loc, VectorType::get({lanes}, element), result);
+    result = arith::TruncIOp::create(b, loc, VectorType::get({lanes}, element),
+                                     result);
   return result;
 }
 
@@ -371,8 +370,8 @@ Value applyEpilogue(OpBuilder &b, Location loc, const FusedEpilogue &epilogue,
   for (Operation &inner : body.without_terminator()) {
     if (auto extract = dyn_cast<tensor::ExtractOp>(inner)) {
       mapping.map(extract.getResult(),
-                  gatherFromTable(b, loc, extract, mapping.lookup(
-                                                       extract.getIndices()[0]),
+                  gatherFromTable(b, loc, extract,
+                                  mapping.lookup(extract.getIndices()[0]),
                                   lanes));
       continue;
     }
@@ -415,7 +414,11 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   const int64_t rows = tile.rows;
   const int64_t vectors = std::min(tile.vectors, (c.n + lanes - 1) / lanes);
   const int64_t nr = vectors * lanes;
-  const int64_t mp = roundUp(c.m, rows), np = roundUp(c.n, nr);
+  // Rows are not padded: the last, partial row tile is a second, smaller
+  // tile (padding M would cost a copy of the activations and of the whole
+  // result, 4 MB each way at 1024 x 1024).
+  const int64_t mainRows = c.m / rows * rows, restRows = c.m - mainRows;
+  const int64_t np = roundUp(c.n, nr);
   // The byte forms (VNNI, vpmaddubsw) consume 4 bytes of K per i32 lane and
   // step, with u8 activations; the wide AVX2 form 2 elements (as i16, widened
   // at compile time for the weights), with activations of either sign.
@@ -461,13 +464,13 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   Value initC = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(initType, ArrayRef<int32_t>(init)));
 
-  // Pad the activations so that every tile access is in bounds.
+  // Pad K of the activations to the step so that every access is in bounds.
   Value lhs = c.lhs;
-  if (mp != c.m || kp != c.k) {
-    auto paddedType = RankedTensorType::get({mp, kp}, i8);
+  if (kp != c.k) {
+    auto paddedType = RankedTensorType::get({c.m, kp}, i8);
     Value zero = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
     SmallVector<OpFoldResult> low = {b.getIndexAttr(0), b.getIndexAttr(0)};
-    SmallVector<OpFoldResult> high = {b.getIndexAttr(mp - c.m),
+    SmallVector<OpFoldResult> high = {b.getIndexAttr(0),
                                       b.getIndexAttr(kp - c.k)};
     lhs = tensor::PadOp::create(b, loc, paddedType, lhs, low, high, zero);
   }
@@ -486,8 +489,7 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                      .getElementType()
                : i32;
   Value out =
-      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{mp, np}, outElement);
-  Value zeroIdx = idx(0);
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{c.m, np}, outElement);
   // Only the byte forms with s8 activations flip sign bits (+128 per byte).
   Value signFlip;
   if (packBytes && c.lhsSigned)
@@ -515,103 +517,120 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
     Value shared = forall.getRegionIterArgs()[0];
     Value col0 = arith::MulIOp::create(pb, pl, p, idx(nr));
     SmallVector<OpFoldResult> panelOffsets = {pb.getIndexAttr(0), col0};
-    SmallVector<OpFoldResult> panelSizes = {pb.getIndexAttr(mp),
+    SmallVector<OpFoldResult> panelSizes = {pb.getIndexAttr(c.m),
                                             pb.getIndexAttr(nr)};
     SmallVector<OpFoldResult> unitStrides = {pb.getIndexAttr(1),
                                              pb.getIndexAttr(1)};
     Value panel = tensor::ExtractSliceOp::create(
-        pb, pl, RankedTensorType::get({mp, nr}, outElement), shared,
+        pb, pl, RankedTensorType::get({c.m, nr}, outElement), shared,
         panelOffsets, panelSizes, unitStrides);
-    auto rowLoop = scf::ForOp::create(
-        pb, pl, zeroIdx, idx(mp), idx(rows), ValueRange{panel},
-        [&](OpBuilder &rb, Location rl, Value i, ValueRange rArgs) {
-          // Accumulators start at the shift correction of their columns.
-          SmallVector<Value> accs;
-          for (int64_t r = 0; r < rows; ++r)
-            for (int64_t j = 0; j < vectors; ++j) {
-              Value col = arith::AddIOp::create(rb, rl, col0, idx(j * lanes));
-              accs.push_back(vector::TransferReadOp::create(
-                  rb, rl, accType, initC, ValueRange{col}, padI32, inBounds));
-            }
-          auto kLoop = scf::ForOp::create(
-              rb, rl, zeroIdx, idx(kSteps), idx(1), accs,
-              [&](OpBuilder &kb, Location kl, Value kk, ValueRange acc) {
-                SmallVector<Value> w;
-                for (int64_t j = 0; j < vectors; ++j) {
-                  Value raw = vector::TransferReadOp::create(
-                      kb, kl, bytesType, packedW,
-                      ValueRange{p, kk, idx(j * lanes * kStep)}, padW,
-                      inBounds);
-                  w.push_back(raw);
-                }
-                Value kByte = arith::MulIOp::create(kb, kl, kk, idx(kStep));
-                SmallVector<Value> next(acc.begin(), acc.end());
-                for (int64_t r = 0; r < rows; ++r) {
-                  Value row = arith::AddIOp::create(kb, kl, i, idx(r));
-                  Value bytes = vector::TransferReadOp::create(
-                      kb, kl, VectorType::get({kStep}, i8), lhs,
-                      ValueRange{row, kByte}, padI8, inBounds);
-                  if (!packBytes) // Wide form: the pair to i16 by signedness.
-                    bytes =
-                        extendStorage(kb, kl, bytes, c.lhsSigned,
-                                      VectorType::get({2}, kb.getI16Type()));
-                  Value asI32 = vector::BitCastOp::create(
-                      kb, kl, VectorType::get({1}, i32), bytes);
-                  Value scalar = vector::ExtractOp::create(
-                      kb, kl, asI32, ArrayRef<int64_t>{0});
-                  Value bcast =
-                      vector::BroadcastOp::create(kb, kl, accType, scalar);
-                  if (packBytes && c.lhsSigned)
-                    bcast = arith::XOrIOp::create(kb, kl, bcast, signFlip);
-                  Value aBytes =
-                      vector::BitCastOp::create(kb, kl, bytesType, bcast);
-                  for (int64_t j = 0; j < vectors; ++j) {
-                    Value &slot = next[r * vectors + j];
-                    switch (form) {
-                    case Int8DotForm::Vnni:
-                      slot = x86::DotU8S8Op::create(kb, kl, accType, slot,
-                                                    aBytes, w[j]);
-                      break;
-                    case Int8DotForm::Avx2BytePairs:
-                      slot = x86::DotU8S8PairsOp::create(kb, kl, accType, slot,
-                                                         aBytes, w[j]);
-                      break;
-                    case Int8DotForm::Avx2WidePairs:
-                      slot = x86::DotI16x2Op::create(kb, kl, accType, slot,
-                                                     aBytes, w[j]);
-                      break;
-                    }
-                  }
-                }
-                scf::YieldOp::create(kb, kl, next);
-              });
-          Value tileOut = rArgs[0];
-          for (int64_t r = 0; r < rows; ++r) {
-            Value row = arith::AddIOp::create(rb, rl, i, idx(r));
-            for (int64_t j = 0; j < vectors; ++j) {
-              Value col = idx(j * lanes);
-              Value value = kLoop.getResult(r * vectors + j);
-              if (epilogue)
-                value = applyEpilogue(
-                    rb, rl, *epilogue, value, row,
-                    arith::AddIOp::create(rb, rl, col0, idx(j * lanes)), c.m,
-                    lanes, idx);
-              tileOut = vector::TransferWriteOp::create(rb, rl, value, tileOut,
-                                                        ValueRange{row, col},
-                                                        inBounds)
-                            .getResult();
-            }
-          }
-          scf::YieldOp::create(rb, rl, tileOut);
-        });
+    // Row tiles of `rows` rows over [begin, end).
+    auto buildRowLoop = [&](Value panelIn, int64_t begin, int64_t end,
+                            int64_t rows) {
+      return scf::ForOp::create(
+                 pb, pl, idx(begin), idx(end), idx(rows), ValueRange{panelIn},
+                 [&](OpBuilder &rb, Location rl, Value i, ValueRange rArgs) {
+                   // Accumulators start at the shift correction of their
+                   // columns.
+                   SmallVector<Value> accs;
+                   for (int64_t r = 0; r < rows; ++r)
+                     for (int64_t j = 0; j < vectors; ++j) {
+                       Value col =
+                           arith::AddIOp::create(rb, rl, col0, idx(j * lanes));
+                       accs.push_back(vector::TransferReadOp::create(
+                           rb, rl, accType, initC, ValueRange{col}, padI32,
+                           inBounds));
+                     }
+                   auto kLoop = scf::ForOp::create(
+                       rb, rl, idx(0), idx(kSteps), idx(1), accs,
+                       [&](OpBuilder &kb, Location kl, Value kk,
+                           ValueRange acc) {
+                         SmallVector<Value> w;
+                         for (int64_t j = 0; j < vectors; ++j) {
+                           Value raw = vector::TransferReadOp::create(
+                               kb, kl, bytesType, packedW,
+                               ValueRange{p, kk, idx(j * lanes * kStep)}, padW,
+                               inBounds);
+                           w.push_back(raw);
+                         }
+                         Value kByte =
+                             arith::MulIOp::create(kb, kl, kk, idx(kStep));
+                         SmallVector<Value> next(acc.begin(), acc.end());
+                         for (int64_t r = 0; r < rows; ++r) {
+                           Value row = arith::AddIOp::create(kb, kl, i, idx(r));
+                           Value bytes = vector::TransferReadOp::create(
+                               kb, kl, VectorType::get({kStep}, i8), lhs,
+                               ValueRange{row, kByte}, padI8, inBounds);
+                           if (!packBytes) // Wide form: the pair to i16 by
+                                           // signedness.
+                             bytes = extendStorage(
+                                 kb, kl, bytes, c.lhsSigned,
+                                 VectorType::get({2}, kb.getI16Type()));
+                           Value asI32 = vector::BitCastOp::create(
+                               kb, kl, VectorType::get({1}, i32), bytes);
+                           Value scalar = vector::ExtractOp::create(
+                               kb, kl, asI32, ArrayRef<int64_t>{0});
+                           Value bcast = vector::BroadcastOp::create(
+                               kb, kl, accType, scalar);
+                           if (packBytes && c.lhsSigned)
+                             bcast =
+                                 arith::XOrIOp::create(kb, kl, bcast, signFlip);
+                           Value aBytes = vector::BitCastOp::create(
+                               kb, kl, bytesType, bcast);
+                           for (int64_t j = 0; j < vectors; ++j) {
+                             Value &slot = next[r * vectors + j];
+                             switch (form) {
+                             case Int8DotForm::Vnni:
+                               slot = x86::DotU8S8Op::create(
+                                   kb, kl, accType, slot, aBytes, w[j]);
+                               break;
+                             case Int8DotForm::Avx2BytePairs:
+                               slot = x86::DotU8S8PairsOp::create(
+                                   kb, kl, accType, slot, aBytes, w[j]);
+                               break;
+                             case Int8DotForm::Avx2WidePairs:
+                               slot = x86::DotI16x2Op::create(
+                                   kb, kl, accType, slot, aBytes, w[j]);
+                               break;
+                             }
+                           }
+                         }
+                         scf::YieldOp::create(kb, kl, next);
+                       });
+                   Value tileOut = rArgs[0];
+                   for (int64_t r = 0; r < rows; ++r) {
+                     Value row = arith::AddIOp::create(rb, rl, i, idx(r));
+                     for (int64_t j = 0; j < vectors; ++j) {
+                       Value col = idx(j * lanes);
+                       Value value = kLoop.getResult(r * vectors + j);
+                       if (epilogue)
+                         value =
+                             applyEpilogue(rb, rl, *epilogue, value, row,
+                                           arith::AddIOp::create(
+                                               rb, rl, col0, idx(j * lanes)),
+                                           c.m, lanes, idx);
+                       tileOut = vector::TransferWriteOp::create(
+                                     rb, rl, value, tileOut,
+                                     ValueRange{row, col}, inBounds)
+                                     .getResult();
+                     }
+                   }
+                   scf::YieldOp::create(rb, rl, tileOut);
+                 })
+          .getResult(0);
+    };
+    Value tiled = panel;
+    if (mainRows > 0)
+      tiled = buildRowLoop(tiled, 0, mainRows, rows);
+    if (restRows > 0)
+      tiled = buildRowLoop(tiled, mainRows, c.m, restRows);
     OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(tb, pl, rowLoop.getResult(0), shared,
-                                          panelOffsets, panelSizes,
-                                          unitStrides);
+    tensor::ParallelInsertSliceOp::create(tb, pl, tiled, shared, panelOffsets,
+                                          panelSizes, unitStrides);
   }
 
   Value result = forall.getResult(0);
-  if (mp != c.m || np != c.n) {
+  if (np != c.n) {
     SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0)};
     SmallVector<OpFoldResult> sizes = {b.getIndexAttr(c.m),
                                        b.getIndexAttr(c.n)};
