@@ -127,7 +127,8 @@ std::string mlir::qlow::listTargetDescs() {
   return list;
 }
 
-MicroKernelShape TargetDesc::chooseInt8Tile(int64_t m, int64_t n) const {
+MicroKernelShape TargetDesc::chooseInt8Tile(int64_t m, int64_t n,
+                                            int64_t k) const {
   MicroKernelShape best = int8Tiles.front();
   double bestCycles = std::numeric_limits<double>::infinity();
   for (const MicroKernelShape &tile : int8Tiles) {
@@ -138,6 +139,10 @@ MicroKernelShape TargetDesc::chooseInt8Tile(int64_t m, int64_t n) const {
                    static_cast<double>((n + columns - 1) / columns);
     double perStep = std::max(tile.rows * vectors / dotsPerCycle,
                               (tile.rows + vectors) / loadsPerCycle);
+    // A panel beyond L1 is streamed from L2 by every row tile.
+    double stepBytes = static_cast<double>(columns) * tile.kStep;
+    if (static_cast<double>(k) * columns > static_cast<double>(l1Bytes))
+      perStep = std::max(perStep, stepBytes / l2BytesPerCycle);
     if (tiles * perStep < bestCycles) {
       bestCycles = tiles * perStep;
       best = tile;

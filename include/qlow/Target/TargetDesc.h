@@ -67,11 +67,16 @@ struct TargetDesc {
   /// i32 lanes per vector register.
   int64_t i32Lanes() const { return vectorBits / 32; }
 
-  /// The register tile for an M x N int8 matmul: the candidate with the
+  /// Bytes per cycle one core reads from L2 into registers (sustained).
+  double l2BytesPerCycle = 32.0;
+
+  /// The register tile for an M x N x K int8 matmul: the candidate with the
   /// fewest estimated cycles per step of K, counting the padded rows and
-  /// columns each tile computes (its cost per tile per step is the larger of
-  /// its dot-product and its load issue time). Ties go to the earlier one.
-  MicroKernelShape chooseInt8Tile(int64_t m, int64_t n) const;
+  /// columns each tile computes. A tile's cost per step is the largest of
+  /// its dot-product issue time, its load issue time and, when its packed
+  /// weight panel (K x columns bytes) does not fit L1, the time to stream
+  /// the step's weights from L2. Ties go to the earlier candidate.
+  MicroKernelShape chooseInt8Tile(int64_t m, int64_t n, int64_t k) const;
 };
 
 /// Looks up a CPU target by architecture ("x86_64") and LLVM CPU name

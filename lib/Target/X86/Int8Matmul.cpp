@@ -683,8 +683,9 @@ struct QlowX86Int8MatmulPass
                                                  : Int8DotForm::Avx2WidePairs;
       MicroKernelShape tile =
           form == Int8DotForm::Avx2BytePairs
-              ? fitBytePairTiles(*desc, c.lhsSigned).chooseInt8Tile(c.m, c.n)
-              : desc->chooseInt8Tile(c.m, c.n);
+              ? fitBytePairTiles(*desc, c.lhsSigned)
+                    .chooseInt8Tile(c.m, c.n, c.k)
+              : desc->chooseInt8Tile(c.m, c.n, c.k);
       Value result = buildInt8Kernel(rewriter, c.op.getLoc(), c, tile,
                                      desc->i32Lanes(), form, epilogue);
       if (epilogue) {
