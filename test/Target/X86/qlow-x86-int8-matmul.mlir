@@ -185,3 +185,18 @@ func.func @fused_requantize(%a: tensor<12x8x!quant.uniform<u8:f32, 0.5:128>>, %b
   %y = qlow.matmul %a, %wq, %b : (tensor<12x8x!quant.uniform<u8:f32, 0.5:128>>, tensor<8x5x!quant.uniform<i8:f32, 0.25>>, tensor<5xi32>) -> tensor<12x5x!quant.uniform<i8:f32, 0.7:-3>>
   return %y : tensor<12x5x!quant.uniform<i8:f32, 0.7:-3>>
 }
+
+// -----
+
+// M = 16, K = 2048, N = 256: a 2 x 8 tile's weight panel (2048 x 128 bytes)
+// would not fit L1 and every one of its 8 row tiles would stream it from L2
+// (512 bytes per step of K for 16 dot products), so the cost model takes the
+// 8 x 3 tile (192 bytes per step for 24): 6 panels of 48 columns, 512 steps.
+// ZMM-LABEL: func.func @panel_beyond_l1
+// ZMM: arith.constant dense<"0x0303{{[0-9A-F]+}}"> : tensor<6x512x192xi8>
+func.func @panel_beyond_l1(%a: tensor<16x2048x!quant.uniform<u8:f32, 0.02:128>>) -> tensor<16x256xi32> {
+  %w = arith.constant dense<3> : tensor<2048x256xi8>
+  %wq = quant.scast %w : tensor<2048x256xi8> to tensor<2048x256x!quant.uniform<i8:f32, 0.01>>
+  %y = qlow.matmul %a, %wq : (tensor<16x2048x!quant.uniform<u8:f32, 0.02:128>>, tensor<2048x256x!quant.uniform<i8:f32, 0.01>>) -> tensor<16x256xi32>
+  return %y : tensor<16x256xi32>
+}
