@@ -178,4 +178,130 @@ def QlowFoldQdqPass : Pass<"qlow-fold-qdq", "::mlir::func::FuncOp"> {
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// Calibration probes
+//===----------------------------------------------------------------------===//
+
+def QlowInsertObserversPass
+    : Pass<"qlow-insert-observers", "::mlir::func::FuncOp"> {
+  let summary = "Inserts named qlow.observe calibration probes on the f32 "
+                "activations";
+  let description = [{
+    Static quantization needs a range for every activation it quantizes, and
+    those ranges are measured by running the float graph on calibration
+    inputs. This pass marks the values to measure: each gets one
+    `qlow.observe` probe, placed right after the value is defined (at the
+    top of the body for a function argument), and every other use of the
+    value reads the probe's result. The probe is the identity, so the graph
+    computes what it computed before; `qlow-run --reference --print-ranges`
+    and `qlow-calibrate` (docs/Calibration.md) record what flows through it.
+
+    ```mlir
+    // Before
+    func.func @mlp(%x: tensor<4x8xf32>) -> tensor<4x2xf32> {
+      %w = arith.constant dense<...> : tensor<8x2xf32>
+      %y = qlow.matmul %x, %w : (tensor<4x8xf32>, tensor<8x2xf32>) -> tensor<4x2xf32>
+      %g = qlow.gelu %y : tensor<4x2xf32> -> tensor<4x2xf32>
+      return %g : tensor<4x2xf32>
+    }
+    // After
+    func.func @mlp(%x: tensor<4x8xf32>) -> tensor<4x2xf32> {
+      %0 = qlow.observe %x {name = "mlp.arg0"} : tensor<4x8xf32>
+      %w = arith.constant dense<...> : tensor<8x2xf32>
+      %y = qlow.matmul %0, %w : (tensor<4x8xf32>, tensor<8x2xf32>) -> tensor<4x2xf32>
+      %1 = qlow.observe %y {name = "mlp.matmul_0"} : tensor<4x2xf32>
+      %g = qlow.gelu %1 : tensor<4x2xf32> -> tensor<4x2xf32>
+      %2 = qlow.observe %g {name = "mlp.gelu_0"} : tensor<4x2xf32>
+      return %2 : tensor<4x2xf32>
+    }
+    ```
+
+    ### What is observed
+
+    Only ranked f32 tensors that depend on a function argument, defined in
+    the function body (not block arguments of nested regions). A value
+    computed from constants alone (weights, whether plain, dequantized,
+    reshaped or transposed; `tensor.empty`) is never observed: its range is
+    known at compile time. A value already observed (the result of a
+    `qlow.observe`, or one that feeds a `qlow.observe`) gets no second
+    probe, so running the pass twice changes nothing.
+
+    * `targets=activations` (the default): the data operands and the results
+      of the ops named in `ops`. Data operands are `lhs` and `rhs` of
+      `qlow.matmul`, `qlow.add` and `qlow.mul`; `q`, `k` and `v` of
+      `qlow.attention`; the input of `qlow.gelu`, `qlow.silu`,
+      `qlow.softmax`, `qlow.layer_norm`, `qlow.rms_norm` and `qlow.rope`;
+      none for `qlow.embedding` (its table is a weight). Parameters (bias,
+      gamma, beta, cos, sin, mask) are not observed. `ops` defaults to
+      matmul, add, mul, gelu, silu, softmax, layer_norm, rms_norm and
+      attention; `qlow.rope` and `qlow.embedding` may be added.
+    * `targets=all`: every f32 function argument and op result that depends
+      on an argument, whatever its op (reshapes and transposes included).
+
+    A value used by several ops gets one probe, named after its definition.
+
+    ### Names
+
+    Names are stable (the same graph gives the same names, whatever options
+    select) and unique within the function:
+
+    * an op result is named after the op: the name of its location when it
+      has one (`loc("encoder.0.q_proj")`, also inside a fused or call-site
+      location), else `<function>.<kind>_<k>`, where `<kind>` is the op name
+      without the `qlow.` prefix (other dialects keep theirs, with `_` for
+      `.`: `tensor_collapse_shape`) and `k` counts the ops of that name in
+      the function in program order, starting at 0, observed or not (so
+      `@mlp.matmul_1` is the second matmul of `@mlp` whatever `targets`
+      says); an op with several results adds `#<result number>`;
+    * a function argument is named by its location's name, else
+      `<function>.arg<i>`;
+    * a name already taken gets the first free suffix `_1`, `_2`, ...: the
+      names of the probes already in the function are taken first, then
+      every argument and op gets its name in program order (arguments
+      first), whether it is observed or not, so that names do not depend on
+      the options.
+
+    Probes that share a name record into one range (two functions whose ops
+    carry the same location name, for example).
+
+    ### Errors
+
+    An unknown `targets` value, an op in `ops` that the pass cannot observe,
+    or `ops` given with `targets=all` is an error at the function.
+    `qlow-strip-observers` removes the probes again.
+  }];
+  let dependentDialects = ["::mlir::qlow::QlowDialect"];
+  let options = [
+    Option<"targets", "targets", "std::string", /*default=*/"\"activations\"",
+           "What to observe: 'activations' (the data operands and results of "
+           "the ops in ops=) or 'all' (every f32 value that depends on a "
+           "function argument)">,
+    ListOption<"ops", "ops", "std::string",
+               "With targets=activations: the ops to observe, by full name "
+               "(default qlow.matmul, qlow.add, qlow.mul, qlow.gelu, "
+               "qlow.silu, qlow.softmax, qlow.layer_norm, qlow.rms_norm, "
+               "qlow.attention; qlow.rope and qlow.embedding may be added)">,
+  ];
+}
+
+def QlowStripObserversPass
+    : Pass<"qlow-strip-observers", "::mlir::func::FuncOp"> {
+  let summary = "Removes every qlow.observe probe";
+  let description = [{
+    The reverse of `qlow-insert-observers`: each `qlow.observe` is replaced
+    by its input, which is exactly what the probe computed, so the graph's
+    results do not change. Probes have a side effect (recording) and are
+    never removed as dead code, so once calibration is done this pass is how
+    they go; compiled pipelines never see them.
+
+    ```mlir
+    // Before
+    %0 = qlow.observe %x {name = "mlp.arg0"} : tensor<4x8xf32>
+    %y = qlow.gelu %0 : tensor<4x8xf32> -> tensor<4x8xf32>
+    // After
+    %y = qlow.gelu %x : tensor<4x8xf32> -> tensor<4x8xf32>
+    ```
+  }];
+}
+
 #endif // QLOW_DIALECT_QLOW_TRANSFORMS_PASSES_TD
