@@ -128,8 +128,10 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
   pm.addPass(createSCFToControlFlowPass());
   addCleanups();
 
-  // Into the LLVM dialect. Math functions without an LLVM intrinsic become
-  // libm calls.
+  // Into the LLVM dialect. exp and erfc (softmax, gelu, silu) become
+  // polynomials that stay in vector registers; math functions without an
+  // LLVM intrinsic become libm calls.
+  pm.addNestedPass<func::FuncOp>(createQlowApproximateMathPass());
   pm.addPass(createQlowX86LowerIntrinsicsPass());
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());

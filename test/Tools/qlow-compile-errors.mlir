@@ -7,16 +7,18 @@
 // RUN: not qlow-compile %s --target=riscv64 -o %t/b.o 2>&1 | FileCheck %s --check-prefix=ARCH
 // ARCH: qlow-compile: error: unknown --target 'riscv64'; known: x86_64
 // RUN: not qlow-compile %s --cpu=znver4 -o %t/c.o 2>&1 | FileCheck %s --check-prefix=LOWER
-// LOWER: error: failed to legalize operation 'qlow.softmax'
+// LOWER: error: failed to legalize operation 'qlow.gelu'
 // RUN: not ls %t/c.o %t/c.h
 // RUN: qlow-compile --list-cpus | FileCheck %s --check-prefix=LIST
 // RUN: not qlow-compile 2>&1 | FileCheck %s --check-prefix=USAGE
 // USAGE: qlow-compile: error: usage: qlow-compile <input.mlir> -o <output>
 // LIST: host, {{.*}}znver4
 
-func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
-  %y = qlow.softmax %x : tensor<4xf32> -> tensor<4xf32>
-  return %y : tensor<4xf32>
+// (A float op on a sub-channel quantized value has no lowering yet.)
+func.func @f(%x: tensor<2x4xi8>) -> tensor<2x4xf32> {
+  %q = quant.scast %x : tensor<2x4xi8> to tensor<2x4x!quant.uniform<i8:f32:{1:2}, {{0.1, 0.2}}>>
+  %y = qlow.gelu %q : tensor<2x4x!quant.uniform<i8:f32:{1:2}, {{0.1, 0.2}}>> -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
 }
 
 // Malformed input: random bytes, a truncated file, and deep nesting get a

@@ -33,11 +33,22 @@ def ConvertQlowToLinalgPass : Pass<"convert-qlow-to-linalg", "ModuleOp"> {
       here, at compile time, never in the inner loop. A K for which the i32
       accumulator could overflow is rejected with a diagnostic.
     * `qlow.matmul` (float path): an f32 contraction accumulating in k order.
+    * the float-semantics ops (softmax, layer_norm, rms_norm, gelu, silu,
+      rope): a quantized input is dequantized and a quantized result
+      quantized around an f32 computation of reductions (`reduction`
+      iterators) and elementwise generics; layer_norm, rms_norm and rope
+      compute in f64 in lib/Reference's order of operations and are
+      bit-exact, softmax, gelu and silu use f32 `math.exp`/`math.erfc`
+      (tolerances in FloatOpsToLinalg.cpp);
+    * `qlow.embedding`: every index is checked against the table's rows
+      (`cf.assert`: an index out of range aborts), then the rows are gathered
+      (and dequantized for an f32 result).
 
     The contraction stays a plain `linalg.generic` so that data tiling,
     tiling and vectorization (later passes, driven by the target description)
-    can recognise it. Ops without a lowering yet (sub-channel types, the
-    float-semantics ops) are reported with a diagnostic and the pass fails.
+    can recognise it. Ops without a lowering yet (sub-channel types,
+    attention, dynamic shapes) are reported with a diagnostic and
+    the pass fails.
 
     Example:
 
@@ -59,6 +70,7 @@ def ConvertQlowToLinalgPass : Pass<"convert-qlow-to-linalg", "ModuleOp"> {
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
+    "::mlir::cf::ControlFlowDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
     "::mlir::tensor::TensorDialect",

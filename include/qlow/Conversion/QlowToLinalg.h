@@ -82,6 +82,12 @@ void populateElementwiseToLinalgPatterns(const TypeConverter &converter,
 void populateMatmulToLinalgPatterns(const TypeConverter &converter,
                                     RewritePatternSet &patterns);
 
+/// Patterns lowering the float forms of qlow.softmax, qlow.layer_norm,
+/// qlow.rms_norm, qlow.gelu, qlow.silu and qlow.rope (f32, or quantized per
+/// tensor/per axis around an f32 computation), and qlow.embedding.
+void populateFloatOpsToLinalgPatterns(const TypeConverter &converter,
+                                      RewritePatternSet &patterns);
+
 #define GEN_PASS_DECL
 #define GEN_PASS_REGISTRATION
 #include "qlow/Conversion/Passes.h.inc"

@@ -109,6 +109,36 @@ def QlowVectorizeElementwisePass
                            "::mlir::tensor::TensorDialect"];
 }
 
+def QlowApproximateMathPass
+    : Pass<"qlow-approximate-math", "::mlir::func::FuncOp"> {
+  let summary = "Replaces f32 math.exp and math.erfc by upstream polynomial "
+                "approximations";
+  let description = [{
+    LLVM has no vector form of `exp` or `erfc` without a vector math library,
+    so a vectorized softmax or activation would call libm once per lane.
+    Upstream's polynomial approximations
+    (`populateMathPolynomialApproximationPatterns`) are plain arith/math
+    (fma, floor, bit casts) on scalars and vectors alike: exp is Cephes' range
+    reduction and degree-6 polynomial (results below 2^-126 flush to zero),
+    erfc a degree-9 polynomial in (x - 2) / (x + 2) times exp(-x^2). Through
+    them the float ops stay within 2^-20 of the largest result magnitude of
+    lib/Reference's double-precision results (measured by
+    test/e2e/random_float_ops.py: softmax and silu within 10 ulp of the
+    non-tiny results, gelu within about 20). Other math ops (erf, tanh, ...)
+    keep their LLVM intrinsic or libm call.
+
+    ```mlir
+    // Before
+    %e = math.exp %x : vector<16xf32>
+    // After: range reduction x = n ln2 + r, a degree-6 polynomial in r,
+    // and 2^n built from its exponent bits (math.fma, math.floor, arith).
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def QlowDistinctResultBuffersPass
     : Pass<"qlow-distinct-result-buffers", "::mlir::func::FuncOp"> {
   let summary = "Gives each buffer a function returns a buffer of its own";

@@ -9,6 +9,7 @@
 
 #include "dialects/Qlow/IR/QlowDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -58,6 +59,7 @@ struct ConvertQlowToLinalgPass
     populateQuantizeToLinalgPatterns(converter, patterns);
     populateMatmulToLinalgPatterns(converter, patterns);
     populateElementwiseToLinalgPatterns(converter, patterns);
+    populateFloatOpsToLinalgPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);

@@ -10,9 +10,20 @@ func.func @k_too_large(%a: tensor<1x70000x!quant.uniform<u8:f32, 0.5>>, %w: tens
 
 // -----
 
-// Ops without a lowering yet are reported, not dropped.
-func.func @softmax_not_lowered(%x: tensor<4xf32>) -> tensor<4xf32> {
+// Ops without a lowering yet are reported, not dropped: the float ops are
+// lowered on static shapes only.
+func.func @softmax_dynamic_shape(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
   // expected-error @+1 {{failed to legalize operation 'qlow.softmax'}}
-  %y = qlow.softmax %x : tensor<4xf32> -> tensor<4xf32>
-  return %y : tensor<4xf32>
+  %y = qlow.softmax %x : tensor<?x4xf32> -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+
+// -----
+
+// A sub-channel (blockwise) quantized input of a float op has no dequantizing
+// lowering yet.
+func.func @gelu_blockwise_input(%x: tensor<2x4x!quant.uniform<i8:f32:{1:2}, {{0.1, 0.2}}>>) -> tensor<2x4xf32> {
+  // expected-error @+1 {{failed to legalize operation 'qlow.gelu'}}
+  %y = qlow.gelu %x : tensor<2x4x!quant.uniform<i8:f32:{1:2}, {{0.1, 0.2}}>> -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
 }

@@ -1,0 +1,279 @@
+// RUN: qlow-opt %s --convert-qlow-to-linalg --split-input-file | FileCheck %s
+// RUN: qlow-opt %s --convert-qlow-to-linalg --split-input-file | qlow-opt --split-input-file | FileCheck %s
+
+// The float forms of the float-semantics ops (FloatOpsToLinalg.cpp).
+
+// gelu, erf form: 0.5 x erfc(-x / sqrt 2), one elementwise generic.
+// CHECK-LABEL: func.func @gelu_erf
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel"]
+// CHECK: %[[ARG:.+]] = arith.mulf %{{.+}}, %{{.+}} : f32
+// CHECK: %[[HALF:.+]] = arith.mulf %{{.+}}, %{{.+}} : f32
+// CHECK: %[[ERFC:.+]] = math.erfc %[[ARG]] : f32
+// CHECK: arith.mulf %[[HALF]], %[[ERFC]] : f32
+// CHECK-NOT: linalg.generic
+func.func @gelu_erf(%x: tensor<3x37xf32>) -> tensor<3x37xf32> {
+  %y = qlow.gelu %x : tensor<3x37xf32> -> tensor<3x37xf32>
+  return %y : tensor<3x37xf32>
+}
+
+// -----
+
+// gelu, tanh form: x * sigmoid(2u), from exp(-|2u|) (never overflows).
+// CHECK-LABEL: func.func @gelu_tanh
+// CHECK: linalg.generic
+// CHECK: %[[ABS:.+]] = math.absf %[[T:.+]] : f32
+// CHECK: %[[NEG:.+]] = arith.negf %[[ABS]] : f32
+// CHECK: %[[E:.+]] = math.exp %[[NEG]] : f32
+// CHECK: %[[POS:.+]] = arith.cmpf oge, %[[T]], %{{.+}} : f32
+// CHECK: %[[NUM:.+]] = arith.select %[[POS]], %{{.+}}, %[[E]] : f32
+// CHECK: %[[DEN:.+]] = arith.addf %{{.+}}, %[[E]] : f32
+// CHECK: %[[SIG:.+]] = arith.divf %[[NUM]], %[[DEN]] : f32
+// CHECK: arith.mulf %{{.+}}, %[[SIG]] : f32
+// CHECK-NOT: math.tanh
+func.func @gelu_tanh(%x: tensor<16xf32>) -> tensor<16xf32> {
+  %y = qlow.gelu %x {approximate = #qlow.gelu_approximation<tanh>} : tensor<16xf32> -> tensor<16xf32>
+  return %y : tensor<16xf32>
+}
+
+// -----
+
+// A per-axis quantized input is dequantized with its scales as a constant
+// tensor read along the axis; then silu in f32.
+// CHECK-LABEL: func.func @silu_per_axis
+// CHECK-SAME: (%[[X:.+]]: tensor<2x3xi8>) -> tensor<2x3xf32>
+// CHECK: %[[SCALES:.+]] = arith.constant dense<[1.000000e-01, 2.000000e-01, 3.000000e-01]> : tensor<3xf32>
+// CHECK: %[[DQ:.+]] = linalg.generic
+// CHECK-SAME: ins(%[[X]], %[[SCALES]] : tensor<2x3xi8>, tensor<3xf32>)
+// CHECK: arith.sitofp
+// CHECK: arith.mulf
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[DQ]] : tensor<2x3xf32>)
+// CHECK: math.exp
+func.func @silu_per_axis(%x: tensor<2x3x!quant.uniform<i8:f32:1, {0.1, 0.2, 0.3}>>) -> tensor<2x3xf32> {
+  %y = qlow.silu %x : tensor<2x3x!quant.uniform<i8:f32:1, {0.1, 0.2, 0.3}>> -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+// 8-bit per-tensor quantized gelu keeps the exact table of the reference's
+// values (ElementwiseToLinalg.cpp), not the float form.
+// CHECK-LABEL: func.func @gelu_table_preferred
+// CHECK: tensor.extract
+// CHECK-NOT: math.erfc
+func.func @gelu_table_preferred(%x: tensor<8x!quant.uniform<i8:f32, 0.1>>) -> tensor<8x!quant.uniform<i8:f32, 0.05>> {
+  %y = qlow.gelu %x : tensor<8x!quant.uniform<i8:f32, 0.1>> -> tensor<8x!quant.uniform<i8:f32, 0.05>>
+  return %y : tensor<8x!quant.uniform<i8:f32, 0.05>>
+}
+
+// -----
+
+// softmax along axis 0: the maximum (maximumf propagates NaN), exp(x - max)
+// in f32, the sum in f64, and the division written into exp's tensor; then
+// the quantized result as qlow.quantize computes it.
+// CHECK-LABEL: func.func @softmax_axis0_quantized
+// CHECK-SAME: (%[[X:.+]]: tensor<3x5xf32>) -> tensor<3x5xi8>
+// CHECK: %[[NEGINF:.+]] = arith.constant 0xFF800000 : f32
+// CHECK: %[[INIT:.+]] = linalg.fill ins(%[[NEGINF]] : f32) outs(%{{.+}} : tensor<5xf32>)
+// CHECK: %[[MAX:.+]] = linalg.generic
+// CHECK-SAME: iterator_types = ["reduction", "parallel"]
+// CHECK-SAME: ins(%[[X]] : tensor<3x5xf32>) outs(%[[INIT]] : tensor<5xf32>)
+// CHECK: arith.maximumf
+// CHECK: %[[E:.+]] = linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel"]
+// CHECK-SAME: ins(%[[X]], %[[MAX]] : tensor<3x5xf32>, tensor<5xf32>)
+// CHECK: arith.subf
+// CHECK: math.exp
+// CHECK: %[[SUM:.+]] = linalg.generic
+// CHECK-SAME: iterator_types = ["reduction", "parallel"]
+// CHECK-SAME: ins(%[[E]] : tensor<3x5xf32>) outs(%{{.+}} : tensor<5xf64>)
+// CHECK: arith.extf %{{.+}} : f32 to f64
+// CHECK: arith.addf %{{.+}}, %{{.+}} : f64
+// CHECK: %[[P:.+]] = linalg.generic
+// CHECK-SAME: ins(%[[SUM]] : tensor<5xf64>) outs(%[[E]] : tensor<3x5xf32>)
+// CHECK: %[[S32:.+]] = arith.truncf %{{.+}} : f64 to f32
+// CHECK: arith.divf %{{.+}}, %[[S32]] : f32
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[P]] : tensor<3x5xf32>) outs(%{{.+}} : tensor<3x5xi8>)
+// CHECK: arith.divf
+// CHECK: math.roundeven
+// CHECK: arith.trunci %{{.+}} : i32 to i8
+func.func @softmax_axis0_quantized(%x: tensor<3x5xf32>) -> tensor<3x5x!quant.uniform<u8:f32, 0.00390625>> {
+  %y = qlow.softmax %x {axis = 0 : i64} : tensor<3x5xf32> -> tensor<3x5x!quant.uniform<u8:f32, 0.00390625>>
+  return %y : tensor<3x5x!quant.uniform<u8:f32, 0.00390625>>
+}
+
+// -----
+
+// A negative axis counts from the end: -1 reduces the last loop.
+// CHECK-LABEL: func.func @softmax_last
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel", "reduction"]
+func.func @softmax_last(%x: tensor<2x4x7xf32>) -> tensor<2x4x7xf32> {
+  %y = qlow.softmax %x : tensor<2x4x7xf32> -> tensor<2x4x7xf32>
+  return %y : tensor<2x4x7xf32>
+}
+
+// -----
+
+// layer_norm in f64 in the reference's order: sum, mean, sum of squared
+// deviations, 1 / sqrt(var + eps), ((x - mean) * rstd) * gamma + beta.
+// CHECK-LABEL: func.func @layer_norm
+// CHECK-SAME: (%[[X:.+]]: tensor<4x33xf32>, %[[G:.+]]: tensor<33xf32>, %[[B:.+]]: tensor<33xf32>)
+// CHECK: %[[SUM:.+]] = linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "reduction"]
+// CHECK-SAME: ins(%[[X]] : tensor<4x33xf32>) outs(%{{.+}} : tensor<4xf64>)
+// CHECK: %[[MEAN:.+]] = linalg.generic
+// CHECK-SAME: ins(%[[SUM]] : tensor<4xf64>)
+// CHECK: arith.constant 3.300000e+01 : f64
+// CHECK: arith.divf
+// CHECK: %[[SQ:.+]] = linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "reduction"]
+// CHECK-SAME: ins(%[[X]], %[[MEAN]] : tensor<4x33xf32>, tensor<4xf64>)
+// CHECK: %[[C:.+]] = arith.subf %{{.+}}, %{{.+}} : f64
+// CHECK: arith.mulf %[[C]], %[[C]] : f64
+// CHECK: %[[RSTD:.+]] = linalg.generic
+// CHECK-SAME: ins(%[[SQ]] : tensor<4xf64>)
+// CHECK: arith.constant 9.9999997473787516E-6 : f64
+// CHECK: math.sqrt %{{.+}} : f64
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel"]
+// CHECK-SAME: ins(%[[X]], %[[MEAN]], %[[RSTD]], %[[G]], %[[B]] :
+// CHECK: %[[CENTERED:.+]] = arith.subf %{{.+}}, %{{.+}} : f64
+// CHECK: %[[SCALED:.+]] = arith.mulf %[[CENTERED]], %{{.+}} : f64
+// CHECK: %[[Y:.+]] = arith.mulf %[[SCALED]], %{{.+}} : f64
+// CHECK: %[[SHIFTED:.+]] = arith.addf %[[Y]], %{{.+}} : f64
+// CHECK: arith.truncf %[[SHIFTED]] : f64 to f32
+func.func @layer_norm(%x: tensor<4x33xf32>, %g: tensor<33xf32>, %b: tensor<33xf32>) -> tensor<4x33xf32> {
+  %y = qlow.layer_norm %x, %g, %b : (tensor<4x33xf32>, tensor<33xf32>, tensor<33xf32>) -> tensor<4x33xf32>
+  return %y : tensor<4x33xf32>
+}
+
+// -----
+
+// Without beta the reference still adds +0.0 (a -0.0 becomes +0.0). A 1-D
+// input has rank-0 statistics.
+// CHECK-LABEL: func.func @layer_norm_no_beta
+// CHECK: linalg.generic {{.*}}iterator_types = []
+// CHECK-SAME: outs(%{{.+}} : tensor<f64>)
+// CHECK: linalg.generic {{.*}} : tensor<9xf32>, tensor<f64>, tensor<f64>, tensor<9xf32>)
+// CHECK: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f64
+// CHECK: %[[SHIFTED:.+]] = arith.addf %{{.+}}, %[[ZERO]] : f64
+// CHECK: arith.truncf %[[SHIFTED]] : f64 to f32
+func.func @layer_norm_no_beta(%x: tensor<9xf32>, %g: tensor<9xf32>) -> tensor<9xf32> {
+  %y = qlow.layer_norm %x, %g {epsilon = 1.0e-03 : f32} : (tensor<9xf32>, tensor<9xf32>) -> tensor<9xf32>
+  return %y : tensor<9xf32>
+}
+
+// -----
+
+// rms_norm in f64: sum of squares, 1 / sqrt(ms + eps), (x * rinv) * gamma.
+// CHECK-LABEL: func.func @rms_norm
+// CHECK-SAME: (%[[X:.+]]: tensor<2x3x17xf32>, %[[G:.+]]: tensor<17xf32>)
+// CHECK: %[[SQ:.+]] = linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: %[[V:.+]] = arith.extf %{{.+}} : f32 to f64
+// CHECK: arith.mulf %[[V]], %[[V]] : f64
+// CHECK: %[[RINV:.+]] = linalg.generic
+// CHECK-SAME: ins(%[[SQ]] : tensor<2x3xf64>)
+// CHECK: math.sqrt
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[X]], %[[RINV]], %[[G]] :
+// CHECK: arith.truncf %{{.+}} : f64 to f32
+func.func @rms_norm(%x: tensor<2x3x17xf32>, %g: tensor<17xf32>) -> tensor<2x3x17xf32> {
+  %y = qlow.rms_norm %x, %g : (tensor<2x3x17xf32>, tensor<17xf32>) -> tensor<2x3x17xf32>
+  return %y : tensor<2x3x17xf32>
+}
+
+// -----
+
+// rope, rotate-half pairs (i, i + D/2): x viewed as [S, 2, D/2]; the pair
+// member is loop 1, both members read through constant indices.
+// CHECK-DAG: #[[FIRST:.+]] = affine_map<(d0, d1, d2) -> (d0, 0, d2)>
+// CHECK-DAG: #[[SECOND:.+]] = affine_map<(d0, d1, d2) -> (d0, 1, d2)>
+// CHECK-DAG: #[[TABLE:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-LABEL: func.func @rope
+// CHECK: %[[VIEW:.+]] = tensor.expand_shape %{{.+}} {{\[}}[0], [1, 2]] output_shape [3, 2, 4] : tensor<3x8xf32> into tensor<3x2x4xf32>
+// CHECK: %[[R:.+]] = linalg.generic
+// CHECK-SAME: #[[FIRST]], #[[SECOND]], #[[TABLE]], #[[TABLE]]
+// CHECK: linalg.index 1 : index
+// CHECK: arith.negf
+// CHECK: arith.select
+// CHECK: arith.addf %{{.+}}, %{{.+}} : f64
+// CHECK: tensor.collapse_shape %[[R]] {{\[}}[0], [1, 2]] : tensor<3x2x4xf32> into tensor<3x8xf32>
+func.func @rope(%x: tensor<3x8xf32>, %c: tensor<3x4xf32>, %s: tensor<3x4xf32>) -> tensor<3x8xf32> {
+  %y = qlow.rope %x, %c, %s : (tensor<3x8xf32>, tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x8xf32>
+  return %y : tensor<3x8xf32>
+}
+
+// -----
+
+// rope, interleaved pairs (2i, 2i + 1): the view is [S, D/2, 2].
+// CHECK-LABEL: func.func @rope_interleaved
+// CHECK: tensor.expand_shape %{{.+}} {{\[}}[0], [1], [2, 3]] output_shape [2, 3, 4, 2]
+// CHECK: linalg.generic
+// CHECK: linalg.index 3 : index
+func.func @rope_interleaved(%x: tensor<2x3x8xf32>, %c: tensor<3x4xf32>, %s: tensor<3x4xf32>) -> tensor<2x3x8xf32> {
+  %y = qlow.rope %x, %c, %s {interleaved} : (tensor<2x3x8xf32>, tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<2x3x8xf32>
+  return %y : tensor<2x3x8xf32>
+}
+
+// -----
+
+// embedding: every index checked against [0, V) (one flag, then cf.assert),
+// then the rows gathered with the feature index as the innermost loop.
+// CHECK-LABEL: func.func @embedding
+// CHECK-SAME: (%[[T:.+]]: tensor<50x37xf32>, %[[I:.+]]: tensor<3x4xi32>) -> tensor<3x4x37xf32>
+// CHECK: %[[OK:.+]] = linalg.generic
+// CHECK-SAME: iterator_types = ["reduction", "reduction"]
+// CHECK-SAME: ins(%[[I]] : tensor<3x4xi32>) outs(%{{.+}} : tensor<i1>)
+// CHECK: %[[V:.+]] = arith.extsi %{{.+}} : i32 to i64
+// CHECK: arith.cmpi ult, %[[V]], %{{.+}} : i64
+// CHECK: arith.andi
+// CHECK: %[[FLAG:.+]] = tensor.extract %[[OK]][] : tensor<i1>
+// CHECK: cf.assert %[[FLAG]], "qlow.embedding: an index is outside [0, 50)"
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel", "parallel"]
+// CHECK-SAME: ins(%[[I]] : tensor<3x4xi32>)
+// CHECK: %[[ROW:.+]] = arith.index_cast %{{.+}} : i64 to index
+// CHECK: %[[COL:.+]] = linalg.index 2 : index
+// CHECK: tensor.extract %[[T]][%[[ROW]], %[[COL]]] : tensor<50x37xf32>
+func.func @embedding(%t: tensor<50x37xf32>, %i: tensor<3x4xi32>) -> tensor<3x4x37xf32> {
+  %y = qlow.embedding %t, %i : (tensor<50x37xf32>, tensor<3x4xi32>) -> tensor<3x4x37xf32>
+  return %y : tensor<3x4x37xf32>
+}
+
+// -----
+
+// A per-row quantized table dequantized into an f32 result: the row's scale
+// is read from a constant table of scales at the same index.
+// CHECK-LABEL: func.func @embedding_per_row
+// CHECK: cf.assert
+// CHECK: %[[SCALES:.+]] = arith.constant dense<[1.000000e-01, 2.000000e-01, 3.000000e-01]> : tensor<3xf32>
+// CHECK: linalg.generic
+// CHECK: %[[Q:.+]] = tensor.extract %{{.+}}[%[[ROW:.+]], %{{.+}}] : tensor<3x5xi8>
+// CHECK: %[[S:.+]] = tensor.extract %[[SCALES]][%[[ROW]]] : tensor<3xf32>
+// CHECK: arith.extsi %[[Q]] : i8 to i64
+// CHECK: arith.mulf %{{.+}}, %[[S]] : f32
+func.func @embedding_per_row(%t: tensor<3x5x!quant.uniform<i8:f32:0, {0.1, 0.2, 0.3}>>, %i: tensor<2xi64>) -> tensor<2x5xf32> {
+  %y = qlow.embedding %t, %i : (tensor<3x5x!quant.uniform<i8:f32:0, {0.1, 0.2, 0.3}>>, tensor<2xi64>) -> tensor<2x5xf32>
+  return %y : tensor<2x5xf32>
+}
+
+// -----
+
+// A per-tensor quantized table with the same result type: the stored values
+// are copied (u8 as i8 bits), indices of rank 0.
+// CHECK-LABEL: func.func @embedding_copy
+// CHECK-SAME: (%[[T:.+]]: tensor<4x6xi8>, %{{.+}}: tensor<i64>) -> tensor<6xi8>
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = []
+// CHECK: cf.assert
+// CHECK: linalg.generic
+// CHECK: %[[E:.+]] = tensor.extract %[[T]]
+// CHECK-NEXT: linalg.yield %[[E]] : i8
+func.func @embedding_copy(%t: tensor<4x6x!quant.uniform<u8:f32, 0.1:128>>, %i: tensor<i64>) -> tensor<6x!quant.uniform<u8:f32, 0.1:128>> {
+  %y = qlow.embedding %t, %i : (tensor<4x6x!quant.uniform<u8:f32, 0.1:128>>, tensor<i64>) -> tensor<6x!quant.uniform<u8:f32, 0.1:128>>
+  return %y : tensor<6x!quant.uniform<u8:f32, 0.1:128>>
+}

@@ -1,0 +1,27 @@
+// The float ops leave qlow-cpu-pipeline vectorized and without libm calls:
+// exp and erfc are polynomials on vector<16xf32> (AVX-512), the reductions
+// are loops.
+// RUN: qlow-opt %s --qlow-cpu-pipeline="cpu=znver4" | FileCheck %s
+
+// CHECK-NOT: llvm.call @expf
+// CHECK-NOT: llvm.call @erfcf
+// CHECK-LABEL: llvm.func @gelu(
+// CHECK: llvm.intr.fma({{.*}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
+// CHECK: llvm.fdiv {{.*}} : vector<16xf32>
+// CHECK-LABEL: llvm.func @_mlir_ciface_gelu(
+func.func @gelu(%x: tensor<4x64xf32>) -> tensor<4x64xf32> {
+  %y = qlow.gelu %x : tensor<4x64xf32> -> tensor<4x64xf32>
+  return %y : tensor<4x64xf32>
+}
+
+// CHECK-LABEL: llvm.func @softmax(
+// CHECK: llvm.intr.fma({{.*}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
+// CHECK: llvm.fadd {{.*}} : f64
+// CHECK: llvm.fdiv {{.*}} : vector<16xf32>
+// CHECK-LABEL: llvm.func @_mlir_ciface_softmax(
+func.func @softmax(%x: tensor<4x64xf32>) -> tensor<4x64xf32> {
+  %y = qlow.softmax %x : tensor<4x64xf32> -> tensor<4x64xf32>
+  return %y : tensor<4x64xf32>
+}
+// CHECK-NOT: llvm.call @expf
+// CHECK-NOT: llvm.call @erfcf
