@@ -69,6 +69,79 @@ void tileAndVectorize(RewriterBase &rewriter, TilingInterface op,
   }
 }
 
+/// A generic on static tensors whose only reduction is its innermost loop
+/// (a sum, a minimum or a maximum per row), that loop a multiple of `lanes`.
+bool isInnerReduction(linalg::GenericOp op, int64_t lanes) {
+  // Row statistics of an f32 matrix (the range of a dynamic quantization):
+  // one input, f32 throughout, at most two loops. Others (sums in wider
+  // types, higher ranks) stay loops for now.
+  auto isF32 = [](Value v) {
+    return getElementTypeOrSelf(v.getType()).isF32();
+  };
+  if (!op.hasPureTensorSemantics() || op.getNumLoops() == 0 ||
+      op.getNumLoops() > 2 || op.getNumDpsInputs() != 1 ||
+      !llvm::all_of(op->getOperands(), isF32) ||
+      op.getNumReductionLoops() != 1 ||
+      !linalg::isReductionIterator(op.getIteratorTypesArray().back()))
+    return false;
+  if (!llvm::all_of(op->getOperands(), [](Value v) {
+        auto type = dyn_cast<RankedTensorType>(v.getType());
+        return !type || type.hasStaticShape();
+      }))
+    return false;
+  int64_t k = op.getStaticLoopRanges().back();
+  return k >= lanes && k % lanes == 0;
+}
+
+/// Tiles an inner reduction to one row and one vector of partial results
+/// (upstream's partial-reduction tiling: the loop accumulates `lanes`
+/// partial results elementwise, a final linalg.reduce combines them) and
+/// vectorizes both parts. Fails, leaving the op, where upstream cannot (a
+/// combiner without a neutral element).
+void tileAndVectorizeReduction(RewriterBase &rewriter, linalg::GenericOp op,
+                               int64_t lanes) {
+  unsigned loops = op.getNumLoops();
+  // One row at a time (upstream's partial-reduction tiling does not tile
+  // parallel loops itself)...
+  Operation *row = op;
+  if (loops > 1) {
+    SmallVector<OpFoldResult> rowSizes(loops, rewriter.getIndexAttr(1));
+    rowSizes.back() = rewriter.getIndexAttr(0);
+    scf::SCFTilingOptions rowOptions;
+    rowOptions.setTileSizes(rowSizes);
+    rewriter.setInsertionPoint(op);
+    FailureOr<scf::SCFTilingResult> rows = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(op.getOperation()), rowOptions);
+    if (failed(rows) || rows->tiledOps.size() != 1)
+      return;
+    rewriter.replaceOp(op, rows->replacements);
+    row = rows->tiledOps.front();
+  }
+  // ...then the row in vectors of partial results.
+  SmallVector<OpFoldResult> tileSizes(loops, rewriter.getIndexAttr(0));
+  tileSizes.back() = rewriter.getIndexAttr(lanes);
+  scf::SCFTilingOptions options;
+  options.setTileSizes(tileSizes);
+  options.setReductionTilingStrategy(
+      ReductionTilingStrategy::PartialReductionOuterReduction);
+  options.setReductionDims({loops - 1});
+  rewriter.setInsertionPoint(row);
+  FailureOr<scf::SCFTilingResult> tiled =
+      scf::tileUsingSCF(rewriter, cast<TilingInterface>(row), options);
+  if (failed(tiled))
+    return; // The row stays a loop.
+  rewriter.replaceOp(row, tiled->replacements);
+  SmallVector<Operation *> parts(tiled->tiledOps);
+  llvm::append_range(parts, tiled->mergeOps);
+  for (Operation *part : parts) {
+    rewriter.setInsertionPoint(part);
+    FailureOr<linalg::VectorizationResult> vectorized =
+        linalg::vectorize(rewriter, part);
+    if (succeeded(vectorized))
+      rewriter.replaceOp(part, vectorized->replacements);
+  }
+}
+
 struct QlowVectorizeElementwisePass
     : qlow::impl::QlowVectorizeElementwisePassBase<
           QlowVectorizeElementwisePass> {
@@ -83,11 +156,15 @@ struct QlowVectorizeElementwisePass
       return signalPassFailure();
     }
     const int64_t lanes = desc->i32Lanes();
-    SmallVector<linalg::GenericOp> ops;
+    SmallVector<linalg::GenericOp> ops, reductions;
     getOperation().walk([&](linalg::GenericOp op) {
       // Generics inside the kernels' loops are theirs.
-      if (isVectorizable(op) && !op->getParentOfType<scf::ForallOp>())
+      if (op->getParentOfType<scf::ForallOp>())
+        return;
+      if (isVectorizable(op))
         ops.push_back(op);
+      else if (isInnerReduction(op, lanes))
+        reductions.push_back(op);
     });
     IRRewriter rewriter(&getContext());
     for (linalg::GenericOp op : ops) {
@@ -112,6 +189,8 @@ struct QlowVectorizeElementwisePass
       for (auto [piece, width] : pieces)
         tileAndVectorize(rewriter, piece, width);
     }
+    for (linalg::GenericOp op : reductions)
+      tileAndVectorizeReduction(rewriter, op, lanes);
     // The tiles are vector<1x...x1xN>: drop the unit dimensions, and make
     // broadcasting reads (a row's parameter) a read and a broadcast, so that
     // the LLVM lowering sees 1-D loads and stores.
@@ -119,6 +198,10 @@ struct QlowVectorizeElementwisePass
     vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
     vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
     vector::populateVectorTransferDropUnitDimsPatterns(patterns);
+    // Row reductions of the partial results: vector.reduction, which the
+    // LLVM lowering turns into a horizontal reduction.
+    vector::populateVectorMultiReductionLoweringPatterns(
+        patterns, vector::VectorMultiReductionLowering::InnerReduction);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -89,8 +89,12 @@ def QlowVectorizeElementwisePass
     TilingInterface (`scf::tileUsingSCF`): 1 along every loop but the
     innermost, and the target's vector width in i32/f32 lanes (from the
     TargetDesc) along the innermost. Each tile is then vectorized with
-    `linalg::vectorize` at that vector size, masked where the innermost size
-    is not a multiple of it; table lookups become `vector.gather`.
+    `linalg::vectorize` at that vector size; an innermost size that is not a
+    multiple of it is split, the rest vectorized at its own static size (no
+    masks); table lookups become `vector.gather`. Row reductions of f32
+    matrices (the range of a dynamic quantization) are tiled one row at a
+    time with upstream's partial-reduction tiling into one vector of partial
+    results, combined at the end of the row.
 
     ```mlir
     // Before: linalg.generic {iterator_types = ["parallel", "parallel"]}

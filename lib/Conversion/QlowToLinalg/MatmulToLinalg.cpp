@@ -248,13 +248,8 @@ constantGroupColumnSums(Value weights, bool isSigned, int64_t groupSize) {
   return sums;
 }
 
-/// An f32 `a < b ? a : b` or `a < b ? b : a`, as std::min / std::max pick
-/// (the reference's choice on ties and signed zeros).
-Value selectMin(OpBuilder &b, Location loc, Value x, Value y) {
-  Value less =
-      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, y, x);
-  return arith::SelectOp::create(b, loc, less, y, x);
-}
+/// An f32 `x < y ? y : x`, as std::max picks (the reference's choice on ties
+/// and signed zeros).
 Value selectMax(OpBuilder &b, Location loc, Value x, Value y) {
   Value less =
       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, y);
@@ -298,9 +293,13 @@ DynamicQuantized mlir::qlow::buildDynamicQuantize(OpBuilder &b, Location loc,
       ValueRange{x}, ValueRange{zeroRange, zeroRange},
       ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank), rangeMap, rangeMap},
       rangeIterators, [&](OpBuilder &nb, Location l, ValueRange args) {
-        linalg::YieldOp::create(nb, l,
-                                ValueRange{selectMin(nb, l, args[1], args[0]),
-                                           selectMax(nb, l, args[2], args[0])});
+        // minnum/maxnum: the same values as the reference's std::min/max on
+        // finite inputs (only the sign of a zero may differ, which changes
+        // no scale or zero point), and combiners that vectorize.
+        linalg::YieldOp::create(
+            nb, l,
+            ValueRange{arith::MinNumFOp::create(nb, l, args[1], args[0]),
+                       arith::MaxNumFOp::create(nb, l, args[2], args[0])});
       });
 
   // 2. scale and zero point, per row (the per-tensor values broadcast).

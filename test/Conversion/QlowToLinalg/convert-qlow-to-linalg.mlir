@@ -135,7 +135,8 @@ func.func @matmul_float(%a: tensor<2x3xf32>, %w: tensor<3x4xf32>, %b: tensor<4xf
 // CHECK: %[[RANGE:.+]]:2 = linalg.generic
 // CHECK-SAME: iterator_types = ["parallel", "reduction"]
 // CHECK-SAME: ins(%[[X]] : tensor<3x8xf32>)
-// CHECK: arith.cmpf olt
+// CHECK: arith.minnumf
+// CHECK: arith.maxnumf
 // CHECK: %[[PARAMS:.+]]:2 = linalg.generic
 // CHECK-SAME: ins(%[[RANGE]]#0, %[[RANGE]]#1 : tensor<3xf32>, tensor<3xf32>)
 // CHECK: arith.divf %{{.+}}, %{{.+}} : f32
