@@ -3,18 +3,20 @@
 
     random_epilogue_matmul.py --cases 100 --seed 1 --work-dir /tmp/rem
 
-The cases of random_matmul.py with a quantized result, followed by what a
-transformer puts after a linear layer, all of which qlow-cpu-pipeline fuses
-into the matmul kernel's epilogue:
+The cases of random_matmul.py with a quantized or f32 result, followed by
+what a transformer puts after a linear layer, all of which qlow-cpu-pipeline
+fuses into the matmul kernel's epilogue:
 
   * an optional activation: relu (a result type whose storage range starts
     at its zero point, so the requantization's saturation is the relu), or
     qlow.gelu (erf or tanh form) or qlow.silu from the quantized result to
     another quantized type (a table of the reference's values);
   * an optional residual add (qlow.add with a quantized argument of the
-    result's shape, fixed-point or float rounding).
+    result's shape, fixed-point or float rounding);
+  * with an f32 result: gelu/silu in f32 and an f32 residual add.
 
-Compiled and run with qlow-run, bit-exact against qlow-run --reference.
+Compiled and run with qlow-run, bit-exact against qlow-run --reference, except
+f32 gelu/silu, within 2^-20 x max|reference| (vector approximations).
 """
 
 import math
@@ -32,8 +34,19 @@ class EpilogueCase(rm.Case):
     def __init__(self, name, rng):
         while True:
             super().__init__(name, rng)
-            if self.result == "q":
+            if self.result in ("q", "f32"):
                 break
+        self.tolerance = 0.0
+        if self.result == "f32":
+            # The f32 epilogue: gelu/silu in f32 (vector approximations of
+            # erfc and exp: a tolerance of 2^-20 x max|reference|, the bound
+            # test/e2e/random_float_ops.py holds them to), residual add
+            # in f32 (exact).
+            self.activation = rng.choice(["none", "gelu", "gelu_tanh", "silu"])
+            self.residual = rng.random() < 0.6
+            if self.activation != "none":
+                self.tolerance = 2.0 ** -20
+            return
         per_tensor = not self.out_per_channel
         choices = ["none", "relu", "gelu", "gelu_tanh", "silu"]
         self.activation = rng.choice(choices) if per_tensor else "none"
@@ -69,10 +82,14 @@ class EpilogueCase(rm.Case):
                 f":f32, {rm.fmt(self.so[0])}:{zo}>>")
 
     def quant_type(self, storage, scale, zp):
+        if self.result == "f32":
+            return f"tensor<{self.shape(self.out_dims())}xf32>"
         return (f"tensor<{self.shape(self.out_dims())}x!quant.uniform<"
                 f"{storage}:f32, {rm.fmt(scale)}:{zp}>>")
 
     def final_type(self):
+        if self.result == "f32":
+            return self.quant_type(None, None, None)
         if self.residual:
             return self.quant_type(self.sum_storage, self.sum_scale,
                                    self.sum_zp)
@@ -88,8 +105,9 @@ class EpilogueCase(rm.Case):
         assert text.endswith(tail)
         body, value, value_type = [], "%y", matmul_type
         if self.activation in ("gelu", "gelu_tanh", "silu"):
-            act_type = self.quant_type(self.act_storage, self.act_scale,
-                                       self.act_zp)
+            act_type = (self.final_type() if self.result == "f32" else
+                        self.quant_type(self.act_storage, self.act_scale,
+                                        self.act_zp))
             op = "qlow.silu" if self.activation == "silu" else "qlow.gelu"
             attr = (" {approximate = #qlow.gelu_approximation<tanh>}"
                     if self.activation == "gelu_tanh" else "")
@@ -97,10 +115,10 @@ class EpilogueCase(rm.Case):
                         f"{act_type}")
             value, value_type = "%act", act_type
         if self.residual:
-            res_type = self.quant_type(self.res_storage, self.res_scale,
-                                       self.res_zp)
+            res_type = self.residual_type()
             attr = (" {rounding = #qlow.rounding<float>}"
-                    if self.add_rounding == "float" else "")
+                    if self.result != "f32" and self.add_rounding == "float"
+                    else "")
             body.append(f"  %sum = qlow.add {value}, %res{attr} : "
                         f"({value_type}, {res_type}) -> {self.final_type()}")
             value, value_type = "%sum", self.final_type()
@@ -109,15 +127,21 @@ class EpilogueCase(rm.Case):
         header_end = text.index(f") -> {matmul_type} {{")
         args = text[:header_end]
         if self.residual:
-            args += (", %res: " + self.quant_type(self.res_storage,
-                                                   self.res_scale,
-                                                   self.res_zp))
+            args += ", %res: " + self.residual_type()
         return (args + f") -> {self.final_type()} {{" +
                 text[header_end + len(f") -> {matmul_type} {{"):])
 
+    def residual_type(self):
+        if self.result == "f32":
+            return self.final_type()
+        return self.quant_type(self.res_storage, self.res_scale, self.res_zp)
+
     def inputs(self, nprng):
         arrays = super().inputs(nprng)
-        if self.residual:
+        if self.residual and self.result == "f32":
+            arrays.append(nprng.normal(0.0, 1.0, size=self.out_dims())
+                          .astype(np.float32))
+        elif self.residual:
             lo, hi, dtype = rm.STORAGE[self.res_storage]
             arrays.append(nprng.integers(lo, hi, size=self.out_dims(),
                                          endpoint=True).astype(dtype))
@@ -128,13 +152,15 @@ class EpilogueCase(rm.Case):
         if self.activation != "none":
             extra.append(f"{self.activation} activation")
         if self.residual:
-            extra.append(f"residual add ({self.add_rounding} rounding)")
+            extra.append("f32 residual add" if self.result == "f32" else
+                         f"residual add ({self.add_rounding} rounding)")
         return super().describe() + (", " + ", ".join(extra) if extra else "")
 
     # The numpy model covers the matmul alone; check_case reports it only
     # for cases without an activation or residual.
     def model(self, lhs, bias):
-        if self.activation not in ("none", "relu") or self.residual:
+        if self.activation not in ("none", "relu") or self.residual or \
+                self.tolerance > 0.0:
             return None
         out = super().model(lhs, bias)
         if self.activation == "relu":

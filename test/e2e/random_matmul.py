@@ -379,6 +379,18 @@ def check_case(case, work, ref_err, jit_err):
     if expected.dtype != actual.dtype or expected.shape != actual.shape:
         return (f"result is {actual.dtype} {actual.shape}, the reference "
                 f"gives {expected.dtype} {expected.shape}")
+    tolerance = getattr(case, "tolerance", 0.0)
+    if tolerance > 0.0:
+        # Float paths with transcendental functions: |compiled - reference|
+        # within `tolerance` times the largest |reference|.
+        bound = tolerance * max(float(np.abs(expected).max()), 1e-30)
+        err = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+        if np.all(np.isfinite(actual) == np.isfinite(expected)) and \
+                err[np.isfinite(err)].max(initial=0.0) <= bound:
+            return None
+        worst = int(np.nanargmax(err))
+        return (f"error {float(err.flat[worst]):.3g} at flat index {worst} "
+                f"exceeds {tolerance:g} x max|reference| = {bound:.3g}")
     eb = expected.view(f"u{expected.dtype.itemsize}")
     ab = actual.view(f"u{actual.dtype.itemsize}")
     differ = np.flatnonzero(eb != ab)
