@@ -49,6 +49,12 @@ static cl::opt<std::string> onlyInt4Cases(
     "int4-cases",
     cl::desc("Comma-separated M,K,N shapes of the int4 weight-only cases "
              "(default: 1x4096x4096,16x4096x4096; K a multiple of 128)"));
+static cl::opt<std::string> requantRounding(
+    "requant-rounding",
+    cl::desc("Rounding of the requantizing case: float (f32 scale and round "
+             "half to even, as oneDNN's output scales) or fixedpoint "
+             "(gemmlowp); default float"),
+    cl::init("float"));
 static cl::list<int> threadCounts("thread-counts", cl::desc("Thread counts to measure (default 1,2)"),
                                   cl::CommaSeparated);
 static cl::opt<bool> skipMachine(
@@ -133,7 +139,10 @@ OwningOpRef<ModuleOp> buildMatmulModule(MLIRContext &ctx, const Shape &s,
         DenseElementsAttr::get(RankedTensorType::get({s.n}, b.getI32Type()),
                                ArrayRef<int32_t>(bias)));
   Value y = mlir::qlow::MatmulOp::create(b, loc, outType, body->getArgument(0), wq,
-                                   biasValue, mlir::qlow::RoundingMode::FixedPoint,
+                                   biasValue,
+                                   requantRounding == "fixedpoint"
+                                       ? mlir::qlow::RoundingMode::FixedPoint
+                                       : mlir::qlow::RoundingMode::Float,
                                    /*dynamic=*/nullptr);
   func::ReturnOp::create(b, loc, y);
   return module;
@@ -334,6 +343,12 @@ LogicalResult runInt4(MLIRContext &ctx, ArrayRef<int> threads,
 }
 
 int runMatmul() {
+  if (requantRounding != "float" && requantRounding != "fixedpoint") {
+    llvm::errs() << "qlow-bench: error: --requant-rounding must be float or "
+                    "fixedpoint, got '"
+                 << requantRounding << "'\n";
+    return 1;
+  }
   // --cases and --int4-cases each pick their kind's shapes; given only one,
   // only that kind runs.
   std::vector<Shape> shapes = !onlyCases.empty()      ? parseShapes(onlyCases)
@@ -441,7 +456,8 @@ int runMatmul() {
             "peer=onednn peer_gops={6:f1} ratio={7:f3}{8}\n",
             requantize ? "u8s8s8_bias_perchannel" : "u8s8s32", s.m, s.k, s.n,
             t, qlowGops, peerGops, qlowGops / peerGops,
-            requantize ? llvm::formatv(" max_abs_diff_vs_peer={0}", maxDiff)
+            requantize ? llvm::formatv(" max_abs_diff_vs_peer={0} rounding={1}",
+                                       maxDiff, requantRounding.getValue())
                              .str()
                        : std::string());
         llvm::outs().flush();

@@ -184,7 +184,7 @@ Value lowering::multiplyByQuantizedMultiplier(OpBuilder &b, Location loc,
 
 Value lowering::roundToQuantized(OpBuilder &b, Location loc, Value v,
                                  Value zeroPoint, int64_t qmin, int64_t qmax,
-                                 unsigned bits) {
+                                 unsigned bits, bool mayBeNaN) {
   Type f64 = b.getF64Type(), i64 = b.getI64Type();
   Value rounded = math::RoundEvenOp::create(b, loc, v);
   if (bits <= 16) {
@@ -201,11 +201,14 @@ Value lowering::roundToQuantized(OpBuilder &b, Location loc, Value v,
             b, loc, sum,
             scalarConstant(b, loc, f32, static_cast<double>(qmin))),
         scalarConstant(b, loc, f32, static_cast<double>(qmax)));
-    Value asInt = arith::FPToSIOp::create(b, loc, i32, clamped);
-    Value isNaN =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, v, v);
-    Value result = arith::SelectOp::create(
-        b, loc, isNaN, arith::TruncIOp::create(b, loc, i32, zeroPoint), asInt);
+    Value result = arith::FPToSIOp::create(b, loc, i32, clamped);
+    if (mayBeNaN) {
+      Value isNaN =
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, v, v);
+      result = arith::SelectOp::create(
+          b, loc, isNaN, arith::TruncIOp::create(b, loc, i32, zeroPoint),
+          result);
+    }
     return arith::TruncIOp::create(b, loc, b.getIntegerType(bits), result);
   }
   // In f64 the sum of an integer-valued f32 below 2^53 and a zero point is

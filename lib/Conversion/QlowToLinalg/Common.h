@@ -106,8 +106,11 @@ Value multiplyByQuantizedMultiplier(OpBuilder &b, Location loc, Value x,
 /// `saturate(roundeven(v) + zeroPoint)` for an f32 `v` and an i64
 /// `zeroPoint`, NaN to the zero point (lib/Reference's roundToQuantized),
 /// truncated to `bits`.
+/// `mayBeNaN` false promises that `v` is never NaN (an integer times a finite
+/// scale), which drops the NaN test.
 Value roundToQuantized(OpBuilder &b, Location loc, Value v, Value zeroPoint,
-                       int64_t qmin, int64_t qmax, unsigned bits);
+                       int64_t qmin, int64_t qmax, unsigned bits,
+                       bool mayBeNaN = true);
 
 } // namespace mlir::qlow::lowering
 

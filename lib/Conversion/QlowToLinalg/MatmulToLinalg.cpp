@@ -695,12 +695,13 @@ MatmulLowering::lowerInteger(MatmulOp op, OpAdaptor adaptor,
               get(*hScale));
           break;
         case Epilogue::Float:
+          // An i32 times a finite multiplier is never NaN.
           result = roundToQuantized(
               b, l,
               arith::MulFOp::create(
                   b, l, arith::SIToFPOp::create(b, l, b.getF32Type(), v),
                   get(*hM)),
-              get(*hZo), qmin, qmax, bits);
+              get(*hZo), qmin, qmax, bits, /*mayBeNaN=*/false);
           break;
         case Epilogue::FixedPoint: {
           Value scaled = multiplyByQuantizedMultiplier(
