@@ -146,8 +146,8 @@ LogicalResult mlir::qlow::checkAccumulatorBound(MatmulOp op, bool emitErrors) {
 /// over its K dimension, `kDim` (the last for lhs, the second to last for
 /// rhs): the run-time row sums of the activations, or column sums of weights
 /// that are not constants.
-Value mlir::qlow::buildSumOverK(OpBuilder &b, Location loc, Value operand, unsigned kDim,
-                    bool isSigned) {
+Value mlir::qlow::buildSumOverK(OpBuilder &b, Location loc, Value operand,
+                                unsigned kDim, bool isSigned) {
   auto type = cast<RankedTensorType>(operand.getType());
   unsigned rank = type.getRank();
   SmallVector<int64_t> shape(type.getShape());
@@ -174,12 +174,7 @@ Value mlir::qlow::buildSumOverK(OpBuilder &b, Location loc, Value operand, unsig
   return reduce.getResult(0);
 }
 
-namespace {
-
-} // namespace
-
-FailureOr<WeightGroups>
-mlir::qlow::getWeightGroups(RankedTensorType rhsType) {
+FailureOr<WeightGroups> mlir::qlow::getWeightGroups(RankedTensorType rhsType) {
   int64_t rank = rhsType.getRank();
   int64_t k = rhsType.getDimSize(rank - 2), n = rhsType.getDimSize(rank - 1);
   WeightGroups g;
@@ -194,8 +189,8 @@ mlir::qlow::getWeightGroups(RankedTensorType rhsType) {
     }
     return g;
   }
-  auto sub = dyn_cast<quant::UniformQuantizedSubChannelType>(
-      rhsType.getElementType());
+  auto sub =
+      dyn_cast<quant::UniformQuantizedSubChannelType>(rhsType.getElementType());
   if (!sub || rank != 2)
     return failure();
   g.bits = sub.getStorageTypeIntegralWidth();
@@ -251,8 +246,7 @@ constantGroupColumnSums(Value weights, bool isSigned, int64_t groupSize) {
 /// An f32 `x < y ? y : x`, as std::max picks (the reference's choice on ties
 /// and signed zeros).
 Value selectMax(OpBuilder &b, Location loc, Value x, Value y) {
-  Value less =
-      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, y);
+  Value less = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, y);
   return arith::SelectOp::create(b, loc, less, y, x);
 }
 
@@ -283,8 +277,8 @@ DynamicQuantized mlir::qlow::buildDynamicQuantize(OpBuilder &b, Location loc,
     for (unsigned d = 0; d + 1 < rank; ++d)
       rangeDims.push_back(d);
   SmallVector<utils::IteratorType> rangeIterators(
-      rank, perRow ? utils::IteratorType::parallel
-                   : utils::IteratorType::reduction);
+      rank,
+      perRow ? utils::IteratorType::parallel : utils::IteratorType::reduction);
   rangeIterators[rank - 1] = utils::IteratorType::reduction;
   Value zeroRange = zeroTensor(b, loc, rangeShape, f32);
   AffineMap rangeMap = selectLoops(context, rank, rangeDims);
@@ -324,8 +318,7 @@ DynamicQuantized mlir::qlow::buildDynamicQuantize(OpBuilder &b, Location loc,
         Value lo = args[0], hi = args[1];
         Value scale, zp;
         if (symmetric) {
-          Value amax =
-              selectMax(nb, l, arith::NegFOp::create(nb, l, lo), hi);
+          Value amax = selectMax(nb, l, arith::NegFOp::create(nb, l, lo), hi);
           scale = arith::DivFOp::create(
               nb, l, amax,
               scalarConstant(nb, l, f32, static_cast<double>(out.qmax)));
@@ -335,9 +328,9 @@ DynamicQuantized mlir::qlow::buildDynamicQuantize(OpBuilder &b, Location loc,
               scalarConstant(nb, l, f32,
                              static_cast<double>(out.qmax - out.qmin)));
         }
-        Value isZero = arith::CmpFOp::create(
-            nb, l, arith::CmpFPredicate::OEQ, scale,
-            scalarConstant(nb, l, f32, 0.0));
+        Value isZero =
+            arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ, scale,
+                                  scalarConstant(nb, l, f32, 0.0));
         scale = arith::SelectOp::create(nb, l, isZero,
                                         scalarConstant(nb, l, f32, 1.0), scale);
         if (symmetric) {
@@ -719,6 +712,27 @@ MatmulLowering::lowerInteger(MatmulOp op, OpAdaptor adaptor,
   return success();
 }
 
+/// The zero-point corrections of a dynamic matmul's i32 sum over `count`
+/// products: sum (q - za)(w - zw) = sum q*w - za*colsum - zw*rowsum +
+/// count*za*zw. `za` and `colSum` are null for symmetric activations, `zw`
+/// and `rowSum` for weights with zero points 0.
+static Value correctZeroPoints(OpBuilder &b, Location l, Value acc, Value za,
+                               Value colSum, Value zw, Value rowSum,
+                               Value count) {
+  Value v = acc;
+  if (za)
+    v = arith::SubIOp::create(b, l, v, arith::MulIOp::create(b, l, za, colSum));
+  if (zw) {
+    v = arith::SubIOp::create(b, l, v, arith::MulIOp::create(b, l, zw, rowSum));
+    if (za)
+      v = arith::AddIOp::create(
+          b, l, v,
+          arith::MulIOp::create(b, l, count,
+                                arith::MulIOp::create(b, l, za, zw)));
+  }
+  return v;
+}
+
 LogicalResult
 MatmulLowering::lowerDynamic(MatmulOp op, OpAdaptor adaptor,
                              ConversionPatternRewriter &rewriter) const {
@@ -745,8 +759,8 @@ MatmulLowering::lowerDynamic(MatmulOp op, OpAdaptor adaptor,
   int64_t wmax = w.isSigned ? (int64_t(1) << (w.bits - 1)) - 1
                             : (int64_t(1) << w.bits) - 1;
   for (int64_t z : w.zeroPoints)
-    maxW = std::max<double>({maxW, double(std::abs(wmax - z)),
-                             double(std::abs(wmin - z))});
+    maxW = std::max<double>(
+        {maxW, double(std::abs(wmax - z)), double(std::abs(wmin - z))});
   if (static_cast<double>(w.groupSize) * 255.0 * maxW >
       std::numeric_limits<int32_t>::max())
     return op.emitOpError()
@@ -766,10 +780,10 @@ MatmulLowering::lowerDynamic(MatmulOp op, OpAdaptor adaptor,
     // the int8 kernels of the targets pick up, with run-time row parameters.
     MatmulLoops loops{batch};
     auto accType = RankedTensorType::get(outType.getShape(), i32);
-    Value acc = buildContraction(
-        rewriter, loc, a.q, adaptor.getRhs(), a.isSigned, w.isSigned, accType,
-        contractionMaps(context, loops, rhsBatched),
-        contractionIterators(loops));
+    Value acc = buildContraction(rewriter, loc, a.q, adaptor.getRhs(),
+                                 a.isSigned, w.isSigned, accType,
+                                 contractionMaps(context, loops, rhsBatched),
+                                 contractionIterators(loops));
     unsigned mLoop = rank - 2, nLoop = rank - 1;
     GenericParams params(rewriter, loc, rank);
     SmallVector<Value> inputs = {acc, a.scale};
@@ -798,8 +812,7 @@ MatmulLowering::lowerDynamic(MatmulOp op, OpAdaptor adaptor,
     }
     if (!w.zeroPointsAllZero()) {
       rowSumInput = inputs.size();
-      inputs.push_back(
-          buildSumOverK(rewriter, loc, a.q, rank - 1, a.isSigned));
+      inputs.push_back(buildSumOverK(rewriter, loc, a.q, rank - 1, a.isSigned));
       maps.push_back(maps[1]);
     }
     if (adaptor.getBias()) {
@@ -819,7 +832,8 @@ MatmulLowering::lowerDynamic(MatmulOp op, OpAdaptor adaptor,
     llvm::append_range(inputs, params.inputs());
     llvm::append_range(maps, params.maps());
     maps.push_back(rewriter.getMultiDimIdentityMap(rank));
-    Value init = tensor::EmptyOp::create(rewriter, loc, outType.getShape(), f32);
+    Value init =
+        tensor::EmptyOp::create(rewriter, loc, outType.getShape(), f32);
     SmallVector<utils::IteratorType> parallel(rank,
                                               utils::IteratorType::parallel);
     auto epilogue = linalg::GenericOp::create(
@@ -828,25 +842,12 @@ MatmulLowering::lowerDynamic(MatmulOp op, OpAdaptor adaptor,
           auto get = [&](unsigned h) {
             return params.get(b, l, h, args, numData);
           };
-          // sum (q - za)(w - zw) = sum q*w - za*colsum - zw*rowsum + K*za*zw.
-          Value v = args[0];
-          if (zaInput) {
-            Value colSum =
-                colSumParam ? get(*colSumParam) : args[*colSumInput];
-            v = arith::SubIOp::create(
-                b, l, v, arith::MulIOp::create(b, l, args[*zaInput], colSum));
-          }
-          if (rowSumInput) {
-            Value zwv = get(hZw);
-            v = arith::SubIOp::create(
-                b, l, v, arith::MulIOp::create(b, l, zwv, args[*rowSumInput]));
-            if (zaInput)
-              v = arith::AddIOp::create(
-                  b, l, v,
-                  arith::MulIOp::create(
-                      b, l, get(hK),
-                      arith::MulIOp::create(b, l, args[*zaInput], zwv)));
-          }
+          Value v = correctZeroPoints(
+              b, l, args[0], zaInput ? args[*zaInput] : Value(),
+              zaInput ? (colSumParam ? get(*colSumParam) : args[*colSumInput])
+                      : Value(),
+              rowSumInput ? get(hZw) : Value(),
+              rowSumInput ? args[*rowSumInput] : Value(), get(hK));
           Value scale = arith::MulFOp::create(b, l, args[1], get(hSw));
           Value result = arith::MulFOp::create(
               b, l, arith::SIToFPOp::create(b, l, f32, v), scale);
@@ -870,8 +871,9 @@ MatmulLowering::lowerDynamic(MatmulOp op, OpAdaptor adaptor,
     lhsReassoc.push_back({d});
   lhsReassoc.push_back({rank - 1, rank});
   Value qGrouped = tensor::ExpandShapeOp::create(
-      rewriter, loc, RankedTensorType::get(lhsGrouped, lhsType.getElementType()),
-      a.q, lhsReassoc);
+      rewriter, loc,
+      RankedTensorType::get(lhsGrouped, lhsType.getElementType()), a.q,
+      lhsReassoc);
   auto rhsStorage = cast<RankedTensorType>(adaptor.getRhs().getType());
   Value wGrouped = tensor::ExpandShapeOp::create(
       rewriter, loc,
@@ -920,8 +922,7 @@ MatmulLowering::lowerDynamic(MatmulOp op, OpAdaptor adaptor,
   }
   if (!w.zeroPointsAllZero()) {
     rowSumInput = inputs.size();
-    inputs.push_back(
-        buildSumOverK(rewriter, loc, qGrouped, rank, a.isSigned));
+    inputs.push_back(buildSumOverK(rewriter, loc, qGrouped, rank, a.isSigned));
     maps.push_back(selectLoops(context, rCount, batchThen(batch, {rm, rg})));
   }
   SmallVector<double> sw, zw;
@@ -946,51 +947,38 @@ MatmulLowering::lowerDynamic(MatmulOp op, OpAdaptor adaptor,
         auto get = [&](unsigned h) {
           return params.get(b, l, h, args, numData);
         };
-        Value v = args[0];
-        if (zaInput) {
-          Value colSum = colSumParam ? get(*colSumParam) : args[*colSumInput];
-          v = arith::SubIOp::create(
-              b, l, v, arith::MulIOp::create(b, l, args[*zaInput], colSum));
-        }
-        if (rowSumInput) {
-          Value zwv = get(hZw);
-          v = arith::SubIOp::create(
-              b, l, v, arith::MulIOp::create(b, l, zwv, args[*rowSumInput]));
-          if (zaInput)
-            v = arith::AddIOp::create(
-                b, l, v,
-                arith::MulIOp::create(
-                    b, l, get(hGs),
-                    arith::MulIOp::create(b, l, args[*zaInput], zwv)));
-        }
+        Value v = correctZeroPoints(
+            b, l, args[0], zaInput ? args[*zaInput] : Value(),
+            zaInput ? (colSumParam ? get(*colSumParam) : args[*colSumInput])
+                    : Value(),
+            rowSumInput ? get(hZw) : Value(),
+            rowSumInput ? args[*rowSumInput] : Value(), get(hGs));
         Value scale = arith::MulFOp::create(b, l, args[1], get(hSw));
         Value term = arith::MulFOp::create(
             b, l, scale, arith::SIToFPOp::create(b, l, f32, v));
-        linalg::YieldOp::create(
-            b, l,
-            ValueRange{arith::AddFOp::create(b, l, args[args.size() - 1],
-                                             term)});
+        linalg::YieldOp::create(b, l,
+                                ValueRange{arith::AddFOp::create(
+                                    b, l, args[args.size() - 1], term)});
       });
   Value result = reduce.getResult(0);
   if (adaptor.getBias()) {
     AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
     SmallVector<utils::IteratorType> parallel(rank,
                                               utils::IteratorType::parallel);
-    result = linalg::GenericOp::create(
-                 rewriter, loc, TypeRange{outType}, ValueRange{result,
-                                                   adaptor.getBias()},
-                 ValueRange{result},
-                 ArrayRef<AffineMap>{identity,
-                                     selectLoops(context, rank, {unsigned(rank - 1)}),
-                                     identity},
-                 parallel,
-                 [&](OpBuilder &b, Location l, ValueRange args) {
-                   linalg::YieldOp::create(
-                       b, l,
-                       ValueRange{arith::AddFOp::create(b, l, args[0],
-                                                        args[1])});
-                 })
-                 .getResult(0);
+    result =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{outType},
+            ValueRange{result, adaptor.getBias()}, ValueRange{result},
+            ArrayRef<AffineMap>{
+                identity, selectLoops(context, rank, {unsigned(rank - 1)}),
+                identity},
+            parallel,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              linalg::YieldOp::create(
+                  b, l,
+                  ValueRange{arith::AddFOp::create(b, l, args[0], args[1])});
+            })
+            .getResult(0);
   }
   rewriter.replaceOp(op, result);
   return success();
