@@ -5,7 +5,9 @@
 #              matmul "fc2"), its quantized twins DIR/int8.mlir and
 #              DIR/int4.mlir (the activations fc2 reads and fc1 writes in i8 or
 #              i4, weights in the same storage, symmetric per tensor, scales
-#              from the ranges of the batches), DIR/other.mlir (another input
+#              from the ranges of the batches), DIR/qdq.mlir (the i8 twin in
+#              QDQ form, float ops between dequantize and quantize),
+#              DIR/other.mlir (another input
 #              shape) and two batches DIR/in/000/block.0.npy,
 #              DIR/in/001/block.0.npy.
 # check JSON CSV   checks that the JSON and the CSV report the same rows with
@@ -107,6 +109,32 @@ def gen(d):
   %g = qlow.gelu %hd : {t(ROWS, HIDDEN)} -> {t(ROWS, HIDDEN)} loc("act")
   %gq = qlow.quantize %g : {t(ROWS, HIDDEN)} -> {qg}
   %o = qlow.matmul %gq, %w2q, %b2 : ({qg}, {qw2}, {t(DIM, elem="i32")}) -> {t(ROWS, DIM)} loc("fc2")
+  return %o : {t(ROWS, DIM)}
+}}
+""")
+        if bits != 8:
+            continue
+        # The same quantization in QDQ form (float ops between dequantize and
+        # quantize, float biases), for qlow-opt --qlow-fold-qdq.
+        with open(os.path.join(d, "qdq.mlir"), "w") as f:
+            f.write(f"""func.func @block(%x: {t(ROWS, DIM)}) -> {t(ROWS, DIM)} {{
+  %w1 = arith.constant {dense_shaped(w1)} : {t(DIM, HIDDEN)}
+  %b1 = arith.constant {dense_shaped(b1)} : {t(HIDDEN)}
+  %w2 = arith.constant {dense_shaped(w2)} : {t(HIDDEN, DIM)}
+  %b2 = arith.constant {dense_shaped(b2)} : {t(DIM)}
+  %w1q = qlow.quantize %w1 : {t(DIM, HIDDEN)} -> {qw1}
+  %w1d = qlow.dequantize %w1q : {qw1} -> {t(DIM, HIDDEN)}
+  %w2q = qlow.quantize %w2 : {t(HIDDEN, DIM)} -> {qw2}
+  %w2d = qlow.dequantize %w2q : {qw2} -> {t(HIDDEN, DIM)}
+  %xq = qlow.quantize %x : {t(ROWS, DIM)} -> {qx}
+  %xd = qlow.dequantize %xq : {qx} -> {t(ROWS, DIM)}
+  %h = qlow.matmul %xd, %w1d, %b1 : ({t(ROWS, DIM)}, {t(DIM, HIDDEN)}, {t(HIDDEN)}) -> {t(ROWS, HIDDEN)} loc("fc1")
+  %hq = qlow.quantize %h : {t(ROWS, HIDDEN)} -> {qh}
+  %hd = qlow.dequantize %hq : {qh} -> {t(ROWS, HIDDEN)}
+  %g = qlow.gelu %hd : {t(ROWS, HIDDEN)} -> {t(ROWS, HIDDEN)} loc("act")
+  %gq = qlow.quantize %g : {t(ROWS, HIDDEN)} -> {qg}
+  %gd = qlow.dequantize %gq : {qg} -> {t(ROWS, HIDDEN)}
+  %o = qlow.matmul %gd, %w2d, %b2 : ({t(ROWS, HIDDEN)}, {t(HIDDEN, DIM)}, {t(DIM)}) -> {t(ROWS, DIM)} loc("fc2")
   return %o : {t(ROWS, DIM)}
 }}
 """)
