@@ -665,6 +665,9 @@ struct QlowX86Int8MatmulPass
     });
     IRRewriter rewriter(&getContext());
     for (Int8Contraction &c : found) {
+      // An earlier kernel may have replaced this contraction's lhs (the
+      // epilogue of the matmul before it): read the operand again.
+      c.lhs = c.op.getDpsInputs()[0];
       std::optional<FusedEpilogue> epilogue = matchEpilogue(c.op);
       // The epilogue's inputs must be available where the kernel is built.
       Operation *anchor = c.op;
