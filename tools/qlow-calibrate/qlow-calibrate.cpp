@@ -11,10 +11,10 @@
 
 #include "dialects/Qlow/Transforms/Observers.h"
 #include "dialects/Qlow/Transforms/Passes.h"
+#include "qlow/Calibration/Batches.h"
 #include "qlow/Calibration/Methods.h"
 #include "qlow/Calibration/Statistics.h"
 #include "qlow/Interpreter/Interpreter.h"
-#include "qlow/Reference/Npy.h"
 #include "qlow/Registration.h"
 #include "qlow/Support/InputChecks.h"
 
@@ -29,9 +29,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -167,12 +165,6 @@ static LogicalResult toolError(const Twine &message) {
   return failure();
 }
 
-/// One calibration batch: a label for messages and a file per argument.
-struct Batch {
-  std::string label;
-  std::vector<std::string> paths;
-};
-
 /// One probe name, the values it records from and what they accumulate.
 struct Probe {
   std::string name;
@@ -249,97 +241,6 @@ static FailureOr<func::FuncOp> findEntry(ModuleOp module) {
   return toolError(inputFile + " defines no public function to calibrate");
 }
 
-/// Lists the batches of --input-dir or --batch for a function `name` with
-/// `numArgs` arguments, checking that every file exists.
-static FailureOr<std::vector<Batch>> listBatches(StringRef name,
-                                                 unsigned numArgs) {
-  std::vector<Batch> batches;
-  auto filesIn = [&](StringRef dir) {
-    std::vector<std::string> paths;
-    for (unsigned i = 0; i < numArgs; ++i) {
-      llvm::SmallString<256> path(dir);
-      llvm::sys::path::append(path, name + "." + Twine(i) + ".npy");
-      paths.push_back(path.str().str());
-    }
-    return paths;
-  };
-  if (!inputDir.empty()) {
-    if (!llvm::sys::fs::is_directory(inputDir))
-      return toolError(inputDir + ": not a directory");
-    std::vector<std::string> subdirs;
-    std::error_code ec;
-    for (llvm::sys::fs::directory_iterator it(inputDir, ec), end;
-         it != end && !ec; it.increment(ec))
-      if (llvm::sys::fs::is_directory(it->path()))
-        subdirs.push_back(it->path());
-    if (ec)
-      return toolError(inputDir + ": " + ec.message());
-    std::sort(subdirs.begin(), subdirs.end());
-    for (const std::string &dir : subdirs)
-      batches.push_back({dir, filesIn(dir)});
-    if (batches.empty()) {
-      Batch single{inputDir, filesIn(inputDir)};
-      if (numArgs == 0 || llvm::sys::fs::exists(single.paths.front()))
-        batches.push_back(std::move(single));
-    }
-    if (batches.empty())
-      return toolError(inputDir +
-                       " holds no batch: expected subdirectories "
-                       "with " +
-                       name + ".<i>.npy files (or " + name +
-                       ".0.npy in it for a single batch)");
-  } else {
-    for (const std::string &list : batchFiles) {
-      Batch batch;
-      batch.label = "--batch " + list;
-      for (StringRef path : llvm::split(list, ','))
-        if (!path.empty())
-          batch.paths.push_back(path.str());
-      if (batch.paths.size() != numArgs)
-        return toolError("'" + name + "' takes " + Twine(numArgs) +
-                         " inputs, but --batch " + list + " gives " +
-                         Twine(batch.paths.size()));
-      batches.push_back(std::move(batch));
-    }
-  }
-  for (const Batch &batch : batches)
-    for (const std::string &path : batch.paths)
-      if (!llvm::sys::fs::exists(path))
-        return toolError(path + ": no such file (input of batch " +
-                         batch.label + ")");
-  return batches;
-}
-
-/// Converts an .npy array to an argument of `type`, checking shape, kind and
-/// value range.
-static FailureOr<ref::Tensor> toArgument(const ref::NpyArray &array,
-                                         const ref::TensorType &type,
-                                         const std::string &path,
-                                         unsigned index) {
-  if (array.shape != type.shape)
-    return toolError(path + ": shape " + ref::shapeToString(array.shape) +
-                     " does not match the shape " +
-                     ref::shapeToString(type.shape) + " of argument " +
-                     Twine(index));
-  if (type.isFloat()) {
-    if (!array.isFloat())
-      return toolError(path + ": dtype " + array.dtype +
-                       " given for argument " + Twine(index) + " of type " +
-                       type.str() + ", which needs float32 (or float64) data");
-    return ref::Tensor::makeFloat(type.shape, array.f);
-  }
-  if (array.isFloat())
-    return toolError(path + ": dtype " + array.dtype + " given for argument " +
-                     Twine(index) + " of type " + type.str() +
-                     ", which needs integers");
-  ref::Tensor tensor = ref::Tensor::zeros(type);
-  tensor.i = array.i;
-  ref::Status status = ref::verifyTensor(tensor);
-  if (!status.ok())
-    return toolError(path + ": " + status.message());
-  return tensor;
-}
-
 /// Makes every probe of `func` an extra result, after its own results, so
 /// that one evaluation returns every observed tensor (the same rewrite serves
 /// compiled execution, which has no recording probes). Fills `probes`, one
@@ -366,14 +267,7 @@ static LogicalResult exposeProbes(func::FuncOp func, std::vector<Probe> &probes,
     probes[it->second].resultIndices.push_back(extra.size());
     extra.push_back(op.getOutput());
   }
-  auto ret = cast<func::ReturnOp>(body.getTerminator());
-  SmallVector<Value> operands(ret.getOperands());
-  operands.append(extra.begin(), extra.end());
-  OpBuilder builder(ret);
-  func::ReturnOp::create(builder, ret.getLoc(), operands);
-  ret.erase();
-  func.setType(FunctionType::get(func.getContext(), func.getArgumentTypes(),
-                                 ValueRange(operands).getTypes()));
+  mlir::qlow::appendResults(func, extra);
   return success();
 }
 
@@ -487,25 +381,9 @@ static LogicalResult writeOutput(const std::string &text) {
     llvm::outs().flush();
     return success();
   }
-  llvm::SmallString<256> tmp;
-  int fd = -1;
-  if (std::error_code ec =
-          llvm::sys::fs::createUniqueFile(outputFile + ".tmp-%%%%%%", fd, tmp))
-    return toolError("cannot write " + outputFile + ": " + ec.message());
-  {
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    os << text;
-    os.close();
-    if (os.has_error()) {
-      os.clear_error();
-      llvm::sys::fs::remove(tmp);
-      return toolError("cannot write " + outputFile);
-    }
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(tmp, outputFile)) {
-    llvm::sys::fs::remove(tmp);
-    return toolError("cannot write " + outputFile + ": " + ec.message());
-  }
+  if (llvm::Error error =
+          mlir::qlow::writeFilesAtomically({{outputFile, text}}))
+    return toolError(llvm::toString(std::move(error)));
   return success();
 }
 
@@ -595,9 +473,10 @@ static LogicalResult run(MLIRContext &context) {
       return failure();
     argTypes.push_back(*converted);
   }
-  auto batches = listBatches(funcName, argTypes.size());
-  if (failed(batches))
-    return failure();
+  auto batches =
+      mlir::qlow::listBatches(inputDir, batchFiles, funcName, argTypes.size());
+  if (!batches)
+    return toolError(llvm::toString(batches.takeError()));
 
   bool histogramPass = observerOptions.histogram != calib::HistogramKind::None;
   unsigned numPasses = histogramPass ? 2 : 1;
@@ -609,7 +488,7 @@ static LogicalResult run(MLIRContext &context) {
           return toolError("probe '" + probe.name + "': " + status.message());
       }
     for (size_t b = 0; b < batches->size(); ++b) {
-      const Batch &batch = (*batches)[b];
+      const mlir::qlow::Batch &batch = (*batches)[b];
       if (!quiet && batches->size() > 1) {
         llvm::errs() << "qlow-calibrate: ";
         if (numPasses > 1)
@@ -620,12 +499,9 @@ static LogicalResult run(MLIRContext &context) {
       }
       SmallVector<ref::Tensor> args;
       for (auto [i, path] : llvm::enumerate(batch.paths)) {
-        auto array = ref::readNpy(path);
-        if (!array.ok())
-          return toolError(path + ": " + array.status.message());
-        auto arg = toArgument(*array, argTypes[i], path, i);
-        if (failed(arg))
-          return failure();
+        auto arg = mlir::qlow::readArgument(path, argTypes[i], i);
+        if (!arg)
+          return toolError(llvm::toString(arg.takeError()));
         args.push_back(std::move(*arg));
       }
       auto results = mlir::qlow::evaluateFunction(*func, args);

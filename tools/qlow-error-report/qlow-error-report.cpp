@@ -20,8 +20,8 @@
 
 #include "dialects/Qlow/IR/QuantTypeUtils.h"
 #include "dialects/Qlow/Transforms/Observers.h"
+#include "qlow/Calibration/Batches.h"
 #include "qlow/Interpreter/Interpreter.h"
-#include "qlow/Reference/Npy.h"
 #include "qlow/Reference/Ops.h"
 #include "qlow/Registration.h"
 #include "qlow/Support/InputChecks.h"
@@ -40,9 +40,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -147,12 +145,6 @@ static LogicalResult toolError(const Twine &message) {
   llvm::errs() << "qlow-error-report: error: " << message << "\n";
   return failure();
 }
-
-/// One batch: a label for messages and a file per argument.
-struct Batch {
-  std::string label;
-  std::vector<std::string> paths;
-};
 
 /// The error of the quantized values against the float ones, accumulated in
 /// double over every element of every batch, in order.
@@ -419,100 +411,6 @@ probeValues(func::FuncOp func,
   return probes;
 }
 
-/// Appends `values` to the results of `func` (after its own), so that one
-/// evaluation returns every compared tensor.
-static void exposeValues(func::FuncOp func, ArrayRef<Value> values) {
-  Block &body = func.getBody().front();
-  auto ret = cast<func::ReturnOp>(body.getTerminator());
-  SmallVector<Value> operands(ret.getOperands());
-  operands.append(values.begin(), values.end());
-  OpBuilder builder(ret);
-  func::ReturnOp::create(builder, ret.getLoc(), operands);
-  ret.erase();
-  func.setType(FunctionType::get(func.getContext(), func.getArgumentTypes(),
-                                 ValueRange(operands).getTypes()));
-}
-
-/// Lists the batches of --input-dir or --batch for a function `name` with
-/// `numArgs` arguments, checking that every file exists.
-static FailureOr<std::vector<Batch>> listBatches(StringRef name,
-                                                 unsigned numArgs) {
-  std::vector<Batch> batches;
-  auto filesIn = [&](StringRef dir) {
-    std::vector<std::string> paths;
-    for (unsigned i = 0; i < numArgs; ++i) {
-      llvm::SmallString<256> path(dir);
-      llvm::sys::path::append(path, name + "." + Twine(i) + ".npy");
-      paths.push_back(path.str().str());
-    }
-    return paths;
-  };
-  if (!inputDir.empty()) {
-    if (!llvm::sys::fs::is_directory(inputDir))
-      return toolError(inputDir + ": not a directory");
-    std::vector<std::string> subdirs;
-    std::error_code ec;
-    for (llvm::sys::fs::directory_iterator it(inputDir, ec), end;
-         it != end && !ec; it.increment(ec))
-      if (llvm::sys::fs::is_directory(it->path()))
-        subdirs.push_back(it->path());
-    if (ec)
-      return toolError(inputDir + ": " + ec.message());
-    std::sort(subdirs.begin(), subdirs.end());
-    for (const std::string &dir : subdirs)
-      batches.push_back({dir, filesIn(dir)});
-    if (batches.empty()) {
-      Batch single{inputDir, filesIn(inputDir)};
-      if (numArgs == 0 || llvm::sys::fs::exists(single.paths.front()))
-        batches.push_back(std::move(single));
-    }
-    if (batches.empty())
-      return toolError(inputDir +
-                       " holds no batch: expected subdirectories "
-                       "with " +
-                       name + ".<i>.npy files (or " + name +
-                       ".0.npy in it for a single batch)");
-  } else {
-    for (const std::string &list : batchFiles) {
-      Batch batch;
-      batch.label = "--batch " + list;
-      for (StringRef path : llvm::split(list, ','))
-        if (!path.empty())
-          batch.paths.push_back(path.str());
-      if (batch.paths.size() != numArgs)
-        return toolError("'" + name + "' takes " + Twine(numArgs) +
-                         " inputs, but --batch " + list + " gives " +
-                         Twine(batch.paths.size()));
-      batches.push_back(std::move(batch));
-    }
-  }
-  for (const Batch &batch : batches)
-    for (const std::string &path : batch.paths)
-      if (!llvm::sys::fs::exists(path))
-        return toolError(path + ": no such file (input of batch " +
-                         batch.label + ")");
-  return batches;
-}
-
-/// Reads an f32 argument of `type` from the .npy at `path`.
-static FailureOr<ref::Tensor> readArgument(const std::string &path,
-                                           const ref::TensorType &type,
-                                           unsigned index) {
-  auto array = ref::readNpy(path);
-  if (!array.ok())
-    return toolError(path + ": " + array.status.message());
-  if (array->shape != type.shape)
-    return toolError(path + ": shape " + ref::shapeToString(array->shape) +
-                     " does not match the shape " +
-                     ref::shapeToString(type.shape) + " of argument " +
-                     Twine(index));
-  if (!array->isFloat())
-    return toolError(path + ": dtype " + array->dtype + " given for argument " +
-                     Twine(index) + " of type " + type.str() +
-                     ", which needs float32 (or float64) data");
-  return ref::Tensor::makeFloat(type.shape, array->f);
-}
-
 /// The f32 view of an evaluated tensor: Float as is, Quant dequantized.
 static FailureOr<std::vector<float>> floatView(const ref::Tensor &tensor,
                                                StringRef name) {
@@ -525,46 +423,6 @@ static FailureOr<std::vector<float>> floatView(const ref::Tensor &tensor,
     return dequantized->f;
   }
   return toolError("'" + name + "' is neither f32 nor quantized");
-}
-
-/// Writes every (path, text) of `outputs` atomically and together: each text
-/// goes to a temporary file in its destination's directory, and the
-/// temporaries are renamed over the destinations only when all of them were
-/// written, so that an error leaves no output (and existing files as they
-/// were).
-static LogicalResult
-writeOutputs(ArrayRef<std::pair<std::string, std::string>> outputs) {
-  std::vector<llvm::SmallString<256>> temps;
-  auto removeTemps = [&]() {
-    for (const llvm::SmallString<256> &tmp : temps)
-      llvm::sys::fs::remove(tmp);
-  };
-  for (const auto &[path, text] : outputs) {
-    llvm::SmallString<256> tmp;
-    int fd = -1;
-    if (std::error_code ec =
-            llvm::sys::fs::createUniqueFile(path + ".tmp-%%%%%%", fd, tmp)) {
-      removeTemps();
-      return toolError("cannot write " + path + ": " + ec.message());
-    }
-    temps.push_back(tmp);
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    os << text;
-    os.close();
-    if (os.has_error()) {
-      os.clear_error();
-      removeTemps();
-      return toolError("cannot write " + path);
-    }
-  }
-  for (size_t i = 0; i < outputs.size(); ++i)
-    if (std::error_code ec =
-            llvm::sys::fs::rename(temps[i], outputs[i].first)) {
-      removeTemps();
-      return toolError("cannot write " + outputs[i].first + ": " +
-                       ec.message());
-    }
-  return success();
 }
 
 //===----------------------------------------------------------------------===//
@@ -770,8 +628,8 @@ static LogicalResult run(MLIRContext &context) {
     row.floatIndex = row.quantIndex = i;
     report.results.push_back(std::move(row));
   }
-  exposeValues(*floatFunc, floatExtra);
-  exposeValues(*quantFunc, quantExtra);
+  mlir::qlow::appendResults(*floatFunc, floatExtra);
+  mlir::qlow::appendResults(*quantFunc, quantExtra);
 
   SmallVector<ref::TensorType> argTypes;
   for (Type type : floatFunc->getArgumentTypes()) {
@@ -781,17 +639,18 @@ static LogicalResult run(MLIRContext &context) {
       return failure();
     argTypes.push_back(*converted);
   }
-  auto batches = listBatches(funcName, argTypes.size());
-  if (failed(batches))
-    return failure();
+  auto batches =
+      mlir::qlow::listBatches(inputDir, batchFiles, funcName, argTypes.size());
+  if (!batches)
+    return toolError(llvm::toString(batches.takeError()));
   report.numBatches = batches->size();
 
-  for (const Batch &batch : *batches) {
+  for (const mlir::qlow::Batch &batch : *batches) {
     SmallVector<ref::Tensor> args;
     for (auto [i, path] : llvm::enumerate(batch.paths)) {
-      auto arg = readArgument(path, argTypes[i], i);
-      if (failed(arg))
-        return failure();
+      auto arg = mlir::qlow::readArgument(path, argTypes[i], i);
+      if (!arg)
+        return toolError(llvm::toString(arg.takeError()));
       args.push_back(std::move(*arg));
     }
     auto floatResults = mlir::qlow::evaluateFunction(*floatFunc, args);
@@ -818,8 +677,8 @@ static LogicalResult run(MLIRContext &context) {
     outputs.emplace_back(jsonFile, renderJson(report));
   if (!csvFile.empty())
     outputs.emplace_back(csvFile, renderCsv(report));
-  if (failed(writeOutputs(outputs)))
-    return failure();
+  if (llvm::Error error = mlir::qlow::writeFilesAtomically(outputs))
+    return toolError(llvm::toString(std::move(error)));
   llvm::outs() << renderTable(report);
   llvm::outs().flush();
   return success();
