@@ -8,6 +8,7 @@
 #include "Machine.h"
 
 #include <immintrin.h>
+#include <atomic>
 #include <omp.h>
 
 #include <algorithm>
@@ -87,4 +88,10 @@ void qlow::bench::evictCaches() {
     total += buffer[i];
   }
   sink = sink + total;
+}
+
+void qlow::bench::wakeOpenMpThreads(int threads) {
+  static std::atomic<int> arrived{0};
+#pragma omp parallel num_threads(threads)
+  arrived.fetch_add(1, std::memory_order_relaxed);
 }

@@ -22,6 +22,13 @@ double measureReadBandwidthGBs(int threads);
 /// any last-level cache, so that the next kernel reads its data from DRAM.
 void evictCaches();
 
+/// Wakes the OpenMP thread pool with an empty parallel region of `threads`
+/// threads, so that the next parallel region finds its threads awake rather
+/// than asleep in the kernel. qlow's kernels and oneDNN share one pool here:
+/// libomp precedes libgomp in qlow-bench's search order and exports GOMP's
+/// entry points too, so oneDNN's `GOMP_parallel` calls bind to libomp.
+void wakeOpenMpThreads(int threads);
+
 } // namespace qlow::bench
 
 #endif // QLOW_BENCH_MACHINE_H

@@ -300,9 +300,12 @@ LogicalResult runInt4(MLIRContext &ctx, ArrayRef<int> threads,
     double weightBytes = s.k * s.n / 2.0 + 4.0 * scales.size();
     double ops = 2.0 * s.m * s.n * s.k;
     // A decoder's layers together hold far more weights than the caches, so
-    // each call finds its weights in DRAM: every timed call follows an
-    // eviction of the caches, for qlow and oneDNN alike; the median of the
-    // calls counts.
+    // each call finds its weights in DRAM; and they run back to back, so the
+    // call finds its thread pool awake. Every timed call follows an eviction
+    // of the caches and then an empty parallel region that wakes the OpenMP
+    // threads, for qlow and oneDNN alike; the median of the calls counts.
+    // Without the wake-up, a 0.3 ms call would also time the wake-up of a
+    // sleeping thread.
     auto median = [](std::vector<double> v) {
       std::sort(v.begin(), v.end());
       return v[v.size() / 2];
@@ -314,10 +317,12 @@ LogicalResult runInt4(MLIRContext &ctx, ArrayRef<int> threads,
       for (int rep = 0; rep < calls; ++rep) {
         double perCall = 0.0;
         ::qlow::bench::evictCaches();
+        ::qlow::bench::wakeOpenMpThreads(t);
         if (failed((*compiled)->call(*signature, {input}, 1, &perCall)))
           return failure();
         qlowTimes.push_back(perCall);
         ::qlow::bench::evictCaches();
+        ::qlow::bench::wakeOpenMpThreads(t);
         auto start = std::chrono::steady_clock::now();
         peer.run();
         peerTimes.push_back(std::chrono::duration<double>(
@@ -481,11 +486,13 @@ int runMatmul() {
 } // namespace
 
 int main(int argc, char **argv) {
-  // Two OpenMP runtimes share this process: libomp (qlow's kernels) and
-  // libgomp (oneDNN). An idle runtime's threads spin before they sleep
-  // (libomp for 200 ms by default), taking a core from the other library's
-  // timed calls on a small machine. Both are told to sleep within 1 ms
-  // unless the user set them; a deployment has only one runtime.
+  // qlow's kernels and oneDNN run on one OpenMP runtime here, libomp (see
+  // Machine.h: oneDNN's GOMP_parallel calls bind to it). Idle OpenMP threads
+  // spin before they sleep (libomp for 200 ms by default), competing on a
+  // small machine with the main thread's serial work between timed regions.
+  // They are told to sleep within 1 ms unless the user set otherwise;
+  // GOMP_SPINCOUNT does the same for a build in which oneDNN binds to
+  // libgomp instead.
   setenv("KMP_BLOCKTIME", "1", /*overwrite=*/0);
   setenv("GOMP_SPINCOUNT", "10000", /*overwrite=*/0);
   llvm::InitLLVM init(argc, argv);
