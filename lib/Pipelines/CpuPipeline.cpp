@@ -59,6 +59,15 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
     }
   }
 
+  // Attention becomes one fused kernel (online softmax over key blocks)
+  // while it is still one op; its quantized operands are dequantized by qlow
+  // ops that the conversion below lowers.
+  if (!options.cpu.empty()) {
+    QlowX86AttentionPassOptions attention;
+    attention.cpu = options.cpu;
+    pm.addNestedPass<func::FuncOp>(createQlowX86AttentionPass(attention));
+  }
+
   // Out of the qlow dialect: linalg/arith/math on tensors of f32 and signless
   // integers; function signatures carry storage types.
   pm.addPass(createConvertQlowToLinalgPass());

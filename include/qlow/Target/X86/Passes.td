@@ -133,6 +133,75 @@ def QlowX86Int4MatmulPass : Pass<"qlow-x86-int4-matmul", "func::FuncOp"> {
   ];
 }
 
+def QlowX86AttentionPass : Pass<"qlow-x86-attention", "func::FuncOp"> {
+  let summary = "qlow.attention to one fused flash-attention kernel";
+  let description = [{
+    Rewrites each `qlow.attention` (before convert-qlow-to-linalg) into one
+    kernel that never materializes the `S x T` score matrix beyond a tile
+    held in registers (the online softmax of flash attention):
+
+    * `scf.forall` over (batch, head, block of query rows): the threads'
+      work. A block has as many rows as keep its output accumulators
+      (`rows x ceil(Dv / lanes)` vectors) in the register file of the
+      TargetDesc (`chooseAttentionTile`); the last, partial block is a
+      second forall with a smaller static tile.
+    * For each block of `lanes` keys (an `scf.for`; the partial last block
+      is built once more at its static width): the scores of each row are
+      one vector, `sum_d q[i, d] * kT[d, keys]` by `vector.fma` of a
+      broadcast query element and a row of the transposed keys, times
+      `scale`; plus the f32 mask, or `-inf` where an i1 mask is false or the
+      key is causally hidden (`j > i + T - S`).
+    * Online softmax per row: the new maximum `m' = max(m, max_j s)`,
+      `p = exp(s - m')` (0 for `-inf` scores), `alpha = exp(m - m')`,
+      `l = l * alpha + sum p`, `acc = acc * alpha + p . V` (a value row is
+      loaded once per key for all rows of the block). At the end
+      `out = acc / l`, and zeros for a row with no visible key.
+    * Causal: key blocks wholly above the diagonal of a query block are
+      never visited (the key loop's bound depends on the block).
+    * Grouped-query attention: query head `h` reads kv head `h / (H / Hkv)`;
+      K and V are not copied per head. K is transposed once to
+      `[B, Hkv, D, T]` by a linalg.generic (qlow-vectorize-elementwise
+      vectorizes it) so that a key block's row for one `d` is one load.
+    * Quantized q, k, v (per tensor or per axis) become `qlow.dequantize`
+      and a quantized result a `qlow.quantize` of the f32 kernel's output,
+      the op's float semantics; convert-qlow-to-linalg lowers them.
+
+    Accuracy: f32 throughout (the reference computes in double); tested by
+    test/e2e/random_attention.py within `2^-16 * max|v|` (and one step for
+    quantized results). Dynamic shapes and sub-channel quantized operands are
+    rejected with an error at the op.
+
+    ```mlir
+    %o = qlow.attention %q, %k, %v {causal}
+        : (tensor<1x8x5x16xf32>, tensor<1x2x5x16xf32>, tensor<1x2x5x16xf32>)
+          -> tensor<1x8x5x16xf32>
+    // becomes (sketch)
+    %kt = linalg.generic ... ins(%k : tensor<1x2x5x16xf32>) -> tensor<1x2x16x5xf32>
+    %r = scf.forall (%i) in (8) shared_outs(%o = %empty) -> (tensor<1x8x5x16xf32>) {
+      %st = scf.for %kb = %c0 to %end step %c1 iter_args(%acc = ..., %m = ..., %l = ...) {
+        %s = scf.for %d ... iter_args(%s0 = ...) -> (vector<16xf32>, ...) {
+          %kr = vector.transfer_read %kt[...] : tensor<1x2x16x5xf32>, vector<16xf32>
+          %f = vector.fma %qd, %kr, %s0 : vector<16xf32>
+        ...
+        %mx = vector.reduction <maximumf>, %s : vector<16xf32> into f32
+        %p = math.exp %sm : vector<16xf32>
+        ...
+    ```
+  }];
+  let options = [
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"host\"",
+           "CPU whose TargetDesc supplies the vector width and register count">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def QlowX86LowerIntrinsicsPass : Pass<"qlow-x86-lower-intrinsics"> {
   let summary = "Lower qlow_x86 kernel ops to LLVM intrinsic calls";
   let description = [{

@@ -1,0 +1,662 @@
+//===- Attention.cpp - qlow.attention to a fused flash-attention kernel ---===//
+//
+// Part of qlow, a compiler for quantized transformer kernels.
+//
+//===----------------------------------------------------------------------===//
+//
+// qlow-x86-attention: each qlow.attention becomes one kernel in the
+// flash-attention style. For each (batch, head, block of query rows) it walks
+// the keys in blocks of one vector, computes that tile of scores
+// (Q K^T * scale, plus the mask, minus the causally hidden keys), and keeps a
+// running row maximum and row sum (online softmax), rescaling the output
+// accumulators whenever the maximum grows; so no more than one tile of the
+// S x T score matrix ever exists, and it lives in vector registers.
+//
+// Upstream MLIR has no attention op and no online-softmax rewrite (IREE's
+// iree_linalg_ext.online_attention is not upstream; linalg's tiling can tile
+// a matmul or a softmax, not the fused recurrence between them), so the
+// kernel is built here from scf loops and vector ops on tensors, as the int8
+// kernels are: scf.forall over (batch, head, query block) is the threads'
+// work (scf-forall-to-parallel, then OpenMP), vector.fma makes the two tile
+// products, vector.reduction the row statistics, and math.exp the
+// exponentials (which qlow-approximate-math turns into upstream's
+// polynomial). Every size comes from the TargetDesc (chooseAttentionTile).
+//
+// Quantized q, k, v are dequantized and a quantized result quantized around
+// the f32 kernel by qlow.dequantize / qlow.quantize (the op's float
+// semantics), which convert-qlow-to-linalg then lowers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/Qlow/IR/QlowOps.h"
+#include "qlow/Target/TargetDesc.h"
+#include "qlow/Target/X86/Attention.h"
+#include "qlow/Target/X86/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <cmath>
+#include <limits>
+
+#define DEBUG_TYPE "qlow-x86-attention"
+
+namespace mlir::qlow {
+#define GEN_PASS_DEF_QLOWX86ATTENTIONPASS
+#include "qlow/Target/X86/Passes.h.inc"
+} // namespace mlir::qlow
+
+using namespace mlir;
+using namespace mlir::qlow;
+
+//===----------------------------------------------------------------------===//
+// Tile choice
+//===----------------------------------------------------------------------===//
+
+AttentionTile mlir::qlow::chooseAttentionTile(const TargetDesc &desc,
+                                              int64_t s, int64_t dv) {
+  const int64_t lanes = desc.vectorBits / 32;
+  const int64_t valueVectors = std::max<int64_t>(1, (dv + lanes - 1) / lanes);
+  const int64_t registers = desc.vectorRegisters;
+  // The P * V step holds rows * valueVectors accumulators, the valueVectors
+  // of one value row, one row's score vector per row and a broadcast.
+  int64_t rows = (registers - valueVectors - 1) / (valueVectors + 1);
+  rows = std::clamp<int64_t>(rows, 1, 16);
+  rows = std::max<int64_t>(1, std::min(rows, s));
+  return AttentionTile{rows, lanes, lanes};
+}
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Kernel builder
+//===----------------------------------------------------------------------===//
+
+/// Sizes of one attention op: q [B, H, S, D], k [B, Hkv, T, D],
+/// v [B, Hkv, T, Dv].
+struct AttentionSizes {
+  int64_t b, h, hkv, s, t, d, dv;
+};
+
+/// Builds the kernel of one op on f32 tensors. `kt` is k transposed to
+/// [B, Hkv, D, T] (so that a row of a key block is one vector load), `mask`
+/// a rank-4 view of the mask (f32 or i1) or null.
+class AttentionKernel {
+public:
+  AttentionKernel(Location loc, const AttentionSizes &sizes,
+                  const AttentionTile &tile, Value q, Value kt, Value v,
+                  Value mask, bool causal, float scale)
+      : loc(loc), n(sizes), tile(tile), q(q), kt(kt), v(v), mask(mask),
+        causal(causal), scale(scale) {
+    if (mask) {
+      auto type = cast<RankedTensorType>(mask.getType());
+      maskShape.assign(type.getShape().begin(), type.getShape().end());
+      boolMask = type.getElementType().isInteger(1);
+    }
+    valueVectors = (n.dv + tile.valueLanes - 1) / tile.valueLanes;
+  }
+
+  /// The [B, H, S, Dv] f32 result.
+  Value build(OpBuilder &b) {
+    Type f32 = b.getF32Type();
+    Value out = tensor::EmptyOp::create(
+        b, loc, ArrayRef<int64_t>{n.b, n.h, n.s, n.dv}, f32);
+    if (n.b * n.h * n.s * n.dv == 0)
+      return out;
+    const int64_t rows = tile.queryRows;
+    const int64_t fullBlocks = n.s / rows, restRows = n.s % rows;
+    // Full query blocks, then (its own, smaller tile) the rest: every tile
+    // has static sizes.
+    if (fullBlocks > 0)
+      out = buildForall(b, out, rows, fullBlocks, 0);
+    if (restRows > 0)
+      out = buildForall(b, out, restRows, 1, fullBlocks * rows);
+    return out;
+  }
+
+private:
+  Value idx(OpBuilder &b, int64_t value) {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  }
+  Value f32Const(OpBuilder &b, double value) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
+  }
+  Value splat(OpBuilder &b, int64_t width, double value) {
+    auto type = VectorType::get({width}, b.getF32Type());
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(type, b.getF32FloatAttr(value).getValue()));
+  }
+  Value broadcast(OpBuilder &b, Value scalar, int64_t width) {
+    return vector::BroadcastOp::create(
+        b, loc, VectorType::get({width}, scalar.getType()), scalar);
+  }
+  int64_t valueWidth(int64_t e) const {
+    return std::min(tile.valueLanes, n.dv - e * tile.valueLanes);
+  }
+
+  /// The loop-carried state of a query block: per row its output
+  /// accumulators (valueVectors vectors), its running maximum and its
+  /// running sum, flattened in that order (accumulators of all rows first).
+  struct State {
+    SmallVector<Value> acc; // rows * valueVectors
+    SmallVector<Value> max, sum;
+    SmallVector<Value> flat() const {
+      SmallVector<Value> all(acc);
+      llvm::append_range(all, max);
+      llvm::append_range(all, sum);
+      return all;
+    }
+    static State unflatten(ValueRange values, int64_t rows, int64_t vectors) {
+      State s;
+      s.acc.assign(values.begin(), values.begin() + rows * vectors);
+      s.max.assign(values.begin() + rows * vectors,
+                   values.begin() + rows * vectors + rows);
+      s.sum.assign(values.begin() + rows * vectors + rows, values.end());
+      return s;
+    }
+  };
+
+  /// Indices of the current (batch, head, kv head) and first query row.
+  struct Position {
+    Value batch, head, kvHead, row0;
+  };
+
+  /// scf.forall over (batch, head, block) for `blocks` blocks of `rows`
+  /// query rows starting at row `firstRow`, writing into `out`.
+  Value buildForall(OpBuilder &b, Value out, int64_t rows, int64_t blocks,
+                    int64_t firstRow) {
+    Type f32 = b.getF32Type();
+    const int64_t count = n.b * n.h * blocks;
+    auto forall = scf::ForallOp::create(
+        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(count)}, ValueRange{out},
+        std::nullopt);
+    OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
+    Value iv = forall.getInductionVars()[0];
+    Value shared = forall.getRegionIterArgs()[0];
+    // One linear index (a single parallel loop for OpenMP), delinearized.
+    Value perBatch = idx(fb, n.h * blocks);
+    Position pos;
+    pos.batch = arith::DivUIOp::create(fb, loc, iv, perBatch);
+    Value inBatch = arith::RemUIOp::create(fb, loc, iv, perBatch);
+    pos.head = arith::DivUIOp::create(fb, loc, inBatch, idx(fb, blocks));
+    Value block = arith::RemUIOp::create(fb, loc, inBatch, idx(fb, blocks));
+    // Grouped-query attention: query head h reads kv head h / (H / Hkv).
+    pos.kvHead =
+        arith::DivUIOp::create(fb, loc, pos.head, idx(fb, n.h / n.hkv));
+    pos.row0 = arith::AddIOp::create(
+        fb, loc, idx(fb, firstRow),
+        arith::MulIOp::create(fb, loc, block, idx(fb, rows)));
+
+    SmallVector<OpFoldResult> offsets = {pos.batch, pos.head, pos.row0,
+                                         fb.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {fb.getIndexAttr(1), fb.getIndexAttr(1),
+                                       fb.getIndexAttr(rows),
+                                       fb.getIndexAttr(n.dv)};
+    SmallVector<OpFoldResult> strides(4, fb.getIndexAttr(1));
+    Value tileOut = tensor::ExtractSliceOp::create(
+        fb, loc, RankedTensorType::get({rows, n.dv}, f32), shared, offsets,
+        sizes, strides);
+    tileOut = buildQueryBlock(fb, pos, rows, tileOut);
+    OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(tb, loc, tileOut, shared, offsets,
+                                          sizes, strides);
+    return forall.getResult(0);
+  }
+
+  /// The online softmax over all key blocks of one query block, written
+  /// into `tileOut` ([rows, Dv]).
+  Value buildQueryBlock(OpBuilder &b, const Position &pos, int64_t rows,
+                        Value tileOut) {
+    const int64_t keys = tile.keyBlock;
+    const int64_t fullKeyBlocks = n.t / keys, restKeys = n.t % keys;
+    const double negInf = -std::numeric_limits<double>::infinity();
+    State init;
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t e = 0; e < valueVectors; ++e)
+        init.acc.push_back(splat(b, valueWidth(e), 0.0));
+      init.max.push_back(f32Const(b, negInf));
+      init.sum.push_back(f32Const(b, 0.0));
+    }
+    // Causal: the block's last row sees keys [0, row0 + rows + T - S); key
+    // blocks wholly above the diagonal are skipped.
+    Value fullEnd = idx(b, fullKeyBlocks);
+    Value needed;
+    if (causal) {
+      needed = arith::AddIOp::create(b, loc, pos.row0,
+                                     idx(b, rows + n.t - n.s));
+      needed = arith::MaxSIOp::create(
+          b, loc, idx(b, 0), arith::MinSIOp::create(b, loc, needed, idx(b, n.t)));
+      Value blocksNeeded = arith::DivUIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, needed, idx(b, keys - 1)),
+          idx(b, keys));
+      fullEnd = arith::MinUIOp::create(b, loc, fullEnd, blocksNeeded);
+    }
+    auto keyLoop = scf::ForOp::create(
+        b, loc, idx(b, 0), fullEnd, idx(b, 1), init.flat(),
+        [&](OpBuilder &lb, Location, Value kb, ValueRange carried) {
+          Value key0 = arith::MulIOp::create(lb, loc, kb, idx(lb, keys));
+          State s = State::unflatten(carried, rows, valueVectors);
+          scf::YieldOp::create(
+              lb, loc, buildKeyBlock(lb, pos, rows, key0, keys, s).flat());
+        });
+    State state = State::unflatten(keyLoop.getResults(), rows, valueVectors);
+    if (restKeys > 0) {
+      Value key0 = idx(b, fullKeyBlocks * keys);
+      if (!causal) {
+        state = buildKeyBlock(b, pos, rows, key0, restKeys, state);
+      } else {
+        // The last, partial key block, unless it is wholly above the
+        // diagonal.
+        Value visible = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
+                                              needed, key0);
+        SmallVector<Value> flat = state.flat();
+        auto ifOp = scf::IfOp::create(
+            b, loc, visible,
+            [&](OpBuilder &tb, Location) {
+              scf::YieldOp::create(
+                  tb, loc,
+                  buildKeyBlock(tb, pos, rows, key0, restKeys, state).flat());
+            },
+            [&](OpBuilder &eb, Location) {
+              scf::YieldOp::create(eb, loc, flat);
+            });
+        state = State::unflatten(ifOp.getResults(), rows, valueVectors);
+      }
+    }
+
+    // out = acc / sum; a row without any visible key is zeros.
+    SmallVector<bool> inBounds = {true};
+    for (int64_t r = 0; r < rows; ++r) {
+      Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                          state.sum[r], f32Const(b, 0.0));
+      for (int64_t e = 0; e < valueVectors; ++e) {
+        int64_t width = valueWidth(e);
+        Value quotient =
+            arith::DivFOp::create(b, loc, state.acc[r * valueVectors + e],
+                                  broadcast(b, state.sum[r], width));
+        Value value = arith::SelectOp::create(b, loc, empty,
+                                              splat(b, width, 0.0), quotient);
+        tileOut = vector::TransferWriteOp::create(
+                      b, loc, value, tileOut,
+                      ValueRange{idx(b, r), idx(b, e * tile.valueLanes)},
+                      inBounds)
+                      .getResult();
+      }
+    }
+    return tileOut;
+  }
+
+  /// The mask's index along dimension `dim` for position `value`
+  /// (0 where the mask broadcasts).
+  Value maskIndex(OpBuilder &b, unsigned dim, Value value) {
+    return maskShape[dim] == 1 ? idx(b, 0) : value;
+  }
+
+  /// One key block of `width` keys starting at `key0`: scores, online
+  /// softmax update, and P * V into the accumulators.
+  State buildKeyBlock(OpBuilder &b, const Position &pos, int64_t rows,
+                      Value key0, int64_t width, const State &in) {
+    Type f32 = b.getF32Type();
+    auto scoreType = VectorType::get({width}, f32);
+    SmallVector<bool> inBounds = {true};
+    Value padF32 = f32Const(b, 0.0);
+    const double negInf = -std::numeric_limits<double>::infinity();
+
+    // Scores: s[r] = sum_d q[r, d] * kt[d, key0 : key0 + width], one vector
+    // of keys per row, a broadcast query element times a key row per step.
+    SmallVector<Value> zeros(rows, splat(b, width, 0.0));
+    auto dLoop = scf::ForOp::create(
+        b, loc, idx(b, 0), idx(b, n.d), idx(b, 1), zeros,
+        [&](OpBuilder &db, Location, Value d, ValueRange acc) {
+          Value keyRow = vector::TransferReadOp::create(
+              db, loc, scoreType, kt, ValueRange{pos.batch, pos.kvHead, d, key0},
+              padF32, inBounds);
+          SmallVector<Value> next;
+          for (int64_t r = 0; r < rows; ++r) {
+            Value row = arith::AddIOp::create(db, loc, pos.row0, idx(db, r));
+            Value qElem = tensor::ExtractOp::create(
+                db, loc, q, ValueRange{pos.batch, pos.head, row, d});
+            next.push_back(vector::FMAOp::create(
+                db, loc, broadcast(db, qElem, width), keyRow, acc[r]));
+          }
+          scf::YieldOp::create(db, loc, next);
+        });
+
+    Value scaleVec = splat(b, width, scale);
+    Value negInfVec = splat(b, width, negInf);
+    Value negInfScalar = f32Const(b, negInf);
+    // Lane c holds key key0 + c.
+    SmallVector<int32_t> lanes;
+    for (int64_t c = 0; c < width; ++c)
+      lanes.push_back(static_cast<int32_t>(c));
+    auto laneType = VectorType::get({width}, b.getI32Type());
+    Value laneIds;
+    if (causal)
+      laneIds = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(laneType, ArrayRef<int32_t>(lanes)));
+
+    State out = in;
+    SmallVector<Value> probs;
+    for (int64_t r = 0; r < rows; ++r) {
+      Value row = arith::AddIOp::create(b, loc, pos.row0, idx(b, r));
+      Value s = arith::MulFOp::create(b, loc, dLoop.getResult(r), scaleVec);
+      Value keep; // vector<width x i1>, or null for all kept
+      if (mask) {
+        SmallVector<Value> at = {maskIndex(b, 0, pos.batch),
+                                 maskIndex(b, 1, pos.head),
+                                 maskIndex(b, 2, row)};
+        if (!boolMask) {
+          Value add;
+          if (maskShape[3] == 1) {
+            at.push_back(idx(b, 0));
+            add = broadcast(b, tensor::ExtractOp::create(b, loc, mask, at),
+                            width);
+          } else {
+            at.push_back(key0);
+            add = vector::TransferReadOp::create(b, loc, scoreType, mask, at,
+                                                 padF32, inBounds);
+          }
+          s = arith::AddFOp::create(b, loc, s, add);
+        } else if (maskShape[3] == 1) {
+          at.push_back(idx(b, 0));
+          keep = broadcast(b, tensor::ExtractOp::create(b, loc, mask, at),
+                           width);
+        } else {
+          // i1 elements one by one: a vector load of i1 would read packed
+          // bits, and memory holds one byte per element.
+          SmallVector<Value> bits;
+          for (int64_t c = 0; c < width; ++c) {
+            SmallVector<Value> atKey(at);
+            atKey.push_back(arith::AddIOp::create(b, loc, key0, idx(b, c)));
+            bits.push_back(tensor::ExtractOp::create(b, loc, mask, atKey));
+          }
+          keep = vector::FromElementsOp::create(
+              b, loc, VectorType::get({width}, b.getI1Type()), bits);
+        }
+      }
+      if (causal) {
+        // Key j is visible from row i when j <= i + T - S, i.e. lane c
+        // when c <= row + T - S - key0.
+        Value limit = arith::SubIOp::create(
+            b, loc, arith::AddIOp::create(b, loc, row, idx(b, n.t - n.s)),
+            key0);
+        // Clamped into i32 range: the keys of a block are few.
+        limit = arith::MaxSIOp::create(
+            b, loc, idx(b, -1),
+            arith::MinSIOp::create(b, loc, limit, idx(b, width)));
+        Value limit32 =
+            arith::IndexCastOp::create(b, loc, b.getI32Type(), limit);
+        Value visible =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, laneIds,
+                                  broadcast(b, limit32, width));
+        keep = keep ? arith::AndIOp::create(b, loc, keep, visible).getResult()
+                    : visible;
+      }
+      if (keep)
+        s = arith::SelectOp::create(b, loc, keep, s, negInfVec);
+
+      // Online softmax. A -inf score (masked, or an additive -inf) counts
+      // as masked: it contributes exactly 0, and a row with no other score
+      // keeps max = -inf, sum = 0.
+      Value blockMax = vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::MAXIMUMF, s);
+      Value newMax = arith::MaximumFOp::create(b, loc, out.max[r], blockMax);
+      Value noneYet = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                            newMax, negInfScalar);
+      Value safeMax =
+          arith::SelectOp::create(b, loc, noneYet, f32Const(b, 0.0), newMax);
+      Value p = math::ExpOp::create(
+          b, loc,
+          arith::SubFOp::create(b, loc, s, broadcast(b, safeMax, width)));
+      Value masked = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                           s, negInfVec);
+      p = arith::SelectOp::create(b, loc, masked, splat(b, width, 0.0), p);
+      Value hadNone = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                            out.max[r], negInfScalar);
+      Value alpha = arith::SelectOp::create(
+          b, loc, hadNone, f32Const(b, 0.0),
+          math::ExpOp::create(
+              b, loc, arith::SubFOp::create(b, loc, out.max[r], safeMax)));
+      Value blockSum =
+          vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, p);
+      out.sum[r] = arith::AddFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, out.sum[r], alpha), blockSum);
+      out.max[r] = newMax;
+      for (int64_t e = 0; e < valueVectors; ++e) {
+        Value &acc = out.acc[r * valueVectors + e];
+        acc = arith::MulFOp::create(b, loc, acc,
+                                    broadcast(b, alpha, valueWidth(e)));
+      }
+      probs.push_back(p);
+    }
+
+    // acc[r] += sum_c p[r][c] * v[key0 + c, :]: one value row per key,
+    // loaded once for all rows of the block.
+    for (int64_t c = 0; c < width; ++c) {
+      Value key = arith::AddIOp::create(b, loc, key0, idx(b, c));
+      SmallVector<Value> pc;
+      for (int64_t r = 0; r < rows; ++r)
+        pc.push_back(vector::ExtractOp::create(b, loc, probs[r],
+                                               ArrayRef<int64_t>{c}));
+      for (int64_t e = 0; e < valueVectors; ++e) {
+        int64_t vw = valueWidth(e);
+        Value valueRow = vector::TransferReadOp::create(
+            b, loc, VectorType::get({vw}, f32), v,
+            ValueRange{pos.batch, pos.kvHead, key, idx(b, e * tile.valueLanes)},
+            padF32, inBounds);
+        for (int64_t r = 0; r < rows; ++r) {
+          Value &acc = out.acc[r * valueVectors + e];
+          acc = vector::FMAOp::create(b, loc, broadcast(b, pc[r], vw),
+                                      valueRow, acc);
+        }
+      }
+    }
+    return out;
+  }
+
+  Location loc;
+  AttentionSizes n;
+  AttentionTile tile;
+  Value q, kt, v, mask;
+  bool causal;
+  float scale;
+  SmallVector<int64_t> maskShape;
+  bool boolMask = false;
+  int64_t valueVectors = 0;
+};
+
+//===----------------------------------------------------------------------===//
+// Operands
+//===----------------------------------------------------------------------===//
+
+/// f32, or a per-tensor or per-axis uniform quantized type (what
+/// qlow.dequantize and qlow.quantize lower).
+bool isF32OrPerTensorOrAxis(Type tensorType) {
+  Type element = getElementTypeOrSelf(tensorType);
+  return element.isF32() || isa<quant::UniformQuantizedType,
+                                quant::UniformQuantizedPerAxisType>(element);
+}
+
+/// `value` as f32: itself, or its qlow.dequantize.
+Value toF32(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getElementType().isF32())
+    return value;
+  return DequantizeOp::create(
+      b, loc, RankedTensorType::get(type.getShape(), b.getF32Type()), value);
+}
+
+/// k [B, Hkv, T, D] as [B, Hkv, D, T], one (batch, kv head) per iteration
+/// of an scf.forall (a layout change that every query head of the group
+/// reads; not a copy per head), by element loops. (A transposing
+/// linalg.generic would be vectorized by qlow-vectorize-elementwise into a
+/// transfer_read with a permutation map, which the LLVM lowering rejects.)
+Value transposeKeys(OpBuilder &b, Location loc, Value k) {
+  auto type = cast<RankedTensorType>(k.getType());
+  ArrayRef<int64_t> s = type.getShape();
+  Type f32 = b.getF32Type();
+  Value empty = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{s[0], s[1], s[3], s[2]}, f32);
+  if (s[0] * s[1] * s[2] * s[3] == 0)
+    return empty;
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(s[0] * s[1])},
+      ValueRange{empty}, std::nullopt);
+  OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
+  auto idx = [&](OpBuilder &ib, int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(ib, loc, v);
+  };
+  Value iv = forall.getInductionVars()[0];
+  Value batch = arith::DivUIOp::create(fb, loc, iv, idx(fb, s[1]));
+  Value head = arith::RemUIOp::create(fb, loc, iv, idx(fb, s[1]));
+  SmallVector<OpFoldResult> offsets = {batch, head, fb.getIndexAttr(0),
+                                       fb.getIndexAttr(0)};
+  SmallVector<OpFoldResult> strides(4, fb.getIndexAttr(1));
+  SmallVector<OpFoldResult> sizes = {fb.getIndexAttr(1), fb.getIndexAttr(1),
+                                     fb.getIndexAttr(s[3]),
+                                     fb.getIndexAttr(s[2])};
+  Value shared = forall.getRegionIterArgs()[0];
+  Value slice = tensor::ExtractSliceOp::create(
+      fb, loc, RankedTensorType::get({s[3], s[2]}, f32), shared, offsets,
+      sizes, strides);
+  auto tLoop = scf::ForOp::create(
+      fb, loc, idx(fb, 0), idx(fb, s[2]), idx(fb, 1), ValueRange{slice},
+      [&](OpBuilder &tb, Location, Value t, ValueRange outer) {
+        auto dLoop = scf::ForOp::create(
+            tb, loc, idx(tb, 0), idx(tb, s[3]), idx(tb, 1), outer,
+            [&](OpBuilder &db, Location, Value d, ValueRange inner) {
+              Value x = tensor::ExtractOp::create(
+                  db, loc, k, ValueRange{batch, head, t, d});
+              scf::YieldOp::create(
+                  db, loc,
+                  ValueRange{tensor::InsertOp::create(db, loc, x, inner[0],
+                                                      ValueRange{d, t})
+                                 .getResult()});
+            });
+        scf::YieldOp::create(tb, loc, dLoop.getResults());
+      });
+  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(tb, loc, tLoop.getResult(0), shared,
+                                        offsets, sizes, strides);
+  return forall.getResult(0);
+}
+
+/// The mask as a rank-4 tensor (leading unit dimensions added; no copy).
+Value maskToRank4(OpBuilder &b, Location loc, Value mask) {
+  auto type = cast<RankedTensorType>(mask.getType());
+  int64_t rank = type.getRank();
+  if (rank == 4)
+    return mask;
+  SmallVector<int64_t> shape(4 - rank, 1);
+  llvm::append_range(shape, type.getShape());
+  SmallVector<ReassociationIndices> reassociation;
+  if (rank > 0) {
+    ReassociationIndices first;
+    for (int64_t d = 0; d <= 4 - rank; ++d)
+      first.push_back(d);
+    reassociation.push_back(first);
+    for (int64_t d = 5 - rank; d < 4; ++d)
+      reassociation.push_back({d});
+  }
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), mask,
+      reassociation);
+}
+
+std::string typeString(Type type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << type;
+  return text;
+}
+
+/// Why `op` cannot be lowered by this pass, or an empty string.
+std::string unsupportedReason(AttentionOp op) {
+  for (Value operand : op->getOperands())
+    if (!cast<RankedTensorType>(operand.getType()).hasStaticShape())
+      return "dynamic shapes are not supported (operand of type " +
+             typeString(operand.getType()) + ")";
+  if (!cast<RankedTensorType>(op.getType()).hasStaticShape())
+    return "dynamic shapes are not supported (result of type " +
+           typeString(op.getType()) + ")";
+  for (auto [what, type] :
+       {std::pair<StringRef, Type>{"q", op.getQ().getType()},
+        {"k", op.getK().getType()},
+        {"v", op.getV().getType()},
+        {"the result", op.getType()}})
+    if (!isF32OrPerTensorOrAxis(type))
+      return (what + " must be f32 or quantized per tensor or per axis, "
+                     "but has type " +
+              typeString(type))
+          .str();
+  return "";
+}
+
+//===----------------------------------------------------------------------===//
+// Pass
+//===----------------------------------------------------------------------===//
+
+struct QlowX86AttentionPass
+    : qlow::impl::QlowX86AttentionPassBase<QlowX86AttentionPass> {
+  using QlowX86AttentionPassBase::QlowX86AttentionPassBase;
+
+  void runOnOperation() override {
+    SmallVector<AttentionOp> ops;
+    getOperation().walk([&](AttentionOp op) { ops.push_back(op); });
+    if (ops.empty())
+      return;
+    std::string error;
+    FailureOr<TargetDesc> desc = lookupTargetDesc("x86_64", cpu, &error);
+    if (failed(desc)) {
+      getOperation().emitError() << error;
+      return signalPassFailure();
+    }
+    IRRewriter rewriter(&getContext());
+    bool failedAny = false;
+    for (AttentionOp op : ops) {
+      std::string reason = unsupportedReason(op);
+      if (!reason.empty()) {
+        op.emitError() << "qlow-x86-attention cannot lower this attention: "
+                       << reason;
+        failedAny = true;
+        continue;
+      }
+      Location loc = op.getLoc();
+      rewriter.setInsertionPoint(op);
+      ArrayRef<int64_t> qs = op.getQ().getType().getShape();
+      ArrayRef<int64_t> ks = op.getK().getType().getShape();
+      ArrayRef<int64_t> vs = op.getV().getType().getShape();
+      AttentionSizes sizes{qs[0], qs[1], ks[1], qs[2], ks[2], qs[3], vs[3]};
+      // Default 1/sqrt(D), in f32 as the op documents (and the interpreter
+      // computes it).
+      float scale = op.getScale()
+                        ? op.getScale()->convertToFloat()
+                        : 1.0f / std::sqrt(static_cast<float>(sizes.d));
+      AttentionTile tile = chooseAttentionTile(*desc, sizes.s, sizes.dv);
+      Value q = toF32(rewriter, loc, op.getQ());
+      Value k = toF32(rewriter, loc, op.getK());
+      Value v = toF32(rewriter, loc, op.getV());
+      Value kt = transposeKeys(rewriter, loc, k);
+      Value mask =
+          op.getMask() ? maskToRank4(rewriter, loc, op.getMask()) : Value();
+      AttentionKernel kernel(loc, sizes, tile, q, kt, v, mask, op.getCausal(),
+                             scale);
+      Value result = kernel.build(rewriter);
+      auto resultType = cast<RankedTensorType>(op.getType());
+      if (!resultType.getElementType().isF32())
+        result = QuantizeOp::create(rewriter, loc, resultType, result);
+      rewriter.replaceOp(op, result);
+    }
+    if (failedAny)
+      signalPassFailure();
+  }
+};
+
+} // namespace
