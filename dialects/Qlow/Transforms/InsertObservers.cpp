@@ -296,6 +296,27 @@ unsigned mlir::qlow::insertObservers(func::FuncOp func,
   return selected.size();
 }
 
+ProbeNames mlir::qlow::computeProbeNames(func::FuncOp func) {
+  ProbeNames names;
+  if (func.isExternal())
+    return names;
+  ProbeNamer namer(func);
+  for (BlockArgument arg : func.getArguments())
+    names.values[arg] = namer.nameOf(arg);
+  func.walk<WalkOrder::PreOrder>([&](Operation *op) {
+    if (isa<ObserveOp, func::FuncOp>(op) ||
+        op->hasTrait<OpTrait::IsTerminator>())
+      return;
+    for (Value result : op->getResults())
+      names.values[result] = namer.nameOf(result);
+    if (op->getNumResults() == 1)
+      names.ops[op] = names.values[op->getResult(0)];
+    else if (op->getNumResults() > 1)
+      names.ops[op] = StringRef(namer.nameOf(op->getResult(0))).split('#').first.str();
+  });
+  return names;
+}
+
 SmallVector<ObserveOp> mlir::qlow::collectObservers(func::FuncOp func) {
   SmallVector<ObserveOp> probes;
   func.walk<WalkOrder::PreOrder>([&](ObserveOp op) { probes.push_back(op); });

@@ -13,6 +13,7 @@
 #include "dialects/Qlow/IR/QlowOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Support/LLVM.h"
+#include "llvm/ADT/DenseMap.h"
 
 #include <string>
 #include <vector>
@@ -63,6 +64,17 @@ unsigned insertObservers(func::FuncOp func,
 
 /// Replaces every qlow.observe in `func` by its input. Returns how many.
 unsigned stripObservers(func::FuncOp func);
+
+/// The names qlow-insert-observers gives (Passes.td): `values` maps each
+/// entry-block argument and op result to its probe name, `ops` maps each op
+/// with results to its name (the probe name of its result, without the
+/// `#<result number>` of ops with several results). qlow-quantize finds
+/// calibrated ranges and per-layer precision rules by these names.
+struct ProbeNames {
+  llvm::DenseMap<Value, std::string> values;
+  llvm::DenseMap<Operation *, std::string> ops;
+};
+ProbeNames computeProbeNames(func::FuncOp func);
 
 /// The qlow.observe ops of `func`'s body, in program order.
 SmallVector<ObserveOp> collectObservers(func::FuncOp func);

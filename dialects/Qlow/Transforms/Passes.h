@@ -9,6 +9,7 @@
 #define QLOW_DIALECT_QLOW_TRANSFORMS_PASSES_H
 
 #include "dialects/Qlow/IR/QlowDialect.h"
+#include "dialects/Qlow/Transforms/Quantize.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"

@@ -304,4 +304,189 @@ def QlowStripObserversPass
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Quantization of float graphs
+//===----------------------------------------------------------------------===//
+
+def QlowQuantizePass : Pass<"qlow-quantize", "::mlir::ModuleOp"> {
+  let summary = "Quantizes a float qlow graph: static (calibrated) or dynamic "
+                "activations, int8/int4 weights per tensor, channel or group";
+  let description = [{
+    Turns the f32 `qlow.matmul`s with constant f32 weights (and, with
+    `ops=full`, the f32 `qlow.add` and `qlow.mul`) of a float graph into
+    quantized ops. Weights are quantized at compile time into new constants;
+    activation scales come from calibration (`mode=static`, the JSON file
+    that `qlow-calibrate` writes, looked up by the probe names that
+    `qlow-insert-observers` assigns) or are computed at run time
+    (`mode=dynamic`, `#qlow.dynamic` matmuls). What is not quantized stays
+    f32, with explicit `qlow.quantize`/`qlow.dequantize` at the boundary, and
+    (with `report`) a remark says why.
+
+    ```mlir
+    // Before
+    %w = arith.constant dense<...> : tensor<64x32xf32>
+    %b = arith.constant dense<...> : tensor<32xf32>
+    %y = qlow.matmul %x, %w, %b : (tensor<16x64xf32>, tensor<64x32xf32>,
+                                   tensor<32xf32>) -> tensor<16x32xf32>
+    // After (mode=static ops=partial, weights per channel)
+    %xq = qlow.quantize %x : tensor<16x64xf32> -> tensor<16x64x!quant.uniform<u8:f32, 0.03:121>>
+    %wq = quant.scast %wi : tensor<64x32xi8> -> tensor<64x32x!quant.uniform<i8:f32:1, {...}>>
+    %bq = quant.scast %bi : tensor<32xi32> -> tensor<32x!quant.uniform<i32:f32:0, {...}>>
+    %y = qlow.matmul %xq, %wq, %bq : (...) -> tensor<16x32xf32>
+    ```
+
+    ### How
+
+    The pass first checks everything (ranges present with the value's shape,
+    precision rules naming existing layers, bits each op supports) and fails,
+    with the module unchanged, on the first problem. Then, in static mode,
+    it writes the graph in QDQ form and lets the `qlow-fold-qdq` patterns
+    make the quantized ops, so both passes share one set of numerics:
+
+    * each data operand of a quantized op gets `dequantize(quantize(x))`
+      with the activation type of that op (scale and zero point from
+      `ref::chooseScaleZeroPoint` on the probe's `clip_min`/`clip_max`, for
+      the storage `activation-bits` and `activation-scheme` give: `i8`
+      symmetric, `u8` asymmetric, `i16` for 16 bits); a value shared by ops of
+      different precisions is quantized once per type, and a type change
+      between two quantized ops becomes a `qlow.requantize`;
+    * the result of an `add`/`mul`, and of a matmul that feeds another
+      quantized op, is quantized with the range of its own probe and every
+      user reads its dequantization; a matmul whose users are all float
+      keeps an f32 result (the integer matmul's f32 epilogue);
+    * weights (`rhs` from an `arith.constant`) are quantized symmetrically,
+      `scale = max|w| / (2^(bits-1) - 1)` per tensor, per output channel
+      (axis N) or per group of `group-size` rows along K and output channel
+      (the sub-channel type `!quant.uniform<i4:f32:{0:G, 1:1}, ...>`), with
+      `round_half_even(w / scale)` (lib/Reference's `quantize`);
+    * an f32 constant bias becomes `i32` with scale `s_a * s_w[n]` and zero
+      point 0 (with group-wise weights, which have no single scale per
+      column, it stays an f32 add after the f32-result matmul);
+    * a non-constant `rhs` (activation times activation) is quantized like
+      an activation.
+
+    In dynamic mode each quantized matmul becomes
+    `qlow.matmul %x, %wq, %bias {dynamic = #qlow.dynamic<per_row|per_tensor,
+    i8|u8, symmetric|asymmetric>}` with an f32 result and f32 bias; the
+    activations are quantized at run time, so add, mul and the other ops
+    stay f32.
+
+    With `ops=full`, `softmax`, `layer_norm` and `gelu` would take the
+    integer-only forms (`qlow.int_softmax`, ...); the dialect does not have
+    them yet, so they stay f32 between a `dequantize` and a `quantize`, and
+    the remark says so.
+
+    ### Precision file
+
+    `precision-file` is JSON:
+
+    ```json
+    {"format": "qlow-precision", "version": 1,
+     "layers": [
+       {"match": "block.*", "weight_bits": 8},
+       {"match": "fc1", "weight_bits": 4, "granularity": "per-group",
+        "group_size": 32},
+       {"match": "block.add_0", "activation_bits": 16, "scheme": "symmetric"},
+       {"match": "fc2", "skip": true}
+     ]
+    }
+    ```
+
+    `match` is a layer name (the op's probe name: its location name, or
+    `<func>.<kind>_<k>`) or a glob pattern (`*`, `?`, `[...]`). Rules apply
+    in order, later fields overriding earlier ones. Fields: `skip`,
+    `activation_bits` (8, 16), `scheme` (activation scheme), `weight_bits`
+    (8, 4), `granularity` (`per-tensor`, `per-channel`, `per-group`),
+    `group_size`. A name that is no layer, a pattern that matches none, an
+    unknown field, weight fields on an op without weights and bits an op
+    does not support (4-bit activations, 16-bit activations in dynamic mode,
+    an i16 x i8 matmul whose K could overflow the i32 accumulator, a group
+    size that does not divide K) are errors.
+
+    ### Errors
+
+    Static mode without `ranges`, a ranges file that is missing, malformed,
+    of another format or version, calibrated for a function the module does
+    not have, without a probe the pass needs, or whose probe has another
+    shape than the value: an error naming the file and the probe; nothing
+    changes.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::quant::QuantDialect",
+    "::mlir::qlow::QlowDialect",
+  ];
+  let options = [
+    Option<"mode", "mode", "::mlir::qlow::QuantizeMode",
+           /*default=*/"::mlir::qlow::QuantizeMode::Static",
+           "Activation quantization: static (calibrated ranges) or dynamic "
+           "(run time)",
+           [{::llvm::cl::values(
+               clEnumValN(::mlir::qlow::QuantizeMode::Static, "static",
+                          "scales from the ranges= calibration file"),
+               clEnumValN(::mlir::qlow::QuantizeMode::Dynamic, "dynamic",
+                          "scales computed at run time"))}]>,
+    Option<"ranges", "ranges", "std::string", /*default=*/"\"\"",
+           "qlow-calibrate JSON file with the activation ranges (static "
+           "mode)">,
+    Option<"activationScheme", "activation-scheme", "::mlir::qlow::QuantScheme",
+           /*default=*/"::mlir::qlow::QuantScheme::Asymmetric",
+           "Activation zero point: symmetric (0, i8) or asymmetric (u8)",
+           [{::llvm::cl::values(
+               clEnumValN(::mlir::qlow::QuantScheme::Symmetric, "symmetric",
+                          "zero point 0"),
+               clEnumValN(::mlir::qlow::QuantScheme::Asymmetric, "asymmetric",
+                          "zero point chosen from the range"))}]>,
+    Option<"activationBits", "activation-bits", "unsigned", /*default=*/"8",
+           "Activation storage bits: 8 or 16 (static only)">,
+    Option<"weightBits", "weight-bits", "unsigned", /*default=*/"8",
+           "Weight storage bits: 8 or 4">,
+    Option<"weightGranularity", "weight-granularity",
+           "::mlir::qlow::WeightGranularity",
+           /*default=*/"::mlir::qlow::WeightGranularity::PerChannel",
+           "Weight scales per tensor, per output channel or per group along K",
+           [{::llvm::cl::values(
+               clEnumValN(::mlir::qlow::WeightGranularity::PerTensor,
+                          "per-tensor", "one scale"),
+               clEnumValN(::mlir::qlow::WeightGranularity::PerChannel,
+                          "per-channel", "one scale per output channel N"),
+               clEnumValN(::mlir::qlow::WeightGranularity::PerGroup,
+                          "per-group",
+                          "one scale per group-size rows of K and channel"))}]>,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"32",
+           "Rows of K per weight scale with weight-granularity=per-group">,
+    Option<"ops", "ops", "::mlir::qlow::QuantizeOpsScope",
+           /*default=*/"::mlir::qlow::QuantizeOpsScope::Partial",
+           "Which ops are quantized",
+           [{::llvm::cl::values(
+               clEnumValN(::mlir::qlow::QuantizeOpsScope::Partial, "partial",
+                          "matmuls only"),
+               clEnumValN(::mlir::qlow::QuantizeOpsScope::Full, "full",
+                          "matmuls, add, mul (and integer-only softmax, "
+                          "layer_norm, gelu where the dialect has them)"))}]>,
+    Option<"rounding", "rounding", "::mlir::qlow::RoundingMode",
+           /*default=*/"::mlir::qlow::RoundingMode::FixedPoint",
+           "Requantization rounding of the quantized ops",
+           [{::llvm::cl::values(
+               clEnumValN(::mlir::qlow::RoundingMode::FixedPoint,
+                          "fixedpoint", "int32 multiplier and shift"),
+               clEnumValN(::mlir::qlow::RoundingMode::Float, "float",
+                          "f32 multiply, round half to even"))}]>,
+    Option<"dynamicGranularity", "dynamic-granularity",
+           "::mlir::qlow::DynamicGranularity",
+           /*default=*/"::mlir::qlow::DynamicGranularity::PerRow",
+           "mode=dynamic: one run-time scale per row or per tensor",
+           [{::llvm::cl::values(
+               clEnumValN(::mlir::qlow::DynamicGranularity::PerRow,
+                          "per-row", "one scale per row of the activations"),
+               clEnumValN(::mlir::qlow::DynamicGranularity::PerTensor,
+                          "per-tensor", "one scale per tensor"))}]>,
+    Option<"precisionFile", "precision-file", "std::string",
+           /*default=*/"\"\"",
+           "Per-layer precision rules (JSON; qlow-mixed-precision writes it)">,
+    Option<"report", "report", "bool", /*default=*/"true",
+           "Emit a remark for each op left in float, with the reason">,
+  ];
+}
+
 #endif // QLOW_DIALECT_QLOW_TRANSFORMS_PASSES_TD
