@@ -665,5 +665,93 @@ LogicalResult RopeOp::verify() {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Integer-only ops
+//===----------------------------------------------------------------------===//
+
+/// Requires `type` to be a tensor quantized per tensor whose storage width is
+/// one of `widths` (8 and 16; 32 too for a softmax input).
+static LogicalResult verifyIntegerOnlyOperand(Operation *op, Type type,
+                                              StringRef what,
+                                              ArrayRef<unsigned> widths) {
+  auto qtype = getUniformQuantizedElementType(getElementTypeOrSelf(type));
+  if (!qtype)
+    return op->emitOpError()
+           << what << " must be a tensor of a quantized type (integer-only "
+           << "ops compute on stored values; use the float form for f32), "
+           << "but has type " << type;
+  if (!getPerTensorScale(qtype))
+    return op->emitOpError() << what << " must be quantized per tensor, but "
+                             << "has type " << type;
+  unsigned bits = qtype.getStorageTypeIntegralWidth();
+  if (!llvm::is_contained(widths, bits)) {
+    std::string allowed;
+    for (auto [i, w] : llvm::enumerate(widths))
+      allowed += (i ? (i + 1 == widths.size() ? " or " : ", ") : "") +
+                 std::to_string(w);
+    return op->emitOpError() << what << " storage must be " << allowed
+                             << " bits wide, but has type " << type;
+  }
+  return success();
+}
+
+/// Shared checks of the integer-only ops: quantized per-tensor input and
+/// result of the same shape and rank >= 1, with the storage widths allowed.
+static LogicalResult verifyIntegerOnlyUnary(Operation *op,
+                                            ArrayRef<unsigned> inputWidths) {
+  if (failed(verifyQuantizedTypes(op)))
+    return failure();
+  Type in = op->getOperand(0).getType(), out = op->getResult(0).getType();
+  if (failed(verifyIntegerOnlyOperand(op, in, "input", inputWidths)) ||
+      failed(verifyIntegerOnlyOperand(op, out, "result", {8, 16})))
+    return failure();
+  if (failed(verifySameShape(op, in, out, "input", "result")))
+    return failure();
+  if (tensorTypeOf(op->getOperand(0)).getRank() < 1)
+    return op->emitOpError() << "input must have rank >= 1";
+  return success();
+}
+
+LogicalResult IntSoftmaxOp::verify() {
+  if (failed(verifyIntegerOnlyUnary(*this, {8, 16, 32})))
+    return failure();
+  auto type = tensorTypeOf(getInput());
+  int64_t rank = type.getRank();
+  int64_t axis = getAxis();
+  if (axis < -rank || axis >= rank)
+    return emitOpError() << "axis " << axis << " is out of range for rank "
+                         << rank << ": use a value in [" << -rank << ", "
+                         << rank - 1 << "]";
+  int64_t size = type.getDimSize(axis < 0 ? axis + rank : axis);
+  if (!ShapedType::isDynamic(size) && size > kIntSoftmaxMaxAxisSize)
+    return emitOpError() << "the softmax axis has " << size
+                         << " elements; at most " << kIntSoftmaxMaxAxisSize
+                         << " keep the i32 sum of i-exp values exact";
+  return success();
+}
+
+LogicalResult IntLayerNormOp::verify() {
+  if (failed(verifyIntegerOnlyUnary(*this, {8, 16})))
+    return failure();
+  int64_t d = tensorTypeOf(getInput()).getShape().back();
+  if (!ShapedType::isDynamic(d) && d > kIntLayerNormMaxDim)
+    return emitOpError() << "the normalized (last) dimension has " << d
+                         << " elements; at most " << kIntLayerNormMaxDim
+                         << " keep the fixed-point normalization in range";
+  if (failed(verifyVectorParam(*this, getGamma(), "gamma", d)))
+    return failure();
+  if (getBeta() && failed(verifyVectorParam(*this, getBeta(), "beta", d)))
+    return failure();
+  float epsilon = getEpsilon().convertToFloat();
+  if (!std::isfinite(epsilon) || epsilon < 0.0f)
+    return emitOpError() << "epsilon must be finite and >= 0, but is "
+                         << epsilon;
+  return success();
+}
+
+LogicalResult IntGeluOp::verify() {
+  return verifyIntegerOnlyUnary(*this, {8, 16});
+}
+
 #define GET_OP_CLASSES
 #include "dialects/Qlow/IR/QlowOps.cpp.inc"

@@ -15,6 +15,15 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+namespace mlir::qlow {
+/// The largest softmax axis of qlow.int_softmax: the i32 sum of its i-exp
+/// values (each below 45716) stays exact. lib/Reference checks the same bound.
+constexpr int64_t kIntSoftmaxMaxAxisSize = 32768;
+/// The largest normalized dimension of qlow.int_layer_norm: |(x - mean) /
+/// sd| < 2^10 keeps its i64 fixed-point steps in range.
+constexpr int64_t kIntLayerNormMaxDim = 65536;
+} // namespace mlir::qlow
+
 #define GET_OP_CLASSES
 #include "dialects/Qlow/IR/QlowOps.h.inc"
 

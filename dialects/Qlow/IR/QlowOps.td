@@ -470,4 +470,146 @@ def Qlow_RopeOp : Qlow_Op<"rope", [Pure]> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Integer-only ops (I-BERT: i-exp, i-sqrt, polynomial GELU)
+//===----------------------------------------------------------------------===//
+
+defvar Qlow_IntegerOnlyNote = [{
+
+    Integer-only form (Kim et al., I-BERT, 2021): every step below is exact
+    integer arithmetic on the stored values; compiled code is bit-exact with
+    lib/Reference. The input and the result are quantized per tensor (scale
+    `si`, zero point `zi`; `so`, `zo`). `QM(M)` is TFLite's QuantizeMultiplier
+    of a real multiplier computed in double, `MBQM` TFLite's
+    MultiplyByQuantizedMultiplier (see `qlow.requantize`); `>>` is an
+    arithmetic shift (floor), `floordiv` rounds toward -infinity, and
+    `saturate` clamps to the result's storage range (narrowed range included).
+    `ref::plan...` in lib/Reference computes every constant once for the
+    reference and the lowering.
+}];
+
+def Qlow_IntSoftmaxOp : Qlow_Op<"int_softmax", [Pure]> {
+  let summary = "Integer-only softmax along one axis (I-BERT i-exp)";
+  let description = [{
+    Softmax along `axis` (negative values count from the last dimension;
+    default -1) computed with integers only. The input is quantized per tensor
+    with 8-, 16- or 32-bit storage (a 32-bit input is the i32 result of a
+    matmul given a per-tensor scale); the result per tensor with 8- or 16-bit
+    storage (u8 with scale 1/256 or 1/255 is the usual choice). The reduced
+    dimension may have at most 32768 elements. For each slice `q_j` along
+    `axis` (the zero point cancels):
+
+    ```
+    m   = max_j q_j
+    d_j = max(q_j - m, -2^31)                     (exact, <= 0)
+    x_j = max(MBQM(d_j, QM(si * 2^14)), -352066)  (x in units of 2^-14;
+                                                   -352066 = 1 - 31 * 11357)
+    i-exp, exp(x) = 2^-z exp(p) with p in (-ln 2, 0]:
+      z_j = floordiv(-x_j, 11357)                 (11357 = round(ln 2 * 2^14); z in [0, 30])
+      p_j = x_j + 11357 * z_j
+      e_j = ((p_j + 22168)^2 + 257578234) >> min(z_j + 14, 31)
+            (exp(p) ~ 0.3585 (p + 1.353)^2 + 0.344: 22168 = round(1.353 * 2^14),
+             257578234 = round(0.344 / 0.3585 * 2^28); e_j < 45716)
+    S   = sum_j e_j                               (i32; S >= 45715)
+    R   = floordiv(2^61, S)                       (i64, once per slice)
+    P_j = (e_j * R + 2^30) >> 31                  (i64; P_j = y_j * 2^30 <= 2^30)
+    out_j = saturate(zo + MBQM(P_j, QM(1 / (so * 2^30))))
+    ```
+  }] # Qlow_IntegerOnlyNote # [{
+
+    ```mlir
+    %p = qlow.int_softmax %s {axis = -1 : i64}
+        : tensor<2x8x8x!quant.uniform<i8:f32, 0.0625>>
+          -> tensor<2x8x8x!quant.uniform<u8:f32, 0.00390625>>
+    ```
+  }];
+  let arguments = (ins Qlow_Tensor:$input,
+      DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs Qlow_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Qlow_IntLayerNormOp : Qlow_Op<"int_layer_norm", [Pure]> {
+  let summary = "Integer-only layer normalization (I-BERT i-sqrt)";
+  let description = [{
+    Layer normalization over the last dimension `D` (at most 65536) with
+    integers only. The input is quantized per tensor with 8- or 16-bit
+    storage, the result likewise. `gamma` and the optional `beta` are f32
+    tensors of shape `[D]`, as for `qlow.layer_norm`; they are folded into
+    fixed-point constants (so the lowering requires them to be constants, and
+    the quantization passes can emit this op in place of `qlow.layer_norm`
+    without touching them):
+
+    ```
+    G_i = roundHalfEven(gamma_i * 2^16 / so)      (double; |G_i| < 2^31)
+    B_i = roundHalfEven(beta_i * 2^32 / so)       (double; |B_i| < 2^61; 0 without beta)
+    E   = roundHalfEven(min(epsilon * 2^8 / si^2, 2^62))   (double)
+    ```
+
+    For each row `q_i` (stored values; the zero point cancels), in i64:
+
+    ```
+    sum = sum_i q_i
+    mu  = floordiv(32 * sum + D, 2 * D)           (16 * mean, rounded half up)
+    c_i = 16 * q_i - mu                           (centred, units of si / 16)
+    V   = sum_i c_i^2
+    v   = floordiv(V, D) + E                      (variance + epsilon, units of si^2 / 256)
+    sd  = max(isqrt(v), 1)                        (isqrt(v) = floor(sqrt(v)) by integer
+                                                   Newton iteration from 2^ceil(bits(v) / 2))
+    R   = floordiv(2^44, sd)
+    n_i = (c_i * R + 2^27) >> 28                  ((x - mean) / sqrt(var + eps) * 2^16)
+    out_i = saturate(zo + ((n_i * G_i + B_i + 2^31) >> 32))
+    ```
+  }] # Qlow_IntegerOnlyNote # [{
+
+    ```mlir
+    %y = qlow.int_layer_norm %x, %g, %b {epsilon = 1.0e-05 : f32}
+        : (tensor<8x32x!quant.uniform<i8:f32, 0.05>>, tensor<32xf32>, tensor<32xf32>)
+          -> tensor<8x32x!quant.uniform<i8:f32, 0.03:-2>>
+    ```
+  }];
+  let arguments = (ins Qlow_Tensor:$input, Qlow_Tensor:$gamma,
+      Optional<Qlow_Tensor>:$beta,
+      DefaultValuedAttr<F32Attr, "1.0e-5">:$epsilon);
+  let results = (outs Qlow_Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $gamma (`,` $beta^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Qlow_IntGeluOp : Qlow_Op<"int_gelu", [Pure]> {
+  let summary = "Integer-only GELU (I-BERT polynomial i-erf)";
+  let description = [{
+    `gelu(x) = x / 2 (1 + erf(x / sqrt(2)))` with erf replaced by I-BERT's
+    second-order polynomial `erf(u) ~ sgn(u) (1 - 0.2888 (min(|u|, 1.769) - 1.769)^2)`,
+    with integers only. Input and result are quantized per tensor with 8- or
+    16-bit storage. Per element, with `d = q - zi`:
+
+    ```
+    u   = clamp(MBQM(d, QM(si * 2^14 / sqrt(2))), -28983, 28983)
+                                                  (x / sqrt(2) in units of 2^-14;
+                                                   28983 = round(1.769 * 2^14))
+    t   = |u| - 28983
+    v   = 16384 - ((((t * t) >> 14) * 9463 + 16384) >> 15)
+                                                  (9463 = round(0.2888 * 2^15))
+    erf = u > 0 ? v : (u < 0 ? -v : 0)            (erf(x / sqrt(2)) * 2^14)
+    w   = 16384 + erf                             ((1 + erf) * 2^14, in [0, 32768])
+    out = saturate(zo + MBQM(d * w, QM(si / (so * 2^15))))
+    ```
+  }] # Qlow_IntegerOnlyNote # [{
+
+    ```mlir
+    %y = qlow.int_gelu %x
+        : tensor<8x64x!quant.uniform<i8:f32, 0.04>>
+          -> tensor<8x64x!quant.uniform<i8:f32, 0.03:-40>>
+    ```
+  }];
+  let arguments = (ins Qlow_Tensor:$input);
+  let results = (outs Qlow_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
 #endif // QLOW_DIALECT_QLOWOPS_TD

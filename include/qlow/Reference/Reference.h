@@ -15,6 +15,7 @@
 #define QLOW_REFERENCE_REFERENCE_H
 
 #include "qlow/Reference/Arithmetic.h"
+#include "qlow/Reference/IntegerOnly.h"
 #include "qlow/Reference/Npy.h"
 #include "qlow/Reference/Ops.h"
 #include "qlow/Reference/Status.h"
