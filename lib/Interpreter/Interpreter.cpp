@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qlow/Interpreter/Interpreter.h"
+#include "qlow/Reference/IntegerOnly.h"
 
 #include "dialects/Qlow/IR/QlowOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -318,6 +319,19 @@ LogicalResult Evaluator::evaluateQlow(Operation *op,
       })
       .Case([&](SiluOp op) {
         return bindResult(op, ref::silu(lookup(op.getInput()), type));
+      })
+      .Case([&](IntSoftmaxOp op) {
+        return bindResult(
+            op, ref::intSoftmax(lookup(op.getInput()), op.getAxis(), type));
+      })
+      .Case([&](IntLayerNormOp op) {
+        return bindResult(
+            op, ref::intLayerNorm(lookup(op.getInput()), lookup(op.getGamma()),
+                                  optional(op.getBeta()),
+                                  op.getEpsilon().convertToFloat(), type));
+      })
+      .Case([&](IntGeluOp op) {
+        return bindResult(op, ref::intGelu(lookup(op.getInput()), type));
       })
       .Case([&](AttentionOp op) {
         // Default scale 1/sqrt(D), computed in f32 as the op documents.
