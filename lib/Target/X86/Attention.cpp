@@ -200,9 +200,11 @@ private:
                                        fb.getIndexAttr(rows),
                                        fb.getIndexAttr(n.dv)};
     SmallVector<OpFoldResult> strides(4, fb.getIndexAttr(1));
+    // Rank 4: a rank-reduced [rows, Dv] slice would be ambiguous when rows
+    // or Dv is 1 (which unit dimensions are dropped decides the strides).
     Value tileOut = tensor::ExtractSliceOp::create(
-        fb, loc, RankedTensorType::get({rows, n.dv}, f32), shared, offsets,
-        sizes, strides);
+        fb, loc, RankedTensorType::get({1, 1, rows, n.dv}, f32), shared,
+        offsets, sizes, strides);
     tileOut = buildQueryBlock(fb, pos, rows, tileOut);
     OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
     tensor::ParallelInsertSliceOp::create(tb, loc, tileOut, shared, offsets,
@@ -211,7 +213,7 @@ private:
   }
 
   /// The online softmax over all key blocks of one query block, written
-  /// into `tileOut` ([rows, Dv]).
+  /// into `tileOut` ([1, 1, rows, Dv]).
   Value buildQueryBlock(OpBuilder &b, const Position &pos, int64_t rows,
                         Value tileOut) {
     const int64_t keys = tile.keyBlock;
@@ -285,7 +287,8 @@ private:
                                               splat(b, width, 0.0), quotient);
         tileOut = vector::TransferWriteOp::create(
                       b, loc, value, tileOut,
-                      ValueRange{idx(b, r), idx(b, e * tile.valueLanes)},
+                      ValueRange{idx(b, 0), idx(b, 0), idx(b, r),
+                                 idx(b, e * tile.valueLanes)},
                       inBounds)
                       .getResult();
       }
@@ -524,8 +527,8 @@ Value transposeKeys(OpBuilder &b, Location loc, Value k) {
                                      fb.getIndexAttr(s[2])};
   Value shared = forall.getRegionIterArgs()[0];
   Value slice = tensor::ExtractSliceOp::create(
-      fb, loc, RankedTensorType::get({s[3], s[2]}, f32), shared, offsets,
-      sizes, strides);
+      fb, loc, RankedTensorType::get({1, 1, s[3], s[2]}, f32), shared,
+      offsets, sizes, strides);
   auto tLoop = scf::ForOp::create(
       fb, loc, idx(fb, 0), idx(fb, s[2]), idx(fb, 1), ValueRange{slice},
       [&](OpBuilder &tb, Location, Value t, ValueRange outer) {
@@ -536,8 +539,9 @@ Value transposeKeys(OpBuilder &b, Location loc, Value k) {
                   db, loc, k, ValueRange{batch, head, t, d});
               scf::YieldOp::create(
                   db, loc,
-                  ValueRange{tensor::InsertOp::create(db, loc, x, inner[0],
-                                                      ValueRange{d, t})
+                  ValueRange{tensor::InsertOp::create(
+                                 db, loc, x, inner[0],
+                                 ValueRange{idx(db, 0), idx(db, 0), d, t})
                                  .getResult()});
             });
         scf::YieldOp::create(tb, loc, dLoop.getResults());
