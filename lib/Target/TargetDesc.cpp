@@ -150,3 +150,18 @@ MicroKernelShape TargetDesc::chooseInt8Tile(int64_t m, int64_t n,
   }
   return best;
 }
+
+int64_t TargetDesc::chooseInt8RowBlock(int64_t m, int64_t n, int64_t k,
+                                       const MicroKernelShape &tile) const {
+  int64_t vectors = std::min(tile.vectors, (n + i32Lanes() - 1) / i32Lanes());
+  int64_t columns = vectors * i32Lanes();
+  int64_t kp = (k + tile.kStep - 1) / tile.kStep * tile.kStep;
+  uint64_t half = l2Bytes / 2;
+  if (static_cast<uint64_t>(kp * columns) > l1Bytes ||
+      static_cast<uint64_t>(m * kp) <= half)
+    return m;
+  int64_t blocks = static_cast<int64_t>((m * kp + half - 1) / half);
+  int64_t rows = (m + blocks - 1) / blocks;
+  rows = (rows + tile.rows - 1) / tile.rows * tile.rows;
+  return std::min(rows, m);
+}

@@ -54,6 +54,7 @@ WEIGHT_RANGES = {"full": (-128, 127, 74.0), "7bit": (-64, 63, 37.0)}
 CPU = "host"
 THREADS = 0  # qlow-run --num-threads of the compiled runs (0: its default)
 WEIGHT_RANGE = "full"  # a key of WEIGHT_RANGES
+SHAPE_CLASS = "random"  # --shape-class
 
 
 def fmt(x):
@@ -76,11 +77,19 @@ class Case:
         if rng.random() < 0.12:
             self.batch = [rng.randint(1, 3) for _ in range(rng.randint(1, 2))]
             self.rhs_batched = rng.random() < 0.5
-        while True:
+        while SHAPE_CLASS == "random":
             self.m, self.n, self.k = (self.dim(rng) for _ in range(3))
             work = self.m * self.n * self.k * max(1, math.prod(self.batch))
             if work <= 3_000_000:
                 break
+        if SHAPE_CLASS == "row-blocked":
+            # Activations (M x K bytes) beyond half of a 1 MiB L2 with a weight
+            # panel that fits L1: the kernel cuts the rows into cache blocks.
+            self.batch = []
+            self.rhs_batched = False
+            self.m = rng.randint(620, 1100)
+            self.k = rng.randint(860, 1024)
+            self.n = rng.choice([rng.randint(1, 32), rng.choice(PRIMES[:9])])
 
         # Activations: per tensor, asymmetric zero point.
         self.lhs_storage = rng.choice(["u8", "i8"])
@@ -451,13 +460,22 @@ def main(make_case=None):
                         default="full",
                         help="stored values of the i8 weights of Case: full, "
                              "or 7bit [-64, 63]")
+    parser.add_argument("--shape-class", choices=["random", "row-blocked"],
+                        default="random",
+                        help="shapes of Case: random (1..700, primes), or "
+                             "row-blocked (M 620..1100, K 860..1024, N <= 32: "
+                             "activations beyond half of L2, which the int8 "
+                             "kernel cuts into row blocks)")
     args = parser.parse_args()
-    global CPU, THREADS, WEIGHT_RANGE
+    global CPU, THREADS, WEIGHT_RANGE, SHAPE_CLASS
     CPU = args.cpu
     THREADS = args.num_threads
     WEIGHT_RANGE = args.weight_range
-    if make_case is not Case and WEIGHT_RANGE != "full":
-        parser.error("--weight-range applies to random_matmul.py's cases")
+    SHAPE_CLASS = args.shape_class
+    if make_case is not Case and (WEIGHT_RANGE != "full" or
+                                  SHAPE_CLASS != "random"):
+        parser.error("--weight-range and --shape-class apply to "
+                     "random_matmul.py's cases")
     if not args.qlow_run:
         parser.error("qlow-run is not on PATH; give --qlow-run")
 

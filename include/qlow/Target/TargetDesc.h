@@ -77,6 +77,16 @@ struct TargetDesc {
   /// weight panel (K x columns bytes) does not fit L1, the time to stream
   /// the step's weights from L2. Ties go to the earlier candidate.
   MicroKernelShape chooseInt8Tile(int64_t m, int64_t n, int64_t k) const;
+
+  /// Rows per cache block of the int8 matmul kernel with register tile
+  /// `tile`, or `m` for one block. When the packed weight panel (K x columns
+  /// bytes) fits L1 but the activations (m x k bytes) exceed half of L2, the
+  /// rows are cut into the fewest equal blocks (a multiple of `tile.rows`
+  /// rows each) whose activations fit half of L2: each block then stays in
+  /// L2 while every panel passes over it, and the blocks are also work items
+  /// for the threads.
+  int64_t chooseInt8RowBlock(int64_t m, int64_t n, int64_t k,
+                             const MicroKernelShape &tile) const;
 };
 
 /// Looks up a CPU target by architecture ("x86_64") and LLVM CPU name

@@ -408,8 +408,9 @@ Value applyEpilogue(OpBuilder &b, Location loc, const FusedEpilogue &epilogue,
 /// Builds the kernel that replaces `c`, with the register tile `tile` of
 /// `lanes`-wide i32 vectors.
 Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
-                      const MicroKernelShape &tile, int64_t lanes,
-                      Int8DotForm form, std::optional<FusedEpilogue> epilogue) {
+                      const MicroKernelShape &tile, int64_t rowBlock,
+                      int64_t lanes, Int8DotForm form,
+                      std::optional<FusedEpilogue> epilogue) {
   // A narrow N needs fewer column vectors than the tile has.
   const int64_t rows = tile.rows;
   const int64_t vectors = std::min(tile.vectors, (c.n + lanes - 1) / lanes);
@@ -503,32 +504,51 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
       arith::ConstantOp::create(b, loc, b.getIntegerAttr(weightElement, 0));
   SmallVector<bool> inBounds = {true};
 
-  // One column panel per iteration of an scf.forall: panels are independent
-  // and become the threads' work items (scf-forall-to-parallel, then
-  // OpenMP), each writing its own slice of the output.
-  auto forall = scf::ForallOp::create(
-      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(panels)}, ValueRange{out},
-      std::nullopt);
+  // One column panel (and, with several row blocks, one block of rows) per
+  // iteration of an scf.forall: these are independent and become the
+  // threads' work items (scf-forall-to-parallel, then OpenMP), each writing
+  // its own slice of the output. Row blocks come first, so that a thread's
+  // contiguous share of the iterations keeps to few blocks of activations.
+  const int64_t rowBlocks = (c.m + rowBlock - 1) / rowBlock;
+  SmallVector<OpFoldResult> forallSizes;
+  if (rowBlocks > 1)
+    forallSizes.push_back(b.getIndexAttr(rowBlocks));
+  forallSizes.push_back(b.getIndexAttr(panels));
+  auto forall = scf::ForallOp::create(b, loc, forallSizes, ValueRange{out},
+                                      std::nullopt);
   constants.setInsertionPoint(forall);
   {
     OpBuilder pb = OpBuilder::atBlockBegin(forall.getBody());
     Location pl = loc;
-    Value p = forall.getInductionVars()[0];
+    Value p = forall.getInductionVars().back();
     Value shared = forall.getRegionIterArgs()[0];
     Value col0 = arith::MulIOp::create(pb, pl, p, idx(nr));
-    SmallVector<OpFoldResult> panelOffsets = {pb.getIndexAttr(0), col0};
-    SmallVector<OpFoldResult> panelSizes = {pb.getIndexAttr(c.m),
-                                            pb.getIndexAttr(nr)};
+    // This iteration's rows: [row0, rowEnd).
+    Value row0 = idx(0), rowEnd = idx(c.m);
+    OpFoldResult blockRows = pb.getIndexAttr(c.m);
+    RankedTensorType panelType = RankedTensorType::get({c.m, nr}, outElement);
+    if (rowBlocks > 1) {
+      row0 = arith::MulIOp::create(pb, pl, forall.getInductionVars()[0],
+                                   idx(rowBlock));
+      rowEnd = arith::MinSIOp::create(
+          pb, pl, arith::AddIOp::create(pb, pl, row0, idx(rowBlock)),
+          idx(c.m));
+      blockRows = arith::SubIOp::create(pb, pl, rowEnd, row0).getResult();
+      panelType =
+          RankedTensorType::get({ShapedType::kDynamic, nr}, outElement);
+    }
+    SmallVector<OpFoldResult> panelOffsets = {row0, col0};
+    SmallVector<OpFoldResult> panelSizes = {blockRows, pb.getIndexAttr(nr)};
     SmallVector<OpFoldResult> unitStrides = {pb.getIndexAttr(1),
                                              pb.getIndexAttr(1)};
     Value panel = tensor::ExtractSliceOp::create(
-        pb, pl, RankedTensorType::get({c.m, nr}, outElement), shared,
-        panelOffsets, panelSizes, unitStrides);
-    // Row tiles of `rows` rows over [begin, end).
-    auto buildRowLoop = [&](Value panelIn, int64_t begin, int64_t end,
+        pb, pl, panelType, shared, panelOffsets, panelSizes, unitStrides);
+    // Row tiles of `rows` rows over [begin, end); row i of the matmul is row
+    // i - row0 of the panel.
+    auto buildRowLoop = [&](Value panelIn, Value begin, Value end,
                             int64_t rows) {
       return scf::ForOp::create(
-                 pb, pl, idx(begin), idx(end), idx(rows), ValueRange{panelIn},
+                 pb, pl, begin, end, idx(rows), ValueRange{panelIn},
                  [&](OpBuilder &rb, Location rl, Value i, ValueRange rArgs) {
                    // Accumulators start at the shift correction of their
                    // columns.
@@ -598,8 +618,17 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                          scf::YieldOp::create(kb, kl, next);
                        });
                    Value tileOut = rArgs[0];
+                   Value local =
+                       rowBlocks > 1 ? arith::SubIOp::create(rb, rl, i, row0)
+                                           .getResult()
+                                     : i;
                    for (int64_t r = 0; r < rows; ++r) {
                      Value row = arith::AddIOp::create(rb, rl, i, idx(r));
+                     Value localRow =
+                         rowBlocks > 1
+                             ? arith::AddIOp::create(rb, rl, local, idx(r))
+                                   .getResult()
+                             : row;
                      for (int64_t j = 0; j < vectors; ++j) {
                        Value col = idx(j * lanes);
                        Value value = kLoop.getResult(r * vectors + j);
@@ -611,7 +640,7 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                                            c.m, lanes, idx);
                        tileOut = vector::TransferWriteOp::create(
                                      rb, rl, value, tileOut,
-                                     ValueRange{row, col}, inBounds)
+                                     ValueRange{localRow, col}, inBounds)
                                      .getResult();
                      }
                    }
@@ -619,11 +648,24 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                  })
           .getResult(0);
     };
+    // The full row tiles of this block, then the partial one, which only
+    // the last block holds (a block is a multiple of `rows` rows): its loop
+    // is empty in the others.
     Value tiled = panel;
     if (mainRows > 0)
-      tiled = buildRowLoop(tiled, 0, mainRows, rows);
+      tiled = buildRowLoop(
+          tiled, row0,
+          rowBlocks > 1 ? arith::MinSIOp::create(pb, pl, rowEnd, idx(mainRows))
+                              .getResult()
+                        : idx(mainRows),
+          rows);
     if (restRows > 0)
-      tiled = buildRowLoop(tiled, mainRows, c.m, restRows);
+      tiled = buildRowLoop(
+          tiled,
+          rowBlocks > 1 ? arith::MaxSIOp::create(pb, pl, row0, idx(mainRows))
+                              .getResult()
+                        : idx(mainRows),
+          rowEnd, restRows);
     OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
     tensor::ParallelInsertSliceOp::create(tb, pl, tiled, shared, panelOffsets,
                                           panelSizes, unitStrides);
@@ -689,8 +731,10 @@ struct QlowX86Int8MatmulPass
               ? fitBytePairTiles(*desc, c.lhsSigned)
                     .chooseInt8Tile(c.m, c.n, c.k)
               : desc->chooseInt8Tile(c.m, c.n, c.k);
+      int64_t rowBlock = desc->chooseInt8RowBlock(c.m, c.n, c.k, tile);
       Value result = buildInt8Kernel(rewriter, c.op.getLoc(), c, tile,
-                                     desc->i32Lanes(), form, epilogue);
+                                     rowBlock, desc->i32Lanes(), form,
+                                     epilogue);
       if (epilogue) {
         rewriter.replaceOp(epilogue->op, result);
         rewriter.eraseOp(c.op);

@@ -200,3 +200,42 @@ func.func @panel_beyond_l1(%a: tensor<16x2048x!quant.uniform<u8:f32, 0.02:128>>)
   %y = qlow.matmul %a, %wq : (tensor<16x2048x!quant.uniform<u8:f32, 0.02:128>>, tensor<2048x256x!quant.uniform<i8:f32, 0.01>>) -> tensor<16x256xi32>
   return %y : tensor<16x256xi32>
 }
+
+// -----
+
+// Activations beyond half of L2 (1001 x 1024 bytes > 512 KiB) while a weight
+// panel fits L1 (1024 x 32 bytes; the cost model takes the 2-row tile here):
+// the rows are cut into the fewest equal cache blocks that fit, 2 blocks of
+// 502 rows (501 rounded up to the tile's 2), and the scf.forall runs over
+// blocks x panels. Each iteration takes its block's rows of the panel,
+// [row0, min(row0 + 502, 1001)), as a dynamic slice; the full row tiles stop
+// at 1000, and the partial tile of 1 row starts at max(row0, 1000), so that
+// its loop is empty in the first block.
+// ZMM-LABEL: func.func @row_blocks
+// ZMM-DAG: %[[C502:.+]] = arith.constant 502 : index
+// ZMM-DAG: %[[C1000:.+]] = arith.constant 1000 : index
+// ZMM: scf.forall (%[[RB:.+]], %[[P:.+]]) in (2, 1)
+// ZMM: %[[ROW0:.+]] = arith.muli %[[RB]], %[[C502]]
+// ZMM: %[[END:.+]] = arith.minsi %{{.+}}, %c1001
+// ZMM: tensor.extract_slice %{{.+}}[%[[ROW0]], %{{.+}}] [%{{.+}}, 32] [1, 1] : tensor<1001x32xi32> to tensor<?x32xi32>
+// ZMM: %[[MAINEND:.+]] = arith.minsi %[[END]], %[[C1000]]
+// ZMM: scf.for %{{.+}} = %[[ROW0]] to %[[MAINEND]] step %c2
+// ZMM: %[[REST:.+]] = arith.maxsi %[[ROW0]], %c1000
+// ZMM: scf.for %{{.+}} = %[[REST]] to %[[END]] step %c1
+// ZMM: tensor.parallel_insert_slice {{.*}} : tensor<?x32xi32> into tensor<1001x32xi32>
+// A narrower activation (400 x 1024 bytes) keeps one block and a 1-D forall.
+// ZMM-LABEL: func.func @one_row_block
+// ZMM: scf.forall (%{{[^,]+}}) in (1)
+func.func @row_blocks(%a: tensor<1001x1024x!quant.uniform<u8:f32, 0.5:128>>) -> tensor<1001x32xi32> {
+  %wc = arith.constant dense<3> : tensor<1024x32xi8>
+  %wq = quant.scast %wc : tensor<1024x32xi8> to tensor<1024x32x!quant.uniform<i8:f32, 0.25>>
+  %y = qlow.matmul %a, %wq : (tensor<1001x1024x!quant.uniform<u8:f32, 0.5:128>>, tensor<1024x32x!quant.uniform<i8:f32, 0.25>>) -> tensor<1001x32xi32>
+  return %y : tensor<1001x32xi32>
+}
+
+func.func @one_row_block(%a: tensor<400x1024x!quant.uniform<u8:f32, 0.5:128>>) -> tensor<400x32xi32> {
+  %wc = arith.constant dense<3> : tensor<1024x32xi8>
+  %wq = quant.scast %wc : tensor<1024x32xi8> to tensor<1024x32x!quant.uniform<i8:f32, 0.25>>
+  %y = qlow.matmul %a, %wq : (tensor<400x1024x!quant.uniform<u8:f32, 0.5:128>>, tensor<1024x32x!quant.uniform<i8:f32, 0.25>>) -> tensor<400x32xi32>
+  return %y : tensor<400x32xi32>
+}
