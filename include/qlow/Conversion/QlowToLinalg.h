@@ -88,6 +88,12 @@ void populateMatmulToLinalgPatterns(const TypeConverter &converter,
 void populateFloatOpsToLinalgPatterns(const TypeConverter &converter,
                                       RewritePatternSet &patterns);
 
+/// Patterns lowering the integer-only qlow.int_softmax, qlow.int_layer_norm
+/// and qlow.int_gelu (I-BERT) to integer linalg.generic ops, bit-exact with
+/// lib/Reference/IntegerOnly.
+void populateIntegerOnlyToLinalgPatterns(const TypeConverter &converter,
+                                         RewritePatternSet &patterns);
+
 #define GEN_PASS_DECL
 #define GEN_PASS_REGISTRATION
 #include "qlow/Conversion/Passes.h.inc"

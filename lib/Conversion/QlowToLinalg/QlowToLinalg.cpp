@@ -60,6 +60,7 @@ struct ConvertQlowToLinalgPass
     populateMatmulToLinalgPatterns(converter, patterns);
     populateElementwiseToLinalgPatterns(converter, patterns);
     populateFloatOpsToLinalgPatterns(converter, patterns);
+    populateIntegerOnlyToLinalgPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);
