@@ -52,6 +52,16 @@ struct ConvertQlowToLinalgPass
     });
     if (bound.wasInterrupted())
       return signalPassFailure();
+    // Attention is one fused kernel built by a target pass from the tile
+    // sizes of a TargetDesc; there is no target-neutral linalg form of it.
+    WalkResult attention = getOperation().walk([](AttentionOp op) {
+      op.emitError() << "convert-qlow-to-linalg has no lowering for "
+                        "qlow.attention: run qlow-x86-attention first "
+                        "(qlow-cpu-pipeline does when given a cpu)";
+      return WalkResult::interrupt();
+    });
+    if (attention.wasInterrupted())
+      return signalPassFailure();
 
     MLIRContext *context = &getContext();
     QuantStorageTypeConverter converter;

@@ -28,9 +28,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qlow/Target/X86/Attention.h"
 #include "dialects/Qlow/IR/QlowOps.h"
 #include "qlow/Target/TargetDesc.h"
-#include "qlow/Target/X86/Attention.h"
 #include "qlow/Target/X86/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -59,8 +59,8 @@ using namespace mlir::qlow;
 // Tile choice
 //===----------------------------------------------------------------------===//
 
-AttentionTile mlir::qlow::chooseAttentionTile(const TargetDesc &desc,
-                                              int64_t s, int64_t dv) {
+AttentionTile mlir::qlow::chooseAttentionTile(const TargetDesc &desc, int64_t s,
+                                              int64_t dv) {
   const int64_t lanes = desc.vectorBits / 32;
   const int64_t valueVectors = std::max<int64_t>(1, (dv + lanes - 1) / lanes);
   const int64_t registers = desc.vectorRegisters;
@@ -231,24 +231,28 @@ private:
     Value fullEnd = idx(b, fullKeyBlocks);
     Value needed;
     if (causal) {
-      needed = arith::AddIOp::create(b, loc, pos.row0,
-                                     idx(b, rows + n.t - n.s));
+      needed =
+          arith::AddIOp::create(b, loc, pos.row0, idx(b, rows + n.t - n.s));
       needed = arith::MaxSIOp::create(
-          b, loc, idx(b, 0), arith::MinSIOp::create(b, loc, needed, idx(b, n.t)));
+          b, loc, idx(b, 0),
+          arith::MinSIOp::create(b, loc, needed, idx(b, n.t)));
       Value blocksNeeded = arith::DivUIOp::create(
           b, loc, arith::AddIOp::create(b, loc, needed, idx(b, keys - 1)),
           idx(b, keys));
       fullEnd = arith::MinUIOp::create(b, loc, fullEnd, blocksNeeded);
     }
-    auto keyLoop = scf::ForOp::create(
-        b, loc, idx(b, 0), fullEnd, idx(b, 1), init.flat(),
-        [&](OpBuilder &lb, Location, Value kb, ValueRange carried) {
-          Value key0 = arith::MulIOp::create(lb, loc, kb, idx(lb, keys));
-          State s = State::unflatten(carried, rows, valueVectors);
-          scf::YieldOp::create(
-              lb, loc, buildKeyBlock(lb, pos, rows, key0, keys, s).flat());
-        });
-    State state = State::unflatten(keyLoop.getResults(), rows, valueVectors);
+    State state = init;
+    if (fullKeyBlocks > 0) {
+      auto keyLoop = scf::ForOp::create(
+          b, loc, idx(b, 0), fullEnd, idx(b, 1), init.flat(),
+          [&](OpBuilder &lb, Location, Value kb, ValueRange carried) {
+            Value key0 = arith::MulIOp::create(lb, loc, kb, idx(lb, keys));
+            State s = State::unflatten(carried, rows, valueVectors);
+            scf::YieldOp::create(
+                lb, loc, buildKeyBlock(lb, pos, rows, key0, keys, s).flat());
+          });
+      state = State::unflatten(keyLoop.getResults(), rows, valueVectors);
+    }
     if (restKeys > 0) {
       Value key0 = idx(b, fullKeyBlocks * keys);
       if (!causal) {
@@ -319,8 +323,8 @@ private:
         b, loc, idx(b, 0), idx(b, n.d), idx(b, 1), zeros,
         [&](OpBuilder &db, Location, Value d, ValueRange acc) {
           Value keyRow = vector::TransferReadOp::create(
-              db, loc, scoreType, kt, ValueRange{pos.batch, pos.kvHead, d, key0},
-              padF32, inBounds);
+              db, loc, scoreType, kt,
+              ValueRange{pos.batch, pos.kvHead, d, key0}, padF32, inBounds);
           SmallVector<Value> next;
           for (int64_t r = 0; r < rows; ++r) {
             Value row = arith::AddIOp::create(db, loc, pos.row0, idx(db, r));
@@ -369,8 +373,8 @@ private:
           s = arith::AddFOp::create(b, loc, s, add);
         } else if (maskShape[3] == 1) {
           at.push_back(idx(b, 0));
-          keep = broadcast(b, tensor::ExtractOp::create(b, loc, mask, at),
-                           width);
+          keep =
+              broadcast(b, tensor::ExtractOp::create(b, loc, mask, at), width);
         } else {
           // i1 elements one by one: a vector load of i1 would read packed
           // bits, and memory holds one byte per element.
@@ -418,8 +422,8 @@ private:
       Value p = math::ExpOp::create(
           b, loc,
           arith::SubFOp::create(b, loc, s, broadcast(b, safeMax, width)));
-      Value masked = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                           s, negInfVec);
+      Value masked = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, s,
+                                           negInfVec);
       p = arith::SelectOp::create(b, loc, masked, splat(b, width, 0.0), p);
       Value hadNone = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                             out.max[r], negInfScalar);
@@ -446,8 +450,8 @@ private:
       Value key = arith::AddIOp::create(b, loc, key0, idx(b, c));
       SmallVector<Value> pc;
       for (int64_t r = 0; r < rows; ++r)
-        pc.push_back(vector::ExtractOp::create(b, loc, probs[r],
-                                               ArrayRef<int64_t>{c}));
+        pc.push_back(
+            vector::ExtractOp::create(b, loc, probs[r], ArrayRef<int64_t>{c}));
       for (int64_t e = 0; e < valueVectors; ++e) {
         int64_t vw = valueWidth(e);
         Value valueRow = vector::TransferReadOp::create(
@@ -456,8 +460,8 @@ private:
             padF32, inBounds);
         for (int64_t r = 0; r < rows; ++r) {
           Value &acc = out.acc[r * valueVectors + e];
-          acc = vector::FMAOp::create(b, loc, broadcast(b, pc[r], vw),
-                                      valueRow, acc);
+          acc = vector::FMAOp::create(b, loc, broadcast(b, pc[r], vw), valueRow,
+                                      acc);
         }
       }
     }
@@ -483,8 +487,9 @@ private:
 /// qlow.dequantize and qlow.quantize lower).
 bool isF32OrPerTensorOrAxis(Type tensorType) {
   Type element = getElementTypeOrSelf(tensorType);
-  return element.isF32() || isa<quant::UniformQuantizedType,
-                                quant::UniformQuantizedPerAxisType>(element);
+  return element.isF32() ||
+         isa<quant::UniformQuantizedType, quant::UniformQuantizedPerAxisType>(
+             element);
 }
 
 /// `value` as f32: itself, or its qlow.dequantize.
@@ -527,8 +532,8 @@ Value transposeKeys(OpBuilder &b, Location loc, Value k) {
                                      fb.getIndexAttr(s[2])};
   Value shared = forall.getRegionIterArgs()[0];
   Value slice = tensor::ExtractSliceOp::create(
-      fb, loc, RankedTensorType::get({1, 1, s[3], s[2]}, f32), shared,
-      offsets, sizes, strides);
+      fb, loc, RankedTensorType::get({1, 1, s[3], s[2]}, f32), shared, offsets,
+      sizes, strides);
   auto tLoop = scf::ForOp::create(
       fb, loc, idx(fb, 0), idx(fb, s[2]), idx(fb, 1), ValueRange{slice},
       [&](OpBuilder &tb, Location, Value t, ValueRange outer) {
@@ -574,10 +579,11 @@ Value maskToRank4(OpBuilder &b, Location loc, Value mask) {
       reassociation);
 }
 
+/// `type` as a diagnostic quotes it.
 std::string typeString(Type type) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  os << type;
+  os << "'" << type << "'";
   return text;
 }
 
@@ -596,8 +602,9 @@ std::string unsupportedReason(AttentionOp op) {
         {"v", op.getV().getType()},
         {"the result", op.getType()}})
     if (!isF32OrPerTensorOrAxis(type))
-      return (what + " must be f32 or quantized per tensor or per axis, "
-                     "but has type " +
+      return (what +
+              " must be f32 or quantized per tensor or per axis, "
+              "but has type " +
               typeString(type))
           .str();
   return "";

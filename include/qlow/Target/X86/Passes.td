@@ -167,8 +167,8 @@ def QlowX86AttentionPass : Pass<"qlow-x86-attention", "func::FuncOp"> {
       the op's float semantics; convert-qlow-to-linalg lowers them.
 
     Accuracy: f32 throughout (the reference computes in double); tested by
-    test/e2e/random_attention.py within `2^-16 * max|v|` (and one step for
-    quantized results). Dynamic shapes and sub-channel quantized operands are
+    test/e2e/random_attention.py within `2^-18 * max|v| * max(1, max|score|)`
+    (measured 2.1e-7), quantized results within one step. Dynamic shapes and sub-channel quantized operands are
     rejected with an error at the op.
 
     ```mlir

@@ -1,0 +1,113 @@
+// RUN: qlow-opt %s --split-input-file --qlow-x86-attention="cpu=znver4" | FileCheck %s
+// RUN: qlow-opt %s --split-input-file --qlow-x86-attention="cpu=haswell" | FileCheck %s --check-prefix=AVX2
+// RUN: qlow-opt %s --split-input-file --qlow-x86-attention="cpu=znver4" --canonicalize | qlow-opt | FileCheck %s --check-prefix=ROUND
+
+// Causal grouped-query attention, H = 4 query heads over Hkv = 2 kv heads,
+// S = T = 37, D = Dv = 20. On AVX-512 (16 f32 lanes, 32 registers) the value
+// rows are 2 vectors (16 + 4 lanes), so a query block has
+// (32 - 2 - 1) / (2 + 1) = 9 rows: 4 full blocks per head (16 work items),
+// then one row per head (4 more). K is transposed once per kv head
+// ([1, 2, 20, 37]); query head h reads kv head h / 2. The key loop's bound
+// depends on the block (causal: blocks above the diagonal are not visited);
+// the last 37 - 32 = 5 keys are a narrower block, under an scf.if.
+// CHECK-LABEL: func.func @gqa_causal
+// CHECK-SAME: (%[[Q:.+]]: tensor<1x4x37x20xf32>, %[[K:.+]]: tensor<1x2x37x20xf32>, %[[V:.+]]: tensor<1x2x37x20xf32>)
+// CHECK: %[[KT:.+]] = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<1x2x20x37xf32>)
+// CHECK: tensor.extract %[[K]]
+// CHECK: tensor.insert {{.+}} : tensor<1x1x20x37xf32>
+// CHECK: scf.forall (%{{.+}}) in (16) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<1x4x37x20xf32>)
+// CHECK: %[[GROUP:.+]] = arith.constant 2 : index
+// CHECK-NEXT: %[[KVHEAD:.+]] = arith.divui %{{.+}}, %[[GROUP]] : index
+// CHECK: tensor.extract_slice {{.+}} to tensor<1x1x9x20xf32>
+// CHECK: %[[END:.+]] = arith.minui
+// CHECK: scf.for %{{.+}} = %{{.+}} to %[[END]] step
+// CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: vector.transfer_read %[[KT]][%{{.+}}, %[[KVHEAD]], %{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<1x2x20x37xf32>, vector<16xf32>
+// CHECK: tensor.extract %[[Q]]
+// CHECK: vector.fma {{.+}} : vector<16xf32>
+// CHECK: arith.cmpi sle, {{.+}} : vector<16xi32>
+// CHECK: vector.reduction <maximumf>, {{.+}} : vector<16xf32> into f32
+// CHECK: math.exp {{.+}} : vector<16xf32>
+// CHECK: vector.reduction <add>, {{.+}} : vector<16xf32> into f32
+// CHECK: vector.transfer_read %[[V]][%{{.+}}, %[[KVHEAD]], %{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<1x2x37x20xf32>, vector<16xf32>
+// CHECK: vector.transfer_read %[[V]]{{.+}} : tensor<1x2x37x20xf32>, vector<4xf32>
+// CHECK: scf.if
+// CHECK: vector.transfer_read %[[KT]]{{.+}} : tensor<1x2x20x37xf32>, vector<5xf32>
+// CHECK: vector.reduction <maximumf>, {{.+}} : vector<5xf32> into f32
+// CHECK: arith.divf {{.+}} : vector<16xf32>
+// CHECK: vector.transfer_write {{.+}} : vector<4xf32>, tensor<1x1x9x20xf32>
+// CHECK: tensor.parallel_insert_slice {{.+}} : tensor<1x1x9x20xf32> into tensor<1x4x37x20xf32>
+// CHECK: scf.forall (%{{.+}}) in (4) shared_outs
+// CHECK: tensor.parallel_insert_slice {{.+}} : tensor<1x1x1x20xf32> into tensor<1x4x37x20xf32>
+// On AVX2 (8 lanes, 16 registers): values are 3 vectors (8 + 8 + 4), so 3
+// rows per block: 12 blocks per head, and one row.
+// AVX2-LABEL: func.func @gqa_causal
+// AVX2: scf.forall (%{{.+}}) in (48) shared_outs
+// AVX2: vector.fma {{.+}} : vector<8xf32>
+// AVX2: vector.transfer_read {{.+}} : tensor<1x2x20x37xf32>, vector<5xf32>
+// AVX2: tensor.parallel_insert_slice {{.+}} : tensor<1x1x3x20xf32> into tensor<1x4x37x20xf32>
+// AVX2: scf.forall (%{{.+}}) in (4) shared_outs
+// No qlow op is left; the result round-trips.
+// ROUND-LABEL: func.func @gqa_causal
+// ROUND-NOT: qlow.attention
+// ROUND: return
+func.func @gqa_causal(%q: tensor<1x4x37x20xf32>, %k: tensor<1x2x37x20xf32>, %v: tensor<1x2x37x20xf32>) -> tensor<1x4x37x20xf32> {
+  %o = qlow.attention %q, %k, %v {causal} : (tensor<1x4x37x20xf32>, tensor<1x2x37x20xf32>, tensor<1x2x37x20xf32>) -> tensor<1x4x37x20xf32>
+  return %o : tensor<1x4x37x20xf32>
+}
+
+// -----
+
+// Quantized q (per tensor) and k (per head) are dequantized, the quantized
+// result quantized, by qlow ops that convert-qlow-to-linalg lowers. A rank-2
+// f32 mask becomes a rank-4 view and is added to the scores (one vector read
+// per row and key block); the explicit scale multiplies them. Not causal:
+// T = 9 < 16 keys are one narrow block, no key loop and no scf.if.
+// CHECK-LABEL: func.func @quantized_f32_mask
+// CHECK-SAME: %[[MASK:[^:]+]]: tensor<3x9xf32>
+// CHECK: %[[QF:.+]] = qlow.dequantize %{{.+}} : tensor<2x2x3x8x!quant.uniform<u8:f32, {{.+}}>> -> tensor<2x2x3x8xf32>
+// CHECK: %[[KF:.+]] = qlow.dequantize %{{.+}} : tensor<2x1x9x8x!quant.uniform<i8:f32:1, {{.+}}>> -> tensor<2x1x9x8xf32>
+// CHECK: %[[M4:.+]] = tensor.expand_shape %[[MASK]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 3, 9]
+// CHECK: scf.forall
+// CHECK-NOT: scf.if
+// CHECK: %[[SCALE:.+]] = arith.constant dense<2.500000e-01> : vector<9xf32>
+// CHECK: %[[S:.+]] = arith.mulf %{{.+}}, %[[SCALE]] : vector<9xf32>
+// CHECK: %[[MV:.+]] = vector.transfer_read %[[M4]][%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<1x1x3x9xf32>, vector<9xf32>
+// CHECK: arith.addf %[[S]], %[[MV]] : vector<9xf32>
+// CHECK: %[[OUT:.+]] = qlow.quantize %{{.+}} : tensor<2x2x3x8xf32> -> tensor<2x2x3x8x!quant.uniform<i8:f32, {{.+}}>>
+// CHECK: return %[[OUT]]
+func.func @quantized_f32_mask(%q: tensor<2x2x3x8x!quant.uniform<u8:f32, 0.05:128>>, %k: tensor<2x1x9x8x!quant.uniform<i8:f32:1, {0.04}>>, %v: tensor<2x1x9x8xf32>, %m: tensor<3x9xf32>) -> tensor<2x2x3x8x!quant.uniform<i8:f32, 0.02:3>> {
+  %o = qlow.attention %q, %k, %v, %m {scale = 0.25 : f32} : (tensor<2x2x3x8x!quant.uniform<u8:f32, 0.05:128>>, tensor<2x1x9x8x!quant.uniform<i8:f32:1, {0.04}>>, tensor<2x1x9x8xf32>, tensor<3x9xf32>) -> tensor<2x2x3x8x!quant.uniform<i8:f32, 0.02:3>>
+  return %o : tensor<2x2x3x8x!quant.uniform<i8:f32, 0.02:3>>
+}
+
+// -----
+
+// An i1 mask is read element by element (memory holds a byte per i1) into a
+// vector of keep flags; masked scores become -inf.
+// CHECK-LABEL: func.func @bool_mask
+// CHECK-SAME: %[[MASK:[^:]+]]: tensor<1x1x3x4xi1>
+// CHECK: scf.forall
+// CHECK: %[[B0:.+]] = tensor.extract %[[MASK]]
+// CHECK: %[[B1:.+]] = tensor.extract %[[MASK]]
+// CHECK: %[[B2:.+]] = tensor.extract %[[MASK]]
+// CHECK: %[[B3:.+]] = tensor.extract %[[MASK]]
+// CHECK: %[[KEEP:.+]] = vector.from_elements %[[B0]], %[[B1]], %[[B2]], %[[B3]] : vector<4xi1>
+// CHECK: arith.select %[[KEEP]], %{{.+}}, %{{.+}} : vector<4xi1>, vector<4xf32>
+func.func @bool_mask(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>, %m: tensor<1x1x3x4xi1>) -> tensor<1x2x3x8xf32> {
+  %o = qlow.attention %q, %k, %v, %m : (tensor<1x2x3x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x1x3x4xi1>) -> tensor<1x2x3x8xf32>
+  return %o : tensor<1x2x3x8xf32>
+}
+
+// -----
+
+// A decode step: one query row against a cache of 37 keys; the work items
+// are the heads.
+// CHECK-LABEL: func.func @decode
+// CHECK: scf.forall (%{{.+}}) in (8) shared_outs
+// CHECK: tensor.extract_slice {{.+}} to tensor<1x1x1x64xf32>
+// CHECK: scf.for {{.+}} -> (vector<16xf32>)
+func.func @decode(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x37x64xf32>, %v: tensor<1x2x37x64xf32>) -> tensor<1x8x1x64xf32> {
+  %o = qlow.attention %q, %k, %v {causal} : (tensor<1x8x1x64xf32>, tensor<1x2x37x64xf32>, tensor<1x2x37x64xf32>) -> tensor<1x8x1x64xf32>
+  return %o : tensor<1x8x1x64xf32>
+}
