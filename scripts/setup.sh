@@ -21,6 +21,9 @@ APT_PACKAGES=(
   libdnnl-dev
   # Python for lit (Debian's python3 runs /usr/lib/llvm-22/bin/lit).
   python3 python3-pip
+  # AArch64 tests: the cross sysroot (libc, crt files, libgcc) that clang-22
+  # links aarch64-linux-gnu executables against, and qemu-aarch64 to run them.
+  qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 )
 
 missing=()

@@ -49,13 +49,14 @@ LogicalResult mlir::qlow::emitModule(ModuleOp module,
                                      const EmitOptions &options,
                                      llvm::raw_pwrite_stream &os) {
   std::string error;
-  FailureOr<TargetDesc> desc = lookupTargetDesc("x86_64", options.cpu, &error);
+  FailureOr<TargetDesc> desc = lookupTargetDesc(options.arch, options.cpu, &error);
   if (failed(desc))
     return module.emitError() << error;
 
   CompileOptions compile;
   compile.optLevel = std::min(options.optLevel, 3u);
   compile.cpu = desc->cpu;
+  compile.target = desc->arch;
   PassManager pm(module.getContext());
   buildQlowCpuPipeline(pm, compile);
   if (failed(pm.run(module)))

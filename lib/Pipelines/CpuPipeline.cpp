@@ -10,6 +10,7 @@
 
 #include "qlow/Conversion/QlowToLinalg.h"
 #include "qlow/Pipelines/Passes.h"
+#include "qlow/Target/AArch64/Passes.h"
 #include "qlow/Target/TargetDesc.h"
 #include "qlow/Target/X86/Passes.h"
 
@@ -47,9 +48,20 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
     pm.addPass(createCSEPass());
   };
 
+  // The target's description, when a CPU is named. Passes that take only a
+  // `cpu` get the description's registry key for non-x86 targets
+  // ("aarch64-neoverse-n1"), which names its architecture.
+  FailureOr<TargetDesc> targetDesc = failure();
+  if (!options.cpu.empty())
+    targetDesc = lookupTargetDesc(options.target, options.cpu);
+  const bool x86 = options.target == "x86_64";
+  const bool aarch64 = succeeded(targetDesc) && targetDesc->isAArch64();
+  const std::string passCpu =
+      aarch64 ? targetDesc->name : static_cast<std::string>(options.cpu);
+
   // Int4 weight-only matmuls (dynamic activations, packed nibbles) become
   // kernels while the qlow ops still say what they are.
-  if (!options.cpu.empty()) {
+  if (!options.cpu.empty() && x86) {
     FailureOr<TargetDesc> desc = lookupTargetDesc("x86_64", options.cpu);
     if (succeeded(desc) && (desc->int8Dot == Int8DotKind::Avx512Vnni ||
                             desc->int8Dot == Int8DotKind::AvxVnni)) {
@@ -62,9 +74,10 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
   // Attention becomes one fused kernel (online softmax over key blocks)
   // while it is still one op; its quantized operands are dequantized by qlow
   // ops that the conversion below lowers.
-  if (!options.cpu.empty()) {
+  // Its vector code is target-neutral (the TargetDesc's vector width).
+  if (!options.cpu.empty() && (x86 || aarch64)) {
     QlowX86AttentionPassOptions attention;
-    attention.cpu = options.cpu;
+    attention.cpu = passCpu;
     pm.addNestedPass<func::FuncOp>(createQlowX86AttentionPass(attention));
   }
 
@@ -79,9 +92,15 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
   // Target codegen on tensors: int8 contractions with constant weights become
   // packed-weight dot-product kernels where the target description has one;
   // the rest stays for the loops below.
-  if (!options.cpu.empty()) {
-    FailureOr<TargetDesc> desc = lookupTargetDesc("x86_64", options.cpu);
-    if (succeeded(desc) && desc->int8Dot != Int8DotKind::None) {
+  if (aarch64 && targetDesc->int8Dot != Int8DotKind::None) {
+    QlowAArch64Int8MatmulPassOptions neon;
+    neon.cpu = targetDesc->name;
+    pm.addNestedPass<func::FuncOp>(createQlowAArch64Int8MatmulPass(neon));
+    addCleanups();
+  }
+  if (!options.cpu.empty() && (x86 || aarch64)) {
+    FailureOr<TargetDesc> desc = lookupTargetDesc(options.target, options.cpu);
+    if (x86 && succeeded(desc) && desc->int8Dot != Int8DotKind::None) {
       QlowX86Int8MatmulPassOptions vnni;
       vnni.cpu = options.cpu;
       pm.addNestedPass<func::FuncOp>(createQlowX86Int8MatmulPass(vnni));
@@ -91,7 +110,7 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
     // elementwise ops) is tiled to the vector width and vectorized.
     if (succeeded(desc)) {
       QlowVectorizeElementwisePassOptions vectorize;
-      vectorize.cpu = options.cpu;
+      vectorize.cpu = passCpu;
       pm.addNestedPass<func::FuncOp>(
           createQlowVectorizeElementwisePass(vectorize));
       addCleanups();
@@ -127,7 +146,10 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
   // linalg.copy first, and loops with the rest.
   pm.addNestedPass<func::FuncOp>(createQlowLowerStridedCopiesPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
-  pm.addPass(createConvertSCFToOpenMPPass());
+  // AArch64 objects are linked against a cross sysroot without libomp: their
+  // parallel loops run in order (scf-to-cf lowers them to plain loops).
+  if (!aarch64)
+    pm.addPass(createConvertSCFToOpenMPPass());
   // scf-to-openmp wraps each parallel body in a memref.alloca_scope; the
   // canonicalizer inlines the ones without allocas (all of ours), which
   // scf-to-cf could not otherwise split into blocks.
@@ -149,7 +171,7 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
   pm.addPass(createConvertMathToLibmPass());
   if (!options.cpu.empty()) {
     QlowSetTargetCpuPassOptions cpu;
-    cpu.cpu = options.cpu;
+    cpu.cpu = aarch64 ? targetDesc->cpu : static_cast<std::string>(options.cpu);
     pm.addNestedPass<func::FuncOp>(createQlowSetTargetCpuPass(cpu));
   }
   pm.addNestedPass<func::FuncOp>(createQlowEmitCInterfacePass());

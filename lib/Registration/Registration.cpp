@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Arith/Transforms/BufferDeallocationOpInterfaceImpl.h"
 #include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/ArmNeon/ArmNeonDialect.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
@@ -49,6 +50,7 @@
 #include "mlir/Dialect/Vector/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/ArmNeon/ArmNeonToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
@@ -56,6 +58,7 @@
 #include "qlow/Conversion/QlowToLinalg.h"
 #include "qlow/Pipelines/Passes.h"
 #include "qlow/Pipelines/Pipelines.h"
+#include "qlow/Target/AArch64/Passes.h"
 #include "qlow/Target/X86/Passes.h"
 
 void mlir::qlow::registerQlowDialects(DialectRegistry &registry) {
@@ -70,7 +73,8 @@ void mlir::qlow::registerQlowDialects(DialectRegistry &registry) {
   registry.insert<affine::AffineDialect, bufferization::BufferizationDialect,
                   cf::ControlFlowDialect, LLVM::LLVMDialect,
                   memref::MemRefDialect, scf::SCFDialect, vector::VectorDialect,
-                  x86::QlowX86Dialect, omp::OpenMPDialect, ub::UBDialect>();
+                  x86::QlowX86Dialect, arm_neon::ArmNeonDialect,
+                  omp::OpenMPDialect, ub::UBDialect>();
   vector::registerBufferizableOpInterfaceExternalModels(registry);
   arith::registerBufferizableOpInterfaceExternalModels(registry);
   arith::registerBufferDeallocationOpInterfaceExternalModels(registry);
@@ -93,12 +97,14 @@ void mlir::qlow::registerQlowDialects(DialectRegistry &registry) {
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   registerOpenMPDialectTranslation(registry);
+  registerArmNeonDialectTranslation(registry);
 }
 
 void mlir::qlow::registerQlowPasses() {
   registerQlowTransformsPasses();
   registerQlowConversionPasses();
   registerQlowX86Passes();
+  registerQlowAArch64Passes();
   // Upstream cleanups used between qlow's own passes.
   registerCanonicalizerPass();
   registerCSEPass();

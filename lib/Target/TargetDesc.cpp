@@ -53,6 +53,55 @@ const CpuFamily kAvxVnni = {"+avx2,+fma,+avxvnni",
 const CpuFamily kAvx2 = {"+avx2,+fma",           256, 16, Int8DotKind::Avx2,
                          {{6, 2, 4}, {1, 8, 4}}, 1.0, 2.0};
 
+// AArch64: 32 128-bit NEON registers. The sdot kernel loads 16 activation
+// bytes per row (4 steps of K) and uses them lane by lane (sdot by element),
+// so a tile holds rows * vectors accumulators + vectors weights + rows
+// activation registers (<= 32). Cortex-A76 / Neoverse-N1 issue two sdot per
+// cycle and two loads.
+const CpuFamily kNeonDotprod = {"+neon,+dotprod",
+                                128,
+                                32,
+                                Int8DotKind::NeonSdot,
+                                {{6, 3, 4}, {5, 4, 4}, {8, 2, 4}, {4, 4, 4},
+                                 {2, 8, 4}, {1, 8, 4}},
+                                2.0,
+                                2.0};
+// i8mm: a tile of R rows (even) x V vectors of 4 columns holds R * V
+// accumulators (2x2 blocks), 2V weight registers (2 columns x 8 bytes of K)
+// and R/2 activation registers (2 rows x 8 bytes of K, packed at run time).
+// Rows are counted as for sdot; kStep is 8 bytes of K per instruction.
+const CpuFamily kNeonI8mm = {"+neon,+dotprod,+i8mm",
+                             128,
+                             32,
+                             Int8DotKind::NeonI8mm,
+                             {{8, 2, 8}, {10, 2, 8}, {6, 3, 8}, {4, 4, 8},
+                              {2, 6, 8}},
+                             2.0,
+                             2.0};
+// NEON without an int8 dot product (Armv8.0): the generic lowering.
+const CpuFamily kNeon = {"+neon", 128, 32, Int8DotKind::None, {{4, 4, 4}},
+                         1.0,     2.0};
+
+const llvm::StringMap<const CpuFamily *> &aarch64Cpus() {
+  static const llvm::StringMap<const CpuFamily *> cpus = {
+      {"generic", &kNeon},
+      {"cortex-a53", &kNeon},
+      {"cortex-a57", &kNeon},
+      {"cortex-a72", &kNeon},
+      {"cortex-a55", &kNeonDotprod},
+      {"cortex-a76", &kNeonDotprod},
+      {"cortex-a78", &kNeonDotprod},
+      {"cortex-x1", &kNeonDotprod},
+      {"neoverse-n1", &kNeonDotprod},
+      {"neoverse-n2", &kNeonI8mm},
+      {"neoverse-v1", &kNeonI8mm},
+      {"neoverse-v2", &kNeonI8mm},
+      {"cortex-a710", &kNeonI8mm},
+      {"cortex-x2", &kNeonI8mm},
+  };
+  return cpus;
+}
+
 const llvm::StringMap<const CpuFamily *> &x86Cpus() {
   static const llvm::StringMap<const CpuFamily *> cpus = {
       {"znver4", &kAvx512Vnni},
@@ -70,23 +119,39 @@ const llvm::StringMap<const CpuFamily *> &x86Cpus() {
   };
   return cpus;
 }
+
+const llvm::StringMap<const CpuFamily *> *cpusOf(StringRef arch) {
+  if (arch == "x86_64")
+    return &x86Cpus();
+  if (arch == "aarch64")
+    return &aarch64Cpus();
+  return nullptr;
+}
 } // namespace
 
 FailureOr<TargetDesc> mlir::qlow::lookupTargetDesc(StringRef arch,
                                                    StringRef cpu,
                                                    std::string *errorMessage) {
-  if (arch != "x86_64") {
+  // A registry key ("aarch64-neoverse-n1") names its own architecture.
+  for (StringRef known : {"x86_64", "aarch64"})
+    if (cpu.starts_with(known) && cpu.drop_front(known.size()).starts_with("-"))
+      if (cpusOf(known)->contains(cpu.drop_front(known.size() + 1))) {
+        arch = known;
+        cpu = cpu.drop_front(known.size() + 1);
+      }
+  const llvm::StringMap<const CpuFamily *> *cpus = cpusOf(arch);
+  if (!cpus) {
     if (errorMessage)
-      *errorMessage =
-          "unknown target architecture '" + arch.str() + "'; known: x86_64";
+      *errorMessage = "unknown target architecture '" + arch.str() +
+                      "'; known: x86_64, aarch64";
     return failure();
   }
   std::string cpuName = cpu.str();
   if (cpu == "host")
     cpuName = llvm::sys::getHostCPUName().str();
-  auto it = x86Cpus().find(cpuName);
-  const CpuFamily *family = it == x86Cpus().end() ? nullptr : it->second;
-  if (!family && cpu == "host") {
+  auto it = cpus->find(cpuName);
+  const CpuFamily *family = it == cpus->end() ? nullptr : it->second;
+  if (!family && cpu == "host" && arch == "x86_64") {
     // A CPU the table does not name: classify it by its features.
     llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
     if (features.lookup("avx512vnni") && features.lookup("avx512bw"))
@@ -98,13 +163,15 @@ FailureOr<TargetDesc> mlir::qlow::lookupTargetDesc(StringRef arch,
   }
   if (!family) {
     if (errorMessage)
-      *errorMessage =
-          "unknown x86_64 CPU '" + cpuName + "'; known: " + listTargetDescs();
+      *errorMessage = "unknown " + arch.str() + " CPU '" + cpuName +
+                      "'; known: " + listTargetDescs(arch);
     return failure();
   }
   TargetDesc desc;
-  desc.name = "x86_64-" + cpuName;
-  desc.triple = "x86_64-unknown-linux-gnu";
+  desc.name = arch.str() + "-" + cpuName;
+  desc.arch = arch.str();
+  desc.triple = arch == "x86_64" ? "x86_64-unknown-linux-gnu"
+                                 : "aarch64-unknown-linux-gnu";
   desc.cpu = cpuName;
   desc.features = family->features;
   desc.vectorBits = family->vectorBits;
@@ -116,10 +183,11 @@ FailureOr<TargetDesc> mlir::qlow::lookupTargetDesc(StringRef arch,
   return desc;
 }
 
-std::string mlir::qlow::listTargetDescs() {
+std::string mlir::qlow::listTargetDescs(StringRef arch) {
   SmallVector<StringRef> names;
-  for (const auto &entry : x86Cpus())
-    names.push_back(entry.getKey());
+  if (const llvm::StringMap<const CpuFamily *> *cpus = cpusOf(arch))
+    for (const auto &entry : *cpus)
+      names.push_back(entry.getKey());
   llvm::sort(names);
   std::string list = "host";
   for (StringRef name : names)

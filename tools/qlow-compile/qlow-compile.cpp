@@ -1,6 +1,7 @@
 //===- qlow-compile.cpp - compile qlow graphs ahead of time ---------------===//
 //
 // qlow-compile model.mlir --cpu=znver4 -o model.o   (writes model.h too)
+// qlow-compile model.mlir --target=aarch64 --cpu=neoverse-n2 -o model.o
 // qlow-compile model.mlir --emit=asm|llvm|mlir -o -
 //
 //===----------------------------------------------------------------------===//
@@ -33,9 +34,14 @@ static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input.mlir>"));
 static cl::opt<std::string> outputFile("o",
                                        cl::desc("Output file ('-': stdout)"));
 static cl::opt<std::string>
-    targetArch("target", cl::desc("Target architecture"), cl::init("x86_64"));
+    targetArch("target",
+               cl::desc("Target architecture: x86_64 or aarch64 "
+                        "(aarch64-linux-gnu objects)"),
+               cl::init("x86_64"));
 static cl::opt<std::string>
-    cpu("cpu", cl::desc("Target CPU (see --list-cpus; default: host)"),
+    cpu("cpu",
+        cl::desc("Target CPU (see --list-cpus; default: host for x86_64, "
+                 "generic for aarch64)"),
         cl::init("host"));
 static cl::opt<bool> listCpus("list-cpus",
                               cl::desc("List the known target CPUs and exit"));
@@ -66,14 +72,18 @@ int main(int argc, char **argv) {
   registerMLIRContextCLOptions();
   cl::ParseCommandLineOptions(argc, argv,
                               "qlow-compile: qlow graphs to object code\n");
+  if (targetArch != "x86_64" && targetArch != "aarch64")
+    return fail("unknown --target '" + targetArch +
+                "'; known: x86_64, aarch64");
+  // The host is not an AArch64 CPU here: default to the Armv8.0 baseline.
+  if (targetArch == "aarch64" && cpu.getNumOccurrences() == 0)
+    cpu = "generic";
   if (listCpus) {
-    llvm::outs() << mlir::qlow::listTargetDescs() << "\n";
+    llvm::outs() << mlir::qlow::listTargetDescs(targetArch) << "\n";
     return 0;
   }
   if (inputFile.empty() || outputFile.empty())
     return fail("usage: qlow-compile <input.mlir> -o <output> (see --help)");
-  if (targetArch != "x86_64")
-    return fail("unknown --target '" + targetArch + "'; known: x86_64");
   std::string cpuError;
   if (failed(mlir::qlow::lookupTargetDesc(targetArch, cpu, &cpuError)))
     return fail(cpuError);
@@ -125,6 +135,7 @@ int main(int argc, char **argv) {
   if (!output)
     return fail(error);
   mlir::qlow::EmitOptions options;
+  options.arch = targetArch;
   options.cpu = cpu;
   options.optLevel = optLevel;
   options.kind = emitKind;

@@ -28,7 +28,9 @@ namespace mlir::qlow {
 enum class EmitKind { Object, Assembly, LLVMIR, MLIR };
 
 struct EmitOptions {
-  /// A CPU the TargetDesc registry knows (or "host").
+  /// The target architecture: "x86_64" or "aarch64".
+  std::string arch = "x86_64";
+  /// A CPU the TargetDesc registry knows for `arch` (or "host").
   std::string cpu = "host";
   /// 0 to 3: qlow-cpu-pipeline's opt-level and LLVM's.
   unsigned optLevel = 2;

@@ -33,6 +33,12 @@ struct CompileOptions : public PassPipelineOptions<CompileOptions> {
                      "of every function (\"host\": the CPU this runs on; "
                      "empty: leave the choice to the code generator)"),
       llvm::cl::init("")};
+  PassOptions::Option<std::string> target{
+      *this, "target",
+      llvm::cl::desc("Architecture of `cpu`: x86_64 (x86 kernels, OpenMP "
+                     "threads) or aarch64 (NEON sdot/smmla kernels, one "
+                     "thread)"),
+      llvm::cl::init("x86_64")};
 };
 
 /// Builds the CPU pipeline on the module-level `pm`: qlow -> linalg on

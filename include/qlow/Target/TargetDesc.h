@@ -27,6 +27,12 @@ enum class Int8DotKind {
   AvxVnni,
   /// vpmaddubsw + vpmaddwd (AVX2).
   Avx2,
+  /// AArch64 dotprod `sdot`: s8 x s8, 4 products per i32 lane, on 128-bit
+  /// NEON registers (u8 activations are shifted to s8).
+  NeonSdot,
+  /// AArch64 i8mm `smmla`/`usmmla`: a 2x8 by 8x2 block of s8 (or u8 x s8)
+  /// products into a 2x2 block of i32 per instruction (32 MACs).
+  NeonI8mm,
   /// No int8 dot product: scalar/auto-vectorized loops.
   None,
 };
@@ -42,8 +48,10 @@ struct MicroKernelShape {
 
 /// Everything codegen needs to know about a CPU target.
 struct TargetDesc {
-  /// Registry key: "<arch>-<cpu>", e.g. "x86_64-znver4".
+  /// Registry key: "<arch>-<cpu>", e.g. "x86_64-znver4", "aarch64-neoverse-n1".
   std::string name;
+  /// Architecture: "x86_64" or "aarch64".
+  std::string arch;
   std::string triple;
   std::string cpu;
   /// LLVM feature string for the TargetMachine ("+avx512vnni,...").
@@ -63,6 +71,9 @@ struct TargetDesc {
   /// tile cost model.
   double dotsPerCycle = 1.0;
   double loadsPerCycle = 2.0;
+
+  bool isX86() const { return arch == "x86_64"; }
+  bool isAArch64() const { return arch == "aarch64"; }
 
   /// i32 lanes per vector register.
   int64_t i32Lanes() const { return vectorBits / 32; }
@@ -89,14 +100,20 @@ struct TargetDesc {
                              const MicroKernelShape &tile) const;
 };
 
-/// Looks up a CPU target by architecture ("x86_64") and LLVM CPU name
-/// ("znver4", "sapphirerapids", "alderlake", "haswell", ...; "host" asks LLVM
-/// for this machine's CPU). Fails with a message listing the known CPUs.
+/// Looks up a CPU target by architecture ("x86_64", "aarch64") and LLVM CPU
+/// name ("znver4", "sapphirerapids", "alderlake", "haswell", ...;
+/// "cortex-a57", "neoverse-n1", "neoverse-n2", ...; "host" asks LLVM for this
+/// machine's CPU). A registry key ("aarch64-neoverse-n1", a TargetDesc's
+/// `name`) names its architecture itself and is found whatever `arch` says:
+/// passes that only take a `cpu` option (and look it up as x86_64) reach
+/// every target's description that way. Fails with a message listing the
+/// known CPUs.
 FailureOr<TargetDesc> lookupTargetDesc(StringRef arch, StringRef cpu,
                                        std::string *errorMessage = nullptr);
 
-/// The names of the registered CPU targets, for help texts and errors.
-std::string listTargetDescs();
+/// The names of the registered CPU targets of `arch`, for help texts and
+/// errors.
+std::string listTargetDescs(StringRef arch = "x86_64");
 
 } // namespace mlir::qlow
 

@@ -1,0 +1,82 @@
+//===- Passes.td - AArch64 codegen passes ------------------*- tablegen -*-===//
+//
+// Passes that only AArch64 needs; everything else in codegen is
+// target-neutral and reads the TargetDesc.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QLOW_TARGET_AARCH64_PASSES_TD
+#define QLOW_TARGET_AARCH64_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def QlowAArch64Int8MatmulPass
+    : Pass<"qlow-aarch64-int8-matmul", "func::FuncOp"> {
+  let summary = "Int8 matmul contractions to packed-weight NEON sdot or "
+                "smmla/usmmla kernels";
+  let description = [{
+    The AArch64 counterpart of qlow-x86-int8-matmul: it rewrites the
+    i8 x i8 -> i32 contraction that convert-qlow-to-linalg emits (u8 or s8
+    activations, s8 constant weights) into a register-tiled kernel on 128-bit
+    NEON registers, with the tile from the target description, and fuses the
+    elementwise epilogue after it (zero-point corrections, bias,
+    requantization with either rounding or dequantization, relu, gelu/silu
+    tables, residual adds) on the accumulator registers. Upstream's vector
+    contraction lowerings do not produce sdot or smmla from this IR, so the
+    kernel is built here from vector ops and the `arm_neon` dialect's
+    intrinsic ops, which translate to the LLVM intrinsics.
+
+    * dotprod (`Int8DotKind::NeonSdot`): the weights are packed at compile
+      time into `[N/nr][K/4][nr*4]` bytes (4 bytes of K per i32 lane, one
+      16-byte load per 4 output columns and step). The K loop takes 16 bytes
+      of K per iteration: one 16-byte load of activations per row, used by
+      element (`sdot v.4s, w.16b, a.4b[t]`, what LLVM selects for a sdot of a
+      lane broadcast) in 4 steps. `sdot` is s8 x s8: u8 activations are
+      shifted to s8 by flipping their sign bit (`a - 128`), and the
+      accumulators start at `128 * colsum(w)` (computed here), so the sum is
+      exact.
+    * i8mm (`Int8DotKind::NeonI8mm`): the weights are packed into
+      `[N/nr][K/8][nr*8]` bytes, each 16 bytes the 8x2 block of two columns
+      that `smmla` takes as its second operand; the activations are packed at
+      run time into `[M/2][K/8][16]` (pairs of rows, 8 bytes of K each: the
+      layout of a `linalg.pack` with inner tiles [2, 8], built as a pad, an
+      expand_shape and a linalg.transpose). Per step of 8 along K each row
+      pair and column pair takes one `smmla` (s8 activations) or `usmmla`
+      (u8 activations, exact without a shift) into a 2x2 block of i32; after
+      the K loop the blocks are shuffled back into row vectors for the
+      epilogue.
+    * Rows are tiled by the tile's rows with a smaller last tile (no padding
+      of M for sdot; one zero row for smmla when M is odd); columns by
+      panels of `nr` columns, padded with zero weights; K padded with zeros.
+      Row blocks (for activations beyond half of L2) and panels are the
+      iterations of an `scf.forall`.
+
+    Targets without an int8 dot product (Armv8.0 NEON, cortex-a57) keep the
+    contraction for the generic lowering.
+
+    ```mlir
+    // After (sketch, dotprod):
+    %a = vector.transfer_read %lhs[%row, %k16] : tensor<16x64xi8>, vector<16xi8>
+    %a32 = vector.bitcast %a : vector<16xi8> to vector<4xi32>
+    %l0 = vector.shuffle %a32, %a32 [0, 0, 0, 0] : vector<4xi32>, vector<4xi32>
+    %b0 = vector.bitcast %l0 : vector<4xi32> to vector<16xi8>
+    %w0 = vector.transfer_read %wp[%p, %k, %c0] : tensor<1x16x64xi8>, vector<16xi8>
+    %d = arm_neon.intr.sdot %acc, %w0, %b0 : vector<16xi8>, vector<16xi8> to vector<4xi32>
+    ```
+  }];
+  let options = [
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"neoverse-n1\"",
+           "AArch64 CPU (or a registry key such as aarch64-neoverse-n2) "
+           "whose TargetDesc supplies the ISA and the register tile">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::arm_neon::ArmNeonDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+#endif // QLOW_TARGET_AARCH64_PASSES_TD

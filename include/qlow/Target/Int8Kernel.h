@@ -1,0 +1,75 @@
+//===- Int8Kernel.h - shared pieces of the int8 matmul kernels --*- C++ -*-===//
+//
+// Target-neutral parts of the int8 matmul kernel passes (x86, AArch64): the
+// contraction and epilogue that convert-qlow-to-linalg emits, recognised as
+// such, and the epilogue applied to accumulator vectors in registers.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QLOW_TARGET_INT8KERNEL_H
+#define QLOW_TARGET_INT8KERNEL_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+
+#include <cstdint>
+#include <optional>
+
+namespace mlir::qlow {
+
+/// What a kernel needs to know about a recognised contraction
+/// `out[m, n] = sum_k ext(a[m, k]) * ext(w[k, n])`.
+struct Int8Contraction {
+  linalg::GenericOp op;
+  Value lhs;
+  DenseIntElementsAttr weights;
+  bool lhsSigned;
+  int64_t m, n, k;
+};
+
+/// Recognises the 2-D i8 x i8 -> i32 contraction with constant s8 weights and
+/// a zero-filled accumulator, exactly as convert-qlow-to-linalg builds it.
+std::optional<Int8Contraction> matchInt8Contraction(linalg::GenericOp op);
+
+/// An elementwise linalg.generic consuming the contraction, computed on the
+/// accumulators while they are still in registers.
+struct FusedEpilogue {
+  linalg::GenericOp op;
+  /// Which input is the contraction's result.
+  unsigned accInput;
+};
+
+/// Finds the epilogue that convert-qlow-to-linalg puts after a contraction:
+/// the contraction's only user, elementwise over (m, n), whose other inputs
+/// are indexed by row, column or both, and whose body maps lane by lane onto
+/// vectors (constants, elementwise-mappable arith/math ops and lookups in
+/// 1-D tables).
+std::optional<FusedEpilogue> matchEpilogue(linalg::GenericOp contraction);
+
+/// Computes `epilogue` on one accumulator vector of `lanes` i32: the lanes
+/// are columns [col, col + lanes) of row `row` of an M = `m` matmul.
+/// Row-indexed inputs are read at the row (clamped to the last real one:
+/// padded rows are discarded), column-indexed ones with a masked read (the
+/// last panel runs past N), table lookups become gathers, and the body is
+/// cloned lane-wise onto vectors. `idx` makes index constants.
+Value applyEpilogue(OpBuilder &b, Location loc, const FusedEpilogue &epilogue,
+                    Value acc, Value row, Value col, int64_t m, int64_t lanes,
+                    function_ref<Value(int64_t)> idx);
+
+/// The last op before which the kernel replacing `c` (and `epilogue`) can be
+/// built: `c` itself, or the last definition of an epilogue input that
+/// follows it in the same block.
+Operation *kernelInsertionAnchor(const Int8Contraction &c,
+                                 const std::optional<FusedEpilogue> &epilogue);
+
+/// Sign- or zero-extends `value` to `type`.
+Value extendStorage(OpBuilder &b, Location loc, Value value, bool isSigned,
+                    Type type);
+
+/// `value` rounded up to a multiple of `multiple`.
+int64_t roundUp(int64_t value, int64_t multiple);
+
+} // namespace mlir::qlow
+
+#endif // QLOW_TARGET_INT8KERNEL_H

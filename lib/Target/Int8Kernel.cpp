@@ -1,0 +1,311 @@
+//===- Int8Kernel.cpp - target-neutral pieces of the int8 matmul kernels --===//
+//
+// What qlow-x86-int8-matmul and qlow-aarch64-int8-matmul share: recognising
+// the integer contraction and its elementwise epilogue as
+// convert-qlow-to-linalg emits them, and applying that epilogue lane-wise to
+// accumulator vectors. The kernels themselves (register tiles, weight
+// layouts, instructions) stay with their targets.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qlow/Target/Int8Kernel.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+using namespace mlir::qlow;
+
+namespace {
+/// How an epilogue input is indexed by the (m, n) loops.
+enum class EpilogueIndexing { Acc, Row, Column, RowColumn };
+
+std::optional<EpilogueIndexing> classifyEpilogueMap(AffineMap map) {
+  MLIRContext *ctx = map.getContext();
+  AffineExpr m, n;
+  bindDims(ctx, m, n);
+  if (map == AffineMap::get(2, 0, {m, n}, ctx))
+    return EpilogueIndexing::RowColumn;
+  if (map == AffineMap::get(2, 0, {n}, ctx))
+    return EpilogueIndexing::Column;
+  if (map == AffineMap::get(2, 0, {m}, ctx))
+    return EpilogueIndexing::Row;
+  return std::nullopt;
+}
+
+/// A lookup in a 1-D table defined outside the epilogue (the table of a
+/// quantized gelu or silu): a gather on the lanes' indices.
+bool isTableLookup(Operation &op) {
+  auto extract = dyn_cast<tensor::ExtractOp>(op);
+  if (!extract || extract.getTensor().getType().getRank() != 1)
+    return false;
+  Operation *table = extract.getTensor().getDefiningOp();
+  return table && !op.getParentRegion()->isAncestor(table->getParentRegion());
+}
+
+/// The lanes of `extract`'s table at `indices` (vector<lanes x index>). A
+/// constant table of narrower integers is widened to i32 at compile time so
+/// that the gather is one vpgatherdd on x86 (no byte gather; AArch64 gathers
+/// lane by lane either way); the values are truncated back.
+Value gatherFromTable(OpBuilder &b, Location loc, tensor::ExtractOp extract,
+                      Value indices, int64_t lanes) {
+  Value table = extract.getTensor();
+  Type element = extract.getType();
+  DenseIntElementsAttr values;
+  bool widen = element.isInteger() && element.getIntOrFloatBitWidth() < 32 &&
+               matchPattern(table, m_Constant(&values));
+  Type gathered = element;
+  if (widen) {
+    SmallVector<int32_t> wide;
+    for (const APInt &v : values.getValues<APInt>())
+      wide.push_back(static_cast<int32_t>(v.getSExtValue()));
+    gathered = b.getI32Type();
+    table = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(
+            RankedTensorType::get({static_cast<int64_t>(wide.size())},
+                                  gathered),
+            ArrayRef<int32_t>(wide)));
+  }
+  // i32 indices (the table's index is a cast of an i32 value) make one
+  // 16-lane vpgatherdd instead of two 8-lane vpgatherqd.
+  if (auto cast = indices.getDefiningOp<arith::IndexCastOp>())
+    if (getElementTypeOrSelf(cast.getIn().getType()).isInteger(32))
+      indices = cast.getIn();
+  auto resultType = VectorType::get({lanes}, gathered);
+  Value mask = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(VectorType::get({lanes}, b.getI1Type()), true));
+  Value passThru = arith::ConstantOp::create(b, loc, b.getZeroAttr(resultType));
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value result =
+      vector::GatherOp::create(b, loc, resultType, table, ValueRange{zero},
+                               indices, mask, passThru, IntegerAttr());
+  if (widen)
+    result = arith::TruncIOp::create(b, loc, VectorType::get({lanes}, element),
+                                     result);
+  return result;
+}
+
+} // namespace
+
+/// Recognises the 2-D i8 x i8 -> i32 contraction with constant s8 weights and
+/// a zero-filled accumulator, exactly as convert-qlow-to-linalg builds it.
+std::optional<Int8Contraction>
+mlir::qlow::matchInt8Contraction(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op.getNumLoops() != 3 || op->getNumResults() != 1)
+    return std::nullopt;
+  MLIRContext *ctx = op.getContext();
+  AffineExpr m, n, k;
+  bindDims(ctx, m, n, k);
+  SmallVector<AffineMap> expected = {AffineMap::get(3, 0, {m, k}, ctx),
+                                     AffineMap::get(3, 0, {k, n}, ctx),
+                                     AffineMap::get(3, 0, {m, n}, ctx)};
+  if (op.getIndexingMapsArray() != expected)
+    return std::nullopt;
+  auto iterators = op.getIteratorTypesArray();
+  if (iterators[0] != utils::IteratorType::parallel ||
+      iterators[1] != utils::IteratorType::parallel ||
+      iterators[2] != utils::IteratorType::reduction)
+    return std::nullopt;
+  auto lhsType = dyn_cast<RankedTensorType>(op.getDpsInputs()[0].getType());
+  auto rhsType = dyn_cast<RankedTensorType>(op.getDpsInputs()[1].getType());
+  auto outType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (!lhsType || !rhsType || !outType || !lhsType.hasStaticShape() ||
+      !rhsType.getElementType().isInteger(8) ||
+      !lhsType.getElementType().isInteger(8) ||
+      !outType.getElementType().isInteger(32))
+    return std::nullopt;
+
+  // Body: yield(out + ext(a) * extsi(w)).
+  Block &body = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddIOp>();
+  if (!add || body.getOperations().size() != 5)
+    return std::nullopt;
+  Value outArg = body.getArgument(2);
+  Value productValue = add.getLhs() == outArg ? add.getRhs() : add.getLhs();
+  auto mul = productValue.getDefiningOp<arith::MulIOp>();
+  if (!mul)
+    return std::nullopt;
+  auto isExtOf = [](Value v, Value arg) -> std::optional<bool> {
+    if (auto e = v.getDefiningOp<arith::ExtSIOp>(); e && e.getIn() == arg)
+      return true;
+    if (auto e = v.getDefiningOp<arith::ExtUIOp>(); e && e.getIn() == arg)
+      return false;
+    return std::nullopt;
+  };
+  Value aArg = body.getArgument(0), wArg = body.getArgument(1);
+  std::optional<bool> lhsSigned = isExtOf(mul.getLhs(), aArg);
+  std::optional<bool> rhsSigned = isExtOf(mul.getRhs(), wArg);
+  if (!lhsSigned || !rhsSigned || !*rhsSigned)
+    return std::nullopt; // vpdpbusd needs s8 weights.
+
+  // The accumulator starts at zero.
+  auto fill = op.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
+  if (!fill || !matchPattern(fill.getInputs()[0], m_Zero()))
+    return std::nullopt;
+  DenseIntElementsAttr weights;
+  if (!matchPattern(op.getDpsInputs()[1], m_Constant(&weights)))
+    return std::nullopt;
+  return Int8Contraction{op,
+                         op.getDpsInputs()[0],
+                         weights,
+                         *lhsSigned,
+                         lhsType.getDimSize(0),
+                         rhsType.getDimSize(1),
+                         lhsType.getDimSize(1)};
+}
+
+/// Finds the epilogue that convert-qlow-to-linalg puts after a contraction:
+/// the contraction's only user, elementwise over (m, n), whose other inputs
+/// are indexed by row, column or both, and whose body maps lane by lane onto
+/// vectors (constants and elementwise-mappable arith/math ops only).
+std::optional<FusedEpilogue>
+mlir::qlow::matchEpilogue(linalg::GenericOp contraction) {
+  Value acc = contraction->getResult(0);
+  if (!acc.hasOneUse())
+    return std::nullopt;
+  auto op = dyn_cast<linalg::GenericOp>(*acc.getUsers().begin());
+  if (!op || op.getNumLoops() != 2 || op.getNumDpsInits() != 1 ||
+      op->getNumResults() != 1 || op.getNumReductionLoops() != 0)
+    return std::nullopt;
+  auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (!resultType || !resultType.hasStaticShape())
+    return std::nullopt;
+  Type element = resultType.getElementType();
+  if (!element.isInteger(8) && !element.isInteger(16) &&
+      !element.isInteger(32) && !element.isF32())
+    return std::nullopt;
+  std::optional<unsigned> accInput;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    auto indexing = classifyEpilogueMap(op.getMatchingIndexingMap(input));
+    if (!indexing)
+      return std::nullopt;
+    if (input->get() == acc) {
+      if (*indexing != EpilogueIndexing::RowColumn || accInput)
+        return std::nullopt;
+      accInput = input->getOperandNumber();
+    }
+  }
+  if (!accInput ||
+      !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity())
+    return std::nullopt;
+  Block &body = op.getRegion().front();
+  if (!body.getArgument(body.getNumArguments() - 1).use_empty())
+    return std::nullopt; // The init value is read: not elementwise.
+  for (Operation &inner : body.without_terminator())
+    if (!isa<arith::ConstantOp>(inner) &&
+        !inner.hasTrait<OpTrait::Elementwise>() && !isTableLookup(inner))
+      return std::nullopt;
+  return FusedEpilogue{op, *accInput};
+}
+
+/// Sign- or zero-extends `value` to `type`.
+Value mlir::qlow::extendStorage(OpBuilder &b, Location loc, Value value, bool isSigned,
+                    Type type) {
+  if (isSigned)
+    return arith::ExtSIOp::create(b, loc, type, value);
+  return arith::ExtUIOp::create(b, loc, type, value);
+}
+
+int64_t mlir::qlow::roundUp(int64_t value, int64_t multiple) {
+  return (value + multiple - 1) / multiple * multiple;
+}
+
+/// Computes `epilogue` on one accumulator vector: the lanes are columns
+/// [col, col + lanes) of row `row`. Row-indexed inputs are read at the row
+/// (clamped to the last real one: padded rows are discarded), column-indexed
+/// ones with a masked read (the last panel runs past N), and the body is
+/// cloned lane-wise onto vectors.
+Value mlir::qlow::applyEpilogue(OpBuilder &b, Location loc, const FusedEpilogue &epilogue,
+                    Value acc, Value row, Value col, int64_t m, int64_t lanes,
+                    function_ref<Value(int64_t)> idx) {
+  linalg::GenericOp op = epilogue.op;
+  Block &body = op.getRegion().front();
+  IRMapping mapping;
+  Value lastRow = idx(m - 1);
+  Value clampedRow = arith::MinSIOp::create(b, loc, row, lastRow);
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    BlockArgument arg = body.getArgument(input->getOperandNumber());
+    if (input->getOperandNumber() == epilogue.accInput) {
+      mapping.map(arg, acc);
+      continue;
+    }
+    auto vectorType = VectorType::get({lanes}, arg.getType());
+    Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(arg.getType()));
+    switch (*classifyEpilogueMap(op.getMatchingIndexingMap(input))) {
+    case EpilogueIndexing::Row: {
+      Value scalar = tensor::ExtractOp::create(b, loc, input->get(),
+                                               ValueRange{clampedRow});
+      mapping.map(arg, vector::BroadcastOp::create(b, loc, vectorType, scalar));
+      break;
+    }
+    case EpilogueIndexing::Column:
+      mapping.map(arg, vector::TransferReadOp::create(
+                           b, loc, vectorType, input->get(), ValueRange{col},
+                           pad, SmallVector<bool>{false}));
+      break;
+    case EpilogueIndexing::RowColumn:
+    case EpilogueIndexing::Acc:
+      mapping.map(
+          arg, vector::TransferReadOp::create(b, loc, vectorType, input->get(),
+                                              ValueRange{clampedRow, col}, pad,
+                                              SmallVector<bool>{false}));
+      break;
+    }
+  }
+  for (Operation &inner : body.without_terminator()) {
+    if (auto extract = dyn_cast<tensor::ExtractOp>(inner)) {
+      mapping.map(extract.getResult(),
+                  gatherFromTable(b, loc, extract,
+                                  mapping.lookup(extract.getIndices()[0]),
+                                  lanes));
+      continue;
+    }
+    if (auto constant = dyn_cast<arith::ConstantOp>(inner)) {
+      auto vectorType = VectorType::get({lanes}, constant.getType());
+      mapping.map(
+          constant.getResult(),
+          arith::ConstantOp::create(
+              b, loc, DenseElementsAttr::get(vectorType, constant.getValue())));
+      continue;
+    }
+    // Values from outside the body (constants the canonicalizer hoisted) are
+    // the same in every lane.
+    for (Value operand : inner.getOperands()) {
+      if (mapping.contains(operand))
+        continue;
+      auto vectorType = VectorType::get({lanes}, operand.getType());
+      Attribute value;
+      if (matchPattern(operand, m_Constant(&value)))
+        mapping.map(operand,
+                    arith::ConstantOp::create(
+                        b, loc, DenseElementsAttr::get(vectorType, value)));
+      else
+        mapping.map(operand,
+                    vector::BroadcastOp::create(b, loc, vectorType, operand));
+    }
+    Operation *clone = b.clone(inner, mapping);
+    for (Value result : clone->getResults())
+      result.setType(VectorType::get({lanes}, result.getType()));
+  }
+  return mapping.lookup(body.getTerminator()->getOperand(0));
+}
+
+Operation *mlir::qlow::kernelInsertionAnchor(
+    const Int8Contraction &c, const std::optional<FusedEpilogue> &epilogue) {
+  Operation *anchor = c.op;
+  if (epilogue)
+    for (Value input : linalg::GenericOp(epilogue->op).getDpsInputs())
+      if (Operation *def = input.getDefiningOp();
+          def && def != c.op && anchor->isBeforeInBlock(def) &&
+          def->getBlock() == anchor->getBlock())
+        anchor = def;
+  return anchor;
+}
