@@ -313,7 +313,8 @@ def QlowQuantizePass : Pass<"qlow-quantize", "::mlir::ModuleOp"> {
                 "activations, int8/int4 weights per tensor, channel or group";
   let description = [{
     Turns the f32 `qlow.matmul`s with constant f32 weights (and, with
-    `ops=full`, the f32 `qlow.add` and `qlow.mul`) of a float graph into
+    `ops=full`, the f32 `qlow.add` and `qlow.mul`, and `softmax`,
+    `layer_norm` and `gelu` in integer-only form) of a float graph into
     quantized ops. Weights are quantized at compile time into new constants;
     activation scales come from calibration (`mode=static`, the JSON file
     that `qlow-calibrate` writes, looked up by the probe names that
@@ -371,10 +372,16 @@ def QlowQuantizePass : Pass<"qlow-quantize", "::mlir::ModuleOp"> {
     activations are quantized at run time, so add, mul and the other ops
     stay f32.
 
-    With `ops=full`, `softmax`, `layer_norm` and `gelu` would take the
-    integer-only forms (`qlow.int_softmax`, ...); the dialect does not have
-    them yet, so they stay f32 between a `dequantize` and a `quantize`, and
-    the remark says so.
+    With `ops=full` (static), `softmax`, `layer_norm` and `gelu` become the
+    integer-only `qlow.int_softmax`, `qlow.int_layer_norm` and
+    `qlow.int_gelu` (I-BERT), reading the quantized input (the range of the
+    input's probe) and making a quantized result (the range of the op's own
+    probe); `gamma`/`beta` must be constants (else the op stays f32 with a
+    remark). `int_gelu` is the erf form (I-BERT's polynomial); a tanh-form
+    `qlow.gelu` gets it too. `silu`, `rms_norm`, `attention`, `rope` and
+    `embedding` have no integer-only form and stay f32 between a
+    `dequantize` and a `quantize`, as does everything but matmuls with
+    `ops=partial` or `mode=dynamic`; each gets a remark.
 
     ### Precision file
 
@@ -462,8 +469,8 @@ def QlowQuantizePass : Pass<"qlow-quantize", "::mlir::ModuleOp"> {
                clEnumValN(::mlir::qlow::QuantizeOpsScope::Partial, "partial",
                           "matmuls only"),
                clEnumValN(::mlir::qlow::QuantizeOpsScope::Full, "full",
-                          "matmuls, add, mul (and integer-only softmax, "
-                          "layer_norm, gelu where the dialect has them)"))}]>,
+                          "matmuls, add, mul, and integer-only softmax, "
+                          "layer_norm, gelu"))}]>,
     Option<"rounding", "rounding", "::mlir::qlow::RoundingMode",
            /*default=*/"::mlir::qlow::RoundingMode::FixedPoint",
            "Requantization rounding of the quantized ops",

@@ -26,6 +26,7 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/GlobPattern.h"
 #include "llvm/Support/JSON.h"
@@ -274,6 +275,9 @@ enum class LayerKind {
   Matmul,
   /// f32 qlow.add / qlow.mul (ops=full, static).
   Binary,
+  /// f32 qlow.softmax / layer_norm / gelu: qlow.int_softmax, int_layer_norm,
+  /// int_gelu with ops=full, static.
+  IntegerOnly,
   /// Ops with float semantics that stay float.
   FloatOnly,
 };
@@ -590,6 +594,8 @@ LogicalResult Quantizer::planFunction(func::FuncOp func) {
       if (!allF32)
         return;
       layer.kind = LayerKind::Binary;
+    } else if (isa<SoftmaxOp, LayerNormOp, GeluOp>(op) && allF32) {
+      layer.kind = LayerKind::IntegerOnly;
     } else {
       if (!allF32 && !isa<AttentionOp, LayerNormOp, RmsNormOp, RopeOp,
                           EmbeddingOp>(op))
@@ -632,7 +638,9 @@ LogicalResult Quantizer::applyRules() {
                  << "', which qlow-quantize keeps in float (no integer-only "
                     "form); only \"skip\" applies to it";
       }
-      if (layer.kind == LayerKind::Binary && setsWeights) {
+      if ((layer.kind == LayerKind::Binary ||
+           layer.kind == LayerKind::IntegerOnly) &&
+          setsWeights) {
         if (glob && !rule.skip && !rule.activationBits &&
             !rule.activationSymmetric)
           continue;
@@ -688,17 +696,56 @@ LogicalResult Quantizer::decide(Layer &layer) {
   }
   switch (layer.kind) {
   case LayerKind::FloatOnly: {
-    StringRef op = layer.op->getName().getStringRef();
     if (config.ops == QuantizeOpsScope::Partial)
       layer.whyFloat = "ops=partial quantizes matmuls only";
-    else if (isa<SoftmaxOp, LayerNormOp, GeluOp>(layer.op))
-      layer.whyFloat =
-          formatv("ops=full: the dialect has no integer-only form "
-                  "(qlow.int_{0}) yet; float between dequantize and quantize",
-                  op.drop_front(5))
-              .str();
     else
       layer.whyFloat = "qlow-quantize has no integer-only form for it";
+    return success();
+  }
+  case LayerKind::IntegerOnly: {
+    if (config.ops == QuantizeOpsScope::Partial) {
+      layer.whyFloat = "ops=partial quantizes matmuls only";
+      return success();
+    }
+    if (!isStatic) {
+      layer.whyFloat = "mode=dynamic quantizes matmuls only (an integer-only "
+                       "op needs calibrated ranges)";
+      return success();
+    }
+    if (p.activationBits != 8 && p.activationBits != 16)
+      return fail(formatv("{0}-bit activations are not supported; the "
+                          "integer-only form takes 8 or 16 bits per tensor",
+                          p.activationBits));
+    auto type = cast<RankedTensorType>(layer.op->getResult(0).getType());
+    if (!type.hasStaticShape()) {
+      layer.whyFloat = "its shape is not static";
+      return success();
+    }
+    if (auto softmax = dyn_cast<SoftmaxOp>(layer.op)) {
+      int64_t axis = softmax.getAxis();
+      if (axis < 0)
+        axis += type.getRank();
+      if (axis < 0 || axis >= type.getRank() ||
+          type.getDimSize(axis) > 32768) {
+        layer.whyFloat = "qlow.int_softmax reduces at most 32768 elements";
+        return success();
+      }
+    }
+    if (auto norm = dyn_cast<LayerNormOp>(layer.op)) {
+      if (type.getShape().back() > 65536) {
+        layer.whyFloat = "qlow.int_layer_norm normalizes at most 65536 "
+                         "elements";
+        return success();
+      }
+      if (!isConstantLike(norm.getGamma()) ||
+          (norm.getBeta() && !isConstantLike(norm.getBeta()))) {
+        layer.whyFloat = "gamma or beta is not a constant (qlow."
+                         "int_layer_norm folds them into fixed-point "
+                         "constants)";
+        return success();
+      }
+    }
+    layer.quantize = true;
     return success();
   }
   case LayerKind::Binary: {
@@ -767,6 +814,8 @@ LogicalResult Quantizer::assignActivationTypes() {
       data.push_back(matmul.getLhs());
       if (!layer.weights)
         data.push_back(matmul.getRhs());
+    } else if (layer.kind == LayerKind::IntegerOnly) {
+      data.push_back(layer.op->getOperand(0));
     } else {
       data.append(layer.op->operand_begin(), layer.op->operand_end());
     }
@@ -779,7 +828,8 @@ LogicalResult Quantizer::assignActivationTypes() {
     // The result is quantized for add/mul (their quantized form has a
     // quantized result) and for a matmul feeding another quantized op;
     // group-wise weights give an f32 result.
-    bool quantizeResult = layer.kind == LayerKind::Binary;
+    bool quantizeResult = layer.kind == LayerKind::Binary ||
+                          layer.kind == LayerKind::IntegerOnly;
     if (layer.kind == LayerKind::Matmul &&
         !isa_and_nonnull<quant::UniformQuantizedSubChannelType>(
             layer.weightType))
@@ -899,12 +949,25 @@ LogicalResult Quantizer::rewriteStatic(func::FuncOp func) {
     // Data operands: fake-quantized to the layer's activation type.
     unsigned next = 0;
     for (OpOperand &operand : op->getOpOperands()) {
-      bool isData = layer.kind == LayerKind::Binary ||
-                    operand.getOperandNumber() == 0 ||
-                    (operand.getOperandNumber() == 1 && !layer.weights);
+      unsigned number = operand.getOperandNumber();
+      bool isData = false;
+      switch (layer.kind) {
+      case LayerKind::Binary:
+        isData = true;
+        break;
+      case LayerKind::IntegerOnly:
+        isData = number == 0;
+        break;
+      case LayerKind::Matmul:
+        isData = number == 0 || (number == 1 && !layer.weights);
+        break;
+      case LayerKind::FloatOnly:
+        break;
+      }
       if (!isData)
         continue;
       Value original = operand.get();
+      assert(next < layer.operandTypes.size() && "one type per data operand");
       Value fq = qdq.get(original, layer.operandTypes[next++], created);
       if (fq != original)
         valueNames[fq] = valueNames.lookup(original);
@@ -913,6 +976,34 @@ LogicalResult Quantizer::rewriteStatic(func::FuncOp func) {
     OpBuilder &b = qdq.builder;
     b.setInsertionPoint(op);
     Location loc = withoutNames(op->getLoc());
+    if (layer.kind == LayerKind::IntegerOnly) {
+      // The integer-only op reads the quantized value and makes a quantized
+      // result; every user reads its dequantization.
+      Value input = op->getOperand(0).getDefiningOp<DequantizeOp>().getInput();
+      Operation *intOp =
+          llvm::TypeSwitch<Operation *, Operation *>(op)
+              .Case<SoftmaxOp>([&](SoftmaxOp o) {
+                return IntSoftmaxOp::create(b, o.getLoc(), layer.resultType,
+                                            input, o.getAxis());
+              })
+              .Case<LayerNormOp>([&](LayerNormOp o) {
+                return IntLayerNormOp::create(b, o.getLoc(), layer.resultType,
+                                              input, o.getGamma(), o.getBeta(),
+                                              o.getEpsilon());
+              })
+              .Case<GeluOp>([&](GeluOp o) {
+                return IntGeluOp::create(b, o.getLoc(), layer.resultType,
+                                         input);
+              });
+      Value result = op->getResult(0);
+      auto dq = DequantizeOp::create(b, loc, result.getType(),
+                                     intOp->getResult(0));
+      valueNames[dq] = valueNames.lookup(result);
+      result.replaceAllUsesWith(dq.getResult());
+      op->erase();
+      layer.op = intOp;
+      continue;
+    }
     if (auto matmul = dyn_cast<MatmulOp>(op)) {
       if (layer.weights) {
         Value wq = quantizeConstant(b, loc, matmul.getRhs(), layer.weightType,

@@ -36,8 +36,8 @@ enum class WeightGranularity { PerTensor, PerChannel, PerGroup };
 enum class QuantizeOpsScope {
   /// Matmuls only; everything else stays f32.
   Partial,
-  /// Matmuls, add and mul, and the integer-only forms of the others where
-  /// the dialect has them.
+  /// Matmuls, add and mul, and softmax, layer_norm and gelu in integer-only
+  /// form (qlow.int_softmax, int_layer_norm, int_gelu).
   Full,
 };
 

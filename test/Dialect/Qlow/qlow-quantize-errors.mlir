@@ -40,7 +40,8 @@
 // SHAPE: error: loc("fc1"): qlow-quantize: probe 'fc1' in '{{.*}}shape.json' was calibrated with shape [4, 5] but the value has shape [4, 4]; the ranges are for another graph
 //
 // Precision files: an unknown layer, a pattern that matches nothing, an
-// unknown field, bits for an op without quantized form or without weights,
+// unknown field, bits for an op without quantized form (silu) or without
+// weights,
 // and bits an op does not support.
 // RUN: echo '{"format": "qlow-precision", "version": 1, "layers": [{"match": "fc3", "weight_bits": 4}]}' > %t/unknown.json
 // RUN: not qlow-opt %s --qlow-quantize="ranges=%t/ranges.json precision-file=%t/unknown.json" -o %t/out.mlir 2>&1 | FileCheck %s --check-prefix=UNKNOWN
@@ -52,9 +53,9 @@
 // RUN: echo '{"format": "qlow-precision", "version": 1, "layers": [{"match": "fc1", "bits": 4}]}' > %t/field.json
 // RUN: not qlow-opt %s --qlow-quantize="ranges=%t/ranges.json precision-file=%t/field.json" 2>&1 | FileCheck %s --check-prefix=FIELD
 // FIELD: error: qlow-quantize: precision file '{{.*}}field.json': layers[0] ('fc1'): unknown field "bits" (expected match, skip, activation_bits, scheme, weight_bits, granularity, group_size, comment)
-// RUN: echo '{"format": "qlow-precision", "version": 1, "layers": [{"match": "act", "activation_bits": 16}]}' > %t/gelu.json
-// RUN: not qlow-opt %s --qlow-quantize="ranges=%t/ranges.json precision-file=%t/gelu.json" 2>&1 | FileCheck %s --check-prefix=GELU
-// GELU: error: loc("act"): qlow-quantize: precision rule 0 sets bits for qlow.gelu 'act', which qlow-quantize keeps in float (no integer-only form); only "skip" applies to it
+// RUN: echo '{"format": "qlow-precision", "version": 1, "layers": [{"match": "swish", "activation_bits": 16}]}' > %t/silu.json
+// RUN: not qlow-opt %s --qlow-quantize="mode=dynamic precision-file=%t/silu.json" 2>&1 | FileCheck %s --check-prefix=SILU
+// SILU: error: loc("swish"): qlow-quantize: precision rule 0 sets bits for qlow.silu 'swish', which qlow-quantize keeps in float (no integer-only form); only "skip" applies to it
 // RUN: echo '{"format": "qlow-precision", "version": 1, "layers": [{"match": "res", "weight_bits": 4}]}' > %t/addw.json
 // RUN: not qlow-opt %s --qlow-quantize="ranges=%t/ranges.json ops=full precision-file=%t/addw.json" 2>&1 | FileCheck %s --check-prefix=ADDW
 // ADDW: error: loc("res"): qlow-quantize: precision rule 0 sets weight bits/granularity for qlow.add 'res', which has no weights
@@ -101,5 +102,6 @@ func.func @mlp(%x: tensor<4x8xf32>, %r: tensor<4x4xf32>) -> tensor<4x4xf32> {
 func.func @wide(%x: tensor<1x600xf32>) -> tensor<1x2xf32> {
   %w = arith.constant dense<0.5> : tensor<600x2xf32>
   %y = qlow.matmul %x, %w : (tensor<1x600xf32>, tensor<600x2xf32>) -> tensor<1x2xf32>
-  return %y : tensor<1x2xf32>
+  %s = qlow.silu %y : tensor<1x2xf32> -> tensor<1x2xf32> loc("swish")
+  return %s : tensor<1x2xf32>
 }

@@ -1,7 +1,7 @@
 // RUN: qlow-opt %s --qlow-quantize="ranges=%S/Inputs/qlow-quantize-ranges.json" --mlir-print-debuginfo 2>%t.partial | FileCheck %s --check-prefix=PARTIAL
 // RUN: FileCheck %s --check-prefix=PARTIAL-REMARK < %t.partial
 // RUN: qlow-opt %s --qlow-quantize="ranges=%S/Inputs/qlow-quantize-ranges.json ops=full activation-scheme=symmetric" 2>%t.full | FileCheck %s --check-prefix=FULL
-// RUN: FileCheck %s --check-prefix=FULL-REMARK < %t.full
+// RUN: FileCheck %s --check-prefix=FULL-REMARK --allow-empty < %t.full
 // RUN: qlow-opt %s --qlow-quantize="ranges=%S/Inputs/qlow-quantize-ranges.json ops=full rounding=float report=false" | FileCheck %s --check-prefix=ROUNDING
 // RUN: qlow-opt %s --qlow-quantize="ranges=%S/Inputs/qlow-quantize-ranges.json weight-granularity=per-tensor report=false" | FileCheck %s --check-prefix=TENSOR
 // RUN: qlow-opt %s --qlow-quantize="ranges=%S/Inputs/qlow-quantize-ranges.json weight-bits=4 weight-granularity=per-group group-size=4 report=false" | FileCheck %s --check-prefix=GROUP
@@ -53,19 +53,17 @@ func.func @mlp(%x: tensor<4x8xf32>, %r: tensor<4x4xf32>) -> tensor<4x4xf32> {
 // PARTIAL-REMARK-NOT: qlow.matmul
 
 // ops=full, symmetric i8: fc1 feeds the quantized add, so its result is
-// quantized with fc1's range (4/127.5); the add is quantized; gelu (no
-// integer-only form in the dialect yet) reads a dequantize and feeds a
-// quantize.
+// quantized with fc1's range (4/127.5); the add is quantized; gelu becomes
+// qlow.int_gelu from res's type to act's type: the block is integer from the
+// input quantizations to fc2's f32 result.
 // FULL-LABEL: func.func @mlp(
 // FULL-DAG:   %[[R:.+]] = qlow.quantize %arg1 : tensor<4x4xf32> -> tensor<4x4x!quant.uniform<i8:f32, 0.0078431372549019607>>
 // FULL-DAG:   %[[X:.+]] = qlow.quantize %arg0 : tensor<4x8xf32> -> tensor<4x8x!quant.uniform<i8:f32, 0.015686274509803921>>
 // FULL:       %[[Y:.+]] = qlow.matmul %[[X]], %{{.+}}, %{{.+}} : {{.*}} -> tensor<4x4x!quant.uniform<i8:f32, 0.031372549019607843>>
 // FULL:       %[[S:.+]] = qlow.add %[[Y]], %[[R]] : {{.*}} -> tensor<4x4x!quant.uniform<i8:f32, 0.039215686274509803>>
-// FULL:       %[[SD:.+]] = qlow.dequantize %[[S]]
-// FULL:       %[[G:.+]] = qlow.gelu %[[SD]] : tensor<4x4xf32> -> tensor<4x4xf32>
-// FULL:       %[[GQ:.+]] = qlow.quantize %[[G]] : tensor<4x4xf32> -> tensor<4x4x!quant.uniform<i8:f32, 0.039215686274509803>>
-// FULL:       qlow.matmul %[[GQ]], %{{.+}} : {{.*}} -> tensor<4x4xf32>
-// FULL-REMARK: remark: {{.*}}left in float: qlow.gelu 'act' (ops=full: the dialect has no integer-only form (qlow.int_gelu) yet; float between dequantize and quantize)
+// FULL:       %[[G:.+]] = qlow.int_gelu %[[S]] : tensor<4x4x!quant.uniform<i8:f32, 0.039215686274509803>> -> tensor<4x4x!quant.uniform<i8:f32, 0.039215686274509803>>
+// FULL:       qlow.matmul %[[G]], %{{.+}} : {{.*}} -> tensor<4x4xf32>
+// FULL-NOT:   qlow.dequantize
 // FULL-REMARK-NOT: remark
 
 // FULL-ASYM: qlow.matmul {{.*}} -> tensor<4x4x!quant.uniform<u8:f32, 0.031372549019607843:128>>
@@ -87,13 +85,18 @@ func.func @mlp(%x: tensor<4x8xf32>, %r: tensor<4x4xf32>) -> tensor<4x4xf32> {
 // 16-bit activations: i16 with the gemmlowp zero point.
 // I16: qlow.quantize %arg0 : tensor<4x8xf32> -> tensor<4x8x!quant.uniform<i16:f32, 6.10360875867856{{[0-9]+}}E-5:-1>>
 // I16: qlow.add {{.*}} -> tensor<4x4x!quant.uniform<i16:f32,
+// I16: qlow.int_gelu {{.*}} -> tensor<4x4x!quant.uniform<i16:f32,
 
 // The precision file: fc1 int4 per group, res in 16 bits (fc1's result is
-// quantized for res in i16 too), fc2 skipped.
+// quantized for res in i16 too), fc2 skipped: act (int_gelu, 8 bits) reads
+// res through a requantize and fc2 reads act dequantized.
 // PREC:      qlow.matmul {{.*}}!quant.uniform<i4:f32:{0:4, 1:1}
 // PREC-SAME: -> tensor<4x4xf32>
 // PREC:      %[[YQ:.+]] = qlow.quantize %{{.+}} : tensor<4x4xf32> -> tensor<4x4x!quant.uniform<i16:f32,
 // PREC:      qlow.add %[[YQ]], %{{.+}} : {{.*}} -> tensor<4x4x!quant.uniform<i16:f32,
-// PREC:      qlow.matmul %{{.+}}, %{{.+}} : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
-// PREC-REMARK: remark: {{.*}}left in float: qlow.gelu 'act'
+// PREC:      %[[RQ:.+]] = qlow.requantize %{{.+}} : tensor<4x4x!quant.uniform<i16:f32, {{.*}}>> -> tensor<4x4x!quant.uniform<u8:f32,
+// PREC:      %[[G:.+]] = qlow.int_gelu %[[RQ]]
+// PREC:      %[[GD:.+]] = qlow.dequantize %[[G]]
+// PREC:      qlow.matmul %[[GD]], %{{.+}} : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+// PREC-REMARK-NOT: qlow.gelu
 // PREC-REMARK: remark: {{.*}}left in float: qlow.matmul 'fc2' (skipped by the precision file)
