@@ -73,14 +73,22 @@ void tileAndVectorize(RewriterBase &rewriter, TilingInterface op,
 /// (a sum, a minimum or a maximum per row), that loop a multiple of `lanes`.
 bool isInnerReduction(linalg::GenericOp op, int64_t lanes) {
   // Row statistics of an f32 matrix (the range of a dynamic quantization):
-  // one input, f32 throughout, at most two loops. Others (sums in wider
-  // types, higher ranks) stay loops for now.
+  // one input, f32 throughout, at most two loops. Integer row statistics
+  // (the max and sums of the integer-only softmax and layer_norm), with any
+  // number of inputs: integer addi/maxsi/minsi are associative and
+  // commutative (addi modulo 2^n), so partial results give exactly the
+  // sequential loop's values. Others (higher ranks) stay loops for now.
   auto isF32 = [](Value v) {
     return getElementTypeOrSelf(v.getType()).isF32();
   };
+  auto isInt = [](Value v) {
+    return isa<IntegerType>(getElementTypeOrSelf(v.getType()));
+  };
+  bool f32Row = op.getNumDpsInputs() == 1 &&
+                llvm::all_of(op->getOperands(), isF32);
+  bool intRow = llvm::all_of(op->getOperands(), isInt);
   if (!op.hasPureTensorSemantics() || op.getNumLoops() == 0 ||
-      op.getNumLoops() > 2 || op.getNumDpsInputs() != 1 ||
-      !llvm::all_of(op->getOperands(), isF32) ||
+      op.getNumLoops() > 2 || (!f32Row && !intRow) ||
       op.getNumReductionLoops() != 1 ||
       !linalg::isReductionIterator(op.getIteratorTypesArray().back()))
     return false;

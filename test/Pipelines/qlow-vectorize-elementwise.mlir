@@ -50,3 +50,43 @@ func.func @reduction_untouched(%x: tensor<4x8xf32>) -> tensor<4xf32> {
   } -> tensor<4xf32>
   return %r : tensor<4xf32>
 }
+
+// -----
+
+// Integer row statistics (the integer-only softmax's max, layer_norm's i64
+// sum of squares with a per-row input) reassociate exactly: one vector of
+// partial results per row, combined by a vector.reduction. AVX-512: 16 lanes.
+// CHECK-LABEL: func.func @integer_row_reductions
+// CHECK-NOT:   linalg.generic
+// CHECK:       arith.maxsi {{.+}} : vector<16xi32>
+// CHECK:       vector.reduction <maxsi>, {{.+}} : vector<16xi32> into i32
+// CHECK:       arith.muli {{.+}} : vector<16xi64>
+// CHECK:       vector.reduction <add>, {{.+}} : vector<16xi64> into i64
+// AVX2-LABEL:  func.func @integer_row_reductions
+// AVX2:        vector.reduction <maxsi>, {{.+}} : vector<8xi32> into i32
+// AVX2:        vector.reduction <add>, {{.+}} : vector<8xi64> into i64
+func.func @integer_row_reductions(%x: tensor<3x64xi8>, %mu: tensor<3xi64>) -> (tensor<3xi32>, tensor<3xi64>) {
+  %c = arith.constant -2147483648 : i32
+  %e = tensor.empty() : tensor<3xi32>
+  %init = linalg.fill ins(%c : i32) outs(%e : tensor<3xi32>) -> tensor<3xi32>
+  %m = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<3x64xi8>) outs(%init : tensor<3xi32>) {
+  ^bb0(%in: i8, %out: i32):
+    %w = arith.extsi %in : i8 to i32
+    %r = arith.maxsi %out, %w : i32
+    linalg.yield %r : i32
+  } -> tensor<3xi32>
+  %z = arith.constant 0 : i64
+  %e64 = tensor.empty() : tensor<3xi64>
+  %init64 = linalg.fill ins(%z : i64) outs(%e64 : tensor<3xi64>) -> tensor<3xi64>
+  %s = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%x, %mu : tensor<3x64xi8>, tensor<3xi64>) outs(%init64 : tensor<3xi64>) {
+  ^bb0(%in: i8, %m0: i64, %out: i64):
+    %w = arith.extsi %in : i8 to i64
+    %c16 = arith.constant 16 : i64
+    %t = arith.muli %w, %c16 : i64
+    %d = arith.subi %t, %m0 : i64
+    %sq = arith.muli %d, %d : i64
+    %r = arith.addi %out, %sq : i64
+    linalg.yield %r : i64
+  } -> tensor<3xi64>
+  return %m, %s : tensor<3xi32>, tensor<3xi64>
+}

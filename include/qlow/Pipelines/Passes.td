@@ -92,9 +92,11 @@ def QlowVectorizeElementwisePass
     `linalg::vectorize` at that vector size; an innermost size that is not a
     multiple of it is split, the rest vectorized at its own static size (no
     masks); table lookups become `vector.gather`. Row reductions of f32
-    matrices (the range of a dynamic quantization) are tiled one row at a
-    time with upstream's partial-reduction tiling into one vector of partial
-    results, combined at the end of the row.
+    matrices (the range of a dynamic quantization), and integer row
+    reductions (the statistics of the integer-only softmax and layer_norm,
+    exact in any order), are tiled one row at a time with upstream's
+    partial-reduction tiling into one vector of partial results, combined at
+    the end of the row.
 
     ```mlir
     // Before: linalg.generic {iterator_types = ["parallel", "parallel"]}
