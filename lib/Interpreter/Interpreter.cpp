@@ -173,6 +173,34 @@ static ref::Tensor transpose(const ref::Tensor &input, ArrayRef<int64_t> perm,
   return result;
 }
 
+/// Concatenates `inputs` (of the result's element type) along `dim`.
+static ref::Tensor concat(ArrayRef<const ref::Tensor *> inputs, int64_t dim,
+                          ref::TensorType resultType) {
+  ref::Tensor result = ref::Tensor::zeros(resultType);
+  const std::vector<int64_t> &outShape = resultType.shape;
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < dim; ++d)
+    outer *= outShape[d];
+  for (size_t d = dim + 1; d < outShape.size(); ++d)
+    inner *= outShape[d];
+  bool isFloat = resultType.isFloat();
+  int64_t offset = 0; // along dim
+  for (const ref::Tensor *input : inputs) {
+    int64_t size = input->shape()[dim];
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t k = 0; k < size * inner; ++k) {
+        int64_t from = o * size * inner + k;
+        int64_t to = (o * outShape[dim] + offset) * inner + k;
+        if (isFloat)
+          result.f[to] = input->f[from];
+        else
+          result.i[to] = input->i[from];
+      }
+    offset += size;
+  }
+  return result;
+}
+
 /// Reads a dense constant into a reference tensor of type `type`.
 static ref::Tensor constantTensor(DenseElementsAttr attr,
                                   const ref::TensorType &type) {
@@ -401,6 +429,15 @@ LogicalResult Evaluator::evaluateUpstream(Operation *op,
         bind(op.getResult(), withType(lookup(op.getSrc()), type));
         return success();
       })
+      .Case([&](tensor::ConcatOp op) {
+        // A KV cache and the new step's keys, for example.
+        SmallVector<const ref::Tensor *> inputs;
+        for (Value input : op.getInputs())
+          inputs.push_back(&lookup(input));
+        bind(op.getResult(),
+             concat(inputs, static_cast<int64_t>(op.getDim()), type));
+        return success();
+      })
       .Case([&](linalg::TransposeOp op) -> LogicalResult {
         if (op->getNumResults() != 1)
           return op.emitError() << "the reference evaluator supports "
@@ -413,8 +450,8 @@ LogicalResult Evaluator::evaluateUpstream(Operation *op,
         return op->emitError()
                << "the reference evaluator cannot evaluate '" << op->getName()
                << "': it supports qlow ops, arith.constant, quant.scast, "
-                  "tensor.empty, tensor.expand_shape, tensor.collapse_shape "
-                  "and linalg.transpose";
+                  "tensor.empty, tensor.expand_shape, tensor.collapse_shape, "
+                  "tensor.concat and linalg.transpose";
       });
 }
 
