@@ -22,7 +22,7 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.qlow_tools_dir, config.llvm_tools_dir]
-tools = ["qlow-opt", "qlow-run", "qlow-compile", "qlow-calibrate", "qlow-error-report", "qlow-bench"]
+tools = ["qlow-opt", "qlow-run", "qlow-compile", "qlow-calibrate", "qlow-error-report", "qlow-mixed-precision", "qlow-bench"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.qlow_tools_dir, append_path=True)

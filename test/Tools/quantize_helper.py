@@ -27,6 +27,11 @@
 # better NAME A B MARGIN   checks that report A's end-to-end SQNR exceeds B's
 #              by more than MARGIN dB and prints both (NAME labels the line).
 # floor NAME A DB          checks that report A's end-to-end SQNR is >= DB.
+# bytes Q.mlir [MAX]       prints the weight bytes of a quantized graph (its
+#              i8/i4 constants, packed: 1 or 1/2 byte per value) and checks
+#              that they are <= MAX.
+# lowered PREC MIN         checks that the precision file lowers at least MIN
+#              layers to 4-bit weights and prints them.
 #
 # ===----------------------------------------------------------------------===#
 import json
@@ -178,6 +183,25 @@ def main():
         s = sqnr(a)
         print("%s: %.2f dB (floor %.1f)" % (name, s, floor))
         assert s >= floor, "%s: %.2f dB is below %.1f dB" % (name, s, floor)
+    elif cmd == "bytes":
+        import re
+        total = 0
+        with open(sys.argv[2]) as f:
+            for line in f:
+                m = re.search(r"arith\.constant .*: tensor<([0-9x]+)xi(4|8)>", line)
+                if m:
+                    n = math.prod(int(d) for d in m.group(1).split("x"))
+                    total += (n * int(m.group(2)) + 7) // 8
+        print("weight bytes: %d" % total)
+        if len(sys.argv) > 3:
+            assert total <= int(sys.argv[3]), "%d > %s bytes" % (total, sys.argv[3])
+    elif cmd == "lowered":
+        with open(sys.argv[2]) as f:
+            prec = json.load(f)
+        assert prec["format"] == "qlow-precision" and prec["version"] == 1, prec
+        low = [r["match"] for r in prec["layers"] if r.get("weight_bits") == 4]
+        print("int4:", " ".join(low))
+        assert len(low) >= int(sys.argv[3]), prec
     else:
         raise SystemExit("unknown command " + cmd)
 
