@@ -164,3 +164,51 @@ TEST_F(QlowVerifierTest, RejectsBadTypeOnAnyOperandOfMatmul) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Integer-only ops built with their simple builders (what qlow-quantize does)
+//===----------------------------------------------------------------------===//
+
+TEST_F(QlowVerifierTest, IntegerOnlyOpsFromBuilders) {
+  Location loc = builder.getUnknownLoc();
+  auto i8 = RankedTensorType::get({4, 3}, uncheckedI8(0.1, 0));
+  auto u8 = RankedTensorType::get(
+      {4, 3}, quant::UniformQuantizedType::get(
+                  0, builder.getIntegerType(8), builder.getF32Type(),
+                  1.0 / 256, 0, 0, 255));
+  Value x = arith::ConstantOp::create(
+                builder, loc,
+                DenseElementsAttr::get(
+                    RankedTensorType::get({4, 3}, builder.getI8Type()),
+                    static_cast<int8_t>(1)))
+                .getResult();
+  // A quantized value from the i8 constant, as quant.scast would give.
+  Value q = QuantizeOp::create(
+      builder, loc, i8,
+      arith::ConstantOp::create(
+          builder, loc,
+          DenseElementsAttr::get(
+              RankedTensorType::get({4, 3}, builder.getF32Type()), 0.5f)));
+  Value gamma = arith::ConstantOp::create(
+      builder, loc,
+      DenseElementsAttr::get(RankedTensorType::get({3}, builder.getF32Type()),
+                             1.0f));
+  // Defaults: axis -1; no beta.
+  auto softmax = IntSoftmaxOp::create(builder, loc, u8, q);
+  EXPECT_EQ(verifyAndCollect(softmax), "");
+  EXPECT_EQ(static_cast<int64_t>(softmax.getAxis()), -1);
+  auto norm = IntLayerNormOp::create(builder, loc, i8, q, gamma, Value(),
+                                     APFloat(1e-5f));
+  EXPECT_EQ(verifyAndCollect(norm), "");
+  auto gelu = IntGeluOp::create(builder, loc, i8, q);
+  EXPECT_EQ(verifyAndCollect(gelu), "");
+  // A plain i8 input is rejected with the op's message.
+  auto bad = IntGeluOp::create(builder, loc, i8, x);
+  EXPECT_NE(verifyAndCollect(bad).find("input must be a tensor of a quantized "
+                                       "type"),
+            std::string::npos);
+  // A zero point outside the storage range (built unchecked) is caught.
+  auto badType = RankedTensorType::get({4, 3}, uncheckedI8(0.1, 300));
+  auto badResult = IntSoftmaxOp::create(builder, loc, badType, q);
+  EXPECT_NE(verifyAndCollect(badResult), "");
+}
