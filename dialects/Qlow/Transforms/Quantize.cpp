@@ -507,8 +507,14 @@ FailureOr<Type> Quantizer::activationTypeOf(Layer &layer, Value value) {
     return failure();
   }
   auto type = cast<RankedTensorType>(value.getType());
-  if (!type.hasStaticShape() ||
-      ArrayRef<int64_t>(it->second.shape) != type.getShape()) {
+  if (!type.hasStaticShape()) {
+    layer.op->emitError() << "qlow-quantize: probe '" << name
+                          << "' has a dynamic shape " << type
+                          << "; static quantization needs static shapes "
+                             "(or use mode=dynamic)";
+    return failure();
+  }
+  if (ArrayRef<int64_t>(it->second.shape) != type.getShape()) {
     layer.op->emitError() << "qlow-quantize: probe '" << name << "' in '"
                           << ranges.path << "' was calibrated with shape "
                           << shapeString(it->second.shape)
@@ -1113,9 +1119,6 @@ LogicalResult Quantizer::rewriteDynamic(func::FuncOp func) {
   MLIRContext *ctx = func.getContext();
   OpBuilder b(ctx);
   SmallVector<Operation *> created;
-  QuantScheme scheme = config.defaults.activationSymmetric
-                           ? QuantScheme::Symmetric
-                           : QuantScheme::Asymmetric;
   for (Layer &layer : layers) {
     if (!layer.quantize || layer.op->getParentOfType<func::FuncOp>() != func)
       continue;
@@ -1123,7 +1126,6 @@ LogicalResult Quantizer::rewriteDynamic(func::FuncOp func) {
     QuantScheme layerScheme = layer.precision.activationSymmetric
                                   ? QuantScheme::Symmetric
                                   : QuantScheme::Asymmetric;
-    (void)scheme;
     b.setInsertionPoint(matmul);
     Value wq = quantizeConstant(b, withoutNames(matmul.getLoc()),
                                 matmul.getRhs(), layer.weightType, created);

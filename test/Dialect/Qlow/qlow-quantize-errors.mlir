@@ -86,6 +86,11 @@
 // RUN: not qlow-opt %s --qlow-quantize="ranges=%t/wide.json activation-bits=16 activation-scheme=symmetric" 2>&1 | FileCheck %s --check-prefix=ACC
 // ACC: error: qlow-quantize: qlow.matmul 'wide.matmul_0': 16-bit activations times 8-bit weights over K = 600 can overflow the i32 accumulator (K * 32768 * 128 > 2^31 - 1); use 8-bit activations for this layer
 // RUN: qlow-opt %s --qlow-quantize="ranges=%t/wide.json activation-bits=8" | FileCheck %s --check-prefix=WIDE8
+//
+// A dynamic shape has no static range (the probe's shape cannot match).
+// RUN: echo '{"format": "qlow-calibration", "version": 1, "function": "dyn", "probes": {"dyn.arg0": {"shape": [4, 8], "clip_min": -1, "clip_max": 1}}}' > %t/dyn.json
+// RUN: not qlow-opt %s --qlow-quantize="ranges=%t/dyn.json" 2>&1 | FileCheck %s --check-prefix=DYNSHAPE
+// DYNSHAPE: error: {{.*}}qlow-quantize: probe 'dyn.arg0' has a dynamic shape 'tensor<?x8xf32>'; static quantization needs static shapes (or use mode=dynamic)
 // WIDE8: qlow.matmul {{.*}}tensor<1x600x!quant.uniform<u8:f32
 
 func.func @mlp(%x: tensor<4x8xf32>, %r: tensor<4x4xf32>) -> tensor<4x4xf32> {
@@ -104,4 +109,10 @@ func.func @wide(%x: tensor<1x600xf32>) -> tensor<1x2xf32> {
   %y = qlow.matmul %x, %w : (tensor<1x600xf32>, tensor<600x2xf32>) -> tensor<1x2xf32>
   %s = qlow.silu %y : tensor<1x2xf32> -> tensor<1x2xf32> loc("swish")
   return %s : tensor<1x2xf32>
+}
+
+func.func @dyn(%x: tensor<?x8xf32>) -> tensor<?x2xf32> {
+  %w = arith.constant dense<0.5> : tensor<8x2xf32>
+  %y = qlow.matmul %x, %w : (tensor<?x8xf32>, tensor<8x2xf32>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
 }
