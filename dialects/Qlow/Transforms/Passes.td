@@ -351,9 +351,9 @@ def QlowQuantizePass : Pass<"qlow-quantize", "::mlir::ModuleOp"> {
       symmetric, `u8` asymmetric, `i16` for 16 bits); a value shared by ops of
       different precisions is quantized once per type, and a type change
       between two quantized ops becomes a `qlow.requantize`;
-    * the result of an `add`/`mul`, and of a matmul that feeds another
-      quantized op, is quantized with the range of its own probe and every
-      user reads its dequantization; a matmul whose users are all float
+    * the result of an `add`/`mul` or integer-only op, and of a matmul that
+      feeds another quantized op, is quantized with the range of its own
+      probe and every user reads its dequantization; a matmul whose users are all float
       keeps an f32 result (the integer matmul's f32 epilogue);
     * weights (`rhs` from an `arith.constant`) are quantized symmetrically,
       `scale = max|w| / (2^(bits-1) - 1)` per tensor, per output channel
