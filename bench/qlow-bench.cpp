@@ -4,9 +4,12 @@
 // weights, compiles it with qlow-cpu-pipeline for this machine, runs it and
 // oneDNN's int8 matmul on the same inputs in the same process, checks that
 // they agree, and prints one line per case with the ratio of their speeds.
+// `qlow-bench layer` times whole encoder and decoder layers, kernel by
+// kernel, next to oneDNN on their matmuls (LayerBench.cpp).
 //
 //===----------------------------------------------------------------------===//
 
+#include "LayerBench.h"
 #include "Machine.h"
 #include "OneDnnMatmul.h"
 
@@ -41,7 +44,7 @@ namespace ref = ::qlow::ref;
 using ::qlow::bench::OneDnnMatmul;
 
 static cl::opt<std::string> subcommand(cl::Positional, cl::Required,
-                                       cl::desc("<matmul>"));
+                                       cl::desc("<matmul | layer>"));
 static cl::opt<std::string>
     onlyCases("cases", cl::desc("Comma-separated M,K,N shapes to run, e.g. "
                                 "1x4096x4096 (default: the issue's list)"));
@@ -63,6 +66,36 @@ static cl::opt<bool> skipMachine(
 static cl::opt<double> minSeconds(
     "min-seconds", cl::desc("Time each measurement for at least this long"),
     cl::init(0.3));
+
+// `layer` options (LayerBench.h); --thread-counts is shared.
+static cl::list<std::string>
+    layerNames("layers",
+               cl::desc("layer: which layers (encoder, decoder, decode; "
+                        "default all)"),
+               cl::CommaSeparated);
+static cl::opt<int64_t> layerSeq("seq", cl::desc("layer: sequence length"),
+                                 cl::init(128));
+static cl::opt<int64_t>
+    layerCache("cache", cl::desc("layer: KV cache length of the decode step"),
+               cl::init(512));
+static cl::opt<int64_t> layerDModel("d-model", cl::desc("layer: model width"),
+                                    cl::init(768));
+static cl::opt<int64_t> layerHeads("heads", cl::desc("layer: query heads"),
+                                   cl::init(12));
+static cl::opt<int64_t>
+    layerKvHeads("kv-heads",
+                 cl::desc("layer: the decoder's kv heads (default: --heads)"),
+                 cl::init(0));
+static cl::opt<int64_t> layerEncoderFfn("encoder-ffn",
+                                        cl::desc("layer: encoder FFN width"),
+                                        cl::init(3072));
+static cl::opt<int64_t> layerDecoderFfn("decoder-ffn",
+                                        cl::desc("layer: decoder FFN width"),
+                                        cl::init(2048));
+static cl::opt<unsigned>
+    layerRepeat("repeat",
+                cl::desc("layer: calls per timed batch (best of three)"),
+                cl::init(20));
 
 namespace {
 
@@ -499,9 +532,31 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "qlow-bench: qlow's kernels against a peer, measured in one process\n");
+  if (subcommand == "layer") {
+    ::qlow::bench::LayerBenchOptions options;
+    if (!layerNames.empty())
+      options.layers.assign(layerNames.begin(), layerNames.end());
+    if (!threadCounts.empty())
+      options.threads.assign(threadCounts.begin(), threadCounts.end());
+    options.seq = layerSeq;
+    options.cache = layerCache;
+    options.dModel = layerDModel;
+    options.heads = layerHeads;
+    options.kvHeads = layerKvHeads > 0 ? layerKvHeads : layerHeads;
+    options.encoderFfn = layerEncoderFfn;
+    options.decoderFfn = layerDecoderFfn;
+    options.repeat = std::max(1u, layerRepeat.getValue());
+    if (options.seq <= 0 || options.cache <= 0 || options.dModel <= 0 ||
+        options.heads <= 0 || options.kvHeads <= 0 ||
+        options.encoderFfn <= 0 || options.decoderFfn <= 0) {
+      llvm::errs() << "qlow-bench: error: layer sizes must be positive\n";
+      return 1;
+    }
+    return ::qlow::bench::runLayerBench(options);
+  }
   if (subcommand != "matmul") {
     llvm::errs() << "qlow-bench: error: unknown subcommand '" << subcommand
-                 << "'; known: matmul\n";
+                 << "'; known: matmul, layer\n";
     return 1;
   }
   return runMatmul();

@@ -1,0 +1,644 @@
+//===- LayerBench.cpp - qlow-bench layer: whole transformer layers --------===//
+//
+// Part of qlow, a compiler for quantized transformer kernels.
+//
+//===----------------------------------------------------------------------===//
+//
+// `qlow-bench layer` builds a BERT-style encoder layer and a Llama-style
+// decoder layer (prefill, and one decode step against a KV cache) in qlow IR,
+// the same graphs test/e2e/transformer_layers.py builds (int8 matmuls with
+// u8 activations per tensor and i8 weights per output channel, float ops
+// between), compiles each with qlow-cpu-pipeline for this machine, checks
+// the compiled layer against the reference semantics, and times:
+//
+//  * the whole layer (total_ms);
+//  * each kernel alone: every qlow op of the layer other than quantize and
+//    dequantize, in a function of its own with its constants (weights)
+//    inside (time per kernel; matmul_ms is the sum over the matmuls, and
+//    other_share = (total - matmul) / total);
+//  * oneDNN's u8 x s8 -> s32 matmul on each matmul's shape
+//    (onednn_matmul_ms, the sum).
+//
+//===----------------------------------------------------------------------===//
+
+#include "LayerBench.h"
+#include "OneDnnMatmul.h"
+
+#include "dialects/Qlow/IR/QlowOps.h"
+#include "qlow/Interpreter/Interpreter.h"
+#include "qlow/JIT/CompiledModule.h"
+#include "qlow/Pipelines/Pipelines.h"
+#include "qlow/Registration.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <optional>
+#include <random>
+#include <sstream>
+
+using namespace mlir;
+namespace ref = ::qlow::ref;
+using ::qlow::bench::LayerBenchOptions;
+using ::qlow::bench::OneDnnMatmul;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// The layers as qlow IR (text), as transformer_layers.py writes them
+//===----------------------------------------------------------------------===//
+
+std::string tensorType(ArrayRef<int64_t> shape, StringRef element) {
+  std::string text = "tensor<";
+  for (int64_t d : shape)
+    text += std::to_string(d) + "x";
+  return text + element.str() + ">";
+}
+
+/// A double as MLIR parses it back exactly.
+std::string fmt(double v) { return llvm::formatv("{0:e16}", v).str(); }
+
+std::string actType(double scale, int64_t zeroPoint) {
+  return "!quant.uniform<u8:f32, " + fmt(scale) + ":" +
+         std::to_string(zeroPoint) + ">";
+}
+
+/// u8 activation parameters from a range [lo, hi] of the layer's values
+/// (normalized inputs, weights ~ N(0, 1/K)), as transformer_layers.py.
+std::pair<double, int64_t> actParams(StringRef which) {
+  double lo = -5.0, hi = 5.0;
+  if (which == "attn")
+    lo = -3.0, hi = 3.0;
+  else if (which == "gelu")
+    lo = -0.2, hi = 5.0;
+  else if (which == "swiglu")
+    lo = -4.0, hi = 4.0;
+  double scale = static_cast<float>((hi - lo) / 255.0);
+  return {scale, std::llround(-lo / scale)};
+}
+
+/// Writes one function's body with fresh value names and seeded weights.
+class LayerEmitter {
+public:
+  explicit LayerEmitter(unsigned seed) : rng(seed) {}
+
+  std::string name(StringRef hint) {
+    return "%" + hint.str() + std::to_string(++count);
+  }
+  void op(const std::string &text) { body += "  " + text + "\n"; }
+
+  /// An i8 weight [k, n], symmetric per output channel.
+  std::pair<std::string, std::string> weight(int64_t k, int64_t n,
+                                             std::vector<double> &scales) {
+    std::normal_distribution<double> normal(0.0, 1.0 / std::sqrt(double(k)));
+    std::vector<double> w(k * n);
+    for (double &v : w)
+      v = normal(rng);
+    scales.assign(n, 0.0);
+    for (int64_t j = 0; j < n; ++j) {
+      double mx = 1e-3;
+      for (int64_t i = 0; i < k; ++i)
+        mx = std::max(mx, std::abs(w[i * n + j]));
+      scales[j] = static_cast<float>(mx / 127.0);
+    }
+    std::string hex;
+    hex.reserve(2 * k * n);
+    static const char *digits = "0123456789ABCDEF";
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        long q = std::lround(w[i * n + j] / scales[j]);
+        auto byte = static_cast<uint8_t>(
+            static_cast<int8_t>(std::clamp<long>(q, -127, 127)));
+        hex += digits[byte >> 4];
+        hex += digits[byte & 15];
+      }
+    std::string qtype = "!quant.uniform<i8:f32:1, {";
+    for (int64_t j = 0; j < n; ++j)
+      qtype += (j ? "," : "") + fmt(scales[j]);
+    qtype += "}>";
+    std::string raw = name("wi"), val = name("w");
+    op(raw + " = arith.constant dense<\"0x" + hex +
+       "\"> : " + tensorType({k, n}, "i8"));
+    op(val + " = quant.scast " + raw + " : " + tensorType({k, n}, "i8") +
+       " to " + tensorType({k, n}, qtype));
+    return {val, tensorType({k, n}, qtype)};
+  }
+
+  std::string vector(int64_t n, double mean, double std) {
+    std::normal_distribution<double> normal(mean, std);
+    std::string val = name("g"), list;
+    for (int64_t i = 0; i < n; ++i)
+      list += (i ? ", " : "") + fmt(static_cast<float>(normal(rng)));
+    op(val + " = arith.constant dense<[" + list +
+       "]> : " + tensorType({n}, "f32"));
+    return val;
+  }
+
+  /// qlow.matmul of `x` [rows, k] quantized as `which`, by a fresh weight;
+  /// an i32 bias when asked; an f32 result, or u8 `result` (fixed point).
+  std::string linear(const std::string &x, int64_t rows, int64_t k, int64_t n,
+                     StringRef which, bool bias, StringRef result = "") {
+    auto [scale, zp] = actParams(which);
+    std::string xt = tensorType({rows, k}, actType(scale, zp));
+    std::string xq = name("xq");
+    op(xq + " = qlow.quantize " + x + " : " + tensorType({rows, k}, "f32") +
+       " -> " + xt);
+    std::vector<double> ws;
+    auto [w, wt] = weight(k, n, ws);
+    std::string operands = xq + ", " + w, types = xt + ", " + wt;
+    if (bias) {
+      std::normal_distribution<double> normal(0.0, 0.1);
+      std::string b = name("b"), list;
+      for (int64_t j = 0; j < n; ++j)
+        list += (j ? ", " : "") +
+                std::to_string(std::lround(normal(rng) / (scale * ws[j])));
+      op(b + " = arith.constant dense<[" + list +
+         "]> : " + tensorType({n}, "i32"));
+      operands += ", " + b;
+      types += ", " + tensorType({n}, "i32");
+    }
+    std::string out = tensorType({rows, n}, "f32"), attrs;
+    if (!result.empty()) {
+      auto [os, oz] = actParams(result);
+      out = tensorType({rows, n}, actType(os, oz));
+      attrs = " {rounding = #qlow.rounding<fixedpoint>}";
+    }
+    std::string y = name("y");
+    op(y + " = qlow.matmul " + operands + attrs + " : (" + types + ") -> " +
+       out);
+    return y;
+  }
+
+  std::string toHeads(const std::string &x, int64_t s, int64_t heads,
+                      int64_t hd) {
+    std::string e = name("e"), t = name("t"), et = name("te");
+    std::string flat = tensorType({s, heads * hd}, "f32");
+    std::string split = tensorType({1, s, heads, hd}, "f32");
+    std::string perm = tensorType({1, heads, s, hd}, "f32");
+    op(e + " = tensor.expand_shape " + x +
+       " [[0, 1], [2, 3]] output_shape [1, " + std::to_string(s) + ", " +
+       std::to_string(heads) + ", " + std::to_string(hd) + "] : " + flat +
+       " into " + split);
+    op(et + " = tensor.empty() : " + perm);
+    op(t + " = linalg.transpose ins(" + e + " : " + split + ") outs(" + et +
+       " : " + perm + ") permutation = [0, 2, 1, 3]");
+    return t;
+  }
+
+  std::string fromHeads(const std::string &x, int64_t s, int64_t heads,
+                        int64_t hd) {
+    std::string t = name("t"), et = name("te"), c = name("c");
+    std::string split = tensorType({1, s, heads, hd}, "f32");
+    std::string perm = tensorType({1, heads, s, hd}, "f32");
+    op(et + " = tensor.empty() : " + split);
+    op(t + " = linalg.transpose ins(" + x + " : " + perm + ") outs(" + et +
+       " : " + split + ") permutation = [0, 2, 1, 3]");
+    op(c + " = tensor.collapse_shape " + t + " [[0, 1], [2, 3]] : " + split +
+       " into " + tensorType({s, heads * hd}, "f32"));
+    return c;
+  }
+
+  std::string binary(StringRef kind, const std::string &a, const std::string &b,
+                     ArrayRef<int64_t> shape) {
+    std::string v = name(kind), f = tensorType(shape, "f32");
+    op(v + " = qlow." + kind.str() + " " + a + ", " + b + " : (" + f + ", " +
+       f + ") -> " + f);
+    return v;
+  }
+
+  std::string body;
+
+private:
+  std::mt19937 rng;
+  int count = 0;
+};
+
+struct Dims {
+  int64_t d, h, hkv, f;
+  int64_t hd() const { return d / h; }
+};
+
+/// BERT-style post-LN encoder layer with an additive padding mask.
+std::string emitEncoder(const std::string &fn, int64_t s, const Dims &n,
+                        unsigned seed) {
+  LayerEmitter em(seed);
+  int64_t hd = n.hd();
+  std::string sd = tensorType({s, n.d}, "f32"), vd = tensorType({n.d}, "f32");
+  std::string heads = tensorType({1, n.h, s, hd}, "f32");
+  std::string mask = tensorType({1, 1, 1, s}, "f32");
+  std::vector<std::string> qkv;
+  for (int i = 0; i < 3; ++i)
+    qkv.push_back(
+        em.toHeads(em.linear("%x", s, n.d, n.d, "norm", true), s, n.h, hd));
+  std::string attn = em.name("attn");
+  em.op(attn + " = qlow.attention " + qkv[0] + ", " + qkv[1] + ", " + qkv[2] +
+        ", %mask : (" + heads + ", " + heads + ", " + heads + ", " + mask +
+        ") -> " + heads);
+  std::string o =
+      em.linear(em.fromHeads(attn, s, n.h, hd), s, n.d, n.d, "attn", true);
+  std::string r1 = em.binary("add", "%x", o, {s, n.d});
+  std::string g1 = em.vector(n.d, 1.0, 0.1), b1 = em.vector(n.d, 0.0, 0.1);
+  std::string h1 = em.name("ln");
+  em.op(h1 + " = qlow.layer_norm " + r1 + ", " + g1 + ", " + b1 +
+        " {epsilon = 1.0e-05 : f32} : (" + sd + ", " + vd + ", " + vd +
+        ") -> " + sd);
+  std::string up = em.linear(h1, s, n.d, n.f, "norm", true, "ffn");
+  auto [us, uz] = actParams("ffn");
+  std::string sf = tensorType({s, n.f}, "f32");
+  std::string upf = em.name("upf"), gelu = em.name("gelu");
+  em.op(upf + " = qlow.dequantize " + up + " : " +
+        tensorType({s, n.f}, actType(us, uz)) + " -> " + sf);
+  em.op(gelu + " = qlow.gelu " + upf + " : " + sf + " -> " + sf);
+  std::string down = em.linear(gelu, s, n.f, n.d, "gelu", true);
+  std::string r2 = em.binary("add", h1, down, {s, n.d});
+  std::string g2 = em.vector(n.d, 1.0, 0.1), b2 = em.vector(n.d, 0.0, 0.1);
+  std::string y = em.name("ln");
+  em.op(y + " = qlow.layer_norm " + r2 + ", " + g2 + ", " + b2 +
+        " {epsilon = 1.0e-05 : f32} : (" + sd + ", " + vd + ", " + vd +
+        ") -> " + sd);
+  em.op("return " + y + " : " + sd);
+  return "func.func @" + fn + "(%x: " + sd + ", %mask: " + mask + ") -> " + sd +
+         " {\n" + em.body + "}\n";
+}
+
+/// Llama-style pre-norm decoder layer; with `cache` = P, one step (s = 1)
+/// against a KV cache of P positions passed as arguments.
+std::string emitDecoder(const std::string &fn, int64_t s, const Dims &n,
+                        unsigned seed, std::optional<int64_t> cache) {
+  LayerEmitter em(seed);
+  int64_t hd = n.hd(), t = s + cache.value_or(0);
+  std::string sd = tensorType({s, n.d}, "f32"), vd = tensorType({n.d}, "f32");
+  std::string table = tensorType({s, hd / 2}, "f32");
+  auto rms = [&](const std::string &x) {
+    std::string g = em.vector(n.d, 1.0, 0.1), y = em.name("rms");
+    em.op(y + " = qlow.rms_norm " + x + ", " + g +
+          " {epsilon = 1.0e-06 : f32} : (" + sd + ", " + vd + ") -> " + sd);
+    return y;
+  };
+  auto rope = [&](const std::string &x, int64_t heads) {
+    std::string y = em.name("rope"), ty = tensorType({1, heads, s, hd}, "f32");
+    em.op(y + " = qlow.rope " + x + ", %cos, %sin : (" + ty + ", " + table +
+          ", " + table + ") -> " + ty);
+    return y;
+  };
+  std::string n1 = rms("%x");
+  std::string q = rope(
+      em.toHeads(em.linear(n1, s, n.d, n.h * hd, "norm", false), s, n.h, hd),
+      n.h);
+  std::string k =
+      rope(em.toHeads(em.linear(n1, s, n.d, n.hkv * hd, "norm", false), s,
+                      n.hkv, hd),
+           n.hkv);
+  std::string v = em.toHeads(em.linear(n1, s, n.d, n.hkv * hd, "norm", false),
+                             s, n.hkv, hd);
+  std::string args = "%x: " + sd + ", %cos: " + table + ", %sin: " + table;
+  if (cache) {
+    std::string ctype = tensorType({1, n.hkv, *cache, hd}, "f32");
+    std::string step = tensorType({1, n.hkv, s, hd}, "f32");
+    std::string full = tensorType({1, n.hkv, t, hd}, "f32");
+    args += ", %kcache: " + ctype + ", %vcache: " + ctype;
+    std::string kk = em.name("kall"), vv = em.name("vall");
+    em.op(kk + " = tensor.concat dim(2) %kcache, " + k + " : (" + ctype + ", " +
+          step + ") -> " + full);
+    em.op(vv + " = tensor.concat dim(2) %vcache, " + v + " : (" + ctype + ", " +
+          step + ") -> " + full);
+    k = kk;
+    v = vv;
+  }
+  std::string qt = tensorType({1, n.h, s, hd}, "f32");
+  std::string kvt = tensorType({1, n.hkv, t, hd}, "f32");
+  std::string attn = em.name("attn");
+  em.op(attn + " = qlow.attention " + q + ", " + k + ", " + v +
+        " {causal} : (" + qt + ", " + kvt + ", " + kvt + ") -> " + qt);
+  std::string o = em.linear(em.fromHeads(attn, s, n.h, hd), s, n.h * hd, n.d,
+                            "attn", false);
+  std::string a = em.binary("add", "%x", o, {s, n.d});
+  std::string n2 = rms(a);
+  std::string gate = em.linear(n2, s, n.d, n.f, "norm", false);
+  std::string up = em.linear(n2, s, n.d, n.f, "norm", false);
+  std::string sf = tensorType({s, n.f}, "f32");
+  std::string act = em.name("silu");
+  em.op(act + " = qlow.silu " + gate + " : " + sf + " -> " + sf);
+  std::string prod = em.binary("mul", act, up, {s, n.f});
+  std::string down = em.linear(prod, s, n.f, n.d, "swiglu", false);
+  std::string y = em.binary("add", a, down, {s, n.d});
+  em.op("return " + y + " : " + sd);
+  return "func.func @" + fn + "(" + args + ") -> " + sd + " {\n" + em.body +
+         "}\n";
+}
+
+//===----------------------------------------------------------------------===//
+// Kernels, inputs, timing
+//===----------------------------------------------------------------------===//
+
+/// Whether `value` is a constant (a weight: arith.constant, maybe through
+/// quant.scast), which a kernel's function keeps inside.
+bool isConstant(Value value) {
+  Operation *def = value.getDefiningOp();
+  if (auto cast = dyn_cast_or_null<quant::StorageCastOp>(def))
+    def = cast.getInput().getDefiningOp();
+  return isa_and_nonnull<arith::ConstantOp>(def);
+}
+
+/// One function per kernel of `layer` (each qlow op except quantize and
+/// dequantize), with the kernel's constants inside and its other operands
+/// as arguments, in a new module.
+OwningOpRef<ModuleOp> extractKernels(func::FuncOp layer,
+                                     SmallVector<Operation *> &kernels) {
+  MLIRContext *ctx = layer.getContext();
+  OpBuilder b(ctx);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(layer.getLoc());
+  b.setInsertionPointToEnd(module->getBody());
+  layer.walk([&](Operation *op) {
+    if (!isa<mlir::qlow::QlowDialect>(op->getDialect()) ||
+        isa<mlir::qlow::QuantizeOp, mlir::qlow::DequantizeOp>(op))
+      return;
+    kernels.push_back(op);
+    SmallVector<Type> args;
+    for (Value operand : op->getOperands())
+      if (!isConstant(operand))
+        args.push_back(operand.getType());
+    auto fn = func::FuncOp::create(
+        b, op->getLoc(), "kernel_" + std::to_string(kernels.size() - 1),
+        b.getFunctionType(args, op->getResultTypes()));
+    Block *entry = fn.addEntryBlock();
+    OpBuilder kb = OpBuilder::atBlockEnd(entry);
+    IRMapping map;
+    unsigned arg = 0;
+    for (Value operand : op->getOperands()) {
+      if (map.contains(operand))
+        continue;
+      if (!isConstant(operand)) {
+        map.map(operand, entry->getArgument(arg++));
+        continue;
+      }
+      if (auto cast = operand.getDefiningOp<quant::StorageCastOp>())
+        kb.clone(*cast.getInput().getDefiningOp(), map);
+      kb.clone(*operand.getDefiningOp(), map);
+    }
+    Operation *clone = kb.clone(*op, map);
+    func::ReturnOp::create(kb, op->getLoc(), clone->getResults());
+    b.setInsertionPointToEnd(module->getBody());
+  });
+  return module;
+}
+
+/// Random inputs of the given types: f32 N(0, 1), integers (quantized
+/// storage values) uniform over their range.
+std::vector<ref::Tensor> randomInputs(ArrayRef<ref::TensorType> types,
+                                      std::mt19937 &rng) {
+  std::vector<ref::Tensor> inputs;
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (const ref::TensorType &type : types) {
+    ref::Tensor t = ref::Tensor::zeros(type);
+    if (type.isFloat()) {
+      for (float &v : t.f)
+        v = normal(rng);
+    } else {
+      ref::IntType it = type.isQuant() ? type.quant.storage : type.intType;
+      std::uniform_int_distribution<int64_t> dist(
+          type.isQuant() ? type.quant.qmin() : it.min(),
+          type.isQuant() ? type.quant.qmax() : it.max());
+      for (int64_t &v : t.i)
+        v = dist(rng);
+    }
+    inputs.push_back(std::move(t));
+  }
+  return inputs;
+}
+
+/// Seconds per call: the best of three runs of `repeat` calls.
+FailureOr<double> timeCalls(mlir::qlow::CompiledModule &module,
+                            const mlir::qlow::EntrySignature &entry,
+                            ArrayRef<ref::Tensor> inputs, unsigned repeat) {
+  double best = 1e30;
+  for (int rep = 0; rep < 3; ++rep) {
+    double perCall = 0.0;
+    if (failed(module.call(entry, inputs, repeat, &perCall)))
+      return failure();
+    best = std::min(best, perCall);
+  }
+  return best;
+}
+
+std::string shapeOf(Operation *op) {
+  std::string text;
+  for (Value operand : op->getOperands()) {
+    auto type = cast<RankedTensorType>(operand.getType());
+    if (!text.empty())
+      text += ",";
+    for (auto [i, d] : llvm::enumerate(type.getShape()))
+      text += (i ? "x" : "") + std::to_string(d);
+  }
+  return text;
+}
+
+/// One layer: compile, check against the reference, time.
+int benchLayer(MLIRContext &ctx, const std::string &name,
+               const std::string &text, const LayerBenchOptions &options,
+               std::mt19937 &rng) {
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, &ctx);
+  if (!module) {
+    llvm::errs() << "qlow-bench: error: layer " << name << " does not parse\n";
+    return 1;
+  }
+  auto layer = *module->getOps<func::FuncOp>().begin();
+  SmallVector<Operation *> kernels;
+  OwningOpRef<ModuleOp> kernelModule = extractKernels(layer, kernels);
+  FailureOr<mlir::qlow::EntrySignature> signature =
+      mlir::qlow::getEntrySignature(layer);
+  if (failed(signature))
+    return 1;
+  std::vector<ref::Tensor> inputs = randomInputs(signature->inputs, rng);
+  // Padding masks and rope tables as a model has them.
+  if (name.rfind("encoder", 0) == 0) {
+    std::vector<float> &mask = inputs[1].f;
+    for (size_t j = 0; j < mask.size(); ++j)
+      mask[j] = j >= mask.size() - mask.size() / 4 ? -10000.0f : 0.0f;
+  }
+  FailureOr<SmallVector<ref::Tensor>> expected =
+      mlir::qlow::evaluateFunction(layer, inputs);
+  if (failed(expected)) {
+    llvm::errs() << "qlow-bench: error: layer " << name
+                 << " fails with the reference semantics\n";
+    return 1;
+  }
+
+  // What the timing loop reports about each kernel, read now: compiling
+  // lowers both modules in place.
+  struct KernelInfo {
+    std::string op, shapes;
+    bool isMatmul = false;
+    int64_t m = 0, k = 0, n = 0;
+  };
+  std::vector<KernelInfo> infos;
+  for (Operation *op : kernels) {
+    KernelInfo info{op->getName().getStringRef().str(), shapeOf(op)};
+    if (auto matmul = dyn_cast<mlir::qlow::MatmulOp>(op)) {
+      ArrayRef<int64_t> lhs = matmul.getLhs().getType().getShape();
+      info.isMatmul = true;
+      info.m = lhs[0];
+      info.k = lhs[1];
+      info.n = matmul.getRhs().getType().getShape()[1];
+    }
+    infos.push_back(info);
+  }
+
+  SmallVector<mlir::qlow::EntrySignature> kernelEntries;
+  for (auto fn : kernelModule->getOps<func::FuncOp>()) {
+    FailureOr<mlir::qlow::EntrySignature> s = mlir::qlow::getEntrySignature(fn);
+    if (failed(s))
+      return 1;
+    kernelEntries.push_back(*s);
+  }
+  mlir::qlow::CompileOptions compileOptions;
+  compileOptions.cpu = "host";
+  auto compiled = mlir::qlow::CompiledModule::compile(*module, compileOptions,
+                                                      {*signature});
+  auto compiledKernels = mlir::qlow::CompiledModule::compile(
+      *kernelModule, compileOptions, kernelEntries);
+  if (failed(compiled) || failed(compiledKernels)) {
+    llvm::errs() << "qlow-bench: error: cannot compile layer " << name << "\n";
+    return 1;
+  }
+  // The compiled layer must agree with the reference before it is timed
+  // (transformer_layers.py's tolerance: 2^-9 * max |reference|).
+  auto result = (*compiled)->call(*signature, inputs);
+  if (failed(result))
+    return 1;
+  double maxRef = 0.0, maxErr = 0.0;
+  for (size_t i = 0; i < (*expected)[0].f.size(); ++i) {
+    maxRef = std::max(maxRef, double(std::abs((*expected)[0].f[i])));
+    maxErr = std::max(
+        maxErr, double(std::abs((*expected)[0].f[i] - (*result)[0].f[i])));
+  }
+  if (!(maxErr <= std::ldexp(maxRef, -9))) {
+    llvm::errs() << "qlow-bench: error: layer " << name
+                 << ": compiled result differs from the reference (max |err| "
+                 << maxErr << ", max |ref| " << maxRef << ")\n";
+    return 1;
+  }
+
+  std::vector<std::vector<ref::Tensor>> kernelInputs;
+  for (const mlir::qlow::EntrySignature &entry : kernelEntries)
+    kernelInputs.push_back(randomInputs(entry.inputs, rng));
+  // oneDNN on every matmul's shape (u8 x s8 -> s32).
+  std::vector<std::unique_ptr<OneDnnMatmul>> peers;
+  for (const KernelInfo &info : infos) {
+    if (!info.isMatmul)
+      continue;
+    int64_t m = info.m, k = info.k, n = info.n;
+    std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127);
+    std::vector<uint8_t> a(m * k);
+    std::vector<int8_t> w(k * n);
+    for (auto &v : a)
+      v = static_cast<uint8_t>(u8(rng));
+    for (auto &v : w)
+      v = static_cast<int8_t>(s8(rng));
+    peers.push_back(std::make_unique<OneDnnMatmul>(
+        m, k, n, a, w, false, std::vector<int32_t>{}, std::vector<float>{}));
+  }
+
+  for (int t : options.threads) {
+    omp_set_num_threads(t);
+    FailureOr<double> total =
+        timeCalls(**compiled, *signature, inputs, options.repeat);
+    if (failed(total))
+      return 1;
+    double matmulSeconds = 0.0, kernelSeconds = 0.0;
+    for (auto [i, info] : llvm::enumerate(infos)) {
+      FailureOr<double> seconds = timeCalls(**compiledKernels, kernelEntries[i],
+                                            kernelInputs[i], options.repeat);
+      if (failed(seconds))
+        return 1;
+      kernelSeconds += *seconds;
+      if (info.isMatmul)
+        matmulSeconds += *seconds;
+      llvm::outs() << llvm::formatv(
+          "kernel layer={0} threads={1} index={2} op={3} shapes={4} "
+          "ms={5:f4}\n",
+          name, t, i, info.op, info.shapes, *seconds * 1e3);
+    }
+    double peerSeconds = 0.0;
+    for (auto &peer : peers) {
+      peer->run(); // Warm up.
+      double best = 1e30;
+      for (int rep = 0; rep < 3; ++rep) {
+        auto start = std::chrono::steady_clock::now();
+        for (unsigned r = 0; r < options.repeat; ++r)
+          peer->run();
+        best = std::min(best, std::chrono::duration<double>(
+                                  std::chrono::steady_clock::now() - start)
+                                      .count() /
+                                  options.repeat);
+      }
+      peerSeconds += best;
+    }
+    llvm::outs() << llvm::formatv(
+        "layer={0} threads={1} total_ms={2:f4} matmul_ms={3:f4} "
+        "other_share={4:f3} onednn_matmul_ms={5:f4} kernels_ms={6:f4} "
+        "max_abs_err_vs_reference={7:e2}\n",
+        name, t, *total * 1e3, matmulSeconds * 1e3,
+        (*total - matmulSeconds) / *total, peerSeconds * 1e3,
+        kernelSeconds * 1e3, maxErr);
+    llvm::outs().flush();
+  }
+  return 0;
+}
+
+} // namespace
+
+int ::qlow::bench::runLayerBench(const LayerBenchOptions &options) {
+  DialectRegistry registry;
+  mlir::qlow::registerQlowDialects(registry);
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  std::mt19937 rng(7);
+  Dims encoder{options.dModel, options.heads, options.heads,
+               options.encoderFfn};
+  Dims decoder{options.dModel, options.heads, options.kvHeads,
+               options.decoderFfn};
+  if (options.dModel % options.heads != 0 ||
+      options.heads % options.kvHeads != 0 ||
+      options.dModel / options.heads % 2) {
+    llvm::errs() << "qlow-bench: error: --d-model must be a multiple of "
+                    "--heads (with an even head size), and --heads of "
+                    "--kv-heads\n";
+    return 1;
+  }
+  for (const std::string &which : options.layers)
+    if (which != "encoder" && which != "decoder" && which != "decode") {
+      llvm::errs() << "qlow-bench: error: unknown layer '" << which
+                   << "'; known: encoder, decoder, decode\n";
+      return 1;
+    }
+  for (const std::string &which : options.layers) {
+    std::string text, name;
+    if (which == "encoder") {
+      name = "encoder_s" + std::to_string(options.seq);
+      text = emitEncoder("layer", options.seq, encoder, 0);
+    } else if (which == "decoder") {
+      name = "decoder_prefill_s" + std::to_string(options.seq);
+      text = emitDecoder("layer", options.seq, decoder, 1, std::nullopt);
+    } else {
+      name = "decoder_decode_cache" + std::to_string(options.cache);
+      text = emitDecoder("layer", 1, decoder, 1, options.cache);
+    }
+    if (int rc = benchLayer(ctx, name, text, options, rng))
+      return rc;
+  }
+  return 0;
+}

@@ -1,0 +1,45 @@
+//===- LayerBench.h - qlow-bench layer --------------------------*- C++ -*-===//
+//
+// Part of qlow, a compiler for quantized transformer kernels.
+//
+//===----------------------------------------------------------------------===//
+//
+// Whole transformer layers compiled by qlow, timed as a whole and kernel by
+// kernel, next to oneDNN's int8 matmuls of the same shapes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QLOW_BENCH_LAYERBENCH_H
+#define QLOW_BENCH_LAYERBENCH_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace qlow::bench {
+
+/// The layers to time and their sizes (defaults: issue #5's).
+struct LayerBenchOptions {
+  /// "encoder", "decoder" (prefill) and "decode" (one step against a cache).
+  std::vector<std::string> layers = {"encoder", "decoder", "decode"};
+  int64_t seq = 128;
+  int64_t cache = 512;
+  int64_t dModel = 768;
+  int64_t heads = 12;
+  int64_t kvHeads = 12;
+  int64_t encoderFfn = 3072;
+  int64_t decoderFfn = 2048;
+  std::vector<int> threads = {1, 2};
+  /// Calls per timed batch (the best of three batches counts).
+  unsigned repeat = 20;
+};
+
+/// Builds, checks and times the layers; prints one `kernel ...` line per
+/// kernel and one `layer=... threads=... total_ms=... matmul_ms=...
+/// other_share=... onednn_matmul_ms=...` line per layer and thread count.
+/// Returns the process exit code.
+int runLayerBench(const LayerBenchOptions &options);
+
+} // namespace qlow::bench
+
+#endif // QLOW_BENCH_LAYERBENCH_H
