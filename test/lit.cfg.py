@@ -41,3 +41,13 @@ try:
             config.available_features.add(feature)
 except OSError:
     pass
+
+# AArch64 cross build and emulation (REQUIRES: aarch64-qemu): clang-22 and lld
+# link against the arm64 cross sysroot, qemu-aarch64 runs the result. Tests
+# that need them are UNSUPPORTED without them (scripts/setup.sh installs them).
+import shutil as _shutil
+if (_shutil.which("qemu-aarch64") and _shutil.which("clang-22") and
+        (_shutil.which("ld.lld-22") or _shutil.which("ld.lld")) and
+        os.path.exists("/usr/aarch64-linux-gnu/lib/crt1.o") and
+        os.path.isdir("/usr/lib/gcc-cross/aarch64-linux-gnu")):
+    config.available_features.add("aarch64-qemu")

@@ -194,6 +194,26 @@ struct QlowVectorizeElementwisePass
         pieces.push_back(
             {cast<TilingInterface>(op.getOperation()), std::min(lanes, n)});
       }
+      // AArch64: the narrower rest is split further into power-of-two
+      // widths (7 = 4 + 2 + 1). LLVM 22's AArch64 instruction selection
+      // miscompiles odd-length vectors of i64 truncated and stored as bytes
+      // (a <3 x i64> -> <3 x i8> store writes two bytes, the second one from
+      // the third lane), which fixed-point requantization produces.
+      if (desc->isAArch64() && pieces.back().second != lanes &&
+          !llvm::isPowerOf2_64(pieces.back().second)) {
+        auto [rest, width] = pieces.pop_back_val();
+        while (!llvm::isPowerOf2_64(width)) {
+          int64_t head = static_cast<int64_t>(llvm::bit_floor(
+              static_cast<uint64_t>(width)));
+          rewriter.setInsertionPoint(rest);
+          auto [first, second] = linalg::splitOp(
+              rewriter, rest, innermost, rewriter.getIndexAttr(head));
+          pieces.push_back({first, head});
+          rest = second;
+          width -= head;
+        }
+        pieces.push_back({rest, width});
+      }
       for (auto [piece, width] : pieces)
         tileAndVectorize(rewriter, piece, width);
     }

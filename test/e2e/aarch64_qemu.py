@@ -79,6 +79,8 @@ MAX_DIM = 96
 
 
 def make_case(name, rng):
+    if rm.SHAPE_CLASS != "random":
+        return rm.Case(name, rng)
     kind = rng.choice([rm.Case, rem.EpilogueCase, rdm.DynamicCase])
     return kind(name, rng)
 
@@ -166,6 +168,11 @@ def main():
     parser.add_argument("--work-dir")
     parser.add_argument("--batch", type=int, default=12)
     parser.add_argument("--max-dim", type=int, default=96)
+    parser.add_argument("--shape-class", choices=["random", "row-blocked"],
+                        default="random",
+                        help="random (up to --max-dim), or random_matmul.py's "
+                             "row-blocked shapes (M 620..1100, K 860..1024, "
+                             "N <= 32: activations beyond half of L2)")
     parser.add_argument("--variants",
                         default="max:neoverse-n2,cortex-a76:neoverse-n1,"
                                 "cortex-a57:cortex-a57",
@@ -191,6 +198,7 @@ def main():
         parser.error("--work-dir, qlow-run and qlow-compile are needed")
     MAX_DIM = args.max_dim
     rm.Case.dim = staticmethod(small_dim)
+    rm.SHAPE_CLASS = args.shape_class
 
     start = time.time()
     work = args.work_dir
