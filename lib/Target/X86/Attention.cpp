@@ -18,7 +18,8 @@
 // kernel is built here from scf loops and vector ops on tensors, as the int8
 // kernels are: scf.forall over (batch, head, query block) is the threads'
 // work (scf-forall-to-parallel, then OpenMP), vector.fma makes the two tile
-// products, vector.reduction the row statistics, and math.exp the
+// products (QK^T from a transposed K, or as dot products when few query rows
+// share a kv head), vector.reduction the row statistics, and math.exp the
 // exponentials (which qlow-approximate-math turns into upstream's
 // polynomial). Every size comes from the TargetDesc (chooseAttentionTile).
 //
@@ -84,16 +85,19 @@ struct AttentionSizes {
   int64_t b, h, hkv, s, t, d, dv;
 };
 
-/// Builds the kernel of one op on f32 tensors. `kt` is k transposed to
-/// [B, Hkv, D, T] (so that a row of a key block is one vector load), `mask`
-/// a rank-4 view of the mask (f32 or i1) or null.
+/// Builds the kernel of one op on f32 tensors. `keys` is k transposed to
+/// [B, Hkv, D, T] when `keysTransposed` (so that a row of a key block is one
+/// vector load), else k itself; `mask` a rank-4 view of the mask (f32 or
+/// i1) or null.
 class AttentionKernel {
 public:
   AttentionKernel(Location loc, const AttentionSizes &sizes,
-                  const AttentionTile &tile, Value q, Value kt, Value v,
-                  Value mask, bool causal, float scale)
-      : loc(loc), n(sizes), tile(tile), q(q), kt(kt), v(v), mask(mask),
-        causal(causal), scale(scale) {
+                  const AttentionTile &tile, Value q, Value keys,
+                  bool keysTransposed, Value v, Value mask, bool causal,
+                  float scale)
+      : loc(loc), n(sizes), tile(tile), q(q), keys(keys),
+        keysTransposed(keysTransposed), v(v), mask(mask), causal(causal),
+        scale(scale) {
     if (mask) {
       auto type = cast<RankedTensorType>(mask.getType());
       maskShape.assign(type.getShape().begin(), type.getShape().end());
@@ -306,24 +310,21 @@ private:
     return maskShape[dim] == 1 ? idx(b, 0) : value;
   }
 
-  /// One key block of `width` keys starting at `key0`: scores, online
-  /// softmax update, and P * V into the accumulators.
-  State buildKeyBlock(OpBuilder &b, const Position &pos, int64_t rows,
-                      Value key0, int64_t width, const State &in) {
-    Type f32 = b.getF32Type();
-    auto scoreType = VectorType::get({width}, f32);
+  /// Scores of a key block from K^T: s[r] = sum_d q[r, d] * kT[d, key0 :
+  /// key0 + width], one vector of keys per row; per step of d, a broadcast
+  /// query element times one row of the transposed keys.
+  SmallVector<Value> scoresFromTransposedKeys(OpBuilder &b, const Position &pos,
+                                              int64_t rows, Value key0,
+                                              int64_t width) {
+    auto scoreType = VectorType::get({width}, b.getF32Type());
     SmallVector<bool> inBounds = {true};
     Value padF32 = f32Const(b, 0.0);
-    const double negInf = -std::numeric_limits<double>::infinity();
-
-    // Scores: s[r] = sum_d q[r, d] * kt[d, key0 : key0 + width], one vector
-    // of keys per row, a broadcast query element times a key row per step.
     SmallVector<Value> zeros(rows, splat(b, width, 0.0));
     auto dLoop = scf::ForOp::create(
         b, loc, idx(b, 0), idx(b, n.d), idx(b, 1), zeros,
         [&](OpBuilder &db, Location, Value d, ValueRange acc) {
           Value keyRow = vector::TransferReadOp::create(
-              db, loc, scoreType, kt,
+              db, loc, scoreType, keys,
               ValueRange{pos.batch, pos.kvHead, d, key0}, padF32, inBounds);
           SmallVector<Value> next;
           for (int64_t r = 0; r < rows; ++r) {
@@ -335,6 +336,88 @@ private:
           }
           scf::YieldOp::create(db, loc, next);
         });
+    return SmallVector<Value>(dLoop.getResults());
+  }
+
+  /// Scores of a key block from K as it is (few query rows per kv head, as
+  /// in a decode step, where transposing K would cost more than it saves):
+  /// for each key, the dot product of the query row and the key row in
+  /// vectors along d (the last, partial vector narrower), reduced across
+  /// lanes and inserted at the key's lane.
+  SmallVector<Value> scoresByDotProducts(OpBuilder &b, const Position &pos,
+                                         int64_t rows, Value key0,
+                                         int64_t width) {
+    Type f32 = b.getF32Type();
+    SmallVector<bool> inBounds = {true};
+    Value padF32 = f32Const(b, 0.0);
+    const int64_t lanes = tile.valueLanes;
+    const int64_t chunks = (n.d + lanes - 1) / lanes;
+    auto chunkType = [&](int64_t e) {
+      return VectorType::get({std::min(lanes, n.d - e * lanes)}, f32);
+    };
+    // The query rows, once per key block.
+    SmallVector<SmallVector<Value>> qRows(rows);
+    for (int64_t r = 0; r < rows; ++r) {
+      Value row = arith::AddIOp::create(b, loc, pos.row0, idx(b, r));
+      for (int64_t e = 0; e < chunks; ++e)
+        qRows[r].push_back(vector::TransferReadOp::create(
+            b, loc, chunkType(e), q,
+            ValueRange{pos.batch, pos.head, row, idx(b, e * lanes)}, padF32,
+            inBounds));
+    }
+    SmallVector<Value> scores(rows, splat(b, width, 0.0));
+    for (int64_t c = 0; c < width; ++c) {
+      Value key = arith::AddIOp::create(b, loc, key0, idx(b, c));
+      SmallVector<Value> keyRow;
+      for (int64_t e = 0; e < chunks; ++e)
+        keyRow.push_back(vector::TransferReadOp::create(
+            b, loc, chunkType(e), keys,
+            ValueRange{pos.batch, pos.kvHead, key, idx(b, e * lanes)}, padF32,
+            inBounds));
+      for (int64_t r = 0; r < rows; ++r) {
+        // Full vectors accumulate together; a partial one is reduced apart.
+        Value acc, total;
+        for (int64_t e = 0; e < chunks; ++e) {
+          if (n.d - e * lanes >= lanes) {
+            acc =
+                acc ? vector::FMAOp::create(b, loc, qRows[r][e], keyRow[e], acc)
+                          .getResult()
+                    : arith::MulFOp::create(b, loc, qRows[r][e], keyRow[e])
+                          .getResult();
+            continue;
+          }
+          total = vector::ReductionOp::create(
+              b, loc, vector::CombiningKind::ADD,
+              arith::MulFOp::create(b, loc, qRows[r][e], keyRow[e]));
+        }
+        if (acc) {
+          Value sum = vector::ReductionOp::create(
+              b, loc, vector::CombiningKind::ADD, acc);
+          total = total ? arith::AddFOp::create(b, loc, sum, total).getResult()
+                        : sum;
+        }
+        if (!total)
+          total = f32Const(b, 0.0); // D = 0
+        scores[r] = vector::InsertOp::create(b, loc, total, scores[r],
+                                             ArrayRef<int64_t>{c});
+      }
+    }
+    return scores;
+  }
+
+  /// One key block of `width` keys starting at `key0`: scores, online
+  /// softmax update, and P * V into the accumulators.
+  State buildKeyBlock(OpBuilder &b, const Position &pos, int64_t rows,
+                      Value key0, int64_t width, const State &in) {
+    Type f32 = b.getF32Type();
+    auto scoreType = VectorType::get({width}, f32);
+    SmallVector<bool> inBounds = {true};
+    Value padF32 = f32Const(b, 0.0);
+    const double negInf = -std::numeric_limits<double>::infinity();
+
+    SmallVector<Value> rawScores =
+        keysTransposed ? scoresFromTransposedKeys(b, pos, rows, key0, width)
+                       : scoresByDotProducts(b, pos, rows, key0, width);
 
     Value scaleVec = splat(b, width, scale);
     Value negInfVec = splat(b, width, negInf);
@@ -353,7 +436,7 @@ private:
     SmallVector<Value> probs;
     for (int64_t r = 0; r < rows; ++r) {
       Value row = arith::AddIOp::create(b, loc, pos.row0, idx(b, r));
-      Value s = arith::MulFOp::create(b, loc, dLoop.getResult(r), scaleVec);
+      Value s = arith::MulFOp::create(b, loc, rawScores[r], scaleVec);
       Value keep; // vector<width x i1>, or null for all kept
       if (mask) {
         SmallVector<Value> at = {maskIndex(b, 0, pos.batch),
@@ -471,7 +554,9 @@ private:
   Location loc;
   AttentionSizes n;
   AttentionTile tile;
-  Value q, kt, v, mask;
+  Value q, keys;
+  bool keysTransposed;
+  Value v, mask;
   bool causal;
   float scale;
   SmallVector<int64_t> maskShape;
@@ -654,11 +739,14 @@ struct QlowX86AttentionPass
       Value q = toF32(rewriter, loc, op.getQ());
       Value k = toF32(rewriter, loc, op.getK());
       Value v = toF32(rewriter, loc, op.getV());
-      Value kt = transposeKeys(rewriter, loc, k);
+      // K^T costs T * D moves per kv head and turns each score into a
+      // broadcast FMA; it pays when enough query rows share each kv head.
+      bool transposed = sizes.s * (sizes.h / sizes.hkv) >= tile.keyBlock;
+      Value keys = transposed ? transposeKeys(rewriter, loc, k) : k;
       Value mask =
           op.getMask() ? maskToRank4(rewriter, loc, op.getMask()) : Value();
-      AttentionKernel kernel(loc, sizes, tile, q, kt, v, mask, op.getCausal(),
-                             scale);
+      AttentionKernel kernel(loc, sizes, tile, q, keys, transposed, v, mask,
+                             op.getCausal(), scale);
       Value result = kernel.build(rewriter);
       auto resultType = cast<RankedTensorType>(op.getType());
       if (!resultType.getElementType().isF32())

@@ -101,13 +101,27 @@ func.func @bool_mask(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tenso
 
 // -----
 
-// A decode step: one query row against a cache of 37 keys; the work items
-// are the heads.
+// A decode step: one query row per head against a cache of 37 keys. Four
+// query heads share a kv head (4 < 16 query rows per kv head), so K is not
+// transposed: each score is a dot product of the query row and a key row in
+// vectors along D = 20 (16 + 4 lanes), reduced and inserted at the key's
+// lane. The work items are the heads.
 // CHECK-LABEL: func.func @decode
+// CHECK-SAME: (%[[Q:[^:]+]]: tensor<1x8x1x20xf32>, %[[K:[^:]+]]: tensor<1x2x37x20xf32>
+// CHECK-NOT: tensor.insert
 // CHECK: scf.forall (%{{.+}}) in (8) shared_outs
-// CHECK: tensor.extract_slice {{.+}} to tensor<1x1x1x64xf32>
-// CHECK: scf.for {{.+}} -> (vector<16xf32>)
-func.func @decode(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x37x64xf32>, %v: tensor<1x2x37x64xf32>) -> tensor<1x8x1x64xf32> {
-  %o = qlow.attention %q, %k, %v {causal} : (tensor<1x8x1x64xf32>, tensor<1x2x37x64xf32>, tensor<1x2x37x64xf32>) -> tensor<1x8x1x64xf32>
-  return %o : tensor<1x8x1x64xf32>
+// CHECK: tensor.extract_slice {{.+}} to tensor<1x1x1x20xf32>
+// CHECK: %[[Q0:.+]] = vector.transfer_read %[[Q]]{{.+}} : tensor<1x8x1x20xf32>, vector<16xf32>
+// CHECK: %[[Q1:.+]] = vector.transfer_read %[[Q]]{{.+}} : tensor<1x8x1x20xf32>, vector<4xf32>
+// CHECK: %[[K0:.+]] = vector.transfer_read %[[K]]{{.+}} : tensor<1x2x37x20xf32>, vector<16xf32>
+// CHECK: %[[K1:.+]] = vector.transfer_read %[[K]]{{.+}} : tensor<1x2x37x20xf32>, vector<4xf32>
+// CHECK: %[[P0:.+]] = arith.mulf %[[Q0]], %[[K0]] : vector<16xf32>
+// CHECK: %[[P1:.+]] = arith.mulf %[[Q1]], %[[K1]] : vector<4xf32>
+// CHECK: %[[R1:.+]] = vector.reduction <add>, %[[P1]] : vector<4xf32> into f32
+// CHECK: %[[R0:.+]] = vector.reduction <add>, %[[P0]] : vector<16xf32> into f32
+// CHECK: %[[S:.+]] = arith.addf %[[R0]], %[[R1]] : f32
+// CHECK: vector.insert %[[S]], %{{.+}} [0] : f32 into vector<16xf32>
+func.func @decode(%q: tensor<1x8x1x20xf32>, %k: tensor<1x2x37x20xf32>, %v: tensor<1x2x37x20xf32>) -> tensor<1x8x1x20xf32> {
+  %o = qlow.attention %q, %k, %v {causal} : (tensor<1x8x1x20xf32>, tensor<1x2x37x20xf32>, tensor<1x2x37x20xf32>) -> tensor<1x8x1x20xf32>
+  return %o : tensor<1x8x1x20xf32>
 }

@@ -148,8 +148,8 @@ def QlowX86AttentionPass : Pass<"qlow-x86-attention", "func::FuncOp"> {
     * For each block of `lanes` keys (an `scf.for`; the partial last block
       is built once more at its static width): the scores of each row are
       one vector, `sum_d q[i, d] * kT[d, keys]` by `vector.fma` of a
-      broadcast query element and a row of the transposed keys, times
-      `scale`; plus the f32 mask, or `-inf` where an i1 mask is false or the
+      broadcast query element and a row of the transposed keys (or by dot
+      products, below), times `scale`; plus the f32 mask, or `-inf` where an i1 mask is false or the
       key is causally hidden (`j > i + T - S`).
     * Online softmax per row: the new maximum `m' = max(m, max_j s)`,
       `p = exp(s - m')` (0 for `-inf` scores), `alpha = exp(m - m')`,
@@ -159,9 +159,12 @@ def QlowX86AttentionPass : Pass<"qlow-x86-attention", "func::FuncOp"> {
     * Causal: key blocks wholly above the diagonal of a query block are
       never visited (the key loop's bound depends on the block).
     * Grouped-query attention: query head `h` reads kv head `h / (H / Hkv)`;
-      K and V are not copied per head. K is transposed once to
-      `[B, Hkv, D, T]` by a linalg.generic (qlow-vectorize-elementwise
-      vectorizes it) so that a key block's row for one `d` is one load.
+      K and V are not copied per head. When at least `lanes` query rows share
+      a kv head (`S * H / Hkv`), K is transposed once to `[B, Hkv, D, T]`
+      (one scf.forall over the kv heads) so that a key block's row for one
+      `d` is one load; with fewer (a decode step), each score is instead a
+      dot product of a query row and a key row in vectors along `d`, reduced
+      across lanes, and K is read as it is.
     * Quantized q, k, v (per tensor or per axis) become `qlow.dequantize`
       and a quantized result a `qlow.quantize` of the f32 kernel's output,
       the op's float semantics; convert-qlow-to-linalg lowers them.
@@ -176,7 +179,7 @@ def QlowX86AttentionPass : Pass<"qlow-x86-attention", "func::FuncOp"> {
         : (tensor<1x8x5x16xf32>, tensor<1x2x5x16xf32>, tensor<1x2x5x16xf32>)
           -> tensor<1x8x5x16xf32>
     // becomes (sketch)
-    %kt = linalg.generic ... ins(%k : tensor<1x2x5x16xf32>) -> tensor<1x2x16x5xf32>
+    %kt = scf.forall ... -> (tensor<1x2x16x5xf32>) { ... tensor.insert ... }
     %r = scf.forall (%i) in (8) shared_outs(%o = %empty) -> (tensor<1x8x5x16xf32>) {
       %st = scf.for %kb = %c0 to %end step %c1 iter_args(%acc = ..., %m = ..., %l = ...) {
         %s = scf.for %d ... iter_args(%s0 = ...) -> (vector<16xf32>, ...) {
