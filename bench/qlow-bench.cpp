@@ -5,10 +5,13 @@
 // oneDNN's int8 matmul on the same inputs in the same process, checks that
 // they agree, and prints one line per case with the ratio of their speeds.
 // `qlow-bench layer` times whole encoder and decoder layers, kernel by
-// kernel, next to oneDNN on their matmuls (LayerBench.cpp).
+// kernel, next to oneDNN on their matmuls (LayerBench.cpp). `qlow-bench
+// aarch64` counts the instructions per MAC of the AArch64 kernels under qemu
+// (AArch64Bench.cpp).
 //
 //===----------------------------------------------------------------------===//
 
+#include "AArch64Bench.h"
 #include "LayerBench.h"
 #include "Machine.h"
 #include "OneDnnMatmul.h"
@@ -44,7 +47,14 @@ namespace ref = ::qlow::ref;
 using ::qlow::bench::OneDnnMatmul;
 
 static cl::opt<std::string> subcommand(cl::Positional, cl::Required,
-                                       cl::desc("<matmul | layer>"));
+                                       cl::desc("<matmul | layer | aarch64>"));
+static cl::opt<std::string> aarch64Cpus(
+    "aarch64-cpus",
+    cl::desc("qlow-bench aarch64: comma-separated AArch64 CPUs to compile for "
+             "(default: neoverse-n2,neoverse-n1, i8mm and dotprod)"));
+static cl::opt<std::string> aarch64WorkDir(
+    "aarch64-work-dir",
+    cl::desc("qlow-bench aarch64: keep objects, programs and qemu logs here"));
 static cl::opt<std::string>
     onlyCases("cases", cl::desc("Comma-separated M,K,N shapes to run, e.g. "
                                 "1x4096x4096 (default: the issue's list)"));
@@ -554,9 +564,24 @@ int main(int argc, char **argv) {
     }
     return ::qlow::bench::runLayerBench(options);
   }
+  if (subcommand == "aarch64") {
+    ::qlow::bench::AArch64BenchOptions options;
+    if (!onlyCases.empty()) {
+      options.cases.clear();
+      for (const Shape &shape : parseShapes(onlyCases))
+        options.cases.push_back({shape.m, shape.k, shape.n});
+    }
+    if (!aarch64Cpus.empty()) {
+      SmallVector<StringRef> cpus;
+      StringRef(aarch64Cpus).split(cpus, ',', -1, false);
+      options.cpus.assign(cpus.begin(), cpus.end());
+    }
+    options.workDir = aarch64WorkDir;
+    return ::qlow::bench::runAArch64Bench(options);
+  }
   if (subcommand != "matmul") {
     llvm::errs() << "qlow-bench: error: unknown subcommand '" << subcommand
-                 << "'; known: matmul, layer\n";
+                 << "'; known: matmul, layer, aarch64\n";
     return 1;
   }
   return runMatmul();

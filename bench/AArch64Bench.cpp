@@ -1,0 +1,286 @@
+//===- AArch64Bench.cpp - qlow-bench aarch64 ------------------------------===//
+//
+// Part of qlow, a compiler for quantized transformer kernels.
+//
+//===----------------------------------------------------------------------===//
+//
+// Emulated time means nothing, so the AArch64 kernels are measured by the
+// instructions they execute. qemu-aarch64 logs each translation block when it
+// translates it (`-d in_asm`: its guest instructions) and each time it runs
+// it (`-d exec,nochain`: one line with the guest PC and the function); the
+// count is the sum, over executions of blocks in qlow's functions, of the
+// block's instructions. Debian's qemu ships no TCG plugins (libinsn.so), so
+// the count is made from these logs. It covers everything qlow's compiled
+// function does (the run-time packing of activations for smmla, the K loops,
+// the epilogue), not libc (malloc/free of temporaries).
+//
+//===----------------------------------------------------------------------===//
+
+#include "AArch64Bench.h"
+
+#include "qlow/Emit/Emit.h"
+#include "qlow/Registration.h"
+#include "qlow/Target/TargetDesc.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdio>
+
+using namespace mlir;
+
+namespace qlow::bench {
+namespace {
+
+/// The MLIR of an M x K x N matmul with constant weights (a fixed
+/// pseudo-random pattern: the instruction count does not depend on values)
+/// and an i32 result.
+std::string matmulSource(int64_t m, int64_t k, int64_t n,
+                         const std::string &activations) {
+  std::string hex;
+  hex.reserve(static_cast<size_t>(2 * k * n));
+  uint32_t state = 12345;
+  static const char digits[] = "0123456789ABCDEF";
+  for (int64_t i = 0; i < k * n; ++i) {
+    state = state * 1664525u + 1013904223u;
+    uint8_t byte = static_cast<uint8_t>(state >> 24);
+    hex += digits[byte >> 4];
+    hex += digits[byte & 15];
+  }
+  std::string a = activations == "u8" ? "u8:f32, 0.02:128" : "i8:f32, 0.02:3";
+  return llvm::formatv(
+             "func.func @bench(%a: tensor<{0}x{1}x!quant.uniform<{3}>>) -> "
+             "tensor<{0}x{2}xi32> {{\n"
+             "  %w = arith.constant dense<\"0x{4}\"> : tensor<{1}x{2}xi8>\n"
+             "  %wq = quant.scast %w : tensor<{1}x{2}xi8> to "
+             "tensor<{1}x{2}x!quant.uniform<i8:f32, 0.01>>\n"
+             "  %y = qlow.matmul %a, %wq : (tensor<{0}x{1}x!quant.uniform<{3}"
+             ">>, tensor<{1}x{2}x!quant.uniform<i8:f32, 0.01>>) -> "
+             "tensor<{0}x{2}xi32>\n"
+             "  return %y : tensor<{0}x{2}xi32>\n}\n",
+             m, k, n, a, hex)
+      .str();
+}
+
+/// Runs `program` with `args`; returns its exit code and says why on failure.
+int run(StringRef program, ArrayRef<StringRef> args, StringRef what) {
+  std::string error;
+  SmallVector<StringRef> argv = {program};
+  argv.append(args.begin(), args.end());
+  std::optional<StringRef> redirects[] = {std::nullopt, StringRef(""),
+                                          std::nullopt};
+  int code = llvm::sys::ExecuteAndWait(program, argv, std::nullopt, redirects,
+                                       /*SecondsToWait=*/0, 0, &error);
+  if (code != 0)
+    llvm::errs() << "qlow-bench: error: " << what << " failed (" << code
+                 << ")" << (error.empty() ? "" : ": " + error) << "\n";
+  return code;
+}
+
+/// Whether the A64 instruction word `insn` is an int8 dot product: sdot
+/// (vector or by element) or smmla/ummla/usmmla. qemu 7.2's disassembler
+/// prints these as `.byte`, so they are recognised by their encodings.
+bool isInt8Dot(uint32_t insn) {
+  return (insn & 0xbfe0fc00) == 0x0e809400 || // sdot (vector)
+         (insn & 0xbfc0f400) == 0x0f80e000 || // sdot (by element)
+         (insn & 0xffe0fc00) == 0x4e80a400 || // smmla
+         (insn & 0xffe0fc00) == 0x6e80a400 || // ummla
+         (insn & 0xffe0fc00) == 0x4e80ac00;   // usmmla
+}
+
+/// Instructions executed in the functions `names`, from a qemu log of
+/// `-d in_asm,exec,nochain`; `dots` counts the int8 dot products among them.
+bool countInstructions(StringRef logPath, const llvm::StringSet<> &names,
+                       uint64_t &total, uint64_t &dots) {
+  auto buffer = llvm::MemoryBuffer::getFile(logPath);
+  if (!buffer)
+    return false;
+  // Pass 1: instructions per translation block (by guest PC).
+  llvm::DenseMap<uint64_t, std::pair<uint32_t, uint32_t>> blocks;
+  SmallVector<StringRef> lines;
+  (*buffer)->getBuffer().split(lines, '\n');
+  uint64_t current = 0;
+  bool inBlock = false;
+  for (StringRef line : lines) {
+    if (line.starts_with("IN:")) {
+      inBlock = true;
+      current = 0;
+      continue;
+    }
+    if (!inBlock)
+      continue;
+    if (!line.starts_with("0x")) {
+      inBlock = false;
+      continue;
+    }
+    // "0x00237e80:  d10083ff  sub      sp, sp, #0x20"
+    StringRef addr = line.take_until([](char c) { return c == ':'; });
+    uint64_t pc = 0;
+    if (addr.drop_front(2).getAsInteger(16, pc))
+      continue;
+    if (current == 0)
+      current = pc;
+    SmallVector<StringRef> fields;
+    line.split(fields, ' ', -1, /*KeepEmpty=*/false);
+    auto &entry = blocks[current];
+    ++entry.first;
+    uint32_t word = 0;
+    if (fields.size() >= 2 && !fields[1].getAsInteger(16, word) &&
+        isInt8Dot(word))
+      ++entry.second;
+  }
+  // Pass 2: executions. "Trace 0: 0x7ff9ffc00100 [flags/pc/...] symbol"
+  total = dots = 0;
+  for (StringRef line : lines) {
+    if (!line.starts_with("Trace "))
+      continue;
+    StringRef symbol = line.rsplit(' ').second;
+    if (!names.contains(symbol))
+      continue;
+    StringRef bracket = line.split('[').second.split(']').first;
+    StringRef pcField = bracket.split('/').second.split('/').first;
+    uint64_t pc = 0;
+    if (pcField.getAsInteger(16, pc))
+      continue;
+    auto it = blocks.find(pc);
+    if (it == blocks.end())
+      continue;
+    total += it->second.first;
+    dots += it->second.second;
+  }
+  return true;
+}
+
+} // namespace
+
+int runAArch64Bench(const AArch64BenchOptions &options) {
+  auto clang = llvm::sys::findProgramByName("clang-22");
+  auto qemu = llvm::sys::findProgramByName("qemu-aarch64");
+  if (!clang || !qemu ||
+      !llvm::sys::fs::exists("/usr/aarch64-linux-gnu/lib/libc.a")) {
+    llvm::errs() << "qlow-bench: error: aarch64 needs clang-22, qemu-aarch64 "
+                    "and the arm64 cross sysroot (scripts/setup.sh installs "
+                    "them)\n";
+    return 1;
+  }
+  SmallString<128> work(options.workDir);
+  bool temporary = work.empty();
+  if (temporary) {
+    if (llvm::sys::fs::createUniqueDirectory("qlow-bench-aarch64", work)) {
+      llvm::errs() << "qlow-bench: error: cannot create a work directory\n";
+      return 1;
+    }
+  } else if (llvm::sys::fs::create_directories(work)) {
+    llvm::errs() << "qlow-bench: error: cannot create " << work << "\n";
+    return 1;
+  }
+
+  DialectRegistry registry;
+  mlir::qlow::registerQlowDialects(registry);
+  int status = 0;
+  for (const std::string &cpu : options.cpus) {
+    for (const std::vector<int64_t> &shape : options.cases) {
+      int64_t m = shape[0], k = shape[1], n = shape[2];
+      std::string stem = llvm::formatv("{0}_{1}x{2}x{3}", cpu, m, k, n).str();
+      auto path = [&](StringRef suffix) {
+        SmallString<256> p(work);
+        llvm::sys::path::append(p, stem + suffix.str());
+        return p.str().str();
+      };
+      MLIRContext context(registry);
+      context.loadAllAvailableDialects();
+      OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(
+          matmulSource(m, k, n, options.activations), &context);
+      if (!module) {
+        status = 1;
+        continue;
+      }
+      FailureOr<std::string> header =
+          mlir::qlow::emitCHeader(*module, "QLOW_BENCH_H");
+      if (failed(header)) {
+        status = 1;
+        continue;
+      }
+      {
+        std::error_code ec;
+        llvm::raw_fd_ostream h(path(".h"), ec);
+        h << *header;
+        llvm::raw_fd_ostream c(path("_main.c"), ec);
+        c << "#include <stdint.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
+          << "#include \"" << stem << ".h\"\n"
+          << "int main(void) {\n"
+          << llvm::formatv("  size_t m = {0}, k = {1}, n = {2};\n", m, k, n)
+          << "  uint8_t *a = malloc(m * k);\n"
+          << "  int32_t *y = malloc(m * n * sizeof(int32_t));\n"
+          << "  for (size_t i = 0; i < m * k; ++i)\n"
+          << "    a[i] = (uint8_t)(i * 2654435761u >> 24);\n"
+          << "  qlow_bench((const void *)a, y);\n"
+          << "  long long sum = 0;\n"
+          << "  for (size_t i = 0; i < m * n; ++i) sum += y[i];\n"
+          << "  printf(\"%lld\\n\", sum);\n  return 0;\n}\n";
+        llvm::raw_fd_ostream o(path(".o"), ec, llvm::sys::fs::OF_None);
+        mlir::qlow::EmitOptions emit;
+        emit.arch = "aarch64";
+        emit.cpu = cpu;
+        if (ec || failed(mlir::qlow::emitModule(*module, emit, o))) {
+          llvm::errs() << "qlow-bench: error: cannot compile " << stem << "\n";
+          status = 1;
+          continue;
+        }
+      }
+      std::string exe = path(".exe"), log = path(".qemu.log");
+      std::string include = "-I" + work.str().str();
+      std::string mainC = path("_main.c"), obj = path(".o");
+      if (run(*clang,
+              {"--target=aarch64-linux-gnu", "-fuse-ld=lld", "-static", "-O1",
+               include, mainC, obj, "-lm", "-o", exe},
+              "clang-22 " + stem) != 0 ||
+          run(*qemu,
+              {"-cpu", "max", "-d", "in_asm,exec,nochain", "-D", log, exe},
+              "qemu-aarch64 " + stem) != 0) {
+        status = 1;
+        continue;
+      }
+      uint64_t total = 0, dots = 0;
+      llvm::StringSet<> names = {"bench", "_mlir_ciface_bench"};
+      if (!countInstructions(log, names, total, dots)) {
+        llvm::errs() << "qlow-bench: error: cannot read " << log << "\n";
+        status = 1;
+        continue;
+      }
+      if (temporary)
+        llvm::sys::fs::remove(log);
+      // The target description chooses smmla (i8mm) or sdot (dotprod); the
+      // ideal is the dot instructions alone.
+      FailureOr<mlir::qlow::TargetDesc> desc =
+          mlir::qlow::lookupTargetDesc("aarch64", cpu);
+      bool mmla = succeeded(desc) &&
+                  desc->int8Dot == mlir::qlow::Int8DotKind::NeonI8mm;
+      double macs = static_cast<double>(m) * k * n;
+      double perMac = total / macs;
+      double ideal = mmla ? 1.0 / 32 : 1.0 / 16;
+      llvm::outs() << llvm::formatv(
+          "case={0} M={1} K={2} N={3} cpu={4} insn_per_mac={5:f4} "
+          "ideal={6:f4} ratio={7:f3} dot_share={8:f3} insns={9} dots={10}\n",
+          (mmla ? "smmla_" : "sdot_") + llvm::formatv("{0}x{1}x{2}", m, k, n)
+                                            .str(),
+          m, k, n, cpu, perMac, ideal, ideal / perMac,
+          total ? static_cast<double>(dots) / total : 0.0, total, dots);
+      llvm::outs().flush();
+    }
+  }
+  if (temporary)
+    llvm::sys::fs::remove_directories(work);
+  return status;
+}
+
+} // namespace qlow::bench

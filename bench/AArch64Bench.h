@@ -1,0 +1,47 @@
+//===- AArch64Bench.h - qlow-bench aarch64 ----------------------*- C++ -*-===//
+//
+// Part of qlow, a compiler for quantized transformer kernels.
+//
+//===----------------------------------------------------------------------===//
+//
+// Instructions per multiply-accumulate of qlow's AArch64 int8 matmul kernels,
+// counted under qemu-aarch64 (emulated time means nothing).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QLOW_BENCH_AARCH64BENCH_H
+#define QLOW_BENCH_AARCH64BENCH_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace qlow::bench {
+
+struct AArch64BenchOptions {
+  /// (M, K, N) shapes.
+  std::vector<std::vector<int64_t>> cases = {
+      {1, 4096, 4096}, {16, 4096, 4096}, {128, 768, 768}, {128, 768, 3072}};
+  /// qlow-compile CPUs: one with i8mm (smmla) and one with dotprod only.
+  std::vector<std::string> cpus = {"neoverse-n2", "neoverse-n1"};
+  /// Where the objects, harnesses and qemu logs go (kept); empty: a
+  /// temporary directory, removed afterwards.
+  std::string workDir;
+  /// Activations: "u8" or "i8".
+  std::string activations = "u8";
+};
+
+/// For each CPU and shape: compiles an i8 matmul with constant weights for
+/// aarch64, links it into a static program with clang-22 and lld, runs it
+/// once under `qemu-aarch64 -cpu max -d in_asm,exec,nochain`, and counts the
+/// guest instructions executed in qlow's functions (the translation blocks'
+/// instructions, once per execution). Prints
+/// `case=<name> ... insn_per_mac=<x> ideal=<y> ratio=<y/x> dot_share=<d>
+/// insns=<n> dots=<k>` per case, where the ideal is one smmla per 32 MACs or
+/// one sdot per 16 and `dots` the int8 dot products among the instructions. Returns the exit
+/// code (1 with a message when a tool is missing or a step fails).
+int runAArch64Bench(const AArch64BenchOptions &options);
+
+} // namespace qlow::bench
+
+#endif // QLOW_BENCH_AARCH64BENCH_H
