@@ -263,7 +263,7 @@ int runAArch64Bench(const AArch64BenchOptions &options) {
       // ideal is the dot instructions alone.
       FailureOr<mlir::qlow::TargetDesc> desc =
           mlir::qlow::lookupTargetDesc("aarch64", cpu);
-      bool mmla = succeeded(desc) &&
+      bool mmla = m > 1 && succeeded(desc) &&
                   desc->int8Dot == mlir::qlow::Int8DotKind::NeonI8mm;
       double macs = static_cast<double>(m) * k * n;
       double perMac = total / macs;

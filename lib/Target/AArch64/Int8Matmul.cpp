@@ -82,28 +82,74 @@ Value padLhs(OpBuilder &b, Location loc, Value lhs, int64_t m, int64_t k,
 }
 
 /// The activations in the layout smmla reads: [mp/2][kp/8][16], pairs of
-/// rows with 8 bytes of K each (row 2q at bytes 0..7, row 2q+1 at 8..15).
-/// This is `linalg.pack` with inner tiles [2, 8] lowered as upstream's
-/// lowerPack does (pad, expand_shape, transpose), then the two inner
-/// dimensions collapsed; the transpose becomes a loop nest over M x K bytes.
+/// rows with 8 bytes of K each (row 2q at bytes 0..7, row 2q+1 at 8..15): the
+/// layout of a `linalg.pack` with inner tiles [2, 8]. Built as loops that
+/// move 8 bytes at a time (upstream's lowering of linalg.pack, a transpose,
+/// becomes a byte-by-byte loop nest, which cost more than the kernel at
+/// N = 256).
 Value packLhsForMmla(OpBuilder &b, Location loc, Value lhs, int64_t m,
                      int64_t k, int64_t mp, int64_t kp) {
   Type i8 = b.getI8Type();
   Value padded = padLhs(b, loc, lhs, m, k, mp, kp);
-  auto expandedType = RankedTensorType::get({mp / 2, 2, kp / 8, 8}, i8);
-  SmallVector<ReassociationIndices> expand = {{0, 1}, {2, 3}};
-  Value expanded =
-      tensor::ExpandShapeOp::create(b, loc, expandedType, padded, expand);
   Value init = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{mp / 2, kp / 8, 2, 8}, i8);
-  Value transposed =
-      linalg::TransposeOp::create(b, loc, expanded, init,
-                                  ArrayRef<int64_t>{0, 2, 1, 3})
-          ->getResult(0);
-  SmallVector<ReassociationIndices> collapse = {{0}, {1}, {2, 3}};
-  return tensor::CollapseShapeOp::create(
-      b, loc, RankedTensorType::get({mp / 2, kp / 8, 16}, i8), transposed,
-      collapse);
+      b, loc, ArrayRef<int64_t>{mp / 2, kp / 8, 16}, i8);
+  auto idx = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+  };
+  Value zero = idx(0), one = idx(1), two = idx(2), eight = idx(8);
+  Value padI8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+  auto halfType = VectorType::get({8}, i8);
+  SmallVector<bool> inBounds = {true};
+  SmallVector<int64_t> concat;
+  for (int64_t l = 0; l < 16; ++l)
+    concat.push_back(l);
+  auto pairs = scf::ForOp::create(
+      b, loc, zero, idx(mp / 2), one, ValueRange{init},
+      [&](OpBuilder &qb, Location ql, Value q, ValueRange qArgs) {
+        Value row0 = arith::MulIOp::create(qb, ql, q, two);
+        Value row1 = arith::AddIOp::create(qb, ql, row0, one);
+        auto steps = scf::ForOp::create(
+            qb, ql, zero, idx(kp / 8), one, qArgs,
+            [&](OpBuilder &sb, Location sl, Value st, ValueRange sArgs) {
+              Value col = arith::MulIOp::create(sb, sl, st, eight);
+              Value lo = vector::TransferReadOp::create(
+                  sb, sl, halfType, padded, ValueRange{row0, col}, padI8,
+                  inBounds);
+              Value hi = vector::TransferReadOp::create(
+                  sb, sl, halfType, padded, ValueRange{row1, col}, padI8,
+                  inBounds);
+              Value both = vector::ShuffleOp::create(sb, sl, lo, hi, concat);
+              Value next = vector::TransferWriteOp::create(
+                               sb, sl, both, sArgs[0], ValueRange{q, st, zero},
+                               inBounds)
+                               .getResult();
+              scf::YieldOp::create(sb, sl, next);
+            });
+        scf::YieldOp::create(qb, ql, steps.getResult(0));
+      });
+  return pairs.getResult(0);
+}
+
+/// s8 activations `a - 128` for u8 `a` (the sign bit flipped), computed once
+/// before an sdot kernel rather than once per column panel in its K loop.
+Value shiftLhsToSigned(OpBuilder &b, Location loc, Value lhs) {
+  auto type = cast<RankedTensorType>(lhs.getType());
+  Value init =
+      tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
+  AffineMap identity = b.getMultiDimIdentityMap(type.getRank());
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, type, ValueRange{lhs}, ValueRange{init},
+             ArrayRef<AffineMap>{identity, identity}, iterators,
+             [](OpBuilder &gb, Location gl, ValueRange args) {
+               Value flip = arith::ConstantOp::create(
+                   gb, gl, gb.getI8IntegerAttr(static_cast<int8_t>(0x80)));
+               linalg::YieldOp::create(
+                   gb, gl,
+                   ValueRange{arith::XOrIOp::create(gb, gl, args[0], flip)});
+             })
+      ->getResult(0);
 }
 
 /// Builds the kernel that replaces `c` with the register tile `tile`: rows x
@@ -117,8 +163,14 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   const int64_t np = roundUp(c.n, nr), panels = np / nr;
   const int64_t mainRows = c.m / rows * rows, restRows = c.m - mainRows;
   // sdot: 16 bytes of K per iteration (one activation load per row, used in
-  // 4 steps by element); smmla: 8 bytes per iteration.
-  const int64_t kBlock = mmla ? 8 : 16;
+  // 4 steps by element); smmla: `mmlaSteps` steps of 8 bytes per iteration,
+  // fewer where that would pad K by much, so that the loop's own
+  // instructions (counter, branch, address updates) and the activation loads
+  // (consecutive steps of a row pair are adjacent: ldp) are shared.
+  int64_t mmlaSteps = 1;
+  if (mmla)
+    mmlaSteps = c.k % 32 == 0 || c.k >= 512 ? 4 : c.k % 16 == 0 || c.k >= 128 ? 2 : 1;
+  const int64_t kBlock = mmla ? 8 * mmlaSteps : 16;
   const int64_t kp = roundUp(c.k, kBlock), kIters = kp / kBlock;
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
   auto accType = VectorType::get({kLanes}, i32);
@@ -139,8 +191,11 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
       DenseElementsAttr::get(RankedTensorType::get({np}, i32),
                              ArrayRef<int32_t>(init)));
   const int64_t mp = mmla ? roundUp(c.m, 2) : c.m;
-  Value lhs = mmla ? packLhsForMmla(b, loc, c.lhs, c.m, c.k, mp, kp)
-                   : padLhs(b, loc, c.lhs, c.m, c.k, c.m, kp);
+  Value lhs = c.lhs;
+  if (shiftLhs)
+    lhs = shiftLhsToSigned(b, loc, lhs);
+  lhs = mmla ? packLhsForMmla(b, loc, lhs, c.m, c.k, mp, kp)
+             : padLhs(b, loc, lhs, c.m, c.k, c.m, kp);
 
   OpBuilder constants = b;
   auto idx = [&](int64_t v) {
@@ -152,12 +207,6 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                : i32;
   Value out =
       tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{c.m, np}, outElement);
-  Value signFlip;
-  if (shiftLhs)
-    signFlip = arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(bytesType, b.getI8IntegerAttr(
-                                              static_cast<int8_t>(0x80))));
   Value zeroAcc = arith::ConstantOp::create(b, loc, b.getZeroAttr(accType));
   Value padI32 = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
   Value padI8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
@@ -221,8 +270,6 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
               Value bytes = vector::TransferReadOp::create(
                   kb, kl, bytesType, lhs, ValueRange{row, kByte}, padI8,
                   inBounds);
-              if (shiftLhs)
-                bytes = arith::XOrIOp::create(kb, kl, bytes, signFlip);
               aRows.push_back(vector::BitCastOp::create(kb, kl, accType, bytes));
             }
             for (int64_t t = 0; t < 4; ++t) {
@@ -257,24 +304,29 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
         rb, loc, idx(0), idx(kIters), idx(1), accs,
         [&](OpBuilder &kb, Location kl, Value kk, ValueRange acc) {
           SmallVector<Value> next(acc.begin(), acc.end());
-          SmallVector<Value> w;
-          for (int64_t j = 0; j < colPairs; ++j)
-            w.push_back(vector::TransferReadOp::create(
-                kb, kl, bytesType, packedW, ValueRange{p, kk, idx(j * 16)},
-                padI8, inBounds));
-          for (int64_t q = 0; q < pairs; ++q) {
-            Value pairIndex = arith::AddIOp::create(kb, kl, pair0, idx(q));
-            Value a = vector::TransferReadOp::create(
-                kb, kl, bytesType, lhs, ValueRange{pairIndex, kk, idx(0)},
-                padI8, inBounds);
-            for (int64_t j = 0; j < colPairs; ++j) {
-              Value &slot = next[q * colPairs + j];
-              slot = c.lhsSigned ? arm_neon::SmmlaOp::create(kb, kl, accType,
-                                                             slot, a, w[j])
-                                       .getResult()
-                                 : arm_neon::UsmmlaOp::create(
-                                       kb, kl, accType, slot, a, w[j])
-                                       .getResult();
+          for (int64_t t = 0; t < mmlaSteps; ++t) {
+            Value step = arith::AddIOp::create(
+                kb, kl, arith::MulIOp::create(kb, kl, kk, idx(mmlaSteps)),
+                idx(t));
+            SmallVector<Value> w;
+            for (int64_t j = 0; j < colPairs; ++j)
+              w.push_back(vector::TransferReadOp::create(
+                  kb, kl, bytesType, packedW, ValueRange{p, step, idx(j * 16)},
+                  padI8, inBounds));
+            for (int64_t q = 0; q < pairs; ++q) {
+              Value pairIndex = arith::AddIOp::create(kb, kl, pair0, idx(q));
+              Value a = vector::TransferReadOp::create(
+                  kb, kl, bytesType, lhs, ValueRange{pairIndex, step, idx(0)},
+                  padI8, inBounds);
+              for (int64_t j = 0; j < colPairs; ++j) {
+                Value &slot = next[q * colPairs + j];
+                slot = c.lhsSigned ? arm_neon::SmmlaOp::create(
+                                         kb, kl, accType, slot, a, w[j])
+                                         .getResult()
+                                   : arm_neon::UsmmlaOp::create(
+                                         kb, kl, accType, slot, a, w[j])
+                                         .getResult();
+              }
             }
           }
           scf::YieldOp::create(kb, kl, next);
@@ -382,7 +434,6 @@ struct QlowAArch64Int8MatmulPass
     if (desc->int8Dot != Int8DotKind::NeonSdot &&
         desc->int8Dot != Int8DotKind::NeonI8mm)
       return; // Armv8.0: the contraction stays for the generic lowering.
-    const bool mmla = desc->int8Dot == Int8DotKind::NeonI8mm;
 
     SmallVector<Int8Contraction> found;
     getOperation().walk([&](linalg::GenericOp op) {
@@ -398,6 +449,10 @@ struct QlowAArch64Int8MatmulPass
       rewriter.setInsertionPointAfter(anchor);
       if (anchor == c.op)
         rewriter.setInsertionPoint(c.op);
+      // One row: half of every smmla would multiply a padding row, so sdot
+      // (which every i8mm CPU has) does the same work in as many
+      // instructions without the packing.
+      const bool mmla = desc->int8Dot == Int8DotKind::NeonI8mm && c.m > 1;
       MicroKernelShape tile = desc->chooseInt8Tile(c.m, c.n, c.k);
       int64_t rowBlock = desc->chooseInt8RowBlock(c.m, c.n, c.k, tile);
       Value result = buildNeonInt8Kernel(rewriter, c.op.getLoc(), c, tile,
