@@ -233,3 +233,15 @@ int64_t TargetDesc::chooseInt8RowBlock(int64_t m, int64_t n, int64_t k,
   rows = (rows + tile.rows - 1) / tile.rows * tile.rows;
   return std::min(rows, m);
 }
+
+AttentionTile TargetDesc::chooseAttentionTile(int64_t s, int64_t dv) const {
+  const int64_t lanes = vectorBits / 32;
+  const int64_t valueVectors = std::max<int64_t>(1, (dv + lanes - 1) / lanes);
+  const int64_t registers = vectorRegisters;
+  // The P * V step holds rows * valueVectors accumulators, the valueVectors
+  // of one value row, one row's score vector per row and a broadcast.
+  int64_t rows = (registers - valueVectors - 1) / (valueVectors + 1);
+  rows = std::clamp<int64_t>(rows, 1, 16);
+  rows = std::max<int64_t>(1, std::min(rows, s));
+  return AttentionTile{rows, lanes, lanes};
+}

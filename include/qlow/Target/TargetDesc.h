@@ -46,6 +46,17 @@ struct MicroKernelShape {
   int64_t kStep;
 };
 
+/// The tile of the flash-attention kernel (qlow-x86-attention).
+struct AttentionTile {
+  /// Query rows per work item (one scf.forall iteration), whose output
+  /// accumulators stay in registers across all key blocks.
+  int64_t queryRows;
+  /// Keys per block: the scores of one row for a block are one vector.
+  int64_t keyBlock;
+  /// f32 lanes per vector of output (value) columns.
+  int64_t valueLanes;
+};
+
 /// Everything codegen needs to know about a CPU target.
 struct TargetDesc {
   /// Registry key: "<arch>-<cpu>", e.g. "x86_64-znver4", "aarch64-neoverse-n1".
@@ -98,6 +109,13 @@ struct TargetDesc {
   /// for the threads.
   int64_t chooseInt8RowBlock(int64_t m, int64_t n, int64_t k,
                              const MicroKernelShape &tile) const;
+
+  /// The attention tile for queries of `s` rows and values of `dv` columns:
+  /// key blocks of one f32 vector; as many query rows (1 to 16, at most `s`)
+  /// as keep the P * V step in the register file: rows * ceil(dv / lanes)
+  /// accumulators, one value row (ceil(dv / lanes) vectors), one score
+  /// vector per row and a broadcast.
+  AttentionTile chooseAttentionTile(int64_t s, int64_t dv) const;
 };
 
 /// Looks up a CPU target by architecture ("x86_64", "aarch64") and LLVM CPU

@@ -29,7 +29,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "qlow/Target/X86/Attention.h"
 #include "dialects/Qlow/IR/QlowOps.h"
 #include "qlow/Target/TargetDesc.h"
 #include "qlow/Target/X86/Passes.h"
@@ -55,23 +54,6 @@ namespace mlir::qlow {
 
 using namespace mlir;
 using namespace mlir::qlow;
-
-//===----------------------------------------------------------------------===//
-// Tile choice
-//===----------------------------------------------------------------------===//
-
-AttentionTile mlir::qlow::chooseAttentionTile(const TargetDesc &desc, int64_t s,
-                                              int64_t dv) {
-  const int64_t lanes = desc.vectorBits / 32;
-  const int64_t valueVectors = std::max<int64_t>(1, (dv + lanes - 1) / lanes);
-  const int64_t registers = desc.vectorRegisters;
-  // The P * V step holds rows * valueVectors accumulators, the valueVectors
-  // of one value row, one row's score vector per row and a broadcast.
-  int64_t rows = (registers - valueVectors - 1) / (valueVectors + 1);
-  rows = std::clamp<int64_t>(rows, 1, 16);
-  rows = std::max<int64_t>(1, std::min(rows, s));
-  return AttentionTile{rows, lanes, lanes};
-}
 
 namespace {
 
@@ -735,7 +717,7 @@ struct QlowX86AttentionPass
       float scale = op.getScale()
                         ? op.getScale()->convertToFloat()
                         : 1.0f / std::sqrt(static_cast<float>(sizes.d));
-      AttentionTile tile = chooseAttentionTile(*desc, sizes.s, sizes.dv);
+      AttentionTile tile = desc->chooseAttentionTile(sizes.s, sizes.dv);
       Value q = toF32(rewriter, loc, op.getQ());
       Value k = toF32(rewriter, loc, op.getK());
       Value v = toF32(rewriter, loc, op.getV());
