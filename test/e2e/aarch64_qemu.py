@@ -22,7 +22,8 @@ variant keeps the cost small.
 
 The default variants: i8mm kernels (smmla/usmmla) on qemu's `max` CPU, the
 dotprod kernels (sdot) on a Cortex-A76 (dotprod, no i8mm), and the generic
-lowering on a Cortex-A57 (neither). Prints "N passed, M failed" per variant,
+lowering on a Cortex-A57 (neither). QLOW_CPU may be CPU+CPU+...: one object
+holding a variant per CPU, dispatched at run time from HWCAP. Prints "N passed, M failed" per variant,
 and exits 1 if any case failed; with --check-tools, only says whether the
 tools are there (exit 0) or which is missing (exit 1).
 """
@@ -233,7 +234,9 @@ def main():
     failed_total = 0
     for variant in args.variants.split(","):
         qemu_cpu, qlow_cpu = variant.split(":")
-        vdir = os.path.join(work, qemu_cpu)
+        # CPU+CPU+...: one object with a variant per CPU, chosen at run time.
+        qlow_cpu = qlow_cpu.replace("+", ",")
+        vdir = os.path.join(work, variant.replace(":", "-").replace("+", "-"))
         os.makedirs(os.path.join(vdir, "jit"))
         for sub in ("in", "ref"):
             os.symlink(os.path.join(work, sub), os.path.join(vdir, sub))

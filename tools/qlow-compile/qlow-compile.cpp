@@ -41,7 +41,10 @@ static cl::opt<std::string>
 static cl::opt<std::string>
     cpu("cpu",
         cl::desc("Target CPU (see --list-cpus; default: host for x86_64, "
-                 "generic for aarch64)"),
+                 "generic for aarch64). For aarch64, a comma-separated list "
+                 "(best first, ending with a baseline such as generic) "
+                 "compiles one variant per CPU and picks one at run time "
+                 "from HWCAP"),
         cl::init("host"));
 static cl::opt<bool> listCpus("list-cpus",
                               cl::desc("List the known target CPUs and exit"));
@@ -85,8 +88,17 @@ int main(int argc, char **argv) {
   if (inputFile.empty() || outputFile.empty())
     return fail("usage: qlow-compile <input.mlir> -o <output> (see --help)");
   std::string cpuError;
-  if (failed(mlir::qlow::lookupTargetDesc(targetArch, cpu, &cpuError)))
-    return fail(cpuError);
+  // aarch64 takes several CPUs, best first: one variant each, chosen at run
+  // time from the CPU's HWCAP bits.
+  SmallVector<StringRef> cpus;
+  StringRef(cpu).split(cpus, ',', -1, /*KeepEmpty=*/false);
+  if (cpus.empty())
+    return fail("--cpu is empty");
+  if (cpus.size() > 1 && targetArch != "aarch64")
+    return fail("several --cpu variants are for --target=aarch64 only");
+  for (StringRef one : cpus)
+    if (failed(mlir::qlow::lookupTargetDesc(targetArch, one, &cpuError)))
+      return fail(cpuError);
 
   DialectRegistry registry;
   mlir::qlow::registerQlowDialects(registry);

@@ -30,3 +30,20 @@ func.func @requant(%a: tensor<7x40x!quant.uniform<u8:f32, 0.02:128>>, %b: tensor
   %y = qlow.matmul %a, %wq, %b : (tensor<7x40x!quant.uniform<u8:f32, 0.02:128>>, tensor<40x9x!quant.uniform<i8:f32, 0.01>>, tensor<9xi32>) -> tensor<7x9x!quant.uniform<i8:f32, 0.3:-5>>
   return %y : tensor<7x9x!quant.uniform<i8:f32, 0.3:-5>>
 }
+
+// Several CPUs, best first: one variant each, and a dispatcher per entry
+// point that reads HWCAP (getauxval) and calls the best the CPU runs.
+// RUN: qlow-compile %s --target=aarch64 --cpu=neoverse-n2,neoverse-n1,generic -o %t/v.o
+// RUN: llvm-objdump -d -r %t/v.o | FileCheck %s --check-prefix=VARIANTS
+// VARIANTS-DAG: <_mlir_ciface_requant__neoverse_n2>:
+// VARIANTS-DAG: <_mlir_ciface_requant__neoverse_n1>:
+// VARIANTS-DAG: <_mlir_ciface_requant>:
+// VARIANTS-DAG: R_AARCH64_CALL26 getauxval
+// VARIANTS-DAG: usmmla
+// VARIANTS-DAG: sdot
+// RUN: FileCheck %s --check-prefix=HDR < %t/v.h
+// RUN: not qlow-compile %s --target=aarch64 --cpu=neoverse-n2,neoverse-n1 -o %t/nobase.o 2>&1 | FileCheck %s --check-prefix=NOBASE
+// NOBASE: error: the last of several --cpu variants must run on every AArch64 CPU (no dotprod or i8mm, e.g. generic or cortex-a57); 'neoverse-n1' needs dotprod
+// RUN: not ls %t/nobase.o
+// RUN: not qlow-compile %s --cpu=znver4,haswell -o %t/x86.o 2>&1 | FileCheck %s --check-prefix=X86MULTI
+// X86MULTI: qlow-compile: error: several --cpu variants are for --target=aarch64 only
