@@ -24,6 +24,8 @@ APT_PACKAGES=(
   # AArch64 tests: the cross sysroot (libc, crt files, libgcc) that clang-22
   # links aarch64-linux-gnu executables against, and qemu-aarch64 to run them.
   qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+  # ONNX import (lib/Import/ONNX): onnx.proto's C++ classes and protobuf.
+  libonnx-dev libprotobuf-dev protobuf-compiler
 )
 
 missing=()
