@@ -7,7 +7,9 @@
 Draws random qlow.matmul functions from random_matmul.py (plain results),
 random_epilogue_matmul.py (fused relu, gelu/silu tables, residual adds) and
 random_dynamic_matmul.py (activations quantized at run time, i8 and int4
-weights), with M, N, K up to --max-dim (primes and odd sizes included), and
+weights), with M, N, K up to --max-dim (primes and odd sizes included), or
+with --kind the attention, float-op or integer-only-op cases of
+random_attention.py, random_float_ops.py or random_integer_only_ops.py, and
 writes them in batches of several functions per MLIR file with .npy inputs.
 Every batch runs once with `qlow-run --reference` on the host; then, for each
 variant QEMU_CPU:QLOW_CPU, it is compiled with
@@ -41,8 +43,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import random_matmul as rm  # noqa: E402
+import random_attention as ra  # noqa: E402
 import random_dynamic_matmul as rdm  # noqa: E402
 import random_epilogue_matmul as rem  # noqa: E402
+import random_float_ops as rfo  # noqa: E402
+import random_integer_only_ops as rio  # noqa: E402
 
 SYSROOT = "/usr/aarch64-linux-gnu"
 CTYPES = {"uint8_t": "|u1", "int8_t": "|i1", "uint16_t": "<u2",
@@ -79,11 +84,45 @@ def small_dim(rng):
 MAX_DIM = 96
 
 
-def make_case(name, rng):
+def make_case(kind, i, rng):
+    """Case i of `kind` (--kind)."""
+    name = f"mm_{i}"
+    if kind == "attention":
+        return ra.Case(name, rng)
+    if kind == "float-ops":
+        return rfo.Case(name, rng, rfo.OPS[i % len(rfo.OPS)])
+    if kind == "int-ops":
+        return rio.Case(name, rng, rio.OPS[i % len(rio.OPS)])
     if rm.SHAPE_CLASS != "random":
         return rm.Case(name, rng)
-    kind = rng.choice([rm.Case, rem.EpilogueCase, rdm.DynamicCase])
-    return kind(name, rng)
+    return rng.choice([rm.Case, rem.EpilogueCase, rdm.DynamicCase])(name, rng)
+
+
+def check(kind, case, vdir, ref_err, jit_err):
+    """None when `case` passed on the variant in `vdir`, else the problem:
+    bit-exact for integer results, and the tolerances of the random_*.py
+    script the case comes from for float ones."""
+    if kind == "matmul":
+        return rm.check_case(case, vdir, ref_err, jit_err)
+    if ref_err or jit_err:
+        return "\n  ".join(f"{what} failed:\n    " + "\n    ".join(
+            err.splitlines()[:6]) for what, err in
+            (("reference", ref_err), ("compiled", jit_err)) if err)
+    expected = np.load(os.path.join(vdir, "ref", f"{case.name}.0.npy"))
+    actual = np.load(os.path.join(vdir, "jit", f"{case.name}.0.npy"))
+    inputs = []
+    while os.path.exists(path := os.path.join(
+            vdir, "in", f"{case.name}.{len(inputs)}.npy")):
+        inputs.append(np.load(path))
+    if kind == "attention":
+        return ra.compare(case, expected, actual, *inputs[:3])[0]
+    if kind == "float-ops":
+        return rfo.compare(case, expected, actual, inputs[0])[0]
+    if expected.dtype != actual.dtype or expected.shape != actual.shape:
+        return (f"result is {actual.dtype} {actual.shape}, the reference "
+                f"gives {expected.dtype} {expected.shape}")
+    differ = int((expected != actual).sum())
+    return f"{differ} of {expected.size} values differ" if differ else None
 
 
 def parse_header(path):
@@ -169,6 +208,11 @@ def main():
     parser.add_argument("--work-dir")
     parser.add_argument("--batch", type=int, default=12)
     parser.add_argument("--max-dim", type=int, default=96)
+    parser.add_argument("--kind", default="matmul",
+                        choices=["matmul", "attention", "float-ops", "int-ops"],
+                        help="matmul (plain, fused epilogues, dynamic, int4), "
+                             "or the cases of random_attention.py, "
+                             "random_float_ops.py or random_integer_only_ops.py")
     parser.add_argument("--shape-class", choices=["random", "row-blocked"],
                         default="random",
                         help="random (up to --max-dim), or random_matmul.py's "
@@ -208,7 +252,7 @@ def main():
         os.makedirs(os.path.join(work, sub))
     rng = random.Random(args.seed)
     nprng = np.random.default_rng(args.seed)
-    cases = [make_case(f"mm_{i}", rng) for i in range(args.cases)]
+    cases = [make_case(args.kind, i, rng) for i in range(args.cases)]
     batches = [cases[i:i + args.batch]
                for i in range(0, len(cases), args.batch)]
     files = []
@@ -264,8 +308,8 @@ def main():
         passed = failed = 0
         for b, batch in enumerate(batches):
             for case in batch:
-                problem = rm.check_case(case, vdir, ref_errors[case.name],
-                                        errors[case.name])
+                problem = check(args.kind, case, vdir, ref_errors[case.name],
+                                errors[case.name])
                 if problem is None:
                     passed += 1
                     continue
