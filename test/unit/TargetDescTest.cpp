@@ -1,0 +1,106 @@
+//===- TargetDescTest.cpp - the CPU target registry -----------------------===//
+//
+// Part of qlow, a compiler for quantized transformer kernels.
+//
+//===----------------------------------------------------------------------===//
+//
+// lookupTargetDesc for both architectures, registry keys that name their own
+// architecture, and the register tiles of the AArch64 families against the
+// register file they must fit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qlow/Target/TargetDesc.h"
+
+#include <gtest/gtest.h>
+
+using namespace mlir;
+using namespace mlir::qlow;
+
+namespace {
+
+TEST(TargetDescTest, AArch64Families) {
+  FailureOr<TargetDesc> a57 = lookupTargetDesc("aarch64", "cortex-a57");
+  FailureOr<TargetDesc> n1 = lookupTargetDesc("aarch64", "neoverse-n1");
+  FailureOr<TargetDesc> n2 = lookupTargetDesc("aarch64", "neoverse-n2");
+  ASSERT_TRUE(succeeded(a57) && succeeded(n1) && succeeded(n2));
+  EXPECT_EQ(a57->int8Dot, Int8DotKind::None);
+  EXPECT_EQ(n1->int8Dot, Int8DotKind::NeonSdot);
+  EXPECT_EQ(n2->int8Dot, Int8DotKind::NeonI8mm);
+  for (const TargetDesc *desc : {&*a57, &*n1, &*n2}) {
+    EXPECT_TRUE(desc->isAArch64());
+    EXPECT_FALSE(desc->isX86());
+    EXPECT_EQ(desc->triple, "aarch64-unknown-linux-gnu");
+    EXPECT_EQ(desc->vectorBits, 128u);
+    EXPECT_EQ(desc->vectorRegisters, 32u);
+    EXPECT_EQ(desc->i32Lanes(), 4);
+  }
+  EXPECT_EQ(n2->name, "aarch64-neoverse-n2");
+  EXPECT_NE(n2->features.find("+i8mm"), std::string::npos);
+  EXPECT_NE(n1->features.find("+dotprod"), std::string::npos);
+  EXPECT_EQ(n1->features.find("+i8mm"), std::string::npos);
+}
+
+TEST(TargetDescTest, TilesFitTheRegisterFile) {
+  // sdot: accumulators + one weight register per vector + one 16-byte
+  // activation register per row; smmla: accumulators + two weight registers
+  // per vector + one register per row pair. All within 32.
+  for (const char *cpu : {"neoverse-n1", "cortex-a76"}) {
+    TargetDesc desc = *lookupTargetDesc("aarch64", cpu);
+    for (const MicroKernelShape &tile : desc.int8Tiles) {
+      EXPECT_EQ(tile.kStep, 4);
+      EXPECT_LE(tile.rows * tile.vectors + tile.vectors + tile.rows, 32)
+          << cpu << " " << tile.rows << "x" << tile.vectors;
+    }
+  }
+  TargetDesc n2 = *lookupTargetDesc("aarch64", "neoverse-v1");
+  for (const MicroKernelShape &tile : n2.int8Tiles) {
+    EXPECT_EQ(tile.kStep, 8);
+    EXPECT_EQ(tile.rows % 2, 0) << "smmla takes rows in pairs";
+    EXPECT_LE(tile.rows * tile.vectors + 2 * tile.vectors + tile.rows / 2, 32);
+  }
+}
+
+TEST(TargetDescTest, RegistryKeysNameTheirArchitecture) {
+  // Passes that only take a cpu look it up as x86_64; a registry key reaches
+  // the AArch64 description anyway, and the x86 one the other way round.
+  FailureOr<TargetDesc> arm = lookupTargetDesc("x86_64", "aarch64-neoverse-n1");
+  ASSERT_TRUE(succeeded(arm));
+  EXPECT_TRUE(arm->isAArch64());
+  EXPECT_EQ(arm->cpu, "neoverse-n1");
+  FailureOr<TargetDesc> x86 = lookupTargetDesc("aarch64", "x86_64-znver4");
+  ASSERT_TRUE(succeeded(x86));
+  EXPECT_TRUE(x86->isX86());
+  EXPECT_EQ(x86->int8Dot, Int8DotKind::Avx512Vnni);
+  // Not a key: an unknown CPU of the architecture asked for.
+  std::string error;
+  EXPECT_TRUE(failed(lookupTargetDesc("aarch64", "aarch64-pentium", &error)));
+  EXPECT_NE(error.find("unknown aarch64 CPU 'aarch64-pentium'"),
+            std::string::npos);
+}
+
+TEST(TargetDescTest, Errors) {
+  std::string error;
+  EXPECT_TRUE(failed(lookupTargetDesc("aarch64", "znver4", &error)));
+  EXPECT_NE(error.find("unknown aarch64 CPU 'znver4'; known: host, "),
+            std::string::npos);
+  EXPECT_NE(error.find("neoverse-n2"), std::string::npos);
+  EXPECT_TRUE(failed(lookupTargetDesc("riscv64", "generic", &error)));
+  EXPECT_EQ(error,
+            "unknown target architecture 'riscv64'; known: x86_64, aarch64");
+  EXPECT_EQ(listTargetDescs("aarch64").find("znver4"), std::string::npos);
+  EXPECT_EQ(listTargetDescs("x86_64").find("neoverse"), std::string::npos);
+}
+
+TEST(TargetDescTest, AArch64TileChoice) {
+  // One row: a one-row-tile candidate wins for sdot (no padded rows); the
+  // smmla family's smallest tile has two rows.
+  TargetDesc n1 = *lookupTargetDesc("aarch64", "neoverse-n1");
+  EXPECT_EQ(n1.chooseInt8Tile(1, 4096, 4096).rows, 1);
+  TargetDesc n2 = *lookupTargetDesc("aarch64", "neoverse-n2");
+  EXPECT_EQ(n2.chooseInt8Tile(1, 4096, 4096).rows, 2);
+  // Many rows: a tile of several row pairs.
+  EXPECT_GE(n2.chooseInt8Tile(128, 768, 768).rows, 4);
+}
+
+} // namespace
