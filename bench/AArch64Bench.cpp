@@ -81,8 +81,8 @@ int run(StringRef program, ArrayRef<StringRef> args, StringRef what) {
   int code = llvm::sys::ExecuteAndWait(program, argv, std::nullopt, redirects,
                                        /*SecondsToWait=*/0, 0, &error);
   if (code != 0)
-    llvm::errs() << "qlow-bench: error: " << what << " failed (" << code
-                 << ")" << (error.empty() ? "" : ": " + error) << "\n";
+    llvm::errs() << "qlow-bench: error: " << what << " failed (" << code << ")"
+                 << (error.empty() ? "" : ": " + error) << "\n";
   return code;
 }
 
@@ -271,8 +271,8 @@ int runAArch64Bench(const AArch64BenchOptions &options) {
       llvm::outs() << llvm::formatv(
           "case={0} M={1} K={2} N={3} cpu={4} insn_per_mac={5:f4} "
           "ideal={6:f4} ratio={7:f3} dot_share={8:f3} insns={9} dots={10}\n",
-          (mmla ? "smmla_" : "sdot_") + llvm::formatv("{0}x{1}x{2}", m, k, n)
-                                            .str(),
+          (mmla ? "smmla_" : "sdot_") +
+              llvm::formatv("{0}x{1}x{2}", m, k, n).str(),
           m, k, n, cpu, perMac, ideal, ideal / perMac,
           total ? static_cast<double>(dots) / total : 0.0, total, dots);
       llvm::outs().flush();

@@ -38,8 +38,9 @@ struct AArch64BenchOptions {
 /// instructions, once per execution). Prints
 /// `case=<name> ... insn_per_mac=<x> ideal=<y> ratio=<y/x> dot_share=<d>
 /// insns=<n> dots=<k>` per case, where the ideal is one smmla per 32 MACs or
-/// one sdot per 16 and `dots` the int8 dot products among the instructions. Returns the exit
-/// code (1 with a message when a tool is missing or a step fails).
+/// one sdot per 16 and `dots` the int8 dot products among the instructions.
+/// Returns the exit code (1 with a message when a tool is missing or a step
+/// fails).
 int runAArch64Bench(const AArch64BenchOptions &options);
 
 } // namespace qlow::bench

@@ -15,8 +15,8 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
-#include "llvm/Linker/Linker.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Linker/Linker.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/TargetSelect.h"
@@ -84,10 +84,10 @@ llvm::Function *buildCpuLevelFunction(llvm::Module &module) {
   const uint64_t hwcapAsimddp = 1ull << 20, hwcap2I8mm = 1ull << 13;
   llvm::Value *hwcap = b.CreateCall(getauxval, {b.getInt64(atHwcap)});
   llvm::Value *hwcap2 = b.CreateCall(getauxval, {b.getInt64(atHwcap2)});
-  llvm::Value *dot =
-      b.CreateICmpNE(b.CreateAnd(hwcap, b.getInt64(hwcapAsimddp)), b.getInt64(0));
-  llvm::Value *mm =
-      b.CreateICmpNE(b.CreateAnd(hwcap2, b.getInt64(hwcap2I8mm)), b.getInt64(0));
+  llvm::Value *dot = b.CreateICmpNE(
+      b.CreateAnd(hwcap, b.getInt64(hwcapAsimddp)), b.getInt64(0));
+  llvm::Value *mm = b.CreateICmpNE(b.CreateAnd(hwcap2, b.getInt64(hwcap2I8mm)),
+                                   b.getInt64(0));
   llvm::Value *level = b.CreateSelect(
       mm, b.getInt32(2), b.CreateSelect(dot, b.getInt32(1), b.getInt32(0)));
   b.CreateRet(level);
@@ -169,8 +169,7 @@ LogicalResult emitAArch64Variants(ModuleOp module, const EmitOptions &options,
       continue;
     }
     if (llvm::Linker::linkModules(*combined, std::move(variant)))
-      return module.emitError() << "cannot link the " << desc.cpu
-                                << " variant";
+      return module.emitError() << "cannot link the " << desc.cpu << " variant";
   }
 
   // The dispatchers.
@@ -187,10 +186,9 @@ LogicalResult emitAArch64Variants(ModuleOp module, const EmitOptions &options,
         return module.emitError() << "no " << name << " in the variants";
     }
     llvm::Function *first = variants.front();
-    auto *dispatcher =
-        llvm::Function::Create(first->getFunctionType(),
-                               llvm::GlobalValue::ExternalLinkage, entry,
-                               *combined);
+    auto *dispatcher = llvm::Function::Create(
+        first->getFunctionType(), llvm::GlobalValue::ExternalLinkage, entry,
+        *combined);
     llvm::LLVMContext &ctx = combined->getContext();
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", dispatcher));
     SmallVector<llvm::Value *> args;
@@ -202,10 +200,9 @@ LogicalResult emitAArch64Variants(ModuleOp module, const EmitOptions &options,
           llvm::BasicBlock::Create(ctx, "call", dispatcher);
       llvm::BasicBlock *next =
           llvm::BasicBlock::Create(ctx, "next", dispatcher);
-      b.CreateCondBr(
-          b.CreateICmpSGE(cpuLevel,
-                          b.getInt32(static_cast<int>(requiredLevel(desc)))),
-          call, next);
+      b.CreateCondBr(b.CreateICmpSGE(cpuLevel, b.getInt32(static_cast<int>(
+                                                   requiredLevel(desc)))),
+                     call, next);
       b.SetInsertPoint(call);
       b.CreateCall(fn, args);
       b.CreateRetVoid();
@@ -234,8 +231,8 @@ LogicalResult emitAArch64Variants(ModuleOp module, const EmitOptions &options,
       llvm::CodeGenOptLevel::Default, llvm::CodeGenOptLevel::Aggressive};
   unsigned optLevel = std::min(options.optLevel, 3u);
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
-      triple, base.cpu, base.features, llvm::TargetOptions(),
-      llvm::Reloc::PIC_, std::nullopt, levels[optLevel]));
+      triple, base.cpu, base.features, llvm::TargetOptions(), llvm::Reloc::PIC_,
+      std::nullopt, levels[optLevel]));
   if (!machine)
     return module.emitError()
            << "cannot create an LLVM target machine for " << base.cpu;
@@ -270,7 +267,8 @@ LogicalResult mlir::qlow::emitModule(ModuleOp module,
     SmallVector<std::string> cpus(parts.begin(), parts.end());
     return emitAArch64Variants(module, options, cpus, os);
   }
-  FailureOr<TargetDesc> desc = lookupTargetDesc(options.arch, options.cpu, &error);
+  FailureOr<TargetDesc> desc =
+      lookupTargetDesc(options.arch, options.cpu, &error);
   if (failed(desc))
     return module.emitError() << error;
 

@@ -207,8 +207,8 @@ mlir::qlow::matchEpilogue(linalg::GenericOp contraction) {
 }
 
 /// Sign- or zero-extends `value` to `type`.
-Value mlir::qlow::extendStorage(OpBuilder &b, Location loc, Value value, bool isSigned,
-                    Type type) {
+Value mlir::qlow::extendStorage(OpBuilder &b, Location loc, Value value,
+                                bool isSigned, Type type) {
   if (isSigned)
     return arith::ExtSIOp::create(b, loc, type, value);
   return arith::ExtUIOp::create(b, loc, type, value);
@@ -223,9 +223,10 @@ int64_t mlir::qlow::roundUp(int64_t value, int64_t multiple) {
 /// (clamped to the last real one: padded rows are discarded), column-indexed
 /// ones with a masked read (the last panel runs past N), and the body is
 /// cloned lane-wise onto vectors.
-Value mlir::qlow::applyEpilogue(OpBuilder &b, Location loc, const FusedEpilogue &epilogue,
-                    Value acc, Value row, Value col, int64_t m, int64_t lanes,
-                    function_ref<Value(int64_t)> idx) {
+Value mlir::qlow::applyEpilogue(OpBuilder &b, Location loc,
+                                const FusedEpilogue &epilogue, Value acc,
+                                Value row, Value col, int64_t m, int64_t lanes,
+                                function_ref<Value(int64_t)> idx) {
   linalg::GenericOp op = epilogue.op;
   Block &body = op.getRegion().front();
   IRMapping mapping;

@@ -58,29 +58,29 @@ const CpuFamily kAvx2 = {"+avx2,+fma",           256, 16, Int8DotKind::Avx2,
 // so a tile holds rows * vectors accumulators + vectors weights + rows
 // activation registers (<= 32). Cortex-A76 / Neoverse-N1 issue two sdot per
 // cycle and two loads.
-const CpuFamily kNeonDotprod = {"+neon,+dotprod",
-                                128,
-                                32,
-                                Int8DotKind::NeonSdot,
-                                {{6, 3, 4}, {5, 4, 4}, {8, 2, 4}, {4, 4, 4},
-                                 {2, 8, 4}, {1, 8, 4}},
-                                2.0,
-                                2.0};
+const CpuFamily kNeonDotprod = {
+    "+neon,+dotprod",
+    128,
+    32,
+    Int8DotKind::NeonSdot,
+    {{6, 3, 4}, {5, 4, 4}, {8, 2, 4}, {4, 4, 4}, {2, 8, 4}, {1, 8, 4}},
+    2.0,
+    2.0};
 // i8mm: a tile of R rows (even) x V vectors of 4 columns holds R * V
 // accumulators (2x2 blocks), 2V weight registers (2 columns x 8 bytes of K)
 // and R/2 activation registers (2 rows x 8 bytes of K, packed at run time).
 // Rows are counted as for sdot; kStep is 8 bytes of K per instruction.
-const CpuFamily kNeonI8mm = {"+neon,+dotprod,+i8mm",
-                             128,
-                             32,
-                             Int8DotKind::NeonI8mm,
-                             {{8, 2, 8}, {10, 2, 8}, {6, 3, 8}, {4, 4, 8},
-                              {2, 6, 8}},
-                             2.0,
-                             2.0};
+const CpuFamily kNeonI8mm = {
+    "+neon,+dotprod,+i8mm",
+    128,
+    32,
+    Int8DotKind::NeonI8mm,
+    {{8, 2, 8}, {10, 2, 8}, {6, 3, 8}, {4, 4, 8}, {2, 6, 8}},
+    2.0,
+    2.0};
 // NEON without an int8 dot product (Armv8.0): the generic lowering.
-const CpuFamily kNeon = {"+neon", 128, 32, Int8DotKind::None, {{4, 4, 4}},
-                         1.0,     2.0};
+const CpuFamily kNeon = {"+neon",     128, 32, Int8DotKind::None,
+                         {{4, 4, 4}}, 1.0, 2.0};
 
 const llvm::StringMap<const CpuFamily *> &aarch64Cpus() {
   static const llvm::StringMap<const CpuFamily *> cpus = {

@@ -63,7 +63,8 @@ Value packWeightsForNeon(OpBuilder &b, Location loc, const Int8Contraction &c,
       at += inPanel * 4 + t;
     packed[at] = static_cast<int8_t>(v.getSExtValue());
   }
-  auto type = RankedTensorType::get({panels, kSteps, nr * kStep}, b.getI8Type());
+  auto type =
+      RankedTensorType::get({panels, kSteps, nr * kStep}, b.getI8Type());
   return arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(type, ArrayRef<int8_t>(packed)));
 }
@@ -119,10 +120,10 @@ Value packLhsForMmla(OpBuilder &b, Location loc, Value lhs, int64_t m,
                   sb, sl, halfType, padded, ValueRange{row1, col}, padI8,
                   inBounds);
               Value both = vector::ShuffleOp::create(sb, sl, lo, hi, concat);
-              Value next = vector::TransferWriteOp::create(
-                               sb, sl, both, sArgs[0], ValueRange{q, st, zero},
-                               inBounds)
-                               .getResult();
+              Value next =
+                  vector::TransferWriteOp::create(
+                      sb, sl, both, sArgs[0], ValueRange{q, st, zero}, inBounds)
+                      .getResult();
               scf::YieldOp::create(sb, sl, next);
             });
         scf::YieldOp::create(qb, ql, steps.getResult(0));
@@ -169,7 +170,9 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   // (consecutive steps of a row pair are adjacent: ldp) are shared.
   int64_t mmlaSteps = 1;
   if (mmla)
-    mmlaSteps = c.k % 32 == 0 || c.k >= 512 ? 4 : c.k % 16 == 0 || c.k >= 128 ? 2 : 1;
+    mmlaSteps = c.k % 32 == 0 || c.k >= 512   ? 4
+                : c.k % 16 == 0 || c.k >= 128 ? 2
+                                              : 1;
   const int64_t kBlock = mmla ? 8 * mmlaSteps : 16;
   const int64_t kp = roundUp(c.k, kBlock), kIters = kp / kBlock;
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
@@ -219,8 +222,8 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   if (rowBlocks > 1)
     forallSizes.push_back(b.getIndexAttr(rowBlocks));
   forallSizes.push_back(b.getIndexAttr(panels));
-  auto forall = scf::ForallOp::create(b, loc, forallSizes, ValueRange{out},
-                                      std::nullopt);
+  auto forall =
+      scf::ForallOp::create(b, loc, forallSizes, ValueRange{out}, std::nullopt);
   constants.setInsertionPoint(forall);
 
   OpBuilder pb = OpBuilder::atBlockBegin(forall.getBody());
@@ -234,8 +237,7 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
     row0 = arith::MulIOp::create(pb, loc, forall.getInductionVars()[0],
                                  idx(rowBlock));
     rowEnd = arith::MinSIOp::create(
-        pb, loc, arith::AddIOp::create(pb, loc, row0, idx(rowBlock)),
-        idx(c.m));
+        pb, loc, arith::AddIOp::create(pb, loc, row0, idx(rowBlock)), idx(c.m));
     blockRows = arith::SubIOp::create(pb, loc, rowEnd, row0).getResult();
     panelType = RankedTensorType::get({ShapedType::kDynamic, nr}, outElement);
   }
@@ -270,7 +272,8 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
               Value bytes = vector::TransferReadOp::create(
                   kb, kl, bytesType, lhs, ValueRange{row, kByte}, padI8,
                   inBounds);
-              aRows.push_back(vector::BitCastOp::create(kb, kl, accType, bytes));
+              aRows.push_back(
+                  vector::BitCastOp::create(kb, kl, accType, bytes));
             }
             for (int64_t t = 0; t < 4; ++t) {
               Value step = arith::AddIOp::create(
@@ -288,7 +291,8 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                 Value a = vector::BitCastOp::create(kb, kl, bytesType, lane);
                 for (int64_t j = 0; j < vectors; ++j) {
                   Value &slot = next[r * vectors + j];
-                  slot = arm_neon::SdotOp::create(kb, kl, accType, slot, w[j], a);
+                  slot =
+                      arm_neon::SdotOp::create(kb, kl, accType, slot, w[j], a);
                 }
               }
             }
@@ -320,11 +324,11 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                   padI8, inBounds);
               for (int64_t j = 0; j < colPairs; ++j) {
                 Value &slot = next[q * colPairs + j];
-                slot = c.lhsSigned ? arm_neon::SmmlaOp::create(
-                                         kb, kl, accType, slot, a, w[j])
+                slot = c.lhsSigned ? arm_neon::SmmlaOp::create(kb, kl, accType,
+                                                               slot, a, w[j])
                                          .getResult()
-                                   : arm_neon::UsmmlaOp::create(
-                                         kb, kl, accType, slot, a, w[j])
+                                   : arm_neon::UsmmlaOp::create(kb, kl, accType,
+                                                                slot, a, w[j])
                                          .getResult();
               }
             }
@@ -338,9 +342,9 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
       for (int64_t j = 0; j < vectors; ++j) {
         Value lo = kLoop.getResult((r / 2) * colPairs + 2 * j);
         Value hi = kLoop.getResult((r / 2) * colPairs + 2 * j + 1);
-        SmallVector<int64_t> mask =
-            r % 2 == 0 ? SmallVector<int64_t>{0, 1, 4, 5}
-                       : SmallVector<int64_t>{2, 3, 6, 7};
+        SmallVector<int64_t> mask = r % 2 == 0
+                                        ? SmallVector<int64_t>{0, 1, 4, 5}
+                                        : SmallVector<int64_t>{2, 3, 6, 7};
         rowsOut.push_back(vector::ShuffleOp::create(rb, loc, lo, hi, mask));
       }
     return rowsOut;
@@ -371,11 +375,11 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                            rb, rl, *epilogue, value, row,
                            arith::AddIOp::create(rb, rl, col0, idx(j * kLanes)),
                            c.m, kLanes, idx);
-                     tileOut = vector::TransferWriteOp::create(
-                                   rb, rl, value, tileOut,
-                                   ValueRange{localRow, idx(j * kLanes)},
-                                   inBounds)
-                                   .getResult();
+                     tileOut =
+                         vector::TransferWriteOp::create(
+                             rb, rl, value, tileOut,
+                             ValueRange{localRow, idx(j * kLanes)}, inBounds)
+                             .getResult();
                    }
                  }
                  scf::YieldOp::create(rb, rl, tileOut);
@@ -386,16 +390,16 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   if (mainRows > 0)
     tiled = buildRowLoop(
         tiled, row0,
-        rowBlocks > 1 ? arith::MinSIOp::create(pb, loc, rowEnd, idx(mainRows))
-                            .getResult()
-                      : idx(mainRows),
+        rowBlocks > 1
+            ? arith::MinSIOp::create(pb, loc, rowEnd, idx(mainRows)).getResult()
+            : idx(mainRows),
         rows);
   if (restRows > 0)
     tiled = buildRowLoop(
         tiled,
-        rowBlocks > 1 ? arith::MaxSIOp::create(pb, loc, row0, idx(mainRows))
-                            .getResult()
-                      : idx(mainRows),
+        rowBlocks > 1
+            ? arith::MaxSIOp::create(pb, loc, row0, idx(mainRows)).getResult()
+            : idx(mainRows),
         rowEnd, restRows);
   OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(tb, loc, tiled, shared, panelOffsets,

@@ -32,19 +32,21 @@ def QlowAArch64Int8MatmulPass
       of K per iteration: one 16-byte load of activations per row, used by
       element (`sdot v.4s, w.16b, a.4b[t]`, what LLVM selects for a sdot of a
       lane broadcast) in 4 steps. `sdot` is s8 x s8: u8 activations are
-      shifted to s8 by flipping their sign bit (`a - 128`), and the
-      accumulators start at `128 * colsum(w)` (computed here), so the sum is
-      exact.
+      shifted to s8 by flipping their sign bit (`a - 128`) once, before the
+      kernel (an elementwise generic), and the accumulators start at
+      `128 * colsum(w)` (computed here), so the sum is exact.
     * i8mm (`Int8DotKind::NeonI8mm`): the weights are packed into
       `[N/nr][K/8][nr*8]` bytes, each 16 bytes the 8x2 block of two columns
       that `smmla` takes as its second operand; the activations are packed at
       run time into `[M/2][K/8][16]` (pairs of rows, 8 bytes of K each: the
-      layout of a `linalg.pack` with inner tiles [2, 8], built as a pad, an
-      expand_shape and a linalg.transpose). Per step of 8 along K each row
-      pair and column pair takes one `smmla` (s8 activations) or `usmmla`
-      (u8 activations, exact without a shift) into a 2x2 block of i32; after
-      the K loop the blocks are shuffled back into row vectors for the
-      epilogue.
+      layout of a `linalg.pack` with inner tiles [2, 8], built as loops that
+      move 8 bytes at a time). Per step of 8 along K each row pair and column
+      pair takes one `smmla` (s8 activations) or `usmmla` (u8 activations,
+      exact without a shift) into a 2x2 block of i32; the K loop takes up to
+      4 steps per iteration (fewer where K would be padded by much); after
+      it the blocks are shuffled back into row vectors for the epilogue. A
+      one-row matmul takes the sdot kernel instead (half of every smmla
+      would multiply a padding row).
     * Rows are tiled by the tile's rows with a smaller last tile (no padding
       of M for sdot; one zero row for smmla when M is odd); columns by
       panels of `nr` columns, padded with zero weights; K padded with zeros.
