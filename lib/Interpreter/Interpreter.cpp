@@ -201,6 +201,34 @@ static ref::Tensor concat(ArrayRef<const ref::Tensor *> inputs, int64_t dim,
   return result;
 }
 
+/// `dest` with `source` (of the same rank and element type) written at
+/// `offsets` with unit strides.
+static ref::Tensor insertSlice(const ref::Tensor &source,
+                               const ref::Tensor &dest,
+                               ArrayRef<int64_t> offsets) {
+  ref::Tensor result = dest;
+  const std::vector<int64_t> &inShape = source.shape();
+  std::vector<int64_t> outStrides = ref::rowMajorStrides(dest.shape());
+  std::vector<int64_t> index(inShape.size(), 0);
+  bool isFloat = dest.type.isFloat();
+  int64_t count = source.numElements();
+  for (int64_t flat = 0; flat < count; ++flat) {
+    int64_t to = 0;
+    for (size_t d = 0; d < inShape.size(); ++d)
+      to += (offsets[d] + index[d]) * outStrides[d];
+    if (isFloat)
+      result.f[to] = source.f[flat];
+    else
+      result.i[to] = source.i[flat];
+    for (int64_t d = static_cast<int64_t>(inShape.size()) - 1; d >= 0; --d) {
+      if (++index[d] < inShape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  return result;
+}
+
 /// Reads a dense constant into a reference tensor of type `type`.
 static ref::Tensor constantTensor(DenseElementsAttr attr,
                                   const ref::TensorType &type) {
@@ -367,6 +395,12 @@ LogicalResult Evaluator::evaluateQlow(Operation *op,
         float scale = op.getScale()
                           ? op.getScale()->convertToFloat()
                           : 1.0f / std::sqrt(static_cast<float>(headDim));
+        if (op.getInt8())
+          return bindResult(
+              op, ref::attentionInt8(lookup(op.getQ()), lookup(op.getK()),
+                                     lookup(op.getV()), optional(op.getMask()),
+                                     op.getCausal(), scale,
+                                     op.getKeyBlock().value_or(0), type));
         return bindResult(
             op, ref::attention(lookup(op.getQ()), lookup(op.getK()),
                                lookup(op.getV()), optional(op.getMask()),
@@ -438,6 +472,21 @@ LogicalResult Evaluator::evaluateUpstream(Operation *op,
              concat(inputs, static_cast<int64_t>(op.getDim()), type));
         return success();
       })
+      .Case([&](tensor::InsertSliceOp op) -> LogicalResult {
+        // A decode step's key written into a KV cache with room for it.
+        if (!op.hasUnitStride() || op.getSourceType().getRank() !=
+                                       op.getDestType().getRank() ||
+            ShapedType::isDynamicShape(op.getStaticOffsets()) ||
+            ShapedType::isDynamicShape(op.getStaticSizes()))
+          return op.emitError()
+                 << "the reference evaluator supports tensor.insert_slice "
+                    "with static offsets and sizes, unit strides and no "
+                    "rank reduction only";
+        bind(op.getResult(), insertSlice(lookup(op.getSource()),
+                                         lookup(op.getDest()),
+                                         op.getStaticOffsets()));
+        return success();
+      })
       .Case([&](linalg::TransposeOp op) -> LogicalResult {
         if (op->getNumResults() != 1)
           return op.emitError() << "the reference evaluator supports "
@@ -451,7 +500,7 @@ LogicalResult Evaluator::evaluateUpstream(Operation *op,
                << "the reference evaluator cannot evaluate '" << op->getName()
                << "': it supports qlow ops, arith.constant, quant.scast, "
                   "tensor.empty, tensor.expand_shape, tensor.collapse_shape, "
-                  "tensor.concat and linalg.transpose";
+                  "tensor.concat, tensor.insert_slice and linalg.transpose";
       });
 }
 

@@ -12,25 +12,29 @@
 
 #include "qlow/Reference/Ops.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <limits>
 
 using namespace qlow::ref;
 
-Expected<Tensor> qlow::ref::attention(const Tensor &q, const Tensor &k,
-                                      const Tensor &v, const Tensor *mask,
-                                      bool causal, float scale,
-                                      const TensorType &resultType) {
-  Expected<std::vector<float>> qv = toFloatValues(q);
-  if (!qv)
-    return qv.status.withContext("attention: q");
-  Expected<std::vector<float>> kv = toFloatValues(k);
-  if (!kv)
-    return kv.status.withContext("attention: k");
-  Expected<std::vector<float>> vv = toFloatValues(v);
-  if (!vv)
-    return vv.status.withContext("attention: v");
+namespace {
+/// Sizes and the mask view of one attention, checked.
+struct AttentionShape {
+  int64_t B, H, S, D, Hkv, T, Dv;
+  std::vector<int64_t> maskStrides = std::vector<int64_t>(4, 0);
+  std::vector<float> maskF;
+  bool boolMask = false;
+};
+} // namespace
+
+/// Checks the operands of qlow.attention (either precision) and reads the
+/// mask's broadcast strides over [B, H, S, T].
+static Status checkAttention(const Tensor &q, const Tensor &k, const Tensor &v,
+                             const Tensor *mask, const TensorType &resultType,
+                             AttentionShape &shape) {
   if (q.type.rank() != 4 || k.type.rank() != 4 || v.type.rank() != 4)
     return Status::error("attention: q, k and v must be rank 4 ([B, H, S, D], "
                          "[B, Hkv, T, D], [B, Hkv, T, Dv]), got " +
@@ -40,6 +44,8 @@ Expected<Tensor> qlow::ref::attention(const Tensor &q, const Tensor &k,
   const int64_t B = q.shape()[0], H = q.shape()[1], S = q.shape()[2],
                 D = q.shape()[3];
   const int64_t Hkv = k.shape()[1], T = k.shape()[2], Dv = v.shape()[3];
+  shape.B = B, shape.H = H, shape.S = S, shape.D = D, shape.Hkv = Hkv,
+  shape.T = T, shape.Dv = Dv;
   if (k.shape()[0] != B || v.shape()[0] != B)
     return Status::error(
         "attention: batch sizes differ: q " + shapeToString(q.shape()) +
@@ -64,9 +70,9 @@ Expected<Tensor> qlow::ref::attention(const Tensor &q, const Tensor &k,
 
   // The mask is read through broadcast strides over [B, H, S, T].
   const std::vector<int64_t> scoreShape = {B, H, S, T};
-  std::vector<int64_t> maskStrides(4, 0);
-  std::vector<float> maskF;
-  bool boolMask = false;
+  std::vector<int64_t> &maskStrides = shape.maskStrides;
+  std::vector<float> &maskF = shape.maskF;
+  bool &boolMask = shape.boolMask;
   if (mask) {
     QLOW_REF_RETURN_IF_ERROR(
         verifyTensor(*mask).withContext("attention: mask"));
@@ -93,6 +99,30 @@ Expected<Tensor> qlow::ref::attention(const Tensor &q, const Tensor &k,
     for (size_t d = 0; d < mask->type.rank(); ++d)
       maskStrides[offset + d] = mask->shape()[d] == 1 ? 0 : own[d];
   }
+
+  return Status::success();
+}
+
+Expected<Tensor> qlow::ref::attention(const Tensor &q, const Tensor &k,
+                                      const Tensor &v, const Tensor *mask,
+                                      bool causal, float scale,
+                                      const TensorType &resultType) {
+  Expected<std::vector<float>> qv = toFloatValues(q);
+  if (!qv)
+    return qv.status.withContext("attention: q");
+  Expected<std::vector<float>> kv = toFloatValues(k);
+  if (!kv)
+    return kv.status.withContext("attention: k");
+  Expected<std::vector<float>> vv = toFloatValues(v);
+  if (!vv)
+    return vv.status.withContext("attention: v");
+  AttentionShape shape;
+  QLOW_REF_RETURN_IF_ERROR(checkAttention(q, k, v, mask, resultType, shape));
+  const int64_t B = shape.B, H = shape.H, S = shape.S, D = shape.D,
+                Hkv = shape.Hkv, T = shape.T, Dv = shape.Dv;
+  const std::vector<int64_t> &maskStrides = shape.maskStrides;
+  const std::vector<float> &maskF = shape.maskF;
+  const bool boolMask = shape.boolMask;
 
   const int64_t group = Hkv == 0 ? 1 : H / Hkv;
   std::vector<float> out(static_cast<size_t>(B * H * S * Dv), 0.0f);
@@ -152,5 +182,166 @@ Expected<Tensor> qlow::ref::attention(const Tensor &q, const Tensor &k,
   Expected<Tensor> result = fromFloatValues(std::move(out), resultType);
   if (!result)
     return result.status.withContext("attention");
+  return result;
+}
+
+//===----------------------------------------------------------------------===//
+// int8 attention
+//===----------------------------------------------------------------------===//
+
+// Every f32 operation below is one IEEE operation in the stated order: no
+// contraction of a * b + c into a fused multiply-add (std::fma is written
+// where the semantics fuses), so that compiled kernels can match bit for bit.
+#pragma clang fp contract(off)
+
+float qlow::ref::attentionExp(float t) {
+  t = std::max(t, -87.0f);
+  const float n = std::nearbyint(t * 1.44269504088896341f);
+  float r = std::fma(n, -0.693359375f, t);
+  r = std::fma(n, 2.12194440e-4f, r);
+  float p = 1.9875691500e-4f;
+  p = std::fma(p, r, 1.3981999507e-3f);
+  p = std::fma(p, r, 8.3334519073e-3f);
+  p = std::fma(p, r, 4.1665795894e-2f);
+  p = std::fma(p, r, 1.6666665459e-1f);
+  p = std::fma(p, r, 5.0000001201e-1f);
+  const float r2 = r * r;
+  p = std::fma(p, r2, r);
+  p = p + 1.0f;
+  // 2^n for n in [-126, 0]: the exponent field n + 127.
+  const uint32_t bits = static_cast<uint32_t>(static_cast<int32_t>(n) + 127)
+                        << 23;
+  float pow2;
+  std::memcpy(&pow2, &bits, sizeof(pow2));
+  return p * pow2;
+}
+
+namespace {
+/// Storage values of a per-tensor 8-bit quantized tensor with its scale and
+/// zero point.
+struct Int8Operand {
+  const std::vector<int64_t> *values;
+  double scale;
+  int64_t zeroPoint;
+};
+} // namespace
+
+static Expected<Int8Operand> int8Operand(const Tensor &t, const char *what) {
+  if (!t.type.isQuant() || !t.type.quant.isPerTensor() ||
+      t.type.quant.storage.bits != 8)
+    return Status::error(std::string("int8 attention: ") + what +
+                         " must be quantized per tensor with 8-bit storage, "
+                         "got " +
+                         t.type.str());
+  QLOW_REF_RETURN_IF_ERROR(
+      verifyTensor(t).withContext(std::string("int8 attention: ") + what));
+  return Int8Operand{&t.i, t.type.quant.scales[0], t.type.quant.zeroPoints[0]};
+}
+
+Expected<Tensor> qlow::ref::attentionInt8(const Tensor &q, const Tensor &k,
+                                          const Tensor &v, const Tensor *mask,
+                                          bool causal, float scale,
+                                          int64_t keyBlock,
+                                          const TensorType &resultType) {
+  Expected<Int8Operand> qo = int8Operand(q, "q");
+  if (!qo)
+    return qo.status;
+  Expected<Int8Operand> ko = int8Operand(k, "k");
+  if (!ko)
+    return ko.status;
+  Expected<Int8Operand> vo = int8Operand(v, "v");
+  if (!vo)
+    return vo.status;
+  if (keyBlock <= 0)
+    return Status::error("int8 attention: key_block must be positive, got " +
+                         std::to_string(keyBlock));
+  AttentionShape shape;
+  QLOW_REF_RETURN_IF_ERROR(checkAttention(q, k, v, mask, resultType, shape));
+  const int64_t B = shape.B, H = shape.H, S = shape.S, D = shape.D,
+                Hkv = shape.Hkv, T = shape.T, Dv = shape.Dv;
+  const std::vector<int64_t> &ms = shape.maskStrides;
+
+  const float scoreScale = static_cast<float>(static_cast<double>(scale) *
+                                              qo->scale * ko->scale);
+  const float valueScale = static_cast<float>(vo->scale);
+  const float negInf = -std::numeric_limits<float>::infinity();
+  const int64_t group = Hkv == 0 ? 1 : H / Hkv;
+  std::vector<float> out(static_cast<size_t>(B * H * S * Dv), 0.0f);
+  std::vector<float> s(static_cast<size_t>(keyBlock));
+  std::vector<char> keep(static_cast<size_t>(keyBlock));
+  std::vector<int64_t> u(static_cast<size_t>(keyBlock));
+  std::vector<float> acc(static_cast<size_t>(Dv));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h) {
+      const int64_t hk = h / group;
+      for (int64_t i = 0; i < S; ++i) {
+        const int64_t *qRow = qo->values->data() + ((b * H + h) * S + i) * D;
+        float m = negInf, l = 0.0f;
+        std::fill(acc.begin(), acc.end(), 0.0f);
+        for (int64_t j0 = 0; j0 < T; j0 += keyBlock) {
+          const int64_t width = std::min(keyBlock, T - j0);
+          // Scores of the block and its maximum over the kept keys.
+          float blockMax = negInf;
+          bool any = false;
+          for (int64_t c = 0; c < width; ++c) {
+            const int64_t j = j0 + c;
+            const int64_t *kRow =
+                ko->values->data() + ((b * Hkv + hk) * T + j) * D;
+            int64_t dot = 0;
+            for (int64_t d = 0; d < D; ++d)
+              dot += (qRow[d] - qo->zeroPoint) * (kRow[d] - ko->zeroPoint);
+            float sc = static_cast<float>(static_cast<int32_t>(dot)) *
+                       scoreScale;
+            bool kept = !(causal && j > i + (T - S));
+            if (mask) {
+              int64_t mi =
+                  b * ms[0] + h * ms[1] + i * ms[2] + j * ms[3];
+              if (shape.boolMask)
+                kept = kept && mask->i[mi] != 0;
+              else
+                sc = sc + shape.maskF[mi];
+            }
+            if (sc == negInf)
+              kept = false;
+            s[c] = sc;
+            keep[c] = kept;
+            if (kept) {
+              any = true;
+              blockMax = std::max(blockMax, sc);
+            }
+          }
+          if (!any)
+            continue;
+          const float newMax = std::max(m, blockMax);
+          // P in units of 1/255: round half to even of 255 * exp(s - max).
+          int64_t rowSum = 0;
+          for (int64_t c = 0; c < width; ++c) {
+            u[c] = keep[c] ? static_cast<int64_t>(std::nearbyint(
+                                 attentionExp(s[c] - newMax) * 255.0f))
+                           : 0;
+            rowSum += u[c];
+          }
+          const float alpha = m == negInf ? 0.0f : attentionExp(m - newMax);
+          for (int64_t e = 0; e < Dv; ++e) {
+            int64_t pv = 0;
+            for (int64_t c = 0; c < width; ++c)
+              pv += u[c] *
+                    ((*vo->values)[((b * Hkv + hk) * T + j0 + c) * Dv + e] -
+                     vo->zeroPoint);
+            acc[e] = acc[e] * alpha + static_cast<float>(pv);
+          }
+          l = l * alpha + static_cast<float>(rowSum);
+          m = newMax;
+        }
+        float *outRow = out.data() + ((b * H + h) * S + i) * Dv;
+        if (l == 0.0f)
+          continue;
+        for (int64_t e = 0; e < Dv; ++e)
+          outRow[e] = acc[e] / l * valueScale;
+      }
+    }
+  Expected<Tensor> result = fromFloatValues(std::move(out), resultType);
+  if (!result)
+    return result.status.withContext("int8 attention");
   return result;
 }

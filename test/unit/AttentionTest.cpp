@@ -154,3 +154,74 @@ TEST(AttentionTest, ShapeErrorsAndQuantizedOperands) {
   ASSERT_TRUE(out.ok()) << out.status.message();
   EXPECT_EQ(out->i, (std::vector<int64_t>{14}));
 }
+
+//===----------------------------------------------------------------------===//
+// int8 attention
+//===----------------------------------------------------------------------===//
+
+TEST(AttentionInt8Test, ExponentialOfTheSemantics) {
+  // E(0) is exactly 1 (the online rescale of an unchanged maximum is exact).
+  EXPECT_EQ(attentionExp(0.0f), 1.0f);
+  // Within a few f32 ulps of exp over the range the softmax uses.
+  for (float t = -30.0f; t <= 0.0f; t += 0.0137f) {
+    double exact = std::exp(static_cast<double>(t));
+    EXPECT_NEAR(attentionExp(t), exact, 4e-7 * exact) << "t = " << t;
+  }
+  // Clamped at -87: a positive normal number, never 0 or a subnormal.
+  EXPECT_EQ(attentionExp(-1.0e30f), attentionExp(-87.0f));
+  EXPECT_GT(attentionExp(-87.0f), std::numeric_limits<float>::min());
+}
+
+namespace {
+Tensor quant8(std::vector<int64_t> shape, IntType type, double scale,
+              int64_t zeroPoint, std::vector<int64_t> values) {
+  return Tensor::makeQuant(
+      std::move(shape), QuantParams::perTensor(type, scale, zeroPoint, 4),
+      std::move(values));
+}
+} // namespace
+
+TEST(AttentionInt8Test, TwoKeysInUnitsOf255) {
+  // q = 1, k = [0, 1] with scale ln 3: scores [0, ln 3]; P in 1/255ths is
+  // [round(255 / 3), 255] = [85, 255], so v = [4, 8] (u8, zero point 10)
+  // gives (85 * 4 + 255 * 8) / 340 = 7 exactly, with key blocks of 1 or 2.
+  Tensor q = quant8({1, 1, 1, 1}, IntType::i8(), 1.0, 0, {1});
+  Tensor k = quant8({1, 1, 2, 1}, IntType::u8(), std::log(3.0), 7, {7, 8});
+  Tensor v = quant8({1, 1, 2, 1}, IntType::u8(), 0.5, 10, {18, 26});
+  for (int64_t block : {1, 2, 16}) {
+    Expected<Tensor> out = attentionInt8(q, k, v, nullptr, false, 1.0f, block,
+                                         TensorType::f32({1, 1, 1, 1}));
+    ASSERT_TRUE(out.ok()) << out.status.message();
+    EXPECT_EQ(out->f[0], 7.0f) << "key_block " << block;
+  }
+  // Causal with S = T = 2: row 0 sees key 0 alone: exactly v[0] = 4.
+  Tensor q2 = quant8({1, 1, 2, 1}, IntType::i8(), 1.0, 0, {1, 1});
+  Expected<Tensor> out = attentionInt8(q2, k, v, nullptr, true, 1.0f, 16,
+                                       TensorType::f32({1, 1, 2, 1}));
+  ASSERT_TRUE(out.ok()) << out.status.message();
+  EXPECT_EQ(out->f, (std::vector<float>{4.0f, 7.0f}));
+  // An i1 mask that hides every key of row 0: zeros.
+  Tensor mask = Tensor::makeInt({2, 1}, IntType::i1(), {0, 1});
+  out = attentionInt8(q2, k, v, &mask, false, 1.0f, 16,
+                      TensorType::f32({1, 1, 2, 1}));
+  ASSERT_TRUE(out.ok()) << out.status.message();
+  EXPECT_EQ(out->f, (std::vector<float>{0.0f, 7.0f}));
+}
+
+TEST(AttentionInt8Test, Errors) {
+  Tensor q = quant8({1, 1, 1, 1}, IntType::i8(), 1.0, 0, {1});
+  Tensor k = quant8({1, 1, 2, 1}, IntType::u8(), 0.5, 7, {7, 8});
+  // A float operand has no stored integers.
+  EXPECT_FALSE(attentionInt8(q, keys(), k, nullptr, false, 1.0f, 16,
+                             TensorType::f32({1, 1, 1, 1}))
+                   .ok());
+  // An empty key block.
+  EXPECT_FALSE(attentionInt8(q, k, k, nullptr, false, 1.0f, 0,
+                             TensorType::f32({1, 1, 1, 1}))
+                   .ok());
+  // 16-bit storage.
+  Tensor k16 = quant8({1, 1, 2, 1}, IntType::i16(), 0.5, 0, {7, 8});
+  EXPECT_FALSE(attentionInt8(q, k16, k, nullptr, false, 1.0f, 16,
+                             TensorType::f32({1, 1, 1, 1}))
+                   .ok());
+}

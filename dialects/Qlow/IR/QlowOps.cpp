@@ -594,6 +594,34 @@ LogicalResult AttentionOp::verify() {
     if (!std::isfinite(s) || s <= 0.0f)
       return emitOpError() << "scale must be positive and finite, but is " << s;
   }
+  if (getKeyBlock() && !getInt8())
+    return emitOpError() << "key_block is only meaningful with int8 (the float "
+                            "attention does not depend on a block size)";
+  if (getInt8()) {
+    if (!getKeyBlock())
+      return emitOpError() << "int8 attention needs key_block (its softmax is "
+                              "rescaled per block of keys, so the block size "
+                              "is part of the result), e.g. key_block = 32";
+    int64_t block = *getKeyBlock();
+    if (block < 1 || block > 4096)
+      return emitOpError() << "key_block must be in [1, 4096], but is "
+                           << block;
+    for (auto [what, value] : {std::pair<StringRef, Value>{"q", getQ()},
+                               {"k", getK()},
+                               {"v", getV()}}) {
+      auto quant = dyn_cast<quant::UniformQuantizedType>(
+          tensorTypeOf(value).getElementType());
+      if (!quant || quant.getStorageTypeIntegralWidth() != 8)
+        return emitOpError()
+               << "int8 attention needs " << what
+               << " quantized per tensor with 8-bit storage (i8 or u8), but "
+                  "it has type "
+               << value.getType();
+    }
+    if (!ShapedType::isDynamic(q[3]) && q[3] > 33025)
+      return emitOpError() << "int8 attention: head_dim " << q[3]
+                           << " is too large for i32 scores (at most 33025)";
+  }
   return success();
 }
 

@@ -404,17 +404,58 @@ def Qlow_AttentionOp : Qlow_Op<"attention", [Pure]> {
     keeps the positions where it is true. `causal` masks key `j > i + (T - S)`,
     so a decode step (S = 1) against a KV cache of T keys sees all of them. A
     row whose keys are all masked yields zeros.
+
+    **int8 attention** (`int8`, with `key_block = Bk`): integer Q K^T and
+    P V around an f32 online softmax whose probabilities are quantized to u8.
+    q, k and v must be quantized per tensor with 8-bit storage (i8 or u8):
+    `(s_q, z_q)`, `(s_k, z_k)`, `(s_v, z_v)` from their types. Bk is part of
+    the meaning (the softmax is rescaled per block of Bk keys, so the result
+    depends on it); 1 <= Bk <= 4096. With `c = f32(scale * s_q * s_k)`
+    (computed in double, rounded once) and every f32 operation below a
+    single IEEE operation in the order written (`fma` fused, nothing else):
+
+    ```
+    a[i,j] = sum_d (q[i,d] - z_q) * (k[j,d] - z_k)        exact, in i32
+    s[i,j] = f32(a[i,j]) * c  (+ mask[i,j] for an f32 mask)
+    kept[i,j] = not causally hidden, i1 mask true, s[i,j] != -inf
+    m = -inf; l = 0; acc[e] = 0                            (f32, per row i)
+    for each block J = [t*Bk, min(T, (t+1)*Bk)), in order, that has a kept key:
+      m' = max(m, max_{j in J, kept} s[i,j])
+      u[j] = kept ? roundeven(E(s[i,j] - m') * 255) : 0    u8, P in 1/255ths
+      alpha = (m == -inf) ? 0 : E(m - m')
+      acc[e] = acc[e] * alpha + f32(sum_{j in J} u[j] * (v[j,e] - z_v))  (i32 sum)
+      l = l * alpha + f32(sum_{j in J} u[j])                             (i32 sum)
+      m = m'
+    out[i,e] = (l == 0) ? 0 : acc[e] / l * f32(s_v)
+    ```
+
+    `E(t)` is this f32 exponential (for `t <= 0`): `t = max(t, -87)`;
+    `n = roundeven(t * 1.44269504)`; `r = fma(n, -0.693359375, t)`;
+    `r = fma(n, 2.12194440e-4, r)`; `p = 1.98756915e-4`, then
+    `p = fma(p, r, c)` for `c` = 1.39819995e-3, 8.33345191e-3,
+    4.16657959e-2, 1.66666655e-1, 5.00000012e-1; `p = fma(p, r * r, r)`;
+    `p = p + 1`; `E = p * 2^n` (Cephes' expf coefficients). The largest key of
+    a block that raises the maximum has `u = 255`, so `l > 0` once a key is
+    kept. A quantized result is quantized from `out` as `qlow.quantize` does.
+    `D * 255 * 255` must fit in i32 (D <= 33025). Compiled kernels are bit
+    for bit equal to this (lib/Reference `attentionInt8`).
   }] # Qlow_FloatOpNote # [{
 
     ```mlir
     %o = qlow.attention %q, %k, %v {causal}
         : (tensor<1x8x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>)
           -> tensor<1x8x16x64xf32>
+    %o8 = qlow.attention %q8, %k8, %v8 {causal, int8, key_block = 32 : i64}
+        : (tensor<1x8x16x64x!quant.uniform<i8:f32, 0.05>>,
+           tensor<1x2x16x64x!quant.uniform<i8:f32, 0.04:3>>,
+           tensor<1x2x16x64x!quant.uniform<u8:f32, 0.02:128>>)
+          -> tensor<1x8x16x64xf32>
     ```
   }];
   let arguments = (ins Qlow_Tensor:$q, Qlow_Tensor:$k, Qlow_Tensor:$v,
       Optional<Qlow_Tensor>:$mask, UnitAttr:$causal,
-      OptionalAttr<F32Attr>:$scale);
+      OptionalAttr<F32Attr>:$scale, UnitAttr:$int8,
+      OptionalAttr<I64Attr>:$key_block);
   let results = (outs Qlow_Tensor:$output);
   let assemblyFormat = [{
     $q `,` $k `,` $v (`,` $mask^)? attr-dict `:` functional-type(operands, results)

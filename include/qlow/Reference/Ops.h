@@ -263,6 +263,20 @@ Expected<Tensor> attention(const Tensor &q, const Tensor &k, const Tensor &v,
                            const Tensor *mask, bool causal, float scale,
                            const TensorType &resultType);
 
+/// qlow.attention with `int8` (see its description in QlowOps.td for the
+/// exact semantics): q, k, v quantized per tensor with 8-bit storage; integer
+/// Q K^T, f32 online softmax over blocks of `keyBlock` keys with P quantized
+/// to u8 in units of 1/255, integer P V, f32 rescale per key block.
+Expected<Tensor> attentionInt8(const Tensor &q, const Tensor &k,
+                               const Tensor &v, const Tensor *mask, bool causal,
+                               float scale, int64_t keyBlock,
+                               const TensorType &resultType);
+
+/// The exponential of int8 attention's softmax (exact f32 operations: clamp
+/// to -87, n = roundeven(t * log2(e)), Cody-Waite reduction with fma, degree-6
+/// polynomial in fma, times 2^n). For t <= 0.
+float attentionExp(float t);
+
 /// qlow.embedding: table [V, D], indices Int [...] -> [..., D], row gather.
 /// An index outside [0, V) is an error naming the index and its position.
 ///  Float table: Float result copies rows; Quant result quantizes them.

@@ -29,6 +29,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "AttentionKernels.h"
+
 #include "dialects/Qlow/IR/QlowOps.h"
 #include "qlow/Target/TargetDesc.h"
 #include "qlow/Target/X86/Passes.h"
@@ -700,6 +702,8 @@ struct QlowX86AttentionPass
     bool failedAny = false;
     for (AttentionOp op : ops) {
       std::string reason = unsupportedReason(op);
+      if (reason.empty() && op.getInt8())
+        reason = unsupportedInt8AttentionReason(op, *desc);
       if (!reason.empty()) {
         op.emitError() << "qlow-x86-attention cannot lower this attention: "
                        << reason;
@@ -717,6 +721,17 @@ struct QlowX86AttentionPass
       float scale = op.getScale()
                         ? op.getScale()->convertToFloat()
                         : 1.0f / std::sqrt(static_cast<float>(sizes.d));
+      if (op.getInt8()) {
+        // Integer Q K^T and P V with vpdpbusd (Int8Attention.cpp).
+        Value mask =
+            op.getMask() ? maskToRank4(rewriter, loc, op.getMask()) : Value();
+        Value result = buildInt8Attention(rewriter, op, *desc, mask, scale);
+        auto resultType = cast<RankedTensorType>(op.getType());
+        if (!resultType.getElementType().isF32())
+          result = QuantizeOp::create(rewriter, loc, resultType, result);
+        rewriter.replaceOp(op, result);
+        continue;
+      }
       AttentionTile tile = desc->chooseAttentionTile(sizes.s, sizes.dv);
       Value q = toF32(rewriter, loc, op.getQ());
       Value k = toF32(rewriter, loc, op.getK());

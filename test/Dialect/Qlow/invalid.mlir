@@ -1222,3 +1222,67 @@ func.func @fake_quant_result_type(%x: tensor<8xf32>) -> tensor<4xf32> {
   %y = "qlow.fake_quant"(%x) <{quant_type = !quant.uniform<i8:f32, 0.1>}> : (tensor<8xf32>) -> tensor<4xf32>
   return %y : tensor<4xf32>
 }
+
+// -----
+
+// int8 attention's softmax is rescaled per key block: the block size is part
+// of its result and must be given.
+func.func @attention_int8_no_key_block(%q: tensor<1x1x3x8x!quant.uniform<i8:f32, 0.05>>) -> tensor<1x1x3x8xf32> {
+  // expected-error @+1 {{'qlow.attention' op int8 attention needs key_block (its softmax is rescaled per block of keys, so the block size is part of the result), e.g. key_block = 32}}
+  %o = qlow.attention %q, %q, %q {int8} : (tensor<1x1x3x8x!quant.uniform<i8:f32, 0.05>>, tensor<1x1x3x8x!quant.uniform<i8:f32, 0.05>>, tensor<1x1x3x8x!quant.uniform<i8:f32, 0.05>>) -> tensor<1x1x3x8xf32>
+  return %o : tensor<1x1x3x8xf32>
+}
+
+// -----
+
+// key_block without int8 would be silently meaningless.
+func.func @attention_key_block_float(%q: tensor<1x1x3x8xf32>) -> tensor<1x1x3x8xf32> {
+  // expected-error @+1 {{'qlow.attention' op key_block is only meaningful with int8 (the float attention does not depend on a block size)}}
+  %o = qlow.attention %q, %q, %q {key_block = 16 : i64} : (tensor<1x1x3x8xf32>, tensor<1x1x3x8xf32>, tensor<1x1x3x8xf32>) -> tensor<1x1x3x8xf32>
+  return %o : tensor<1x1x3x8xf32>
+}
+
+// -----
+
+// An empty key block.
+func.func @attention_int8_key_block_zero(%q: tensor<1x1x3x8x!quant.uniform<i8:f32, 0.05>>) -> tensor<1x1x3x8xf32> {
+  // expected-error @+1 {{'qlow.attention' op key_block must be in [1, 4096], but is 0}}
+  %o = qlow.attention %q, %q, %q {int8, key_block = 0 : i64} : (tensor<1x1x3x8x!quant.uniform<i8:f32, 0.05>>, tensor<1x1x3x8x!quant.uniform<i8:f32, 0.05>>, tensor<1x1x3x8x!quant.uniform<i8:f32, 0.05>>) -> tensor<1x1x3x8xf32>
+  return %o : tensor<1x1x3x8xf32>
+}
+
+// -----
+
+// int8 attention multiplies stored integers: f32 operands have none.
+func.func @attention_int8_float_v(%q: tensor<1x1x3x8x!quant.uniform<i8:f32, 0.05>>, %v: tensor<1x1x3x8xf32>) -> tensor<1x1x3x8xf32> {
+  // expected-error @+1 {{'qlow.attention' op int8 attention needs v quantized per tensor with 8-bit storage (i8 or u8), but it has type 'tensor<1x1x3x8xf32>'}}
+  %o = qlow.attention %q, %q, %v {int8, key_block = 16 : i64} : (tensor<1x1x3x8x!quant.uniform<i8:f32, 0.05>>, tensor<1x1x3x8x!quant.uniform<i8:f32, 0.05>>, tensor<1x1x3x8xf32>) -> tensor<1x1x3x8xf32>
+  return %o : tensor<1x1x3x8xf32>
+}
+
+// -----
+
+// Per-axis k: its scale would differ per head inside one integer dot product.
+func.func @attention_int8_per_axis_k(%q: tensor<1x2x3x8x!quant.uniform<i8:f32, 0.05>>, %k: tensor<1x2x3x8x!quant.uniform<i8:f32:1, {0.05, 0.1}>>) -> tensor<1x2x3x8xf32> {
+  // expected-error @+1 {{'qlow.attention' op int8 attention needs k quantized per tensor with 8-bit storage (i8 or u8), but it has type 'tensor<1x2x3x8x!quant.uniform<i8:f32:1, {5.000000e-02,1.000000e-01}>>'}}
+  %o = qlow.attention %q, %k, %q {int8, key_block = 16 : i64} : (tensor<1x2x3x8x!quant.uniform<i8:f32, 0.05>>, tensor<1x2x3x8x!quant.uniform<i8:f32:1, {0.05, 0.1}>>, tensor<1x2x3x8x!quant.uniform<i8:f32, 0.05>>) -> tensor<1x2x3x8xf32>
+  return %o : tensor<1x2x3x8xf32>
+}
+
+// -----
+
+// 16-bit storage is not int8.
+func.func @attention_int8_i16_q(%q: tensor<1x1x3x8x!quant.uniform<i16:f32, 0.05>>, %k: tensor<1x1x3x8x!quant.uniform<i8:f32, 0.05>>) -> tensor<1x1x3x8xf32> {
+  // expected-error @+1 {{'qlow.attention' op int8 attention needs q quantized per tensor with 8-bit storage (i8 or u8), but it has type 'tensor<1x1x3x8x!quant.uniform<i16:f32, 5.000000e-02>>'}}
+  %o = qlow.attention %q, %k, %k {int8, key_block = 16 : i64} : (tensor<1x1x3x8x!quant.uniform<i16:f32, 0.05>>, tensor<1x1x3x8x!quant.uniform<i8:f32, 0.05>>, tensor<1x1x3x8x!quant.uniform<i8:f32, 0.05>>) -> tensor<1x1x3x8xf32>
+  return %o : tensor<1x1x3x8xf32>
+}
+
+// -----
+
+// Scores of a head this long could overflow their i32 accumulators.
+func.func @attention_int8_head_dim(%q: tensor<1x1x1x33026x!quant.uniform<i8:f32, 0.05>>) -> tensor<1x1x1x33026xf32> {
+  // expected-error @+1 {{'qlow.attention' op int8 attention: head_dim 33026 is too large for i32 scores (at most 33025)}}
+  %o = qlow.attention %q, %q, %q {int8, key_block = 16 : i64} : (tensor<1x1x1x33026x!quant.uniform<i8:f32, 0.05>>, tensor<1x1x1x33026x!quant.uniform<i8:f32, 0.05>>, tensor<1x1x1x33026x!quant.uniform<i8:f32, 0.05>>) -> tensor<1x1x1x33026xf32>
+  return %o : tensor<1x1x1x33026xf32>
+}

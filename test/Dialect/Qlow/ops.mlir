@@ -533,3 +533,11 @@ func.func @rope(%x: tensor<1x8x16x64xf32>, %cos: tensor<16x32xf32>, %sin: tensor
   %2 = qlow.rope %q, %cos, %sin {interleaved} : (tensor<16x64x!quant.uniform<i8:f32, 0.1>>, tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<16x64x!quant.uniform<i8:f32, 0.1>>
   return %0, %1, %2 : tensor<1x8x16x64xf32>, tensor<1x8x16x64xf32>, tensor<16x64x!quant.uniform<i8:f32, 0.1>>
 }
+
+// int8 attention: the precision flag and its key block round-trip.
+// CHECK-LABEL: func.func @attention_int8(
+// CHECK:         qlow.attention %{{.+}}, %{{.+}}, %{{.+}} {causal, int8, key_block = 32 : i64} : (tensor<1x4x5x20x!quant.uniform<i8:f32, 5.000000e-02>>, tensor<1x2x7x20x!quant.uniform<u8:f32, 4.000000e-02:130>>, tensor<1x2x7x12x!quant.uniform<i8:f32, 2.000000e-02:-3>>) -> tensor<1x4x5x12xf32>
+func.func @attention_int8(%q: tensor<1x4x5x20x!quant.uniform<i8:f32, 0.05>>, %k: tensor<1x2x7x20x!quant.uniform<u8:f32, 0.04:130>>, %v: tensor<1x2x7x12x!quant.uniform<i8:f32, 0.02:-3>>) -> tensor<1x4x5x12xf32> {
+  %o = qlow.attention %q, %k, %v {causal, int8, key_block = 32 : i64} : (tensor<1x4x5x20x!quant.uniform<i8:f32, 0.05>>, tensor<1x2x7x20x!quant.uniform<u8:f32, 0.04:130>>, tensor<1x2x7x12x!quant.uniform<i8:f32, 0.02:-3>>) -> tensor<1x4x5x12xf32>
+  return %o : tensor<1x4x5x12xf32>
+}

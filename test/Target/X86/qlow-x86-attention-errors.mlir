@@ -8,6 +8,9 @@
 // An unknown CPU is an error at the function.
 // RUN: not qlow-opt %s --split-input-file --qlow-x86-attention="cpu=nocpu" -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU
 // CPU: error: unknown x86_64 CPU 'nocpu'; known:
+// int8 attention needs vpdpbusd: haswell (AVX2) has none.
+// RUN: not qlow-opt %s --split-input-file --qlow-x86-attention="cpu=haswell" -o /dev/null 2>&1 | FileCheck %s --check-prefix=HSW
+// HSW: error: qlow-x86-attention cannot lower this attention: int8 attention needs a CPU with vpdpbusd (AVX-512 VNNI or AVX-VNNI); 'haswell' has none (use the float attention)
 
 // The kernel's tiles have static sizes: a dynamic sequence length is not
 // supported yet.
@@ -25,4 +28,24 @@ func.func @sub_channel(%q: tensor<1x1x1x4x!quant.uniform<i8:f32:{3:2}, {{{{0.1, 
   // expected-error @+1 {{q must be f32 or quantized per tensor or per axis, but has type}}
   %o = qlow.attention %q, %k, %v : (tensor<1x1x1x4x!quant.uniform<i8:f32:{3:2}, {{{{0.1, 0.2}}}}>>, tensor<1x1x7x4xf32>, tensor<1x1x7x4xf32>) -> tensor<1x1x1x4xf32>
   return %o : tensor<1x1x1x4xf32>
+}
+
+// -----
+
+// A key block of int8 attention is whole vectors of 16 i32 lanes on
+// AVX-512 VNNI (the block size is the op's semantics: the pass cannot pick
+// another one).
+func.func @int8_key_block_lanes(%q: tensor<1x1x5x8x!quant.uniform<i8:f32, 0.05>>) -> tensor<1x1x5x8xf32> {
+  // expected-error @+1 {{qlow-x86-attention cannot lower this attention: key_block 24 is not a multiple of 16 (the i32 lanes of one vpdpbusd on 'znver4')}}
+  %o = qlow.attention %q, %q, %q {int8, key_block = 24 : i64} : (tensor<1x1x5x8x!quant.uniform<i8:f32, 0.05>>, tensor<1x1x5x8x!quant.uniform<i8:f32, 0.05>>, tensor<1x1x5x8x!quant.uniform<i8:f32, 0.05>>) -> tensor<1x1x5x8xf32>
+  return %o : tensor<1x1x5x8xf32>
+}
+
+// -----
+
+// Valid int8 attention with a block that is whole vectors: no error on
+// znver4 (haswell reports it, above).
+func.func @int8_on_avx2(%q: tensor<1x1x5x8x!quant.uniform<i8:f32, 0.05>>) -> tensor<1x1x5x8xf32> {
+  %o = qlow.attention %q, %q, %q {int8, key_block = 32 : i64} : (tensor<1x1x5x8x!quant.uniform<i8:f32, 0.05>>, tensor<1x1x5x8x!quant.uniform<i8:f32, 0.05>>, tensor<1x1x5x8x!quant.uniform<i8:f32, 0.05>>) -> tensor<1x1x5x8xf32>
+  return %o : tensor<1x1x5x8xf32>
 }

@@ -168,6 +168,17 @@ def QlowX86AttentionPass : Pass<"qlow-x86-attention", "func::FuncOp"> {
     * Quantized q, k, v (per tensor or per axis) become `qlow.dequantize`
       and a quantized result a `qlow.quantize` of the f32 kernel's output,
       the op's float semantics; convert-qlow-to-linalg lowers them.
+    * `int8` attention (q, k, v quantized per tensor, 8-bit; `key_block`):
+      K and V are packed once per kv head at run time into vpdpbusd's
+      layout (u8 storage flipped to s8; K with its per-key zero-point
+      correction), and the kernel takes key blocks of `key_block` keys:
+      scores by `qlow_x86.dot_u8s8` (4 query bytes broadcast against packed
+      K), the exact f32 softmax step of the op's semantics with P as u8 in
+      1/255ths, and P * V by `qlow_x86.dot_u8s8` (4 probabilities broadcast
+      against packed V) into i32, rescaled per block in f32. Bit for bit
+      equal to lib/Reference's `attentionInt8`
+      (test/e2e/random_int8_attention.py). Needs vpdpbusd (AVX-512 VNNI or
+      AVX-VNNI) and `key_block` a multiple of its i32 lanes.
 
     Accuracy: f32 throughout (the reference computes in double); tested by
     test/e2e/random_attention.py within `2^-18 * max|v| * max(1, max|score|)`
@@ -199,6 +210,8 @@ def QlowX86AttentionPass : Pass<"qlow-x86-attention", "func::FuncOp"> {
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
+    "::mlir::qlow::x86::QlowX86Dialect",
+    "::mlir::quant::QuantDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
     "::mlir::vector::VectorDialect",

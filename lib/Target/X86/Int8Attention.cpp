@@ -1,0 +1,908 @@
+//===- Int8Attention.cpp - int8 qlow.attention as a VNNI flash kernel -----===//
+//
+// Part of qlow, a compiler for quantized transformer kernels.
+//
+//===----------------------------------------------------------------------===//
+//
+// The int8 form of qlow.attention (`int8`, `key_block`; QlowOps.td states its
+// exact semantics, lib/Reference/Attention.cpp computes it) for
+// qlow-x86-attention. Per (batch, kv head), K and V are packed once at run
+// time into the layout of vpdpbusd's u8 x s8 dot products of 4 (the layout
+// of the int8 matmul kernel's packed weights), u8 storage flipped to s8:
+//
+//   kPacked[b, h, j / L, d / 4, (j % L) * 4 + d % 4] = k_s8[b, h, j, d]
+//   vPacked[b, h, j / 4, e / L, (e % L) * 4 + j % 4] = v_s8[b, h, j, e]
+//
+// (L = i32 lanes), with the keys padded to whole key blocks and D, Dv to
+// whole groups with zeros, and the per-key zero-point correction of the
+// scores (z_q * colsum(k) - D * z_q * z_k) beside them. The kernel then walks
+// query blocks (scf.forall) and, inside, key blocks of `key_block` keys:
+//
+//   scores: one qlow_x86.dot_u8s8 per (row, vector of L keys, 4 of D): four
+//           bytes of the query row broadcast against a packed K vector;
+//           minus the zero-point corrections; times scale * s_q * s_k in f32
+//   softmax: block maximum, u = roundeven(255 * E(s - max)) in i32 lanes,
+//           E the exact f32 exponential of the semantics (fma, roundeven)
+//   P * V:  one qlow_x86.dot_u8s8 per (row, 4 keys, vector of L columns):
+//           four u8 probabilities broadcast against a packed V vector; the
+//           i32 block sums are rescaled into f32 accumulators per block.
+//
+// Every f32 operation is the one the semantics names, in its order, so the
+// kernel is bit for bit the reference. Written with scf loops and vector ops
+// for the reasons Attention.cpp gives (upstream has no attention op).
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttentionKernels.h"
+
+#include "dialects/QlowX86/IR/QlowX86Dialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::qlow;
+
+namespace {
+
+/// Scale, zero point and signedness of a per-tensor 8-bit quantized operand.
+struct Int8Params {
+  double scale;
+  int64_t zeroPoint;
+  bool isSigned;
+};
+
+Int8Params paramsOf(Value value) {
+  auto q = cast<quant::UniformQuantizedType>(
+      cast<RankedTensorType>(value.getType()).getElementType());
+  return {q.getScale(), q.getZeroPoint(), q.isSigned()};
+}
+
+/// `value`'s stored integers (a quant.scast to i8).
+Value storageOf(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  return quant::StorageCastOp::create(
+      b, loc, RankedTensorType::get(type.getShape(), b.getI8Type()), value);
+}
+
+/// Helpers shared by the packing loops and the kernel.
+struct Builders {
+  Location loc;
+  Value idx(OpBuilder &b, int64_t value) const {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  }
+  Value i32(OpBuilder &b, int64_t value) const {
+    return arith::ConstantOp::create(
+        b, loc, b.getI32IntegerAttr(static_cast<int32_t>(value)));
+  }
+  /// A constant of `type` (a scalar or a vector of it) with every element
+  /// `value`.
+  Value constant(OpBuilder &b, Type type, double value) const {
+    Type element = getElementTypeOrSelf(type);
+    TypedAttr scalar =
+        isa<FloatType>(element)
+            ? TypedAttr(b.getFloatAttr(element, value))
+            : TypedAttr(b.getIntegerAttr(element, static_cast<int64_t>(value)));
+    if (auto vector = dyn_cast<VectorType>(type))
+      return arith::ConstantOp::create(b, loc,
+                                       DenseElementsAttr::get(vector, scalar));
+    return arith::ConstantOp::create(b, loc, scalar);
+  }
+  Value broadcast(OpBuilder &b, Value scalar, int64_t width) const {
+    return vector::BroadcastOp::create(
+        b, loc, VectorType::get({width}, scalar.getType()), scalar);
+  }
+};
+
+/// Packs the stored integers `k8` [B, Hkv, T, D] into
+/// [B, Hkv, Tpad / L, ceil(D / 4), 4 L] (see the file header), u8 storage
+/// flipped to s8, and the per-key score correction `zq * colsum(k_s8) - D *
+/// zq * zk` into [B, Hkv, Tpad] i32, both zero-padded; one (batch, kv head)
+/// per scf.forall iteration. Plain element loops (what the packing costs is
+/// O(T * D) per kv head, against O(S * T * D) per query head in the kernel).
+std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h, Value k8,
+                                 bool flip, int64_t lanes, int64_t tPad,
+                                 int64_t zqU, int64_t zkS) {
+  Location loc = h.loc;
+  ArrayRef<int64_t> s = cast<RankedTensorType>(k8.getType()).getShape();
+  const int64_t groups = (s[3] + 3) / 4;
+  Type i8 = b.getI8Type(), i32 = b.getI32Type();
+  auto packedType =
+      RankedTensorType::get({s[0], s[1], tPad / lanes, groups, 4 * lanes}, i8);
+  auto corrType = RankedTensorType::get({s[0], s[1], tPad}, i32);
+  Value packed = linalg::FillOp::create(
+                     b, loc, h.constant(b, i8, 0),
+                     tensor::EmptyOp::create(b, loc, packedType.getShape(), i8)
+                         .getResult())
+                     .getResult(0);
+  Value corr = linalg::FillOp::create(
+                   b, loc, h.constant(b, i32, 0),
+                   tensor::EmptyOp::create(b, loc, corrType.getShape(), i32)
+                       .getResult())
+                   .getResult(0);
+  if (s[0] * s[1] * s[2] == 0)
+    return {packed, corr};
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(s[0] * s[1])},
+      ValueRange{packed, corr}, std::nullopt);
+  OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
+  Value iv = forall.getInductionVars()[0];
+  Value batch = arith::DivUIOp::create(fb, loc, iv, h.idx(fb, s[1]));
+  Value head = arith::RemUIOp::create(fb, loc, iv, h.idx(fb, s[1]));
+  Value zero = h.idx(fb, 0);
+  SmallVector<OpFoldResult> pOffsets = {batch, head, fb.getIndexAttr(0),
+                                        fb.getIndexAttr(0), fb.getIndexAttr(0)};
+  SmallVector<OpFoldResult> pSizes = {
+      fb.getIndexAttr(1), fb.getIndexAttr(1), fb.getIndexAttr(tPad / lanes),
+      fb.getIndexAttr(groups), fb.getIndexAttr(4 * lanes)};
+  SmallVector<OpFoldResult> pStrides(5, fb.getIndexAttr(1));
+  SmallVector<OpFoldResult> cOffsets = {batch, head, fb.getIndexAttr(0)};
+  SmallVector<OpFoldResult> cSizes = {fb.getIndexAttr(1), fb.getIndexAttr(1),
+                                      fb.getIndexAttr(tPad)};
+  SmallVector<OpFoldResult> cStrides(3, fb.getIndexAttr(1));
+  auto pSliceType =
+      RankedTensorType::get({1, 1, tPad / lanes, groups, 4 * lanes}, i8);
+  auto cSliceType = RankedTensorType::get({1, 1, tPad}, i32);
+  Value pSlice = tensor::ExtractSliceOp::create(
+      fb, loc, pSliceType, forall.getRegionIterArgs()[0], pOffsets, pSizes,
+      pStrides);
+  Value cSlice = tensor::ExtractSliceOp::create(
+      fb, loc, cSliceType, forall.getRegionIterArgs()[1], cOffsets, cSizes,
+      cStrides);
+  Value signBit = h.constant(fb, i8, -128);
+  Value lanesIdx = h.idx(fb, lanes), four = h.idx(fb, 4);
+  auto tLoop = scf::ForOp::create(
+      fb, loc, zero, h.idx(fb, s[2]), h.idx(fb, 1),
+      ValueRange{pSlice, cSlice},
+      [&](OpBuilder &tb, Location, Value t, ValueRange outer) {
+        Value block = arith::DivUIOp::create(tb, loc, t, lanesIdx);
+        Value lane = arith::MulIOp::create(
+            tb, loc, arith::RemUIOp::create(tb, loc, t, lanesIdx), four);
+        auto dLoop = scf::ForOp::create(
+            tb, loc, h.idx(tb, 0), h.idx(tb, s[3]), h.idx(tb, 1),
+            ValueRange{outer[0], h.i32(tb, 0)},
+            [&](OpBuilder &db, Location, Value d, ValueRange inner) {
+              Value x = tensor::ExtractOp::create(
+                  db, loc, k8, ValueRange{batch, head, t, d});
+              if (flip)
+                x = arith::XOrIOp::create(db, loc, x, signBit);
+              Value at = arith::AddIOp::create(
+                  db, loc, lane, arith::RemUIOp::create(db, loc, d, four));
+              Value group = arith::DivUIOp::create(db, loc, d, four);
+              Value next = tensor::InsertOp::create(
+                  db, loc, x, inner[0],
+                  ValueRange{h.idx(db, 0), h.idx(db, 0), block, group, at});
+              Value sum = arith::AddIOp::create(
+                  db, loc, inner[1],
+                  arith::ExtSIOp::create(db, loc, db.getI32Type(), x));
+              scf::YieldOp::create(db, loc, ValueRange{next, sum});
+            });
+        // zq * colsum - D * zq * zk (i32 arithmetic wraps; the score it
+        // corrects is exact).
+        Value corrValue = arith::SubIOp::create(
+            tb, loc,
+            arith::MulIOp::create(tb, loc, h.i32(tb, zqU), dLoop.getResult(1)),
+            h.i32(tb, s[3] * zqU * zkS));
+        Value nextCorr = tensor::InsertOp::create(
+            tb, loc, corrValue, outer[1],
+            ValueRange{h.idx(tb, 0), h.idx(tb, 0), t});
+        scf::YieldOp::create(tb, loc,
+                             ValueRange{dLoop.getResult(0), nextCorr});
+      });
+  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(tb, loc, tLoop.getResult(0),
+                                        forall.getRegionIterArgs()[0], pOffsets,
+                                        pSizes, pStrides);
+  tensor::ParallelInsertSliceOp::create(tb, loc, tLoop.getResult(1),
+                                        forall.getRegionIterArgs()[1], cOffsets,
+                                        cSizes, cStrides);
+  return {forall.getResult(0), forall.getResult(1)};
+}
+
+/// Packs the stored integers `v8` [B, Hkv, T, Dv] into
+/// [B, Hkv, Tpad / 4, ceil(Dv / L), 4 L] (see the file header), u8 storage
+/// flipped to s8, zero-padded.
+Value packValues(OpBuilder &b, const Builders &h, Value v8, bool flip,
+                 int64_t lanes, int64_t tPad) {
+  Location loc = h.loc;
+  ArrayRef<int64_t> s = cast<RankedTensorType>(v8.getType()).getShape();
+  const int64_t chunks = (s[3] + lanes - 1) / lanes;
+  Type i8 = b.getI8Type();
+  SmallVector<int64_t> shape = {s[0], s[1], tPad / 4, chunks, 4 * lanes};
+  Value packed =
+      linalg::FillOp::create(
+          b, loc, h.constant(b, i8, 0),
+          tensor::EmptyOp::create(b, loc, shape, i8).getResult())
+          .getResult(0);
+  if (s[0] * s[1] * s[2] * s[3] == 0)
+    return packed;
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(s[0] * s[1])},
+      ValueRange{packed}, std::nullopt);
+  OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
+  Value iv = forall.getInductionVars()[0];
+  Value batch = arith::DivUIOp::create(fb, loc, iv, h.idx(fb, s[1]));
+  Value head = arith::RemUIOp::create(fb, loc, iv, h.idx(fb, s[1]));
+  SmallVector<OpFoldResult> offsets = {batch, head, fb.getIndexAttr(0),
+                                       fb.getIndexAttr(0), fb.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {
+      fb.getIndexAttr(1), fb.getIndexAttr(1), fb.getIndexAttr(tPad / 4),
+      fb.getIndexAttr(chunks), fb.getIndexAttr(4 * lanes)};
+  SmallVector<OpFoldResult> strides(5, fb.getIndexAttr(1));
+  Value slice = tensor::ExtractSliceOp::create(
+      fb, loc, RankedTensorType::get({1, 1, tPad / 4, chunks, 4 * lanes}, i8),
+      forall.getRegionIterArgs()[0], offsets, sizes, strides);
+  Value signBit = h.constant(fb, i8, -128);
+  Value lanesIdx = h.idx(fb, lanes), four = h.idx(fb, 4);
+  auto tLoop = scf::ForOp::create(
+      fb, loc, h.idx(fb, 0), h.idx(fb, s[2]), h.idx(fb, 1), ValueRange{slice},
+      [&](OpBuilder &tb, Location, Value t, ValueRange outer) {
+        Value group = arith::DivUIOp::create(tb, loc, t, four);
+        Value inGroup = arith::RemUIOp::create(tb, loc, t, four);
+        auto eLoop = scf::ForOp::create(
+            tb, loc, h.idx(tb, 0), h.idx(tb, s[3]), h.idx(tb, 1), outer,
+            [&](OpBuilder &eb, Location, Value e, ValueRange inner) {
+              Value x = tensor::ExtractOp::create(
+                  eb, loc, v8, ValueRange{batch, head, t, e});
+              if (flip)
+                x = arith::XOrIOp::create(eb, loc, x, signBit);
+              Value chunk = arith::DivUIOp::create(eb, loc, e, lanesIdx);
+              Value at = arith::AddIOp::create(
+                  eb, loc,
+                  arith::MulIOp::create(
+                      eb, loc, arith::RemUIOp::create(eb, loc, e, lanesIdx),
+                      four),
+                  inGroup);
+              scf::YieldOp::create(
+                  eb, loc,
+                  ValueRange{tensor::InsertOp::create(
+                                 eb, loc, x, inner[0],
+                                 ValueRange{h.idx(eb, 0), h.idx(eb, 0), group,
+                                            chunk, at})
+                                 .getResult()});
+            });
+        scf::YieldOp::create(tb, loc, eLoop.getResults());
+      });
+  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(tb, loc, tLoop.getResult(0),
+                                        forall.getRegionIterArgs()[0], offsets,
+                                        sizes, strides);
+  return forall.getResult(0);
+}
+
+/// Everything the kernel needs about one op.
+struct Int8AttentionConfig {
+  int64_t b, h, hkv, s, t, d, dv;
+  int64_t lanes;     // i32 lanes per vector
+  int64_t rows;      // query rows per work item
+  int64_t keyBlock;  // the op's key_block (a multiple of lanes)
+  int64_t tPad;      // keys padded to whole key blocks
+  bool qSigned;      // q storage is i8 (flipped to u8 by xor 0x80)
+  int64_t zkS, zvS;  // zero points of k and v as s8
+  float scoreScale;  // f32(scale * s_q * s_k)
+  float valueScale;  // f32(s_v)
+  bool causal;
+};
+
+class Int8AttentionKernel {
+public:
+  Int8AttentionKernel(Location loc, const Int8AttentionConfig &c, Value q8,
+                      Value kPacked, Value kCorr, Value vPacked, Value mask)
+      : h{loc}, loc(loc), c(c), q8(q8), kPacked(kPacked), kCorr(kCorr),
+        vPacked(vPacked), mask(mask) {
+    if (mask) {
+      auto type = cast<RankedTensorType>(mask.getType());
+      maskShape.assign(type.getShape().begin(), type.getShape().end());
+      boolMask = type.getElementType().isInteger(1);
+    }
+    valueVectors = (c.dv + c.lanes - 1) / c.lanes;
+  }
+
+  Value build(OpBuilder &b) {
+    Value out = tensor::EmptyOp::create(
+        b, loc, ArrayRef<int64_t>{c.b, c.h, c.s, c.dv}, b.getF32Type());
+    if (c.b * c.h * c.s * c.dv == 0)
+      return out;
+    const int64_t fullBlocks = c.s / c.rows, restRows = c.s % c.rows;
+    if (fullBlocks > 0)
+      out = buildForall(b, out, c.rows, fullBlocks, 0);
+    if (restRows > 0)
+      out = buildForall(b, out, restRows, 1, fullBlocks * c.rows);
+    return out;
+  }
+
+private:
+  VectorType vecF32() { return VectorType::get({c.lanes}, f32Type()); }
+  VectorType vecI32() {
+    return VectorType::get({c.lanes}, IntegerType::get(ctx(), 32));
+  }
+  VectorType vecBytes() {
+    return VectorType::get({4 * c.lanes}, IntegerType::get(ctx(), 8));
+  }
+  MLIRContext *ctx() { return q8.getContext(); }
+  Type f32Type() { return Float32Type::get(ctx()); }
+
+  /// E(t) of the semantics, on an f32 scalar or vector (every step the
+  /// reference's attentionExp takes, in its order).
+  Value expE(OpBuilder &b, Value t) {
+    Type type = t.getType();
+    auto cst = [&](double value) { return h.constant(b, type, value); };
+    t = arith::MaximumFOp::create(b, loc, t, cst(-87.0f));
+    Value n = math::RoundEvenOp::create(
+        b, loc, arith::MulFOp::create(b, loc, t, cst(1.44269504088896341f)));
+    Value r = math::FmaOp::create(b, loc, n, cst(-0.693359375f), t);
+    r = math::FmaOp::create(b, loc, n, cst(2.12194440e-4f), r);
+    Value p = cst(1.9875691500e-4f);
+    for (float coefficient : {1.3981999507e-3f, 8.3334519073e-3f,
+                              4.1665795894e-2f, 1.6666665459e-1f,
+                              5.0000001201e-1f})
+      p = math::FmaOp::create(b, loc, p, r, cst(coefficient));
+    p = math::FmaOp::create(b, loc, p, arith::MulFOp::create(b, loc, r, r), r);
+    p = arith::AddFOp::create(b, loc, p, cst(1.0f));
+    Type intType = IntegerType::get(ctx(), 32);
+    if (auto vector = dyn_cast<VectorType>(type))
+      intType = VectorType::get(vector.getShape(), intType);
+    Value bits = arith::ShLIOp::create(
+        b, loc,
+        arith::AddIOp::create(b, loc,
+                              arith::FPToSIOp::create(b, loc, intType, n),
+                              h.constant(b, intType, 127)),
+        h.constant(b, intType, 23));
+    return arith::MulFOp::create(
+        b, loc, p, arith::BitcastOp::create(b, loc, type, bits));
+  }
+
+  struct Position {
+    Value batch, head, kvHead, row0;
+  };
+
+  /// Per row: f32 accumulators (valueVectors each), running max and sum.
+  struct State {
+    SmallVector<Value> acc, max, sum;
+    SmallVector<Value> flat() const {
+      SmallVector<Value> all(acc);
+      llvm::append_range(all, max);
+      llvm::append_range(all, sum);
+      return all;
+    }
+    static State unflatten(ValueRange values, int64_t rows, int64_t vectors) {
+      State s;
+      s.acc.assign(values.begin(), values.begin() + rows * vectors);
+      s.max.assign(values.begin() + rows * vectors,
+                   values.begin() + rows * vectors + rows);
+      s.sum.assign(values.begin() + rows * vectors + rows, values.end());
+      return s;
+    }
+  };
+
+  Value buildForall(OpBuilder &b, Value out, int64_t rows, int64_t blocks,
+                    int64_t firstRow) {
+    Type f32 = f32Type();
+    auto forall = scf::ForallOp::create(
+        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(c.b * c.h * blocks)},
+        ValueRange{out}, std::nullopt);
+    OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
+    Value iv = forall.getInductionVars()[0];
+    Value shared = forall.getRegionIterArgs()[0];
+    Value perBatch = h.idx(fb, c.h * blocks);
+    Position pos;
+    pos.batch = arith::DivUIOp::create(fb, loc, iv, perBatch);
+    Value inBatch = arith::RemUIOp::create(fb, loc, iv, perBatch);
+    pos.head = arith::DivUIOp::create(fb, loc, inBatch, h.idx(fb, blocks));
+    Value block = arith::RemUIOp::create(fb, loc, inBatch, h.idx(fb, blocks));
+    pos.kvHead =
+        arith::DivUIOp::create(fb, loc, pos.head, h.idx(fb, c.h / c.hkv));
+    pos.row0 = arith::AddIOp::create(
+        fb, loc, h.idx(fb, firstRow),
+        arith::MulIOp::create(fb, loc, block, h.idx(fb, rows)));
+    SmallVector<OpFoldResult> offsets = {pos.batch, pos.head, pos.row0,
+                                         fb.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {fb.getIndexAttr(1), fb.getIndexAttr(1),
+                                       fb.getIndexAttr(rows),
+                                       fb.getIndexAttr(c.dv)};
+    SmallVector<OpFoldResult> strides(4, fb.getIndexAttr(1));
+    Value tileOut = tensor::ExtractSliceOp::create(
+        fb, loc, RankedTensorType::get({1, 1, rows, c.dv}, f32), shared,
+        offsets, sizes, strides);
+    tileOut = buildQueryBlock(fb, pos, rows, tileOut);
+    OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(tb, loc, tileOut, shared, offsets,
+                                          sizes, strides);
+    return forall.getResult(0);
+  }
+
+  Value buildQueryBlock(OpBuilder &b, const Position &pos, int64_t rows,
+                        Value tileOut) {
+    const double negInf = -std::numeric_limits<double>::infinity();
+    // z_k * rowsum(q_u8) per row, subtracted from the row's raw scores.
+    rowCorrections.clear();
+    for (int64_t r = 0; r < rows; ++r) {
+      if (c.zkS == 0) {
+        rowCorrections.push_back(Value());
+        continue;
+      }
+      Value row = arith::AddIOp::create(b, loc, pos.row0, h.idx(b, r));
+      auto bytesType = VectorType::get({c.d}, b.getI8Type());
+      auto wideType = VectorType::get({c.d}, b.getI32Type());
+      Value bytes = vector::TransferReadOp::create(
+          b, loc, bytesType, q8,
+          ValueRange{pos.batch, pos.head, row, h.idx(b, 0)},
+          h.constant(b, b.getI8Type(), 0), ArrayRef<bool>{true});
+      Value wide = c.qSigned
+                       ? arith::ExtSIOp::create(b, loc, wideType, bytes)
+                             .getResult()
+                       : arith::ExtUIOp::create(b, loc, wideType, bytes)
+                             .getResult();
+      Value sum = vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::ADD, wide);
+      if (c.qSigned) // q_u8 = q + 128
+        sum = arith::AddIOp::create(b, loc, sum, h.i32(b, 128 * c.d));
+      rowCorrections.push_back(
+          arith::MulIOp::create(b, loc, sum, h.i32(b, c.zkS)));
+    }
+
+    State init;
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t e = 0; e < valueVectors; ++e)
+        init.acc.push_back(h.constant(b, vecF32(), 0.0));
+      init.max.push_back(h.constant(b, f32Type(), negInf));
+      init.sum.push_back(h.constant(b, f32Type(), 0.0));
+    }
+    const int64_t keys = c.keyBlock;
+    const int64_t fullKeyBlocks = c.t / keys, restKeys = c.t % keys;
+    Value fullEnd = h.idx(b, fullKeyBlocks);
+    Value needed;
+    if (c.causal) {
+      // The block's last row sees keys [0, row0 + rows + T - S).
+      needed =
+          arith::AddIOp::create(b, loc, pos.row0, h.idx(b, rows + c.t - c.s));
+      needed = arith::MaxSIOp::create(
+          b, loc, h.idx(b, 0),
+          arith::MinSIOp::create(b, loc, needed, h.idx(b, c.t)));
+      Value blocksNeeded = arith::DivUIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, needed, h.idx(b, keys - 1)),
+          h.idx(b, keys));
+      fullEnd = arith::MinUIOp::create(b, loc, fullEnd, blocksNeeded);
+    }
+    State state = init;
+    if (fullKeyBlocks > 0) {
+      auto keyLoop = scf::ForOp::create(
+          b, loc, h.idx(b, 0), fullEnd, h.idx(b, 1), init.flat(),
+          [&](OpBuilder &lb, Location, Value kb, ValueRange carried) {
+            Value key0 = arith::MulIOp::create(lb, loc, kb, h.idx(lb, keys));
+            State s = State::unflatten(carried, rows, valueVectors);
+            scf::YieldOp::create(
+                lb, loc, buildKeyBlock(lb, pos, rows, key0, keys, s).flat());
+          });
+      state = State::unflatten(keyLoop.getResults(), rows, valueVectors);
+    }
+    if (restKeys > 0) {
+      Value key0 = h.idx(b, fullKeyBlocks * keys);
+      if (!c.causal) {
+        state = buildKeyBlock(b, pos, rows, key0, restKeys, state);
+      } else {
+        Value visible = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
+                                              needed, key0);
+        SmallVector<Value> flat = state.flat();
+        auto ifOp = scf::IfOp::create(
+            b, loc, visible,
+            [&](OpBuilder &tb, Location) {
+              scf::YieldOp::create(
+                  tb, loc,
+                  buildKeyBlock(tb, pos, rows, key0, restKeys, state).flat());
+            },
+            [&](OpBuilder &eb, Location) {
+              scf::YieldOp::create(eb, loc, flat);
+            });
+        state = State::unflatten(ifOp.getResults(), rows, valueVectors);
+      }
+    }
+
+    // out = (l == 0) ? 0 : acc / l * s_v.
+    Value zeroF = h.constant(b, f32Type(), 0.0);
+    Value zeroVec = h.constant(b, vecF32(), 0.0);
+    Value valueScale = h.constant(b, vecF32(), c.valueScale);
+    for (int64_t r = 0; r < rows; ++r) {
+      Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                          state.sum[r], zeroF);
+      for (int64_t e = 0; e < valueVectors; ++e) {
+        Value quotient =
+            arith::DivFOp::create(b, loc, state.acc[r * valueVectors + e],
+                                  h.broadcast(b, state.sum[r], c.lanes));
+        Value value = arith::SelectOp::create(
+            b, loc, empty, zeroVec,
+            arith::MulFOp::create(b, loc, quotient, valueScale));
+        int64_t width = std::min(c.lanes, c.dv - e * c.lanes);
+        if (width < c.lanes)
+          value = vector::ExtractStridedSliceOp::create(
+              b, loc, value, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{width},
+              ArrayRef<int64_t>{1});
+        tileOut = vector::TransferWriteOp::create(
+                      b, loc, value, tileOut,
+                      ValueRange{h.idx(b, 0), h.idx(b, 0), h.idx(b, r),
+                                 h.idx(b, e * c.lanes)},
+                      ArrayRef<bool>{true})
+                      .getResult();
+      }
+    }
+    return tileOut;
+  }
+
+  Value maskIndex(OpBuilder &b, unsigned dim, Value value) {
+    return maskShape[dim] == 1 ? h.idx(b, 0) : value;
+  }
+
+  /// Four bytes of q's row `row` from byte 4 * group (fewer at the end of a
+  /// row, zero-padded), as u8 (i8 storage flipped), broadcast to every i32
+  /// lane of a vpdpbusd operand.
+  Value queryBytes(OpBuilder &b, const Position &pos, Value row, Value group4,
+                   int64_t count) {
+    Type i8 = b.getI8Type();
+    Value word;
+    if (count == 4) {
+      Value bytes = vector::TransferReadOp::create(
+          b, loc, VectorType::get({4}, i8), q8,
+          ValueRange{pos.batch, pos.head, row, group4},
+          h.constant(b, i8, 0), ArrayRef<bool>{true});
+      word = vector::BitCastOp::create(
+          b, loc, VectorType::get({1}, b.getI32Type()), bytes);
+    } else {
+      SmallVector<Value> bytes;
+      for (int64_t x = 0; x < 4; ++x)
+        bytes.push_back(
+            x < count
+                ? tensor::ExtractOp::create(
+                      b, loc, q8,
+                      ValueRange{pos.batch, pos.head, row,
+                                 arith::AddIOp::create(b, loc, group4,
+                                                       h.idx(b, x))})
+                      .getResult()
+                : h.constant(b, i8, 0));
+      word = vector::BitCastOp::create(
+          b, loc, VectorType::get({1}, b.getI32Type()),
+          vector::FromElementsOp::create(b, loc, VectorType::get({4}, i8),
+                                         bytes));
+    }
+    Value scalar =
+        vector::ExtractOp::create(b, loc, word, ArrayRef<int64_t>{0});
+    Value lanes = h.broadcast(b, scalar, c.lanes);
+    if (c.qSigned)
+      lanes = arith::XOrIOp::create(
+          b, loc, lanes,
+          h.constant(b, vecI32(), static_cast<int32_t>(0x80808080)));
+    return vector::BitCastOp::create(b, loc, vecBytes(), lanes);
+  }
+
+  /// One key block of `width` keys from `key0`: integer scores, the online
+  /// softmax step of the semantics and the integer P * V.
+  State buildKeyBlock(OpBuilder &b, const Position &pos, int64_t rows,
+                      Value key0, int64_t width, const State &in) {
+    const int64_t L = c.lanes;
+    const int64_t chunks = (width + L - 1) / L;
+    const double negInf = -std::numeric_limits<double>::infinity();
+    Value chunk0 = arith::DivUIOp::create(b, loc, key0, h.idx(b, L));
+    SmallVector<Value> chunkIdx;
+    for (int64_t k = 0; k < chunks; ++k)
+      chunkIdx.push_back(arith::AddIOp::create(b, loc, chunk0, h.idx(b, k)));
+    SmallVector<Value> rowIdx;
+    for (int64_t r = 0; r < rows; ++r)
+      rowIdx.push_back(arith::AddIOp::create(b, loc, pos.row0, h.idx(b, r)));
+
+    // Raw scores sum_d q_u8 * k_s8: rows x chunks i32 vectors, one
+    // vpdpbusd per (row, chunk, 4 of D).
+    Value padI8 = h.constant(b, b.getI8Type(), 0);
+    auto accumulate = [&](OpBuilder &db, Value group, int64_t count,
+                          ValueRange acc) {
+      SmallVector<Value> kVec;
+      for (int64_t k = 0; k < chunks; ++k)
+        kVec.push_back(vector::TransferReadOp::create(
+            db, loc, vecBytes(), kPacked,
+            ValueRange{pos.batch, pos.kvHead, chunkIdx[k], group,
+                       h.idx(db, 0)},
+            padI8, ArrayRef<bool>{true}));
+      Value group4 = arith::MulIOp::create(db, loc, group, h.idx(db, 4));
+      SmallVector<Value> next(acc.begin(), acc.end());
+      for (int64_t r = 0; r < rows; ++r) {
+        Value qBytes = queryBytes(db, pos, rowIdx[r], group4, count);
+        for (int64_t k = 0; k < chunks; ++k)
+          next[r * chunks + k] = x86::DotU8S8Op::create(
+              db, loc, vecI32(), next[r * chunks + k], qBytes, kVec[k]);
+      }
+      return next;
+    };
+    SmallVector<Value> raw(rows * chunks, h.constant(b, vecI32(), 0));
+    if (c.d / 4 > 0) {
+      auto dLoop = scf::ForOp::create(
+          b, loc, h.idx(b, 0), h.idx(b, c.d / 4), h.idx(b, 1), raw,
+          [&](OpBuilder &db, Location, Value group, ValueRange acc) {
+            scf::YieldOp::create(db, loc, accumulate(db, group, 4, acc));
+          });
+      raw.assign(dLoop.getResults().begin(), dLoop.getResults().end());
+    }
+    if (c.d % 4 != 0)
+      raw = accumulate(b, h.idx(b, c.d / 4), c.d % 4, raw);
+
+    // Scores, masks and the block maximum.
+    Value scoreScale = h.constant(b, vecF32(), c.scoreScale);
+    Value negInfVec = h.constant(b, vecF32(), negInf);
+    Value negInfScalar = h.constant(b, f32Type(), negInf);
+    SmallVector<int32_t> laneIds;
+    for (int64_t x = 0; x < L; ++x)
+      laneIds.push_back(static_cast<int32_t>(x));
+    Value laneIdVec = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vecI32(), ArrayRef<int32_t>(laneIds)));
+    SmallVector<Value> kCorrVec;
+    for (int64_t k = 0; k < chunks; ++k)
+      kCorrVec.push_back(vector::TransferReadOp::create(
+          b, loc, vecI32(), kCorr,
+          ValueRange{pos.batch, pos.kvHead,
+                     arith::AddIOp::create(b, loc, key0, h.idx(b, k * L))},
+          h.i32(b, 0), ArrayRef<bool>{true}));
+
+    State out = in;
+    SmallVector<SmallVector<Value>> probs(rows);
+    SmallVector<Value> probSums(rows);
+    for (int64_t r = 0; r < rows; ++r) {
+      SmallVector<Value> scores;
+      Value blockMax = negInfScalar;
+      for (int64_t k = 0; k < chunks; ++k) {
+        const int64_t valid = std::min(L, width - k * L);
+        Value chunkKey0 = arith::AddIOp::create(b, loc, key0, h.idx(b, k * L));
+        Value a = arith::SubIOp::create(b, loc, raw[r * chunks + k],
+                                        kCorrVec[k]);
+        if (rowCorrections[r])
+          a = arith::SubIOp::create(b, loc, a,
+                                    h.broadcast(b, rowCorrections[r], L));
+        Value s = arith::MulFOp::create(
+            b, loc, arith::SIToFPOp::create(b, loc, vecF32(), a), scoreScale);
+        Value keep;
+        if (valid < L)
+          keep = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::slt, laneIdVec,
+              h.constant(b, vecI32(), static_cast<double>(valid)));
+        if (mask) {
+          SmallVector<Value> at = {maskIndex(b, 0, pos.batch),
+                                   maskIndex(b, 1, pos.head),
+                                   maskIndex(b, 2, rowIdx[r])};
+          if (maskShape[3] == 1) {
+            at.push_back(h.idx(b, 0));
+            Value scalar = tensor::ExtractOp::create(b, loc, mask, at);
+            if (boolMask) {
+              Value bits = h.broadcast(b, scalar, L);
+              keep = keep ? arith::AndIOp::create(b, loc, keep, bits)
+                                .getResult()
+                          : bits;
+            } else {
+              s = arith::AddFOp::create(b, loc, s, h.broadcast(b, scalar, L));
+            }
+          } else if (!boolMask) {
+            at.push_back(chunkKey0);
+            Value add = vector::TransferReadOp::create(
+                b, loc, VectorType::get({valid}, f32Type()), mask, at,
+                h.constant(b, f32Type(), 0.0), ArrayRef<bool>{true});
+            if (valid < L)
+              add = vector::InsertStridedSliceOp::create(
+                  b, loc, add, h.constant(b, vecF32(), 0.0),
+                  ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
+            s = arith::AddFOp::create(b, loc, s, add);
+          } else {
+            // i1 elements one by one (memory holds a byte per element).
+            SmallVector<Value> bits;
+            for (int64_t x = 0; x < L; ++x) {
+              if (x >= valid) {
+                bits.push_back(arith::ConstantOp::create(
+                    b, loc, b.getBoolAttr(false)));
+                continue;
+              }
+              SmallVector<Value> atKey(at);
+              atKey.push_back(
+                  arith::AddIOp::create(b, loc, chunkKey0, h.idx(b, x)));
+              bits.push_back(tensor::ExtractOp::create(b, loc, mask, atKey));
+            }
+            Value bitVec = vector::FromElementsOp::create(
+                b, loc, VectorType::get({L}, b.getI1Type()), bits);
+            keep = keep ? arith::AndIOp::create(b, loc, keep, bitVec)
+                              .getResult()
+                        : bitVec;
+          }
+        }
+        if (c.causal) {
+          // Key j is visible from row i when j <= i + T - S: lane x when
+          // x <= row + T - S - chunkKey0 (clamped into i32 range).
+          Value limit = arith::SubIOp::create(
+              b, loc,
+              arith::AddIOp::create(b, loc, rowIdx[r], h.idx(b, c.t - c.s)),
+              chunkKey0);
+          limit = arith::MaxSIOp::create(
+              b, loc, h.idx(b, -1),
+              arith::MinSIOp::create(b, loc, limit, h.idx(b, L)));
+          Value limit32 =
+              arith::IndexCastOp::create(b, loc, b.getI32Type(), limit);
+          Value visible =
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
+                                    laneIdVec, h.broadcast(b, limit32, L));
+          keep = keep
+                     ? arith::AndIOp::create(b, loc, keep, visible).getResult()
+                     : visible;
+        }
+        if (keep)
+          s = arith::SelectOp::create(b, loc, keep, s, negInfVec);
+        scores.push_back(s);
+        blockMax = arith::MaximumFOp::create(
+            b, loc, blockMax,
+            vector::ReductionOp::create(b, loc,
+                                        vector::CombiningKind::MAXIMUMF, s));
+      }
+      // A -inf score is masked; with no kept key so far, max stays -inf
+      // (safeMax keeps the unselected lanes finite).
+      Value newMax = arith::MaximumFOp::create(b, loc, out.max[r], blockMax);
+      Value noneYet = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                            newMax, negInfScalar);
+      Value safeMax = arith::SelectOp::create(
+          b, loc, noneYet, h.constant(b, f32Type(), 0.0), newMax);
+      Value safeMaxVec = h.broadcast(b, safeMax, L);
+      Value sum;
+      for (int64_t k = 0; k < chunks; ++k) {
+        Value e = expE(b, arith::SubFOp::create(b, loc, scores[k], safeMaxVec));
+        Value u = arith::FPToSIOp::create(
+            b, loc, vecI32(),
+            math::RoundEvenOp::create(
+                b, loc,
+                arith::MulFOp::create(b, loc, e,
+                                      h.constant(b, vecF32(), 255.0))));
+        Value masked = arith::CmpFOp::create(
+            b, loc, arith::CmpFPredicate::OEQ, scores[k], negInfVec);
+        u = arith::SelectOp::create(b, loc, masked,
+                                    h.constant(b, vecI32(), 0), u);
+        probs[r].push_back(u);
+        Value part =
+            vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, u);
+        sum = sum ? arith::AddIOp::create(b, loc, sum, part).getResult() : part;
+      }
+      probSums[r] = sum;
+      Value hadNone = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                            out.max[r], negInfScalar);
+      Value alpha = arith::SelectOp::create(
+          b, loc, hadNone, h.constant(b, f32Type(), 0.0),
+          expE(b, arith::SubFOp::create(b, loc, out.max[r], safeMax)));
+      out.sum[r] = arith::AddFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, out.sum[r], alpha),
+          arith::SIToFPOp::create(b, loc, f32Type(), sum));
+      out.max[r] = newMax;
+      Value alphaVec = h.broadcast(b, alpha, L);
+      for (int64_t e = 0; e < valueVectors; ++e) {
+        Value &acc = out.acc[r * valueVectors + e];
+        acc = arith::MulFOp::create(b, loc, acc, alphaVec);
+      }
+    }
+
+    // P * V: per 4 keys, the four u8 probabilities of a row broadcast
+    // against a packed V vector (4 keys x L columns).
+    SmallVector<Value> pv(rows * valueVectors, h.constant(b, vecI32(), 0));
+    SmallVector<SmallVector<Value>> probWords(rows);
+    auto wordsType = VectorType::get({L / 4}, b.getI32Type());
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t k = 0; k < chunks; ++k)
+        probWords[r].push_back(vector::BitCastOp::create(
+            b, loc, wordsType,
+            arith::TruncIOp::create(
+                b, loc, VectorType::get({L}, b.getI8Type()), probs[r][k])));
+    Value group0 = arith::DivUIOp::create(b, loc, key0, h.idx(b, 4));
+    for (int64_t g = 0; g < (width + 3) / 4; ++g) {
+      const int64_t k = (4 * g) / L, word = (4 * g) % L / 4;
+      Value group = arith::AddIOp::create(b, loc, group0, h.idx(b, g));
+      SmallVector<Value> vVec;
+      for (int64_t e = 0; e < valueVectors; ++e)
+        vVec.push_back(vector::TransferReadOp::create(
+            b, loc, vecBytes(), vPacked,
+            ValueRange{pos.batch, pos.kvHead, group, h.idx(b, e),
+                       h.idx(b, 0)},
+            padI8, ArrayRef<bool>{true}));
+      for (int64_t r = 0; r < rows; ++r) {
+        Value scalar = vector::ExtractOp::create(b, loc, probWords[r][k],
+                                                 ArrayRef<int64_t>{word});
+        Value pBytes = vector::BitCastOp::create(
+            b, loc, vecBytes(), h.broadcast(b, scalar, L));
+        for (int64_t e = 0; e < valueVectors; ++e)
+          pv[r * valueVectors + e] = x86::DotU8S8Op::create(
+              b, loc, vecI32(), pv[r * valueVectors + e], pBytes, vVec[e]);
+      }
+    }
+    // acc = acc * alpha + f32(sum u * (v - z_v)).
+    for (int64_t r = 0; r < rows; ++r) {
+      Value correction;
+      if (c.zvS != 0)
+        correction = h.broadcast(
+            b, arith::MulIOp::create(b, loc, probSums[r], h.i32(b, c.zvS)), L);
+      for (int64_t e = 0; e < valueVectors; ++e) {
+        Value sum = pv[r * valueVectors + e];
+        if (correction)
+          sum = arith::SubIOp::create(b, loc, sum, correction);
+        Value &acc = out.acc[r * valueVectors + e];
+        acc = arith::AddFOp::create(
+            b, loc, acc, arith::SIToFPOp::create(b, loc, vecF32(), sum));
+      }
+    }
+    return out;
+  }
+
+  Builders h;
+  Location loc;
+  Int8AttentionConfig c;
+  Value q8, kPacked, kCorr, vPacked, mask;
+  SmallVector<int64_t> maskShape;
+  bool boolMask = false;
+  int64_t valueVectors = 0;
+  SmallVector<Value> rowCorrections;
+};
+
+} // namespace
+
+std::string mlir::qlow::unsupportedInt8AttentionReason(AttentionOp op,
+                                                       const TargetDesc &desc) {
+  if (desc.int8Dot != Int8DotKind::Avx512Vnni &&
+      desc.int8Dot != Int8DotKind::AvxVnni)
+    return "int8 attention needs a CPU with vpdpbusd (AVX-512 VNNI or "
+           "AVX-VNNI); '" +
+           desc.cpu + "' has none (use the float attention)";
+  int64_t lanes = desc.int8Dot == Int8DotKind::Avx512Vnni ? 16 : 8;
+  int64_t block = op.getKeyBlock().value_or(0);
+  if (block % lanes != 0)
+    return "key_block " + std::to_string(block) + " is not a multiple of " +
+           std::to_string(lanes) + " (the i32 lanes of one vpdpbusd on '" +
+           desc.cpu + "')";
+  auto resultType = cast<RankedTensorType>(op.getType());
+  Type element = resultType.getElementType();
+  if (!element.isF32() &&
+      !isa<quant::UniformQuantizedType, quant::UniformQuantizedPerAxisType>(
+          element))
+    return "the result must be f32 or quantized per tensor or per axis";
+  return "";
+}
+
+Value mlir::qlow::buildInt8Attention(OpBuilder &b, AttentionOp op,
+                                     const TargetDesc &desc, Value mask,
+                                     float scale) {
+  Location loc = op.getLoc();
+  Builders h{loc};
+  ArrayRef<int64_t> qs = op.getQ().getType().getShape();
+  ArrayRef<int64_t> ks = op.getK().getType().getShape();
+  ArrayRef<int64_t> vs = op.getV().getType().getShape();
+  Int8Params qp = paramsOf(op.getQ()), kp = paramsOf(op.getK()),
+             vp = paramsOf(op.getV());
+  Int8AttentionConfig c;
+  c.b = qs[0], c.h = qs[1], c.hkv = ks[1], c.s = qs[2], c.t = ks[2],
+  c.d = qs[3], c.dv = vs[3];
+  c.lanes = desc.int8Dot == Int8DotKind::Avx512Vnni ? 16 : 8;
+  c.keyBlock = *op.getKeyBlock();
+  c.tPad = (c.t + c.keyBlock - 1) / c.keyBlock * c.keyBlock;
+  // Rows: the f32 kernel's choice halved, as each row also holds a block of
+  // i32 P * V sums beside its f32 accumulators.
+  AttentionTile tile = desc.chooseAttentionTile(c.s, c.dv);
+  c.rows = std::max<int64_t>(1, tile.queryRows / 2);
+  c.qSigned = qp.isSigned;
+  const int64_t zqU = qp.zeroPoint + (qp.isSigned ? 128 : 0);
+  c.zkS = kp.zeroPoint - (kp.isSigned ? 0 : 128);
+  c.zvS = vp.zeroPoint - (vp.isSigned ? 0 : 128);
+  c.scoreScale = static_cast<float>(static_cast<double>(scale) * qp.scale *
+                                    kp.scale);
+  c.valueScale = static_cast<float>(vp.scale);
+  c.causal = op.getCausal();
+
+  Value q8 = storageOf(b, loc, op.getQ());
+  Value k8 = storageOf(b, loc, op.getK());
+  Value v8 = storageOf(b, loc, op.getV());
+  auto [kPacked, kCorr] =
+      packKeys(b, h, k8, !kp.isSigned, c.lanes, c.tPad, zqU, c.zkS);
+  Value vPacked = packValues(b, h, v8, !vp.isSigned, c.lanes, c.tPad);
+  Int8AttentionKernel kernel(loc, c, q8, kPacked, kCorr, vPacked, mask);
+  return kernel.build(b);
+}

@@ -1,0 +1,65 @@
+// RUN: qlow-opt %s --split-input-file --qlow-x86-attention="cpu=znver4" | FileCheck %s
+// RUN: qlow-opt %s --split-input-file --qlow-x86-attention="cpu=znver4" --canonicalize | qlow-opt | FileCheck %s --check-prefix=ROUND
+// RUN: qlow-opt %s --split-input-file --qlow-cpu-pipeline="cpu=znver4" | FileCheck %s --check-prefix=LLVM
+//
+// qlow-x86-attention on int8 attention (`int8`, `key_block`): the vpdpbusd
+// kernel (lib/Target/X86/Int8Attention.cpp). Its errors are in
+// qlow-x86-attention-errors.mlir; its bit-exactness in
+// test/e2e/random-int8-attention.test.
+
+// int8 attention (q i8, k and v u8; causal GQA, S = 5, T = 37, D = Dv = 20,
+// key_block = 32) on AVX-512 VNNI: q, k, v are read as their stored bytes;
+// K is packed once per kv head into vpdpbusd's layout ([1, 2, T padded to 64
+// / 16 lanes, D / 4 = 5 groups, 16 keys x 4 bytes]) with its per-key
+// zero-point corrections ([1, 2, 64] i32), V into [1, 2, 64 / 4 key groups,
+// 2 vectors of 16 columns, 16 x 4 bytes]. The scores are vpdpbusd of four
+// query bytes (i8 flipped to u8 by xor 0x80808080) against packed K in a loop
+// over D; the softmax uses the exact exponential of the semantics (fma,
+// roundeven, no math.exp), P is rounded to u8 in i32 lanes, and P * V is
+// vpdpbusd of four probabilities against packed V, converted to f32 per
+// key block.
+// CHECK-LABEL: func.func @int8_gqa_causal
+// CHECK: %[[Q8:.+]] = quant.scast %{{.+}} : tensor<1x4x5x20x!quant.uniform<i8:f32, 5.000000e-02>> to tensor<1x4x5x20xi8>
+// CHECK: quant.scast %{{.+}} to tensor<1x2x37x20xi8>
+// CHECK: %[[KP:.+]]:2 = scf.forall (%{{.+}}) in (2) shared_outs({{.+}}) -> (tensor<1x2x4x5x64xi8>, tensor<1x2x64xi32>)
+// CHECK: arith.xori {{.+}} : i8
+// CHECK: %[[VP:.+]] = scf.forall (%{{.+}}) in (2) shared_outs({{.+}}) -> (tensor<1x2x16x2x64xi8>)
+// CHECK: scf.forall (%{{.+}}) in (8) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<1x4x5x20xf32>)
+// CHECK: vector.reduction <add>, {{.+}} : vector<20xi32> into i32
+// CHECK: scf.for
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args({{.+}}) -> (vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>)
+// CHECK: vector.transfer_read %[[KP]]#0{{.+}} : tensor<1x2x4x5x64xi8>, vector<64xi8>
+// CHECK: vector.transfer_read %[[Q8]]{{.+}} : tensor<1x4x5x20xi8>, vector<4xi8>
+// CHECK: arith.xori {{.+}} : vector<16xi32>
+// CHECK: qlow_x86.dot_u8s8 {{.+}} : vector<64xi8> -> vector<16xi32>
+// CHECK: scf.yield
+// CHECK: vector.transfer_read %[[KP]]#1{{.+}} : tensor<1x2x64xi32>, vector<16xi32>
+// CHECK: arith.sitofp {{.+}} : vector<16xi32> to vector<16xf32>
+// CHECK: vector.reduction <maximumf>
+// CHECK-NOT: math.exp
+// CHECK: math.roundeven {{.+}} : vector<16xf32>
+// CHECK: math.fma
+// CHECK: arith.fptosi {{.+}} : vector<16xf32> to vector<16xi32>
+// CHECK: arith.trunci {{.+}} : vector<16xi32> to vector<16xi8>
+// CHECK: vector.transfer_read %[[VP]]{{.+}} : tensor<1x2x16x2x64xi8>, vector<64xi8>
+// CHECK: qlow_x86.dot_u8s8 {{.+}} : vector<64xi8> -> vector<16xi32>
+// CHECK: arith.sitofp {{.+}} : vector<16xi32> to vector<16xf32>
+// CHECK: scf.yield
+// The partial last key block (37 - 32 = 5 keys: one vector, two groups of
+// four keys for P * V) is under an scf.if (causal).
+// CHECK: scf.if
+// CHECK: qlow_x86.dot_u8s8 {{.+}} : vector<64xi8> -> vector<16xi32>
+// CHECK: vector.transfer_read %[[VP]]{{.+}} : tensor<1x2x16x2x64xi8>, vector<64xi8>
+// CHECK: qlow_x86.dot_u8s8 {{.+}} : vector<64xi8> -> vector<16xi32>
+// CHECK: arith.divf {{.+}} : vector<16xf32>
+// CHECK: vector.extract_strided_slice {{.+}} {offsets = [0], sizes = [4], strides = [1]} : vector<16xf32> to vector<4xf32>
+// Through the whole pipeline, both products are vpdpbusd on zmm.
+// LLVM-LABEL: llvm.func @int8_gqa_causal
+// LLVM: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// ROUND-LABEL: func.func @int8_gqa_causal
+// ROUND-NOT: qlow.attention
+// ROUND: return
+func.func @int8_gqa_causal(%q: tensor<1x4x5x20x!quant.uniform<i8:f32, 0.05>>, %k: tensor<1x2x37x20x!quant.uniform<u8:f32, 0.04:130>>, %v: tensor<1x2x37x20x!quant.uniform<u8:f32, 0.02:120>>) -> tensor<1x4x5x20xf32> {
+  %o = qlow.attention %q, %k, %v {causal, int8, key_block = 32 : i64} : (tensor<1x4x5x20x!quant.uniform<i8:f32, 0.05>>, tensor<1x2x37x20x!quant.uniform<u8:f32, 0.04:130>>, tensor<1x2x37x20x!quant.uniform<u8:f32, 0.02:120>>) -> tensor<1x4x5x20xf32>
+  return %o : tensor<1x4x5x20xf32>
+}

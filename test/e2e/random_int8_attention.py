@@ -1,0 +1,325 @@
+#!/usr/bin/env python3
+"""Random int8 qlow.attention functions: compiled against the reference.
+
+    random_int8_attention.py --cases 60 --seed 1 --work-dir /tmp/ria
+        [--num-threads N] [--min-sqnr DB] [--report]
+
+Generates random qlow.attention functions with `int8` (q, k, v quantized per
+tensor, u8 or i8 storage, random zero points; integer Q K^T and P V, see the
+op's description), writes them with random .npy inputs, runs them with
+`qlow-run --reference` (lib/Reference attentionInt8) and compiled
+(qlow-x86-attention's vpdpbusd kernel), and requires the results to be equal
+(f32 results bit for bit; a quantized result stored value for stored value).
+
+Shapes: B in {1, 2}; Hkv in {1, 2, 3}, H = Hkv * G with G in {1, 2, 4}; S and T
+odd or prime (prefill S = T, a cache T > S, a decode step S = 1, T < S); head
+sizes D, Dv from 1 to 80 (not multiples of 4 or of the vector width);
+key_block in {16, 32, 48, 64} (multiples of the 16 i32 lanes of AVX-512
+VNNI); causal or not; no mask, an f32 mask (with -inf) or an i1 mask
+(broadcasting, some rows fully masked); an explicit scale sometimes.
+
+Error against the float attention: each function also has a twin without
+`int8` (the same quantized operands, f32 softmax and products), evaluated by
+the reference; the SQNR of the int8 result against it,
+10 log10(sum ref^2 / sum (int8 - ref)^2), is measured per function over the
+f32 results, and --min-sqnr fails any below it. Prints one block per failing
+function, the SQNR (min and over all), then "N passed, M failed".
+"""
+
+import argparse
+import concurrent.futures
+import math
+import os
+import random
+import shutil
+import sys
+
+import numpy as np
+
+import random_matmul as rm
+
+ODD = [1, 2, 3, 5, 7, 9, 13, 16, 17, 19, 31, 33, 37, 45, 70]
+HEAD = [1, 3, 4, 7, 8, 16, 17, 20, 24, 32, 33, 48, 64, 80]
+STORAGE = {"u8": (0, 255, np.uint8), "i8": (-128, 127, np.int8)}
+
+
+def fmt(x):
+    text = rm.fmt(x)
+    if "e" in text and "." not in text:
+        text = text.replace("e", ".0e")
+    return text
+
+
+class Case:
+    """One random int8 attention function, its float twin and inputs."""
+
+    def __init__(self, name, rng):
+        self.name = name
+        self.b = rng.choice([1, 1, 2])
+        self.hkv = rng.choice([1, 2, 3])
+        self.group = rng.choice([1, 2, 4])
+        self.h = self.hkv * self.group
+        kind = rng.choice(["prefill", "prefill", "cache", "decode", "short"])
+        if kind == "prefill":
+            self.s = self.t = rng.choice(ODD)
+        elif kind == "cache":
+            self.s = rng.choice(ODD)
+            self.t = self.s + rng.choice(ODD)
+        elif kind == "decode":
+            self.s = 1
+            self.t = rng.choice([37, 33, 17, 5, 1, 64, 71, 130])
+        else:
+            self.t = rng.choice(ODD[:8])
+            self.s = self.t + rng.choice(ODD[:8])
+        self.kind = kind
+        self.d = rng.choice(HEAD)
+        self.dv = self.d if rng.random() < 0.7 else rng.choice(HEAD)
+        self.key_block = rng.choice([16, 32, 48, 64])
+        self.causal = rng.random() < 0.5
+        self.scale = None if rng.random() < 0.7 else rng.uniform(0.05, 0.6)
+        self.mask = rng.choice([None, None, "f32", "i1"])
+        if self.mask:
+            full = [self.b, self.h, self.s, self.t]
+            rank = rng.randint(1, 4)
+            shape = full[4 - rank:]
+            self.mask_shape = [1 if (rng.random() < 0.4 and i < rank - 1)
+                               else d for i, d in enumerate(shape)]
+            if rng.random() < 0.2:
+                self.mask_shape[-1] = 1
+        # Scores of a few units: logits as a trained model has them.
+        magnitude = rng.choice([0.5, 1.0, 2.0])
+        self.qs = {}
+        for what in ("q", "k", "v"):
+            storage = rng.choice(["u8", "i8"])
+            lo, hi, _ = STORAGE[storage]
+            self.qs[what] = (storage, magnitude / 40,
+                             rng.randint(lo // 2, hi // 2))
+        self.out_q = None
+        if rng.random() < 0.2:
+            storage = rng.choice(["u8", "i8"])
+            lo, hi, _ = STORAGE[storage]
+            self.out_q = (storage, magnitude * 3 / rng.uniform(60, 120),
+                          rng.randint(lo + 60, hi - 60))
+
+    def shape_of(self, what):
+        return {"q": [self.b, self.h, self.s, self.d],
+                "k": [self.b, self.hkv, self.t, self.d],
+                "v": [self.b, self.hkv, self.t, self.dv],
+                "out": [self.b, self.h, self.s, self.dv]}[what]
+
+    def type_of(self, what, quantized_out=True):
+        dims = "x".join(str(d) for d in self.shape_of(what))
+        q = (self.out_q if quantized_out else None) if what == "out" \
+            else self.qs[what]
+        if not q:
+            return f"tensor<{dims}xf32>"
+        storage, scale, zp = q
+        return (f"tensor<{dims}x!quant.uniform<{storage}:f32, "
+                f"{fmt(scale)}:{zp}>>")
+
+    def mask_type(self):
+        dims = "".join(f"{d}x" for d in self.mask_shape)
+        return f"tensor<{dims}{self.mask}>"
+
+    def function(self, name, int8, quantized_out):
+        args = [f"%q: {self.type_of('q')}", f"%k: {self.type_of('k')}",
+                f"%v: {self.type_of('v')}"]
+        operands = "%q, %k, %v"
+        types = [self.type_of(w) for w in ("q", "k", "v")]
+        if self.mask:
+            args.append(f"%m: {self.mask_type()}")
+            operands += ", %m"
+            types.append(self.mask_type())
+        attrs = []
+        if self.causal:
+            attrs.append("causal")
+        if self.scale is not None:
+            attrs.append(f"scale = {fmt(self.scale)} : f32")
+        if int8:
+            attrs += ["int8", f"key_block = {self.key_block} : i64"]
+        attr = f" {{{', '.join(attrs)}}}" if attrs else ""
+        out = self.type_of("out", quantized_out)
+        return (f"func.func @{name}({', '.join(args)}) -> {out} {{\n"
+                f"  %o = qlow.attention {operands}{attr} : "
+                f"({', '.join(types)}) -> {out}\n  return %o : {out}\n}}\n")
+
+    def inputs(self, nprng):
+        arrays = []
+        for what in ("q", "k", "v"):
+            lo, hi, dtype = STORAGE[self.qs[what][0]]
+            arrays.append(nprng.integers(lo, hi, size=self.shape_of(what),
+                                         endpoint=True).astype(dtype))
+        if self.mask == "f32":
+            m = nprng.uniform(-3, 1, size=self.mask_shape).astype(np.float32)
+            m[nprng.random(self.mask_shape) < 0.2] = -np.inf
+            arrays.append(m)
+        elif self.mask == "i1":
+            keep = nprng.random(self.mask_shape) < 0.75
+            if keep.ndim >= 2 and keep.shape[-2] > 1 and \
+                    nprng.random() < 0.5:
+                keep[..., 0, :] = False
+            arrays.append(keep)
+        return arrays
+
+    def describe(self):
+        parts = [f"{self.kind} B={self.b} H={self.h} Hkv={self.hkv} "
+                 f"S={self.s} T={self.t} D={self.d} Dv={self.dv} "
+                 f"key_block={self.key_block}"]
+        if self.causal:
+            parts.append("causal")
+        if self.mask:
+            parts.append(f"{self.mask} mask {self.mask_shape}")
+        if self.scale is not None:
+            parts.append(f"scale {self.scale:.3g}")
+        parts.append("q,k,v " + ",".join(q[0] for q in
+                                          (self.qs["q"], self.qs["k"],
+                                           self.qs["v"])))
+        if self.out_q:
+            parts.append("quantized result")
+        return ", ".join(parts)
+
+
+def sqnr(reference, value):
+    noise = float(np.sum((value.astype(np.float64) -
+                          reference.astype(np.float64)) ** 2))
+    signal = float(np.sum(reference.astype(np.float64) ** 2))
+    if noise == 0.0:
+        return math.inf
+    return 10.0 * math.log10(max(signal, 1e-300) / noise)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--work-dir", required=True)
+    parser.add_argument("--qlow-run", default=shutil.which("qlow-run"))
+    parser.add_argument("--batch", type=int, default=20)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--cpu", default="host")
+    parser.add_argument("--opt-level", type=int, default=2)
+    parser.add_argument("--num-threads", type=int, default=0)
+    parser.add_argument("--min-sqnr", type=float, default=None,
+                        help="fail a function whose int8 result is below "
+                        "this SQNR (dB) against the float attention")
+    parser.add_argument("--report", action="store_true")
+    args = parser.parse_args()
+    if not args.qlow_run:
+        parser.error("qlow-run is not on PATH; give --qlow-run")
+    rm.CPU = args.cpu
+    rm.THREADS = args.num_threads
+
+    work = args.work_dir
+    shutil.rmtree(work, ignore_errors=True)
+    for sub in ("in", "ref", "jit"):
+        os.makedirs(os.path.join(work, sub))
+    rng = random.Random(args.seed)
+    nprng = np.random.default_rng(args.seed)
+    cases = [Case(f"a_{i}", rng) for i in range(args.cases)]
+    batches = [cases[i:i + args.batch]
+               for i in range(0, len(cases), args.batch)]
+    files = []
+    for b, batch in enumerate(batches):
+        int8_path = os.path.join(work, f"batch_{b}.mlir")
+        float_path = os.path.join(work, f"float_{b}.mlir")
+        with open(int8_path, "w") as f8, open(float_path, "w") as ff:
+            f8.write(f"// random_int8_attention.py --seed {args.seed}: "
+                     f"batch {b}\n")
+            for case in batch:
+                f8.write(f"// {case.name}: {case.describe()}\n" +
+                         case.function(case.name, True, True) + "\n")
+                # The twins: the int8 and float attention with f32 results
+                # (reference only), for the SQNR.
+                ff.write(case.function(case.name + "_i", True, False) + "\n" +
+                         case.function(case.name + "_f", False, False) + "\n")
+                arrays = case.inputs(nprng)
+                for i, array in enumerate(arrays):
+                    for name in (case.name, case.name + "_i",
+                                 case.name + "_f"):
+                        np.save(os.path.join(work, "in", f"{name}.{i}.npy"),
+                                array)
+        files.append((int8_path, float_path))
+
+    in_dir = os.path.join(work, "in")
+    jobs = []
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        for (int8_path, float_path), batch in zip(files, batches):
+            names = [c.name for c in batch]
+            twins = [c.name + suffix for c in batch for suffix in ("_i", "_f")]
+            jobs.append(pool.submit(rm.run_mode, args.qlow_run, int8_path,
+                                    names, in_dir, os.path.join(work, "ref"),
+                                    True, args.opt_level))
+            jobs.append(pool.submit(rm.run_mode, args.qlow_run, int8_path,
+                                    names, in_dir, os.path.join(work, "jit"),
+                                    False, args.opt_level))
+            jobs.append(pool.submit(rm.run_mode, args.qlow_run, float_path,
+                                    twins, in_dir, os.path.join(work, "ref"),
+                                    True, args.opt_level))
+        results = [job.result() for job in jobs]
+    errors = {}
+    for result in results:
+        for name, err in result.items():
+            if err:
+                errors.setdefault(name, []).append(err)
+
+    passed = failed = 0
+    sqnrs, signal, noise, bit_identical = [], 0.0, 0.0, 0
+    for case in cases:
+        problem = None
+        names = [case.name, case.name + "_i", case.name + "_f"]
+        if any(n in errors for n in names):
+            problem = "\n  ".join(
+                f"{n} failed:\n    " + "\n    ".join(e.splitlines()[:6])
+                for n in names for e in errors.get(n, []))
+        else:
+            expected = np.load(os.path.join(work, "ref", f"{case.name}.0.npy"))
+            actual = np.load(os.path.join(work, "jit", f"{case.name}.0.npy"))
+            if expected.dtype != actual.dtype or \
+                    expected.shape != actual.shape:
+                problem = (f"result is {actual.dtype} {actual.shape}, the "
+                           f"reference gives {expected.dtype} "
+                           f"{expected.shape}")
+            elif not np.array_equal(expected, actual, equal_nan=True):
+                diff = np.abs(expected.astype(np.float64) -
+                              actual.astype(np.float64))
+                idx = np.unravel_index(int(np.nanargmax(diff)),
+                                       expected.shape)
+                problem = (f"{int(np.sum(expected != actual))} of "
+                           f"{expected.size} values differ; at "
+                           f"{tuple(int(i) for i in idx)}: reference "
+                           f"{expected[idx]!r}, compiled {actual[idx]!r}")
+            else:
+                if expected.dtype != np.float32 or np.array_equal(
+                        expected.view(np.uint32), actual.view(np.uint32)):
+                    bit_identical += 1
+                i8 = np.load(os.path.join(work, "ref",
+                                          f"{case.name}_i.0.npy"))
+                fl = np.load(os.path.join(work, "ref",
+                                          f"{case.name}_f.0.npy"))
+                if fl.size and np.any(fl != 0):
+                    db = sqnr(fl, i8)
+                    sqnrs.append((db, case.name))
+                    signal += float(np.sum(fl.astype(np.float64) ** 2))
+                    noise += float(np.sum((i8.astype(np.float64) -
+                                           fl.astype(np.float64)) ** 2))
+                    if args.min_sqnr is not None and db < args.min_sqnr:
+                        problem = (f"SQNR against the float attention "
+                                   f"{db:.2f} dB < {args.min_sqnr} dB")
+        if problem:
+            failed += 1
+            print(f"FAIL {case.name}: {case.describe()}\n  {problem}")
+        else:
+            passed += 1
+    if sqnrs:
+        worst = min(sqnrs)
+        total = 10.0 * math.log10(signal / noise) if noise else math.inf
+        print(f"sqnr_min_db={worst[0]:.2f} ({worst[1]}) "
+              f"sqnr_all_db={total:.2f} over {len(sqnrs)} functions")
+    if args.report:
+        print(f"bit-identical f32 results: {bit_identical} of {passed}")
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
