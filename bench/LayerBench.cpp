@@ -275,7 +275,8 @@ std::string emitEncoder(const std::string &fn, int64_t s, const Dims &n,
 }
 
 /// Llama-style pre-norm decoder layer; with `cache` = P, one step (s = 1)
-/// against a KV cache of P positions passed as arguments.
+/// against a KV cache passed as arguments with room for the step ([1, Hkv,
+/// P + 1, hd]: the step writes position P in place).
 std::string emitDecoder(const std::string &fn, int64_t s, const Dims &n,
                         unsigned seed, std::optional<int64_t> cache) {
   LayerEmitter em(seed);
@@ -306,15 +307,18 @@ std::string emitDecoder(const std::string &fn, int64_t s, const Dims &n,
                              s, n.hkv, hd);
   std::string args = "%x: " + sd + ", %cos: " + table + ", %sin: " + table;
   if (cache) {
-    std::string ctype = tensorType({1, n.hkv, *cache, hd}, "f32");
+    // Caches with room for this step's position P: its key and value are
+    // written there in place (no copy of the cache per step).
     std::string step = tensorType({1, n.hkv, s, hd}, "f32");
     std::string full = tensorType({1, n.hkv, t, hd}, "f32");
-    args += ", %kcache: " + ctype + ", %vcache: " + ctype;
+    args += ", %kcache: " + full + ", %vcache: " + full;
     std::string kk = em.name("kall"), vv = em.name("vall");
-    em.op(kk + " = tensor.concat dim(2) %kcache, " + k + " : (" + ctype + ", " +
-          step + ") -> " + full);
-    em.op(vv + " = tensor.concat dim(2) %vcache, " + v + " : (" + ctype + ", " +
-          step + ") -> " + full);
+    std::string at = "[0, 0, " + std::to_string(*cache) + ", 0] [1, " +
+                     std::to_string(n.hkv) + ", " + std::to_string(s) + ", " +
+                     std::to_string(hd) + "] [1, 1, 1, 1] : " + step +
+                     " into " + full;
+    em.op(kk + " = tensor.insert_slice " + k + " into %kcache" + at);
+    em.op(vv + " = tensor.insert_slice " + v + " into %vcache" + at);
     k = kk;
     v = vv;
   }

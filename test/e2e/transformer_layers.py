@@ -22,9 +22,11 @@ float ops between them):
             n1 = RMSNorm(x), Hkv < H kv heads (grouped-query)
         y = a + Wd(SiLU(Wg n2) * (Wu n2)), n2 = RMSNorm(a)
   * decoder_decode_P: the same layer for one token at position P against a
-    KV cache of P positions passed as arguments ([1, Hkv, P, hd] each); the
-    step's key and value are appended to it (tensor.concat) and attention is
-    causal with S = 1, T = P + 1.
+    KV cache passed as arguments with room for it ([1, Hkv, P + 1, hd] each,
+    positions 0..P-1 filled); the step's key and value are written at
+    position P (tensor.insert_slice into the cache argument, which the
+    compiled function updates in place: no copy of the cache) and attention
+    is causal with S = 1, T = P + 1.
 
 Each function is compiled with qlow-cpu-pipeline and run by qlow-run on each
 thread count, and run with qlow-run --reference; the results must agree
@@ -269,15 +271,17 @@ def decoder(name, s, dims, seed, cache=None):
                     hd)
     args = [f"%x: {sd}", f"%cos: {table}", f"%sin: {table}"]
     if cache is not None:
-        ctype = tensor((1, hkv, cache, hd), "f32")
-        args += [f"%kcache: {ctype}", f"%vcache: {ctype}"]
-        step = tensor((1, hkv, s, hd), "f32")
+        # The caches have room for this step's position P: its key and value
+        # are written there (in place: no copy of the cache), and attention
+        # reads all P + 1 positions.
         full = tensor((1, hkv, t, hd), "f32")
+        args += [f"%kcache: {full}", f"%vcache: {full}"]
+        step = tensor((1, hkv, s, hd), "f32")
         kk, vv = em.name("kall"), em.name("vall")
-        em.op(f"{kk} = tensor.concat dim(2) %kcache, {k} : ({ctype}, {step}) "
-              f"-> {full}")
-        em.op(f"{vv} = tensor.concat dim(2) %vcache, {v} : ({ctype}, {step}) "
-              f"-> {full}")
+        for dst, src, cache_arg in ((kk, k, "%kcache"), (vv, v, "%vcache")):
+            em.op(f"{dst} = tensor.insert_slice {src} into {cache_arg}"
+                  f"[0, 0, {cache}, 0] [1, {hkv}, {s}, {hd}] [1, 1, 1, 1] : "
+                  f"{step} into {full}")
         k, v = kk, vv
     qt = tensor((1, h, s, hd), "f32")
     kvt = tensor((1, hkv, t, hd), "f32")
@@ -327,9 +331,13 @@ def layer_cases(args, dims):
         name = f"decoder_decode_{p}"
         x = nprng.standard_normal((1, dims.d)).astype(F32)
         cos, sin = rope_tables([p], dims.hd)
-        shape = (1, dims.hkv, p, dims.hd)
+        shape = (1, dims.hkv, p + 1, dims.hd)
         kc = nprng.standard_normal(shape).astype(F32)
         vc = nprng.standard_normal(shape).astype(F32)
+        # Position P is the step's own slot: whatever it holds is overwritten
+        # (a stale read of it would show up in the result).
+        kc[:, :, p, :] = 1.0e4
+        vc[:, :, p, :] = 1.0e4
         cases.append((name, decoder(name, 1, dims, args.seed + 1, cache=p),
                       [x, cos, sin, kc, vc]))
     return cases
