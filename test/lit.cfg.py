@@ -22,7 +22,7 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.qlow_tools_dir, config.llvm_tools_dir]
-tools = ["qlow-opt", "qlow-run", "qlow-compile", "qlow-calibrate", "qlow-error-report", "qlow-mixed-precision", "qlow-bench"]
+tools = ["qlow-opt", "qlow-run", "qlow-compile", "qlow-calibrate", "qlow-error-report", "qlow-mixed-precision", "qlow-bench", "qlow-import-onnx"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.qlow_tools_dir, append_path=True)
@@ -51,3 +51,15 @@ if (_shutil.which("qemu-aarch64") and _shutil.which("clang-22") and
         os.path.exists("/usr/aarch64-linux-gnu/lib/crt1.o") and
         os.path.isdir("/usr/lib/gcc-cross/aarch64-linux-gnu")):
     config.available_features.add("aarch64-qemu")
+
+# ONNX import tests build their models with the `onnx` Python package and
+# compare with ONNX Runtime (REQUIRES: onnx, onnxruntime; both pinned in
+# requirements.txt), in the Python that runs the tests' scripts (%python).
+import subprocess as _subprocess
+for _module in ("onnx", "onnxruntime"):
+    try:
+        if _subprocess.run([config.python_executable, "-c", "import " + _module],
+                           capture_output=True, timeout=60).returncode == 0:
+            config.available_features.add(_module)
+    except (OSError, _subprocess.TimeoutExpired):
+        pass

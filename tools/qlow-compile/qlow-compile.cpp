@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qlow/Emit/Emit.h"
+#include "qlow/Import/ONNX/ImportONNX.h"
 #include "qlow/Registration.h"
 #include "qlow/Support/InputChecks.h"
 #include "qlow/Target/TargetDesc.h"
@@ -30,7 +31,7 @@
 using namespace mlir;
 namespace cl = llvm::cl;
 
-static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input.mlir>"));
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input.mlir | model.onnx>"));
 static cl::opt<std::string> outputFile("o",
                                        cl::desc("Output file ('-': stdout)"));
 static cl::opt<std::string>
@@ -106,15 +107,23 @@ int main(int argc, char **argv) {
   context.loadAllAvailableDialects();
 
   std::string error;
-  auto file = openInputFile(inputFile, &error);
-  if (!file)
-    return fail(error);
+  OwningOpRef<ModuleOp> module;
   llvm::SourceMgr sourceMgr;
-  unsigned bufferId = sourceMgr.AddNewSourceBuffer(std::move(file), {});
-  if (failed(mlir::qlow::checkNestingDepth(sourceMgr, bufferId)))
-    return 1;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (mlir::qlow::isOnnxFile(inputFile)) {
+    // An ONNX model: imported, then its QDQ pairs folded (lib/Import/ONNX).
+    module = mlir::qlow::importOnnxFile(inputFile, &context);
+    if (!module || failed(mlir::qlow::foldImportedModel(*module)))
+      return 1;
+  } else {
+    auto file = openInputFile(inputFile, &error);
+    if (!file)
+      return fail(error);
+    unsigned bufferId = sourceMgr.AddNewSourceBuffer(std::move(file), {});
+    if (failed(mlir::qlow::checkNestingDepth(sourceMgr, bufferId)))
+      return 1;
+    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  }
   if (!module || failed(verify(*module)))
     return 1;
 

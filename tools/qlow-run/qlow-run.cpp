@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qlow/Import/ONNX/ImportONNX.h"
 #include "qlow/Interpreter/Interpreter.h"
 #include "qlow/JIT/CompiledModule.h"
 #include "qlow/Pipelines/Pipelines.h"
@@ -43,7 +44,7 @@ using namespace mlir;
 namespace cl = llvm::cl;
 namespace ref = ::qlow::ref;
 
-static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input.mlir>"),
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input.mlir | model.onnx>"),
                                       cl::Required);
 static cl::opt<bool> reference(
     "reference",
@@ -56,7 +57,9 @@ static cl::list<std::string>
                      "comma-separated, and are compiled together"),
             cl::CommaSeparated);
 static cl::list<std::string> inputs("input", cl::desc("Input .npy, one per "
-                                                      "argument, in order"));
+                                                      "argument, in order, or "
+                                                      "NAME=file.npy by the "
+                                                      "ONNX input's name"));
 static cl::alias inputsAlias("i", cl::aliasopt(inputs));
 static cl::list<std::string>
     outputs("output", cl::desc("Output .npy, one per result, in order"));
@@ -205,7 +208,19 @@ struct EntryRun {
   SmallVector<ref::Tensor> args;
   SmallVector<ref::Tensor> results;
   double secondsPerRun = 0.0;
+  /// Each compiled call's time, with --repeat (for the minimum and median).
+  std::vector<double> callSeconds;
+  /// The ONNX names of the arguments and results (imported models), or "".
+  std::vector<std::string> argNames, resultNames;
 };
+
+/// The ONNX name of argument or result `i` of `func` (set by the importer),
+/// or "".
+static std::string onnxName(func::FuncOp func, unsigned i, bool result) {
+  auto attr = result ? func.getResultAttrOfType<StringAttr>(i, "qlow.onnx_name")
+                     : func.getArgAttrOfType<StringAttr>(i, "qlow.onnx_name");
+  return attr ? attr.getValue().str() : std::string();
+}
 
 /// Writes all outputs of all entries; on any failure removes the ones
 /// already written so no partial set of outputs is left behind.
@@ -227,7 +242,17 @@ static LogicalResult writeOutputs(ArrayRef<EntryRun> runs) {
     for (const EntryRun &run : runs)
       for (size_t i = 0; i < run.results.size(); ++i) {
         llvm::SmallString<256> path(outputDir);
-        llvm::sys::path::append(path, run.name + "." + llvm::Twine(i) + ".npy");
+        // Imported ONNX models: one file per graph output, by its name.
+        std::string name =
+            i < run.resultNames.size() ? run.resultNames[i] : std::string();
+        for (char &c : name)
+          if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' &&
+              c != '-' && c != '.')
+            c = '_';
+        if (!name.empty() && runs.size() == 1)
+          llvm::sys::path::append(path, name + ".npy");
+        else
+          llvm::sys::path::append(path, run.name + "." + llvm::Twine(i) + ".npy");
         paths.push_back(path.str().str());
       }
   }
@@ -270,6 +295,22 @@ static LogicalResult loadInputs(EntryRun &run) {
                        llvm::Twine(inputs.size()) +
                        " --input files were given");
     paths.assign(inputs.begin(), inputs.end());
+    // NAME=file.npy: by the names of the ONNX graph's inputs.
+    if (llvm::all_of(inputs, [](const std::string &in) {
+          return in.find('=') != std::string::npos;
+        })) {
+      for (size_t i = 0; i < run.types.size(); ++i) {
+        std::string want = run.argNames[i];
+        auto it = llvm::find_if(inputs, [&](const std::string &in) {
+          return !want.empty() && in.substr(0, in.find('=')) == want;
+        });
+        if (it == inputs.end())
+          return toolError("no --input NAME=file.npy for argument " +
+                           llvm::Twine(i) + " ('" + want + "') of '" +
+                           run.name + "'");
+        paths[i] = it->substr(it->find('=') + 1);
+      }
+    }
   }
   for (auto [path, type] : llvm::zip(paths, run.types)) {
     auto array = ref::readNpy(path);
@@ -346,6 +387,13 @@ static LogicalResult runCompiled(ModuleOp module,
     if (failed(results))
       return failure();
     run.results = std::move(*results);
+    // With --repeat, also time calls one by one for the minimum and median.
+    for (unsigned r = 0; repeat > 1 && r < repeat; ++r) {
+      double seconds = 0.0;
+      if (failed((*compiled)->call(signature, run.args, 1, &seconds)))
+        return failure();
+      run.callSeconds.push_back(seconds);
+    }
   }
   return success();
 }
@@ -366,16 +414,25 @@ static LogicalResult run(MLIRContext &context) {
                      "--input-dir or --random-inputs and outputs with "
                      "--output-dir");
   std::string errorMessage;
-  std::unique_ptr<llvm::MemoryBuffer> file =
-      openInputFile(inputFile, &errorMessage);
-  if (!file)
-    return toolError(errorMessage);
   llvm::SourceMgr sourceMgr;
-  unsigned bufferId = sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
-  if (failed(mlir::qlow::checkNestingDepth(sourceMgr, bufferId)))
-    return failure();
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module;
+  if (mlir::qlow::isOnnxFile(inputFile)) {
+    // An ONNX model: imported, then its QDQ pairs folded (lib/Import/ONNX).
+    module = mlir::qlow::importOnnxFile(inputFile, &context);
+    if (module &&
+        failed(mlir::qlow::foldImportedModel(*module, /*keepNames=*/true)))
+      return failure();
+  } else {
+    std::unique_ptr<llvm::MemoryBuffer> file =
+        openInputFile(inputFile, &errorMessage);
+    if (!file)
+      return toolError(errorMessage);
+    unsigned bufferId = sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
+    if (failed(mlir::qlow::checkNestingDepth(sourceMgr, bufferId)))
+      return failure();
+    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  }
   if (!module)
     return failure(); // The parser reported why, with a location.
   if (failed(verify(*module)))
@@ -389,6 +446,10 @@ static LogicalResult run(MLIRContext &context) {
     EntryRun run;
     run.func = func;
     run.name = func.getSymName().str();
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      run.argNames.push_back(onnxName(func, i, /*result=*/false));
+    for (unsigned i = 0; i < func.getNumResults(); ++i)
+      run.resultNames.push_back(onnxName(func, i, /*result=*/true));
     for (Type type : func.getArgumentTypes()) {
       auto converted = mlir::qlow::convertToReferenceType(
           type, [&]() { return func.emitError(); });
@@ -401,6 +462,7 @@ static LogicalResult run(MLIRContext &context) {
     runs.push_back(std::move(run));
   }
 
+  mlir::qlow::stripOnnxNames(*module);
   mlir::qlow::ObservedRanges ranges;
   double compileSeconds = 0.0;
   if (reference ? failed(runReference(runs, ranges))
@@ -435,9 +497,20 @@ static LogicalResult run(MLIRContext &context) {
                                       1e3 * run.secondsPerRun,
                                       repeat.getValue());
       else
+      {
         llvm::outs() << "compiled execution: "
                      << llvm::format("%.4g", 1e3 * run.secondsPerRun)
                      << " ms per run (" << repeat << " runs)\n";
+        std::vector<double> t = run.callSeconds;
+        std::sort(t.begin(), t.end());
+        if (!t.empty())
+          llvm::outs() << (several ? "@" + run.name + ": " : std::string())
+                       << "latency: min "
+                       << llvm::format("%.4g", 1e3 * t.front())
+                       << " ms, median "
+                       << llvm::format("%.4g", 1e3 * t[t.size() / 2])
+                       << " ms (" << t.size() << " calls)\n";
+      }
     }
   }
   return success();

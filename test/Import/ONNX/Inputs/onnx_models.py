@@ -1,0 +1,394 @@
+#!/usr/bin/env python3
+# ===- onnx_models.py - ONNX models for the importer's tests ---------------===#
+#
+# Builds the small ONNX models that test/Import/ONNX uses, at test time, with
+# onnx's helpers (and ONNX Runtime's quantization tools for the quantized
+# ones). Usage: onnx_models.py NAME OUT.onnx [--seed N]; `list` prints names.
+#
+# ===-----------------------------------------------------------------------===#
+
+import argparse
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 17
+F = TensorProto.FLOAT
+
+
+def model(nodes, inputs, outputs, inits=(), opset=OPSET, extra_opsets=()):
+    graph = helper.make_graph(nodes, "g", inputs, outputs, list(inits))
+    opsets = [helper.make_opsetid("", opset)] + list(extra_opsets)
+    m = helper.make_model(graph, opset_imports=opsets)
+    m.ir_version = 8
+    return m
+
+
+def vi(name, shape, dtype=F):
+    return helper.make_tensor_value_info(name, dtype, shape)
+
+
+def init(name, array):
+    return numpy_helper.from_array(np.asarray(array), name)
+
+
+def rng(seed):
+    return np.random.default_rng(seed)
+
+
+# --- Float models ------------------------------------------------------------
+
+
+def float_ops(seed):
+    """Most float and shape ops the importer handles, with several outputs."""
+    r = rng(seed)
+    w = r.standard_normal((8, 12)).astype(np.float32) * 0.3
+    bias = r.standard_normal(12).astype(np.float32) * 0.1
+    gamma = (1 + 0.1 * r.standard_normal(12)).astype(np.float32)
+    beta = (0.1 * r.standard_normal(12)).astype(np.float32)
+    wt = r.standard_normal((12, 8)).astype(np.float32) * 0.3  # Gemm transB
+    n = helper.make_node
+    nodes = [
+        n("MatMul", ["x", "w"], ["mm"], name="mm"),
+        n("Add", ["mm", "bias"], ["h"], name="bias_add"),
+        # GELU, erf form, as exporters write it.
+        n("Div", ["h", "sqrt2"], ["g0"], name="gelu_div"),
+        n("Erf", ["g0"], ["g1"], name="gelu_erf"),
+        n("Add", ["g1", "one"], ["g2"], name="gelu_add"),
+        n("Mul", ["h", "g2"], ["g3"], name="gelu_mul"),
+        n("Mul", ["g3", "half"], ["gelu"], name="gelu_half"),
+        n("LayerNormalization", ["gelu", "gamma", "beta"], ["ln"], axis=-1,
+          epsilon=1e-5, name="ln"),
+        # Shape arithmetic folded at import: [2, 4, 12] -> [2, 4, 3, 4].
+        n("Shape", ["ln"], ["shp"], name="shape"),
+        n("Slice", ["shp", "s0", "s2"], ["bs"], name="shape_slice"),
+        n("Concat", ["bs", "heads"], ["newshape"], axis=0, name="shape_cat"),
+        n("Reshape", ["ln", "newshape"], ["r4"], name="reshape"),
+        n("Transpose", ["r4"], ["t4"], perm=[0, 2, 1, 3], name="transpose"),
+        n("Softmax", ["t4"], ["sm"], axis=-1, name="softmax"),
+        # Elementwise odds and ends.
+        n("ReduceMean", ["x"], ["xmean"], axes=[-1], keepdims=1, name="rmean"),
+        n("Sub", ["x", "xmean"], ["xc"], name="sub"),
+        n("Pow", ["xc", "two"], ["sq"], name="pow"),
+        n("Add", ["sq", "eps"], ["sqe"], name="add_eps"),
+        n("Sqrt", ["sqe"], ["rt"], name="sqrt"),
+        n("Reciprocal", ["rt"], ["rc"], name="recip"),
+        n("Tanh", ["xc"], ["th"], name="tanh"),
+        n("Sigmoid", ["xc"], ["sg"], name="sigmoid"),
+        n("Relu", ["xc"], ["rl"], name="relu"),
+        n("Mul", ["rc", "th"], ["e0"], name="e0"),
+        n("Add", ["e0", "sg"], ["e1"], name="e1"),
+        n("Div", ["e1", "rt"], ["e2"], name="e2"),
+        n("Add", ["e2", "rl"], ["elem"], name="elem"),
+        # Gemm with transB and a bias, Split, Concat, Gather, Where.
+        n("Reshape", ["x", "flat2"], ["x2"], name="x2"),
+        n("Gemm", ["x2", "wt", "bias"], ["gm"], transB=1, name="gemm"),
+        n("Split", ["gm", "split"], ["sp0", "sp1"], axis=1, name="split"),
+        n("Concat", ["sp1", "sp0"], ["cat"], axis=1, name="cat"),
+        n("Gather", ["cat", "idx"], ["gat"], axis=0, name="gather"),
+        n("Equal", ["gat", "gat"], ["eq"], name="eq"),
+        n("Where", ["eq", "gat", "zero"], ["wh"], name="where"),
+        n("Unsqueeze", ["wh", "ax0"], ["un"], name="unsq"),
+        n("Squeeze", ["un", "ax0"], ["sq2"], name="sq"),
+        n("Expand", ["bias", "eshape"], ["ex"], name="expand"),
+        n("Add", ["sq2", "ex"], ["gathered"], name="gadd"),
+    ]
+    inits = [
+        init("w", w), init("bias", bias), init("gamma", gamma),
+        init("beta", beta), init("wt", wt),
+        init("sqrt2", np.float32(1.4142135)), init("one", np.float32(1.0)),
+        init("half", np.float32(0.5)), init("two", np.float32(2.0)),
+        init("eps", np.float32(1e-3)), init("zero", np.float32(0.0)),
+        init("s0", np.array([0], np.int64)), init("s2", np.array([2], np.int64)),
+        init("heads", np.array([3, -1], np.int64)),
+        init("flat2", np.array([-1, 8], np.int64)),
+        init("split", np.array([5, 7], np.int64)),
+        init("idx", np.array([[0, 7], [3, 3]], np.int64)),
+        init("ax0", np.array([0], np.int64)),
+        init("eshape", np.array([2, 2, 12], np.int64)),
+    ]
+    return model(nodes, [vi("x", [2, 4, 8])],
+                 [vi("sm", [2, 3, 4, 4]), vi("elem", [2, 4, 8]),
+                  vi("gathered", [2, 2, 12])], inits)
+
+
+def encoder_float(seed, s=16, d=64, heads=4, ffn=128):
+    """A BERT-style encoder layer (float), as exporters write it."""
+    r = rng(seed)
+    dh = d // heads
+    n = helper.make_node
+    W = lambda *shape: (r.standard_normal(shape) / np.sqrt(shape[0])).astype(np.float32)
+    B = lambda m: (0.02 * r.standard_normal(m)).astype(np.float32)
+    inits = [
+        init("wq", W(d, d)), init("bq", B(d)), init("wk", W(d, d)),
+        init("bk", B(d)), init("wv", W(d, d)), init("bv", B(d)),
+        init("wo", W(d, d)), init("bo", B(d)), init("w1", W(d, ffn)),
+        init("b1", B(ffn)), init("w2", W(ffn, d)), init("b2", B(d)),
+        init("g1", (1 + 0.05 * r.standard_normal(d)).astype(np.float32)),
+        init("be1", B(d)),
+        init("g2", (1 + 0.05 * r.standard_normal(d)).astype(np.float32)),
+        init("be2", B(d)),
+        init("hshape", np.array([1, s, heads, dh], np.int64)),
+        init("oshape", np.array([1, s, d], np.int64)),
+        init("scale", np.float32(1.0 / np.sqrt(dh))),
+        init("sqrt2", np.float32(np.sqrt(2.0))), init("one", np.float32(1.0)),
+        init("half", np.float32(0.5)),
+    ]
+    nodes = []
+    for p in "qkv":
+        nodes += [
+            n("MatMul", ["x", "w" + p], [p + "0"], name=p + "_proj"),
+            n("Add", [p + "0", "b" + p], [p + "1"], name=p + "_bias"),
+            n("Reshape", [p + "1", "hshape"], [p + "2"], name=p + "_split"),
+            n("Transpose", [p + "2"], [p + "h"],
+              perm=[0, 2, 3, 1] if p == "k" else [0, 2, 1, 3], name=p + "_t"),
+        ]
+    nodes += [
+        n("MatMul", ["qh", "kh"], ["sc0"], name="scores"),
+        n("Mul", ["sc0", "scale"], ["sc1"], name="scores_scale"),
+        n("Softmax", ["sc1"], ["pr"], axis=-1, name="probs"),
+        n("MatMul", ["pr", "vh"], ["ctx0"], name="context"),
+        n("Transpose", ["ctx0"], ["ctx1"], perm=[0, 2, 1, 3], name="ctx_t"),
+        n("Reshape", ["ctx1", "oshape"], ["ctx2"], name="ctx_merge"),
+        n("MatMul", ["ctx2", "wo"], ["o0"], name="o_proj"),
+        n("Add", ["o0", "bo"], ["o1"], name="o_bias"),
+        n("Add", ["o1", "x"], ["res1"], name="residual1"),
+        n("LayerNormalization", ["res1", "g1", "be1"], ["ln1"], axis=-1,
+          epsilon=1e-5, name="ln1"),
+        n("MatMul", ["ln1", "w1"], ["f0"], name="ffn1"),
+        n("Add", ["f0", "b1"], ["f1"], name="ffn1_bias"),
+        n("Div", ["f1", "sqrt2"], ["ge0"], name="gelu_div"),
+        n("Erf", ["ge0"], ["ge1"], name="gelu_erf"),
+        n("Add", ["ge1", "one"], ["ge2"], name="gelu_add"),
+        n("Mul", ["f1", "ge2"], ["ge3"], name="gelu_mul"),
+        n("Mul", ["ge3", "half"], ["ge4"], name="gelu_half"),
+        n("MatMul", ["ge4", "w2"], ["f2"], name="ffn2"),
+        n("Add", ["f2", "b2"], ["f3"], name="ffn2_bias"),
+        n("Add", ["f3", "ln1"], ["res2"], name="residual2"),
+        n("LayerNormalization", ["res2", "g2", "be2"], ["y"], axis=-1,
+          epsilon=1e-5, name="ln2"),
+    ]
+    return model(nodes, [vi("x", [1, s, d])], [vi("y", [1, s, d])], inits)
+
+
+def decoder_mlp_float(seed, s=8, d=64, ffn=128):
+    """A Llama-style MLP block: RMSNorm (decomposed), SiLU-gated FFN."""
+    r = rng(seed)
+    n = helper.make_node
+    W = lambda *shape: (r.standard_normal(shape) / np.sqrt(shape[0])).astype(np.float32)
+    inits = [
+        init("g", (1 + 0.05 * r.standard_normal(d)).astype(np.float32)),
+        init("wg", W(d, ffn)), init("wu", W(d, ffn)), init("wd", W(ffn, d)),
+        init("two", np.float32(2.0)), init("eps", np.float32(1e-6)),
+    ]
+    nodes = [
+        n("Pow", ["x", "two"], ["x2"], name="rms_pow"),
+        n("ReduceMean", ["x2"], ["ms"], axes=[-1], keepdims=1, name="rms_mean"),
+        n("Add", ["ms", "eps"], ["mse"], name="rms_eps"),
+        n("Sqrt", ["mse"], ["rms"], name="rms_sqrt"),
+        n("Div", ["x", "rms"], ["xn"], name="rms_div"),
+        n("Mul", ["xn", "g"], ["h"], name="rms_gamma"),
+        n("MatMul", ["h", "wg"], ["gate"], name="gate_proj"),
+        n("MatMul", ["h", "wu"], ["up"], name="up_proj"),
+        n("Sigmoid", ["gate"], ["sg"], name="silu_sigmoid"),
+        n("Mul", ["gate", "sg"], ["act"], name="silu_mul"),
+        n("Mul", ["act", "up"], ["prod"], name="gated"),
+        n("MatMul", ["prod", "wd"], ["down"], name="down_proj"),
+        n("Add", ["down", "x"], ["y"], name="residual"),
+    ]
+    return model(nodes, [vi("x", [1, s, d])], [vi("y", [1, s, d])], inits)
+
+
+def linear_float(seed, m=4, k=128, n_=64):
+    r = rng(seed)
+    w = (r.standard_normal((k, n_)) / np.sqrt(k)).astype(np.float32)
+    return model([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")],
+                 [vi("x", [m, k])], [vi("y", [m, n_])], [init("w", w)])
+
+
+def qoperator_float(seed, m=8, k=64):
+    """MatMul, a residual Add and a Mul: QLinearMatMul, QLinearAdd and
+    QLinearMul once quantized in QOperator form."""
+    r = rng(seed)
+    w = (r.standard_normal((k, k)) / np.sqrt(k)).astype(np.float32)
+    n = helper.make_node
+    nodes = [n("MatMul", ["x", "w"], ["h"], name="mm"),
+             n("Add", ["h", "x"], ["res"], name="residual"),
+             n("Mul", ["res", "h"], ["y"], name="gate")]
+    return model(nodes, [vi("x", [m, k])], [vi("y", [m, k])], [init("w", w)])
+
+
+# --- Quantized models (ONNX Runtime's tools) ----------------------------------
+
+
+class Reader:
+    """Calibration data for quantize_static: a few random batches."""
+
+    def __init__(self, name, shape, seed, count=8):
+        r = rng(seed + 1000)
+        self.data = iter([{name: r.standard_normal(shape).astype(np.float32)}
+                          for _ in range(count)])
+
+    def get_next(self):
+        return next(self.data, None)
+
+
+def quantize_with_ort(kind, float_model, out, seed):
+    from onnxruntime.quantization import (CalibrationMethod, QuantFormat,
+                                          QuantType, quantize_dynamic,
+                                          quantize_static)
+    tmp = out + ".float.onnx"
+    onnx.save(float_model, tmp)
+    try:
+        if kind in ("static", "qoperator"):
+            shape = [d.dim_value for d in
+                     float_model.graph.input[0].type.tensor_type.shape.dim]
+            quantize_static(tmp, out, Reader("x", shape, seed),
+                            quant_format=QuantFormat.QDQ if kind == "static"
+                            else QuantFormat.QOperator,
+                            activation_type=QuantType.QUInt8,
+                            weight_type=QuantType.QInt8,
+                            per_channel=True,
+                            calibrate_method=CalibrationMethod.MinMax,
+                            op_types_to_quantize=["MatMul", "Add", "Mul"],
+                            extra_options={"ActivationSymmetric": False})
+        else:
+            quantize_dynamic(tmp, out, weight_type=QuantType.QInt8,
+                             op_types_to_quantize=["MatMul"])
+    finally:
+        os.remove(tmp)
+
+
+def matmul_nbits(float_model, out, block_size=32):
+    from onnxruntime.quantization.matmul_nbits_quantizer import (
+        DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer)
+    config = DefaultWeightOnlyQuantConfig(block_size=block_size,
+                                          is_symmetric=True)
+    q = MatMulNBitsQuantizer(float_model, algo_config=config)
+    q.process()
+    onnx.save(q.model.model, out)
+
+
+# --- Models with errors ------------------------------------------------------
+
+
+def unknown_op(seed):
+    return model([helper.make_node("FrobnicateLinear", ["x"], ["y"],
+                                   name="frob_node")],
+                 [vi("x", [2, 2])], [vi("y", [2, 2])])
+
+
+def dynamic_dim(seed):
+    return model([helper.make_node("Relu", ["x"], ["y"], name="relu")],
+                 [vi("x", ["batch", 8])], [vi("y", ["batch", 8])])
+
+
+def zero_point(name, dtype, value):
+    """A scalar integer tensor written field by field, so that it can hold a
+    value outside its type's range (as a corrupt or hand-edited model may)."""
+    t = TensorProto()
+    t.name = name
+    t.data_type = dtype
+    t.int32_data.append(value)
+    return t
+
+
+def qdq(scale, zp, zp_type=TensorProto.UINT8):
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"],
+                              name="quant"),
+             helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"],
+                              name="dequant")]
+    inits = [helper.make_tensor("s", F, [], [scale]),
+             zero_point("z", zp_type, zp)]
+    return model(nodes, [vi("x", [4])], [vi("y", [4])], inits)
+
+
+def qdq_zp_type(seed):
+    """int8 weights dequantized with a uint8 zero point."""
+    nodes = [helper.make_node("DequantizeLinear", ["w", "s", "z"], ["wf"],
+                              name="dequant"),
+             helper.make_node("MatMul", ["x", "wf"], ["y"], name="mm")]
+    inits = [init("w", np.ones((4, 4), np.int8)),
+             helper.make_tensor("s", F, [], [0.1]),
+             zero_point("z", TensorProto.UINT8, 3)]
+    return model(nodes, [vi("x", [2, 4])], [vi("y", [2, 4])], inits)
+
+
+def missing_input(seed):
+    return model([helper.make_node("Relu", ["nowhere"], ["y"], name="relu")],
+                 [vi("x", [2])], [vi("y", [2])])
+
+
+def matmul_nbits_bits(seed):
+    node = helper.make_node("MatMulNBits", ["x", "b", "s"], ["y"], name="mm_q",
+                            domain="com.microsoft", K=32, N=4, bits=8,
+                            block_size=32)
+    inits = [init("b", np.zeros((4, 1, 32), np.uint8)),
+             init("s", np.ones(4, np.float32))]
+    return model([node], [vi("x", [1, 32])], [vi("y", [1, 4])], inits,
+                 extra_opsets=[helper.make_opsetid("com.microsoft", 1)])
+
+
+def external_data(out, seed):
+    m = linear_float(seed)
+    onnx.save(m, out, save_as_external_data=True, all_tensors_to_one_file=True,
+              location=os.path.basename(out) + ".data", size_threshold=0)
+
+
+MODELS = {
+    "float-ops": float_ops,
+    "encoder-float": encoder_float,
+    "decoder-mlp-float": decoder_mlp_float,
+    "linear-float": linear_float,
+    "unknown-op": unknown_op,
+    "dynamic-dim": dynamic_dim,
+    "qdq-ok": lambda seed: qdq(0.05, 128),
+    "qdq-zero-scale": lambda seed: qdq(0.0, 128),
+    "qdq-nan-scale": lambda seed: qdq(float("nan"), 128),
+    "qdq-zp-range": lambda seed: qdq(0.05, 300),
+    "qdq-zp-type": qdq_zp_type,
+    "missing-input": missing_input,
+    "matmul-nbits-bits": matmul_nbits_bits,
+}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("name")
+    p.add_argument("out", nargs="?")
+    p.add_argument("--seed", type=int, default=0)
+    a = p.parse_args()
+    if a.name == "list":
+        print("\n".join(list(MODELS) + ["encoder-qdq", "decoder-dynamic",
+                                        "matmul-nbits", "external-data", "qoperator",
+                                        "truncated", "corrupt"]))
+        return
+    if a.name == "encoder-qdq":
+        quantize_with_ort("static", encoder_float(a.seed), a.out, a.seed)
+    elif a.name == "decoder-dynamic":
+        quantize_with_ort("dynamic", decoder_mlp_float(a.seed), a.out, a.seed)
+    elif a.name == "qoperator":
+        quantize_with_ort("qoperator", qoperator_float(a.seed), a.out, a.seed)
+    elif a.name == "matmul-nbits":
+        matmul_nbits(linear_float(a.seed), a.out)
+    elif a.name == "external-data":
+        external_data(a.out, a.seed)
+    elif a.name in ("truncated", "corrupt"):
+        data = encoder_float(a.seed).SerializeToString()
+        if a.name == "truncated":
+            data = data[: len(data) // 2 + 3]
+        else:
+            data = bytes([0xFF, 0xFF, 0xFF, 0xFF]) + data[100:200]
+        with open(a.out, "wb") as f:
+            f.write(data)
+    elif a.name in MODELS:
+        onnx.save(MODELS[a.name](a.seed), a.out)
+    else:
+        sys.exit(f"unknown model {a.name}")
+
+
+if __name__ == "__main__":
+    main()
