@@ -119,7 +119,7 @@ def main():
                 line += f" steps={err / scale:.3f}"
                 checks &= err <= a.max_steps * scale * (1 + 1e-6)
             if a.max_rel is not None:
-                rel = err / float(np.max(np.abs(w)))
+                rel = err / float(np.max(np.abs(want)))
                 line += f" rel={rel:.3e}"
                 checks &= rel <= a.max_rel
             cos_opt = cosine(got, optimized[name])
