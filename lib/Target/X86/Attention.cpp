@@ -570,12 +570,42 @@ Value toF32(OpBuilder &b, Location loc, Value value) {
       b, loc, RankedTensorType::get(type.getShape(), b.getF32Type()), value);
 }
 
+/// The transpose of the L x L tile in `rows` (L vectors of L elements, L a
+/// power of two) in registers: log2(L) stages of vector.shuffle, the stage
+/// of size h swapping the off-diagonal h x h blocks of every 2h x 2h block
+/// (transpose([[A, B], [C, D]]) = [[A', C'], [B', D']]), 2 shuffles per pair
+/// of rows per stage. (Upstream's vector.transpose lowering for 2-D vectors
+/// would need n-D transfers, which this pipeline does not lower.)
+SmallVector<Value> transposeTile(OpBuilder &b, Location loc,
+                                 SmallVector<Value> rows) {
+  const int64_t lanes = rows.size();
+  for (int64_t h = lanes / 2; h >= 1; h /= 2) {
+    SmallVector<int64_t> upper, lower;
+    for (int64_t c = 0; c < lanes; ++c) {
+      upper.push_back((c & h) ? lanes + c - h : c);
+      lower.push_back((c & h) ? lanes + c : c + h);
+    }
+    for (int64_t r = 0; r < lanes; ++r) {
+      if (r & h)
+        continue;
+      Value top = rows[r], bottom = rows[r + h];
+      rows[r] = vector::ShuffleOp::create(b, loc, top, bottom, upper);
+      rows[r + h] = vector::ShuffleOp::create(b, loc, top, bottom, lower);
+    }
+  }
+  return rows;
+}
+
 /// k [B, Hkv, T, D] as [B, Hkv, D, T], one (batch, kv head) per iteration
 /// of an scf.forall (a layout change that every query head of the group
-/// reads; not a copy per head), by element loops. (A transposing
-/// linalg.generic would be vectorized by qlow-vectorize-elementwise into a
-/// transfer_read with a permutation map, which the LLVM lowering rejects.)
-Value transposeKeys(OpBuilder &b, Location loc, Value k) {
+/// reads; not a copy per head), in tiles of `lanes` keys x `lanes` of D:
+/// `lanes` row loads, transposeTile, `lanes` row stores (D's last, partial
+/// tile with narrower loads and fewer stores; the last keys that do not fill
+/// a tile element by element).
+/// (A transposing linalg.generic would be vectorized by
+/// qlow-vectorize-elementwise into a transfer_read with a permutation map,
+/// which the LLVM lowering rejects.)
+Value transposeKeys(OpBuilder &b, Location loc, Value k, int64_t lanes) {
   auto type = cast<RankedTensorType>(k.getType());
   ArrayRef<int64_t> s = type.getShape();
   Type f32 = b.getF32Type();
@@ -603,26 +633,76 @@ Value transposeKeys(OpBuilder &b, Location loc, Value k) {
   Value slice = tensor::ExtractSliceOp::create(
       fb, loc, RankedTensorType::get({1, 1, s[3], s[2]}, f32), shared, offsets,
       sizes, strides);
-  auto tLoop = scf::ForOp::create(
-      fb, loc, idx(fb, 0), idx(fb, s[2]), idx(fb, 1), ValueRange{slice},
-      [&](OpBuilder &tb, Location, Value t, ValueRange outer) {
-        auto dLoop = scf::ForOp::create(
-            tb, loc, idx(tb, 0), idx(tb, s[3]), idx(tb, 1), outer,
-            [&](OpBuilder &db, Location, Value d, ValueRange inner) {
-              Value x = tensor::ExtractOp::create(
-                  db, loc, k, ValueRange{batch, head, t, d});
-              scf::YieldOp::create(
-                  db, loc,
-                  ValueRange{tensor::InsertOp::create(
-                                 db, loc, x, inner[0],
-                                 ValueRange{idx(db, 0), idx(db, 0), d, t})
-                                 .getResult()});
-            });
-        scf::YieldOp::create(tb, loc, dLoop.getResults());
-      });
+  auto vecType = [&](int64_t width) { return VectorType::get({width}, f32); };
+  Value zeroF = arith::ConstantOp::create(fb, loc, fb.getF32FloatAttr(0.0f));
+  Value zeros = arith::ConstantOp::create(
+      fb, loc,
+      DenseElementsAttr::get(vecType(lanes), fb.getF32FloatAttr(0.0f).getValue()));
+  SmallVector<bool> inBounds = {true};
+  // The tiles of keys [t0, t0 + lanes), for every tile of D (the last one
+  // narrower: its rows are loaded narrower and widened with zeros, and only
+  // its columns inside D are stored).
+  auto tileRow = [&](OpBuilder &tb, Value t0, Value dest) {
+    for (int64_t d0 = 0; d0 < s[3]; d0 += lanes) {
+      const int64_t width = std::min(lanes, s[3] - d0);
+      SmallVector<Value> rows;
+      for (int64_t r = 0; r < lanes; ++r) {
+        Value key = arith::AddIOp::create(tb, loc, t0, idx(tb, r));
+        Value row = vector::TransferReadOp::create(
+            tb, loc, vecType(width), k,
+            ValueRange{batch, head, key, idx(tb, d0)}, zeroF, inBounds);
+        if (width < lanes)
+          row = vector::InsertStridedSliceOp::create(
+              tb, loc, row, zeros, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
+        rows.push_back(row);
+      }
+      SmallVector<Value> columns = transposeTile(tb, loc, rows);
+      for (int64_t j = 0; j < width; ++j)
+        dest = vector::TransferWriteOp::create(
+                   tb, loc, columns[j], dest,
+                   ValueRange{idx(tb, 0), idx(tb, 0), idx(tb, d0 + j), t0},
+                   inBounds)
+                   .getResult();
+    }
+    return dest;
+  };
+  const int64_t fullTiles = s[2] / lanes;
+  if (fullTiles > 0) {
+    auto tLoop = scf::ForOp::create(
+        fb, loc, idx(fb, 0), idx(fb, fullTiles * lanes), idx(fb, lanes),
+        ValueRange{slice},
+        [&](OpBuilder &tb, Location, Value t0, ValueRange carried) {
+          scf::YieldOp::create(tb, loc, ValueRange{tileRow(tb, t0, carried[0])});
+        });
+    slice = tLoop.getResult(0);
+  }
+  // The last keys (fewer than a tile) element by element. (Padding their
+  // tile with constant or repeated rows makes LLVM 22's instruction
+  // selection at -O0 recurse without end on the shuffles.)
+  if (s[2] % lanes != 0) {
+    auto tLoop = scf::ForOp::create(
+        fb, loc, idx(fb, fullTiles * lanes), idx(fb, s[2]), idx(fb, 1),
+        ValueRange{slice},
+        [&](OpBuilder &tb, Location, Value t, ValueRange outer) {
+          auto dLoop = scf::ForOp::create(
+              tb, loc, idx(tb, 0), idx(tb, s[3]), idx(tb, 1), outer,
+              [&](OpBuilder &db, Location, Value d, ValueRange inner) {
+                Value x = tensor::ExtractOp::create(
+                    db, loc, k, ValueRange{batch, head, t, d});
+                scf::YieldOp::create(
+                    db, loc,
+                    ValueRange{tensor::InsertOp::create(
+                                   db, loc, x, inner[0],
+                                   ValueRange{idx(db, 0), idx(db, 0), d, t})
+                                   .getResult()});
+              });
+          scf::YieldOp::create(tb, loc, dLoop.getResults());
+        });
+    slice = tLoop.getResult(0);
+  }
   OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(tb, loc, tLoop.getResult(0), shared,
-                                        offsets, sizes, strides);
+  tensor::ParallelInsertSliceOp::create(tb, loc, slice, shared, offsets, sizes,
+                                        strides);
   return forall.getResult(0);
 }
 
@@ -739,7 +819,8 @@ struct QlowX86AttentionPass
       // K^T costs T * D moves per kv head and turns each score into a
       // broadcast FMA; it pays when enough query rows share each kv head.
       bool transposed = sizes.s * (sizes.h / sizes.hkv) >= tile.keyBlock;
-      Value keys = transposed ? transposeKeys(rewriter, loc, k) : k;
+      Value keys =
+          transposed ? transposeKeys(rewriter, loc, k, tile.keyBlock) : k;
       Value mask =
           op.getMask() ? maskToRank4(rewriter, loc, op.getMask()) : Value();
       AttentionKernel kernel(loc, sizes, tile, q, keys, transposed, v, mask,

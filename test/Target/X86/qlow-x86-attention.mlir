@@ -12,7 +12,17 @@
 // the last 37 - 32 = 5 keys are a narrower block, under an scf.if.
 // CHECK-LABEL: func.func @gqa_causal
 // CHECK-SAME: (%[[Q:.+]]: tensor<1x4x37x20xf32>, %[[K:.+]]: tensor<1x2x37x20xf32>, %[[V:.+]]: tensor<1x2x37x20xf32>)
+// K^T in tiles of 16 keys x 16 of D in registers: 16 row loads (D's last
+// tile 4 wide), 4 stages of vector.shuffle, a store per column; the last
+// 37 % 16 = 5 keys element by element.
 // CHECK: %[[KT:.+]] = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<1x2x20x37xf32>)
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<1x1x20x37xf32>)
+// CHECK: vector.transfer_read %[[K]]{{.+}} : tensor<1x2x37x20xf32>, vector<16xf32>
+// CHECK: vector.shuffle {{.+}} [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23] : vector<16xf32>, vector<16xf32>
+// CHECK: vector.shuffle {{.+}} [0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30] : vector<16xf32>, vector<16xf32>
+// CHECK: vector.transfer_write {{.+}} : vector<16xf32>, tensor<1x1x20x37xf32>
+// CHECK: vector.transfer_read %[[K]]{{.+}} : tensor<1x2x37x20xf32>, vector<4xf32>
+// CHECK: scf.yield
 // CHECK: tensor.extract %[[K]]
 // CHECK: tensor.insert {{.+}} : tensor<1x1x20x37xf32>
 // CHECK: scf.forall (%{{.+}}) in (16) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<1x4x37x20xf32>)
