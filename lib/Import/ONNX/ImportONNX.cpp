@@ -187,6 +187,7 @@ struct Val {
   std::shared_ptr<Const> cst;
   std::shared_ptr<Const> factor;
   std::shared_ptr<Const> wzp;
+  std::shared_ptr<Const> weights; ///< PendingMatmul: MatMulInteger's B
   std::string source; ///< the DynamicQuantizeLinear input's name
 };
 
@@ -313,6 +314,25 @@ private:
   LogicalResult foldShapeOp(StringRef op, bool &folded);
   LogicalResult importFloatOp(StringRef op, bool &handled);
   LogicalResult importQuantOp(StringRef op, bool &handled);
+
+  //===--- raising decompositions (on the ONNX graph) ---===//
+
+  llvm::StringMap<const onnx::NodeProto *> producers;
+  const onnx::NodeProto *producer(const std::string &name, StringRef opType);
+  std::optional<double> scalarConst(const std::string &name);
+  bool isScalar(const std::string &name, double v, double rel = 1e-4) {
+    auto c = scalarConst(name);
+    return c && std::fabs(*c - v) <= rel * std::fabs(v);
+  }
+  bool isLastAxisMean(const onnx::NodeProto *mean, int64_t rank);
+  FailureOr<Value> valueOf(const std::string &name);
+  struct Norm {
+    bool layer = false;      ///< LayerNorm (x - mean) or RMSNorm
+    std::string x, gamma;    ///< input, scale
+    double eps = 0;
+  };
+  std::optional<Norm> matchNorm(const onnx::NodeProto *mul);
+  LogicalResult tryRaise(StringRef op, bool &raised);
   LogicalResult normalizeAxis(int64_t &axis, int64_t rank) {
     if (axis < -rank || axis >= std::max<int64_t>(rank, 1))
       return error() << "axis " << axis << " is out of range for rank "
@@ -514,7 +534,11 @@ FailureOr<Val *> Importer::lookup(const std::string &name) {
 FailureOr<Value> Importer::tensorInput(int i) {
   if (!hasInput(i))
     return error() << "input " << i << " is missing";
-  auto v = lookup(node->input(i));
+  return valueOf(node->input(i));
+}
+
+FailureOr<Value> Importer::valueOf(const std::string &name) {
+  auto v = lookup(name);
   if (failed(v))
     return failure();
   Val &val = **v;
@@ -532,7 +556,7 @@ FailureOr<Value> Importer::tensorInput(int i) {
     val.kind = Val::Tensor;
     return val.value;
   default:
-    return error() << "input '" << node->input(i)
+    return error() << "input '" << name
                    << "' comes from DynamicQuantizeLinear/MatMulInteger in a "
                       "form the importer does not recognize (expected "
                       "DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul "
@@ -559,9 +583,13 @@ FailureOr<SmallVector<int64_t>> Importer::shapeOfInput(int i) {
     return failure();
   if ((*v)->cst)
     return (*v)->cst->shape;
-  if ((*v)->kind == Val::Tensor || (*v)->kind == Val::DynQuantized ||
-      (*v)->kind == Val::PendingMatmul)
+  if ((*v)->kind == Val::Tensor || (*v)->kind == Val::DynQuantized)
     return SmallVector<int64_t>(typeOf((*v)->value).getShape());
+  if ((*v)->kind == Val::PendingMatmul) {
+    SmallVector<int64_t> shape(typeOf((*v)->value).getShape());
+    shape.back() = (*v)->weights->shape[1];
+    return shape;
+  }
   return error() << "the shape of '" << node->input(i) << "' is not known";
 }
 
@@ -2127,8 +2155,7 @@ LogicalResult Importer::importQuantOp(StringRef op, bool &handled) {
     p.kind = Val::PendingMatmul;
     p.value = (*a)->value;
     p.source = (*a)->source;
-    p.cst = nullptr;
-    p.factor = (*w)->cst; // the weights
+    p.weights = (*w)->cst;
     if (hasInput(3)) {
       auto z = constInput(3);
       if (failed(z))
@@ -2140,6 +2167,334 @@ LogicalResult Importer::importQuantOp(StringRef op, bool &handled) {
     return success();
   }
   handled = false;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Raising decompositions
+//===----------------------------------------------------------------------===//
+//
+// Exporters write GELU, SiLU, LayerNorm, RMSNorm and attention as subgraphs of
+// elementwise ops. At the node that ends such a subgraph, the importer walks
+// its producers on the ONNX graph; when they match, it emits the qlow op on
+// the subgraph's input, and the nodes inside (already imported) become dead
+// and are erased at the end. A partial match imports the node as usual.
+
+const onnx::NodeProto *Importer::producer(const std::string &name,
+                                          StringRef opType) {
+  auto it = producers.find(name);
+  if (it == producers.end())
+    return nullptr;
+  const onnx::NodeProto *p = it->second;
+  if (p->op_type() != opType ||
+      !(p->domain().empty() || p->domain() == "ai.onnx"))
+    return nullptr;
+  return p;
+}
+
+std::optional<double> Importer::scalarConst(const std::string &name) {
+  auto it = values.find(name);
+  if (it == values.end() || !it->second.cst || it->second.cst->size() != 1)
+    return std::nullopt;
+  return it->second.cst->at(0);
+}
+
+bool Importer::isLastAxisMean(const onnx::NodeProto *mean, int64_t rank) {
+  if (!mean)
+    return false;
+  std::vector<int64_t> axes;
+  bool keep = true;
+  for (const auto &a : mean->attribute()) {
+    if (a.name() == "axes")
+      axes.assign(a.ints().begin(), a.ints().end());
+    if (a.name() == "keepdims")
+      keep = a.i() != 0;
+  }
+  if (mean->input_size() > 1 && !mean->input(1).empty()) {
+    auto it = values.find(mean->input(1));
+    if (it == values.end() || !it->second.cst)
+      return false;
+    axes = it->second.cst->ints;
+  }
+  return keep && axes.size() == 1 &&
+         (axes[0] == -1 || axes[0] == rank - 1);
+}
+
+/// `mul` = Mul(N, gamma) with N = x / sqrt(mean(x^2) + eps) (RMSNorm) or
+/// N = (x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps) (LayerNorm), the
+/// means over the last axis; a division may be written as a multiplication by
+/// a Reciprocal.
+std::optional<Importer::Norm>
+Importer::matchNorm(const onnx::NodeProto *mul) {
+  if (!mul || mul->op_type() != "Mul" || mul->input_size() != 2)
+    return std::nullopt;
+  for (int side = 0; side < 2; ++side) {
+    const std::string &n = mul->input(side), &g = mul->input(1 - side);
+    auto gv = values.find(g);
+    if (gv == values.end() || !gv->second.cst || !gv->second.cst->isFloat())
+      continue;
+    std::string num, den;
+    if (auto div = producer(n, "Div")) {
+      num = div->input(0);
+      den = div->input(1);
+    } else if (auto m = producer(n, "Mul")) {
+      for (int s2 = 0; s2 < 2 && den.empty(); ++s2)
+        if (auto rec = producer(m->input(s2), "Reciprocal")) {
+          num = m->input(1 - s2);
+          den = rec->input(0);
+        }
+    }
+    auto sqrt = den.empty() ? nullptr : producer(den, "Sqrt");
+    auto add = sqrt ? producer(sqrt->input(0), "Add") : nullptr;
+    if (!add)
+      continue;
+    for (int s3 = 0; s3 < 2; ++s3) {
+      auto eps = scalarConst(add->input(1 - s3));
+      auto mean = producer(add->input(s3), "ReduceMean");
+      if (!eps || !mean)
+        continue;
+      std::string base;
+      if (auto pow = producer(mean->input(0), "Pow")) {
+        if (isScalar(pow->input(1), 2.0, 0))
+          base = pow->input(0);
+      } else if (auto sq = producer(mean->input(0), "Mul")) {
+        if (sq->input(0) == sq->input(1))
+          base = sq->input(0);
+      }
+      if (base != num)
+        continue;
+      auto shape = values.find(num);
+      if (shape == values.end() || shape->second.kind != Val::Tensor)
+        continue;
+      auto type = typeOf(shape->second.value);
+      int64_t rank = type.getRank(), d = type.getShape().back();
+      if (!isLastAxisMean(mean, rank) || gv->second.cst->size() != d)
+        continue;
+      Norm norm;
+      norm.gamma = g;
+      norm.eps = *eps;
+      norm.x = num;
+      // LayerNorm: the numerator is x - mean(x).
+      if (auto sub = producer(num, "Sub"))
+        if (auto m0 = producer(sub->input(1), "ReduceMean"))
+          if (m0->input(0) == sub->input(0) && isLastAxisMean(m0, rank)) {
+            norm.layer = true;
+            norm.x = sub->input(0);
+          }
+      return norm;
+    }
+  }
+  return std::nullopt;
+}
+
+LogicalResult Importer::tryRaise(StringRef op, bool &raised) {
+  raised = false;
+  auto f32Tensor = [&](const std::string &name) -> Value {
+    auto it = values.find(name);
+    if (it == values.end() || it->second.kind != Val::Tensor)
+      return nullptr;
+    auto type = dyn_cast<RankedTensorType>(it->second.value.getType());
+    return type && type.getElementType().isF32() ? it->second.value : nullptr;
+  };
+  auto emitNorm = [&](const Norm &norm, const std::string &beta) -> bool {
+    Value x = f32Tensor(norm.x);
+    if (!x)
+      return false;
+    int64_t d = typeOf(x).getShape().back();
+    auto gamma = valueOf(norm.gamma);
+    if (failed(gamma))
+      return false;
+    Value g = reshape(*gamma, {d}), bt;
+    if (!beta.empty()) {
+      auto bv = values.find(beta);
+      if (bv == values.end() || !bv->second.cst || bv->second.cst->size() != d)
+        return false;
+      auto b2 = valueOf(beta);
+      if (failed(b2))
+        return false;
+      bt = reshape(*b2, {d});
+    }
+    auto eps = b.getF32FloatAttr(float(norm.eps));
+    Value r = norm.layer
+                  ? Value(LayerNormOp::create(b, loc, typeOf(x), x, g, bt, eps))
+                  : Value(RmsNormOp::create(b, loc, typeOf(x), x, g, eps));
+    define(0, r);
+    return true;
+  };
+
+  if (op == "Mul" && node->input_size() == 2) {
+    // SiLU: x * Sigmoid(x).
+    for (int side = 0; side < 2; ++side)
+      if (auto sig = producer(node->input(side), "Sigmoid"))
+        if (sig->input(0) == node->input(1 - side))
+          if (Value x = f32Tensor(sig->input(0))) {
+            define(0, SiluOp::create(b, loc, typeOf(x), x));
+            raised = true;
+            return success();
+          }
+    // GELU, tanh form: the factors of a tree of Muls are 0.5, x and
+    // 1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3)).
+    {
+      SmallVector<std::string> leaves, work = {node->output(0)};
+      int budget = 8;
+      while (!work.empty() && budget-- > 0) {
+        std::string name = work.pop_back_val();
+        const onnx::NodeProto *m =
+            name == node->output(0) ? node : producer(name, "Mul");
+        if (m && m->input_size() == 2) {
+          work.push_back(m->input(0));
+          work.push_back(m->input(1));
+        } else {
+          leaves.push_back(name);
+        }
+      }
+      double c = 1;
+      std::string x, onePlus;
+      bool ok = work.empty();
+      for (const std::string &l : leaves) {
+        if (auto v = scalarConst(l))
+          c *= *v;
+        else if (auto add = producer(l, "Add"); add && onePlus.empty() &&
+                 (isScalar(add->input(0), 1.0, 0) ||
+                  isScalar(add->input(1), 1.0, 0)))
+          onePlus = isScalar(add->input(0), 1.0, 0) ? add->input(1)
+                                                    : add->input(0);
+        else if (x.empty())
+          x = l;
+        else
+          ok = false;
+      }
+      const onnx::NodeProto *tanh = onePlus.empty() ? nullptr
+                                                    : producer(onePlus, "Tanh");
+      if (ok && tanh && std::fabs(c - 0.5) < 1e-6 && !x.empty()) {
+        // tanh(k * (x + 0.044715 * x^3)), k = sqrt(2 / pi).
+        bool inner = false;
+        if (auto mk = producer(tanh->input(0), "Mul"))
+          for (int s = 0; s < 2 && !inner; ++s) {
+            if (!isScalar(mk->input(s), std::sqrt(2.0 / M_PI)))
+              continue;
+            auto sum = producer(mk->input(1 - s), "Add");
+            for (int t = 0; sum && t < 2 && !inner; ++t) {
+              if (sum->input(t) != x)
+                continue;
+              auto cube = producer(sum->input(1 - t), "Mul");
+              for (int u = 0; cube && u < 2 && !inner; ++u) {
+                if (!isScalar(cube->input(u), 0.044715))
+                  continue;
+                const std::string &p3 = cube->input(1 - u);
+                if (auto pw = producer(p3, "Pow"))
+                  inner = pw->input(0) == x && isScalar(pw->input(1), 3.0, 0);
+                else if (auto m3 = producer(p3, "Mul"))
+                  for (int w = 0; w < 2 && !inner; ++w)
+                    if (auto sq = producer(m3->input(w), "Mul"))
+                      inner = m3->input(1 - w) == x && sq->input(0) == x &&
+                              sq->input(1) == x;
+              }
+            }
+          }
+        if (inner)
+          if (Value xv = f32Tensor(x)) {
+            define(0, GeluOp::create(b, loc, typeOf(xv), xv,
+                                     GeluApproximation::Tanh));
+            raised = true;
+            return success();
+          }
+      }
+    }
+    // RMSNorm / LayerNorm without a bias.
+    if (auto norm = matchNorm(node)) {
+      raised = emitNorm(*norm, "");
+      return success();
+    }
+  }
+  if (op == "Add" && node->input_size() == 2) {
+    // LayerNorm with a bias: Add(Mul(N, gamma), beta).
+    for (int side = 0; side < 2; ++side)
+      if (auto norm = matchNorm(producer(node->input(side), "Mul")))
+        if (norm->layer) {
+          raised = emitNorm(*norm, node->input(1 - side));
+          if (raised)
+            return success();
+        }
+  }
+  if (op == "MatMul" && node->input_size() == 2) {
+    // Attention: MatMul(Softmax(scale * MatMul(Q, K^T) [+ mask]), V) with
+    // Q [B, H, S, D], K^T [B, H, D, T], V [B, H, T, Dv].
+    auto sm = producer(node->input(0), "Softmax");
+    if (!sm)
+      return success();
+    int64_t axis = -1;
+    for (const auto &a : sm->attribute())
+      if (a.name() == "axis")
+        axis = a.i();
+    std::string s = sm->input(0), mask;
+    if (auto add = producer(s, "Add"))
+      for (int side = 0; side < 2; ++side)
+        if (producer(add->input(side), "MatMul") ||
+            producer(add->input(side), "Mul") ||
+            producer(add->input(side), "Div")) {
+          mask = add->input(1 - side);
+          s = add->input(side);
+          break;
+        }
+    double scale = 1;
+    bool hasScale = false;
+    if (auto m = producer(s, "Mul")) {
+      for (int side = 0; side < 2 && !hasScale; ++side)
+        if (auto c = scalarConst(m->input(side))) {
+          scale = *c;
+          s = m->input(1 - side);
+          hasScale = true;
+        }
+    } else if (auto dv = producer(s, "Div")) {
+      if (auto c = scalarConst(dv->input(1)); c && *c != 0) {
+        scale = 1.0 / *c;
+        s = dv->input(0);
+        hasScale = true;
+      }
+    }
+    auto qk = producer(s, "MatMul");
+    if (!qk)
+      return success();
+    Value q = f32Tensor(qk->input(0)), kt = f32Tensor(qk->input(1)),
+          v = f32Tensor(node->input(1));
+    if (!q || !kt || !v || typeOf(q).getRank() != 4 ||
+        typeOf(kt).getRank() != 4 || typeOf(v).getRank() != 4 ||
+        (axis != -1 && axis != 3))
+      return success();
+    auto tq = typeOf(q), tk = typeOf(kt), tv = typeOf(v);
+    if (tq.getShape().take_front(2) != tk.getShape().take_front(2) ||
+        tk.getShape().take_front(2) != tv.getShape().take_front(2) ||
+        tq.getDimSize(3) != tk.getDimSize(2) ||
+        tk.getDimSize(3) != tv.getDimSize(2))
+      return success();
+    Value maskValue;
+    if (!mask.empty()) {
+      maskValue = f32Tensor(mask);
+      if (!maskValue) {
+        auto mv = values.find(mask);
+        if (mv == values.end() || !mv->second.cst || !mv->second.cst->isFloat())
+          return success();
+        auto m2 = valueOf(mask);
+        if (failed(m2))
+          return failure();
+        maskValue = *m2;
+      }
+    }
+    Value k = transpose(kt, {0, 1, 3, 2});
+    SmallVector<int64_t> shape(tq.getShape());
+    shape[3] = tv.getDimSize(3);
+    SmallVector<Value> operands = {q, k, v};
+    if (maskValue)
+      operands.push_back(maskValue);
+    SmallVector<NamedAttribute> attrs = {
+        b.getNamedAttr("scale", b.getF32FloatAttr(float(hasScale ? scale : 1.0)))};
+    define(0, AttentionOp::create(b, loc,
+                                  TypeRange{RankedTensorType::get(shape, b.getF32Type())},
+                                  operands, attrs)
+                  .getResult());
+    raised = true;
+  }
   return success();
 }
 
@@ -2193,7 +2548,7 @@ LogicalResult Importer::importNode() {
         // qlow.matmul with the weights at scale `factor` and zero point
         // `wzp`, the activations quantized at run time as
         // DynamicQuantizeLinear does (u8, asymmetric, per tensor).
-        const Const &w = *x->factor;
+        const Const &w = *x->weights;
         const Const &ws = *y->factor;
         int64_t n = w.shape[1];
         Const scale = ws;
@@ -2217,7 +2572,7 @@ LogicalResult Importer::importNode() {
           return failure();
         Val wv;
         wv.kind = Val::Constant;
-        wv.cst = x->factor;
+        wv.cst = x->weights;
         auto wq = asQuantized(wv, *qt);
         if (failed(wq))
           return failure();
@@ -2381,6 +2736,14 @@ LogicalResult Importer::importNode() {
     return success();
   }
 
+  if (options.raisePatterns && !ms) {
+    bool raised = false;
+    if (failed(tryRaise(op, raised)))
+      return failure();
+    if (raised)
+      return success();
+  }
+
   bool folded = false;
   if (failed(foldShapeOp(op, folded)))
     return failure();
@@ -2464,6 +2827,9 @@ LogicalResult Importer::importGraph(const onnx::GraphProto &graph,
   }
   b.setInsertionPointToEnd(entry);
 
+  for (const auto &n : graph.node())
+    for (const auto &out : n.output())
+      producers[out] = &n;
   for (const auto &n : graph.node()) {
     node = &n;
     std::string name = n.name().empty() ? n.op_type() : n.name();

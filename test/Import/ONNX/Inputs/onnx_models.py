@@ -202,6 +202,58 @@ def decoder_mlp_float(seed, s=8, d=64, ffn=128):
     return model(nodes, [vi("x", [1, s, d])], [vi("y", [1, s, d])], inits)
 
 
+def decompositions(seed, s=8, d=32, heads=2):
+    """LayerNorm written out (ReduceMean, Sub, Pow, Sqrt, Div, Mul, Add),
+    GELU in its tanh form, and attention with a divided scale and an additive
+    mask: what the importer raises to qlow ops."""
+    r = rng(seed)
+    dh = d // heads
+    n = helper.make_node
+    inits = [
+        init("g", (1 + 0.1 * r.standard_normal(d)).astype(np.float32)),
+        init("be", (0.1 * r.standard_normal(d)).astype(np.float32)),
+        init("two", np.float32(2.0)), init("three", np.float32(3.0)),
+        init("eps", np.float32(1e-5)), init("half", np.float32(0.5)),
+        init("one", np.float32(1.0)), init("k0", np.float32(0.044715)),
+        init("k1", np.float32(np.sqrt(2 / np.pi))),
+        init("hshape", np.array([1, s, heads, dh], np.int64)),
+        init("sqrt_dh", np.float32(np.sqrt(dh))),
+        init("mask", np.triu(np.full((s, s), -1e4, np.float32), 1)),
+    ]
+    nodes = [
+        # LayerNorm
+        n("ReduceMean", ["x"], ["mu"], axes=[-1], name="ln_mean"),
+        n("Sub", ["x", "mu"], ["xc"], name="ln_sub"),
+        n("Pow", ["xc", "two"], ["xc2"], name="ln_pow"),
+        n("ReduceMean", ["xc2"], ["var"], axes=[-1], name="ln_var"),
+        n("Add", ["var", "eps"], ["ve"], name="ln_eps"),
+        n("Sqrt", ["ve"], ["sd"], name="ln_sqrt"),
+        n("Div", ["xc", "sd"], ["xn"], name="ln_div"),
+        n("Mul", ["xn", "g"], ["xg"], name="ln_gamma"),
+        n("Add", ["xg", "be"], ["ln"], name="ln_beta"),
+        # GELU, tanh form
+        n("Pow", ["ln", "three"], ["c3"], name="gelu_cube"),
+        n("Mul", ["k0", "c3"], ["c4"], name="gelu_k0"),
+        n("Add", ["ln", "c4"], ["c5"], name="gelu_inner"),
+        n("Mul", ["c5", "k1"], ["c6"], name="gelu_k1"),
+        n("Tanh", ["c6"], ["c7"], name="gelu_tanh"),
+        n("Add", ["one", "c7"], ["c8"], name="gelu_one"),
+        n("Mul", ["half", "ln"], ["c9"], name="gelu_half"),
+        n("Mul", ["c9", "c8"], ["gelu"], name="gelu_out"),
+        # Attention with the heads of gelu as q, k and v.
+        n("Reshape", ["gelu", "hshape"], ["h4"], name="heads"),
+        n("Transpose", ["h4"], ["q"], perm=[0, 2, 1, 3], name="q_t"),
+        n("Transpose", ["h4"], ["kt"], perm=[0, 2, 3, 1], name="k_t"),
+        n("MatMul", ["q", "kt"], ["sc"], name="scores"),
+        n("Div", ["sc", "sqrt_dh"], ["scs"], name="scale"),
+        n("Add", ["scs", "mask"], ["scm"], name="mask_add"),
+        n("Softmax", ["scm"], ["p"], axis=-1, name="probs"),
+        n("MatMul", ["p", "q"], ["y"], name="context"),
+    ]
+    return model(nodes, [vi("x", [1, s, d])],
+                 [vi("y", [1, heads, s, dh]), vi("ln", [1, s, d])], inits)
+
+
 def linear_float(seed, m=4, k=128, n_=64):
     r = rng(seed)
     w = (r.standard_normal((k, n_)) / np.sqrt(k)).astype(np.float32)
@@ -343,6 +395,7 @@ MODELS = {
     "encoder-float": encoder_float,
     "decoder-mlp-float": decoder_mlp_float,
     "linear-float": linear_float,
+    "decompositions": decompositions,
     "unknown-op": unknown_op,
     "dynamic-dim": dynamic_dim,
     "qdq-ok": lambda seed: qdq(0.05, 128),
