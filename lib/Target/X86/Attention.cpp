@@ -57,6 +57,32 @@ namespace mlir::qlow {
 using namespace mlir;
 using namespace mlir::qlow;
 
+/// The transpose of the L x L tile in `rows` (L vectors of L elements, L a
+/// power of two) in registers: log2(L) stages of vector.shuffle, the stage
+/// of size h swapping the off-diagonal h x h blocks of every 2h x 2h block
+/// (transpose([[A, B], [C, D]]) = [[A', C'], [B', D']]), 2 shuffles per pair
+/// of rows per stage. (Upstream's vector.transpose lowering for 2-D vectors
+/// would need n-D transfers, which this pipeline does not lower.)
+SmallVector<Value> mlir::qlow::transposeVectorTile(OpBuilder &b, Location loc,
+                                                  SmallVector<Value> rows) {
+  const int64_t lanes = rows.size();
+  for (int64_t h = lanes / 2; h >= 1; h /= 2) {
+    SmallVector<int64_t> upper, lower;
+    for (int64_t c = 0; c < lanes; ++c) {
+      upper.push_back((c & h) ? lanes + c - h : c);
+      lower.push_back((c & h) ? lanes + c : c + h);
+    }
+    for (int64_t r = 0; r < lanes; ++r) {
+      if (r & h)
+        continue;
+      Value top = rows[r], bottom = rows[r + h];
+      rows[r] = vector::ShuffleOp::create(b, loc, top, bottom, upper);
+      rows[r + h] = vector::ShuffleOp::create(b, loc, top, bottom, lower);
+    }
+  }
+  return rows;
+}
+
 namespace {
 
 //===----------------------------------------------------------------------===//
@@ -570,36 +596,10 @@ Value toF32(OpBuilder &b, Location loc, Value value) {
       b, loc, RankedTensorType::get(type.getShape(), b.getF32Type()), value);
 }
 
-/// The transpose of the L x L tile in `rows` (L vectors of L elements, L a
-/// power of two) in registers: log2(L) stages of vector.shuffle, the stage
-/// of size h swapping the off-diagonal h x h blocks of every 2h x 2h block
-/// (transpose([[A, B], [C, D]]) = [[A', C'], [B', D']]), 2 shuffles per pair
-/// of rows per stage. (Upstream's vector.transpose lowering for 2-D vectors
-/// would need n-D transfers, which this pipeline does not lower.)
-SmallVector<Value> transposeTile(OpBuilder &b, Location loc,
-                                 SmallVector<Value> rows) {
-  const int64_t lanes = rows.size();
-  for (int64_t h = lanes / 2; h >= 1; h /= 2) {
-    SmallVector<int64_t> upper, lower;
-    for (int64_t c = 0; c < lanes; ++c) {
-      upper.push_back((c & h) ? lanes + c - h : c);
-      lower.push_back((c & h) ? lanes + c : c + h);
-    }
-    for (int64_t r = 0; r < lanes; ++r) {
-      if (r & h)
-        continue;
-      Value top = rows[r], bottom = rows[r + h];
-      rows[r] = vector::ShuffleOp::create(b, loc, top, bottom, upper);
-      rows[r + h] = vector::ShuffleOp::create(b, loc, top, bottom, lower);
-    }
-  }
-  return rows;
-}
-
 /// k [B, Hkv, T, D] as [B, Hkv, D, T], one (batch, kv head) per iteration
 /// of an scf.forall (a layout change that every query head of the group
 /// reads; not a copy per head), in tiles of `lanes` keys x `lanes` of D:
-/// `lanes` row loads, transposeTile, `lanes` row stores (D's last, partial
+/// `lanes` row loads, transposeVectorTile, `lanes` row stores (D's last, partial
 /// tile with narrower loads and fewer stores; the last keys that do not fill
 /// a tile element by element).
 /// (A transposing linalg.generic would be vectorized by
@@ -656,7 +656,7 @@ Value transposeKeys(OpBuilder &b, Location loc, Value k, int64_t lanes) {
               tb, loc, row, zeros, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
         rows.push_back(row);
       }
-      SmallVector<Value> columns = transposeTile(tb, loc, rows);
+      SmallVector<Value> columns = transposeVectorTile(tb, loc, rows);
       for (int64_t j = 0; j < width; ++j)
         dest = vector::TransferWriteOp::create(
                    tb, loc, columns[j], dest,

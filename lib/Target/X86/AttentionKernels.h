@@ -19,6 +19,11 @@
 
 namespace mlir::qlow {
 
+/// The transpose of the L x L tile in `rows` (L vectors of L elements of any
+/// type, L a power of two), in registers by vector.shuffle.
+SmallVector<Value> transposeVectorTile(OpBuilder &b, Location loc,
+                                       SmallVector<Value> rows);
+
 /// Why the int8 form of `op` (it has `int8`) cannot be lowered for `desc`,
 /// or an empty string.
 std::string unsupportedInt8AttentionReason(AttentionOp op,

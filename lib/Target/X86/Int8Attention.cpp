@@ -106,8 +106,9 @@ struct Builders {
 /// [B, Hkv, Tpad / L, ceil(D / 4), 4 L] (see the file header), u8 storage
 /// flipped to s8, and the per-key score correction `zq * colsum(k_s8) - D *
 /// zq * zk` into [B, Hkv, Tpad] i32, both zero-padded; one (batch, kv head)
-/// per scf.forall iteration. Plain element loops (what the packing costs is
-/// O(T * D) per kv head, against O(S * T * D) per query head in the kernel).
+/// per scf.forall iteration. Whole chunks of `lanes` keys are transposed
+/// in registers as i32 words when D is a multiple of 4; the other keys byte
+/// by byte.
 std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h, Value k8,
                                  bool flip, int64_t lanes, int64_t tPad,
                                  int64_t zqU, int64_t zkS) {
@@ -159,8 +160,94 @@ std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h, Value k8,
       cStrides);
   Value signBit = h.constant(fb, i8, -128);
   Value lanesIdx = h.idx(fb, lanes), four = h.idx(fb, 4);
+  // With D a multiple of 4, whole chunks of `lanes` keys are packed in
+  // registers: a key row is a row of i32 words (4 bytes of D each), and a
+  // packed vector is a column of words, so each lanes x lanes tile of words
+  // is transposeVectorTile (u8 flipped by xor 0x80808080 on words); the
+  // column sums are one widening reduction per key row.
+  const int64_t vectorKeys = s[3] % 4 == 0 ? s[2] / lanes * lanes : 0;
+  if (vectorKeys > 0) {
+    auto words = [&](int64_t n) { return VectorType::get({n}, i32); };
+    auto chunkLoop = scf::ForOp::create(
+        fb, loc, zero, h.idx(fb, vectorKeys), lanesIdx,
+        ValueRange{pSlice, cSlice},
+        [&](OpBuilder &tb, Location, Value t0, ValueRange carried) {
+          Value packedSlice = carried[0];
+          Value block = arith::DivUIOp::create(tb, loc, t0, lanesIdx);
+          SmallVector<Value> keyRows;
+          for (int64_t r = 0; r < lanes; ++r)
+            keyRows.push_back(
+                arith::AddIOp::create(tb, loc, t0, h.idx(tb, r)));
+          for (int64_t g0 = 0; g0 < groups; g0 += lanes) {
+            const int64_t width = std::min(lanes, groups - g0);
+            SmallVector<Value> rows;
+            for (int64_t r = 0; r < lanes; ++r) {
+              Value bytes = vector::TransferReadOp::create(
+                  tb, loc, VectorType::get({4 * width}, i8), k8,
+                  ValueRange{batch, head, keyRows[r], h.idx(tb, 4 * g0)},
+                  h.constant(tb, i8, 0), ArrayRef<bool>{true});
+              Value row = vector::BitCastOp::create(tb, loc, words(width),
+                                                    bytes);
+              if (width < lanes)
+                row = vector::InsertStridedSliceOp::create(
+                    tb, loc, row, h.constant(tb, words(lanes), 0),
+                    ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
+              if (flip)
+                row = arith::XOrIOp::create(
+                    tb, loc, row,
+                    h.constant(tb, words(lanes),
+                               static_cast<int32_t>(0x80808080)));
+              rows.push_back(row);
+            }
+            SmallVector<Value> columns = transposeVectorTile(tb, loc, rows);
+            for (int64_t j = 0; j < width; ++j)
+              packedSlice =
+                  vector::TransferWriteOp::create(
+                      tb, loc,
+                      vector::BitCastOp::create(
+                          tb, loc, VectorType::get({4 * lanes}, i8),
+                          columns[j]),
+                      packedSlice,
+                      ValueRange{h.idx(tb, 0), h.idx(tb, 0), block,
+                                 h.idx(tb, g0 + j), h.idx(tb, 0)},
+                      ArrayRef<bool>{true})
+                      .getResult();
+          }
+          // zq * colsum - D * zq * zk per key (i32 arithmetic wraps; the
+          // score it corrects is exact).
+          SmallVector<Value> corrections;
+          for (int64_t r = 0; r < lanes; ++r) {
+            Value bytes = vector::TransferReadOp::create(
+                tb, loc, VectorType::get({s[3]}, i8), k8,
+                ValueRange{batch, head, keyRows[r], h.idx(tb, 0)},
+                h.constant(tb, i8, 0), ArrayRef<bool>{true});
+            if (flip)
+              bytes = arith::XOrIOp::create(
+                  tb, loc, bytes,
+                  h.constant(tb, VectorType::get({s[3]}, i8), -128));
+            Value sum = vector::ReductionOp::create(
+                tb, loc, vector::CombiningKind::ADD,
+                arith::ExtSIOp::create(tb, loc, words(s[3]), bytes));
+            corrections.push_back(arith::SubIOp::create(
+                tb, loc, arith::MulIOp::create(tb, loc, h.i32(tb, zqU), sum),
+                h.i32(tb, s[3] * zqU * zkS)));
+          }
+          Value corrSlice =
+              vector::TransferWriteOp::create(
+                  tb, loc,
+                  vector::FromElementsOp::create(tb, loc, words(lanes),
+                                                 corrections),
+                  carried[1], ValueRange{h.idx(tb, 0), h.idx(tb, 0), t0},
+                  ArrayRef<bool>{true})
+                  .getResult();
+          scf::YieldOp::create(tb, loc, ValueRange{packedSlice, corrSlice});
+        });
+    pSlice = chunkLoop.getResult(0);
+    cSlice = chunkLoop.getResult(1);
+  }
+  // The other keys (or all, when D is not a multiple of 4) byte by byte.
   auto tLoop = scf::ForOp::create(
-      fb, loc, zero, h.idx(fb, s[2]), h.idx(fb, 1),
+      fb, loc, h.idx(fb, vectorKeys), h.idx(fb, s[2]), h.idx(fb, 1),
       ValueRange{pSlice, cSlice},
       [&](OpBuilder &tb, Location, Value t, ValueRange outer) {
         Value block = arith::DivUIOp::create(tb, loc, t, lanesIdx);

@@ -22,6 +22,19 @@
 // CHECK: %[[Q8:.+]] = quant.scast %{{.+}} : tensor<1x4x5x20x!quant.uniform<i8:f32, 5.000000e-02>> to tensor<1x4x5x20xi8>
 // CHECK: quant.scast %{{.+}} to tensor<1x2x37x20xi8>
 // CHECK: %[[KP:.+]]:2 = scf.forall (%{{.+}}) in (2) shared_outs({{.+}}) -> (tensor<1x2x4x5x64xi8>, tensor<1x2x64xi32>)
+// Keys 0..31 in chunks of 16: a key row is 5 words (20 bytes), widened to
+// 16 and flipped; 16 rows transposed by shuffles; a column of words is one
+// packed vector of 64 bytes; column sums by one widening reduction per key.
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args({{.+}}) -> (tensor<1x1x4x5x64xi8>, tensor<1x1x64xi32>)
+// CHECK: vector.bitcast {{.+}} : vector<20xi8> to vector<5xi32>
+// CHECK: arith.xori {{.+}} : vector<16xi32>
+// CHECK: vector.shuffle {{.+}} : vector<16xi32>, vector<16xi32>
+// CHECK: vector.bitcast {{.+}} : vector<16xi32> to vector<64xi8>
+// CHECK: vector.transfer_write {{.+}} : vector<64xi8>, tensor<1x1x4x5x64xi8>
+// CHECK: vector.reduction <add>, {{.+}} : vector<20xi32> into i32
+// CHECK: vector.transfer_write {{.+}} : vector<16xi32>, tensor<1x1x64xi32>
+// The last 5 keys byte by byte.
+// CHECK: scf.for
 // CHECK: arith.xori {{.+}} : i8
 // CHECK: %[[VP:.+]] = scf.forall (%{{.+}}) in (2) shared_outs({{.+}}) -> (tensor<1x2x16x2x64xi8>)
 // CHECK: scf.forall (%{{.+}}) in (8) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<1x4x5x20xf32>)
