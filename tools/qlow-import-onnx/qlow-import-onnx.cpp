@@ -35,7 +35,7 @@ static cl::opt<bool> noRaise(
     "no-raise", cl::desc("Keep decompositions (GELU) as imported node by node"));
 static cl::opt<std::string> functionName("function-name",
                                          cl::desc("Name of the function"),
-                                         cl::init("main"));
+                                         cl::init("model"));
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);

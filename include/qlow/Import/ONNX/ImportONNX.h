@@ -21,7 +21,8 @@ namespace qlow {
 /// What the importer does besides translating node by node.
 struct OnnxImportOptions {
   /// Name of the function the graph becomes.
-  std::string functionName = "main";
+  /// Not "main": the compiled model is linked into C programs that have one.
+  std::string functionName = "model";
   /// Recognize decompositions (GELU in its erf and tanh forms) and raise them
   /// to qlow ops.
   bool raisePatterns = true;

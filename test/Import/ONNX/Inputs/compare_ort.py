@@ -99,7 +99,7 @@ def main():
         ok = True
         for name in names:
             index = names.index(name)
-            got = np.load(os.path.join(tmp, "out", f"main.{index}.npy" if a.mlir
+            got = np.load(os.path.join(tmp, "out", f"model.{index}.npy" if a.mlir
                                        else name + ".npy"))
             want = expected[name].astype(np.float32)
             if got.shape != want.shape:

@@ -254,6 +254,20 @@ def decompositions(seed, s=8, d=32, heads=2):
                  [vi("y", [1, heads, s, dh]), vi("ln", [1, s, d])], inits)
 
 
+def embedding(seed, vocab=50, d=16, s=6):
+    """Token ids (an int64 graph input) gathered from a table, then a
+    LayerNorm: Gather with run-time indices is qlow.embedding."""
+    r = rng(seed)
+    n = helper.make_node
+    inits = [init("table", r.standard_normal((vocab, d)).astype(np.float32)),
+             init("g", np.ones(d, np.float32)), init("b", np.zeros(d, np.float32))]
+    nodes = [n("Gather", ["table", "ids"], ["e"], axis=0, name="embed"),
+             n("LayerNormalization", ["e", "g", "b"], ["y"], axis=-1,
+               name="ln")]
+    return model(nodes, [vi("ids", [1, s], TensorProto.INT64)],
+                 [vi("y", [1, s, d])], inits)
+
+
 def linear_float(seed, m=4, k=128, n_=64):
     r = rng(seed)
     w = (r.standard_normal((k, n_)) / np.sqrt(k)).astype(np.float32)
@@ -396,6 +410,7 @@ MODELS = {
     "decoder-mlp-float": decoder_mlp_float,
     "linear-float": linear_float,
     "decompositions": decompositions,
+    "embedding": embedding,
     "unknown-op": unknown_op,
     "dynamic-dim": dynamic_dim,
     "qdq-ok": lambda seed: qdq(0.05, 128),

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+# ===- aot_c.py - an ONNX model compiled ahead of time, called from C -------===#
+#
+# qlow-compile MODEL.onnx writes an object and a C header; a C program built
+# with clang-22 calls the model through the header's qlow_model on an input
+# read from a file, and its output is compared with ONNX Runtime's. Prints
+# `max_rel=<error relative to max |ORT output|>`; exits 1 above --max-rel.
+#
+# ===-----------------------------------------------------------------------===#
+
+import argparse
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+
+PROGRAM = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include "model.h"
+
+int main(int argc, char **argv) {
+  static float x[IN_SIZE], y[OUT_SIZE];
+  FILE *f = fopen(argv[1], "rb");
+  if (!f || fread(x, sizeof(float), IN_SIZE, f) != IN_SIZE) return 2;
+  fclose(f);
+  qlow_model(x, y);
+  f = fopen(argv[2], "wb");
+  if (!f || fwrite(y, sizeof(float), OUT_SIZE, f) != OUT_SIZE) return 3;
+  fclose(f);
+  return 0;
+}
+"""
+
+
+def run(cmd):
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        sys.exit(f"failed: {' '.join(cmd)}")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("model")
+    p.add_argument("work")
+    p.add_argument("--max-rel", type=float, default=1e-5)
+    a = p.parse_args()
+    import onnxruntime as ort
+
+    os.makedirs(a.work, exist_ok=True)
+    m = onnx.load(a.model)
+    in_shape = [d.dim_value for d in m.graph.input[0].type.tensor_type.shape.dim]
+    out_shape = [d.dim_value for d in m.graph.output[0].type.tensor_type.shape.dim]
+    obj = os.path.join(a.work, "model.o")
+    run(["qlow-compile", a.model, "--cpu=host", "-o", obj])
+    src = os.path.join(a.work, "main.c")
+    with open(src, "w") as f:
+        f.write(f"#define IN_SIZE {int(np.prod(in_shape))}\n"
+                f"#define OUT_SIZE {int(np.prod(out_shape))}\n" + PROGRAM)
+    exe = os.path.join(a.work, "main")
+    run(["clang-22", "-O1", "-I", a.work, src, obj, "-o", exe,
+         "-L/usr/lib/llvm-22/lib", "-Wl,-rpath,/usr/lib/llvm-22/lib", "-lomp",
+         "-lm"])
+    x = np.random.default_rng(0).standard_normal(in_shape).astype(np.float32)
+    x.tofile(os.path.join(a.work, "x.bin"))
+    run([exe, os.path.join(a.work, "x.bin"), os.path.join(a.work, "y.bin")])
+    got = np.fromfile(os.path.join(a.work, "y.bin"), np.float32).reshape(out_shape)
+    sess = ort.InferenceSession(a.model, providers=["CPUExecutionProvider"])
+    want = sess.run(None, {m.graph.input[0].name: x})[0]
+    rel = float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
+    print(f"max_rel={rel:.3e}")
+    sys.exit(0 if rel <= a.max_rel else 1)
+
+
+if __name__ == "__main__":
+    main()
