@@ -296,7 +296,8 @@ std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h, Value k8,
 
 /// Packs the stored integers `v8` [B, Hkv, T, Dv] into
 /// [B, Hkv, Tpad / 4, ceil(Dv / L), 4 L] (see the file header), u8 storage
-/// flipped to s8, zero-padded.
+/// flipped to s8, zero-padded: whole groups of 4 keys by byte shuffles in
+/// registers, the last T % 4 keys byte by byte.
 Value packValues(OpBuilder &b, const Builders &h, Value v8, bool flip,
                  int64_t lanes, int64_t tPad) {
   Location loc = h.loc;
@@ -329,8 +330,67 @@ Value packValues(OpBuilder &b, const Builders &h, Value v8, bool flip,
       forall.getRegionIterArgs()[0], offsets, sizes, strides);
   Value signBit = h.constant(fb, i8, -128);
   Value lanesIdx = h.idx(fb, lanes), four = h.idx(fb, 4);
+  // Whole groups of 4 keys in registers: per vector of `lanes` columns, the
+  // 4 value rows (flipped, the last chunk widened with zeros) interleaved
+  // byte by byte (two shuffles into pairs, one into the 4-byte groups) are
+  // one packed vector.
+  const int64_t vectorKeys = s[2] / 4 * 4;
+  if (vectorKeys > 0) {
+    auto bytes = [&](int64_t n) { return VectorType::get({n}, i8); };
+    SmallVector<int64_t> pairMask, quadMask;
+    for (int64_t c = 0; c < lanes; ++c)
+      for (int64_t y = 0; y < 2; ++y)
+        pairMask.push_back(y * lanes + c);
+    for (int64_t c = 0; c < lanes; ++c)
+      for (int64_t z = 0; z < 2; ++z)
+        for (int64_t y = 0; y < 2; ++y)
+          quadMask.push_back(z * 2 * lanes + 2 * c + y);
+    auto groupLoop = scf::ForOp::create(
+        fb, loc, h.idx(fb, 0), h.idx(fb, vectorKeys), four, ValueRange{slice},
+        [&](OpBuilder &tb, Location, Value t0, ValueRange carried) {
+          Value dest = carried[0];
+          Value group = arith::DivUIOp::create(tb, loc, t0, four);
+          for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+            const int64_t e0 = chunk * lanes;
+            const int64_t width = std::min(lanes, s[3] - e0);
+            SmallVector<Value> rows;
+            for (int64_t x = 0; x < 4; ++x) {
+              Value row = vector::TransferReadOp::create(
+                  tb, loc, bytes(width), v8,
+                  ValueRange{batch, head,
+                             arith::AddIOp::create(tb, loc, t0, h.idx(tb, x)),
+                             h.idx(tb, e0)},
+                  h.constant(tb, i8, 0), ArrayRef<bool>{true});
+              if (width < lanes)
+                row = vector::InsertStridedSliceOp::create(
+                    tb, loc, row, h.constant(tb, bytes(lanes), 0),
+                    ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
+              if (flip)
+                row = arith::XOrIOp::create(
+                    tb, loc, row, h.constant(tb, bytes(lanes), -128));
+              rows.push_back(row);
+            }
+            Value low =
+                vector::ShuffleOp::create(tb, loc, rows[0], rows[1], pairMask);
+            Value high =
+                vector::ShuffleOp::create(tb, loc, rows[2], rows[3], pairMask);
+            Value packed =
+                vector::ShuffleOp::create(tb, loc, low, high, quadMask);
+            dest = vector::TransferWriteOp::create(
+                       tb, loc, packed, dest,
+                       ValueRange{h.idx(tb, 0), h.idx(tb, 0), group,
+                                  h.idx(tb, chunk), h.idx(tb, 0)},
+                       ArrayRef<bool>{true})
+                       .getResult();
+          }
+          scf::YieldOp::create(tb, loc, ValueRange{dest});
+        });
+    slice = groupLoop.getResult(0);
+  }
+  // The last T % 4 keys byte by byte.
   auto tLoop = scf::ForOp::create(
-      fb, loc, h.idx(fb, 0), h.idx(fb, s[2]), h.idx(fb, 1), ValueRange{slice},
+      fb, loc, h.idx(fb, vectorKeys), h.idx(fb, s[2]), h.idx(fb, 1),
+      ValueRange{slice},
       [&](OpBuilder &tb, Location, Value t, ValueRange outer) {
         Value group = arith::DivUIOp::create(tb, loc, t, four);
         Value inGroup = arith::RemUIOp::create(tb, loc, t, four);

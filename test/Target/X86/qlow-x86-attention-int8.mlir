@@ -37,6 +37,13 @@
 // CHECK: scf.for
 // CHECK: arith.xori {{.+}} : i8
 // CHECK: %[[VP:.+]] = scf.forall (%{{.+}}) in (2) shared_outs({{.+}}) -> (tensor<1x2x16x2x64xi8>)
+// V: keys 0..35 in groups of 4; per 16 columns, the 4 rows interleaved by
+// byte shuffles into one packed vector; key 36 byte by byte.
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args({{.+}}) -> (tensor<1x1x16x2x64xi8>)
+// CHECK: vector.shuffle {{.+}} [0, 16, 1, 17, 2, 18, {{.+}}] : vector<16xi8>, vector<16xi8>
+// CHECK: vector.shuffle {{.+}} [0, 1, 32, 33, 2, 3, 34, 35, {{.+}}] : vector<32xi8>, vector<32xi8>
+// CHECK: vector.transfer_write {{.+}} : vector<64xi8>, tensor<1x1x16x2x64xi8>
+// CHECK: tensor.insert {{.+}} : tensor<1x1x16x2x64xi8>
 // CHECK: scf.forall (%{{.+}}) in (8) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<1x4x5x20xf32>)
 // CHECK: vector.reduction <add>, {{.+}} : vector<20xi32> into i32
 // CHECK: scf.for
