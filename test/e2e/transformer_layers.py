@@ -3,7 +3,8 @@
 
     transformer_layers.py --work-dir /tmp/tl [--seed 0] [--d-model 64]
         [--encoder-seqs 1,7,16,33] [--prefill-seqs 5,16,37]
-        [--decode-caches 9,36] [--num-threads 1,2] [--report]
+        [--decode-caches 9,36] [--num-threads 1,2] [--int8-attention 32]
+        [--report]
     transformer_layers.py --emit encoder|decoder|decode --seq S -o layer.mlir
 
 Builds, with fixed seeds, quantized transformer layers as qlow functions
@@ -27,6 +28,10 @@ float ops between them):
     position P (tensor.insert_slice into the cache argument, which the
     compiled function updates in place: no copy of the cache) and attention
     is causal with S = 1, T = P + 1.
+
+With --int8-attention KEY_BLOCK, attention is int8 (`{int8, key_block}`) on
+q, k, v quantized per tensor, and the decode step's caches hold the stored
+bytes of the quantized keys and values.
 
 Each function is compiled with qlow-cpu-pipeline and run by qlow-run on each
 thread count, and run with qlow-run --reference; the results must agree
@@ -87,6 +92,36 @@ def act_params(name):
     lo, hi = RANGES[name]
     scale = float(F32((hi - lo) / 255.0))
     return scale, int(round(-lo / scale))
+
+
+# With --int8-attention N, attention is qlow.attention {int8, key_block = N}
+# on q, k (i8, symmetric over the "norm" range) and v (u8, the "norm"
+# activation type) quantized per tensor; the decode step's caches hold the
+# stored bytes (i8 tensors), into which the step writes its quantized key and
+# value.
+INT8_BLOCK = 0
+
+
+def int8_types():
+    qk = f"!quant.uniform<i8:f32, {fmt(F32(5.0 / 127.0))}>"
+    return qk, qk, act_type(*act_params("norm"))
+
+
+def attention_operands(em, q, k, v, qshape, kvshape):
+    """q, k, v quantized for int8 attention: (values, types, attributes)."""
+    f = [tensor(qshape, "f32"), tensor(kvshape, "f32"),
+         tensor(kvshape, "f32")]
+    if not INT8_BLOCK:
+        return [q, k, v], f, []
+    out, types = [], []
+    for x, shape, qt in zip((q, k, v), (qshape, kvshape, kvshape),
+                            int8_types()):
+        y = em.name("q8")
+        em.op(f"{y} = qlow.quantize {x} : {tensor(shape, 'f32')} -> "
+              f"{tensor(shape, qt)}")
+        out.append(y)
+        types.append(tensor(shape, qt))
+    return out, types, ["int8", f"key_block = {INT8_BLOCK} : i64"]
 
 
 class Emitter:
@@ -210,9 +245,12 @@ def encoder(name, s, dims, seed):
     mtype = tensor((1, 1, 1, s), "f32")
     qkv = [em.to_heads(em.linear(x, s, d, d, "norm"), s, h, hd)
            for _ in range(3)]
+    shape = (1, h, s, hd)
+    ops, types, attrs = attention_operands(em, *qkv, shape, shape)
+    attr = f" {{{', '.join(attrs)}}}" if attrs else ""
     attn = em.name("attn")
-    em.op(f"{attn} = qlow.attention {qkv[0]}, {qkv[1]}, {qkv[2]}, {mask} : "
-          f"({heads}, {heads}, {heads}, {mtype}) -> {heads}")
+    em.op(f"{attn} = qlow.attention {', '.join(ops)}, {mask}{attr} : "
+          f"({', '.join(types)}, {mtype}) -> {heads}")
     o = em.linear(em.from_heads(attn, s, h, hd), s, d, d, "attn")
     r1 = em.binary("add", x, o, (s, d))
     g1, b1 = em.vector(d, 1.0, 0.1), em.vector(d, 0.0, 0.1)
@@ -270,24 +308,45 @@ def decoder(name, s, dims, seed, cache=None):
     v = em.to_heads(em.linear(n1, s, d, hkv * hd, "norm", bias=False), s, hkv,
                     hd)
     args = [f"%x: {sd}", f"%cos: {table}", f"%sin: {table}"]
+    qt = tensor((1, h, s, hd), "f32")
+    (q, k, v), types, attrs = attention_operands(em, q, k, v, (1, h, s, hd),
+                                                 (1, hkv, s, hd))
     if cache is not None:
         # The caches have room for this step's position P: its key and value
         # are written there (in place: no copy of the cache), and attention
-        # reads all P + 1 positions.
-        full = tensor((1, hkv, t, hd), "f32")
+        # reads all P + 1 positions. With int8 attention the caches hold the
+        # stored bytes of the quantized keys and values.
+        elt = "i8" if INT8_BLOCK else "f32"
+        full = tensor((1, hkv, t, hd), elt)
         args += [f"%kcache: {full}", f"%vcache: {full}"]
-        step = tensor((1, hkv, s, hd), "f32")
+        step = tensor((1, hkv, s, hd), elt)
         kk, vv = em.name("kall"), em.name("vall")
-        for dst, src, cache_arg in ((kk, k, "%kcache"), (vv, v, "%vcache")):
+        for i, (dst, src, cache_arg) in enumerate(
+                ((kk, k, "%kcache"), (vv, v, "%vcache"))):
+            if INT8_BLOCK:
+                raw = em.name("raw")
+                em.op(f"{raw} = quant.scast {src} : {types[1 + i]} to {step}")
+                src = raw
             em.op(f"{dst} = tensor.insert_slice {src} into {cache_arg}"
                   f"[0, 0, {cache}, 0] [1, {hkv}, {s}, {hd}] [1, 1, 1, 1] : "
                   f"{step} into {full}")
+            if INT8_BLOCK:
+                quantized = types[1 + i].replace(f"x{s}x{hd}x", f"x{t}x{hd}x")
+                typed = em.name("cache")
+                em.op(f"{typed} = quant.scast {dst} : {full} to {quantized}")
+                types[1 + i] = quantized
+                dst = typed
+            else:
+                types[1 + i] = full
+            if i == 0:
+                kk = dst
+            else:
+                vv = dst
         k, v = kk, vv
-    qt = tensor((1, h, s, hd), "f32")
-    kvt = tensor((1, hkv, t, hd), "f32")
     attn = em.name("attn")
-    em.op(f"{attn} = qlow.attention {q}, {k}, {v} {{causal}} : ({qt}, {kvt}, "
-          f"{kvt}) -> {qt}")
+    attr = ", ".join(["causal"] + attrs)
+    em.op(f"{attn} = qlow.attention {q}, {k}, {v} {{{attr}}} : "
+          f"({', '.join(types)}) -> {qt}")
     o = em.linear(em.from_heads(attn, s, h, hd), s, h * hd, d, "attn",
                   bias=False)
     a = em.binary("add", "%x", o, (s, d))
@@ -332,12 +391,18 @@ def layer_cases(args, dims):
         x = nprng.standard_normal((1, dims.d)).astype(F32)
         cos, sin = rope_tables([p], dims.hd)
         shape = (1, dims.hkv, p + 1, dims.hd)
-        kc = nprng.standard_normal(shape).astype(F32)
-        vc = nprng.standard_normal(shape).astype(F32)
-        # Position P is the step's own slot: whatever it holds is overwritten
-        # (a stale read of it would show up in the result).
-        kc[:, :, p, :] = 1.0e4
-        vc[:, :, p, :] = 1.0e4
+        if INT8_BLOCK:  # stored bytes of the quantized caches
+            kc = nprng.integers(-60, 60, size=shape).astype(np.int8)
+            vc = nprng.integers(-128, 127, size=shape).astype(np.int8)
+            kc[:, :, p, :] = 127
+            vc[:, :, p, :] = 127
+        else:
+            kc = nprng.standard_normal(shape).astype(F32)
+            vc = nprng.standard_normal(shape).astype(F32)
+            # Position P is the step's own slot: whatever it holds is
+            # overwritten (a stale read of it would show up in the result).
+            kc[:, :, p, :] = 1.0e4
+            vc[:, :, p, :] = 1.0e4
         cases.append((name, decoder(name, 1, dims, args.seed + 1, cache=p),
                       [x, cos, sin, kc, vc]))
     return cases
@@ -363,12 +428,17 @@ def main():
     parser.add_argument("--qlow-run", default=shutil.which("qlow-run"))
     parser.add_argument("--cpu", default="host")
     parser.add_argument("--report", action="store_true")
+    parser.add_argument("--int8-attention", type=int, default=0,
+                        metavar="KEY_BLOCK",
+                        help="int8 attention with this key_block (0: f32)")
     parser.add_argument("--emit", choices=["encoder", "decoder", "decode"],
                         help="write one layer's MLIR (-o) and exit")
     parser.add_argument("--seq", type=int, default=128,
                         help="with --emit: S, or the cache length for decode")
     parser.add_argument("-o", "--output")
     args = parser.parse_args()
+    global INT8_BLOCK
+    INT8_BLOCK = args.int8_attention
 
     if args.emit:
         ffn = args.encoder_ffn if args.emit == "encoder" else args.decoder_ffn
