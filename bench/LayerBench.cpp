@@ -231,9 +231,46 @@ struct Dims {
   int64_t hd() const { return d / h; }
 };
 
+/// q, k, v of an attention and its types and attributes: as they are, or
+/// with `int8Block` > 0 quantized per tensor (q and k i8 symmetric over the
+/// "norm" range, v u8 with the "norm" activation type) for
+/// `{int8, key_block = int8Block}`, as transformer_layers.py does.
+struct AttentionOperands {
+  std::vector<std::string> values, types;
+  std::string attrs; // ", int8, key_block = N : i64" or empty
+};
+AttentionOperands attentionOperands(LayerEmitter &em,
+                                    std::vector<std::string> qkv,
+                                    const std::vector<int64_t> &qShape,
+                                    const std::vector<int64_t> &kvShape,
+                                    int64_t int8Block) {
+  AttentionOperands out;
+  const std::vector<int64_t> shapes[3] = {qShape, kvShape, kvShape};
+  if (int8Block <= 0) {
+    out.values = qkv;
+    for (const auto &shape : shapes)
+      out.types.push_back(tensorType(shape, "f32"));
+    return out;
+  }
+  auto [vs, vz] = actParams("norm");
+  std::string qk = "!quant.uniform<i8:f32, " +
+                   fmt(static_cast<float>(5.0 / 127.0)) + ">";
+  const std::string elements[3] = {qk, qk, actType(vs, vz)};
+  for (int i = 0; i < 3; ++i) {
+    std::string y = em.name("q8");
+    std::string type = tensorType(shapes[i], elements[i]);
+    em.op(y + " = qlow.quantize " + qkv[i] + " : " +
+          tensorType(shapes[i], "f32") + " -> " + type);
+    out.values.push_back(y);
+    out.types.push_back(type);
+  }
+  out.attrs = ", int8, key_block = " + std::to_string(int8Block) + " : i64";
+  return out;
+}
+
 /// BERT-style post-LN encoder layer with an additive padding mask.
 std::string emitEncoder(const std::string &fn, int64_t s, const Dims &n,
-                        unsigned seed) {
+                        unsigned seed, int64_t int8Block) {
   LayerEmitter em(seed);
   int64_t hd = n.hd();
   std::string sd = tensorType({s, n.d}, "f32"), vd = tensorType({n.d}, "f32");
@@ -243,9 +280,13 @@ std::string emitEncoder(const std::string &fn, int64_t s, const Dims &n,
   for (int i = 0; i < 3; ++i)
     qkv.push_back(
         em.toHeads(em.linear("%x", s, n.d, n.d, "norm", true), s, n.h, hd));
+  AttentionOperands a = attentionOperands(em, qkv, {1, n.h, s, hd},
+                                          {1, n.h, s, hd}, int8Block);
   std::string attn = em.name("attn");
-  em.op(attn + " = qlow.attention " + qkv[0] + ", " + qkv[1] + ", " + qkv[2] +
-        ", %mask : (" + heads + ", " + heads + ", " + heads + ", " + mask +
+  em.op(attn + " = qlow.attention " + a.values[0] + ", " + a.values[1] +
+        ", " + a.values[2] + ", %mask" +
+        (a.attrs.empty() ? "" : " {" + a.attrs.substr(2) + "}") + " : (" +
+        a.types[0] + ", " + a.types[1] + ", " + a.types[2] + ", " + mask +
         ") -> " + heads);
   std::string o =
       em.linear(em.fromHeads(attn, s, n.h, hd), s, n.d, n.d, "attn", true);
@@ -278,7 +319,8 @@ std::string emitEncoder(const std::string &fn, int64_t s, const Dims &n,
 /// against a KV cache passed as arguments with room for the step ([1, Hkv,
 /// P + 1, hd]: the step writes position P in place).
 std::string emitDecoder(const std::string &fn, int64_t s, const Dims &n,
-                        unsigned seed, std::optional<int64_t> cache) {
+                        unsigned seed, std::optional<int64_t> cache,
+                        int64_t int8Block) {
   LayerEmitter em(seed);
   int64_t hd = n.hd(), t = s + cache.value_or(0);
   std::string sd = tensorType({s, n.d}, "f32"), vd = tensorType({n.d}, "f32");
@@ -306,27 +348,52 @@ std::string emitDecoder(const std::string &fn, int64_t s, const Dims &n,
   std::string v = em.toHeads(em.linear(n1, s, n.d, n.hkv * hd, "norm", false),
                              s, n.hkv, hd);
   std::string args = "%x: " + sd + ", %cos: " + table + ", %sin: " + table;
+  AttentionOperands ops = attentionOperands(em, {q, k, v}, {1, n.h, s, hd},
+                                          {1, n.hkv, s, hd}, int8Block);
   if (cache) {
     // Caches with room for this step's position P: its key and value are
-    // written there in place (no copy of the cache per step).
-    std::string step = tensorType({1, n.hkv, s, hd}, "f32");
-    std::string full = tensorType({1, n.hkv, t, hd}, "f32");
+    // written there in place (no copy of the cache per step); with int8
+    // attention the caches hold the stored bytes of the quantized values.
+    std::string element = int8Block > 0 ? "i8" : "f32";
+    std::string step = tensorType({1, n.hkv, s, hd}, element);
+    std::string full = tensorType({1, n.hkv, t, hd}, element);
     args += ", %kcache: " + full + ", %vcache: " + full;
-    std::string kk = em.name("kall"), vv = em.name("vall");
     std::string at = "[0, 0, " + std::to_string(*cache) + ", 0] [1, " +
                      std::to_string(n.hkv) + ", " + std::to_string(s) + ", " +
                      std::to_string(hd) + "] [1, 1, 1, 1] : " + step +
                      " into " + full;
-    em.op(kk + " = tensor.insert_slice " + k + " into %kcache" + at);
-    em.op(vv + " = tensor.insert_slice " + v + " into %vcache" + at);
-    k = kk;
-    v = vv;
+    for (int i = 1; i < 3; ++i) {
+      std::string src = ops.values[i];
+      if (int8Block > 0) {
+        std::string raw = em.name("raw");
+        em.op(raw + " = quant.scast " + src + " : " + ops.types[i] + " to " +
+              step);
+        src = raw;
+      }
+      std::string all = em.name(i == 1 ? "kall" : "vall");
+      em.op(all + " = tensor.insert_slice " + src + " into " +
+            (i == 1 ? "%kcache" : "%vcache") + at);
+      if (int8Block > 0) {
+        std::string element8 =
+            ops.types[i].substr(ops.types[i].find("!quant"));
+        element8.pop_back(); // the tensor type's '>'
+        std::string typed = em.name("cache");
+        std::string quantized = tensorType({1, n.hkv, t, hd}, element8);
+        em.op(typed + " = quant.scast " + all + " : " + full + " to " +
+              quantized);
+        all = typed;
+        ops.types[i] = quantized;
+      } else {
+        ops.types[i] = full;
+      }
+      ops.values[i] = all;
+    }
   }
   std::string qt = tensorType({1, n.h, s, hd}, "f32");
-  std::string kvt = tensorType({1, n.hkv, t, hd}, "f32");
   std::string attn = em.name("attn");
-  em.op(attn + " = qlow.attention " + q + ", " + k + ", " + v +
-        " {causal} : (" + qt + ", " + kvt + ", " + kvt + ") -> " + qt);
+  em.op(attn + " = qlow.attention " + ops.values[0] + ", " + ops.values[1] +
+        ", " + ops.values[2] + " {causal" + ops.attrs + "} : (" + ops.types[0] +
+        ", " + ops.types[1] + ", " + ops.types[2] + ") -> " + qt);
   std::string o = em.linear(em.fromHeads(attn, s, n.h, hd), s, n.h * hd, n.d,
                             "attn", false);
   std::string a = em.binary("add", "%x", o, {s, n.d});
@@ -633,13 +700,16 @@ int ::qlow::bench::runLayerBench(const LayerBenchOptions &options) {
     std::string text, name;
     if (which == "encoder") {
       name = "encoder_s" + std::to_string(options.seq);
-      text = emitEncoder("layer", options.seq, encoder, 0);
+      text = emitEncoder("layer", options.seq, encoder, 0,
+                         options.int8AttentionKeyBlock);
     } else if (which == "decoder") {
       name = "decoder_prefill_s" + std::to_string(options.seq);
-      text = emitDecoder("layer", options.seq, decoder, 1, std::nullopt);
+      text = emitDecoder("layer", options.seq, decoder, 1, std::nullopt,
+                         options.int8AttentionKeyBlock);
     } else {
       name = "decoder_decode_cache" + std::to_string(options.cache);
-      text = emitDecoder("layer", 1, decoder, 1, options.cache);
+      text = emitDecoder("layer", 1, decoder, 1, options.cache,
+                         options.int8AttentionKeyBlock);
     }
     if (int rc = benchLayer(ctx, name, text, options, rng))
       return rc;

@@ -32,6 +32,9 @@ struct LayerBenchOptions {
   std::vector<int> threads = {1, 2};
   /// Calls per timed batch (the best of three batches counts).
   unsigned repeat = 20;
+  /// With a key block N > 0, attention is int8 (`{int8, key_block = N}`, q
+  /// and k i8, v u8 per tensor; the decode caches hold stored bytes).
+  int64_t int8AttentionKeyBlock = 0;
 };
 
 /// Builds, checks and times the layers; prints one `kernel ...` line per

@@ -88,6 +88,10 @@ static cl::opt<int64_t> layerSeq("seq", cl::desc("layer: sequence length"),
 static cl::opt<int64_t>
     layerCache("cache", cl::desc("layer: KV cache length of the decode step"),
                cl::init(512));
+static cl::opt<int64_t> layerInt8Attention(
+    "int8-attention",
+    cl::desc("layer: int8 attention with this key_block (0: f32 attention)"),
+    cl::init(0));
 static cl::opt<int64_t> layerDModel("d-model", cl::desc("layer: model width"),
                                     cl::init(768));
 static cl::opt<int64_t> layerHeads("heads", cl::desc("layer: query heads"),
@@ -550,6 +554,7 @@ int main(int argc, char **argv) {
       options.threads.assign(threadCounts.begin(), threadCounts.end());
     options.seq = layerSeq;
     options.cache = layerCache;
+    options.int8AttentionKeyBlock = layerInt8Attention;
     options.dModel = layerDModel;
     options.heads = layerHeads;
     options.kvHeads = layerKvHeads > 0 ? layerKvHeads : layerHeads;
