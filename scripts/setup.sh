@@ -26,6 +26,8 @@ APT_PACKAGES=(
   qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross
   # ONNX import (lib/Import/ONNX): onnx.proto's C++ classes and protobuf.
   libonnx-dev libprotobuf-dev protobuf-compiler
+  # libFuzzer and the sanitizer runtimes of clang-22 (tools/qlow-onnx-fuzz).
+  libclang-rt-22-dev
 )
 
 missing=()

@@ -63,3 +63,8 @@ for _module in ("onnx", "onnxruntime"):
             config.available_features.add(_module)
     except (OSError, _subprocess.TimeoutExpired):
         pass
+
+# The importer's libFuzzer target (tools/qlow-onnx-fuzz, built with clang).
+if os.path.exists(os.path.join(config.qlow_tools_dir, "qlow-onnx-fuzz")):
+    config.available_features.add("onnx-fuzzer")
+    llvm_config.add_tool_substitutions(["qlow-onnx-fuzz"], [config.qlow_tools_dir])

@@ -97,6 +97,29 @@ const char *typeName(int t) {
   }
 }
 
+/// The most elements a tensor may have (2^40): larger counts, and products
+/// of dimensions that overflow, are errors rather than undefined behaviour.
+constexpr int64_t kMaxElements = int64_t(1) << 40;
+
+/// The number of elements of `shape`, or -1 when a dimension is negative or
+/// the count exceeds kMaxElements.
+int64_t elementCount(ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0 || __builtin_mul_overflow(n, d, &n) || n > kMaxElements)
+      return -1;
+  }
+  return n;
+}
+
+/// Elements in [start, end) with a positive `step` (0 if empty), without
+/// overflow.
+int64_t stridedCount(int64_t start, int64_t end, int64_t step) {
+  return end > start ? 1 + int64_t((uint64_t(end) - uint64_t(start) - 1) /
+                                   uint64_t(step))
+                     : 0;
+}
+
 /// A tensor whose value is known at import time: initializers, Constant
 /// nodes and everything folded from them. Integers are held as int64 and
 /// floats as double.
@@ -107,10 +130,8 @@ struct Const {
   std::vector<double> fps;
 
   bool isFloat() const { return isFloatType(dtype); }
-  int64_t size() const {
-    return std::accumulate(shape.begin(), shape.end(), int64_t(1),
-                           std::multiplies<int64_t>());
-  }
+  /// -1 when the shape is invalid or too large (see elementCount).
+  int64_t size() const { return elementCount(shape); }
   double at(int64_t i) const { return isFloat() ? fps[i] : double(ints[i]); }
 };
 
@@ -154,8 +175,7 @@ int64_t broadcastIndex(ArrayRef<int64_t> shape, ArrayRef<int64_t> outShape,
 /// Calls `fn(multiIndex, flatIndex)` for every element of `shape`.
 void forEachIndex(ArrayRef<int64_t> shape,
                   llvm::function_ref<void(ArrayRef<int64_t>, int64_t)> fn) {
-  int64_t n = std::accumulate(shape.begin(), shape.end(), int64_t(1),
-                              std::multiplies<int64_t>());
+  int64_t n = elementCount(shape);
   SmallVector<int64_t> idx(shape.size(), 0);
   for (int64_t flat = 0; flat < n; ++flat) {
     fn(idx, flat);
@@ -165,6 +185,12 @@ void forEachIndex(ArrayRef<int64_t> shape,
       idx[d] = 0;
     }
   }
+}
+
+/// The name of input `i` of `n`, "" when it has fewer (malformed graphs).
+const std::string &inputOf(const onnx::NodeProto *n, int i) {
+  static const std::string none;
+  return i >= 0 && i < n->input_size() ? n->input(i) : none;
 }
 
 //===----------------------------------------------------------------------===//
@@ -256,6 +282,8 @@ private:
   bool hasInput(int i) const {
     return i < node->input_size() && !node->input(i).empty();
   }
+  /// The name of input `i` of the current node, "" when it has fewer.
+  const std::string &inputName(int i) const { return inputOf(node, i); }
   FailureOr<Val *> lookup(const std::string &name);
   FailureOr<Value> tensorInput(int i);
   FailureOr<std::shared_ptr<Const>> constInput(int i);
@@ -355,7 +383,7 @@ LogicalResult Importer::readTensor(const onnx::TensorProto &t, Const &out) {
     if (d < 0)
       return error() << "tensor '" << t.name() << "' has a negative dimension";
   int64_t n = out.size();
-  if (n > (int64_t(1) << 34))
+  if (n < 0 || n > (int64_t(1) << 34))
     return error() << "tensor '" << t.name() << "' is too large";
   if (!isFloatType(out.dtype) && !isIntType(out.dtype))
     return error() << "tensor '" << t.name() << "' has element type "
@@ -534,7 +562,7 @@ FailureOr<Val *> Importer::lookup(const std::string &name) {
 FailureOr<Value> Importer::tensorInput(int i) {
   if (!hasInput(i))
     return error() << "input " << i << " is missing";
-  return valueOf(node->input(i));
+  return valueOf(inputName(i));
 }
 
 FailureOr<Value> Importer::valueOf(const std::string &name) {
@@ -567,18 +595,18 @@ FailureOr<Value> Importer::valueOf(const std::string &name) {
 FailureOr<std::shared_ptr<Const>> Importer::constInput(int i) {
   if (!hasInput(i))
     return error() << "input " << i << " is missing";
-  auto v = lookup(node->input(i));
+  auto v = lookup(inputName(i));
   if (failed(v))
     return failure();
   if (!(*v)->cst)
-    return error() << "input '" << node->input(i)
+    return error() << "input '" << inputName(i)
                    << "' must be a constant (an initializer or computed from "
                       "constants and static shapes)";
   return (*v)->cst;
 }
 
 FailureOr<SmallVector<int64_t>> Importer::shapeOfInput(int i) {
-  auto v = lookup(node->input(i));
+  auto v = lookup(inputName(i));
   if (failed(v))
     return failure();
   if ((*v)->cst)
@@ -590,7 +618,7 @@ FailureOr<SmallVector<int64_t>> Importer::shapeOfInput(int i) {
     shape.back() = (*v)->weights->shape[1];
     return shape;
   }
-  return error() << "the shape of '" << node->input(i) << "' is not known";
+  return error() << "the shape of '" << inputName(i) << "' is not known";
 }
 
 //===----------------------------------------------------------------------===//
@@ -847,6 +875,8 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
     auto shape = constInput(0);
     if (failed(shape))
       return failure();
+    if ((*shape)->isFloat())
+      return error() << "the shape must be integers";
     Const c;
     c.dtype = kFloat;
     c.fps = {0.0};
@@ -859,7 +889,7 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
     for (int64_t d : c.shape)
       if (d < 0)
         return error() << "negative dimension " << d;
-    if (c.size() > (int64_t(1) << 26))
+    if (c.size() < 0 || c.size() > (int64_t(1) << 26))
       return error() << "the constant is too large to fold";
     if (c.isFloat())
       c.fps.assign(c.size(), c.fps[0]);
@@ -881,11 +911,11 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
     return success();
   SmallVector<std::shared_ptr<Const>> in;
   for (int i = 0; i < node->input_size(); ++i) {
-    if (node->input(i).empty()) {
+    if (inputName(i).empty()) {
       in.push_back(nullptr);
       continue;
     }
-    auto v = lookup(node->input(i));
+    auto v = lookup(inputName(i));
     if (failed(v))
       return failure();
     if (!(*v)->cst)
@@ -894,6 +924,9 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
   }
   if (in.empty() || !in[0])
     return success();
+  // Missing trailing inputs read as absent (null) rather than out of range.
+  while (in.size() < 5)
+    in.push_back(nullptr);
   // Arithmetic on float constants is left to the emitted ops (which
   // canonicalization may fold) except for the data-movement ops.
   bool arithmetic = op == "Add" || op == "Sub" || op == "Mul" ||
@@ -983,7 +1016,7 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
       return failure();
     out.shape = x.shape;
     out.shape[axis] = 0;
-    for (auto &c : in) {
+    for (auto &c : ArrayRef(in).take_front(node->input_size())) {
       if (!c || c->shape.size() != size_t(rank) || c->dtype != x.dtype)
         return error() << "inputs must have the same rank and type";
       out.shape[axis] += c->shape[axis];
@@ -992,7 +1025,7 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
     for (int64_t d = 0; d < axis; ++d)
       outer *= x.shape[d];
     for (int64_t o = 0; o < outer; ++o)
-      for (auto &c : in) {
+      for (auto &c : ArrayRef(in).take_front(node->input_size())) {
         int64_t chunk = c->size() / std::max<int64_t>(outer, 1);
         for (int64_t j = 0; j < chunk; ++j) {
           if (c->isFloat())
@@ -1007,7 +1040,13 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
       return success();
     int64_t rank = x.shape.size();
     SmallVector<int64_t> starts(rank, 0), sizes(x.shape), steps(rank, 1);
-    for (size_t i = 0; i < in[1]->ints.size(); ++i) {
+    size_t count = in[1]->ints.size();
+    if (in[1]->isFloat() || in[2]->isFloat() || in[2]->ints.size() != count ||
+        (in.size() > 3 && in[3] && in[3]->ints.size() != count) ||
+        (in.size() > 4 && in[4] && in[4]->ints.size() != count))
+      return error() << "starts, ends, axes and steps must be integers, one "
+                        "per sliced axis";
+    for (size_t i = 0; i < count; ++i) {
       int64_t a = in.size() > 3 && in[3] ? in[3]->ints[i] : int64_t(i);
       if (failed(normalizeAxis(a, rank)))
         return failure();
@@ -1019,7 +1058,7 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
       e = std::clamp<int64_t>(e < 0 ? e + dim : e, 0, dim);
       starts[a] = s;
       steps[a] = step;
-      sizes[a] = e > s ? (e - s + step - 1) / step : 0;
+      sizes[a] = stridedCount(s, e, step);
     }
     gatherTo(sizes, [&](ArrayRef<int64_t> idx) {
       int64_t flat = 0;
@@ -1032,17 +1071,26 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
   } else if (op == "Range") {
     if (!in[1] || !in[2] || x.size() != 1)
       return error() << "Range needs scalar start, limit and delta";
+    if (in[1]->size() != 1 || in[2]->size() != 1)
+      return error() << "Range needs scalar start, limit and delta";
     int64_t start = x.ints[0], limit = in[1]->ints[0], delta = in[2]->ints[0];
     if (delta == 0)
       return error() << "delta must not be 0";
-    int64_t n = std::max<int64_t>(0, (limit - start + delta - (delta > 0 ? 1 : -1)) / delta);
+    __int128 span = __int128(limit) - start;
+    __int128 count = delta > 0 ? (span + delta - 1) / delta
+                               : (span + delta + 1) / delta;
+    if (count > (int64_t(1) << 26))
+      return error() << "the range is too large to fold";
+    int64_t n = std::max<int64_t>(0, int64_t(count));
     for (int64_t i = 0; i < n; ++i)
       out.ints.push_back(start + i * delta);
     out.shape = {n};
   } else if (op == "Neg" || op == "Abs" || op == "Not") {
     out.shape = x.shape;
     for (int64_t v : x.ints)
-      out.ints.push_back(op == "Neg" ? -v : op == "Abs" ? std::abs(v) : !v);
+      out.ints.push_back(op == "Neg"   ? int64_t(0 - uint64_t(v))
+                         : op == "Abs" ? (v < 0 ? int64_t(0 - uint64_t(v)) : v)
+                                       : !v);
   } else if (op == "Where") {
     if (!in[1] || !in[2])
       return failure();
@@ -1055,6 +1103,8 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
     out.shape = *shape;
     if (in[1]->isFloat() != in[2]->isFloat())
       return error() << "the branches have different types";
+    if (x.isFloat())
+      return error() << "the condition must be bool";
     forEachIndex(*shape, [&](ArrayRef<int64_t> idx, int64_t) {
       bool c = x.ints[broadcastIndex(x.shape, *shape, idx)];
       const Const &s = c ? *in[1] : *in[2];
@@ -1066,7 +1116,7 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
     });
   } else {
     // Binary integer arithmetic and comparisons with broadcasting.
-    if (in.size() < 2 || !in[1])
+    if (!in[1])
       return error() << "expects two inputs";
     const Const &y = *in[1];
     auto shape = broadcastShapes(x.shape, y.shape);
@@ -1081,12 +1131,17 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
       int64_t a = x.ints[broadcastIndex(x.shape, *shape, idx)];
       int64_t c = y.ints[broadcastIndex(y.shape, *shape, idx)];
       int64_t r = 0;
-      if (op == "Add") r = a + c;
-      else if (op == "Sub") r = a - c;
-      else if (op == "Mul") r = a * c;
+      bool overflow = false;
+      if (op == "Add") overflow = __builtin_add_overflow(a, c, &r);
+      else if (op == "Sub") overflow = __builtin_sub_overflow(a, c, &r);
+      else if (op == "Mul") overflow = __builtin_mul_overflow(a, c, &r);
       else if (op == "Div") {
-        if (c == 0) { status = failure(); return; }
-        r = a / c;
+        overflow = c == 0 || (a == INT64_MIN && c == -1);
+        r = overflow ? 0 : a / c;
+      }
+      if (overflow) {
+        status = failure();
+        return;
       }
       else if (op == "Equal") r = a == c;
       else if (op == "Less") r = a < c;
@@ -1096,7 +1151,8 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
       out.ints.push_back(r);
     });
     if (failed(status))
-      return error() << "integer division by zero";
+      return error() << "integer overflow or division by zero in a shape "
+                        "computation";
   }
   defineConst(0, std::move(out));
   folded = true;
@@ -1163,7 +1219,7 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
     }
     if (op == "Pow") {
       // x^2 and x^0.5 are what exported graphs use (variance, norms).
-      Val *e = *lookup(node->input(1));
+      Val *e = *lookup(inputName(1));
       if (isSplat(e, 2.0, 0)) {
         define(0, elementwise({*x}, *shape, f32, [](OpBuilder &nb, Location l,
                                                     ValueRange a) {
@@ -1525,15 +1581,14 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
   // --- Data movement ---
   if (op == "Reshape" || op == "Flatten" || op == "Squeeze" ||
       op == "Unsqueeze") {
-    auto v = lookup(node->input(0));
+    auto v = lookup(inputName(0));
     if (failed(v))
       return failure();
     auto shape = shapeOfInput(0);
     if (failed(shape))
       return failure();
     int64_t rank = shape->size();
-    int64_t n = std::accumulate(shape->begin(), shape->end(), int64_t(1),
-                                std::multiplies<int64_t>());
+    int64_t n = elementCount(*shape);
     SmallVector<int64_t> out;
     if (op == "Reshape") {
       auto target = constInput(1);
@@ -1558,7 +1613,8 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
         }
         if (dim < 0)
           return error() << "invalid target dimension " << dim;
-        known *= dim;
+        if (__builtin_mul_overflow(known, dim, &known) || known > kMaxElements)
+          return error() << "the target shape is too large";
         out.push_back(dim);
       }
       if (infer >= 0) {
@@ -1614,8 +1670,7 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
           out.push_back(ins[i] ? 1 : (*shape)[j++]);
       }
     }
-    if (std::accumulate(out.begin(), out.end(), int64_t(1),
-                        std::multiplies<int64_t>()) != n)
+    if (elementCount(out) != n)
       return error() << "cannot reshape " << n << " elements to the shape ["
                      << llvm::make_range(out.begin(), out.end()) << "]";
     if ((*v)->cst) {
@@ -1631,7 +1686,7 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
     return success();
   }
   if (op == "Transpose") {
-    auto v = lookup(node->input(0));
+    auto v = lookup(inputName(0));
     if (failed(v))
       return failure();
     auto shape = shapeOfInput(0);
@@ -1749,7 +1804,7 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
         e += dim;
       s = std::clamp<int64_t>(s, 0, dim);
       e = std::clamp<int64_t>(e, 0, dim);
-      int64_t n = e > s ? (e - s + step - 1) / step : 0;
+      int64_t n = stridedCount(s, e, step);
       offsets[a] = b.getIndexAttr(s);
       sizes[a] = b.getIndexAttr(n);
       strides[a] = b.getIndexAttr(step);
@@ -1783,8 +1838,9 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
       for (int64_t i = 0; i < parts; ++i)
         split.push_back(std::min(each, dim - i * each));
     }
-    if (int64_t(split.size()) != node->output_size() ||
-        std::accumulate(split.begin(), split.end(), int64_t(0)) != dim)
+    if (llvm::any_of(split, [](int64_t v) { return v < 0; }) ||
+        int64_t(split.size()) != node->output_size() ||
+        std::accumulate(split.begin(), split.end(), __int128(0)) != dim)
       return error() << "the split sizes do not add up to the dimension "
                      << dim << " over " << node->output_size() << " outputs";
     int64_t start = 0;
@@ -1795,7 +1851,7 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
     return success();
   }
   if (op == "Gather") {
-    auto data = lookup(node->input(0));
+    auto data = lookup(inputName(0));
     if (failed(data))
       return failure();
     auto shape = shapeOfInput(0);
@@ -1805,7 +1861,7 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
     int64_t axis = attrInt("axis", 0);
     if (failed(normalizeAxis(axis, rank)))
       return failure();
-    auto idx = lookup(node->input(1));
+    auto idx = lookup(inputName(1));
     if (failed(idx))
       return failure();
     if (!(*idx)->cst) {
@@ -1852,9 +1908,11 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
     auto target = constInput(1);
     if (failed(x) || failed(target))
       return failure();
+    if ((*target)->isFloat())
+      return error() << "the shape must be integers";
     auto s = broadcastShapes(typeOf(*x).getShape(), (*target)->ints);
-    if (!s)
-      return error() << "shape does not broadcast";
+    if (!s || elementCount(*s) < 0)
+      return error() << "shape does not broadcast or is too large";
     define(0, elementwise({*x}, *s, typeOf(*x).getElementType(),
                           [](OpBuilder &, Location, ValueRange a) {
                             return a[0];
@@ -1978,7 +2036,7 @@ LogicalResult Importer::importQuantOp(StringRef op, bool &handled) {
   // The ONNX storage type of a quantized operand (its zero point's type).
   auto storageOf = [&](int zi, int dflt) {
     if (zi >= 0 && hasInput(zi))
-      if (auto v = values.find(node->input(zi));
+      if (auto v = values.find(inputName(zi));
           v != values.end() && v->second.cst)
         return v->second.cst->dtype;
     return dflt;
@@ -1986,7 +2044,7 @@ LogicalResult Importer::importQuantOp(StringRef op, bool &handled) {
   auto inputVal = [&](int i) -> FailureOr<Val *> {
     if (!hasInput(i))
       return error() << "input " << i << " is missing";
-    return lookup(node->input(i));
+    return lookup(inputName(i));
   };
 
   if (op == "QuantizeLinear") {
@@ -2115,12 +2173,12 @@ LogicalResult Importer::importQuantOp(StringRef op, bool &handled) {
     Val q;
     q.kind = Val::DynQuantized;
     q.value = *x;
-    q.source = node->input(0);
+    q.source = inputName(0);
     values[node->output(0)] = q;
     if (node->output_size() > 1) {
       Val s;
       s.kind = Val::DynScale;
-      s.source = node->input(0);
+      s.source = inputName(0);
       s.factor = std::make_shared<Const>();
       s.factor->fps = {1.0};
       values[node->output(1)] = s;
@@ -2128,7 +2186,7 @@ LogicalResult Importer::importQuantOp(StringRef op, bool &handled) {
     if (node->output_size() > 2) {
       Val z;
       z.kind = Val::DynZeroPoint;
-      z.source = node->input(0);
+      z.source = inputName(0);
       values[node->output(2)] = z;
     }
     return success();
@@ -2210,8 +2268,8 @@ bool Importer::isLastAxisMean(const onnx::NodeProto *mean, int64_t rank) {
     if (a.name() == "keepdims")
       keep = a.i() != 0;
   }
-  if (mean->input_size() > 1 && !mean->input(1).empty()) {
-    auto it = values.find(mean->input(1));
+  if (mean->input_size() > 1 && !inputOf(mean, 1).empty()) {
+    auto it = values.find(inputOf(mean, 1));
     if (it == values.end() || !it->second.cst)
       return false;
     axes = it->second.cst->ints;
@@ -2229,37 +2287,37 @@ Importer::matchNorm(const onnx::NodeProto *mul) {
   if (!mul || mul->op_type() != "Mul" || mul->input_size() != 2)
     return std::nullopt;
   for (int side = 0; side < 2; ++side) {
-    const std::string &n = mul->input(side), &g = mul->input(1 - side);
+    const std::string &n = inputOf(mul, side), &g = inputOf(mul, 1 - side);
     auto gv = values.find(g);
     if (gv == values.end() || !gv->second.cst || !gv->second.cst->isFloat())
       continue;
     std::string num, den;
     if (auto div = producer(n, "Div")) {
-      num = div->input(0);
-      den = div->input(1);
+      num = inputOf(div, 0);
+      den = inputOf(div, 1);
     } else if (auto m = producer(n, "Mul")) {
       for (int s2 = 0; s2 < 2 && den.empty(); ++s2)
-        if (auto rec = producer(m->input(s2), "Reciprocal")) {
-          num = m->input(1 - s2);
-          den = rec->input(0);
+        if (auto rec = producer(inputOf(m, s2), "Reciprocal")) {
+          num = inputOf(m, 1 - s2);
+          den = inputOf(rec, 0);
         }
     }
     auto sqrt = den.empty() ? nullptr : producer(den, "Sqrt");
-    auto add = sqrt ? producer(sqrt->input(0), "Add") : nullptr;
+    auto add = sqrt ? producer(inputOf(sqrt, 0), "Add") : nullptr;
     if (!add)
       continue;
     for (int s3 = 0; s3 < 2; ++s3) {
-      auto eps = scalarConst(add->input(1 - s3));
-      auto mean = producer(add->input(s3), "ReduceMean");
+      auto eps = scalarConst(inputOf(add, 1 - s3));
+      auto mean = producer(inputOf(add, s3), "ReduceMean");
       if (!eps || !mean)
         continue;
       std::string base;
-      if (auto pow = producer(mean->input(0), "Pow")) {
-        if (isScalar(pow->input(1), 2.0, 0))
-          base = pow->input(0);
-      } else if (auto sq = producer(mean->input(0), "Mul")) {
-        if (sq->input(0) == sq->input(1))
-          base = sq->input(0);
+      if (auto pow = producer(inputOf(mean, 0), "Pow")) {
+        if (isScalar(inputOf(pow, 1), 2.0, 0))
+          base = inputOf(pow, 0);
+      } else if (auto sq = producer(inputOf(mean, 0), "Mul")) {
+        if (inputOf(sq, 0) == inputOf(sq, 1))
+          base = inputOf(sq, 0);
       }
       if (base != num)
         continue;
@@ -2276,10 +2334,10 @@ Importer::matchNorm(const onnx::NodeProto *mul) {
       norm.x = num;
       // LayerNorm: the numerator is x - mean(x).
       if (auto sub = producer(num, "Sub"))
-        if (auto m0 = producer(sub->input(1), "ReduceMean"))
-          if (m0->input(0) == sub->input(0) && isLastAxisMean(m0, rank)) {
+        if (auto m0 = producer(inputOf(sub, 1), "ReduceMean"))
+          if (inputOf(m0, 0) == inputOf(sub, 0) && isLastAxisMean(m0, rank)) {
             norm.layer = true;
-            norm.x = sub->input(0);
+            norm.x = inputOf(sub, 0);
           }
       return norm;
     }
@@ -2325,9 +2383,9 @@ LogicalResult Importer::tryRaise(StringRef op, bool &raised) {
   if (op == "Mul" && node->input_size() == 2) {
     // SiLU: x * Sigmoid(x).
     for (int side = 0; side < 2; ++side)
-      if (auto sig = producer(node->input(side), "Sigmoid"))
-        if (sig->input(0) == node->input(1 - side))
-          if (Value x = f32Tensor(sig->input(0))) {
+      if (auto sig = producer(inputName(side), "Sigmoid"))
+        if (inputOf(sig, 0) == inputName(1 - side))
+          if (Value x = f32Tensor(inputOf(sig, 0))) {
             define(0, SiluOp::create(b, loc, typeOf(x), x));
             raised = true;
             return success();
@@ -2342,8 +2400,8 @@ LogicalResult Importer::tryRaise(StringRef op, bool &raised) {
         const onnx::NodeProto *m =
             name == node->output(0) ? node : producer(name, "Mul");
         if (m && m->input_size() == 2) {
-          work.push_back(m->input(0));
-          work.push_back(m->input(1));
+          work.push_back(inputOf(m, 0));
+          work.push_back(inputOf(m, 1));
         } else {
           leaves.push_back(name);
         }
@@ -2355,10 +2413,10 @@ LogicalResult Importer::tryRaise(StringRef op, bool &raised) {
         if (auto v = scalarConst(l))
           c *= *v;
         else if (auto add = producer(l, "Add"); add && onePlus.empty() &&
-                 (isScalar(add->input(0), 1.0, 0) ||
-                  isScalar(add->input(1), 1.0, 0)))
-          onePlus = isScalar(add->input(0), 1.0, 0) ? add->input(1)
-                                                    : add->input(0);
+                 (isScalar(inputOf(add, 0), 1.0, 0) ||
+                  isScalar(inputOf(add, 1), 1.0, 0)))
+          onePlus = isScalar(inputOf(add, 0), 1.0, 0) ? inputOf(add, 1)
+                                                    : inputOf(add, 0);
         else if (x.empty())
           x = l;
         else
@@ -2369,26 +2427,26 @@ LogicalResult Importer::tryRaise(StringRef op, bool &raised) {
       if (ok && tanh && std::fabs(c - 0.5) < 1e-6 && !x.empty()) {
         // tanh(k * (x + 0.044715 * x^3)), k = sqrt(2 / pi).
         bool inner = false;
-        if (auto mk = producer(tanh->input(0), "Mul"))
+        if (auto mk = producer(inputOf(tanh, 0), "Mul"))
           for (int s = 0; s < 2 && !inner; ++s) {
-            if (!isScalar(mk->input(s), std::sqrt(2.0 / M_PI)))
+            if (!isScalar(inputOf(mk, s), std::sqrt(2.0 / M_PI)))
               continue;
-            auto sum = producer(mk->input(1 - s), "Add");
+            auto sum = producer(inputOf(mk, 1 - s), "Add");
             for (int t = 0; sum && t < 2 && !inner; ++t) {
-              if (sum->input(t) != x)
+              if (inputOf(sum, t) != x)
                 continue;
-              auto cube = producer(sum->input(1 - t), "Mul");
+              auto cube = producer(inputOf(sum, 1 - t), "Mul");
               for (int u = 0; cube && u < 2 && !inner; ++u) {
-                if (!isScalar(cube->input(u), 0.044715))
+                if (!isScalar(inputOf(cube, u), 0.044715))
                   continue;
-                const std::string &p3 = cube->input(1 - u);
+                const std::string &p3 = inputOf(cube, 1 - u);
                 if (auto pw = producer(p3, "Pow"))
-                  inner = pw->input(0) == x && isScalar(pw->input(1), 3.0, 0);
+                  inner = inputOf(pw, 0) == x && isScalar(inputOf(pw, 1), 3.0, 0);
                 else if (auto m3 = producer(p3, "Mul"))
                   for (int w = 0; w < 2 && !inner; ++w)
-                    if (auto sq = producer(m3->input(w), "Mul"))
-                      inner = m3->input(1 - w) == x && sq->input(0) == x &&
-                              sq->input(1) == x;
+                    if (auto sq = producer(inputOf(m3, w), "Mul"))
+                      inner = inputOf(m3, 1 - w) == x && inputOf(sq, 0) == x &&
+                              inputOf(sq, 1) == x;
               }
             }
           }
@@ -2410,9 +2468,9 @@ LogicalResult Importer::tryRaise(StringRef op, bool &raised) {
   if (op == "Add" && node->input_size() == 2) {
     // LayerNorm with a bias: Add(Mul(N, gamma), beta).
     for (int side = 0; side < 2; ++side)
-      if (auto norm = matchNorm(producer(node->input(side), "Mul")))
+      if (auto norm = matchNorm(producer(inputName(side), "Mul")))
         if (norm->layer) {
-          raised = emitNorm(*norm, node->input(1 - side));
+          raised = emitNorm(*norm, inputName(1 - side));
           if (raised)
             return success();
         }
@@ -2420,44 +2478,44 @@ LogicalResult Importer::tryRaise(StringRef op, bool &raised) {
   if (op == "MatMul" && node->input_size() == 2) {
     // Attention: MatMul(Softmax(scale * MatMul(Q, K^T) [+ mask]), V) with
     // Q [B, H, S, D], K^T [B, H, D, T], V [B, H, T, Dv].
-    auto sm = producer(node->input(0), "Softmax");
+    auto sm = producer(inputName(0), "Softmax");
     if (!sm)
       return success();
     int64_t axis = -1;
     for (const auto &a : sm->attribute())
       if (a.name() == "axis")
         axis = a.i();
-    std::string s = sm->input(0), mask;
+    std::string s = inputOf(sm, 0), mask;
     if (auto add = producer(s, "Add"))
       for (int side = 0; side < 2; ++side)
-        if (producer(add->input(side), "MatMul") ||
-            producer(add->input(side), "Mul") ||
-            producer(add->input(side), "Div")) {
-          mask = add->input(1 - side);
-          s = add->input(side);
+        if (producer(inputOf(add, side), "MatMul") ||
+            producer(inputOf(add, side), "Mul") ||
+            producer(inputOf(add, side), "Div")) {
+          mask = inputOf(add, 1 - side);
+          s = inputOf(add, side);
           break;
         }
     double scale = 1;
     bool hasScale = false;
     if (auto m = producer(s, "Mul")) {
       for (int side = 0; side < 2 && !hasScale; ++side)
-        if (auto c = scalarConst(m->input(side))) {
+        if (auto c = scalarConst(inputOf(m, side))) {
           scale = *c;
-          s = m->input(1 - side);
+          s = inputOf(m, 1 - side);
           hasScale = true;
         }
     } else if (auto dv = producer(s, "Div")) {
-      if (auto c = scalarConst(dv->input(1)); c && *c != 0) {
+      if (auto c = scalarConst(inputOf(dv, 1)); c && *c != 0) {
         scale = 1.0 / *c;
-        s = dv->input(0);
+        s = inputOf(dv, 0);
         hasScale = true;
       }
     }
     auto qk = producer(s, "MatMul");
     if (!qk)
       return success();
-    Value q = f32Tensor(qk->input(0)), kt = f32Tensor(qk->input(1)),
-          v = f32Tensor(node->input(1));
+    Value q = f32Tensor(inputOf(qk, 0)), kt = f32Tensor(inputOf(qk, 1)),
+          v = f32Tensor(inputName(1));
     if (!q || !kt || !v || typeOf(q).getRank() != 4 ||
         typeOf(kt).getRank() != 4 || typeOf(v).getRank() != 4 ||
         (axis != -1 && axis != 3))
@@ -2512,7 +2570,7 @@ LogicalResult Importer::importNode() {
 
   // The dynamic-quantization chain: Cast and Mul on its pieces.
   if (op == "Cast" || op == "Mul") {
-    auto first = lookup(node->input(0));
+    auto first = lookup(inputName(0));
     if (failed(first))
       return failure();
     Val *x = *first;
@@ -2523,7 +2581,7 @@ LogicalResult Importer::importNode() {
       return success();
     }
     if (op == "Mul" && node->input_size() == 2) {
-      auto second = lookup(node->input(1));
+      auto second = lookup(inputName(1));
       if (failed(second))
         return failure();
       Val *y = *second;
@@ -2560,6 +2618,8 @@ LogicalResult Importer::importNode() {
         zp.shape = scale.shape;
         zp.ints.assign(scale.size(), 0);
         if (x->wzp) {
+          if (x->wzp->isFloat())
+            return error() << "the weight zero point must be an integer";
           if (x->wzp->size() != 1 && x->wzp->size() != scale.size())
             return error() << "the weight zero point and scale disagree in "
                               "size";
@@ -2600,7 +2660,8 @@ LogicalResult Importer::importNode() {
             bits = attrInt("bits", 4), bs = attrInt("block_size", 0);
     if (bits != 4)
       return error() << "only bits = 4 is supported, not " << bits;
-    if (bs < 16 || (bs & (bs - 1)) || k <= 0 || n <= 0)
+    if (bs < 16 || bs > 4096 || (bs & (bs - 1)) || k <= 0 || n <= 0 ||
+        k > (int64_t(1) << 20) || n > (int64_t(1) << 20))
       return error() << "invalid K = " << k << ", N = " << n
                      << ", block_size = " << bs;
     if (hasInput(4) || (node->input_size() > 5 && hasInput(5)))
@@ -2698,7 +2759,7 @@ LogicalResult Importer::importNode() {
   if (ms && op == "DynamicQuantizeMatMul") {
     // A f32, B int8/uint8 const, b_scale, b_zero_point, bias.
     auto x = tensorInput(0);
-    auto wv = lookup(node->input(1));
+    auto wv = lookup(inputName(1));
     if (failed(x) || failed(wv))
       return failure();
     if (!(*wv)->cst || (*wv)->cst->shape.size() != 2)
@@ -2813,6 +2874,9 @@ LogicalResult Importer::importGraph(const onnx::GraphProto &graph,
                   "onnxruntime.tools.make_dynamic_shape_fixed)";
       shape.push_back(d.dim_value());
     }
+    if (elementCount(shape) < 0)
+      return emitError(loc) << "graph input '" << in.name()
+                            << "' is too large";
     argTypes.push_back(RankedTensorType::get(shape, *elt));
     argNames.push_back(in.name());
   }
