@@ -309,18 +309,20 @@ def quantize_with_ort(kind, float_model, out, seed):
     tmp = out + ".float.onnx"
     onnx.save(float_model, tmp)
     try:
-        if kind in ("static", "qoperator"):
+        if kind in ("static", "static-s8", "qoperator"):
             shape = [d.dim_value for d in
                      float_model.graph.input[0].type.tensor_type.shape.dim]
             quantize_static(tmp, out, Reader("x", shape, seed),
-                            quant_format=QuantFormat.QDQ if kind == "static"
-                            else QuantFormat.QOperator,
-                            activation_type=QuantType.QUInt8,
+                            quant_format=QuantFormat.QOperator
+                            if kind == "qoperator" else QuantFormat.QDQ,
+                            activation_type=QuantType.QInt8
+                            if kind == "static-s8" else QuantType.QUInt8,
                             weight_type=QuantType.QInt8,
                             per_channel=True,
                             calibrate_method=CalibrationMethod.MinMax,
                             op_types_to_quantize=["MatMul", "Add", "Mul"],
-                            extra_options={"ActivationSymmetric": False})
+                            extra_options={"ActivationSymmetric":
+                                           kind == "static-s8"})
         else:
             quantize_dynamic(tmp, out, weight_type=QuantType.QInt8,
                              op_types_to_quantize=["MatMul"])
@@ -432,12 +434,15 @@ def main():
     if a.name == "list":
         print("\n".join(list(MODELS) + ["encoder-qdq", "decoder-dynamic",
                                         "matmul-nbits", "external-data", "qoperator",
+                                        "encoder-qdq-s8",
                                         "truncated", "corrupt"]))
         return
     if a.name == "encoder-qdq":
         quantize_with_ort("static", encoder_float(a.seed), a.out, a.seed)
     elif a.name == "decoder-dynamic":
         quantize_with_ort("dynamic", decoder_mlp_float(a.seed), a.out, a.seed)
+    elif a.name == "encoder-qdq-s8":
+        quantize_with_ort("static-s8", encoder_float(a.seed), a.out, a.seed)
     elif a.name == "qoperator":
         quantize_with_ort("qoperator", qoperator_float(a.seed), a.out, a.seed)
     elif a.name == "matmul-nbits":
