@@ -268,6 +268,81 @@ def embedding(seed, vocab=50, d=16, s=6):
                  [vi("y", [1, s, d])], inits)
 
 
+def decoder_layer_float(seed, s=8, d=64, heads=4, ffn=128):
+    """A Llama-style decoder layer: RMSNorm, Q/K/V projections, rotate-half
+    RoPE written out (Slice, Neg, Concat, Mul, Add), causal attention, output
+    projection, residual, RMSNorm and the SiLU-gated MLP."""
+    r = rng(seed)
+    dh = d // heads
+    n = helper.make_node
+    W = lambda *shape: (r.standard_normal(shape) / np.sqrt(shape[0])).astype(np.float32)
+    pos = np.arange(s)[:, None] / (10000 ** (np.arange(dh // 2) * 2 / dh))[None]
+    cos = np.concatenate([np.cos(pos)] * 2, -1).astype(np.float32)
+    sin = np.concatenate([np.sin(pos)] * 2, -1).astype(np.float32)
+    inits = [
+        init("g1", (1 + 0.05 * r.standard_normal(d)).astype(np.float32)),
+        init("g2", (1 + 0.05 * r.standard_normal(d)).astype(np.float32)),
+        init("wq", W(d, d)), init("wk", W(d, d)), init("wv", W(d, d)),
+        init("wo", W(d, d)), init("wg", W(d, ffn)), init("wu", W(d, ffn)),
+        init("wd", W(ffn, d)), init("two", np.float32(2.0)),
+        init("eps", np.float32(1e-6)), init("cos", cos), init("sin", sin),
+        init("hshape", np.array([1, s, heads, dh], np.int64)),
+        init("oshape", np.array([1, s, d], np.int64)),
+        init("h0", np.array([0], np.int64)), init("h1", np.array([dh // 2], np.int64)),
+        init("h2", np.array([dh], np.int64)), init("ax3", np.array([3], np.int64)),
+        init("scale", np.float32(1 / np.sqrt(dh))),
+        init("mask", np.triu(np.full((s, s), -1e9, np.float32), 1)),
+    ]
+
+    def rms(x, g, out, tag):
+        return [n("Pow", [x, "two"], [tag + "_sq"], name=tag + "_pow"),
+                n("ReduceMean", [tag + "_sq"], [tag + "_ms"], axes=[-1],
+                  name=tag + "_mean"),
+                n("Add", [tag + "_ms", "eps"], [tag + "_mse"], name=tag + "_eps"),
+                n("Sqrt", [tag + "_mse"], [tag + "_rt"], name=tag + "_sqrt"),
+                n("Div", [x, tag + "_rt"], [tag + "_n"], name=tag + "_div"),
+                n("Mul", [tag + "_n", g], [out], name=tag + "_gamma")]
+
+    nodes = rms("x", "g1", "h", "rms1")
+    for p in "qkv":
+        nodes += [n("MatMul", ["h", "w" + p], [p + "0"], name=p + "_proj"),
+                  n("Reshape", [p + "0", "hshape"], [p + "1"], name=p + "_heads"),
+                  n("Transpose", [p + "1"], [p + "2"], perm=[0, 2, 1, 3],
+                    name=p + "_t")]
+    for p in "qk":  # rotate-half RoPE
+        nodes += [n("Slice", [p + "2", "h0", "h1", "ax3"], [p + "_a"], name=p + "_lo"),
+                  n("Slice", [p + "2", "h1", "h2", "ax3"], [p + "_b"], name=p + "_hi"),
+                  n("Neg", [p + "_b"], [p + "_nb"], name=p + "_neg"),
+                  n("Concat", [p + "_nb", p + "_a"], [p + "_rot"], axis=-1,
+                    name=p + "_cat"),
+                  n("Mul", [p + "2", "cos"], [p + "_c"], name=p + "_cos"),
+                  n("Mul", [p + "_rot", "sin"], [p + "_s"], name=p + "_sin"),
+                  n("Add", [p + "_c", p + "_s"], [p + "r"], name=p + "_rope")]
+    nodes += [
+        n("Transpose", ["kr"], ["kt"], perm=[0, 1, 3, 2], name="k_tr"),
+        n("MatMul", ["qr", "kt"], ["sc"], name="scores"),
+        n("Mul", ["sc", "scale"], ["scs"], name="scores_scale"),
+        n("Add", ["scs", "mask"], ["scm"], name="causal"),
+        n("Softmax", ["scm"], ["pr"], axis=-1, name="probs"),
+        n("MatMul", ["pr", "v2"], ["ctx"], name="context"),
+        n("Transpose", ["ctx"], ["ctx_t"], perm=[0, 2, 1, 3], name="ctx_t"),
+        n("Reshape", ["ctx_t", "oshape"], ["ctx_m"], name="ctx_merge"),
+        n("MatMul", ["ctx_m", "wo"], ["att"], name="o_proj"),
+        n("Add", ["att", "x"], ["res1"], name="residual1"),
+    ]
+    nodes += rms("res1", "g2", "h2n", "rms2")
+    nodes += [
+        n("MatMul", ["h2n", "wg"], ["gate"], name="gate_proj"),
+        n("MatMul", ["h2n", "wu"], ["up"], name="up_proj"),
+        n("Sigmoid", ["gate"], ["sg"], name="silu_sigmoid"),
+        n("Mul", ["gate", "sg"], ["act"], name="silu"),
+        n("Mul", ["act", "up"], ["prod"], name="gated"),
+        n("MatMul", ["prod", "wd"], ["down"], name="down_proj"),
+        n("Add", ["down", "res1"], ["y"], name="residual2"),
+    ]
+    return model(nodes, [vi("x", [1, s, d])], [vi("y", [1, s, d])], inits)
+
+
 def linear_float(seed, m=4, k=128, n_=64):
     r = rng(seed)
     w = (r.standard_normal((k, n_)) / np.sqrt(k)).astype(np.float32)
@@ -324,8 +399,11 @@ def quantize_with_ort(kind, float_model, out, seed):
                             extra_options={"ActivationSymmetric":
                                            kind == "static-s8"})
         else:
+            # Only the projections (constant weights): the attention
+            # products of two activations stay float, as is usual.
             quantize_dynamic(tmp, out, weight_type=QuantType.QInt8,
-                             op_types_to_quantize=["MatMul"])
+                             op_types_to_quantize=["MatMul"],
+                             nodes_to_exclude=["scores", "context"])
     finally:
         os.remove(tmp)
 
@@ -413,6 +491,7 @@ MODELS = {
     "linear-float": linear_float,
     "decompositions": decompositions,
     "embedding": embedding,
+    "decoder-layer-float": decoder_layer_float,
     "unknown-op": unknown_op,
     "dynamic-dim": dynamic_dim,
     "qdq-ok": lambda seed: qdq(0.05, 128),
@@ -434,11 +513,13 @@ def main():
     if a.name == "list":
         print("\n".join(list(MODELS) + ["encoder-qdq", "decoder-dynamic",
                                         "matmul-nbits", "external-data", "qoperator",
-                                        "encoder-qdq-s8",
+                                        "encoder-qdq-s8", "decoder-layer-dynamic",
                                         "truncated", "corrupt"]))
         return
     if a.name == "encoder-qdq":
         quantize_with_ort("static", encoder_float(a.seed), a.out, a.seed)
+    elif a.name == "decoder-layer-dynamic":
+        quantize_with_ort("dynamic", decoder_layer_float(a.seed), a.out, a.seed)
     elif a.name == "decoder-dynamic":
         quantize_with_ort("dynamic", decoder_mlp_float(a.seed), a.out, a.seed)
     elif a.name == "encoder-qdq-s8":
