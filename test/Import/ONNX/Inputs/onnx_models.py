@@ -408,17 +408,32 @@ def quantize_with_ort(kind, float_model, out, seed):
         os.remove(tmp)
 
 
-def matmul_nbits(float_model, out, block_size=32):
+def matmul_nbits(float_model, out, block_size=32, symmetric=True):
     from onnxruntime.quantization.matmul_nbits_quantizer import (
         DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer)
     config = DefaultWeightOnlyQuantConfig(block_size=block_size,
-                                          is_symmetric=True)
+                                          is_symmetric=symmetric)
     q = MatMulNBitsQuantizer(float_model, algo_config=config)
     q.process()
     onnx.save(q.model.model, out)
 
 
 # --- Models with errors ------------------------------------------------------
+
+
+def matmul_nbits_u4(seed, m=4, k=128, n_=64, bs=32):
+    """A MatMulNBits node written by hand: positive scales and the default
+    zero point 8, which qlow keeps as packed u4 weights (its int4 kernel)."""
+    r = rng(seed)
+    q = r.integers(0, 16, size=(n_, k), dtype=np.uint8)
+    packed = (q[:, 0::2] | (q[:, 1::2] << 4)).reshape(n_, k // bs, bs // 2)
+    scales = (0.01 + 0.02 * r.random(n_ * (k // bs))).astype(np.float32)
+    node = helper.make_node("MatMulNBits", ["x", "b", "s"], ["y"], name="mm_q4",
+                            domain="com.microsoft", K=k, N=n_, bits=4,
+                            block_size=bs)
+    return model([node], [vi("x", [m, k])], [vi("y", [m, n_])],
+                 [init("b", packed), init("s", scales)],
+                 extra_opsets=[helper.make_opsetid("com.microsoft", 1)])
 
 
 def unknown_op(seed):
@@ -492,6 +507,7 @@ MODELS = {
     "decompositions": decompositions,
     "embedding": embedding,
     "decoder-layer-float": decoder_layer_float,
+    "matmul-nbits-u4": matmul_nbits_u4,
     "unknown-op": unknown_op,
     "dynamic-dim": dynamic_dim,
     "qdq-ok": lambda seed: qdq(0.05, 128),
@@ -514,6 +530,7 @@ def main():
         print("\n".join(list(MODELS) + ["encoder-qdq", "decoder-dynamic",
                                         "matmul-nbits", "external-data", "qoperator",
                                         "encoder-qdq-s8", "decoder-layer-dynamic",
+                                        "matmul-nbits-asym",
                                         "truncated", "corrupt"]))
         return
     if a.name == "encoder-qdq":
@@ -528,6 +545,8 @@ def main():
         quantize_with_ort("qoperator", qoperator_float(a.seed), a.out, a.seed)
     elif a.name == "matmul-nbits":
         matmul_nbits(linear_float(a.seed), a.out)
+    elif a.name == "matmul-nbits-asym":
+        matmul_nbits(linear_float(a.seed), a.out, symmetric=False)
     elif a.name == "external-data":
         external_data(a.out, a.seed)
     elif a.name in ("truncated", "corrupt"):
