@@ -2466,6 +2466,87 @@ LogicalResult Importer::tryRaise(StringRef op, bool &raised) {
     }
   }
   if (op == "Add" && node->input_size() == 2) {
+    // Rotary embedding, rotate-half form:
+    // x * C + Concat(-x[..., h:], x[..., :h]) * S with constant C and S
+    // [S, D] (leading dimensions 1) whose two halves are equal.
+    for (int side = 0; side < 2; ++side) {
+      auto mc = producer(inputName(side), "Mul");
+      auto ms = producer(inputName(1 - side), "Mul");
+      if (!mc || !ms)
+        continue;
+      for (int a = 0; a < 2; ++a) {
+        for (int c = 0; c < 2; ++c) {
+          const std::string &x = inputOf(mc, a), &cosName = inputOf(mc, 1 - a);
+          const std::string &rot = inputOf(ms, c), &sinName = inputOf(ms, 1 - c);
+          auto cat = producer(rot, "Concat");
+          Value xv = f32Tensor(x);
+          auto cv = values.find(cosName), sv = values.find(sinName);
+          if (!cat || cat->input_size() != 2 || !xv || cv == values.end() ||
+              sv == values.end() || !cv->second.cst || !sv->second.cst ||
+              !cv->second.cst->isFloat() || !sv->second.cst->isFloat())
+            continue;
+          auto tx = typeOf(xv);
+          int64_t rank = tx.getRank();
+          if (rank < 2)
+            continue;
+          int64_t d = tx.getShape().back(), sl = tx.getDimSize(rank - 2),
+                  h = d / 2;
+          if (d % 2)
+            continue;
+          // The concatenation's halves: Neg(Slice(x, h, D)), Slice(x, 0, h)
+          // along the last axis.
+          auto isHalf = [&](const std::string &name, int64_t lo, int64_t hi) {
+            auto sl2 = producer(name, "Slice");
+            if (!sl2 || inputOf(sl2, 0) != x)
+              return false;
+            auto st = scalarConst(inputOf(sl2, 1)), en = scalarConst(inputOf(sl2, 2));
+            auto ax = scalarConst(inputOf(sl2, 3));
+            if (!st || !en || !ax || (*ax != -1 && *ax != rank - 1))
+              return false;
+            if (sl2->input_size() > 4 && !inputOf(sl2, 4).empty() &&
+                !isScalar(inputOf(sl2, 4), 1.0, 0))
+              return false;
+            return *st == lo && std::min<double>(*en, d) == hi;
+          };
+          int64_t catAxis = -1;
+          for (const auto &at : cat->attribute())
+            if (at.name() == "axis")
+              catAxis = at.i();
+          auto neg = producer(inputOf(cat, 0), "Neg");
+          if ((catAxis != -1 && catAxis != rank - 1) || !neg ||
+              !isHalf(inputOf(neg, 0), h, d) || !isHalf(inputOf(cat, 1), 0, h))
+            continue;
+          // cos/sin tables: [.., S, D] with leading ones and equal halves.
+          auto table = [&](const Const &t) -> std::optional<std::vector<float>> {
+            if (t.size() != sl * d || t.shape.size() < 2 ||
+                t.shape.back() != d || t.shape[t.shape.size() - 2] != sl)
+              return std::nullopt;
+            std::vector<float> half;
+            for (int64_t i = 0; i < sl; ++i)
+              for (int64_t j = 0; j < h; ++j) {
+                if (t.fps[i * d + j] != t.fps[i * d + j + h])
+                  return std::nullopt;
+                half.push_back(float(t.fps[i * d + j]));
+              }
+            return half;
+          };
+          auto cosT = table(*cv->second.cst), sinT = table(*sv->second.cst);
+          if (!cosT || !sinT)
+            continue;
+          Value cosV, sinV;
+          {
+            OpBuilder::InsertionGuard guard(b);
+            auto func = cast<func::FuncOp>(b.getInsertionBlock()->getParentOp());
+            b.setInsertionPointToStart(&func.getBody().front());
+            cosV = constantF32({sl, h}, *cosT);
+            sinV = constantF32({sl, h}, *sinT);
+          }
+          define(0, RopeOp::create(b, loc, tx, xv, cosV, sinV));
+          raised = true;
+          return success();
+        }
+      }
+    }
     // LayerNorm with a bias: Add(Mul(N, gamma), beta).
     for (int side = 0; side < 2; ++side)
       if (auto norm = matchNorm(producer(inputName(side), "Mul")))
