@@ -26,6 +26,8 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Object/ArchiveWriter.h"
+#include "llvm/Support/FileSystem.h"
 #include <cctype>
 
 using namespace mlir;
@@ -65,9 +67,93 @@ static cl::opt<std::string>
 static cl::opt<unsigned>
     optLevel("opt-level", cl::desc("Optimization level, 0 to 3"), cl::init(2));
 
+static cl::opt<std::string> modelName(
+    "model-name",
+    cl::desc("With model.onnx and -o DIR/: the library's name (default: the "
+             "model file's name without .onnx)"));
+
 static int fail(const Twine &message) {
   llvm::errs() << "qlow-compile: error: " << message << "\n";
   return 1;
+}
+
+/// model.onnx -o DIR/: writes DIR/lib<name>.a (the compiled model, weights
+/// included) and DIR/<name>.h (qlow-compile's header plus the model API of
+/// lib/Import/ONNX: <name>_create, <name>_run, <name>_destroy).
+static int writeModelLibrary(MLIRContext &context) {
+  std::string name = modelName;
+  if (name.empty())
+    for (char c : llvm::sys::path::stem(inputFile))
+      name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])))
+    name = "model_" + name;
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+  mlir::qlow::OnnxImportOptions importOptions;
+  importOptions.functionName = name;
+  OwningOpRef<ModuleOp> module =
+      mlir::qlow::importOnnxFile(inputFile, &context, importOptions);
+  if (!module ||
+      failed(mlir::qlow::foldImportedModel(*module, /*keepNames=*/true)))
+    return 1;
+  auto func = module->lookupSymbol<func::FuncOp>(name);
+  std::vector<std::string> ins, outs;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    if (auto a = func.getArgAttrOfType<StringAttr>(i, "qlow.onnx_name"))
+      ins.push_back(a.str());
+  for (unsigned i = 0; i < func.getNumResults(); ++i)
+    if (auto a = func.getResultAttrOfType<StringAttr>(i, "qlow.onnx_name"))
+      outs.push_back(a.str());
+  mlir::qlow::stripOnnxNames(*module);
+  FailureOr<std::string> api = mlir::qlow::emitModelApi(func, name, ins, outs);
+  std::string guard = "QLOW_" + llvm::StringRef(name).upper() + "_H";
+  FailureOr<std::string> header = mlir::qlow::emitCHeader(*module, guard);
+  if (failed(api) || failed(header))
+    return 1;
+  // The API goes inside the header's extern "C" block.
+  size_t end = header->rfind("#ifdef __cplusplus\n}");
+  if (end == std::string::npos)
+    return fail("unexpected header layout");
+  header->insert(end, *api + "\n");
+
+  llvm::SmallString<0> object;
+  llvm::raw_svector_ostream objectStream(object);
+  mlir::qlow::EmitOptions options;
+  options.arch = targetArch;
+  options.cpu = cpu;
+  options.optLevel = optLevel;
+  options.kind = mlir::qlow::EmitKind::Object;
+  if (failed(mlir::qlow::emitModule(*module, options, objectStream)))
+    return 1;
+  std::string member = name + ".o";
+  llvm::NewArchiveMember archiveMember(
+      llvm::MemoryBufferRef(llvm::StringRef(object.data(), object.size()),
+                            member));
+  std::string archive;
+  llvm::raw_string_ostream archiveStream(archive);
+  if (llvm::Error e = llvm::writeArchiveToStream(
+          archiveStream, {std::move(archiveMember)},
+          llvm::SymtabWritingMode::NormalSymtab, llvm::object::Archive::K_GNU,
+          /*Deterministic=*/true, /*Thin=*/false))
+    return fail("cannot write the archive: " + llvm::toString(std::move(e)));
+
+  if (std::error_code ec = llvm::sys::fs::create_directories(outputFile))
+    return fail("cannot create " + outputFile + ": " + ec.message());
+  llvm::SmallString<256> libPath(outputFile), headerPath(outputFile);
+  llvm::sys::path::append(libPath, "lib" + name + ".a");
+  llvm::sys::path::append(headerPath, name + ".h");
+  std::string error;
+  auto libOut = openOutputFile(libPath, &error);
+  if (!libOut)
+    return fail(error);
+  auto headerOut = openOutputFile(headerPath, &error);
+  if (!headerOut)
+    return fail(error);
+  libOut->os() << archive;
+  headerOut->os() << *header;
+  libOut->keep();
+  headerOut->keep();
+  return 0;
 }
 
 int main(int argc, char **argv) {
@@ -105,6 +191,12 @@ int main(int argc, char **argv) {
   mlir::qlow::registerQlowDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
+
+  // model.onnx -o DIR/ (or an existing directory): a model library.
+  if (mlir::qlow::isOnnxFile(inputFile) && !outputFile.empty() &&
+      (llvm::StringRef(outputFile).ends_with("/") ||
+       llvm::sys::fs::is_directory(outputFile)))
+    return writeModelLibrary(context);
 
   std::string error;
   OwningOpRef<ModuleOp> module;

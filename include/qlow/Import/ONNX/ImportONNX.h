@@ -8,6 +8,7 @@
 #ifndef QLOW_IMPORT_ONNX_IMPORTONNX_H
 #define QLOW_IMPORT_ONNX_IMPORTONNX_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/StringRef.h"
@@ -53,6 +54,16 @@ LogicalResult foldImportedModel(ModuleOp module, bool keepNames = false);
 
 /// Removes the `qlow.onnx_name` argument and result attributes.
 void stripOnnxNames(ModuleOp module);
+
+/// The C API of a model library, appended to the header that qlow-compile
+/// writes for `func` (whose `qlow_<name>` entry point it calls):
+/// `<name>_create`, `<name>_run(model, inputs, outputs)` over plain buffers
+/// (one per input and output, row-major, of the element types and shapes
+/// that `<name>_input_shapes` / `<name>_output_shapes` give), and
+/// `<name>_destroy`. `inputNames`/`outputNames` are the ONNX names.
+FailureOr<std::string> emitModelApi(func::FuncOp func, StringRef name,
+                                    ArrayRef<std::string> inputNames,
+                                    ArrayRef<std::string> outputNames);
 
 /// Whether `path` names an ONNX model (by its extension, `.onnx`).
 bool isOnnxFile(llvm::StringRef path);

@@ -3,8 +3,12 @@
 #
 # qlow-compile MODEL.onnx writes an object and a C header; a C program built
 # with clang-22 calls the model through the header's qlow_model on an input
-# read from a file, and its output is compared with ONNX Runtime's. Prints
-# `max_rel=<error relative to max |ORT output|>`; exits 1 above --max-rel.
+# read from a file, and its output is compared with ONNX Runtime's. With
+# --library, `qlow-compile MODEL.onnx -o DIR/` writes lib<name>.a and
+# <name>.h, and examples/onnx/run_model.c runs it through the model API
+# (<name>_create/_run/_destroy), every input and output. Prints
+# `max_rel=<error relative to max |ORT output|>` per output; exits 1 above
+# --max-rel.
 #
 # ===-----------------------------------------------------------------------===#
 
@@ -42,16 +46,53 @@ def run(cmd):
         sys.exit(f"failed: {' '.join(cmd)}")
 
 
+def run_library(a, m):
+    import onnxruntime as ort
+    name = os.path.splitext(os.path.basename(a.model))[0].replace("-", "_")
+    lib = os.path.join(a.work, "lib") + "/"
+    run(["qlow-compile", a.model, "--cpu=host", "-o", lib])
+    example = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..",
+                           "examples", "onnx", "run_model.c")
+    exe = os.path.join(a.work, "run_model")
+    run(["clang-22", "-O1", f"-DMODEL={name}", "-I", lib, example,
+         os.path.join(lib, f"lib{name}.a"), "-o", exe,
+         "-L/usr/lib/llvm-22/lib", "-Wl,-rpath,/usr/lib/llvm-22/lib", "-lomp",
+         "-lm"])
+    rng = np.random.default_rng(0)
+    feeds, args = {}, [exe]
+    for vi in m.graph.input:
+        shape = [d.dim_value for d in vi.type.tensor_type.shape.dim]
+        feeds[vi.name] = rng.standard_normal(shape).astype(np.float32)
+        path = os.path.join(a.work, vi.name + ".bin")
+        feeds[vi.name].tofile(path)
+        args.append(path)
+    outs = [o.name for o in m.graph.output]
+    args += [os.path.join(a.work, o + ".out.bin") for o in outs]
+    run(args)
+    sess = ort.InferenceSession(a.model, providers=["CPUExecutionProvider"])
+    ok = True
+    for name_, want in zip(outs, sess.run(outs, feeds)):
+        got = np.fromfile(os.path.join(a.work, name_ + ".out.bin"),
+                          np.float32).reshape(want.shape)
+        rel = float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
+        print(f"output={name_} max_rel={rel:.3e}")
+        ok &= rel <= a.max_rel
+    return 0 if ok else 1
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("model")
     p.add_argument("work")
     p.add_argument("--max-rel", type=float, default=1e-5)
+    p.add_argument("--library", action="store_true")
     a = p.parse_args()
     import onnxruntime as ort
 
     os.makedirs(a.work, exist_ok=True)
     m = onnx.load(a.model)
+    if a.library:
+        sys.exit(run_library(a, m))
     in_shape = [d.dim_value for d in m.graph.input[0].type.tensor_type.shape.dim]
     out_shape = [d.dim_value for d in m.graph.output[0].type.tensor_type.shape.dim]
     obj = os.path.join(a.work, "model.o")
