@@ -9,6 +9,7 @@
 #include "qlow/Target/TargetDesc.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -87,8 +88,27 @@ bool isInnerReduction(linalg::GenericOp op, int64_t lanes) {
   bool f32Row = op.getNumDpsInputs() == 1 &&
                 llvm::all_of(op->getOperands(), isF32);
   bool intRow = llvm::all_of(op->getOperands(), isInt);
+  // Float row sums accumulated in f64 (the float layer_norm's and rms_norm's
+  // sums and sums of squares, softmax's denominator): f32 or f64 inputs, one
+  // f64 result. Partial sums reassociate the f64 additions: the f64 result
+  // may differ from the sequential one by a few f64 ulps (relative 1e-16
+  // for D = 768), far inside the float paths' stated tolerances, and the
+  // sequential chain of dependent f64 adds (4 cycles each) is gone.
+  auto isF32OrF64 = [](Value v) {
+    Type t = getElementTypeOrSelf(v.getType());
+    return t.isF32() || t.isF64();
+  };
+  bool f64Sum =
+      op.getNumDpsInits() == 1 &&
+      getElementTypeOrSelf(op.getDpsInits()[0].getType()).isF64() &&
+      llvm::all_of(op->getOperands(), isF32OrF64) &&
+      llvm::all_of(op.getRegion().front().without_terminator(),
+                   [](Operation &inner) {
+                     return isa<arith::ExtFOp, arith::SubFOp, arith::MulFOp,
+                                arith::AddFOp>(inner);
+                   });
   if (!op.hasPureTensorSemantics() || op.getNumLoops() == 0 ||
-      op.getNumLoops() > 2 || (!f32Row && !intRow) ||
+      op.getNumLoops() > 2 || (!f32Row && !intRow && !f64Sum) ||
       op.getNumReductionLoops() != 1 ||
       !linalg::isReductionIterator(op.getIteratorTypesArray().back()))
     return false;
@@ -150,6 +170,54 @@ void tileAndVectorizeReduction(RewriterBase &rewriter, linalg::GenericOp op,
   }
 }
 
+/// Ops with at least this many iterations run their rows on the OpenMP
+/// threads; smaller ones (a row's statistics, a bias) stay on the calling
+/// thread, where a fork and join (microseconds) would cost more than the op.
+constexpr int64_t kParallelMinIterations = 16384;
+
+/// Distributes the outermost parallel loop of `op` with more than one
+/// iteration (not the innermost, which is the vectors') over an scf.forall,
+/// one iteration per thread's task, when `op` is large enough; the
+/// pipeline's scf-forall-to-parallel and convert-scf-to-openmp make it an
+/// OpenMP loop. Each iteration computes the same elements (and the same row
+/// statistics) as before, in the same order, so results are unchanged.
+/// Returns the op inside the loop, or `op` where nothing was distributed.
+linalg::GenericOp distributeRows(RewriterBase &rewriter, linalg::GenericOp op) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (ranges.size() < 2)
+    return op;
+  int64_t total = 1;
+  for (int64_t r : ranges)
+    total *= r;
+  if (total < kParallelMinIterations)
+    return op;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  std::optional<unsigned> dim;
+  for (unsigned i = 0; i + 1 < ranges.size(); ++i) {
+    if (ranges[i] > 1 && linalg::isParallelIterator(iterators[i])) {
+      dim = i;
+      break;
+    }
+  }
+  if (!dim)
+    return op;
+  SmallVector<OpFoldResult> sizes(ranges.size(), rewriter.getIndexAttr(0));
+  sizes[*dim] = rewriter.getIndexAttr(1);
+  scf::SCFTilingOptions options;
+  options.setTileSizes(sizes);
+  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled) || tiled->tiledOps.size() != 1)
+    return op;
+  auto inner = dyn_cast<linalg::GenericOp>(tiled->tiledOps.front());
+  if (!inner)
+    return op;
+  rewriter.replaceOp(op, tiled->replacements);
+  return inner;
+}
+
 struct QlowVectorizeElementwisePass
     : qlow::impl::QlowVectorizeElementwisePassBase<
           QlowVectorizeElementwisePass> {
@@ -176,6 +244,7 @@ struct QlowVectorizeElementwisePass
     });
     IRRewriter rewriter(&getContext());
     for (linalg::GenericOp op : ops) {
+      op = distributeRows(rewriter, op);
       // Full vectors only, so that no masks are needed: the innermost loop
       // is split at the last multiple of the vector width, and the rest is
       // one narrower (static) vector.
@@ -218,7 +287,7 @@ struct QlowVectorizeElementwisePass
         tileAndVectorize(rewriter, piece, width);
     }
     for (linalg::GenericOp op : reductions)
-      tileAndVectorizeReduction(rewriter, op, lanes);
+      tileAndVectorizeReduction(rewriter, distributeRows(rewriter, op), lanes);
     // The tiles are vector<1x...x1xN>: drop the unit dimensions, and make
     // broadcasting reads (a row's parameter) a read and a broadcast, so that
     // the LLVM lowering sees 1-D loads and stores.

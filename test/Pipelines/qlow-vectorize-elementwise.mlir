@@ -90,3 +90,68 @@ func.func @integer_row_reductions(%x: tensor<3x64xi8>, %mu: tensor<3xi64>) -> (t
   } -> tensor<3xi64>
   return %m, %s : tensor<3xi32>, tensor<3xi64>
 }
+
+// -----
+
+// Float row sums accumulated in f64 (layer_norm's sum and sum of squares)
+// are partial sums too: vector<16xf64> per row, one vector.reduction. This
+// one is small (4 x 64 = 256 iterations): no threads.
+// CHECK-LABEL: func.func @f64_row_sums
+// CHECK-NOT:   scf.forall
+// CHECK:       arith.addf {{.+}} : vector<16xf64>
+// CHECK:       vector.reduction <add>, {{.+}} : vector<16xf64> into f64
+// CHECK:       arith.mulf {{.+}} : vector<16xf64>
+// CHECK:       vector.reduction <add>, {{.+}} : vector<16xf64> into f64
+// CHECK-NOT:   linalg.generic
+// CHECK:       return
+// AVX2-LABEL:  func.func @f64_row_sums
+// AVX2:        vector.reduction <add>, {{.+}} : vector<8xf64> into f64
+func.func @f64_row_sums(%x: tensor<4x64xf32>, %g: tensor<64xf32>) -> tensor<4x64xf32> {
+  %y = qlow.layer_norm %x, %g, %g : (tensor<4x64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<4x64xf32>
+  return %y : tensor<4x64xf32>
+}
+
+// -----
+
+// From 16384 iterations on, the rows are an scf.forall (OpenMP threads after
+// bufferization): 64 x 256 here, over the outermost loop with more than one
+// iteration (not the leading unit one). Below it, 63 x 256, one thread.
+// CHECK-LABEL: func.func @rows_threaded
+// CHECK:       scf.forall ({{.+}}) in (64)
+// CHECK:       vector.transfer_read {{.+}} vector<16xf32>
+// CHECK:       scf.forall.in_parallel
+// CHECK-LABEL: func.func @rows_one_thread
+// CHECK-NOT:   scf.forall
+// CHECK:       return
+func.func @rows_threaded(%x: tensor<1x64x256xf32>) -> tensor<1x64x256xf32> {
+  %y = qlow.gelu %x : tensor<1x64x256xf32> -> tensor<1x64x256xf32>
+  return %y : tensor<1x64x256xf32>
+}
+func.func @rows_one_thread(%x: tensor<1x63x256xf32>) -> tensor<1x63x256xf32> {
+  %y = qlow.gelu %x : tensor<1x63x256xf32> -> tensor<1x63x256xf32>
+  return %y : tensor<1x63x256xf32>
+}
+
+// -----
+
+// A layer_norm of 128 x 768: its two row sums and its normalization each an
+// scf.forall over the rows; the per-row mean and 1/sqrt (128 values) stay on
+// the calling thread.
+// CHECK-LABEL: func.func @layer_norm_threaded
+// CHECK:       scf.forall ({{.+}}) in (128)
+// CHECK:       vector.reduction <add>, {{.+}} : vector<16xf64> into f64
+// CHECK:       scf.for
+// CHECK:       arith.divf {{.+}} : vector<16xf64>
+// CHECK:       scf.forall ({{.+}}) in (128)
+// CHECK:       vector.reduction <add>, {{.+}} : vector<16xf64> into f64
+// CHECK:       scf.for
+// CHECK:       math.sqrt {{.+}} : vector<16xf64>
+// CHECK:       scf.forall ({{.+}}) in (128)
+// CHECK:       arith.truncf {{.+}} : vector<16xf64> to vector<16xf32>
+// CHECK:       scf.forall.in_parallel
+// CHECK-NOT:   scf.forall
+// CHECK:       return
+func.func @layer_norm_threaded(%x: tensor<128x768xf32>, %g: tensor<768xf32>) -> tensor<128x768xf32> {
+  %y = qlow.layer_norm %x, %g, %g : (tensor<128x768xf32>, tensor<768xf32>, tensor<768xf32>) -> tensor<128x768xf32>
+  return %y : tensor<128x768xf32>
+}

@@ -94,15 +94,24 @@ def QlowVectorizeElementwisePass
     masks); table lookups become `vector.gather`. Row reductions of f32
     matrices (the range of a dynamic quantization), and integer row
     reductions (the statistics of the integer-only softmax and layer_norm,
-    exact in any order), are tiled one row at a time with upstream's
-    partial-reduction tiling into one vector of partial results, combined at
-    the end of the row.
+    exact in any order), and float row sums accumulated in f64 (the float
+    layer_norm's and rms_norm's sums and sums of squares, softmax's
+    denominator: reassociated, a few f64 ulps from the sequential sum), are
+    tiled one row at a time with upstream's partial-reduction tiling into one
+    vector of partial results, combined at the end of the row.
+
+    Ops of at least 16384 iterations run on the OpenMP threads: their
+    outermost parallel loop with more than one iteration (not the innermost)
+    becomes an `scf.forall` of one row per iteration, which the pipeline's
+    scf-forall-to-parallel and convert-scf-to-openmp turn into an OpenMP
+    loop. Each row is computed as on one thread, so results do not depend
+    on the thread count. Smaller ops stay on the calling thread.
 
     ```mlir
     // Before: linalg.generic {iterator_types = ["parallel", "parallel"]}
     //             ins(%x : tensor<128x768xf32>) ...
-    // After:  scf.for %i = 0 to 128 { scf.for %j = 0 to 768 step 16 {
-    //           vector.transfer_read ... : vector<1x16xf32> ... } }
+    // After:  scf.forall (%i) in (128) { scf.for %j = 0 to 768 step 16 {
+    //           vector.transfer_read ... : vector<16xf32> ... } }
     ```
   }];
   let options = [
