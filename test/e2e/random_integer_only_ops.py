@@ -194,42 +194,13 @@ def main():
 
     start = time.time()
     work = args.work_dir
-    shutil.rmtree(work, ignore_errors=True)
-    for sub in ("in", "ref", "jit"):
-        os.makedirs(os.path.join(work, sub))
+    rm.prepare_work_dir(work)
     rng = random.Random(args.seed)
     nprng = np.random.default_rng(args.seed)
     cases = [Case(f"f_{i}", rng, ops[i % len(ops)])
              for i in range(args.cases)]
-    batches = [cases[i:i + args.batch]
-               for i in range(0, len(cases), args.batch)]
-    files = []
-    for b, batch in enumerate(batches):
-        path = os.path.join(work, f"batch_{b}.mlir")
-        with open(path, "w") as f:
-            f.write(f"// random_integer_only_ops.py --seed {args.seed}: "
-                    f"batch {b}\n")
-            for case in batch:
-                f.write(f"// {case.name}: {case.describe()}\n{case.mlir()}\n")
-                for i, array in enumerate(case.inputs(nprng)):
-                    np.save(os.path.join(work, "in", f"{case.name}.{i}.npy"),
-                            array)
-        files.append(path)
-
-    in_dir = os.path.join(work, "in")
-    jobs = []
-    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        for path, batch in zip(files, batches):
-            names = [c.name for c in batch]
-            for reference, sub in ((True, "ref"), (False, "jit")):
-                jobs.append(pool.submit(rm.run_mode, args.qlow_run, path,
-                                        names, in_dir,
-                                        os.path.join(work, sub), reference,
-                                        args.opt_level))
-        results = [job.result() for job in jobs]
-    ref_errors, jit_errors = {}, {}
-    for i, result in enumerate(results):
-        (ref_errors if i % 2 == 0 else jit_errors).update(result)
+    batches, files, in_dir, ref_errors, jit_errors = rm.write_and_run(
+        cases, args, nprng, "random_integer_only_ops.py")
 
     passed = failed = 0
     for b, batch in enumerate(batches):

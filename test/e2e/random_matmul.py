@@ -431,6 +431,50 @@ def check_case(case, work, ref_err, jit_err):
     return "\n  ".join(lines)
 
 
+def prepare_work_dir(work):
+    """Empties `work` and makes its in/, ref/ and jit/ folders."""
+    shutil.rmtree(work, ignore_errors=True)
+    for sub in ("in", "ref", "jit"):
+        os.makedirs(os.path.join(work, sub))
+
+
+def write_and_run(cases, args, nprng, script):
+    """Writes `cases` into MLIR files of `args.batch` functions each under
+    `args.work_dir` (headed by `script` and the seed), with their .npy inputs
+    drawn from `nprng`, runs every file with `qlow-run --reference` and
+    compiled (`args.jobs` at a time), and returns (batches, files, in_dir,
+    ref_errors, jit_errors). Shared by the random_*.py drivers."""
+    work = args.work_dir
+    batches = [cases[i:i + args.batch]
+               for i in range(0, len(cases), args.batch)]
+    files = []
+    for b, batch in enumerate(batches):
+        path = os.path.join(work, f"batch_{b}.mlir")
+        with open(path, "w") as f:
+            f.write(f"// {script} --seed {args.seed}: batch {b}\n")
+            for case in batch:
+                f.write(f"// {case.name}: {case.describe()}\n{case.mlir()}\n")
+                for i, array in enumerate(case.inputs(nprng)):
+                    np.save(os.path.join(work, "in", f"{case.name}.{i}.npy"),
+                            array)
+        files.append(path)
+
+    in_dir = os.path.join(work, "in")
+    jobs = []
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        for path, batch in zip(files, batches):
+            names = [c.name for c in batch]
+            for reference, sub in ((True, "ref"), (False, "jit")):
+                jobs.append(pool.submit(run_mode, args.qlow_run, path, names,
+                                        in_dir, os.path.join(work, sub),
+                                        reference, args.opt_level))
+        results = [job.result() for job in jobs]
+    ref_errors, jit_errors = {}, {}
+    for i, result in enumerate(results):
+        (ref_errors if i % 2 == 0 else jit_errors).update(result)
+    return batches, files, in_dir, ref_errors, jit_errors
+
+
 def main(make_case=None):
     """Runs the cases `make_case(name, rng)` builds (default: Case)."""
     make_case = make_case or Case
@@ -481,38 +525,12 @@ def main(make_case=None):
 
     start = time.time()
     work = args.work_dir
-    shutil.rmtree(work, ignore_errors=True)
-    for sub in ("in", "ref", "jit"):
-        os.makedirs(os.path.join(work, sub))
+    prepare_work_dir(work)
     rng = random.Random(args.seed)
     nprng = np.random.default_rng(args.seed)
     cases = [make_case(f"mm_{i}", rng) for i in range(args.cases)]
-    batches = [cases[i:i + args.batch] for i in range(0, len(cases), args.batch)]
-    files = []
-    for b, batch in enumerate(batches):
-        path = os.path.join(work, f"batch_{b}.mlir")
-        with open(path, "w") as f:
-            f.write(f"// random_matmul.py --seed {args.seed}: batch {b}\n")
-            for case in batch:
-                f.write(f"// {case.name}: {case.describe()}\n{case.mlir()}\n")
-                for i, array in enumerate(case.inputs(nprng)):
-                    np.save(os.path.join(work, "in", f"{case.name}.{i}.npy"),
-                            array)
-        files.append(path)
-
-    in_dir = os.path.join(work, "in")
-    jobs = []
-    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        for path, batch in zip(files, batches):
-            names = [c.name for c in batch]
-            for reference, sub in ((True, "ref"), (False, "jit")):
-                jobs.append(pool.submit(run_mode, args.qlow_run, path, names,
-                                        in_dir, os.path.join(work, sub),
-                                        reference, args.opt_level))
-        results = [job.result() for job in jobs]
-    ref_errors, jit_errors = {}, {}
-    for i, result in enumerate(results):
-        (ref_errors if i % 2 == 0 else jit_errors).update(result)
+    batches, files, in_dir, ref_errors, jit_errors = write_and_run(
+        cases, args, nprng, "random_matmul.py")
 
     passed = failed = 0
     for b, batch in enumerate(batches):
