@@ -12,6 +12,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
@@ -309,4 +310,109 @@ Operation *mlir::qlow::kernelInsertionAnchor(
           def->getBlock() == anchor->getBlock())
         anchor = def;
   return anchor;
+}
+
+Value mlir::qlow::buildInt8KernelScaffold(OpBuilder &b, Location loc, Value out,
+                                          int64_t m, int64_t n, int64_t nr,
+                                          int64_t rowBlock, int64_t rows,
+                                          OpBuilder &constants,
+                                          function_ref<Value(int64_t)> idx,
+                                          Int8RowTileBuilder buildRowTile) {
+  auto outType = cast<RankedTensorType>(out.getType());
+  Type outElement = outType.getElementType();
+  const int64_t np = outType.getDimSize(1), panels = np / nr;
+  // Rows are not padded: the last, partial row tile is a second, smaller
+  // tile (padding M would cost a copy of the activations and of the whole
+  // result, 4 MB each way at 1024 x 1024).
+  const int64_t mainRows = m / rows * rows, restRows = m - mainRows;
+
+  // One column panel (and, with several row blocks, one block of rows) per
+  // iteration of an scf.forall: these are independent and become the
+  // threads' work items (scf-forall-to-parallel, then OpenMP), each writing
+  // its own slice of the output. Row blocks come first, so that a thread's
+  // contiguous share of the iterations keeps to few blocks of activations.
+  const int64_t rowBlocks = (m + rowBlock - 1) / rowBlock;
+  SmallVector<OpFoldResult> forallSizes;
+  if (rowBlocks > 1)
+    forallSizes.push_back(b.getIndexAttr(rowBlocks));
+  forallSizes.push_back(b.getIndexAttr(panels));
+  auto forall =
+      scf::ForallOp::create(b, loc, forallSizes, ValueRange{out}, std::nullopt);
+  // Index constants go before the kernel's outermost loop, which every use
+  // is nested in.
+  constants.setInsertionPoint(forall);
+
+  OpBuilder pb = OpBuilder::atBlockBegin(forall.getBody());
+  Value p = forall.getInductionVars().back();
+  Value shared = forall.getRegionIterArgs()[0];
+  Value col0 = arith::MulIOp::create(pb, loc, p, idx(nr));
+  // This iteration's rows: [row0, rowEnd).
+  Value row0 = idx(0), rowEnd = idx(m);
+  OpFoldResult blockRows = pb.getIndexAttr(m);
+  RankedTensorType panelType = RankedTensorType::get({m, nr}, outElement);
+  if (rowBlocks > 1) {
+    row0 = arith::MulIOp::create(pb, loc, forall.getInductionVars()[0],
+                                 idx(rowBlock));
+    rowEnd = arith::MinSIOp::create(
+        pb, loc, arith::AddIOp::create(pb, loc, row0, idx(rowBlock)), idx(m));
+    blockRows = arith::SubIOp::create(pb, loc, rowEnd, row0).getResult();
+    panelType = RankedTensorType::get({ShapedType::kDynamic, nr}, outElement);
+  }
+  SmallVector<OpFoldResult> panelOffsets = {row0, col0};
+  SmallVector<OpFoldResult> panelSizes = {blockRows, pb.getIndexAttr(nr)};
+  SmallVector<OpFoldResult> unitStrides = {pb.getIndexAttr(1),
+                                           pb.getIndexAttr(1)};
+  Value panel = tensor::ExtractSliceOp::create(
+      pb, loc, panelType, shared, panelOffsets, panelSizes, unitStrides);
+
+  // Row tiles of `tileRows` rows over [begin, end); row i of the matmul is
+  // row i - row0 of the panel.
+  auto buildRowLoop = [&](Value panelIn, Value begin, Value end,
+                          int64_t tileRows) {
+    return scf::ForOp::create(
+               pb, loc, begin, end, idx(tileRows), ValueRange{panelIn},
+               [&](OpBuilder &rb, Location rl, Value i, ValueRange rArgs) {
+                 auto localRow = [&]() -> Value {
+                   return rowBlocks > 1 ? arith::SubIOp::create(rb, rl, i, row0)
+                                              .getResult()
+                                        : i;
+                 };
+                 Value tileOut = buildRowTile(rb, rl, i, localRow, p, col0,
+                                              tileRows, rArgs[0]);
+                 scf::YieldOp::create(rb, rl, tileOut);
+               })
+        .getResult(0);
+  };
+  // The full row tiles of this block, then the partial one, which only the
+  // last block holds (a block is a multiple of `rows` rows): its loop is
+  // empty in the others.
+  Value tiled = panel;
+  if (mainRows > 0)
+    tiled = buildRowLoop(
+        tiled, row0,
+        rowBlocks > 1
+            ? arith::MinSIOp::create(pb, loc, rowEnd, idx(mainRows)).getResult()
+            : idx(mainRows),
+        rows);
+  if (restRows > 0)
+    tiled = buildRowLoop(
+        tiled,
+        rowBlocks > 1
+            ? arith::MaxSIOp::create(pb, loc, row0, idx(mainRows)).getResult()
+            : idx(mainRows),
+        rowEnd, restRows);
+  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(tb, loc, tiled, shared, panelOffsets,
+                                        panelSizes, unitStrides);
+
+  Value result = forall.getResult(0);
+  if (np != n) {
+    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(m), b.getIndexAttr(n)};
+    SmallVector<OpFoldResult> strides = {b.getIndexAttr(1), b.getIndexAttr(1)};
+    result = tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get({m, n}, outElement), result, offsets,
+        sizes, strides);
+  }
+  return result;
 }

@@ -70,6 +70,32 @@ Value extendStorage(OpBuilder &b, Location loc, Value value, bool isSigned,
 /// `value` rounded up to a multiple of `multiple`.
 int64_t roundUp(int64_t value, int64_t multiple);
 
+/// Builds one register tile of a kernel: rows [row, row + rows) of the
+/// matmul, columns [col0, col0 + nr) (panel `panelIndex` of the packed
+/// weights), stored into `tile`, the iteration's panel of the output; returns
+/// the updated tile. `localRow()` builds, at `b`'s insertion point, the index
+/// of `row` within `tile` (`row` itself when there is a single row block);
+/// it is a callback so that the kernel decides where in the tile's body it
+/// goes (after the K loop, next to the stores that use it).
+using Int8RowTileBuilder = function_ref<Value(
+    OpBuilder &b, Location loc, Value row, function_ref<Value()> localRow,
+    Value panelIndex, Value col0, int64_t rows, Value tile)>;
+
+/// The scaffold shared by the int8 kernels (x86, AArch64): an scf.forall
+/// over row blocks of `rowBlock` rows (when M needs more than one) x column
+/// panels of `nr` columns of `out` (a tensor<m x np>, np a multiple of `nr`),
+/// in each iteration the panel slice of the output, a loop of register tiles
+/// of `rows` rows over the block's full tiles and one over its partial tile,
+/// each tile built by `buildRowTile`, the parallel_insert_slice, and the
+/// final extract_slice from np to `n` columns. Index constants come from
+/// `idx`, which builds them with `constants`: the scaffold points that at the
+/// forall, which every use is nested in.
+Value buildInt8KernelScaffold(OpBuilder &b, Location loc, Value out, int64_t m,
+                              int64_t n, int64_t nr, int64_t rowBlock,
+                              int64_t rows, OpBuilder &constants,
+                              function_ref<Value(int64_t)> idx,
+                              Int8RowTileBuilder buildRowTile);
+
 } // namespace mlir::qlow
 
 #endif // QLOW_TARGET_INT8KERNEL_H

@@ -161,8 +161,7 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   const int64_t rows = tile.rows;
   const int64_t vectors = std::min(tile.vectors, (c.n + kLanes - 1) / kLanes);
   const int64_t nr = vectors * kLanes;
-  const int64_t np = roundUp(c.n, nr), panels = np / nr;
-  const int64_t mainRows = c.m / rows * rows, restRows = c.m - mainRows;
+  const int64_t np = roundUp(c.n, nr);
   // sdot: 16 bytes of K per iteration (one activation load per row, used in
   // 4 steps by element); smmla: `mmlaSteps` steps of 8 bytes per iteration,
   // fewer where that would pad K by much, so that the loop's own
@@ -216,41 +215,12 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   SmallVector<bool> inBounds = {true};
 
   // Row blocks x column panels: the scf.forall's independent iterations, as
-  // in the x86 kernel.
-  const int64_t rowBlocks = (c.m + rowBlock - 1) / rowBlock;
-  SmallVector<OpFoldResult> forallSizes;
-  if (rowBlocks > 1)
-    forallSizes.push_back(b.getIndexAttr(rowBlocks));
-  forallSizes.push_back(b.getIndexAttr(panels));
-  auto forall =
-      scf::ForallOp::create(b, loc, forallSizes, ValueRange{out}, std::nullopt);
-  constants.setInsertionPoint(forall);
-
-  OpBuilder pb = OpBuilder::atBlockBegin(forall.getBody());
-  Value p = forall.getInductionVars().back();
-  Value shared = forall.getRegionIterArgs()[0];
-  Value col0 = arith::MulIOp::create(pb, loc, p, idx(nr));
-  Value row0 = idx(0), rowEnd = idx(c.m);
-  OpFoldResult blockRows = pb.getIndexAttr(c.m);
-  RankedTensorType panelType = RankedTensorType::get({c.m, nr}, outElement);
-  if (rowBlocks > 1) {
-    row0 = arith::MulIOp::create(pb, loc, forall.getInductionVars()[0],
-                                 idx(rowBlock));
-    rowEnd = arith::MinSIOp::create(
-        pb, loc, arith::AddIOp::create(pb, loc, row0, idx(rowBlock)), idx(c.m));
-    blockRows = arith::SubIOp::create(pb, loc, rowEnd, row0).getResult();
-    panelType = RankedTensorType::get({ShapedType::kDynamic, nr}, outElement);
-  }
-  SmallVector<OpFoldResult> panelOffsets = {row0, col0};
-  SmallVector<OpFoldResult> panelSizes = {blockRows, pb.getIndexAttr(nr)};
-  SmallVector<OpFoldResult> unitStrides = {pb.getIndexAttr(1),
-                                           pb.getIndexAttr(1)};
-  Value panel = tensor::ExtractSliceOp::create(
-      pb, loc, panelType, shared, panelOffsets, panelSizes, unitStrides);
+  // in the x86 kernel (buildInt8KernelScaffold), which calls buildRowTile
+  // for each register tile.
 
   // The K loop of a tile of `tileRows` rows starting at row `i`: returns the
   // accumulators, as rows x vectors row vectors of 4 columns.
-  auto buildKLoop = [&](OpBuilder &rb, Value i,
+  auto buildKLoop = [&](OpBuilder &rb, Value i, Value p, Value col0,
                         int64_t tileRows) -> SmallVector<Value> {
     if (!mmla) {
       SmallVector<Value> accs;
@@ -350,72 +320,33 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
     return rowsOut;
   };
 
-  auto buildRowLoop = [&](Value panelIn, Value begin, Value end,
-                          int64_t tileRows) {
-    return scf::ForOp::create(
-               pb, loc, begin, end, idx(tileRows), ValueRange{panelIn},
-               [&](OpBuilder &rb, Location rl, Value i, ValueRange rArgs) {
-                 SmallVector<Value> accs = buildKLoop(rb, i, tileRows);
-                 Value tileOut = rArgs[0];
-                 Value local =
-                     rowBlocks > 1
-                         ? arith::SubIOp::create(rb, rl, i, row0).getResult()
-                         : i;
-                 for (int64_t r = 0; r < tileRows; ++r) {
-                   Value row = arith::AddIOp::create(rb, rl, i, idx(r));
-                   Value localRow =
-                       rowBlocks > 1
-                           ? arith::AddIOp::create(rb, rl, local, idx(r))
-                                 .getResult()
-                           : row;
-                   for (int64_t j = 0; j < vectors; ++j) {
-                     Value value = accs[r * vectors + j];
-                     if (epilogue)
-                       value = applyEpilogue(
-                           rb, rl, *epilogue, value, row,
-                           arith::AddIOp::create(rb, rl, col0, idx(j * kLanes)),
-                           c.m, kLanes, idx);
-                     tileOut =
-                         vector::TransferWriteOp::create(
-                             rb, rl, value, tileOut,
-                             ValueRange{localRow, idx(j * kLanes)}, inBounds)
-                             .getResult();
-                   }
-                 }
-                 scf::YieldOp::create(rb, rl, tileOut);
-               })
-        .getResult(0);
+  auto buildRowTile = [&](OpBuilder &rb, Location rl, Value i,
+                          function_ref<Value()> localRow, Value p, Value col0,
+                          int64_t tileRows, Value tileOut) -> Value {
+    SmallVector<Value> accs = buildKLoop(rb, i, p, col0, tileRows);
+    Value local = localRow();
+    for (int64_t r = 0; r < tileRows; ++r) {
+      Value row = arith::AddIOp::create(rb, rl, i, idx(r));
+      Value tileRow =
+          local != i ? arith::AddIOp::create(rb, rl, local, idx(r)).getResult()
+                     : row;
+      for (int64_t j = 0; j < vectors; ++j) {
+        Value value = accs[r * vectors + j];
+        if (epilogue)
+          value = applyEpilogue(
+              rb, rl, *epilogue, value, row,
+              arith::AddIOp::create(rb, rl, col0, idx(j * kLanes)), c.m, kLanes,
+              idx);
+        tileOut = vector::TransferWriteOp::create(
+                      rb, rl, value, tileOut,
+                      ValueRange{tileRow, idx(j * kLanes)}, inBounds)
+                      .getResult();
+      }
+    }
+    return tileOut;
   };
-  Value tiled = panel;
-  if (mainRows > 0)
-    tiled = buildRowLoop(
-        tiled, row0,
-        rowBlocks > 1
-            ? arith::MinSIOp::create(pb, loc, rowEnd, idx(mainRows)).getResult()
-            : idx(mainRows),
-        rows);
-  if (restRows > 0)
-    tiled = buildRowLoop(
-        tiled,
-        rowBlocks > 1
-            ? arith::MaxSIOp::create(pb, loc, row0, idx(mainRows)).getResult()
-            : idx(mainRows),
-        rowEnd, restRows);
-  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(tb, loc, tiled, shared, panelOffsets,
-                                        panelSizes, unitStrides);
-
-  Value result = forall.getResult(0);
-  if (np != c.n) {
-    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(c.m),
-                                       b.getIndexAttr(c.n)};
-    SmallVector<OpFoldResult> strides = {b.getIndexAttr(1), b.getIndexAttr(1)};
-    result = tensor::ExtractSliceOp::create(
-        b, loc, RankedTensorType::get({c.m, c.n}, outElement), result, offsets,
-        sizes, strides);
-  }
-  return result;
+  return buildInt8KernelScaffold(b, loc, out, c.m, c.n, nr, rowBlock, rows,
+                                 constants, idx, buildRowTile);
 }
 
 struct QlowAArch64Int8MatmulPass

@@ -125,10 +125,8 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   const int64_t rows = tile.rows;
   const int64_t vectors = std::min(tile.vectors, (c.n + lanes - 1) / lanes);
   const int64_t nr = vectors * lanes;
-  // Rows are not padded: the last, partial row tile is a second, smaller
-  // tile (padding M would cost a copy of the activations and of the whole
-  // result, 4 MB each way at 1024 x 1024).
-  const int64_t mainRows = c.m / rows * rows, restRows = c.m - mainRows;
+  // Rows are not padded (see buildInt8KernelScaffold): the last, partial
+  // row tile is a second, smaller tile.
   const int64_t np = roundUp(c.n, nr);
   // The byte forms (VNNI, vpmaddubsw) consume 4 bytes of K per i32 lane and
   // step, with u8 activations; the wide AVX2 form 2 elements (as i16, widened
@@ -214,184 +212,92 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
       arith::ConstantOp::create(b, loc, b.getIntegerAttr(weightElement, 0));
   SmallVector<bool> inBounds = {true};
 
-  // One column panel (and, with several row blocks, one block of rows) per
-  // iteration of an scf.forall: these are independent and become the
-  // threads' work items (scf-forall-to-parallel, then OpenMP), each writing
-  // its own slice of the output. Row blocks come first, so that a thread's
-  // contiguous share of the iterations keeps to few blocks of activations.
-  const int64_t rowBlocks = (c.m + rowBlock - 1) / rowBlock;
-  SmallVector<OpFoldResult> forallSizes;
-  if (rowBlocks > 1)
-    forallSizes.push_back(b.getIndexAttr(rowBlocks));
-  forallSizes.push_back(b.getIndexAttr(panels));
-  auto forall = scf::ForallOp::create(b, loc, forallSizes, ValueRange{out},
-                                      std::nullopt);
-  constants.setInsertionPoint(forall);
-  {
-    OpBuilder pb = OpBuilder::atBlockBegin(forall.getBody());
-    Location pl = loc;
-    Value p = forall.getInductionVars().back();
-    Value shared = forall.getRegionIterArgs()[0];
-    Value col0 = arith::MulIOp::create(pb, pl, p, idx(nr));
-    // This iteration's rows: [row0, rowEnd).
-    Value row0 = idx(0), rowEnd = idx(c.m);
-    OpFoldResult blockRows = pb.getIndexAttr(c.m);
-    RankedTensorType panelType = RankedTensorType::get({c.m, nr}, outElement);
-    if (rowBlocks > 1) {
-      row0 = arith::MulIOp::create(pb, pl, forall.getInductionVars()[0],
-                                   idx(rowBlock));
-      rowEnd = arith::MinSIOp::create(
-          pb, pl, arith::AddIOp::create(pb, pl, row0, idx(rowBlock)),
-          idx(c.m));
-      blockRows = arith::SubIOp::create(pb, pl, rowEnd, row0).getResult();
-      panelType =
-          RankedTensorType::get({ShapedType::kDynamic, nr}, outElement);
+  // The forall over row blocks x column panels and the row-tile loops are
+  // shared with the AArch64 kernel; this builds one register tile.
+  auto buildRowTile = [&](OpBuilder &rb, Location rl, Value i,
+                          function_ref<Value()> localRow, Value p, Value col0,
+                          int64_t rows, Value tileOut) -> Value {
+    // Accumulators start at the shift correction of their columns.
+    SmallVector<Value> accs;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < vectors; ++j) {
+        Value col = arith::AddIOp::create(rb, rl, col0, idx(j * lanes));
+        accs.push_back(vector::TransferReadOp::create(
+            rb, rl, accType, initC, ValueRange{col}, padI32, inBounds));
+      }
+    auto kLoop = scf::ForOp::create(
+        rb, rl, idx(0), idx(kSteps), idx(1), accs,
+        [&](OpBuilder &kb, Location kl, Value kk, ValueRange acc) {
+          SmallVector<Value> w;
+          for (int64_t j = 0; j < vectors; ++j) {
+            Value raw = vector::TransferReadOp::create(
+                kb, kl, bytesType, packedW,
+                ValueRange{p, kk, idx(j * lanes * kStep)}, padW, inBounds);
+            w.push_back(raw);
+          }
+          Value kByte = arith::MulIOp::create(kb, kl, kk, idx(kStep));
+          SmallVector<Value> next(acc.begin(), acc.end());
+          for (int64_t r = 0; r < rows; ++r) {
+            Value row = arith::AddIOp::create(kb, kl, i, idx(r));
+            Value bytes = vector::TransferReadOp::create(
+                kb, kl, VectorType::get({kStep}, i8), lhs,
+                ValueRange{row, kByte}, padI8, inBounds);
+            if (!packBytes) // Wide form: the pair to i16 by signedness.
+              bytes = extendStorage(kb, kl, bytes, c.lhsSigned,
+                                    VectorType::get({2}, kb.getI16Type()));
+            Value asI32 = vector::BitCastOp::create(
+                kb, kl, VectorType::get({1}, i32), bytes);
+            Value scalar =
+                vector::ExtractOp::create(kb, kl, asI32, ArrayRef<int64_t>{0});
+            Value bcast = vector::BroadcastOp::create(kb, kl, accType, scalar);
+            if (packBytes && c.lhsSigned)
+              bcast = arith::XOrIOp::create(kb, kl, bcast, signFlip);
+            Value aBytes = vector::BitCastOp::create(kb, kl, bytesType, bcast);
+            for (int64_t j = 0; j < vectors; ++j) {
+              Value &slot = next[r * vectors + j];
+              switch (form) {
+              case Int8DotForm::Vnni:
+                slot =
+                    x86::DotU8S8Op::create(kb, kl, accType, slot, aBytes, w[j]);
+                break;
+              case Int8DotForm::Avx2BytePairs:
+                slot = x86::DotU8S8PairsOp::create(kb, kl, accType, slot,
+                                                   aBytes, w[j]);
+                break;
+              case Int8DotForm::Avx2WidePairs:
+                slot = x86::DotI16x2Op::create(kb, kl, accType, slot, aBytes,
+                                               w[j]);
+                break;
+              }
+            }
+          }
+          scf::YieldOp::create(kb, kl, next);
+        });
+    // With one row block the tile's rows are the matmul's (local == i).
+    Value local = localRow();
+    for (int64_t r = 0; r < rows; ++r) {
+      Value row = arith::AddIOp::create(rb, rl, i, idx(r));
+      Value tileRow =
+          local != i ? arith::AddIOp::create(rb, rl, local, idx(r)).getResult()
+                     : row;
+      for (int64_t j = 0; j < vectors; ++j) {
+        Value col = idx(j * lanes);
+        Value value = kLoop.getResult(r * vectors + j);
+        if (epilogue)
+          value =
+              applyEpilogue(rb, rl, *epilogue, value, row,
+                            arith::AddIOp::create(rb, rl, col0, idx(j * lanes)),
+                            c.m, lanes, idx);
+        tileOut =
+            vector::TransferWriteOp::create(rb, rl, value, tileOut,
+                                            ValueRange{tileRow, col}, inBounds)
+                .getResult();
+      }
     }
-    SmallVector<OpFoldResult> panelOffsets = {row0, col0};
-    SmallVector<OpFoldResult> panelSizes = {blockRows, pb.getIndexAttr(nr)};
-    SmallVector<OpFoldResult> unitStrides = {pb.getIndexAttr(1),
-                                             pb.getIndexAttr(1)};
-    Value panel = tensor::ExtractSliceOp::create(
-        pb, pl, panelType, shared, panelOffsets, panelSizes, unitStrides);
-    // Row tiles of `rows` rows over [begin, end); row i of the matmul is row
-    // i - row0 of the panel.
-    auto buildRowLoop = [&](Value panelIn, Value begin, Value end,
-                            int64_t rows) {
-      return scf::ForOp::create(
-                 pb, pl, begin, end, idx(rows), ValueRange{panelIn},
-                 [&](OpBuilder &rb, Location rl, Value i, ValueRange rArgs) {
-                   // Accumulators start at the shift correction of their
-                   // columns.
-                   SmallVector<Value> accs;
-                   for (int64_t r = 0; r < rows; ++r)
-                     for (int64_t j = 0; j < vectors; ++j) {
-                       Value col =
-                           arith::AddIOp::create(rb, rl, col0, idx(j * lanes));
-                       accs.push_back(vector::TransferReadOp::create(
-                           rb, rl, accType, initC, ValueRange{col}, padI32,
-                           inBounds));
-                     }
-                   auto kLoop = scf::ForOp::create(
-                       rb, rl, idx(0), idx(kSteps), idx(1), accs,
-                       [&](OpBuilder &kb, Location kl, Value kk,
-                           ValueRange acc) {
-                         SmallVector<Value> w;
-                         for (int64_t j = 0; j < vectors; ++j) {
-                           Value raw = vector::TransferReadOp::create(
-                               kb, kl, bytesType, packedW,
-                               ValueRange{p, kk, idx(j * lanes * kStep)}, padW,
-                               inBounds);
-                           w.push_back(raw);
-                         }
-                         Value kByte =
-                             arith::MulIOp::create(kb, kl, kk, idx(kStep));
-                         SmallVector<Value> next(acc.begin(), acc.end());
-                         for (int64_t r = 0; r < rows; ++r) {
-                           Value row = arith::AddIOp::create(kb, kl, i, idx(r));
-                           Value bytes = vector::TransferReadOp::create(
-                               kb, kl, VectorType::get({kStep}, i8), lhs,
-                               ValueRange{row, kByte}, padI8, inBounds);
-                           if (!packBytes) // Wide form: the pair to i16 by
-                                           // signedness.
-                             bytes = extendStorage(
-                                 kb, kl, bytes, c.lhsSigned,
-                                 VectorType::get({2}, kb.getI16Type()));
-                           Value asI32 = vector::BitCastOp::create(
-                               kb, kl, VectorType::get({1}, i32), bytes);
-                           Value scalar = vector::ExtractOp::create(
-                               kb, kl, asI32, ArrayRef<int64_t>{0});
-                           Value bcast = vector::BroadcastOp::create(
-                               kb, kl, accType, scalar);
-                           if (packBytes && c.lhsSigned)
-                             bcast =
-                                 arith::XOrIOp::create(kb, kl, bcast, signFlip);
-                           Value aBytes = vector::BitCastOp::create(
-                               kb, kl, bytesType, bcast);
-                           for (int64_t j = 0; j < vectors; ++j) {
-                             Value &slot = next[r * vectors + j];
-                             switch (form) {
-                             case Int8DotForm::Vnni:
-                               slot = x86::DotU8S8Op::create(
-                                   kb, kl, accType, slot, aBytes, w[j]);
-                               break;
-                             case Int8DotForm::Avx2BytePairs:
-                               slot = x86::DotU8S8PairsOp::create(
-                                   kb, kl, accType, slot, aBytes, w[j]);
-                               break;
-                             case Int8DotForm::Avx2WidePairs:
-                               slot = x86::DotI16x2Op::create(
-                                   kb, kl, accType, slot, aBytes, w[j]);
-                               break;
-                             }
-                           }
-                         }
-                         scf::YieldOp::create(kb, kl, next);
-                       });
-                   Value tileOut = rArgs[0];
-                   Value local =
-                       rowBlocks > 1 ? arith::SubIOp::create(rb, rl, i, row0)
-                                           .getResult()
-                                     : i;
-                   for (int64_t r = 0; r < rows; ++r) {
-                     Value row = arith::AddIOp::create(rb, rl, i, idx(r));
-                     Value localRow =
-                         rowBlocks > 1
-                             ? arith::AddIOp::create(rb, rl, local, idx(r))
-                                   .getResult()
-                             : row;
-                     for (int64_t j = 0; j < vectors; ++j) {
-                       Value col = idx(j * lanes);
-                       Value value = kLoop.getResult(r * vectors + j);
-                       if (epilogue)
-                         value =
-                             applyEpilogue(rb, rl, *epilogue, value, row,
-                                           arith::AddIOp::create(
-                                               rb, rl, col0, idx(j * lanes)),
-                                           c.m, lanes, idx);
-                       tileOut = vector::TransferWriteOp::create(
-                                     rb, rl, value, tileOut,
-                                     ValueRange{localRow, col}, inBounds)
-                                     .getResult();
-                     }
-                   }
-                   scf::YieldOp::create(rb, rl, tileOut);
-                 })
-          .getResult(0);
-    };
-    // The full row tiles of this block, then the partial one, which only
-    // the last block holds (a block is a multiple of `rows` rows): its loop
-    // is empty in the others.
-    Value tiled = panel;
-    if (mainRows > 0)
-      tiled = buildRowLoop(
-          tiled, row0,
-          rowBlocks > 1 ? arith::MinSIOp::create(pb, pl, rowEnd, idx(mainRows))
-                              .getResult()
-                        : idx(mainRows),
-          rows);
-    if (restRows > 0)
-      tiled = buildRowLoop(
-          tiled,
-          rowBlocks > 1 ? arith::MaxSIOp::create(pb, pl, row0, idx(mainRows))
-                              .getResult()
-                        : idx(mainRows),
-          rowEnd, restRows);
-    OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(tb, pl, tiled, shared, panelOffsets,
-                                          panelSizes, unitStrides);
-  }
-
-  Value result = forall.getResult(0);
-  if (np != c.n) {
-    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(c.m),
-                                       b.getIndexAttr(c.n)};
-    SmallVector<OpFoldResult> strides = {b.getIndexAttr(1), b.getIndexAttr(1)};
-    result = tensor::ExtractSliceOp::create(
-        b, loc, RankedTensorType::get({c.m, c.n}, outElement), result, offsets,
-        sizes, strides);
-  }
-  return result;
+    return tileOut;
+  };
+  return buildInt8KernelScaffold(b, loc, out, c.m, c.n, nr, rowBlock, rows,
+                                 constants, idx, buildRowTile);
 }
 
 struct QlowX86Int8MatmulPass
@@ -436,15 +342,13 @@ struct QlowX86Int8MatmulPass
       Int8DotForm form = vnni                    ? Int8DotForm::Vnni
                          : desc->i32Lanes() == 8 ? chooseAvx2DotForm(c)
                                                  : Int8DotForm::Avx2WidePairs;
-      MicroKernelShape tile =
-          form == Int8DotForm::Avx2BytePairs
-              ? fitBytePairTiles(*desc, c.lhsSigned)
-                    .chooseInt8Tile(c.m, c.n, c.k)
-              : desc->chooseInt8Tile(c.m, c.n, c.k);
+      MicroKernelShape tile = form == Int8DotForm::Avx2BytePairs
+                                  ? fitBytePairTiles(*desc, c.lhsSigned)
+                                        .chooseInt8Tile(c.m, c.n, c.k)
+                                  : desc->chooseInt8Tile(c.m, c.n, c.k);
       int64_t rowBlock = desc->chooseInt8RowBlock(c.m, c.n, c.k, tile);
-      Value result = buildInt8Kernel(rewriter, c.op.getLoc(), c, tile,
-                                     rowBlock, desc->i32Lanes(), form,
-                                     epilogue);
+      Value result = buildInt8Kernel(rewriter, c.op.getLoc(), c, tile, rowBlock,
+                                     desc->i32Lanes(), form, epilogue);
       if (epilogue) {
         rewriter.replaceOp(epilogue->op, result);
         rewriter.eraseOp(c.op);
