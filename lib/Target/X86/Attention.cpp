@@ -155,75 +155,18 @@ private:
     return std::min(tile.valueLanes, n.dv - e * tile.valueLanes);
   }
 
-  /// The loop-carried state of a query block: per row its output
-  /// accumulators (valueVectors vectors), its running maximum and its
-  /// running sum, flattened in that order (accumulators of all rows first).
-  struct State {
-    SmallVector<Value> acc; // rows * valueVectors
-    SmallVector<Value> max, sum;
-    SmallVector<Value> flat() const {
-      SmallVector<Value> all(acc);
-      llvm::append_range(all, max);
-      llvm::append_range(all, sum);
-      return all;
-    }
-    static State unflatten(ValueRange values, int64_t rows, int64_t vectors) {
-      State s;
-      s.acc.assign(values.begin(), values.begin() + rows * vectors);
-      s.max.assign(values.begin() + rows * vectors,
-                   values.begin() + rows * vectors + rows);
-      s.sum.assign(values.begin() + rows * vectors + rows, values.end());
-      return s;
-    }
-  };
-
-  /// Indices of the current (batch, head, kv head) and first query row.
-  struct Position {
-    Value batch, head, kvHead, row0;
-  };
+  using State = OnlineSoftmaxState;
+  using Position = AttentionPosition;
 
   /// scf.forall over (batch, head, block) for `blocks` blocks of `rows`
   /// query rows starting at row `firstRow`, writing into `out`.
   Value buildForall(OpBuilder &b, Value out, int64_t rows, int64_t blocks,
                     int64_t firstRow) {
-    Type f32 = b.getF32Type();
-    const int64_t count = n.b * n.h * blocks;
-    auto forall = scf::ForallOp::create(
-        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(count)}, ValueRange{out},
-        std::nullopt);
-    OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
-    Value iv = forall.getInductionVars()[0];
-    Value shared = forall.getRegionIterArgs()[0];
-    // One linear index (a single parallel loop for OpenMP), delinearized.
-    Value perBatch = idx(fb, n.h * blocks);
-    Position pos;
-    pos.batch = arith::DivUIOp::create(fb, loc, iv, perBatch);
-    Value inBatch = arith::RemUIOp::create(fb, loc, iv, perBatch);
-    pos.head = arith::DivUIOp::create(fb, loc, inBatch, idx(fb, blocks));
-    Value block = arith::RemUIOp::create(fb, loc, inBatch, idx(fb, blocks));
-    // Grouped-query attention: query head h reads kv head h / (H / Hkv).
-    pos.kvHead =
-        arith::DivUIOp::create(fb, loc, pos.head, idx(fb, n.h / n.hkv));
-    pos.row0 = arith::AddIOp::create(
-        fb, loc, idx(fb, firstRow),
-        arith::MulIOp::create(fb, loc, block, idx(fb, rows)));
-
-    SmallVector<OpFoldResult> offsets = {pos.batch, pos.head, pos.row0,
-                                         fb.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes = {fb.getIndexAttr(1), fb.getIndexAttr(1),
-                                       fb.getIndexAttr(rows),
-                                       fb.getIndexAttr(n.dv)};
-    SmallVector<OpFoldResult> strides(4, fb.getIndexAttr(1));
-    // Rank 4: a rank-reduced [rows, Dv] slice would be ambiguous when rows
-    // or Dv is 1 (which unit dimensions are dropped decides the strides).
-    Value tileOut = tensor::ExtractSliceOp::create(
-        fb, loc, RankedTensorType::get({1, 1, rows, n.dv}, f32), shared,
-        offsets, sizes, strides);
-    tileOut = buildQueryBlock(fb, pos, rows, tileOut);
-    OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(tb, loc, tileOut, shared, offsets,
-                                          sizes, strides);
-    return forall.getResult(0);
+    return buildAttentionForall(
+        b, loc, out, n.b, n.h, n.hkv, n.dv, rows, blocks, firstRow,
+        [&](OpBuilder &fb, const Position &pos, Value tileOut) {
+          return buildQueryBlock(fb, pos, rows, tileOut);
+        });
   }
 
   /// The online softmax over all key blocks of one query block, written
@@ -837,3 +780,74 @@ struct QlowX86AttentionPass
 };
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Pieces shared with the int8 attention kernel (AttentionKernels.h)
+//===----------------------------------------------------------------------===//
+
+SmallVector<Value> mlir::qlow::OnlineSoftmaxState::flat() const {
+  SmallVector<Value> all(acc);
+  llvm::append_range(all, max);
+  llvm::append_range(all, sum);
+  return all;
+}
+
+OnlineSoftmaxState mlir::qlow::OnlineSoftmaxState::unflatten(ValueRange values,
+                                                              int64_t rows,
+                                                              int64_t vectors) {
+  OnlineSoftmaxState s;
+  s.acc.assign(values.begin(), values.begin() + rows * vectors);
+  s.max.assign(values.begin() + rows * vectors,
+               values.begin() + rows * vectors + rows);
+  s.sum.assign(values.begin() + rows * vectors + rows, values.end());
+  return s;
+}
+
+Value mlir::qlow::buildAttentionForall(
+    OpBuilder &b, Location loc, Value out, int64_t batch, int64_t heads,
+    int64_t kvHeads, int64_t dv, int64_t rows, int64_t blocks,
+    int64_t firstRow,
+    function_ref<Value(OpBuilder &, const AttentionPosition &, Value)>
+        buildBlock) {
+  auto idx = [&](OpBuilder &ib, int64_t value) -> Value {
+    return arith::ConstantIndexOp::create(ib, loc, value);
+  };
+  Type f32 = b.getF32Type();
+  const int64_t count = batch * heads * blocks;
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(count)}, ValueRange{out},
+      std::nullopt);
+  OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
+  Value iv = forall.getInductionVars()[0];
+  Value shared = forall.getRegionIterArgs()[0];
+  // One linear index (a single parallel loop for OpenMP), delinearized.
+  Value perBatch = idx(fb, heads * blocks);
+  AttentionPosition pos;
+  pos.batch = arith::DivUIOp::create(fb, loc, iv, perBatch);
+  Value inBatch = arith::RemUIOp::create(fb, loc, iv, perBatch);
+  pos.head = arith::DivUIOp::create(fb, loc, inBatch, idx(fb, blocks));
+  Value block = arith::RemUIOp::create(fb, loc, inBatch, idx(fb, blocks));
+  // Grouped-query attention: query head h reads kv head h / (H / Hkv).
+  pos.kvHead =
+      arith::DivUIOp::create(fb, loc, pos.head, idx(fb, heads / kvHeads));
+  pos.row0 = arith::AddIOp::create(
+      fb, loc, idx(fb, firstRow),
+      arith::MulIOp::create(fb, loc, block, idx(fb, rows)));
+
+  SmallVector<OpFoldResult> offsets = {pos.batch, pos.head, pos.row0,
+                                       fb.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {fb.getIndexAttr(1), fb.getIndexAttr(1),
+                                     fb.getIndexAttr(rows),
+                                     fb.getIndexAttr(dv)};
+  SmallVector<OpFoldResult> strides(4, fb.getIndexAttr(1));
+  // Rank 4: a rank-reduced [rows, Dv] slice would be ambiguous when rows or
+  // Dv is 1 (which unit dimensions are dropped decides the strides).
+  Value tileOut = tensor::ExtractSliceOp::create(
+      fb, loc, RankedTensorType::get({1, 1, rows, dv}, f32), shared, offsets,
+      sizes, strides);
+  tileOut = buildBlock(fb, pos, tileOut);
+  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(tb, loc, tileOut, shared, offsets,
+                                        sizes, strides);
+  return forall.getResult(0);
+}

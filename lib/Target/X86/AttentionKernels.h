@@ -24,6 +24,34 @@ namespace mlir::qlow {
 SmallVector<Value> transposeVectorTile(OpBuilder &b, Location loc,
                                        SmallVector<Value> rows);
 
+/// Indices of one work item of an attention kernel: its batch, query head,
+/// key/value head and first query row.
+struct AttentionPosition {
+  Value batch, head, kvHead, row0;
+};
+
+/// The loop-carried state of a query block: per row its output accumulators
+/// (`vectors` vectors), its running maximum and its running sum, flattened in
+/// that order (accumulators of all rows first).
+struct OnlineSoftmaxState {
+  SmallVector<Value> acc; // rows * vectors
+  SmallVector<Value> max, sum;
+  SmallVector<Value> flat() const;
+  static OnlineSoftmaxState unflatten(ValueRange values, int64_t rows,
+                                      int64_t vectors);
+};
+
+/// scf.forall over (batch, head, block) for `blocks` blocks of `rows` query
+/// rows starting at row `firstRow` of a [batch, heads, S, dv] f32 result
+/// `out`; `buildBlock` fills the block's [1, 1, rows, dv] tile. Query head h
+/// reads key/value head h / (heads / kvHeads).
+Value buildAttentionForall(
+    OpBuilder &b, Location loc, Value out, int64_t batch, int64_t heads,
+    int64_t kvHeads, int64_t dv, int64_t rows, int64_t blocks,
+    int64_t firstRow,
+    function_ref<Value(OpBuilder &, const AttentionPosition &, Value)>
+        buildBlock);
+
 /// Why the int8 form of `op` (it has `int8`) cannot be lowered for `desc`,
 /// or an empty string.
 std::string unsupportedInt8AttentionReason(AttentionOp op,

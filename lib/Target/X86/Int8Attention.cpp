@@ -507,63 +507,16 @@ private:
         b, loc, p, arith::BitcastOp::create(b, loc, type, bits));
   }
 
-  struct Position {
-    Value batch, head, kvHead, row0;
-  };
-
-  /// Per row: f32 accumulators (valueVectors each), running max and sum.
-  struct State {
-    SmallVector<Value> acc, max, sum;
-    SmallVector<Value> flat() const {
-      SmallVector<Value> all(acc);
-      llvm::append_range(all, max);
-      llvm::append_range(all, sum);
-      return all;
-    }
-    static State unflatten(ValueRange values, int64_t rows, int64_t vectors) {
-      State s;
-      s.acc.assign(values.begin(), values.begin() + rows * vectors);
-      s.max.assign(values.begin() + rows * vectors,
-                   values.begin() + rows * vectors + rows);
-      s.sum.assign(values.begin() + rows * vectors + rows, values.end());
-      return s;
-    }
-  };
+  using Position = AttentionPosition;
+  using State = OnlineSoftmaxState;
 
   Value buildForall(OpBuilder &b, Value out, int64_t rows, int64_t blocks,
                     int64_t firstRow) {
-    Type f32 = f32Type();
-    auto forall = scf::ForallOp::create(
-        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(c.b * c.h * blocks)},
-        ValueRange{out}, std::nullopt);
-    OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
-    Value iv = forall.getInductionVars()[0];
-    Value shared = forall.getRegionIterArgs()[0];
-    Value perBatch = h.idx(fb, c.h * blocks);
-    Position pos;
-    pos.batch = arith::DivUIOp::create(fb, loc, iv, perBatch);
-    Value inBatch = arith::RemUIOp::create(fb, loc, iv, perBatch);
-    pos.head = arith::DivUIOp::create(fb, loc, inBatch, h.idx(fb, blocks));
-    Value block = arith::RemUIOp::create(fb, loc, inBatch, h.idx(fb, blocks));
-    pos.kvHead =
-        arith::DivUIOp::create(fb, loc, pos.head, h.idx(fb, c.h / c.hkv));
-    pos.row0 = arith::AddIOp::create(
-        fb, loc, h.idx(fb, firstRow),
-        arith::MulIOp::create(fb, loc, block, h.idx(fb, rows)));
-    SmallVector<OpFoldResult> offsets = {pos.batch, pos.head, pos.row0,
-                                         fb.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes = {fb.getIndexAttr(1), fb.getIndexAttr(1),
-                                       fb.getIndexAttr(rows),
-                                       fb.getIndexAttr(c.dv)};
-    SmallVector<OpFoldResult> strides(4, fb.getIndexAttr(1));
-    Value tileOut = tensor::ExtractSliceOp::create(
-        fb, loc, RankedTensorType::get({1, 1, rows, c.dv}, f32), shared,
-        offsets, sizes, strides);
-    tileOut = buildQueryBlock(fb, pos, rows, tileOut);
-    OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(tb, loc, tileOut, shared, offsets,
-                                          sizes, strides);
-    return forall.getResult(0);
+    return buildAttentionForall(
+        b, loc, out, c.b, c.h, c.hkv, c.dv, rows, blocks, firstRow,
+        [&](OpBuilder &fb, const Position &pos, Value tileOut) {
+          return buildQueryBlock(fb, pos, rows, tileOut);
+        });
   }
 
   Value buildQueryBlock(OpBuilder &b, const Position &pos, int64_t rows,
