@@ -207,6 +207,33 @@ mlir::qlow::matchEpilogue(linalg::GenericOp contraction) {
   return FusedEpilogue{op, *accInput};
 }
 
+/// The sibling must be a recognised contraction in its own right, read by
+/// the epilogue once, at (m, n), and nowhere else (its kernel is the shared
+/// one; a second reader would need its accumulators in memory after all).
+std::optional<std::pair<Int8Contraction, unsigned>>
+mlir::qlow::matchSiblingContraction(const Int8Contraction &c,
+                                    const FusedEpilogue &epilogue) {
+  linalg::GenericOp op = epilogue.op;
+  Value lhs = linalg::GenericOp(c.op).getDpsInputs()[0];
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    if (input->getOperandNumber() == epilogue.accInput)
+      continue;
+    auto producer = input->get().getDefiningOp<linalg::GenericOp>();
+    if (!producer || producer == c.op || !input->get().hasOneUse() ||
+        classifyEpilogueMap(op.getMatchingIndexingMap(input)) !=
+            EpilogueIndexing::RowColumn)
+      continue;
+    std::optional<Int8Contraction> sibling = matchInt8Contraction(producer);
+    if (!sibling || producer.getDpsInputs()[0] != lhs ||
+        sibling->lhsSigned != c.lhsSigned || sibling->m != c.m ||
+        sibling->n != c.n || sibling->k != c.k)
+      continue;
+    sibling->lhs = lhs;
+    return std::make_pair(*sibling, input->getOperandNumber());
+  }
+  return std::nullopt;
+}
+
 /// Sign- or zero-extends `value` to `type`.
 Value mlir::qlow::extendStorage(OpBuilder &b, Location loc, Value value,
                                 bool isSigned, Type type) {
@@ -227,7 +254,8 @@ int64_t mlir::qlow::roundUp(int64_t value, int64_t multiple) {
 Value mlir::qlow::applyEpilogue(OpBuilder &b, Location loc,
                                 const FusedEpilogue &epilogue, Value acc,
                                 Value row, Value col, int64_t m, int64_t lanes,
-                                function_ref<Value(int64_t)> idx) {
+                                function_ref<Value(int64_t)> idx,
+                                Value siblingAcc) {
   linalg::GenericOp op = epilogue.op;
   Block &body = op.getRegion().front();
   IRMapping mapping;
@@ -237,6 +265,10 @@ Value mlir::qlow::applyEpilogue(OpBuilder &b, Location loc,
     BlockArgument arg = body.getArgument(input->getOperandNumber());
     if (input->getOperandNumber() == epilogue.accInput) {
       mapping.map(arg, acc);
+      continue;
+    }
+    if (siblingAcc && input->getOperandNumber() == epilogue.siblingInput) {
+      mapping.map(arg, siblingAcc);
       continue;
     }
     auto vectorType = VectorType::get({lanes}, arg.getType());

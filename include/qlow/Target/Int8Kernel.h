@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 namespace mlir::qlow {
 
@@ -38,6 +39,10 @@ struct FusedEpilogue {
   linalg::GenericOp op;
   /// Which input is the contraction's result.
   unsigned accInput;
+  /// Which input is the result of a sibling contraction that the same kernel
+  /// computes (see matchSiblingContraction), if any; applyEpilogue then maps
+  /// it to the sibling's accumulator registers instead of reading memory.
+  std::optional<unsigned> siblingInput = std::nullopt;
 };
 
 /// Finds the epilogue that convert-qlow-to-linalg puts after a contraction:
@@ -47,15 +52,31 @@ struct FusedEpilogue {
 /// 1-D tables).
 std::optional<FusedEpilogue> matchEpilogue(linalg::GenericOp contraction);
 
+/// A second contraction whose i32 accumulators `epilogue` (of `c`) reads
+/// element for element, with the same activations `c` has: SwiGLU's gate and
+/// up projections of one input, `silu(x Wg) * (x Wu)`, after
+/// qlow-fuse-elementwise made their epilogues, the silu and the mul one
+/// generic. One kernel can then compute both: the same activation bytes feed
+/// the dot products of both weight panels, and neither set of accumulators
+/// goes through memory. Returns the sibling and the epilogue input it is,
+/// when the sibling's result has no other use and both contractions have the
+/// same activations, signedness and shape.
+std::optional<std::pair<Int8Contraction, unsigned>>
+matchSiblingContraction(const Int8Contraction &c,
+                        const FusedEpilogue &epilogue);
+
 /// Computes `epilogue` on one accumulator vector of `lanes` i32: the lanes
 /// are columns [col, col + lanes) of row `row` of an M = `m` matmul.
 /// Row-indexed inputs are read at the row (clamped to the last real one:
 /// padded rows are discarded), column-indexed ones with a masked read (the
 /// last panel runs past N), table lookups become gathers, and the body is
-/// cloned lane-wise onto vectors. `idx` makes index constants.
+/// cloned lane-wise onto vectors. `idx` makes index constants. With a
+/// sibling contraction (`epilogue.siblingInput`), `siblingAcc` holds its
+/// accumulators for the same lanes.
 Value applyEpilogue(OpBuilder &b, Location loc, const FusedEpilogue &epilogue,
                     Value acc, Value row, Value col, int64_t m, int64_t lanes,
-                    function_ref<Value(int64_t)> idx);
+                    function_ref<Value(int64_t)> idx,
+                    Value siblingAcc = nullptr);
 
 /// The last op before which the kernel replacing `c` (and `epilogue`) can be
 /// built: `c` itself, or the last definition of an epilogue input that

@@ -25,6 +25,8 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 #include <cstdlib>
 
@@ -115,16 +117,39 @@ TargetDesc fitBytePairTiles(const TargetDesc &desc, bool lhsSigned) {
   return fitted;
 }
 
+/// Keeps the int8 tiles of `desc` that a kernel shared by two sibling
+/// contractions can split between them (an even number of vectors); false if
+/// none is left.
+bool keepPairableTiles(TargetDesc &desc) {
+  llvm::erase_if(desc.int8Tiles, [](const MicroKernelShape &tile) {
+    return tile.vectors % 2 != 0;
+  });
+  return !desc.int8Tiles.empty();
+}
+
 /// Builds the kernel that replaces `c`, with the register tile `tile` of
 /// `lanes`-wide i32 vectors.
+///
+/// With a `sibling` contraction (same activations, other weights; see
+/// matchSiblingContraction) the kernel computes both: each packed panel
+/// holds `nr` columns of `c`'s weights, then the same `nr` columns of the
+/// sibling's, the register tile is `rows x 2 * vectors` (the first `vectors`
+/// accumulators of a row are `c`'s, the others the sibling's for the same
+/// output columns), each broadcast of activation bytes feeds both, and the
+/// epilogue gets both accumulators of a column vector in registers. `tile`
+/// then gives the vectors per contraction.
 Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                       const MicroKernelShape &tile, int64_t rowBlock,
                       int64_t lanes, Int8DotForm form,
-                      std::optional<FusedEpilogue> epilogue) {
+                      std::optional<FusedEpilogue> epilogue,
+                      std::optional<Int8Contraction> sibling = std::nullopt) {
   // A narrow N needs fewer column vectors than the tile has.
   const int64_t rows = tile.rows;
   const int64_t vectors = std::min(tile.vectors, (c.n + lanes - 1) / lanes);
   const int64_t nr = vectors * lanes;
+  // Contractions per kernel, and accumulator vectors per row of the tile.
+  const int64_t parts = sibling ? 2 : 1;
+  const int64_t tileVectors = parts * vectors;
   // Rows are not padded (see buildInt8KernelScaffold): the last, partial
   // row tile is a second, smaller tile.
   const int64_t np = roundUp(c.n, nr);
@@ -141,35 +166,44 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   // Data tiling at compile time: packed[p][s][col * kStep + t] =
   // w[kStep * s + t][p * nr + col], zero outside w; and, for the byte forms
   // with s8 activations, the column sums for the s8 -> u8 shift.
-  const int64_t packedCount = panels * kSteps * nr * kStep;
+  // With a sibling, a panel's packed column `part * nr + col` is column
+  // `p * nr + col` of contraction `part` (0: `c`, 1: the sibling), and so is
+  // entry `p * 2 * nr + part * nr + col` of the initial accumulators.
+  const int64_t panelColumns = parts * nr;
+  const int64_t packedCount = panels * kSteps * panelColumns * kStep;
   SmallVector<int8_t> packed8(packBytes ? packedCount : 0, 0);
   SmallVector<int16_t> packed16(packBytes ? 0 : packedCount, 0);
-  SmallVector<int32_t> init(np, 0);
+  SmallVector<int32_t> init(parts * np, 0);
   SmallVector<int64_t> values;
   values.reserve(c.k * c.n);
-  for (const APInt &v : c.weights.getValues<APInt>())
-    values.push_back(v.getSExtValue());
-  for (int64_t kk = 0; kk < c.k; ++kk)
-    for (int64_t col = 0; col < c.n; ++col) {
-      int64_t v = values[kk * c.n + col];
-      int64_t p = col / nr, inPanel = col % nr;
-      int64_t at =
-          ((p * kSteps + kk / kStep) * nr + inPanel) * kStep + kk % kStep;
-      if (packBytes)
-        packed8[at] = static_cast<int8_t>(v);
-      else
-        packed16[at] = static_cast<int16_t>(v);
-      if (packBytes && c.lhsSigned)
-        init[col] -= 128 * static_cast<int32_t>(v);
-    }
-  auto packedType =
-      RankedTensorType::get({panels, kSteps, nr * kStep}, weightElement);
+  for (int64_t part = 0; part < parts; ++part) {
+    values.clear();
+    for (const APInt &v :
+         (part == 0 ? c.weights : sibling->weights).getValues<APInt>())
+      values.push_back(v.getSExtValue());
+    for (int64_t kk = 0; kk < c.k; ++kk)
+      for (int64_t col = 0; col < c.n; ++col) {
+        int64_t v = values[kk * c.n + col];
+        int64_t p = col / nr, inPanel = part * nr + col % nr;
+        int64_t at =
+            ((p * kSteps + kk / kStep) * panelColumns + inPanel) * kStep +
+            kk % kStep;
+        if (packBytes)
+          packed8[at] = static_cast<int8_t>(v);
+        else
+          packed16[at] = static_cast<int16_t>(v);
+        if (packBytes && c.lhsSigned)
+          init[p * panelColumns + inPanel] -= 128 * static_cast<int32_t>(v);
+      }
+  }
+  auto packedType = RankedTensorType::get({panels, kSteps, panelColumns * kStep},
+                                          weightElement);
   Value packedW = arith::ConstantOp::create(
       b, loc,
       packBytes
           ? DenseElementsAttr::get(packedType, ArrayRef<int8_t>(packed8))
           : DenseElementsAttr::get(packedType, ArrayRef<int16_t>(packed16)));
-  auto initType = RankedTensorType::get({np}, i32);
+  auto initType = RankedTensorType::get({parts * np}, i32);
   Value initC = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(initType, ArrayRef<int32_t>(init)));
 
@@ -219,9 +253,13 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                           int64_t rows, Value tileOut) -> Value {
     // Accumulators start at the shift correction of their columns.
     SmallVector<Value> accs;
+    Value initCol0 =
+        parts == 1 ? col0
+                   : arith::MulIOp::create(rb, rl, p, idx(panelColumns))
+                         .getResult();
     for (int64_t r = 0; r < rows; ++r)
-      for (int64_t j = 0; j < vectors; ++j) {
-        Value col = arith::AddIOp::create(rb, rl, col0, idx(j * lanes));
+      for (int64_t j = 0; j < tileVectors; ++j) {
+        Value col = arith::AddIOp::create(rb, rl, initCol0, idx(j * lanes));
         accs.push_back(vector::TransferReadOp::create(
             rb, rl, accType, initC, ValueRange{col}, padI32, inBounds));
       }
@@ -229,7 +267,7 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
         rb, rl, idx(0), idx(kSteps), idx(1), accs,
         [&](OpBuilder &kb, Location kl, Value kk, ValueRange acc) {
           SmallVector<Value> w;
-          for (int64_t j = 0; j < vectors; ++j) {
+          for (int64_t j = 0; j < tileVectors; ++j) {
             Value raw = vector::TransferReadOp::create(
                 kb, kl, bytesType, packedW,
                 ValueRange{p, kk, idx(j * lanes * kStep)}, padW, inBounds);
@@ -253,8 +291,8 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
             if (packBytes && c.lhsSigned)
               bcast = arith::XOrIOp::create(kb, kl, bcast, signFlip);
             Value aBytes = vector::BitCastOp::create(kb, kl, bytesType, bcast);
-            for (int64_t j = 0; j < vectors; ++j) {
-              Value &slot = next[r * vectors + j];
+            for (int64_t j = 0; j < tileVectors; ++j) {
+              Value &slot = next[r * tileVectors + j];
               switch (form) {
               case Int8DotForm::Vnni:
                 slot =
@@ -282,12 +320,14 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                      : row;
       for (int64_t j = 0; j < vectors; ++j) {
         Value col = idx(j * lanes);
-        Value value = kLoop.getResult(r * vectors + j);
+        Value value = kLoop.getResult(r * tileVectors + j);
+        Value siblingValue =
+            sibling ? kLoop.getResult(r * tileVectors + vectors + j) : Value();
         if (epilogue)
           value =
               applyEpilogue(rb, rl, *epilogue, value, row,
                             arith::AddIOp::create(rb, rl, col0, idx(j * lanes)),
-                            c.m, lanes, idx);
+                            c.m, lanes, idx, siblingValue);
         tileOut =
             vector::TransferWriteOp::create(rb, rl, value, tileOut,
                                             ValueRange{tileRow, col}, inBounds)
@@ -328,30 +368,61 @@ struct QlowX86Int8MatmulPass
         found.push_back(*c);
     });
     IRRewriter rewriter(&getContext());
+    // Contractions already computed by a sibling's kernel (and erased).
+    llvm::SmallPtrSet<Operation *, 4> computed;
     for (Int8Contraction &c : found) {
+      if (computed.contains(c.op))
+        continue;
       // An earlier kernel may have replaced this contraction's lhs (the
       // epilogue of the matmul before it): read the operand again.
       c.lhs = c.op.getDpsInputs()[0];
       std::optional<FusedEpilogue> epilogue = matchEpilogue(c.op);
-      // The epilogue's inputs must be available where the kernel is built.
+      std::optional<Int8Contraction> sibling;
+      if (epilogue && fuseSiblings)
+        if (auto match = matchSiblingContraction(c, *epilogue)) {
+          sibling = match->first;
+          epilogue->siblingInput = match->second;
+        }
+      // The epilogue's inputs (a sibling included) must be available where
+      // the kernel is built.
       Operation *anchor = kernelInsertionAnchor(c, epilogue);
       rewriter.setInsertionPointAfter(anchor);
       if (anchor == c.op)
         rewriter.setInsertionPoint(c.op);
-      // dot_u8s8_pairs exists on ymm only, the AVX2 family's width.
-      Int8DotForm form = vnni                    ? Int8DotForm::Vnni
-                         : desc->i32Lanes() == 8 ? chooseAvx2DotForm(c)
-                                                 : Int8DotForm::Avx2WidePairs;
-      MicroKernelShape tile = form == Int8DotForm::Avx2BytePairs
-                                  ? fitBytePairTiles(*desc, c.lhsSigned)
-                                        .chooseInt8Tile(c.m, c.n, c.k)
-                                  : desc->chooseInt8Tile(c.m, c.n, c.k);
-      int64_t rowBlock = desc->chooseInt8RowBlock(c.m, c.n, c.k, tile);
+      // dot_u8s8_pairs exists on ymm only, the AVX2 family's width; a
+      // shared kernel uses it only if both weight matrices allow it.
+      Int8DotForm form = Int8DotForm::Avx2WidePairs;
+      if (vnni)
+        form = Int8DotForm::Vnni;
+      else if (desc->i32Lanes() == 8)
+        form = chooseAvx2DotForm(c) == Int8DotForm::Avx2BytePairs &&
+                       (!sibling || chooseAvx2DotForm(*sibling) ==
+                                        Int8DotForm::Avx2BytePairs)
+                   ? Int8DotForm::Avx2BytePairs
+                   : Int8DotForm::Avx2WidePairs;
+      TargetDesc tiles = form == Int8DotForm::Avx2BytePairs
+                             ? fitBytePairTiles(*desc, c.lhsSigned)
+                             : *desc;
+      if (sibling && !keepPairableTiles(tiles)) {
+        sibling.reset();
+        epilogue->siblingInput.reset();
+      }
+      // A shared kernel is chosen as one matmul of 2N columns: its tile's
+      // vectors are split between the two contractions.
+      const int64_t tileN = sibling ? 2 * c.n : c.n;
+      MicroKernelShape tile = tiles.chooseInt8Tile(c.m, tileN, c.k);
+      int64_t rowBlock = desc->chooseInt8RowBlock(c.m, tileN, c.k, tile);
+      if (sibling)
+        tile.vectors /= 2;
       Value result = buildInt8Kernel(rewriter, c.op.getLoc(), c, tile, rowBlock,
-                                     desc->i32Lanes(), form, epilogue);
+                                     desc->i32Lanes(), form, epilogue, sibling);
       if (epilogue) {
         rewriter.replaceOp(epilogue->op, result);
         rewriter.eraseOp(c.op);
+        if (sibling) {
+          computed.insert(sibling->op);
+          rewriter.eraseOp(sibling->op);
+        }
       } else {
         rewriter.replaceOp(c.op, result);
       }

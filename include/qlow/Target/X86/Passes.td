@@ -43,7 +43,19 @@ def QlowX86Int8MatmulPass : Pass<"qlow-x86-int8-matmul", "func::FuncOp"> {
       and table lookups as gathers (a constant table of narrow integers is
       widened to i32 at compile time); the kernel stores the epilogue's
       element type. No i32 accumulator makes a round trip through memory;
-    * column panels are the iterations of an `scf.forall`: the threads' work.
+    * column panels are the iterations of an `scf.forall`: the threads' work;
+    * sibling contractions: when the epilogue also reads, element for element,
+      the accumulators of a second contraction of the same activations (with
+      the same M, N and K) that nothing else reads, as SwiGLU's
+      `silu(x Wg) * (x Wu)` is after qlow-fuse-elementwise, one kernel
+      computes both: each packed panel holds `nr` columns of the first
+      weights and the same `nr` columns of the second, a register tile is
+      `rows x 2 * vectors` accumulators (tiles with an even number of vectors
+      from the TargetDesc, halved), every activation broadcast feeds both
+      halves, and the epilogue reads both accumulators from registers.
+      Without this (`fuse-siblings=false`) the second contraction's i32
+      accumulators are written to memory by a kernel of their own and read
+      back by the epilogue. The integer results are the same either way.
 
     Without a fusible epilogue the result is the i32 tensor of the
     contraction. On AVX2 (no VNNI) the same kernel uses vpmaddubsw when the
@@ -72,6 +84,10 @@ def QlowX86Int8MatmulPass : Pass<"qlow-x86-int8-matmul", "func::FuncOp"> {
   let options = [
     Option<"cpu", "cpu", "std::string", /*default=*/"\"host\"",
            "CPU whose TargetDesc supplies the ISA and the register tile">,
+    Option<"fuseSiblings", "fuse-siblings", "bool", /*default=*/"true",
+           "Compute two contractions of the same activations whose "
+           "accumulators one epilogue combines (SwiGLU's gate and up) in one "
+           "kernel">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
