@@ -517,6 +517,56 @@ std::string shapeOf(Operation *op) {
   return text;
 }
 
+/// How a compiled layer's result compares with the reference's, by
+/// transformer_layers.py's tolerance model. The integer matmuls are bit-exact
+/// and the float ops between them are not all (f32 attention against the
+/// reference's double, polynomial exp/erf): an activation within an f32
+/// rounding of a quantization boundary may land one step away. Such a flip
+/// stays in its token's row after attention, but there it does not stay one
+/// step: the next normalization spreads it over the row, whose next quantize
+/// flips more values, and the SwiGLU product scales them (measured: one f32
+/// ulp of one attention output of the S=128, D=768 decoder, 2.3e-9 from a
+/// boundary, gave 2^-7.7 * max |ref| in 140 values of its row, and the rest
+/// of the layer was bit for bit). So: every value within 2^-6 * max |ref|,
+/// and at most max(1, rows / 16) rows with a value beyond 2^-9 * max |ref|.
+struct LayerCheck {
+  double maxRef = 0.0, maxErr = 0.0;
+  int64_t rows = 0, rowsBeyondTight = 0, rowsAllowed = 0;
+  bool passed = false;
+};
+
+LayerCheck checkLayerResult(const ref::Tensor &expected,
+                            const ref::Tensor &actual) {
+  LayerCheck c;
+  const std::vector<float> &e = expected.f, &a = actual.f;
+  int64_t rowLength =
+      expected.type.shape.empty() ? 1 : expected.type.shape.back();
+  c.rows = rowLength ? int64_t(e.size()) / rowLength : 0;
+  for (float v : e)
+    c.maxRef = std::max(c.maxRef, double(std::abs(v)));
+  double tight = std::ldexp(c.maxRef, -9);
+  bool finite = a.size() == e.size();
+  for (int64_t r = 0; finite && r < c.rows; ++r) {
+    bool beyond = false;
+    for (int64_t j = r * rowLength; j < (r + 1) * rowLength; ++j) {
+      double err = std::abs(double(e[j]) - double(a[j]));
+      if (!std::isfinite(err)) {
+        finite = false;
+        break;
+      }
+      c.maxErr = std::max(c.maxErr, err);
+      beyond |= err > tight;
+    }
+    c.rowsBeyondTight += beyond;
+  }
+  c.rowsAllowed = std::max<int64_t>(1, c.rows / 16);
+  c.passed = finite && c.maxErr <= std::ldexp(c.maxRef, -6) &&
+             c.rowsBeyondTight <= c.rowsAllowed;
+  if (!finite)
+    c.maxErr = INFINITY;
+  return c;
+}
+
 /// One layer: compile, check against the reference, time.
 int benchLayer(MLIRContext &ctx, const std::string &name,
                const std::string &text, const LayerBenchOptions &options,
@@ -534,7 +584,8 @@ int benchLayer(MLIRContext &ctx, const std::string &name,
   if (failed(signature))
     return 1;
   std::vector<ref::Tensor> inputs = randomInputs(signature->inputs, rng);
-  // Padding masks and rope tables as a model has them.
+  // Padding masks as a model has them. The rope tables stay N(0, 1) draws
+  // (not a rotation: larger q and k, and scores, than a model's).
   if (name.rfind("encoder", 0) == 0) {
     std::vector<float> &mask = inputs[1].f;
     for (size_t j = 0; j < mask.size(); ++j)
@@ -586,22 +637,22 @@ int benchLayer(MLIRContext &ctx, const std::string &name,
     return 1;
   }
   // The compiled layer must agree with the reference before it is timed
-  // (transformer_layers.py's tolerance: 2^-9 * max |reference|).
+  // (transformer_layers.py's tolerance; see LayerCheck).
   auto result = (*compiled)->call(*signature, inputs);
   if (failed(result))
     return 1;
-  double maxRef = 0.0, maxErr = 0.0;
-  for (size_t i = 0; i < (*expected)[0].f.size(); ++i) {
-    maxRef = std::max(maxRef, double(std::abs((*expected)[0].f[i])));
-    maxErr = std::max(
-        maxErr, double(std::abs((*expected)[0].f[i] - (*result)[0].f[i])));
-  }
-  if (!(maxErr <= std::ldexp(maxRef, -9))) {
-    llvm::errs() << "qlow-bench: error: layer " << name
-                 << ": compiled result differs from the reference (max |err| "
-                 << maxErr << ", max |ref| " << maxRef << ")\n";
+  LayerCheck check = checkLayerResult((*expected)[0], (*result)[0]);
+  if (!check.passed) {
+    llvm::errs() << llvm::formatv(
+        "qlow-bench: error: layer {0}: compiled result differs from the "
+        "reference (max |err| {1:e3} = 2^{2:f2} * max |ref| {3:e3}; allowed "
+        "2^-6; rows with |err| > 2^-9 * max |ref|: {4} of {5}, allowed "
+        "{6})\n",
+        name, check.maxErr, std::log2(check.maxErr / check.maxRef),
+        check.maxRef, check.rowsBeyondTight, check.rows, check.rowsAllowed);
     return 1;
   }
+  double maxErr = check.maxErr;
 
   std::vector<std::vector<ref::Tensor>> kernelInputs;
   for (const mlir::qlow::EntrySignature &entry : kernelEntries)
@@ -661,10 +712,10 @@ int benchLayer(MLIRContext &ctx, const std::string &name,
     llvm::outs() << llvm::formatv(
         "layer={0} threads={1} total_ms={2:f4} matmul_ms={3:f4} "
         "other_share={4:f3} onednn_matmul_ms={5:f4} kernels_ms={6:f4} "
-        "max_abs_err_vs_reference={7:e2}\n",
+        "max_abs_err_vs_reference={7:e2} rows_beyond_2^-9={8}\n",
         name, t, *total * 1e3, matmulSeconds * 1e3,
         (*total - matmulSeconds) / *total, peerSeconds * 1e3,
-        kernelSeconds * 1e3, maxErr);
+        kernelSeconds * 1e3, maxErr, check.rowsBeyondTight);
     llvm::outs().flush();
   }
   return 0;

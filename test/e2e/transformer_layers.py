@@ -38,11 +38,19 @@ thread count, and run with qlow-run --reference; the results must agree
 within the tolerance below. Prints one line per function and thread count,
 then "N passed, M failed".
 
-Tolerance: max |compiled - reference| <= TOLERANCE * max |reference|. The
-integer matmuls are bit-exact; the float ops between them are not all
-(attention in f32 against double, polynomial exp/erfc), and an activation
-that lands within that error of a rounding boundary quantizes one step away,
-which the next matmul carries to its outputs (one step times a weight row).
+Tolerance (check_result; qlow-bench layer checks the same): every value
+within LOOSE * max |reference|, and at most max(1, rows / 16) rows (tokens)
+with a value beyond TOLERANCE * max |reference|. The integer matmuls are
+bit-exact; the float ops between them are not all (attention in f32 against
+double, polynomial exp/erfc), and an activation that lands within that error
+of a rounding boundary quantizes one step away, which the next matmul
+carries to its outputs (one step times a weight row). After attention such a
+flip stays in its token's row but grows there: the next normalization
+spreads it over the row, whose next quantize flips more values, and the
+SwiGLU product scales them. Measured (qlow-bench layer's decoder, S = 128,
+D = 768): one f32 ulp of one attention output, 2.3e-9 from a rounding
+boundary, flipped one u8 step and ended as 2^-7.7 * max |reference| in 140
+values of its row, the rest of the layer bit for bit.
 """
 
 import argparse
@@ -57,8 +65,29 @@ import numpy as np
 import random_matmul as rm
 
 # Relative to max |reference| (2^-9 ~ 2e-3: one activation step through a
-# matmul and a normalization); measured: see --report.
+# matmul and a normalization); measured: see --report. LOOSE bounds a flip's
+# cascade through a normalization and the next quantized matmul (measured:
+# up to 2^-7.3), allowed in at most max(1, rows / 16) rows.
 TOLERANCE = 2.0 ** -9
+LOOSE = 2.0 ** -6
+
+
+def check_result(ref, out):
+    """(problem or None, max error / max |ref|, rows beyond TOLERANCE) by the
+    tolerance model above."""
+    if ref.shape != out.shape or not np.all(np.isfinite(out)):
+        return f"result {out.shape}, reference {ref.shape}", math.inf, 0
+    scale = max(float(np.abs(ref).max()), 1e-30)
+    err = np.abs(out.astype(np.float64) - ref).reshape(-1, ref.shape[-1])
+    rel = float(err.max()) / scale
+    rows = int(np.sum(err.max(axis=1) > TOLERANCE * scale))
+    allowed = max(1, err.shape[0] // 16)
+    if rel > LOOSE or rows > allowed:
+        return (f"max error {err.max():.3g} = {rel:.3g} * max |reference| "
+                f"(allowed {LOOSE:.3g}); {rows} of {err.shape[0]} rows beyond "
+                f"{TOLERANCE:.3g} * max |reference| (allowed {allowed})"), \
+            rel, rows
+    return None, rel, rows
 F32 = np.float32
 
 
@@ -486,21 +515,13 @@ def main():
             if not problem:
                 ref = np.load(os.path.join(ref_dir, f"{name}.0.npy"))
                 out = np.load(os.path.join(jit_dir, f"{name}.0.npy"))
-                if ref.shape != out.shape or not np.all(np.isfinite(out)):
-                    problem = f"result {out.shape}, reference {ref.shape}"
-                else:
-                    err = np.abs(out.astype(np.float64) - ref)
-                    rel = float(err.max()) / max(float(np.abs(ref).max()),
-                                                 1e-30)
+                problem, rel, rows = check_result(ref, out)
+                if not problem and args.report:
                     exact = float(np.mean(out == ref))
-                    if rel > TOLERANCE:
-                        problem = (f"max error {err.max():.3g} = {rel:.3g} * "
-                                   f"max |reference| (allowed "
-                                   f"{TOLERANCE:.3g})")
-                    elif args.report:
-                        print(f"{name} threads={threads}: max error "
-                              f"{rel:.3g} * max |reference|, "
-                              f"{100 * exact:.1f}% of values identical")
+                    print(f"{name} threads={threads}: max error "
+                          f"{rel:.3g} * max |reference|, "
+                          f"{100 * exact:.1f}% of values identical, "
+                          f"{rows} rows beyond {TOLERANCE:.3g}")
             if problem:
                 failed += 1
                 print(f"FAIL {name} threads={threads}: {problem}\n  "
