@@ -13,10 +13,17 @@ fuses into the matmul kernel's epilogue:
     another quantized type (a table of the reference's values);
   * an optional residual add (qlow.add with a quantized argument of the
     result's shape, fixed-point or float rounding);
-  * with an f32 result: gelu/silu in f32 and an f32 residual add.
+  * with an f32 result: gelu/silu in f32 and an f32 residual add;
+  * an optional gate (before the residual add): the activation's result
+    times a second matmul of the same activations with other weights
+    (qlow.mul, quantized with either rounding, or f32), as SwiGLU's
+    silu(x Wg) * (x Wu); qlow-x86-int8-matmul computes both matmuls in one
+    kernel (fuse-siblings).
 
 Compiled and run with qlow-run, bit-exact against qlow-run --reference, except
-f32 gelu/silu, within 2^-20 x max|reference| (vector approximations).
+f32 gelu/silu, within 2^-20 x max|reference| (vector approximations), or
+2^-14 x max|reference| when a gate multiplies them (the error of the
+activation is scaled by the gate's values, max|reference| by their product).
 """
 
 import math
@@ -44,8 +51,9 @@ class EpilogueCase(rm.Case):
             # in f32 (exact).
             self.activation = rng.choice(["none", "gelu", "gelu_tanh", "silu"])
             self.residual = rng.random() < 0.6
+            self.draw_gate(rng)
             if self.activation != "none":
-                self.tolerance = 2.0 ** -20
+                self.tolerance = 2.0 ** (-14 if self.gate else -20)
             return
         per_tensor = not self.out_per_channel
         choices = ["none", "relu", "gelu", "gelu_tanh", "silu"]
@@ -68,6 +76,37 @@ class EpilogueCase(rm.Case):
             self.sum_scale = self.scale(rng, so, so * 3.0)
             self.sum_zp = rng.randint(slo + 10, shi - 10)
             self.add_rounding = rng.choice(["fixedpoint", "float"])
+        self.draw_gate(rng, per_tensor)
+
+    def draw_gate(self, rng, allowed=True):
+        """The optional gate: a second matmul of %a with the weights
+        permuted (the same values, scales and zero points, so the same
+        ranges) and its result, typed as the first matmul's without a relu,
+        multiplying the activation's."""
+        self.gate = allowed and rng.random() < 0.35
+        if not self.gate:
+            return
+        self.gate_seed = rng.randint(0, 1 << 30)
+        if self.result == "f32":
+            return
+        self.gate_storage = rng.choice(["u8", "i8"])
+        glo, ghi, _ = rm.STORAGE[self.gate_storage]
+        s1 = (self.act_scale if self.activation in ("gelu", "gelu_tanh", "silu")
+              else self.so[0])
+        base = s1 * self.so[0]
+        self.gate_scale = self.scale(rng, base * 32.0, base * 256.0)
+        self.gate_zp = rng.randint(glo + 10, ghi - 10)
+        self.mul_rounding = rng.choice(["fixedpoint", "float"])
+
+    def gate_weights(self):
+        perm = np.random.default_rng(self.gate_seed).permutation(self.w.size)
+        return self.w.reshape(-1)[perm].reshape(self.w.shape)
+
+    def gated_type(self):
+        if self.result == "f32":
+            return self.quant_type(None, None, None)
+        return self.quant_type(self.gate_storage, self.gate_scale,
+                               self.gate_zp)
 
     # Types ----------------------------------------------------------------
 
@@ -93,6 +132,8 @@ class EpilogueCase(rm.Case):
         if self.residual:
             return self.quant_type(self.sum_storage, self.sum_scale,
                                    self.sum_zp)
+        if self.gate:
+            return self.gated_type()
         if self.activation in ("gelu", "gelu_tanh", "silu"):
             return self.quant_type(self.act_storage, self.act_scale,
                                    self.act_zp)
@@ -105,7 +146,8 @@ class EpilogueCase(rm.Case):
         assert text.endswith(tail)
         body, value, value_type = [], "%y", matmul_type
         if self.activation in ("gelu", "gelu_tanh", "silu"):
-            act_type = (self.final_type() if self.result == "f32" else
+            act_type = (self.quant_type(None, None, None)
+                        if self.result == "f32" else
                         self.quant_type(self.act_storage, self.act_scale,
                                         self.act_zp))
             op = "qlow.silu" if self.activation == "silu" else "qlow.gelu"
@@ -114,6 +156,23 @@ class EpilogueCase(rm.Case):
             body.append(f"  %act = {op} {value}{attr} : {value_type} -> "
                         f"{act_type}")
             value, value_type = "%act", act_type
+        if self.gate:
+            raw = f"tensor<{self.shape(self.rhs_dims())}xi8>"
+            hexw = self.gate_weights().tobytes().hex().upper()
+            y2_type = rm.Case.out_type(self)
+            attr = (" {rounding = #qlow.rounding<float>}"
+                    if self.result == "q" and self.rounding == "float" else "")
+            body.append(f'  %w2 = arith.constant dense<"0x{hexw}"> : {raw}')
+            body.append(f"  %wq2 = quant.scast %w2 : {raw} to "
+                        f"{self.rhs_type()}")
+            body.append(f"  %y2 = qlow.matmul %a, %wq2{attr} : "
+                        f"({self.lhs_type()}, {self.rhs_type()}) -> {y2_type}")
+            attr = (" {rounding = #qlow.rounding<float>}"
+                    if self.result != "f32" and self.mul_rounding == "float"
+                    else "")
+            body.append(f"  %gated = qlow.mul {value}, %y2{attr} : "
+                        f"({value_type}, {y2_type}) -> {self.gated_type()}")
+            value, value_type = "%gated", self.gated_type()
         if self.residual:
             res_type = self.residual_type()
             attr = (" {rounding = #qlow.rounding<float>}"
@@ -151,6 +210,9 @@ class EpilogueCase(rm.Case):
         extra = []
         if self.activation != "none":
             extra.append(f"{self.activation} activation")
+        if self.gate:
+            extra.append("f32 gate" if self.result == "f32" else
+                         f"gate ({self.mul_rounding} rounding)")
         if self.residual:
             extra.append("f32 residual add" if self.result == "f32" else
                          f"residual add ({self.add_rounding} rounding)")
@@ -160,7 +222,7 @@ class EpilogueCase(rm.Case):
     # for cases without an activation or residual.
     def model(self, lhs, bias):
         if self.activation not in ("none", "relu") or self.residual or \
-                self.tolerance > 0.0:
+                self.gate or self.tolerance > 0.0:
             return None
         out = super().model(lhs, bias)
         if self.activation == "relu":
