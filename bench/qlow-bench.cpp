@@ -13,6 +13,7 @@
 
 #include "AArch64Bench.h"
 #include "LayerBench.h"
+#include "OnnxBench.h"
 #include "Machine.h"
 #include "OneDnnMatmul.h"
 
@@ -47,7 +48,7 @@ namespace ref = ::qlow::ref;
 using ::qlow::bench::OneDnnMatmul;
 
 static cl::opt<std::string> subcommand(cl::Positional, cl::Required,
-                                       cl::desc("<matmul | layer | aarch64>"));
+                                       cl::desc("<matmul | layer | onnx | aarch64>"));
 static cl::opt<std::string> aarch64Cpus(
     "aarch64-cpus",
     cl::desc("qlow-bench aarch64: comma-separated AArch64 CPUs to compile for "
@@ -108,8 +109,33 @@ static cl::opt<int64_t> layerDecoderFfn("decoder-ffn",
                                         cl::init(2048));
 static cl::opt<unsigned>
     layerRepeat("repeat",
-                cl::desc("layer: calls per timed batch (best of three)"),
+                cl::desc("layer: calls per timed batch (best of three); "
+                         "onnx: timed calls per measurement (the median "
+                         "counts)"),
                 cl::init(20));
+
+// `onnx` options (OnnxBench.h); --thread-counts, --seq, --d-model, --heads,
+// --encoder-ffn, --decoder-ffn and --repeat are shared with `layer`.
+static cl::list<std::string> onnxModels(
+    "models",
+    cl::desc("onnx: which models (encoder_qdq, decoder_dynamic, mlp_int4, "
+             "encoder_float_qlow; default all)"),
+    cl::CommaSeparated);
+static cl::list<std::string>
+    onnxPeers("peers",
+              cl::desc("onnx: which peers (onnxruntime, iree; default both)"),
+              cl::CommaSeparated);
+static cl::opt<std::string> onnxWorkDir(
+    "work-dir", cl::desc("onnx: keep the models, inputs, peers' outputs and "
+                         "logs here (default: a temporary directory)"));
+static cl::opt<std::string>
+    onnxPython("python", cl::desc("onnx: the Python that runs "
+                                  "bench/onnx_peers.py (default: python3)"));
+static cl::opt<double> onnxMinCosine(
+    "min-cosine",
+    cl::desc("onnx: the least cosine similarity between every output of a "
+             "peer and qlow's for a timing to be reported"),
+    cl::init(0.999));
 
 namespace {
 
@@ -569,6 +595,25 @@ int main(int argc, char **argv) {
     }
     return ::qlow::bench::runLayerBench(options);
   }
+  if (subcommand == "onnx") {
+    ::qlow::bench::OnnxBenchOptions options;
+    if (!onnxModels.empty())
+      options.models.assign(onnxModels.begin(), onnxModels.end());
+    if (!onnxPeers.empty())
+      options.peers.assign(onnxPeers.begin(), onnxPeers.end());
+    if (!threadCounts.empty())
+      options.threads.assign(threadCounts.begin(), threadCounts.end());
+    options.seq = layerSeq;
+    options.dModel = layerDModel;
+    options.heads = layerHeads;
+    options.encoderFfn = layerEncoderFfn;
+    options.decoderFfn = layerDecoderFfn;
+    options.repeat = std::max(1u, layerRepeat.getValue());
+    options.workDir = onnxWorkDir;
+    options.python = onnxPython;
+    options.minCosine = onnxMinCosine;
+    return ::qlow::bench::runOnnxBench(options);
+  }
   if (subcommand == "aarch64") {
     ::qlow::bench::AArch64BenchOptions options;
     if (!onlyCases.empty()) {
@@ -586,7 +631,7 @@ int main(int argc, char **argv) {
   }
   if (subcommand != "matmul") {
     llvm::errs() << "qlow-bench: error: unknown subcommand '" << subcommand
-                 << "'; known: matmul, layer, aarch64\n";
+                 << "'; known: matmul, layer, onnx, aarch64\n";
     return 1;
   }
   return runMatmul();
