@@ -8,6 +8,7 @@
 #include "qlow/Emit/Emit.h"
 
 #include "qlow/Pipelines/Pipelines.h"
+#include "qlow/Support/Progress.h"
 #include "qlow/Target/TargetDesc.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -19,6 +20,7 @@
 #include "llvm/Linker/Linker.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
@@ -137,6 +139,14 @@ LogicalResult emitAArch64Variants(ModuleOp module, const EmitOptions &options,
     compile.target = desc.arch;
     PassManager pm(module.getContext());
     buildQlowCpuPipeline(pm, compile);
+    if (CompileProgress *progress = CompileProgress::get()) {
+      progress->startPhase("lower",
+                           llvm::formatv("qlow-cpu-pipeline for {0} (variant "
+                                         "{1} of {2})",
+                                         desc.cpu, i + 1, descs.size())
+                               .str());
+      progress->instrument(pm);
+    }
     if (failed(pm.run(*copy)))
       return failure();
     std::unique_ptr<llvm::Module> variant =
@@ -238,6 +248,17 @@ LogicalResult emitAArch64Variants(ModuleOp module, const EmitOptions &options,
            << "cannot create an LLVM target machine for " << base.cpu;
   combined->setDataLayout(machine->createDataLayout());
   combined->setTargetTriple(triple);
+  if (CompileProgress *progress = CompileProgress::get())
+    progress->startPhase(
+        "codegen",
+        llvm::formatv("LLVM -O{0} and machine code for {1} variants", optLevel,
+                      descs.size())
+            .str());
+  // The variants' LLVM options, for the optimizer and code generator.
+  SmallVector<std::string> llvmOptions;
+  for (const TargetDesc &desc : descs)
+    llvm::append_range(llvmOptions, desc.llvmOptions);
+  ScopedLLVMOptions scopedOptions(llvmOptions);
   optimizeLLVMModule(*combined, optLevel, machine.get());
   if (options.kind == EmitKind::LLVMIR) {
     combined->print(os, nullptr);
@@ -278,6 +299,11 @@ LogicalResult mlir::qlow::emitModule(ModuleOp module,
   compile.target = desc->arch;
   PassManager pm(module.getContext());
   buildQlowCpuPipeline(pm, compile);
+  CompileProgress *progress = CompileProgress::get();
+  if (progress) {
+    progress->startPhase("lower", "qlow-cpu-pipeline for " + desc->cpu);
+    progress->instrument(pm);
+  }
   if (failed(pm.run(module)))
     return failure(); // The failing pass reported why.
   if (options.kind == EmitKind::MLIR) {
@@ -312,6 +338,12 @@ LogicalResult mlir::qlow::emitModule(ModuleOp module,
            << "cannot create an LLVM target machine for " << desc->cpu;
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(triple);
+  if (progress)
+    progress->startPhase("codegen",
+                         llvm::formatv("LLVM -O{0} and machine code for {1}",
+                                       compile.optLevel.getValue(), desc->cpu)
+                             .str());
+  ScopedLLVMOptions scopedOptions(desc->llvmOptions);
   optimizeLLVMModule(*llvmModule, compile.optLevel, machine.get());
   if (options.kind == EmitKind::LLVMIR) {
     llvmModule->print(os, nullptr);

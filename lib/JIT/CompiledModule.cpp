@@ -12,6 +12,7 @@
 
 #include "qlow/Interpreter/Interpreter.h"
 #include "qlow/Pipelines/Pipelines.h"
+#include "qlow/Support/Progress.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -24,6 +25,7 @@
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/CrashRecoveryContext.h"
 #include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 
@@ -270,6 +272,13 @@ CompiledModule::compile(ModuleOp module, const CompileOptions &options,
   PassManager pm(module.getContext());
   pm.addPass(createSymbolDCEPass());
   buildQlowCpuPipeline(pm, options);
+  CompileProgress *progress = CompileProgress::get();
+  if (progress) {
+    progress->startPhase("lower", "qlow-cpu-pipeline for " +
+                                      (options.cpu.empty() ? std::string("host")
+                                                           : options.cpu.getValue()));
+    progress->instrument(pm);
+  }
   // A pass that crashes leaves the IR in no state to continue with, or even
   // to destroy: report it and exit rather than crash. Recovery covers this
   // thread only, so the passes run on it.
@@ -296,6 +305,11 @@ CompiledModule::compile(ModuleOp module, const CompileOptions &options,
 
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
+  if (progress)
+    progress->startPhase("codegen",
+                         llvm::formatv("LLVM -O{0} and machine code (JIT)",
+                                       std::min(options.optLevel.getValue(), 3u))
+                             .str());
   unsigned optLevel = std::min(options.optLevel.getValue(), 3u);
   llvm::CodeGenOptLevel codeGenLevel =
       optLevel == 0   ? llvm::CodeGenOptLevel::None
@@ -358,6 +372,8 @@ CompiledModule::compile(ModuleOp module, const CompileOptions &options,
   }
   if (!error.empty())
     return emitError(where) << "JIT compilation failed: " << error;
+  if (progress)
+    progress->endPhase();
   return compiled;
 }
 

@@ -10,6 +10,7 @@
 #include "qlow/Import/ONNX/ImportONNX.h"
 #include "qlow/Registration.h"
 #include "qlow/Support/InputChecks.h"
+#include "qlow/Support/Progress.h"
 #include "qlow/Target/TargetDesc.h"
 
 #include "mlir/IR/AsmState.h"
@@ -72,7 +73,42 @@ static cl::opt<std::string> modelName(
     cl::desc("With model.onnx and -o DIR/: the library's name (default: the "
              "model file's name without .onnx)"));
 
+static cl::opt<bool> progress(
+    "progress",
+    cl::desc("Report the compilation's progress on stderr (import, quantize, "
+             "lower, codegen). Default: only when stderr is a terminal and "
+             "the compilation takes more than a second; --progress=false: "
+             "never"));
+
+using mlir::qlow::CompileProgress;
+
+/// Imports the ONNX model `inputFile` and folds its QDQ pairs, reporting
+/// both phases.
+static OwningOpRef<ModuleOp>
+importAndFold(MLIRContext &context,
+              const mlir::qlow::OnnxImportOptions &importOptions,
+              bool keepNames) {
+  CompileProgress *report = CompileProgress::get();
+  if (report)
+    report->startPhase("import", inputFile);
+  OwningOpRef<ModuleOp> module =
+      mlir::qlow::importOnnxFile(inputFile, &context, importOptions);
+  if (!module)
+    return nullptr;
+  if (report) {
+    report->endPhase(CompileProgress::summarizeOps(*module));
+    report->startPhase("quantize", "qlow-fold-qdq, canonicalize");
+  }
+  if (failed(mlir::qlow::foldImportedModel(*module, keepNames)))
+    return nullptr;
+  if (report)
+    report->endPhase(CompileProgress::summarizeOps(*module));
+  return module;
+}
+
 static int fail(const Twine &message) {
+  if (CompileProgress *report = CompileProgress::get())
+    report->clearStatus();
   llvm::errs() << "qlow-compile: error: " << message << "\n";
   return 1;
 }
@@ -89,12 +125,12 @@ static int writeModelLibrary(MLIRContext &context) {
     name = "model_" + name;
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+  CompileProgress::clearStatusOnDiagnostics(context);
   mlir::qlow::OnnxImportOptions importOptions;
   importOptions.functionName = name;
   OwningOpRef<ModuleOp> module =
-      mlir::qlow::importOnnxFile(inputFile, &context, importOptions);
-  if (!module ||
-      failed(mlir::qlow::foldImportedModel(*module, /*keepNames=*/true)))
+      importAndFold(context, importOptions, /*keepNames=*/true);
+  if (!module)
     return 1;
   auto func = module->lookupSymbol<func::FuncOp>(name);
   std::vector<std::string> ins, outs;
@@ -153,6 +189,8 @@ static int writeModelLibrary(MLIRContext &context) {
   headerOut->os() << *header;
   libOut->keep();
   headerOut->keep();
+  if (CompileProgress *report = CompileProgress::get())
+    report->finish();
   return 0;
 }
 
@@ -162,6 +200,9 @@ int main(int argc, char **argv) {
   registerMLIRContextCLOptions();
   cl::ParseCommandLineOptions(argc, argv,
                               "qlow-compile: qlow graphs to object code\n");
+  CompileProgress::install(
+      CompileProgress::modeFromFlag(progress, progress.getNumOccurrences() > 0),
+      "qlow-compile");
   if (targetArch != "x86_64" && targetArch != "aarch64")
     return fail("unknown --target '" + targetArch +
                 "'; known: x86_64, aarch64");
@@ -202,10 +243,11 @@ int main(int argc, char **argv) {
   OwningOpRef<ModuleOp> module;
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+  CompileProgress::clearStatusOnDiagnostics(context);
   if (mlir::qlow::isOnnxFile(inputFile)) {
     // An ONNX model: imported, then its QDQ pairs folded (lib/Import/ONNX).
-    module = mlir::qlow::importOnnxFile(inputFile, &context);
-    if (!module || failed(mlir::qlow::foldImportedModel(*module)))
+    module = importAndFold(context, {}, /*keepNames=*/false);
+    if (!module)
       return 1;
   } else {
     auto file = openInputFile(inputFile, &error);
@@ -262,5 +304,7 @@ int main(int argc, char **argv) {
     headerOut->keep();
   }
   output->keep();
+  if (CompileProgress *report = CompileProgress::get())
+    report->finish();
   return 0;
 }

@@ -14,6 +14,7 @@
 #include "qlow/Reference/Npy.h"
 #include "qlow/Registration.h"
 #include "qlow/Support/InputChecks.h"
+#include "qlow/Support/Progress.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
@@ -61,6 +62,12 @@ static cl::list<std::string> inputs("input", cl::desc("Input .npy, one per "
                                                       "NAME=file.npy by the "
                                                       "ONNX input's name"));
 static cl::alias inputsAlias("i", cl::aliasopt(inputs));
+static cl::opt<bool> progress(
+    "progress",
+    cl::desc("Report the compilation's progress on stderr (import, quantize, "
+             "lower, codegen). Default: only when stderr is a terminal and "
+             "the compilation takes more than a second; --progress=false: "
+             "never"));
 static cl::list<std::string>
     outputs("output", cl::desc("Output .npy, one per result, in order"));
 static cl::alias outputsAlias("o", cl::aliasopt(outputs));
@@ -381,6 +388,8 @@ static LogicalResult runCompiled(ModuleOp module,
   compileSeconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
+  if (auto *report = mlir::qlow::CompileProgress::get())
+    report->finish();
   for (auto [run, signature] : llvm::zip(runs, signatures)) {
     auto results =
         (*compiled)->call(signature, run.args, repeat, &run.secondsPerRun);
@@ -416,13 +425,24 @@ static LogicalResult run(MLIRContext &context) {
   std::string errorMessage;
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+  mlir::qlow::CompileProgress::clearStatusOnDiagnostics(context);
   OwningOpRef<ModuleOp> module;
+  using mlir::qlow::CompileProgress;
   if (mlir::qlow::isOnnxFile(inputFile)) {
     // An ONNX model: imported, then its QDQ pairs folded (lib/Import/ONNX).
+    CompileProgress *report = CompileProgress::get();
+    if (report)
+      report->startPhase("import", inputFile);
     module = mlir::qlow::importOnnxFile(inputFile, &context);
+    if (module && report) {
+      report->endPhase(CompileProgress::summarizeOps(*module));
+      report->startPhase("quantize", "qlow-fold-qdq, canonicalize");
+    }
     if (module &&
         failed(mlir::qlow::foldImportedModel(*module, /*keepNames=*/true)))
       return failure();
+    if (module && report)
+      report->endPhase(CompileProgress::summarizeOps(*module));
   } else {
     std::unique_ptr<llvm::MemoryBuffer> file =
         openInputFile(inputFile, &errorMessage);
@@ -522,9 +542,18 @@ int main(int argc, char **argv) {
   registerMLIRContextCLOptions();
   cl::ParseCommandLineOptions(argc, argv,
                               "qlow-run: run a qlow function on .npy inputs\n");
+  // Progress is about compiling: the reference evaluator compiles nothing.
+  mlir::qlow::CompileProgress::install(
+      reference ? mlir::qlow::CompileProgress::Mode::Off
+                : mlir::qlow::CompileProgress::modeFromFlag(
+                      progress, progress.getNumOccurrences() > 0),
+      "qlow-run");
   DialectRegistry registry;
   mlir::qlow::registerQlowDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
-  return failed(run(context)) ? 1 : 0;
+  bool ok = succeeded(run(context));
+  if (auto *report = mlir::qlow::CompileProgress::get())
+    report->clearStatus();
+  return ok ? 0 : 1;
 }
