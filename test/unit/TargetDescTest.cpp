@@ -12,6 +12,8 @@
 
 #include "qlow/Target/TargetDesc.h"
 
+#include "llvm/Support/CommandLine.h"
+
 #include <gtest/gtest.h>
 
 using namespace mlir;
@@ -42,14 +44,15 @@ TEST(TargetDescTest, AArch64Families) {
 }
 
 TEST(TargetDescTest, TilesFitTheRegisterFile) {
-  // sdot: accumulators + one weight register per vector + one 16-byte
-  // activation register per row; smmla: accumulators + two weight registers
-  // per vector + one register per row pair. All within 32.
+  // sdot: accumulators + one weight register per vector + two 16-byte
+  // activation registers per row (32 bytes of K, one ldp); smmla:
+  // accumulators + two weight registers per vector + one register per row
+  // pair. All within 32.
   for (const char *cpu : {"neoverse-n1", "cortex-a76"}) {
     TargetDesc desc = *lookupTargetDesc("aarch64", cpu);
     for (const MicroKernelShape &tile : desc.int8Tiles) {
       EXPECT_EQ(tile.kStep, 4);
-      EXPECT_LE(tile.rows * tile.vectors + tile.vectors + tile.rows, 32)
+      EXPECT_LE(tile.rows * tile.vectors + tile.vectors + 2 * tile.rows, 32)
           << cpu << " " << tile.rows << "x" << tile.vectors;
     }
   }
@@ -59,6 +62,27 @@ TEST(TargetDescTest, TilesFitTheRegisterFile) {
     EXPECT_EQ(tile.rows % 2, 0) << "smmla takes rows in pairs";
     EXPECT_LE(tile.rows * tile.vectors + 2 * tile.vectors + tile.rows / 2, 32);
   }
+}
+
+/// An option for ScopedLLVMOptions to set (LLVM's own may not be linked in).
+static llvm::cl::opt<int> scopedTestOption("qlow-test-scoped-option",
+                                           llvm::cl::init(3));
+
+TEST(TargetDescTest, ScopedLLVMOptionsSetAndRestore) {
+  // The i8mm kernels need post-indexed ld4s and bottom-up scheduling; the
+  // dotprod family needs nothing.
+  TargetDesc n2 = *lookupTargetDesc("aarch64", "neoverse-n2");
+  EXPECT_TRUE(llvm::is_contained(n2.llvmOptions,
+                                 "lsr-preferred-addressing-mode=postindexed"));
+  EXPECT_TRUE(lookupTargetDesc("aarch64", "neoverse-n1")->llvmOptions.empty());
+  EXPECT_TRUE(lookupTargetDesc("x86_64", "znver4")->llvmOptions.empty());
+  {
+    ScopedLLVMOptions scoped(
+        {"qlow-test-scoped-option=7", "qlow-no-such-option=1"});
+    EXPECT_EQ(scopedTestOption, 7);
+  }
+  EXPECT_EQ(scopedTestOption, 3);
+  EXPECT_EQ(scopedTestOption.getNumOccurrences(), 0);
 }
 
 TEST(TargetDescTest, RegistryKeysNameTheirArchitecture) {

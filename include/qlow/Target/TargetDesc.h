@@ -17,6 +17,10 @@
 #include <cstdint>
 #include <string>
 
+namespace llvm::cl {
+class Option;
+} // namespace llvm::cl
+
 namespace mlir::qlow {
 
 /// The int8 dot-product instruction family a CPU target has, best first.
@@ -92,6 +96,11 @@ struct TargetDesc {
   /// Bytes per cycle one core reads from L2 into registers (sustained).
   double l2BytesPerCycle = 32.0;
 
+  /// LLVM code-generator options ("name=value", as llc spells them without
+  /// the dashes) that this target's kernels need, set while its machine code
+  /// is generated (ScopedLLVMOptions).
+  SmallVector<std::string> llvmOptions;
+
   /// The register tile for an M x N x K int8 matmul: the candidate with the
   /// fewest estimated cycles per step of K, counting the padded rows and
   /// columns each tile computes. A tile's cost per step is the largest of
@@ -116,6 +125,20 @@ struct TargetDesc {
   /// accumulators, one value row (ceil(dv / lanes) vectors), one score
   /// vector per row and a broadcast.
   AttentionTile chooseAttentionTile(int64_t s, int64_t dv) const;
+};
+
+/// Sets LLVM's command-line options `options` ("name=value") for its
+/// lifetime and restores their defaults after; an option the user set on the
+/// command line, or that LLVM does not have, is left alone.
+class ScopedLLVMOptions {
+public:
+  explicit ScopedLLVMOptions(ArrayRef<std::string> options);
+  ~ScopedLLVMOptions();
+  ScopedLLVMOptions(const ScopedLLVMOptions &) = delete;
+  ScopedLLVMOptions &operator=(const ScopedLLVMOptions &) = delete;
+
+private:
+  SmallVector<llvm::cl::Option *> set;
 };
 
 /// Looks up a CPU target by architecture ("x86_64", "aarch64") and LLVM CPU

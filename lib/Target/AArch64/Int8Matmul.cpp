@@ -35,38 +35,104 @@ namespace {
 /// i32 lanes of a NEON register.
 constexpr int64_t kLanes = 4;
 
+/// Registers of a step that one interleaving load fills: the `count`
+/// registers split into groups of at most 4 (ld4 is the widest), each group
+/// loaded by one `ld<g>`, which de-interleaves 4-byte words: word l of the
+/// group's register r is at word l * g + r of the group's 16 * g bytes.
+/// Returns the group sizes.
+SmallVector<int64_t> interleaveGroups(int64_t count) {
+  SmallVector<int64_t> groups;
+  for (int64_t done = 0; done < count; done += groups.back())
+    groups.push_back(std::min<int64_t>(4, count - done));
+  return groups;
+}
+
+/// The largest group size (at most 4) that divides `pairs`: the row pairs of
+/// a tile are loaded in groups of this size, aligned to multiples of it.
+int64_t pairGroupSize(int64_t pairs) {
+  for (int64_t g : {4, 3, 2})
+    if (pairs % g == 0)
+      return g;
+  return 1;
+}
+
 /// Packs the constant weights of `c` at compile time for panels of `nr`
 /// columns, `kStep` bytes of K per step, K padded to `kp`:
 ///
-///  * sdot (`mmla` false): packed[p][s][col * 4 + t] = w[4s + t][p*nr + col];
-///  * smmla (`mmla` true): packed[p][s][pair * 16 + c * 8 + t] =
-///    w[8s + t][p*nr + 2*pair + c], the 8x2 block of columns (2 pair,
-///    2 pair + 1) that smmla's second operand holds as two rows of 8 bytes.
+///  * sdot (`mmla` false): packed[p][s][col * 4 + t] = w[4s + t][p*nr + col],
+///    a [panels][kp / 4][nr * 4] tensor of i8;
+///  * smmla (`mmla` true): the 8x2 block of columns (2 pair, 2 pair + 1) that
+///    smmla's second operand holds as two rows of 8 bytes (register `pair`:
+///    byte c * 8 + t = w[8s + t][p*nr + 2*pair + c]), the registers of a step
+///    in groups of up to 4 stored interleaved by 4-byte words as
+///    `interleaveGroups` says, so that one ld4 (ld3, ld2) loads a group;
+///    the steps split `splits` ways by step modulo `splits` (see
+///    buildNeonInt8Kernel), each part a [panels][kp / 8 / splits][nr * 2]
+///    tensor of i32 (little-endian words).
 ///
-/// Zero outside w. Returns the packed bytes as a
-/// [panels][kp / kStep][nr * kStep] tensor constant.
-Value packWeightsForNeon(OpBuilder &b, Location loc, const Int8Contraction &c,
-                         int64_t nr, int64_t kp, bool mmla) {
+/// Zero outside w. Returns one tensor for sdot, `splits` for smmla.
+SmallVector<Value> packWeightsForNeon(OpBuilder &b, Location loc,
+                                      const Int8Contraction &c, int64_t nr,
+                                      int64_t kp, bool mmla, int64_t splits) {
   const int64_t kStep = mmla ? 8 : 4;
   const int64_t kSteps = kp / kStep, panels = roundUp(c.n, nr) / nr;
-  SmallVector<int8_t> packed(panels * kSteps * nr * kStep, 0);
+  const int64_t stepBytes = nr * kStep;
+  // For smmla: the byte offset within a step of each (register, byte) pair.
+  SmallVector<int64_t> mmlaOffset;
+  if (mmla) {
+    mmlaOffset.resize(stepBytes);
+    int64_t j0 = 0;
+    for (int64_t g : interleaveGroups(nr / 2)) {
+      for (int64_t r = 0; r < g; ++r)
+        for (int64_t byte = 0; byte < 16; ++byte)
+          mmlaOffset[(j0 + r) * 16 + byte] =
+              (j0 * 4 + (byte / 4) * g + r) * 4 + byte % 4;
+      j0 += g;
+    }
+  }
+  SmallVector<int8_t> packed(panels * kSteps * stepBytes, 0);
   auto values = c.weights.getValues<APInt>();
   int64_t flat = 0;
   for (const APInt &v : values) {
     int64_t kk = flat / c.n, col = flat % c.n;
     ++flat;
     int64_t p = col / nr, inPanel = col % nr, s = kk / kStep, t = kk % kStep;
-    int64_t at = (p * kSteps + s) * nr * kStep;
+    int64_t at = (p * kSteps + s) * stepBytes;
     if (mmla)
-      at += (inPanel / 2) * 16 + (inPanel % 2) * 8 + t;
+      at += mmlaOffset[(inPanel / 2) * 16 + (inPanel % 2) * 8 + t];
     else
       at += inPanel * 4 + t;
     packed[at] = static_cast<int8_t>(v.getSExtValue());
   }
-  auto type =
-      RankedTensorType::get({panels, kSteps, nr * kStep}, b.getI8Type());
-  return arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(type, ArrayRef<int8_t>(packed)));
+  if (!mmla) {
+    auto type =
+        RankedTensorType::get({panels, kSteps, stepBytes}, b.getI8Type());
+    return {arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, ArrayRef<int8_t>(packed)))};
+  }
+  const int64_t stepWords = stepBytes / 4, partSteps = kSteps / splits;
+  SmallVector<Value> parts;
+  for (int64_t part = 0; part < splits; ++part) {
+    SmallVector<int32_t> words;
+    words.reserve(panels * partSteps * stepWords);
+    for (int64_t p = 0; p < panels; ++p)
+      for (int64_t ps = 0; ps < partSteps; ++ps) {
+        int64_t at = (p * kSteps + ps * splits + part) * stepBytes;
+        for (int64_t w = 0; w < stepWords; ++w) {
+          uint32_t word = 0;
+          for (int64_t byte = 0; byte < 4; ++byte)
+            word |= static_cast<uint32_t>(
+                        static_cast<uint8_t>(packed[at + 4 * w + byte]))
+                    << (8 * byte);
+          words.push_back(static_cast<int32_t>(word));
+        }
+      }
+    auto type =
+        RankedTensorType::get({panels, partSteps, stepWords}, b.getI32Type());
+    parts.push_back(arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, ArrayRef<int32_t>(words))));
+  }
+  return parts;
 }
 
 /// Pads `lhs` ([m, k] of i8) with zeros to [mp, kp].
@@ -82,75 +148,175 @@ Value padLhs(OpBuilder &b, Location loc, Value lhs, int64_t m, int64_t k,
   return tensor::PadOp::create(b, loc, paddedType, lhs, low, high, zero);
 }
 
-/// The activations in the layout smmla reads: [mp/2][kp/8][16], pairs of
-/// rows with 8 bytes of K each (row 2q at bytes 0..7, row 2q+1 at 8..15): the
-/// layout of a `linalg.pack` with inner tiles [2, 8]. Built as loops that
-/// move 8 bytes at a time (upstream's lowering of linalg.pack, a transpose,
-/// becomes a byte-by-byte loop nest, which cost more than the kernel at
-/// N = 256).
-Value packLhsForMmla(OpBuilder &b, Location loc, Value lhs, int64_t m,
-                     int64_t k, int64_t mp, int64_t kp) {
-  Type i8 = b.getI8Type();
+/// Reads the `g` registers of an interleaved group (see interleaveGroups):
+/// one vector<4g x i32> read at `indices` of `source`, de-interleaved by
+/// shuffles, which LLVM's interleaved-access pass turns, with the load, into
+/// one ld<g>. Returns the registers as vector<16xi8>.
+SmallVector<Value> readInterleavedGroup(OpBuilder &b, Location loc,
+                                        Value source, ValueRange indices,
+                                        int64_t g) {
+  Type i32 = b.getI32Type();
+  auto wordsType = VectorType::get({4 * g}, i32);
+  auto regType = VectorType::get({4}, i32);
+  auto bytesType = VectorType::get({16}, b.getI8Type());
+  Value pad = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
+  Value words = vector::TransferReadOp::create(
+      b, loc, wordsType, source, indices, pad, SmallVector<bool>{true});
+  SmallVector<Value> regs;
+  for (int64_t r = 0; r < g; ++r) {
+    Value reg = words;
+    if (g > 1)
+      reg = vector::ShuffleOp::create(
+          b, loc, words, words,
+          ArrayRef<int64_t>{r, r + g, r + 2 * g, r + 3 * g});
+    else
+      reg = vector::BitCastOp::create(b, loc, regType, words);
+    regs.push_back(vector::BitCastOp::create(b, loc, bytesType, reg));
+  }
+  return regs;
+}
+
+/// The activations in the layout smmla reads, pairs of rows with 8 bytes of
+/// K each (row 2q at bytes 0..7, row 2q+1 at 8..15, the layout of a
+/// `linalg.pack` with inner tiles [2, 8]), the pairs in groups of `g`
+/// (pairGroupSize of the tile's pairs) interleaved by words as
+/// readInterleavedGroup reads them: [mp / 2g][kp / 8][4g] words of i32, one
+/// group's step (16g bytes, one ld<g>) after the other along K, split
+/// `splits` ways by step modulo `splits` as packWeightsForNeon splits the
+/// weights (`splits` tensors of [mp / 2g][kp / 8 / splits][4g]). Built as
+/// loops that move 8 bytes at a time (upstream's lowering of linalg.pack, a
+/// transpose, becomes a byte-by-byte loop nest, which cost more than the
+/// kernel at N = 256); LLVM stores the interleaved group with one st<g>.
+SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
+                                  int64_t m, int64_t k, int64_t mp, int64_t kp,
+                                  int64_t g, int64_t splits) {
+  Type i8 = b.getI8Type(), i32 = b.getI32Type();
   Value padded = padLhs(b, loc, lhs, m, k, mp, kp);
-  Value init = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{mp / 2, kp / 8, 16}, i8);
+  SmallVector<Value> inits;
+  for (int64_t part = 0; part < splits; ++part)
+    inits.push_back(tensor::EmptyOp::create(
+        b, loc, ArrayRef<int64_t>{mp / (2 * g), kp / 8 / splits, 4 * g}, i32));
   auto idx = [&](int64_t v) {
     return arith::ConstantIndexOp::create(b, loc, v).getResult();
   };
-  Value zero = idx(0), one = idx(1), two = idx(2), eight = idx(8);
+  Value zero = idx(0), one = idx(1), eight = idx(8);
   Value padI8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
   auto halfType = VectorType::get({8}, i8);
+  auto regType = VectorType::get({4}, i32);
   SmallVector<bool> inBounds = {true};
-  SmallVector<int64_t> concat;
+  SmallVector<int64_t> concat, interleave(4 * g);
   for (int64_t l = 0; l < 16; ++l)
     concat.push_back(l);
-  auto pairs = scf::ForOp::create(
-      b, loc, zero, idx(mp / 2), one, ValueRange{init},
+  for (int64_t r = 0; r < g; ++r)
+    for (int64_t l = 0; l < 4; ++l)
+      interleave[l * g + r] = r * 4 + l;
+  auto groups = scf::ForOp::create(
+      b, loc, zero, idx(mp / (2 * g)), one, inits,
       [&](OpBuilder &qb, Location ql, Value q, ValueRange qArgs) {
-        Value row0 = arith::MulIOp::create(qb, ql, q, two);
-        Value row1 = arith::AddIOp::create(qb, ql, row0, one);
+        Value firstRow = arith::MulIOp::create(qb, ql, q, idx(2 * g));
         auto steps = scf::ForOp::create(
-            qb, ql, zero, idx(kp / 8), one, qArgs,
-            [&](OpBuilder &sb, Location sl, Value st, ValueRange sArgs) {
-              Value col = arith::MulIOp::create(sb, sl, st, eight);
-              Value lo = vector::TransferReadOp::create(
-                  sb, sl, halfType, padded, ValueRange{row0, col}, padI8,
-                  inBounds);
-              Value hi = vector::TransferReadOp::create(
-                  sb, sl, halfType, padded, ValueRange{row1, col}, padI8,
-                  inBounds);
-              Value both = vector::ShuffleOp::create(sb, sl, lo, hi, concat);
-              Value next =
-                  vector::TransferWriteOp::create(
-                      sb, sl, both, sArgs[0], ValueRange{q, st, zero}, inBounds)
-                      .getResult();
-              scf::YieldOp::create(sb, sl, next);
+            qb, ql, zero, idx(kp / 8 / splits), one, qArgs,
+            [&](OpBuilder &sb, Location sl, Value ps, ValueRange sArgs) {
+              SmallVector<Value> parts(sArgs.begin(), sArgs.end());
+              for (int64_t part = 0; part < splits; ++part) {
+                Value st = arith::AddIOp::create(
+                    sb, sl, arith::MulIOp::create(sb, sl, ps, idx(splits)),
+                    idx(part));
+                Value col = arith::MulIOp::create(sb, sl, st, eight);
+                Value group;
+                for (int64_t r = 0; r < g; ++r) {
+                  Value row0 =
+                      arith::AddIOp::create(sb, sl, firstRow, idx(2 * r));
+                  Value row1 =
+                      arith::AddIOp::create(sb, sl, firstRow, idx(2 * r + 1));
+                  Value lo = vector::TransferReadOp::create(
+                      sb, sl, halfType, padded, ValueRange{row0, col}, padI8,
+                      inBounds);
+                  Value hi = vector::TransferReadOp::create(
+                      sb, sl, halfType, padded, ValueRange{row1, col}, padI8,
+                      inBounds);
+                  Value both =
+                      vector::ShuffleOp::create(sb, sl, lo, hi, concat);
+                  Value reg = vector::BitCastOp::create(sb, sl, regType, both);
+                  if (!group) {
+                    group = reg;
+                    continue;
+                  }
+                  int64_t have =
+                      cast<VectorType>(group.getType()).getDimSize(0);
+                  SmallVector<int64_t> append;
+                  for (int64_t l = 0; l < have + 4; ++l)
+                    append.push_back(l);
+                  group = vector::ShuffleOp::create(sb, sl, group, reg, append);
+                }
+                if (g > 1)
+                  group = vector::ShuffleOp::create(sb, sl, group, group,
+                                                    interleave);
+                parts[part] = vector::TransferWriteOp::create(
+                                  sb, sl, group, parts[part],
+                                  ValueRange{q, ps, zero}, inBounds)
+                                  .getResult();
+              }
+              scf::YieldOp::create(sb, sl, parts);
             });
-        scf::YieldOp::create(qb, ql, steps.getResult(0));
+        scf::YieldOp::create(qb, ql, steps.getResults());
       });
-  return pairs.getResult(0);
+  return SmallVector<Value>(groups.getResults());
 }
 
-/// s8 activations `a - 128` for u8 `a` (the sign bit flipped), computed once
-/// before an sdot kernel rather than once per column panel in its K loop.
-Value shiftLhsToSigned(OpBuilder &b, Location loc, Value lhs) {
-  auto type = cast<RankedTensorType>(lhs.getType());
-  Value init =
-      tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
-  AffineMap identity = b.getMultiDimIdentityMap(type.getRank());
-  SmallVector<utils::IteratorType> iterators(type.getRank(),
-                                             utils::IteratorType::parallel);
-  return linalg::GenericOp::create(
-             b, loc, type, ValueRange{lhs}, ValueRange{init},
-             ArrayRef<AffineMap>{identity, identity}, iterators,
-             [](OpBuilder &gb, Location gl, ValueRange args) {
-               Value flip = arith::ConstantOp::create(
-                   gb, gl, gb.getI8IntegerAttr(static_cast<int8_t>(0x80)));
-               linalg::YieldOp::create(
-                   gb, gl,
-                   ValueRange{arith::XOrIOp::create(gb, gl, args[0], flip)});
-             })
-      ->getResult(0);
+/// The activations in the layout the sdot kernel reads: [mp / rows][kp /
+/// kBlock][rows][kBlock] bytes, the `rows` rows of a register tile next to
+/// each other for each block of K, so that the tile's loads of an iteration
+/// are adjacent (ldp with immediate offsets; rows `k` bytes apart are out of
+/// ldp's reach). With `flipSign` (u8 activations on s8 x s8 sdot) the bytes
+/// are `a - 128` (the sign bit flipped) here, once, rather than once per
+/// column panel in the K loop. Built as loops that move `kBlock` bytes at a
+/// time (see packLhsForMmla).
+Value packLhsForSdot(OpBuilder &b, Location loc, Value lhs, int64_t m,
+                     int64_t k, int64_t rows, int64_t kp, int64_t kBlock,
+                     bool flipSign) {
+  Type i8 = b.getI8Type();
+  const int64_t mp = roundUp(m, rows);
+  Value padded = padLhs(b, loc, lhs, m, k, mp, kp);
+  Value init = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{mp / rows, kp / kBlock, rows, kBlock}, i8);
+  auto idx = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+  };
+  Value zero = idx(0), one = idx(1);
+  Value padI8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+  auto blockType = VectorType::get({kBlock}, i8);
+  Value flip = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(blockType,
+                             b.getI8IntegerAttr(static_cast<int8_t>(0x80))));
+  SmallVector<bool> inBounds = {true};
+  auto tiles = scf::ForOp::create(
+      b, loc, zero, idx(mp / rows), one, ValueRange{init},
+      [&](OpBuilder &tb, Location tl, Value t, ValueRange tArgs) {
+        Value firstRow = arith::MulIOp::create(tb, tl, t, idx(rows));
+        auto blocks = scf::ForOp::create(
+            tb, tl, zero, idx(kp / kBlock), one, tArgs,
+            [&](OpBuilder &kb, Location kl, Value kk, ValueRange kArgs) {
+              Value col = arith::MulIOp::create(kb, kl, kk, idx(kBlock));
+              Value packed = kArgs[0];
+              for (int64_t r = 0; r < rows; ++r) {
+                Value row = arith::AddIOp::create(kb, kl, firstRow, idx(r));
+                Value bytes = vector::TransferReadOp::create(
+                    kb, kl, blockType, padded, ValueRange{row, col}, padI8,
+                    inBounds);
+                if (flipSign)
+                  bytes = arith::XOrIOp::create(kb, kl, bytes, flip);
+                packed = vector::TransferWriteOp::create(
+                             kb, kl, bytes, packed,
+                             ValueRange{t, kk, idx(r), zero}, inBounds)
+                             .getResult();
+              }
+              scf::YieldOp::create(kb, kl, packed);
+            });
+        scf::YieldOp::create(tb, tl, blocks.getResult(0));
+      });
+  return tiles.getResult(0);
 }
 
 /// Builds the kernel that replaces `c` with the register tile `tile`: rows x
@@ -162,23 +328,38 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   const int64_t vectors = std::min(tile.vectors, (c.n + kLanes - 1) / kLanes);
   const int64_t nr = vectors * kLanes;
   const int64_t np = roundUp(c.n, nr);
-  // sdot: 16 bytes of K per iteration (one activation load per row, used in
-  // 4 steps by element); smmla: `mmlaSteps` steps of 8 bytes per iteration,
-  // fewer where that would pad K by much, so that the loop's own
-  // instructions (counter, branch, address updates) and the activation loads
-  // (consecutive steps of a row pair are adjacent: ldp) are shared.
-  int64_t mmlaSteps = 1;
+  // sdot: `sdotBlocks` blocks of 16 bytes of K per iteration (each one
+  // 16-byte activation load per row, used in 4 steps by element); two where
+  // K is not padded by much, so that the loop's own instructions (counter,
+  // branch, address updates) are shared and the two 16-byte loads of a row
+  // pair into one ldp. smmla: `mmlaSteps` steps of 8 bytes per iteration,
+  // fewer where that would pad K by much, for the same reason.
+  int64_t mmlaSteps = 1, sdotBlocks = 1;
   if (mmla)
     mmlaSteps = c.k % 32 == 0 || c.k >= 512   ? 4
                 : c.k % 16 == 0 || c.k >= 128 ? 2
                                               : 1;
-  const int64_t kBlock = mmla ? 8 * mmlaSteps : 16;
+  else
+    sdotBlocks = c.k % 32 == 0 || c.k >= 512 ? 2 : 1;
+  const int64_t kBlock = mmla ? 8 * mmlaSteps : 16 * sdotBlocks;
   const int64_t kp = roundUp(c.k, kBlock), kIters = kp / kBlock;
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
   auto accType = VectorType::get({kLanes}, i32);
   auto bytesType = VectorType::get({16}, i8);
+  // smmla: row pairs are loaded in groups of `pairGroup` (one ld4 for 4
+  // pairs), so M is padded to whole groups; column pairs in the groups of
+  // interleaveGroups.
+  const int64_t pairGroup = mmla ? pairGroupSize((rows + 1) / 2) : 1;
+  const SmallVector<int64_t> colGroups =
+      mmla ? interleaveGroups(2 * vectors) : SmallVector<int64_t>{};
 
-  Value packedW = packWeightsForNeon(b, loc, c, nr, kp, mmla);
+  // smmla: the weights and packed activations of step t of an iteration in
+  // their own tensors (t = step mod mmlaSteps), so that each of the
+  // iteration's ld4s has its own pointer that it post-increments (ld4 has no
+  // immediate offset: steps at offsets of one pointer cost an address
+  // instruction each).
+  SmallVector<Value> packedW =
+      packWeightsForNeon(b, loc, c, nr, kp, mmla, mmlaSteps);
   // sdot with u8 activations: a = (a ^ 0x80) + 128, so the accumulators
   // start at 128 * colsum(w) of their column.
   const bool shiftLhs = !mmla && !c.lhsSigned;
@@ -192,12 +373,14 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
       b, loc,
       DenseElementsAttr::get(RankedTensorType::get({np}, i32),
                              ArrayRef<int32_t>(init)));
-  const int64_t mp = mmla ? roundUp(c.m, 2) : c.m;
-  Value lhs = c.lhs;
-  if (shiftLhs)
-    lhs = shiftLhsToSigned(b, loc, lhs);
-  lhs = mmla ? packLhsForMmla(b, loc, lhs, c.m, c.k, mp, kp)
-             : padLhs(b, loc, lhs, c.m, c.k, c.m, kp);
+  const int64_t mp = mmla ? roundUp(c.m, 2 * pairGroup) : c.m;
+  SmallVector<Value> packedLhs;
+  Value lhs;
+  if (mmla)
+    packedLhs =
+        packLhsForMmla(b, loc, c.lhs, c.m, c.k, mp, kp, pairGroup, mmlaSteps);
+  else
+    lhs = packLhsForSdot(b, loc, c.lhs, c.m, c.k, rows, kp, kBlock, shiftLhs);
 
   OpBuilder constants = b;
   auto idx = [&](int64_t v) {
@@ -223,6 +406,9 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   auto buildKLoop = [&](OpBuilder &rb, Value i, Value p, Value col0,
                         int64_t tileRows) -> SmallVector<Value> {
     if (!mmla) {
+      // The tile's rows in the packed activations (i is a multiple of rows:
+      // tiles and row blocks are).
+      Value tile = arith::DivUIOp::create(rb, loc, i, idx(rows));
       SmallVector<Value> accs;
       for (int64_t r = 0; r < tileRows; ++r)
         for (int64_t j = 0; j < vectors; ++j) {
@@ -234,35 +420,38 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
           rb, loc, idx(0), idx(kIters), idx(1), accs,
           [&](OpBuilder &kb, Location kl, Value kk, ValueRange acc) {
             SmallVector<Value> next(acc.begin(), acc.end());
-            Value kByte = arith::MulIOp::create(kb, kl, kk, idx(kBlock));
-            // One 16-byte load of each row's activations: 4 steps of K.
-            SmallVector<Value> aRows;
-            for (int64_t r = 0; r < tileRows; ++r) {
-              Value row = arith::AddIOp::create(kb, kl, i, idx(r));
-              Value bytes = vector::TransferReadOp::create(
-                  kb, kl, bytesType, lhs, ValueRange{row, kByte}, padI8,
-                  inBounds);
-              aRows.push_back(
-                  vector::BitCastOp::create(kb, kl, accType, bytes));
-            }
-            for (int64_t t = 0; t < 4; ++t) {
-              Value step = arith::AddIOp::create(
-                  kb, kl, arith::MulIOp::create(kb, kl, kk, idx(4)), idx(t));
-              SmallVector<Value> w;
-              for (int64_t j = 0; j < vectors; ++j)
-                w.push_back(vector::TransferReadOp::create(
-                    kb, kl, bytesType, packedW,
-                    ValueRange{p, step, idx(j * 16)}, padI8, inBounds));
+            for (int64_t h = 0; h < sdotBlocks; ++h) {
+              // One 16-byte load of each row's activations: 4 steps of K.
+              SmallVector<Value> aRows;
               for (int64_t r = 0; r < tileRows; ++r) {
-                // Lane t of the row's bytes in every lane: LLVM selects
-                // sdot by element.
-                Value lane = vector::ShuffleOp::create(
-                    kb, kl, aRows[r], aRows[r], ArrayRef<int64_t>{t, t, t, t});
-                Value a = vector::BitCastOp::create(kb, kl, bytesType, lane);
-                for (int64_t j = 0; j < vectors; ++j) {
-                  Value &slot = next[r * vectors + j];
-                  slot =
-                      arm_neon::SdotOp::create(kb, kl, accType, slot, w[j], a);
+                Value bytes = vector::TransferReadOp::create(
+                    kb, kl, bytesType, lhs,
+                    ValueRange{tile, kk, idx(r), idx(16 * h)}, padI8, inBounds);
+                aRows.push_back(
+                    vector::BitCastOp::create(kb, kl, accType, bytes));
+              }
+              for (int64_t t = 0; t < 4; ++t) {
+                Value step = arith::AddIOp::create(
+                    kb, kl,
+                    arith::MulIOp::create(kb, kl, kk, idx(4 * sdotBlocks)),
+                    idx(4 * h + t));
+                SmallVector<Value> w;
+                for (int64_t j = 0; j < vectors; ++j)
+                  w.push_back(vector::TransferReadOp::create(
+                      kb, kl, bytesType, packedW[0],
+                      ValueRange{p, step, idx(j * 16)}, padI8, inBounds));
+                for (int64_t r = 0; r < tileRows; ++r) {
+                  // Lane t of the row's bytes in every lane: LLVM selects
+                  // sdot by element.
+                  Value lane =
+                      vector::ShuffleOp::create(kb, kl, aRows[r], aRows[r],
+                                                ArrayRef<int64_t>{t, t, t, t});
+                  Value a = vector::BitCastOp::create(kb, kl, bytesType, lane);
+                  for (int64_t j = 0; j < vectors; ++j) {
+                    Value &slot = next[r * vectors + j];
+                    slot = arm_neon::SdotOp::create(kb, kl, accType, slot, w[j],
+                                                    a);
+                  }
                 }
               }
             }
@@ -273,35 +462,46 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
     // smmla: one accumulator per row pair and column pair (2x2 i32).
     const int64_t pairs = (tileRows + 1) / 2, colPairs = 2 * vectors;
     SmallVector<Value> accs(pairs * colPairs, zeroAcc);
-    Value pair0 = arith::DivUIOp::create(rb, loc, i, idx(2));
+    // The tile's first group of row pairs (its first row is a multiple of
+    // 2 * pairGroup: tiles and row blocks are multiples of the tile's rows).
+    Value group0 = arith::DivUIOp::create(rb, loc, i, idx(2 * pairGroup));
+    const int64_t groups = (pairs + pairGroup - 1) / pairGroup;
     auto kLoop = scf::ForOp::create(
         rb, loc, idx(0), idx(kIters), idx(1), accs,
         [&](OpBuilder &kb, Location kl, Value kk, ValueRange acc) {
           SmallVector<Value> next(acc.begin(), acc.end());
           for (int64_t t = 0; t < mmlaSteps; ++t) {
-            Value step = arith::AddIOp::create(
-                kb, kl, arith::MulIOp::create(kb, kl, kk, idx(mmlaSteps)),
-                idx(t));
+            // Step kk * mmlaSteps + t is step kk of part t.
+            Value step = kk;
+            // The row pairs' registers, one ld<g> per group of pairs (the
+            // last group of a partial tile may hold padding pairs).
+            SmallVector<Value> a;
+            for (int64_t gi = 0; gi < groups; ++gi) {
+              Value group = arith::AddIOp::create(kb, kl, group0, idx(gi));
+              llvm::append_range(
+                  a, readInterleavedGroup(kb, kl, packedLhs[t],
+                                          ValueRange{group, step, idx(0)},
+                                          pairGroup));
+            }
+            // The column pairs' registers, one ld<g> per group.
             SmallVector<Value> w;
-            for (int64_t j = 0; j < colPairs; ++j)
-              w.push_back(vector::TransferReadOp::create(
-                  kb, kl, bytesType, packedW, ValueRange{p, step, idx(j * 16)},
-                  padI8, inBounds));
-            for (int64_t q = 0; q < pairs; ++q) {
-              Value pairIndex = arith::AddIOp::create(kb, kl, pair0, idx(q));
-              Value a = vector::TransferReadOp::create(
-                  kb, kl, bytesType, lhs, ValueRange{pairIndex, step, idx(0)},
-                  padI8, inBounds);
+            int64_t j0 = 0;
+            for (int64_t g : colGroups) {
+              llvm::append_range(
+                  w, readInterleavedGroup(kb, kl, packedW[t],
+                                          ValueRange{p, step, idx(4 * j0)}, g));
+              j0 += g;
+            }
+            for (int64_t q = 0; q < pairs; ++q)
               for (int64_t j = 0; j < colPairs; ++j) {
                 Value &slot = next[q * colPairs + j];
                 slot = c.lhsSigned ? arm_neon::SmmlaOp::create(kb, kl, accType,
-                                                               slot, a, w[j])
+                                                               slot, a[q], w[j])
                                          .getResult()
-                                   : arm_neon::UsmmlaOp::create(kb, kl, accType,
-                                                                slot, a, w[j])
+                                   : arm_neon::UsmmlaOp::create(
+                                         kb, kl, accType, slot, a[q], w[j])
                                          .getResult();
               }
-            }
           }
           scf::YieldOp::create(kb, kl, next);
         });

@@ -2,11 +2,15 @@
 // (96 x 128 activations, 128 x 32 random, non-splat weights, so that K stays
 // a loop). The inner loop's dot products are sdot by element (dotprod) or
 // usmmla/smmla (i8mm), and the accumulators stay in registers: no access to
-// the stack between the K loop's first dot product and its back edge.
+// the stack between the K loop's first dot product and its back edge. The
+// i8mm loop loads each step's registers with ld4s that advance their own
+// pointers (post-indexed), so it computes no addresses (no add, sub or mov)
+// on every CPU of the family (Neoverse-V1's scheduler included).
 // RUN: qlow-compile %s --target=aarch64 --cpu=neoverse-n1 --emit=asm -o - | FileCheck %s --check-prefix=DOT
 // RUN: qlow-compile %s --target=aarch64 --cpu=cortex-a76 --emit=asm -o - | FileCheck %s --check-prefix=DOT
 // RUN: qlow-compile %s --target=aarch64 --cpu=neoverse-n2 --emit=asm -o - | FileCheck %s --check-prefix=MMLA
 // RUN: qlow-compile %s --target=aarch64 --cpu=neoverse-v1 --emit=asm -o - | FileCheck %s --check-prefix=MMLA
+// RUN: qlow-compile %s --target=aarch64 --cpu=cortex-a710 --emit=asm -o - | FileCheck %s --check-prefix=MMLA
 // RUN: qlow-compile %s --target=aarch64 --cpu=cortex-a57 --emit=asm -o - | FileCheck %s --check-prefix=NEON
 
 // DOT-LABEL: {{^}}kernel:
@@ -24,17 +28,20 @@
 
 // MMLA-LABEL: {{^}}kernel:
 // MMLA-NOT: {{\bsmmla}}
+// MMLA: ld4 { v{{[0-9]+}}.4s, v{{[0-9]+}}.4s, v{{[0-9]+}}.4s, v{{[0-9]+}}.4s }, [x{{[0-9]+}}], #64
 // MMLA: usmmla v{{[0-9]+}}.4s, v{{[0-9]+}}.16b, v{{[0-9]+}}.16b
-// MMLA-NOT: {{\[sp}}
+// MMLA-NOT: {{\[sp|\badd\b|\bsub\b|\bmov\b}}
 // MMLA-COUNT-15: usmmla v{{[0-9]+}}.4s, v{{[0-9]+}}.16b, v{{[0-9]+}}.16b
-// MMLA-NOT: {{\[sp}}
+// MMLA-NOT: {{\[sp|\badd\b|\bsub\b|\bmov\b}}
+// MMLA: ld4 { v{{[0-9]+}}.4s, v{{[0-9]+}}.4s, v{{[0-9]+}}.4s, v{{[0-9]+}}.4s }, [x{{[0-9]+}}], #64
+// MMLA-NOT: {{\[sp|\badd\b|\bsub\b|\bmov\b}}
 // MMLA: b.ne
 // MMLA-LABEL: {{^}}kernel_s8:
 // MMLA-NOT: usmmla
 // MMLA: smmla v{{[0-9]+}}.4s, v{{[0-9]+}}.16b, v{{[0-9]+}}.16b
-// MMLA-NOT: {{\[sp}}
+// MMLA-NOT: {{\[sp|\badd\b|\bsub\b|\bmov\b}}
 // MMLA-COUNT-15: smmla v{{[0-9]+}}.4s, v{{[0-9]+}}.16b, v{{[0-9]+}}.16b
-// MMLA-NOT: {{\[sp}}
+// MMLA-NOT: {{\[sp|\badd\b|\bsub\b|\bmov\b}}
 // MMLA: b.ne
 
 // Cortex-A57 (Armv8.0) has neither: the generic lowering.

@@ -6,16 +6,22 @@
 // M = 5, K = 24, N = 12: a partial row tile, K padded to the step, one panel.
 
 // dotprod: weights packed [N/nr][K/4][nr*4] at compile time, w[0..3][0] in
-// the first 4 bytes (w[k][0] = 0x86, 0x4E, 0x17, 0xE0); u8 activations
-// flipped to s8 (xor 0x80) once, before the kernel; K padded to 16 bytes per
-// iteration, one 16-byte load per row used lane by lane (shuffles) by sdot.
+// the first 4 bytes (w[k][0] = 0x86, 0x4E, 0x17, 0xE0); K padded to 16 bytes
+// per iteration (K = 24 is not a multiple of 32: one block of 16); the
+// activations packed once before the kernel into [M/rows][K/16][rows][16],
+// the 5 rows of the 5 x 3 tile side by side, u8 flipped to s8 (xor 0x80) on
+// the way; one 16-byte load per row used lane by lane (shuffles) by sdot.
 // DOT-LABEL: func.func @u8_i32
 // DOT-DAG: arith.constant dense<"0x864E17E0{{[0-9A-F]+}}"> : tensor<1x8x48xi8>
-// DOT-DAG: %[[S8:.+]] = linalg.generic {{.*}} ins(%arg0 : tensor<5x24xi8>)
-// DOT-DAG: arith.xori %{{.*}}, %{{.*}} : i8
-// DOT-DAG: tensor.pad %[[S8]] low[0, 0] high[0, 8]
+// DOT-DAG: %[[PAD:.+]] = tensor.pad %arg0 low[0, 0] high[0, 8]
+// DOT-DAG: %[[FLIP:.+]] = arith.constant dense<-128> : vector<16xi8>
+// DOT: %[[PACKED:.+]] = scf.for
+// DOT: %[[ROW:.+]] = vector.transfer_read %[[PAD]]{{.*}} : tensor<5x32xi8>, vector<16xi8>
+// DOT: %[[S8:.+]] = arith.xori %[[ROW]], %[[FLIP]] : vector<16xi8>
+// DOT: vector.transfer_write %[[S8]], {{.*}} : vector<16xi8>, tensor<1x2x5x16xi8>
 // DOT: scf.forall
 // DOT-NOT: arith.xori
+// DOT: vector.transfer_read %[[PACKED]]{{.*}} : tensor<1x2x5x16xi8>, vector<16xi8>
 // DOT: vector.shuffle %{{.*}} [0, 0, 0, 0] : vector<4xi32>, vector<4xi32>
 // DOT: arm_neon.intr.sdot %{{.*}}, %{{.*}}, %{{.*}} : vector<16xi8>, vector<16xi8> to vector<4xi32>
 // DOT: vector.shuffle %{{.*}} [3, 3, 3, 3] : vector<4xi32>, vector<4xi32>
@@ -30,19 +36,30 @@
 // DOT: vector.transfer_write %{{.*}} : vector<4xi8>, tensor<5x12xi8>
 // DOT: return
 
-// i8mm: weights packed [N/nr][K/8][nr*8] (two columns of 8 bytes per 16);
-// the activations padded to an even M and packed into row pairs at run time
-// (8 bytes of each row per 16-byte vector); usmmla for u8, smmla for s8; 2x2
-// blocks shuffled back into rows.
+// i8mm: weights packed [N/nr][K/8][nr*2] i32 words at compile time, the
+// 6 column pairs of a step (two columns of 8 bytes per 16) in groups of 4 and
+// 2 interleaved by words, loaded by one ld4 and one ld2: word 0 is column
+// pair 0's first word, w[0..3][0] = 0xE0174E86. The activations padded to
+// whole groups of row pairs (the 6 x 3 tile has 3 pairs: one group of 3, M
+// padded to 6) and packed at run time into row pairs (8 bytes of each row
+// per 16-byte register) interleaved by words in groups (one ld3); usmmla
+// for u8, smmla for s8; 2x2 blocks shuffled back into rows.
 // MMLA-LABEL: func.func @u8_i32
-// MMLA: tensor<1x3x96xi8>
+// MMLA: arith.constant dense<{{\[\[\[}}-535343482, {{.*}} : tensor<1x3x24xi32>
 // MMLA: %[[PAD:.+]] = tensor.pad %arg0 low[0, 0] high[1, 0]
-// MMLA: scf.for
+// MMLA: %[[PACKED:.+]] = scf.for
 // MMLA: %[[LO:.+]] = vector.transfer_read %[[PAD]]{{.*}} : tensor<6x24xi8>, vector<8xi8>
 // MMLA: %[[HI:.+]] = vector.transfer_read %[[PAD]]{{.*}} : tensor<6x24xi8>, vector<8xi8>
 // MMLA: vector.shuffle %[[LO]], %[[HI]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
-// MMLA: vector.transfer_write %{{.*}} : vector<16xi8>, tensor<3x3x16xi8>
+// MMLA: vector.shuffle %{{.*}}, %{{.*}} [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11] : vector<12xi32>, vector<12xi32>
+// MMLA: vector.transfer_write %{{.*}} : vector<12xi32>, tensor<1x3x12xi32>
 // MMLA: scf.forall
+// MMLA: vector.transfer_read %[[PACKED]]{{.*}} : tensor<1x3x12xi32>, vector<12xi32>
+// MMLA: vector.shuffle %{{.*}}, %{{.*}} [0, 3, 6, 9] : vector<12xi32>, vector<12xi32>
+// MMLA: vector.transfer_read {{.*}} : tensor<1x3x24xi32>, vector<16xi32>
+// MMLA: vector.shuffle %{{.*}}, %{{.*}} [3, 7, 11, 15] : vector<16xi32>, vector<16xi32>
+// MMLA: vector.transfer_read {{.*}} : tensor<1x3x24xi32>, vector<8xi32>
+// MMLA: vector.shuffle %{{.*}}, %{{.*}} [1, 3, 5, 7] : vector<8xi32>, vector<8xi32>
 // MMLA-NOT: arm_neon.intr.smmla
 // MMLA: arm_neon.intr.usmmla %{{.*}}, %{{.*}}, %{{.*}} : vector<16xi8> to vector<4xi32>
 // MMLA-NOT: arm_neon.intr.smmla
@@ -61,6 +78,23 @@
 // MMLA: arm_neon.intr.sdot
 // MMLA-NOT: mmla
 // MMLA: return
+
+// K = 64: 32 bytes of K per sdot iteration (two 16-byte blocks per row,
+// adjacent in the packed activations, so one ldp); 4 steps of 8 per smmla
+// iteration, each step's weights and packed activations in their own tensor
+// (4 of each), so that every ld4 post-increments its own pointer.
+// DOT-LABEL: func.func @k_blocks
+// DOT: vector.transfer_write {{.*}} : vector<32xi8>, tensor<2x2x4x32xi8>
+// DOT: scf.forall
+// DOT: vector.transfer_read %{{.*}}[%{{.*}}, %{{.*}}, %c0, %c0]{{.*}} : tensor<2x2x4x32xi8>, vector<16xi8>
+// DOT: vector.transfer_read %{{.*}}[%{{.*}}, %{{.*}}, %c0, %c16]{{.*}} : tensor<2x2x4x32xi8>, vector<16xi8>
+// MMLA-LABEL: func.func @k_blocks
+// MMLA-COUNT-4: arith.constant dense<{{.*}}> : tensor<1x2x16xi32>
+// MMLA: scf.yield %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<1x2x16xi32>, tensor<1x2x16xi32>, tensor<1x2x16xi32>, tensor<1x2x16xi32>
+// MMLA: scf.forall
+// MMLA-COUNT-8: vector.transfer_read {{.*}} : tensor<1x2x16xi32>, vector<16xi32>
+// MMLA-NOT: vector.transfer_read {{.*}} : tensor<1x2x16xi32>
+// MMLA: scf.yield
 
 // Armv8.0 NEON has no int8 dot product: the contractions stay.
 // NONE-NOT: arm_neon
@@ -86,4 +120,11 @@ func.func @one_row(%a: tensor<1x24x!quant.uniform<u8:f32, 0.02:128>>) -> tensor<
   %wq = quant.scast %w : tensor<24x12xi8> to tensor<24x12x!quant.uniform<i8:f32, 0.01>>
   %y = qlow.matmul %a, %wq : (tensor<1x24x!quant.uniform<u8:f32, 0.02:128>>, tensor<24x12x!quant.uniform<i8:f32, 0.01>>) -> tensor<1x12xi32>
   return %y : tensor<1x12xi32>
+}
+
+func.func @k_blocks(%a: tensor<8x64x!quant.uniform<i8:f32, 0.02:-3>>) -> tensor<8x8xi32> {
+  %w = arith.constant dense<"0xA54DCA182530BB1D6D132CDED6237B2ED91E3F721FCB1971174494D6493C9D5C3460BE31201E69FEDAA0EEE8B9997F5C7C2999FDAFE593253CD654AF4DFAD71427A0AEB3FEE9232F8AF2211F9EE491C5B10BECB5563BFC1E6F93427ECBC8FE2955E5CD8E46DC8ED4B7C2764D2A5A4D767706F85D8690024AD6BDA3401BE9C8CBCCC935F6CD1F61226AE15338AE1A34004D33BA0D246AC04C81B1BAF23E3BF9EEF5F79F2B4934AF87F5520B69B94B0D982E85BB55B672A872637ACD7466FCB60E0E8FF18463B0E4B2BA29703474F064AC68F700F5B02B3DC666F45BDEAA2CCAEDCD2B5157410E4DEE4AF2B34F430A073447DE636C0E806C957BA684D6431FB5EAD7424D09E15D024C5848F23D1FA6F7361D7F618D1532E70E20E2A6668DE7F47E8467E546D53EC8E2A1257BDB256C9B3E4FBB498146EF7030CBF9537252DCCEADD764B6A32FBB09ADEAE109C4A997203975352B878B145C8A42D884CF4CFDA72D8E1D5DD92589082D852A7122873EE805ADD58942167A385286195C679F9C6994E45B8AB1098012070961F37DE436DDFDC99D6E75AF6547CFB11B42072482DC531C2BC3907C9617EB5E5089E40186BAA8A57D119E6FB65D00ABC32AF38E667F022E872D49CC15C90B999B772B4FC7A6FD4C914A16DB4708752B0F1544B835C0E719097DFA8701E9232F21F2812687786976EBFCC327F5931765274BA9829B4406"> : tensor<64x8xi8>
+  %wq = quant.scast %w : tensor<64x8xi8> to tensor<64x8x!quant.uniform<i8:f32, 0.01>>
+  %y = qlow.matmul %a, %wq : (tensor<8x64x!quant.uniform<i8:f32, 0.02:-3>>, tensor<64x8x!quant.uniform<i8:f32, 0.01>>) -> tensor<8x8xi32>
+  return %y : tensor<8x8xi32>
 }

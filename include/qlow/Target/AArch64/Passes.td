@@ -28,27 +28,41 @@ def QlowAArch64Int8MatmulPass
 
     * dotprod (`Int8DotKind::NeonSdot`): the weights are packed at compile
       time into `[N/nr][K/4][nr*4]` bytes (4 bytes of K per i32 lane, one
-      16-byte load per 4 output columns and step). The K loop takes 16 bytes
-      of K per iteration: one 16-byte load of activations per row, used by
-      element (`sdot v.4s, w.16b, a.4b[t]`, what LLVM selects for a sdot of a
-      lane broadcast) in 4 steps. `sdot` is s8 x s8: u8 activations are
-      shifted to s8 by flipping their sign bit (`a - 128`) once, before the
-      kernel (an elementwise generic), and the accumulators start at
-      `128 * colsum(w)` (computed here), so the sum is exact.
-    * i8mm (`Int8DotKind::NeonI8mm`): the weights are packed into
-      `[N/nr][K/8][nr*8]` bytes, each 16 bytes the 8x2 block of two columns
-      that `smmla` takes as its second operand; the activations are packed at
-      run time into `[M/2][K/8][16]` (pairs of rows, 8 bytes of K each: the
-      layout of a `linalg.pack` with inner tiles [2, 8], built as loops that
-      move 8 bytes at a time). Per step of 8 along K each row pair and column
-      pair takes one `smmla` (s8 activations) or `usmmla` (u8 activations,
-      exact without a shift) into a 2x2 block of i32; the K loop takes up to
-      4 steps per iteration (fewer where K would be padded by much); after
-      it the blocks are shuffled back into row vectors for the epilogue. A
-      one-row matmul takes the sdot kernel instead (half of every smmla
-      would multiply a padding row).
-    * Rows are tiled by the tile's rows with a smaller last tile (no padding
-      of M for sdot; one zero row for smmla when M is odd); columns by
+      16-byte load per 4 output columns and step). The activations are
+      packed once, before the kernel, into `[M/rows][K/kb][rows][kb]` bytes
+      (kb = 32 where K is a multiple of 32 or at least 512, else 16): a
+      register tile's rows side by side for each block of K, so that a
+      row's block is one ldp (rows K bytes apart are out of ldp's reach).
+      The K loop takes kb bytes per iteration: per 16 bytes of each row, used
+      by element (`sdot v.4s, w.16b, a.4b[t]`, what LLVM selects for a sdot
+      of a lane broadcast) in 4 steps. `sdot` is s8 x s8: u8 activations are
+      shifted to s8 by flipping their sign bit (`a - 128`) in that packing,
+      and the accumulators start at `128 * colsum(w)` (computed here), so
+      the sum is exact.
+    * i8mm (`Int8DotKind::NeonI8mm`): each 16-byte register of weights is
+      the 8x2 block of two columns that `smmla` takes as its second operand;
+      the activations are packed at run time into row pairs (8 bytes of K of
+      each row per register: the layout of a `linalg.pack` with inner tiles
+      [2, 8], built as loops that move 8 bytes at a time). Registers that a
+      step loads together (the tile's column pairs, in groups of up to 4; its
+      row pairs, in groups of the largest of 4, 3, 2 dividing their count)
+      are stored interleaved by 4-byte words, so that one `ld4` (`ld3`,
+      `ld2`) loads a group: LLVM's interleaved-access pass turns the wide
+      load and its de-interleaving shuffles into that instruction. Per step
+      of 8 along K each row pair and column pair takes one `smmla` (s8
+      activations) or `usmmla` (u8 activations, exact without a shift) into
+      a 2x2 block of i32; the K loop takes up to 4 steps per iteration (fewer
+      where K would be padded by much), and step t of an iteration reads its
+      weights and activations from tensors of their own, so that each `ld4`
+      (which has no immediate offset) post-increments its own pointer; the
+      TargetDesc asks LLVM's loop strength reduction for post-indexed
+      addressing (`TargetDesc::llvmOptions`). After the K loop the blocks are
+      shuffled back into row vectors for the epilogue. A one-row matmul takes
+      the sdot kernel instead (half of every smmla would multiply a padding
+      row).
+    * Rows are tiled by the tile's rows with a smaller last tile (the packed
+      activations padded with zero rows to whole tiles for sdot, to whole
+      groups of row pairs for smmla); columns by
       panels of `nr` columns, padded with zero weights; K padded with zeros.
       Row blocks (for activations beyond half of L2) and panels are the
       iterations of an `scf.forall`.
@@ -58,12 +72,18 @@ def QlowAArch64Int8MatmulPass
 
     ```mlir
     // After (sketch, dotprod):
-    %a = vector.transfer_read %lhs[%row, %k16] : tensor<16x64xi8>, vector<16xi8>
+    %a = vector.transfer_read %lhs[%tile, %kk, %r, %c0] : tensor<4x2x4x32xi8>, vector<16xi8>
     %a32 = vector.bitcast %a : vector<16xi8> to vector<4xi32>
     %l0 = vector.shuffle %a32, %a32 [0, 0, 0, 0] : vector<4xi32>, vector<4xi32>
     %b0 = vector.bitcast %l0 : vector<4xi32> to vector<16xi8>
     %w0 = vector.transfer_read %wp[%p, %k, %c0] : tensor<1x16x64xi8>, vector<16xi8>
     %d = arm_neon.intr.sdot %acc, %w0, %b0 : vector<16xi8>, vector<16xi8> to vector<4xi32>
+    // i8mm, one step: 4 row pairs and 4 column pairs, one ld4 each.
+    %aw = vector.transfer_read %lhs0[%g, %kk, %c0] : tensor<2x24x16xi32>, vector<16xi32>
+    %a1 = vector.shuffle %aw, %aw [1, 5, 9, 13] : vector<16xi32>, vector<16xi32>
+    %ww = vector.transfer_read %wp0[%p, %kk, %c0] : tensor<96x24x16xi32>, vector<16xi32>
+    %w2 = vector.shuffle %ww, %ww [2, 6, 10, 14] : vector<16xi32>, vector<16xi32>
+    %m = arm_neon.intr.usmmla %acc, %a1b, %w2b : vector<16xi8> to vector<4xi32>
     ```
   }];
   let options = [
