@@ -23,6 +23,9 @@
 // exponentials (which qlow-approximate-math turns into upstream's
 // polynomial). Every size comes from the TargetDesc (chooseAttentionTile).
 //
+// Heads transposes (linalg.transpose [0, 2, 1, 3]) of f32 operands and of
+// the result are folded into the kernel's reads and writes (HeadsView).
+//
 // Quantized q, k, v are dequantized and a quantized result quantized around
 // the f32 kernel by qlow.dequantize / qlow.quantize (the op's float
 // semantics), which convert-qlow-to-linalg then lowers.
@@ -89,6 +92,41 @@ namespace {
 // Kernel builder
 //===----------------------------------------------------------------------===//
 
+/// An attention operand [B, H, S, D] as the kernel reads it: the tensor
+/// itself, or, when it is the "split heads" transpose of a projection
+/// (linalg.transpose with permutation [0, 2, 1, 3] of a [B, S, H, D]
+/// tensor), that tensor read with S and H swapped, so that the transposed
+/// copy is never made. A row along D is contiguous in both layouts; only the
+/// stride between rows differs.
+struct HeadsView {
+  Value value;
+  bool seqMajor = false;
+  /// The indices of element (batch, head, position, d) in `value`.
+  SmallVector<Value> at(Value batch, Value head, Value position,
+                        Value d) const {
+    if (seqMajor)
+      return {batch, position, head, d};
+    return {batch, head, position, d};
+  }
+};
+
+/// Whether `op` swaps dimensions 1 and 2 of a rank-4 f32 tensor: a split
+/// or merge of heads.
+bool isHeadsTranspose(linalg::TransposeOp op) {
+  return op && op.getPermutation() == ArrayRef<int64_t>{0, 2, 1, 3} &&
+         cast<ShapedType>(op.getInput().getType()).getElementType().isF32();
+}
+
+/// `operand` (f32 [B, H, S, D]) viewed through a heads transpose that
+/// produces it, if any.
+HeadsView viewHeads(Value operand) {
+  auto transpose = operand.getDefiningOp<linalg::TransposeOp>();
+  if (isHeadsTranspose(transpose) && transpose->getNumResults() == 1 &&
+      isa<RankedTensorType>(transpose.getInput().getType()))
+    return {transpose.getInput(), true};
+  return {operand, false};
+}
+
 /// Sizes of one attention op: q [B, H, S, D], k [B, Hkv, T, D],
 /// v [B, Hkv, T, Dv].
 struct AttentionSizes {
@@ -98,16 +136,17 @@ struct AttentionSizes {
 /// Builds the kernel of one op on f32 tensors. `keys` is k transposed to
 /// [B, Hkv, D, T] when `keysTransposed` (so that a row of a key block is one
 /// vector load), else k itself; `mask` a rank-4 view of the mask (f32 or
-/// i1) or null.
+/// i1) or null. With `outSeqMajor` the result is written as [B, S, H, Dv]
+/// (the merge-heads transpose of the op's result) instead.
 class AttentionKernel {
 public:
   AttentionKernel(Location loc, const AttentionSizes &sizes,
-                  const AttentionTile &tile, Value q, Value keys,
-                  bool keysTransposed, Value v, Value mask, bool causal,
-                  float scale)
+                  const AttentionTile &tile, HeadsView q, HeadsView keys,
+                  bool keysTransposed, HeadsView v, Value mask, bool causal,
+                  float scale, bool outSeqMajor)
       : loc(loc), n(sizes), tile(tile), q(q), keys(keys),
         keysTransposed(keysTransposed), v(v), mask(mask), causal(causal),
-        scale(scale) {
+        scale(scale), outSeqMajor(outSeqMajor) {
     if (mask) {
       auto type = cast<RankedTensorType>(mask.getType());
       maskShape.assign(type.getShape().begin(), type.getShape().end());
@@ -116,11 +155,14 @@ public:
     valueVectors = (n.dv + tile.valueLanes - 1) / tile.valueLanes;
   }
 
-  /// The [B, H, S, Dv] f32 result.
+  /// The [B, H, S, Dv] f32 result ([B, S, H, Dv] with outSeqMajor).
   Value build(OpBuilder &b) {
     Type f32 = b.getF32Type();
     Value out = tensor::EmptyOp::create(
-        b, loc, ArrayRef<int64_t>{n.b, n.h, n.s, n.dv}, f32);
+        b, loc,
+        outSeqMajor ? ArrayRef<int64_t>{n.b, n.s, n.h, n.dv}
+                    : ArrayRef<int64_t>{n.b, n.h, n.s, n.dv},
+        f32);
     if (n.b * n.h * n.s * n.dv == 0)
       return out;
     const int64_t rows = tile.queryRows;
@@ -166,11 +208,12 @@ private:
         b, loc, out, n.b, n.h, n.hkv, n.dv, rows, blocks, firstRow,
         [&](OpBuilder &fb, const Position &pos, Value tileOut) {
           return buildQueryBlock(fb, pos, rows, tileOut);
-        });
+        },
+        outSeqMajor);
   }
 
   /// The online softmax over all key blocks of one query block, written
-  /// into `tileOut` ([1, 1, rows, Dv]).
+  /// into `tileOut` ([1, 1, rows, Dv]; [1, rows, 1, Dv] with outSeqMajor).
   Value buildQueryBlock(OpBuilder &b, const Position &pos, int64_t rows,
                         Value tileOut) {
     const int64_t keys = tile.keyBlock;
@@ -248,8 +291,11 @@ private:
                                               splat(b, width, 0.0), quotient);
         tileOut = vector::TransferWriteOp::create(
                       b, loc, value, tileOut,
-                      ValueRange{idx(b, 0), idx(b, 0), idx(b, r),
-                                 idx(b, e * tile.valueLanes)},
+                      outSeqMajor
+                          ? ValueRange{idx(b, 0), idx(b, r), idx(b, 0),
+                                       idx(b, e * tile.valueLanes)}
+                          : ValueRange{idx(b, 0), idx(b, 0), idx(b, r),
+                                       idx(b, e * tile.valueLanes)},
                       inBounds)
                       .getResult();
       }
@@ -277,13 +323,13 @@ private:
         b, loc, idx(b, 0), idx(b, n.d), idx(b, 1), zeros,
         [&](OpBuilder &db, Location, Value d, ValueRange acc) {
           Value keyRow = vector::TransferReadOp::create(
-              db, loc, scoreType, keys,
+              db, loc, scoreType, keys.value,
               ValueRange{pos.batch, pos.kvHead, d, key0}, padF32, inBounds);
           SmallVector<Value> next;
           for (int64_t r = 0; r < rows; ++r) {
             Value row = arith::AddIOp::create(db, loc, pos.row0, idx(db, r));
             Value qElem = tensor::ExtractOp::create(
-                db, loc, q, ValueRange{pos.batch, pos.head, row, d});
+                db, loc, q.value, q.at(pos.batch, pos.head, row, d));
             next.push_back(vector::FMAOp::create(
                 db, loc, broadcast(db, qElem, width), keyRow, acc[r]));
           }
@@ -314,8 +360,8 @@ private:
       Value row = arith::AddIOp::create(b, loc, pos.row0, idx(b, r));
       for (int64_t e = 0; e < chunks; ++e)
         qRows[r].push_back(vector::TransferReadOp::create(
-            b, loc, chunkType(e), q,
-            ValueRange{pos.batch, pos.head, row, idx(b, e * lanes)}, padF32,
+            b, loc, chunkType(e), q.value,
+            q.at(pos.batch, pos.head, row, idx(b, e * lanes)), padF32,
             inBounds));
     }
     SmallVector<Value> scores(rows, splat(b, width, 0.0));
@@ -324,8 +370,8 @@ private:
       SmallVector<Value> keyRow;
       for (int64_t e = 0; e < chunks; ++e)
         keyRow.push_back(vector::TransferReadOp::create(
-            b, loc, chunkType(e), keys,
-            ValueRange{pos.batch, pos.kvHead, key, idx(b, e * lanes)}, padF32,
+            b, loc, chunkType(e), keys.value,
+            keys.at(pos.batch, pos.kvHead, key, idx(b, e * lanes)), padF32,
             inBounds));
       for (int64_t r = 0; r < rows; ++r) {
         // Full vectors accumulate together; a partial one is reduced apart.
@@ -491,8 +537,8 @@ private:
       for (int64_t e = 0; e < valueVectors; ++e) {
         int64_t vw = valueWidth(e);
         Value valueRow = vector::TransferReadOp::create(
-            b, loc, VectorType::get({vw}, f32), v,
-            ValueRange{pos.batch, pos.kvHead, key, idx(b, e * tile.valueLanes)},
+            b, loc, VectorType::get({vw}, f32), v.value,
+            v.at(pos.batch, pos.kvHead, key, idx(b, e * tile.valueLanes)),
             padF32, inBounds);
         for (int64_t r = 0; r < rows; ++r) {
           Value &acc = out.acc[r * valueVectors + e];
@@ -507,11 +553,13 @@ private:
   Location loc;
   AttentionSizes n;
   AttentionTile tile;
-  Value q, keys;
+  HeadsView q, keys;
   bool keysTransposed;
-  Value v, mask;
+  HeadsView v;
+  Value mask;
   bool causal;
   float scale;
+  bool outSeqMajor;
   SmallVector<int64_t> maskShape;
   bool boolMask = false;
   int64_t valueVectors = 0;
@@ -539,7 +587,8 @@ Value toF32(OpBuilder &b, Location loc, Value value) {
       b, loc, RankedTensorType::get(type.getShape(), b.getF32Type()), value);
 }
 
-/// k [B, Hkv, T, D] as [B, Hkv, D, T], one (batch, kv head) per iteration
+/// k [B, Hkv, T, D] (`s`; read through its view) as [B, Hkv, D, T], one
+/// (batch, kv head) per iteration
 /// of an scf.forall (a layout change that every query head of the group
 /// reads; not a copy per head), in tiles of `lanes` keys x `lanes` of D:
 /// `lanes` row loads, transposeVectorTile, `lanes` row stores (D's last, partial
@@ -548,9 +597,8 @@ Value toF32(OpBuilder &b, Location loc, Value value) {
 /// (A transposing linalg.generic would be vectorized by
 /// qlow-vectorize-elementwise into a transfer_read with a permutation map,
 /// which the LLVM lowering rejects.)
-Value transposeKeys(OpBuilder &b, Location loc, Value k, int64_t lanes) {
-  auto type = cast<RankedTensorType>(k.getType());
-  ArrayRef<int64_t> s = type.getShape();
+Value transposeKeys(OpBuilder &b, Location loc, const HeadsView &k,
+                    ArrayRef<int64_t> s, int64_t lanes) {
   Type f32 = b.getF32Type();
   Value empty = tensor::EmptyOp::create(
       b, loc, ArrayRef<int64_t>{s[0], s[1], s[3], s[2]}, f32);
@@ -592,8 +640,8 @@ Value transposeKeys(OpBuilder &b, Location loc, Value k, int64_t lanes) {
       for (int64_t r = 0; r < lanes; ++r) {
         Value key = arith::AddIOp::create(tb, loc, t0, idx(tb, r));
         Value row = vector::TransferReadOp::create(
-            tb, loc, vecType(width), k,
-            ValueRange{batch, head, key, idx(tb, d0)}, zeroF, inBounds);
+            tb, loc, vecType(width), k.value,
+            k.at(batch, head, key, idx(tb, d0)), zeroF, inBounds);
         if (width < lanes)
           row = vector::InsertStridedSliceOp::create(
               tb, loc, row, zeros, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
@@ -630,8 +678,8 @@ Value transposeKeys(OpBuilder &b, Location loc, Value k, int64_t lanes) {
           auto dLoop = scf::ForOp::create(
               tb, loc, idx(tb, 0), idx(tb, s[3]), idx(tb, 1), outer,
               [&](OpBuilder &db, Location, Value d, ValueRange inner) {
-                Value x = tensor::ExtractOp::create(
-                    db, loc, k, ValueRange{batch, head, t, d});
+                Value x = tensor::ExtractOp::create(db, loc, k.value,
+                                                    k.at(batch, head, t, d));
                 scf::YieldOp::create(
                     db, loc,
                     ValueRange{tensor::InsertOp::create(
@@ -756,23 +804,52 @@ struct QlowX86AttentionPass
         continue;
       }
       AttentionTile tile = desc->chooseAttentionTile(sizes.s, sizes.dv);
-      Value q = toF32(rewriter, loc, op.getQ());
-      Value k = toF32(rewriter, loc, op.getK());
-      Value v = toF32(rewriter, loc, op.getV());
+      // Operands that are split-heads transposes ([B, S, H, D] -> [B, H, S,
+      // D], of a projection's output) are read in place, and a result whose
+      // only use merges the heads back ([B, H, S, Dv] -> [B, S, H, Dv]) is
+      // written in that layout: the transposed copies are never made.
+      HeadsView q = viewHeads(toF32(rewriter, loc, op.getQ()));
+      HeadsView k = viewHeads(toF32(rewriter, loc, op.getK()));
+      HeadsView v = viewHeads(toF32(rewriter, loc, op.getV()));
+      auto resultType = cast<RankedTensorType>(op.getType());
+      linalg::TransposeOp merge;
+      if (resultType.getElementType().isF32() && op->hasOneUse())
+        merge = dyn_cast<linalg::TransposeOp>(*op->getUsers().begin());
+      if (!isHeadsTranspose(merge) || merge.getInput() != op.getResult())
+        merge = nullptr;
       // K^T costs T * D moves per kv head and turns each score into a
       // broadcast FMA; it pays when enough query rows share each kv head.
       bool transposed = sizes.s * (sizes.h / sizes.hkv) >= tile.keyBlock;
-      Value keys =
-          transposed ? transposeKeys(rewriter, loc, k, tile.keyBlock) : k;
+      HeadsView keys =
+          transposed
+              ? HeadsView{transposeKeys(rewriter, loc, k,
+                                        {sizes.b, sizes.hkv, sizes.t, sizes.d},
+                                        tile.keyBlock)}
+              : k;
       Value mask =
           op.getMask() ? maskToRank4(rewriter, loc, op.getMask()) : Value();
       AttentionKernel kernel(loc, sizes, tile, q, keys, transposed, v, mask,
-                             op.getCausal(), scale);
+                             op.getCausal(), scale, /*outSeqMajor=*/!!merge);
       Value result = kernel.build(rewriter);
-      auto resultType = cast<RankedTensorType>(op.getType());
-      if (!resultType.getElementType().isF32())
-        result = QuantizeOp::create(rewriter, loc, resultType, result);
-      rewriter.replaceOp(op, result);
+      if (merge) {
+        rewriter.replaceOp(merge, result);
+        rewriter.eraseOp(op);
+      } else {
+        if (!resultType.getElementType().isF32())
+          result = QuantizeOp::create(rewriter, loc, resultType, result);
+        rewriter.replaceOp(op, result);
+      }
+      // The split-heads transposes read in place are dead unless something
+      // else uses them.
+      for (const HeadsView &view : {q, k, v}) {
+        if (!view.seqMajor)
+          continue;
+        for (Operation *user :
+             llvm::make_early_inc_range(view.value.getUsers()))
+          if (auto t = dyn_cast<linalg::TransposeOp>(user);
+              t && isHeadsTranspose(t) && t->use_empty())
+            rewriter.eraseOp(t);
+      }
     }
     if (failedAny)
       signalPassFailure();
@@ -808,7 +885,8 @@ Value mlir::qlow::buildAttentionForall(
     int64_t kvHeads, int64_t dv, int64_t rows, int64_t blocks,
     int64_t firstRow,
     function_ref<Value(OpBuilder &, const AttentionPosition &, Value)>
-        buildBlock) {
+        buildBlock,
+    bool seqMajor) {
   auto idx = [&](OpBuilder &ib, int64_t value) -> Value {
     return arith::ConstantIndexOp::create(ib, loc, value);
   };
@@ -839,12 +917,18 @@ Value mlir::qlow::buildAttentionForall(
   SmallVector<OpFoldResult> sizes = {fb.getIndexAttr(1), fb.getIndexAttr(1),
                                      fb.getIndexAttr(rows),
                                      fb.getIndexAttr(dv)};
+  SmallVector<int64_t> tileShape = {1, 1, rows, dv};
+  if (seqMajor) {
+    std::swap(offsets[1], offsets[2]);
+    std::swap(sizes[1], sizes[2]);
+    std::swap(tileShape[1], tileShape[2]);
+  }
   SmallVector<OpFoldResult> strides(4, fb.getIndexAttr(1));
   // Rank 4: a rank-reduced [rows, Dv] slice would be ambiguous when rows or
   // Dv is 1 (which unit dimensions are dropped decides the strides).
   Value tileOut = tensor::ExtractSliceOp::create(
-      fb, loc, RankedTensorType::get({1, 1, rows, dv}, f32), shared, offsets,
-      sizes, strides);
+      fb, loc, RankedTensorType::get(tileShape, f32), shared, offsets, sizes,
+      strides);
   tileOut = buildBlock(fb, pos, tileOut);
   OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(tb, loc, tileOut, shared, offsets,

@@ -44,13 +44,15 @@ struct OnlineSoftmaxState {
 /// scf.forall over (batch, head, block) for `blocks` blocks of `rows` query
 /// rows starting at row `firstRow` of a [batch, heads, S, dv] f32 result
 /// `out`; `buildBlock` fills the block's [1, 1, rows, dv] tile. Query head h
-/// reads key/value head h / (heads / kvHeads).
+/// reads key/value head h / (heads / kvHeads). With `seqMajor`, `out` is
+/// [batch, S, heads, dv] and the tile [1, rows, 1, dv].
 Value buildAttentionForall(
     OpBuilder &b, Location loc, Value out, int64_t batch, int64_t heads,
     int64_t kvHeads, int64_t dv, int64_t rows, int64_t blocks,
     int64_t firstRow,
     function_ref<Value(OpBuilder &, const AttentionPosition &, Value)>
-        buildBlock);
+        buildBlock,
+    bool seqMajor = false);
 
 /// Why the int8 form of `op` (it has `int8`) cannot be lowered for `desc`,
 /// or an empty string.

@@ -135,3 +135,79 @@ func.func @decode(%q: tensor<1x8x1x20xf32>, %k: tensor<1x2x37x20xf32>, %v: tenso
   %o = qlow.attention %q, %k, %v {causal} : (tensor<1x8x1x20xf32>, tensor<1x2x37x20xf32>, tensor<1x2x37x20xf32>) -> tensor<1x8x1x20xf32>
   return %o : tensor<1x8x1x20xf32>
 }
+
+// -----
+
+// Split and merged heads: q, k, v are the heads of [1, S, H, D] projections
+// (linalg.transpose [0, 2, 1, 3]) and the result's only use merges them back.
+// The kernel reads the projections in place (a row along D is contiguous in
+// both layouts) and writes [1, S, H, Dv] tiles ([1, rows, 1, Dv]): no
+// transposed copy is left. S = 20 rows per kv head take the K^T path, whose
+// packing reads K through the same view.
+// CHECK-LABEL: func.func @heads_layout
+// CHECK-SAME: (%[[QX:[^:]+]]: tensor<1x20x2x16xf32>, %[[KX:[^:]+]]: tensor<1x20x2x16xf32>, %[[VX:[^:]+]]: tensor<1x20x2x16xf32>)
+// CHECK-NOT: linalg.transpose
+// CHECK: scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<1x2x16x20xf32>)
+// CHECK: vector.transfer_read %[[KX]]{{.+}} : tensor<1x20x2x16xf32>, vector<16xf32>
+// CHECK: tensor.extract %[[KX]]
+// CHECK: scf.forall (%{{.+}}) in ({{[0-9]+}}) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<1x20x2x16xf32>)
+// CHECK: tensor.extract_slice {{.+}} to tensor<1x{{[0-9]+}}x1x16xf32>
+// CHECK: tensor.extract %[[QX]]
+// CHECK: vector.transfer_read %[[VX]]{{.+}} : tensor<1x20x2x16xf32>, vector<16xf32>
+// CHECK: tensor.parallel_insert_slice {{.+}} : tensor<1x{{[0-9]+}}x1x16xf32> into tensor<1x20x2x16xf32>
+// CHECK-NOT: linalg.transpose
+// CHECK: return
+func.func @heads_layout(%qx: tensor<1x20x2x16xf32>, %kx: tensor<1x20x2x16xf32>, %vx: tensor<1x20x2x16xf32>) -> tensor<1x20x2x16xf32> {
+  %e = tensor.empty() : tensor<1x2x20x16xf32>
+  %q = linalg.transpose ins(%qx : tensor<1x20x2x16xf32>) outs(%e : tensor<1x2x20x16xf32>) permutation = [0, 2, 1, 3]
+  %k = linalg.transpose ins(%kx : tensor<1x20x2x16xf32>) outs(%e : tensor<1x2x20x16xf32>) permutation = [0, 2, 1, 3]
+  %v = linalg.transpose ins(%vx : tensor<1x20x2x16xf32>) outs(%e : tensor<1x2x20x16xf32>) permutation = [0, 2, 1, 3]
+  %o = qlow.attention %q, %k, %v {causal} : (tensor<1x2x20x16xf32>, tensor<1x2x20x16xf32>, tensor<1x2x20x16xf32>) -> tensor<1x2x20x16xf32>
+  %e2 = tensor.empty() : tensor<1x20x2x16xf32>
+  %r = linalg.transpose ins(%o : tensor<1x2x20x16xf32>) outs(%e2 : tensor<1x20x2x16xf32>) permutation = [0, 2, 1, 3]
+  return %r : tensor<1x20x2x16xf32>
+}
+
+// -----
+
+// The same for a decode step (dot products against K as it is): the query
+// and the keys are read through their views; the result stays head-major
+// (its use is not a heads transpose).
+// CHECK-LABEL: func.func @heads_layout_decode
+// CHECK-SAME: (%[[QX:[^:]+]]: tensor<1x1x4x16xf32>, %[[KX:[^:]+]]: tensor<1x9x2x16xf32>
+// CHECK-NOT: linalg.transpose
+// CHECK: vector.transfer_read %[[QX]]{{.+}} : tensor<1x1x4x16xf32>, vector<16xf32>
+// CHECK: vector.transfer_read %[[KX]]{{.+}} : tensor<1x9x2x16xf32>, vector<16xf32>
+// CHECK: tensor.parallel_insert_slice {{.+}} : tensor<1x1x1x16xf32> into tensor<1x4x1x16xf32>
+func.func @heads_layout_decode(%qx: tensor<1x1x4x16xf32>, %kx: tensor<1x9x2x16xf32>, %v: tensor<1x2x9x16xf32>) -> tensor<1x4x1x16xf32> {
+  %eq = tensor.empty() : tensor<1x4x1x16xf32>
+  %q = linalg.transpose ins(%qx : tensor<1x1x4x16xf32>) outs(%eq : tensor<1x4x1x16xf32>) permutation = [0, 2, 1, 3]
+  %ek = tensor.empty() : tensor<1x2x9x16xf32>
+  %k = linalg.transpose ins(%kx : tensor<1x9x2x16xf32>) outs(%ek : tensor<1x2x9x16xf32>) permutation = [0, 2, 1, 3]
+  %o = qlow.attention %q, %k, %v {causal} : (tensor<1x4x1x16xf32>, tensor<1x2x9x16xf32>, tensor<1x2x9x16xf32>) -> tensor<1x4x1x16xf32>
+  return %o : tensor<1x4x1x16xf32>
+}
+
+// -----
+
+// Not folded: a transpose of other dimensions, a heads transpose that has
+// another use (it stays, for that use, and the kernel still reads its input),
+// and a result that is used besides its heads merge (the merge stays).
+// CHECK-LABEL: func.func @heads_kept
+// CHECK-SAME: (%[[QX:[^:]+]]: tensor<1x2x16x5xf32>, %[[KX:[^:]+]]: tensor<1x5x2x16xf32>
+// CHECK: %[[Q:.+]] = linalg.transpose ins(%[[QX]] {{.+}} permutation = [0, 1, 3, 2]
+// CHECK: %[[K:.+]] = linalg.transpose ins(%[[KX]] {{.+}} permutation = [0, 2, 1, 3]
+// CHECK: %[[O:.+]] = scf.forall {{.+}} -> (tensor<1x2x5x16xf32>)
+// CHECK: vector.transfer_read %[[Q]]{{.+}} : tensor<1x2x5x16xf32>, vector<16xf32>
+// CHECK: vector.transfer_read %[[KX]]{{.+}} : tensor<1x5x2x16xf32>, vector<16xf32>
+// CHECK: %[[M:.+]] = linalg.transpose ins(%[[O]] {{.+}} permutation = [0, 2, 1, 3]
+// CHECK: return %[[M]], %[[O]], %[[K]]
+func.func @heads_kept(%qx: tensor<1x2x16x5xf32>, %kx: tensor<1x5x2x16xf32>, %v: tensor<1x2x5x16xf32>) -> (tensor<1x5x2x16xf32>, tensor<1x2x5x16xf32>, tensor<1x2x5x16xf32>) {
+  %e = tensor.empty() : tensor<1x2x5x16xf32>
+  %q = linalg.transpose ins(%qx : tensor<1x2x16x5xf32>) outs(%e : tensor<1x2x5x16xf32>) permutation = [0, 1, 3, 2]
+  %k = linalg.transpose ins(%kx : tensor<1x5x2x16xf32>) outs(%e : tensor<1x2x5x16xf32>) permutation = [0, 2, 1, 3]
+  %o = qlow.attention %q, %k, %v : (tensor<1x2x5x16xf32>, tensor<1x2x5x16xf32>, tensor<1x2x5x16xf32>) -> tensor<1x2x5x16xf32>
+  %e2 = tensor.empty() : tensor<1x5x2x16xf32>
+  %m = linalg.transpose ins(%o : tensor<1x2x5x16xf32>) outs(%e2 : tensor<1x5x2x16xf32>) permutation = [0, 2, 1, 3]
+  return %m, %o, %k : tensor<1x5x2x16xf32>, tensor<1x2x5x16xf32>, tensor<1x2x5x16xf32>
+}

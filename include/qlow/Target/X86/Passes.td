@@ -181,6 +181,13 @@ def QlowX86AttentionPass : Pass<"qlow-x86-attention", "func::FuncOp"> {
       `d` is one load; with fewer (a decode step), each score is instead a
       dot product of a query row and a key row in vectors along `d`, reduced
       across lanes, and K is read as it is.
+    * Split and merged heads: a q, k or v that is a heads transpose
+      (`linalg.transpose` with permutation `[0, 2, 1, 3]`) of a
+      `[B, S, H, D]` f32 projection is read in place (a row along `D` is
+      contiguous in both layouts, only the row stride differs), and an f32
+      result whose only use is such a transpose back to `[B, S, H, Dv]` is
+      written in that layout; the transposed copies (four per layer) are
+      never made, and transposes left without uses are erased.
     * Quantized q, k, v (per tensor or per axis) become `qlow.dequantize`
       and a quantized result a `qlow.quantize` of the f32 kernel's output,
       the op's float semantics; convert-qlow-to-linalg lowers them.
