@@ -118,11 +118,11 @@ TEST(TargetDescTest, Errors) {
 
 TEST(TargetDescTest, AArch64TileChoice) {
   // One row: a one-row-tile candidate wins for sdot (no padded rows); the
-  // smmla family's smallest tile has two rows.
+  // smmla family's smallest tile has two row pairs (one ld2 of activations).
   TargetDesc n1 = *lookupTargetDesc("aarch64", "neoverse-n1");
   EXPECT_EQ(n1.chooseInt8Tile(1, 4096, 4096).rows, 1);
   TargetDesc n2 = *lookupTargetDesc("aarch64", "neoverse-n2");
-  EXPECT_EQ(n2.chooseInt8Tile(1, 4096, 4096).rows, 2);
+  EXPECT_EQ(n2.chooseInt8Tile(1, 4096, 4096).rows, 4);
   // Many rows: a tile of several row pairs.
   EXPECT_GE(n2.chooseInt8Tile(128, 768, 768).rows, 4);
 }

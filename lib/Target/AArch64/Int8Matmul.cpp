@@ -66,11 +66,13 @@ int64_t pairGroupSize(int64_t pairs) {
 ///    byte c * 8 + t = w[8s + t][p*nr + 2*pair + c]), the registers of a step
 ///    in groups of up to 4 stored interleaved by 4-byte words as
 ///    `interleaveGroups` says, so that one ld4 (ld3, ld2) loads a group;
-///    the steps split `splits` ways by step modulo `splits` (see
-///    buildNeonInt8Kernel), each part a [panels][kp / 8 / splits][nr * 2]
-///    tensor of i32 (little-endian words).
+///    the steps split `splits` ways by step modulo `splits` and the groups
+///    into tensors of their own (see buildNeonInt8Kernel), each a
+///    [panels][kp / 8 / splits][4 * group] tensor of i32 (little-endian
+///    words).
 ///
-/// Zero outside w. Returns one tensor for sdot, `splits` for smmla.
+/// Zero outside w. Returns one tensor for sdot; for smmla, `splits` times
+/// the groups, group `gi` of part `t` at `t * groups + gi`.
 SmallVector<Value> packWeightsForNeon(OpBuilder &b, Location loc,
                                       const Int8Contraction &c, int64_t nr,
                                       int64_t kp, bool mmla, int64_t splits) {
@@ -110,27 +112,31 @@ SmallVector<Value> packWeightsForNeon(OpBuilder &b, Location loc,
     return {arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(type, ArrayRef<int8_t>(packed)))};
   }
-  const int64_t stepWords = stepBytes / 4, partSteps = kSteps / splits;
+  const int64_t partSteps = kSteps / splits;
   SmallVector<Value> parts;
   for (int64_t part = 0; part < splits; ++part) {
-    SmallVector<int32_t> words;
-    words.reserve(panels * partSteps * stepWords);
-    for (int64_t p = 0; p < panels; ++p)
-      for (int64_t ps = 0; ps < partSteps; ++ps) {
-        int64_t at = (p * kSteps + ps * splits + part) * stepBytes;
-        for (int64_t w = 0; w < stepWords; ++w) {
-          uint32_t word = 0;
-          for (int64_t byte = 0; byte < 4; ++byte)
-            word |= static_cast<uint32_t>(
-                        static_cast<uint8_t>(packed[at + 4 * w + byte]))
-                    << (8 * byte);
-          words.push_back(static_cast<int32_t>(word));
+    int64_t j0 = 0;
+    for (int64_t g : interleaveGroups(nr / 2)) {
+      SmallVector<int32_t> words;
+      words.reserve(panels * partSteps * 4 * g);
+      for (int64_t p = 0; p < panels; ++p)
+        for (int64_t ps = 0; ps < partSteps; ++ps) {
+          int64_t at = (p * kSteps + ps * splits + part) * stepBytes + j0 * 16;
+          for (int64_t w = 0; w < 4 * g; ++w) {
+            uint32_t word = 0;
+            for (int64_t byte = 0; byte < 4; ++byte)
+              word |= static_cast<uint32_t>(
+                          static_cast<uint8_t>(packed[at + 4 * w + byte]))
+                      << (8 * byte);
+            words.push_back(static_cast<int32_t>(word));
+          }
         }
-      }
-    auto type =
-        RankedTensorType::get({panels, partSteps, stepWords}, b.getI32Type());
-    parts.push_back(arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(type, ArrayRef<int32_t>(words))));
+      auto type =
+          RankedTensorType::get({panels, partSteps, 4 * g}, b.getI32Type());
+      parts.push_back(arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(type, ArrayRef<int32_t>(words))));
+      j0 += g;
+    }
   }
   return parts;
 }
@@ -354,10 +360,10 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
       mmla ? interleaveGroups(2 * vectors) : SmallVector<int64_t>{};
 
   // smmla: the weights and packed activations of step t of an iteration in
-  // their own tensors (t = step mod mmlaSteps), so that each of the
-  // iteration's ld4s has its own pointer that it post-increments (ld4 has no
-  // immediate offset: steps at offsets of one pointer cost an address
-  // instruction each).
+  // their own tensors (t = step mod mmlaSteps; the weights' column groups
+  // too), so that each of the iteration's ld4s has its own pointer that it
+  // post-increments (ld4 has no immediate offset: loads at offsets of one
+  // pointer cost an address instruction each).
   SmallVector<Value> packedW =
       packWeightsForNeon(b, loc, c, nr, kp, mmla, mmlaSteps);
   // sdot with u8 activations: a = (a ^ 0x80) + 128, so the accumulators
@@ -485,13 +491,11 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
             }
             // The column pairs' registers, one ld<g> per group.
             SmallVector<Value> w;
-            int64_t j0 = 0;
-            for (int64_t g : colGroups) {
+            for (auto [gi, g] : llvm::enumerate(colGroups))
               llvm::append_range(
-                  w, readInterleavedGroup(kb, kl, packedW[t],
-                                          ValueRange{p, step, idx(4 * j0)}, g));
-              j0 += g;
-            }
+                  w, readInterleavedGroup(kb, kl,
+                                          packedW[t * colGroups.size() + gi],
+                                          ValueRange{p, step, idx(0)}, g));
             for (int64_t q = 0; q < pairs; ++q)
               for (int64_t j = 0; j < colPairs; ++j) {
                 Value &slot = next[q * colPairs + j];

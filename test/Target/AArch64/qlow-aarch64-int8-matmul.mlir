@@ -36,29 +36,30 @@
 // DOT: vector.transfer_write %{{.*}} : vector<4xi8>, tensor<5x12xi8>
 // DOT: return
 
-// i8mm: weights packed [N/nr][K/8][nr*2] i32 words at compile time, the
-// 6 column pairs of a step (two columns of 8 bytes per 16) in groups of 4 and
-// 2 interleaved by words, loaded by one ld4 and one ld2: word 0 is column
-// pair 0's first word, w[0..3][0] = 0xE0174E86. The activations padded to
-// whole groups of row pairs (the 6 x 3 tile has 3 pairs: one group of 3, M
-// padded to 6) and packed at run time into row pairs (8 bytes of each row
-// per 16-byte register) interleaved by words in groups (one ld3); usmmla
-// for u8, smmla for s8; 2x2 blocks shuffled back into rows.
+// i8mm: weights packed at compile time into i32 words, the 6 column pairs
+// of a step (two columns of 8 bytes per 16-byte register) in groups of 4 and
+// 2, each group in a tensor of its own and interleaved by words so that one
+// ld4 (ld2) loads it: word 0 is column pair 0's first word, w[0..3][0] =
+// 0xE0174E86. The 4 x 3 tile has 2 row pairs: the activations are padded to
+// whole groups of 2 pairs (M = 8) and packed at run time into row pairs (8
+// bytes of each row per register) interleaved by words (one ld2); usmmla for
+// u8, smmla for s8; 2x2 blocks shuffled back into rows.
 // MMLA-LABEL: func.func @u8_i32
-// MMLA: arith.constant dense<{{\[\[\[}}-535343482, {{.*}} : tensor<1x3x24xi32>
-// MMLA: %[[PAD:.+]] = tensor.pad %arg0 low[0, 0] high[1, 0]
+// MMLA-DAG: arith.constant dense<{{\[\[\[}}-535343482, {{.*}} : tensor<1x3x16xi32>
+// MMLA-DAG: arith.constant dense<{{.*}} : tensor<1x3x8xi32>
+// MMLA: %[[PAD:.+]] = tensor.pad %arg0 low[0, 0] high[3, 0]
 // MMLA: %[[PACKED:.+]] = scf.for
-// MMLA: %[[LO:.+]] = vector.transfer_read %[[PAD]]{{.*}} : tensor<6x24xi8>, vector<8xi8>
-// MMLA: %[[HI:.+]] = vector.transfer_read %[[PAD]]{{.*}} : tensor<6x24xi8>, vector<8xi8>
+// MMLA: %[[LO:.+]] = vector.transfer_read %[[PAD]]{{.*}} : tensor<8x24xi8>, vector<8xi8>
+// MMLA: %[[HI:.+]] = vector.transfer_read %[[PAD]]{{.*}} : tensor<8x24xi8>, vector<8xi8>
 // MMLA: vector.shuffle %[[LO]], %[[HI]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
-// MMLA: vector.shuffle %{{.*}}, %{{.*}} [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11] : vector<12xi32>, vector<12xi32>
-// MMLA: vector.transfer_write %{{.*}} : vector<12xi32>, tensor<1x3x12xi32>
+// MMLA: vector.shuffle %{{.*}}, %{{.*}} [0, 4, 1, 5, 2, 6, 3, 7] : vector<8xi32>, vector<8xi32>
+// MMLA: vector.transfer_write %{{.*}} : vector<8xi32>, tensor<2x3x8xi32>
 // MMLA: scf.forall
-// MMLA: vector.transfer_read %[[PACKED]]{{.*}} : tensor<1x3x12xi32>, vector<12xi32>
-// MMLA: vector.shuffle %{{.*}}, %{{.*}} [0, 3, 6, 9] : vector<12xi32>, vector<12xi32>
-// MMLA: vector.transfer_read {{.*}} : tensor<1x3x24xi32>, vector<16xi32>
+// MMLA: vector.transfer_read %[[PACKED]]{{.*}} : tensor<2x3x8xi32>, vector<8xi32>
+// MMLA: vector.shuffle %{{.*}}, %{{.*}} [1, 3, 5, 7] : vector<8xi32>, vector<8xi32>
+// MMLA: vector.transfer_read {{.*}} : tensor<1x3x16xi32>, vector<16xi32>
 // MMLA: vector.shuffle %{{.*}}, %{{.*}} [3, 7, 11, 15] : vector<16xi32>, vector<16xi32>
-// MMLA: vector.transfer_read {{.*}} : tensor<1x3x24xi32>, vector<8xi32>
+// MMLA: vector.transfer_read {{.*}} : tensor<1x3x8xi32>, vector<8xi32>
 // MMLA: vector.shuffle %{{.*}}, %{{.*}} [1, 3, 5, 7] : vector<8xi32>, vector<8xi32>
 // MMLA-NOT: arm_neon.intr.smmla
 // MMLA: arm_neon.intr.usmmla %{{.*}}, %{{.*}}, %{{.*}} : vector<16xi8> to vector<4xi32>
