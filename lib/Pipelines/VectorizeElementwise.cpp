@@ -1,7 +1,9 @@
 //===- VectorizeElementwise.cpp - tile and vectorize elementwise generics -===//
 //
 // qlow-vectorize-elementwise: upstream tiling (TilingInterface) to one
-// vector of the innermost loop, then upstream linalg vectorization.
+// vector of the innermost loop, then upstream linalg vectorization; before
+// that, row fusion of a row-parallel op with the row-local ops it reads
+// (upstream tile-and-fuse), e.g. a layer_norm and its quantize.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,7 +21,9 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/Dominance.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/CSE.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::qlow {
@@ -218,6 +222,148 @@ linalg::GenericOp distributeRows(RewriterBase &rewriter, linalg::GenericOp op) {
   return inner;
 }
 
+/// Row fusion: a row-parallel generic (the consumer: its outermost loop
+/// parallel, over more than one row) and the generics it reads row by row
+/// (its producers, transitively: row statistics, the normalization before a
+/// quantize) become one loop over rows, one row per iteration, with
+/// upstream's tile-and-fuse (scf::tileConsumerAndFuseProducersUsingSCF):
+/// a layer_norm's row sum, mean, variance sum and normalization and the
+/// quantize after it are one pass over each row instead of five over the
+/// matrix, and, where the rows are distributed (kParallelMinIterations),
+/// one fork and join instead of four. A producer is fused only where the
+/// consumer's row reads the same row of it (the slice it needs is one row:
+/// a broadcast operand, a transposed read or a whole-vector parameter
+/// computed by a generic stays outside). A fused producer whose result is
+/// also used outside (a normalization that feeds a residual add too) yields
+/// it from the loop; one whose outside user comes before the consumer is
+/// not fused. Every row is computed with the same operations in the same
+/// order as before (the reductions' vector partial sums included), so
+/// results are bit for bit unchanged. Returns the fused ops inside the
+/// loop (to vectorize), or nothing where nothing was fused.
+SmallVector<linalg::GenericOp> fuseRows(RewriterBase &rewriter,
+                                        linalg::GenericOp consumer,
+                                        int64_t lanes) {
+  auto rowLocalCandidate = [&](linalg::GenericOp op) {
+    return op && (isVectorizable(op) || isInnerReduction(op, lanes));
+  };
+  if (!rowLocalCandidate(consumer) || consumer.getNumLoops() < 2 ||
+      consumer.getNumDpsInits() != 1)
+    return {};
+  SmallVector<int64_t> ranges = consumer.getStaticLoopRanges();
+  const int64_t rows = ranges.front();
+  if (rows < 2 || !linalg::isParallelIterator(
+                      consumer.getIteratorTypesArray().front()))
+    return {};
+  Block *block = consumer->getBlock();
+  // The producers that may be fused: generics of this block that the
+  // consumer reads, directly or through other such producers, whose result
+  // has `rows` rows.
+  llvm::SetVector<Operation *> fusable;
+  SmallVector<Operation *> worklist = {consumer};
+  while (!worklist.empty()) {
+    auto op = cast<linalg::GenericOp>(worklist.pop_back_val());
+    for (Value input : op.getDpsInputs()) {
+      auto producer = input.getDefiningOp<linalg::GenericOp>();
+      if (!rowLocalCandidate(producer) || producer->getBlock() != block ||
+          producer->getNumResults() != 1 || fusable.contains(producer))
+        continue;
+      auto type = cast<RankedTensorType>(producer->getResult(0).getType());
+      if (type.getRank() == 0 || type.getDimSize(0) != rows ||
+          !linalg::isParallelIterator(
+              producer.getIteratorTypesArray().front()))
+        continue;
+      fusable.insert(producer);
+      worklist.push_back(producer);
+    }
+  }
+  if (fusable.empty())
+    return {};
+  // Whether a fused producer must also be yielded (used outside the chain),
+  // or cannot be fused (used outside before the consumer).
+  auto outsideUsers = [&](Operation *producer, Operation *loop,
+                          bool &before) {
+    bool any = false;
+    before = false;
+    for (Operation *user : producer->getUsers()) {
+      if (user == consumer.getOperation() || fusable.contains(user))
+        continue;
+      Operation *ancestor = block->findAncestorOpInBlock(*user);
+      if (!ancestor || ancestor == loop)
+        continue; // Inside the new loop.
+      any = true;
+      before |= !consumer->isBeforeInBlock(ancestor);
+    }
+    return any;
+  };
+  scf::SCFTileAndFuseOptions options;
+  SmallVector<OpFoldResult> sizes(ranges.size(), rewriter.getIndexAttr(0));
+  sizes.front() = rewriter.getIndexAttr(1);
+  int64_t total = 1;
+  for (int64_t r : ranges)
+    total *= r;
+  options.tilingOptions.setTileSizes(sizes);
+  options.tilingOptions.setLoopType(
+      total >= kParallelMinIterations
+          ? scf::SCFTilingOptions::LoopType::ForallOp
+          : scf::SCFTilingOptions::LoopType::ForOp);
+  options.setFusionControlFn(
+      [&](tensor::ExtractSliceOp slice, OpResult producer,
+          bool isDestinationOperand)
+          -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        if (isDestinationOperand || !fusable.contains(producer.getOwner()))
+          return std::nullopt;
+        // One row of the producer, no more.
+        if (slice.getType().getRank() == 0 ||
+            slice.getType().getDimSize(0) != 1)
+          return std::nullopt;
+        bool before = false;
+        bool yield = outsideUsers(producer.getOwner(),
+                                  block->findAncestorOpInBlock(*slice), before);
+        if (before)
+          return std::nullopt;
+        return scf::SCFTileAndFuseOptions::ControlFnResult{yield};
+      });
+  rewriter.setInsertionPoint(consumer);
+  FailureOr<scf::SCFTileAndFuseResult> result =
+      scf::tileConsumerAndFuseProducersUsingSCF(
+          rewriter, cast<TilingInterface>(consumer.getOperation()), options);
+  if (failed(result))
+    return {};
+  if (result->loops.empty())
+    return {};
+  Operation *loop = result->loops.front().getOperation();
+  if (result->fusedProducers.empty()) {
+    // Nothing was fused: drop the plain tiling (nothing uses it yet); the
+    // consumer takes the usual path.
+    rewriter.eraseOp(loop);
+    return {};
+  }
+  for (auto [original, replacement] : result->replacements)
+    rewriter.replaceUsesWithIf(original, replacement, [&](OpOperand &use) {
+      return !loop->isAncestor(use.getOwner());
+    });
+  // The originals are dead now (fused, and their outside uses replaced).
+  SmallVector<Operation *> originals = {consumer};
+  llvm::append_range(originals, result->fusedProducers);
+  bool erased = true;
+  while (erased) {
+    erased = false;
+    for (Operation *&op : originals)
+      if (op && op->use_empty()) {
+        rewriter.eraseOp(op);
+        op = nullptr;
+        erased = true;
+      }
+  }
+  // A producer that two fused ops read (a row's mean: the variance and the
+  // normalization) was fused once for each: computed once per row after CSE.
+  DominanceInfo dominance;
+  eliminateCommonSubExpressions(rewriter, dominance, loop);
+  SmallVector<linalg::GenericOp> tiled;
+  loop->walk([&](linalg::GenericOp generic) { tiled.push_back(generic); });
+  return tiled;
+}
+
 struct QlowVectorizeElementwisePass
     : qlow::impl::QlowVectorizeElementwisePassBase<
           QlowVectorizeElementwisePass> {
@@ -232,17 +378,46 @@ struct QlowVectorizeElementwisePass
       return signalPassFailure();
     }
     const int64_t lanes = desc->i32Lanes();
+    IRRewriter rewriter(&getContext());
+    // Row chains first (a consumer before its producers: last ops first).
+    // (Fusion erases ops: the candidates are collected again after each.)
+    SmallVector<linalg::GenericOp> fusedOps;
+    llvm::DenseSet<Operation *> tried;
+    for (bool changed = true; changed;) {
+      changed = false;
+      SmallVector<linalg::GenericOp> consumers;
+      for (Operation &op : getOperation().getBody().getOps())
+        if (auto generic = dyn_cast<linalg::GenericOp>(op))
+          consumers.push_back(generic);
+      for (linalg::GenericOp op : llvm::reverse(consumers)) {
+        if (!tried.insert(op).second)
+          continue;
+        SmallVector<linalg::GenericOp> tiled = fuseRows(rewriter, op, lanes);
+        if (tiled.empty())
+          continue;
+        llvm::append_range(fusedOps, tiled);
+        changed = true;
+        break;
+      }
+    }
+    llvm::DenseSet<Operation *> fusedSet;
+    for (linalg::GenericOp op : fusedOps)
+      fusedSet.insert(op);
     SmallVector<linalg::GenericOp> ops, reductions;
-    getOperation().walk([&](linalg::GenericOp op) {
-      // Generics inside the kernels' loops are theirs.
-      if (op->getParentOfType<scf::ForallOp>())
-        return;
+    auto collect = [&](linalg::GenericOp op) {
       if (isVectorizable(op))
         ops.push_back(op);
       else if (isInnerReduction(op, lanes))
         reductions.push_back(op);
+    };
+    getOperation().walk([&](linalg::GenericOp op) {
+      // Generics inside the kernels' loops are theirs; fused rows are below.
+      if (op->getParentOfType<scf::ForallOp>() || fusedSet.contains(op))
+        return;
+      collect(op);
     });
-    IRRewriter rewriter(&getContext());
+    for (linalg::GenericOp op : fusedOps)
+      collect(op);
     for (linalg::GenericOp op : ops) {
       op = distributeRows(rewriter, op);
       // Full vectors only, so that no masks are needed: the innermost loop

@@ -134,19 +134,18 @@ func.func @rows_one_thread(%x: tensor<1x63x256xf32>) -> tensor<1x63x256xf32> {
 
 // -----
 
-// A layer_norm of 128 x 768: its two row sums and its normalization each an
-// scf.forall over the rows; the per-row mean and 1/sqrt (128 values) stay on
-// the calling thread.
+// A layer_norm of 128 x 768: row fusion makes its row sum, mean, variance
+// sum, 1/sqrt and normalization one scf.forall over the rows (one pass over
+// each row, one fork and join); the mean, which both the variance and the
+// normalization read, is computed once per row.
 // CHECK-LABEL: func.func @layer_norm_threaded
 // CHECK:       scf.forall ({{.+}}) in (128)
 // CHECK:       vector.reduction <add>, {{.+}} : vector<16xf64> into f64
-// CHECK:       scf.for
-// CHECK:       arith.divf {{.+}} : vector<16xf64>
-// CHECK:       scf.forall ({{.+}}) in (128)
+// CHECK:       arith.divf {{.+}} : vector<1xf64>
 // CHECK:       vector.reduction <add>, {{.+}} : vector<16xf64> into f64
+// CHECK-NOT:   vector.reduction
+// CHECK:       math.sqrt {{.+}} : vector<1xf64>
 // CHECK:       scf.for
-// CHECK:       math.sqrt {{.+}} : vector<16xf64>
-// CHECK:       scf.forall ({{.+}}) in (128)
 // CHECK:       arith.truncf {{.+}} : vector<16xf64> to vector<16xf32>
 // CHECK:       scf.forall.in_parallel
 // CHECK-NOT:   scf.forall
@@ -154,4 +153,81 @@ func.func @rows_one_thread(%x: tensor<1x63x256xf32>) -> tensor<1x63x256xf32> {
 func.func @layer_norm_threaded(%x: tensor<128x768xf32>, %g: tensor<768xf32>) -> tensor<128x768xf32> {
   %y = qlow.layer_norm %x, %g, %g : (tensor<128x768xf32>, tensor<768xf32>, tensor<768xf32>) -> tensor<128x768xf32>
   return %y : tensor<128x768xf32>
+}
+
+// -----
+
+// Row fusion with the quantize after a layer_norm (issue 5: normalization
+// fused with the quantize that follows): one scf.forall whose row computes
+// the statistics, the normalized row and its u8 values; the normalized
+// values, also returned, are yielded from the same loop.
+// CHECK-LABEL: func.func @layer_norm_quantize
+// CHECK:       %[[R:.+]]:2 = scf.forall ({{.+}}) in (128) shared_outs({{.+}}) -> (tensor<128x768xi8>, tensor<128x768xf32>)
+// CHECK-COUNT-2: vector.reduction <add>, {{.+}} : vector<16xf64> into f64
+// CHECK:       arith.truncf {{.+}} : vector<16xf64> to vector<16xf32>
+// CHECK:       math.roundeven {{.+}} : vector<16xf32>
+// CHECK:       tensor.parallel_insert_slice {{.+}} : tensor<1x768xi8> into tensor<128x768xi8>
+// CHECK:       tensor.parallel_insert_slice {{.+}} : tensor<1x768xf32> into tensor<128x768xf32>
+// CHECK-NOT:   scf.forall
+// CHECK:       return %[[R]]#0, %[[R]]#1
+func.func @layer_norm_quantize(%x: tensor<128x768xf32>, %g: tensor<768xf32>) -> (tensor<128x768x!quant.uniform<u8:f32, 0.04:127>>, tensor<128x768xf32>) {
+  %y = qlow.layer_norm %x, %g, %g : (tensor<128x768xf32>, tensor<768xf32>, tensor<768xf32>) -> tensor<128x768xf32>
+  %q = qlow.quantize %y : tensor<128x768xf32> -> tensor<128x768x!quant.uniform<u8:f32, 0.04:127>>
+  return %q, %y : tensor<128x768x!quant.uniform<u8:f32, 0.04:127>>, tensor<128x768xf32>
+}
+
+// -----
+
+// Below 16384 iterations the fused rows are an scf.for on the calling
+// thread: an rms_norm of 8 x 64 and its quantize, one loop over the rows.
+// CHECK-LABEL: func.func @rms_norm_quantize_one_thread
+// CHECK-NOT:   scf.forall
+// CHECK:       scf.for %{{.+}} = %c0 to %c8 step %c1 iter_args(%{{.+}} = %{{.+}}) -> (tensor<8x64xi8>)
+// CHECK:       vector.reduction <add>, {{.+}} : vector<16xf64> into f64
+// CHECK:       math.roundeven {{.+}} : vector<16xf32>
+// CHECK-NOT:   scf.for %{{.+}} = %c0 to %c8
+// CHECK:       return
+func.func @rms_norm_quantize_one_thread(%x: tensor<8x64xf32>, %g: tensor<64xf32>) -> tensor<8x64x!quant.uniform<u8:f32, 0.04:127>> {
+  %y = qlow.rms_norm %x, %g : (tensor<8x64xf32>, tensor<64xf32>) -> tensor<8x64xf32>
+  %q = qlow.quantize %y : tensor<8x64xf32> -> tensor<8x64x!quant.uniform<u8:f32, 0.04:127>>
+  return %q : tensor<8x64x!quant.uniform<u8:f32, 0.04:127>>
+}
+
+// -----
+
+// Not fused: a producer the consumer reads whole in every row (a vector
+// broadcast over the rows) stays its own op, and so does one with a use
+// before the consumer (it could not be yielded in time): each op is its own
+// scf.forall.
+// CHECK-LABEL: func.func @rows_not_fused
+// CHECK:       %[[V:.+]] = scf.for {{.+}} -> (tensor<768xf32>)
+// CHECK:       %[[P:.+]] = scf.forall ({{.+}}) in (128) {{.+}} -> (tensor<128x768xf32>)
+// CHECK:       %[[E:.+]] = tensor.extract %[[P]]
+// CHECK:       scf.forall ({{.+}}) in (128) {{.+}} -> (tensor<128x768xf32>)
+// CHECK:       tensor.extract_slice %[[P]]
+// CHECK:       tensor.extract_slice %[[V]]
+// CHECK:       return
+#row = affine_map<(d0, d1) -> (d0, d1)>
+#col = affine_map<(d0, d1) -> (d1)>
+func.func @rows_not_fused(%x: tensor<128x768xf32>, %v: tensor<768xf32>) -> (tensor<128x768xf32>, f32) {
+  %c0 = arith.constant 0 : index
+  %ev = tensor.empty() : tensor<768xf32>
+  %vexp = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%v : tensor<768xf32>) outs(%ev : tensor<768xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = math.exp %a : f32
+    linalg.yield %r : f32
+  } -> tensor<768xf32>
+  %e = tensor.empty() : tensor<128x768xf32>
+  %p = linalg.generic {indexing_maps = [#row, #row], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<128x768xf32>) outs(%e : tensor<128x768xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.mulf %a, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<128x768xf32>
+  %early = tensor.extract %p[%c0, %c0] : tensor<128x768xf32>
+  %y = linalg.generic {indexing_maps = [#row, #col, #row], iterator_types = ["parallel", "parallel"]} ins(%p, %vexp : tensor<128x768xf32>, tensor<768xf32>) outs(%e : tensor<128x768xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.addf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<128x768xf32>
+  return %y, %early : tensor<128x768xf32>, f32
 }

@@ -107,6 +107,20 @@ def QlowVectorizeElementwisePass
     loop. Each row is computed as on one thread, so results do not depend
     on the thread count. Smaller ops stay on the calling thread.
 
+    Row fusion comes first: a generic whose outermost loop is parallel over
+    several rows, and the generics it reads one row at a time (transitively:
+    a layer_norm's or rms_norm's row sums, mean, 1/sqrt and normalization
+    before the quantize that follows it), become one loop over the rows
+    with upstream's tile-and-fuse (`scf::tileConsumerAndFuseProducersUsingSCF`,
+    one row per iteration; an `scf.forall` from 16384 iterations, else an
+    `scf.for`): one pass over each row and one fork and join instead of one
+    per op. A fused result that is also used outside the chain (the
+    normalized values that a residual add reads too) is yielded by the same
+    loop; a producer read whole by every row (a broadcast vector) or used
+    before the consumer stays its own op. A row is computed with the same
+    operations in the same order as unfused, so results are bit for bit the
+    same.
+
     ```mlir
     // Before: linalg.generic {iterator_types = ["parallel", "parallel"]}
     //             ins(%x : tensor<128x768xf32>) ...
