@@ -8,6 +8,7 @@
 
 #include "qlow/Pipelines/Pipelines.h"
 
+#include "dialects/Qlow/Transforms/Passes.h"
 #include "qlow/Conversion/QlowToLinalg.h"
 #include "qlow/Pipelines/Passes.h"
 #include "qlow/Target/AArch64/Passes.h"
@@ -59,6 +60,11 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
   const std::string passCpu =
       aarch64 ? targetDesc->name : static_cast<std::string>(options.cpu);
 
+  // Float activations between quantized values (dequantize, f32 gelu/silu,
+  // quantize) become the quantized ops, tables that the matmul epilogues
+  // gather from, where lib/Reference proves them equal on every value.
+  pm.addNestedPass<func::FuncOp>(createQlowFoldQuantizedActivationsPass());
+
   // Int4 weight-only matmuls (dynamic activations, packed nibbles) become
   // kernels while the qlow ops still say what they are.
   if (!options.cpu.empty() && x86) {
@@ -69,6 +75,12 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
       int4.cpu = options.cpu;
       pm.addNestedPass<func::FuncOp>(createQlowX86Int4MatmulPass(int4));
     }
+  }
+  if (aarch64 && (targetDesc->int8Dot == Int8DotKind::NeonSdot ||
+                  targetDesc->int8Dot == Int8DotKind::NeonI8mm)) {
+    QlowAArch64Int4MatmulPassOptions int4;
+    int4.cpu = targetDesc->name;
+    pm.addNestedPass<func::FuncOp>(createQlowAArch64Int4MatmulPass(int4));
   }
 
   // Attention becomes one fused kernel (online softmax over key blocks)

@@ -178,6 +178,45 @@ def QlowFoldQdqPass : Pass<"qlow-fold-qdq", "::mlir::func::FuncOp"> {
   ];
 }
 
+def QlowFoldQuantizedActivationsPass
+    : Pass<"qlow-fold-quantized-activations", "::mlir::func::FuncOp"> {
+  let summary = "Folds dequantize -> f32 gelu/silu -> quantize into the "
+                "quantized gelu/silu, proven exact on every stored value";
+  let description = [{
+    A transformer layer written with float activations between quantized
+    matmuls (a BERT FFN: `matmul (-> u8); dequantize; gelu; quantize`)
+    computes the activation on at most 256 distinct values: those of the
+    8-bit input. The quantized `qlow.gelu`/`qlow.silu` on that input, whose
+    semantics are the float chain's (dequantize, the op in double rounded
+    once to f32, quantize), becomes a table of the reference's own values
+    (convert-qlow-to-linalg), which the int8 matmul kernels apply to their
+    accumulator registers as one gather instead of the f32 polynomial erfc or
+    exp, and which is the reference, bit for bit, where the polynomial is
+    within a tolerance of it.
+
+    The chain is folded when the activation's input is `qlow.dequantize` of
+    a per-tensor quantized value of at most 8 bits, its f32 result has no
+    other use than one `qlow.quantize` to a per-tensor quantized type, and
+    lib/Reference gives the same stored result for the chain and for the
+    quantized op on every stored input value (checked here, 256 evaluations
+    at most; a chain that differs anywhere stays float). The `dequantize`
+    stays for its other users. qlow-cpu-pipeline runs this pass first.
+
+    ```mlir
+    // Before
+    %f = qlow.dequantize %h : tensor<128x3072x!quant.uniform<u8:f32, 0.039:127>>
+                              -> tensor<128x3072xf32>
+    %g = qlow.gelu %f : tensor<128x3072xf32> -> tensor<128x3072xf32>
+    %q = qlow.quantize %g : tensor<128x3072xf32>
+                            -> tensor<128x3072x!quant.uniform<u8:f32, 0.02:10>>
+    // After
+    %q = qlow.gelu %h : tensor<128x3072x!quant.uniform<u8:f32, 0.039:127>>
+                        -> tensor<128x3072x!quant.uniform<u8:f32, 0.02:10>>
+    ```
+  }];
+  let dependentDialects = ["::mlir::qlow::QlowDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Calibration probes
 //===----------------------------------------------------------------------===//
