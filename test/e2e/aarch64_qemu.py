@@ -93,6 +93,13 @@ def make_case(kind, i, rng):
         return rfo.Case(name, rng, rfo.OPS[i % len(rfo.OPS)])
     if kind == "int-ops":
         return rio.Case(name, rng, rio.OPS[i % len(rio.OPS)])
+    if kind == "int4":
+        # Int4 weight-only matmuls in groups that the sdot kernel takes
+        # (multiples of 16 rows: 16, 32, 64, 128).
+        while True:
+            case = rdm.DynamicCase(name, rng)
+            if case.int4 and case.group % 16 == 0:
+                return case
     if rm.SHAPE_CLASS != "random":
         return rm.Case(name, rng)
     return rng.choice([rm.Case, rem.EpilogueCase, rdm.DynamicCase])(name, rng)
@@ -102,7 +109,7 @@ def check(kind, case, vdir, ref_err, jit_err):
     """None when `case` passed on the variant in `vdir`, else the problem:
     bit-exact for integer results, and the tolerances of the random_*.py
     script the case comes from for float ones."""
-    if kind == "matmul":
+    if kind in ("matmul", "int4"):
         return rm.check_case(case, vdir, ref_err, jit_err)
     if ref_err or jit_err:
         return "\n  ".join(f"{what} failed:\n    " + "\n    ".join(
@@ -209,8 +216,11 @@ def main():
     parser.add_argument("--batch", type=int, default=12)
     parser.add_argument("--max-dim", type=int, default=96)
     parser.add_argument("--kind", default="matmul",
-                        choices=["matmul", "attention", "float-ops", "int-ops"],
+                        choices=["matmul", "int4", "attention", "float-ops",
+                                 "int-ops"],
                         help="matmul (plain, fused epilogues, dynamic, int4), "
+                             "int4 (only int4 weight-only matmuls in groups "
+                             "of multiples of 16), "
                              "or the cases of random_attention.py, "
                              "random_float_ops.py or random_integer_only_ops.py")
     parser.add_argument("--shape-class", choices=["random", "row-blocked"],

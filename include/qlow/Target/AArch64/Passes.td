@@ -101,4 +101,66 @@ def QlowAArch64Int8MatmulPass
   ];
 }
 
+def QlowAArch64Int4MatmulPass
+    : Pass<"qlow-aarch64-int4-matmul", "func::FuncOp"> {
+  let summary = "Int4 weight-only matmuls to nibble-unpacking NEON sdot "
+                "kernels";
+  let description = [{
+    The AArch64 counterpart of qlow-x86-int4-matmul, for CPUs with dotprod
+    (`sdot`; i8mm CPUs have it too). It rewrites `qlow.matmul` ops with f32
+    activations quantized at run time (`#qlow.dynamic<per_row | per_tensor,
+    i8, symmetric>`) and constant 4-bit weights (`i4` or `u4`, in groups
+    along K of a multiple of 16 rows, or per channel, with one zero point for
+    all weights) into a register-tiled kernel. It runs before
+    convert-qlow-to-linalg, which lowers every matmul this pass leaves.
+
+    * The activations are quantized by the same linalg generics that
+      convert-qlow-to-linalg builds, and summed per row and group.
+    * Data tiling at compile time: the weights become nibbles (stored value
+      minus the type's minimum, so 0..15) packed two per byte,
+      `[N/nr][K/4][nr*2]`: one 16-byte load holds two registers of 4
+      columns x 4 bytes of K (sdot's layout), the low nibbles one register
+      and the high nibbles the other, unpacked by one `and` and one `ushr`
+      on bytes; the group scales are a table `[N/nr][groups][nr]` of f32.
+    * Per iteration of 16 bytes of K the kernel loads 16 activation bytes
+      per row and uses them by element in 4 steps
+      (`sdot v.4s, w.16b, a.4b[t]`), nibbles and activations both s8, into
+      `rows x vectors` i32 sums for the current group. After each group it
+      subtracts `zero-point nibble x row sum`, converts to f32 and adds
+      `(s_lhs * s_w[g, n]) * sum` to f32 accumulators (in registers when
+      few rows fit, else in the output tile), in the order of the op's
+      reference semantics, so the result is bit-exact; the bias is added at
+      the end.
+    * Column panels are the iterations of an `scf.forall`; the tile follows
+      from the TargetDesc's register count.
+
+    With `report`, each dynamic matmul the pass does not take gets a remark
+    saying why (a group size that is not a multiple of 16, asymmetric
+    activations, 8-bit weights, ...).
+
+    ```mlir
+    // After (sketch): one packed load, two weight registers.
+    %raw = vector.transfer_read %wp[%p, %s, %c0] : tensor<8x64x32xi8>, vector<16xi8>
+    %w0 = arith.andi %raw, %low : vector<16xi8>
+    %w1 = arith.shrui %raw, %four : vector<16xi8>
+    %d = arm_neon.intr.sdot %acc, %w0, %a_t : vector<16xi8>, vector<16xi8> to vector<4xi32>
+    ```
+  }];
+  let options = [
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"neoverse-n1\"",
+           "AArch64 CPU (or a registry key such as aarch64-neoverse-n2) "
+           "whose TargetDesc supplies the ISA and the register count">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark for each dynamic matmul left to the generic lowering">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::arm_neon::ArmNeonDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 #endif // QLOW_TARGET_AARCH64_PASSES_TD
