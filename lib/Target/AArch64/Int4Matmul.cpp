@@ -450,7 +450,9 @@ struct QlowAArch64Int4MatmulPass
     std::vector<Int4Matmul> found;
     getOperation().walk([&](MatmulOp op) {
       std::string why;
-      if (std::optional<Int4Matmul> c = matchInt4Matmul(op, 16, why))
+      // Groups of at least two iterations of 16 bytes: with one, LLVM
+      // unrolls the step loop into the group's f32 update and spills.
+      if (std::optional<Int4Matmul> c = matchInt4Matmul(op, 32, why))
         found.push_back(std::move(*c));
       else if (report && op.getDynamicAttr())
         op.emitRemark() << "not an int4 kernel: " << why;

@@ -110,8 +110,10 @@ def QlowAArch64Int4MatmulPass
     (`sdot`; i8mm CPUs have it too). It rewrites `qlow.matmul` ops with f32
     activations quantized at run time (`#qlow.dynamic<per_row | per_tensor,
     i8, symmetric>`) and constant 4-bit weights (`i4` or `u4`, in groups
-    along K of a multiple of 16 rows, or per channel, with one zero point for
-    all weights) into a register-tiled kernel. It runs before
+    along K of a multiple of 32 rows, or per channel, with one zero point for
+    all weights) into a register-tiled kernel. (Groups of 16 would make the
+    loop over K within a group one iteration, which LLVM unrolls into the
+    group's f32 update, spilling the accumulators.) It runs before
     convert-qlow-to-linalg, which lowers every matmul this pass leaves.
 
     * The activations are quantized by the same linalg generics that
@@ -135,7 +137,7 @@ def QlowAArch64Int4MatmulPass
       from the TargetDesc's register count.
 
     With `report`, each dynamic matmul the pass does not take gets a remark
-    saying why (a group size that is not a multiple of 16, asymmetric
+    saying why (a group size that is not a multiple of 32, asymmetric
     activations, 8-bit weights, ...).
 
     ```mlir

@@ -1,0 +1,94 @@
+// RUN: qlow-opt %s --qlow-aarch64-int4-matmul="cpu=neoverse-n1" --split-input-file | FileCheck %s
+// RUN: qlow-opt %s --qlow-aarch64-int4-matmul="cpu=neoverse-n2" --split-input-file | FileCheck %s
+// RUN: qlow-opt %s --qlow-aarch64-int4-matmul="cpu=cortex-a57" --split-input-file | FileCheck %s --check-prefix=NEON
+// RUN: qlow-opt %s --qlow-aarch64-int4-matmul="cpu=neoverse-n1 report=true" --split-input-file -verify-diagnostics -o /dev/null
+// RUN: not qlow-opt %s --qlow-aarch64-int4-matmul="cpu=x86_64-znver4" --split-input-file 2>&1 | FileCheck %s --check-prefix=X86
+// RUN: qlow-compile %s --target=aarch64 --cpu=neoverse-n1 --emit=asm -o - | FileCheck %s --check-prefix=ASM
+
+// i4 weights in groups of 32 along K (so 2 groups), activations quantized per
+// row at run time. 20 columns: 4 vectors of 4 columns per panel (two packed
+// 16-byte loads per step of 4 along K), so 2 panels; nibbles packed at
+// compile time, [panels, K/4, nr*2] = [2, 16, 32]; the group scales a
+// [2, 2, 16] f32 table; the activations quantized by linalg generics and
+// summed per group (the nibbles stand for w + 8).
+// CHECK-LABEL: func.func @int4_groups
+// CHECK-SAME: (%[[X:.+]]: tensor<3x64xf32>, %[[B:.+]]: tensor<20xf32>) -> tensor<3x20xf32>
+// CHECK-DAG: %[[PACKED:.+]] = arith.constant dense<{{.+}}> : tensor<2x16x32xi8>
+// CHECK-DAG: %[[SCALES:.+]] = arith.constant dense<{{.+}}> : tensor<2x2x16xf32>
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[X]] : tensor<3x64xf32>)
+// CHECK: linalg.generic
+// CHECK: %[[Q:.+]] = linalg.generic
+// CHECK: %[[QG:.+]] = tensor.expand_shape %[[Q]] {{\[}}[0], [1, 2]] output_shape [3, 2, 32]
+// CHECK: %[[RS:.+]] = linalg.generic
+// CHECK-SAME: ins(%[[QG]] : tensor<3x2x32xi8>)
+// CHECK: scf.forall (%[[P:.+]]) in (2)
+// CHECK: scf.for
+// CHECK: scf.for {{.+}} iter_args({{.+}}) -> (vector<4xi32>,
+// One 16-byte load of each row's activations per 4 steps, used by element.
+// CHECK: vector.transfer_read %[[Q]]{{.*}} : tensor<3x64xi8>, vector<16xi8>
+// CHECK: %[[RAW:.+]] = vector.transfer_read %[[PACKED]][%[[P]], %{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<2x16x32xi8>, vector<16xi8>
+// CHECK: %[[LO:.+]] = arith.andi %[[RAW]], %{{.+}} : vector<16xi8>
+// CHECK: %[[HI:.+]] = arith.shrui %[[RAW]], %{{.+}} : vector<16xi8>
+// CHECK: vector.shuffle %{{.+}}, %{{.+}} [0, 0, 0, 0] : vector<4xi32>, vector<4xi32>
+// CHECK: arm_neon.intr.sdot %{{.+}}, %[[LO]], %{{.+}} : vector<16xi8>, vector<16xi8> to vector<4xi32>
+// CHECK: arm_neon.intr.sdot %{{.+}}, %[[HI]], %{{.+}} : vector<16xi8>, vector<16xi8> to vector<4xi32>
+// CHECK: vector.shuffle %{{.+}}, %{{.+}} [3, 3, 3, 3] : vector<4xi32>, vector<4xi32>
+// After each group: minus 8 x the row's group sum, to f32, times
+// s_row * s_w, added.
+// CHECK: tensor.extract %[[RS]]
+// CHECK: arith.subi %{{.+}}, %{{.+}} : vector<4xi32>
+// CHECK: vector.transfer_read %[[SCALES]]
+// CHECK: arith.sitofp %{{.+}} : vector<4xi32> to vector<4xf32>
+// CHECK: arith.addf %{{.+}}, %{{.+}} : vector<4xf32>
+// The bias after the last group, read masked (the last panel runs past N).
+// CHECK: vector.transfer_read %[[B]][%{{.+}}], %{{.+}} : tensor<20xf32>, vector<4xf32>
+// CHECK: tensor.parallel_insert_slice
+// CHECK: tensor.extract_slice %{{.+}}[0, 0] [3, 20] [1, 1] : tensor<{{[0-9]+}}x32xf32> to tensor<3x20xf32>
+// CHECK-NOT: qlow.matmul
+// CHECK-NOT: quant.scast
+
+// Cortex-A57 (Armv8.0) has no sdot: the matmul stays for
+// convert-qlow-to-linalg.
+// NEON-LABEL: func.func @int4_groups
+// NEON: qlow.matmul
+// NEON-NOT: arm_neon
+
+// Assembly: sdot by element in the loop over a group's K, the nibbles
+// unpacked by one and and one byte shift per 16 bytes, and no stack access
+// between the loop's first dot product and its back edge.
+// ASM-LABEL: {{^}}int4_groups:
+// ASM: sdot v{{[0-9]+}}.4s, v{{[0-9]+}}.16b, v{{[0-9]+}}.4b[0]
+// ASM-NOT: {{\[sp}}
+// ASM: ushr v{{[0-9]+}}.16b, v{{[0-9]+}}.16b, #4
+// ASM-NOT: {{\[sp}}
+// ASM: sdot v{{[0-9]+}}.4s, v{{[0-9]+}}.16b, v{{[0-9]+}}.4b[3]
+// ASM-NOT: {{\[sp}}
+// ASM: b.ne
+func.func @int4_groups(%x: tensor<3x64xf32>, %b: tensor<20xf32>) -> tensor<3x20xf32> {
+  %w = arith.constant dense<[[6, 6, 6, -2, -3, 7, -3, -5, 6, 1, -4, -6, -7, 4, 6, -3, -8, -6, -7, -7], [-2, -1, -8, 6, 2, 6, -2, -1, 1, 7, -8, -6, 6, 0, 5, -6, 0, 2, -1, 1], [-8, -6, -5, 4, -5, 1, 4, -6, -8, -8, -2, -2, -7, 7, 4, 4, 5, -6, -2, 0], [2, -6, 1, 2, -8, 5, -5, -4, -1, -5, -8, -7, 6, 7, -3, -2, 6, -2, -4, 5], [4, -5, 4, 5, -2, -8, 0, 1, -8, -2, -3, 4, -5, -7, -4, -2, 6, 0, -8, 2], [1, 4, -6, -6, -6, -2, -1, -8, 3, 3, 6, -4, 7, -4, 4, -3, -4, 1, -1, -1], [-2, -3, -2, 4, 7, -6, 5, -7, -5, -5, -7, 0, -1, 4, 0, 5, 7, 1, -3, -6], [-4, -1, 7, -6, 0, -2, -2, -8, -6, 0, 5, 6, -1, -7, -7, -3, 1, 3, -4, -6], [3, -4, 6, 2, -4, -7, -8, 7, 3, 1, -7, -8, -6, 7, -6, 1, 2, -4, -6, -6], [6, 3, -7, -4, 2, 3, -6, 7, -6, 5, -8, 7, -8, 4, 4, -8, -6, -6, -6, -5], [0, 5, 2, 4, 6, 6, 6, -6, -8, 1, -6, 7, -8, -1, -5, 7, 7, 0, -8, 3], [1, -4, -2, -3, 2, 6, 7, -1, 2, 4, 0, -2, 5, -2, -2, 4, -1, 2, -2, -4], [-4, 7, 3, -7, -6, 0, -3, -5, 6, 7, 0, -2, 5, 4, 7, 2, 6, 2, -6, -7], [0, -7, 0, 3, 1, -8, -4, 4, 6, -2, -8, 0, -1, -4, -7, -5, 6, -5, 3, -6], [-2, -2, 7, 0, -3, -8, 7, -7, -3, -1, 0, 3, -3, 4, -1, -6, 5, 4, -4, 6], [6, -2, -8, 4, 2, 6, 2, -2, -5, -5, -2, -1, 4, -6, 1, 2, 0, -8, 3, -6], [-7, 6, 2, 5, 0, 7, -8, -2, -6, 5, -7, -3, 2, -4, 7, -4, 6, 7, -6, -1], [6, 1, -3, 0, 1, 4, -2, 1, -4, 0, 7, -2, 5, -5, -8, 4, -8, -7, 4, -5], [7, -6, -3, -6, 6, 5, 4, 0, -1, 7, 7, -4, 2, 5, 7, 2, -5, -2, 5, -8], [0, -4, -8, -7, -2, -4, -1, -8, 1, 2, 3, -1, 7, -5, 7, -5, 0, -2, 5, -8], [4, 5, -3, -2, -2, -2, -4, -1, 3, -3, 2, 2, -2, -2, -2, -5, -4, -1, -4, -6], [0, 4, -5, 5, 5, -4, -2, 4, -8, -5, -2, 3, 3, -5, 2, -2, -6, 7, -5, -8], [-7, 7, -4, -2, -3, -5, -2, -3, -3, 1, -5, -7, -4, 6, -6, -5, 2, 4, 6, 5], [3, 5, -2, 3, -8, -7, -2, -3, 5, 6, 3, 3, 4, -2, -3, -5, -8, 2, -6, 4], [-2, 2, 0, 0, -5, -3, 4, -4, 2, 3, 5, -3, 4, -2, -3, -6, 2, 1, 7, -5], [-8, 3, -7, -1, 0, 1, 2, -2, 4, -3, -6, 4, 7, -2, -5, 4, -8, -5, -5, -1], [0, 6, 4, -7, -2, 4, -8, -5, 0, 0, 0, 2, 5, -5, 6, -6, -7, 4, -3, 4], [7, -3, 7, -7, 5, 7, 5, 1, 4, 1, 3, 1, 7, 0, 1, 1, -8, -8, -1, -7], [-3, 5, 4, -7, 2, 4, -7, 2, -6, -1, 5, 7, 0, -1, -7, -5, 6, -4, -1, -5], [-7, 5, 6, -5, -2, -7, 3, -4, -5, 3, 6, -4, 5, 6, 0, 5, 3, -4, 1, -4], [-1, 7, -5, 1, 3, 0, 0, -2, 0, -1, -2, -1, -2, -7, -7, -8, 0, 0, 5, -8], [-7, -5, -1, 0, -6, -6, -3, -1, 3, 7, 7, 3, -2, 2, 2, 7, -4, -6, -5, 6], [-2, 6, 5, 0, 4, -4, 3, -4, 2, 1, -3, 5, 3, -5, 6, 2, -6, -6, 5, 7], [6, 1, -8, -6, 1, -2, -6, 1, 7, 2, 1, -4, -1, 3, 2, 3, -5, 2, 6, 0], [6, 1, 6, 2, -1, 4, -1, -6, 3, 3, -8, 3, 4, 4, -2, 3, 4, -4, -3, -3], [-6, 6, 1, -8, -1, -7, -3, 1, -8, 5, -6, 1, -6, 2, -6, 0, -5, 2, -6, -8], [-4, -5, 5, -1, -1, 7, 2, 6, 4, 3, 2, 2, -4, 7, 7, -6, -7, 5, 3, -8], [4, -6, 6, -8, 3, -8, -5, 5, 5, -4, -1, -3, 4, -3, 2, -2, 4, 5, 1, 0], [-7, 7, 1, -5, 1, -4, -3, -7, 6, -8, 7, -7, 2, -5, -2, -3, 3, -2, -1, 7], [-1, 6, -3, 0, 4, -3, 1, 7, 0, 7, 4, 2, -6, 7, -1, 4, -7, -2, -4, 4], [0, -7, -1, -8, 7, 3, 6, -1, 5, -3, 5, -3, 2, -4, 0, -4, 0, -7, -4, -3], [-8, -2, -4, -4, -6, 3, 0, -5, 7, 6, -6, 1, -8, -2, 5, -2, -6, 6, -2, -7], [5, 7, -3, 1, 2, 1, 4, -6, 1, 6, -6, 3, -6, -4, -5, 4, 6, -5, 6, -8], [4, 7, -1, 1, -5, 6, -8, -2, -4, 1, 4, 1, 2, 4, -6, 0, -2, -2, 4, -5], [2, 1, 0, 7, 2, 6, 4, -6, -5, -4, -5, -4, -3, -3, -2, 4, -7, 6, -6, -5], [-1, -7, -3, -5, 5, 5, -6, 2, 5, -4, -2, -4, 4, 7, 2, 5, -8, 4, 2, -1], [-8, 0, 2, -2, 2, 1, 6, -5, 4, -2, 2, 1, -5, -3, 0, 1, -1, 3, -4, -2], [-2, -8, -2, -6, -4, -1, 7, 5, 2, 2, -6, 3, 0, 6, -5, 6, -4, -1, -6, 0], [-3, 2, -4, -5, -8, 1, 3, -1, 3, -3, -3, -6, 6, -7, 4, -3, -4, 1, 4, -8], [-3, -2, 5, 6, -7, -4, 4, -5, 4, -3, 2, -4, 0, -1, 2, -7, -7, -4, 4, 7], [-5, 7, 3, 5, 5, 1, 7, 6, 5, 5, -5, -5, 2, 5, 5, -8, 2, -7, 1, 5], [4, 2, 1, -6, -1, -5, 6, -1, 4, -7, 7, -5, -1, 1, 4, -1, -6, 3, 5, -3], [-1, 5, -5, -6, -5, -4, -5, 6, -8, 1, -1, 1, -8, 2, -3, -6, 6, 6, 4, -4], [3, -1, -7, 1, -8, 6, 2, 1, 2, 7, -4, 7, -2, -2, 1, -7, -2, 2, 3, 7], [-8, -3, -2, -1, -2, -7, -5, 1, 2, 0, 5, -4, 2, 6, 5, -6, -3, -1, 1, -5], [-2, 0, -3, -1, 1, 0, 3, -5, -1, 1, -3, -1, 0, -4, -6, 6, -6, 6, -6, -7], [-8, 1, 0, 5, -6, -3, 1, -2, -1, -3, 0, -8, -3, -4, -7, 6, 4, -8, 7, -7], [-3, -6, 3, 2, 7, -7, 1, -3, -3, -5, 5, -1, 6, 0, -1, 0, 7, -1, 7, 0], [-7, -2, -7, 6, -3, 2, -4, -8, 7, 5, 6, 0, -8, -6, -5, -3, -1, -4, -7, 1], [5, -7, 2, 0, 7, -6, -3, 4, 0, -1, -3, 7, 6, -7, 2, 5, 6, 3, -2, -7], [-4, 7, -4, -4, 6, -7, -8, -1, 5, -4, -6, 4, 1, 7, 5, -6, -7, -1, 1, 0], [-5, -1, 5, 6, -6, -1, 3, 1, 2, -2, -7, -3, 4, -7, 2, -3, 6, 4, -2, 4], [4, -7, -2, 5, 3, -1, -3, -3, 7, -2, 4, -2, 6, 1, 7, 6, 7, -3, 7, -2], [4, 5, -6, -7, 0, 3, 0, -8, -3, 0, 4, -2, 0, -5, 3, -7, -4, 3, -4, -1]]> : tensor<64x20xi4>
+  %wq = quant.scast %w : tensor<64x20xi4> to tensor<64x20x!quant.uniform<i4:f32:{0:32, 1:1}, {{0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.25}, {0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.125}}>>
+  %y = qlow.matmul %x, %wq, %b {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<3x64xf32>, tensor<64x20x!quant.uniform<i4:f32:{0:32, 1:1}, {{0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.25}, {0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.125}}>>, tensor<20xf32>) -> tensor<3x20xf32>
+  return %y : tensor<3x20xf32>
+}
+
+// -----
+
+// What the kernel does not take stays a qlow.matmul (report=true says why):
+// groups of 16 rows (one iteration of the kernel's 16 bytes of K per group,
+// which LLVM unrolls into the group's update) and asymmetric activations.
+// CHECK-LABEL: func.func @left_alone
+// CHECK-COUNT-2: qlow.matmul
+func.func @left_alone(%x: tensor<2x16xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>) {
+  %w = arith.constant dense<5> : tensor<16x4xi4>
+  %wq = quant.scast %w : tensor<16x4xi4> to tensor<16x4x!quant.uniform<i4:f32:{0:16, 1:1}, {{0.5, 0.5, 0.5, 0.5}}>>
+  // expected-remark @+1 {{not an int4 kernel: group size is not a multiple of 32}}
+  %0 = qlow.matmul %x, %wq {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<2x16xf32>, tensor<16x4x!quant.uniform<i4:f32:{0:16, 1:1}, {{0.5, 0.5, 0.5, 0.5}}>>) -> tensor<2x4xf32>
+  %w2 = arith.constant dense<5> : tensor<16x4xi4>
+  %wq2 = quant.scast %w2 : tensor<16x4xi4> to tensor<16x4x!quant.uniform<i4:f32:{0:16, 1:1}, {{0.5, 0.5, 0.5, 0.5}}>>
+  // expected-remark @+1 {{not an int4 kernel: asymmetric activations}}
+  %1 = qlow.matmul %x, %wq2 {dynamic = #qlow.dynamic<per_row, u8, asymmetric>} : (tensor<2x16xf32>, tensor<16x4x!quant.uniform<i4:f32:{0:16, 1:1}, {{0.5, 0.5, 0.5, 0.5}}>>) -> tensor<2x4xf32>
+  return %0, %1 : tensor<2x4xf32>, tensor<2x4xf32>
+}
+
+// X86: error: qlow-aarch64-int4-matmul needs an aarch64 CPU; 'x86_64-znver4' is x86_64
