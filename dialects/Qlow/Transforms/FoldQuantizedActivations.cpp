@@ -60,18 +60,16 @@ bool isExactOnEveryValue(ActOp act, quant::UniformQuantizedType in,
   const int64_t qmin = in.getStorageTypeMin(), qmax = in.getStorageTypeMax();
   const int64_t count = qmax - qmin + 1;
   MLIRContext *ctx = act.getContext();
-  // The types are checked above; a conversion failure would be a bug, and
-  // is reported as a failed match, not as an error of the user's graph.
-  auto noDiagnostic = [&] {
-    return emitError(UnknownLoc::get(ctx));
-  };
-  ScopedDiagnosticHandler silence(ctx, [](Diagnostic &) { return success(); });
+  // The caller accepts only per-tensor uniform types with an f32 expressed
+  // type, which the conversion always takes: an error here would be an
+  // inconsistency between the two, and says so at the op.
+  auto emitError = [&] { return act.emitOpError(); };
   FailureOr<ref::TensorType> inType = convertToReferenceType(
-      RankedTensorType::get({count}, in), noDiagnostic);
+      RankedTensorType::get({count}, in), emitError);
   FailureOr<ref::TensorType> outType = convertToReferenceType(
-      RankedTensorType::get({count}, out), noDiagnostic);
+      RankedTensorType::get({count}, out), emitError);
   FailureOr<ref::TensorType> floatType = convertToReferenceType(
-      RankedTensorType::get({count}, Float32Type::get(ctx)), noDiagnostic);
+      RankedTensorType::get({count}, Float32Type::get(ctx)), emitError);
   if (failed(inType) || failed(outType) || failed(floatType))
     return false;
   ref::Tensor x = ref::Tensor::zeros(*inType);
