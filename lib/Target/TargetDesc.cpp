@@ -192,14 +192,15 @@ FailureOr<TargetDesc> mlir::qlow::lookupTargetDesc(StringRef arch,
   // default, computes every such address from one induction variable (an
   // add each). Preferring post-indexed addressing gives each stream its own
   // pointer that the ld4 itself advances (qlow-bench aarch64: 19 -> 10
-  // non-MAC instructions per 64 smmla). Neoverse-V1's scheduling model,
-  // scheduling both ways before register allocation, hoists all four steps'
-  // ld4s of an iteration (32 registers beside the 16 accumulators) and
-  // spills accumulators; bottom-up keeps each step's loads next to its
-  // smmlas.
+  // non-MAC instructions per 64 smmla). The default pre-RA scheduling
+  // (both ways) hoisted all four steps' ld4s of an iteration on Neoverse-V1
+  // (32 registers beside the 16 accumulators) and spilled accumulators, and
+  // so did bottom-up with the 4 x 4 tile (ld4 and ld2 need consecutive
+  // registers); top-down keeps each step's loads next to its smmlas on every
+  // CPU of the family (int8-matmul-asm.mlir).
   if (family->int8Dot == Int8DotKind::NeonI8mm) {
     desc.llvmOptions.push_back("lsr-preferred-addressing-mode=postindexed");
-    desc.llvmOptions.push_back("misched-prera-direction=bottomup");
+    desc.llvmOptions.push_back("misched-prera-direction=topdown");
   }
   return desc;
 }

@@ -189,18 +189,22 @@ SmallVector<Value> readInterleavedGroup(OpBuilder &b, Location loc,
 /// readInterleavedGroup reads them: [mp / 2g][kp / 8][4g] words of i32, one
 /// group's step (16g bytes, one ld<g>) after the other along K, split
 /// `splits` ways by step modulo `splits` as packWeightsForNeon splits the
-/// weights (`splits` tensors of [mp / 2g][kp / 8 / splits][4g]). Built as
+/// weights (`splits` tensors of [mp / 2g][kp / 8 / splits][4g]). With
+/// `tailPairs` (the pairs of the partial last row tile, fewer than g), the
+/// last group holds only those, interleaved by `tailPairs` at the start of
+/// its slot, so that the partial tile loads no padding pairs. Built as
 /// loops that move 8 bytes at a time (upstream's lowering of linalg.pack, a
 /// transpose, becomes a byte-by-byte loop nest, which cost more than the
 /// kernel at N = 256); LLVM stores the interleaved group with one st<g>.
 SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
                                   int64_t m, int64_t k, int64_t mp, int64_t kp,
-                                  int64_t g, int64_t splits) {
+                                  int64_t g, int64_t tailPairs,
+                                  int64_t splits) {
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
   Value padded = padLhs(b, loc, lhs, m, k, mp, kp);
-  SmallVector<Value> inits;
+  SmallVector<Value> packed;
   for (int64_t part = 0; part < splits; ++part)
-    inits.push_back(tensor::EmptyOp::create(
+    packed.push_back(tensor::EmptyOp::create(
         b, loc, ArrayRef<int64_t>{mp / (2 * g), kp / 8 / splits, 4 * g}, i32));
   auto idx = [&](int64_t v) {
     return arith::ConstantIndexOp::create(b, loc, v).getResult();
@@ -210,64 +214,76 @@ SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
   auto halfType = VectorType::get({8}, i8);
   auto regType = VectorType::get({4}, i32);
   SmallVector<bool> inBounds = {true};
-  SmallVector<int64_t> concat, interleave(4 * g);
+  SmallVector<int64_t> concat;
   for (int64_t l = 0; l < 16; ++l)
     concat.push_back(l);
-  for (int64_t r = 0; r < g; ++r)
-    for (int64_t l = 0; l < 4; ++l)
-      interleave[l * g + r] = r * 4 + l;
-  auto groups = scf::ForOp::create(
-      b, loc, zero, idx(mp / (2 * g)), one, inits,
-      [&](OpBuilder &qb, Location ql, Value q, ValueRange qArgs) {
-        Value firstRow = arith::MulIOp::create(qb, ql, q, idx(2 * g));
-        auto steps = scf::ForOp::create(
-            qb, ql, zero, idx(kp / 8 / splits), one, qArgs,
-            [&](OpBuilder &sb, Location sl, Value ps, ValueRange sArgs) {
-              SmallVector<Value> parts(sArgs.begin(), sArgs.end());
-              for (int64_t part = 0; part < splits; ++part) {
-                Value st = arith::AddIOp::create(
-                    sb, sl, arith::MulIOp::create(sb, sl, ps, idx(splits)),
-                    idx(part));
-                Value col = arith::MulIOp::create(sb, sl, st, eight);
-                Value group;
-                for (int64_t r = 0; r < g; ++r) {
-                  Value row0 =
-                      arith::AddIOp::create(sb, sl, firstRow, idx(2 * r));
-                  Value row1 =
-                      arith::AddIOp::create(sb, sl, firstRow, idx(2 * r + 1));
-                  Value lo = vector::TransferReadOp::create(
-                      sb, sl, halfType, padded, ValueRange{row0, col}, padI8,
-                      inBounds);
-                  Value hi = vector::TransferReadOp::create(
-                      sb, sl, halfType, padded, ValueRange{row1, col}, padI8,
-                      inBounds);
-                  Value both =
-                      vector::ShuffleOp::create(sb, sl, lo, hi, concat);
-                  Value reg = vector::BitCastOp::create(sb, sl, regType, both);
-                  if (!group) {
-                    group = reg;
-                    continue;
+  // Groups [first, last) of `gg` pairs each, interleaved by `gg`, at the
+  // start of their slots of 4g words.
+  auto packGroups = [&](int64_t first, int64_t last, int64_t gg) {
+    SmallVector<int64_t> interleave(4 * gg);
+    for (int64_t r = 0; r < gg; ++r)
+      for (int64_t l = 0; l < 4; ++l)
+        interleave[l * gg + r] = r * 4 + l;
+    auto groups = scf::ForOp::create(
+        b, loc, idx(first), idx(last), one, packed,
+        [&](OpBuilder &qb, Location ql, Value q, ValueRange qArgs) {
+          Value firstRow = arith::MulIOp::create(qb, ql, q, idx(2 * g));
+          auto steps = scf::ForOp::create(
+              qb, ql, zero, idx(kp / 8 / splits), one, qArgs,
+              [&](OpBuilder &sb, Location sl, Value ps, ValueRange sArgs) {
+                SmallVector<Value> parts(sArgs.begin(), sArgs.end());
+                for (int64_t part = 0; part < splits; ++part) {
+                  Value st = arith::AddIOp::create(
+                      sb, sl, arith::MulIOp::create(sb, sl, ps, idx(splits)),
+                      idx(part));
+                  Value col = arith::MulIOp::create(sb, sl, st, eight);
+                  Value group;
+                  for (int64_t r = 0; r < gg; ++r) {
+                    Value row0 =
+                        arith::AddIOp::create(sb, sl, firstRow, idx(2 * r));
+                    Value row1 =
+                        arith::AddIOp::create(sb, sl, firstRow, idx(2 * r + 1));
+                    Value lo = vector::TransferReadOp::create(
+                        sb, sl, halfType, padded, ValueRange{row0, col}, padI8,
+                        inBounds);
+                    Value hi = vector::TransferReadOp::create(
+                        sb, sl, halfType, padded, ValueRange{row1, col}, padI8,
+                        inBounds);
+                    Value both =
+                        vector::ShuffleOp::create(sb, sl, lo, hi, concat);
+                    Value reg =
+                        vector::BitCastOp::create(sb, sl, regType, both);
+                    if (!group) {
+                      group = reg;
+                      continue;
+                    }
+                    int64_t have =
+                        cast<VectorType>(group.getType()).getDimSize(0);
+                    SmallVector<int64_t> append;
+                    for (int64_t l = 0; l < have + 4; ++l)
+                      append.push_back(l);
+                    group =
+                        vector::ShuffleOp::create(sb, sl, group, reg, append);
                   }
-                  int64_t have =
-                      cast<VectorType>(group.getType()).getDimSize(0);
-                  SmallVector<int64_t> append;
-                  for (int64_t l = 0; l < have + 4; ++l)
-                    append.push_back(l);
-                  group = vector::ShuffleOp::create(sb, sl, group, reg, append);
+                  if (gg > 1)
+                    group = vector::ShuffleOp::create(sb, sl, group, group,
+                                                      interleave);
+                  parts[part] = vector::TransferWriteOp::create(
+                                    sb, sl, group, parts[part],
+                                    ValueRange{q, ps, zero}, inBounds)
+                                    .getResult();
                 }
-                if (g > 1)
-                  group = vector::ShuffleOp::create(sb, sl, group, group,
-                                                    interleave);
-                parts[part] = vector::TransferWriteOp::create(
-                                  sb, sl, group, parts[part],
-                                  ValueRange{q, ps, zero}, inBounds)
-                                  .getResult();
-              }
-              scf::YieldOp::create(sb, sl, parts);
-            });
-        scf::YieldOp::create(qb, ql, steps.getResults());
-      });
-  return SmallVector<Value>(groups.getResults());
+                scf::YieldOp::create(sb, sl, parts);
+              });
+          scf::YieldOp::create(qb, ql, steps.getResults());
+        });
+    packed.assign(groups.getResults().begin(), groups.getResults().end());
+  };
+  const int64_t groups = mp / (2 * g);
+  packGroups(0, tailPairs ? groups - 1 : groups, g);
+  if (tailPairs)
+    packGroups(groups - 1, groups, tailPairs);
+  return packed;
 }
 
 /// The activations in the layout the sdot kernel reads: [mp / rows][kp /
@@ -380,11 +396,19 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
       DenseElementsAttr::get(RankedTensorType::get({np}, i32),
                              ArrayRef<int32_t>(init)));
   const int64_t mp = mmla ? roundUp(c.m, 2 * pairGroup) : c.m;
+  // smmla: the partial last row tile's pairs, when they are fewer than a
+  // group and the tile is one group: that group is packed and loaded with
+  // their own factor (ld1/ld2/ld3 of the real pairs, not an ld4 half of
+  // padding).
+  const int64_t restPairs = (c.m % rows + 1) / 2;
+  const int64_t tailPairs =
+      mmla && pairGroup == (rows + 1) / 2 && restPairs < pairGroup ? restPairs
+                                                                   : 0;
   SmallVector<Value> packedLhs;
   Value lhs;
   if (mmla)
-    packedLhs =
-        packLhsForMmla(b, loc, c.lhs, c.m, c.k, mp, kp, pairGroup, mmlaSteps);
+    packedLhs = packLhsForMmla(b, loc, c.lhs, c.m, c.k, mp, kp, pairGroup,
+                               tailPairs, mmlaSteps);
   else
     lhs = packLhsForSdot(b, loc, c.lhs, c.m, c.k, rows, kp, kBlock, shiftLhs);
 
@@ -471,7 +495,8 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
     // The tile's first group of row pairs (its first row is a multiple of
     // 2 * pairGroup: tiles and row blocks are multiples of the tile's rows).
     Value group0 = arith::DivUIOp::create(rb, loc, i, idx(2 * pairGroup));
-    const int64_t groups = (pairs + pairGroup - 1) / pairGroup;
+    const bool tail = tailPairs && tileRows < rows;
+    const int64_t groups = tail ? 1 : (pairs + pairGroup - 1) / pairGroup;
     auto kLoop = scf::ForOp::create(
         rb, loc, idx(0), idx(kIters), idx(1), accs,
         [&](OpBuilder &kb, Location kl, Value kk, ValueRange acc) {
@@ -487,7 +512,7 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
               llvm::append_range(
                   a, readInterleavedGroup(kb, kl, packedLhs[t],
                                           ValueRange{group, step, idx(0)},
-                                          pairGroup));
+                                          tail ? tailPairs : pairGroup));
             }
             // The column pairs' registers, one ld<g> per group.
             SmallVector<Value> w;
