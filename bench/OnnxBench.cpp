@@ -45,8 +45,8 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <optional>
 
@@ -176,8 +176,7 @@ FailureOr<QlowModel> compileModel(MLIRContext &context, StringRef dir,
                                   StringRef name, bool quantize) {
   llvm::SmallString<256> path(dir);
   llvm::sys::path::append(path, name + ".onnx");
-  OwningOpRef<ModuleOp> module =
-      mlir::qlow::importOnnxFile(path, &context);
+  OwningOpRef<ModuleOp> module = mlir::qlow::importOnnxFile(path, &context);
   if (!module ||
       failed(mlir::qlow::foldImportedModel(*module, /*keepNames=*/true)))
     return failure();
@@ -195,16 +194,16 @@ FailureOr<QlowModel> compileModel(MLIRContext &context, StringRef dir,
     // (`qlow-quantize mode=dynamic`: int8 weights per channel, activations
     // quantized at run time).
     PassManager pm(&context);
-    if (failed(parsePassPipeline(
-            "qlow-quantize{mode=dynamic report=false}", pm)) ||
+    if (failed(parsePassPipeline("qlow-quantize{mode=dynamic report=false}",
+                                 pm)) ||
         failed(pm.run(*module)))
       return failure();
     // The benchmark is of the quantized model: make sure it is one.
     unsigned quantized = 0;
     module->walk([&](Operation *op) {
       std::optional<Attribute> dynamic = op->getInherentAttr("dynamic");
-      quantized += op->getName().getStringRef() == "qlow.matmul" &&
-                   dynamic && *dynamic;
+      quantized +=
+          op->getName().getStringRef() == "qlow.matmul" && dynamic && *dynamic;
     });
     if (quantized == 0) {
       benchError(name + ": qlow-quantize quantized no matmul");
@@ -236,8 +235,8 @@ FailureOr<QlowModel> compileModel(MLIRContext &context, StringRef dir,
   }
   mlir::qlow::CompileOptions options;
   options.cpu = "host";
-  auto compiled = mlir::qlow::CompiledModule::compile(*module, options,
-                                                      {model.signature});
+  auto compiled =
+      mlir::qlow::CompiledModule::compile(*module, options, {model.signature});
   if (failed(compiled))
     return failure();
   model.compiled = std::move(*compiled);
@@ -259,8 +258,8 @@ FailureOr<double> timeQlow(QlowModel &model, unsigned repeat) {
   std::vector<double> seconds;
   for (unsigned r = 0; r <= repeat; ++r) {
     double perCall = 0.0;
-    if (failed(model.compiled->call(model.signature, model.inputs, 1,
-                                    &perCall)))
+    if (failed(
+            model.compiled->call(model.signature, model.inputs, 1, &perCall)))
       return failure();
     if (r > 0) // The first call warms caches and wakes the threads.
       seconds.push_back(perCall);
@@ -298,7 +297,8 @@ int ::qlow::bench::runOnnxBench(const OnnxBenchOptions &options) {
                         "encoder_float_qlow");
   for (const std::string &peer : options.peers)
     if (peer != "onnxruntime" && peer != "iree")
-      return benchError("unknown peer '" + peer + "'; known: onnxruntime, iree");
+      return benchError("unknown peer '" + peer +
+                        "'; known: onnxruntime, iree");
   if (options.seq <= 0 || options.dModel <= 0 || options.heads <= 0 ||
       options.encoderFfn <= 0 || options.decoderFfn <= 0 ||
       options.dModel % options.heads != 0 ||
@@ -377,13 +377,13 @@ int ::qlow::bench::runOnnxBench(const OnnxBenchOptions &options) {
     std::map<int, std::vector<std::string>> lines; // By thread count.
     for (const std::string &peer : options.peers) {
       std::string out = file(name + "." + peer);
-      auto text = runPeersScript(
-          options,
-          {peer == "onnxruntime" ? "ort" : "iree", "--model",
-           file(name + ".onnx"), "--inputs-prefix", file(name), "--threads",
-           threadList, "--repeat", std::to_string(options.repeat), "--out",
-           out},
-          out, error);
+      auto text =
+          runPeersScript(options,
+                         {peer == "onnxruntime" ? "ort" : "iree", "--model",
+                          file(name + ".onnx"), "--inputs-prefix", file(name),
+                          "--threads", threadList, "--repeat",
+                          std::to_string(options.repeat), "--out", out},
+                         out, error);
       if (failed(text))
         return benchError(error);
       std::vector<PeerLine> peerLines = parsePeerLines(*text);
@@ -395,18 +395,19 @@ int ::qlow::bench::runOnnxBench(const OnnxBenchOptions &options) {
           auto array = ref::readNpy(path);
           if (!array.ok() || !array->isFloat() ||
               array->f.size() != output.f.size())
-            return benchError(path + ": missing, or not " + output.type.str() +
-                              (array.ok() ? "" : ": " + array.status.message()));
+            return benchError(
+                path + ": missing, or not " + output.type.str() +
+                (array.ok() ? "" : ": " + array.status.message()));
           double c = cosine(output.f, array->f);
           worst = worst ? std::min(*worst, c) : c;
         }
         bool agree = *worst >= options.minCosine;
         allAgree &= agree;
         checks.push_back(llvm::formatv("check model={0} peer={1} "
-                                      "min_output_cosine={2:f6} {3}",
-                                      name, peer, *worst,
-                                      agree ? "ok" : "MISMATCH")
-                            .str());
+                                       "min_output_cosine={2:f6} {3}",
+                                       name, peer, *worst,
+                                       agree ? "ok" : "MISMATCH")
+                             .str());
       }
       for (int t : options.threads) {
         auto it = llvm::find_if(peerLines, [&](const PeerLine &l) {
@@ -420,25 +421,25 @@ int ::qlow::bench::runOnnxBench(const OnnxBenchOptions &options) {
                                 .str());
         if (!it->ms) {
           lines[t].push_back(llvm::formatv("model={0} threads={1} peer={2} "
-                                        "status=unsupported reason=\"{3}\"",
-                                        name, t, peer, it->reason)
-                              .str());
+                                           "status=unsupported reason=\"{3}\"",
+                                           name, t, peer, it->reason)
+                                 .str());
           continue;
         }
         if (worst && *worst < options.minCosine) {
           lines[t].push_back(llvm::formatv("model={0} threads={1} peer={2} "
-                                        "status=mismatch min_output_cosine="
-                                        "{3:f6} min_cosine={4}",
-                                        name, t, peer, *worst,
-                                        shortNumber(options.minCosine))
-                              .str());
+                                           "status=mismatch min_output_cosine="
+                                           "{3:f6} min_cosine={4}",
+                                           name, t, peer, *worst,
+                                           shortNumber(options.minCosine))
+                                 .str());
           continue;
         }
         double x = qlowMs[t], y = *it->ms;
         lines[t].push_back(llvm::formatv("model={0} threads={1} qlow_ms={2:f4} "
-                                      "peer={3} peer_ms={4:f4} ratio={5:f3}",
-                                      name, t, x, peer, y, y / x)
-                            .str());
+                                         "peer={3} peer_ms={4:f4} ratio={5:f3}",
+                                         name, t, x, peer, y, y / x)
+                               .str());
       }
     }
     for (const std::string &line : checks)

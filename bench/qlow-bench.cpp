@@ -13,9 +13,9 @@
 
 #include "AArch64Bench.h"
 #include "LayerBench.h"
-#include "OnnxBench.h"
 #include "Machine.h"
 #include "OneDnnMatmul.h"
+#include "OnnxBench.h"
 
 #include "dialects/Qlow/IR/QlowOps.h"
 #include "qlow/JIT/CompiledModule.h"
@@ -47,8 +47,9 @@ namespace cl = llvm::cl;
 namespace ref = ::qlow::ref;
 using ::qlow::bench::OneDnnMatmul;
 
-static cl::opt<std::string> subcommand(cl::Positional, cl::Required,
-                                       cl::desc("<matmul | layer | onnx | aarch64>"));
+static cl::opt<std::string>
+    subcommand(cl::Positional, cl::Required,
+               cl::desc("<matmul | layer | onnx | aarch64>"));
 static cl::opt<std::string> aarch64Cpus(
     "aarch64-cpus",
     cl::desc("qlow-bench aarch64: comma-separated AArch64 CPUs to compile for "
@@ -125,8 +126,9 @@ static cl::list<std::string>
     onnxPeers("peers",
               cl::desc("onnx: which peers (onnxruntime, iree; default both)"),
               cl::CommaSeparated);
-static cl::opt<std::string> onnxWorkDir(
-    "work-dir", cl::desc("onnx: keep the models, inputs, peers' outputs and "
+static cl::opt<std::string>
+    onnxWorkDir("work-dir",
+                cl::desc("onnx: keep the models, inputs, peers' outputs and "
                          "logs here (default: a temporary directory)"));
 static cl::opt<std::string>
     onnxPython("python", cl::desc("onnx: the Python that runs "

@@ -250,10 +250,9 @@ LogicalResult emitAArch64Variants(ModuleOp module, const EmitOptions &options,
   combined->setTargetTriple(triple);
   if (CompileProgress *progress = CompileProgress::get())
     progress->startPhase(
-        "codegen",
-        llvm::formatv("LLVM -O{0} and machine code for {1} variants", optLevel,
-                      descs.size())
-            .str());
+        "codegen", llvm::formatv("LLVM -O{0} and machine code for {1} variants",
+                                 optLevel, descs.size())
+                       .str());
   // The variants' LLVM options, for the optimizer and code generator.
   SmallVector<std::string> llvmOptions;
   for (const TargetDesc &desc : descs)

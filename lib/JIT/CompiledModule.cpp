@@ -274,9 +274,10 @@ CompiledModule::compile(ModuleOp module, const CompileOptions &options,
   buildQlowCpuPipeline(pm, options);
   CompileProgress *progress = CompileProgress::get();
   if (progress) {
-    progress->startPhase("lower", "qlow-cpu-pipeline for " +
-                                      (options.cpu.empty() ? std::string("host")
-                                                           : options.cpu.getValue()));
+    progress->startPhase("lower",
+                         "qlow-cpu-pipeline for " +
+                             (options.cpu.empty() ? std::string("host")
+                                                  : options.cpu.getValue()));
     progress->instrument(pm);
   }
   // A pass that crashes leaves the IR in no state to continue with, or even
@@ -306,10 +307,10 @@ CompiledModule::compile(ModuleOp module, const CompileOptions &options,
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   if (progress)
-    progress->startPhase("codegen",
-                         llvm::formatv("LLVM -O{0} and machine code (JIT)",
-                                       std::min(options.optLevel.getValue(), 3u))
-                             .str());
+    progress->startPhase(
+        "codegen", llvm::formatv("LLVM -O{0} and machine code (JIT)",
+                                 std::min(options.optLevel.getValue(), 3u))
+                       .str());
   unsigned optLevel = std::min(options.optLevel.getValue(), 3u);
   llvm::CodeGenOptLevel codeGenLevel =
       optLevel == 0   ? llvm::CodeGenOptLevel::None

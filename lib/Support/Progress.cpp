@@ -96,8 +96,7 @@ void CompileProgress::install(Mode mode, StringRef tool,
 CompileProgress *CompileProgress::get() { return installed().get(); }
 
 double CompileProgress::elapsed() const {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
 }
 

@@ -46,8 +46,7 @@ public:
   /// Installs the process-wide reporter for `mode` (Off: none). `tool` starts
   /// every line (`qlow-run: import: ...`). In Auto mode nothing is printed
   /// unless stderr is a terminal, nor before `autoDelaySeconds` have passed.
-  static void install(Mode mode, StringRef tool,
-                      double autoDelaySeconds = 1.0);
+  static void install(Mode mode, StringRef tool, double autoDelaySeconds = 1.0);
 
   /// The Mode that a tool's `--progress` flag asks for: On or Off when given
   /// (`--progress`, `--progress=false`), Auto otherwise.
