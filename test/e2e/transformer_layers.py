@@ -437,6 +437,44 @@ def layer_cases(args, dims):
     return cases
 
 
+def check_self_test():
+    """check_result on synthetic results: what it must accept and reject.
+    Prints one line per case and returns the number of wrong verdicts."""
+    rng = np.random.default_rng(5)
+    ref = rng.standard_normal((32, 48))
+    scale = float(np.abs(ref).max())
+
+    def with_error(rows, rel, values=None):
+        out = ref.copy()
+        for r in rows:
+            cols = slice(None) if values is None else slice(0, values)
+            out[r, cols] += rel * scale
+        return out
+
+    nan = ref.copy()
+    nan[3, 4] = np.nan
+    cases = [  # (name, result, accepted)
+        ("exact", ref.copy(), True),
+        ("2^-10 everywhere", with_error(range(32), 2.0 ** -10), True),
+        ("flip cascade, 2^-7.5 in 2 of 32 rows", with_error([3, 17],
+                                                            2.0 ** -7.5),
+         True),
+        ("2^-7.5 in 3 of 32 rows", with_error([3, 17, 30], 2.0 ** -7.5),
+         False),
+        ("2^-8 everywhere", with_error(range(32), 2.0 ** -8), False),
+        ("2^-5 in one value", with_error([9], 2.0 ** -5, values=1), False),
+        ("NaN", nan, False),
+    ]
+    wrong = 0
+    for name, out, accepted in cases:
+        problem = check_result(ref, out)[0]
+        ok = (problem is None) == accepted
+        wrong += not ok
+        print(f"{'ok' if ok else 'WRONG'} {name}: "
+              f"{'accepted' if problem is None else 'rejected'}")
+    return wrong
+
+
 def ints(text):
     return [int(v) for v in text.split(",") if v]
 
@@ -465,7 +503,11 @@ def main():
     parser.add_argument("--seq", type=int, default=128,
                         help="with --emit: S, or the cache length for decode")
     parser.add_argument("-o", "--output")
+    parser.add_argument("--check-self-test", action="store_true",
+                        help="run check_result on synthetic results and exit")
     args = parser.parse_args()
+    if args.check_self_test:
+        return 1 if check_self_test() else 0
     global INT8_BLOCK
     INT8_BLOCK = args.int8_attention
 
