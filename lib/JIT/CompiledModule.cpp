@@ -29,6 +29,7 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 
+#include <cstdlib>
 #include <chrono>
 #include <cstring>
 
@@ -338,7 +339,10 @@ CompiledModule::compile(ModuleOp module, const CompileOptions &options,
   engineOptions.transformer = optimize;
   engineOptions.jitCodeGenOptLevel = codeGenLevel;
   engineOptions.enableGDBNotificationListener = false;
-  engineOptions.enablePerfNotificationListener = false;
+  // QLOW_PERF_JIT=1 writes a jitdump for `perf record -k mono` and
+  // `perf inject --jit`, so that profiles name the compiled functions.
+  engineOptions.enablePerfNotificationListener =
+      std::getenv("QLOW_PERF_JIT") != nullptr;
 
   // LLVM reports some failures (an instruction the target cannot select) by
   // aborting: recover from that as from a crash, and report it.
