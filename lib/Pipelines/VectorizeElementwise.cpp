@@ -121,6 +121,19 @@ bool isInnerReduction(linalg::GenericOp op, int64_t lanes) {
         return !type || type.hasStaticShape();
       }))
     return false;
+  // The reduced loop must walk the inputs contiguously (the innermost
+  // dimension, or not at all): a reduction over the rows of a [K, N] matrix
+  // (the column sums of run-time weights) would read strided vectors, which
+  // the LLVM lowering cannot load; it stays a loop.
+  unsigned reduced = op.getNumLoops() - 1;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(input);
+    for (unsigned r = 0; r < map.getNumResults(); ++r)
+      if (map.getResult(r).isFunctionOfDim(reduced) &&
+          (r + 1 != map.getNumResults() ||
+           map.getResult(r) != getAffineDimExpr(reduced, op.getContext())))
+        return false;
+  }
   int64_t k = op.getStaticLoopRanges().back();
   return k >= lanes && k % lanes == 0;
 }
