@@ -95,29 +95,40 @@ Value gatherFromTable(OpBuilder &b, Location loc, tensor::ExtractOp extract,
 } // namespace
 
 /// Recognises the 2-D i8 x i8 -> i32 contraction with constant s8 weights and
-/// a zero-filled accumulator, exactly as convert-qlow-to-linalg builds it.
+/// a zero-filled accumulator, exactly as convert-qlow-to-linalg builds it;
+/// with `runtimeWeights` also run-time and batched weights.
 std::optional<Int8Contraction>
-mlir::qlow::matchInt8Contraction(linalg::GenericOp op) {
+mlir::qlow::matchInt8Contraction(linalg::GenericOp op, bool runtimeWeights) {
   if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      op.getNumLoops() != 3 || op->getNumResults() != 1)
+      op.getNumLoops() < 3 || op->getNumResults() != 1)
+    return std::nullopt;
+  const unsigned batch = op.getNumLoops() - 3;
+  if (batch > 0 && !runtimeWeights)
     return std::nullopt;
   MLIRContext *ctx = op.getContext();
-  AffineExpr m, n, k;
-  bindDims(ctx, m, n, k);
-  SmallVector<AffineMap> expected = {AffineMap::get(3, 0, {m, k}, ctx),
-                                     AffineMap::get(3, 0, {k, n}, ctx),
-                                     AffineMap::get(3, 0, {m, n}, ctx)};
+  auto dims = [&](ArrayRef<unsigned> rest) {
+    SmallVector<AffineExpr> exprs;
+    for (unsigned d = 0; d < batch; ++d)
+      exprs.push_back(getAffineDimExpr(d, ctx));
+    for (unsigned d : rest)
+      exprs.push_back(getAffineDimExpr(batch + d, ctx));
+    return AffineMap::get(batch + 3, 0, exprs, ctx);
+  };
+  // Loops (b..., m, n, k).
+  SmallVector<AffineMap> expected = {dims({0, 2}), dims({2, 1}), dims({0, 1})};
   if (op.getIndexingMapsArray() != expected)
     return std::nullopt;
   auto iterators = op.getIteratorTypesArray();
-  if (iterators[0] != utils::IteratorType::parallel ||
-      iterators[1] != utils::IteratorType::parallel ||
-      iterators[2] != utils::IteratorType::reduction)
+  for (unsigned d = 0; d < batch + 2; ++d)
+    if (iterators[d] != utils::IteratorType::parallel)
+      return std::nullopt;
+  if (iterators[batch + 2] != utils::IteratorType::reduction)
     return std::nullopt;
   auto lhsType = dyn_cast<RankedTensorType>(op.getDpsInputs()[0].getType());
   auto rhsType = dyn_cast<RankedTensorType>(op.getDpsInputs()[1].getType());
   auto outType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
   if (!lhsType || !rhsType || !outType || !lhsType.hasStaticShape() ||
+      !rhsType.hasStaticShape() ||
       !rhsType.getElementType().isInteger(8) ||
       !lhsType.getElementType().isInteger(8) ||
       !outType.getElementType().isInteger(32))
@@ -152,15 +163,23 @@ mlir::qlow::matchInt8Contraction(linalg::GenericOp op) {
   if (!fill || !matchPattern(fill.getInputs()[0], m_Zero()))
     return std::nullopt;
   DenseIntElementsAttr weights;
-  if (!matchPattern(op.getDpsInputs()[1], m_Constant(&weights)))
-    return std::nullopt;
+  if (batch > 0 || !matchPattern(op.getDpsInputs()[1], m_Constant(&weights))) {
+    // Run-time weights have no compile-time column sums for the shift of s8
+    // activations: convert-qlow-to-linalg gives them u8 activations.
+    if (!runtimeWeights || *lhsSigned)
+      return std::nullopt;
+    weights = nullptr;
+  }
   return Int8Contraction{op,
                          op.getDpsInputs()[0],
                          weights,
+                         op.getDpsInputs()[1],
                          *lhsSigned,
-                         lhsType.getDimSize(0),
-                         rhsType.getDimSize(1),
-                         lhsType.getDimSize(1)};
+                         lhsType.getDimSize(batch),
+                         rhsType.getDimSize(batch + 1),
+                         lhsType.getDimSize(batch + 1),
+                         SmallVector<int64_t>(
+                             lhsType.getShape().take_front(batch))};
 }
 
 /// Finds the epilogue that convert-qlow-to-linalg puts after a contraction:
@@ -350,21 +369,39 @@ Value mlir::qlow::buildInt8KernelScaffold(OpBuilder &b, Location loc, Value out,
                                           OpBuilder &constants,
                                           function_ref<Value(int64_t)> idx,
                                           Int8RowTileBuilder buildRowTile) {
+  return buildBatchedInt8KernelScaffold(
+      b, loc, out, /*batches=*/0, m, n, nr, rowBlock, rows, constants, idx,
+      [&](OpBuilder &rb, Location rl, Value, Value row,
+          function_ref<Value()> localRow, Value p, Value col0,
+          int64_t tileRows, Value tile) {
+        return buildRowTile(rb, rl, row, localRow, p, col0, tileRows, tile);
+      });
+}
+
+Value mlir::qlow::buildBatchedInt8KernelScaffold(
+    OpBuilder &b, Location loc, Value out, int64_t batches, int64_t m,
+    int64_t n, int64_t nr, int64_t rowBlock, int64_t rows,
+    OpBuilder &constants, function_ref<Value(int64_t)> idx,
+    Int8BatchedRowTileBuilder buildRowTile) {
   auto outType = cast<RankedTensorType>(out.getType());
   Type outElement = outType.getElementType();
-  const int64_t np = outType.getDimSize(1), panels = np / nr;
+  const bool batched = batches > 0;
+  const int64_t np = outType.getShape().back(), panels = np / nr;
   // Rows are not padded: the last, partial row tile is a second, smaller
   // tile (padding M would cost a copy of the activations and of the whole
   // result, 4 MB each way at 1024 x 1024).
   const int64_t mainRows = m / rows * rows, restRows = m - mainRows;
 
-  // One column panel (and, with several row blocks, one block of rows) per
-  // iteration of an scf.forall: these are independent and become the
-  // threads' work items (scf-forall-to-parallel, then OpenMP), each writing
-  // its own slice of the output. Row blocks come first, so that a thread's
-  // contiguous share of the iterations keeps to few blocks of activations.
+  // One column panel (and, with several row blocks, one block of rows; and
+  // with batches, one batch) per iteration of an scf.forall: these are
+  // independent and become the threads' work items (scf-forall-to-parallel,
+  // then OpenMP), each writing its own slice of the output. Row blocks come
+  // first, so that a thread's contiguous share of the iterations keeps to
+  // few blocks of activations.
   const int64_t rowBlocks = (m + rowBlock - 1) / rowBlock;
   SmallVector<OpFoldResult> forallSizes;
+  if (batched)
+    forallSizes.push_back(b.getIndexAttr(batches));
   if (rowBlocks > 1)
     forallSizes.push_back(b.getIndexAttr(rowBlocks));
   forallSizes.push_back(b.getIndexAttr(panels));
@@ -376,6 +413,7 @@ Value mlir::qlow::buildInt8KernelScaffold(OpBuilder &b, Location loc, Value out,
 
   OpBuilder pb = OpBuilder::atBlockBegin(forall.getBody());
   Value p = forall.getInductionVars().back();
+  Value batch = batched ? forall.getInductionVars().front() : Value();
   Value shared = forall.getRegionIterArgs()[0];
   Value col0 = arith::MulIOp::create(pb, loc, p, idx(nr));
   // This iteration's rows: [row0, rowEnd).
@@ -383,17 +421,21 @@ Value mlir::qlow::buildInt8KernelScaffold(OpBuilder &b, Location loc, Value out,
   OpFoldResult blockRows = pb.getIndexAttr(m);
   RankedTensorType panelType = RankedTensorType::get({m, nr}, outElement);
   if (rowBlocks > 1) {
-    row0 = arith::MulIOp::create(pb, loc, forall.getInductionVars()[0],
-                                 idx(rowBlock));
+    row0 = arith::MulIOp::create(
+        pb, loc, forall.getInductionVars()[batched ? 1 : 0], idx(rowBlock));
     rowEnd = arith::MinSIOp::create(
         pb, loc, arith::AddIOp::create(pb, loc, row0, idx(rowBlock)), idx(m));
     blockRows = arith::SubIOp::create(pb, loc, rowEnd, row0).getResult();
     panelType = RankedTensorType::get({ShapedType::kDynamic, nr}, outElement);
   }
+  // A batch's panel is a rank-reduced [1, rows, nr] slice.
   SmallVector<OpFoldResult> panelOffsets = {row0, col0};
   SmallVector<OpFoldResult> panelSizes = {blockRows, pb.getIndexAttr(nr)};
-  SmallVector<OpFoldResult> unitStrides = {pb.getIndexAttr(1),
-                                           pb.getIndexAttr(1)};
+  SmallVector<OpFoldResult> unitStrides(batched ? 3 : 2, pb.getIndexAttr(1));
+  if (batched) {
+    panelOffsets.insert(panelOffsets.begin(), batch);
+    panelSizes.insert(panelSizes.begin(), pb.getIndexAttr(1));
+  }
   Value panel = tensor::ExtractSliceOp::create(
       pb, loc, panelType, shared, panelOffsets, panelSizes, unitStrides);
 
@@ -409,8 +451,8 @@ Value mlir::qlow::buildInt8KernelScaffold(OpBuilder &b, Location loc, Value out,
                                               .getResult()
                                         : i;
                  };
-                 Value tileOut = buildRowTile(rb, rl, i, localRow, p, col0,
-                                              tileRows, rArgs[0]);
+                 Value tileOut = buildRowTile(rb, rl, batch, i, localRow, p,
+                                              col0, tileRows, rArgs[0]);
                  scf::YieldOp::create(rb, rl, tileOut);
                })
         .getResult(0);
@@ -439,11 +481,16 @@ Value mlir::qlow::buildInt8KernelScaffold(OpBuilder &b, Location loc, Value out,
 
   Value result = forall.getResult(0);
   if (np != n) {
-    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(m), b.getIndexAttr(n)};
-    SmallVector<OpFoldResult> strides = {b.getIndexAttr(1), b.getIndexAttr(1)};
+    SmallVector<int64_t> shape = {m, n};
+    if (batched)
+      shape.insert(shape.begin(), batches);
+    SmallVector<OpFoldResult> offsets(shape.size(), b.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d : shape)
+      sizes.push_back(b.getIndexAttr(d));
+    SmallVector<OpFoldResult> strides(shape.size(), b.getIndexAttr(1));
     result = tensor::ExtractSliceOp::create(
-        b, loc, RankedTensorType::get({m, n}, outElement), result, offsets,
+        b, loc, RankedTensorType::get(shape, outElement), result, offsets,
         sizes, strides);
   }
   return result;

@@ -74,10 +74,16 @@ class Case:
         self.name = name
         self.batch = []
         self.rhs_batched = False
-        if rng.random() < 0.12:
+        # act-act: the rhs is an activation (a function argument, u8 or i8
+        # with a zero point), as in attention's Q*K^T and P*V.
+        self.rhs_arg = SHAPE_CLASS == "act-act"
+        if self.rhs_arg:
+            self.batch = [rng.randint(1, 4) for _ in range(rng.randint(0, 2))]
+            self.rhs_batched = bool(self.batch)
+        elif rng.random() < 0.12:
             self.batch = [rng.randint(1, 3) for _ in range(rng.randint(1, 2))]
             self.rhs_batched = rng.random() < 0.5
-        while SHAPE_CLASS == "random":
+        while SHAPE_CLASS in ("random", "act-act"):
             self.m, self.n, self.k = (self.dim(rng) for _ in range(3))
             work = self.m * self.n * self.k * max(1, math.prod(self.batch))
             if work <= 3_000_000:
@@ -98,20 +104,30 @@ class Case:
         self.sa = self.scale(rng, 0.002, 0.1)
         self.za = rng.randint(lo, hi)
 
-        # Weights: i8 constants, per tensor or per output channel.
-        self.per_channel = rng.random() < 0.5
+        # Weights: i8 constants, per tensor or per output channel; or, for
+        # act-act, an activation per tensor.
+        self.rhs_storage = rng.choice(["u8", "i8"]) if self.rhs_arg else "i8"
+        self.per_channel = not self.rhs_arg and rng.random() < 0.5
         channels = self.n if self.per_channel else 1
         self.sw = [self.scale(rng, 0.001, 0.05) for _ in range(channels)]
-        if rng.random() < 0.2:
+        if self.rhs_arg:
+            rlo, rhi, _ = STORAGE[self.rhs_storage]
+            self.zw = [rng.randint(rlo, rhi)]
+        elif rng.random() < 0.2:
             self.zw = [rng.randint(-20, 20) for _ in range(channels)]
         else:
             self.zw = [0] * channels
         rhs_shape = (self.batch if self.rhs_batched else []) + [self.k, self.n]
         self.weight_range = WEIGHT_RANGE
         wlo, whi, rms_w = WEIGHT_RANGES[self.weight_range]
+        wtype = np.int8
+        if self.rhs_arg:
+            wlo, whi, wtype = STORAGE[self.rhs_storage]
+            var_w = ((whi - wlo + 1) ** 2 - 1) / 12.0
+            rms_w = math.sqrt(var_w + ((whi + wlo) / 2.0 - self.zw[0]) ** 2)
         self.w = np.array(
             [rng.randint(wlo, whi) for _ in range(math.prod(rhs_shape))],
-            dtype=np.int8).reshape(rhs_shape)
+            dtype=np.int64).astype(wtype).reshape(rhs_shape)
 
         # The typical size of an accumulator: sqrt(K) * rms(a) * rms(w).
         var_q = ((hi - lo + 1) ** 2 - 1) / 12.0
@@ -183,7 +199,8 @@ class Case:
             params = ", ".join(f"{fmt(s)}:{z}" for s, z in zip(self.sw, self.zw))
             q = f"!quant.uniform<i8:f32:{len(dims) - 1}, {{{params}}}>"
         else:
-            q = f"!quant.uniform<i8:f32, {fmt(self.sw[0])}:{self.zw[0]}>"
+            q = (f"!quant.uniform<{self.rhs_storage}:f32, {fmt(self.sw[0])}:"
+                 f"{self.zw[0]}>")
         return f"tensor<{self.shape(dims)}x{q}>"
 
     def bias_type(self):
@@ -209,10 +226,12 @@ class Case:
 
     def mlir(self):
         args = [f"%a: {self.lhs_type()}"]
+        if self.rhs_arg:
+            args.append(f"%wq: {self.rhs_type()}")
         if self.bias == "arg":
             args.append(f"%bias: {self.bias_type()}")
         raw = f"tensor<{self.shape(self.rhs_dims())}xi8>"
-        body = [
+        body = [] if self.rhs_arg else [
             f'  %w = arith.constant dense<"0x{self.w.tobytes().hex().upper()}">'
             f" : {raw}",
             f"  %wq = quant.scast %w : {raw} to {self.rhs_type()}",
@@ -245,6 +264,8 @@ class Case:
         lhs = nprng.integers(lo, hi, size=self.lhs_dims(), endpoint=True,
                              dtype=np.int64).astype(dtype)
         arrays = [lhs]
+        if self.rhs_arg:
+            arrays.append(self.w)
         if self.bias == "arg":
             arrays.append(self.bias_values)
         return arrays
@@ -253,7 +274,9 @@ class Case:
         batch = f"batch {self.batch}{' (rhs batched)' if self.rhs_batched else ''}, " \
             if self.batch else ""
         bits = "7-bit " if self.weight_range == "7bit" else ""
-        w = (f"{bits}per-channel weights (zero points "
+        w = (f"{self.rhs_storage} activation rhs (zero point {self.zw[0]})"
+             if self.rhs_arg else
+             f"{bits}per-channel weights (zero points "
              f"{'0' if not any(self.zw) else 'nonzero'})" if self.per_channel
              else f"{bits}per-tensor weights (zero point {self.zw[0]})")
         bias = "no bias" if self.bias is None else (
@@ -504,12 +527,16 @@ def main(make_case=None):
                         default="full",
                         help="stored values of the i8 weights of Case: full, "
                              "or 7bit [-64, 63]")
-    parser.add_argument("--shape-class", choices=["random", "row-blocked"],
+    parser.add_argument("--shape-class",
+                        choices=["random", "row-blocked", "act-act"],
                         default="random",
-                        help="shapes of Case: random (1..700, primes), or "
+                        help="shapes of Case: random (1..700, primes), "
                              "row-blocked (M 620..1100, K 860..1024, N <= 32: "
                              "activations beyond half of L2, which the int8 "
-                             "kernel cuts into row blocks)")
+                             "kernel cuts into row blocks), or act-act "
+                             "(random shapes, the rhs an u8 or i8 activation "
+                             "argument, mostly batched, as attention's "
+                             "products)")
     args = parser.parse_args()
     global CPU, THREADS, WEIGHT_RANGE, SHAPE_CLASS
     CPU = args.cpu

@@ -78,6 +78,18 @@ Value buildSumOverK(OpBuilder &b, Location loc, Value operand, unsigned kDim,
 void populateElementwiseToLinalgPatterns(const TypeConverter &converter,
                                          RewritePatternSet &patterns);
 
+/// Rewrites every qlow.matmul of activations [B..., M, K] with 2-D weights
+/// shared by the batches into a 2-D matmul over the flattened rows between
+/// tensor.collapse_shape and tensor.expand_shape (which
+/// populateReshapeToStoragePatterns converts). Static per-row activations
+/// keep their batch loops.
+void flattenSharedWeightMatmuls(Operation *root);
+
+/// tensor.collapse_shape and tensor.expand_shape of quantized tensors as the
+/// same reshapes of their storage tensors.
+void populateReshapeToStoragePatterns(const TypeConverter &converter,
+                                      RewritePatternSet &patterns);
+
 /// Patterns lowering qlow.matmul.
 void populateMatmulToLinalgPatterns(const TypeConverter &converter,
                                     RewritePatternSet &patterns);

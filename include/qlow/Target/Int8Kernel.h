@@ -24,14 +24,24 @@ namespace mlir::qlow {
 struct Int8Contraction {
   linalg::GenericOp op;
   Value lhs;
+  /// The constant weights, packed at compile time; null for weights known
+  /// only at run time (`rhs`), which the kernel packs when it runs.
   DenseIntElementsAttr weights;
+  Value rhs;
   bool lhsSigned;
   int64_t m, n, k;
+  /// Leading batch dimensions of lhs, rhs and result (weights per batch:
+  /// always run-time weights); empty for a 2-D contraction.
+  SmallVector<int64_t> batchShape;
 };
 
 /// Recognises the 2-D i8 x i8 -> i32 contraction with constant s8 weights and
 /// a zero-filled accumulator, exactly as convert-qlow-to-linalg builds it.
-std::optional<Int8Contraction> matchInt8Contraction(linalg::GenericOp op);
+/// With `runtimeWeights`, also s8 weights that are not constants, and the
+/// batched form `out[b..., m, n] = sum_k ext(a[b..., m, k]) * w[b..., k, n]`
+/// (a product of two activations), both with u8 activations only.
+std::optional<Int8Contraction> matchInt8Contraction(linalg::GenericOp op,
+                                                    bool runtimeWeights = false);
 
 /// An elementwise linalg.generic consuming the contraction, computed on the
 /// accumulators while they are still in registers.
@@ -101,6 +111,11 @@ int64_t roundUp(int64_t value, int64_t multiple);
 using Int8RowTileBuilder = function_ref<Value(
     OpBuilder &b, Location loc, Value row, function_ref<Value()> localRow,
     Value panelIndex, Value col0, int64_t rows, Value tile)>;
+/// The same for a batched kernel: `batch` is the iteration's batch index.
+using Int8BatchedRowTileBuilder = function_ref<Value(
+    OpBuilder &b, Location loc, Value batch, Value row,
+    function_ref<Value()> localRow, Value panelIndex, Value col0, int64_t rows,
+    Value tile)>;
 
 /// The scaffold shared by the int8 kernels (x86, AArch64): an scf.forall
 /// over row blocks of `rowBlock` rows (when M needs more than one) x column
@@ -116,6 +131,17 @@ Value buildInt8KernelScaffold(OpBuilder &b, Location loc, Value out, int64_t m,
                               int64_t rows, OpBuilder &constants,
                               function_ref<Value(int64_t)> idx,
                               Int8RowTileBuilder buildRowTile);
+
+/// The scaffold over `batches` independent matmuls: `out` is a
+/// tensor<batches x m x np>, the forall has the batch as its first
+/// dimension, and each tile builder gets the batch index. `batches` = 0 is
+/// the unbatched scaffold above (`out` 2-D).
+Value buildBatchedInt8KernelScaffold(OpBuilder &b, Location loc, Value out,
+                                     int64_t batches, int64_t m, int64_t n,
+                                     int64_t nr, int64_t rowBlock,
+                                     int64_t rows, OpBuilder &constants,
+                                     function_ref<Value(int64_t)> idx,
+                                     Int8BatchedRowTileBuilder buildRowTile);
 
 } // namespace mlir::qlow
 

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 
@@ -90,6 +91,28 @@ Value buildContraction(OpBuilder &b, Location loc, Value lhs, Value rhs,
             ValueRange{arith::AddIOp::create(nb, nl, args[2], product)});
       });
   return generic.getResult(0);
+}
+
+/// The 8-bit storage `value` with every sign bit flipped (x ^ 0x80): u8 q as
+/// s8 q - 128, or s8 q as u8 q + 128.
+static Value flipSignBits(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  unsigned rank = type.getRank();
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(),
+                                       type.getElementType());
+  SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> parallel(rank,
+                                            utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{value}, ValueRange{init},
+             maps, parallel,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value bit = arith::ConstantOp::create(
+                   nb, l, nb.getIntegerAttr(type.getElementType(), 0x80));
+               linalg::YieldOp::create(
+                   nb, l, ValueRange{arith::XOrIOp::create(nb, l, args[0], bit)});
+             })
+      .getResult(0);
 }
 
 /// Column sums over K of a constant rank-2 weight, computed here at compile
@@ -487,11 +510,35 @@ MatmulLowering::lowerInteger(MatmulOp op, OpAdaptor adaptor,
   if (failed(checkAccumulatorBound(op, /*emitErrors=*/false)))
     return rewriter.notifyMatchFailure(op, "the i32 accumulator can overflow");
 
+  // A product of two activations (weights per batch, known at run time)
+  // takes the operand signs of the integer dot products, u8 x s8 (vpdpbusd,
+  // usdot): an 8-bit operand of the other sign has its sign bit flipped,
+  // which moves every stored value and the zero point by 128 and leaves the
+  // real values, and so the result, unchanged. Constant weights need no
+  // flip: their kernels shift s8 activations with compile-time column sums.
+  Value lhsStorage = adaptor.getLhs(), rhsStorage = adaptor.getRhs();
+  if (rhsBatched) {
+    auto flip = [&](Value storage, QuantInfo &info, int64_t shift) {
+      if (info.bits != 8)
+        return storage;
+      for (int64_t &z : info.zeroPoints)
+        z += shift;
+      info.qmin += shift;
+      info.qmax += shift;
+      info.isSigned = !info.isSigned;
+      return flipSignBits(rewriter, loc, storage);
+    };
+    if (lhsInfo->isSigned)
+      lhsStorage = flip(lhsStorage, *lhsInfo, 128);
+    if (!rhsInfo->isSigned)
+      rhsStorage = flip(rhsStorage, *rhsInfo, -128);
+  }
+
   // 1. The raw sum of products of the stored values.
   auto accType =
       RankedTensorType::get(outType.getShape(), rewriter.getI32Type());
   Value acc = buildContraction(
-      rewriter, loc, adaptor.getLhs(), adaptor.getRhs(), lhsInfo->isSigned,
+      rewriter, loc, lhsStorage, rhsStorage, lhsInfo->isSigned,
       rhsInfo->isSigned, accType, contractionMaps(context, loops, rhsBatched),
       contractionIterators(loops));
 
@@ -514,7 +561,7 @@ MatmulLowering::lowerInteger(MatmulOp op, OpAdaptor adaptor,
       colSumParam = params.add(rewriter.getI32Type(), *sums, {n}, {nLoop});
     } else {
       // Weights known only at run time: one reduction over K.
-      Value sums = buildSumOverK(rewriter, loc, adaptor.getRhs(),
+      Value sums = buildSumOverK(rewriter, loc, rhsStorage,
                                  rhsType.getRank() - 2, rhsInfo->isSigned);
       colSumInput = dataInputs.size();
       dataInputs.push_back(sums);
@@ -526,7 +573,7 @@ MatmulLowering::lowerInteger(MatmulOp op, OpAdaptor adaptor,
   }
   if (needRowSum) {
     rowSumInput = dataInputs.size();
-    dataInputs.push_back(buildSumOverK(rewriter, loc, adaptor.getLhs(),
+    dataInputs.push_back(buildSumOverK(rewriter, loc, lhsStorage,
                                        lhsType.getRank() - 1,
                                        lhsInfo->isSigned));
     dataMaps.push_back(
@@ -985,6 +1032,66 @@ MatmulLowering::lowerDynamic(MatmulOp op, OpAdaptor adaptor,
 }
 
 } // namespace
+
+/// A matmul of activations [B..., M, K] with weights [K, N] shared by every
+/// batch is one 2-D matmul over B * ... * M rows: the rows are contiguous, so
+/// the reshapes are free, and the 2-D contraction is what the target kernels
+/// (qlow-x86-int8-matmul, qlow-x86-int4-matmul, qlow-aarch64-int8-matmul)
+/// recognise. ONNX exporters write [1, S, D] activations, so without this an
+/// imported model's projections would run as generic loops. Activations
+/// quantized per row (static, axis M: one scale per M, repeated over the
+/// batches) keep their batch loops.
+static void flattenSharedWeightMatmul(MatmulOp op) {
+  RankedTensorType lhsType = op.getLhs().getType();
+  RankedTensorType rhsType = op.getRhs().getType();
+  RankedTensorType outType = op.getType();
+  int64_t rank = lhsType.getRank();
+  if (rank <= 2 || rhsType.getRank() != 2 || !lhsType.hasStaticShape() ||
+      !outType.hasStaticShape() ||
+      isa<quant::UniformQuantizedPerAxisType>(lhsType.getElementType()))
+    return;
+  Type outElement = outType.getElementType();
+  if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(outElement)) {
+    if (perAxis.getQuantizedDimension() != rank - 1)
+      return;
+    outElement = quant::UniformQuantizedPerAxisType::get(
+        perAxis.getFlags(), perAxis.getStorageType(),
+        perAxis.getExpressedType(), perAxis.getScales(),
+        perAxis.getZeroPoints(), /*quantizedDimension=*/1,
+        perAxis.getStorageTypeMin(), perAxis.getStorageTypeMax());
+  } else if (isa<quant::QuantizedType>(outElement) &&
+             !isa<quant::UniformQuantizedType>(outElement)) {
+    return;
+  }
+  int64_t rows = 1;
+  for (int64_t d : lhsType.getShape().drop_back())
+    rows *= d;
+  ReassociationIndices batchAndRows;
+  for (int64_t d = 0; d < rank - 1; ++d)
+    batchAndRows.push_back(d);
+  SmallVector<ReassociationIndices> reassociation = {batchAndRows, {rank - 1}};
+  IRRewriter rewriter(op);
+  Location loc = op.getLoc();
+  Value lhs = tensor::CollapseShapeOp::create(
+      rewriter, loc,
+      RankedTensorType::get({rows, lhsType.getShape().back()},
+                            lhsType.getElementType()),
+      op.getLhs(), reassociation);
+  auto flat = MatmulOp::create(
+      rewriter, loc,
+      RankedTensorType::get({rows, outType.getShape().back()}, outElement),
+      lhs, op.getRhs(), op.getBias(), op.getRoundingAttr(),
+      op.getDynamicAttr());
+  rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, outType, flat,
+                                                     reassociation);
+}
+
+void mlir::qlow::flattenSharedWeightMatmuls(Operation *root) {
+  SmallVector<MatmulOp> matmuls;
+  root->walk([&](MatmulOp op) { matmuls.push_back(op); });
+  for (MatmulOp op : matmuls)
+    flattenSharedWeightMatmul(op);
+}
 
 void mlir::qlow::populateMatmulToLinalgPatterns(const TypeConverter &converter,
                                                 RewritePatternSet &patterns) {

@@ -41,6 +41,33 @@ QuantStorageTypeConverter::QuantStorageTypeConverter() {
 }
 
 namespace {
+/// A reshape of a quantized tensor is the same reshape of its storage.
+template <typename ReshapeOp>
+struct ReshapeToStorage : OpConversionPattern<ReshapeOp> {
+  using OpConversionPattern<ReshapeOp>::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(ReshapeOp op, typename ReshapeOp::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast_or_null<RankedTensorType>(
+        this->getTypeConverter()->convertType(op.getType()));
+    if (!type || !type.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "needs a static storage type");
+    rewriter.replaceOpWithNewOp<ReshapeOp>(op, type, adaptor.getSrc(),
+                                           op.getReassociationIndices());
+    return success();
+  }
+};
+} // namespace
+
+void mlir::qlow::populateReshapeToStoragePatterns(
+    const TypeConverter &converter, RewritePatternSet &patterns) {
+  patterns.add<ReshapeToStorage<tensor::CollapseShapeOp>,
+               ReshapeToStorage<tensor::ExpandShapeOp>>(converter,
+                                                        patterns.getContext());
+}
+
+namespace {
 struct ConvertQlowToLinalgPass
     : qlow::impl::ConvertQlowToLinalgPassBase<ConvertQlowToLinalgPass> {
   void runOnOperation() override {
@@ -63,6 +90,8 @@ struct ConvertQlowToLinalgPass
     if (attention.wasInterrupted())
       return signalPassFailure();
 
+    flattenSharedWeightMatmuls(getOperation());
+
     MLIRContext *context = &getContext();
     QuantStorageTypeConverter converter;
     RewritePatternSet patterns(context);
@@ -71,6 +100,7 @@ struct ConvertQlowToLinalgPass
     populateElementwiseToLinalgPatterns(converter, patterns);
     populateFloatOpsToLinalgPatterns(converter, patterns);
     populateIntegerOnlyToLinalgPatterns(converter, patterns);
+    populateReshapeToStoragePatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);
@@ -80,6 +110,8 @@ struct ConvertQlowToLinalgPass
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
                            math::MathDialect, tensor::TensorDialect>();
     target.addIllegalDialect<QlowDialect, quant::QuantDialect>();
+    target.addDynamicallyLegalOp<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(
+        [&](Operation *op) { return converter.isLegal(op); });
     target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
       return converter.isSignatureLegal(op.getFunctionType()) &&
              converter.isLegal(&op.getBody());

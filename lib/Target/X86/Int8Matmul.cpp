@@ -127,6 +127,67 @@ bool keepPairableTiles(TargetDesc &desc) {
   return !desc.int8Tiles.empty();
 }
 
+/// `value` ([b..., r, c], or [r, c] when `batchShape` is empty) as a 3-D
+/// tensor [B, r, c] with B the product of `batchShape` (1 when empty).
+Value asThreeD(OpBuilder &b, Location loc, Value value,
+               ArrayRef<int64_t> batchShape) {
+  auto type = cast<RankedTensorType>(value.getType());
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t rank = type.getRank();
+  if (batchShape.size() == 1)
+    return value;
+  int64_t batches = 1;
+  for (int64_t d : batchShape)
+    batches *= d;
+  auto threeD = RankedTensorType::get(
+      {batches, shape[rank - 2], shape[rank - 1]}, type.getElementType());
+  if (batchShape.empty())
+    return tensor::ExpandShapeOp::create(
+        b, loc, threeD, value,
+        SmallVector<ReassociationIndices>{{0, 1}, {2}});
+  ReassociationIndices leading;
+  for (int64_t d = 0; d < rank - 2; ++d)
+    leading.push_back(d);
+  return tensor::CollapseShapeOp::create(
+      b, loc, threeD, value,
+      SmallVector<ReassociationIndices>{leading, {rank - 2}, {rank - 1}});
+}
+
+/// Packs run-time s8 weights [B, K, N] at run time into the layout of the
+/// compile-time packing below, one per batch: packed[b][p][s][col * kStep +
+/// t] = w[b][kStep * s + t][p * nr + col], zero outside w. Upstream ops only
+/// (pad, expand_shape, linalg.transpose, collapse_shape), which the pipeline
+/// vectorizes like any transpose.
+Value packRuntimeWeights(OpBuilder &b, Location loc, Value weights, int64_t kp,
+                         int64_t np, int64_t nr, int64_t kStep) {
+  auto type = cast<RankedTensorType>(weights.getType());
+  int64_t batches = type.getDimSize(0), k = type.getDimSize(1),
+          n = type.getDimSize(2);
+  Type i8 = b.getI8Type();
+  if (kp != k || np != n) {
+    Value zero = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+    SmallVector<OpFoldResult> low(3, b.getIndexAttr(0));
+    SmallVector<OpFoldResult> high = {b.getIndexAttr(0),
+                                      b.getIndexAttr(kp - k),
+                                      b.getIndexAttr(np - n)};
+    weights = tensor::PadOp::create(
+        b, loc, RankedTensorType::get({batches, kp, np}, i8), weights, low,
+        high, zero);
+  }
+  const int64_t kSteps = kp / kStep, panels = np / nr;
+  Value split = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get({batches, kSteps, kStep, panels, nr}, i8),
+      weights, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3, 4}});
+  Value init = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{batches, panels, kSteps, nr, kStep}, i8);
+  Value packed = linalg::TransposeOp::create(b, loc, split, init,
+                                             ArrayRef<int64_t>{0, 3, 1, 4, 2})
+                     .getResult()[0];
+  return tensor::CollapseShapeOp::create(
+      b, loc, RankedTensorType::get({batches, panels, kSteps, nr * kStep}, i8),
+      packed, SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}});
+}
+
 /// Builds the kernel that replaces `c`, with the register tile `tile` of
 /// `lanes`-wide i32 vectors.
 ///
@@ -162,14 +223,31 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   const int64_t panels = np / nr;
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
   Type weightElement = packBytes ? i8 : b.getI16Type();
+  // Weights known only at run time (a product of two activations, batched
+  // or not) are packed when the kernel runs, one batch at a time, and the
+  // kernel runs over [batches, M, N]; their activations are u8 (no shift).
+  const bool runtime = !c.weights;
+  int64_t batches = 0;
+  if (runtime) {
+    batches = 1;
+    for (int64_t d : c.batchShape)
+      batches *= d;
+  }
 
   // Data tiling at compile time: packed[p][s][col * kStep + t] =
   // w[kStep * s + t][p * nr + col], zero outside w; and, for the byte forms
   // with s8 activations, the column sums for the s8 -> u8 shift.
+  Value packedW, initC;
   // With a sibling, a panel's packed column `part * nr + col` is column
   // `p * nr + col` of contraction `part` (0: `c`, 1: the sibling), and so is
   // entry `p * 2 * nr + part * nr + col` of the initial accumulators.
   const int64_t panelColumns = parts * nr;
+  if (runtime) {
+    assert(packBytes && !c.lhsSigned && !sibling &&
+           "run-time weights: u8 x s8 bytes, no sibling");
+    packedW = packRuntimeWeights(b, loc, asThreeD(b, loc, c.rhs, c.batchShape),
+                                 kp, np, nr, kStep);
+  } else {
   const int64_t packedCount = panels * kSteps * panelColumns * kStep;
   SmallVector<int8_t> packed8(packBytes ? packedCount : 0, 0);
   SmallVector<int16_t> packed16(packBytes ? 0 : packedCount, 0);
@@ -198,24 +276,31 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   }
   auto packedType = RankedTensorType::get({panels, kSteps, panelColumns * kStep},
                                           weightElement);
-  Value packedW = arith::ConstantOp::create(
+  packedW = arith::ConstantOp::create(
       b, loc,
       packBytes
           ? DenseElementsAttr::get(packedType, ArrayRef<int8_t>(packed8))
           : DenseElementsAttr::get(packedType, ArrayRef<int16_t>(packed16)));
   auto initType = RankedTensorType::get({parts * np}, i32);
-  Value initC = arith::ConstantOp::create(
+  initC = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(initType, ArrayRef<int32_t>(init)));
+  }
 
   // Pad K of the activations to the step so that every access is in bounds.
-  Value lhs = c.lhs;
+  Value lhs = runtime ? asThreeD(b, loc, c.lhs, c.batchShape) : c.lhs;
   if (kp != c.k) {
-    auto paddedType = RankedTensorType::get({c.m, kp}, i8);
-    Value zero = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
-    SmallVector<OpFoldResult> low = {b.getIndexAttr(0), b.getIndexAttr(0)};
+    SmallVector<int64_t> padded = {c.m, kp};
+    SmallVector<OpFoldResult> low(2, b.getIndexAttr(0));
     SmallVector<OpFoldResult> high = {b.getIndexAttr(0),
                                       b.getIndexAttr(kp - c.k)};
-    lhs = tensor::PadOp::create(b, loc, paddedType, lhs, low, high, zero);
+    if (runtime) {
+      padded.insert(padded.begin(), batches);
+      low.push_back(b.getIndexAttr(0));
+      high.insert(high.begin(), b.getIndexAttr(0));
+    }
+    Value zero = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+    lhs = tensor::PadOp::create(b, loc, RankedTensorType::get(padded, i8), lhs,
+                                low, high, zero);
   }
 
   // Index constants go before the kernel's outermost loop, which every use
@@ -231,8 +316,10 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
       epilogue ? cast<RankedTensorType>(epilogue->op->getResult(0).getType())
                      .getElementType()
                : i32;
-  Value out =
-      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{c.m, np}, outElement);
+  SmallVector<int64_t> outShape = {c.m, np};
+  if (runtime)
+    outShape.insert(outShape.begin(), batches);
+  Value out = tensor::EmptyOp::create(b, loc, outShape, outElement);
   // Only the byte forms with s8 activations flip sign bits (+128 per byte).
   Value signFlip;
   if (packBytes && c.lhsSigned)
@@ -248,17 +335,34 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
 
   // The forall over row blocks x column panels and the row-tile loops are
   // shared with the AArch64 kernel; this builds one register tile.
-  auto buildRowTile = [&](OpBuilder &rb, Location rl, Value i,
+  auto buildRowTile = [&](OpBuilder &rb, Location rl, Value batch, Value i,
                           function_ref<Value()> localRow, Value p, Value col0,
                           int64_t rows, Value tileOut) -> Value {
-    // Accumulators start at the shift correction of their columns.
+    // Index of the packed weights and of the activations: with run-time
+    // weights, the batch's.
+    auto at = [&](std::initializer_list<Value> rest) {
+      SmallVector<Value> indices;
+      if (runtime)
+        indices.push_back(batch);
+      indices.append(rest.begin(), rest.end());
+      return indices;
+    };
+    // Accumulators start at the shift correction of their columns (zero
+    // with run-time weights, whose activations are u8).
     SmallVector<Value> accs;
+    Value zeroAcc;
+    if (runtime)
+      zeroAcc = arith::ConstantOp::create(rb, rl, rb.getZeroAttr(accType));
     Value initCol0 =
         parts == 1 ? col0
                    : arith::MulIOp::create(rb, rl, p, idx(panelColumns))
                          .getResult();
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t j = 0; j < tileVectors; ++j) {
+        if (runtime) {
+          accs.push_back(zeroAcc);
+          continue;
+        }
         Value col = arith::AddIOp::create(rb, rl, initCol0, idx(j * lanes));
         accs.push_back(vector::TransferReadOp::create(
             rb, rl, accType, initC, ValueRange{col}, padI32, inBounds));
@@ -270,7 +374,7 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
           for (int64_t j = 0; j < tileVectors; ++j) {
             Value raw = vector::TransferReadOp::create(
                 kb, kl, bytesType, packedW,
-                ValueRange{p, kk, idx(j * lanes * kStep)}, padW, inBounds);
+                at({p, kk, idx(j * lanes * kStep)}), padW, inBounds);
             w.push_back(raw);
           }
           Value kByte = arith::MulIOp::create(kb, kl, kk, idx(kStep));
@@ -278,8 +382,8 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
           for (int64_t r = 0; r < rows; ++r) {
             Value row = arith::AddIOp::create(kb, kl, i, idx(r));
             Value bytes = vector::TransferReadOp::create(
-                kb, kl, VectorType::get({kStep}, i8), lhs,
-                ValueRange{row, kByte}, padI8, inBounds);
+                kb, kl, VectorType::get({kStep}, i8), lhs, at({row, kByte}),
+                padI8, inBounds);
             if (!packBytes) // Wide form: the pair to i16 by signedness.
               bytes = extendStorage(kb, kl, bytes, c.lhsSigned,
                                     VectorType::get({2}, kb.getI16Type()));
@@ -336,8 +440,28 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
     }
     return tileOut;
   };
-  return buildInt8KernelScaffold(b, loc, out, c.m, c.n, nr, rowBlock, rows,
-                                 constants, idx, buildRowTile);
+  Value result = buildBatchedInt8KernelScaffold(b, loc, out, batches, c.m, c.n,
+                                                nr, rowBlock, rows, constants,
+                                                idx, buildRowTile);
+  if (!runtime || c.batchShape.size() == 1)
+    return result;
+  // Back to the contraction's shape: [b..., M, N], or [M, N].
+  auto resultType = cast<RankedTensorType>(result.getType());
+  if (c.batchShape.empty())
+    return tensor::CollapseShapeOp::create(
+        b, loc,
+        RankedTensorType::get({c.m, c.n}, resultType.getElementType()),
+        result, SmallVector<ReassociationIndices>{{0, 1}, {2}});
+  SmallVector<int64_t> shape(c.batchShape.begin(), c.batchShape.end());
+  shape.append({c.m, c.n});
+  ReassociationIndices leading;
+  for (int64_t d = 0; d < static_cast<int64_t>(c.batchShape.size()); ++d)
+    leading.push_back(d);
+  int64_t rank = shape.size();
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, resultType.getElementType()),
+      result,
+      SmallVector<ReassociationIndices>{leading, {rank - 2}, {rank - 1}});
 }
 
 struct QlowX86Int8MatmulPass
@@ -363,8 +487,12 @@ struct QlowX86Int8MatmulPass
                 desc->int8Dot == Int8DotKind::AvxVnni;
 
     SmallVector<Int8Contraction> found;
+    // Weights known only at run time are packed by the kernel for the
+    // byte form of VNNI; on AVX2 their contraction stays for the loops
+    // (the vpmaddubsw form needs weights known not to saturate it).
     getOperation().walk([&](linalg::GenericOp op) {
-      if (std::optional<Int8Contraction> c = matchInt8Contraction(op))
+      if (std::optional<Int8Contraction> c =
+              matchInt8Contraction(op, /*runtimeWeights=*/vnni))
         found.push_back(*c);
     });
     IRRewriter rewriter(&getContext());
@@ -376,9 +504,11 @@ struct QlowX86Int8MatmulPass
       // An earlier kernel may have replaced this contraction's lhs (the
       // epilogue of the matmul before it): read the operand again.
       c.lhs = c.op.getDpsInputs()[0];
+      c.rhs = c.op.getDpsInputs()[1];
       std::optional<FusedEpilogue> epilogue = matchEpilogue(c.op);
       std::optional<Int8Contraction> sibling;
-      if (epilogue && fuseSiblings)
+      // (A kernel shares its panels only between constant weights.)
+      if (epilogue && fuseSiblings && c.weights)
         if (auto match = matchSiblingContraction(c, *epilogue)) {
           sibling = match->first;
           epilogue->siblingInput = match->second;

@@ -254,3 +254,59 @@ func.func @gelu_table(%a: tensor<4x!quant.uniform<i8:f32, 0.1:1>>) -> tensor<4x!
   %y = qlow.gelu %a : tensor<4x!quant.uniform<i8:f32, 0.1:1>> -> tensor<4x!quant.uniform<u8:f32, 0.05:10>>
   return %y : tensor<4x!quant.uniform<u8:f32, 0.05:10>>
 }
+
+// -----
+
+// Activations [1, 6, 8] with weights shared by the batch: one 2-D matmul over
+// the 6 rows between reshapes of the storage tensors (the form the target
+// kernels recognise); the per-channel result keeps its parameters on N.
+// CHECK-LABEL: func.func @shared_weights_flattened
+// CHECK-SAME: (%[[A:.+]]: tensor<1x6x8xi8>
+// CHECK: %[[FLAT:.+]] = tensor.collapse_shape %[[A]] {{\[\[}}0, 1], [2]] : tensor<1x6x8xi8> into tensor<6x8xi8>
+// CHECK: %[[ACC:.+]] = linalg.generic {indexing_maps = [#{{.+}}, #{{.+}}, #{{.+}}], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[FLAT]], %{{.+}} : tensor<6x8xi8>, tensor<8x4xi8>)
+// CHECK: %[[EPI:.+]] = linalg.generic {{.+}} ins(%[[ACC]]
+// CHECK-SAME: outs(%{{.+}} : tensor<6x4xi8>)
+// CHECK: tensor.expand_shape %[[EPI]] {{\[\[}}0, 1], [2]] output_shape [1, 6, 4] : tensor<6x4xi8> into tensor<1x6x4xi8>
+func.func @shared_weights_flattened(%a: tensor<1x6x8x!quant.uniform<u8:f32, 0.05:120>>) -> tensor<1x6x4x!quant.uniform<i8:f32:2, {0.1:1, 0.2:2, 0.3:3, 0.4:4}>> {
+  %wi = arith.constant dense<3> : tensor<8x4xi8>
+  %w = quant.scast %wi : tensor<8x4xi8> to tensor<8x4x!quant.uniform<i8:f32, 0.01>>
+  %y = qlow.matmul %a, %w : (tensor<1x6x8x!quant.uniform<u8:f32, 0.05:120>>, tensor<8x4x!quant.uniform<i8:f32, 0.01>>) -> tensor<1x6x4x!quant.uniform<i8:f32:2, {0.1:1, 0.2:2, 0.3:3, 0.4:4}>>
+  return %y : tensor<1x6x4x!quant.uniform<i8:f32:2, {0.1:1, 0.2:2, 0.3:3, 0.4:4}>>
+}
+
+// -----
+
+// Activations quantized per row (static, axis M: one scale per row, the same
+// in every batch) keep their batch loop.
+// CHECK-LABEL: func.func @per_row_keeps_batch
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: iterator_types = ["parallel", "parallel", "parallel", "reduction"]
+func.func @per_row_keeps_batch(%a: tensor<2x3x8x!quant.uniform<u8:f32:1, {0.05:120, 0.06:121, 0.07:122}>>) -> tensor<2x3x4xi32> {
+  %wi = arith.constant dense<3> : tensor<8x4xi8>
+  %w = quant.scast %wi : tensor<8x4xi8> to tensor<8x4x!quant.uniform<i8:f32, 0.01>>
+  %y = qlow.matmul %a, %w : (tensor<2x3x8x!quant.uniform<u8:f32:1, {0.05:120, 0.06:121, 0.07:122}>>, tensor<8x4x!quant.uniform<i8:f32, 0.01>>) -> tensor<2x3x4xi32>
+  return %y : tensor<2x3x4xi32>
+}
+
+// -----
+
+// A product of two activations (Q * K^T): the u8 rhs flips its sign bit to
+// s8 (stored values and zero point 132 - 128 = 4), the s8 lhs to u8 (zero
+// point -3 + 128 = 125), so that the contraction reads u8 x s8 as vpdpbusd
+// does; the zero-point corrections use the shifted zero points.
+// CHECK-LABEL: func.func @activation_product
+// CHECK-SAME: (%[[A:.+]]: tensor<2x5x8xi8>, %[[B:.+]]: tensor<2x8x3xi8>)
+// CHECK: %[[A2:.+]] = linalg.generic {{.+}} ins(%[[A]] : tensor<2x5x8xi8>)
+// CHECK: arith.constant -128 : i8
+// CHECK: arith.xori
+// CHECK: %[[B2:.+]] = linalg.generic {{.+}} ins(%[[B]] : tensor<2x8x3xi8>)
+// CHECK: arith.xori
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[A2]], %[[B2]] : tensor<2x5x8xi8>, tensor<2x8x3xi8>)
+// CHECK: arith.extui %{{.+}} : i8 to i32
+// CHECK: arith.extsi %{{.+}} : i8 to i32
+// CHECK: arith.constant 125 : i32
+// CHECK: arith.constant 4 : i32
+func.func @activation_product(%a: tensor<2x5x8x!quant.uniform<i8:f32, 0.05:-3>>, %b: tensor<2x8x3x!quant.uniform<u8:f32, 0.04:132>>) -> tensor<2x5x3xi32> {
+  %y = qlow.matmul %a, %b : (tensor<2x5x8x!quant.uniform<i8:f32, 0.05:-3>>, tensor<2x8x3x!quant.uniform<u8:f32, 0.04:132>>) -> tensor<2x5x3xi32>
+  return %y : tensor<2x5x3xi32>
+}

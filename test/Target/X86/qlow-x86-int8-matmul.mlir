@@ -239,3 +239,39 @@ func.func @one_row_block(%a: tensor<400x1024x!quant.uniform<u8:f32, 0.5:128>>) -
   %y = qlow.matmul %a, %wq : (tensor<400x1024x!quant.uniform<u8:f32, 0.5:128>>, tensor<1024x32x!quant.uniform<i8:f32, 0.25>>) -> tensor<400x32xi32>
   return %y : tensor<400x32xi32>
 }
+
+// -----
+
+// A product of two activations, batched (attention's Q * K^T, heads 2 x 3):
+// the weights are known only at run time, so the kernel packs them when it
+// runs (pad K = 10 to 12 and N = 20 to 32, then the [B][panel][K/4][nr * 4]
+// layout by a transpose), and one scf.forall runs over batches x panels. The
+// activations are u8 (convert-qlow-to-linalg flips the sign bits of s8 ones
+// and of u8 weights), so the accumulators start at zero.
+// ZMM-LABEL: func.func @activation_product
+// ZMM: tensor.collapse_shape %{{.+}} {{\[\[}}0, 1], [2], [3]] : tensor<2x3x10x20xi8> into tensor<6x10x20xi8>
+// ZMM: tensor.pad %{{.+}} low[0, 0, 0] high[0, 2, 12]
+// ZMM: tensor.expand_shape {{.+}} into tensor<6x3x4x1x32xi8>
+// ZMM: linalg.transpose ins(%{{.+}} : tensor<6x3x4x1x32xi8>) outs(%{{.+}} : tensor<6x1x3x32x4xi8>) permutation = [0, 3, 1, 4, 2]
+// ZMM: tensor.collapse_shape {{.+}} into tensor<6x1x3x128xi8>
+// ZMM: tensor.collapse_shape %{{.+}} {{\[\[}}0, 1], [2], [3]] : tensor<2x3x7x10xi8> into tensor<6x7x10xi8>
+// ZMM: tensor.pad %{{.+}} low[0, 0, 0] high[0, 0, 2]
+// ZMM: scf.forall (%[[B:.+]], %[[P:.+]]) in (6, 1)
+// ZMM: tensor.extract_slice %{{.+}}[%[[B]], %{{.+}}, %{{.+}}] [1, 7, 32] [1, 1, 1] : tensor<6x7x32xi32> to tensor<7x32xi32>
+// ZMM-COUNT-2: qlow_x86.dot_u8s8 {{.*}} : vector<64xi8> -> vector<16xi32>
+// ZMM: tensor.extract_slice %{{.+}}[0, 0, 0] [6, 7, 20] [1, 1, 1] : tensor<6x7x32xi32> to tensor<6x7x20xi32>
+// ZMM: tensor.expand_shape %{{.+}} {{\[\[}}0, 1], [2], [3]] output_shape [2, 3, 7, 20] : tensor<6x7x20xi32> into tensor<2x3x7x20xi32>
+// YMM-LABEL: func.func @activation_product
+// YMM: linalg.transpose
+// YMM: qlow_x86.dot_u8s8 {{.*}} : vector<32xi8> -> vector<8xi32>
+// Without VNNI the weights would have to be checked for vpmaddubsw's
+// saturation, which run-time weights cannot be: the contraction stays.
+// AVX2-LABEL: func.func @activation_product
+// AVX2-NOT: qlow_x86
+// AVX2: iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
+// AVX2-NOT: qlow_x86
+// AVX2: return
+func.func @activation_product(%q: tensor<2x3x7x10x!quant.uniform<u8:f32, 0.05:130>>, %k: tensor<2x3x10x20x!quant.uniform<u8:f32, 0.04:120>>) -> tensor<2x3x7x20xf32> {
+  %y = qlow.matmul %q, %k : (tensor<2x3x7x10x!quant.uniform<u8:f32, 0.05:130>>, tensor<2x3x10x20x!quant.uniform<u8:f32, 0.04:120>>) -> tensor<2x3x7x20xf32>
+  return %y : tensor<2x3x7x20xf32>
+}
