@@ -60,6 +60,10 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
   const std::string passCpu =
       aarch64 ? targetDesc->name : static_cast<std::string>(options.cpu);
 
+  // Matmuls of [B..., M, K] activations with shared weights as 2-D ones,
+  // which the kernels below recognise (ONNX writes [1, S, D]).
+  pm.addNestedPass<func::FuncOp>(createQlowFlattenMatmulBatchesPass());
+
   // Float activations between quantized values (dequantize, f32 gelu/silu,
   // quantize) become the quantized ops, tables that the matmul epilogues
   // gather from, where lib/Reference proves them equal on every value.

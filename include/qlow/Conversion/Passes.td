@@ -77,4 +77,44 @@ def ConvertQlowToLinalgPass : Pass<"convert-qlow-to-linalg", "ModuleOp"> {
   ];
 }
 
+def QlowFlattenMatmulBatchesPass
+    : Pass<"qlow-flatten-matmul-batches", "::mlir::func::FuncOp"> {
+  let summary = "Makes matmuls of batched activations with shared weights 2-D";
+  let description = [{
+    A `qlow.matmul` whose activations are `[B..., M, K]` and whose weights are
+    one `[K, N]` matrix shared by every batch computes the same as one 2-D
+    matmul over the `B * ... * M` rows: the rows are contiguous, so the
+    reshapes are free. This pass rewrites it so, between a
+    `tensor.collapse_shape` of the activations and a `tensor.expand_shape` of
+    the result (convert-qlow-to-linalg lowers reshapes of quantized tensors to
+    reshapes of their storage). The kernels (qlow-x86-int8-matmul,
+    qlow-x86-int4-matmul, the AArch64 ones) recognise 2-D matmuls: ONNX
+    exporters write `[1, S, D]` activations, which without this pass run as
+    generic loops.
+
+    Left alone: weights with batch dimensions (a product of two activations),
+    rank-2 activations, dynamic shapes, activations quantized per row
+    (static, axis M), whose M scales repeat in every batch, and results
+    quantized per channel (a reshape cannot move their axis).
+    qlow-cpu-pipeline runs this first, and convert-qlow-to-linalg applies the
+    same rewrite to the matmuls it lowers.
+
+    Example:
+
+    ```mlir
+    // Before
+    %y = qlow.matmul %x, %w : (tensor<1x128x768x!qa>, tensor<768x768x!qw>)
+        -> tensor<1x128x768xf32>
+    // After
+    %x2 = tensor.collapse_shape %x [[0, 1], [2]]
+        : tensor<1x128x768x!qa> into tensor<128x768x!qa>
+    %y2 = qlow.matmul %x2, %w : (tensor<128x768x!qa>, tensor<768x768x!qw>)
+        -> tensor<128x768xf32>
+    %y = tensor.expand_shape %y2 [[0, 1], [2]] output_shape [1, 128, 768]
+        : tensor<128x768xf32> into tensor<1x128x768xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
 #endif // QLOW_CONVERSION_PASSES_TD

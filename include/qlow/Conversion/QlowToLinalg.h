@@ -8,6 +8,7 @@
 #define QLOW_CONVERSION_QLOWTOLINALG_H
 
 #include "dialects/Qlow/IR/QlowOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -82,7 +83,7 @@ void populateElementwiseToLinalgPatterns(const TypeConverter &converter,
 /// shared by the batches into a 2-D matmul over the flattened rows between
 /// tensor.collapse_shape and tensor.expand_shape (which
 /// populateReshapeToStoragePatterns converts). Static per-row activations
-/// keep their batch loops.
+/// and per-channel results keep their batch loops.
 void flattenSharedWeightMatmuls(Operation *root);
 
 /// tensor.collapse_shape and tensor.expand_shape of quantized tensors as the

@@ -1040,7 +1040,7 @@ MatmulLowering::lowerDynamic(MatmulOp op, OpAdaptor adaptor,
 /// recognise. ONNX exporters write [1, S, D] activations, so without this an
 /// imported model's projections would run as generic loops. Activations
 /// quantized per row (static, axis M: one scale per M, repeated over the
-/// batches) keep their batch loops.
+/// batches) and results quantized per channel keep their batch loops.
 static void flattenSharedWeightMatmul(MatmulOp op) {
   RankedTensorType lhsType = op.getLhs().getType();
   RankedTensorType rhsType = op.getRhs().getType();
@@ -1050,19 +1050,12 @@ static void flattenSharedWeightMatmul(MatmulOp op) {
       !outType.hasStaticShape() ||
       isa<quant::UniformQuantizedPerAxisType>(lhsType.getElementType()))
     return;
+  // A result quantized per channel would change its axis (rank - 1 to 1),
+  // which a reshape cannot carry: such a matmul keeps its batch loops.
   Type outElement = outType.getElementType();
-  if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(outElement)) {
-    if (perAxis.getQuantizedDimension() != rank - 1)
-      return;
-    outElement = quant::UniformQuantizedPerAxisType::get(
-        perAxis.getFlags(), perAxis.getStorageType(),
-        perAxis.getExpressedType(), perAxis.getScales(),
-        perAxis.getZeroPoints(), /*quantizedDimension=*/1,
-        perAxis.getStorageTypeMin(), perAxis.getStorageTypeMax());
-  } else if (isa<quant::QuantizedType>(outElement) &&
-             !isa<quant::UniformQuantizedType>(outElement)) {
+  if (isa<quant::QuantizedType>(outElement) &&
+      !isa<quant::UniformQuantizedType>(outElement))
     return;
-  }
   int64_t rows = 1;
   for (int64_t d : lhsType.getShape().drop_back())
     rows *= d;

@@ -22,6 +22,7 @@
 
 namespace mlir::qlow {
 #define GEN_PASS_DEF_CONVERTQLOWTOLINALGPASS
+#define GEN_PASS_DEF_QLOWFLATTENMATMULBATCHESPASS
 #include "qlow/Conversion/Passes.h.inc"
 } // namespace mlir::qlow
 
@@ -68,6 +69,12 @@ void mlir::qlow::populateReshapeToStoragePatterns(
 }
 
 namespace {
+struct QlowFlattenMatmulBatchesPass
+    : qlow::impl::QlowFlattenMatmulBatchesPassBase<
+          QlowFlattenMatmulBatchesPass> {
+  void runOnOperation() override { flattenSharedWeightMatmuls(getOperation()); }
+};
+
 struct ConvertQlowToLinalgPass
     : qlow::impl::ConvertQlowToLinalgPassBase<ConvertQlowToLinalgPass> {
   void runOnOperation() override {
