@@ -62,33 +62,33 @@ def quant_type(q):
     return f"!quant.uniform<{storage}:f32:{axis}, {{{params}}}>"
 
 
-class Case:
-    """One random attention function and its inputs."""
+class AttentionShape:
+    """What the random attention scripts (this one and
+    random_int8_attention.py) draw alike: batch, heads, sequence lengths,
+    head sizes and the mask; and the qlow.attention function text."""
 
-    def __init__(self, name, rng):
-        self.name = name
+    def draw_lengths(self, rng, odd, head, decode_lengths):
         self.b = rng.choice([1, 1, 2])
         self.hkv = rng.choice([1, 2, 3])
         self.group = rng.choice([1, 2, 4])
         self.h = self.hkv * self.group
         kind = rng.choice(["prefill", "prefill", "cache", "decode", "short"])
         if kind == "prefill":
-            self.s = self.t = rng.choice(ODD)
+            self.s = self.t = rng.choice(odd)
         elif kind == "cache":
-            self.s = rng.choice(ODD)
-            self.t = self.s + rng.choice(ODD)
+            self.s = rng.choice(odd)
+            self.t = self.s + rng.choice(odd)
         elif kind == "decode":
             self.s = 1
-            self.t = rng.choice([37, 33, 17, 5, 1, 64, 71])
+            self.t = rng.choice(decode_lengths)
         else:  # fewer keys than queries
-            self.t = rng.choice(ODD[:8])
-            self.s = self.t + rng.choice(ODD[:8])
+            self.t = rng.choice(odd[:8])
+            self.s = self.t + rng.choice(odd[:8])
         self.kind = kind
-        self.d = rng.choice(HEAD)
-        self.dv = self.d if rng.random() < 0.7 else rng.choice(HEAD)
-        self.causal = rng.random() < 0.5
-        self.scale = None if rng.random() < 0.7 else rng.uniform(0.05, 0.6)
-        self.magnitude = rng.choice([0.3, 1.0, 2.0])
+        self.d = rng.choice(head)
+        self.dv = self.d if rng.random() < 0.7 else rng.choice(head)
+
+    def draw_mask(self, rng):
         self.mask = rng.choice([None, None, "f32", "i1"])
         if self.mask:
             full = [self.b, self.h, self.s, self.t]
@@ -99,6 +99,77 @@ class Case:
                                else d for i, d in enumerate(shape)]
             if rng.random() < 0.2:
                 self.mask_shape[-1] = 1
+
+    def shape_of(self, what):
+        return {"q": [self.b, self.h, self.s, self.d],
+                "k": [self.b, self.hkv, self.t, self.d],
+                "v": [self.b, self.hkv, self.t, self.dv],
+                "out": [self.b, self.h, self.s, self.dv]}[what]
+
+    def mask_type(self):
+        dims = "".join(f"{d}x" for d in self.mask_shape)
+        return f"tensor<{dims}{self.mask}>"
+
+    def attention_function(self, name, types, extra_attrs=()):
+        """func @name(q, k, v[, mask]) returning qlow.attention; `types`
+        maps q, k, v and out to their tensor types."""
+        args = [f"%q: {types['q']}", f"%k: {types['k']}",
+                f"%v: {types['v']}"]
+        operands = "%q, %k, %v"
+        operand_types = [types[w] for w in ("q", "k", "v")]
+        if self.mask:
+            args.append(f"%m: {self.mask_type()}")
+            operands += ", %m"
+            operand_types.append(self.mask_type())
+        attrs = []
+        if self.causal:
+            attrs.append("causal")
+        if self.scale is not None:
+            attrs.append(f"scale = {fmt(self.scale)} : f32")
+        attrs += list(extra_attrs)
+        attr = f" {{{', '.join(attrs)}}}" if attrs else ""
+        out = types["out"]
+        return (f"func.func @{name}({', '.join(args)}) -> {out} {{\n"
+                f"  %o = qlow.attention {operands}{attr} : "
+                f"({', '.join(operand_types)}) -> {out}\n"
+                f"  return %o : {out}\n}}\n")
+
+    def mask_inputs(self, nprng):
+        """The mask argument's array, if any, drawn from `nprng`."""
+        if self.mask == "f32":
+            m = nprng.uniform(-3, 1, size=self.mask_shape).astype(np.float32)
+            m[nprng.random(self.mask_shape) < 0.2] = -np.inf
+            return [m]
+        if self.mask == "i1":
+            keep = nprng.random(self.mask_shape) < 0.75
+            if keep.ndim >= 2 and keep.shape[-2] > 1 and \
+                    nprng.random() < 0.5:
+                keep[..., 0, :] = False  # a fully masked row
+            return [keep]
+        return []
+
+    def describe_parts(self):
+        parts = [f"{self.kind} B={self.b} H={self.h} Hkv={self.hkv} "
+                 f"S={self.s} T={self.t} D={self.d} Dv={self.dv}"]
+        if self.causal:
+            parts.append("causal")
+        if self.mask:
+            parts.append(f"{self.mask} mask {self.mask_shape}")
+        if self.scale is not None:
+            parts.append(f"scale {self.scale:.3g}")
+        return parts
+
+
+class Case(AttentionShape):
+    """One random attention function and its inputs."""
+
+    def __init__(self, name, rng):
+        self.name = name
+        self.draw_lengths(rng, ODD, HEAD, [37, 33, 17, 5, 1, 64, 71])
+        self.causal = rng.random() < 0.5
+        self.scale = None if rng.random() < 0.7 else rng.uniform(0.05, 0.6)
+        self.magnitude = rng.choice([0.3, 1.0, 2.0])
+        self.draw_mask(rng)
         # Quantized operands and result.
         self.qs = {}
         if rng.random() < 0.3:
@@ -124,40 +195,14 @@ class Case:
         return (storage, None, [self.magnitude / 40],
                 [rng.randint(lo // 2, hi // 2)])
 
-    def shape_of(self, what):
-        return {"q": [self.b, self.h, self.s, self.d],
-                "k": [self.b, self.hkv, self.t, self.d],
-                "v": [self.b, self.hkv, self.t, self.dv],
-                "out": [self.b, self.h, self.s, self.dv]}[what]
-
     def type_of(self, what):
         dims = "x".join(str(d) for d in self.shape_of(what))
         q = self.out_q if what == "out" else self.qs.get(what)
         return f"tensor<{dims}x{quant_type(q) if q else 'f32'}>"
 
-    def mask_type(self):
-        dims = "".join(f"{d}x" for d in self.mask_shape)
-        return f"tensor<{dims}{self.mask}>"
-
     def mlir(self):
-        args = [f"%q: {self.type_of('q')}", f"%k: {self.type_of('k')}",
-                f"%v: {self.type_of('v')}"]
-        operands = "%q, %k, %v"
-        types = [self.type_of(w) for w in ("q", "k", "v")]
-        if self.mask:
-            args.append(f"%m: {self.mask_type()}")
-            operands += ", %m"
-            types.append(self.mask_type())
-        attrs = []
-        if self.causal:
-            attrs.append("causal")
-        if self.scale is not None:
-            attrs.append(f"scale = {fmt(self.scale)} : f32")
-        attr = f" {{{', '.join(attrs)}}}" if attrs else ""
-        out = self.type_of("out")
-        return (f"func.func @{self.name}({', '.join(args)}) -> {out} {{\n"
-                f"  %o = qlow.attention {operands}{attr} : "
-                f"({', '.join(types)}) -> {out}\n  return %o : {out}\n}}\n")
+        return self.attention_function(
+            self.name, {w: self.type_of(w) for w in ("q", "k", "v", "out")})
 
     def inputs(self, nprng):
         arrays = []
@@ -170,17 +215,7 @@ class Case:
             else:
                 arrays.append((nprng.standard_normal(shape) *
                                self.magnitude).astype(np.float32))
-        if self.mask == "f32":
-            m = nprng.uniform(-3, 1, size=self.mask_shape).astype(np.float32)
-            m[nprng.random(self.mask_shape) < 0.2] = -np.inf
-            arrays.append(m)
-        elif self.mask == "i1":
-            keep = nprng.random(self.mask_shape) < 0.75
-            if keep.ndim >= 2 and keep.shape[-2] > 1 and \
-                    nprng.random() < 0.5:
-                keep[..., 0, :] = False  # a fully masked row
-            arrays.append(keep)
-        return arrays
+        return arrays + self.mask_inputs(nprng)
 
     def real(self, what, x):
         """The real values of input `what` (dequantized when quantized)."""
@@ -209,14 +244,7 @@ class Case:
         return vmax * max(1.0, float(scores.max()))
 
     def describe(self):
-        parts = [f"{self.kind} B={self.b} H={self.h} Hkv={self.hkv} "
-                 f"S={self.s} T={self.t} D={self.d} Dv={self.dv}"]
-        if self.causal:
-            parts.append("causal")
-        if self.mask:
-            parts.append(f"{self.mask} mask {self.mask_shape}")
-        if self.scale is not None:
-            parts.append(f"scale {self.scale:.3g}")
+        parts = self.describe_parts()
         if self.qs:
             parts.append("quantized " + ",".join(sorted(self.qs)))
         if self.out_q:

@@ -36,6 +36,7 @@ import sys
 
 import numpy as np
 
+import random_attention as ra
 import random_matmul as rm
 
 ODD = [1, 2, 3, 5, 7, 9, 13, 16, 17, 19, 31, 33, 37, 45, 70]
@@ -43,49 +44,19 @@ HEAD = [1, 3, 4, 7, 8, 16, 17, 20, 24, 32, 33, 48, 64, 80]
 STORAGE = {"u8": (0, 255, np.uint8), "i8": (-128, 127, np.int8)}
 
 
-def fmt(x):
-    text = rm.fmt(x)
-    if "e" in text and "." not in text:
-        text = text.replace("e", ".0e")
-    return text
+fmt = ra.fmt
 
 
-class Case:
+class Case(ra.AttentionShape):
     """One random int8 attention function, its float twin and inputs."""
 
     def __init__(self, name, rng):
         self.name = name
-        self.b = rng.choice([1, 1, 2])
-        self.hkv = rng.choice([1, 2, 3])
-        self.group = rng.choice([1, 2, 4])
-        self.h = self.hkv * self.group
-        kind = rng.choice(["prefill", "prefill", "cache", "decode", "short"])
-        if kind == "prefill":
-            self.s = self.t = rng.choice(ODD)
-        elif kind == "cache":
-            self.s = rng.choice(ODD)
-            self.t = self.s + rng.choice(ODD)
-        elif kind == "decode":
-            self.s = 1
-            self.t = rng.choice([37, 33, 17, 5, 1, 64, 71, 130])
-        else:
-            self.t = rng.choice(ODD[:8])
-            self.s = self.t + rng.choice(ODD[:8])
-        self.kind = kind
-        self.d = rng.choice(HEAD)
-        self.dv = self.d if rng.random() < 0.7 else rng.choice(HEAD)
+        self.draw_lengths(rng, ODD, HEAD, [37, 33, 17, 5, 1, 64, 71, 130])
         self.key_block = rng.choice([16, 32, 48, 64])
         self.causal = rng.random() < 0.5
         self.scale = None if rng.random() < 0.7 else rng.uniform(0.05, 0.6)
-        self.mask = rng.choice([None, None, "f32", "i1"])
-        if self.mask:
-            full = [self.b, self.h, self.s, self.t]
-            rank = rng.randint(1, 4)
-            shape = full[4 - rank:]
-            self.mask_shape = [1 if (rng.random() < 0.4 and i < rank - 1)
-                               else d for i, d in enumerate(shape)]
-            if rng.random() < 0.2:
-                self.mask_shape[-1] = 1
+        self.draw_mask(rng)
         # Scores of a few units: logits as a trained model has them.
         magnitude = rng.choice([0.5, 1.0, 2.0])
         self.qs = {}
@@ -101,12 +72,6 @@ class Case:
             self.out_q = (storage, magnitude * 3 / rng.uniform(60, 120),
                           rng.randint(lo + 60, hi - 60))
 
-    def shape_of(self, what):
-        return {"q": [self.b, self.h, self.s, self.d],
-                "k": [self.b, self.hkv, self.t, self.d],
-                "v": [self.b, self.hkv, self.t, self.dv],
-                "out": [self.b, self.h, self.s, self.dv]}[what]
-
     def type_of(self, what, quantized_out=True):
         dims = "x".join(str(d) for d in self.shape_of(what))
         q = (self.out_q if quantized_out else None) if what == "out" \
@@ -117,31 +82,12 @@ class Case:
         return (f"tensor<{dims}x!quant.uniform<{storage}:f32, "
                 f"{fmt(scale)}:{zp}>>")
 
-    def mask_type(self):
-        dims = "".join(f"{d}x" for d in self.mask_shape)
-        return f"tensor<{dims}{self.mask}>"
-
     def function(self, name, int8, quantized_out):
-        args = [f"%q: {self.type_of('q')}", f"%k: {self.type_of('k')}",
-                f"%v: {self.type_of('v')}"]
-        operands = "%q, %k, %v"
-        types = [self.type_of(w) for w in ("q", "k", "v")]
-        if self.mask:
-            args.append(f"%m: {self.mask_type()}")
-            operands += ", %m"
-            types.append(self.mask_type())
-        attrs = []
-        if self.causal:
-            attrs.append("causal")
-        if self.scale is not None:
-            attrs.append(f"scale = {fmt(self.scale)} : f32")
-        if int8:
-            attrs += ["int8", f"key_block = {self.key_block} : i64"]
-        attr = f" {{{', '.join(attrs)}}}" if attrs else ""
-        out = self.type_of("out", quantized_out)
-        return (f"func.func @{name}({', '.join(args)}) -> {out} {{\n"
-                f"  %o = qlow.attention {operands}{attr} : "
-                f"({', '.join(types)}) -> {out}\n  return %o : {out}\n}}\n")
+        types = {w: self.type_of(w) for w in ("q", "k", "v")}
+        types["out"] = self.type_of("out", quantized_out)
+        extra = ["int8", f"key_block = {self.key_block} : i64"] if int8 \
+            else []
+        return self.attention_function(name, types, extra)
 
     def inputs(self, nprng):
         arrays = []
@@ -149,28 +95,11 @@ class Case:
             lo, hi, dtype = STORAGE[self.qs[what][0]]
             arrays.append(nprng.integers(lo, hi, size=self.shape_of(what),
                                          endpoint=True).astype(dtype))
-        if self.mask == "f32":
-            m = nprng.uniform(-3, 1, size=self.mask_shape).astype(np.float32)
-            m[nprng.random(self.mask_shape) < 0.2] = -np.inf
-            arrays.append(m)
-        elif self.mask == "i1":
-            keep = nprng.random(self.mask_shape) < 0.75
-            if keep.ndim >= 2 and keep.shape[-2] > 1 and \
-                    nprng.random() < 0.5:
-                keep[..., 0, :] = False
-            arrays.append(keep)
-        return arrays
+        return arrays + self.mask_inputs(nprng)
 
     def describe(self):
-        parts = [f"{self.kind} B={self.b} H={self.h} Hkv={self.hkv} "
-                 f"S={self.s} T={self.t} D={self.d} Dv={self.dv} "
-                 f"key_block={self.key_block}"]
-        if self.causal:
-            parts.append("causal")
-        if self.mask:
-            parts.append(f"{self.mask} mask {self.mask_shape}")
-        if self.scale is not None:
-            parts.append(f"scale {self.scale:.3g}")
+        parts = self.describe_parts()
+        parts[0] += f" key_block={self.key_block}"
         parts.append("q,k,v " + ",".join(q[0] for q in
                                           (self.qs["q"], self.qs["k"],
                                            self.qs["v"])))
@@ -210,9 +139,7 @@ def main():
     rm.THREADS = args.num_threads
 
     work = args.work_dir
-    shutil.rmtree(work, ignore_errors=True)
-    for sub in ("in", "ref", "jit"):
-        os.makedirs(os.path.join(work, sub))
+    rm.prepare_work_dir(work)
     rng = random.Random(args.seed)
     nprng = np.random.default_rng(args.seed)
     cases = [Case(f"a_{i}", rng) for i in range(args.cases)]
