@@ -311,39 +311,23 @@ def main():
     batches, files, in_dir, ref_errors, jit_errors = rm.write_and_run(
         cases, args, nprng, "random_attention.py")
 
-    passed = failed = 0
-    worst_rel, worst_steps, zero_rows = 0.0, 0, 0
-    for b, batch in enumerate(batches):
-        for case in batch:
-            problem = None
-            if ref_errors[case.name] or jit_errors[case.name]:
-                problem = "\n  ".join(
-                    f"{what} failed:\n    " + "\n    ".join(
-                        err.splitlines()[:6])
-                    for what, err in (("reference", ref_errors[case.name]),
-                                      ("compiled", jit_errors[case.name]))
-                    if err)
-            else:
-                expected = np.load(os.path.join(work, "ref",
-                                                f"{case.name}.0.npy"))
-                actual = np.load(os.path.join(work, "jit",
-                                              f"{case.name}.0.npy"))
-                q, k, v = (np.load(os.path.join(in_dir,
-                                                f"{case.name}.{i}.npy"))
-                           for i in range(3))
-                problem, rel, steps = compare(case, expected, actual, q, k, v)
-                worst_rel = max(worst_rel, rel)
-                worst_steps = max(worst_steps, steps)
-                if expected.dtype == np.float32 and expected.size:
-                    rows = expected.reshape(-1, expected.shape[-1])
-                    zero_rows += int((~rows.any(axis=1)).sum())
-            if problem is None:
-                passed += 1
-                continue
-            failed += 1
-            print(f"FAIL @{case.name} in {files[b]}: {case.describe()}\n  "
-                  f"{problem}\n  reproduce: qlow-run [--reference] {files[b]} "
-                  f"--entry {case.name} --input-dir {in_dir} -o out.npy\n")
+    worst = {"rel": 0.0, "steps": 0, "zero_rows": 0}
+
+    def compare_and_record(case, expected, actual):
+        q, k, v = (np.load(os.path.join(in_dir, f"{case.name}.{i}.npy"))
+                   for i in range(3))
+        problem, rel, steps = compare(case, expected, actual, q, k, v)
+        worst["rel"] = max(worst["rel"], rel)
+        worst["steps"] = max(worst["steps"], steps)
+        if expected.dtype == np.float32 and expected.size:
+            rows = expected.reshape(-1, expected.shape[-1])
+            worst["zero_rows"] += int((~rows.any(axis=1)).sum())
+        return problem
+
+    passed, failed = rm.check_cases(batches, files, in_dir, work, ref_errors,
+                                    jit_errors, compare_and_record)
+    worst_rel, worst_steps, zero_rows = (worst["rel"], worst["steps"],
+                                         worst["zero_rows"])
     if args.report:
         print(f"max error {worst_rel:.3g} * max |v| * max(1, max |score|) "
               f"({worst_rel / TOLERANCE:.3g}"

@@ -393,40 +393,22 @@ def main():
     batches, files, in_dir, ref_errors, jit_errors = rm.write_and_run(
         cases, args, nprng, "random_float_ops.py")
 
-    passed = failed = 0
     worst = {}
-    for b, batch in enumerate(batches):
-        for case in batch:
-            problem = None
-            if ref_errors[case.name] or jit_errors[case.name]:
-                problem = "\n  ".join(
-                    f"{what} failed:\n    " + "\n    ".join(
-                        err.splitlines()[:6])
-                    for what, err in (("reference", ref_errors[case.name]),
-                                      ("compiled", jit_errors[case.name]))
-                    if err)
-            else:
-                expected = np.load(os.path.join(work, "ref",
-                                                f"{case.name}.0.npy"))
-                actual = np.load(os.path.join(work, "jit",
-                                              f"{case.name}.0.npy"))
-                x = (None if case.op == "embedding" else
-                     np.load(os.path.join(in_dir, f"{case.name}.0.npy")))
-                problem, rel, max_ulps, steps = compare(case, expected,
-                                                        actual, x)
-                kind = case.op + (" (quantized result)" if case.out_q else "")
-                w = worst.setdefault(kind, [0.0, 0.0, 0, 0])
-                w[0] = max(w[0], rel)
-                w[1] = max(w[1], max_ulps)
-                w[2] = max(w[2], steps)
-                w[3] += 1
-            if problem is None:
-                passed += 1
-                continue
-            failed += 1
-            print(f"FAIL @{case.name} in {files[b]}: {case.describe()}\n  "
-                  f"{problem}\n  reproduce: qlow-run [--reference] {files[b]} "
-                  f"--entry {case.name} --input-dir {in_dir} -o out.npy\n")
+
+    def compare_and_record(case, expected, actual):
+        x = (None if case.op == "embedding" else
+             np.load(os.path.join(in_dir, f"{case.name}.0.npy")))
+        problem, rel, max_ulps, steps = compare(case, expected, actual, x)
+        kind = case.op + (" (quantized result)" if case.out_q else "")
+        w = worst.setdefault(kind, [0.0, 0.0, 0, 0])
+        w[0] = max(w[0], rel)
+        w[1] = max(w[1], max_ulps)
+        w[2] = max(w[2], steps)
+        w[3] += 1
+        return problem
+
+    passed, failed = rm.check_cases(batches, files, in_dir, work, ref_errors,
+                                    jit_errors, compare_and_record)
     if args.report:
         for kind in sorted(worst):
             rel, max_ulps, steps, count = worst[kind]

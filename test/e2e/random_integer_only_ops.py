@@ -202,43 +202,24 @@ def main():
     batches, files, in_dir, ref_errors, jit_errors = rm.write_and_run(
         cases, args, nprng, "random_integer_only_ops.py")
 
-    passed = failed = 0
-    for b, batch in enumerate(batches):
-        for case in batch:
-            problem = None
-            if ref_errors[case.name] or jit_errors[case.name]:
-                problem = "\n  ".join(
-                    f"{what} failed:\n    " + "\n    ".join(
-                        err.splitlines()[:6])
-                    for what, err in (("reference", ref_errors[case.name]),
-                                      ("compiled", jit_errors[case.name]))
-                    if err)
-            else:
-                expected = np.load(os.path.join(work, "ref",
-                                                f"{case.name}.0.npy"))
-                actual = np.load(os.path.join(work, "jit",
-                                              f"{case.name}.0.npy"))
-                if (expected.dtype != actual.dtype or
-                        expected.shape != actual.shape):
-                    problem = (f"result is {actual.dtype} {actual.shape}, "
-                               f"the reference gives {expected.dtype} "
-                               f"{expected.shape}")
-                else:
-                    differ = expected != actual
-                    if differ.any():
-                        idx = np.unravel_index(int(np.flatnonzero(differ)[0]),
-                                               expected.shape)
-                        problem = (f"{int(differ.sum())} of {expected.size} "
-                                   f"stored values differ; at "
-                                   f"{tuple(int(i) for i in idx)}: reference "
-                                   f"{expected[idx]}, compiled {actual[idx]}")
-            if problem is None:
-                passed += 1
-                continue
-            failed += 1
-            print(f"FAIL @{case.name} in {files[b]}: {case.describe()}\n  "
-                  f"{problem}\n  reproduce: qlow-run [--reference] {files[b]} "
-                  f"--entry {case.name} --input-dir {in_dir} -o out.npy\n")
+    def compare(case, expected, actual):
+        if (expected.dtype != actual.dtype or
+                expected.shape != actual.shape):
+            return (f"result is {actual.dtype} {actual.shape}, "
+                    f"the reference gives {expected.dtype} "
+                    f"{expected.shape}")
+        differ = expected != actual
+        if not differ.any():
+            return None
+        idx = np.unravel_index(int(np.flatnonzero(differ)[0]),
+                               expected.shape)
+        return (f"{int(differ.sum())} of {expected.size} "
+                f"stored values differ; at "
+                f"{tuple(int(i) for i in idx)}: reference "
+                f"{expected[idx]}, compiled {actual[idx]}")
+
+    passed, failed = rm.check_cases(batches, files, in_dir, work, ref_errors,
+                                    jit_errors, compare)
     print(f"{passed} passed, {failed} failed ({time.time() - start:.1f} s)")
     return 1 if failed else 0
 

@@ -395,19 +395,60 @@ def run_mode(qlow_run, mlir, names, in_dir, out_dir, reference, opt_level):
     return errors
 
 
+def run_failures(ref_err, jit_err):
+    """The reference and compiled runs' errors (first lines), or None."""
+    if not (ref_err or jit_err):
+        return None
+    lines = []
+    if ref_err:
+        lines.append("reference failed:\n    " +
+                     "\n    ".join(ref_err.splitlines()[:6]))
+    if jit_err:
+        lines.append("compiled failed:\n    " +
+                     "\n    ".join(jit_err.splitlines()[:6]))
+    return "\n  ".join(lines)
+
+
+def check_cases(batches, files, in_dir, work, ref_errors, jit_errors,
+                compare):
+    """For every case of `batches` (written to `files`): its run failures,
+    else `compare(case, expected, actual)` on its reference and compiled
+    results (None, or what is wrong). Prints a block per failing case and
+    returns (passed, failed). Shared by the random_*.py drivers."""
+    passed = failed = 0
+    for b, batch in enumerate(batches):
+        for case in batch:
+            problem = run_failures(ref_errors[case.name],
+                                   jit_errors[case.name])
+            if problem is None:
+                expected = np.load(os.path.join(work, "ref",
+                                                f"{case.name}.0.npy"))
+                actual = np.load(os.path.join(work, "jit",
+                                              f"{case.name}.0.npy"))
+                problem = compare(case, expected, actual)
+            if problem is None:
+                passed += 1
+                continue
+            failed += 1
+            print(f"FAIL @{case.name} in {files[b]}: {case.describe()}\n  "
+                  f"{problem}\n  reproduce: qlow-run [--reference] {files[b]} "
+                  f"--entry {case.name} --input-dir {in_dir} -o out.npy\n")
+    return passed, failed
+
+
 def check_case(case, work, ref_err, jit_err):
     """Returns None when the case passed, else a description of the failure."""
-    if ref_err or jit_err:
-        lines = []
-        if ref_err:
-            lines.append("reference failed:\n    " +
-                         "\n    ".join(ref_err.splitlines()[:6]))
-        if jit_err:
-            lines.append("compiled failed:\n    " +
-                         "\n    ".join(jit_err.splitlines()[:6]))
-        return "\n  ".join(lines)
+    problem = run_failures(ref_err, jit_err)
+    if problem is not None:
+        return problem
     expected = np.load(os.path.join(work, "ref", f"{case.name}.0.npy"))
     actual = np.load(os.path.join(work, "jit", f"{case.name}.0.npy"))
+    return compare_exact(case, work, expected, actual)
+
+
+def compare_exact(case, work, expected, actual):
+    """None when the compiled result is the reference's (bit for bit, or
+    within the case's tolerance), else a description of the difference."""
     if expected.dtype != actual.dtype or expected.shape != actual.shape:
         return (f"result is {actual.dtype} {actual.shape}, the reference "
                 f"gives {expected.dtype} {expected.shape}")
@@ -559,18 +600,10 @@ def main(make_case=None):
     batches, files, in_dir, ref_errors, jit_errors = write_and_run(
         cases, args, nprng, "random_matmul.py")
 
-    passed = failed = 0
-    for b, batch in enumerate(batches):
-        for case in batch:
-            problem = check_case(case, work, ref_errors[case.name],
-                                 jit_errors[case.name])
-            if problem is None:
-                passed += 1
-                continue
-            failed += 1
-            print(f"FAIL @{case.name} in {files[b]}: {case.describe()}\n  "
-                  f"{problem}\n  reproduce: qlow-run [--reference] {files[b]} "
-                  f"--entry {case.name} --input-dir {in_dir} -o out.npy\n")
+    passed, failed = check_cases(
+        batches, files, in_dir, work, ref_errors, jit_errors,
+        lambda case, expected, actual: compare_exact(case, work, expected,
+                                                     actual))
     print(f"{passed} passed, {failed} failed ({time.time() - start:.1f} s)")
     return 1 if failed else 0
 
