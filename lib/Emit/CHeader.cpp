@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qlow/Emit/Emit.h"
+#include "qlow/Support/CTypes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
@@ -16,26 +17,6 @@
 using namespace mlir;
 
 namespace {
-/// The C element type that carries `type`'s values across the boundary.
-FailureOr<std::string> cElementType(Type type) {
-  if (type.isF32())
-    return std::string("float");
-  unsigned bits = 0;
-  bool isSigned = true;
-  if (auto q = dyn_cast<quant::QuantizedType>(type)) {
-    bits = q.getStorageTypeIntegralWidth();
-    isSigned = q.isSigned();
-  } else if (auto i = dyn_cast<IntegerType>(type)) {
-    bits = i.getWidth();
-    isSigned = bits != 1;
-  }
-  if (bits == 1)
-    bits = 8; // i1 crosses as one byte.
-  if (bits != 8 && bits != 16 && bits != 32 && bits != 64)
-    return failure();
-  return (isSigned ? "int" : "uint") + std::to_string(bits) + "_t";
-}
-
 struct Param {
   std::string cType;
   SmallVector<int64_t> shape;

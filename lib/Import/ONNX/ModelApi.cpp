@@ -9,33 +9,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "qlow/Import/ONNX/ImportONNX.h"
+#include "qlow/Support/CTypes.h"
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
-
-/// The C element type of `type` at the boundary, as lib/Emit's header
-/// declares it (f32 float; integers and quantized storage intN_t/uintN_t;
-/// i1 as uint8_t).
-static FailureOr<std::string> cType(Type type) {
-  if (type.isF32())
-    return std::string("float");
-  unsigned bits = 0;
-  bool isSigned = true;
-  if (auto q = dyn_cast<quant::QuantizedType>(type)) {
-    bits = q.getStorageTypeIntegralWidth();
-    isSigned = q.isSigned();
-  } else if (auto i = dyn_cast<IntegerType>(type)) {
-    bits = i.getWidth();
-    isSigned = bits != 1;
-  }
-  if (bits == 1)
-    bits = 8;
-  if (bits != 8 && bits != 16 && bits != 32 && bits != 64)
-    return failure();
-  return (isSigned ? "int" : "uint") + std::to_string(bits) + "_t";
-}
 
 FailureOr<std::string> mlir::qlow::emitModelApi(
     func::FuncOp func, StringRef name, ArrayRef<std::string> inputNames,
@@ -54,7 +33,7 @@ FailureOr<std::string> mlir::qlow::emitModelApi(
       if (!tensor || !tensor.hasStaticShape())
         return func.emitError() << "model API: argument or result " << i
                                 << " is not a static tensor";
-      auto c = cType(tensor.getElementType());
+      auto c = qlow::cElementType(tensor.getElementType());
       if (failed(c))
         return func.emitError() << "model API: no C type for "
                                 << tensor.getElementType();
