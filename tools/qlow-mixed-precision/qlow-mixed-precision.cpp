@@ -242,16 +242,6 @@ private:
 };
 } // namespace
 
-static std::optional<WeightGranularity> granularityFrom(StringRef s) {
-  if (s == "per-tensor")
-    return WeightGranularity::PerTensor;
-  if (s == "per-channel")
-    return WeightGranularity::PerChannel;
-  if (s == "per-group")
-    return WeightGranularity::PerGroup;
-  return std::nullopt;
-}
-
 static int64_t bytesOf(int64_t elements, unsigned bits) {
   return (elements * bits + 7) / 8;
 }
@@ -283,8 +273,8 @@ static LogicalResult run(MLIRContext &context) {
   if (schemeOpt != "symmetric" && schemeOpt != "asymmetric")
     return toolError("--activation-scheme must be symmetric or asymmetric");
   base.defaults.activationSymmetric = schemeOpt == "symmetric";
-  std::optional<WeightGranularity> high = granularityFrom(highGranularity);
-  std::optional<WeightGranularity> low = granularityFrom(lowGranularity);
+  std::optional<WeightGranularity> high = parseWeightGranularity(highGranularity);
+  std::optional<WeightGranularity> low = parseWeightGranularity(lowGranularity);
   if (!high || !low)
     return toolError("granularities are per-tensor, per-channel or per-group");
   for (unsigned bits : {unsigned(highBits), unsigned(lowBits)})

@@ -135,7 +135,8 @@ StringRef mlir::qlow::stringifyWeightGranularity(WeightGranularity g) {
   return "per-channel";
 }
 
-static std::optional<WeightGranularity> parseGranularity(StringRef s) {
+std::optional<WeightGranularity>
+mlir::qlow::parseWeightGranularity(StringRef s) {
   if (s == "per-tensor")
     return WeightGranularity::PerTensor;
   if (s == "per-channel")
@@ -206,7 +207,7 @@ mlir::qlow::parsePrecisionFile(StringRef text, StringRef path) {
       } else if (k == "granularity") {
         std::optional<StringRef> s = field.getAsString();
         std::optional<WeightGranularity> g =
-            s ? parseGranularity(*s) : std::nullopt;
+            s ? parseWeightGranularity(*s) : std::nullopt;
         if (!g)
           return bad(where + ": \"granularity\" must be \"per-tensor\", "
                              "\"per-channel\" or \"per-group\"");

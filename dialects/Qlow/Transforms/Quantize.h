@@ -111,6 +111,9 @@ std::string printPrecisionFile(const PrecisionFile &file);
 
 /// "per-tensor", "per-channel", "per-group".
 StringRef stringifyWeightGranularity(WeightGranularity granularity);
+/// The granularity named `name` (per-tensor, per-channel, per-group), the
+/// inverse of stringifyWeightGranularity; none for another name.
+std::optional<WeightGranularity> parseWeightGranularity(StringRef name);
 
 /// Quantizes the functions of `module` as `config` says. Every check (ranges
 /// found, shapes, precision rules naming existing layers, supported bits)
