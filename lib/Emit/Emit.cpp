@@ -258,6 +258,7 @@ LogicalResult emitAArch64Variants(ModuleOp module, const EmitOptions &options,
   for (const TargetDesc &desc : descs)
     llvm::append_range(llvmOptions, desc.llvmOptions);
   ScopedLLVMOptions scopedOptions(llvmOptions);
+  defineBufferCache(*combined);
   optimizeLLVMModule(*combined, optLevel, machine.get());
   if (options.kind == EmitKind::LLVMIR) {
     combined->print(os, nullptr);
@@ -343,6 +344,7 @@ LogicalResult mlir::qlow::emitModule(ModuleOp module,
                                        compile.optLevel.getValue(), desc->cpu)
                              .str());
   ScopedLLVMOptions scopedOptions(desc->llvmOptions);
+  defineBufferCache(*llvmModule);
   optimizeLLVMModule(*llvmModule, compile.optLevel, machine.get());
   if (options.kind == EmitKind::LLVMIR) {
     llvmModule->print(os, nullptr);

@@ -332,6 +332,7 @@ CompiledModule::compile(ModuleOp module, const CompileOptions &options,
 
   llvm::TargetMachine *machine = targetMachine->get();
   auto optimize = [&](llvm::Module *llvmModule) {
+    defineBufferCache(*llvmModule);
     optimizeLLVMModule(*llvmModule, optLevel, machine);
     return llvm::Error::success();
   };

@@ -181,7 +181,14 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createQlowApproximateMathPass());
   pm.addPass(createQlowX86LowerIntrinsicsPass());
   pm.addPass(createConvertVectorToLLVMPass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  // Temporary buffers are allocated and freed through
+  // _mlir_memref_to_llvm_alloc/_free, which qlow's emitters and JIT define as
+  // a cache of freed blocks in front of malloc (lib/Emit/BufferCache.cpp):
+  // with malloc/free, glibc returned a layer's few MB of intermediates to the
+  // system after each call and the next call faulted them all in again.
+  FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
+  memrefToLLVM.useGenericFunctions = true;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVM));
   pm.addNestedPass<func::FuncOp>(arith::createArithExpandOpsPass());
   pm.addNestedPass<func::FuncOp>(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());

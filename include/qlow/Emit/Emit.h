@@ -42,6 +42,15 @@ struct EmitOptions {
 void optimizeLLVMModule(llvm::Module &module, unsigned optLevel,
                         llvm::TargetMachine *targetMachine);
 
+/// Defines, with internal linkage, the `_mlir_memref_to_llvm_alloc` and
+/// `_mlir_memref_to_llvm_free` that qlow-cpu-pipeline's code calls for its
+/// temporary buffers, when `module` declares them: malloc/free behind a
+/// thread-safe cache of freed blocks (16 KiB and up; at most 64 blocks and
+/// 512 MiB), so that the buffers of one call are reused by the next instead
+/// of being returned to the system and faulted in again. Called on every
+/// module before optimizeLLVMModule (JIT, object, library).
+void defineBufferCache(llvm::Module &module);
+
 /// Writes the C header declaring every public function of `module` (which
 /// must still be at the qlow level, before lowering): a plain-pointer entry
 /// point `qlow_<name>(inputs..., outputs...)` over row-major buffers of the
