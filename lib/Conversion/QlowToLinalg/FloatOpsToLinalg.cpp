@@ -521,13 +521,62 @@ template <typename OpTy> struct FloatOpLowering : OpConversionPattern<OpTy> {
       return rewriter.notifyMatchFailure(
           op, "only f32 and per-tensor or per-axis quantized types");
     Location loc = op.getLoc();
-    Value x = dequantizeIfQuantized(rewriter, loc, adaptor.getInput(), inType);
+    // Row ops over the last axis of a tensor of rank > 2 (ONNX's [1, S, D]
+    // layer_norm, [1, H, S, S] softmax) are computed on the [rows, last]
+    // matrix: qlow-vectorize-elementwise vectorizes 2-D row reductions and
+    // fuses a row's steps into one loop over the rows, which it does not
+    // for higher ranks (nor over a leading unit dimension). Same operations
+    // on the same elements in the same order per row, so the results are
+    // those of the un-collapsed form; per-axis parameters keep the shape.
+    auto inTensor = cast<RankedTensorType>(inType);
+    auto outTensor = cast<RankedTensorType>(outType);
+    int64_t rank = inTensor.getRank();
+    auto perTensor = [](RankedTensorType type) {
+      if (type.getElementType().isF32())
+        return true;
+      FailureOr<QuantInfo> info = getQuantInfo(type);
+      return succeeded(info) && info->axis < 0;
+    };
+    Value input = adaptor.getInput();
+    SmallVector<ReassociationIndices> rows;
+    if (rank > 2 && reducesLastAxis(op, rank) && perTensor(inTensor) &&
+        perTensor(outTensor) && outTensor.getShape() == inTensor.getShape()) {
+      ReassociationIndices leading;
+      for (int64_t d = 0; d + 1 < rank; ++d)
+        leading.push_back(d);
+      rows = {leading, {rank - 1}};
+      int64_t count = 1;
+      for (int64_t d = 0; d + 1 < rank; ++d)
+        count *= inTensor.getDimSize(d);
+      SmallVector<int64_t> matrix = {count, inTensor.getShape().back()};
+      inType = RankedTensorType::get(matrix, inTensor.getElementType());
+      outType = RankedTensorType::get(matrix, outTensor.getElementType());
+      input = tensor::CollapseShapeOp::create(rewriter, loc, input, rows);
+    }
+    Value x = dequantizeIfQuantized(rewriter, loc, input, inType);
     Value y = compute(rewriter, loc, op, adaptor, x);
-    rewriter.replaceOp(op, quantizeIfQuantized(rewriter, loc, y, outType));
+    Value result = quantizeIfQuantized(rewriter, loc, y, outType);
+    if (!rows.empty())
+      result = tensor::ExpandShapeOp::create(
+          rewriter, loc,
+          cast<RankedTensorType>(
+              this->getTypeConverter()->convertType(outTensor)),
+          result, rows);
+    rewriter.replaceOp(op, result);
     return success();
   }
 
 private:
+  /// Whether `op` is a row op over the last axis of its rank-`rank` input
+  /// (softmax along it, layer_norm, rms_norm).
+  static bool reducesLastAxis(SoftmaxOp op, int64_t rank) {
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    return axis == -1 || axis == rank - 1;
+  }
+  static bool reducesLastAxis(LayerNormOp, int64_t) { return true; }
+  static bool reducesLastAxis(RmsNormOp, int64_t) { return true; }
+  static bool reducesLastAxis(Operation *, int64_t) { return false; }
+
   static Value compute(OpBuilder &b, Location loc, GeluOp op, GeluOp::Adaptor,
                        Value x) {
     if (op.getApproximate() == GeluApproximation::Tanh)
@@ -543,10 +592,14 @@ private:
   static Value compute(OpBuilder &b, Location loc, SoftmaxOp op,
                        SoftmaxOp::Adaptor, Value x) {
     int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
-    // I64Attr reads back as uint64_t.
+    // I64Attr reads back as uint64_t. `x` may be the [rows, last] matrix of
+    // a softmax along the last axis (see matchAndRewrite).
     int64_t axis = static_cast<int64_t>(op.getAxis());
+    int64_t opRank = cast<RankedTensorType>(op.getInput().getType()).getRank();
     if (axis < 0)
-      axis += rank;
+      axis += opRank;
+    if (reducesLastAxis(op, opRank))
+      axis = rank - 1;
     return buildSoftmax(b, loc, x, static_cast<unsigned>(axis));
   }
   static Value compute(OpBuilder &b, Location loc, LayerNormOp op,

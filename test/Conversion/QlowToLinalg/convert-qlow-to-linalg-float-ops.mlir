@@ -106,13 +106,57 @@ func.func @softmax_axis0_quantized(%x: tensor<3x5xf32>) -> tensor<3x5x!quant.uni
 
 // -----
 
-// A negative axis counts from the end: -1 reduces the last loop.
+// A negative axis counts from the end: -1 reduces the last loop. Along the
+// last axis of a rank > 2 tensor, the softmax is computed on the
+// [rows, last] matrix (qlow-vectorize-elementwise vectorizes and row-fuses
+// 2-D row ops) and the result expanded back.
 // CHECK-LABEL: func.func @softmax_last
+// CHECK-SAME: (%[[X:.+]]: tensor<2x4x7xf32>)
+// CHECK: %[[M:.+]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1], [2]] : tensor<2x4x7xf32> into tensor<8x7xf32>
 // CHECK: linalg.generic
-// CHECK-SAME: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK-SAME: iterator_types = ["parallel", "reduction"]
+// CHECK-SAME: ins(%[[M]] : tensor<8x7xf32>)
+// CHECK: arith.maximumf
+// CHECK-NOT: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: %[[Y:.+]] = tensor.expand_shape %{{.+}} {{\[\[}}0, 1], [2]] output_shape [2, 4, 7] : tensor<8x7xf32> into tensor<2x4x7xf32>
+// CHECK: return %[[Y]]
 func.func @softmax_last(%x: tensor<2x4x7xf32>) -> tensor<2x4x7xf32> {
   %y = qlow.softmax %x : tensor<2x4x7xf32> -> tensor<2x4x7xf32>
   return %y : tensor<2x4x7xf32>
+}
+
+// -----
+
+// A quantized [1, H, S, S] softmax (ONNX attention scores, per tensor): the
+// u8 storage is collapsed, dequantized, normalized and quantized as a
+// [H*S, S] matrix, and the u8 result expanded.
+// CHECK-LABEL: func.func @softmax_last_quantized
+// CHECK-SAME: (%[[X:.+]]: tensor<1x2x3x16xi8>)
+// CHECK: %[[M:.+]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1, 2], [3]] : tensor<1x2x3x16xi8> into tensor<6x16xi8>
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[M]]
+// CHECK-SAME: outs(%{{.+}} : tensor<6x16xf32>)
+// CHECK: tensor.expand_shape %{{.+}} {{\[\[}}0, 1, 2], [3]] output_shape [1, 2, 3, 16] : tensor<6x16xi8> into tensor<1x2x3x16xi8>
+func.func @softmax_last_quantized(%x: tensor<1x2x3x16x!quant.uniform<u8:f32, 0.04:133>>) -> tensor<1x2x3x16x!quant.uniform<u8:f32, 0.00390625>> {
+  %y = qlow.softmax %x {axis = 3 : i64} : tensor<1x2x3x16x!quant.uniform<u8:f32, 0.04:133>> -> tensor<1x2x3x16x!quant.uniform<u8:f32, 0.00390625>>
+  return %y : tensor<1x2x3x16x!quant.uniform<u8:f32, 0.00390625>>
+}
+
+// -----
+
+// Not collapsed: a softmax along an inner axis, and one whose input is
+// quantized per axis (its parameters follow a dimension of the shape).
+// CHECK-LABEL: func.func @softmax_not_collapsed
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: iterator_types = ["parallel", "reduction", "parallel"]
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: return
+func.func @softmax_not_collapsed(%x: tensor<2x4x7xf32>, %q: tensor<2x4x7x!quant.uniform<i8:f32:1, {0.1, 0.2, 0.3, 0.4}>>) -> (tensor<2x4x7xf32>, tensor<2x4x7xf32>) {
+  %y = qlow.softmax %x {axis = 1 : i64} : tensor<2x4x7xf32> -> tensor<2x4x7xf32>
+  %z = qlow.softmax %q {axis = 2 : i64} : tensor<2x4x7x!quant.uniform<i8:f32:1, {0.1, 0.2, 0.3, 0.4}>> -> tensor<2x4x7xf32>
+  return %y, %z : tensor<2x4x7xf32>, tensor<2x4x7xf32>
 }
 
 // -----
@@ -169,18 +213,21 @@ func.func @layer_norm_no_beta(%x: tensor<9xf32>, %g: tensor<9xf32>) -> tensor<9x
 // -----
 
 // rms_norm in f64: sum of squares, 1 / sqrt(ms + eps), (x * rinv) * gamma.
+// A rank-3 input is normalized as its [rows, D] matrix.
 // CHECK-LABEL: func.func @rms_norm
 // CHECK-SAME: (%[[X:.+]]: tensor<2x3x17xf32>, %[[G:.+]]: tensor<17xf32>)
+// CHECK: %[[XM:.+]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1], [2]] : tensor<2x3x17xf32> into tensor<6x17xf32>
 // CHECK: %[[SQ:.+]] = linalg.generic
-// CHECK-SAME: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK-SAME: iterator_types = ["parallel", "reduction"]
 // CHECK: %[[V:.+]] = arith.extf %{{.+}} : f32 to f64
 // CHECK: arith.mulf %[[V]], %[[V]] : f64
 // CHECK: %[[RINV:.+]] = linalg.generic
-// CHECK-SAME: ins(%[[SQ]] : tensor<2x3xf64>)
+// CHECK-SAME: ins(%[[SQ]] : tensor<6xf64>)
 // CHECK: math.sqrt
-// CHECK: linalg.generic
-// CHECK-SAME: ins(%[[X]], %[[RINV]], %[[G]] :
+// CHECK: %[[Y:.+]] = linalg.generic
+// CHECK-SAME: ins(%[[XM]], %[[RINV]], %[[G]] :
 // CHECK: arith.truncf %{{.+}} : f64 to f32
+// CHECK: tensor.expand_shape %[[Y]] {{\[\[}}0, 1], [2]] output_shape [2, 3, 17] : tensor<6x17xf32> into tensor<2x3x17xf32>
 func.func @rms_norm(%x: tensor<2x3x17xf32>, %g: tensor<17xf32>) -> tensor<2x3x17xf32> {
   %y = qlow.rms_norm %x, %g : (tensor<2x3x17xf32>, tensor<17xf32>) -> tensor<2x3x17xf32>
   return %y : tensor<2x3x17xf32>
