@@ -4,16 +4,18 @@
 // quantized per row at run time, 4-bit weights with a scale per group of K
 // rows and column) becomes a register-tiled kernel that streams the weights
 // packed two per byte and unpacks them in registers, with NEON sdot by
-// element (dotprod). The structure (matching, packing, the per-group f32
-// update in the reference's order) follows qlow-x86-int4-matmul; what
-// differs is the instruction (s8 x s8 sdot instead of u8 x s8 vpdpbusd),
-// the unpacking (byte shifts exist on NEON) and the activations (16 bytes
-// per row used by element over 4 steps instead of a 4-byte broadcast).
+// element (dotprod). The matching, the nibble packing and the activations
+// are qlow-x86-int4-matmul's (Target/Int4Kernel), and so is the structure
+// (the per-group f32 update in the reference's order); what differs is the
+// instruction (s8 x s8 sdot instead of u8 x s8 vpdpbusd), the unpacking
+// (byte shifts exist on NEON) and the activations (16 bytes per row used by
+// element over 4 steps instead of a 4-byte broadcast).
 //
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Qlow/IR/QlowOps.h"
-#include "qlow/Conversion/QlowToLinalg.h"
+#include "qlow/Target/Int4Kernel.h"
+#include "qlow/Target/Int8Kernel.h" // roundUp
 #include "qlow/Target/AArch64/Passes.h"
 #include "qlow/Target/TargetDesc.h"
 
@@ -38,82 +40,6 @@ using namespace mlir::qlow;
 #define DEBUG_TYPE "qlow-aarch64-int4-matmul"
 
 namespace {
-
-// The matching is qlow-x86-int4-matmul's (with this kernel's step): both
-// passes take the same matmuls, so the two copies should move to a shared
-// Target/Int4Kernel when the x86 kernel's files are free.
-
-/// A dynamic matmul the kernel handles, with its weights unpacked.
-struct Int4Matmul {
-  MatmulOp op;
-  WeightGroups params;
-  /// Stored weights [K, N], as read from the constant.
-  SmallVector<int64_t> weights;
-  /// The stored value that nibble 0 stands for, and the zero point that the
-  /// nibbles carry: nibble - zpNibble = w - zw for every weight.
-  int64_t nibbleBase = 0, zpNibble = 0;
-  int64_t m = 0, k = 0, n = 0;
-};
-
-/// The constant behind `value` (an arith.constant, through quant.scast).
-DenseIntElementsAttr constantWeights(Value value) {
-  if (auto cast = value.getDefiningOp<quant::StorageCastOp>())
-    value = cast.getInput();
-  DenseIntElementsAttr attr;
-  if (!matchPattern(value, m_Constant(&attr)))
-    return {};
-  return attr;
-}
-
-/// Matches what the kernel supports: 2-D f32 lhs quantized symmetric i8 at
-/// run time (per row or per tensor), constant 4-bit weights [K, N] whose
-/// groups are a multiple of `kStep` rows and whose zero points agree, an f32
-/// result and an optional f32 bias. `why` says what did not match.
-std::optional<Int4Matmul> matchInt4Matmul(MatmulOp op, int64_t kStep,
-                                          std::string &why) {
-  auto fail = [&](std::string reason) -> std::optional<Int4Matmul> {
-    why = std::move(reason);
-    return std::nullopt;
-  };
-  DynamicQuantAttr dynamic = op.getDynamicAttr();
-  if (!dynamic)
-    return fail("no dynamic quantization");
-  if (dynamic.getScheme() != QuantScheme::Symmetric)
-    return fail("asymmetric activations");
-  RankedTensorType lhsType = op.getLhs().getType();
-  RankedTensorType rhsType = op.getRhs().getType();
-  if (lhsType.getRank() != 2 || rhsType.getRank() != 2 ||
-      !lhsType.hasStaticShape() || !rhsType.hasStaticShape())
-    return fail("not a static 2-D matmul");
-  FailureOr<WeightGroups> params = getWeightGroups(rhsType);
-  if (failed(params) || params->bits != 4)
-    return fail("weights are not 4-bit");
-  if (params->groupSize % kStep != 0)
-    return fail("group size is not a multiple of " + std::to_string(kStep));
-  DenseIntElementsAttr attr = constantWeights(op.getRhs());
-  if (!attr)
-    return fail("weights are not a constant");
-  Int4Matmul c;
-  c.op = op;
-  c.params = *params;
-  c.m = lhsType.getDimSize(0);
-  c.k = lhsType.getDimSize(1);
-  c.n = rhsType.getDimSize(1);
-  c.nibbleBase = params->isSigned ? -8 : 0;
-  c.zpNibble = params->zeroPoints.front() - c.nibbleBase;
-  if (!llvm::all_of(params->zeroPoints,
-                    [&](int64_t z) { return z == params->zeroPoints.front(); }))
-    return fail("zero points differ between groups or columns");
-  for (const APInt &v : attr.getValues<APInt>())
-    c.weights.push_back(params->isSigned
-                            ? v.getSExtValue()
-                            : static_cast<int64_t>(v.getZExtValue()));
-  return c;
-}
-
-int64_t roundUp(int64_t value, int64_t multiple) {
-  return (value + multiple - 1) / multiple * multiple;
-}
 
 /// Builds the kernel for `c` before `c.op` and returns its [M, N] f32 result.
 ///
@@ -164,58 +90,21 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
     }
   const int64_t nr = vectors * lanes;
   const int64_t mp = roundUp(c.m, rows), np = roundUp(c.n, nr);
-  const int64_t panels = np / nr, kSteps = c.k / kStep;
+  const int64_t panels = np / nr;
   const int64_t blocksPerGroup = groupSize / kBlock;
   const int64_t pairBytes = lanes * kStep; // bytes of one packed load
   Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
 
-  // Packed nibbles [panels][kSteps][nr * 2] and scales [panels][groups][nr].
-  SmallVector<uint8_t> packed(panels * kSteps * nr * 2, 0);
-  SmallVector<float> scales(panels * groups * nr, 0.0f);
-  for (int64_t kk = 0; kk < c.k; ++kk)
-    for (int64_t col = 0; col < c.n; ++col) {
-      int64_t nibble = c.weights[kk * c.n + col] - c.nibbleBase;
-      int64_t p = col / nr, inPanel = col % nr;
-      int64_t vec = inPanel / lanes, lane = inPanel % lanes;
-      int64_t at = (p * kSteps + kk / kStep) * nr * 2 + (vec / 2) * pairBytes +
-                   lane * kStep + kk % kStep;
-      packed[at] |= static_cast<uint8_t>(nibble << (vec % 2 ? 4 : 0));
-    }
-  for (int64_t g = 0; g < groups; ++g)
-    for (int64_t col = 0; col < c.n; ++col)
-      scales[((col / nr) * groups + g) * nr + col % nr] =
-          static_cast<float>(c.params.scales[g * c.n + col]);
-  auto packedType = RankedTensorType::get({panels, kSteps, nr * 2}, i8);
-  Value packedW = arith::ConstantOp::create(
-      b, loc,
-      DenseElementsAttr::get(
-          packedType,
-          ArrayRef<int8_t>(reinterpret_cast<const int8_t *>(packed.data()),
-                           packed.size())));
-  auto scalesType = RankedTensorType::get({panels, groups, nr}, f32);
-  Value scaleTable = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(scalesType, ArrayRef<float>(scales)));
+  Int4PackedWeights packedWeights =
+      packInt4Weights(b, loc, c, nr, lanes, kStep);
+  Value packedW = packedWeights.nibbles;
+  Value scaleTable = packedWeights.scales;
 
   // Activations: quantized at run time, their sums per row and group, and
   // rows padded to the tile.
-  DynamicQuantized a =
-      buildDynamicQuantize(b, loc, c.op.getLhs(), c.op.getDynamicAttr());
-  Value rowSums;
-  if (c.zpNibble != 0) {
-    Value grouped = tensor::ExpandShapeOp::create(
-        b, loc, RankedTensorType::get({c.m, groups, groupSize}, i8), a.q,
-        SmallVector<ReassociationIndices>{{0}, {1, 2}});
-    rowSums = buildSumOverK(b, loc, grouped, 2, /*isSigned=*/true);
-  }
-  Value q = a.q;
-  if (mp != c.m) {
-    Value zero = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
-    q = tensor::PadOp::create(
-        b, loc, RankedTensorType::get({mp, c.k}, i8), q,
-        ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(mp - c.m), b.getIndexAttr(0)},
-        zero);
-  }
+  Int4Activations activations = buildInt4Activations(b, loc, c, mp);
+  const DynamicQuantized &a = activations.quantized;
+  Value rowSums = activations.rowSums, q = activations.padded;
 
   OpBuilder constants = b;
   auto idx = [&](int64_t v) {
@@ -447,25 +336,12 @@ struct QlowAArch64Int4MatmulPass
     if (desc->int8Dot != Int8DotKind::NeonSdot &&
         desc->int8Dot != Int8DotKind::NeonI8mm)
       return; // No sdot: convert-qlow-to-linalg lowers these matmuls.
-    std::vector<Int4Matmul> found;
-    getOperation().walk([&](MatmulOp op) {
-      std::string why;
-      // Groups of at least two iterations of 16 bytes: with one, LLVM
-      // unrolls the step loop into the group's f32 update and spills.
-      if (std::optional<Int4Matmul> c = matchInt4Matmul(op, 32, why))
-        found.push_back(std::move(*c));
-      else if (report && op.getDynamicAttr())
-        op.emitRemark() << "not an int4 kernel: " << why;
-    });
-    IRRewriter rewriter(&getContext());
-    for (Int4Matmul &c : found) {
-      rewriter.setInsertionPoint(c.op);
-      Value result = buildInt4Kernel(rewriter, c.op.getLoc(), c, *desc);
-      Operation *cast = c.op.getRhs().getDefiningOp<quant::StorageCastOp>();
-      rewriter.replaceOp(c.op, result);
-      if (cast && cast->use_empty())
-        rewriter.eraseOp(cast);
-    }
+    // Groups of at least two iterations of 16 bytes: with one, LLVM
+    // unrolls the step loop into the group's f32 update and spills.
+    rewriteInt4Matmuls(getOperation(), /*kStep=*/32, report,
+                       [&](OpBuilder &b, Location loc, Int4Matmul &c) {
+                         return buildInt4Kernel(b, loc, c, *desc);
+                       });
   }
 };
 

@@ -1,0 +1,92 @@
+//===- Int4Kernel.h - shared pieces of the int4 matmul kernels --*- C++ -*-===//
+//
+// Target-neutral parts of the int4 weight-only matmul kernel passes
+// (qlow-x86-int4-matmul, qlow-aarch64-int4-matmul): which matmuls they take,
+// the compile-time packing of the nibbles and group scales, the run-time
+// quantization of the activations, and the rewrite driver. The register
+// tiles, the unpacking and the dot-product instructions stay with the
+// targets.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QLOW_TARGET_INT4KERNEL_H
+#define QLOW_TARGET_INT4KERNEL_H
+
+#include "dialects/Qlow/IR/QlowOps.h"
+#include "qlow/Conversion/QlowToLinalg.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace mlir::qlow {
+
+/// A dynamic matmul an int4 kernel handles, with its weights unpacked.
+struct Int4Matmul {
+  MatmulOp op;
+  WeightGroups params;
+  /// Stored weights [K, N], as read from the constant.
+  SmallVector<int64_t> weights;
+  /// The stored value that nibble 0 stands for, and the zero point that the
+  /// nibbles carry: nibble - zpNibble = w - zw for every weight.
+  int64_t nibbleBase = 0, zpNibble = 0;
+  int64_t m = 0, k = 0, n = 0;
+};
+
+/// Matches what the int4 kernels support: 2-D f32 lhs quantized symmetric i8
+/// at run time (per row or per tensor), constant 4-bit weights [K, N] whose
+/// groups are a multiple of `kStep` rows and whose zero points agree, an f32
+/// result and an optional f32 bias. `why` says what did not match.
+std::optional<Int4Matmul> matchInt4Matmul(MatmulOp op, int64_t kStep,
+                                          std::string &why);
+
+/// The weights of an int4 kernel as constants, packed at compile time.
+struct Int4PackedWeights {
+  /// Nibbles [panels][K / kStep][nr * 2] (i8): for each panel of `nr`
+  /// columns and step of `kStep` rows of K, the bytes of vector pair
+  /// (2v, 2v + 1) hold, column by column and then the step's rows (the
+  /// order of vpdpbusd and sdot), the nibble of a column of vector 2v in the
+  /// low half and of vector 2v + 1 in the high half.
+  Value nibbles;
+  /// Scales [panels][groups][nr] (f32), zero past N.
+  Value scales;
+};
+
+/// Packs `c`'s weights for a kernel with `lanes` i32 lanes per vector and
+/// panels of `nr` columns (a multiple of 2 * lanes), reading `kStep` rows of
+/// K per dot product.
+Int4PackedWeights packInt4Weights(OpBuilder &b, Location loc,
+                                  const Int4Matmul &c, int64_t nr,
+                                  int64_t lanes, int64_t kStep);
+
+/// The activations of an int4 kernel.
+struct Int4Activations {
+  /// Quantized at run time exactly as convert-qlow-to-linalg does.
+  DynamicQuantized quantized;
+  /// Sums of the quantized values per row and group [M, groups] (i32), for
+  /// the zpNibble correction; null when zpNibble is 0.
+  Value rowSums;
+  /// The quantized values with rows padded with zeros to `paddedRows`.
+  Value padded;
+};
+
+/// Builds the activations of `c` for a kernel whose row tiles cover
+/// `paddedRows` (>= M) rows.
+Int4Activations buildInt4Activations(OpBuilder &b, Location loc,
+                                     const Int4Matmul &c, int64_t paddedRows);
+
+/// The pass body both targets share: matches every qlow.matmul under `root`
+/// (groups a multiple of `kStep` rows), emits a remark on each dynamic one
+/// not taken when `report` is set, and replaces each match by the [M, N] f32
+/// result that `buildKernel` builds before it (erasing the weights'
+/// quant.scast when it has no other use).
+void rewriteInt4Matmuls(
+    Operation *root, int64_t kStep, bool report,
+    function_ref<Value(OpBuilder &, Location, Int4Matmul &)> buildKernel);
+
+} // namespace mlir::qlow
+
+#endif // QLOW_TARGET_INT4KERNEL_H

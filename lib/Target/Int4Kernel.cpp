@@ -1,0 +1,164 @@
+//===- Int4Kernel.cpp - target-neutral pieces of the int4 matmul kernels --===//
+//
+// What qlow-x86-int4-matmul and qlow-aarch64-int4-matmul share: the matmuls
+// they take, the nibble and scale packing (both read 4 rows of K per dot
+// product, column by column), the activations' dynamic quantization, row sums
+// and padding, and the rewrite driver. Moved here unchanged from the two
+// passes; the IR they build is the same op for op.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qlow/Target/Int4Kernel.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <vector>
+
+using namespace mlir;
+using namespace mlir::qlow;
+
+namespace {
+/// The constant behind `value` (an arith.constant, through quant.scast).
+DenseIntElementsAttr constantWeights(Value value) {
+  if (auto cast = value.getDefiningOp<quant::StorageCastOp>())
+    value = cast.getInput();
+  DenseIntElementsAttr attr;
+  if (!matchPattern(value, m_Constant(&attr)))
+    return {};
+  return attr;
+}
+} // namespace
+
+std::optional<Int4Matmul> mlir::qlow::matchInt4Matmul(MatmulOp op,
+                                                      int64_t kStep,
+                                                      std::string &why) {
+  auto fail = [&](std::string reason) -> std::optional<Int4Matmul> {
+    why = std::move(reason);
+    return std::nullopt;
+  };
+  DynamicQuantAttr dynamic = op.getDynamicAttr();
+  if (!dynamic)
+    return fail("no dynamic quantization");
+  if (dynamic.getScheme() != QuantScheme::Symmetric)
+    return fail("asymmetric activations");
+  RankedTensorType lhsType = op.getLhs().getType();
+  RankedTensorType rhsType = op.getRhs().getType();
+  if (lhsType.getRank() != 2 || rhsType.getRank() != 2 ||
+      !lhsType.hasStaticShape() || !rhsType.hasStaticShape())
+    return fail("not a static 2-D matmul");
+  FailureOr<WeightGroups> params = getWeightGroups(rhsType);
+  if (failed(params) || params->bits != 4)
+    return fail("weights are not 4-bit");
+  if (params->groupSize % kStep != 0)
+    return fail("group size is not a multiple of " + std::to_string(kStep));
+  DenseIntElementsAttr attr = constantWeights(op.getRhs());
+  if (!attr)
+    return fail("weights are not a constant");
+  Int4Matmul c;
+  c.op = op;
+  c.params = *params;
+  c.m = lhsType.getDimSize(0);
+  c.k = lhsType.getDimSize(1);
+  c.n = rhsType.getDimSize(1);
+  c.nibbleBase = params->isSigned ? -8 : 0;
+  c.zpNibble = params->zeroPoints.front() - c.nibbleBase;
+  if (!llvm::all_of(params->zeroPoints,
+                    [&](int64_t z) { return z == params->zeroPoints.front(); }))
+    return fail("zero points differ between groups or columns");
+  for (const APInt &v : attr.getValues<APInt>())
+    c.weights.push_back(params->isSigned
+                            ? v.getSExtValue()
+                            : static_cast<int64_t>(v.getZExtValue()));
+  return c;
+}
+
+Int4PackedWeights mlir::qlow::packInt4Weights(OpBuilder &b, Location loc,
+                                              const Int4Matmul &c, int64_t nr,
+                                              int64_t lanes, int64_t kStep) {
+  const int64_t groups = c.params.groups;
+  const int64_t panels = (c.n + nr - 1) / nr, kSteps = c.k / kStep;
+  const int64_t pairBytes = lanes * kStep; // bytes of one packed load
+  SmallVector<uint8_t> packed(panels * kSteps * nr * 2, 0);
+  SmallVector<float> scales(panels * groups * nr, 0.0f);
+  for (int64_t kk = 0; kk < c.k; ++kk)
+    for (int64_t col = 0; col < c.n; ++col) {
+      int64_t nibble = c.weights[kk * c.n + col] - c.nibbleBase;
+      int64_t p = col / nr, inPanel = col % nr;
+      int64_t vec = inPanel / lanes, lane = inPanel % lanes;
+      int64_t at = (p * kSteps + kk / kStep) * nr * 2 + (vec / 2) * pairBytes +
+                   lane * kStep + kk % kStep;
+      packed[at] |= static_cast<uint8_t>(nibble << (vec % 2 ? 4 : 0));
+    }
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t col = 0; col < c.n; ++col)
+      scales[((col / nr) * groups + g) * nr + col % nr] =
+          static_cast<float>(c.params.scales[g * c.n + col]);
+  auto packedType =
+      RankedTensorType::get({panels, kSteps, nr * 2}, b.getI8Type());
+  Int4PackedWeights result;
+  result.nibbles = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(
+          packedType,
+          ArrayRef<int8_t>(reinterpret_cast<const int8_t *>(packed.data()),
+                           packed.size())));
+  auto scalesType = RankedTensorType::get({panels, groups, nr}, b.getF32Type());
+  result.scales = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(scalesType, ArrayRef<float>(scales)));
+  return result;
+}
+
+Int4Activations mlir::qlow::buildInt4Activations(OpBuilder &b, Location loc,
+                                                 const Int4Matmul &c,
+                                                 int64_t paddedRows) {
+  Type i8 = b.getI8Type();
+  Int4Activations result;
+  MatmulOp op = c.op; // The op's accessors are not const.
+  result.quantized =
+      buildDynamicQuantize(b, loc, op.getLhs(), op.getDynamicAttr());
+  Value q = result.quantized.q;
+  if (c.zpNibble != 0) {
+    const int64_t groups = c.params.groups, groupSize = c.params.groupSize;
+    Value grouped = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get({c.m, groups, groupSize}, i8), q,
+        SmallVector<ReassociationIndices>{{0}, {1, 2}});
+    result.rowSums = buildSumOverK(b, loc, grouped, 2, /*isSigned=*/true);
+  }
+  if (paddedRows != c.m) {
+    Value zero = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+    q = tensor::PadOp::create(
+        b, loc, RankedTensorType::get({paddedRows, c.k}, i8), q,
+        ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(paddedRows - c.m),
+                               b.getIndexAttr(0)},
+        zero);
+  }
+  result.padded = q;
+  return result;
+}
+
+void mlir::qlow::rewriteInt4Matmuls(
+    Operation *root, int64_t kStep, bool report,
+    function_ref<Value(OpBuilder &, Location, Int4Matmul &)> buildKernel) {
+  std::vector<Int4Matmul> found;
+  root->walk([&](MatmulOp op) {
+    std::string why;
+    if (std::optional<Int4Matmul> c = matchInt4Matmul(op, kStep, why))
+      found.push_back(std::move(*c));
+    else if (report && op.getDynamicAttr())
+      op.emitRemark() << "not an int4 kernel: " << why;
+  });
+  IRRewriter rewriter(root->getContext());
+  for (Int4Matmul &c : found) {
+    rewriter.setInsertionPoint(c.op);
+    Value result = buildKernel(rewriter, c.op.getLoc(), c);
+    Operation *cast = c.op.getRhs().getDefiningOp<quant::StorageCastOp>();
+    rewriter.replaceOp(c.op, result);
+    if (cast && cast->use_empty())
+      rewriter.eraseOp(cast);
+  }
+}
