@@ -35,7 +35,8 @@ DenseIntElementsAttr constantWeights(Value value) {
 
 std::optional<Int4Matmul> mlir::qlow::matchInt4Matmul(MatmulOp op,
                                                       int64_t kStep,
-                                                      std::string &why) {
+                                                      std::string &why,
+                                                      bool perColumnZeroPoints) {
   auto fail = [&](std::string reason) -> std::optional<Int4Matmul> {
     why = std::move(reason);
     return std::nullopt;
@@ -51,8 +52,12 @@ std::optional<Int4Matmul> mlir::qlow::matchInt4Matmul(MatmulOp op,
       !lhsType.hasStaticShape() || !rhsType.hasStaticShape())
     return fail("not a static 2-D matmul");
   FailureOr<WeightGroups> params = getWeightGroups(rhsType);
-  if (failed(params) || params->bits != 4)
-    return fail("weights are not 4-bit");
+  if (failed(params) ||
+      !(params->bits == 4 ||
+        (perColumnZeroPoints && params->bits == 8 && params->groups > 1)))
+    return fail(perColumnZeroPoints
+                    ? "weights are neither 4-bit nor 8-bit in groups along K"
+                    : "weights are not 4-bit");
   if (params->groupSize % kStep != 0)
     return fail("group size is not a multiple of " + std::to_string(kStep));
   DenseIntElementsAttr attr = constantWeights(op.getRhs());
@@ -66,13 +71,47 @@ std::optional<Int4Matmul> mlir::qlow::matchInt4Matmul(MatmulOp op,
   c.n = rhsType.getDimSize(1);
   c.nibbleBase = params->isSigned ? -8 : 0;
   c.zpNibble = params->zeroPoints.front() - c.nibbleBase;
-  if (!llvm::all_of(params->zeroPoints,
-                    [&](int64_t z) { return z == params->zeroPoints.front(); }))
+  bool uniform =
+      params->bits == 4 &&
+      llvm::all_of(params->zeroPoints,
+                   [&](int64_t z) { return z == params->zeroPoints.front(); });
+  if (!uniform && !perColumnZeroPoints)
     return fail("zero points differ between groups or columns");
   for (const APInt &v : attr.getValues<APInt>())
     c.weights.push_back(params->isSigned
                             ? v.getSExtValue()
                             : static_cast<int64_t>(v.getZExtValue()));
+  if (uniform)
+    return c;
+  // A base per group and column: the storage type's smallest value for
+  // 4-bit weights (the nibbles are the stored bits), the smallest stored
+  // value of the group and column for 8-bit ones.
+  const int64_t groups = params->groups, groupSize = params->groupSize;
+  c.nibbleBases.assign(groups * c.n, c.nibbleBase);
+  for (int64_t g = 0; g < groups && params->bits == 8; ++g)
+    for (int64_t col = 0; col < c.n; ++col) {
+      int64_t lo = INT64_MAX, hi = INT64_MIN;
+      for (int64_t r = g * groupSize; r < (g + 1) * groupSize; ++r) {
+        lo = std::min(lo, c.weights[r * c.n + col]);
+        hi = std::max(hi, c.weights[r * c.n + col]);
+      }
+      if (hi - lo > 15)
+        return fail("8-bit weights of group " + std::to_string(g) +
+                    ", column " + std::to_string(col) + " span " +
+                    std::to_string(hi - lo + 1) + " values, more than 16");
+      c.nibbleBases[g * c.n + col] = lo;
+    }
+  for (int64_t at = 0; at < groups * c.n; ++at)
+    c.zpNibbles.push_back(params->zeroPoints[at] - c.nibbleBases[at]);
+  if (llvm::all_of(c.zpNibbles, [&](int64_t z) { return z == c.zpNibbles[0]; }) &&
+      llvm::all_of(c.nibbleBases,
+                   [&](int64_t v) { return v == c.nibbleBases[0]; })) {
+    // One base and zero point after all: the scalar form.
+    c.nibbleBase = c.nibbleBases[0];
+    c.zpNibble = c.zpNibbles[0];
+    c.nibbleBases.clear();
+    c.zpNibbles.clear();
+  }
   return c;
 }
 
@@ -86,17 +125,24 @@ Int4PackedWeights mlir::qlow::packInt4Weights(OpBuilder &b, Location loc,
   SmallVector<float> scales(panels * groups * nr, 0.0f);
   for (int64_t kk = 0; kk < c.k; ++kk)
     for (int64_t col = 0; col < c.n; ++col) {
-      int64_t nibble = c.weights[kk * c.n + col] - c.nibbleBase;
+      int64_t nibble =
+          c.weights[kk * c.n + col] - c.baseAt(kk / c.params.groupSize, col);
       int64_t p = col / nr, inPanel = col % nr;
       int64_t vec = inPanel / lanes, lane = inPanel % lanes;
       int64_t at = (p * kSteps + kk / kStep) * nr * 2 + (vec / 2) * pairBytes +
                    lane * kStep + kk % kStep;
       packed[at] |= static_cast<uint8_t>(nibble << (vec % 2 ? 4 : 0));
     }
+  SmallVector<int32_t> zeroPoints;
+  if (!c.uniformZeroPoint())
+    zeroPoints.assign(panels * groups * nr, 0);
   for (int64_t g = 0; g < groups; ++g)
-    for (int64_t col = 0; col < c.n; ++col)
-      scales[((col / nr) * groups + g) * nr + col % nr] =
-          static_cast<float>(c.params.scales[g * c.n + col]);
+    for (int64_t col = 0; col < c.n; ++col) {
+      int64_t at = ((col / nr) * groups + g) * nr + col % nr;
+      scales[at] = static_cast<float>(c.params.scales[g * c.n + col]);
+      if (!c.uniformZeroPoint())
+        zeroPoints[at] = static_cast<int32_t>(c.zpNibbles[g * c.n + col]);
+    }
   auto packedType =
       RankedTensorType::get({panels, kSteps, nr * 2}, b.getI8Type());
   Int4PackedWeights result;
@@ -109,6 +155,12 @@ Int4PackedWeights mlir::qlow::packInt4Weights(OpBuilder &b, Location loc,
   auto scalesType = RankedTensorType::get({panels, groups, nr}, b.getF32Type());
   result.scales = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(scalesType, ArrayRef<float>(scales)));
+  if (!c.uniformZeroPoint())
+    result.zeroPoints = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(
+            RankedTensorType::get({panels, groups, nr}, b.getI32Type()),
+            ArrayRef<int32_t>(zeroPoints)));
   return result;
 }
 
@@ -121,7 +173,7 @@ Int4Activations mlir::qlow::buildInt4Activations(OpBuilder &b, Location loc,
   result.quantized =
       buildDynamicQuantize(b, loc, op.getLhs(), op.getDynamicAttr());
   Value q = result.quantized.q;
-  if (c.zpNibble != 0) {
+  if (!c.uniformZeroPoint() || c.zpNibble != 0) {
     const int64_t groups = c.params.groups, groupSize = c.params.groupSize;
     Value grouped = tensor::ExpandShapeOp::create(
         b, loc, RankedTensorType::get({c.m, groups, groupSize}, i8), q,
@@ -143,11 +195,13 @@ Int4Activations mlir::qlow::buildInt4Activations(OpBuilder &b, Location loc,
 
 void mlir::qlow::rewriteInt4Matmuls(
     Operation *root, int64_t kStep, bool report,
-    function_ref<Value(OpBuilder &, Location, Int4Matmul &)> buildKernel) {
+    function_ref<Value(OpBuilder &, Location, Int4Matmul &)> buildKernel,
+    bool perColumnZeroPoints) {
   std::vector<Int4Matmul> found;
   root->walk([&](MatmulOp op) {
     std::string why;
-    if (std::optional<Int4Matmul> c = matchInt4Matmul(op, kStep, why))
+    if (std::optional<Int4Matmul> c =
+            matchInt4Matmul(op, kStep, why, perColumnZeroPoints))
       found.push_back(std::move(*c));
     else if (report && op.getDynamicAttr())
       op.emitRemark() << "not an int4 kernel: " << why;

@@ -14,8 +14,10 @@ functions whose f32 activations are quantized at run time
     of zeros or only positive values;
   * weights: i8 per tensor or per output channel (zero point 0 or not), or
     4-bit (i4 or u4) in groups along K of 4 to 128 rows (32, 64, 128 most
-    often), with one zero point for all (what the int4 kernels take) or one
-    per group and column (what they leave to the generic lowering);
+    often), with one zero point for all or one per group and column (the
+    x86 int4 kernel takes both, the AArch64 one the first), or i8 in such
+    groups with 16 values per group and column (qlow-import-onnx's form of
+    MatMulNBits blocks with negative scales or their own zero points);
   * an optional f32 bias (constant or argument); an f32 result.
 """
 
@@ -66,10 +68,12 @@ class DynamicCase:
                                "positive"])
 
         if self.int4:
-            self.w_storage = rng.choice(["i4", "u4"])
+            self.w_storage = rng.choice(["i4", "u4", "i4", "u4", "i8"])
             lo, hi = (-8, 7) if self.w_storage == "i4" else (0, 15)
             self.uniform_zp = rng.random() < 0.75
-            if self.uniform_zp:
+            if self.w_storage == "i8":
+                self.init_onnx_groups(rng)
+            elif self.uniform_zp:
                 zp = 0 if self.w_storage == "i4" else 8
                 self.zw = np.full((self.groups, self.n), zp, dtype=np.int64)
             else:
@@ -98,6 +102,31 @@ class DynamicCase:
         self.bias = rng.choice([None, "const", "arg"])
         self.bias_values = np.array(
             [rng.uniform(-2.0, 2.0) for _ in range(self.n)], dtype=np.float32)
+
+    def init_onnx_groups(self, rng):
+        """i8 weights in groups along K as qlow-import-onnx writes MatMulNBits
+        blocks with negative scales or their own zero points: sign(s) * (q -
+        zp) for nibbles q, zero point 0, scale |s|; 16 values per group and
+        column, which the x86 int4 kernel takes. Sometimes one group and
+        column spans all of i8 (left to the generic lowering)."""
+        self.uniform_zp = True
+        self.zw = np.zeros((self.groups, self.n), dtype=np.int64)
+        self.sw = np.array(
+            [[math.exp(rng.uniform(math.log(0.002), math.log(0.1)))
+              for _ in range(self.n)] for _ in range(self.groups)])
+        sign = [[rng.choice([-1, 1]) for _ in range(self.n)]
+                for _ in range(self.groups)]
+        zp = [[rng.randint(0, 15) for _ in range(self.n)]
+              for _ in range(self.groups)]
+        self.w = np.array(
+            [[sign[r // self.group][c] * (rng.randint(0, 15) -
+                                          zp[r // self.group][c])
+              for c in range(self.n)] for r in range(self.k)],
+            dtype=np.int64)
+        if rng.random() < 0.15:
+            g, c = rng.randrange(self.groups), rng.randrange(self.n)
+            self.w[g * self.group:(g + 1) * self.group, c] = [
+                rng.randint(-128, 127) for _ in range(self.group)]
 
     # Types ----------------------------------------------------------------
 
@@ -138,7 +167,8 @@ class DynamicCase:
             args.append(f"%bias: {bias_type}")
         if self.int4:
             # i4 and u4 constants are both signless i4 bits.
-            stored = np.where(self.w > 7, self.w - 16, self.w)
+            stored = (self.w if self.w_storage == "i8" else
+                      np.where(self.w > 7, self.w - 16, self.w))
             rows = ", ".join("[" + ", ".join(str(int(v)) for v in row) + "]"
                              for row in stored)
             constant = f"dense<[{rows}]>"

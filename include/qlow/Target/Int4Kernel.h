@@ -33,15 +33,33 @@ struct Int4Matmul {
   /// The stored value that nibble 0 stands for, and the zero point that the
   /// nibbles carry: nibble - zpNibble = w - zw for every weight.
   int64_t nibbleBase = 0, zpNibble = 0;
+  /// Where those differ between groups or columns (only matched with
+  /// `perColumnZeroPoints`): both per group and column, row-major
+  /// [groups, N]; empty otherwise, and then the scalars above hold.
+  SmallVector<int64_t> nibbleBases, zpNibbles;
   int64_t m = 0, k = 0, n = 0;
+
+  /// Whether one zpNibble holds for every group and column.
+  bool uniformZeroPoint() const { return zpNibbles.empty(); }
+  /// The base of group `g`, column `col`.
+  int64_t baseAt(int64_t g, int64_t col) const {
+    return nibbleBases.empty() ? nibbleBase : nibbleBases[g * n + col];
+  }
 };
 
 /// Matches what the int4 kernels support: 2-D f32 lhs quantized symmetric i8
 /// at run time (per row or per tensor), constant 4-bit weights [K, N] whose
 /// groups are a multiple of `kStep` rows and whose zero points agree, an f32
-/// result and an optional f32 bias. `why` says what did not match.
+/// result and an optional f32 bias. With `perColumnZeroPoints` (a kernel that
+/// reads Int4PackedWeights::zeroPoints) also 4-bit weights with a zero point
+/// per group and column, and 8-bit weights in groups along K whose stored
+/// values span at most 16 consecutive integers in each group and column (the
+/// ONNX importer's MatMulNBits form for negative scales or a zero point per
+/// block: `sign(s) * (q - zp)` with scale |s|); each group and column is then
+/// a nibble plus its own base, exactly. `why` says what did not match.
 std::optional<Int4Matmul> matchInt4Matmul(MatmulOp op, int64_t kStep,
-                                          std::string &why);
+                                          std::string &why,
+                                          bool perColumnZeroPoints = false);
 
 /// The weights of an int4 kernel as constants, packed at compile time.
 struct Int4PackedWeights {
@@ -53,6 +71,9 @@ struct Int4PackedWeights {
   Value nibbles;
   /// Scales [panels][groups][nr] (f32), zero past N.
   Value scales;
+  /// zpNibble per group and column [panels][groups][nr] (i32, zero past N)
+  /// when it is not uniform; null otherwise.
+  Value zeroPoints;
 };
 
 /// Packs `c`'s weights for a kernel with `lanes` i32 lanes per vector and
@@ -67,7 +88,7 @@ struct Int4Activations {
   /// Quantized at run time exactly as convert-qlow-to-linalg does.
   DynamicQuantized quantized;
   /// Sums of the quantized values per row and group [M, groups] (i32), for
-  /// the zpNibble correction; null when zpNibble is 0.
+  /// the zpNibble correction; null when zpNibble is uniformly 0.
   Value rowSums;
   /// The quantized values with rows padded with zeros to `paddedRows`.
   Value padded;
@@ -85,7 +106,8 @@ Int4Activations buildInt4Activations(OpBuilder &b, Location loc,
 /// quant.scast when it has no other use).
 void rewriteInt4Matmuls(
     Operation *root, int64_t kStep, bool report,
-    function_ref<Value(OpBuilder &, Location, Int4Matmul &)> buildKernel);
+    function_ref<Value(OpBuilder &, Location, Int4Matmul &)> buildKernel,
+    bool perColumnZeroPoints = false);
 
 } // namespace mlir::qlow
 

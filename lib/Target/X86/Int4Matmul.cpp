@@ -120,8 +120,11 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
       b, loc, DenseElementsAttr::get(floatType, b.getF32FloatAttr(0.0f)));
   Value padI8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
   Value padF32 = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  Value zeroI32Scalar =
+      arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
   Value zpNibble =
       arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(c.zpNibble));
+  Value zpTable = packedWeights.zeroPoints;
   Value bias = c.op.getBias();
   SmallVector<bool> inBounds = {true};
 
@@ -227,18 +230,32 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
               Value tileIn = inMemory ? fIn[0] : Value();
               for (int64_t r = 0; r < rows; ++r) {
                 Value row = arith::AddIOp::create(gb, gl, i, idx(r));
-                Value correction;
+                // The nibbles' zero point times the row's group sum: one
+                // scalar product, or the row sum times the group's vector of
+                // zero points per column.
+                Value correction, rowSum;
                 if (rowSums) {
                   Value sum = tensor::ExtractOp::create(
                       gb, gl, rowSums, ValueRange{clamped[r], g});
-                  correction = vector::BroadcastOp::create(
-                      gb, gl, accType,
-                      arith::MulIOp::create(gb, gl, sum, zpNibble));
+                  if (!zpTable)
+                    correction = vector::BroadcastOp::create(
+                        gb, gl, accType,
+                        arith::MulIOp::create(gb, gl, sum, zpNibble));
+                  else
+                    rowSum = vector::BroadcastOp::create(gb, gl, accType, sum);
                 }
                 for (int64_t v = 0; v < vectors; ++v) {
                   Value sum = stepLoop.getResult(r * vectors + v);
                   if (correction)
                     sum = arith::SubIOp::create(gb, gl, sum, correction);
+                  if (rowSum) {
+                    Value zp = vector::TransferReadOp::create(
+                        gb, gl, accType, zpTable,
+                        ValueRange{p, g, idx(v * lanes)}, zeroI32Scalar,
+                        inBounds);
+                    sum = arith::SubIOp::create(
+                        gb, gl, sum, arith::MulIOp::create(gb, gl, rowSum, zp));
+                  }
                   Value sw = vector::TransferReadOp::create(
                       gb, gl, floatType, scaleTable,
                       ValueRange{p, g, idx(v * lanes)}, padF32, inBounds);
@@ -326,7 +343,8 @@ struct QlowX86Int4MatmulPass
     rewriteInt4Matmuls(getOperation(), /*kStep=*/4, report,
                        [&](OpBuilder &b, Location loc, Int4Matmul &c) {
                          return buildInt4Kernel(b, loc, c, *desc);
-                       });
+                       },
+                       /*perColumnZeroPoints=*/true);
   }
 };
 

@@ -80,10 +80,54 @@ func.func @u4_zero_point_zero(%x: tensor<2x8xf32>) -> tensor<2x4xf32> {
 
 // -----
 
+// u4 weights with a zero point per group and column (ORT's asymmetric
+// MatMulNBits blocks): the same nibbles, and after each group the row's
+// group sum times a vector of zero points per column, read from an i32
+// [panels, groups, nr] table (zero past N).
+// CHECK-LABEL: func.func @zero_points_per_column
+// CHECK-DAG: arith.constant dense<{{\[\[\[}}1, 0, 0, 0, 0, {{.+}}], [0, 0, 0, 0, 0, {{.+}}]]]> : tensor<1x2x32xi32>
+// CHECK: tensor.expand_shape
+// CHECK: scf.forall
+// CHECK: qlow_x86.dot_u8s8
+// CHECK: %[[ZP:.+]] = vector.transfer_read %{{.+}} : tensor<1x2x32xi32>, vector<16xi32>
+// CHECK: %[[CORR:.+]] = arith.muli %{{.+}}, %[[ZP]] : vector<16xi32>
+// CHECK: arith.subi %{{.+}}, %[[CORR]] : vector<16xi32>
+// CHECK-NOT: qlow.matmul
+func.func @zero_points_per_column(%x: tensor<2x8xf32>) -> tensor<2x4xf32> {
+  %w = arith.constant dense<5> : tensor<8x4xi4>
+  %wq = quant.scast %w : tensor<8x4xi4> to tensor<8x4x!quant.uniform<u4:f32:{0:4, 1:1}, {{0.5:1, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>
+  %y = qlow.matmul %x, %wq {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<2x8xf32>, tensor<8x4x!quant.uniform<u4:f32:{0:4, 1:1}, {{0.5:1, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>) -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
+// i8 weights in groups along K whose values span at most 16 integers per
+// group and column: what qlow-import-onnx makes of MatMulNBits blocks with
+// negative scales or their own zero points (sign(s) * (q - zp), scale |s|).
+// Each group and column is a nibble plus its smallest value (the base), so
+// the zero points the nibbles carry are -base: group 0 columns -15, 1, 0, 0
+// and group 1 all 7. Column 0 of group 0 is -15 + nibbles 0, 12, 15, 8.
+// CHECK-LABEL: func.func @i8_groups_of_16_values
+// CHECK-DAG: arith.constant dense<"0x000C0F08{{.+}}"> : tensor<1x2x64xi8>
+// CHECK-DAG: arith.constant dense<{{\[\[\[}}15, -1, 0, 0, 0, {{.+}}], [-7, -7, -7, -7, 0, {{.+}}]]]> : tensor<1x2x32xi32>
+// CHECK: scf.forall
+// CHECK: qlow_x86.dot_u8s8
+// CHECK: arith.muli %{{.+}}, %{{.+}} : vector<16xi32>
+// CHECK-NOT: qlow.matmul
+func.func @i8_groups_of_16_values(%x: tensor<2x8xf32>) -> tensor<2x4xf32> {
+  %w = arith.constant dense<[[-15, 1, 0, 15], [-3, 2, 0, 0], [0, 3, 0, 5], [-7, 4, 0, 5], [7, 7, 7, 7], [7, 7, 7, 7], [7, 7, 7, 7], [7, 7, 7, 7]]> : tensor<8x4xi8>
+  %wq = quant.scast %w : tensor<8x4xi8> to tensor<8x4x!quant.uniform<i8:f32:{0:4, 1:1}, {{0.5, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>
+  %y = qlow.matmul %x, %wq {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<2x8xf32>, tensor<8x4x!quant.uniform<i8:f32:{0:4, 1:1}, {{0.5, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>) -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
 // What the kernel does not take stays a qlow.matmul (report=true says why).
 // CHECK-LABEL: func.func @left_alone
-// CHECK-COUNT-4: qlow.matmul
-func.func @left_alone(%x: tensor<2x8xf32>, %w8: tensor<8x4x!quant.uniform<i4:f32:{0:4, 1:1}, {{0.5, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>) -> (tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>) {
+// CHECK-COUNT-5: qlow.matmul
+func.func @left_alone(%x: tensor<2x8xf32>, %w8: tensor<8x4x!quant.uniform<i4:f32:{0:4, 1:1}, {{0.5, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>) -> (tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>) {
   %w = arith.constant dense<5> : tensor<8x4xi4>
   %wq = quant.scast %w : tensor<8x4xi4> to tensor<8x4x!quant.uniform<i4:f32:{0:4, 1:1}, {{0.5, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>
   // expected-remark @+1 {{not an int4 kernel: asymmetric activations}}
@@ -94,11 +138,17 @@ func.func @left_alone(%x: tensor<2x8xf32>, %w8: tensor<8x4x!quant.uniform<i4:f32
   %wq2 = quant.scast %w2 : tensor<8x4xi4> to tensor<8x4x!quant.uniform<i4:f32:{0:2, 1:1}, {{0.5, 0.5, 0.5, 0.5}, {0.5, 0.5, 0.5, 0.5}, {0.5, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>
   // expected-remark @+1 {{not an int4 kernel: group size is not a multiple of 4}}
   %2 = qlow.matmul %x, %wq2 {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<2x8xf32>, tensor<8x4x!quant.uniform<i4:f32:{0:2, 1:1}, {{0.5, 0.5, 0.5, 0.5}, {0.5, 0.5, 0.5, 0.5}, {0.5, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>) -> tensor<2x4xf32>
-  %w3 = arith.constant dense<5> : tensor<8x4xi4>
-  %wq3 = quant.scast %w3 : tensor<8x4xi4> to tensor<8x4x!quant.uniform<i4:f32:{0:4, 1:1}, {{0.5:1, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>
-  // expected-remark @+1 {{not an int4 kernel: zero points differ between groups or columns}}
-  %3 = qlow.matmul %x, %wq3 {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<2x8xf32>, tensor<8x4x!quant.uniform<i4:f32:{0:4, 1:1}, {{0.5:1, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>) -> tensor<2x4xf32>
-  return %0, %1, %2, %3 : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>
+  // 17 values (-8 to 8) in column 1 of group 1: not one nibble and a base.
+  %w3 = arith.constant dense<[[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, -8, 0, 0], [0, 8, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]> : tensor<8x4xi8>
+  %wq3 = quant.scast %w3 : tensor<8x4xi8> to tensor<8x4x!quant.uniform<i8:f32:{0:4, 1:1}, {{0.5, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>
+  // expected-remark @+1 {{not an int4 kernel: 8-bit weights of group 1, column 1 span 17 values, more than 16}}
+  %3 = qlow.matmul %x, %wq3 {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<2x8xf32>, tensor<8x4x!quant.uniform<i8:f32:{0:4, 1:1}, {{0.5, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>) -> tensor<2x4xf32>
+  // Per-channel i8 weights (one group) are the int8 kernels' matmuls.
+  %w4 = arith.constant dense<1> : tensor<8x4xi8>
+  %wq4 = quant.scast %w4 : tensor<8x4xi8> to tensor<8x4x!quant.uniform<i8:f32:1, {0.5, 0.5, 0.5, 0.5}>>
+  // expected-remark @+1 {{not an int4 kernel: weights are neither 4-bit nor 8-bit in groups along K}}
+  %4 = qlow.matmul %x, %wq4 {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<2x8xf32>, tensor<8x4x!quant.uniform<i8:f32:1, {0.5, 0.5, 0.5, 0.5}>>) -> tensor<2x4xf32>
+  return %0, %1, %2, %3, %4 : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>
 }
 
 // -----

@@ -104,8 +104,13 @@ def QlowX86Int4MatmulPass : Pass<"qlow-x86-int4-matmul", "func::FuncOp"> {
     Rewrites `qlow.matmul` ops with f32 activations quantized at run time
     (`#qlow.dynamic<per_row | per_tensor, i8, symmetric>`) and constant 4-bit
     weights (`i4` or `u4`, in groups along K of a multiple of 4 rows, or per
-    channel, with one zero point for all weights) into a kernel for targets
-    with `vpdpbusd` (AVX-512 VNNI on zmm, AVX-VNNI on ymm). It runs before
+    channel, with one zero point for all weights or one per group and
+    column) into a kernel for targets with `vpdpbusd` (AVX-512 VNNI on zmm,
+    AVX-VNNI on ymm). It also takes `i8` weights in such groups whose stored
+    values span at most 16 consecutive integers in every group and column:
+    qlow-import-onnx's form of MatMulNBits blocks with negative scales or a
+    zero point per block (`sign(s) * (q - zp)`, scale `|s|`); each group and
+    column is then a nibble plus its smallest value, exactly. It runs before
     convert-qlow-to-linalg, which lowers every matmul this pass leaves.
 
     * The activations are quantized by the same linalg generics that
@@ -120,7 +125,9 @@ def QlowX86Int4MatmulPass : Pass<"qlow-x86-int4-matmul", "func::FuncOp"> {
       `vectors / 2` packed registers, unpacks each with a shift and two ands,
       broadcasts 4 activation bytes per row and issues `rows x vectors`
       `vpdpbusd` (nibbles unsigned, activations signed). After each group it
-      subtracts `zero-point nibble x row sum`, converts to f32 and adds
+      subtracts `zero-point nibble x row sum` (a scalar, or with zero points
+      per group and column a vector read from an i32 table
+      `[N/nr][groups][nr]`), converts to f32 and adds
       `(s_lhs * s_w[g, n]) * sum` to the f32 accumulators, in the order of
       the op's reference semantics, so the result is bit-exact; the bias is
       added at the end.
@@ -129,8 +136,9 @@ def QlowX86Int4MatmulPass : Pass<"qlow-x86-int4-matmul", "func::FuncOp"> {
       count.
 
     With `report`, each dynamic matmul the pass does not take gets a remark
-    saying why (asymmetric activations, 8-bit weights, a group size that is
-    not a multiple of 4, non-constant weights, ...).
+    saying why (asymmetric activations, 8-bit weights per channel or with
+    more than 16 values in a group and column, a group size that is not a
+    multiple of 4, non-constant weights, ...).
   }];
   let options = [
     Option<"cpu", "cpu", "std::string", /*default=*/"\"host\"",
