@@ -18,10 +18,16 @@
 
 #include "AArch64Bench.h"
 
+#include "dialects/Qlow/IR/QlowOps.h"
 #include "qlow/Emit/Emit.h"
 #include "qlow/Registration.h"
 #include "qlow/Target/TargetDesc.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -69,6 +75,75 @@ std::string matmulSource(int64_t m, int64_t k, int64_t n,
              "  return %y : tensor<{0}x{2}xi32>\n}\n",
              m, k, n, a, hex)
       .str();
+}
+
+/// `func @bench(%x: f32 [M, K]) -> f32 [M, N]`: an int4 weight-only matmul
+/// (i4 weights from a fixed pseudo-random pattern, a scale per group of
+/// `group` rows and column, activations quantized per row at run time,
+/// symmetric i8), the form qlow-aarch64-int4-matmul takes.
+OwningOpRef<ModuleOp> int4MatmulModule(MLIRContext &ctx, int64_t m, int64_t k,
+                                       int64_t n, int64_t group) {
+  OpBuilder b(&ctx);
+  Location loc = b.getUnknownLoc();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(module->getBody());
+  Type f32 = b.getF32Type(), i4 = b.getIntegerType(4);
+  int64_t groups = k / group;
+  SmallVector<float> scales(groups * n);
+  for (int64_t i = 0; i < groups * n; ++i)
+    scales[i] = 0.01f + 0.001f * static_cast<float>(i % 7);
+  auto scaleAttr = DenseElementsAttr::get(
+      RankedTensorType::get({groups, n}, f32), ArrayRef<float>(scales));
+  auto zeroAttr = DenseElementsAttr::get(RankedTensorType::get({groups, n}, i4),
+                                         APInt(4, 0));
+  auto rhsQ = quant::UniformQuantizedSubChannelType::get(
+      quant::QuantizationFlags::Signed, i4, f32, scaleAttr, zeroAttr, {0, 1},
+      {group, 1}, -8, 7);
+  auto lhsType = RankedTensorType::get({m, k}, f32);
+  auto outType = RankedTensorType::get({m, n}, f32);
+  auto func = func::FuncOp::create(b, loc, "bench",
+                                   b.getFunctionType({lhsType}, {outType}));
+  Block *body = func.addEntryBlock();
+  b.setInsertionPointToEnd(body);
+  SmallVector<APInt> values;
+  values.reserve(static_cast<size_t>(k * n));
+  uint32_t state = 12345;
+  for (int64_t i = 0; i < k * n; ++i) {
+    state = state * 1664525u + 1013904223u;
+    values.push_back(APInt(4, state >> 28));
+  }
+  Value w = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get({k, n}, i4), values));
+  Value wq = quant::StorageCastOp::create(
+      b, loc, RankedTensorType::get({k, n}, rhsQ), w);
+  auto dynamic = mlir::qlow::DynamicQuantAttr::get(
+      &ctx, mlir::qlow::DynamicGranularity::PerRow,
+      mlir::qlow::DynamicStorage::I8, mlir::qlow::QuantScheme::Symmetric);
+  Value y = mlir::qlow::MatmulOp::create(
+      b, loc, outType, body->getArgument(0), wq, Value(),
+      mlir::qlow::RoundingMode::FixedPoint, dynamic);
+  func::ReturnOp::create(b, loc, y);
+  return module;
+}
+
+/// The ideal instructions per MAC of an int4 weight-only matmul with `m`
+/// rows: the inner loop of an sdot kernel on nibbles unpacked in registers,
+/// with the best register tile that `registers` NEON registers hold. Per
+/// step of 4 along K, a tile of R rows x V vectors (4 columns each, V even)
+/// executes R * V sdot (by element), V / 2 loads of packed nibbles (16 bytes
+/// hold two vectors' weights), V unpacking instructions (one and, one ushr
+/// per load) and R / 4 activation loads (16 bytes of a row serve 4 steps),
+/// for 16 * R * V MACs; it needs R * V accumulators, V unpacked weights, R
+/// activation registers and the raw load. The once-per-group f32 update,
+/// the activations' quantization and the loop control are left out, so no
+/// kernel reaches it.
+double int4Ideal(int64_t m, int64_t registers) {
+  double best = 1.0;
+  for (int64_t r = 1; r <= m; ++r)
+    for (int64_t v = 2; r * v + v + r + 1 <= registers; v += 2)
+      best = std::min(best, (r * v + 1.5 * v + r / 4.0) / (16.0 * r * v));
+  return best;
 }
 
 /// Runs `program` with `args`; returns its exit code and says why on failure.
@@ -187,39 +262,49 @@ int runAArch64Bench(const AArch64BenchOptions &options) {
   DialectRegistry registry;
   mlir::qlow::registerQlowDialects(registry);
   int status = 0;
-  for (const std::string &cpu : options.cpus) {
-    for (const std::vector<int64_t> &shape : options.cases) {
-      int64_t m = shape[0], k = shape[1], n = shape[2];
-      std::string stem = llvm::formatv("{0}_{1}x{2}x{3}", cpu, m, k, n).str();
-      auto path = [&](StringRef suffix) {
-        SmallString<256> p(work);
-        llvm::sys::path::append(p, stem + suffix.str());
-        return p.str().str();
-      };
-      MLIRContext context(registry);
-      context.loadAllAvailableDialects();
-      OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(
-          matmulSource(m, k, n, options.activations), &context);
-      if (!module) {
-        status = 1;
-        continue;
-      }
-      FailureOr<std::string> header =
-          mlir::qlow::emitCHeader(*module, "QLOW_BENCH_H");
-      if (failed(header)) {
-        status = 1;
-        continue;
-      }
-      {
-        std::error_code ec;
-        llvm::raw_fd_ostream h(path(".h"), ec);
-        h << *header;
-        llvm::raw_fd_ostream c(path("_main.c"), ec);
-        c << "#include <stdint.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
-          << "#include \"" << stem << ".h\"\n"
-          << "int main(void) {\n"
-          << llvm::formatv("  size_t m = {0}, k = {1}, n = {2};\n", m, k, n)
-          << "  uint8_t *a = malloc(m * k);\n"
+  // One case: compile, link, run under qemu, count, print.
+  auto runCase = [&](const std::string &cpu, int64_t m, int64_t k, int64_t n,
+                     bool int4) {
+    std::string stem =
+        llvm::formatv("{0}_{1}{2}x{3}x{4}", cpu, int4 ? "int4_" : "", m, k, n)
+            .str();
+    auto path = [&](StringRef suffix) {
+      SmallString<256> p(work);
+      llvm::sys::path::append(p, stem + suffix.str());
+      return p.str().str();
+    };
+    MLIRContext context(registry);
+    context.loadAllAvailableDialects();
+    OwningOpRef<ModuleOp> module =
+        int4 ? int4MatmulModule(context, m, k, n, options.int4Group)
+             : parseSourceString<ModuleOp>(
+                   matmulSource(m, k, n, options.activations), &context);
+    if (!module)
+      return false;
+    FailureOr<std::string> header =
+        mlir::qlow::emitCHeader(*module, "QLOW_BENCH_H");
+    if (failed(header))
+      return false;
+    {
+      std::error_code ec;
+      llvm::raw_fd_ostream h(path(".h"), ec);
+      h << *header;
+      llvm::raw_fd_ostream c(path("_main.c"), ec);
+      c << "#include <stdint.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
+        << "#include \"" << stem << ".h\"\n"
+        << "int main(void) {\n"
+        << llvm::formatv("  size_t m = {0}, k = {1}, n = {2};\n", m, k, n);
+      if (int4)
+        c << "  float *a = malloc(m * k * sizeof(float));\n"
+          << "  float *y = malloc(m * n * sizeof(float));\n"
+          << "  for (size_t i = 0; i < m * k; ++i)\n"
+          << "    a[i] = (float)(i * 2654435761u >> 24) / 64.0f - 2.0f;\n"
+          << "  qlow_bench((const void *)a, y);\n"
+          << "  double sum = 0;\n"
+          << "  for (size_t i = 0; i < m * n; ++i) sum += y[i];\n"
+          << "  printf(\"%g\\n\", sum);\n  return 0;\n}\n";
+      else
+        c << "  uint8_t *a = malloc(m * k);\n"
           << "  int32_t *y = malloc(m * n * sizeof(int32_t));\n"
           << "  for (size_t i = 0; i < m * k; ++i)\n"
           << "    a[i] = (uint8_t)(i * 2654435761u >> 24);\n"
@@ -227,55 +312,72 @@ int runAArch64Bench(const AArch64BenchOptions &options) {
           << "  long long sum = 0;\n"
           << "  for (size_t i = 0; i < m * n; ++i) sum += y[i];\n"
           << "  printf(\"%lld\\n\", sum);\n  return 0;\n}\n";
-        llvm::raw_fd_ostream o(path(".o"), ec, llvm::sys::fs::OF_None);
-        mlir::qlow::EmitOptions emit;
-        emit.arch = "aarch64";
-        emit.cpu = cpu;
-        if (ec || failed(mlir::qlow::emitModule(*module, emit, o))) {
-          llvm::errs() << "qlow-bench: error: cannot compile " << stem << "\n";
-          status = 1;
-          continue;
-        }
+      llvm::raw_fd_ostream o(path(".o"), ec, llvm::sys::fs::OF_None);
+      mlir::qlow::EmitOptions emit;
+      emit.arch = "aarch64";
+      emit.cpu = cpu;
+      if (ec || failed(mlir::qlow::emitModule(*module, emit, o))) {
+        llvm::errs() << "qlow-bench: error: cannot compile " << stem << "\n";
+        return false;
       }
-      std::string exe = path(".exe"), log = path(".qemu.log");
-      std::string include = "-I" + work.str().str();
-      std::string mainC = path("_main.c"), obj = path(".o");
-      if (run(*clang,
-              {"--target=aarch64-linux-gnu", "-fuse-ld=lld", "-static", "-O1",
-               include, mainC, obj, "-lm", "-o", exe},
-              "clang-22 " + stem) != 0 ||
-          run(*qemu,
-              {"-cpu", "max", "-d", "in_asm,exec,nochain", "-D", log, exe},
-              "qemu-aarch64 " + stem) != 0) {
+    }
+    std::string exe = path(".exe"), log = path(".qemu.log");
+    std::string include = "-I" + work.str().str();
+    std::string mainC = path("_main.c"), obj = path(".o");
+    if (run(*clang,
+            {"--target=aarch64-linux-gnu", "-fuse-ld=lld", "-static", "-O1",
+             include, mainC, obj, "-lm", "-o", exe},
+            "clang-22 " + stem) != 0 ||
+        run(*qemu, {"-cpu", "max", "-d", "in_asm,exec,nochain", "-D", log, exe},
+            "qemu-aarch64 " + stem) != 0)
+      return false;
+    uint64_t total = 0, dots = 0;
+    llvm::StringSet<> names = {"bench", "_mlir_ciface_bench"};
+    if (!countInstructions(log, names, total, dots)) {
+      llvm::errs() << "qlow-bench: error: cannot read " << log << "\n";
+      return false;
+    }
+    if (temporary)
+      llvm::sys::fs::remove(log);
+    // The target description chooses smmla (i8mm) or sdot (dotprod); the
+    // int8 ideal is the dot instructions alone. The int4 kernel uses sdot by
+    // element on both; its ideal adds the nibbles' loads and unpacking.
+    FailureOr<mlir::qlow::TargetDesc> desc =
+        mlir::qlow::lookupTargetDesc("aarch64", cpu);
+    bool mmla = !int4 && m > 1 && succeeded(desc) &&
+                desc->int8Dot == mlir::qlow::Int8DotKind::NeonI8mm;
+    double macs = static_cast<double>(m) * k * n;
+    double perMac = total / macs;
+    double ideal =
+        int4   ? int4Ideal(m, succeeded(desc) ? desc->vectorRegisters : 32)
+        : mmla ? 1.0 / 32
+               : 1.0 / 16;
+    llvm::outs() << llvm::formatv(
+        "case={0} M={1} K={2} N={3} cpu={4} insn_per_mac={5:f4} "
+        "ideal={6:f4} ratio={7:f3} dot_share={8:f3} insns={9} dots={10}\n",
+        (int4   ? "int4_sdot_"
+         : mmla ? "smmla_"
+                : "sdot_") +
+            llvm::formatv("{0}x{1}x{2}", m, k, n).str(),
+        m, k, n, cpu, perMac, ideal, ideal / perMac,
+        total ? static_cast<double>(dots) / total : 0.0, total, dots);
+    llvm::outs().flush();
+    return true;
+  };
+  for (const std::string &cpu : options.cpus) {
+    for (const std::vector<int64_t> &shape : options.cases)
+      if (!runCase(cpu, shape[0], shape[1], shape[2], /*int4=*/false))
+        status = 1;
+    for (const std::vector<int64_t> &shape : options.int4Cases) {
+      if (shape[1] % options.int4Group != 0) {
+        llvm::errs() << "qlow-bench: error: int4 K = " << shape[1]
+                     << " is not a multiple of the group size "
+                     << options.int4Group << "\n";
         status = 1;
         continue;
       }
-      uint64_t total = 0, dots = 0;
-      llvm::StringSet<> names = {"bench", "_mlir_ciface_bench"};
-      if (!countInstructions(log, names, total, dots)) {
-        llvm::errs() << "qlow-bench: error: cannot read " << log << "\n";
+      if (!runCase(cpu, shape[0], shape[1], shape[2], /*int4=*/true))
         status = 1;
-        continue;
-      }
-      if (temporary)
-        llvm::sys::fs::remove(log);
-      // The target description chooses smmla (i8mm) or sdot (dotprod); the
-      // ideal is the dot instructions alone.
-      FailureOr<mlir::qlow::TargetDesc> desc =
-          mlir::qlow::lookupTargetDesc("aarch64", cpu);
-      bool mmla = m > 1 && succeeded(desc) &&
-                  desc->int8Dot == mlir::qlow::Int8DotKind::NeonI8mm;
-      double macs = static_cast<double>(m) * k * n;
-      double perMac = total / macs;
-      double ideal = mmla ? 1.0 / 32 : 1.0 / 16;
-      llvm::outs() << llvm::formatv(
-          "case={0} M={1} K={2} N={3} cpu={4} insn_per_mac={5:f4} "
-          "ideal={6:f4} ratio={7:f3} dot_share={8:f3} insns={9} dots={10}\n",
-          (mmla ? "smmla_" : "sdot_") +
-              llvm::formatv("{0}x{1}x{2}", m, k, n).str(),
-          m, k, n, cpu, perMac, ideal, ideal / perMac,
-          total ? static_cast<double>(dots) / total : 0.0, total, dots);
-      llvm::outs().flush();
     }
   }
   if (temporary)

@@ -22,6 +22,11 @@ struct AArch64BenchOptions {
   /// (M, K, N) shapes.
   std::vector<std::vector<int64_t>> cases = {
       {1, 4096, 4096}, {16, 4096, 4096}, {128, 768, 768}, {128, 768, 3072}};
+  /// (M, K, N) shapes of int4 weight-only matmuls (groups of `int4Group`
+  /// rows, activations quantized per row at run time).
+  std::vector<std::vector<int64_t>> int4Cases = {{1, 4096, 4096},
+                                                 {16, 4096, 4096}};
+  int64_t int4Group = 128;
   /// qlow-compile CPUs: one with i8mm (smmla) and one with dotprod only.
   std::vector<std::string> cpus = {"neoverse-n2", "neoverse-n1"};
   /// Where the objects, harnesses and qemu logs go (kept); empty: a
@@ -39,6 +44,8 @@ struct AArch64BenchOptions {
 /// `case=<name> ... insn_per_mac=<x> ideal=<y> ratio=<y/x> dot_share=<d>
 /// insns=<n> dots=<k>` per case, where the ideal is one smmla per 32 MACs or
 /// one sdot per 16 and `dots` the int8 dot products among the instructions.
+/// Int4 cases print `case=int4_sdot_<shape>` lines of the same form; their
+/// ideal is the sdot inner loop on unpacked nibbles (int4Ideal in the .cpp).
 /// Returns the exit code (1 with a message when a tool is missing or a step
 /// fails).
 int runAArch64Bench(const AArch64BenchOptions &options);

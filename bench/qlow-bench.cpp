@@ -623,6 +623,15 @@ int main(int argc, char **argv) {
       for (const Shape &shape : parseShapes(onlyCases))
         options.cases.push_back({shape.m, shape.k, shape.n});
     }
+    // As for matmul: --cases alone picks int8 shapes only.
+    if (!onlyInt4Cases.empty() || !onlyCases.empty())
+      options.int4Cases.clear();
+    if (!onlyInt4Cases.empty()) {
+      if (onlyCases.empty())
+        options.cases.clear();
+      for (const Shape &shape : parseShapes(onlyInt4Cases))
+        options.int4Cases.push_back({shape.m, shape.k, shape.n});
+    }
     if (!aarch64Cpus.empty()) {
       SmallVector<StringRef> cpus;
       StringRef(aarch64Cpus).split(cpus, ',', -1, false);
