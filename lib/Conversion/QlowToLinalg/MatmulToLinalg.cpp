@@ -303,21 +303,73 @@ DynamicQuantized mlir::qlow::buildDynamicQuantize(OpBuilder &b, Location loc,
       rank,
       perRow ? utils::IteratorType::parallel : utils::IteratorType::reduction);
   rangeIterators[rank - 1] = utils::IteratorType::reduction;
-  Value zeroRange = zeroTensor(b, loc, rangeShape, f32);
-  AffineMap rangeMap = selectLoops(context, rank, rangeDims);
-  auto range = linalg::GenericOp::create(
-      b, loc, TypeRange{zeroRange.getType(), zeroRange.getType()},
-      ValueRange{x}, ValueRange{zeroRange, zeroRange},
-      ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank), rangeMap, rangeMap},
-      rangeIterators, [&](OpBuilder &nb, Location l, ValueRange args) {
-        // minnum/maxnum: the same values as the reference's std::min/max on
-        // finite inputs (only the sign of a zero may differ, which changes
-        // no scale or zero point), and combiners that vectorize.
-        linalg::YieldOp::create(
-            nb, l,
-            ValueRange{arith::MinNumFOp::create(nb, l, args[1], args[0]),
-                       arith::MaxNumFOp::create(nb, l, args[2], args[0])});
-      });
+  // minnum/maxnum: the same values as the reference's std::min/max on
+  // finite inputs (only the sign of a zero may differ, which changes no
+  // scale or zero point), and combiners that vectorize. Both are
+  // commutative and associative up to that sign, so any order of the
+  // reduction gives the same parameters.
+  auto minMax = [](OpBuilder &nb, Location l, ValueRange args) {
+    linalg::YieldOp::create(
+        nb, l,
+        ValueRange{arith::MinNumFOp::create(nb, l, args[1], args[0]),
+                   arith::MaxNumFOp::create(nb, l, args[2], args[0])});
+  };
+  Value lo, hi;
+  if (!perRow && rank >= 2) {
+    // Per tensor: the range of each row of the [rows, K] matrix (an inner
+    // reduction, which qlow-vectorize-elementwise vectorizes; a reduction
+    // over every loop would stay a scalar loop), then of the rows' ranges.
+    Value matrix = x;
+    int64_t rows = 1;
+    for (unsigned d = 0; d + 1 < rank; ++d)
+      rows *= xType.getDimSize(d);
+    if (rank > 2) {
+      ReassociationIndices leading;
+      for (unsigned d = 0; d + 1 < rank; ++d)
+        leading.push_back(d);
+      matrix = tensor::CollapseShapeOp::create(
+          b, loc, x,
+          ArrayRef<ReassociationIndices>{
+              leading, {static_cast<int64_t>(rank) - 1}});
+    }
+    Value zeroRows = zeroTensor(b, loc, {rows}, f32);
+    AffineMap rowOf = selectLoops(context, 2, {0});
+    auto rowRange = linalg::GenericOp::create(
+        b, loc, TypeRange{zeroRows.getType(), zeroRows.getType()},
+        ValueRange{matrix}, ValueRange{zeroRows, zeroRows},
+        ArrayRef<AffineMap>{b.getMultiDimIdentityMap(2), rowOf, rowOf},
+        ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                      utils::IteratorType::reduction},
+        minMax);
+    Value zeroScalar = zeroTensor(b, loc, {}, f32);
+    AffineMap all = b.getMultiDimIdentityMap(1);
+    AffineMap none = AffineMap::get(1, 0, {}, context);
+    auto range = linalg::GenericOp::create(
+        b, loc, TypeRange{zeroScalar.getType(), zeroScalar.getType()},
+        ValueRange{rowRange.getResult(0), rowRange.getResult(1)},
+        ValueRange{zeroScalar, zeroScalar},
+        ArrayRef<AffineMap>{all, all, none, none},
+        ArrayRef<utils::IteratorType>{utils::IteratorType::reduction},
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          linalg::YieldOp::create(
+              nb, l,
+              ValueRange{arith::MinNumFOp::create(nb, l, args[2], args[0]),
+                         arith::MaxNumFOp::create(nb, l, args[3], args[1])});
+        });
+    lo = range.getResult(0);
+    hi = range.getResult(1);
+  } else {
+    Value zeroRange = zeroTensor(b, loc, rangeShape, f32);
+    AffineMap rangeMap = selectLoops(context, rank, rangeDims);
+    auto range = linalg::GenericOp::create(
+        b, loc, TypeRange{zeroRange.getType(), zeroRange.getType()},
+        ValueRange{x}, ValueRange{zeroRange, zeroRange},
+        ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank), rangeMap,
+                            rangeMap},
+        rangeIterators, minMax);
+    lo = range.getResult(0);
+    hi = range.getResult(1);
+  }
 
   // 2. scale and zero point, per row (the per-tensor values broadcast).
   unsigned rowRank = rank - 1;
@@ -332,8 +384,7 @@ DynamicQuantized mlir::qlow::buildDynamicQuantize(OpBuilder &b, Location loc,
                                                utils::IteratorType::parallel);
   auto params = linalg::GenericOp::create(
       b, loc, TypeRange{scaleInit.getType(), zpInit.getType()},
-      ValueRange{range.getResult(0), range.getResult(1)},
-      ValueRange{scaleInit, zpInit},
+      ValueRange{lo, hi}, ValueRange{scaleInit, zpInit},
       ArrayRef<AffineMap>{fromRange, fromRange,
                           b.getMultiDimIdentityMap(rowRank),
                           b.getMultiDimIdentityMap(rowRank)},

@@ -176,11 +176,20 @@ func.func @dynamic_i4_groups(%x: tensor<3x8xf32>) -> tensor<3x2xf32> {
 // Dynamic symmetric i8 per tensor with per-channel i8 weights and an f32
 // bias: one contraction and one epilogue with the run-time scale per row
 // (the per-tensor value repeated), f32(acc) * (sa * sw[n]) + bias[n]; no
-// zero-point terms.
+// zero-point terms. The per-tensor range is the range of each row (an inner
+// reduction that qlow-vectorize-elementwise vectorizes), then of the rows'.
 // CHECK-LABEL: func.func @dynamic_i8_per_tensor
+// CHECK: %[[ROWS:.+]]:2 = linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "reduction"]
+// CHECK-SAME: outs(%{{.+}}, %{{.+}} : tensor<2xf32>, tensor<2xf32>)
+// CHECK: arith.minnumf
+// CHECK: arith.maxnumf
 // CHECK: %[[RANGE:.+]]:2 = linalg.generic
-// CHECK-SAME: iterator_types = ["reduction", "reduction"]
+// CHECK-SAME: iterator_types = ["reduction"]
+// CHECK-SAME: ins(%[[ROWS]]#0, %[[ROWS]]#1 : tensor<2xf32>, tensor<2xf32>)
 // CHECK-SAME: outs(%{{.+}}, %{{.+}} : tensor<f32>, tensor<f32>)
+// CHECK: arith.minnumf
+// CHECK: arith.maxnumf
 // CHECK: %[[PARAMS:.+]]:2 = linalg.generic
 // CHECK-SAME: ins(%[[RANGE]]#0, %[[RANGE]]#1 : tensor<f32>, tensor<f32>)
 // CHECK: arith.negf
@@ -201,6 +210,33 @@ func.func @dynamic_i8_per_tensor(%x: tensor<2x4xf32>, %b: tensor<3xf32>) -> tens
   %wq = quant.scast %w : tensor<4x3xi8> to tensor<4x3x!quant.uniform<i8:f32:1, {0.5, 0.25, 0.125}>>
   %y = qlow.matmul %x, %wq, %b {dynamic = #qlow.dynamic<per_tensor, i8, symmetric>} : (tensor<2x4xf32>, tensor<4x3x!quant.uniform<i8:f32:1, {0.5, 0.25, 0.125}>>, tensor<3xf32>) -> tensor<2x3xf32>
   return %y : tensor<2x3xf32>
+}
+
+// -----
+
+// A rank-3 activation quantized per tensor: its rows' ranges are taken on the
+// collapsed [B*M, K] matrix; per row, the range stays one inner reduction.
+// CHECK-LABEL: func.func @dynamic_per_tensor_rank3
+// CHECK-SAME: (%[[X:.+]]: tensor<2x3x4xf32>
+// CHECK: %[[M:.+]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1], [2]] : tensor<2x3x4xf32> into tensor<6x4xf32>
+// CHECK: %[[ROWS:.+]]:2 = linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "reduction"]
+// CHECK-SAME: ins(%[[M]] : tensor<6x4xf32>)
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["reduction"]
+// CHECK-SAME: ins(%[[ROWS]]#0, %[[ROWS]]#1 : tensor<6xf32>, tensor<6xf32>)
+// CHECK-LABEL: func.func @dynamic_per_row_rank3
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK-SAME: outs(%{{.+}}, %{{.+}} : tensor<2x3xf32>, tensor<2x3xf32>)
+func.func @dynamic_per_tensor_rank3(%x: tensor<2x3x4xf32>, %w: tensor<2x4x3x!quant.uniform<i8:f32, 0.5>>) -> tensor<2x3x3xf32> {
+  %y = qlow.matmul %x, %w {dynamic = #qlow.dynamic<per_tensor, u8, asymmetric>} : (tensor<2x3x4xf32>, tensor<2x4x3x!quant.uniform<i8:f32, 0.5>>) -> tensor<2x3x3xf32>
+  return %y : tensor<2x3x3xf32>
+}
+func.func @dynamic_per_row_rank3(%x: tensor<2x3x4xf32>, %w: tensor<2x4x3x!quant.uniform<i8:f32, 0.5>>) -> tensor<2x3x3xf32> {
+  %y = qlow.matmul %x, %w {dynamic = #qlow.dynamic<per_row, u8, asymmetric>} : (tensor<2x3x4xf32>, tensor<2x4x3x!quant.uniform<i8:f32, 0.5>>) -> tensor<2x3x3xf32>
+  return %y : tensor<2x3x3xf32>
 }
 
 // -----
