@@ -156,3 +156,28 @@ func.func @left_alone(%x: tensor<2x8xf32>, %w8: tensor<8x4x!quant.uniform<i4:f32
 func.func @bad_cpu(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
   return %x : tensor<2x8xf32>
 }
+
+// -----
+
+// The tile: the f32 update after each group costs more in the output tile
+// than in registers, so groups of 32 (8 steps) keep 3 rows of f32
+// accumulators in registers at M = 48, while M = 16 in groups of 64 takes
+// 4 rows with the f32 accumulators in the output tile (no padding).
+// CHECK-LABEL: func.func @tile_small_groups
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args({{.+}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-LABEL: func.func @tile_groups_of_64
+// CHECK-NOT: -> (vector<16xf32>
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args({{.+}}) -> (tensor<16x64xf32>)
+// CHECK: -> (vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>)
+func.func @tile_small_groups(%x: tensor<48x64xf32>) -> tensor<48x64xf32> {
+  %w = arith.constant dense<1> : tensor<64x64xi4>
+  %wq = quant.scast %w : tensor<64x64xi4> to tensor<64x64x!quant.uniform<i4:f32:{0:32, 1:64}, {{0.5}, {0.25}}>>
+  %y = qlow.matmul %x, %wq {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<48x64xf32>, tensor<64x64x!quant.uniform<i4:f32:{0:32, 1:64}, {{0.5}, {0.25}}>>) -> tensor<48x64xf32>
+  return %y : tensor<48x64xf32>
+}
+func.func @tile_groups_of_64(%x: tensor<16x128xf32>) -> tensor<16x64xf32> {
+  %w = arith.constant dense<1> : tensor<128x64xi4>
+  %wq = quant.scast %w : tensor<128x64xi4> to tensor<128x64x!quant.uniform<i4:f32:{0:64, 1:64}, {{0.5}, {0.25}}>>
+  %y = qlow.matmul %x, %wq {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<16x128xf32>, tensor<128x64x!quant.uniform<i4:f32:{0:64, 1:64}, {{0.5}, {0.25}}>>) -> tensor<16x64xf32>
+  return %y : tensor<16x64xf32>
+}
