@@ -88,6 +88,14 @@ std::optional<Int4Matmul> mlir::qlow::matchInt4Matmul(MatmulOp op,
   // value of the group and column for 8-bit ones.
   const int64_t groups = params->groups, groupSize = params->groupSize;
   c.nibbleBases.assign(groups * c.n, c.nibbleBase);
+  // 8-bit weights with zero point 0 whose groups and columns are each in
+  // [-8, 7] or in [-7, 8] (ORT's symmetric MatMulNBits blocks, sign(s) *
+  // (q - 8)): the latter negated, with their scales, are i4 with one zero
+  // point, and the kernel needs no zero-point table. Exact: negating a
+  // scale and the i32 sum it multiplies gives the same f32 product.
+  bool signedI4 = params->bits == 8 && params->isSigned &&
+                  params->zeroPointsAllZero();
+  SmallVector<int64_t> signs;
   for (int64_t g = 0; g < groups && params->bits == 8; ++g)
     for (int64_t col = 0; col < c.n; ++col) {
       int64_t lo = INT64_MAX, hi = INT64_MIN;
@@ -100,7 +108,19 @@ std::optional<Int4Matmul> mlir::qlow::matchInt4Matmul(MatmulOp op,
                     ", column " + std::to_string(col) + " span " +
                     std::to_string(hi - lo + 1) + " values, more than 16");
       c.nibbleBases[g * c.n + col] = lo;
+      if (lo >= -8 && hi <= 7)
+        signs.push_back(1);
+      else if (lo >= -7 && hi <= 8)
+        signs.push_back(-1);
+      else
+        signedI4 = false;
     }
+  if (signedI4) {
+    c.nibbleBases.clear();
+    if (llvm::any_of(signs, [](int64_t v) { return v < 0; }))
+      c.signs = std::move(signs);
+    return c; // nibbleBase -8, zpNibble 8 (i8 storage: zero point 0).
+  }
   for (int64_t at = 0; at < groups * c.n; ++at)
     c.zpNibbles.push_back(params->zeroPoints[at] - c.nibbleBases[at]);
   if (llvm::all_of(c.zpNibbles, [&](int64_t z) { return z == c.zpNibbles[0]; }) &&
@@ -125,8 +145,9 @@ Int4PackedWeights mlir::qlow::packInt4Weights(OpBuilder &b, Location loc,
   SmallVector<float> scales(panels * groups * nr, 0.0f);
   for (int64_t kk = 0; kk < c.k; ++kk)
     for (int64_t col = 0; col < c.n; ++col) {
+      int64_t g = kk / c.params.groupSize;
       int64_t nibble =
-          c.weights[kk * c.n + col] - c.baseAt(kk / c.params.groupSize, col);
+          c.signAt(g, col) * c.weights[kk * c.n + col] - c.baseAt(g, col);
       int64_t p = col / nr, inPanel = col % nr;
       int64_t vec = inPanel / lanes, lane = inPanel % lanes;
       int64_t at = (p * kSteps + kk / kStep) * nr * 2 + (vec / 2) * pairBytes +
@@ -139,7 +160,8 @@ Int4PackedWeights mlir::qlow::packInt4Weights(OpBuilder &b, Location loc,
   for (int64_t g = 0; g < groups; ++g)
     for (int64_t col = 0; col < c.n; ++col) {
       int64_t at = ((col / nr) * groups + g) * nr + col % nr;
-      scales[at] = static_cast<float>(c.params.scales[g * c.n + col]);
+      scales[at] = static_cast<float>(c.signAt(g, col) *
+                                      c.params.scales[g * c.n + col]);
       if (!c.uniformZeroPoint())
         zeroPoints[at] = static_cast<int32_t>(c.zpNibbles[g * c.n + col]);
     }

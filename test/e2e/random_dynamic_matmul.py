@@ -108,7 +108,8 @@ class DynamicCase:
         blocks with negative scales or their own zero points: sign(s) * (q -
         zp) for nibbles q, zero point 0, scale |s|; 16 values per group and
         column, which the x86 int4 kernel takes. Sometimes one group and
-        column spans all of i8 (left to the generic lowering)."""
+        column spans all of i8 (left to the generic lowering). Half use zero
+        point 8 for all blocks (ORT's symmetric quantizer)."""
         self.uniform_zp = True
         self.zw = np.zeros((self.groups, self.n), dtype=np.int64)
         self.sw = np.array(
@@ -116,7 +117,10 @@ class DynamicCase:
               for _ in range(self.n)] for _ in range(self.groups)])
         sign = [[rng.choice([-1, 1]) for _ in range(self.n)]
                 for _ in range(self.groups)]
-        zp = [[rng.randint(0, 15) for _ in range(self.n)]
+        # Half of them as ORT's symmetric quantizer writes them (zero point
+        # 8: blocks in [-8, 7] or [-7, 8], the kernel's negated-block form).
+        symmetric = rng.random() < 0.5
+        zp = [[8 if symmetric else rng.randint(0, 15) for _ in range(self.n)]
               for _ in range(self.groups)]
         self.w = np.array(
             [[sign[r // self.group][c] * (rng.randint(0, 15) -

@@ -37,7 +37,16 @@ struct Int4Matmul {
   /// `perColumnZeroPoints`): both per group and column, row-major
   /// [groups, N]; empty otherwise, and then the scalars above hold.
   SmallVector<int64_t> nibbleBases, zpNibbles;
+  /// +1 or -1 per group and column ([groups, N]) when some groups and
+  /// columns are packed negated, with their scales negated (8-bit weights
+  /// in [-7, 8]); empty when none is.
+  SmallVector<int64_t> signs;
   int64_t m = 0, k = 0, n = 0;
+
+  /// The sign group `g`, column `col` is packed with.
+  int64_t signAt(int64_t g, int64_t col) const {
+    return signs.empty() ? 1 : signs[g * n + col];
+  }
 
   /// Whether one zpNibble holds for every group and column.
   bool uniformZeroPoint() const { return zpNibbles.empty(); }
@@ -69,7 +78,8 @@ struct Int4PackedWeights {
   /// order of vpdpbusd and sdot), the nibble of a column of vector 2v in the
   /// low half and of vector 2v + 1 in the high half.
   Value nibbles;
-  /// Scales [panels][groups][nr] (f32), zero past N.
+  /// Scales [panels][groups][nr] (f32; negated where Int4Matmul::signs is
+  /// -1), zero past N.
   Value scales;
   /// zpNibble per group and column [panels][groups][nr] (i32, zero past N)
   /// when it is not uniform; null otherwise.
