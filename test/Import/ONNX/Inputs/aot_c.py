@@ -6,7 +6,11 @@
 # read from a file, and its output is compared with ONNX Runtime's. With
 # --library, `qlow-compile MODEL.onnx -o DIR/` writes lib<name>.a and
 # <name>.h, and examples/onnx/run_model.c runs it through the model API
-# (<name>_create/_run/_destroy), every input and output. Prints
+# (<name>_create/_run/_destroy), every input and output; with --aarch64
+# CPUS the library is compiled for aarch64-linux-gnu (one variant per CPU,
+# picked at run time from HWCAP), the program cross-linked with clang-22 and
+# lld against the arm64 sysroot and run under qemu-aarch64 with each
+# --qemu-cpu. Prints
 # `max_rel=<error relative to max |ORT output|>` per output; exits 1 above
 # --max-rel.
 #
@@ -50,14 +54,25 @@ def run_library(a, m):
     import onnxruntime as ort
     name = os.path.splitext(os.path.basename(a.model))[0].replace("-", "_")
     lib = os.path.join(a.work, "lib") + "/"
-    run(["qlow-compile", a.model, "--cpu=host", "-o", lib])
     example = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..",
                            "examples", "onnx", "run_model.c")
     exe = os.path.join(a.work, "run_model")
-    run(["clang-22", "-O1", f"-DMODEL={name}", "-I", lib, example,
-         os.path.join(lib, f"lib{name}.a"), "-o", exe,
-         "-L/usr/lib/llvm-22/lib", "-Wl,-rpath,/usr/lib/llvm-22/lib", "-lomp",
-         "-lm"])
+    if a.aarch64:
+        # No OpenMP on aarch64: the kernels run on the calling thread.
+        run(["qlow-compile", a.model, "--target=aarch64",
+             f"--cpu={a.aarch64}", "-o", lib])
+        run(["clang-22", "--target=aarch64-linux-gnu", "-fuse-ld=lld", "-O1",
+             f"-DMODEL={name}", "-I", lib, example,
+             os.path.join(lib, f"lib{name}.a"), "-o", exe, "-lm"])
+        launchers = [["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu", "-cpu",
+                      cpu] for cpu in a.qemu_cpu.split(",")]
+    else:
+        run(["qlow-compile", a.model, "--cpu=host", "-o", lib])
+        run(["clang-22", "-O1", f"-DMODEL={name}", "-I", lib, example,
+             os.path.join(lib, f"lib{name}.a"), "-o", exe,
+             "-L/usr/lib/llvm-22/lib", "-Wl,-rpath,/usr/lib/llvm-22/lib",
+             "-lomp", "-lm"])
+        launchers = [[]]
     rng = np.random.default_rng(0)
     feeds, args = {}, [exe]
     for vi in m.graph.input:
@@ -68,15 +83,22 @@ def run_library(a, m):
         args.append(path)
     outs = [o.name for o in m.graph.output]
     args += [os.path.join(a.work, o + ".out.bin") for o in outs]
-    run(args)
     sess = ort.InferenceSession(a.model, providers=["CPUExecutionProvider"])
+    wants = sess.run(outs, feeds)
     ok = True
-    for name_, want in zip(outs, sess.run(outs, feeds)):
-        got = np.fromfile(os.path.join(a.work, name_ + ".out.bin"),
-                          np.float32).reshape(want.shape)
-        rel = float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
-        print(f"output={name_} max_rel={rel:.3e}")
-        ok &= rel <= a.max_rel
+    for launcher in launchers:
+        for o in outs:  # No stale output can pass for this run's.
+            path = os.path.join(a.work, o + ".out.bin")
+            if os.path.exists(path):
+                os.remove(path)
+        run(launcher + args)
+        where = f"qemu_cpu={launcher[4]} " if launcher else ""
+        for name_, want in zip(outs, wants):
+            got = np.fromfile(os.path.join(a.work, name_ + ".out.bin"),
+                              np.float32).reshape(want.shape)
+            rel = float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
+            print(f"{where}output={name_} max_rel={rel:.3e}")
+            ok &= rel <= a.max_rel
     return 0 if ok else 1
 
 
@@ -86,6 +108,11 @@ def main():
     p.add_argument("work")
     p.add_argument("--max-rel", type=float, default=1e-5)
     p.add_argument("--library", action="store_true")
+    p.add_argument("--aarch64", metavar="CPUS",
+                   help="with --library: qlow-compile --target=aarch64 "
+                        "--cpu=CPUS, run under qemu-aarch64")
+    p.add_argument("--qemu-cpu", default="max",
+                   help="with --aarch64: comma-separated qemu -cpu models")
     a = p.parse_args()
     import onnxruntime as ort
 
