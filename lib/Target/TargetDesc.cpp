@@ -199,6 +199,19 @@ FailureOr<TargetDesc> mlir::qlow::lookupTargetDesc(StringRef arch,
   // registers); top-down keeps each step's loads next to its smmlas on every
   // CPU of the family (int8-matmul-asm.mlir).
   if (family->int8Dot == Int8DotKind::NeonI8mm) {
+    // The smmla kernel's costs outside its smmla (qlow-aarch64-int8-matmul;
+    // measured in qlow-bench aarch64's counts at 16x256x256, 8 x 2 tiles):
+    // ld4 groups; per tile about 20 instructions of pointers and loop entry,
+    // a movi per accumulator, per row vector a shuffle out of the 2x2
+    // blocks (1.5: LLVM copies and inserts for the even rows) and a store;
+    // a counter and a branch per iteration of 4 steps (K >= 512); and the
+    // run-time packing, a load and a store per 8 bytes of a row.
+    desc.int8LoadGroup = 4;
+    desc.int8TileOverhead = 20.0;
+    desc.int8AccumulatorOverhead = 1.0;
+    desc.int8RowVectorOverhead = 2.5;
+    desc.int8LoopOverheadPerStep = 0.5;
+    desc.int8PackOverheadPerPairStep = 4.0;
     desc.llvmOptions.push_back("lsr-preferred-addressing-mode=postindexed");
     desc.llvmOptions.push_back("misched-prera-direction=topdown");
   }
@@ -234,8 +247,74 @@ std::string mlir::qlow::listTargetDescs(StringRef arch) {
   return list;
 }
 
+/// Instructions an i8mm kernel with register tile `tile` executes for an
+/// M x N x K matmul, as chooseInt8Tile's model counts them. The kernel
+/// (qlow-aarch64-int8-matmul) computes R x V tiles as R/2 row pairs x 2V
+/// column pairs of smmla per step of kStep bytes of K, loads the row pairs
+/// in groups of the largest size up to int8LoadGroup that divides R/2 (a
+/// partial last tile whose pairs are fewer than a group: one load of its
+/// own size) and the column pairs in groups of int8LoadGroup.
+static double mmlaInstructions(const TargetDesc &desc,
+                               const MicroKernelShape &tile, int64_t m,
+                               int64_t n, int64_t k) {
+  const int64_t g = desc.int8LoadGroup;
+  const int64_t vectors =
+      std::min(tile.vectors, (n + desc.i32Lanes() - 1) / desc.i32Lanes());
+  const int64_t columns = vectors * desc.i32Lanes();
+  const int64_t panels = (n + columns - 1) / columns;
+  const int64_t colPairs = 2 * vectors;
+  const int64_t pairs = (tile.rows + 1) / 2;
+  int64_t pairGroup = 1;
+  for (int64_t size = std::min(g, pairs); size > 1; --size)
+    if (pairs % size == 0) {
+      pairGroup = size;
+      break;
+    }
+  const double steps = static_cast<double>((k + tile.kStep - 1) / tile.kStep);
+  const double colLoads = static_cast<double>((colPairs + g - 1) / g);
+  // One row tile of `rowCount` rows (`tilePairs` of its pairs), its K loop
+  // and its overheads.
+  auto rowTile = [&](int64_t rowCount, int64_t tilePairs, bool ownGroup) {
+    double rowLoads =
+        ownGroup ? 1.0
+                 : static_cast<double>((tilePairs + pairGroup - 1) / pairGroup);
+    double perStep = static_cast<double>(tilePairs * colPairs) + rowLoads +
+                     colLoads + desc.int8LoopOverheadPerStep;
+    return steps * perStep + desc.int8TileOverhead +
+           desc.int8AccumulatorOverhead *
+               static_cast<double>(tilePairs * colPairs) +
+           desc.int8RowVectorOverhead * static_cast<double>(rowCount * vectors);
+  };
+  const int64_t full = m / tile.rows, rest = m % tile.rows;
+  double perPanel =
+      static_cast<double>(full) * rowTile(tile.rows, pairs, false);
+  if (rest != 0) {
+    int64_t restPairs = (rest + 1) / 2;
+    perPanel +=
+        rowTile(rest, restPairs, pairGroup == pairs && restPairs < pairGroup);
+  }
+  // Rows are packed (and padded) to whole groups of pairs.
+  const int64_t packedPairs =
+      (m + 2 * pairGroup - 1) / (2 * pairGroup) * pairGroup;
+  return static_cast<double>(panels) * perPanel +
+         desc.int8PackOverheadPerPairStep * static_cast<double>(packedPairs) *
+             steps;
+}
+
 MicroKernelShape TargetDesc::chooseInt8Tile(int64_t m, int64_t n,
                                             int64_t k) const {
+  if (int8LoadGroup > 0 && m > 1) {
+    MicroKernelShape best = int8Tiles.front();
+    double fewest = std::numeric_limits<double>::infinity();
+    for (const MicroKernelShape &tile : int8Tiles) {
+      double count = mmlaInstructions(*this, tile, m, n, k);
+      if (count < fewest) {
+        fewest = count;
+        best = tile;
+      }
+    }
+    return best;
+  }
   MicroKernelShape best = int8Tiles.front();
   double bestCycles = std::numeric_limits<double>::infinity();
   for (const MicroKernelShape &tile : int8Tiles) {

@@ -127,4 +127,30 @@ TEST(TargetDescTest, AArch64TileChoice) {
   EXPECT_GE(n2.chooseInt8Tile(128, 768, 768).rows, 4);
 }
 
+TEST(TargetDescTest, MmlaTileModelCountsLoadsAndPartialTiles) {
+  // The i8mm family counts instructions (ld4 groups, the partial last row
+  // tile, per-tile overheads); the dotprod family keeps the cycle model.
+  TargetDesc n2 = *lookupTargetDesc("aarch64", "neoverse-n2");
+  TargetDesc n1 = *lookupTargetDesc("aarch64", "neoverse-n1");
+  EXPECT_EQ(n2.int8LoadGroup, 4);
+  EXPECT_EQ(n1.int8LoadGroup, 0);
+  // Per step, 8 x 2 is 16 smmla + 2 ld4 and 4 x 4 16 smmla + ld2 + 2 ld4:
+  // 8 x 2 where both fill their tiles.
+  EXPECT_EQ(n2.chooseInt8Tile(16, 4096, 4096).rows, 8);
+  EXPECT_EQ(n2.chooseInt8Tile(128, 768, 3072).rows, 8);
+  // One row past whole tiles: the 8 x 2 tiles' one-pair tail (4 smmla, one
+  // ld1 and one ld4 per step) costs less than 4 x 4's (8 smmla + 3 loads)
+  // per 8 columns; the cycle model counted a whole tile for it and chose
+  // 4 x 4 (qlow-bench aarch64: 17x1000x1000 0.691 -> 0.726, 33x768x768
+  // 0.741 -> 0.772).
+  EXPECT_EQ(n2.chooseInt8Tile(17, 1000, 1000).rows, 8);
+  EXPECT_EQ(n2.chooseInt8Tile(33, 768, 768).rows, 8);
+  // M = 10, N = 32: 4 x 4 (two whole tiles and a one-pair tail, 3 tiles per
+  // 16 columns) over 8 x 2 (2 x 2 tiles); int8-matmul-asm.mlir checks its
+  // loads.
+  MicroKernelShape ten = n2.chooseInt8Tile(10, 32, 128);
+  EXPECT_EQ(ten.rows, 4);
+  EXPECT_EQ(ten.vectors, 4);
+}
+
 } // namespace

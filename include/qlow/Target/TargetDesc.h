@@ -87,6 +87,26 @@ struct TargetDesc {
   double dotsPerCycle = 1.0;
   double loadsPerCycle = 2.0;
 
+  /// AArch64 i8mm (smmla) kernels: the tile model counts instructions
+  /// instead of issue cycles, since the kernel loads a step's registers in
+  /// interleaved groups and pays a per-tile cost that the cycle model does
+  /// not see. Zero elsewhere (the cycle model). `int8LoadGroup`: registers
+  /// one load instruction fills (ld4: 4 row pairs or column pairs; a tile's
+  /// row pairs load in groups of the largest size up to it that divides
+  /// them, a partial last tile with its own factor).
+  int64_t int8LoadGroup = 0;
+  /// Instructions outside the K loop: per register tile (pointers, loop
+  /// entry), per accumulator register (zeroing) and per row vector of the
+  /// result (the shuffle back from 2x2 blocks to rows, the store); and the
+  /// loop's counter and branch per step of K.
+  double int8TileOverhead = 0.0;
+  double int8AccumulatorOverhead = 0.0;
+  double int8RowVectorOverhead = 0.0;
+  double int8LoopOverheadPerStep = 0.0;
+  /// Instructions to pack one row pair x kStep bytes of the activations at
+  /// run time (rows padded to whole load groups are packed too).
+  double int8PackOverheadPerPairStep = 0.0;
+
   bool isX86() const { return arch == "x86_64"; }
   bool isAArch64() const { return arch == "aarch64"; }
 
@@ -106,7 +126,11 @@ struct TargetDesc {
   /// columns each tile computes. A tile's cost per step is the largest of
   /// its dot-product issue time, its load issue time and, when its packed
   /// weight panel (K x columns bytes) does not fit L1, the time to stream
-  /// the step's weights from L2. Ties go to the earlier candidate.
+  /// the step's weights from L2. Ties go to the earlier candidate. With
+  /// `int8LoadGroup` set (i8mm), the cost is the instructions the kernel
+  /// executes instead: smmla and grouped loads per step of whole tiles and
+  /// of the partial last row tile, the per-tile overheads and the packing
+  /// of the padded activations.
   MicroKernelShape chooseInt8Tile(int64_t m, int64_t n, int64_t k) const;
 
   /// Rows per cache block of the int8 matmul kernel with register tile

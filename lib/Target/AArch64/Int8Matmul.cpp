@@ -536,15 +536,22 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
         });
     // Back to row vectors: blocks [r0c0 r0c1 r1c0 r1c1] of column pairs
     // (2j, 2j + 1) give row 2q = [0, 1, 4, 5] and row 2q+1 = [2, 3, 6, 7].
-    SmallVector<Value> rowsOut;
+    // The odd row's shuffle (zip2) is built first: the even row's is then
+    // the blocks' last use, which LLVM selects as an insert into the
+    // first block in place (mov v.d[1]) instead of a copy and an insert.
+    SmallVector<Value> rowsOut(tileRows * vectors);
     for (int64_t r = 0; r < tileRows; ++r)
       for (int64_t j = 0; j < vectors; ++j) {
+        if (r % 2 == 0 && r + 1 < tileRows)
+          continue; // Built with the odd row below.
         Value lo = kLoop.getResult((r / 2) * colPairs + 2 * j);
         Value hi = kLoop.getResult((r / 2) * colPairs + 2 * j + 1);
-        SmallVector<int64_t> mask = r % 2 == 0
-                                        ? SmallVector<int64_t>{0, 1, 4, 5}
-                                        : SmallVector<int64_t>{2, 3, 6, 7};
-        rowsOut.push_back(vector::ShuffleOp::create(rb, loc, lo, hi, mask));
+        if (r % 2 == 1)
+          rowsOut[r * vectors + j] = vector::ShuffleOp::create(
+              rb, loc, lo, hi, ArrayRef<int64_t>{2, 3, 6, 7});
+        int64_t even = r - r % 2;
+        rowsOut[even * vectors + j] = vector::ShuffleOp::create(
+            rb, loc, lo, hi, ArrayRef<int64_t>{0, 1, 4, 5});
       }
     return rowsOut;
   };

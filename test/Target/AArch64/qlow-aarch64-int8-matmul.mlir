@@ -69,8 +69,10 @@
 // MMLA-NOT: arm_neon.intr.smmla
 // MMLA: arm_neon.intr.usmmla %{{.*}}, %{{.*}}, %{{.*}} : vector<16xi8> to vector<4xi32>
 // MMLA-NOT: arm_neon.intr.smmla
-// MMLA: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 4, 5] : vector<4xi32>, vector<4xi32>
+// Back to rows: the odd row's shuffle first (the even row's is then the
+// blocks' last use, an in-place insert).
 // MMLA: vector.shuffle %{{.*}}, %{{.*}} [2, 3, 6, 7] : vector<4xi32>, vector<4xi32>
+// MMLA: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 4, 5] : vector<4xi32>, vector<4xi32>
 // The partial tile (row 4): one register per step, read as is.
 // MMLA: vector.transfer_read %[[PACKED]]{{.*}} : tensor<2x3x8xi32>, vector<4xi32>
 // MMLA: vector.bitcast %{{.*}} : vector<4xi32> to vector<16xi8>
