@@ -27,6 +27,9 @@
 // the request and is at most twice its size (best fit: the same sequence of
 // sizes recurs on every call). A spin lock guards the table: allocs and frees
 // are few per call (but may come from OpenMP threads or concurrent callers).
+// A destructor of the module (llvm.global_dtors) frees the cached blocks: at
+// exit for objects and libraries, and when the JIT's ExecutionEngine is
+// destroyed (qlow-bench compiles many modules in one process).
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,6 +37,7 @@
 
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
 
 using namespace mlir;
 
@@ -224,6 +228,40 @@ void defineFree(llvm::Function *fn, const CacheGlobals &g) {
   b.CreateCall(g.free, {raw});
   b.CreateRetVoid();
 }
+/// The module's destructor: every cached block back to free.
+void defineRelease(llvm::Function *fn, const CacheGlobals &g) {
+  llvm::LLVMContext &ctx = fn->getContext();
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  auto *ptr = llvm::PointerType::getUnqual(ctx);
+  auto *slotsTy = llvm::ArrayType::get(ptr, kCacheSlots);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+  emitLock(b, g);
+  llvm::BasicBlock *preheader = b.GetInsertBlock();
+  auto *loop = llvm::BasicBlock::Create(ctx, "slot", fn);
+  auto *release = llvm::BasicBlock::Create(ctx, "release", fn);
+  auto *step = llvm::BasicBlock::Create(ctx, "step", fn);
+  auto *done = llvm::BasicBlock::Create(ctx, "done", fn);
+  b.CreateBr(loop);
+  b.SetInsertPoint(loop);
+  llvm::PHINode *i = b.CreatePHI(i64, 2, "i");
+  i->addIncoming(b.getInt64(0), preheader);
+  llvm::Value *slot =
+      b.CreateInBoundsGEP(slotsTy, g.blocks, {b.getInt64(0), i});
+  llvm::Value *block = b.CreateLoad(ptr, slot);
+  b.CreateCondBr(b.CreateIsNull(block), step, release);
+  b.SetInsertPoint(release);
+  b.CreateCall(g.free, {block});
+  b.CreateStore(llvm::ConstantPointerNull::get(ptr), slot);
+  b.CreateBr(step);
+  b.SetInsertPoint(step);
+  llvm::Value *next = b.CreateAdd(i, b.getInt64(1));
+  i->addIncoming(next, step);
+  b.CreateCondBr(b.CreateICmpULT(next, b.getInt64(kCacheSlots)), loop, done);
+  b.SetInsertPoint(done);
+  b.CreateStore(b.getInt64(0), g.cachedBytes);
+  emitUnlock(b, g);
+  b.CreateRetVoid();
+}
 } // namespace
 
 void mlir::qlow::defineBufferCache(llvm::Module &module) {
@@ -261,6 +299,11 @@ void mlir::qlow::defineBufferCache(llvm::Module &module) {
       "free", llvm::FunctionType::get(voidTy, {ptr}, false));
   defineAlloc(alloc, g);
   defineFree(dealloc, g);
+  auto *release = llvm::Function::Create(
+      llvm::FunctionType::get(voidTy, {}, false),
+      llvm::GlobalValue::InternalLinkage, "qlow.buffer_cache.release", module);
+  defineRelease(release, g);
+  llvm::appendToGlobalDtors(module, release, /*Priority=*/65535);
   alloc->setLinkage(llvm::GlobalValue::InternalLinkage);
   dealloc->setLinkage(llvm::GlobalValue::InternalLinkage);
 }

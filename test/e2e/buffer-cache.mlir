@@ -3,7 +3,8 @@
 // code calls _mlir_memref_to_llvm_alloc/_free, the object defines both with
 // internal linkage (no new symbol, no runtime library to link), and a C
 // program calling the model again faults in almost none of a 40 MB
-// temporary's pages, also with four threads calling at once.
+// temporary's pages, also with four threads calling at once; a module
+// destructor frees the cached blocks.
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: qlow-compile %s --cpu=host --emit=llvm -o - | FileCheck %s --check-prefix=IR
 // RUN: qlow-compile %s --cpu=host -o %t/model.o
@@ -13,6 +14,7 @@
 // RUN: %t/main | FileCheck %s
 
 // IR:       @qlow.buffer_cache.blocks = internal {{.*}}global [64 x ptr] zeroinitializer
+// IR:       @llvm.global_dtors = appending global {{.*}}@qlow.buffer_cache.release
 // IR-LABEL: define void @twice_transposed(
 // IR:         call {{.*}}ptr @malloc(
 // IR:         call void @free(
