@@ -119,15 +119,7 @@ def sqnr(reference, value):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cases", type=int, default=60)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--work-dir", required=True)
-    parser.add_argument("--qlow-run", default=shutil.which("qlow-run"))
-    parser.add_argument("--batch", type=int, default=20)
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--cpu", default="host")
-    parser.add_argument("--opt-level", type=int, default=2)
-    parser.add_argument("--num-threads", type=int, default=0)
+    rm.add_run_arguments(parser, cases=60, batch=20)
     parser.add_argument("--min-sqnr", type=float, default=None,
                         help="fail a function whose int8 result is below "
                         "this SQNR (dB) against the float attention")

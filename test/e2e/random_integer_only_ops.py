@@ -174,15 +174,7 @@ class Case:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cases", type=int, default=90)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--work-dir", required=True)
-    parser.add_argument("--qlow-run", default=shutil.which("qlow-run"))
-    parser.add_argument("--batch", type=int, default=30)
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--cpu", default="host")
-    parser.add_argument("--opt-level", type=int, default=2)
-    parser.add_argument("--num-threads", type=int, default=0)
+    rm.add_run_arguments(parser, cases=90, batch=30)
     parser.add_argument("--ops", default=",".join(OPS),
                         help="comma-separated ops to draw from")
     args = parser.parse_args()

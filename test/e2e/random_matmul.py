@@ -495,6 +495,29 @@ def compare_exact(case, work, expected, actual):
     return "\n  ".join(lines)
 
 
+def add_run_arguments(parser, cases, batch):
+    """The options every random_*.py driver takes: how many cases, the seed,
+    where they go, and how qlow-run runs them."""
+    parser.add_argument("--cases", type=int, default=cases)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--work-dir", required=True,
+                        help="where the MLIR, inputs and outputs go (emptied)")
+    parser.add_argument("--qlow-run", default=shutil.which("qlow-run"),
+                        help="the qlow-run binary (default: from PATH)")
+    parser.add_argument("--batch", type=int, default=batch,
+                        help="functions per MLIR file and qlow-run process")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="qlow-run processes at a time")
+    parser.add_argument("--cpu", default="host",
+                        help="qlow-run --cpu of the compiled runs (its kernels "
+                             "must run on this machine)")
+    parser.add_argument("--opt-level", type=int, default=2,
+                        help="qlow-run --opt-level of the compiled runs")
+    parser.add_argument("--num-threads", type=int, default=0,
+                        help="qlow-run --num-threads of the compiled runs "
+                             "(0: the OpenMP runtime's default)")
+
+
 def prepare_work_dir(work):
     """Empties `work` and makes its in/, ref/ and jit/ folders."""
     shutil.rmtree(work, ignore_errors=True)
@@ -546,24 +569,7 @@ def main(make_case=None):
         description=(sys.modules[make_case.__module__].__doc__ or
                      __doc__).split("\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cases", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--work-dir", required=True,
-                        help="where the MLIR, inputs and outputs go (emptied)")
-    parser.add_argument("--qlow-run", default=shutil.which("qlow-run"),
-                        help="the qlow-run binary (default: from PATH)")
-    parser.add_argument("--batch", type=int, default=25,
-                        help="functions per MLIR file and qlow-run process")
-    parser.add_argument("--jobs", type=int, default=2,
-                        help="qlow-run processes at a time")
-    parser.add_argument("--cpu", default="host",
-                        help="qlow-run --cpu of the compiled runs (its kernels "
-                             "must run on this machine)")
-    parser.add_argument("--opt-level", type=int, default=2,
-                        help="qlow-run --opt-level of the compiled runs")
-    parser.add_argument("--num-threads", type=int, default=0,
-                        help="qlow-run --num-threads of the compiled runs "
-                             "(0: the OpenMP runtime's default)")
+    add_run_arguments(parser, cases=200, batch=25)
     parser.add_argument("--weight-range", choices=sorted(WEIGHT_RANGES),
                         default="full",
                         help="stored values of the i8 weights of Case: full, "
