@@ -363,3 +363,21 @@ AttentionTile TargetDesc::chooseAttentionTile(int64_t s, int64_t dv) const {
   rows = std::max<int64_t>(1, std::min(rows, s));
   return AttentionTile{rows, lanes, lanes};
 }
+
+FailureOr<TargetDesc> mlir::qlow::lookupKernelPassTarget(Operation *root,
+                                                         StringRef pass,
+                                                         StringRef arch,
+                                                         StringRef cpu) {
+  std::string error;
+  FailureOr<TargetDesc> desc = lookupTargetDesc(arch, cpu, &error);
+  if (failed(desc)) {
+    root->emitError() << error;
+    return failure();
+  }
+  if (desc->arch != arch) {
+    root->emitError() << pass << " needs an " << arch << " CPU; '"
+                      << desc->name << "' is " << desc->arch;
+    return failure();
+  }
+  return desc;
+}

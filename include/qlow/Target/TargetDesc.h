@@ -9,6 +9,7 @@
 #ifndef QLOW_TARGET_TARGETDESC_H
 #define QLOW_TARGET_TARGETDESC_H
 
+#include "mlir/IR/Operation.h"
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
@@ -175,6 +176,12 @@ private:
 /// known CPUs.
 FailureOr<TargetDesc> lookupTargetDesc(StringRef arch, StringRef cpu,
                                        std::string *errorMessage = nullptr);
+
+/// The description of `cpu` for the kernel pass `pass`, which generates code
+/// for `arch` only: an error on `root` (and failure) when the CPU is unknown
+/// or of another architecture.
+FailureOr<TargetDesc> lookupKernelPassTarget(Operation *root, StringRef pass,
+                                             StringRef arch, StringRef cpu);
 
 /// The names of the registered CPU targets of `arch`, for help texts and
 /// errors.

@@ -321,18 +321,10 @@ struct QlowAArch64Int4MatmulPass
   using QlowAArch64Int4MatmulPassBase::QlowAArch64Int4MatmulPassBase;
 
   void runOnOperation() override {
-    std::string error;
-    FailureOr<TargetDesc> desc = lookupTargetDesc("aarch64", cpu, &error);
-    if (failed(desc)) {
-      getOperation().emitError() << error;
+    FailureOr<TargetDesc> desc =
+        lookupKernelPassTarget(getOperation(), "qlow-aarch64-int4-matmul", "aarch64", cpu);
+    if (failed(desc))
       return signalPassFailure();
-    }
-    if (!desc->isAArch64()) {
-      getOperation().emitError()
-          << "qlow-aarch64-int4-matmul needs an aarch64 CPU; '" << desc->name
-          << "' is " << desc->arch;
-      return signalPassFailure();
-    }
     if (desc->int8Dot != Int8DotKind::NeonSdot &&
         desc->int8Dot != Int8DotKind::NeonI8mm)
       return; // No sdot: convert-qlow-to-linalg lowers these matmuls.

@@ -469,18 +469,10 @@ struct QlowX86Int8MatmulPass
   using QlowX86Int8MatmulPassBase::QlowX86Int8MatmulPassBase;
 
   void runOnOperation() override {
-    std::string error;
-    FailureOr<TargetDesc> desc = lookupTargetDesc("x86_64", cpu, &error);
-    if (failed(desc)) {
-      getOperation().emitError() << error;
+    FailureOr<TargetDesc> desc =
+        lookupKernelPassTarget(getOperation(), "qlow-x86-int8-matmul", "x86_64", cpu);
+    if (failed(desc))
       return signalPassFailure();
-    }
-    if (!desc->isX86()) {
-      getOperation().emitError()
-          << "qlow-x86-int8-matmul needs an x86_64 CPU; '" << desc->name
-          << "' is " << desc->arch;
-      return signalPassFailure();
-    }
     if (desc->int8Dot == Int8DotKind::None)
       return; // No int8 dot product: the contraction stays for the loops.
     bool vnni = desc->int8Dot == Int8DotKind::Avx512Vnni ||
