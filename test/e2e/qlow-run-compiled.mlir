@@ -19,12 +19,19 @@
 // A single entry with -i/-o, u8 in and out, and --repeat timing.
 // RUN: %python -c "import numpy as np; np.save('%t/q.npy', np.arange(0, 256, 4, dtype=np.uint8))"
 // RUN: qlow-run --reference %s --entry requantize -i %t/q.npy -o %t/r0.npy -o %t/r1.npy -o %t/r2.npy
-// RUN: qlow-run %s --entry requantize -i %t/q.npy -o %t/c0.npy -o %t/c1.npy -o %t/c2.npy --repeat 3 | FileCheck %s --check-prefix=TIME
+// RUN: qlow-run %s --entry requantize -i %t/q.npy -o %t/c0.npy -o %t/c1.npy -o %t/c2.npy --repeat 3 --threads 3 | FileCheck %s --check-prefix=TIME
 // RUN: %python %S/compare_exact.py %t/r0.npy %t/c0.npy
 // RUN: %python %S/compare_exact.py %t/r1.npy %t/c1.npy
 // RUN: %python %S/compare_exact.py %t/r2.npy %t/c2.npy
 // TIME: compilation: {{[0-9.]+}} ms
-// TIME: compiled execution: {{[0-9.e+-]+}} ms per run (3 runs)
+// TIME: compiled execution: {{[0-9.e+-]+}} ms per run (3 runs, 3 threads)
+
+// --threads and --num-threads set the kernels' thread count (libLLVM's own
+// `--threads` option must not take it).
+// RUN: qlow-run %s --entry requantize -i %t/q.npy --repeat 2 --num-threads 1 | FileCheck %s --check-prefix=ONE
+// RUN: OMP_NUM_THREADS=1 qlow-run %s --entry requantize -i %t/q.npy --repeat 2 --threads=2 | FileCheck %s --check-prefix=TWO
+// ONE: ms per run (2 runs, 1 threads)
+// TWO: ms per run (2 runs, 2 threads)
 
 // A call returning two results (the reference does not evaluate func.call):
 // same inputs as same_result_twice, so the same outputs, swapped.

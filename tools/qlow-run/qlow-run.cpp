@@ -106,7 +106,8 @@ static cl::opt<std::string> targetCpu(
 static cl::opt<unsigned> numThreads(
     "num-threads",
     cl::desc("Threads of compiled kernels (the OpenMP runtime's count; 0: "
-             "its default, OMP_NUM_THREADS or the number of cores)"),
+             "its default, OMP_NUM_THREADS or the number of cores); also "
+             "--threads"),
     cl::init(0));
 
 /// Prints an error without a location (tool-level problems) and fails.
@@ -520,7 +521,8 @@ static LogicalResult run(MLIRContext &context) {
       {
         llvm::outs() << "compiled execution: "
                      << llvm::format("%.4g", 1e3 * run.secondsPerRun)
-                     << " ms per run (" << repeat << " runs)\n";
+                     << " ms per run (" << repeat << " runs, "
+                     << omp_get_max_threads() << " threads)\n";
         std::vector<double> t = run.callSeconds;
         std::sort(t.begin(), t.end());
         if (!t.empty())
@@ -540,6 +542,20 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
+  // libLLVM registers an undocumented integer option `--threads` of its own
+  // (it would swallow `--threads 2` and leave the kernels on the OpenMP
+  // default). qlow-run's `--threads` is the kernels' thread count, as in the
+  // README and ONNX Runtime's naming: LLVM's is renamed out of the way
+  // (hidden) and `--threads` becomes an alias of --num-threads.
+  auto &registered = cl::getRegisteredOptions();
+  if (auto it = registered.find("threads"); it != registered.end()) {
+    cl::Option *llvmThreads = it->second;
+    llvmThreads->setArgStr("llvm-threads");
+    llvmThreads->setHiddenFlag(cl::ReallyHidden);
+  }
+  static cl::alias threadsAlias("threads",
+                                cl::desc("Alias for --num-threads"),
+                                cl::aliasopt(numThreads));
   cl::ParseCommandLineOptions(argc, argv,
                               "qlow-run: run a qlow function on .npy inputs\n");
   // Progress is about compiling: the reference evaluator compiles nothing.
