@@ -36,7 +36,8 @@ try:
             if line.startswith("flags"):
                 flags.update(line.split(":", 1)[1].split())
     for flag, feature in [("avx2", "avx2"), ("avx_vnni", "avxvnni"),
-                          ("avx512_vnni", "avx512vnni")]:
+                          ("avx512_vnni", "avx512vnni"),
+                          ("avx512vbmi", "avx512vbmi")]:
         if flag in flags:
             config.available_features.add(feature)
 except OSError:

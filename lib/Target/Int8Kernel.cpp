@@ -92,6 +92,38 @@ Value gatherFromTable(OpBuilder &b, Location loc, tensor::ExtractOp extract,
   return result;
 }
 
+/// The lanes of `extract`'s table at `indices` (vector<lanes x index>) by
+/// the target's `byteLookup`, for a constant table of at most 256 i8 values;
+/// null where that does not apply. The lookup takes the indices' low bytes:
+/// the i8 an index was zero-extended from (a quantized value, as
+/// convert-qlow-to-linalg writes the lookup), or its truncation.
+Value lookupByteTable(OpBuilder &b, Location loc, tensor::ExtractOp extract,
+                      Value indices, int64_t lanes,
+                      ByteTableLookup byteLookup) {
+  DenseIntElementsAttr values;
+  if (!byteLookup || !extract.getType().isInteger(8) ||
+      !matchPattern(extract.getTensor(), m_Constant(&values)) ||
+      values.getNumElements() > 256)
+    return Value();
+  SmallVector<uint8_t> table;
+  for (const APInt &v : values.getValues<APInt>())
+    table.push_back(static_cast<uint8_t>(v.getZExtValue()));
+  auto bytesType = VectorType::get({lanes}, b.getI8Type());
+  if (auto cast = indices.getDefiningOp<arith::IndexCastOp>())
+    indices = cast.getIn();
+  else if (auto cast = indices.getDefiningOp<arith::IndexCastUIOp>())
+    indices = cast.getIn();
+  else
+    indices = arith::IndexCastOp::create(
+        b, loc, VectorType::get({lanes}, b.getI32Type()), indices);
+  if (auto ext = indices.getDefiningOp<arith::ExtUIOp>())
+    if (ext.getIn().getType() == bytesType)
+      indices = ext.getIn();
+  if (indices.getType() != bytesType)
+    indices = arith::TruncIOp::create(b, loc, bytesType, indices);
+  return byteLookup(b, loc, table, indices);
+}
+
 } // namespace
 
 /// Recognises the 2-D i8 x i8 -> i32 contraction with constant s8 weights and
@@ -274,7 +306,7 @@ Value mlir::qlow::applyEpilogue(OpBuilder &b, Location loc,
                                 const FusedEpilogue &epilogue, Value acc,
                                 Value row, Value col, int64_t m, int64_t lanes,
                                 function_ref<Value(int64_t)> idx,
-                                Value siblingAcc) {
+                                Value siblingAcc, ByteTableLookup byteLookup) {
   linalg::GenericOp op = epilogue.op;
   Block &body = op.getRegion().front();
   IRMapping mapping;
@@ -315,10 +347,12 @@ Value mlir::qlow::applyEpilogue(OpBuilder &b, Location loc,
   }
   for (Operation &inner : body.without_terminator()) {
     if (auto extract = dyn_cast<tensor::ExtractOp>(inner)) {
-      mapping.map(extract.getResult(),
-                  gatherFromTable(b, loc, extract,
-                                  mapping.lookup(extract.getIndices()[0]),
-                                  lanes));
+      Value indices = mapping.lookup(extract.getIndices()[0]);
+      Value looked =
+          lookupByteTable(b, loc, extract, indices, lanes, byteLookup);
+      if (!looked)
+        looked = gatherFromTable(b, loc, extract, indices, lanes);
+      mapping.map(extract.getResult(), looked);
       continue;
     }
     if (auto constant = dyn_cast<arith::ConstantOp>(inner)) {

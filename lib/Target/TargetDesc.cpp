@@ -12,6 +12,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/X86TargetParser.h"
 
 #include <algorithm>
 #include <limits>
@@ -184,6 +185,20 @@ FailureOr<TargetDesc> mlir::qlow::lookupTargetDesc(StringRef arch,
   desc.vectorBits = family->vectorBits;
   desc.vectorRegisters = family->vectorRegisters;
   desc.int8Dot = family->int8Dot;
+  // ISA extensions that only some CPUs of a family have come from LLVM's
+  // own CPU table (the features its code generator will assume for that
+  // CPU), or from the host's CPUID for "host".
+  if (arch == "x86_64" && desc.vectorBits == 512) {
+    if (cpu == "host") {
+      desc.avx512Vbmi = llvm::sys::getHostCPUFeatures().lookup("avx512vbmi");
+    } else {
+      SmallVector<StringRef> cpuFeatures;
+      llvm::X86::getFeaturesForCPU(cpuName, cpuFeatures, /*NeedPlus=*/false);
+      desc.avx512Vbmi = llvm::is_contained(cpuFeatures, "avx512vbmi");
+    }
+    if (desc.avx512Vbmi)
+      desc.features += ",+avx512vbmi";
+  }
   desc.int8Tiles.assign(family->tiles.begin(), family->tiles.end());
   desc.dotsPerCycle = family->dotsPerCycle;
   desc.loadsPerCycle = family->loadsPerCycle;

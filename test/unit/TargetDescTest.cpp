@@ -43,6 +43,25 @@ TEST(TargetDescTest, AArch64Families) {
   EXPECT_EQ(n1->features.find("+i8mm"), std::string::npos);
 }
 
+TEST(TargetDescTest, Avx512VbmiFromLLVMsCpuTable) {
+  // The AVX-512 VNNI family shares one TargetDesc shape; VBMI (vpermi2b, the
+  // epilogue's register table lookups) is per CPU, as LLVM describes it.
+  for (const char *cpu : {"znver4", "znver5", "sapphirerapids",
+                          "icelake-server", "tigerlake"}) {
+    TargetDesc desc = *lookupTargetDesc("x86_64", cpu);
+    EXPECT_TRUE(desc.avx512Vbmi) << cpu;
+    EXPECT_NE(desc.features.find("+avx512vbmi"), std::string::npos) << cpu;
+  }
+  // Cascade Lake has AVX-512 VNNI but no VBMI; the AVX2 and AVX-VNNI
+  // families' kernels have no zmm to use it on.
+  for (const char *cpu : {"cascadelake", "alderlake", "haswell", "znver3"}) {
+    TargetDesc desc = *lookupTargetDesc("x86_64", cpu);
+    EXPECT_FALSE(desc.avx512Vbmi) << cpu;
+    EXPECT_EQ(desc.features.find("vbmi"), std::string::npos) << cpu;
+  }
+  EXPECT_FALSE(lookupTargetDesc("aarch64", "neoverse-n2")->avx512Vbmi);
+}
+
 TEST(TargetDescTest, TilesFitTheRegisterFile) {
   // sdot: accumulators + one weight register per vector + two 16-byte
   // activation registers per row (32 bytes of K, one ldp); smmla:

@@ -62,5 +62,15 @@ LogicalResult DotI16x2Op::verify() {
                          "2 i16", "elements");
 }
 
+LogicalResult PermuteBytes2Op::verify() {
+  // vpermi2b exists on xmm, ymm (AVX-512 VL) and zmm.
+  int64_t lanes = getResult().getType().getNumElements();
+  if (lanes != 16 && lanes != 32 && lanes != 64)
+    return emitOpError() << "permutes 16 (xmm), 32 (ymm) or 64 (zmm) bytes, "
+                            "not "
+                         << lanes;
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "dialects/QlowX86/IR/QlowX86Ops.cpp.inc"

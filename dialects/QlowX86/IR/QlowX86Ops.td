@@ -115,4 +115,36 @@ def QlowX86_DotU8S8PairsOp : Op<QlowX86_Dialect, "dot_u8s8_pairs", [Pure,
   let hasVerifier = 1;
 }
 
+def QlowX86_PermuteBytes2Op : Op<QlowX86_Dialect, "permute_bytes2", [Pure,
+    AllTypesMatch<["indices", "lo", "hi", "result"]>]> {
+  let summary = "vpermi2b: each byte lane looked up in a table of two "
+                "registers of bytes";
+  let description = [{
+    With `n` byte lanes, `lo` and `hi` together are a table of `2n` bytes
+    (`lo` first) and each lane of `indices` picks one of them by its low
+    `log2(2n)` bits; the other bits are ignored:
+
+    `result[i] = (idx & n) == 0 ? lo[idx & (n - 1)] : hi[idx & (n - 1)]`,
+    with `idx = indices[i] & (2n - 1)`.
+
+    This is AVX-512 VBMI `vpermi2b` (on 16 or 32 lanes also AVX-512 VL): on
+    a zmm, one instruction looks up 64 bytes in a 128-byte table, where a
+    gather needs one load per lane. A 256-entry table is two of these and a
+    select on bit 7 of the index (vpmovb2m + vpblendmb); see
+    qlow-x86-int8-matmul's epilogue lookups.
+
+    ```mlir
+    %r = qlow_x86.permute_bytes2 %idx, %lo, %hi : vector<64xi8>
+    ```
+  }];
+  let arguments = (ins VectorOfRankAndType<[1], [I8]>:$indices,
+                   VectorOfRankAndType<[1], [I8]>:$lo,
+                   VectorOfRankAndType<[1], [I8]>:$hi);
+  let results = (outs VectorOfRankAndType<[1], [I8]>:$result);
+  let assemblyFormat = [{
+    $indices `,` $lo `,` $hi attr-dict `:` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // QLOW_DIALECT_QLOWX86OPS_TD

@@ -75,6 +75,15 @@ std::optional<std::pair<Int8Contraction, unsigned>>
 matchSiblingContraction(const Int8Contraction &c,
                         const FusedEpilogue &epilogue);
 
+/// A target's lookup of byte lanes in a constant table of at most 256 bytes
+/// from registers instead of a gather: `table` holds the table's bytes and
+/// `indices` is a vector of i8 lanes, each the low byte of an index below
+/// table.size() (as the epilogue's tensor.extract requires). Returns the
+/// looked-up bytes (the type of `indices`), or null where the target has no
+/// such form for these lanes (the epilogue then gathers).
+using ByteTableLookup = function_ref<Value(
+    OpBuilder &b, Location loc, ArrayRef<uint8_t> table, Value indices)>;
+
 /// Computes `epilogue` on one accumulator vector of `lanes` i32: the lanes
 /// are columns [col, col + lanes) of row `row` of an M = `m` matmul.
 /// Row-indexed inputs are read at the row (clamped to the last real one:
@@ -82,11 +91,14 @@ matchSiblingContraction(const Int8Contraction &c,
 /// last panel runs past N), table lookups become gathers, and the body is
 /// cloned lane-wise onto vectors. `idx` makes index constants. With a
 /// sibling contraction (`epilogue.siblingInput`), `siblingAcc` holds its
-/// accumulators for the same lanes.
+/// accumulators for the same lanes. With `byteLookup`, lookups of i8 values
+/// in constant tables of at most 256 entries are the target's instead of
+/// gathers.
 Value applyEpilogue(OpBuilder &b, Location loc, const FusedEpilogue &epilogue,
                     Value acc, Value row, Value col, int64_t m, int64_t lanes,
                     function_ref<Value(int64_t)> idx,
-                    Value siblingAcc = nullptr);
+                    Value siblingAcc = nullptr,
+                    ByteTableLookup byteLookup = nullptr);
 
 /// The last op before which the kernel replacing `c` (and `epilogue`) can be
 /// built: `c` itself, or the last definition of an epilogue input that

@@ -80,6 +80,12 @@ struct TargetDesc {
   uint64_t l2Bytes = 1024 * 1024;
   uint64_t l3Bytes = 32 * 1024 * 1024;
   Int8DotKind int8Dot = Int8DotKind::None;
+  /// AVX-512 VBMI (x86): byte permutes across a whole zmm (vpermb,
+  /// vpermi2b), so a 256-byte table is four registers and a lookup of 64
+  /// byte indices two vpermi2b and a blend instead of four gathers. Read from
+  /// LLVM's description of the CPU (or the host's features), never from its
+  /// name; when set, `features` has "+avx512vbmi".
+  bool avx512Vbmi = false;
   /// Candidate register tiles of the int8 matmul kernel (each fits the
   /// register file: rows * vectors accumulators + vectors + 1).
   SmallVector<MicroKernelShape> int8Tiles;

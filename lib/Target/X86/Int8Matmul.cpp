@@ -56,6 +56,62 @@ enum class Int8DotForm {
   Avx2WidePairs,
 };
 
+/// A lookup of byte lanes in a constant table of at most 256 bytes with
+/// AVX-512 VBMI (the epilogue's quantized gelu/silu; see ByteTableLookup).
+/// The table is up to four zmm constants of 64 bytes (LLVM loads them from
+/// the constant pool where the epilogue runs, after the K loop); the 16
+/// index bytes of one accumulator vector are the low lanes of a zmm
+/// (widening an xmm is free), two qlow_x86.permute_bytes2 (vpermi2b) look
+/// each up in both 128-byte halves, and bit 7 of the index picks one
+/// (vpmovb2m + vpblendmb). On Zen 4 that is 4 instructions per 16 lanes where
+/// vpgatherdd issues 16 loads. Only the low lanes are used: combining four
+/// accumulator vectors into one lookup would save two permutes per vector
+/// but cost three inserts and three extracts.
+Value lookupBytesVbmi(OpBuilder &b, Location loc, ArrayRef<uint8_t> table,
+                      Value indices) {
+  constexpr int64_t zmmBytes = 64;
+  auto type = cast<VectorType>(indices.getType());
+  const int64_t lanes = type.getNumElements();
+  if (lanes > zmmBytes || zmmBytes % lanes != 0 || table.size() > 256)
+    return Value();
+  Type i8 = b.getI8Type();
+  auto zmmType = VectorType::get({zmmBytes}, i8);
+  // The table in 64-byte registers, zero-padded to whole 128-byte halves
+  // (the padding is never read: indices are below table.size()).
+  const int64_t halves = table.size() > 128 ? 2 : 1;
+  SmallVector<Value> registers;
+  for (int64_t r = 0; r < 2 * halves; ++r) {
+    SmallVector<int8_t> bytes(zmmBytes, 0);
+    for (int64_t i = 0; i < zmmBytes; ++i)
+      if (r * zmmBytes + i < static_cast<int64_t>(table.size()))
+        bytes[i] = static_cast<int8_t>(table[r * zmmBytes + i]);
+    registers.push_back(arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(zmmType, ArrayRef<int8_t>(bytes))));
+  }
+  Value wide = indices;
+  if (lanes != zmmBytes) {
+    SmallVector<int64_t> mask(zmmBytes, vector::ShuffleOp::kPoisonIndex);
+    for (int64_t i = 0; i < lanes; ++i)
+      mask[i] = i;
+    wide = vector::ShuffleOp::create(b, loc, zmmType, indices, indices, mask);
+  }
+  Value looked = x86::PermuteBytes2Op::create(b, loc, zmmType, wide,
+                                              registers[0], registers[1]);
+  if (halves == 2) {
+    Value high = x86::PermuteBytes2Op::create(b, loc, zmmType, wide,
+                                              registers[2], registers[3]);
+    Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(zmmType));
+    Value bit7 =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, wide, zero);
+    looked = arith::SelectOp::create(b, loc, bit7, high, looked);
+  }
+  if (lanes == zmmBytes)
+    return looked;
+  return vector::ExtractStridedSliceOp::create(
+      b, loc, looked, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{lanes},
+      ArrayRef<int64_t>{1});
+}
+
 /// Picks the AVX2 form for the constant weights of `c`.
 ///
 /// vpmaddubsw multiplies u8 by s8 bytes and adds adjacent products into an
@@ -203,7 +259,8 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                       const MicroKernelShape &tile, int64_t rowBlock,
                       int64_t lanes, Int8DotForm form,
                       std::optional<FusedEpilogue> epilogue,
-                      std::optional<Int8Contraction> sibling = std::nullopt) {
+                      std::optional<Int8Contraction> sibling = std::nullopt,
+                      ByteTableLookup byteLookup = nullptr) {
   // A narrow N needs fewer column vectors than the tile has.
   const int64_t rows = tile.rows;
   const int64_t vectors = std::min(tile.vectors, (c.n + lanes - 1) / lanes);
@@ -431,7 +488,7 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
           value =
               applyEpilogue(rb, rl, *epilogue, value, row,
                             arith::AddIOp::create(rb, rl, col0, idx(j * lanes)),
-                            c.m, lanes, idx, siblingValue);
+                            c.m, lanes, idx, siblingValue, byteLookup);
         tileOut =
             vector::TransferWriteOp::create(rb, rl, value, tileOut,
                                             ValueRange{tileRow, col}, inBounds)
@@ -536,8 +593,10 @@ struct QlowX86Int8MatmulPass
       int64_t rowBlock = desc->chooseInt8RowBlock(c.m, tileN, c.k, tile);
       if (sibling)
         tile.vectors /= 2;
-      Value result = buildInt8Kernel(rewriter, c.op.getLoc(), c, tile, rowBlock,
-                                     desc->i32Lanes(), form, epilogue, sibling);
+      Value result = buildInt8Kernel(
+          rewriter, c.op.getLoc(), c, tile, rowBlock, desc->i32Lanes(), form,
+          epilogue, sibling,
+          desc->avx512Vbmi ? ByteTableLookup(lookupBytesVbmi) : nullptr);
       if (epilogue) {
         rewriter.replaceOp(epilogue->op, result);
         rewriter.eraseOp(c.op);
@@ -620,11 +679,27 @@ struct LowerDotU8S8Pairs : OpRewritePattern<x86::DotU8S8PairsOp> {
   }
 };
 
+/// qlow_x86.permute_bytes2 -> vpermi2b (llvm.x86.avx512.vpermi2var.qi.N,
+/// whose operands are the first table, the indices, the second table).
+struct LowerPermuteBytes2 : OpRewritePattern<x86::PermuteBytes2Op> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(x86::PermuteBytes2Op op,
+                                PatternRewriter &rewriter) const override {
+    int64_t bits = op.getType().getNumElements() * 8;
+    std::string name = "llvm.x86.avx512.vpermi2var.qi." + std::to_string(bits);
+    rewriter.replaceOpWithNewOp<LLVM::CallIntrinsicOp>(
+        op, op.getType(), rewriter.getStringAttr(name),
+        ValueRange{op.getLo(), op.getIndices(), op.getHi()});
+    return success();
+  }
+};
+
 struct QlowX86LowerIntrinsicsPass
     : qlow::impl::QlowX86LowerIntrinsicsPassBase<QlowX86LowerIntrinsicsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerDotU8S8, LowerDotU8S8Pairs, LowerDotI16x2>(&getContext());
+    patterns.add<LowerDotU8S8, LowerDotU8S8Pairs, LowerDotI16x2,
+                 LowerPermuteBytes2>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

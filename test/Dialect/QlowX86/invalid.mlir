@@ -50,3 +50,12 @@ func.func @byte_pairs_wrong_bytes(%acc: vector<8xi32>, %a: vector<16xi8>) -> vec
   %d = qlow_x86.dot_u8s8_pairs %acc, %a, %a : vector<16xi8> -> vector<8xi32>
   return %d : vector<8xi32>
 }
+
+// -----
+
+// vpermi2b exists on xmm, ymm and zmm: 16, 32 or 64 bytes.
+func.func @permute_eight_bytes(%i: vector<8xi8>) -> vector<8xi8> {
+  // expected-error @+1 {{'qlow_x86.permute_bytes2' op permutes 16 (xmm), 32 (ymm) or 64 (zmm) bytes, not 8}}
+  %r = qlow_x86.permute_bytes2 %i, %i, %i : vector<8xi8>
+  return %r : vector<8xi8>
+}

@@ -23,3 +23,12 @@ func.func @byte_pairs(%acc: vector<8xi32>, %a: vector<32xi8>, %w: vector<32xi8>)
   %d = qlow_x86.dot_u8s8_pairs %acc, %a, %w : vector<32xi8> -> vector<8xi32>
   return %d : vector<8xi32>
 }
+
+// CHECK-LABEL: func.func @permute_bytes2
+// CHECK: qlow_x86.permute_bytes2 %{{.+}}, %{{.+}}, %{{.+}} : vector<64xi8>
+// CHECK: qlow_x86.permute_bytes2 %{{.+}}, %{{.+}}, %{{.+}} : vector<16xi8>
+func.func @permute_bytes2(%i: vector<64xi8>, %lo: vector<64xi8>, %hi: vector<64xi8>, %x: vector<16xi8>) -> (vector<64xi8>, vector<16xi8>) {
+  %r = qlow_x86.permute_bytes2 %i, %lo, %hi : vector<64xi8>
+  %s = qlow_x86.permute_bytes2 %x, %x, %x : vector<16xi8>
+  return %r, %s : vector<64xi8>, vector<16xi8>
+}

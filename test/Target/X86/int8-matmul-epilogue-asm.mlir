@@ -4,7 +4,10 @@
 // @ffn_gelu is a BERT FFN's first projection: requantized to u8,
 // dequantized, erf GELU, quantized for the next matmul; the pipeline's
 // qlow-fold-quantized-activations makes the chain a quantized GELU, a table
-// of 256 values read with vpgatherdd in the epilogue. @ffn_gelu_f32 has an
+// of 256 bytes that the epilogue reads from four zmm registers with two
+// vpermi2b (LLVM writes vpermt2b) and a blend on bit 7 of the index
+// (vpmovb2m) per vector, with no gather (Zen 4 has AVX-512 VBMI); a CPU
+// without VBMI (cascadelake) gathers it (vpgatherdd). @ffn_gelu_f32 has an
 // f32 projection before the GELU, so the epilogue computes the polynomial
 // erfc of qlow-approximate-math on the registers. @swiglu is a Llama FFN's
 // gate and up projections (f32), silu(gate) * up, quantized: one kernel
@@ -16,14 +19,19 @@
 // the polynomial epilogues on the stack: once per tile, not per step.)
 // RUN: qlow-compile %s --cpu=znver4 --emit=asm -o - | FileCheck %s --check-prefix=LOOP
 // RUN: qlow-compile %s --cpu=znver4 --emit=asm -o - | FileCheck %s --check-prefix=DOTS
+// RUN: qlow-compile %s --cpu=cascadelake --emit=asm -o - | FileCheck %s --check-prefix=NOVBMI
 
 // LOOP-LABEL: ffn_gelu..omp_par:
 // LOOP: vpdpbusd %zmm{{[0-9]+}}, %zmm{{[0-9]+}}, %zmm{{[0-9]+}}
 // LOOP-NOT: {{\(%rsp\)}}
 // LOOP: jne
 // LOOP-NOT: call{{.*}}{{erf|exp}}
-// LOOP: vpgatherdd
+// LOOP-NOT: vpgather
+// LOOP: vperm{{[it]}}2b %zmm{{[0-9]+}}, %zmm{{[0-9]+}}, %zmm{{[0-9]+}}
+// LOOP: vpmovb2m %zmm{{[0-9]+}}, %k{{[0-7]}}
+// LOOP: vperm{{[it]}}2b %zmm{{[0-9]+}}, %zmm{{[0-9]+}}, %zmm{{[0-9]+}}
 // LOOP-NOT: call{{.*}}{{erf|exp}}
+// LOOP-NOT: vpgather
 // LOOP: .Lfunc_end
 // LOOP-LABEL: ffn_gelu_f32..omp_par:
 // LOOP: vpdpbusd %zmm{{[0-9]+}}, %zmm{{[0-9]+}}, %zmm{{[0-9]+}}
@@ -37,6 +45,17 @@
 // LOOP: jne
 // LOOP-NOT: call{{.*}}exp
 // LOOP: .Lfunc_end
+
+// Without VBMI the same kernel gathers from the table widened to i32, and
+// its K loop keeps the accumulators in registers all the same.
+// NOVBMI-LABEL: ffn_gelu..omp_par:
+// NOVBMI: vpdpbusd %zmm{{[0-9]+}}, %zmm{{[0-9]+}}, %zmm{{[0-9]+}}
+// NOVBMI-NOT: {{\(%rsp\)}}
+// NOVBMI: jne
+// NOVBMI-NOT: vperm{{[it]}}2b
+// NOVBMI: vpgatherdd
+// NOVBMI-NOT: vperm{{[it]}}2b
+// NOVBMI: .Lfunc_end
 
 // The 12 x 2 tile: 24 dot products per step of K. For @swiglu (N = 64,
 // chosen as a matmul of 2N = 128 columns) that is 1 vector of gate and 1 of

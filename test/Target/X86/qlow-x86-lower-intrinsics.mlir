@@ -35,3 +35,15 @@ func.func @byte_pairs(%acc: vector<8xi32>, %a: vector<32xi8>, %w: vector<32xi8>)
   %d = qlow_x86.dot_u8s8_pairs %acc, %a, %w : vector<32xi8> -> vector<8xi32>
   return %d : vector<8xi32>
 }
+
+// vpermi2b: the intrinsic takes the first table, the indices, the second
+// table.
+// CHECK-LABEL: func.func @permute_bytes2
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpermi2var.qi.512"(%arg1, %arg0, %arg2) : (vector<64xi8>, vector<64xi8>, vector<64xi8>) -> vector<64xi8>
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpermi2var.qi.256"(%arg4, %arg3, %arg4)
+// CHECK-NOT: qlow_x86
+func.func @permute_bytes2(%i: vector<64xi8>, %lo: vector<64xi8>, %hi: vector<64xi8>, %j: vector<32xi8>, %t: vector<32xi8>) -> (vector<64xi8>, vector<32xi8>) {
+  %r = qlow_x86.permute_bytes2 %i, %lo, %hi : vector<64xi8>
+  %s = qlow_x86.permute_bytes2 %j, %t, %t : vector<32xi8>
+  return %r, %s : vector<64xi8>, vector<32xi8>
+}

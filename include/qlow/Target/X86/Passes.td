@@ -41,7 +41,11 @@ def QlowX86Int8MatmulPass : Pass<"qlow-x86-int8-matmul", "func::FuncOp"> {
       after the K loop, reading per-column parameters with masked vector
       reads, per-row ones as broadcasts and residuals at the row and column,
       and table lookups as gathers (a constant table of narrow integers is
-      widened to i32 at compile time); the kernel stores the epilogue's
+      widened to i32 at compile time). On AVX-512 VBMI CPUs a constant table
+      of at most 256 bytes is instead held in four zmm registers and read with
+      `qlow_x86.permute_bytes2` (two vpermi2b and a blend on bit 7 of the
+      index per 16 lanes: a vpgatherdd on Zen 4 costs about as much as the
+      whole rest of the epilogue); the kernel stores the epilogue's
       element type. No i32 accumulator makes a round trip through memory;
     * column panels are the iterations of an `scf.forall`: the threads' work;
     * sibling contractions: when the epilogue also reads, element for element,
@@ -253,8 +257,9 @@ def QlowX86LowerIntrinsicsPass : Pass<"qlow-x86-lower-intrinsics"> {
   let summary = "Lower qlow_x86 kernel ops to LLVM intrinsic calls";
   let description = [{
     `dot_u8s8` becomes one `vpdpbusd`; `dot_i16x2` a `vpmaddwd` and an i32
-    add. The qlow_x86 ops are pure so that bufferization and deallocation can
-    reason about the kernels; an `llvm.call_intrinsic` has unknown memory
+    add; `permute_bytes2` one `vpermi2b`. The qlow_x86 ops are pure so that
+    bufferization and deallocation can reason about the kernels; an
+    `llvm.call_intrinsic` has unknown memory
     effects and would stop them. This pass runs after those, just before the
     rest of the lowering to the LLVM dialect.
 
