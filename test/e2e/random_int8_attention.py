@@ -18,6 +18,16 @@ key_block in {16, 32, 48, 64} (multiples of the 16 i32 lanes of AVX-512
 VNNI); causal or not; no mask, an f32 mask (with -inf) or an i1 mask
 (broadcasting, some rows fully masked); an explicit scale sometimes.
 
+With --split-heads P, a fraction P of the functions take q, k, v as f32
+projections, [B * S, H * D] (tensor.expand_shape to [B, S, H, D]) or
+[B, S, H, D], and build the operands as a model does: linalg.transpose
+[0, 2, 1, 3] (split heads), then qlow.quantize; half of those with an f32
+result merge the heads back (the transpose of the result). qlow-x86-attention
+quantizes the projections before the transposes and reads them in place
+(and writes the merged result in place); the reference runs the function as
+written. The layouts come from their own random stream: the other draws of
+a seed are the same with or without the option.
+
 Error against the float attention: each function also has a twin without
 `int8` (the same quantized operands, f32 softmax and products), evaluated by
 the reference; the SQNR of the int8 result against it,
@@ -72,6 +82,26 @@ class Case(ra.AttentionShape):
             self.out_q = (storage, magnitude * 3 / rng.uniform(60, 120),
                           rng.randint(lo + 60, hi - 60))
 
+    def draw_layout(self, rng, split_heads):
+        """The operands' layout (see --split-heads): None (quantized
+        [B, H, S, D] arguments), "proj" or "bshd"; and whether an f32 result
+        is merged back to [B, S, H, Dv]."""
+        self.layout, self.merge = None, False
+        if rng.random() < split_heads:
+            self.layout = rng.choice(["proj", "bshd"])
+            self.merge = rng.random() < 0.5
+
+    def seq_major(self, what):
+        b, h, s, d = self.shape_of(what)
+        return [b, s, h, d]
+
+    def arg_shape(self, what):
+        """The shape of q, k or v as the function takes it."""
+        if not self.layout:
+            return self.shape_of(what)
+        b, s, h, d = self.seq_major(what)
+        return [b * s, h * d] if self.layout == "proj" else [b, s, h, d]
+
     def type_of(self, what, quantized_out=True):
         dims = "x".join(str(d) for d in self.shape_of(what))
         q = (self.out_q if quantized_out else None) if what == "out" \
@@ -87,12 +117,63 @@ class Case(ra.AttentionShape):
         types["out"] = self.type_of("out", quantized_out)
         extra = ["int8", f"key_block = {self.key_block} : i64"] if int8 \
             else []
-        return self.attention_function(name, types, extra)
+        text = self.attention_function(name, types, extra)
+        if not self.layout:
+            return text
+        return self.split_heads_function(text, types)
+
+    def split_heads_function(self, text, types):
+        """`text` (q, k, v arguments of `types`) with f32 projection
+        arguments, split into heads and quantized in the body; the result
+        merged back when self.merge and f32."""
+        def f32(shape):
+            return "tensor<" + "x".join(map(str, shape)) + "xf32>"
+        head, body = text.split("\n", 1)
+        lines = []
+        for what in ("q", "k", "v"):
+            bshd, heads = self.seq_major(what), self.shape_of(what)
+            arg = f"%{what}x"
+            head = head.replace(f"%{what}: {types[what]}",
+                                f"{arg}: {f32(self.arg_shape(what))}")
+            if self.layout == "proj":
+                lines.append(
+                    f"  %{what}e = tensor.expand_shape {arg} [[0, 1], [2, 3]]"
+                    f" output_shape {bshd} : {f32(self.arg_shape(what))} "
+                    f"into {f32(bshd)}")
+                arg = f"%{what}e"
+            lines.append(f"  %{what}0 = tensor.empty() : {f32(heads)}")
+            lines.append(
+                f"  %{what}t = linalg.transpose ins({arg} : {f32(bshd)}) "
+                f"outs(%{what}0 : {f32(heads)}) permutation = [0, 2, 1, 3]")
+            lines.append(f"  %{what} = qlow.quantize %{what}t : {f32(heads)} "
+                         f"-> {types[what]}")
+        out = types["out"]
+        if self.merge and out.endswith("xf32>"):
+            merged = f32(self.seq_major("out"))
+            head = head.replace(f"-> {out} {{", f"-> {merged} {{")
+            body = body.replace(
+                f"  return %o : {out}",
+                f"  %o0 = tensor.empty() : {merged}\n"
+                f"  %om = linalg.transpose ins(%o : {out}) outs(%o0 : "
+                f"{merged}) permutation = [0, 2, 1, 3]\n"
+                f"  return %om : {merged}")
+        return head + "\n" + "\n".join(lines) + "\n" + body
 
     def inputs(self, nprng):
         arrays = []
         for what in ("q", "k", "v"):
             lo, hi, dtype = STORAGE[self.qs[what][0]]
+            if self.layout:
+                # Reals around the stored range (some saturate), and some
+                # exactly halfway between two steps (round half to even).
+                _, scale, zp = self.qs[what]
+                steps = nprng.integers(lo - 8, hi + 8,
+                                       size=self.arg_shape(what),
+                                       endpoint=True) - zp
+                frac = nprng.choice([0.0, 0.5, -0.5, 0.3, -0.3],
+                                    size=steps.shape)
+                arrays.append(((steps + frac) * scale).astype(np.float32))
+                continue
             arrays.append(nprng.integers(lo, hi, size=self.shape_of(what),
                                          endpoint=True).astype(dtype))
         return arrays + self.mask_inputs(nprng)
@@ -105,6 +186,9 @@ class Case(ra.AttentionShape):
                                            self.qs["v"])))
         if self.out_q:
             parts.append("quantized result")
+        if self.layout:
+            parts.append(f"split heads from {self.layout}" +
+                         (", merged result" if self.merge else ""))
         return ", ".join(parts)
 
 
@@ -123,6 +207,10 @@ def main():
     parser.add_argument("--min-sqnr", type=float, default=None,
                         help="fail a function whose int8 result is below "
                         "this SQNR (dB) against the float attention")
+    parser.add_argument("--split-heads", type=float, default=0.0,
+                        help="the fraction of functions whose q, k, v are "
+                        "split-heads transposes of f32 projections, "
+                        "quantized in the function")
     parser.add_argument("--report", action="store_true")
     args = parser.parse_args()
     if not args.qlow_run:
@@ -135,6 +223,9 @@ def main():
     rng = random.Random(args.seed)
     nprng = np.random.default_rng(args.seed)
     cases = [Case(f"a_{i}", rng) for i in range(args.cases)]
+    layout_rng = random.Random(args.seed + 7919)
+    for case in cases:
+        case.draw_layout(layout_rng, args.split_heads)
     batches = [cases[i:i + args.batch]
                for i in range(0, len(cases), args.batch)]
     files = []

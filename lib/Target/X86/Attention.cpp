@@ -41,6 +41,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -92,24 +93,6 @@ namespace {
 // Kernel builder
 //===----------------------------------------------------------------------===//
 
-/// An attention operand [B, H, S, D] as the kernel reads it: the tensor
-/// itself, or, when it is the "split heads" transpose of a projection
-/// (linalg.transpose with permutation [0, 2, 1, 3] of a [B, S, H, D]
-/// tensor), that tensor read with S and H swapped, so that the transposed
-/// copy is never made. A row along D is contiguous in both layouts; only the
-/// stride between rows differs.
-struct HeadsView {
-  Value value;
-  bool seqMajor = false;
-  /// The indices of element (batch, head, position, d) in `value`.
-  SmallVector<Value> at(Value batch, Value head, Value position,
-                        Value d) const {
-    if (seqMajor)
-      return {batch, position, head, d};
-    return {batch, head, position, d};
-  }
-};
-
 /// Whether `op` swaps dimensions 1 and 2 of a rank-4 f32 tensor: a split
 /// or merge of heads.
 bool isHeadsTranspose(linalg::TransposeOp op) {
@@ -125,6 +108,60 @@ HeadsView viewHeads(Value operand) {
       isa<RankedTensorType>(transpose.getInput().getType()))
     return {transpose.getInput(), true};
   return {operand, false};
+}
+
+/// The stored integers (i8) of the per-tensor quantized int8 attention
+/// operand `operand`, as the int8 kernel reads them. When `operand` is the
+/// quantize of a split-heads transpose (qlow.quantize of linalg.transpose
+/// [0, 2, 1, 3] of a [B, S, H, D] f32 tensor, as a projection's heads are),
+/// the quantize moves before the transpose, and before the expand_shape of a
+/// [B * S, H * D] projection that feeds it, and the kernel reads the i8
+/// [B, S, H, D] tensor with S and H swapped: per-tensor quantization is
+/// elementwise, so the integers are the same, the projection's epilogue can
+/// quantize in registers (qlow-fuse-elementwise), and no f32 copy of the
+/// heads is made. Otherwise the operand's own integers (a quant.scast).
+HeadsView viewQuantizedHeads(RewriterBase &rewriter, Location loc,
+                             Value operand) {
+  auto storage = [&](Value value) -> Value {
+    auto type = cast<RankedTensorType>(value.getType());
+    return quant::StorageCastOp::create(
+        rewriter, loc,
+        RankedTensorType::get(type.getShape(), rewriter.getI8Type()), value);
+  };
+  auto quantize = operand.getDefiningOp<QuantizeOp>();
+  auto element = cast<RankedTensorType>(operand.getType()).getElementType();
+  auto transpose =
+      quantize ? quantize.getInput().getDefiningOp<linalg::TransposeOp>()
+               : linalg::TransposeOp();
+  if (!quantize || !isa<quant::UniformQuantizedType>(element) ||
+      !isHeadsTranspose(transpose) || transpose->getNumResults() != 1 ||
+      !isa<RankedTensorType>(transpose.getInput().getType()))
+    return {storage(operand), false};
+  Value input = transpose.getInput();
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto quantizedType = [&](ArrayRef<int64_t> shape) {
+    return RankedTensorType::get(shape, element);
+  };
+  auto i8Type = [&](ArrayRef<int64_t> shape) {
+    return RankedTensorType::get(shape, rewriter.getI8Type());
+  };
+  // [B * S, H * D] -> [B, S, H, D]: quantize the projection itself.
+  auto expand = input.getDefiningOp<tensor::ExpandShapeOp>();
+  if (expand && expand.getSrcType().getRank() == 2 &&
+      expand.getReassociationIndices() ==
+          SmallVector<ReassociationIndices>{{0, 1}, {2, 3}}) {
+    Value source = expand.getSrc();
+    auto sourceType = cast<RankedTensorType>(source.getType());
+    Value quantized = QuantizeOp::create(
+        rewriter, loc, quantizedType(sourceType.getShape()), source);
+    Value heads = tensor::ExpandShapeOp::create(
+        rewriter, loc, i8Type(inputType.getShape()), storage(quantized),
+        expand.getReassociationIndices());
+    return {heads, true};
+  }
+  Value quantized = QuantizeOp::create(
+      rewriter, loc, quantizedType(inputType.getShape()), input);
+  return {storage(quantized), true};
 }
 
 /// Sizes of one attention op: q [B, H, S, D], k [B, Hkv, T, D],
@@ -792,15 +829,48 @@ struct QlowX86AttentionPass
       float scale = op.getScale()
                         ? op.getScale()->convertToFloat()
                         : 1.0f / std::sqrt(static_cast<float>(sizes.d));
+      auto resultType = cast<RankedTensorType>(op.getType());
+      // A result whose only use merges the heads back ([B, H, S, Dv] ->
+      // [B, S, H, Dv]) is written in that layout.
+      linalg::TransposeOp merge;
+      if (resultType.getElementType().isF32() && op->hasOneUse())
+        merge = dyn_cast<linalg::TransposeOp>(*op->getUsers().begin());
+      if (!isHeadsTranspose(merge) || merge.getInput() != op.getResult())
+        merge = nullptr;
       if (op.getInt8()) {
-        // Integer Q K^T and P V with vpdpbusd (Int8Attention.cpp).
+        // Integer Q K^T and P V with vpdpbusd (Int8Attention.cpp), on the
+        // stored integers; split-heads transposes are quantized before and
+        // read in place.
+        llvm::SetVector<Operation *> quantizes;
+        for (Value operand : {op.getQ(), op.getK(), op.getV()})
+          if (Operation *def = operand.getDefiningOp<QuantizeOp>())
+            quantizes.insert(def);
+        HeadsView q8 = viewQuantizedHeads(rewriter, loc, op.getQ());
+        HeadsView k8 = viewQuantizedHeads(rewriter, loc, op.getK());
+        HeadsView v8 = viewQuantizedHeads(rewriter, loc, op.getV());
         Value mask =
             op.getMask() ? maskToRank4(rewriter, loc, op.getMask()) : Value();
-        Value result = buildInt8Attention(rewriter, op, *desc, mask, scale);
-        auto resultType = cast<RankedTensorType>(op.getType());
-        if (!resultType.getElementType().isF32())
-          result = QuantizeOp::create(rewriter, loc, resultType, result);
-        rewriter.replaceOp(op, result);
+        Value result = buildInt8Attention(rewriter, op, *desc, q8, k8, v8,
+                                          mask, scale, /*outSeqMajor=*/!!merge);
+        if (merge) {
+          rewriter.replaceOp(merge, result);
+          rewriter.eraseOp(op);
+        } else {
+          if (!resultType.getElementType().isF32())
+            result = QuantizeOp::create(rewriter, loc, resultType, result);
+          rewriter.replaceOp(op, result);
+        }
+        // The quantizes of transposes that were moved, and the transposes,
+        // are dead unless something else uses them.
+        for (Operation *quantize : quantizes) {
+          if (!quantize->use_empty())
+            continue;
+          Operation *input = quantize->getOperand(0).getDefiningOp();
+          rewriter.eraseOp(quantize);
+          if (auto t = dyn_cast_or_null<linalg::TransposeOp>(input);
+              t && isHeadsTranspose(t) && t->use_empty())
+            rewriter.eraseOp(t);
+        }
         continue;
       }
       AttentionTile tile = desc->chooseAttentionTile(sizes.s, sizes.dv);
@@ -811,12 +881,6 @@ struct QlowX86AttentionPass
       HeadsView q = viewHeads(toF32(rewriter, loc, op.getQ()));
       HeadsView k = viewHeads(toF32(rewriter, loc, op.getK()));
       HeadsView v = viewHeads(toF32(rewriter, loc, op.getV()));
-      auto resultType = cast<RankedTensorType>(op.getType());
-      linalg::TransposeOp merge;
-      if (resultType.getElementType().isF32() && op->hasOneUse())
-        merge = dyn_cast<linalg::TransposeOp>(*op->getUsers().begin());
-      if (!isHeadsTranspose(merge) || merge.getInput() != op.getResult())
-        merge = nullptr;
       // K^T costs T * D moves per kv head and turns each score into a
       // broadcast FMA; it pays when enough query rows share each kv head.
       bool transposed = sizes.s * (sizes.h / sizes.hkv) >= tile.keyBlock;

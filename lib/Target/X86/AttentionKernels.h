@@ -24,6 +24,33 @@ namespace mlir::qlow {
 SmallVector<Value> transposeVectorTile(OpBuilder &b, Location loc,
                                        SmallVector<Value> rows);
 
+/// An attention operand [B, H, S, D] as a kernel reads it: the tensor
+/// itself, or, when it is the "split heads" transpose of a projection
+/// (linalg.transpose with permutation [0, 2, 1, 3] of a [B, S, H, D]
+/// tensor), that tensor read with S and H swapped, so that the transposed
+/// copy is never made. A row along D is contiguous in both layouts; only the
+/// stride between rows differs. (The int8 kernel's views hold stored i8
+/// integers.)
+struct HeadsView {
+  Value value;
+  bool seqMajor = false;
+  /// The indices of element (batch, head, position, d) in `value`.
+  SmallVector<Value> at(Value batch, Value head, Value position,
+                        Value d) const {
+    if (seqMajor)
+      return {batch, position, head, d};
+    return {batch, head, position, d};
+  }
+  /// The [B, H, S, D] shape of the operand `value` is read as.
+  SmallVector<int64_t> headsShape() const {
+    auto shape = cast<ShapedType>(value.getType()).getShape();
+    SmallVector<int64_t> s(shape.begin(), shape.end());
+    if (seqMajor)
+      std::swap(s[1], s[2]);
+    return s;
+  }
+};
+
 /// Indices of one work item of an attention kernel: its batch, query head,
 /// key/value head and first query row.
 struct AttentionPosition {
@@ -60,11 +87,15 @@ std::string unsupportedInt8AttentionReason(AttentionOp op,
                                            const TargetDesc &desc);
 
 /// The [B, H, S, Dv] f32 result of the int8 attention `op` (with `int8`),
-/// built at the builder's insertion point: q, k, v are read as their stored
-/// integers; `mask` is the op's mask viewed as rank 4, or null.
+/// built at the builder's insertion point ([B, S, H, Dv] with
+/// `outSeqMajor`): `q8`, `k8`, `v8` are views of the stored integers (i8
+/// tensors) of the op's q, k, v, with the op's quantization parameters;
+/// `mask` is the op's mask viewed as rank 4, or null.
 /// Precondition: unsupportedInt8AttentionReason(op, desc) is empty.
 Value buildInt8Attention(OpBuilder &b, AttentionOp op, const TargetDesc &desc,
-                         Value mask, float scale);
+                         const HeadsView &q8, const HeadsView &k8,
+                         const HeadsView &v8, Value mask, float scale,
+                         bool outSeqMajor);
 
 } // namespace mlir::qlow
 

@@ -66,13 +66,6 @@ Int8Params paramsOf(Value value) {
   return {q.getScale(), q.getZeroPoint(), q.isSigned()};
 }
 
-/// `value`'s stored integers (a quant.scast to i8).
-Value storageOf(OpBuilder &b, Location loc, Value value) {
-  auto type = cast<RankedTensorType>(value.getType());
-  return quant::StorageCastOp::create(
-      b, loc, RankedTensorType::get(type.getShape(), b.getI8Type()), value);
-}
-
 /// Helpers shared by the packing loops and the kernel.
 struct Builders {
   Location loc;
@@ -109,11 +102,12 @@ struct Builders {
 /// per scf.forall iteration. Whole chunks of `lanes` keys are transposed
 /// in registers as i32 words when D is a multiple of 4; the other keys byte
 /// by byte.
-std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h, Value k8,
+std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h,
+                                 const HeadsView &k8,
                                  bool flip, int64_t lanes, int64_t tPad,
                                  int64_t zqU, int64_t zkS) {
   Location loc = h.loc;
-  ArrayRef<int64_t> s = cast<RankedTensorType>(k8.getType()).getShape();
+  const SmallVector<int64_t> s = k8.headsShape();
   const int64_t groups = (s[3] + 3) / 4;
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
   auto packedType =
@@ -183,8 +177,8 @@ std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h, Value k8,
             SmallVector<Value> rows;
             for (int64_t r = 0; r < lanes; ++r) {
               Value bytes = vector::TransferReadOp::create(
-                  tb, loc, VectorType::get({4 * width}, i8), k8,
-                  ValueRange{batch, head, keyRows[r], h.idx(tb, 4 * g0)},
+                  tb, loc, VectorType::get({4 * width}, i8), k8.value,
+                  k8.at(batch, head, keyRows[r], h.idx(tb, 4 * g0)),
                   h.constant(tb, i8, 0), ArrayRef<bool>{true});
               Value row = vector::BitCastOp::create(tb, loc, words(width),
                                                     bytes);
@@ -218,8 +212,8 @@ std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h, Value k8,
           SmallVector<Value> corrections;
           for (int64_t r = 0; r < lanes; ++r) {
             Value bytes = vector::TransferReadOp::create(
-                tb, loc, VectorType::get({s[3]}, i8), k8,
-                ValueRange{batch, head, keyRows[r], h.idx(tb, 0)},
+                tb, loc, VectorType::get({s[3]}, i8), k8.value,
+                k8.at(batch, head, keyRows[r], h.idx(tb, 0)),
                 h.constant(tb, i8, 0), ArrayRef<bool>{true});
             if (flip)
               bytes = arith::XOrIOp::create(
@@ -258,7 +252,7 @@ std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h, Value k8,
             ValueRange{outer[0], h.i32(tb, 0)},
             [&](OpBuilder &db, Location, Value d, ValueRange inner) {
               Value x = tensor::ExtractOp::create(
-                  db, loc, k8, ValueRange{batch, head, t, d});
+                  db, loc, k8.value, k8.at(batch, head, t, d));
               if (flip)
                 x = arith::XOrIOp::create(db, loc, x, signBit);
               Value at = arith::AddIOp::create(
@@ -298,10 +292,11 @@ std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h, Value k8,
 /// [B, Hkv, Tpad / 4, ceil(Dv / L), 4 L] (see the file header), u8 storage
 /// flipped to s8, zero-padded: whole groups of 4 keys by byte shuffles in
 /// registers, the last T % 4 keys byte by byte.
-Value packValues(OpBuilder &b, const Builders &h, Value v8, bool flip,
+Value packValues(OpBuilder &b, const Builders &h, const HeadsView &v8,
+                 bool flip,
                  int64_t lanes, int64_t tPad) {
   Location loc = h.loc;
-  ArrayRef<int64_t> s = cast<RankedTensorType>(v8.getType()).getShape();
+  const SmallVector<int64_t> s = v8.headsShape();
   const int64_t chunks = (s[3] + lanes - 1) / lanes;
   Type i8 = b.getI8Type();
   SmallVector<int64_t> shape = {s[0], s[1], tPad / 4, chunks, 4 * lanes};
@@ -356,10 +351,10 @@ Value packValues(OpBuilder &b, const Builders &h, Value v8, bool flip,
             SmallVector<Value> rows;
             for (int64_t x = 0; x < 4; ++x) {
               Value row = vector::TransferReadOp::create(
-                  tb, loc, bytes(width), v8,
-                  ValueRange{batch, head,
-                             arith::AddIOp::create(tb, loc, t0, h.idx(tb, x)),
-                             h.idx(tb, e0)},
+                  tb, loc, bytes(width), v8.value,
+                  v8.at(batch, head,
+                        arith::AddIOp::create(tb, loc, t0, h.idx(tb, x)),
+                        h.idx(tb, e0)),
                   h.constant(tb, i8, 0), ArrayRef<bool>{true});
               if (width < lanes)
                 row = vector::InsertStridedSliceOp::create(
@@ -398,7 +393,7 @@ Value packValues(OpBuilder &b, const Builders &h, Value v8, bool flip,
             tb, loc, h.idx(tb, 0), h.idx(tb, s[3]), h.idx(tb, 1), outer,
             [&](OpBuilder &eb, Location, Value e, ValueRange inner) {
               Value x = tensor::ExtractOp::create(
-                  eb, loc, v8, ValueRange{batch, head, t, e});
+                  eb, loc, v8.value, v8.at(batch, head, t, e));
               if (flip)
                 x = arith::XOrIOp::create(eb, loc, x, signBit);
               Value chunk = arith::DivUIOp::create(eb, loc, e, lanesIdx);
@@ -437,12 +432,14 @@ struct Int8AttentionConfig {
   float scoreScale;  // f32(scale * s_q * s_k)
   float valueScale;  // f32(s_v)
   bool causal;
+  bool outSeqMajor;  // the result is written as [B, S, H, Dv]
 };
 
 class Int8AttentionKernel {
 public:
-  Int8AttentionKernel(Location loc, const Int8AttentionConfig &c, Value q8,
-                      Value kPacked, Value kCorr, Value vPacked, Value mask)
+  Int8AttentionKernel(Location loc, const Int8AttentionConfig &c,
+                      const HeadsView &q8, Value kPacked, Value kCorr,
+                      Value vPacked, Value mask)
       : h{loc}, loc(loc), c(c), q8(q8), kPacked(kPacked), kCorr(kCorr),
         vPacked(vPacked), mask(mask) {
     if (mask) {
@@ -455,7 +452,10 @@ public:
 
   Value build(OpBuilder &b) {
     Value out = tensor::EmptyOp::create(
-        b, loc, ArrayRef<int64_t>{c.b, c.h, c.s, c.dv}, b.getF32Type());
+        b, loc,
+        c.outSeqMajor ? ArrayRef<int64_t>{c.b, c.s, c.h, c.dv}
+                      : ArrayRef<int64_t>{c.b, c.h, c.s, c.dv},
+        b.getF32Type());
     if (c.b * c.h * c.s * c.dv == 0)
       return out;
     const int64_t fullBlocks = c.s / c.rows, restRows = c.s % c.rows;
@@ -474,7 +474,7 @@ private:
   VectorType vecBytes() {
     return VectorType::get({4 * c.lanes}, IntegerType::get(ctx(), 8));
   }
-  MLIRContext *ctx() { return q8.getContext(); }
+  MLIRContext *ctx() { return kPacked.getContext(); }
   Type f32Type() { return Float32Type::get(ctx()); }
 
   /// E(t) of the semantics, on an f32 scalar or vector (every step the
@@ -516,7 +516,8 @@ private:
         b, loc, out, c.b, c.h, c.hkv, c.dv, rows, blocks, firstRow,
         [&](OpBuilder &fb, const Position &pos, Value tileOut) {
           return buildQueryBlock(fb, pos, rows, tileOut);
-        });
+        },
+        c.outSeqMajor);
   }
 
   Value buildQueryBlock(OpBuilder &b, const Position &pos, int64_t rows,
@@ -533,8 +534,8 @@ private:
       auto bytesType = VectorType::get({c.d}, b.getI8Type());
       auto wideType = VectorType::get({c.d}, b.getI32Type());
       Value bytes = vector::TransferReadOp::create(
-          b, loc, bytesType, q8,
-          ValueRange{pos.batch, pos.head, row, h.idx(b, 0)},
+          b, loc, bytesType, q8.value,
+          q8.at(pos.batch, pos.head, row, h.idx(b, 0)),
           h.constant(b, b.getI8Type(), 0), ArrayRef<bool>{true});
       Value wide = c.qSigned
                        ? arith::ExtSIOp::create(b, loc, wideType, bytes)
@@ -627,8 +628,11 @@ private:
               ArrayRef<int64_t>{1});
         tileOut = vector::TransferWriteOp::create(
                       b, loc, value, tileOut,
-                      ValueRange{h.idx(b, 0), h.idx(b, 0), h.idx(b, r),
-                                 h.idx(b, e * c.lanes)},
+                      c.outSeqMajor
+                          ? ValueRange{h.idx(b, 0), h.idx(b, r), h.idx(b, 0),
+                                       h.idx(b, e * c.lanes)}
+                          : ValueRange{h.idx(b, 0), h.idx(b, 0), h.idx(b, r),
+                                       h.idx(b, e * c.lanes)},
                       ArrayRef<bool>{true})
                       .getResult();
       }
@@ -649,8 +653,8 @@ private:
     Value word;
     if (count == 4) {
       Value bytes = vector::TransferReadOp::create(
-          b, loc, VectorType::get({4}, i8), q8,
-          ValueRange{pos.batch, pos.head, row, group4},
+          b, loc, VectorType::get({4}, i8), q8.value,
+          q8.at(pos.batch, pos.head, row, group4),
           h.constant(b, i8, 0), ArrayRef<bool>{true});
       word = vector::BitCastOp::create(
           b, loc, VectorType::get({1}, b.getI32Type()), bytes);
@@ -660,10 +664,10 @@ private:
         bytes.push_back(
             x < count
                 ? tensor::ExtractOp::create(
-                      b, loc, q8,
-                      ValueRange{pos.batch, pos.head, row,
-                                 arith::AddIOp::create(b, loc, group4,
-                                                       h.idx(b, x))})
+                      b, loc, q8.value,
+                      q8.at(pos.batch, pos.head, row,
+                            arith::AddIOp::create(b, loc, group4,
+                                                  h.idx(b, x))))
                       .getResult()
                 : h.constant(b, i8, 0));
       word = vector::BitCastOp::create(
@@ -937,7 +941,8 @@ private:
   Builders h;
   Location loc;
   Int8AttentionConfig c;
-  Value q8, kPacked, kCorr, vPacked, mask;
+  HeadsView q8;
+  Value kPacked, kCorr, vPacked, mask;
   SmallVector<int64_t> maskShape;
   bool boolMask = false;
   int64_t valueVectors = 0;
@@ -969,8 +974,10 @@ std::string mlir::qlow::unsupportedInt8AttentionReason(AttentionOp op,
 }
 
 Value mlir::qlow::buildInt8Attention(OpBuilder &b, AttentionOp op,
-                                     const TargetDesc &desc, Value mask,
-                                     float scale) {
+                                     const TargetDesc &desc,
+                                     const HeadsView &q8, const HeadsView &k8,
+                                     const HeadsView &v8, Value mask,
+                                     float scale, bool outSeqMajor) {
   Location loc = op.getLoc();
   Builders h{loc};
   ArrayRef<int64_t> qs = op.getQ().getType().getShape();
@@ -996,10 +1003,8 @@ Value mlir::qlow::buildInt8Attention(OpBuilder &b, AttentionOp op,
                                     kp.scale);
   c.valueScale = static_cast<float>(vp.scale);
   c.causal = op.getCausal();
+  c.outSeqMajor = outSeqMajor;
 
-  Value q8 = storageOf(b, loc, op.getQ());
-  Value k8 = storageOf(b, loc, op.getK());
-  Value v8 = storageOf(b, loc, op.getV());
   auto [kPacked, kCorr] =
       packKeys(b, h, k8, !kp.isSigned, c.lanes, c.tPad, zqU, c.zkS);
   Value vPacked = packValues(b, h, v8, !vp.isSigned, c.lanes, c.tPad);

@@ -83,3 +83,80 @@ func.func @int8_gqa_causal(%q: tensor<1x4x5x20x!quant.uniform<i8:f32, 0.05>>, %k
   %o = qlow.attention %q, %k, %v {causal, int8, key_block = 32 : i64} : (tensor<1x4x5x20x!quant.uniform<i8:f32, 0.05>>, tensor<1x2x37x20x!quant.uniform<u8:f32, 0.04:130>>, tensor<1x2x37x20x!quant.uniform<u8:f32, 0.02:120>>) -> tensor<1x4x5x20xf32>
   return %o : tensor<1x4x5x20xf32>
 }
+
+// -----
+
+// Split heads (q, k, v as a model makes them: a [S, H * D] f32 projection,
+// expand_shape to [1, S, H, D], linalg.transpose [0, 2, 1, 3], quantize per
+// tensor) and merged heads (the result's only use transposes it back): the
+// quantize moves before the expand_shape, so the projection's epilogue
+// stores bytes, and the kernel reads the [1, S, H, D] bytes and writes
+// [1, S, H, Dv] in place; no transpose is left and no f32 copy of the heads
+// is made. (Per-tensor quantize is elementwise: the same integers.)
+// CHECK-LABEL: func.func @int8_split_heads
+// CHECK-SAME: %[[X:[^:]+]]: tensor<5x32xf32>
+// CHECK-NOT: linalg.transpose
+// CHECK: %[[QQ:.+]] = qlow.quantize %[[X]] : tensor<5x32xf32> -> tensor<5x32x!quant.uniform<i8:f32, 5.000000e-02>>
+// CHECK: %[[QS:.+]] = quant.scast %[[QQ]] : {{.+}} to tensor<5x32xi8>
+// CHECK: %[[Q8:.+]] = tensor.expand_shape %[[QS]] {{\[}}[0, 1], [2, 3]] output_shape [1, 5, 2, 16] : tensor<5x32xi8> into tensor<1x5x2x16xi8>
+// CHECK: qlow.quantize %{{.+}} : tensor<5x32xf32> -> tensor<5x32x!quant.uniform<u8:f32, 4.000000e-02:130>>
+// CHECK: tensor.expand_shape {{.+}} into tensor<1x5x2x16xi8>
+// V is [1, S, H, D] already: quantized as it is.
+// CHECK: %[[VQ:.+]] = qlow.quantize %{{.+}} : tensor<1x5x2x16xf32> -> tensor<1x5x2x16x!quant.uniform<u8:f32, 2.000000e-02:120>>
+// CHECK: quant.scast %[[VQ]] {{.+}} to tensor<1x5x2x16xi8>
+// CHECK: scf.forall
+// CHECK: vector.transfer_read %{{.+}} : tensor<1x5x2x16xi8>, vector<16xi8>
+// Two rows per work item, then the fifth row (a forall of its own).
+// CHECK: scf.forall (%{{.+}}) in (4) shared_outs({{.+}}) -> (tensor<1x5x2x16xf32>)
+// CHECK: tensor.extract_slice {{.+}} [1, 2, 1, 16] [1, 1, 1, 1] : tensor<1x5x2x16xf32> to tensor<1x2x1x16xf32>
+// CHECK: vector.transfer_read %[[Q8]]{{.+}} : tensor<1x5x2x16xi8>, vector<4xi8>
+// CHECK: %[[OUT:.+]] = scf.forall (%{{.+}}) in (2) shared_outs({{.+}}) -> (tensor<1x5x2x16xf32>)
+// CHECK-NOT: linalg.transpose
+// CHECK: return %[[OUT]] : tensor<1x5x2x16xf32>
+// ROUND-LABEL: func.func @int8_split_heads
+// ROUND-NOT: linalg.transpose
+// ROUND-NOT: qlow.attention
+// ROUND: return
+func.func @int8_split_heads(%x: tensor<5x32xf32>, %y: tensor<5x32xf32>, %z: tensor<1x5x2x16xf32>) -> tensor<1x5x2x16xf32> {
+  %qe = tensor.expand_shape %x [[0, 1], [2, 3]] output_shape [1, 5, 2, 16] : tensor<5x32xf32> into tensor<1x5x2x16xf32>
+  %q0 = tensor.empty() : tensor<1x2x5x16xf32>
+  %qt = linalg.transpose ins(%qe : tensor<1x5x2x16xf32>) outs(%q0 : tensor<1x2x5x16xf32>) permutation = [0, 2, 1, 3]
+  %q = qlow.quantize %qt : tensor<1x2x5x16xf32> -> tensor<1x2x5x16x!quant.uniform<i8:f32, 0.05>>
+  %ke = tensor.expand_shape %y [[0, 1], [2, 3]] output_shape [1, 5, 2, 16] : tensor<5x32xf32> into tensor<1x5x2x16xf32>
+  %k0 = tensor.empty() : tensor<1x2x5x16xf32>
+  %kt = linalg.transpose ins(%ke : tensor<1x5x2x16xf32>) outs(%k0 : tensor<1x2x5x16xf32>) permutation = [0, 2, 1, 3]
+  %k = qlow.quantize %kt : tensor<1x2x5x16xf32> -> tensor<1x2x5x16x!quant.uniform<u8:f32, 0.04:130>>
+  %v0 = tensor.empty() : tensor<1x2x5x16xf32>
+  %vt = linalg.transpose ins(%z : tensor<1x5x2x16xf32>) outs(%v0 : tensor<1x2x5x16xf32>) permutation = [0, 2, 1, 3]
+  %v = qlow.quantize %vt : tensor<1x2x5x16xf32> -> tensor<1x2x5x16x!quant.uniform<u8:f32, 0.02:120>>
+  %o = qlow.attention %q, %k, %v {int8, key_block = 16 : i64} : (tensor<1x2x5x16x!quant.uniform<i8:f32, 0.05>>, tensor<1x2x5x16x!quant.uniform<u8:f32, 0.04:130>>, tensor<1x2x5x16x!quant.uniform<u8:f32, 0.02:120>>) -> tensor<1x2x5x16xf32>
+  %m0 = tensor.empty() : tensor<1x5x2x16xf32>
+  %m = linalg.transpose ins(%o : tensor<1x2x5x16xf32>) outs(%m0 : tensor<1x5x2x16xf32>) permutation = [0, 2, 1, 3]
+  return %m : tensor<1x5x2x16xf32>
+}
+
+// -----
+
+// Operands that are not quantized split-heads transposes stay as they are:
+// a transpose that also feeds something else is kept (its quantize still
+// moves; the kernel reads the new bytes), a quantized argument is read
+// through its quant.scast, and a result with two uses is written
+// [1, H, S, Dv] and transposed by the user's linalg.transpose.
+// CHECK-LABEL: func.func @int8_heads_kept
+// CHECK: %[[KT:.+]] = linalg.transpose
+// CHECK: quant.scast %{{.+}} : tensor<1x2x5x16x!quant.uniform<i8:f32, 5.000000e-02>> to tensor<1x2x5x16xi8>
+// CHECK: qlow.quantize %{{.+}} : tensor<1x5x2x16xf32> -> tensor<1x5x2x16x!quant.uniform<u8:f32, 4.000000e-02:130>>
+// CHECK: quant.scast %{{.+}} : tensor<1x2x5x16x!quant.uniform<u8:f32, 2.000000e-02:120>> to tensor<1x2x5x16xi8>
+// CHECK: scf.forall (%{{.+}}) in (4) shared_outs({{.+}}) -> (tensor<1x2x5x16xf32>)
+// CHECK: %[[OUT:.+]] = scf.forall (%{{.+}}) in (2) shared_outs({{.+}}) -> (tensor<1x2x5x16xf32>)
+// CHECK: %[[M:.+]] = linalg.transpose ins(%[[OUT]] : tensor<1x2x5x16xf32>)
+// CHECK: return %[[KT]], %[[M]], %[[OUT]]
+func.func @int8_heads_kept(%q: tensor<1x2x5x16x!quant.uniform<i8:f32, 0.05>>, %z: tensor<1x5x2x16xf32>, %v: tensor<1x2x5x16x!quant.uniform<u8:f32, 0.02:120>>) -> (tensor<1x2x5x16xf32>, tensor<1x5x2x16xf32>, tensor<1x2x5x16xf32>) {
+  %k0 = tensor.empty() : tensor<1x2x5x16xf32>
+  %kt = linalg.transpose ins(%z : tensor<1x5x2x16xf32>) outs(%k0 : tensor<1x2x5x16xf32>) permutation = [0, 2, 1, 3]
+  %k = qlow.quantize %kt : tensor<1x2x5x16xf32> -> tensor<1x2x5x16x!quant.uniform<u8:f32, 0.04:130>>
+  %o = qlow.attention %q, %k, %v {int8, key_block = 16 : i64} : (tensor<1x2x5x16x!quant.uniform<i8:f32, 0.05>>, tensor<1x2x5x16x!quant.uniform<u8:f32, 0.04:130>>, tensor<1x2x5x16x!quant.uniform<u8:f32, 0.02:120>>) -> tensor<1x2x5x16xf32>
+  %m0 = tensor.empty() : tensor<1x5x2x16xf32>
+  %m = linalg.transpose ins(%o : tensor<1x2x5x16xf32>) outs(%m0 : tensor<1x5x2x16xf32>) permutation = [0, 2, 1, 3]
+  return %kt, %m, %o : tensor<1x2x5x16xf32>, tensor<1x5x2x16xf32>, tensor<1x2x5x16xf32>
+}
