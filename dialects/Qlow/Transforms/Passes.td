@@ -417,10 +417,16 @@ def QlowQuantizePass : Pass<"qlow-quantize", "::mlir::ModuleOp"> {
     input's probe) and making a quantized result (the range of the op's own
     probe); `gamma`/`beta` must be constants (else the op stays f32 with a
     remark). `int_gelu` is the erf form (I-BERT's polynomial); a tanh-form
-    `qlow.gelu` gets it too. `silu`, `rms_norm`, `attention`, `rope` and
-    `embedding` have no integer-only form and stay f32 between a
-    `dequantize` and a `quantize`, as does everything but matmuls with
-    `ops=partial` or `mode=dynamic`; each gets a remark.
+    `qlow.gelu` gets it too. With `attention-key-block=Bk` (> 0),
+    `qlow.attention` becomes int8 attention (`{int8, key_block = Bk}`: integer
+    Q K^T and P V, QlowOps.td gives its semantics): q, k and v are quantized
+    per tensor with the ranges of their probes (8-bit activations; the mask
+    is left as it is) and the result stays f32. Only x86 CPUs with vpdpbusd
+    compile it (qlow-x86-attention says so for others), which is why it is
+    asked for rather than the default. `silu`, `rms_norm`, `rope`,
+    `embedding` and (by default) `attention` have no integer-only form and
+    stay f32 between a `dequantize` and a `quantize`, as does everything but
+    matmuls with `ops=partial` or `mode=dynamic`; each gets a remark.
 
     ### Precision file
 
@@ -532,6 +538,11 @@ def QlowQuantizePass : Pass<"qlow-quantize", "::mlir::ModuleOp"> {
            "Per-layer precision rules (JSON; qlow-mixed-precision writes it)">,
     Option<"report", "report", "bool", /*default=*/"true",
            "Emit a remark for each op left in float, with the reason">,
+    Option<"attentionKeyBlock", "attention-key-block", "int64_t",
+           /*default=*/"0",
+           "With ops=full (static): qlow.attention becomes int8 attention "
+           "with this key_block, q, k and v quantized per tensor (0: it "
+           "stays float; 1..4096)">,
   ];
 }
 

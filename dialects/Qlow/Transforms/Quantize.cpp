@@ -279,6 +279,9 @@ enum class LayerKind {
   /// f32 qlow.softmax / layer_norm / gelu: qlow.int_softmax, int_layer_norm,
   /// int_gelu with ops=full, static.
   IntegerOnly,
+  /// f32 qlow.attention: int8 attention (`{int8, key_block}`) with
+  /// ops=full, static, attention-key-block > 0.
+  Attention,
   /// Ops with float semantics that stay float.
   FloatOnly,
 };
@@ -603,6 +606,14 @@ LogicalResult Quantizer::planFunction(func::FuncOp func) {
       layer.kind = LayerKind::Binary;
     } else if (isa<SoftmaxOp, LayerNormOp, GeluOp>(op) && allF32) {
       layer.kind = LayerKind::IntegerOnly;
+    } else if (auto attention = dyn_cast<AttentionOp>(op);
+               attention && config.attentionKeyBlock > 0 &&
+               isF32Tensor(attention.getQ().getType()) &&
+               isF32Tensor(attention.getK().getType()) &&
+               isF32Tensor(attention.getV().getType()) &&
+               isF32Tensor(attention.getType())) {
+      // The mask (f32 or i1) is a parameter: it stays as it is.
+      layer.kind = LayerKind::Attention;
     } else {
       if (!allF32 && !isa<AttentionOp, LayerNormOp, RmsNormOp, RopeOp,
                           EmbeddingOp>(op))
@@ -646,7 +657,8 @@ LogicalResult Quantizer::applyRules() {
                     "form); only \"skip\" applies to it";
       }
       if ((layer.kind == LayerKind::Binary ||
-           layer.kind == LayerKind::IntegerOnly) &&
+           layer.kind == LayerKind::IntegerOnly ||
+           layer.kind == LayerKind::Attention) &&
           setsWeights) {
         if (glob && !rule.skip && !rule.activationBits &&
             !rule.activationSymmetric)
@@ -755,6 +767,39 @@ LogicalResult Quantizer::decide(Layer &layer) {
     layer.quantize = true;
     return success();
   }
+  case LayerKind::Attention: {
+    if (config.ops == QuantizeOpsScope::Partial) {
+      layer.whyFloat = "ops=partial quantizes matmuls only";
+      return success();
+    }
+    if (!isStatic) {
+      layer.whyFloat = "mode=dynamic quantizes matmuls only (int8 attention "
+                       "needs calibrated ranges for q, k and v)";
+      return success();
+    }
+    if (p.activationBits != 8) {
+      layer.whyFloat = formatv("int8 attention takes 8-bit q, k and v, not "
+                               "{0}-bit",
+                               p.activationBits)
+                           .str();
+      return success();
+    }
+    auto attention = cast<AttentionOp>(layer.op);
+    auto q = cast<RankedTensorType>(attention.getQ().getType());
+    auto k = cast<RankedTensorType>(attention.getK().getType());
+    auto v = cast<RankedTensorType>(attention.getV().getType());
+    if (!q.hasStaticShape() || !k.hasStaticShape() || !v.hasStaticShape()) {
+      layer.whyFloat = "its shape is not static";
+      return success();
+    }
+    // The op's bound: D * 255 * 255 must fit the i32 score accumulator.
+    if (q.getShape().back() > 33025) {
+      layer.whyFloat = "int8 attention takes head sizes up to 33025";
+      return success();
+    }
+    layer.quantize = true;
+    return success();
+  }
   case LayerKind::Binary: {
     if (config.ops == QuantizeOpsScope::Partial) {
       layer.whyFloat = "ops=partial quantizes matmuls only";
@@ -823,6 +868,8 @@ LogicalResult Quantizer::assignActivationTypes() {
         data.push_back(matmul.getRhs());
     } else if (layer.kind == LayerKind::IntegerOnly) {
       data.push_back(layer.op->getOperand(0));
+    } else if (auto attention = dyn_cast<AttentionOp>(layer.op)) {
+      data.append({attention.getQ(), attention.getK(), attention.getV()});
     } else {
       data.append(layer.op->operand_begin(), layer.op->operand_end());
     }
@@ -965,6 +1012,9 @@ LogicalResult Quantizer::rewriteStatic(func::FuncOp func) {
       case LayerKind::IntegerOnly:
         isData = number == 0;
         break;
+      case LayerKind::Attention:
+        isData = number < 3; // q, k, v; not the mask
+        break;
       case LayerKind::Matmul:
         isData = number == 0 || (number == 1 && !layer.weights);
         break;
@@ -1009,6 +1059,23 @@ LogicalResult Quantizer::rewriteStatic(func::FuncOp func) {
       result.replaceAllUsesWith(dq.getResult());
       op->erase();
       layer.op = intOp;
+      continue;
+    }
+    if (auto attention = dyn_cast<AttentionOp>(op)) {
+      // int8 attention reads the quantized q, k, v; its result stays f32
+      // (users read it as before).
+      auto stored = [](Value v) {
+        return v.getDefiningOp<DequantizeOp>().getInput();
+      };
+      auto int8 = AttentionOp::create(
+          b, attention.getLoc(), attention.getType(),
+          stored(attention.getQ()), stored(attention.getK()),
+          stored(attention.getV()), attention.getMask(),
+          attention.getCausalAttr(), attention.getScaleAttr(),
+          b.getUnitAttr(), b.getI64IntegerAttr(config.attentionKeyBlock));
+      attention.replaceAllUsesWith(int8.getOutput());
+      attention.erase();
+      layer.op = int8;
       continue;
     }
     if (auto matmul = dyn_cast<MatmulOp>(op)) {
@@ -1225,6 +1292,14 @@ struct QlowQuantizePass
     config.rounding = rounding;
     config.dynamicGranularity = dynamicGranularity;
     config.report = report;
+    config.attentionKeyBlock = attentionKeyBlock;
+    if (config.attentionKeyBlock < 0 || config.attentionKeyBlock > 4096) {
+      module.emitError() << "qlow-quantize: attention-key-block="
+                         << config.attentionKeyBlock
+                         << " is outside [0, 4096] (0 keeps attention in "
+                            "float)";
+      return signalPassFailure();
+    }
     config.defaults.activationBits = activationBits;
     config.defaults.activationSymmetric =
         activationScheme == QuantScheme::Symmetric;

@@ -97,6 +97,9 @@ struct QuantizeConfig {
   const PrecisionFile *precision = nullptr;
   /// Emit a remark for every op left in float, with the reason.
   bool report = true;
+  /// With ops=full (static): qlow.attention becomes int8 attention with this
+  /// key_block (q, k, v quantized per tensor); 0 keeps it float.
+  int64_t attentionKeyBlock = 0;
 };
 
 /// Reads a qlow-calibrate JSON file (docs/Calibration.md, version 1).
