@@ -40,6 +40,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <map>
 #include <random>
 
 using namespace mlir;
@@ -445,9 +446,11 @@ int runMatmul() {
   // Keep diagnostics (a failed compile) visible and fatal for this case only.
   double qlowBest = 0.0;
   std::mt19937 rng(42);
+  // qlow's s32 time per (case index, threads), for the epilogue's cost.
+  std::map<std::pair<size_t, int>, double> plainSeconds;
 
   for (bool requantize : {false, true}) {
-    for (const Shape &s : shapes) {
+    for (auto [shapeIndex, s] : llvm::enumerate(shapes)) {
       std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127),
           b32(-5000, 5000);
       std::vector<uint8_t> a(s.m * s.k);
@@ -540,6 +543,17 @@ int runMatmul() {
                                        maxDiff, requantRounding.getValue())
                              .str()
                        : std::string());
+        // The fused epilogue (bias, per-channel requantization to s8)
+        // against the plain s32 kernel of the same shape and threads.
+        if (!requantize)
+          plainSeconds[{shapeIndex, t}] = qlowSeconds;
+        else if (auto it = plainSeconds.find({shapeIndex, t});
+                 it != plainSeconds.end())
+          llvm::outs() << llvm::formatv(
+              "epilogue M={0} K={1} N={2} threads={3} qlow_s32_ms={4:f4} "
+              "qlow_s8_bias_perchannel_ms={5:f4} epilogue_cost={6:f3}\n",
+              s.m, s.k, s.n, t, 1e3 * it->second, 1e3 * qlowSeconds,
+              qlowSeconds / it->second - 1.0);
         llvm::outs().flush();
       }
     }
