@@ -25,18 +25,23 @@ namespace mlir::qlow {
 
 using namespace mlir;
 
+void mlir::qlow::populateQlowApproximateMathPatterns(
+    RewritePatternSet &patterns) {
+  // Only the functions whose accuracy test/e2e/random_float_ops.py measures
+  // against lib/Reference; every other math op keeps its LLVM intrinsic or
+  // libm call.
+  populateMathPolynomialApproximationPatterns(patterns, [](StringRef name) {
+    return name == math::ExpOp::getOperationName() ||
+           name == math::ErfcOp::getOperationName();
+  });
+}
+
 namespace {
 struct QlowApproximateMathPass
     : qlow::impl::QlowApproximateMathPassBase<QlowApproximateMathPass> {
   void runOnOperation() override {
-    // Only the functions whose accuracy test/e2e/random_float_ops.py measures
-    // against lib/Reference; every other math op keeps its LLVM intrinsic or
-    // libm call.
     RewritePatternSet patterns(&getContext());
-    populateMathPolynomialApproximationPatterns(patterns, [](StringRef name) {
-      return name == math::ExpOp::getOperationName() ||
-             name == math::ErfcOp::getOperationName();
-    });
+    qlow::populateQlowApproximateMathPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -104,6 +104,17 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
   // Epilogues, activations and residual adds become one generic that the
   // matmul kernels below apply in registers.
   pm.addNestedPass<func::FuncOp>(createQlowFuseElementwisePass());
+  // A fused chain that is a function of one byte tensor (ONNX Runtime's QDQ
+  // GELU: dequantize, erf, three requantizations) becomes a 256-entry table
+  // of what it computes. The generics after a flattened matmul's
+  // expand_shape (bias adds, that table) move onto its 2-D result, and the
+  // second fusion merges them into the epilogue. Not at opt-level=0, which
+  // computes every op as written.
+  if (options.optLevel > 0) {
+    pm.addNestedPass<func::FuncOp>(createQlowTabulateByteFunctionsPass());
+    pm.addNestedPass<func::FuncOp>(createQlowSinkExpandShapesPass());
+    pm.addNestedPass<func::FuncOp>(createQlowFuseElementwisePass());
+  }
 
   // Target codegen on tensors: int8 contractions with constant weights become
   // packed-weight dot-product kernels where the target description has one;

@@ -9,6 +9,7 @@
 #ifndef QLOW_PIPELINES_PASSES_H
 #define QLOW_PIPELINES_PASSES_H
 
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
 
 #include <memory>
@@ -18,6 +19,11 @@ namespace mlir::qlow {
 #define GEN_PASS_DECL
 #define GEN_PASS_REGISTRATION
 #include "qlow/Pipelines/Passes.h.inc"
+
+/// The polynomial approximations qlow-approximate-math applies (f32 math.exp
+/// and math.erfc), as patterns: qlow-tabulate-byte-functions evaluates its
+/// tables through the same ones, so that they hold what compiled code computes.
+void populateQlowApproximateMathPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::qlow
 

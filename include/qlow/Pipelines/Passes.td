@@ -78,6 +78,104 @@ def QlowFuseElementwisePass
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def QlowSinkExpandShapesPass
+    : Pass<"qlow-sink-expand-shapes", "::mlir::func::FuncOp"> {
+  let summary = "Moves the expand_shape of a matmul epilogue's result below "
+                "the elementwise generic that reads it";
+  let description = [{
+    qlow-flatten-matmul-batches computes ONNX's `[1, S, D]` matmuls as 2-D
+    matmuls followed by a `tensor.expand_shape`, so the bias add, activation
+    or table lookup after them (still on `[1, S, N]`) reads a reshape and
+    qlow-fuse-elementwise cannot merge it into the epilogue that the int8
+    kernels apply in registers: it ran as a separate pass over memory. This
+    pass applies upstream's `populateFoldReshapeOpsByCollapsingPatterns` to
+    such a consumer only (an all-parallel generic reading the single-use
+    expand_shape of an all-parallel generic's single-use result): the
+    consumer runs on the collapsed shape (its other operands collapsed or
+    read through collapsed maps) and the expand_shape moves after it.
+    Contractions and every other reshape stay as they are.
+
+    ```mlir
+    // Before
+    %e = linalg.generic {requantize} ins(%acc ...) -> tensor<128x3072xi8>
+    %x = tensor.expand_shape %e [[0, 1], [2]] : ... into tensor<1x128x3072xi8>
+    %g = linalg.generic {bias, table} ins(%x, %bias ...) -> tensor<1x128x3072xi8>
+    // After
+    %g = linalg.generic {bias, table} ins(%e, %bias ...) -> tensor<128x3072xi8>
+    %x = tensor.expand_shape %g [[0, 1], [2]] : ... into tensor<1x128x3072xi8>
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def QlowTabulateByteFunctionsPass
+    : Pass<"qlow-tabulate-byte-functions", "::mlir::func::FuncOp"> {
+  let summary = "Replaces elementwise float computations of one byte tensor "
+                "by a table lookup";
+  let description = [{
+    A quantized graph often computes an elementwise function of one tensor
+    of at most 8-bit integers through f32 and requantizes the result to at
+    most 8 bits: ONNX Runtime's QDQ form of GELU keeps
+    `DequantizeLinear -> Div -> Erf -> Q/DQ -> Add -> Mul -> Q/DQ -> Mul ->
+    QuantizeLinear` between the FFN matmuls, which qlow-fuse-elementwise
+    makes one generic with erfc, divisions and four roundings per element.
+    Its result has at most 256 distinct values, one per stored input value,
+    so it is a table. This pass finds every `linalg.generic` whose loops are
+    all parallel, whose result is an integer of at most 8 bits, whose body
+    contains float arithmetic, and whose inputs are one varying tensor of
+    integers of at most 8 bits (read through one indexing map, possibly
+    several times) plus constants that are the same at every point (splat
+    or 0-d constants, or constants read at constant indices). It evaluates
+    the body for every bit pattern of the varying input at compile time and
+    replaces the generic by a lookup in a constant 1-D table, indexed by the
+    zero-extended input: the form the int8 matmul kernels apply in their
+    fused epilogue, after qlow-fuse-elementwise merges it into one.
+
+    The values are those the compiled body computes: the body is copied into
+    a scratch function, f32 math.exp and math.erfc are replaced by the same
+    polynomial approximations as qlow-approximate-math (which the pipeline
+    applies to the generic's code), and every op is then constant-folded
+    with IEEE f32 arithmetic (round to nearest even; math.fma fused). So the
+    table holds exactly what the generic computed before, bit for bit
+    (test/Pipelines/qlow-tabulate-byte-functions-run.test compiles both on
+    all 256 values and compares them), not libm's erf: against ONNX Runtime
+    the result differs only where erfc's approximation (within 2^-20 of
+    the result) crosses a rounding boundary of the quantization, at most
+    one step of that quantization. A body with an op that does not fold
+    (a call, a memory access, an op without a folder) is left as it is.
+
+    ```mlir
+    // Before
+    %r = linalg.generic {indexing_maps = [#id, #scalar, #id], ...}
+        ins(%x, %c : tensor<128x3072xi8>, tensor<f32>) outs(%e : ...) {
+      ^bb0(%in: i8, %s: f32, %out: i8):
+        // extui, sitofp, mulf, divf, erfc, ..., roundeven, fptosi, trunci
+        linalg.yield %q : i8
+    } -> tensor<128x3072xi8>
+    // After
+    %t = arith.constant dense<[...]> : tensor<256xi8>
+    %r = linalg.generic {indexing_maps = [#id, #id], ...}
+        ins(%x : tensor<128x3072xi8>) outs(%e : ...) {
+      ^bb0(%in: i8, %out: i8):
+        %i = arith.extui %in : i8 to i32
+        %j = arith.index_cast %i : i32 to index
+        %v = tensor.extract %t[%j] : tensor<256xi8>
+        linalg.yield %v : i8
+    } -> tensor<128x3072xi8>
+    ```
+  }];
+  let options = [
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark on every generic tabulated, and on every one that "
+           "matches but whose body does not fold (with the op)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def QlowVectorizeElementwisePass
     : Pass<"qlow-vectorize-elementwise", "::mlir::func::FuncOp"> {
   let summary = "Tiles elementwise linalg.generics to vector width and "

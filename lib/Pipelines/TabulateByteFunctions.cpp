@@ -1,0 +1,341 @@
+//===- TabulateByteFunctions.cpp - elementwise functions of bytes as tables ===//
+//
+// qlow-tabulate-byte-functions: an elementwise linalg.generic whose only
+// varying input is one tensor of at most 8-bit integers and whose result has
+// at most 8 bits becomes a lookup in a constant table of its values for every
+// input bit pattern, evaluated at compile time through the same arithmetic
+// the compiled body would perform.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qlow/Pipelines/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "qlow-tabulate-byte-functions"
+
+namespace mlir::qlow {
+#define GEN_PASS_DEF_QLOWTABULATEBYTEFUNCTIONSPASS
+#include "qlow/Pipelines/Passes.h.inc"
+} // namespace mlir::qlow
+
+using namespace mlir;
+
+namespace {
+
+/// The widest varying input and result a table is built for (256 entries).
+constexpr unsigned kMaxTableBits = 8;
+
+/// What a generic computes, seen as a function of one varying value.
+struct ByteFunction {
+  linalg::GenericOp op;
+  /// The varying tensor and the first input operand that reads it (its
+  /// indexing map is the new generic's input map).
+  Value varying;
+  OpOperand *varyingOperand = nullptr;
+  /// The value every other used block argument holds at every point.
+  DenseMap<BlockArgument, TypedAttr> constants;
+  /// Constants defined above the generic that its body reads.
+  SmallVector<Value> captured;
+};
+
+/// The single value `operand` gives its block argument at every point of the
+/// loops, or null: a splat constant, or any constant read at constant
+/// indices (a 0-d tensor, or a broadcast element).
+TypedAttr constantAtEveryPoint(linalg::GenericOp op, OpOperand &operand) {
+  DenseElementsAttr values;
+  if (!matchPattern(operand.get(), m_Constant(&values)))
+    return nullptr;
+  if (values.isSplat())
+    return dyn_cast<TypedAttr>(values.getSplatValue<Attribute>());
+  AffineMap map = op.getMatchingIndexingMap(&operand);
+  SmallVector<uint64_t> index;
+  for (AffineExpr expr : map.getResults()) {
+    auto constant = dyn_cast<AffineConstantExpr>(expr);
+    if (!constant || constant.getValue() < 0)
+      return nullptr;
+    index.push_back(static_cast<uint64_t>(constant.getValue()));
+  }
+  ArrayRef<int64_t> shape = values.getType().getShape();
+  if (index.size() != shape.size())
+    return nullptr;
+  for (auto [i, size] : llvm::zip_equal(index, shape))
+    if (static_cast<int64_t>(i) >= size)
+      return nullptr;
+  return dyn_cast<TypedAttr>(values.getValues<Attribute>()[index]);
+}
+
+/// Whether `type` is a signless integer of 1 to kMaxTableBits bits.
+bool isByteInteger(Type type) {
+  auto integer = dyn_cast<IntegerType>(type);
+  return integer && integer.isSignless() &&
+         integer.getWidth() <= kMaxTableBits;
+}
+
+/// Matches a generic that is a function of one byte tensor; the reason it is
+/// not otherwise.
+FailureOr<ByteFunction> matchByteFunction(linalg::GenericOp op,
+                                          std::string &reason) {
+  auto fail = [&](StringRef why) {
+    reason = why.str();
+    return failure();
+  };
+  if (op.getNumDpsInits() != 1 || op->getNumResults() != 1 ||
+      !op.hasPureTensorSemantics())
+    return fail("not one tensor result");
+  if (op.getNumLoops() != op.getNumParallelLoops())
+    return fail("has reduction loops");
+  Block &body = op.getRegion().front();
+  OpOperand *init = op.getDpsInitOperand(0);
+  if (!isByteInteger(getElementTypeOrSelf(init->get().getType())))
+    return fail("the result is not an integer of at most 8 bits");
+  if (!op.getMatchingBlockArgument(init).use_empty())
+    return fail("the body reads its output");
+
+  ByteFunction f;
+  f.op = op;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    BlockArgument arg = op.getMatchingBlockArgument(input);
+    if (arg.use_empty())
+      continue;
+    if (TypedAttr constant = constantAtEveryPoint(op, *input)) {
+      f.constants[arg] = constant;
+      continue;
+    }
+    if (!f.varyingOperand) {
+      if (!isByteInteger(arg.getType()))
+        return fail("the varying input is not an integer of at most 8 bits");
+      f.varying = input->get();
+      f.varyingOperand = input;
+      continue;
+    }
+    // The same tensor read at the same points is the same value.
+    if (input->get() != f.varying ||
+        op.getMatchingIndexingMap(input) !=
+            op.getMatchingIndexingMap(f.varyingOperand))
+      return fail("more than one varying input");
+  }
+  if (!f.varyingOperand)
+    return fail("no varying input");
+  // Values the body captures from above must be constants too.
+  SetVector<Value> captured;
+  getUsedValuesDefinedAbove(op.getRegion(), captured);
+  for (Value v : captured) {
+    Attribute constant;
+    if (!matchPattern(v, m_Constant(&constant)))
+      return fail("the body reads a value defined above that is not a "
+                  "constant");
+    f.captured.push_back(v);
+  }
+
+  // Worth a table: float work (conversions, arithmetic, math) in the body.
+  // Integer-only bodies (a requantization with a multiplier) are as cheap
+  // as the lookup and stay; so do tables already built.
+  bool hasFloat = false;
+  for (Operation &inner : body.without_terminator()) {
+    if (inner.getNumRegions() != 0 || !isPure(&inner))
+      return fail("the body has an op with regions or side effects");
+    if (isa<linalg::IndexOp>(inner))
+      return fail("the body reads loop indices");
+    hasFloat |= llvm::any_of(inner.getResultTypes(),
+                             [](Type t) { return isa<FloatType>(t); });
+  }
+  if (!hasFloat)
+    return fail("no float arithmetic in the body");
+  return f;
+}
+
+/// Folds `op` on constant operands; the results' attributes, or failure.
+/// math.fma is evaluated here in case its folder is missing (the
+/// approximations use it, and compiled code fuses it).
+LogicalResult foldOnConstants(Operation *op, ArrayRef<Attribute> operands,
+                              SmallVectorImpl<Attribute> &results,
+                              const DenseMap<Value, Attribute> &known) {
+  SmallVector<OpFoldResult> folded;
+  if (succeeded(op->fold(operands, folded)) &&
+      folded.size() == op->getNumResults()) {
+    for (OpFoldResult r : folded) {
+      if (auto attr = dyn_cast<Attribute>(r)) {
+        results.push_back(attr);
+        continue;
+      }
+      // Folded to one of its operands (or another known value).
+      Attribute attr = known.lookup(cast<Value>(r));
+      if (!attr)
+        return failure();
+      results.push_back(attr);
+    }
+    return success();
+  }
+  if (auto fma = dyn_cast<math::FmaOp>(op)) {
+    auto a = dyn_cast_or_null<FloatAttr>(operands[0]);
+    auto b = dyn_cast_or_null<FloatAttr>(operands[1]);
+    auto c = dyn_cast_or_null<FloatAttr>(operands[2]);
+    if (!a || !b || !c)
+      return failure();
+    APFloat r = a.getValue();
+    r.fusedMultiplyAdd(b.getValue(), c.getValue(),
+                       APFloat::rmNearestTiesToEven);
+    results.push_back(FloatAttr::get(fma.getType(), r));
+    return success();
+  }
+  return failure();
+}
+
+/// The generic's result for every bit pattern of the varying input (entry
+/// `i` for the pattern `i`), computed as compiled code computes it; failure
+/// where some op of the body does not fold.
+FailureOr<SmallVector<APInt>> evaluateTable(const ByteFunction &f,
+                                            std::string &reason) {
+  linalg::GenericOp op = f.op;
+  MLIRContext *ctx = op.getContext();
+  Block &body = op.getRegion().front();
+  Type inType = op.getMatchingBlockArgument(f.varyingOperand).getType();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  Type outType = yield.getOperand(0).getType();
+
+  // A scratch function holding the body: `(varying) -> result`, constants
+  // materialized, with the polynomial approximations of the pipeline
+  // applied as they will be to the generic's code.
+  Location loc = op.getLoc();
+  OwningOpRef<ModuleOp> scratch = ModuleOp::create(loc);
+  OpBuilder b(ctx);
+  b.setInsertionPointToEnd(scratch->getBody());
+  auto func = func::FuncOp::create(b, loc, "byte_function",
+                                   b.getFunctionType({inType}, {outType}));
+  Block *entry = func.addEntryBlock();
+  b.setInsertionPointToEnd(entry);
+  IRMapping mapping;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    BlockArgument arg = op.getMatchingBlockArgument(input);
+    if (arg.use_empty())
+      continue;
+    auto it = f.constants.find(arg);
+    if (it != f.constants.end())
+      mapping.map(arg, arith::ConstantOp::create(b, loc, it->second));
+    else
+      mapping.map(arg, entry->getArgument(0));
+  }
+  for (Value v : f.captured)
+    mapping.map(v, b.clone(*v.getDefiningOp())->getResult(0));
+  for (Operation &inner : body.without_terminator())
+    b.clone(inner, mapping);
+  func::ReturnOp::create(b, loc, mapping.lookup(yield.getOperand(0)));
+  {
+    RewritePatternSet patterns(ctx);
+    qlow::populateQlowApproximateMathPatterns(patterns);
+    // Rewrites only: folding here would use the folders' arithmetic before
+    // the approximations are in place.
+    GreedyRewriteConfig config;
+    config.enableFolding(false);
+    config.enableConstantCSE(false);
+    if (failed(applyPatternsGreedily(func, std::move(patterns), config))) {
+      reason = "the approximations did not converge";
+      return failure();
+    }
+  }
+
+  unsigned inBits = inType.getIntOrFloatBitWidth();
+  unsigned outBits = outType.getIntOrFloatBitWidth();
+  SmallVector<APInt> table;
+  table.reserve(size_t(1) << inBits);
+  for (uint64_t pattern = 0; pattern < (uint64_t(1) << inBits); ++pattern) {
+    DenseMap<Value, Attribute> known;
+    known[entry->getArgument(0)] =
+        IntegerAttr::get(inType, APInt(inBits, pattern));
+    for (Operation &inner : entry->without_terminator()) {
+      SmallVector<Attribute> operands;
+      for (Value v : inner.getOperands())
+        operands.push_back(known.lookup(v));
+      SmallVector<Attribute> results;
+      if (failed(foldOnConstants(&inner, operands, results, known))) {
+        reason = ("'" + inner.getName().getStringRef() + "' does not fold")
+                     .str();
+        return failure();
+      }
+      for (auto [value, attr] : llvm::zip_equal(inner.getResults(), results))
+        known[value] = attr;
+    }
+    auto result = dyn_cast_or_null<IntegerAttr>(
+        known.lookup(entry->getTerminator()->getOperand(0)));
+    if (!result || result.getValue().getBitWidth() != outBits) {
+      reason = "the result did not fold to an integer";
+      return failure();
+    }
+    table.push_back(result.getValue());
+  }
+  return table;
+}
+
+/// Replaces the generic by a lookup: `table[zext(varying)]`.
+void replaceByTable(const ByteFunction &f, ArrayRef<APInt> table,
+                    RewriterBase &rewriter) {
+  linalg::GenericOp op = f.op;
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  Type outType =
+      getElementTypeOrSelf(op.getDpsInitOperand(0)->get().getType());
+  auto tableType =
+      RankedTensorType::get({static_cast<int64_t>(table.size())}, outType);
+  Value tableValue = arith::ConstantOp::create(
+      rewriter, loc, DenseElementsAttr::get(tableType, table));
+  OpOperand *init = op.getDpsInitOperand(0);
+  SmallVector<AffineMap> maps = {op.getMatchingIndexingMap(f.varyingOperand),
+                                 op.getMatchingIndexingMap(init)};
+  auto lookup = linalg::GenericOp::create(
+      rewriter, loc, op->getResultTypes(), ValueRange{f.varying},
+      ValueRange{init->get()}, maps, op.getIteratorTypesArray(),
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        // i32 indices: the form the kernels' gathers read (vpgatherdd).
+        Value index = arith::ExtUIOp::create(b, l, b.getI32Type(), args[0]);
+        index = arith::IndexCastOp::create(b, l, b.getIndexType(), index);
+        linalg::YieldOp::create(
+            b, l,
+            ValueRange{tensor::ExtractOp::create(b, l, tableValue,
+                                                 ValueRange{index})});
+      });
+  rewriter.replaceOp(op, lookup->getResults());
+}
+
+struct QlowTabulateByteFunctionsPass
+    : qlow::impl::QlowTabulateByteFunctionsPassBase<
+          QlowTabulateByteFunctionsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    SmallVector<linalg::GenericOp> generics;
+    getOperation().walk([&](linalg::GenericOp op) { generics.push_back(op); });
+    IRRewriter rewriter(&getContext());
+    for (linalg::GenericOp op : generics) {
+      std::string reason;
+      FailureOr<ByteFunction> f = matchByteFunction(op, reason);
+      FailureOr<SmallVector<APInt>> table = failure();
+      if (succeeded(f))
+        table = evaluateTable(*f, reason);
+      if (failed(table)) {
+        LLVM_DEBUG(llvm::dbgs() << DEBUG_TYPE ": not tabulated ("
+                                << reason << "): " << op.getLoc() << "\n");
+        if (report)
+          op.emitRemark() << "not tabulated: " << reason;
+        continue;
+      }
+      if (report)
+        op.emitRemark() << "tabulated: " << table->size() << " entries";
+      replaceByTable(*f, *table, rewriter);
+    }
+  }
+};
+
+} // namespace
