@@ -2745,8 +2745,8 @@ LogicalResult Importer::importNode() {
         k > (int64_t(1) << 20) || n > (int64_t(1) << 20))
       return error() << "invalid K = " << k << ", N = " << n
                      << ", block_size = " << bs;
-    if (hasInput(4) || (node->input_size() > 5 && hasInput(5)))
-      return error() << "g_idx and bias inputs are not supported";
+    if (hasInput(4))
+      return error() << "the g_idx input (act-order groups) is not supported";
     auto x = tensorInput(0);
     auto wb = constInput(1), sc = constInput(2);
     if (failed(x) || failed(wb) || failed(sc))
@@ -2792,6 +2792,13 @@ LogicalResult Importer::importNode() {
         return error() << "scale " << s << " is not a finite non-zero number";
     bool packed4 = llvm::all_of(scales, [](float s) { return s > 0; }) &&
                    llvm::all_of(zps, [&](int64_t z) { return z == zps[0]; });
+    // Upstream's quant printer writes a sub-channel zero point of 8 or more
+    // in u4 as a negative number (8 as -8), which no parser reads back as
+    // u4. Such weights are stored as i4 `q - 8` with zero point `zp - 8`
+    // (ORT's default 8 gives symmetric i4), the same values: the printed
+    // module then parses again (qlow-import-onnx | qlow-opt).
+    bool signed4 = packed4 && zps[0] >= 8;
+    int64_t nibbleShift = signed4 ? 8 : 0;
     unsigned wbits = packed4 ? 4 : 8;
     const auto &raw = (*wb)->ints;
     SmallVector<APInt> w(k * n);
@@ -2800,10 +2807,11 @@ LogicalResult Importer::importNode() {
         int64_t g = r / bs;
         int64_t byte = raw[(c * blocks + g) * (bs / 2) + (r % bs) / 2];
         int64_t q = (byte >> (4 * (r % 2))) & 0xF;
-        int64_t v = packed4 ? q
+        int64_t v = packed4 ? q - nibbleShift
                             : (scales[g * n + c] < 0 ? -1 : 1) *
                                   (q - zps[c * blocks + g]);
-        w[r * n + c] = APInt(wbits, uint64_t(v), /*isSigned=*/!packed4,
+        w[r * n + c] = APInt(wbits, uint64_t(v),
+                             /*isSigned=*/!packed4 || signed4,
                              /*implicitTrunc=*/true);
       }
     for (float &s : scales)
@@ -2812,13 +2820,16 @@ LogicalResult Importer::importNode() {
     auto scaleAttr = DenseElementsAttr::get(
         RankedTensorType::get({blocks, n}, b.getF32Type()),
         ArrayRef<float>(scales));
+    bool isSigned = !packed4 || signed4;
     auto zeroAttr = DenseElementsAttr::get(
         RankedTensorType::get({blocks, n}, st),
-        APInt(wbits, packed4 ? uint64_t(zps[0]) : 0));
+        APInt(wbits, packed4 ? uint64_t(zps[0] - nibbleShift) : 0,
+              /*isSigned=*/isSigned, /*implicitTrunc=*/true));
     auto qt = quant::UniformQuantizedSubChannelType::get(
-        packed4 ? 0 : quant::QuantizationFlags::Signed, st, b.getF32Type(),
-        scaleAttr, zeroAttr, {0, 1}, {bs, 1}, packed4 ? 0 : -128,
-        packed4 ? 15 : 127);
+        isSigned ? quant::QuantizationFlags::Signed : 0, st, b.getF32Type(),
+        scaleAttr, zeroAttr, {0, 1}, {bs, 1},
+        packed4 ? (signed4 ? -8 : 0) : -128,
+        packed4 ? (signed4 ? 7 : 15) : 127);
     Value wc;
     {
       OpBuilder::InsertionGuard guard(b);
@@ -2831,10 +2842,23 @@ LogicalResult Importer::importNode() {
     }
     SmallVector<int64_t> shape(type.getShape());
     shape.back() = n;
+    // The optional f32 bias [N] is the matmul's: the int4 kernels add it to
+    // their f32 results in the epilogue.
+    Value bias;
+    if (node->input_size() > 5 && hasInput(5)) {
+      auto bv = tensorInput(5);
+      if (failed(bv))
+        return failure();
+      auto biasType = typeOf(*bv);
+      if (biasType.getRank() != 1 || biasType.getDimSize(0) != n ||
+          !biasType.getElementType().isF32())
+        return error() << "bias must be f32 [" << n << "], got " << biasType;
+      bias = *bv;
+    }
     auto dyn = DynamicQuantAttr::get(ctx, DynamicGranularity::PerRow,
                                      DynamicStorage::I8, QuantScheme::Symmetric);
     define(0, MatmulOp::create(b, loc, RankedTensorType::get(shape, b.getF32Type()),
-                               *x, wc, Value(), RoundingMode::Float, dyn));
+                               *x, wc, bias, RoundingMode::Float, dyn));
     return success();
   }
   if (ms && op == "DynamicQuantizeMatMul") {

@@ -436,6 +436,33 @@ def matmul_nbits_u4(seed, m=4, k=128, n_=64, bs=32):
                  extra_opsets=[helper.make_opsetid("com.microsoft", 1)])
 
 
+def matmul_nbits_bias(seed, m=4, k=128, n_=64, bs=32, zero_point=11,
+                      bias_size=None, g_idx=False):
+    """A MatMulNBits node written by hand with positive scales, one explicit
+    zero point for every block (packed two per byte) and the optional f32
+    bias input (MatMulNBits' input 5; input 4, g_idx, left out unless
+    `g_idx`). `bias_size` other than N makes the bias inconsistent."""
+    r = rng(seed)
+    q = r.integers(0, 16, size=(n_, k), dtype=np.uint8)
+    packed = (q[:, 0::2] | (q[:, 1::2] << 4)).reshape(n_, k // bs, bs // 2)
+    scales = (0.01 + 0.02 * r.random(n_ * (k // bs))).astype(np.float32)
+    blocks = k // bs
+    zps = np.full((n_, (blocks + 1) // 2), zero_point | (zero_point << 4),
+                  dtype=np.uint8).reshape(-1)
+    bias = r.standard_normal(bias_size or n_).astype(np.float32)
+    inits = [init("b", packed), init("s", scales), init("zp", zps),
+             init("bias", bias)]
+    if g_idx:
+        inits.append(init("g", (np.arange(k) // bs).astype(np.int32)))
+    node = helper.make_node("MatMulNBits",
+                            ["x", "b", "s", "zp", "g" if g_idx else "",
+                             "bias"],
+                            ["y"], name="mm_q4_bias", domain="com.microsoft",
+                            K=k, N=n_, bits=4, block_size=bs)
+    return model([node], [vi("x", [m, k])], [vi("y", [m, n_])], inits,
+                 extra_opsets=[helper.make_opsetid("com.microsoft", 1)])
+
+
 def unknown_op(seed):
     return model([helper.make_node("FrobnicateLinear", ["x"], ["y"],
                                    name="frob_node")],
@@ -508,6 +535,10 @@ MODELS = {
     "embedding": embedding,
     "decoder-layer-float": decoder_layer_float,
     "matmul-nbits-u4": matmul_nbits_u4,
+    "matmul-nbits-bias": matmul_nbits_bias,
+    "matmul-nbits-bad-bias": lambda seed: matmul_nbits_bias(seed,
+                                                            bias_size=63),
+    "matmul-nbits-g-idx": lambda seed: matmul_nbits_bias(seed, g_idx=True),
     "unknown-op": unknown_op,
     "dynamic-dim": dynamic_dim,
     "qdq-ok": lambda seed: qdq(0.05, 128),
