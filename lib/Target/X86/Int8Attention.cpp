@@ -477,12 +477,41 @@ private:
   MLIRContext *ctx() { return kPacked.getContext(); }
   Type f32Type() { return Float32Type::get(ctx()); }
 
+  /// max(a, b) as the reference's std::max(a, b) computes it:
+  /// (a < b) ? b : a (one vmaxps; arith.maximumf's NaN and signed-zero rules
+  /// cost a compare and blends per step, and no score the kernel compares
+  /// is NaN).
+  Value maxOf(OpBuilder &b, Value x, Value y) {
+    Value less =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, y);
+    return arith::SelectOp::create(b, loc, less, y, x);
+  }
+
+  /// The maximum (maxOf) or the i32 sum of the lanes of `vector`, by
+  /// halving: lanes i and i + n/2 combined while n > 1 (log2(L) steps on
+  /// ever narrower vectors). Max and integer addition are exact in any
+  /// order.
+  Value reduceLanes(OpBuilder &b, Value vector, bool max) {
+    auto type = cast<VectorType>(vector.getType());
+    for (int64_t n = type.getNumElements(); n > 1; n /= 2) {
+      auto slice = [&](int64_t offset) {
+        return vector::ExtractStridedSliceOp::create(
+            b, loc, vector, ArrayRef<int64_t>{offset},
+            ArrayRef<int64_t>{n / 2}, ArrayRef<int64_t>{1});
+      };
+      Value low = slice(0), high = slice(n / 2);
+      vector = max ? maxOf(b, low, high)
+                   : arith::AddIOp::create(b, loc, low, high).getResult();
+    }
+    return vector::ExtractOp::create(b, loc, vector, ArrayRef<int64_t>{0});
+  }
+
   /// E(t) of the semantics, on an f32 scalar or vector (every step the
   /// reference's attentionExp takes, in its order).
   Value expE(OpBuilder &b, Value t) {
     Type type = t.getType();
     auto cst = [&](double value) { return h.constant(b, type, value); };
-    t = arith::MaximumFOp::create(b, loc, t, cst(-87.0f));
+    t = maxOf(b, t, cst(-87.0f));
     Value n = math::RoundEvenOp::create(
         b, loc, arith::MulFOp::create(b, loc, t, cst(1.44269504088896341f)));
     Value r = math::FmaOp::create(b, loc, n, cst(-0.693359375f), t);
@@ -756,7 +785,7 @@ private:
     SmallVector<Value> probSums(rows);
     for (int64_t r = 0; r < rows; ++r) {
       SmallVector<Value> scores;
-      Value blockMax = negInfScalar;
+      Value maxVec; // lane-wise maximum over the chunks
       for (int64_t k = 0; k < chunks; ++k) {
         const int64_t valid = std::min(L, width - k * L);
         Value chunkKey0 = arith::AddIOp::create(b, loc, key0, h.idx(b, k * L));
@@ -840,20 +869,18 @@ private:
         if (keep)
           s = arith::SelectOp::create(b, loc, keep, s, negInfVec);
         scores.push_back(s);
-        blockMax = arith::MaximumFOp::create(
-            b, loc, blockMax,
-            vector::ReductionOp::create(b, loc,
-                                        vector::CombiningKind::MAXIMUMF, s));
+        maxVec = maxVec ? maxOf(b, maxVec, s) : s;
       }
       // A -inf score is masked; with no kept key so far, max stays -inf
       // (safeMax keeps the unselected lanes finite).
-      Value newMax = arith::MaximumFOp::create(b, loc, out.max[r], blockMax);
+      Value blockMax = reduceLanes(b, maxVec, /*max=*/true);
+      Value newMax = maxOf(b, out.max[r], blockMax);
       Value noneYet = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                             newMax, negInfScalar);
       Value safeMax = arith::SelectOp::create(
           b, loc, noneYet, h.constant(b, f32Type(), 0.0), newMax);
       Value safeMaxVec = h.broadcast(b, safeMax, L);
-      Value sum;
+      Value sumVec; // lane-wise sum of u over the chunks
       for (int64_t k = 0; k < chunks; ++k) {
         Value e = expE(b, arith::SubFOp::create(b, loc, scores[k], safeMaxVec));
         Value u = arith::FPToSIOp::create(
@@ -862,15 +889,13 @@ private:
                 b, loc,
                 arith::MulFOp::create(b, loc, e,
                                       h.constant(b, vecF32(), 255.0))));
-        Value masked = arith::CmpFOp::create(
-            b, loc, arith::CmpFPredicate::OEQ, scores[k], negInfVec);
-        u = arith::SelectOp::create(b, loc, masked,
-                                    h.constant(b, vecI32(), 0), u);
+        // A masked lane (s = -inf) has u = 0 without a select: E clamps
+        // its argument at -87, and round(255 * E(-87)) = round(4e-36) = 0.
         probs[r].push_back(u);
-        Value part =
-            vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, u);
-        sum = sum ? arith::AddIOp::create(b, loc, sum, part).getResult() : part;
+        sumVec =
+            sumVec ? arith::AddIOp::create(b, loc, sumVec, u).getResult() : u;
       }
+      Value sum = reduceLanes(b, sumVec, /*max=*/false);
       probSums[r] = sum;
       Value hadNone = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                             out.max[r], negInfScalar);
