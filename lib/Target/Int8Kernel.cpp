@@ -402,21 +402,23 @@ Value mlir::qlow::buildInt8KernelScaffold(OpBuilder &b, Location loc, Value out,
                                           int64_t rowBlock, int64_t rows,
                                           OpBuilder &constants,
                                           function_ref<Value(int64_t)> idx,
-                                          Int8RowTileBuilder buildRowTile) {
+                                          Int8RowTileBuilder buildRowTile,
+                                          bool mergeRest) {
   return buildBatchedInt8KernelScaffold(
       b, loc, out, /*batches=*/0, m, n, nr, rowBlock, rows, constants, idx,
       [&](OpBuilder &rb, Location rl, Value, Value row,
           function_ref<Value()> localRow, Value p, Value col0,
           int64_t tileRows, Value tile) {
         return buildRowTile(rb, rl, row, localRow, p, col0, tileRows, tile);
-      });
+      },
+      mergeRest);
 }
 
 Value mlir::qlow::buildBatchedInt8KernelScaffold(
     OpBuilder &b, Location loc, Value out, int64_t batches, int64_t m,
     int64_t n, int64_t nr, int64_t rowBlock, int64_t rows,
     OpBuilder &constants, function_ref<Value(int64_t)> idx,
-    Int8BatchedRowTileBuilder buildRowTile) {
+    Int8BatchedRowTileBuilder buildRowTile, bool mergeRest) {
   auto outType = cast<RankedTensorType>(out.getType());
   Type outElement = outType.getElementType();
   const bool batched = batches > 0;
@@ -424,7 +426,13 @@ Value mlir::qlow::buildBatchedInt8KernelScaffold(
   // Rows are not padded: the last, partial row tile is a second, smaller
   // tile (padding M would cost a copy of the activations and of the whole
   // result, 4 MB each way at 1024 x 1024).
-  const int64_t mainRows = m / rows * rows, restRows = m - mainRows;
+  int64_t mainRows = m / rows * rows, restRows = m - mainRows;
+  // The rest joins the last full tile (which only a single block can do:
+  // blocks end at multiples of `rows`).
+  if (mergeRest && rowBlock >= m && mainRows >= rows && restRows > 0) {
+    mainRows -= rows;
+    restRows += rows;
+  }
 
   // One column panel (and, with several row blocks, one block of rows; and
   // with batches, one batch) per iteration of an scf.forall: these are

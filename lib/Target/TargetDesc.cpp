@@ -213,6 +213,7 @@ FailureOr<TargetDesc> mlir::qlow::lookupTargetDesc(StringRef arch,
   // so did bottom-up with the 4 x 4 tile (ld4 and ld2 need consecutive
   // registers); top-down keeps each step's loads next to its smmlas on every
   // CPU of the family (int8-matmul-asm.mlir).
+  desc.int8SdotInstructions = family->int8Dot == Int8DotKind::NeonSdot;
   if (family->int8Dot == Int8DotKind::NeonI8mm) {
     // The smmla kernel's costs outside its smmla (qlow-aarch64-int8-matmul;
     // measured in qlow-bench aarch64's counts at 16x256x256, 8 x 2 tiles):
@@ -305,8 +306,23 @@ static double mmlaInstructions(const TargetDesc &desc,
       static_cast<double>(full) * rowTile(tile.rows, pairs, false);
   if (rest != 0) {
     int64_t restPairs = (rest + 1) / 2;
-    perPanel +=
-        rowTile(rest, restPairs, pairGroup == pairs && restPairs < pairGroup);
+    bool ownGroup = pairGroup == pairs && restPairs < pairGroup;
+    if (desc.mergesInt8RowRest(m, n, tile)) {
+      // The last whole tile takes the rest: its groups plus the rest's own
+      // load (or whole groups), no second tile.
+      double extraLoads =
+          ownGroup ? 1.0
+                   : static_cast<double>((restPairs + pairGroup - 1) /
+                                         pairGroup);
+      perPanel += steps * (static_cast<double>(restPairs * colPairs) +
+                           extraLoads) +
+                  desc.int8AccumulatorOverhead *
+                      static_cast<double>(restPairs * colPairs) +
+                  desc.int8RowVectorOverhead *
+                      static_cast<double>(rest * vectors);
+    } else {
+      perPanel += rowTile(rest, restPairs, ownGroup);
+    }
   }
   // Rows are packed (and padded) to whole groups of pairs.
   const int64_t packedPairs =
@@ -316,13 +332,54 @@ static double mmlaInstructions(const TargetDesc &desc,
              steps;
 }
 
+/// Instructions a dotprod kernel with register tile `tile` executes for an
+/// M x N x K matmul, as chooseInt8Tile's model counts them. The kernel
+/// (qlow-aarch64-int8-matmul) runs R x V tiles over iterations of 8 steps of
+/// 4 bytes of K: R * V * 8 sdot by element, one ldp of 32 activation bytes
+/// per row, one ldp per two weight vectors and step, 4 of loop control; per
+/// tile, the accumulators' start and stores and about 10 of pointers.
+static double sdotInstructions(const TargetDesc &desc,
+                               const MicroKernelShape &tile, int64_t m,
+                               int64_t n, int64_t k) {
+  const int64_t vectors =
+      std::min(tile.vectors, (n + desc.i32Lanes() - 1) / desc.i32Lanes());
+  const int64_t panels =
+      (n + vectors * desc.i32Lanes() - 1) / (vectors * desc.i32Lanes());
+  const double iterations = static_cast<double>(k) / 32.0;
+  auto rowTile = [&](int64_t rows) {
+    double perIteration = static_cast<double>(rows * vectors * 8 + rows) +
+                          4.0 * static_cast<double>(vectors) + 4.0;
+    return iterations * perIteration +
+           2.0 * static_cast<double>(rows * vectors) + 10.0;
+  };
+  const int64_t full = m / tile.rows, rest = m % tile.rows;
+  double perPanel = static_cast<double>(full) * rowTile(tile.rows);
+  if (rest != 0)
+    perPanel += rowTile(rest);
+  return static_cast<double>(panels) * perPanel;
+}
+
+bool TargetDesc::mergesInt8RowRest(int64_t m, int64_t n,
+                                   const MicroKernelShape &tile) const {
+  if (int8LoadGroup == 0 || m <= tile.rows || m % tile.rows == 0)
+    return false;
+  const int64_t vectors =
+      std::min(tile.vectors, (n + i32Lanes() - 1) / i32Lanes());
+  const int64_t colPairs = 2 * vectors;
+  const int64_t pairs = (tile.rows + m % tile.rows + 1) / 2;
+  return pairs * colPairs + pairs + colPairs + 3 <=
+         static_cast<int64_t>(vectorRegisters);
+}
+
 MicroKernelShape TargetDesc::chooseInt8Tile(int64_t m, int64_t n,
                                             int64_t k) const {
-  if (int8LoadGroup > 0 && m > 1) {
+  if ((int8LoadGroup > 0 || int8SdotInstructions) && m > 1) {
     MicroKernelShape best = int8Tiles.front();
     double fewest = std::numeric_limits<double>::infinity();
     for (const MicroKernelShape &tile : int8Tiles) {
-      double count = mmlaInstructions(*this, tile, m, n, k);
+      double count = int8LoadGroup > 0
+                         ? mmlaInstructions(*this, tile, m, n, k)
+                         : sdotInstructions(*this, tile, m, n, k);
       if (count < fewest) {
         fewest = count;
         best = tile;

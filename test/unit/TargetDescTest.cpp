@@ -148,7 +148,7 @@ TEST(TargetDescTest, AArch64TileChoice) {
 
 TEST(TargetDescTest, MmlaTileModelCountsLoadsAndPartialTiles) {
   // The i8mm family counts instructions (ld4 groups, the partial last row
-  // tile, per-tile overheads); the dotprod family keeps the cycle model.
+  // tile, per-tile overheads).
   TargetDesc n2 = *lookupTargetDesc("aarch64", "neoverse-n2");
   TargetDesc n1 = *lookupTargetDesc("aarch64", "neoverse-n1");
   EXPECT_EQ(n2.int8LoadGroup, 4);
@@ -164,12 +164,37 @@ TEST(TargetDescTest, MmlaTileModelCountsLoadsAndPartialTiles) {
   // 0.741 -> 0.772).
   EXPECT_EQ(n2.chooseInt8Tile(17, 1000, 1000).rows, 8);
   EXPECT_EQ(n2.chooseInt8Tile(33, 768, 768).rows, 8);
-  // M = 10, N = 32: 4 x 4 (two whole tiles and a one-pair tail, 3 tiles per
-  // 16 columns) over 8 x 2 (2 x 2 tiles); int8-matmul-asm.mlir checks its
-  // loads.
+  // The one-pair tail joins the last whole 8 x 2 tile (5 row pairs x 4
+  // column pairs: 20 accumulators + 9 loaded registers fit), so that its
+  // 4 smmla per step share that tile's weight loads (one ld1 more, not a
+  // tile of its own); two pairs more would not fit (24 + 10).
+  EXPECT_TRUE(n2.mergesInt8RowRest(17, 1000, {8, 2, 8}));
+  EXPECT_TRUE(n2.mergesInt8RowRest(18, 1000, {8, 2, 8}));
+  EXPECT_FALSE(n2.mergesInt8RowRest(19, 1000, {8, 2, 8}));
+  EXPECT_FALSE(n2.mergesInt8RowRest(16, 1000, {8, 2, 8}));
+  EXPECT_FALSE(n2.mergesInt8RowRest(8, 1000, {8, 2, 8}));
+  EXPECT_FALSE(n1.mergesInt8RowRest(17, 1000, {4, 4, 4}));
+  // M = 10, N = 32: 8 x 2 with the rest merged (one 10-row tile per 8
+  // columns) over 4 x 4 (two whole tiles and a one-pair tail per 16
+  // columns); int8-matmul-asm.mlir checks its loads.
   MicroKernelShape ten = n2.chooseInt8Tile(10, 32, 128);
-  EXPECT_EQ(ten.rows, 4);
-  EXPECT_EQ(ten.vectors, 4);
+  EXPECT_EQ(ten.rows, 8);
+  EXPECT_EQ(ten.vectors, 2);
+}
+
+TEST(TargetDescTest, SdotTileModelCountsInstructions) {
+  // dotprod counts instructions too: at M = 33 the cycle model took 2 x 8
+  // (16 two-row tiles and a one-row tail, 10 loads per 16 sdot); counted,
+  // 5 x 3 (6 five-row tiles and a three-row tail, 8 loads per 15 sdot)
+  // wins; qlow-bench aarch64 sdot_33x768x768 0.749 -> 0.809.
+  TargetDesc n1 = *lookupTargetDesc("aarch64", "neoverse-n1");
+  EXPECT_TRUE(n1.int8SdotInstructions);
+  MicroKernelShape tile = n1.chooseInt8Tile(33, 768, 768);
+  EXPECT_EQ(tile.rows, 5);
+  EXPECT_EQ(tile.vectors, 3);
+  EXPECT_EQ(n1.chooseInt8Tile(16, 4096, 4096).rows, 4);
+  // x86 keeps the cycle model.
+  EXPECT_FALSE(lookupTargetDesc("x86_64", "znver4")->int8SdotInstructions);
 }
 
 } // namespace

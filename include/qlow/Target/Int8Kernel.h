@@ -137,12 +137,15 @@ using Int8BatchedRowTileBuilder = function_ref<Value(
 /// each tile built by `buildRowTile`, the parallel_insert_slice, and the
 /// final extract_slice from np to `n` columns. Index constants come from
 /// `idx`, which builds them with `constants`: the scaffold points that at the
-/// forall, which every use is nested in.
+/// forall, which every use is nested in. With `mergeRest` (and one row
+/// block), the partial tile's rows are built as part of the last full tile:
+/// one tile of `rows + m % rows` rows.
 Value buildInt8KernelScaffold(OpBuilder &b, Location loc, Value out, int64_t m,
                               int64_t n, int64_t nr, int64_t rowBlock,
                               int64_t rows, OpBuilder &constants,
                               function_ref<Value(int64_t)> idx,
-                              Int8RowTileBuilder buildRowTile);
+                              Int8RowTileBuilder buildRowTile,
+                              bool mergeRest = false);
 
 /// The scaffold over `batches` independent matmuls: `out` is a
 /// tensor<batches x m x np>, the forall has the batch as its first
@@ -153,7 +156,8 @@ Value buildBatchedInt8KernelScaffold(OpBuilder &b, Location loc, Value out,
                                      int64_t nr, int64_t rowBlock,
                                      int64_t rows, OpBuilder &constants,
                                      function_ref<Value(int64_t)> idx,
-                                     Int8BatchedRowTileBuilder buildRowTile);
+                                     Int8BatchedRowTileBuilder buildRowTile,
+                                     bool mergeRest = false);
 
 } // namespace mlir::qlow
 

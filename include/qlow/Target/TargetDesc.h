@@ -113,6 +113,12 @@ struct TargetDesc {
   /// Instructions to pack one row pair x kStep bytes of the activations at
   /// run time (rows padded to whole load groups are packed too).
   double int8PackOverheadPerPairStep = 0.0;
+  /// AArch64 dotprod (sdot) kernels: the tile model counts instructions too
+  /// (sdot by element, one ldp per row and 8 steps, one ldp per two weight
+  /// vectors and step, loop control, and per tile the accumulators' start
+  /// and stores), rather than issue cycles, which favoured tiles with more
+  /// loads per sdot (2 x 8 at M = 33: 0.75 of the sdot ideal).
+  bool int8SdotInstructions = false;
 
   bool isX86() const { return arch == "x86_64"; }
   bool isAArch64() const { return arch == "aarch64"; }
@@ -139,6 +145,16 @@ struct TargetDesc {
   /// of the partial last row tile, the per-tile overheads and the packing
   /// of the padded activations.
   MicroKernelShape chooseInt8Tile(int64_t m, int64_t n, int64_t k) const;
+
+  /// Whether the int8 kernel with register tile `tile` computes the rows past
+  /// M's whole tiles as part of the last whole tile (one tile of tile.rows +
+  /// M % tile.rows rows) rather than as a tile of their own: i8mm, when the
+  /// larger tile's accumulators, row pairs and column pairs still fit the
+  /// register file with three to spare. A tail of one row pair would
+  /// otherwise load the whole weight step for 4 smmla (half of them on a
+  /// padding row); merged, it adds one load to the last tile's 2.
+  bool mergesInt8RowRest(int64_t m, int64_t n,
+                         const MicroKernelShape &tile) const;
 
   /// Rows per cache block of the int8 matmul kernel with register tile
   /// `tile`, or `m` for one block. When the packed weight panel (K x columns

@@ -18,6 +18,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
 #define DEBUG_TYPE "qlow-aarch64-int8-matmul"
@@ -191,8 +192,13 @@ SmallVector<Value> readInterleavedGroup(OpBuilder &b, Location loc,
 /// `splits` ways by step modulo `splits` as packWeightsForNeon splits the
 /// weights (`splits` tensors of [mp / 2g][kp / 8 / splits][4g]). With
 /// `tailPairs` (the pairs of the partial last row tile, fewer than g), the
-/// last group holds only those, interleaved by `tailPairs` at the start of
-/// its slot, so that the partial tile loads no padding pairs. Built as
+/// last group holds only those, interleaved by `tailPairs`, so that the
+/// partial tile loads no padding pairs, in tensors of its own
+/// ([1][kp / 8 / splits][4 tailPairs], after the others): a tile that loads
+/// it beside whole groups (the rest merged into the last whole tile) then
+/// has a pointer for it that its load post-increments (from one tensor,
+/// LLVM derived one group's address from the other's pointer: a sub or a
+/// mov per step). Built as
 /// loops that move 8 bytes at a time (upstream's lowering of linalg.pack, a
 /// transpose, becomes a byte-by-byte loop nest, which cost more than the
 /// kernel at N = 256); LLVM stores the interleaved group with one st<g>.
@@ -202,10 +208,19 @@ SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
                                   int64_t splits) {
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
   Value padded = padLhs(b, loc, lhs, m, k, mp, kp);
-  SmallVector<Value> packed;
-  for (int64_t part = 0; part < splits; ++part)
+  const int64_t groups = mp / (2 * g);
+  const int64_t wholeGroups = tailPairs ? groups - 1 : groups;
+  SmallVector<Value> packed, tail;
+  for (int64_t part = 0; part < splits; ++part) {
     packed.push_back(tensor::EmptyOp::create(
-        b, loc, ArrayRef<int64_t>{mp / (2 * g), kp / 8 / splits, 4 * g}, i32));
+        b, loc,
+        ArrayRef<int64_t>{std::max<int64_t>(wholeGroups, 1), kp / 8 / splits,
+                          4 * g},
+        i32));
+    if (tailPairs)
+      tail.push_back(tensor::EmptyOp::create(
+          b, loc, ArrayRef<int64_t>{1, kp / 8 / splits, 4 * tailPairs}, i32));
+  }
   auto idx = [&](int64_t v) {
     return arith::ConstantIndexOp::create(b, loc, v).getResult();
   };
@@ -217,17 +232,22 @@ SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
   SmallVector<int64_t> concat;
   for (int64_t l = 0; l < 16; ++l)
     concat.push_back(l);
-  // Groups [first, last) of `gg` pairs each, interleaved by `gg`, at the
-  // start of their slots of 4g words.
-  auto packGroups = [&](int64_t first, int64_t last, int64_t gg) {
+  // Groups [first, last) of `gg` pairs each, interleaved by `gg`, into
+  // `dst` from its group 0.
+  auto packGroups = [&](int64_t first, int64_t last, int64_t gg,
+                        SmallVector<Value> &dst) {
     SmallVector<int64_t> interleave(4 * gg);
     for (int64_t r = 0; r < gg; ++r)
       for (int64_t l = 0; l < 4; ++l)
         interleave[l * gg + r] = r * 4 + l;
-    auto groups = scf::ForOp::create(
-        b, loc, idx(first), idx(last), one, packed,
+    auto groupLoop = scf::ForOp::create(
+        b, loc, idx(first), idx(last), one, dst,
         [&](OpBuilder &qb, Location ql, Value q, ValueRange qArgs) {
           Value firstRow = arith::MulIOp::create(qb, ql, q, idx(2 * g));
+          Value at = first == 0
+                         ? q
+                         : arith::SubIOp::create(qb, ql, q, idx(first))
+                               .getResult();
           auto steps = scf::ForOp::create(
               qb, ql, zero, idx(kp / 8 / splits), one, qArgs,
               [&](OpBuilder &sb, Location sl, Value ps, ValueRange sArgs) {
@@ -270,19 +290,21 @@ SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
                                                       interleave);
                   parts[part] = vector::TransferWriteOp::create(
                                     sb, sl, group, parts[part],
-                                    ValueRange{q, ps, zero}, inBounds)
+                                    ValueRange{at, ps, zero}, inBounds)
                                     .getResult();
                 }
                 scf::YieldOp::create(sb, sl, parts);
               });
           scf::YieldOp::create(qb, ql, steps.getResults());
         });
-    packed.assign(groups.getResults().begin(), groups.getResults().end());
+    dst.assign(groupLoop.getResults().begin(), groupLoop.getResults().end());
   };
-  const int64_t groups = mp / (2 * g);
-  packGroups(0, tailPairs ? groups - 1 : groups, g);
-  if (tailPairs)
-    packGroups(groups - 1, groups, tailPairs);
+  if (wholeGroups > 0)
+    packGroups(0, wholeGroups, g, packed);
+  if (tailPairs) {
+    packGroups(wholeGroups, groups, tailPairs, tail);
+    llvm::append_range(packed, tail);
+  }
   return packed;
 }
 
@@ -341,30 +363,154 @@ Value packLhsForSdot(OpBuilder &b, Location loc, Value lhs, int64_t m,
   return tiles.getResult(0);
 }
 
+/// A constant per-column correction that the epilogue subtracts from the
+/// accumulator first, `acc - x[col]` (convert-qlow-to-linalg's
+/// `za * colsum(w)` for activations with a zero point), taken out of the
+/// epilogue: the kernel starts its accumulators at `-x[col]` instead, one
+/// vector subtraction per row vector less.
+struct ColumnCorrection {
+  /// x[col] for col < n.
+  SmallVector<int32_t> values;
+  /// A copy of the epilogue without the subtraction (null when nothing else
+  /// is left and the result is the i32 accumulator itself); the caller
+  /// erases it once the kernel is built.
+  linalg::GenericOp rest;
+};
+
+/// The values per column (N of them) of `value` in the body of the epilogue
+/// `op`, when it is computed from constants and column-indexed constant
+/// tensors of i32 by muli/addi/subi (wrapping); `ops` collects the body's
+/// ops it takes.
+static std::optional<SmallVector<uint32_t>>
+evaluatePerColumn(linalg::GenericOp op, Value value, int64_t n,
+                  SmallVectorImpl<Operation *> &ops) {
+  Block &body = op.getRegion().front();
+  APInt scalar;
+  if (matchPattern(value, m_ConstantInt(&scalar))) {
+    if (Operation *def = value.getDefiningOp();
+        def && def->getBlock() == &body)
+      ops.push_back(def);
+    return SmallVector<uint32_t>(n,
+                                 static_cast<uint32_t>(scalar.getSExtValue()));
+  }
+  if (auto arg = dyn_cast<BlockArgument>(value)) {
+    if (arg.getOwner() != &body || arg.getArgNumber() >= op.getNumDpsInputs())
+      return std::nullopt;
+    OpOperand *input = op.getDpsInputOperand(arg.getArgNumber());
+    AffineMap map = op.getMatchingIndexingMap(input);
+    DenseIntElementsAttr values;
+    if (map.getNumResults() != 1 ||
+        map.getResult(0) != getAffineDimExpr(1, op.getContext()) ||
+        !matchPattern(input->get(), m_Constant(&values)) ||
+        values.getNumElements() != n ||
+        !values.getElementType().isInteger(32))
+      return std::nullopt;
+    SmallVector<uint32_t> result;
+    for (const APInt &v : values.getValues<APInt>())
+      result.push_back(static_cast<uint32_t>(v.getSExtValue()));
+    return result;
+  }
+  Operation *def = value.getDefiningOp();
+  if (!def || def->getBlock() != &body || !value.hasOneUse() ||
+      !isa<arith::MulIOp, arith::AddIOp, arith::SubIOp>(def))
+    return std::nullopt;
+  auto lhs = evaluatePerColumn(op, def->getOperand(0), n, ops);
+  auto rhs = evaluatePerColumn(op, def->getOperand(1), n, ops);
+  if (!lhs || !rhs)
+    return std::nullopt;
+  for (int64_t col = 0; col < n; ++col)
+    (*lhs)[col] = isa<arith::MulIOp>(def)   ? (*lhs)[col] * (*rhs)[col]
+                  : isa<arith::AddIOp>(def) ? (*lhs)[col] + (*rhs)[col]
+                                            : (*lhs)[col] - (*rhs)[col];
+  ops.push_back(def);
+  return lhs;
+}
+
+/// Finds the correction (see ColumnCorrection) in `epilogue`: the
+/// accumulator's only use is `arith.subi %acc, %x`, %x computed from
+/// constants and column-indexed constant tensors (evaluatePerColumn). The
+/// copy is built before the epilogue.
+std::optional<ColumnCorrection>
+takeColumnCorrection(OpBuilder &b, const FusedEpilogue &epilogue, int64_t n) {
+  linalg::GenericOp op = epilogue.op;
+  if (epilogue.siblingInput)
+    return std::nullopt;
+  Block &body = op.getRegion().front();
+  BlockArgument acc = body.getArgument(epilogue.accInput);
+  if (!acc.hasOneUse())
+    return std::nullopt;
+  auto sub = dyn_cast<arith::SubIOp>(*acc.getUsers().begin());
+  if (!sub || sub.getLhs() != acc || !sub.getType().isInteger(32))
+    return std::nullopt;
+  SmallVector<Operation *> ops;
+  std::optional<SmallVector<uint32_t>> x =
+      evaluatePerColumn(op, sub.getRhs(), n, ops);
+  if (!x)
+    return std::nullopt;
+  ColumnCorrection correction;
+  for (uint32_t v : *x)
+    correction.values.push_back(static_cast<int32_t>(v));
+  // What is left: the epilogue on `acc - x` becomes the epilogue on the
+  // accumulator that already holds it; nothing when it only yields that.
+  Operation *terminator = body.getTerminator();
+  if (terminator->getOperand(0) == sub.getResult() &&
+      cast<RankedTensorType>(op.getResult(0).getType())
+          .getElementType()
+          .isInteger(32) &&
+      static_cast<size_t>(std::distance(body.begin(), body.end())) ==
+          ops.size() + 2)
+    return correction;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(op);
+  IRMapping mapping;
+  auto copy = cast<linalg::GenericOp>(b.clone(*op, mapping));
+  Operation *copySub = mapping.lookup(sub.getOperation());
+  copySub->getResult(0).replaceAllUsesWith(
+      copy.getRegion().front().getArgument(epilogue.accInput));
+  copySub->erase();
+  for (Operation *inner : llvm::reverse(ops))
+    if (Operation *copied = mapping.lookupOrNull(inner);
+        copied && copied->use_empty())
+      copied->erase();
+  correction.rest = copy;
+  return correction;
+}
+
 /// Builds the kernel that replaces `c` with the register tile `tile`: rows x
 /// vectors of 4 i32 columns, sdot (`mmla` false) or smmla/usmmla.
 Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                           const MicroKernelShape &tile, int64_t rowBlock,
-                          bool mmla, std::optional<FusedEpilogue> epilogue) {
+                          bool mmla, bool mergeRest,
+                          std::optional<FusedEpilogue> epilogue,
+                          Type outElement,
+                          ArrayRef<int32_t> correction) {
   const int64_t rows = tile.rows;
   const int64_t vectors = std::min(tile.vectors, (c.n + kLanes - 1) / kLanes);
   const int64_t nr = vectors * kLanes;
   const int64_t np = roundUp(c.n, nr);
   // sdot: `sdotBlocks` blocks of 16 bytes of K per iteration (each one
-  // 16-byte activation load per row, used in 4 steps by element); two where
-  // K is not padded by much, so that the loop's own instructions (counter,
+  // 16-byte activation load per row, used in 4 steps by element); two
+  // unless K is short, so that the loop's own instructions (counter,
   // branch, address updates) are shared and the two 16-byte loads of a row
   // pair into one ldp. smmla: `mmlaSteps` steps of 8 bytes per iteration,
-  // fewer where that would pad K by much, for the same reason.
+  // fewer for a short K, for the same reason. The data are packed for whole
+  // iterations (K padded to `kp`), but the steps past K are not computed:
+  // the loop runs the whole iterations and the remaining `kRestSteps` steps
+  // (of 8 bytes for smmla, 4 for sdot) follow it once (K = 1000 with 4
+  // steps of 8 per iteration: 31 iterations and one step, not 3 steps of
+  // padding).
   int64_t mmlaSteps = 1, sdotBlocks = 1;
   if (mmla)
-    mmlaSteps = c.k % 32 == 0 || c.k >= 512   ? 4
-                : c.k % 16 == 0 || c.k >= 128 ? 2
-                                              : 1;
+    mmlaSteps = c.k % 32 == 0 || c.k >= 128 ? 4 : c.k % 16 == 0 ? 2 : 1;
   else
-    sdotBlocks = c.k % 32 == 0 || c.k >= 512 ? 2 : 1;
+    sdotBlocks = c.k % 32 == 0 || c.k >= 64 ? 2 : 1;
   const int64_t kBlock = mmla ? 8 * mmlaSteps : 16 * sdotBlocks;
-  const int64_t kp = roundUp(c.k, kBlock), kIters = kp / kBlock;
+  const int64_t kp = roundUp(c.k, kBlock);
+  const int64_t stepBytes = mmla ? 8 : 4;
+  const int64_t stepsPerIter = kBlock / stepBytes;
+  const int64_t kSteps = (c.k + stepBytes - 1) / stepBytes;
+  const int64_t kIters = kSteps / stepsPerIter,
+                kRestSteps = kSteps % stepsPerIter;
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
   auto accType = VectorType::get({kLanes}, i32);
   auto bytesType = VectorType::get({16}, i8);
@@ -385,16 +531,36 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   // sdot with u8 activations: a = (a ^ 0x80) + 128, so the accumulators
   // start at 128 * colsum(w) of their column.
   const bool shiftLhs = !mmla && !c.lhsSigned;
-  SmallVector<int32_t> init(np, 0);
+  // The accumulators' start per column (wrapping i32 arithmetic, as the
+  // epilogue's subtraction would): minus the folded correction.
+  SmallVector<uint32_t> init(np, 0);
   if (shiftLhs) {
     int64_t flat = 0;
     for (const APInt &v : c.weights.getValues<APInt>())
-      init[flat++ % c.n] += 128 * static_cast<int32_t>(v.getSExtValue());
+      init[flat++ % c.n] += 128u * static_cast<uint32_t>(v.getSExtValue());
   }
-  Value initC = arith::ConstantOp::create(
-      b, loc,
-      DenseElementsAttr::get(RankedTensorType::get({np}, i32),
-                             ArrayRef<int32_t>(init)));
+  for (auto [col, x] : llvm::enumerate(correction))
+    init[col] -= static_cast<uint32_t>(x);
+  auto initValues = [&](ArrayRef<uint32_t> words) {
+    SmallVector<int32_t> values;
+    for (uint32_t w : words)
+      values.push_back(static_cast<int32_t>(w));
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(
+            RankedTensorType::get({static_cast<int64_t>(values.size())}, i32),
+            ArrayRef<int32_t>(values)));
+  };
+  Value initC = initValues(init);
+  // smmla: the same start in the 2x2 blocks of column pairs (2j, 2j + 1):
+  // [init(2j), init(2j + 1), init(2j), init(2j + 1)].
+  Value initBlocks;
+  if (mmla && !correction.empty()) {
+    SmallVector<uint32_t> blocks;
+    for (int64_t col = 0; col < np; col += 2)
+      blocks.append({init[col], init[col + 1], init[col], init[col + 1]});
+    initBlocks = initValues(blocks);
+  }
   const int64_t mp = mmla ? roundUp(c.m, 2 * pairGroup) : c.m;
   // smmla: the partial last row tile's pairs, when they are fewer than a
   // group and the tile is one group: that group is packed and loaded with
@@ -416,10 +582,6 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   auto idx = [&](int64_t v) {
     return arith::ConstantIndexOp::create(constants, loc, v).getResult();
   };
-  Type outElement =
-      epilogue ? cast<RankedTensorType>(epilogue->op->getResult(0).getType())
-                     .getElementType()
-               : i32;
   Value out =
       tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{c.m, np}, outElement);
   Value zeroAcc = arith::ConstantOp::create(b, loc, b.getZeroAttr(accType));
@@ -446,11 +608,10 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
           accs.push_back(vector::TransferReadOp::create(
               rb, loc, accType, initC, ValueRange{col}, padI32, inBounds));
         }
-      auto kLoop = scf::ForOp::create(
-          rb, loc, idx(0), idx(kIters), idx(1), accs,
-          [&](OpBuilder &kb, Location kl, Value kk, ValueRange acc) {
-            SmallVector<Value> next(acc.begin(), acc.end());
-            for (int64_t h = 0; h < sdotBlocks; ++h) {
+      // The first `steps` steps of iteration kk.
+      auto sdotSteps = [&](OpBuilder &kb, Location kl, Value kk,
+                           SmallVector<Value> &next, int64_t steps) {
+            for (int64_t h = 0; h < sdotBlocks && 4 * h < steps; ++h) {
               // One 16-byte load of each row's activations: 4 steps of K.
               SmallVector<Value> aRows;
               for (int64_t r = 0; r < tileRows; ++r) {
@@ -460,7 +621,7 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                 aRows.push_back(
                     vector::BitCastOp::create(kb, kl, accType, bytes));
               }
-              for (int64_t t = 0; t < 4; ++t) {
+              for (int64_t t = 0; t < 4 && 4 * h + t < steps; ++t) {
                 Value step = arith::AddIOp::create(
                     kb, kl,
                     arith::MulIOp::create(kb, kl, kk, idx(4 * sdotBlocks)),
@@ -485,34 +646,69 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                 }
               }
             }
+      };
+      auto kLoop = scf::ForOp::create(
+          rb, loc, idx(0), idx(kIters), idx(1), accs,
+          [&](OpBuilder &kb, Location kl, Value kk, ValueRange acc) {
+            SmallVector<Value> next(acc.begin(), acc.end());
+            sdotSteps(kb, kl, kk, next, stepsPerIter);
             scf::YieldOp::create(kb, kl, next);
           });
-      return SmallVector<Value>(kLoop.getResults());
+      SmallVector<Value> result(kLoop.getResults());
+      if (kRestSteps > 0)
+        sdotSteps(rb, loc, idx(kIters), result, kRestSteps);
+      return result;
     }
     // smmla: one accumulator per row pair and column pair (2x2 i32).
     const int64_t pairs = (tileRows + 1) / 2, colPairs = 2 * vectors;
     SmallVector<Value> accs(pairs * colPairs, zeroAcc);
+    if (initBlocks)
+      for (int64_t q = 0; q < pairs; ++q)
+        for (int64_t j = 0; j < colPairs; ++j) {
+          // Column pair col0 / 2 + j's block: 4 words from 2 * (col0 + 2j).
+          Value at = arith::AddIOp::create(
+              rb, loc, arith::MulIOp::create(rb, loc, col0, idx(2)),
+              idx(4 * j));
+          accs[q * colPairs + j] = vector::TransferReadOp::create(
+              rb, loc, accType, initBlocks, ValueRange{at}, padI32, inBounds);
+        }
     // The tile's first group of row pairs (its first row is a multiple of
     // 2 * pairGroup: tiles and row blocks are multiples of the tile's rows).
     Value group0 = arith::DivUIOp::create(rb, loc, i, idx(2 * pairGroup));
-    const bool tail = tailPairs && tileRows < rows;
-    const int64_t groups = tail ? 1 : (pairs + pairGroup - 1) / pairGroup;
-    auto kLoop = scf::ForOp::create(
-        rb, loc, idx(0), idx(kIters), idx(1), accs,
-        [&](OpBuilder &kb, Location kl, Value kk, ValueRange acc) {
-          SmallVector<Value> next(acc.begin(), acc.end());
-          for (int64_t t = 0; t < mmlaSteps; ++t) {
-            // Step kk * mmlaSteps + t is step kk of part t.
+    // The tile's groups of row pairs: whole groups, and for the last tile
+    // (partial, or a whole one with the rest merged in) of a matmul whose
+    // last group is packed with its own factor, that group.
+    SmallVector<int64_t> groupSizes;
+    const bool tailGroup = tailPairs && tileRows != rows;
+    if (tailGroup) {
+      groupSizes.assign(pairs / pairGroup, pairGroup);
+      groupSizes.push_back(tailPairs);
+    } else {
+      groupSizes.assign((pairs + pairGroup - 1) / pairGroup, pairGroup);
+    }
+    // Steps [0, steps) of iteration kk: step kk * mmlaSteps + t is step kk
+    // of part t.
+    auto mmlaStepsOf = [&](OpBuilder &kb, Location kl, Value kk,
+                           SmallVector<Value> &next, int64_t steps) {
+          for (int64_t t = 0; t < steps; ++t) {
             Value step = kk;
             // The row pairs' registers, one ld<g> per group of pairs (the
-            // last group of a partial tile may hold padding pairs).
+            // last group of a partial tile may hold padding pairs); the tail
+            // group from its own tensors.
             SmallVector<Value> a;
-            for (int64_t gi = 0; gi < groups; ++gi) {
-              Value group = arith::AddIOp::create(kb, kl, group0, idx(gi));
+            for (auto [gi, g] : llvm::enumerate(groupSizes)) {
+              if (tailGroup && gi + 1 == groupSizes.size()) {
+                llvm::append_range(
+                    a, readInterleavedGroup(kb, kl, packedLhs[mmlaSteps + t],
+                                            ValueRange{idx(0), step, idx(0)},
+                                            g));
+                continue;
+              }
+              Value group = arith::AddIOp::create(
+                  kb, kl, group0, idx(static_cast<int64_t>(gi)));
               llvm::append_range(
                   a, readInterleavedGroup(kb, kl, packedLhs[t],
-                                          ValueRange{group, step, idx(0)},
-                                          tail ? tailPairs : pairGroup));
+                                          ValueRange{group, step, idx(0)}, g));
             }
             // The column pairs' registers, one ld<g> per group.
             SmallVector<Value> w;
@@ -532,8 +728,17 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                                          .getResult();
               }
           }
+    };
+    auto kLoop = scf::ForOp::create(
+        rb, loc, idx(0), idx(kIters), idx(1), accs,
+        [&](OpBuilder &kb, Location kl, Value kk, ValueRange acc) {
+          SmallVector<Value> next(acc.begin(), acc.end());
+          mmlaStepsOf(kb, kl, kk, next, mmlaSteps);
           scf::YieldOp::create(kb, kl, next);
         });
+    SmallVector<Value> blocks(kLoop.getResults());
+    if (kRestSteps > 0)
+      mmlaStepsOf(rb, loc, idx(kIters), blocks, kRestSteps);
     // Back to row vectors: blocks [r0c0 r0c1 r1c0 r1c1] of column pairs
     // (2j, 2j + 1) give row 2q = [0, 1, 4, 5] and row 2q+1 = [2, 3, 6, 7].
     // The odd row's shuffle (zip2) is built first: the even row's is then
@@ -544,8 +749,8 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
       for (int64_t j = 0; j < vectors; ++j) {
         if (r % 2 == 0 && r + 1 < tileRows)
           continue; // Built with the odd row below.
-        Value lo = kLoop.getResult((r / 2) * colPairs + 2 * j);
-        Value hi = kLoop.getResult((r / 2) * colPairs + 2 * j + 1);
+        Value lo = blocks[(r / 2) * colPairs + 2 * j];
+        Value hi = blocks[(r / 2) * colPairs + 2 * j + 1];
         if (r % 2 == 1)
           rowsOut[r * vectors + j] = vector::ShuffleOp::create(
               rb, loc, lo, hi, ArrayRef<int64_t>{2, 3, 6, 7});
@@ -582,7 +787,7 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
     return tileOut;
   };
   return buildInt8KernelScaffold(b, loc, out, c.m, c.n, nr, rowBlock, rows,
-                                 constants, idx, buildRowTile);
+                                 constants, idx, buildRowTile, mergeRest);
 }
 
 struct QlowAArch64Int8MatmulPass
@@ -618,8 +823,33 @@ struct QlowAArch64Int8MatmulPass
       const bool mmla = desc->int8Dot == Int8DotKind::NeonI8mm && c.m > 1;
       MicroKernelShape tile = desc->chooseInt8Tile(c.m, c.n, c.k);
       int64_t rowBlock = desc->chooseInt8RowBlock(c.m, c.n, c.k, tile);
-      Value result = buildNeonInt8Kernel(rewriter, c.op.getLoc(), c, tile,
-                                         rowBlock, mmla, epilogue);
+      // The rest of M joins the last whole tile where its registers allow
+      // (one row block).
+      const bool mergeRest = mmla && rowBlock >= c.m &&
+                             desc->mergesInt8RowRest(c.m, c.n, tile);
+      Type outElement =
+          epilogue
+              ? cast<RankedTensorType>(epilogue->op->getResult(0).getType())
+                    .getElementType()
+              : rewriter.getI32Type();
+      // The epilogue's column correction starts the accumulators instead.
+      std::optional<FusedEpilogue> applied = epilogue;
+      std::optional<ColumnCorrection> correction;
+      if (epilogue)
+        correction = takeColumnCorrection(rewriter, *epilogue, c.n);
+      if (correction) {
+        if (correction->rest)
+          applied->op = correction->rest;
+        else
+          applied.reset();
+      }
+      Value result = buildNeonInt8Kernel(
+          rewriter, c.op.getLoc(), c, tile, rowBlock, mmla, mergeRest,
+          applied, outElement,
+          correction ? ArrayRef<int32_t>(correction->values)
+                     : ArrayRef<int32_t>());
+      if (correction && correction->rest)
+        rewriter.eraseOp(correction->rest);
       if (epilogue) {
         rewriter.replaceOp(epilogue->op, result);
         rewriter.eraseOp(c.op);

@@ -43,39 +43,50 @@
 // 0xE0174E86. The 4 x 3 tile has 2 row pairs: the activations are padded to
 // whole groups of 2 pairs (M = 8) and packed at run time into row pairs (8
 // bytes of each row per register) interleaved by words (one ld2); the last
-// row (a partial tile of one pair) is packed on its own, not interleaved, so
-// that its tile loads one register, not an ld2 half of padding; usmmla for
-// u8, smmla for s8; 2x2 blocks shuffled back into rows.
+// row (one pair past the whole tile) is packed on its own, not interleaved,
+// in a tensor of its own, and joins the tile of rows 0-3 (one tile of 5
+// rows, 3 pairs x 6 column pairs: 18 usmmla per step), which loads it as
+// one register with its own pointer; usmmla for u8, smmla for
+// s8; 2x2 blocks shuffled back into rows. The epilogue's correction
+// za * colsum(w) starts the accumulators instead, in the 2x2 blocks of
+// column pairs (2j, 2j + 1): [-c(2j), -c(2j+1), -c(2j), -c(2j+1)], and no
+// subtraction is left.
 // MMLA-LABEL: func.func @u8_i32
 // MMLA-DAG: arith.constant dense<{{\[\[\[}}-535343482, {{.*}} : tensor<1x3x16xi32>
 // MMLA-DAG: arith.constant dense<{{.*}} : tensor<1x3x8xi32>
+// MMLA-DAG: %[[INIT:.+]] = arith.constant dense<[33024, 17280, 33024, 17280, 1536, 18432, 1536, 18432, {{.*}}]> : tensor<24xi32>
 // MMLA: %[[PAD:.+]] = tensor.pad %arg0 low[0, 0] high[3, 0]
 // MMLA: %[[GROUPS:.+]] = scf.for %{{.*}} = %c0 to %c1
 // MMLA: %[[LO:.+]] = vector.transfer_read %[[PAD]]{{.*}} : tensor<8x24xi8>, vector<8xi8>
 // MMLA: %[[HI:.+]] = vector.transfer_read %[[PAD]]{{.*}} : tensor<8x24xi8>, vector<8xi8>
 // MMLA: vector.shuffle %[[LO]], %[[HI]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
 // MMLA: vector.shuffle %{{.*}}, %{{.*}} [0, 4, 1, 5, 2, 6, 3, 7] : vector<8xi32>, vector<8xi32>
-// MMLA: vector.transfer_write %{{.*}} : vector<8xi32>, tensor<2x3x8xi32>
-// MMLA: %[[PACKED:.+]] = scf.for %{{.*}} = %c1 to %c2 {{.*}} iter_args(%{{.*}} = %[[GROUPS]])
+// MMLA: vector.transfer_write %{{.*}} : vector<8xi32>, tensor<1x3x8xi32>
+// MMLA: %[[TAIL:.+]] = scf.for %{{.*}} = %c1 to %c2
 // MMLA-NOT: vector.shuffle %{{.*}}, %{{.*}} [0, 4, 1, 5
-// MMLA: vector.transfer_write %{{.*}} : vector<4xi32>, tensor<2x3x8xi32>
+// MMLA: vector.transfer_write %{{.*}} : vector<4xi32>, tensor<1x3x4xi32>
 // MMLA: scf.forall
-// MMLA: vector.transfer_read %[[PACKED]]{{.*}} : tensor<2x3x8xi32>, vector<8xi32>
+// MMLA-NOT: scf.for %{{.*}} = %c0 to %c4
+// MMLA: scf.for %{{.*}} = %c0 to %c5 step %c5
+// MMLA-COUNT-6: vector.transfer_read %[[INIT]]{{.*}} : tensor<24xi32>, vector<4xi32>
+// MMLA: scf.for
+// MMLA: vector.transfer_read %[[GROUPS]]{{.*}} : tensor<1x3x8xi32>, vector<8xi32>
 // MMLA: vector.shuffle %{{.*}}, %{{.*}} [1, 3, 5, 7] : vector<8xi32>, vector<8xi32>
+// MMLA: vector.transfer_read %[[TAIL]][%c0, {{.*}} : tensor<1x3x4xi32>, vector<4xi32>
 // MMLA: vector.transfer_read {{.*}} : tensor<1x3x16xi32>, vector<16xi32>
 // MMLA: vector.shuffle %{{.*}}, %{{.*}} [3, 7, 11, 15] : vector<16xi32>, vector<16xi32>
 // MMLA: vector.transfer_read {{.*}} : tensor<1x3x8xi32>, vector<8xi32>
 // MMLA: vector.shuffle %{{.*}}, %{{.*}} [1, 3, 5, 7] : vector<8xi32>, vector<8xi32>
 // MMLA-NOT: arm_neon.intr.smmla
-// MMLA: arm_neon.intr.usmmla %{{.*}}, %{{.*}}, %{{.*}} : vector<16xi8> to vector<4xi32>
+// MMLA-COUNT-18: arm_neon.intr.usmmla %{{.*}}, %{{.*}}, %{{.*}} : vector<16xi8> to vector<4xi32>
 // MMLA-NOT: arm_neon.intr.smmla
+// MMLA: scf.yield
 // Back to rows: the odd row's shuffle first (the even row's is then the
 // blocks' last use, an in-place insert).
 // MMLA: vector.shuffle %{{.*}}, %{{.*}} [2, 3, 6, 7] : vector<4xi32>, vector<4xi32>
 // MMLA: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 4, 5] : vector<4xi32>, vector<4xi32>
-// The partial tile (row 4): one register per step, read as is.
-// MMLA: vector.transfer_read %[[PACKED]]{{.*}} : tensor<2x3x8xi32>, vector<4xi32>
-// MMLA: vector.bitcast %{{.*}} : vector<4xi32> to vector<16xi8>
+// MMLA-NOT: arith.subi
+// MMLA-NOT: scf.for %
 // MMLA-LABEL: func.func @s8_requant
 // MMLA-NOT: arm_neon.intr.usmmla
 // MMLA: arm_neon.intr.smmla
