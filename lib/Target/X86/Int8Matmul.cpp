@@ -58,15 +58,16 @@ enum class Int8DotForm {
 
 /// A lookup of byte lanes in a constant table of at most 256 bytes with
 /// AVX-512 VBMI (the epilogue's quantized gelu/silu; see ByteTableLookup).
-/// The table is up to four zmm constants of 64 bytes (LLVM loads them from
+/// The table is four zmm constants of 64 bytes (LLVM loads them from
 /// the constant pool where the epilogue runs, after the K loop); the 16
 /// index bytes of one accumulator vector are the low lanes of a zmm
 /// (widening an xmm is free), two qlow_x86.permute_bytes2 (vpermi2b) look
 /// each up in both 128-byte halves, and bit 7 of the index picks one
 /// (vpmovb2m + vpblendmb). On Zen 4 that is 4 instructions per 16 lanes where
-/// vpgatherdd issues 16 loads. Only the low lanes are used: combining four
-/// accumulator vectors into one lookup would save two permutes per vector
-/// but cost three inserts and three extracts.
+/// vpgatherdd issues 16 loads. Only the low lanes are used: running a row's
+/// two accumulator vectors through the epilogue as one 32-lane vector (one
+/// lookup for both, one store) emitted 9% fewer instructions in the 12 x 2
+/// kernel but measured no faster (Zen 4, 128x768x3072 GELU, min of 500).
 Value lookupBytesVbmi(OpBuilder &b, Location loc, ArrayRef<uint8_t> table,
                       Value indices) {
   constexpr int64_t zmmBytes = 64;
@@ -76,11 +77,10 @@ Value lookupBytesVbmi(OpBuilder &b, Location loc, ArrayRef<uint8_t> table,
     return Value();
   Type i8 = b.getI8Type();
   auto zmmType = VectorType::get({zmmBytes}, i8);
-  // The table in 64-byte registers, zero-padded to whole 128-byte halves
-  // (the padding is never read: indices are below table.size()).
-  const int64_t halves = table.size() > 128 ? 2 : 1;
+  // The table in four 64-byte registers, zero-padded to 256 bytes (the
+  // padding is never read: indices are below table.size()).
   SmallVector<Value> registers;
-  for (int64_t r = 0; r < 2 * halves; ++r) {
+  for (int64_t r = 0; r < 4; ++r) {
     SmallVector<int8_t> bytes(zmmBytes, 0);
     for (int64_t i = 0; i < zmmBytes; ++i)
       if (r * zmmBytes + i < static_cast<int64_t>(table.size()))
@@ -95,16 +95,14 @@ Value lookupBytesVbmi(OpBuilder &b, Location loc, ArrayRef<uint8_t> table,
       mask[i] = i;
     wide = vector::ShuffleOp::create(b, loc, zmmType, indices, indices, mask);
   }
-  Value looked = x86::PermuteBytes2Op::create(b, loc, zmmType, wide,
-                                              registers[0], registers[1]);
-  if (halves == 2) {
-    Value high = x86::PermuteBytes2Op::create(b, loc, zmmType, wide,
-                                              registers[2], registers[3]);
-    Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(zmmType));
-    Value bit7 =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, wide, zero);
-    looked = arith::SelectOp::create(b, loc, bit7, high, looked);
-  }
+  Value low = x86::PermuteBytes2Op::create(b, loc, zmmType, wide,
+                                           registers[0], registers[1]);
+  Value high = x86::PermuteBytes2Op::create(b, loc, zmmType, wide,
+                                            registers[2], registers[3]);
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(zmmType));
+  Value bit7 =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, wide, zero);
+  Value looked = arith::SelectOp::create(b, loc, bit7, high, low);
   if (lanes == zmmBytes)
     return looked;
   return vector::ExtractStridedSliceOp::create(
