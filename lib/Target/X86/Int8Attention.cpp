@@ -66,6 +66,33 @@ Int8Params paramsOf(Value value) {
   return {q.getScale(), q.getZeroPoint(), q.isSigned()};
 }
 
+/// `slice` (a rank-n tensor) with its elements from index `from` along
+/// dimension `dim` on set to zero (a linalg.fill of that part; nothing when
+/// it is empty). The packing loops write the rest, so the packed buffers are
+/// not zeroed whole first (for a decode step against a long cache, that
+/// memset cost as much as the kernel).
+Value zeroTail(OpBuilder &b, Location loc, Value slice, int64_t dim,
+               int64_t from) {
+  auto type = cast<RankedTensorType>(slice.getType());
+  if (from >= type.getDimSize(dim))
+    return slice;
+  SmallVector<int64_t> shape(type.getShape());
+  shape[dim] -= from;
+  SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
+  offsets[dim] = b.getIndexAttr(from);
+  SmallVector<OpFoldResult> sizes, strides(type.getRank(), b.getIndexAttr(1));
+  for (int64_t size : shape)
+    sizes.push_back(b.getIndexAttr(size));
+  auto tailType = RankedTensorType::get(shape, type.getElementType());
+  Value tail = tensor::ExtractSliceOp::create(b, loc, tailType, slice, offsets,
+                                              sizes, strides);
+  Value zero = arith::ConstantOp::create(
+      b, loc, b.getZeroAttr(type.getElementType()));
+  Value zeros = linalg::FillOp::create(b, loc, zero, tail).getResult(0);
+  return tensor::InsertSliceOp::create(b, loc, zeros, slice, offsets, sizes,
+                                       strides);
+}
+
 /// Helpers shared by the packing loops and the kernel.
 struct Builders {
   Location loc;
@@ -113,18 +140,15 @@ std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h,
   auto packedType =
       RankedTensorType::get({s[0], s[1], tPad / lanes, groups, 4 * lanes}, i8);
   auto corrType = RankedTensorType::get({s[0], s[1], tPad}, i32);
-  Value packed = linalg::FillOp::create(
-                     b, loc, h.constant(b, i8, 0),
-                     tensor::EmptyOp::create(b, loc, packedType.getShape(), i8)
-                         .getResult())
-                     .getResult(0);
-  Value corr = linalg::FillOp::create(
-                   b, loc, h.constant(b, i32, 0),
-                   tensor::EmptyOp::create(b, loc, corrType.getShape(), i32)
-                       .getResult())
-                   .getResult(0);
+  Value packed =
+      tensor::EmptyOp::create(b, loc, packedType.getShape(), i8).getResult();
+  Value corr =
+      tensor::EmptyOp::create(b, loc, corrType.getShape(), i32).getResult();
   if (s[0] * s[1] * s[2] == 0)
-    return {packed, corr};
+    return {linalg::FillOp::create(b, loc, h.constant(b, i8, 0), packed)
+                .getResult(0),
+            linalg::FillOp::create(b, loc, h.constant(b, i32, 0), corr)
+                .getResult(0)};
   auto forall = scf::ForallOp::create(
       b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(s[0] * s[1])},
       ValueRange{packed, corr}, std::nullopt);
@@ -158,8 +182,14 @@ std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h,
   // registers: a key row is a row of i32 words (4 bytes of D each), and a
   // packed vector is a column of words, so each lanes x lanes tile of words
   // is transposeVectorTile (u8 flipped by xor 0x80808080 on words); the
-  // column sums are one widening reduction per key row.
+  // column sums of all `lanes` keys are one vpdpbusd per packed vector (of
+  // bytes 1 against it: the sum of its 4 bytes of D per key), not a
+  // widening reduction per key row.
   const int64_t vectorKeys = s[3] % 4 == 0 ? s[2] / lanes * lanes : 0;
+  // Zeros where the loops below leave gaps: the chunks of keys that are
+  // packed byte by byte or padding.
+  pSlice = zeroTail(fb, loc, pSlice, 2, vectorKeys / lanes);
+  cSlice = zeroTail(fb, loc, cSlice, 2, vectorKeys);
   if (vectorKeys > 0) {
     auto words = [&](int64_t n) { return VectorType::get({n}, i32); };
     auto chunkLoop = scf::ForOp::create(
@@ -168,6 +198,9 @@ std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h,
         [&](OpBuilder &tb, Location, Value t0, ValueRange carried) {
           Value packedSlice = carried[0];
           Value block = arith::DivUIOp::create(tb, loc, t0, lanesIdx);
+          auto packedBytes = VectorType::get({4 * lanes}, i8);
+          Value ones = h.constant(tb, packedBytes, 1);
+          Value colSums = h.constant(tb, words(lanes), 0);
           SmallVector<Value> keyRows;
           for (int64_t r = 0; r < lanes; ++r)
             keyRows.push_back(
@@ -194,44 +227,33 @@ std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h,
               rows.push_back(row);
             }
             SmallVector<Value> columns = transposeVectorTile(tb, loc, rows);
-            for (int64_t j = 0; j < width; ++j)
+            for (int64_t j = 0; j < width; ++j) {
+              Value column =
+                  vector::BitCastOp::create(tb, loc, packedBytes, columns[j]);
+              colSums = x86::DotU8S8Op::create(tb, loc, words(lanes),
+                                               colSums, ones, column);
               packedSlice =
                   vector::TransferWriteOp::create(
-                      tb, loc,
-                      vector::BitCastOp::create(
-                          tb, loc, VectorType::get({4 * lanes}, i8),
-                          columns[j]),
-                      packedSlice,
+                      tb, loc, column, packedSlice,
                       ValueRange{h.idx(tb, 0), h.idx(tb, 0), block,
                                  h.idx(tb, g0 + j), h.idx(tb, 0)},
                       ArrayRef<bool>{true})
                       .getResult();
+            }
           }
           // zq * colsum - D * zq * zk per key (i32 arithmetic wraps; the
           // score it corrects is exact).
-          SmallVector<Value> corrections;
-          for (int64_t r = 0; r < lanes; ++r) {
-            Value bytes = vector::TransferReadOp::create(
-                tb, loc, VectorType::get({s[3]}, i8), k8.value,
-                k8.at(batch, head, keyRows[r], h.idx(tb, 0)),
-                h.constant(tb, i8, 0), ArrayRef<bool>{true});
-            if (flip)
-              bytes = arith::XOrIOp::create(
-                  tb, loc, bytes,
-                  h.constant(tb, VectorType::get({s[3]}, i8), -128));
-            Value sum = vector::ReductionOp::create(
-                tb, loc, vector::CombiningKind::ADD,
-                arith::ExtSIOp::create(tb, loc, words(s[3]), bytes));
-            corrections.push_back(arith::SubIOp::create(
-                tb, loc, arith::MulIOp::create(tb, loc, h.i32(tb, zqU), sum),
-                h.i32(tb, s[3] * zqU * zkS)));
-          }
+          Value corrections = arith::SubIOp::create(
+              tb, loc,
+              arith::MulIOp::create(tb, loc,
+                                    h.constant(tb, words(lanes), zqU),
+                                    colSums),
+              h.constant(tb, words(lanes),
+                         static_cast<int32_t>(s[3] * zqU * zkS)));
           Value corrSlice =
               vector::TransferWriteOp::create(
-                  tb, loc,
-                  vector::FromElementsOp::create(tb, loc, words(lanes),
-                                                 corrections),
-                  carried[1], ValueRange{h.idx(tb, 0), h.idx(tb, 0), t0},
+                  tb, loc, corrections, carried[1],
+                  ValueRange{h.idx(tb, 0), h.idx(tb, 0), t0},
                   ArrayRef<bool>{true})
                   .getResult();
           scf::YieldOp::create(tb, loc, ValueRange{packedSlice, corrSlice});
@@ -300,13 +322,10 @@ Value packValues(OpBuilder &b, const Builders &h, const HeadsView &v8,
   const int64_t chunks = (s[3] + lanes - 1) / lanes;
   Type i8 = b.getI8Type();
   SmallVector<int64_t> shape = {s[0], s[1], tPad / 4, chunks, 4 * lanes};
-  Value packed =
-      linalg::FillOp::create(
-          b, loc, h.constant(b, i8, 0),
-          tensor::EmptyOp::create(b, loc, shape, i8).getResult())
-          .getResult(0);
+  Value packed = tensor::EmptyOp::create(b, loc, shape, i8).getResult();
   if (s[0] * s[1] * s[2] * s[3] == 0)
-    return packed;
+    return linalg::FillOp::create(b, loc, h.constant(b, i8, 0), packed)
+        .getResult(0);
   auto forall = scf::ForallOp::create(
       b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(s[0] * s[1])},
       ValueRange{packed}, std::nullopt);
@@ -330,6 +349,8 @@ Value packValues(OpBuilder &b, const Builders &h, const HeadsView &v8,
   // byte by byte (two shuffles into pairs, one into the 4-byte groups) are
   // one packed vector.
   const int64_t vectorKeys = s[2] / 4 * 4;
+  // Zeros for the groups of keys packed byte by byte or padding.
+  slice = zeroTail(fb, loc, slice, 2, vectorKeys / 4);
   if (vectorKeys > 0) {
     auto bytes = [&](int64_t n) { return VectorType::get({n}, i8); };
     SmallVector<int64_t> pairMask, quadMask;

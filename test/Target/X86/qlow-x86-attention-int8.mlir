@@ -21,24 +21,37 @@
 // CHECK-LABEL: func.func @int8_gqa_causal
 // CHECK: %[[Q8:.+]] = quant.scast %{{.+}} : tensor<1x4x5x20x!quant.uniform<i8:f32, 5.000000e-02>> to tensor<1x4x5x20xi8>
 // CHECK: quant.scast %{{.+}} to tensor<1x2x37x20xi8>
+// CHECK-NOT: linalg.fill
 // CHECK: %[[KP:.+]]:2 = scf.forall (%{{.+}}) in (2) shared_outs({{.+}}) -> (tensor<1x2x4x5x64xi8>, tensor<1x2x64xi32>)
+// Only what the loops do not write is zeroed (not the whole buffers): the
+// key chunks from 32 on (the last 5 keys and the padding), and their
+// corrections.
+// CHECK: %[[KT:.+]] = tensor.extract_slice %{{.+}}[0, 0, 2, 0, 0] [1, 1, 2, 5, 64] [1, 1, 1, 1, 1] : tensor<1x1x4x5x64xi8> to tensor<1x1x2x5x64xi8>
+// CHECK: linalg.fill ins(%{{.+}} : i8) outs(%[[KT]] : tensor<1x1x2x5x64xi8>)
+// CHECK: %[[CT:.+]] = tensor.extract_slice %{{.+}}[0, 0, 32] [1, 1, 32] [1, 1, 1] : tensor<1x1x64xi32> to tensor<1x1x32xi32>
+// CHECK: linalg.fill ins(%{{.+}} : i32) outs(%[[CT]] : tensor<1x1x32xi32>)
 // Keys 0..31 in chunks of 16: a key row is 5 words (20 bytes), widened to
 // 16 and flipped; 16 rows transposed by shuffles; a column of words is one
-// packed vector of 64 bytes; column sums by one widening reduction per key.
+// packed vector of 64 bytes; the chunk's 16 column sums are one vpdpbusd
+// of bytes 1 per packed vector.
 // CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args({{.+}}) -> (tensor<1x1x4x5x64xi8>, tensor<1x1x64xi32>)
 // CHECK: vector.bitcast {{.+}} : vector<20xi8> to vector<5xi32>
 // CHECK: arith.xori {{.+}} : vector<16xi32>
 // CHECK: vector.shuffle {{.+}} : vector<16xi32>, vector<16xi32>
-// CHECK: vector.bitcast {{.+}} : vector<16xi32> to vector<64xi8>
-// CHECK: vector.transfer_write {{.+}} : vector<64xi8>, tensor<1x1x4x5x64xi8>
-// CHECK: vector.reduction <add>, {{.+}} : vector<20xi32> into i32
+// CHECK: %[[COL:.+]] = vector.bitcast {{.+}} : vector<16xi32> to vector<64xi8>
+// CHECK: qlow_x86.dot_u8s8 %{{.+}}, %{{.+}}, %[[COL]] : vector<64xi8> -> vector<16xi32>
+// CHECK: vector.transfer_write %[[COL]], {{.+}} : vector<64xi8>, tensor<1x1x4x5x64xi8>
+// CHECK-NOT: vector.reduction
 // CHECK: vector.transfer_write {{.+}} : vector<16xi32>, tensor<1x1x64xi32>
 // The last 5 keys byte by byte.
 // CHECK: scf.for
 // CHECK: arith.xori {{.+}} : i8
 // CHECK: %[[VP:.+]] = scf.forall (%{{.+}}) in (2) shared_outs({{.+}}) -> (tensor<1x2x16x2x64xi8>)
 // V: keys 0..35 in groups of 4; per 16 columns, the 4 rows interleaved by
-// byte shuffles into one packed vector; key 36 byte by byte.
+// byte shuffles into one packed vector; key 36 byte by byte; zeros from
+// group 9 (key 36) on.
+// CHECK: %[[VT:.+]] = tensor.extract_slice %{{.+}}[0, 0, 9, 0, 0] [1, 1, 7, 2, 64] [1, 1, 1, 1, 1]
+// CHECK: linalg.fill ins(%{{.+}} : i8) outs(%[[VT]] : tensor<1x1x7x2x64xi8>)
 // CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args({{.+}}) -> (tensor<1x1x16x2x64xi8>)
 // CHECK: vector.shuffle {{.+}} [0, 16, 1, 17, 2, 18, {{.+}}] : vector<16xi8>, vector<16xi8>
 // CHECK: vector.shuffle {{.+}} [0, 1, 32, 33, 2, 3, 34, 35, {{.+}}] : vector<32xi8>, vector<32xi8>
