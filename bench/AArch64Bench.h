@@ -19,9 +19,12 @@
 namespace qlow::bench {
 
 struct AArch64BenchOptions {
-  /// (M, K, N) shapes.
+  /// (M, K, N) shapes: decode (M = 1), prefill and batch shapes, and odd M
+  /// (a row pair of padding, the rest of M merged into the last tile) and a
+  /// short K (8 iterations per tile against its start and stores).
   std::vector<std::vector<int64_t>> cases = {
-      {1, 4096, 4096}, {16, 4096, 4096}, {128, 768, 768}, {128, 768, 3072}};
+      {1, 4096, 4096},  {16, 4096, 4096}, {128, 768, 768}, {128, 768, 3072},
+      {17, 1000, 1000}, {33, 768, 768},   {16, 256, 256}};
   /// (M, K, N) shapes of int4 weight-only matmuls (groups of `int4Group`
   /// rows, activations quantized per row at run time).
   std::vector<std::vector<int64_t>> int4Cases = {{1, 4096, 4096},
