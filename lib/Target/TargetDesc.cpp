@@ -311,15 +311,14 @@ static double mmlaInstructions(const TargetDesc &desc,
       // The last whole tile takes the rest: its groups plus the rest's own
       // load (or whole groups), no second tile.
       double extraLoads =
-          ownGroup ? 1.0
-                   : static_cast<double>((restPairs + pairGroup - 1) /
-                                         pairGroup);
-      perPanel += steps * (static_cast<double>(restPairs * colPairs) +
-                           extraLoads) +
-                  desc.int8AccumulatorOverhead *
-                      static_cast<double>(restPairs * colPairs) +
-                  desc.int8RowVectorOverhead *
-                      static_cast<double>(rest * vectors);
+          ownGroup
+              ? 1.0
+              : static_cast<double>((restPairs + pairGroup - 1) / pairGroup);
+      perPanel +=
+          steps * (static_cast<double>(restPairs * colPairs) + extraLoads) +
+          desc.int8AccumulatorOverhead *
+              static_cast<double>(restPairs * colPairs) +
+          desc.int8RowVectorOverhead * static_cast<double>(rest * vectors);
     } else {
       perPanel += rowTile(rest, restPairs, ownGroup);
     }
@@ -377,9 +376,8 @@ MicroKernelShape TargetDesc::chooseInt8Tile(int64_t m, int64_t n,
     MicroKernelShape best = int8Tiles.front();
     double fewest = std::numeric_limits<double>::infinity();
     for (const MicroKernelShape &tile : int8Tiles) {
-      double count = int8LoadGroup > 0
-                         ? mmlaInstructions(*this, tile, m, n, k)
-                         : sdotInstructions(*this, tile, m, n, k);
+      double count = int8LoadGroup > 0 ? mmlaInstructions(*this, tile, m, n, k)
+                                       : sdotInstructions(*this, tile, m, n, k);
       if (count < fewest) {
         fewest = count;
         best = tile;

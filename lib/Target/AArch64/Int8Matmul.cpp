@@ -244,10 +244,10 @@ SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
         b, loc, idx(first), idx(last), one, dst,
         [&](OpBuilder &qb, Location ql, Value q, ValueRange qArgs) {
           Value firstRow = arith::MulIOp::create(qb, ql, q, idx(2 * g));
-          Value at = first == 0
-                         ? q
-                         : arith::SubIOp::create(qb, ql, q, idx(first))
-                               .getResult();
+          Value at =
+              first == 0
+                  ? q
+                  : arith::SubIOp::create(qb, ql, q, idx(first)).getResult();
           auto steps = scf::ForOp::create(
               qb, ql, zero, idx(kp / 8 / splits), one, qArgs,
               [&](OpBuilder &sb, Location sl, Value ps, ValueRange sArgs) {
@@ -387,8 +387,7 @@ evaluatePerColumn(linalg::GenericOp op, Value value, int64_t n,
   Block &body = op.getRegion().front();
   APInt scalar;
   if (matchPattern(value, m_ConstantInt(&scalar))) {
-    if (Operation *def = value.getDefiningOp();
-        def && def->getBlock() == &body)
+    if (Operation *def = value.getDefiningOp(); def && def->getBlock() == &body)
       ops.push_back(def);
     return SmallVector<uint32_t>(n,
                                  static_cast<uint32_t>(scalar.getSExtValue()));
@@ -402,8 +401,7 @@ evaluatePerColumn(linalg::GenericOp op, Value value, int64_t n,
     if (map.getNumResults() != 1 ||
         map.getResult(0) != getAffineDimExpr(1, op.getContext()) ||
         !matchPattern(input->get(), m_Constant(&values)) ||
-        values.getNumElements() != n ||
-        !values.getElementType().isInteger(32))
+        values.getNumElements() != n || !values.getElementType().isInteger(32))
       return std::nullopt;
     SmallVector<uint32_t> result;
     for (const APInt &v : values.getValues<APInt>())
@@ -482,8 +480,7 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                           const MicroKernelShape &tile, int64_t rowBlock,
                           bool mmla, bool mergeRest,
                           std::optional<FusedEpilogue> epilogue,
-                          Type outElement,
-                          ArrayRef<int32_t> correction) {
+                          Type outElement, ArrayRef<int32_t> correction) {
   const int64_t rows = tile.rows;
   const int64_t vectors = std::min(tile.vectors, (c.n + kLanes - 1) / kLanes);
   const int64_t nr = vectors * kLanes;
@@ -611,41 +608,37 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
       // The first `steps` steps of iteration kk.
       auto sdotSteps = [&](OpBuilder &kb, Location kl, Value kk,
                            SmallVector<Value> &next, int64_t steps) {
-            for (int64_t h = 0; h < sdotBlocks && 4 * h < steps; ++h) {
-              // One 16-byte load of each row's activations: 4 steps of K.
-              SmallVector<Value> aRows;
-              for (int64_t r = 0; r < tileRows; ++r) {
-                Value bytes = vector::TransferReadOp::create(
-                    kb, kl, bytesType, lhs,
-                    ValueRange{tile, kk, idx(r), idx(16 * h)}, padI8, inBounds);
-                aRows.push_back(
-                    vector::BitCastOp::create(kb, kl, accType, bytes));
-              }
-              for (int64_t t = 0; t < 4 && 4 * h + t < steps; ++t) {
-                Value step = arith::AddIOp::create(
-                    kb, kl,
-                    arith::MulIOp::create(kb, kl, kk, idx(4 * sdotBlocks)),
-                    idx(4 * h + t));
-                SmallVector<Value> w;
-                for (int64_t j = 0; j < vectors; ++j)
-                  w.push_back(vector::TransferReadOp::create(
-                      kb, kl, bytesType, packedW[0],
-                      ValueRange{p, step, idx(j * 16)}, padI8, inBounds));
-                for (int64_t r = 0; r < tileRows; ++r) {
-                  // Lane t of the row's bytes in every lane: LLVM selects
-                  // sdot by element.
-                  Value lane =
-                      vector::ShuffleOp::create(kb, kl, aRows[r], aRows[r],
-                                                ArrayRef<int64_t>{t, t, t, t});
-                  Value a = vector::BitCastOp::create(kb, kl, bytesType, lane);
-                  for (int64_t j = 0; j < vectors; ++j) {
-                    Value &slot = next[r * vectors + j];
-                    slot = arm_neon::SdotOp::create(kb, kl, accType, slot, w[j],
-                                                    a);
-                  }
-                }
+        for (int64_t h = 0; h < sdotBlocks && 4 * h < steps; ++h) {
+          // One 16-byte load of each row's activations: 4 steps of K.
+          SmallVector<Value> aRows;
+          for (int64_t r = 0; r < tileRows; ++r) {
+            Value bytes = vector::TransferReadOp::create(
+                kb, kl, bytesType, lhs,
+                ValueRange{tile, kk, idx(r), idx(16 * h)}, padI8, inBounds);
+            aRows.push_back(vector::BitCastOp::create(kb, kl, accType, bytes));
+          }
+          for (int64_t t = 0; t < 4 && 4 * h + t < steps; ++t) {
+            Value step = arith::AddIOp::create(
+                kb, kl, arith::MulIOp::create(kb, kl, kk, idx(4 * sdotBlocks)),
+                idx(4 * h + t));
+            SmallVector<Value> w;
+            for (int64_t j = 0; j < vectors; ++j)
+              w.push_back(vector::TransferReadOp::create(
+                  kb, kl, bytesType, packedW[0],
+                  ValueRange{p, step, idx(j * 16)}, padI8, inBounds));
+            for (int64_t r = 0; r < tileRows; ++r) {
+              // Lane t of the row's bytes in every lane: LLVM selects
+              // sdot by element.
+              Value lane = vector::ShuffleOp::create(
+                  kb, kl, aRows[r], aRows[r], ArrayRef<int64_t>{t, t, t, t});
+              Value a = vector::BitCastOp::create(kb, kl, bytesType, lane);
+              for (int64_t j = 0; j < vectors; ++j) {
+                Value &slot = next[r * vectors + j];
+                slot = arm_neon::SdotOp::create(kb, kl, accType, slot, w[j], a);
               }
             }
+          }
+        }
       };
       auto kLoop = scf::ForOp::create(
           rb, loc, idx(0), idx(kIters), idx(1), accs,
@@ -690,44 +683,42 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
     // of part t.
     auto mmlaStepsOf = [&](OpBuilder &kb, Location kl, Value kk,
                            SmallVector<Value> &next, int64_t steps) {
-          for (int64_t t = 0; t < steps; ++t) {
-            Value step = kk;
-            // The row pairs' registers, one ld<g> per group of pairs (the
-            // last group of a partial tile may hold padding pairs); the tail
-            // group from its own tensors.
-            SmallVector<Value> a;
-            for (auto [gi, g] : llvm::enumerate(groupSizes)) {
-              if (tailGroup && gi + 1 == groupSizes.size()) {
-                llvm::append_range(
-                    a, readInterleavedGroup(kb, kl, packedLhs[mmlaSteps + t],
-                                            ValueRange{idx(0), step, idx(0)},
-                                            g));
-                continue;
-              }
-              Value group = arith::AddIOp::create(
-                  kb, kl, group0, idx(static_cast<int64_t>(gi)));
-              llvm::append_range(
-                  a, readInterleavedGroup(kb, kl, packedLhs[t],
-                                          ValueRange{group, step, idx(0)}, g));
-            }
-            // The column pairs' registers, one ld<g> per group.
-            SmallVector<Value> w;
-            for (auto [gi, g] : llvm::enumerate(colGroups))
-              llvm::append_range(
-                  w, readInterleavedGroup(kb, kl,
-                                          packedW[t * colGroups.size() + gi],
-                                          ValueRange{p, step, idx(0)}, g));
-            for (int64_t q = 0; q < pairs; ++q)
-              for (int64_t j = 0; j < colPairs; ++j) {
-                Value &slot = next[q * colPairs + j];
-                slot = c.lhsSigned ? arm_neon::SmmlaOp::create(kb, kl, accType,
-                                                               slot, a[q], w[j])
-                                         .getResult()
-                                   : arm_neon::UsmmlaOp::create(
-                                         kb, kl, accType, slot, a[q], w[j])
-                                         .getResult();
-              }
+      for (int64_t t = 0; t < steps; ++t) {
+        Value step = kk;
+        // The row pairs' registers, one ld<g> per group of pairs (the
+        // last group of a partial tile may hold padding pairs); the tail
+        // group from its own tensors.
+        SmallVector<Value> a;
+        for (auto [gi, g] : llvm::enumerate(groupSizes)) {
+          if (tailGroup && gi + 1 == groupSizes.size()) {
+            llvm::append_range(
+                a, readInterleavedGroup(kb, kl, packedLhs[mmlaSteps + t],
+                                        ValueRange{idx(0), step, idx(0)}, g));
+            continue;
           }
+          Value group = arith::AddIOp::create(kb, kl, group0,
+                                              idx(static_cast<int64_t>(gi)));
+          llvm::append_range(
+              a, readInterleavedGroup(kb, kl, packedLhs[t],
+                                      ValueRange{group, step, idx(0)}, g));
+        }
+        // The column pairs' registers, one ld<g> per group.
+        SmallVector<Value> w;
+        for (auto [gi, g] : llvm::enumerate(colGroups))
+          llvm::append_range(w, readInterleavedGroup(
+                                    kb, kl, packedW[t * colGroups.size() + gi],
+                                    ValueRange{p, step, idx(0)}, g));
+        for (int64_t q = 0; q < pairs; ++q)
+          for (int64_t j = 0; j < colPairs; ++j) {
+            Value &slot = next[q * colPairs + j];
+            slot = c.lhsSigned ? arm_neon::SmmlaOp::create(kb, kl, accType,
+                                                           slot, a[q], w[j])
+                                     .getResult()
+                               : arm_neon::UsmmlaOp::create(kb, kl, accType,
+                                                            slot, a[q], w[j])
+                                     .getResult();
+          }
+      }
     };
     auto kLoop = scf::ForOp::create(
         rb, loc, idx(0), idx(kIters), idx(1), accs,
@@ -795,8 +786,8 @@ struct QlowAArch64Int8MatmulPass
   using QlowAArch64Int8MatmulPassBase::QlowAArch64Int8MatmulPassBase;
 
   void runOnOperation() override {
-    FailureOr<TargetDesc> desc =
-        lookupKernelPassTarget(getOperation(), "qlow-aarch64-int8-matmul", "aarch64", cpu);
+    FailureOr<TargetDesc> desc = lookupKernelPassTarget(
+        getOperation(), "qlow-aarch64-int8-matmul", "aarch64", cpu);
     if (failed(desc))
       return signalPassFailure();
     if (desc->int8Dot != Int8DotKind::NeonSdot &&
@@ -825,8 +816,8 @@ struct QlowAArch64Int8MatmulPass
       int64_t rowBlock = desc->chooseInt8RowBlock(c.m, c.n, c.k, tile);
       // The rest of M joins the last whole tile where its registers allow
       // (one row block).
-      const bool mergeRest = mmla && rowBlock >= c.m &&
-                             desc->mergesInt8RowRest(c.m, c.n, tile);
+      const bool mergeRest =
+          mmla && rowBlock >= c.m && desc->mergesInt8RowRest(c.m, c.n, tile);
       Type outElement =
           epilogue
               ? cast<RankedTensorType>(epilogue->op->getResult(0).getType())
@@ -843,11 +834,11 @@ struct QlowAArch64Int8MatmulPass
         else
           applied.reset();
       }
-      Value result = buildNeonInt8Kernel(
-          rewriter, c.op.getLoc(), c, tile, rowBlock, mmla, mergeRest,
-          applied, outElement,
-          correction ? ArrayRef<int32_t>(correction->values)
-                     : ArrayRef<int32_t>());
+      Value result =
+          buildNeonInt8Kernel(rewriter, c.op.getLoc(), c, tile, rowBlock, mmla,
+                              mergeRest, applied, outElement,
+                              correction ? ArrayRef<int32_t>(correction->values)
+                                         : ArrayRef<int32_t>());
       if (correction && correction->rest)
         rewriter.eraseOp(correction->rest);
       if (epilogue) {
