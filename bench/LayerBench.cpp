@@ -569,8 +569,8 @@ LayerCheck checkLayerResult(const ref::Tensor &expected,
 
 /// One layer: compile, check against the reference, time.
 int benchLayer(MLIRContext &ctx, const std::string &name,
-               const std::string &text, const LayerBenchOptions &options,
-               std::mt19937 &rng) {
+               const std::string &attention, const std::string &text,
+               const LayerBenchOptions &options, std::mt19937 &rng) {
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, &ctx);
   if (!module) {
     llvm::errs() << "qlow-bench: error: layer " << name << " does not parse\n";
@@ -691,8 +691,8 @@ int benchLayer(MLIRContext &ctx, const std::string &name,
         matmulSeconds += *seconds;
       llvm::outs() << llvm::formatv(
           "kernel layer={0} threads={1} index={2} op={3} shapes={4} "
-          "ms={5:f4}\n",
-          name, t, i, info.op, info.shapes, *seconds * 1e3);
+          "ms={5:f4} attention={6}\n",
+          name, t, i, info.op, info.shapes, *seconds * 1e3, attention);
     }
     double peerSeconds = 0.0;
     for (auto &peer : peers) {
@@ -712,10 +712,11 @@ int benchLayer(MLIRContext &ctx, const std::string &name,
     llvm::outs() << llvm::formatv(
         "layer={0} threads={1} total_ms={2:f4} matmul_ms={3:f4} "
         "other_share={4:f3} onednn_matmul_ms={5:f4} kernels_ms={6:f4} "
-        "max_abs_err_vs_reference={7:e2} rows_beyond_2^-9={8}\n",
+        "max_abs_err_vs_reference={7:e2} rows_beyond_2^-9={8} "
+        "attention={9}\n",
         name, t, *total * 1e3, matmulSeconds * 1e3,
         (*total - matmulSeconds) / *total, peerSeconds * 1e3,
-        kernelSeconds * 1e3, maxErr, check.rowsBeyondTight);
+        kernelSeconds * 1e3, maxErr, check.rowsBeyondTight, attention);
     llvm::outs().flush();
   }
   return 0;
@@ -747,23 +748,41 @@ int ::qlow::bench::runLayerBench(const LayerBenchOptions &options) {
                    << "'; known: encoder, decoder, decode\n";
       return 1;
     }
-  for (const std::string &which : options.layers) {
-    std::string text, name;
-    if (which == "encoder") {
-      name = "encoder_s" + std::to_string(options.seq);
-      text = emitEncoder("layer", options.seq, encoder, 0,
-                         options.int8AttentionKeyBlock);
-    } else if (which == "decoder") {
-      name = "decoder_prefill_s" + std::to_string(options.seq);
-      text = emitDecoder("layer", options.seq, decoder, 1, std::nullopt,
-                         options.int8AttentionKeyBlock);
-    } else {
-      name = "decoder_decode_cache" + std::to_string(options.cache);
-      text = emitDecoder("layer", 1, decoder, 1, options.cache,
-                         options.int8AttentionKeyBlock);
+  // (mode, key block) pairs: f32 attention has key block 0.
+  std::vector<std::pair<std::string, int64_t>> modes;
+  const int64_t int8Block =
+      options.int8AttentionKeyBlock > 0 ? options.int8AttentionKeyBlock : 64;
+  for (const std::string &mode : options.attentionModes) {
+    if (mode != "f32" && mode != "int8") {
+      llvm::errs() << "qlow-bench: error: unknown attention mode '" << mode
+                   << "'; known: f32, int8\n";
+      return 1;
     }
-    if (int rc = benchLayer(ctx, name, text, options, rng))
-      return rc;
+    modes.emplace_back(mode, mode == "f32" ? 0 : int8Block);
+  }
+  if (modes.empty())
+    modes.emplace_back(options.int8AttentionKeyBlock > 0 ? "int8" : "f32",
+                       options.int8AttentionKeyBlock);
+  for (const std::string &which : options.layers) {
+    for (const auto &[mode, keyBlock] : modes) {
+      std::string text, name;
+      if (which == "encoder") {
+        name = "encoder_s" + std::to_string(options.seq);
+        text = emitEncoder("layer", options.seq, encoder, 0, keyBlock);
+      } else if (which == "decoder") {
+        name = "decoder_prefill_s" + std::to_string(options.seq);
+        text = emitDecoder("layer", options.seq, decoder, 1, std::nullopt,
+                           keyBlock);
+      } else {
+        name = "decoder_decode_cache" + std::to_string(options.cache);
+        text = emitDecoder("layer", 1, decoder, 1, options.cache, keyBlock);
+      }
+      // The line's last field(s): attention=f32, attention=int8 key_block=N.
+      std::string attention =
+          keyBlock > 0 ? "int8 key_block=" + std::to_string(keyBlock) : "f32";
+      if (int rc = benchLayer(ctx, name, attention, text, options, rng))
+        return rc;
+    }
   }
   return 0;
 }

@@ -35,6 +35,10 @@ struct LayerBenchOptions {
   /// With a key block N > 0, attention is int8 (`{int8, key_block = N}`, q
   /// and k i8, v u8 per tensor; the decode caches hold stored bytes).
   int64_t int8AttentionKeyBlock = 0;
+  /// The attention modes to time each layer with, in order: "f32" and
+  /// "int8" (key block int8AttentionKeyBlock, 64 when that is 0). Empty:
+  /// the one int8AttentionKeyBlock chooses.
+  std::vector<std::string> attentionModes;
 };
 
 /// Builds, checks and times the layers; prints one `kernel ...` line per

@@ -95,6 +95,12 @@ static cl::opt<int64_t> layerInt8Attention(
     "int8-attention",
     cl::desc("layer: int8 attention with this key_block (0: f32 attention)"),
     cl::init(0));
+static cl::list<std::string> layerAttentionModes(
+    "attention-modes",
+    cl::desc("layer: time each layer with these attention modes (f32, int8; "
+             "int8 with --int8-attention's key block, default 64); default: "
+             "the one --int8-attention chooses"),
+    cl::CommaSeparated);
 static cl::opt<int64_t> layerDModel("d-model", cl::desc("layer: model width"),
                                     cl::init(768));
 static cl::opt<int64_t> layerHeads("heads", cl::desc("layer: query heads"),
@@ -597,6 +603,8 @@ int main(int argc, char **argv) {
     options.seq = layerSeq;
     options.cache = layerCache;
     options.int8AttentionKeyBlock = layerInt8Attention;
+    options.attentionModes.assign(layerAttentionModes.begin(),
+                                  layerAttentionModes.end());
     options.dModel = layerDModel;
     options.heads = layerHeads;
     options.kvHeads = layerKvHeads > 0 ? layerKvHeads : layerHeads;
