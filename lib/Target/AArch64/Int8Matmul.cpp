@@ -210,6 +210,8 @@ SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
   Value padded = padLhs(b, loc, lhs, m, k, mp, kp);
   const int64_t groups = mp / (2 * g);
   const int64_t wholeGroups = tailPairs ? groups - 1 : groups;
+  // One tail pair: the iteration's `splits` steps of it in one group.
+  const bool tailTogether = tailPairs == 1;
   SmallVector<Value> packed, tail;
   for (int64_t part = 0; part < splits; ++part) {
     packed.push_back(tensor::EmptyOp::create(
@@ -217,9 +219,12 @@ SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
         ArrayRef<int64_t>{std::max<int64_t>(wholeGroups, 1), kp / 8 / splits,
                           4 * g},
         i32));
-    if (tailPairs)
+    if (tailPairs && (!tailTogether || part == 0))
       tail.push_back(tensor::EmptyOp::create(
-          b, loc, ArrayRef<int64_t>{1, kp / 8 / splits, 4 * tailPairs}, i32));
+          b, loc,
+          ArrayRef<int64_t>{1, kp / 8 / splits,
+                            4 * (tailTogether ? splits : tailPairs)},
+          i32));
   }
   auto idx = [&](int64_t v) {
     return arith::ConstantIndexOp::create(b, loc, v).getResult();
@@ -232,14 +237,20 @@ SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
   SmallVector<int64_t> concat;
   for (int64_t l = 0; l < 16; ++l)
     concat.push_back(l);
-  // Groups [first, last) of `gg` pairs each, interleaved by `gg`, into
-  // `dst` from its group 0.
-  auto packGroups = [&](int64_t first, int64_t last, int64_t gg,
-                        SmallVector<Value> &dst) {
-    SmallVector<int64_t> interleave(4 * gg);
-    for (int64_t r = 0; r < gg; ++r)
+  // Interleaving `count` registers by words (see readInterleavedGroup).
+  auto interleaveOf = [](int64_t count) {
+    SmallVector<int64_t> interleave(4 * count);
+    for (int64_t r = 0; r < count; ++r)
       for (int64_t l = 0; l < 4; ++l)
-        interleave[l * gg + r] = r * 4 + l;
+        interleave[l * count + r] = r * 4 + l;
+    return interleave;
+  };
+  // Groups [first, last) of `gg` pairs each, interleaved by `gg`, into
+  // `dst` from its group 0; with `together` (one pair), the `splits` steps'
+  // registers interleaved into the one tensor of `dst`.
+  auto packGroups = [&](int64_t first, int64_t last, int64_t gg,
+                        SmallVector<Value> &dst, bool together) {
+    SmallVector<int64_t> interleave = interleaveOf(gg);
     auto groupLoop = scf::ForOp::create(
         b, loc, idx(first), idx(last), one, dst,
         [&](OpBuilder &qb, Location ql, Value q, ValueRange qArgs) {
@@ -252,6 +263,7 @@ SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
               qb, ql, zero, idx(kp / 8 / splits), one, qArgs,
               [&](OpBuilder &sb, Location sl, Value ps, ValueRange sArgs) {
                 SmallVector<Value> parts(sArgs.begin(), sArgs.end());
+                Value steps;
                 for (int64_t part = 0; part < splits; ++part) {
                   Value st = arith::AddIOp::create(
                       sb, sl, arith::MulIOp::create(sb, sl, ps, idx(splits)),
@@ -288,10 +300,33 @@ SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
                   if (gg > 1)
                     group = vector::ShuffleOp::create(sb, sl, group, group,
                                                       interleave);
+                  if (together) {
+                    if (!steps) {
+                      steps = group;
+                      continue;
+                    }
+                    int64_t have =
+                        cast<VectorType>(steps.getType()).getDimSize(0);
+                    SmallVector<int64_t> append;
+                    for (int64_t l = 0; l < have + 4; ++l)
+                      append.push_back(l);
+                    steps =
+                        vector::ShuffleOp::create(sb, sl, steps, group, append);
+                    continue;
+                  }
                   parts[part] = vector::TransferWriteOp::create(
                                     sb, sl, group, parts[part],
                                     ValueRange{at, ps, zero}, inBounds)
                                     .getResult();
+                }
+                if (together) {
+                  if (splits > 1)
+                    steps = vector::ShuffleOp::create(sb, sl, steps, steps,
+                                                      interleaveOf(splits));
+                  parts[0] = vector::TransferWriteOp::create(
+                                 sb, sl, steps, parts[0],
+                                 ValueRange{at, ps, zero}, inBounds)
+                                 .getResult();
                 }
                 scf::YieldOp::create(sb, sl, parts);
               });
@@ -300,9 +335,9 @@ SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
     dst.assign(groupLoop.getResults().begin(), groupLoop.getResults().end());
   };
   if (wholeGroups > 0)
-    packGroups(0, wholeGroups, g, packed);
+    packGroups(0, wholeGroups, g, packed, /*together=*/false);
   if (tailPairs) {
-    packGroups(wholeGroups, groups, tailPairs, tail);
+    packGroups(wholeGroups, groups, tailPairs, tail, tailTogether);
     llvm::append_range(packed, tail);
   }
   return packed;
@@ -683,6 +718,12 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
     // of part t.
     auto mmlaStepsOf = [&](OpBuilder &kb, Location kl, Value kk,
                            SmallVector<Value> &next, int64_t steps) {
+      // One tail pair: the iteration's steps of it in one ld<steps>.
+      SmallVector<Value> tailSteps;
+      if (tailGroup && tailPairs == 1)
+        tailSteps = readInterleavedGroup(kb, kl, packedLhs[mmlaSteps],
+                                         ValueRange{idx(0), kk, idx(0)},
+                                         mmlaSteps);
       for (int64_t t = 0; t < steps; ++t) {
         Value step = kk;
         // The row pairs' registers, one ld<g> per group of pairs (the
@@ -690,6 +731,11 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
         // group from its own tensors.
         SmallVector<Value> a;
         for (auto [gi, g] : llvm::enumerate(groupSizes)) {
+          if (tailGroup && gi + 1 == groupSizes.size() &&
+              !tailSteps.empty()) {
+            a.push_back(tailSteps[t]);
+            continue;
+          }
           if (tailGroup && gi + 1 == groupSizes.size()) {
             llvm::append_range(
                 a, readInterleavedGroup(kb, kl, packedLhs[mmlaSteps + t],

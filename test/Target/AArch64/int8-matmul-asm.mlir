@@ -46,18 +46,19 @@
 
 // M = 10, N = 32: the 8 x 2 tile with the last row pair merged into it (one
 // tile of 5 row pairs x 4 column pairs: 20 accumulators beside an ld4 of 4
-// row pairs, the fifth pair's own register from its own tensor and an ld4 of
-// the column pairs), each load post-incrementing its own pointer, without
-// moves, address arithmetic or stack traffic in the loop.
+// row pairs and an ld4 of the column pairs per step, and one ld4 per
+// iteration of the fifth pair's 4 steps, from its own tensor), each load
+// post-incrementing its own pointer, without moves, address arithmetic or
+// stack traffic in the loop.
 // MMLA-LABEL: {{^}}kernel_10_rows:
-// MMLA: ldr q{{[0-9]+}}, [x{{[0-9]+}}], #16
+// MMLA-COUNT-3: ld4 { v{{[0-9]+}}.4s, v{{[0-9]+}}.4s, v{{[0-9]+}}.4s, v{{[0-9]+}}.4s }, [x{{[0-9]+}}], #64
 // MMLA-NOT: {{\[sp|\badd\b|\bsub\b|\bmov\b}}
 // MMLA-COUNT-20: smmla v{{[0-9]+}}.4s, v{{[0-9]+}}.16b, v{{[0-9]+}}.16b
-// MMLA-NOT: {{\[sp|\badd\b|\bsub\b|\bmov\b}}
-// MMLA: ldr q{{[0-9]+}}, [x{{[0-9]+}}], #16
-// MMLA-NOT: {{\[sp|\badd\b|\bsub\b|\bmov\b}}
+// MMLA-NOT: {{\[sp|\badd\b|\bsub\b|\bmov\b|ldr}}
+// MMLA-COUNT-2: ld4 { v{{[0-9]+}}.4s, v{{[0-9]+}}.4s, v{{[0-9]+}}.4s, v{{[0-9]+}}.4s }, [x{{[0-9]+}}], #64
+// MMLA-NOT: {{\[sp|\badd\b|\bsub\b|\bmov\b|ldr}}
 // MMLA-COUNT-20: smmla v{{[0-9]+}}.4s, v{{[0-9]+}}.16b, v{{[0-9]+}}.16b
-// MMLA-NOT: {{\[sp|\badd\b|\bsub\b|\bmov\b}}
+// MMLA-NOT: {{\[sp|\badd\b|\bsub\b|\bmov\b|ldr}}
 // MMLA: b.ne
 
 // Cortex-A57 (Armv8.0) has neither: the generic lowering.

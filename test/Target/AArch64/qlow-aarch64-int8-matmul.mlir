@@ -70,9 +70,9 @@
 // MMLA: scf.for %{{.*}} = %c0 to %c5 step %c5
 // MMLA-COUNT-6: vector.transfer_read %[[INIT]]{{.*}} : tensor<24xi32>, vector<4xi32>
 // MMLA: scf.for
+// MMLA: vector.transfer_read %[[TAIL]][%c0, {{.*}} : tensor<1x3x4xi32>, vector<4xi32>
 // MMLA: vector.transfer_read %[[GROUPS]]{{.*}} : tensor<1x3x8xi32>, vector<8xi32>
 // MMLA: vector.shuffle %{{.*}}, %{{.*}} [1, 3, 5, 7] : vector<8xi32>, vector<8xi32>
-// MMLA: vector.transfer_read %[[TAIL]][%c0, {{.*}} : tensor<1x3x4xi32>, vector<4xi32>
 // MMLA: vector.transfer_read {{.*}} : tensor<1x3x16xi32>, vector<16xi32>
 // MMLA: vector.shuffle %{{.*}}, %{{.*}} [3, 7, 11, 15] : vector<16xi32>, vector<16xi32>
 // MMLA: vector.transfer_read {{.*}} : tensor<1x3x8xi32>, vector<8xi32>
@@ -118,6 +118,22 @@
 // MMLA-NOT: vector.transfer_read {{.*}} : tensor<1x2x16xi32>
 // MMLA: scf.yield
 
+// M = 9, K = 64: the row past the whole tiles joins the last one (rows 4-8,
+// one tile of 5 rows); with 4 steps of K per iteration, its pair's 4 steps
+// are packed as one group interleaved by words in a tensor of their own, so
+// that the merged tile loads them with one ld4 per iteration (not one load
+// per step); the K loop reads that group once per iteration.
+// MMLA-LABEL: func.func @merged_rest
+// MMLA: %[[TAIL4:.+]] = scf.for %{{.*}} = %c2 to %c3 {{.*}} -> (tensor<1x2x16xi32>)
+// MMLA: vector.shuffle %{{.*}}, %{{.*}} [0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15] : vector<16xi32>, vector<16xi32>
+// MMLA: vector.transfer_write %{{.*}} : vector<16xi32>, tensor<1x2x16xi32>
+// MMLA: scf.forall
+// MMLA: scf.for %{{.*}} = %c4 to %c9 step %c5
+// MMLA: scf.for
+// MMLA-COUNT-1: vector.transfer_read %[[TAIL4]][%c0, %{{.*}}, %c0]{{.*}} : tensor<1x2x16xi32>, vector<16xi32>
+// MMLA-NOT: vector.transfer_read %[[TAIL4]]
+// MMLA: scf.yield
+
 // Armv8.0 NEON has no int8 dot product: the contractions stay.
 // NONE-NOT: arm_neon
 // NONE: linalg.generic
@@ -149,4 +165,11 @@ func.func @k_blocks(%a: tensor<8x64x!quant.uniform<i8:f32, 0.02:-3>>) -> tensor<
   %wq = quant.scast %w : tensor<64x8xi8> to tensor<64x8x!quant.uniform<i8:f32, 0.01>>
   %y = qlow.matmul %a, %wq : (tensor<8x64x!quant.uniform<i8:f32, 0.02:-3>>, tensor<64x8x!quant.uniform<i8:f32, 0.01>>) -> tensor<8x8xi32>
   return %y : tensor<8x8xi32>
+}
+
+func.func @merged_rest(%a: tensor<9x64x!quant.uniform<i8:f32, 0.02:-3>>) -> tensor<9x8xi32> {
+  %w = arith.constant dense<"0xA54DCA182530BB1D6D132CDED6237B2ED91E3F721FCB1971174494D6493C9D5C3460BE31201E69FEDAA0EEE8B9997F5C7C2999FDAFE593253CD654AF4DFAD71427A0AEB3FEE9232F8AF2211F9EE491C5B10BECB5563BFC1E6F93427ECBC8FE2955E5CD8E46DC8ED4B7C2764D2A5A4D767706F85D8690024AD6BDA3401BE9C8CBCCC935F6CD1F61226AE15338AE1A34004D33BA0D246AC04C81B1BAF23E3BF9EEF5F79F2B4934AF87F5520B69B94B0D982E85BB55B672A872637ACD7466FCB60E0E8FF18463B0E4B2BA29703474F064AC68F700F5B02B3DC666F45BDEAA2CCAEDCD2B5157410E4DEE4AF2B34F430A073447DE636C0E806C957BA684D6431FB5EAD7424D09E15D024C5848F23D1FA6F7361D7F618D1532E70E20E2A6668DE7F47E8467E546D53EC8E2A1257BDB256C9B3E4FBB498146EF7030CBF9537252DCCEADD764B6A32FBB09ADEAE109C4A997203975352B878B145C8A42D884CF4CFDA72D8E1D5DD92589082D852A7122873EE805ADD58942167A385286195C679F9C6994E45B8AB1098012070961F37DE436DDFDC99D6E75AF6547CFB11B42072482DC531C2BC3907C9617EB5E5089E40186BAA8A57D119E6FB65D00ABC32AF38E667F022E872D49CC15C90B999B772B4FC7A6FD4C914A16DB4708752B0F1544B835C0E719097DFA8701E9232F21F2812687786976EBFCC327F5931765274BA9829B4406"> : tensor<64x8xi8>
+  %wq = quant.scast %w : tensor<64x8xi8> to tensor<64x8x!quant.uniform<i8:f32, 0.01>>
+  %y = qlow.matmul %a, %wq : (tensor<9x64x!quant.uniform<i8:f32, 0.02:-3>>, tensor<64x8x!quant.uniform<i8:f32, 0.01>>) -> tensor<9x8xi32>
+  return %y : tensor<9x8xi32>
 }
