@@ -57,10 +57,13 @@
 // CHECK: vector.shuffle {{.+}} [0, 1, 32, 33, 2, 3, 34, 35, {{.+}}] : vector<32xi8>, vector<32xi8>
 // CHECK: vector.transfer_write {{.+}} : vector<64xi8>, tensor<1x1x16x2x64xi8>
 // CHECK: tensor.insert {{.+}} : tensor<1x1x16x2x64xi8>
-// CHECK: scf.forall (%{{.+}}) in (8) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<1x4x5x20xf32>)
+// All 5 rows of a head in one work item (rows: 32 registers / (2 * 2
+// value vectors) = 8, at most S).
+// CHECK: scf.forall (%{{.+}}) in (4) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<1x4x5x20xf32>)
 // CHECK: vector.reduction <add>, {{.+}} : vector<20xi32> into i32
 // CHECK: scf.for
-// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args({{.+}}) -> (vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>)
+// 5 rows x 2 vectors of 16 keys of raw scores through the loop over D.
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args({{.+}}) -> (vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>)
 // CHECK: vector.transfer_read %[[KP]]#0{{.+}} : tensor<1x2x4x5x64xi8>, vector<64xi8>
 // CHECK: vector.transfer_read %[[Q8]]{{.+}} : tensor<1x4x5x20xi8>, vector<4xi8>
 // CHECK: arith.xori {{.+}} : vector<16xi32>
@@ -113,45 +116,45 @@ func.func @int8_gqa_causal(%q: tensor<1x4x5x20x!quant.uniform<i8:f32, 0.05>>, %k
 // [1, S, H, Dv] in place; no transpose is left and no f32 copy of the heads
 // is made. (Per-tensor quantize is elementwise: the same integers.)
 // CHECK-LABEL: func.func @int8_split_heads
-// CHECK-SAME: %[[X:[^:]+]]: tensor<5x32xf32>
+// CHECK-SAME: %[[X:[^:]+]]: tensor<9x32xf32>
 // CHECK-NOT: linalg.transpose
-// CHECK: %[[QQ:.+]] = qlow.quantize %[[X]] : tensor<5x32xf32> -> tensor<5x32x!quant.uniform<i8:f32, 5.000000e-02>>
-// CHECK: %[[QS:.+]] = quant.scast %[[QQ]] : {{.+}} to tensor<5x32xi8>
-// CHECK: %[[Q8:.+]] = tensor.expand_shape %[[QS]] {{\[}}[0, 1], [2, 3]] output_shape [1, 5, 2, 16] : tensor<5x32xi8> into tensor<1x5x2x16xi8>
-// CHECK: qlow.quantize %{{.+}} : tensor<5x32xf32> -> tensor<5x32x!quant.uniform<u8:f32, 4.000000e-02:130>>
-// CHECK: tensor.expand_shape {{.+}} into tensor<1x5x2x16xi8>
+// CHECK: %[[QQ:.+]] = qlow.quantize %[[X]] : tensor<9x32xf32> -> tensor<9x32x!quant.uniform<i8:f32, 5.000000e-02>>
+// CHECK: %[[QS:.+]] = quant.scast %[[QQ]] : {{.+}} to tensor<9x32xi8>
+// CHECK: %[[Q8:.+]] = tensor.expand_shape %[[QS]] {{\[}}[0, 1], [2, 3]] output_shape [1, 9, 2, 16] : tensor<9x32xi8> into tensor<1x9x2x16xi8>
+// CHECK: qlow.quantize %{{.+}} : tensor<9x32xf32> -> tensor<9x32x!quant.uniform<u8:f32, 4.000000e-02:130>>
+// CHECK: tensor.expand_shape {{.+}} into tensor<1x9x2x16xi8>
 // V is [1, S, H, D] already: quantized as it is.
-// CHECK: %[[VQ:.+]] = qlow.quantize %{{.+}} : tensor<1x5x2x16xf32> -> tensor<1x5x2x16x!quant.uniform<u8:f32, 2.000000e-02:120>>
-// CHECK: quant.scast %[[VQ]] {{.+}} to tensor<1x5x2x16xi8>
+// CHECK: %[[VQ:.+]] = qlow.quantize %{{.+}} : tensor<1x9x2x16xf32> -> tensor<1x9x2x16x!quant.uniform<u8:f32, 2.000000e-02:120>>
+// CHECK: quant.scast %[[VQ]] {{.+}} to tensor<1x9x2x16xi8>
 // CHECK: scf.forall
-// CHECK: vector.transfer_read %{{.+}} : tensor<1x5x2x16xi8>, vector<16xi8>
-// Two rows per work item, then the fifth row (a forall of its own).
-// CHECK: scf.forall (%{{.+}}) in (4) shared_outs({{.+}}) -> (tensor<1x5x2x16xf32>)
-// CHECK: tensor.extract_slice {{.+}} [1, 2, 1, 16] [1, 1, 1, 1] : tensor<1x5x2x16xf32> to tensor<1x2x1x16xf32>
-// CHECK: vector.transfer_read %[[Q8]]{{.+}} : tensor<1x5x2x16xi8>, vector<4xi8>
-// CHECK: %[[OUT:.+]] = scf.forall (%{{.+}}) in (2) shared_outs({{.+}}) -> (tensor<1x5x2x16xf32>)
+// CHECK: vector.transfer_read %{{.+}} : tensor<1x9x2x16xi8>, vector<16xi8>
+// Eight rows per work item, then the ninth row (a forall of its own).
+// CHECK: scf.forall (%{{.+}}) in (2) shared_outs({{.+}}) -> (tensor<1x9x2x16xf32>)
+// CHECK: tensor.extract_slice {{.+}} [1, 8, 1, 16] [1, 1, 1, 1] : tensor<1x9x2x16xf32> to tensor<1x8x1x16xf32>
+// CHECK: vector.transfer_read %[[Q8]]{{.+}} : tensor<1x9x2x16xi8>, vector<4xi8>
+// CHECK: %[[OUT:.+]] = scf.forall (%{{.+}}) in (2) shared_outs({{.+}}) -> (tensor<1x9x2x16xf32>)
 // CHECK-NOT: linalg.transpose
-// CHECK: return %[[OUT]] : tensor<1x5x2x16xf32>
+// CHECK: return %[[OUT]] : tensor<1x9x2x16xf32>
 // ROUND-LABEL: func.func @int8_split_heads
 // ROUND-NOT: linalg.transpose
 // ROUND-NOT: qlow.attention
 // ROUND: return
-func.func @int8_split_heads(%x: tensor<5x32xf32>, %y: tensor<5x32xf32>, %z: tensor<1x5x2x16xf32>) -> tensor<1x5x2x16xf32> {
-  %qe = tensor.expand_shape %x [[0, 1], [2, 3]] output_shape [1, 5, 2, 16] : tensor<5x32xf32> into tensor<1x5x2x16xf32>
-  %q0 = tensor.empty() : tensor<1x2x5x16xf32>
-  %qt = linalg.transpose ins(%qe : tensor<1x5x2x16xf32>) outs(%q0 : tensor<1x2x5x16xf32>) permutation = [0, 2, 1, 3]
-  %q = qlow.quantize %qt : tensor<1x2x5x16xf32> -> tensor<1x2x5x16x!quant.uniform<i8:f32, 0.05>>
-  %ke = tensor.expand_shape %y [[0, 1], [2, 3]] output_shape [1, 5, 2, 16] : tensor<5x32xf32> into tensor<1x5x2x16xf32>
-  %k0 = tensor.empty() : tensor<1x2x5x16xf32>
-  %kt = linalg.transpose ins(%ke : tensor<1x5x2x16xf32>) outs(%k0 : tensor<1x2x5x16xf32>) permutation = [0, 2, 1, 3]
-  %k = qlow.quantize %kt : tensor<1x2x5x16xf32> -> tensor<1x2x5x16x!quant.uniform<u8:f32, 0.04:130>>
-  %v0 = tensor.empty() : tensor<1x2x5x16xf32>
-  %vt = linalg.transpose ins(%z : tensor<1x5x2x16xf32>) outs(%v0 : tensor<1x2x5x16xf32>) permutation = [0, 2, 1, 3]
-  %v = qlow.quantize %vt : tensor<1x2x5x16xf32> -> tensor<1x2x5x16x!quant.uniform<u8:f32, 0.02:120>>
-  %o = qlow.attention %q, %k, %v {int8, key_block = 16 : i64} : (tensor<1x2x5x16x!quant.uniform<i8:f32, 0.05>>, tensor<1x2x5x16x!quant.uniform<u8:f32, 0.04:130>>, tensor<1x2x5x16x!quant.uniform<u8:f32, 0.02:120>>) -> tensor<1x2x5x16xf32>
-  %m0 = tensor.empty() : tensor<1x5x2x16xf32>
-  %m = linalg.transpose ins(%o : tensor<1x2x5x16xf32>) outs(%m0 : tensor<1x5x2x16xf32>) permutation = [0, 2, 1, 3]
-  return %m : tensor<1x5x2x16xf32>
+func.func @int8_split_heads(%x: tensor<9x32xf32>, %y: tensor<9x32xf32>, %z: tensor<1x9x2x16xf32>) -> tensor<1x9x2x16xf32> {
+  %qe = tensor.expand_shape %x [[0, 1], [2, 3]] output_shape [1, 9, 2, 16] : tensor<9x32xf32> into tensor<1x9x2x16xf32>
+  %q0 = tensor.empty() : tensor<1x2x9x16xf32>
+  %qt = linalg.transpose ins(%qe : tensor<1x9x2x16xf32>) outs(%q0 : tensor<1x2x9x16xf32>) permutation = [0, 2, 1, 3]
+  %q = qlow.quantize %qt : tensor<1x2x9x16xf32> -> tensor<1x2x9x16x!quant.uniform<i8:f32, 0.05>>
+  %ke = tensor.expand_shape %y [[0, 1], [2, 3]] output_shape [1, 9, 2, 16] : tensor<9x32xf32> into tensor<1x9x2x16xf32>
+  %k0 = tensor.empty() : tensor<1x2x9x16xf32>
+  %kt = linalg.transpose ins(%ke : tensor<1x9x2x16xf32>) outs(%k0 : tensor<1x2x9x16xf32>) permutation = [0, 2, 1, 3]
+  %k = qlow.quantize %kt : tensor<1x2x9x16xf32> -> tensor<1x2x9x16x!quant.uniform<u8:f32, 0.04:130>>
+  %v0 = tensor.empty() : tensor<1x2x9x16xf32>
+  %vt = linalg.transpose ins(%z : tensor<1x9x2x16xf32>) outs(%v0 : tensor<1x2x9x16xf32>) permutation = [0, 2, 1, 3]
+  %v = qlow.quantize %vt : tensor<1x2x9x16xf32> -> tensor<1x2x9x16x!quant.uniform<u8:f32, 0.02:120>>
+  %o = qlow.attention %q, %k, %v {int8, key_block = 16 : i64} : (tensor<1x2x9x16x!quant.uniform<i8:f32, 0.05>>, tensor<1x2x9x16x!quant.uniform<u8:f32, 0.04:130>>, tensor<1x2x9x16x!quant.uniform<u8:f32, 0.02:120>>) -> tensor<1x2x9x16xf32>
+  %m0 = tensor.empty() : tensor<1x9x2x16xf32>
+  %m = linalg.transpose ins(%o : tensor<1x2x9x16xf32>) outs(%m0 : tensor<1x9x2x16xf32>) permutation = [0, 2, 1, 3]
+  return %m : tensor<1x9x2x16xf32>
 }
 
 // -----
@@ -166,7 +169,6 @@ func.func @int8_split_heads(%x: tensor<5x32xf32>, %y: tensor<5x32xf32>, %z: tens
 // CHECK: quant.scast %{{.+}} : tensor<1x2x5x16x!quant.uniform<i8:f32, 5.000000e-02>> to tensor<1x2x5x16xi8>
 // CHECK: qlow.quantize %{{.+}} : tensor<1x5x2x16xf32> -> tensor<1x5x2x16x!quant.uniform<u8:f32, 4.000000e-02:130>>
 // CHECK: quant.scast %{{.+}} : tensor<1x2x5x16x!quant.uniform<u8:f32, 2.000000e-02:120>> to tensor<1x2x5x16xi8>
-// CHECK: scf.forall (%{{.+}}) in (4) shared_outs({{.+}}) -> (tensor<1x2x5x16xf32>)
 // CHECK: %[[OUT:.+]] = scf.forall (%{{.+}}) in (2) shared_outs({{.+}}) -> (tensor<1x2x5x16xf32>)
 // CHECK: %[[M:.+]] = linalg.transpose ins(%[[OUT]] : tensor<1x2x5x16xf32>)
 // CHECK: return %[[KT]], %[[M]], %[[OUT]]
