@@ -201,7 +201,10 @@ std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h,
           Value block = arith::DivUIOp::create(tb, loc, t0, lanesIdx);
           auto packedBytes = VectorType::get({4 * lanes}, i8);
           Value ones = h.constant(tb, packedBytes, 1);
-          Value colSums = h.constant(tb, words(lanes), 0);
+          // Four independent sums (a chain of vpdpbusd waits for each
+          // one's latency), added at the end.
+          SmallVector<Value> colSums(std::min<int64_t>(4, groups),
+                                     h.constant(tb, words(lanes), 0));
           SmallVector<Value> keyRows;
           for (int64_t r = 0; r < lanes; ++r)
             keyRows.push_back(
@@ -231,8 +234,9 @@ std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h,
             for (int64_t j = 0; j < width; ++j) {
               Value column =
                   vector::BitCastOp::create(tb, loc, packedBytes, columns[j]);
-              colSums = x86::DotU8S8Op::create(tb, loc, words(lanes),
-                                               colSums, ones, column);
+              Value &sum = colSums[(g0 + j) % colSums.size()];
+              sum = x86::DotU8S8Op::create(tb, loc, words(lanes), sum, ones,
+                                           column);
               packedSlice =
                   vector::TransferWriteOp::create(
                       tb, loc, column, packedSlice,
@@ -242,13 +246,16 @@ std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h,
                       .getResult();
             }
           }
+          Value colSum = colSums[0];
+          for (Value part : ArrayRef<Value>(colSums).drop_front())
+            colSum = arith::AddIOp::create(tb, loc, colSum, part);
           // zq * colsum - D * zq * zk per key (i32 arithmetic wraps; the
           // score it corrects is exact).
           Value corrections = arith::SubIOp::create(
               tb, loc,
               arith::MulIOp::create(tb, loc,
                                     h.constant(tb, words(lanes), zqU),
-                                    colSums),
+                                    colSum),
               h.constant(tb, words(lanes),
                          static_cast<int32_t>(s[3] * zqU * zkS)));
           Value corrSlice =
@@ -382,9 +389,6 @@ Value packValues(OpBuilder &b, const Builders &h, const HeadsView &v8,
                 row = vector::InsertStridedSliceOp::create(
                     tb, loc, row, h.constant(tb, bytes(lanes), 0),
                     ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
-              if (flip)
-                row = arith::XOrIOp::create(
-                    tb, loc, row, h.constant(tb, bytes(lanes), -128));
               rows.push_back(row);
             }
             Value low =
@@ -393,6 +397,11 @@ Value packValues(OpBuilder &b, const Builders &h, const HeadsView &v8,
                 vector::ShuffleOp::create(tb, loc, rows[2], rows[3], pairMask);
             Value packed =
                 vector::ShuffleOp::create(tb, loc, low, high, quadMask);
+            // u8 to s8 once on the packed vector (bytewise: it commutes
+            // with the shuffles), not on each row.
+            if (flip)
+              packed = arith::XOrIOp::create(
+                  tb, loc, packed, h.constant(tb, bytes(4 * lanes), -128));
             dest = vector::TransferWriteOp::create(
                        tb, loc, packed, dest,
                        ValueRange{h.idx(tb, 0), h.idx(tb, 0), group,
