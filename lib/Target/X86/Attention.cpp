@@ -24,7 +24,11 @@
 // polynomial). Every size comes from the TargetDesc (chooseAttentionTile).
 //
 // Heads transposes (linalg.transpose [0, 2, 1, 3]) of f32 operands and of
-// the result are folded into the kernel's reads and writes (HeadsView).
+// the result are folded into the kernel's reads and writes (HeadsView). For
+// int8 attention, a per-tensor quantize of such a transpose (of the
+// expand_shape of a [S, H * D] projection) is moved before them
+// (viewQuantizedHeads): the projection's epilogue quantizes, and the int8
+// kernel reads and packs the [B, S, H, D] bytes.
 //
 // Quantized q, k, v are dequantized and a quantized result quantized around
 // the f32 kernel by qlow.dequantize / qlow.quantize (the op's float
