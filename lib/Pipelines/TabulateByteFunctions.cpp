@@ -1,4 +1,4 @@
-//===- TabulateByteFunctions.cpp - elementwise functions of bytes as tables ===//
+//===- TabulateByteFunctions.cpp - byte functions as tables ---------------===//
 //
 // qlow-tabulate-byte-functions: an elementwise linalg.generic whose only
 // varying input is one tensor of at most 8-bit integers and whose result has
@@ -19,8 +19,8 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Transforms/RegionUtils.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/Debug.h"
 
@@ -80,8 +80,7 @@ TypedAttr constantAtEveryPoint(linalg::GenericOp op, OpOperand &operand) {
 /// Whether `type` is a signless integer of 1 to kMaxTableBits bits.
 bool isByteInteger(Type type) {
   auto integer = dyn_cast<IntegerType>(type);
-  return integer && integer.isSignless() &&
-         integer.getWidth() <= kMaxTableBits;
+  return integer && integer.isSignless() && integer.getWidth() <= kMaxTableBits;
 }
 
 /// Matches a generic that is a function of one byte tensor; the reason it is
@@ -261,8 +260,8 @@ FailureOr<SmallVector<APInt>> evaluateTable(const ByteFunction &f,
         operands.push_back(known.lookup(v));
       SmallVector<Attribute> results;
       if (failed(foldOnConstants(&inner, operands, results, known))) {
-        reason = ("'" + inner.getName().getStringRef() + "' does not fold")
-                     .str();
+        reason =
+            ("'" + inner.getName().getStringRef() + "' does not fold").str();
         return failure();
       }
       for (auto [value, attr] : llvm::zip_equal(inner.getResults(), results))
@@ -285,8 +284,7 @@ void replaceByTable(const ByteFunction &f, ArrayRef<APInt> table,
   linalg::GenericOp op = f.op;
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
-  Type outType =
-      getElementTypeOrSelf(op.getDpsInitOperand(0)->get().getType());
+  Type outType = getElementTypeOrSelf(op.getDpsInitOperand(0)->get().getType());
   auto tableType =
       RankedTensorType::get({static_cast<int64_t>(table.size())}, outType);
   Value tableValue = arith::ConstantOp::create(
@@ -301,10 +299,9 @@ void replaceByTable(const ByteFunction &f, ArrayRef<APInt> table,
         // i32 indices: the form the kernels' gathers read (vpgatherdd).
         Value index = arith::ExtUIOp::create(b, l, b.getI32Type(), args[0]);
         index = arith::IndexCastOp::create(b, l, b.getIndexType(), index);
-        linalg::YieldOp::create(
-            b, l,
-            ValueRange{tensor::ExtractOp::create(b, l, tableValue,
-                                                 ValueRange{index})});
+        linalg::YieldOp::create(b, l,
+                                ValueRange{tensor::ExtractOp::create(
+                                    b, l, tableValue, ValueRange{index})});
       });
   rewriter.replaceOp(op, lookup->getResults());
 }
@@ -325,8 +322,8 @@ struct QlowTabulateByteFunctionsPass
       if (succeeded(f))
         table = evaluateTable(*f, reason);
       if (failed(table)) {
-        LLVM_DEBUG(llvm::dbgs() << DEBUG_TYPE ": not tabulated ("
-                                << reason << "): " << op.getLoc() << "\n");
+        LLVM_DEBUG(llvm::dbgs() << DEBUG_TYPE ": not tabulated (" << reason
+                                << "): " << op.getLoc() << "\n");
         if (report)
           op.emitRemark() << "not tabulated: " << reason;
         continue;
