@@ -210,10 +210,21 @@ def QlowX86AttentionPass : Pass<"qlow-x86-attention", "func::FuncOp"> {
       scores by `qlow_x86.dot_u8s8` (4 query bytes broadcast against packed
       K), the exact f32 softmax step of the op's semantics with P as u8 in
       1/255ths, and P * V by `qlow_x86.dot_u8s8` (4 probabilities broadcast
-      against packed V) into i32, rescaled per block in f32. Bit for bit
-      equal to lib/Reference's `attentionInt8`
-      (test/e2e/random_int8_attention.py). Needs vpdpbusd (AVX-512 VNNI or
-      AVX-VNNI) and `key_block` a multiple of its i32 lanes.
+      against packed V) into i32, rescaled per block in f32. A work item
+      has `vectorRegisters / (2 * ceil(Dv / lanes))` query rows (at most
+      8): its f32 accumulators and i32 P * V sums. Block maxima and sums
+      are taken lane-wise and then by halving, with the reference's
+      `(a < b) ? b : a`. Split and merged heads: a q, k or v that is a
+      per-tensor `qlow.quantize` of a heads transpose (of the
+      `tensor.expand_shape` of a `[B * S, H * D]` projection) is quantized
+      before the transpose and the expand instead (per-tensor quantization
+      is elementwise: the same integers), so the projection's epilogue
+      stores bytes and the kernel reads and packs the `[B, S, H, D]` bytes
+      in place; an f32 result merged back is written as `[B, S, H, Dv]`.
+      Bit for bit equal to lib/Reference's `attentionInt8`
+      (test/e2e/random_int8_attention.py, `--split-heads` for the in-place
+      forms). Needs vpdpbusd (AVX-512 VNNI or AVX-VNNI) and `key_block` a
+      multiple of its i32 lanes.
 
     Accuracy: f32 throughout (the reference computes in double); tested by
     test/e2e/random_attention.py within `2^-18 * max|v| * max(1, max|score|)`
