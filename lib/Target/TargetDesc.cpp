@@ -30,6 +30,8 @@ struct CpuFamily {
   std::initializer_list<MicroKernelShape> tiles;
   double dotsPerCycle;
   double loadsPerCycle;
+  /// L1 data cache per core (TargetDesc::l1Bytes).
+  uint64_t l1Bytes = 32 * 1024;
 };
 
 // 32 zmm: up to 24 accumulators + the weight registers + 1 broadcast. Wide
@@ -44,6 +46,27 @@ const CpuFamily kAvx512Vnni = {
     {{12, 2, 4}, {8, 3, 4}, {2, 8, 4}, {1, 8, 4}},
     2.0,
     2.0};
+// Zen 5 (family 26): the same ISA with a 48 KB, 12-way L1D, two vpdpbusd zmm
+// per cycle on a full 512-bit datapath, and 6 x 4 as a candidate, first (ties
+// go to it). 6 x 4 and 12 x 2 cost the same per step of K in the model (24
+// vpdpbusd), but 6 x 4 broadcasts half as many activation bytes per
+// vpdpbusd, from 6 strided rows of A instead of 12 (whose lines all cross at
+// the same step of K), and reads its 64 weight columns as one sequential
+// stream. Measured on a Zen 5 EPYC (qlow-bench matmul, one thread, median of
+// per-run ratios to oneDNN, 8 runs, load 2-3, tile forced): 1024^3 s32 0.965
+// / 0.986 (12 x 2) -> 1.013 / 0.996 (6 x 4), s8 requant 0.979 / 0.980 ->
+// 0.996 / 0.994; 512x4096x4096 s32 1.022 -> 1.050, s8 1.017 -> 1.036. 8 x 3
+// and 4 x 6 pad N = 1024 to 1056 columns (an extra copy of the result) and
+// measured 0.91.
+const CpuFamily kAvx512VnniZen5 = {
+    "+avx2,+fma,+avx512f,+avx512bw,+avx512vl,+avx512dq,+avx512vnni",
+    512,
+    32,
+    Int8DotKind::Avx512Vnni,
+    {{6, 4, 4}, {12, 2, 4}, {8, 3, 4}, {2, 8, 4}, {1, 8, 4}},
+    2.0,
+    2.0,
+    48 * 1024};
 // 16 ymm: up to 12 accumulators + weights + 1.
 const CpuFamily kAvxVnni = {"+avx2,+fma,+avxvnni",
                             256,
@@ -113,7 +136,7 @@ const llvm::StringMap<const CpuFamily *> &aarch64Cpus() {
 const llvm::StringMap<const CpuFamily *> &x86Cpus() {
   static const llvm::StringMap<const CpuFamily *> cpus = {
       {"znver4", &kAvx512Vnni},
-      {"znver5", &kAvx512Vnni},
+      {"znver5", &kAvx512VnniZen5},
       {"sapphirerapids", &kAvx512Vnni},
       {"icelake-server", &kAvx512Vnni},
       {"cascadelake", &kAvx512Vnni},
@@ -202,6 +225,7 @@ FailureOr<TargetDesc> mlir::qlow::lookupTargetDesc(StringRef arch,
   desc.int8Tiles.assign(family->tiles.begin(), family->tiles.end());
   desc.dotsPerCycle = family->dotsPerCycle;
   desc.loadsPerCycle = family->loadsPerCycle;
+  desc.l1Bytes = family->l1Bytes;
   // The smmla kernel loads each step's registers with one ld4 per stream,
   // which has no immediate offset; loop strength reduction, left to its
   // default, computes every such address from one induction variable (an

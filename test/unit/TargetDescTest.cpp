@@ -197,4 +197,43 @@ TEST(TargetDescTest, SdotTileModelCountsInstructions) {
   EXPECT_FALSE(lookupTargetDesc("x86_64", "znver4")->int8SdotInstructions);
 }
 
+TEST(TargetDescTest, Zen5VnniTilesAndL1) {
+  // Zen 5 has a 48 KB L1D and prefers 6 x 4 where the cycle model ties it
+  // with 12 x 2; Zen 4 keeps 32 KB and its candidates (12 x 2 first, no
+  // 6 x 4).
+  TargetDesc zen5 = *lookupTargetDesc("x86_64", "znver5");
+  TargetDesc zen4 = *lookupTargetDesc("x86_64", "znver4");
+  EXPECT_EQ(zen5.l1Bytes, 48u * 1024);
+  EXPECT_EQ(zen4.l1Bytes, 32u * 1024);
+  for (const TargetDesc *desc : {&zen5, &zen4})
+    for (const MicroKernelShape &tile : desc->int8Tiles)
+      EXPECT_LE(tile.rows * tile.vectors + tile.vectors + 1, 32)
+          << desc->cpu << " " << tile.rows << "x" << tile.vectors;
+  auto shape = [](const MicroKernelShape &t) {
+    return std::to_string(t.rows) + "x" + std::to_string(t.vectors);
+  };
+  // M = 1024: 171 tiles of 6 rows x 16 panels < 86 x 32 of 12 x 2 (fewer
+  // padded rows); M = 512: a tie (86 x 64 = 43 x 128), 6 x 4 comes first.
+  EXPECT_EQ(shape(zen5.chooseInt8Tile(1024, 1024, 1024)), "6x4");
+  EXPECT_EQ(shape(zen5.chooseInt8Tile(512, 4096, 4096)), "6x4");
+  EXPECT_EQ(shape(zen4.chooseInt8Tile(1024, 1024, 1024)), "12x2");
+  EXPECT_EQ(shape(zen4.chooseInt8Tile(512, 4096, 4096)), "12x2");
+  // Shapes where 6 x 4 pads more keep their tiles on both.
+  for (const TargetDesc *desc : {&zen5, &zen4}) {
+    EXPECT_EQ(shape(desc->chooseInt8Tile(16, 4096, 4096)), "8x3");
+    EXPECT_EQ(shape(desc->chooseInt8Tile(128, 768, 3072)), "8x3");
+    // (M = 1: 2 x 8 and 1 x 8 tie; the earlier candidate, computing one
+    // row, as the 1 x 8 would.)
+    EXPECT_EQ(shape(desc->chooseInt8Tile(1, 4096, 4096)), "2x8");
+  }
+  // The 6 x 4 panel at K = 1024 (64 KB) exceeds L1: no row blocks. The
+  // 12 x 2 panel (32 KB) fits both L1s, and the activations (1 MB) exceed
+  // half of L2: two blocks of 516 rows (a multiple of 12).
+  EXPECT_EQ(zen5.chooseInt8RowBlock(1024, 1024, 1024, {6, 4, 4}), 1024);
+  EXPECT_EQ(zen4.chooseInt8RowBlock(1024, 1024, 1024, {12, 2, 4}), 516);
+  // A 40 KB panel (K = 1280, 32 columns) fits Zen 5's L1 only.
+  EXPECT_EQ(zen5.chooseInt8RowBlock(1024, 1024, 1280, {12, 2, 4}), 348);
+  EXPECT_EQ(zen4.chooseInt8RowBlock(1024, 1024, 1280, {12, 2, 4}), 1024);
+}
+
 } // namespace
