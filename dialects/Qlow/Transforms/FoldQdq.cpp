@@ -15,8 +15,10 @@
 #include "qlow/Reference/Ops.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Verifier.h"
@@ -987,6 +989,189 @@ struct FoldToQuantizedOp : RewritePattern {
   std::shared_ptr<FoldContext> ctx;
 };
 
+/// The quantized element type that `qtype` becomes on the result of the
+/// shape op `op` (a transpose, expand_shape or collapse_shape of a tensor of
+/// that type): the same type per tensor; per axis, the axis where the op
+/// moves the quantized dimension, when that dimension keeps its size (an
+/// expand or collapse that only adds or removes unit dimensions next to it).
+/// Failure, with the reason, otherwise.
+static FailureOr<QuantizedType> quantTypeAfterShapeOp(Operation *op,
+                                                      QuantizedType qtype,
+                                                      std::string &why) {
+  if (isa<UniformQuantizedType>(qtype))
+    return qtype;
+  auto perAxis = dyn_cast<UniformQuantizedPerAxisType>(qtype);
+  if (!perAxis) {
+    why = formatv("the source is quantized {0}; only per-tensor and per-axis "
+                  "types move through a reshape or transpose",
+                  describeGranularity(qtype))
+              .str();
+    return failure();
+  }
+  int64_t axis = perAxis.getQuantizedDimension();
+  auto inType = cast<RankedTensorType>(op->getOperand(0).getType());
+  auto outType = cast<RankedTensorType>(op->getResult(0).getType());
+  int64_t newAxis = -1;
+  if (auto transpose = dyn_cast<linalg::TransposeOp>(op)) {
+    for (auto [i, from] : llvm::enumerate(transpose.getPermutation()))
+      if (from == axis)
+        newAxis = i;
+  } else {
+    // expand_shape: input dim d is the group reassociation[d] of output
+    // dims; collapse_shape: output dim d is the group of input dims.
+    bool expand = isa<tensor::ExpandShapeOp>(op);
+    SmallVector<ReassociationIndices> groups =
+        expand ? cast<tensor::ExpandShapeOp>(op).getReassociationIndices()
+               : cast<tensor::CollapseShapeOp>(op).getReassociationIndices();
+    RankedTensorType wide = expand ? outType : inType;
+    for (auto [d, group] : llvm::enumerate(groups)) {
+      if (expand ? int64_t(d) != axis : !llvm::is_contained(group, axis))
+        continue;
+      int64_t channels = inType.getDimSize(axis);
+      SmallVector<int64_t> kept;
+      for (int64_t g : group)
+        if (wide.getDimSize(g) != 1)
+          kept.push_back(g);
+      if (channels != 1 && !ShapedType::isDynamic(channels) &&
+          kept.size() == 1 && wide.getDimSize(kept[0]) == channels)
+        newAxis = expand ? kept[0] : int64_t(d);
+    }
+  }
+  if (newAxis < 0) {
+    why = formatv("the source is quantized per axis {0}, and {1} splits or "
+                  "merges that axis with others",
+                  axis, op->getName())
+              .str();
+    return failure();
+  }
+  return QuantizedType(UniformQuantizedPerAxisType::get(
+      perAxis.getFlags(), perAxis.getStorageType(), perAxis.getExpressedType(),
+      perAxis.getScales(), perAxis.getZeroPoints(), newAxis,
+      perAxis.getStorageTypeMin(), perAxis.getStorageTypeMax()));
+}
+
+/// The linalg.transpose, tensor.expand_shape and tensor.collapse_shape ops
+/// between a qlow.quantize's input and a qlow.dequantize, innermost first,
+/// and the dequantized source.
+struct ShapeChain {
+  SmallVector<Operation *> ops;
+  Value source;
+};
+
+/// The shape chain that `op` quantizes, or std::nullopt when its input is
+/// not one (pattern 3 handles a quantize of a dequantize itself).
+static std::optional<ShapeChain> findShapeChain(QuantizeOp op) {
+  ShapeChain chain;
+  Value value = op.getInput();
+  while (!getDequantizedSource(value)) {
+    Operation *def = value.getDefiningOp();
+    if (!isa_and_nonnull<linalg::TransposeOp, tensor::ExpandShapeOp,
+                         tensor::CollapseShapeOp>(def))
+      return std::nullopt;
+    chain.ops.push_back(def);
+    value = def->getOperand(0);
+  }
+  if (chain.ops.empty())
+    return std::nullopt;
+  std::reverse(chain.ops.begin(), chain.ops.end());
+  chain.source = getDequantizedSource(value);
+  return chain;
+}
+
+/// Why the shape chain that `op` quantizes cannot carry the stored values,
+/// or std::nullopt when it can.
+static std::optional<std::string> whyShapeChainStays(QuantizeOp op,
+                                                     const ShapeChain &chain) {
+  QuantizedType qtype = quantTypeOf(chain.source);
+  std::string why;
+  for (Operation *shapeOp : chain.ops) {
+    if (!cast<RankedTensorType>(shapeOp->getResult(0).getType())
+             .hasStaticShape())
+      return formatv("{0} has a dynamic shape", shapeOp->getName()).str();
+    FailureOr<QuantizedType> next = quantTypeAfterShapeOp(shapeOp, qtype, why);
+    if (failed(next))
+      return why;
+    qtype = *next;
+  }
+  if (qtype != op.getType().getElementType())
+    return formatv("the quantize's parameters ({0}) are not those of the "
+                   "dequantized source after the reshapes and transposes "
+                   "({1})",
+                   op.getType().getElementType(), qtype)
+        .str();
+  return std::nullopt;
+}
+
+/// Pattern 8: quantize(shape ops(dequantize(q))), where the shape ops are
+/// linalg.transpose, tensor.expand_shape and tensor.collapse_shape and the
+/// quantize's type is the one `q`'s parameters have after them, becomes the
+/// same shape ops on `q` itself: only the stored bytes move (ONNX QDQ
+/// graphs' split and merged attention heads). Exact: every element keeps
+/// its stored value and its parameters.
+struct FoldShapeOpsOfDequantize : OpRewritePattern<QuantizeOp> {
+  FoldShapeOpsOfDequantize(MLIRContext *context,
+                           std::shared_ptr<FoldContext> ctx)
+      : OpRewritePattern(context, /*benefit=*/2), ctx(std::move(ctx)) {}
+
+  LogicalResult matchAndRewrite(QuantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    std::optional<ShapeChain> chain = findShapeChain(op);
+    if (!chain)
+      return failure();
+    if (std::optional<std::string> why = whyShapeChainStays(op, *chain))
+      return rewriter.notifyMatchFailure(op, *why);
+    Value source = chain->source;
+    std::string why;
+    rewriter.setInsertionPoint(op);
+    Value current = source;
+    for (Operation *shapeOp : chain->ops) {
+      Location loc = shapeOp->getLoc();
+      auto floatType = cast<RankedTensorType>(shapeOp->getResult(0).getType());
+      QuantizedType currentQ = quantTypeOf(current);
+      FailureOr<QuantizedType> nextQ =
+          quantTypeAfterShapeOp(shapeOp, currentQ, why);
+      auto type = RankedTensorType::get(floatType.getShape(), *nextQ);
+      // A per-axis type whose axis moves: the op moves the storage integers
+      // (quant.scast on either side), since a linalg.transpose or reshape
+      // keeps its element type.
+      if (*nextQ != currentQ) {
+        auto storage = IntegerType::get(
+            op.getContext(), currentQ.getStorageTypeIntegralWidth());
+        Value stored = quant::StorageCastOp::create(
+            rewriter, loc,
+            RankedTensorType::get(tensorTypeOf(current).getShape(), storage),
+            current);
+        current = stored;
+        type = RankedTensorType::get(floatType.getShape(), storage);
+      }
+      if (auto transpose = dyn_cast<linalg::TransposeOp>(shapeOp)) {
+        Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                             type.getElementType());
+        current = linalg::TransposeOp::create(rewriter, loc, current, init,
+                                              transpose.getPermutation())
+                      ->getResult(0);
+      } else if (auto expand = dyn_cast<tensor::ExpandShapeOp>(shapeOp)) {
+        current = tensor::ExpandShapeOp::create(
+            rewriter, loc, type, current, expand.getReassociationIndices());
+      } else {
+        current = tensor::CollapseShapeOp::create(
+            rewriter, loc, type, current,
+            cast<tensor::CollapseShapeOp>(shapeOp).getReassociationIndices());
+      }
+      if (*nextQ != currentQ)
+        current = quant::StorageCastOp::create(
+            rewriter, loc, RankedTensorType::get(floatType.getShape(), *nextQ),
+            current);
+    }
+    LLVM_DEBUG(llvm::dbgs() << DEBUG_TYPE << ": moving " << chain->ops.size()
+                            << " shape ops onto the quantized source\n");
+    rewriter.replaceOp(op, current);
+    return success();
+  }
+
+  std::shared_ptr<FoldContext> ctx;
+};
+
 /// Pattern 1: fake_quant(x) -> dequantize(quantize(x)), its definition.
 struct ExpandFakeQuant : OpRewritePattern<FakeQuantOp> {
   ExpandFakeQuant(MLIRContext *context, std::shared_ptr<FoldContext> ctx)
@@ -1065,11 +1250,15 @@ void mlir::qlow::populateFoldQdqPreparePatterns(RewritePatternSet &patterns,
 void mlir::qlow::populateFoldQdqPatterns(RewritePatternSet &patterns,
                                          const FoldQdqOptions &options) {
   auto ctx = std::make_shared<FoldContext>(options);
-  patterns.add<FoldToQuantizedOp>(patterns.getContext(), ctx);
+  patterns.add<FoldToQuantizedOp, FoldShapeOpsOfDequantize>(
+      patterns.getContext(), ctx);
 }
 
 std::optional<std::string>
 mlir::qlow::explainLeftInFloat(Operation *op, const FoldQdqOptions &options) {
+  if (auto quantize = dyn_cast<QuantizeOp>(op))
+    if (std::optional<ShapeChain> chain = findShapeChain(quantize))
+      return whyShapeChainStays(quantize, *chain);
   FoldContext ctx(options);
   std::optional<PlanOrReason> plan = planFold(op, ctx);
   if (!plan)
@@ -1114,9 +1303,14 @@ struct QlowFoldQdqPass
         return;
       if (!report)
         return;
-      std::string what = isa<QuantizeOp>(op)
-                             ? std::string("qlow.dequantize -> qlow.quantize")
-                             : op->getName().getStringRef().str();
+      std::string what = op->getName().getStringRef().str();
+      if (auto quantize = dyn_cast<QuantizeOp>(op)) {
+        what = "qlow.dequantize -> ";
+        if (std::optional<ShapeChain> chain = findShapeChain(quantize))
+          for (Operation *shapeOp : chain->ops)
+            what += shapeOp->getName().getStringRef().str() + " -> ";
+        what += "qlow.quantize";
+      }
       op->emitRemark() << "left in float: " << what << " (" << *why << ")";
     });
   }

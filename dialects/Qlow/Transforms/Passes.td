@@ -96,6 +96,20 @@ def QlowFoldQdqPass : Pass<"qlow-fold-qdq", "::mlir::func::FuncOp"> {
        `dequantize` of the embedding of the quantized table (a gather commutes
        with per-tensor dequantization); a following `quantize` then folds by
        pattern 3.
+    8. **Reshapes and transposes** `quantize(ops(dequantize(q)))`, where
+       `ops` is a chain of `linalg.transpose`, `tensor.expand_shape` and
+       `tensor.collapse_shape` (ONNX QDQ graphs' split and merged attention
+       heads: DequantizeLinear -> Reshape/Transpose -> QuantizeLinear),
+       becomes the same chain on `q`, so that only stored bytes move. The
+       quantize's type must be `q`'s after the chain: the same per-tensor
+       type, or per axis the same scales and zero points on the axis where
+       the chain moves the quantized dimension (a reshape may only add or
+       remove unit dimensions beside it; a per-axis type whose axis moves
+       is carried across the op by `quant.scast` to and from its storage).
+       Another scale or zero point, a per-axis dimension that is split or
+       merged, or a dynamic shape leaves the chain in float, with the
+       reason. convert-qlow-to-linalg turns the chain into the same ops on
+       storage integers.
 
     Every rewrite is built and verified on its own first; one whose verifier
     would fail is not made, and the verifier's message becomes the reason the
@@ -105,7 +119,7 @@ def QlowFoldQdqPass : Pass<"qlow-fold-qdq", "::mlir::func::FuncOp"> {
 
     The rewrites are compared with lib/Reference (`qlow-run --reference`):
 
-    * exact by definition: patterns 1, 2, 6, 7 and the identical-type case
+    * exact by definition: patterns 1, 2, 6, 7, 8 and the identical-type case
       of 3 (the reference dequantizes a quantized input and quantizes a
       quantized result exactly as the removed ops did);
     * `add` with `rounding = float` is exact: it evaluates

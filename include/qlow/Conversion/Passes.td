@@ -16,7 +16,10 @@ def ConvertQlowToLinalgPass : Pass<"convert-qlow-to-linalg", "ModuleOp"> {
     `!quant.uniform` type becomes a tensor of its storage integer (signless:
     `u8` storage is carried as `i8` bits and extended with `arith.extui`), in
     function signatures too, and each qlow op becomes `linalg.generic` ops
-    whose bodies implement exactly the semantics that lib/Reference defines:
+    whose bodies implement exactly the semantics that lib/Reference defines.
+    Reshapes (`tensor.expand_shape`, `tensor.collapse_shape`), transposes
+    (`linalg.transpose`) and `tensor.empty` of quantized tensors become the
+    same ops on their storage: only the bytes move.
 
     * `qlow.quantize`: `saturate(roundeven(x / s) + z)`, NaN to `z`;
     * `qlow.dequantize`: `f32(q - z) * s`;

@@ -59,13 +59,52 @@ struct ReshapeToStorage : OpConversionPattern<ReshapeOp> {
     return success();
   }
 };
+
+/// A transpose of a quantized tensor is the same transpose of its storage:
+/// only the stored bytes move (qlow-fold-qdq's pattern 8 makes these from
+/// QDQ graphs' split and merged heads).
+struct TransposeToStorage : OpConversionPattern<linalg::TransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(linalg::TransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast_or_null<RankedTensorType>(
+        getTypeConverter()->convertType(op.getInit().getType()));
+    if (!type || !type.hasStaticShape() || op->getNumResults() != 1)
+      return rewriter.notifyMatchFailure(op, "needs a static storage type");
+    if (adaptor.getInit().getType() != type)
+      return rewriter.notifyMatchFailure(op, "init has no storage form");
+    rewriter.replaceOpWithNewOp<linalg::TransposeOp>(
+        op, adaptor.getInput(), adaptor.getInit(), op.getPermutation());
+    return success();
+  }
+};
+
+/// An empty quantized tensor (the init of such a transpose) is an empty
+/// tensor of its storage type.
+struct EmptyToStorage : OpConversionPattern<tensor::EmptyOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tensor::EmptyOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast_or_null<RankedTensorType>(
+        getTypeConverter()->convertType(op.getType()));
+    if (!type)
+      return failure();
+    rewriter.replaceOpWithNewOp<tensor::EmptyOp>(op, type,
+                                                 adaptor.getDynamicSizes());
+    return success();
+  }
+};
 } // namespace
 
 void mlir::qlow::populateReshapeToStoragePatterns(
     const TypeConverter &converter, RewritePatternSet &patterns) {
   patterns.add<ReshapeToStorage<tensor::CollapseShapeOp>,
-               ReshapeToStorage<tensor::ExpandShapeOp>>(converter,
-                                                        patterns.getContext());
+               ReshapeToStorage<tensor::ExpandShapeOp>, TransposeToStorage,
+               EmptyToStorage>(converter, patterns.getContext());
 }
 
 namespace {
@@ -117,7 +156,8 @@ struct ConvertQlowToLinalgPass
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
                            math::MathDialect, tensor::TensorDialect>();
     target.addIllegalDialect<QlowDialect, quant::QuantDialect>();
-    target.addDynamicallyLegalOp<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(
+    target.addDynamicallyLegalOp<tensor::CollapseShapeOp, tensor::ExpandShapeOp,
+                                 tensor::EmptyOp, linalg::TransposeOp>(
         [&](Operation *op) { return converter.isLegal(op); });
     target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
       return converter.isSignatureLegal(op.getFunctionType()) &&

@@ -346,3 +346,23 @@ func.func @activation_product(%a: tensor<2x5x8x!quant.uniform<i8:f32, 0.05:-3>>,
   %y = qlow.matmul %a, %b : (tensor<2x5x8x!quant.uniform<i8:f32, 0.05:-3>>, tensor<2x8x3x!quant.uniform<u8:f32, 0.04:132>>) -> tensor<2x5x3xi32>
   return %y : tensor<2x5x3xi32>
 }
+
+// -----
+
+// Split heads of a quantized tensor (qlow-fold-qdq's pattern 8): the
+// expand_shape, the empty init and the transpose move the storage bytes,
+// and nothing is dequantized.
+// CHECK-LABEL: func.func @quantized_heads_transpose(
+// CHECK-SAME:    %[[Q:[^:]+]]: tensor<4x6xi8>) -> tensor<3x4x2xi8>
+// CHECK-NOT:     arith.sitofp
+// CHECK-NOT:     arith.uitofp
+// CHECK:         %[[E:.+]] = tensor.expand_shape %[[Q]] {{\[\[}}0], [1, 2]] output_shape [4, 3, 2] : tensor<4x6xi8> into tensor<4x3x2xi8>
+// CHECK:         %[[I:.+]] = tensor.empty() : tensor<3x4x2xi8>
+// CHECK:         %[[T:.+]] = linalg.transpose ins(%[[E]] : tensor<4x3x2xi8>) outs(%[[I]] : tensor<3x4x2xi8>) permutation = [1, 0, 2]
+// CHECK-NEXT:    return %[[T]]
+func.func @quantized_heads_transpose(%q: tensor<4x6x!quant.uniform<u8:f32, 0.02:128>>) -> tensor<3x4x2x!quant.uniform<u8:f32, 0.02:128>> {
+  %e = tensor.expand_shape %q [[0], [1, 2]] output_shape [4, 3, 2] : tensor<4x6x!quant.uniform<u8:f32, 0.02:128>> into tensor<4x3x2x!quant.uniform<u8:f32, 0.02:128>>
+  %init = tensor.empty() : tensor<3x4x2x!quant.uniform<u8:f32, 0.02:128>>
+  %t = linalg.transpose ins(%e : tensor<4x3x2x!quant.uniform<u8:f32, 0.02:128>>) outs(%init : tensor<3x4x2x!quant.uniform<u8:f32, 0.02:128>>) permutation = [1, 0, 2]
+  return %t : tensor<3x4x2x!quant.uniform<u8:f32, 0.02:128>>
+}

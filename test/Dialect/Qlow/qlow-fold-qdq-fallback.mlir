@@ -255,3 +255,53 @@ func.func @wide_storage(%a: tensor<4x!quant.uniform<i32:f32, 0.1>>, %b: tensor<4
   %pq = qlow.quantize %p : tensor<4xf32> -> tensor<4x!quant.uniform<i16:f32, 0.1>>
   return %sq, %pq : tensor<4x!quant.uniform<i32:f32, 0.1>>, tensor<4x!quant.uniform<i16:f32, 0.1>>
 }
+
+// -----
+
+// A reshape or transpose between a dequantize and a quantize moves only the
+// stored bytes when the quantize's parameters are the source's: another
+// scale is a requantize (the f32 transpose stays, quantized afterwards).
+// CHECK-LABEL: func.func @transpose_other_scale(
+// CHECK:         qlow.dequantize
+// CHECK:         linalg.transpose ins(%{{.+}} : tensor<2x3xf32>)
+// CHECK:         qlow.quantize %{{.+}} : tensor<3x2xf32> -> tensor<3x2x!quant.uniform<u8:f32, 3.000000e-02:128>>
+func.func @transpose_other_scale(%q: tensor<2x3x!quant.uniform<u8:f32, 0.02:128>>) -> tensor<3x2x!quant.uniform<u8:f32, 0.03:128>> {
+  %d = qlow.dequantize %q : tensor<2x3x!quant.uniform<u8:f32, 0.02:128>> -> tensor<2x3xf32>
+  %init = tensor.empty() : tensor<3x2xf32>
+  %t = linalg.transpose ins(%d : tensor<2x3xf32>) outs(%init : tensor<3x2xf32>) permutation = [1, 0]
+  // expected-remark @+1 {{left in float: qlow.dequantize -> linalg.transpose -> qlow.quantize (the quantize's parameters (!quant.uniform<u8:f32, 3.000000e-02:128>) are not those of the dequantized source after the reshapes and transposes (!quant.uniform<u8:f32, 2.000000e-02:128>))}}
+  %r = qlow.quantize %t : tensor<3x2xf32> -> tensor<3x2x!quant.uniform<u8:f32, 0.03:128>>
+  return %r : tensor<3x2x!quant.uniform<u8:f32, 0.03:128>>
+}
+
+// -----
+
+// Per axis, the quantize must name the axis where the transpose moved the
+// quantized dimension (axis 1 of [2, 3] is axis 0 of [3, 2]): along axis 1
+// of [3, 2] the same scales would belong to other elements.
+// CHECK-LABEL: func.func @per_axis_not_moved(
+// CHECK:         linalg.transpose ins(%{{.+}} : tensor<2x3xf32>)
+// CHECK:         qlow.quantize
+func.func @per_axis_not_moved(%q: tensor<2x3x!quant.uniform<i8:f32:1, {0.1, 0.2, 0.3}>>) -> tensor<3x2x!quant.uniform<i8:f32:1, {0.1, 0.2}>> {
+  %d = qlow.dequantize %q : tensor<2x3x!quant.uniform<i8:f32:1, {0.1, 0.2, 0.3}>> -> tensor<2x3xf32>
+  %init = tensor.empty() : tensor<3x2xf32>
+  %t = linalg.transpose ins(%d : tensor<2x3xf32>) outs(%init : tensor<3x2xf32>) permutation = [1, 0]
+  // expected-remark @+1 {{left in float: qlow.dequantize -> linalg.transpose -> qlow.quantize (the quantize's parameters (!quant.uniform<i8:f32:1, {1.000000e-01,2.000000e-01}>) are not those of the dequantized source after the reshapes and transposes (!quant.uniform<i8:f32:0, {1.000000e-01,2.000000e-01,3.000000e-01}>))}}
+  %r = qlow.quantize %t : tensor<3x2xf32> -> tensor<3x2x!quant.uniform<i8:f32:1, {0.1, 0.2}>>
+  return %r : tensor<3x2x!quant.uniform<i8:f32:1, {0.1, 0.2}>>
+}
+
+// -----
+
+// Per axis, a reshape that splits the quantized dimension spreads each
+// channel's parameters over several positions: no per-axis type says that.
+// CHECK-LABEL: func.func @per_axis_split(
+// CHECK:         tensor.expand_shape %{{.+}} : tensor<2x4xf32> into tensor<2x2x2xf32>
+// CHECK:         qlow.quantize
+func.func @per_axis_split(%q: tensor<2x4x!quant.uniform<i8:f32:1, {0.1, 0.2, 0.3, 0.4}>>) -> tensor<2x2x2x!quant.uniform<i8:f32:2, {0.1, 0.2}>> {
+  %d = qlow.dequantize %q : tensor<2x4x!quant.uniform<i8:f32:1, {0.1, 0.2, 0.3, 0.4}>> -> tensor<2x4xf32>
+  %e = tensor.expand_shape %d [[0], [1, 2]] output_shape [2, 2, 2] : tensor<2x4xf32> into tensor<2x2x2xf32>
+  // expected-remark @+1 {{left in float: qlow.dequantize -> tensor.expand_shape -> qlow.quantize (the source is quantized per axis 1, and tensor.expand_shape splits or merges that axis with others)}}
+  %r = qlow.quantize %e : tensor<2x2x2xf32> -> tensor<2x2x2x!quant.uniform<i8:f32:2, {0.1, 0.2}>>
+  return %r : tensor<2x2x2x!quant.uniform<i8:f32:2, {0.1, 0.2}>>
+}

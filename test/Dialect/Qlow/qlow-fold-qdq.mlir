@@ -366,3 +366,77 @@ func.func @embedding(%t: tensor<16x8x!quant.uniform<u8:f32, 0.02:128>>, %i: tens
   %s = qlow.quantize %e : tensor<3x8xf32> -> tensor<3x8x!quant.uniform<u8:f32, 0.02:128>>
   return %q, %s, %e : tensor<3x8x!quant.uniform<i8:f32, 0.1>>, tensor<3x8x!quant.uniform<u8:f32, 0.02:128>>, tensor<3x8xf32>
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// reshapes and transposes between dequantize and quantize
+//===----------------------------------------------------------------------===//
+
+// Split heads (ONNX QDQ: DequantizeLinear -> Reshape -> Transpose ->
+// QuantizeLinear, same parameters): the expand_shape and the transpose move
+// the stored bytes; no f32 is left.
+// CHECK-LABEL: func.func @split_heads(
+// CHECK-SAME:    %[[Q:[^:]+]]: tensor<4x6x!quant.uniform<u8:f32, 2.000000e-02:128>>)
+// CHECK-NOT:     qlow.dequantize
+// CHECK:         %[[E:.+]] = tensor.expand_shape %[[Q]] {{\[\[}}0], [1, 2]] output_shape [4, 3, 2] : tensor<4x6x!quant.uniform<u8:f32, 2.000000e-02:128>> into tensor<4x3x2x!quant.uniform<u8:f32, 2.000000e-02:128>>
+// CHECK:         %[[I:.+]] = tensor.empty() : tensor<3x4x2x!quant.uniform<u8:f32, 2.000000e-02:128>>
+// CHECK:         %[[T:.+]] = linalg.transpose ins(%[[E]] : tensor<4x3x2x!quant.uniform<u8:f32, 2.000000e-02:128>>) outs(%[[I]] : tensor<3x4x2x!quant.uniform<u8:f32, 2.000000e-02:128>>) permutation = [1, 0, 2]
+// CHECK-NOT:     qlow.quantize
+// CHECK:         return %[[T]]
+// ROUNDTRIP-LABEL: func.func @split_heads
+func.func @split_heads(%q: tensor<4x6x!quant.uniform<u8:f32, 0.02:128>>) -> tensor<3x4x2x!quant.uniform<u8:f32, 0.02:128>> {
+  %d = qlow.dequantize %q : tensor<4x6x!quant.uniform<u8:f32, 0.02:128>> -> tensor<4x6xf32>
+  %e = tensor.expand_shape %d [[0], [1, 2]] output_shape [4, 3, 2] : tensor<4x6xf32> into tensor<4x3x2xf32>
+  %init = tensor.empty() : tensor<3x4x2xf32>
+  %t = linalg.transpose ins(%e : tensor<4x3x2xf32>) outs(%init : tensor<3x4x2xf32>) permutation = [1, 0, 2]
+  %r = qlow.quantize %t : tensor<3x4x2xf32> -> tensor<3x4x2x!quant.uniform<u8:f32, 0.02:128>>
+  return %r : tensor<3x4x2x!quant.uniform<u8:f32, 0.02:128>>
+}
+
+// -----
+
+// Merged heads: transpose then collapse_shape, i8 per tensor. The f32
+// transpose stays for its other (f32) user.
+// CHECK-LABEL: func.func @merge_heads(
+// CHECK-SAME:    %[[Q:[^:]+]]: tensor<3x4x2x!quant.uniform<i8:f32, 5.000000e-02:-3>>)
+// CHECK:         %[[D:.+]] = qlow.dequantize %[[Q]]
+// CHECK:         %[[F:.+]] = linalg.transpose ins(%[[D]] : tensor<3x4x2xf32>)
+// CHECK:         %[[T:.+]] = linalg.transpose ins(%[[Q]] : tensor<3x4x2x!quant.uniform<i8:f32, 5.000000e-02:-3>>) outs(%{{.+}} : tensor<4x3x2x!quant.uniform<i8:f32, 5.000000e-02:-3>>) permutation = [1, 0, 2]
+// CHECK:         %[[C:.+]] = tensor.collapse_shape %[[T]] {{\[\[}}0], [1, 2]] : tensor<4x3x2x!quant.uniform<i8:f32, 5.000000e-02:-3>> into tensor<4x6x!quant.uniform<i8:f32, 5.000000e-02:-3>>
+// CHECK-NOT:     qlow.quantize
+// CHECK:         return %[[C]], %[[F]]
+func.func @merge_heads(%q: tensor<3x4x2x!quant.uniform<i8:f32, 0.05:-3>>) -> (tensor<4x6x!quant.uniform<i8:f32, 0.05:-3>>, tensor<4x3x2xf32>) {
+  %d = qlow.dequantize %q : tensor<3x4x2x!quant.uniform<i8:f32, 0.05:-3>> -> tensor<3x4x2xf32>
+  %init = tensor.empty() : tensor<4x3x2xf32>
+  %t = linalg.transpose ins(%d : tensor<3x4x2xf32>) outs(%init : tensor<4x3x2xf32>) permutation = [1, 0, 2]
+  %c = tensor.collapse_shape %t [[0], [1, 2]] : tensor<4x3x2xf32> into tensor<4x6xf32>
+  %r = qlow.quantize %c : tensor<4x6xf32> -> tensor<4x6x!quant.uniform<i8:f32, 0.05:-3>>
+  return %r, %t : tensor<4x6x!quant.uniform<i8:f32, 0.05:-3>>, tensor<4x3x2xf32>
+}
+
+// -----
+
+// Per axis: the quantized dimension moves with the transpose (axis 1 of
+// [2, 3] is axis 0 of [3, 2]) and past the unit dimensions an expand_shape
+// adds (axis 0 of [3, 2] is axis 1 of [1, 3, 2]); the quantize has the
+// moved axis and the same scales and zero points, so it folds. The storage
+// integers move (a linalg.transpose keeps its element type; quant.scast on
+// either side).
+// CHECK-LABEL: func.func @per_axis_moved(
+// CHECK-SAME:    %[[Q:[^:]+]]: tensor<2x3x!quant.uniform<i8:f32:1, {1.000000e-01,2.000000e-01:1,3.000000e-01:-1}>>)
+// CHECK-NOT:     qlow.dequantize
+// CHECK:         %[[S:.+]] = quant.scast %[[Q]] : {{.+}} to tensor<2x3xi8>
+// CHECK:         %[[T:.+]] = linalg.transpose ins(%[[S]] : tensor<2x3xi8>) outs(%{{.+}} : tensor<3x2xi8>) permutation = [1, 0]
+// CHECK:         %[[E:.+]] = tensor.expand_shape %[[T]] {{.+}} into tensor<1x3x2xi8>
+// CHECK:         %[[R:.+]] = quant.scast %[[E]] : tensor<1x3x2xi8> to tensor<1x3x2x!quant.uniform<i8:f32:1, {1.000000e-01,2.000000e-01:1,3.000000e-01:-1}>>
+// CHECK-NOT:     qlow.quantize
+// CHECK:         return %[[R]]
+func.func @per_axis_moved(%q: tensor<2x3x!quant.uniform<i8:f32:1, {0.1, 0.2:1, 0.3:-1}>>) -> tensor<1x3x2x!quant.uniform<i8:f32:1, {0.1, 0.2:1, 0.3:-1}>> {
+  %d = qlow.dequantize %q : tensor<2x3x!quant.uniform<i8:f32:1, {0.1, 0.2:1, 0.3:-1}>> -> tensor<2x3xf32>
+  %init = tensor.empty() : tensor<3x2xf32>
+  %t = linalg.transpose ins(%d : tensor<2x3xf32>) outs(%init : tensor<3x2xf32>) permutation = [1, 0]
+  %e = tensor.expand_shape %t [[0, 1], [2]] output_shape [1, 3, 2] : tensor<3x2xf32> into tensor<1x3x2xf32>
+  %r = qlow.quantize %e : tensor<1x3x2xf32> -> tensor<1x3x2x!quant.uniform<i8:f32:1, {0.1, 0.2:1, 0.3:-1}>>
+  return %r : tensor<1x3x2x!quant.uniform<i8:f32:1, {0.1, 0.2:1, 0.3:-1}>>
+}
