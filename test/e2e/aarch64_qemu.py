@@ -232,6 +232,10 @@ def main():
                         help="random (up to --max-dim), or random_matmul.py's "
                              "row-blocked shapes (M 620..1100, K 860..1024, "
                              "N <= 32: activations beyond half of L2)")
+    parser.add_argument("--m-values",
+                        help="matmul kinds: M of the cases in turn from this "
+                             "comma-separated list (N, K and the rest as "
+                             "drawn), e.g. the row counts of a tile shape")
     parser.add_argument("--variants",
                         default="max:neoverse-n2,cortex-a76:neoverse-n1,"
                                 "cortex-a57:cortex-a57",
@@ -267,6 +271,12 @@ def main():
     rng = random.Random(args.seed)
     nprng = np.random.default_rng(args.seed)
     cases = [make_case(args.kind, i, rng) for i in range(args.cases)]
+    if args.m_values:
+        if args.kind not in ("matmul", "int4"):
+            parser.error("--m-values is for --kind matmul or int4")
+        values = [int(v) for v in args.m_values.split(",")]
+        for i, case in enumerate(cases):
+            case.m = values[i % len(values)]
     batches = [cases[i:i + args.batch]
                for i in range(0, len(cases), args.batch)]
     files = []

@@ -57,6 +57,29 @@ int64_t pairGroupSize(int64_t pairs) {
   return 1;
 }
 
+/// Whether the i8mm kernel computes an M x N matmul that the TargetDesc gave
+/// 8-row tiles (4 row pairs) with tiles of 5 row pairs instead (10 rows, the
+/// last tile partial for odd M): when the row pairs are a multiple of 5 but
+/// not of 4, beyond one tile (M = 9 or 10 is one such tile already, the rest
+/// merged into the 8-row tile), and 5 pairs' accumulators, registers and
+/// loads fit beside each other (at most 4 column pairs: 20 accumulators,
+/// 5 + 4 operands). M = 19 or 20 becomes two tiles of 5 pairs instead of
+/// 4 + 4 and a tile of 2 pairs (8 smmla per step for two loads), M = 29 or
+/// 30 three instead of 4 + 4 + 4 + 3. Such a tile loads its first 4 pairs
+/// with one ld4 per step and its fifth, the iteration's 4 steps of it
+/// together, with one ld4 per iteration (see packLhsForMmla): 91
+/// instructions per 80 smmla in the K loop, against 74 per 64 for 4 pairs.
+bool fivePairTiles(const TargetDesc &desc, int64_t m, int64_t n,
+                   const MicroKernelShape &tile) {
+  if (desc.int8LoadGroup != 4 || tile.rows != 8)
+    return false;
+  const int64_t vectors = std::min(tile.vectors, (n + kLanes - 1) / kLanes);
+  const int64_t colPairs = 2 * vectors, pairs = (m + 1) / 2;
+  return pairs > 5 && pairs % 5 == 0 && pairs % 4 != 0 &&
+         5 * colPairs + 5 + colPairs + 3 <=
+             static_cast<int64_t>(desc.vectorRegisters);
+}
+
 /// Packs the constant weights of `c` at compile time for panels of `nr`
 /// columns, `kStep` bytes of K per step, K padded to `kp`:
 ///
@@ -202,16 +225,24 @@ SmallVector<Value> readInterleavedGroup(OpBuilder &b, Location loc,
 /// loops that move 8 bytes at a time (upstream's lowering of linalg.pack, a
 /// transpose, becomes a byte-by-byte loop nest, which cost more than the
 /// kernel at N = 256); LLVM stores the interleaved group with one st<g>.
+///
+/// With `fivePairs` (tiles of 5 row pairs, see fivePairTiles; `g` is 4 and
+/// `tailPairs` 0), tile t's first 4 pairs are group t of the `splits`
+/// tensors ([mp / 10][kp / 8 / splits][16]) and its fifth pair, the
+/// iteration's `splits` steps of it together as for one tail pair, is row t
+/// of one more tensor ([mp / 10][kp / 8 / splits][4 splits]).
 SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
                                   int64_t m, int64_t k, int64_t mp, int64_t kp,
-                                  int64_t g, int64_t tailPairs,
-                                  int64_t splits) {
+                                  int64_t g, int64_t tailPairs, int64_t splits,
+                                  bool fivePairs = false) {
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
   Value padded = padLhs(b, loc, lhs, m, k, mp, kp);
-  const int64_t groups = mp / (2 * g);
+  // Rows from one group (or tile) of pairs to the next.
+  const int64_t rowStride = fivePairs ? 10 : 2 * g;
+  const int64_t groups = mp / rowStride;
   const int64_t wholeGroups = tailPairs ? groups - 1 : groups;
   // One tail pair: the iteration's `splits` steps of it in one group.
-  const bool tailTogether = tailPairs == 1;
+  const bool tailTogether = tailPairs == 1 || fivePairs;
   SmallVector<Value> packed, tail;
   for (int64_t part = 0; part < splits; ++part) {
     packed.push_back(tensor::EmptyOp::create(
@@ -219,10 +250,10 @@ SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
         ArrayRef<int64_t>{std::max<int64_t>(wholeGroups, 1), kp / 8 / splits,
                           4 * g},
         i32));
-    if (tailPairs && (!tailTogether || part == 0))
+    if ((tailPairs || fivePairs) && (!tailTogether || part == 0))
       tail.push_back(tensor::EmptyOp::create(
           b, loc,
-          ArrayRef<int64_t>{1, kp / 8 / splits,
+          ArrayRef<int64_t>{fivePairs ? groups : 1, kp / 8 / splits,
                             4 * (tailTogether ? splits : tailPairs)},
           i32));
   }
@@ -248,13 +279,17 @@ SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
   // Groups [first, last) of `gg` pairs each, interleaved by `gg`, into
   // `dst` from its group 0; with `together` (one pair), the `splits` steps'
   // registers interleaved into the one tensor of `dst`.
+  // `rowOffset`: the first row of group q is q * rowStride + rowOffset.
   auto packGroups = [&](int64_t first, int64_t last, int64_t gg,
-                        SmallVector<Value> &dst, bool together) {
+                        SmallVector<Value> &dst, bool together,
+                        int64_t rowOffset = 0) {
     SmallVector<int64_t> interleave = interleaveOf(gg);
     auto groupLoop = scf::ForOp::create(
         b, loc, idx(first), idx(last), one, dst,
         [&](OpBuilder &qb, Location ql, Value q, ValueRange qArgs) {
-          Value firstRow = arith::MulIOp::create(qb, ql, q, idx(2 * g));
+          Value firstRow = arith::MulIOp::create(qb, ql, q, idx(rowStride));
+          if (rowOffset != 0)
+            firstRow = arith::AddIOp::create(qb, ql, firstRow, idx(rowOffset));
           Value at =
               first == 0
                   ? q
@@ -338,6 +373,10 @@ SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
     packGroups(0, wholeGroups, g, packed, /*together=*/false);
   if (tailPairs) {
     packGroups(wholeGroups, groups, tailPairs, tail, tailTogether);
+    llvm::append_range(packed, tail);
+  }
+  if (fivePairs) {
+    packGroups(0, groups, 1, tail, /*together=*/true, /*rowOffset=*/8);
     llvm::append_range(packed, tail);
   }
   return packed;
@@ -549,7 +588,11 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   // smmla: row pairs are loaded in groups of `pairGroup` (one ld4 for 4
   // pairs), so M is padded to whole groups; column pairs in the groups of
   // interleaveGroups.
-  const int64_t pairGroup = mmla ? pairGroupSize((rows + 1) / 2) : 1;
+  // Tiles of 5 row pairs (fivePairTiles): a group of 4 and one pair.
+  const bool fivePairs = mmla && rows == 10;
+  const int64_t pairGroup = fivePairs ? 4
+                            : mmla    ? pairGroupSize((rows + 1) / 2)
+                                      : 1;
   const SmallVector<int64_t> colGroups =
       mmla ? interleaveGroups(2 * vectors) : SmallVector<int64_t>{};
 
@@ -593,20 +636,23 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
       blocks.append({init[col], init[col + 1], init[col], init[col + 1]});
     initBlocks = initValues(blocks);
   }
-  const int64_t mp = mmla ? roundUp(c.m, 2 * pairGroup) : c.m;
+  const int64_t mp = fivePairs ? roundUp(c.m, 10)
+                     : mmla    ? roundUp(c.m, 2 * pairGroup)
+                               : c.m;
   // smmla: the partial last row tile's pairs, when they are fewer than a
   // group and the tile is one group: that group is packed and loaded with
   // their own factor (ld1/ld2/ld3 of the real pairs, not an ld4 half of
   // padding).
   const int64_t restPairs = (c.m % rows + 1) / 2;
   const int64_t tailPairs =
-      mmla && pairGroup == (rows + 1) / 2 && restPairs < pairGroup ? restPairs
-                                                                   : 0;
+      mmla && !fivePairs && pairGroup == (rows + 1) / 2 && restPairs < pairGroup
+          ? restPairs
+          : 0;
   SmallVector<Value> packedLhs;
   Value lhs;
   if (mmla)
     packedLhs = packLhsForMmla(b, loc, c.lhs, c.m, c.k, mp, kp, pairGroup,
-                               tailPairs, mmlaSteps);
+                               tailPairs, mmlaSteps, fivePairs);
   else
     lhs = packLhsForSdot(b, loc, c.lhs, c.m, c.k, rows, kp, kBlock, shiftLhs);
 
@@ -702,13 +748,17 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
         }
     // The tile's first group of row pairs (its first row is a multiple of
     // 2 * pairGroup: tiles and row blocks are multiples of the tile's rows).
-    Value group0 = arith::DivUIOp::create(rb, loc, i, idx(2 * pairGroup));
+    // With five-pair tiles, the tile's index.
+    Value group0 =
+        arith::DivUIOp::create(rb, loc, i, idx(fivePairs ? 10 : 2 * pairGroup));
     // The tile's groups of row pairs: whole groups, and for the last tile
     // (partial, or a whole one with the rest merged in) of a matmul whose
     // last group is packed with its own factor, that group.
     SmallVector<int64_t> groupSizes;
-    const bool tailGroup = tailPairs && tileRows != rows;
-    if (tailGroup) {
+    const bool tailGroup = (tailPairs && tileRows != rows) || fivePairs;
+    if (fivePairs) {
+      groupSizes = {4, 1};
+    } else if (tailGroup) {
       groupSizes.assign(pairs / pairGroup, pairGroup);
       groupSizes.push_back(tailPairs);
     } else {
@@ -720,10 +770,10 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                            SmallVector<Value> &next, int64_t steps) {
       // One tail pair: the iteration's steps of it in one ld<steps>.
       SmallVector<Value> tailSteps;
-      if (tailGroup && tailPairs == 1)
-        tailSteps = readInterleavedGroup(kb, kl, packedLhs[mmlaSteps],
-                                         ValueRange{idx(0), kk, idx(0)},
-                                         mmlaSteps);
+      if (tailGroup && (tailPairs == 1 || fivePairs))
+        tailSteps = readInterleavedGroup(
+            kb, kl, packedLhs[mmlaSteps],
+            ValueRange{fivePairs ? group0 : idx(0), kk, idx(0)}, mmlaSteps);
       for (int64_t t = 0; t < steps; ++t) {
         Value step = kk;
         // The row pairs' registers, one ld<g> per group of pairs (the
@@ -731,8 +781,7 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
         // group from its own tensors.
         SmallVector<Value> a;
         for (auto [gi, g] : llvm::enumerate(groupSizes)) {
-          if (tailGroup && gi + 1 == groupSizes.size() &&
-              !tailSteps.empty()) {
+          if (tailGroup && gi + 1 == groupSizes.size() && !tailSteps.empty()) {
             a.push_back(tailSteps[t]);
             continue;
           }
@@ -860,10 +909,15 @@ struct QlowAArch64Int8MatmulPass
       const bool mmla = desc->int8Dot == Int8DotKind::NeonI8mm && c.m > 1;
       MicroKernelShape tile = desc->chooseInt8Tile(c.m, c.n, c.k);
       int64_t rowBlock = desc->chooseInt8RowBlock(c.m, c.n, c.k, tile);
+      // Tiles of 5 row pairs where the pairs come in fives (one row block).
+      const bool fivePairs =
+          mmla && rowBlock >= c.m && fivePairTiles(*desc, c.m, c.n, tile);
+      if (fivePairs)
+        tile.rows = 10;
       // The rest of M joins the last whole tile where its registers allow
       // (one row block).
-      const bool mergeRest =
-          mmla && rowBlock >= c.m && desc->mergesInt8RowRest(c.m, c.n, tile);
+      const bool mergeRest = mmla && !fivePairs && rowBlock >= c.m &&
+                             desc->mergesInt8RowRest(c.m, c.n, tile);
       Type outElement =
           epilogue
               ? cast<RankedTensorType>(epilogue->op->getResult(0).getType())
