@@ -8,7 +8,8 @@
 // on every CPU of the family (Neoverse-V1's scheduler included).
 // RUN: qlow-compile %s --target=aarch64 --cpu=neoverse-n1 --emit=asm -o - | FileCheck %s --check-prefix=DOT
 // RUN: qlow-compile %s --target=aarch64 --cpu=cortex-a76 --emit=asm -o - | FileCheck %s --check-prefix=DOT
-// RUN: qlow-compile %s --target=aarch64 --cpu=neoverse-n2 --emit=asm -o - | FileCheck %s --check-prefixes=MMLA,FIVE
+// RUN: qlow-compile %s --target=aarch64 --cpu=neoverse-n2 --emit=asm -o - | FileCheck %s --check-prefix=MMLA
+// RUN: qlow-compile %s --target=aarch64 --cpu=neoverse-n2 --emit=asm -o - | FileCheck %s --check-prefix=FIVE
 // RUN: qlow-compile %s --target=aarch64 --cpu=neoverse-v1 --emit=asm -o - | FileCheck %s --check-prefix=MMLA
 // RUN: qlow-compile %s --target=aarch64 --cpu=cortex-a710 --emit=asm -o - | FileCheck %s --check-prefix=MMLA
 // RUN: qlow-compile %s --target=aarch64 --cpu=cortex-a57 --emit=asm -o - | FileCheck %s --check-prefix=NEON
