@@ -841,6 +841,18 @@ struct QlowX86AttentionPass
         merge = dyn_cast<linalg::TransposeOp>(*op->getUsers().begin());
       if (!isHeadsTranspose(merge) || merge.getInput() != op.getResult())
         merge = nullptr;
+      // The kernel's result replaces the merge transpose (written in its
+      // layout) or the op (quantized first when the op's result is).
+      auto replaceAttention = [&](Value result) {
+        if (merge) {
+          rewriter.replaceOp(merge, result);
+          rewriter.eraseOp(op);
+          return;
+        }
+        if (!resultType.getElementType().isF32())
+          result = QuantizeOp::create(rewriter, loc, resultType, result);
+        rewriter.replaceOp(op, result);
+      };
       if (op.getInt8()) {
         // Integer Q K^T and P V with vpdpbusd (Int8Attention.cpp), on the
         // stored integers; split-heads transposes are quantized before and
@@ -856,14 +868,7 @@ struct QlowX86AttentionPass
             op.getMask() ? maskToRank4(rewriter, loc, op.getMask()) : Value();
         Value result = buildInt8Attention(rewriter, op, *desc, q8, k8, v8,
                                           mask, scale, /*outSeqMajor=*/!!merge);
-        if (merge) {
-          rewriter.replaceOp(merge, result);
-          rewriter.eraseOp(op);
-        } else {
-          if (!resultType.getElementType().isF32())
-            result = QuantizeOp::create(rewriter, loc, resultType, result);
-          rewriter.replaceOp(op, result);
-        }
+        replaceAttention(result);
         // The quantizes of transposes that were moved, and the transposes,
         // are dead unless something else uses them.
         for (Operation *quantize : quantizes) {
@@ -899,14 +904,7 @@ struct QlowX86AttentionPass
       AttentionKernel kernel(loc, sizes, tile, q, keys, transposed, v, mask,
                              op.getCausal(), scale, /*outSeqMajor=*/!!merge);
       Value result = kernel.build(rewriter);
-      if (merge) {
-        rewriter.replaceOp(merge, result);
-        rewriter.eraseOp(op);
-      } else {
-        if (!resultType.getElementType().isF32())
-          result = QuantizeOp::create(rewriter, loc, resultType, result);
-        rewriter.replaceOp(op, result);
-      }
+      replaceAttention(result);
       // The split-heads transposes read in place are dead unless something
       // else uses them.
       for (const HeadsView &view : {q, k, v}) {
