@@ -995,9 +995,8 @@ struct FoldToQuantizedOp : RewritePattern {
 /// moves the quantized dimension, when that dimension keeps its size (an
 /// expand or collapse that only adds or removes unit dimensions next to it).
 /// Failure, with the reason, otherwise.
-static FailureOr<QuantizedType> quantTypeAfterShapeOp(Operation *op,
-                                                      QuantizedType qtype,
-                                                      std::string &why) {
+static FailureOr<QuantizedType>
+quantTypeAfterShapeOp(Operation *op, QuantizedType qtype, std::string &why) {
   if (isa<UniformQuantizedType>(qtype))
     return qtype;
   auto perAxis = dyn_cast<UniformQuantizedPerAxisType>(qtype);
@@ -1135,8 +1134,8 @@ struct FoldShapeOpsOfDequantize : OpRewritePattern<QuantizeOp> {
       // (quant.scast on either side), since a linalg.transpose or reshape
       // keeps its element type.
       if (*nextQ != currentQ) {
-        auto storage = IntegerType::get(
-            op.getContext(), currentQ.getStorageTypeIntegralWidth());
+        auto storage = IntegerType::get(op.getContext(),
+                                        currentQ.getStorageTypeIntegralWidth());
         Value stored = quant::StorageCastOp::create(
             rewriter, loc,
             RankedTensorType::get(tensorTypeOf(current).getShape(), storage),
