@@ -34,10 +34,30 @@ namespace mlir::qlow {
 using namespace mlir;
 
 namespace {
-/// An all-parallel generic on static tensors with at least one loop.
+/// Whether `map` reads along `loop` contiguously or not at all: the loop is
+/// absent (a broadcast) or only the last result. Otherwise a tile of the
+/// loop's vector width would be a strided gather (a transposed read, as a
+/// generic with a permuted input map makes), which linalg::vectorize writes
+/// as a transfer_read with a permutation map that the LLVM lowering does not
+/// take; such a generic is left to the loops.
+bool readsContiguouslyAlong(AffineMap map, unsigned loop) {
+  for (auto [i, expr] : llvm::enumerate(map.getResults()))
+    if (expr.isFunctionOfDim(loop) &&
+        (i + 1 != map.getNumResults() || !isa<AffineDimExpr>(expr)))
+      return false;
+  return true;
+}
+
+/// An all-parallel generic on static tensors with at least one loop, every
+/// operand read or written contiguously along the innermost loop.
 bool isVectorizable(linalg::GenericOp op) {
   if (!op.hasPureTensorSemantics() || op.getNumLoops() == 0 ||
       op.getNumReductionLoops() != 0)
+    return false;
+  unsigned innermost = op.getNumLoops() - 1;
+  if (!llvm::all_of(op.getIndexingMapsArray(), [&](AffineMap map) {
+        return readsContiguouslyAlong(map, innermost);
+      }))
     return false;
   return llvm::all_of(op->getOperands(), [](Value v) {
     auto type = dyn_cast<RankedTensorType>(v.getType());

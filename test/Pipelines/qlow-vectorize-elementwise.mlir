@@ -231,3 +231,40 @@ func.func @rows_not_fused(%x: tensor<128x768xf32>, %v: tensor<768xf32>) -> (tens
   } -> tensor<128x768xf32>
   return %y, %early : tensor<128x768xf32>, f32
 }
+
+// -----
+
+// A copy that reads its input transposed along the innermost loop (x[0, j,
+// a, b] -> y[0, a, b, j]): a vector of the innermost loop would be a strided
+// gather, which the LLVM lowering does not take, so the generic is left to
+// the loops (test/e2e/transposed-read-generic.mlir runs it). A generic that
+// reads a row parameter broadcast along the innermost loop, or transposed
+// along an outer loop only, is still vectorized.
+// CHECK-LABEL: func.func @transposed_read
+// CHECK-NOT:   vector.transfer_read
+// CHECK:       linalg.generic
+// CHECK-NOT:   vector.transfer_read
+// CHECK-LABEL: func.func @outer_transposed_read
+// CHECK:       vector.transfer_read {{.+}} vector<16xf32>
+// AVX2-LABEL:  func.func @transposed_read
+// AVX2-NOT:    vector.transfer_read
+// AVX2:        linalg.generic
+// AVX2-LABEL:  func.func @outer_transposed_read
+// AVX2:        vector.transfer_read {{.+}} vector<8xf32>
+func.func @transposed_read(%x: tensor<1x128x12x64xi8>) -> tensor<1x12x64x128xi8> {
+  %e = tensor.empty() : tensor<1x12x64x128xi8>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d3, d1, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%x : tensor<1x128x12x64xi8>) outs(%e : tensor<1x12x64x128xi8>) {
+  ^bb0(%a: i8, %o: i8):
+    linalg.yield %a : i8
+  } -> tensor<1x12x64x128xi8>
+  return %y : tensor<1x12x64x128xi8>
+}
+func.func @outer_transposed_read(%x: tensor<4x8x32xf32>) -> tensor<8x4x32xf32> {
+  %e = tensor.empty() : tensor<8x4x32xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d1, d0, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x : tensor<4x8x32xf32>) outs(%e : tensor<8x4x32xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.mulf %a, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<8x4x32xf32>
+  return %y : tensor<8x4x32xf32>
+}
