@@ -36,6 +36,18 @@ namespace {
 /// i32 lanes of a NEON register.
 constexpr int64_t kLanes = 4;
 
+/// `tail` (one register of kLanes words) appended to the words of `head`
+/// (null for none yet): the shuffle that grows a packed group or step list.
+Value appendWords(OpBuilder &b, Location loc, Value head, Value tail) {
+  if (!head)
+    return tail;
+  int64_t have = cast<VectorType>(head.getType()).getDimSize(0);
+  SmallVector<int64_t> append;
+  for (int64_t l = 0; l < have + kLanes; ++l)
+    append.push_back(l);
+  return vector::ShuffleOp::create(b, loc, head, tail, append);
+}
+
 /// Registers of a step that one interleaving load fills: the `count`
 /// registers split into groups of at most 4 (ld4 is the widest), each group
 /// loaded by one `ld<g>`, which de-interleaves 4-byte words: word l of the
@@ -322,33 +334,13 @@ SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
                         vector::ShuffleOp::create(sb, sl, lo, hi, concat);
                     Value reg =
                         vector::BitCastOp::create(sb, sl, regType, both);
-                    if (!group) {
-                      group = reg;
-                      continue;
-                    }
-                    int64_t have =
-                        cast<VectorType>(group.getType()).getDimSize(0);
-                    SmallVector<int64_t> append;
-                    for (int64_t l = 0; l < have + 4; ++l)
-                      append.push_back(l);
-                    group =
-                        vector::ShuffleOp::create(sb, sl, group, reg, append);
+                    group = appendWords(sb, sl, group, reg);
                   }
                   if (gg > 1)
                     group = vector::ShuffleOp::create(sb, sl, group, group,
                                                       interleave);
                   if (together) {
-                    if (!steps) {
-                      steps = group;
-                      continue;
-                    }
-                    int64_t have =
-                        cast<VectorType>(steps.getType()).getDimSize(0);
-                    SmallVector<int64_t> append;
-                    for (int64_t l = 0; l < have + 4; ++l)
-                      append.push_back(l);
-                    steps =
-                        vector::ShuffleOp::create(sb, sl, steps, group, append);
+                    steps = appendWords(sb, sl, steps, group);
                     continue;
                   }
                   parts[part] = vector::TransferWriteOp::create(
