@@ -2620,14 +2620,39 @@ LogicalResult Importer::tryRaise(StringRef op, bool &raised) {
         maskValue = *m2;
       }
     }
+    // A constant additive mask that is 0 where key j <= query i + (T - S)
+    // and -inf or at most -1e9 above is a causal mask (exporters write
+    // triu(-1e9) or finfo.min): raised as {causal}, the kernel skips the
+    // hidden key blocks instead of adding the mask. The results are the
+    // same: exp(mask + s - max) underflows to 0 in f32 unless a hidden score
+    // exceeds its row's kept maximum by about 1e9. Any other mask (-1e4
+    // padding or causal masks included) stays an operand.
+    bool causal = false;
+    if (maskValue)
+      if (auto mv = values.find(mask);
+          mv != values.end() && mv->second.cst && mv->second.cst->isFloat()) {
+        const Const &c = *mv->second.cst;
+        int64_t rows = tq.getDimSize(2), cols = tk.getDimSize(3);
+        ArrayRef<int64_t> ms = c.shape;
+        bool shaped = ms.size() >= 2 && ms[ms.size() - 2] == rows &&
+                      ms.back() == cols && c.size() == rows * cols;
+        causal = shaped && rows <= cols;
+        for (int64_t i = 0; causal && i < rows; ++i)
+          for (int64_t j = 0; causal && j < cols; ++j) {
+            double m = c.at(i * cols + j);
+            causal = j <= i + (cols - rows) ? m == 0.0 : m <= -1e9;
+          }
+      }
     Value k = transpose(kt, {0, 1, 3, 2});
     SmallVector<int64_t> shape(tq.getShape());
     shape[3] = tv.getDimSize(3);
     SmallVector<Value> operands = {q, k, v};
-    if (maskValue)
+    if (maskValue && !causal)
       operands.push_back(maskValue);
     SmallVector<NamedAttribute> attrs = {
         b.getNamedAttr("scale", b.getF32FloatAttr(float(hasScale ? scale : 1.0)))};
+    if (causal)
+      attrs.push_back(b.getNamedAttr("causal", b.getUnitAttr()));
     define(0, AttentionOp::create(b, loc,
                                   TypeRange{RankedTensorType::get(shape, b.getF32Type())},
                                   operands, attrs)
