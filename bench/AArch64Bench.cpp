@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AArch64Bench.h"
+#include "Int4Module.h"
 
 #include "dialects/Qlow/IR/QlowOps.h"
 #include "qlow/Emit/Emit.h"
@@ -83,48 +84,21 @@ std::string matmulSource(int64_t m, int64_t k, int64_t n,
 /// symmetric i8), the form qlow-aarch64-int4-matmul takes.
 OwningOpRef<ModuleOp> int4MatmulModule(MLIRContext &ctx, int64_t m, int64_t k,
                                        int64_t n, int64_t group) {
-  OpBuilder b(&ctx);
-  Location loc = b.getUnknownLoc();
-  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
-  b.setInsertionPointToEnd(module->getBody());
-  Type f32 = b.getF32Type(), i4 = b.getIntegerType(4);
   int64_t groups = k / group;
   SmallVector<float> scales(groups * n);
   for (int64_t i = 0; i < groups * n; ++i)
     scales[i] = 0.01f + 0.001f * static_cast<float>(i % 7);
-  auto scaleAttr = DenseElementsAttr::get(
-      RankedTensorType::get({groups, n}, f32), ArrayRef<float>(scales));
-  auto zeroAttr = DenseElementsAttr::get(RankedTensorType::get({groups, n}, i4),
-                                         APInt(4, 0));
-  auto rhsQ = quant::UniformQuantizedSubChannelType::get(
-      quant::QuantizationFlags::Signed, i4, f32, scaleAttr, zeroAttr, {0, 1},
-      {group, 1}, -8, 7);
-  auto lhsType = RankedTensorType::get({m, k}, f32);
-  auto outType = RankedTensorType::get({m, n}, f32);
-  auto func = func::FuncOp::create(b, loc, "bench",
-                                   b.getFunctionType({lhsType}, {outType}));
-  Block *body = func.addEntryBlock();
-  b.setInsertionPointToEnd(body);
-  SmallVector<APInt> values;
-  values.reserve(static_cast<size_t>(k * n));
+  // Nibbles of a fixed LCG, as stored i4 values (8..15 are -8..-1).
+  SmallVector<int8_t> weights;
+  weights.reserve(static_cast<size_t>(k * n));
   uint32_t state = 12345;
   for (int64_t i = 0; i < k * n; ++i) {
     state = state * 1664525u + 1013904223u;
-    values.push_back(APInt(4, state >> 28));
+    int nibble = static_cast<int>(state >> 28);
+    weights.push_back(static_cast<int8_t>(nibble >= 8 ? nibble - 16 : nibble));
   }
-  Value w = arith::ConstantOp::create(
-      b, loc,
-      DenseElementsAttr::get(RankedTensorType::get({k, n}, i4), values));
-  Value wq = quant::StorageCastOp::create(
-      b, loc, RankedTensorType::get({k, n}, rhsQ), w);
-  auto dynamic = mlir::qlow::DynamicQuantAttr::get(
-      &ctx, mlir::qlow::DynamicGranularity::PerRow,
-      mlir::qlow::DynamicStorage::I8, mlir::qlow::QuantScheme::Symmetric);
-  Value y = mlir::qlow::MatmulOp::create(
-      b, loc, outType, body->getArgument(0), wq, Value(),
-      mlir::qlow::RoundingMode::FixedPoint, dynamic);
-  func::ReturnOp::create(b, loc, y);
-  return module;
+  return buildInt4WeightOnlyModule(ctx, "bench", m, k, n, group, weights,
+                                   scales);
 }
 
 /// The ideal instructions per MAC of an int4 weight-only matmul with `m`

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AArch64Bench.h"
+#include "Int4Module.h"
 #include "LayerBench.h"
 #include "Machine.h"
 #include "OneDnnMatmul.h"
@@ -238,42 +239,8 @@ OwningOpRef<ModuleOp> buildInt4Module(MLIRContext &ctx, const Shape &s,
                                       int64_t group,
                                       const std::vector<int8_t> &w,
                                       const std::vector<float> &scales) {
-  OpBuilder b(&ctx);
-  Location loc = b.getUnknownLoc();
-  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
-  b.setInsertionPointToEnd(module->getBody());
-  Type f32 = b.getF32Type(), i4 = b.getIntegerType(4);
-  int64_t groups = s.k / group;
-  auto scaleAttr = DenseElementsAttr::get(
-      RankedTensorType::get({groups, s.n}, f32), ArrayRef<float>(scales));
-  auto zeroAttr = DenseElementsAttr::get(
-      RankedTensorType::get({groups, s.n}, i4), APInt(4, 0));
-  auto rhsQ = quant::UniformQuantizedSubChannelType::get(
-      quant::QuantizationFlags::Signed, i4, f32, scaleAttr, zeroAttr, {0, 1},
-      {group, 1}, -8, 7);
-  auto lhsType = RankedTensorType::get({s.m, s.k}, f32);
-  auto outType = RankedTensorType::get({s.m, s.n}, f32);
-  auto func = func::FuncOp::create(b, loc, "mm",
-                                   b.getFunctionType({lhsType}, {outType}));
-  Block *body = func.addEntryBlock();
-  b.setInsertionPointToEnd(body);
-  SmallVector<APInt> values;
-  values.reserve(w.size());
-  for (int8_t v : w)
-    values.push_back(APInt(4, static_cast<uint64_t>(v), /*isSigned=*/true));
-  Value wConst = arith::ConstantOp::create(
-      b, loc,
-      DenseElementsAttr::get(RankedTensorType::get({s.k, s.n}, i4), values));
-  Value wq = quant::StorageCastOp::create(
-      b, loc, RankedTensorType::get({s.k, s.n}, rhsQ), wConst);
-  auto dynamic = mlir::qlow::DynamicQuantAttr::get(
-      &ctx, mlir::qlow::DynamicGranularity::PerRow,
-      mlir::qlow::DynamicStorage::I8, mlir::qlow::QuantScheme::Symmetric);
-  Value y = mlir::qlow::MatmulOp::create(
-      b, loc, outType, body->getArgument(0), wq, Value(),
-      mlir::qlow::RoundingMode::FixedPoint, dynamic);
-  func::ReturnOp::create(b, loc, y);
-  return module;
+  return ::qlow::bench::buildInt4WeightOnlyModule(ctx, "mm", s.m, s.k, s.n,
+                                                  group, w, scales);
 }
 
 /// Seconds per call of `fn`, the best of three batches of at least
