@@ -780,6 +780,18 @@ int ::qlow::bench::runLayerBench(const LayerBenchOptions &options) {
       // The line's last field(s): attention=f32, attention=int8 key_block=N.
       std::string attention =
           keyBlock > 0 ? "int8 key_block=" + std::to_string(keyBlock) : "f32";
+      if (!options.writeLayersDir.empty()) {
+        std::string path =
+            options.writeLayersDir + "/" + name + "_" + mode + ".mlir";
+        std::error_code error;
+        llvm::raw_fd_ostream file(path, error);
+        if (error) {
+          llvm::errs() << "qlow-bench: error: cannot write '" << path
+                       << "': " << error.message() << "\n";
+          return 1;
+        }
+        file << text;
+      }
       if (int rc = benchLayer(ctx, name, attention, text, options, rng))
         return rc;
     }

@@ -39,6 +39,10 @@ struct LayerBenchOptions {
   /// "int8" (key block int8AttentionKeyBlock, 64 when that is 0). Empty:
   /// the one int8AttentionKeyBlock chooses.
   std::vector<std::string> attentionModes;
+  /// When not empty, each layer's qlow IR is also written to
+  /// `<dir>/<layer>_<f32|int8>.mlir` (function @layer), for qlow-run,
+  /// qlow-opt or perf on the layer alone.
+  std::string writeLayersDir;
 };
 
 /// Builds, checks and times the layers; prints one `kernel ...` line per

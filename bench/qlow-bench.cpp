@@ -102,6 +102,11 @@ static cl::list<std::string> layerAttentionModes(
              "int8 with --int8-attention's key block, default 64); default: "
              "the one --int8-attention chooses"),
     cl::CommaSeparated);
+static cl::opt<std::string> layerWriteDir(
+    "write-layers",
+    cl::desc("layer: also write each layer's qlow IR to "
+             "<dir>/<layer>_<f32|int8>.mlir (for qlow-run or perf)"),
+    cl::init(""));
 static cl::opt<int64_t> layerDModel("d-model", cl::desc("layer: model width"),
                                     cl::init(768));
 static cl::opt<int64_t> layerHeads("heads", cl::desc("layer: query heads"),
@@ -577,6 +582,7 @@ int main(int argc, char **argv) {
     options.kvHeads = layerKvHeads > 0 ? layerKvHeads : layerHeads;
     options.encoderFfn = layerEncoderFfn;
     options.decoderFfn = layerDecoderFfn;
+    options.writeLayersDir = layerWriteDir;
     options.repeat = std::max(1u, layerRepeat.getValue());
     if (options.seq <= 0 || options.cache <= 0 || options.dModel <= 0 ||
         options.heads <= 0 || options.kvHeads <= 0 ||
