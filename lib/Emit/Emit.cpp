@@ -55,7 +55,9 @@ void mlir::qlow::optimizeLLVMModule(llvm::Module &module, unsigned optLevel,
 namespace {
 using namespace mlir::qlow;
 
-/// What a variant needs from the CPU at run time, as the dispatcher tests it.
+/// What a variant needs from the CPU at run time, as the dispatcher tests it
+/// (an SVE variant needs i8mm and, besides, SVE with i8mm at exactly its
+/// vector length: see sveBytesFunction).
 enum class HwcapLevel { Baseline = 0, Dotprod = 1, I8mm = 2 };
 
 HwcapLevel requiredLevel(const TargetDesc &desc) {
@@ -94,6 +96,60 @@ llvm::Function *buildCpuLevelFunction(llvm::Module &module) {
       mm, b.getInt32(2), b.CreateSelect(dot, b.getInt32(1), b.getInt32(0)));
   b.CreateRet(level);
   return fn;
+}
+
+/// `i64 @qlow_aarch64_sve_bytes()`: the SVE vector length in bytes where the
+/// CPU has SVE (AT_HWCAP & HWCAP_SVE) and SVE's int8 matrix multiplies
+/// (AT_HWCAP2 & HWCAP2_SVEI8MM), read with prctl(PR_SVE_GET_VL) (the
+/// length this thread runs with, which the kernel may set below the CPU's
+/// maximum); 0 otherwise. An SVE variant is compiled for one length
+/// (vscale_range) and runs only where this is exactly that length.
+llvm::Function *buildSveBytesFunction(llvm::Module &module) {
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  llvm::FunctionCallee getauxval = module.getOrInsertFunction(
+      "getauxval", llvm::FunctionType::get(i64, {i64}, false));
+  llvm::FunctionCallee prctl = module.getOrInsertFunction(
+      "prctl", llvm::FunctionType::get(i32, {i32}, /*isVarArg=*/true));
+  auto *fn = llvm::Function::Create(llvm::FunctionType::get(i64, false),
+                                    llvm::GlobalValue::InternalLinkage,
+                                    "qlow_aarch64_sve_bytes", module);
+  llvm::BasicBlock *entry = llvm::BasicBlock::Create(ctx, "entry", fn);
+  llvm::BasicBlock *read = llvm::BasicBlock::Create(ctx, "read", fn);
+  llvm::BasicBlock *none = llvm::BasicBlock::Create(ctx, "none", fn);
+  llvm::IRBuilder<> b(entry);
+  const uint64_t atHwcap = 16, atHwcap2 = 26;
+  const uint64_t hwcapSve = 1ull << 22, hwcap2SveI8mm = 1ull << 9;
+  const int prSveGetVl = 51, prSveVlLenMask = 0xffff;
+  llvm::Value *hwcap = b.CreateCall(getauxval, {b.getInt64(atHwcap)});
+  llvm::Value *hwcap2 = b.CreateCall(getauxval, {b.getInt64(atHwcap2)});
+  llvm::Value *sve =
+      b.CreateICmpNE(b.CreateAnd(hwcap, b.getInt64(hwcapSve)), b.getInt64(0));
+  llvm::Value *mm = b.CreateICmpNE(
+      b.CreateAnd(hwcap2, b.getInt64(hwcap2SveI8mm)), b.getInt64(0));
+  b.CreateCondBr(b.CreateAnd(sve, mm), read, none);
+  b.SetInsertPoint(read);
+  llvm::Value *vl = b.CreateCall(prctl, {b.getInt32(prSveGetVl)});
+  // A negative result is an error (no SVE after all): no length.
+  llvm::Value *bytes = b.CreateSelect(
+      b.CreateICmpSLT(vl, b.getInt32(0)), b.getInt32(0),
+      b.CreateAnd(vl, b.getInt32(prSveVlLenMask)));
+  b.CreateRet(b.CreateZExt(bytes, i64));
+  b.SetInsertPoint(none);
+  b.CreateRet(b.getInt64(0));
+  return fn;
+}
+
+/// Marks every function defined in `module` as compiled for SVE vectors of
+/// exactly `bits` (LLVM's vscale_range(bits / 128, bits / 128)): scalable
+/// vectors then have a known size, which the SVE kernels' loads, stores and
+/// fixed-length vectors in SVE registers rely on.
+void setFixedSveLength(llvm::Module &module, unsigned bits) {
+  for (llvm::Function &fn : module)
+    if (!fn.isDeclaration())
+      fn.addFnAttr(llvm::Attribute::getWithVScaleRangeArgs(
+          module.getContext(), bits / 128, bits / 128));
 }
 
 /// Writes `module` compiled once per CPU of `cpus` (best first, the last one
@@ -153,6 +209,8 @@ LogicalResult emitAArch64Variants(ModuleOp module, const EmitOptions &options,
         translateModuleToLLVMIR(*copy, llvmContext);
     if (!variant)
       return module.emitError() << "cannot translate the module to LLVM IR";
+    if (desc.sveVectorBits != 0)
+      setFixedSveLength(*variant, desc.sveVectorBits);
     // Every definition gets the variant's suffix and, but for the entry
     // points the dispatchers call (the linker moves only what they reach;
     // they become internal once the dispatchers call them), internal
@@ -184,6 +242,11 @@ LogicalResult emitAArch64Variants(ModuleOp module, const EmitOptions &options,
 
   // The dispatchers.
   llvm::Function *level = buildCpuLevelFunction(*combined);
+  llvm::Function *sveBytes =
+      llvm::any_of(descs,
+                   [](const TargetDesc &desc) { return desc.sveVectorBits; })
+          ? buildSveBytesFunction(*combined)
+          : nullptr;
   for (const std::string &entry : entries) {
     SmallVector<llvm::Function *> variants;
     for (const TargetDesc &desc : descs) {
@@ -205,14 +268,21 @@ LogicalResult emitAArch64Variants(ModuleOp module, const EmitOptions &options,
     for (llvm::Argument &arg : dispatcher->args())
       args.push_back(&arg);
     llvm::Value *cpuLevel = b.CreateCall(level);
+    llvm::Value *cpuSveBytes = sveBytes ? b.CreateCall(sveBytes) : nullptr;
     for (auto [desc, fn] : llvm::zip(descs, variants)) {
       llvm::BasicBlock *call =
           llvm::BasicBlock::Create(ctx, "call", dispatcher);
       llvm::BasicBlock *next =
           llvm::BasicBlock::Create(ctx, "next", dispatcher);
-      b.CreateCondBr(b.CreateICmpSGE(cpuLevel, b.getInt32(static_cast<int>(
-                                                   requiredLevel(desc)))),
-                     call, next);
+      llvm::Value *runs = b.CreateICmpSGE(
+          cpuLevel, b.getInt32(static_cast<int>(requiredLevel(desc))));
+      // An SVE variant: only at exactly the vector length it was compiled
+      // for; elsewhere the next variant.
+      if (desc.sveVectorBits != 0)
+        runs = b.CreateAnd(
+            runs, b.CreateICmpEQ(cpuSveBytes,
+                                 b.getInt64(desc.sveVectorBits / 8)));
+      b.CreateCondBr(runs, call, next);
       b.SetInsertPoint(call);
       b.CreateCall(fn, args);
       b.CreateRetVoid();
@@ -316,6 +386,8 @@ LogicalResult mlir::qlow::emitModule(ModuleOp module,
       translateModuleToLLVMIR(module, llvmContext);
   if (!llvmModule)
     return module.emitError() << "cannot translate the module to LLVM IR";
+  if (desc->sveVectorBits != 0)
+    setFixedSveLength(*llvmModule, desc->sveVectorBits);
 
   llvm::InitializeAllTargetInfos();
   llvm::InitializeAllTargets();

@@ -119,6 +119,13 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
   // Target codegen on tensors: int8 contractions with constant weights become
   // packed-weight dot-product kernels where the target description has one;
   // the rest stays for the loops below.
+  // SVE kernels first where the CPU has them (fixed vector length); NEON
+  // takes what they leave.
+  if (aarch64 && targetDesc->sveVectorBits != 0) {
+    QlowAArch64SveInt8MatmulPassOptions sve;
+    sve.cpu = targetDesc->name;
+    pm.addNestedPass<func::FuncOp>(createQlowAArch64SveInt8MatmulPass(sve));
+  }
   if (aarch64 && targetDesc->int8Dot != Int8DotKind::None) {
     QlowAArch64Int8MatmulPassOptions neon;
     neon.cpu = targetDesc->name;
@@ -191,7 +198,11 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
   // LLVM intrinsic become libm calls.
   pm.addNestedPass<func::FuncOp>(createQlowApproximateMathPass());
   pm.addPass(createQlowX86LowerIntrinsicsPass());
-  pm.addPass(createConvertVectorToLLVMPass());
+  // arm_sve's smmla/usmmla (qlow-aarch64-sve-int8-matmul) to their LLVM
+  // intrinsics.
+  ConvertVectorToLLVMPassOptions vectorToLLVM;
+  vectorToLLVM.armSVE = aarch64;
+  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   // Temporary buffers are allocated and freed through
   // _mlir_memref_to_llvm_alloc/_free, which qlow's emitters and JIT define as
   // a cache of freed blocks in front of malloc (lib/Emit/BufferCache.cpp):

@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/ArmNeon/ArmNeonDialect.h"
+#include "mlir/Dialect/ArmSVE/IR/ArmSVEDialect.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
@@ -51,6 +52,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/ArmNeon/ArmNeonToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/ArmSVE/ArmSVEToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
@@ -74,7 +76,7 @@ void mlir::qlow::registerQlowDialects(DialectRegistry &registry) {
                   cf::ControlFlowDialect, LLVM::LLVMDialect,
                   memref::MemRefDialect, scf::SCFDialect, vector::VectorDialect,
                   x86::QlowX86Dialect, arm_neon::ArmNeonDialect,
-                  omp::OpenMPDialect, ub::UBDialect>();
+                  arm_sve::ArmSVEDialect, omp::OpenMPDialect, ub::UBDialect>();
   vector::registerBufferizableOpInterfaceExternalModels(registry);
   arith::registerBufferizableOpInterfaceExternalModels(registry);
   arith::registerBufferDeallocationOpInterfaceExternalModels(registry);
@@ -98,6 +100,7 @@ void mlir::qlow::registerQlowDialects(DialectRegistry &registry) {
   registerLLVMDialectTranslation(registry);
   registerOpenMPDialectTranslation(registry);
   registerArmNeonDialectTranslation(registry);
+  registerArmSVEDialectTranslation(registry);
 }
 
 void mlir::qlow::registerQlowPasses() {

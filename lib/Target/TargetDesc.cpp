@@ -32,6 +32,10 @@ struct CpuFamily {
   double loadsPerCycle;
   /// L1 data cache per core (TargetDesc::l1Bytes).
   uint64_t l1Bytes = 32 * 1024;
+  /// SVE kernels: their fixed vector length and register tiles
+  /// (TargetDesc::sveVectorBits, sveInt8Tiles); 0 and none without.
+  unsigned sveVectorBits = 0;
+  std::initializer_list<MicroKernelShape> sveTiles = {};
 };
 
 // 32 zmm: up to 24 accumulators + the weight registers + 1 broadcast. Wide
@@ -109,6 +113,25 @@ const CpuFamily kNeonI8mm = {
     {{8, 2, 8}, {4, 4, 8}},
     2.0,
     2.0};
+// SVE with 256-bit vectors and i8mm (Neoverse-V1): the NEON i8mm family for
+// NEON code, plus SVE smmla kernels compiled for exactly 256 bits
+// (qlow-aarch64-sve-int8-matmul). An SVE smmla computes a 2x2 block per
+// 128-bit segment; the kernel gives the two segments consecutive 8-byte
+// steps of K of the same row pair and column pair (summed after the K loop),
+// so every operand register is a whole load and a tile of P row pairs x C
+// column pairs holds P * C accumulators and P + C operands of 32 registers:
+// 4 x 4 (8 x 2: 16 + 8), 2 x 8 (4 x 4: 16 + 10) and, for one row, 1 x 8
+// (2 x 4: 8 + 9). Groups of 4 registers load with one ld4w.
+const CpuFamily kSve256I8mm = {"+neon,+dotprod,+i8mm,+sve,+bf16",
+                               128,
+                               32,
+                               Int8DotKind::NeonI8mm,
+                               {{8, 2, 8}, {4, 4, 8}},
+                               2.0,
+                               2.0,
+                               32 * 1024,
+                               256,
+                               {{8, 2, 16}, {4, 4, 16}, {2, 4, 16}}};
 // NEON without an int8 dot product (Armv8.0): the generic lowering.
 const CpuFamily kNeon = {"+neon",     128, 32, Int8DotKind::None,
                          {{4, 4, 4}}, 1.0, 2.0};
@@ -125,7 +148,7 @@ const llvm::StringMap<const CpuFamily *> &aarch64Cpus() {
       {"cortex-x1", &kNeonDotprod},
       {"neoverse-n1", &kNeonDotprod},
       {"neoverse-n2", &kNeonI8mm},
-      {"neoverse-v1", &kNeonI8mm},
+      {"neoverse-v1", &kSve256I8mm},
       {"neoverse-v2", &kNeonI8mm},
       {"cortex-a710", &kNeonI8mm},
       {"cortex-x2", &kNeonI8mm},
@@ -226,6 +249,8 @@ FailureOr<TargetDesc> mlir::qlow::lookupTargetDesc(StringRef arch,
   desc.dotsPerCycle = family->dotsPerCycle;
   desc.loadsPerCycle = family->loadsPerCycle;
   desc.l1Bytes = family->l1Bytes;
+  desc.sveVectorBits = family->sveVectorBits;
+  desc.sveInt8Tiles.assign(family->sveTiles.begin(), family->sveTiles.end());
   // The smmla kernel loads each step's registers with one ld4 per stream,
   // which has no immediate offset; loop strength reduction, left to its
   // default, computes every such address from one induction variable (an
@@ -474,4 +499,56 @@ FailureOr<TargetDesc> mlir::qlow::lookupKernelPassTarget(Operation *root,
     return failure();
   }
   return desc;
+}
+
+//===----------------------------------------------------------------------===//
+// SVE int8 kernels
+//===----------------------------------------------------------------------===//
+
+double TargetDesc::sveInt8Instructions(const MicroKernelShape &tile,
+                                       int64_t m, int64_t n, int64_t k) const {
+  // Registers of a step load in groups of 4 (ld4w), then 2 (ld2w), then 1.
+  auto loads = [](int64_t registers) {
+    return static_cast<double>(registers / 4 + (registers % 4) / 2 +
+                               registers % 2);
+  };
+  const int64_t vectors = std::min(tile.vectors, (n + 3) / 4);
+  const int64_t colPairs = 2 * vectors;
+  const int64_t panels = (n + 4 * vectors - 1) / (4 * vectors);
+  const int64_t pairs = tile.rows / 2;
+  const double steps = static_cast<double>((k + tile.kStep - 1) / tile.kStep);
+  // Per tile: about 16 of pointers and loop entry; per accumulator its
+  // start and the reduction of its two segments (extract, add: 3); per row
+  // vector a shuffle and a store (2.5); per iteration of 4 steps two
+  // address adds, a counter and a branch.
+  auto rowTile = [&](int64_t tilePairs, int64_t rows) {
+    double perStep = static_cast<double>(tilePairs * colPairs) +
+                     loads(pairs) + loads(colPairs) + 1.0;
+    return steps * perStep + 16.0 +
+           3.0 * static_cast<double>(tilePairs * colPairs) +
+           2.5 * static_cast<double>(rows * vectors);
+  };
+  const int64_t full = m / tile.rows, rest = m % tile.rows;
+  double perPanel = static_cast<double>(full) * rowTile(pairs, tile.rows);
+  if (rest != 0)
+    perPanel += rowTile((rest + 1) / 2, rest);
+  // The packing: per row pair and step, two 16-byte reads, their shuffle
+  // and a store (the interleaving store of a group: about 5).
+  const double packedPairs =
+      static_cast<double>((m + tile.rows - 1) / tile.rows * pairs);
+  return static_cast<double>(panels) * perPanel + 5.0 * packedPairs * steps;
+}
+
+MicroKernelShape TargetDesc::chooseSveInt8Tile(int64_t m, int64_t n,
+                                               int64_t k) const {
+  MicroKernelShape best = sveInt8Tiles.front();
+  double fewest = std::numeric_limits<double>::infinity();
+  for (const MicroKernelShape &tile : sveInt8Tiles) {
+    double count = sveInt8Instructions(tile, m, n, k);
+    if (count < fewest) {
+      fewest = count;
+      best = tile;
+    }
+  }
+  return best;
 }

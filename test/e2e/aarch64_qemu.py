@@ -25,7 +25,9 @@ variant keeps the cost small.
 The default variants: i8mm kernels (smmla/usmmla) on qemu's `max` CPU, the
 dotprod kernels (sdot) on a Cortex-A76 (dotprod, no i8mm), and the generic
 lowering on a Cortex-A57 (neither). QLOW_CPU may be CPU+CPU+...: one object
-holding a variant per CPU, dispatched at run time from HWCAP. Prints "N passed, M failed" per variant,
+holding a variant per CPU, dispatched at run time from HWCAP (and, for SVE
+variants, the vector length); QEMU_CPU may carry qemu's CPU properties after
+slashes (`max/sve-default-vector-length=32`: 256-bit SVE). Prints "N passed, M failed" per variant,
 and exits 1 if any case failed; with --check-tools, only says whether the
 tools are there (exit 0) or which is missing (exit 1).
 """
@@ -302,9 +304,13 @@ def main():
     failed_total = 0
     for variant in args.variants.split(","):
         qemu_cpu, qlow_cpu = variant.split(":")
+        # CPU/prop=value/...: qemu's CPU properties (-cpu CPU,prop=value),
+        # e.g. max/sve-default-vector-length=32 for 256-bit SVE.
+        qemu_cpu = qemu_cpu.replace("/", ",")
         # CPU+CPU+...: one object with a variant per CPU, chosen at run time.
         qlow_cpu = qlow_cpu.replace("+", ",")
-        vdir = os.path.join(work, variant.replace(":", "-").replace("+", "-"))
+        vdir = os.path.join(work, "".join(
+            ch if ch.isalnum() or ch in "-_." else "-" for ch in variant))
         os.makedirs(os.path.join(vdir, "jit"))
         for sub in ("in", "ref"):
             os.symlink(os.path.join(work, sub), os.path.join(vdir, sub))

@@ -120,6 +120,22 @@ struct TargetDesc {
   /// loads per sdot (2 x 8 at M = 33: 0.75 of the sdot ideal).
   bool int8SdotInstructions = false;
 
+  /// SVE (Arm's Scalable Vector Extension) with i8mm, at a fixed vector
+  /// length: the width in bits that this CPU's SVE kernels are compiled for
+  /// (LLVM's `vscale_range(bits / 128, bits / 128)` on every function of the
+  /// variant), 0 where the target has no SVE kernels. Such a variant runs
+  /// only where the vector length is exactly this (the run-time dispatch
+  /// reads it); the NEON fields above still describe the CPU's NEON kernels
+  /// (a one-row or int4 matmul, and what the SVE kernel does not take).
+  unsigned sveVectorBits = 0;
+  /// Candidate register tiles of the SVE int8 matmul kernel
+  /// (qlow-aarch64-sve-int8-matmul): `rows` rows (pairs of rows, one
+  /// register per pair and step) x `vectors` output vectors of 4 columns (2
+  /// column pairs each, one register per pair and step), `kStep` bytes of K
+  /// per smmla (8 per 128-bit segment: 16 at 256 bits, the two segments
+  /// holding consecutive steps of K).
+  SmallVector<MicroKernelShape> sveInt8Tiles;
+
   bool isX86() const { return arch == "x86_64"; }
   bool isAArch64() const { return arch == "aarch64"; }
 
@@ -145,6 +161,22 @@ struct TargetDesc {
   /// of the partial last row tile, the per-tile overheads and the packing
   /// of the padded activations.
   MicroKernelShape chooseInt8Tile(int64_t m, int64_t n, int64_t k) const;
+
+  /// The register tile of the SVE int8 kernel for an M x N x K matmul: the
+  /// candidate of `sveInt8Tiles` whose kernel executes the fewest
+  /// instructions (sveInt8Instructions). Ties go to the earlier candidate.
+  MicroKernelShape chooseSveInt8Tile(int64_t m, int64_t n, int64_t k) const;
+
+  /// Instructions the SVE int8 kernel with register tile `tile` executes for
+  /// an M x N x K matmul, as chooseSveInt8Tile counts them: per step of
+  /// `kStep` bytes, one smmla per row pair and column pair of each tile and
+  /// one load per group of up to 4 registers (ld4w, ld2w, ldr); per
+  /// iteration of 4 steps, an address add per stream, a counter and a
+  /// branch; per tile, its pointers and loop entry, the accumulators' start
+  /// and reduction (the two segments' sums added) and the row vectors'
+  /// shuffles and stores; and the run-time packing of the activations.
+  double sveInt8Instructions(const MicroKernelShape &tile, int64_t m,
+                             int64_t n, int64_t k) const;
 
   /// Whether the int8 kernel with register tile `tile` computes the rows past
   /// M's whole tiles as part of the last whole tile (one tile of tile.rows +

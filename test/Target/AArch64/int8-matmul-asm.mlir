@@ -5,12 +5,13 @@
 // the stack between the K loop's first dot product and its back edge. The
 // i8mm loop loads each step's registers with ld4s that advance their own
 // pointers (post-indexed), so it computes no addresses (no add, sub or mov)
-// on every CPU of the family (Neoverse-V1's scheduler included).
+// on every CPU of the family (Neoverse-V2's scheduler included;
+// Neoverse-V1 uses SVE kernels: sve-int8-matmul-asm.mlir).
 // RUN: qlow-compile %s --target=aarch64 --cpu=neoverse-n1 --emit=asm -o - | FileCheck %s --check-prefix=DOT
 // RUN: qlow-compile %s --target=aarch64 --cpu=cortex-a76 --emit=asm -o - | FileCheck %s --check-prefix=DOT
 // RUN: qlow-compile %s --target=aarch64 --cpu=neoverse-n2 --emit=asm -o - | FileCheck %s --check-prefix=MMLA
 // RUN: qlow-compile %s --target=aarch64 --cpu=neoverse-n2 --emit=asm -o - | FileCheck %s --check-prefix=FIVE
-// RUN: qlow-compile %s --target=aarch64 --cpu=neoverse-v1 --emit=asm -o - | FileCheck %s --check-prefix=MMLA
+// RUN: qlow-compile %s --target=aarch64 --cpu=neoverse-v2 --emit=asm -o - | FileCheck %s --check-prefix=MMLA
 // RUN: qlow-compile %s --target=aarch64 --cpu=cortex-a710 --emit=asm -o - | FileCheck %s --check-prefix=MMLA
 // RUN: qlow-compile %s --target=aarch64 --cpu=cortex-a57 --emit=asm -o - | FileCheck %s --check-prefix=NEON
 

@@ -101,6 +101,70 @@ def QlowAArch64Int8MatmulPass
   ];
 }
 
+def QlowAArch64SveInt8MatmulPass
+    : Pass<"qlow-aarch64-sve-int8-matmul", "func::FuncOp"> {
+  let summary = "Int8 matmul contractions to packed-weight SVE smmla/usmmla "
+                "kernels at a fixed vector length";
+  let description = [{
+    For CPUs whose TargetDesc has SVE kernels (`sveVectorBits`, e.g.
+    Neoverse-V1 at 256 bits): the contractions qlow-aarch64-int8-matmul
+    takes (u8 or s8 activations, s8 constant weights, the same fused
+    epilogues) become kernels on SVE registers, which do twice the MACs per
+    `smmla` of 128-bit NEON at 256 bits. It runs before
+    qlow-aarch64-int8-matmul, which keeps what it leaves.
+
+    An SVE `smmla` (`usmmla` for u8 activations) multiplies a 2x8 by an 8x2
+    block of bytes into a 2x2 block of i32 in each 128-bit segment. The
+    kernel gives the two segments of a register consecutive 8-byte steps of
+    K of the same row pair (activations) or column pair (weights): every
+    operand is one whole 32-byte register, each accumulator holds the even
+    and the odd steps' sums of its 2x2 block, and after the K loop the two
+    segments are added. Weights are packed at compile time, activations at
+    run time, in `[tiles][K/16][words]` i32 tensors whose registers of a step
+    are stored interleaved by words in groups of up to 4, so that one `ld4w`
+    (`ld2w`, `ldr`) loads a group: the group is read as one fixed-length
+    vector and de-interleaved by shuffles, which LLVM's interleaved-access
+    pass turns into that instruction, and each register is inserted into a
+    scalable vector (no instruction at the compiled length); steps follow
+    each other in one tensor and their loads have immediate offsets
+    (`#imm, mul vl`). The K loop runs 4 steps per iteration and the rest
+    once after it; the tile (row pairs x column pairs, 16 accumulators
+    at most) is the TargetDesc candidate whose kernel executes the fewest
+    instructions (`TargetDesc::chooseSveInt8Tile`); the epilogue's leading
+    `acc - za * colsum(w)` starts the accumulators.
+
+    The kernel is built with scalable vector types (`vector<[16]xi8>`,
+    `vector<[4]xi32>`) whose size is known only because the variant is
+    compiled for one vector length: the emitter sets LLVM's
+    `vscale_range(vl/128, vl/128)` on its functions, and the run-time
+    dispatch calls the variant only on a CPU with that vector length.
+
+    ```mlir
+    // One step of a 4 x 4 tile (sketch).
+    %aw = vector.transfer_read %lhs[%t, %s, %c0] : tensor<12x8x32xi32>, vector<32xi32>
+    %a0 = vector.shuffle %aw, %aw [0, 4, 8, 12, 16, 20, 24, 28] : vector<32xi32>, vector<32xi32>
+    %a0s = vector.scalable.insert %a0, %poison[0] : vector<8xi32> into vector<[4]xi32>
+    %m = arm_sve.intr.usmmla %acc, %a0b, %w0b : (vector<[4]xi32>, vector<[16]xi8>, vector<[16]xi8>) -> vector<[4]xi32>
+    ```
+
+    Preconditions: the CPU's TargetDesc has SVE kernels (`sveVectorBits` of
+    256); any other AArch64 CPU is left alone, an x86 CPU is an error.
+  }];
+  let options = [
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"neoverse-v1\"",
+           "AArch64 CPU (or a registry key such as aarch64-neoverse-v1) "
+           "whose TargetDesc supplies the SVE vector length and tiles">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::arm_sve::ArmSVEDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::ub::UBDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def QlowAArch64Int4MatmulPass
     : Pass<"qlow-aarch64-int4-matmul", "func::FuncOp"> {
   let summary = "Int4 weight-only matmuls to nibble-unpacking NEON sdot "

@@ -1,0 +1,460 @@
+//===- SveMatmul.cpp - int8 contractions to SVE smmla kernels -------------===//
+//
+// qlow-aarch64-sve-int8-matmul: the register-tiled int8 matmul kernel on SVE
+// registers of a fixed length (TargetDesc::sveVectorBits, 256 on
+// Neoverse-V1), built from vector ops on scalable vector types and the
+// arm_sve dialect's smmla/usmmla. Recognising the contraction and its
+// epilogue, the epilogue on accumulator vectors and the forall scaffold are
+// shared with the NEON and x86 kernels (Int8Kernel.h).
+//
+//===----------------------------------------------------------------------===//
+
+#include "qlow/Target/AArch64/Passes.h"
+#include "qlow/Target/Int8Kernel.h"
+#include "qlow/Target/TargetDesc.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ArmSVE/IR/ArmSVEDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
+
+#define DEBUG_TYPE "qlow-aarch64-sve-int8-matmul"
+
+namespace mlir::qlow {
+#define GEN_PASS_DEF_QLOWAARCH64SVEINT8MATMULPASS
+#include "qlow/Target/AArch64/Passes.h.inc"
+} // namespace mlir::qlow
+
+using namespace mlir;
+using namespace mlir::qlow;
+
+namespace {
+
+/// i32 columns of an output row vector (the epilogue's lanes): two column
+/// pairs, as in the NEON kernel.
+constexpr int64_t kLanes = 4;
+
+/// The registers of a step in load groups: 4 (ld4w) while at least 4 are
+/// left, then 2 (ld2w), then 1 (ldr). Returns (first register, size).
+SmallVector<std::pair<int64_t, int64_t>> sveLoadGroups(int64_t count) {
+  SmallVector<std::pair<int64_t, int64_t>> groups;
+  for (int64_t done = 0; done < count;) {
+    int64_t size = count - done >= 4 ? 4 : count - done >= 2 ? 2 : 1;
+    groups.push_back({done, size});
+    done += size;
+  }
+  return groups;
+}
+
+/// The word order of `count` registers of `regWords` words each stored
+/// interleaved by load group: word l of register r of a group of g
+/// registers starting at register j0 is word j0 * regWords + l * g + (r -
+/// j0), which an `ld<g>w` de-interleaves. Returns, for each stored word, the
+/// (register, word) it holds, as register * regWords + word.
+SmallVector<int64_t> interleavedWordOrder(int64_t count, int64_t regWords) {
+  SmallVector<int64_t> order(count * regWords);
+  for (auto [j0, g] : sveLoadGroups(count))
+    for (int64_t r = 0; r < g; ++r)
+      for (int64_t l = 0; l < regWords; ++l)
+        order[j0 * regWords + l * g + r] = (j0 + r) * regWords + l;
+  return order;
+}
+
+/// The kernel's geometry for one contraction: vector length, tile, K steps.
+struct SveKernelShape {
+  /// 128-bit segments per register (vscale).
+  int64_t segments;
+  /// Bytes and i32 words of a register.
+  int64_t regBytes, regWords;
+  /// Bytes of K per smmla step (8 per segment).
+  int64_t kStep;
+  /// Rows of a register tile and its row pairs; 4-column vectors, column
+  /// pairs and columns of a panel.
+  int64_t rows, pairs, vectors, colPairs, nr;
+  /// Steps of K (K padded to kp), steps per iteration of the K loop, whole
+  /// iterations and the steps after them.
+  int64_t steps, kp, stepsPerIter, iters, restSteps;
+};
+
+SveKernelShape sveKernelShape(const TargetDesc &desc, const Int8Contraction &c,
+                              const MicroKernelShape &tile) {
+  SveKernelShape s;
+  s.segments = desc.sveVectorBits / 128;
+  s.regBytes = 16 * s.segments;
+  s.regWords = 4 * s.segments;
+  s.kStep = 8 * s.segments;
+  s.rows = tile.rows;
+  s.pairs = tile.rows / 2;
+  s.vectors = std::min(tile.vectors, (c.n + kLanes - 1) / kLanes);
+  s.colPairs = 2 * s.vectors;
+  s.nr = s.vectors * kLanes;
+  s.steps = (c.k + s.kStep - 1) / s.kStep;
+  s.kp = s.steps * s.kStep;
+  // Four steps per iteration share the loop's counter, branch and address
+  // adds (every load of an iteration has an immediate offset from its
+  // stream's pointer).
+  s.stepsPerIter = std::min<int64_t>(4, s.steps);
+  s.iters = s.steps / s.stepsPerIter;
+  s.restSteps = s.steps % s.stepsPerIter;
+  return s;
+}
+
+/// Packs the constant weights of `c` at compile time: register j of step s
+/// of panel p is column pair j (columns p * nr + 2j, 2j + 1), segment g
+/// holding K bytes [s * kStep + 8g, + 8) of both columns as smmla's 8x2
+/// operand (column 2j at bytes 0..7 of the segment, 2j + 1 at 8..15); the
+/// step's registers are interleaved by load group (interleavedWordOrder).
+/// A [panels][steps][colPairs * regWords] tensor of i32 (little-endian
+/// words), zero outside w.
+Value packWeightsForSve(OpBuilder &b, Location loc, const Int8Contraction &c,
+                        const SveKernelShape &s) {
+  const int64_t panels = roundUp(c.n, s.nr) / s.nr;
+  const int64_t stepBytes = s.colPairs * s.regBytes;
+  SmallVector<uint8_t> bytes(panels * s.steps * stepBytes, 0);
+  int64_t flat = 0;
+  for (const APInt &v : c.weights.getValues<APInt>()) {
+    int64_t kk = flat / c.n, col = flat % c.n;
+    ++flat;
+    int64_t p = col / s.nr, inPanel = col % s.nr;
+    int64_t step = kk / s.kStep, segment = (kk % s.kStep) / 8, t = kk % 8;
+    int64_t reg = inPanel / 2, column = inPanel % 2;
+    bytes[(p * s.steps + step) * stepBytes + reg * s.regBytes + segment * 16 +
+          column * 8 + t] = static_cast<uint8_t>(v.getSExtValue());
+  }
+  SmallVector<int64_t> order = interleavedWordOrder(s.colPairs, s.regWords);
+  SmallVector<int32_t> words;
+  words.reserve(bytes.size() / 4);
+  for (int64_t ps = 0; ps < panels * s.steps; ++ps)
+    for (int64_t from : order) {
+      const uint8_t *w = &bytes[ps * stepBytes + 4 * from];
+      words.push_back(static_cast<int32_t>(
+          static_cast<uint32_t>(w[0]) | static_cast<uint32_t>(w[1]) << 8 |
+          static_cast<uint32_t>(w[2]) << 16 |
+          static_cast<uint32_t>(w[3]) << 24));
+    }
+  auto type = RankedTensorType::get(
+      {panels, s.steps, s.colPairs * s.regWords}, b.getI32Type());
+  return arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, ArrayRef<int32_t>(words)));
+}
+
+/// Packs the activations ([m, k] of i8) at run time: register q of step s of
+/// row tile t is row pair (t * rows + 2q, + 1), segment g holding K bytes
+/// [s * kStep + 8g, + 8) of the even row (bytes 0..7) and the odd row
+/// (8..15), smmla's 2x8 operand; rows and K padded with zeros to whole tiles
+/// and steps, the step's registers interleaved by load group. A [mp / rows]
+/// [steps][pairs * regWords] tensor of i32, built as loops that move 8 bytes
+/// at a time.
+Value packLhsForSve(OpBuilder &b, Location loc, const Int8Contraction &c,
+                    const SveKernelShape &s) {
+  Type i8 = b.getI8Type(), i32 = b.getI32Type();
+  const int64_t mp = roundUp(c.m, s.rows);
+  Value padded = c.lhs;
+  if (mp != c.m || s.kp != c.k) {
+    auto paddedType = RankedTensorType::get({mp, s.kp}, i8);
+    Value zero = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+    SmallVector<OpFoldResult> low = {b.getIndexAttr(0), b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> high = {b.getIndexAttr(mp - c.m),
+                                      b.getIndexAttr(s.kp - c.k)};
+    padded =
+        tensor::PadOp::create(b, loc, paddedType, c.lhs, low, high, zero);
+  }
+  Value init = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{mp / s.rows, s.steps, s.pairs * s.regWords},
+      i32);
+  auto idx = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+  };
+  Value zero = idx(0), one = idx(1);
+  Value padI8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+  auto halfType = VectorType::get({8}, i8);
+  auto wordsType = VectorType::get({2}, i32);
+  SmallVector<bool> inBounds = {true};
+  SmallVector<int64_t> order = interleavedWordOrder(s.pairs, s.regWords);
+  auto tiles = scf::ForOp::create(
+      b, loc, zero, idx(mp / s.rows), one, ValueRange{init},
+      [&](OpBuilder &tb, Location tl, Value t, ValueRange tArgs) {
+        Value firstRow = arith::MulIOp::create(tb, tl, t, idx(s.rows));
+        auto steps = scf::ForOp::create(
+            tb, tl, zero, idx(s.steps), one, tArgs,
+            [&](OpBuilder &sb, Location sl, Value st, ValueRange sArgs) {
+              Value col0 = arith::MulIOp::create(sb, sl, st, idx(s.kStep));
+              // The step's words in register order: 2 words of 8 bytes per
+              // row, segment and register.
+              SmallVector<Value> halves;
+              for (int64_t q = 0; q < s.pairs; ++q)
+                for (int64_t g = 0; g < s.segments; ++g)
+                  for (int64_t r = 0; r < 2; ++r) {
+                    Value row =
+                        arith::AddIOp::create(sb, sl, firstRow, idx(2 * q + r));
+                    Value col = arith::AddIOp::create(sb, sl, col0, idx(8 * g));
+                    Value bytes = vector::TransferReadOp::create(
+                        sb, sl, halfType, padded, ValueRange{row, col}, padI8,
+                        inBounds);
+                    halves.push_back(
+                        vector::BitCastOp::create(sb, sl, wordsType, bytes));
+                  }
+              // Concatenated pairwise into one vector of the step's words.
+              while (halves.size() > 1) {
+                SmallVector<Value> next;
+                for (size_t h = 0; h + 1 < halves.size(); h += 2) {
+                  int64_t n0 =
+                      cast<VectorType>(halves[h].getType()).getDimSize(0);
+                  int64_t n1 =
+                      cast<VectorType>(halves[h + 1].getType()).getDimSize(0);
+                  SmallVector<int64_t> concat;
+                  for (int64_t l = 0; l < n0 + n1; ++l)
+                    concat.push_back(l);
+                  next.push_back(vector::ShuffleOp::create(
+                      sb, sl, halves[h], halves[h + 1], concat));
+                }
+                if (halves.size() % 2)
+                  next.push_back(halves.back());
+                halves = std::move(next);
+              }
+              Value words = vector::ShuffleOp::create(sb, sl, halves[0],
+                                                      halves[0], order);
+              Value packed = vector::TransferWriteOp::create(
+                                 sb, sl, words, sArgs[0],
+                                 ValueRange{t, st, zero}, inBounds)
+                                 .getResult();
+              scf::YieldOp::create(sb, sl, packed);
+            });
+        scf::YieldOp::create(tb, tl, steps.getResult(0));
+      });
+  return tiles.getResult(0);
+}
+
+/// Reads registers [j0, j0 + g) of a step, one load group, from `source`
+/// ([.][steps][count * regWords] words) at `tileIndex`, `step`: one read of
+/// the group's words as a fixed-length vector, de-interleaved by shuffles,
+/// each register then put into a scalable vector<[16]xi8> (whole at the
+/// compiled vector length). LLVM's interleaved-access pass turns the load
+/// and its shuffles into one ld4w (ld2w) where the variant's fixed vector
+/// length lets fixed-length vectors live in SVE registers, and the insert
+/// into the scalable register is no instruction. (A scalable read and
+/// `llvm.vector.deinterleave4` would say the same, but upstream has no op
+/// for it and a call of the intrinsic stops the buffer deallocation, which
+/// needs every op's memory effects.)
+SmallVector<Value> readSveGroup(OpBuilder &b, Location loc, Value source,
+                                Value tileIndex, Value step, int64_t j0,
+                                int64_t g, const SveKernelShape &s,
+                                function_ref<Value(int64_t)> idx) {
+  Type i32 = b.getI32Type();
+  auto regType = VectorType::get({4}, i32, /*scalableDims=*/{true});
+  auto bytesType = VectorType::get({16}, b.getI8Type(), {true});
+  auto groupType = VectorType::get({g * s.regWords}, i32);
+  Value pad = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
+  Value words = vector::TransferReadOp::create(
+      b, loc, groupType, source,
+      ValueRange{tileIndex, step, idx(j0 * s.regWords)}, pad,
+      SmallVector<bool>{true});
+  Value poison = ub::PoisonOp::create(b, loc, regType);
+  SmallVector<Value> regs;
+  for (int64_t r = 0; r < g; ++r) {
+    Value reg = words;
+    if (g > 1) {
+      SmallVector<int64_t> lanes;
+      for (int64_t l = 0; l < s.regWords; ++l)
+        lanes.push_back(l * g + r);
+      reg = vector::ShuffleOp::create(b, loc, words, words, lanes);
+    }
+    reg = vector::ScalableInsertOp::create(b, loc, reg, poison, 0);
+    regs.push_back(vector::BitCastOp::create(b, loc, bytesType, reg));
+  }
+  return regs;
+}
+
+/// Builds the kernel that replaces `c` (and `epilogue`) with the register
+/// tile `tile`.
+Value buildSveInt8Kernel(OpBuilder &b, Location loc, const TargetDesc &desc,
+                         const Int8Contraction &c,
+                         const MicroKernelShape &tile, int64_t rowBlock,
+                         std::optional<FusedEpilogue> epilogue,
+                         Type outElement) {
+  const SveKernelShape s = sveKernelShape(desc, c, tile);
+  const int64_t np = roundUp(c.n, s.nr);
+  Type i32 = b.getI32Type();
+  auto accType = VectorType::get({4}, i32, {true});
+  auto fixedAccType = VectorType::get({s.regWords}, i32);
+
+  Value packedW = packWeightsForSve(b, loc, c, s);
+  Value packedLhs = packLhsForSve(b, loc, c, s);
+
+  OpBuilder constants = b;
+  auto idx = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(constants, loc, v).getResult();
+  };
+  Value out =
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{c.m, np}, outElement);
+  Value zeroAcc = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(accType, b.getI32IntegerAttr(0)));
+  SmallVector<bool> inBounds = {true};
+  const auto rowGroups = sveLoadGroups(s.pairs);
+  const auto colGroups = sveLoadGroups(s.colPairs);
+
+  // The K loop of a tile of `tileRows` rows from row `i` (a multiple of
+  // s.rows): returns the tile's row vectors of 4 columns.
+  auto buildKLoop = [&](OpBuilder &rb, Value i, Value p,
+                        int64_t tileRows) -> SmallVector<Value> {
+    const int64_t pairs = (tileRows + 1) / 2;
+    Value tileIndex = arith::DivUIOp::create(rb, loc, i, idx(s.rows));
+    SmallVector<Value> accs(pairs * s.colPairs, zeroAcc);
+    auto stepsOf = [&](OpBuilder &kb, Location kl, Value kk,
+                       SmallVector<Value> &next, int64_t steps) {
+      for (int64_t t = 0; t < steps; ++t) {
+        Value step = arith::AddIOp::create(
+            kb, kl, arith::MulIOp::create(kb, kl, kk, idx(s.stepsPerIter)),
+            idx(t));
+        // The tile's row pairs (whole groups: a partial tile loads padding
+        // pairs with the real ones, in as many loads).
+        SmallVector<Value> a;
+        for (auto [j0, g] : rowGroups)
+          if (j0 < pairs)
+            llvm::append_range(a, readSveGroup(kb, kl, packedLhs, tileIndex,
+                                               step, j0, g, s, idx));
+        SmallVector<Value> w;
+        for (auto [j0, g] : colGroups)
+          llvm::append_range(
+              w, readSveGroup(kb, kl, packedW, p, step, j0, g, s, idx));
+        for (int64_t q = 0; q < pairs; ++q)
+          for (int64_t j = 0; j < s.colPairs; ++j) {
+            Value &slot = next[q * s.colPairs + j];
+            slot = c.lhsSigned
+                       ? arm_sve::SmmlaOp::create(kb, kl, accType, slot, a[q], w[j])
+                             .getResult()
+                       : arm_sve::UsmmlaOp::create(kb, kl, accType, slot, a[q], w[j])
+                             .getResult();
+          }
+      }
+    };
+    auto kLoop = scf::ForOp::create(
+        rb, loc, idx(0), idx(s.iters), idx(1), accs,
+        [&](OpBuilder &kb, Location kl, Value kk, ValueRange acc) {
+          SmallVector<Value> next(acc.begin(), acc.end());
+          stepsOf(kb, kl, kk, next, s.stepsPerIter);
+          scf::YieldOp::create(kb, kl, next);
+        });
+    SmallVector<Value> blocks(kLoop.getResults());
+    if (s.restSteps > 0)
+      stepsOf(rb, loc, idx(s.iters), blocks, s.restSteps);
+    // Each accumulator's segments hold the 2x2 block's sums over the steps
+    // of K they took: added into one block [r0c0 r0c1 r1c0 r1c1].
+    for (Value &block : blocks) {
+      Value fixed = vector::ScalableExtractOp::create(
+          rb, loc, fixedAccType, block, rb.getI64IntegerAttr(0));
+      Value sum;
+      for (int64_t g = 0; g < s.segments; ++g) {
+        Value segment = vector::ShuffleOp::create(
+            rb, loc, fixed, fixed,
+            ArrayRef<int64_t>{4 * g, 4 * g + 1, 4 * g + 2, 4 * g + 3});
+        sum = sum ? arith::AddIOp::create(rb, loc, sum, segment).getResult()
+                  : segment;
+      }
+      block = sum;
+    }
+    // Back to row vectors, as in the NEON kernel: blocks of column pairs
+    // (2j, 2j + 1) give row 2q = [0, 1, 4, 5] and row 2q+1 = [2, 3, 6, 7].
+    SmallVector<Value> rowsOut(tileRows * s.vectors);
+    for (int64_t r = 0; r < tileRows; ++r)
+      for (int64_t j = 0; j < s.vectors; ++j) {
+        Value lo = blocks[(r / 2) * s.colPairs + 2 * j];
+        Value hi = blocks[(r / 2) * s.colPairs + 2 * j + 1];
+        rowsOut[r * s.vectors + j] = vector::ShuffleOp::create(
+            rb, loc, lo, hi,
+            r % 2 ? ArrayRef<int64_t>{2, 3, 6, 7}
+                  : ArrayRef<int64_t>{0, 1, 4, 5});
+      }
+    return rowsOut;
+  };
+
+  auto buildRowTile = [&](OpBuilder &rb, Location rl, Value i,
+                          function_ref<Value()> localRow, Value p, Value col0,
+                          int64_t tileRows, Value tileOut) -> Value {
+    SmallVector<Value> accs = buildKLoop(rb, i, p, tileRows);
+    Value local = localRow();
+    for (int64_t r = 0; r < tileRows; ++r) {
+      Value row = arith::AddIOp::create(rb, rl, i, idx(r));
+      Value tileRow =
+          local != i ? arith::AddIOp::create(rb, rl, local, idx(r)).getResult()
+                     : row;
+      for (int64_t j = 0; j < s.vectors; ++j) {
+        Value value = accs[r * s.vectors + j];
+        if (epilogue)
+          value = applyEpilogue(
+              rb, rl, *epilogue, value, row,
+              arith::AddIOp::create(rb, rl, col0, idx(j * kLanes)), c.m, kLanes,
+              idx);
+        tileOut = vector::TransferWriteOp::create(
+                      rb, rl, value, tileOut,
+                      ValueRange{tileRow, idx(j * kLanes)}, inBounds)
+                      .getResult();
+      }
+    }
+    return tileOut;
+  };
+  return buildInt8KernelScaffold(b, loc, out, c.m, c.n, s.nr, rowBlock, s.rows,
+                                 constants, idx, buildRowTile);
+}
+
+struct QlowAArch64SveInt8MatmulPass
+    : qlow::impl::QlowAArch64SveInt8MatmulPassBase<
+          QlowAArch64SveInt8MatmulPass> {
+  using QlowAArch64SveInt8MatmulPassBase::QlowAArch64SveInt8MatmulPassBase;
+
+  void runOnOperation() override {
+    FailureOr<TargetDesc> desc = lookupKernelPassTarget(
+        getOperation(), "qlow-aarch64-sve-int8-matmul", "aarch64", cpu);
+    if (failed(desc))
+      return signalPassFailure();
+    if (desc->sveVectorBits == 0)
+      return; // No SVE kernels: qlow-aarch64-int8-matmul's NEON ones.
+    for (const MicroKernelShape &tile : desc->sveInt8Tiles)
+      if (tile.kStep != static_cast<int64_t>(desc->sveVectorBits) / 16 ||
+          tile.rows % 2 != 0 || tile.rows <= 0 || tile.vectors <= 0) {
+        getOperation().emitError()
+            << "qlow-aarch64-sve-int8-matmul: " << desc->name << "'s SVE tile "
+            << tile.rows << " x " << tile.vectors << " x " << tile.kStep
+            << " is not whole row pairs with " << desc->sveVectorBits / 16
+            << " bytes of K per step (8 per 128-bit segment)";
+        return signalPassFailure();
+      }
+
+    SmallVector<Int8Contraction> found;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (std::optional<Int8Contraction> c = matchInt8Contraction(op))
+        found.push_back(*c);
+    });
+    IRRewriter rewriter(&getContext());
+    for (Int8Contraction &c : found) {
+      // An earlier kernel may have replaced this contraction's lhs.
+      c.lhs = c.op.getDpsInputs()[0];
+      std::optional<FusedEpilogue> epilogue = matchEpilogue(c.op);
+      Operation *anchor = kernelInsertionAnchor(c, epilogue);
+      rewriter.setInsertionPointAfter(anchor);
+      if (anchor == c.op)
+        rewriter.setInsertionPoint(c.op);
+      MicroKernelShape tile = desc->chooseSveInt8Tile(c.m, c.n, c.k);
+      int64_t rowBlock = desc->chooseInt8RowBlock(c.m, c.n, c.k, tile);
+      Type outElement =
+          epilogue
+              ? cast<RankedTensorType>(epilogue->op->getResult(0).getType())
+                    .getElementType()
+              : rewriter.getI32Type();
+      Value result = buildSveInt8Kernel(rewriter, c.op.getLoc(), *desc, c,
+                                        tile, rowBlock, epilogue, outElement);
+      if (epilogue) {
+        rewriter.replaceOp(epilogue->op, result);
+        rewriter.eraseOp(c.op);
+      } else {
+        rewriter.replaceOp(c.op, result);
+      }
+    }
+  }
+};
+
+} // namespace
