@@ -97,6 +97,16 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createQlowX86AttentionPass(attention));
   }
 
+  // 8-bit quantized softmax rows (QDQ attention's probabilities) in vector
+  // registers, one pass over the scores; f32 steps instead of the
+  // reference's double rounding, so not at opt-level=0, which computes every
+  // op as written.
+  if (!options.cpu.empty() && x86 && options.optLevel > 0) {
+    QlowX86Int8SoftmaxPassOptions softmax;
+    softmax.cpu = options.cpu;
+    pm.addNestedPass<func::FuncOp>(createQlowX86Int8SoftmaxPass(softmax));
+  }
+
   // Out of the qlow dialect: linalg/arith/math on tensors of f32 and signless
   // integers; function signatures carry storage types.
   pm.addPass(createConvertQlowToLinalgPass());

@@ -264,6 +264,70 @@ def QlowX86AttentionPass : Pass<"qlow-x86-attention", "func::FuncOp"> {
   ];
 }
 
+def QlowX86Int8SoftmaxPass : Pass<"qlow-x86-int8-softmax", "func::FuncOp"> {
+  let summary = "8-bit quantized softmax rows to one register-resident pass";
+  let description = [{
+    Why: convert-qlow-to-linalg computes `qlow.softmax` in the reference's
+    steps (dequantize, f32 maximum, exp, f64 sum, divide, quantize), which
+    qlow-vectorize-elementwise turns into two passes over an f32 copy of the
+    scores with per-row temporaries (heap buffers) and two divisions per
+    element. With 8-bit inputs and results (ONNX QDQ attention: u8 scores
+    with the calibrated scale in, u8 probabilities with theirs out) a row
+    fits in vector registers, so this pass (before convert-qlow-to-linalg)
+    rewrites a softmax along the last axis whose input and result are
+    quantized per tensor with at most 8 bits, static shapes and a last
+    dimension `L` that is a multiple of the TargetDesc's f32 lanes and at
+    most 16 vectors, into one `scf.forall` over the rows that, per row:
+
+    * reads the `L` stored integers `q` and takes their maximum `qm` (the
+      dequantized maximum is the dequantized `qm`: dequantization is
+      monotonic for a positive scale);
+    * `e = exp(s * f32(q - qm))` (`math.exp`, upstream's polynomial after
+      qlow-approximate-math), `sum = sum(e)` in f32 (reassociated);
+    * `y = saturate(roundeven(e * (1 / (sum * s_out))) + z_out)`.
+
+    Accuracy: the reference rounds `e / sum` once from double; this is the
+    op's float semantics with f32 steps, so a stored result may be one step
+    off the reference where `p / s_out` is within about 1e-6 (relative) of a
+    rounding boundary (test/e2e/random_float_ops.py checks quantized
+    softmax results within one step). Other softmax ops are left to
+    convert-qlow-to-linalg (a remark says why with `report=true`).
+
+    ```mlir
+    %p = qlow.softmax %s {axis = 3 : i64}
+        : tensor<1x12x128x128x!quant.uniform<u8:f32, 0.04:133>>
+          -> tensor<1x12x128x128x!quant.uniform<u8:f32, 0.0013>>
+    // becomes
+    %q = quant.scast %s : ... to tensor<1x12x128x128xi8>
+    %rows = tensor.collapse_shape %q [[0, 1, 2], [3]] : ... into tensor<1536x128xi8>
+    %r = scf.forall (%i) in (1536) shared_outs(%o = %empty) -> (tensor<1536x128xi8>) {
+      %x = vector.transfer_read %rows[%i, %c0] ... : tensor<1536x128xi8>, vector<128xi8>
+      %m = vector.reduction <maxui>, %x : vector<128xi8> into i8
+      ...
+      %e = math.exp %d : vector<128xf32>
+      %sum = vector.reduction <add>, %e fastmath<reassoc> : vector<128xf32> into f32
+      ...
+    }
+    %p = quant.scast (tensor.expand_shape %r ...) : ... to tensor<...x!quant.uniform<u8:f32, 0.0013>>
+    ```
+  }];
+  let options = [
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"host\"",
+           "CPU whose TargetDesc supplies the vector width">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark for each softmax left to convert-qlow-to-linalg, "
+           "saying why">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::quant::QuantDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def QlowX86LowerIntrinsicsPass : Pass<"qlow-x86-lower-intrinsics"> {
   let summary = "Lower qlow_x86 kernel ops to LLVM intrinsic calls";
   let description = [{
