@@ -106,8 +106,9 @@ OwningOpRef<ModuleOp> int4MatmulModule(MLIRContext &ctx, int64_t m, int64_t k,
 /// with the best register tile that `registers` NEON registers hold. Per
 /// step of 4 along K, a tile of R rows x V vectors (4 columns each, V even)
 /// executes R * V sdot (by element), V / 2 loads of packed nibbles (16 bytes
-/// hold two vectors' weights), V unpacking instructions (one and, one ushr
-/// per load) and R / 4 activation loads (16 bytes of a row serve 4 steps),
+/// hold two vectors' weights), V unpacking instructions (one shift per
+/// register: shl for the low nibbles, sshr for the high ones, or and/ushr)
+/// and R / 4 activation loads (16 bytes of a row serve 4 steps),
 /// for 16 * R * V MACs; it needs R * V accumulators, V unpacked weights, R
 /// activation registers and the raw load. The once-per-group f32 update,
 /// the activations' quantization and the loop control are left out, so no
@@ -136,14 +137,18 @@ int run(StringRef program, ArrayRef<StringRef> args, StringRef what) {
 }
 
 /// Whether the A64 instruction word `insn` is an int8 dot product: sdot
-/// (vector or by element) or smmla/ummla/usmmla. qemu 7.2's disassembler
-/// prints these as `.byte`, so they are recognised by their encodings.
+/// (vector or by element) or smmla/ummla/usmmla, on NEON or SVE registers.
+/// qemu 7.2's disassembler prints these as `.byte`, so they are recognised
+/// by their encodings.
 bool isInt8Dot(uint32_t insn) {
   return (insn & 0xbfe0fc00) == 0x0e809400 || // sdot (vector)
          (insn & 0xbfc0f400) == 0x0f80e000 || // sdot (by element)
          (insn & 0xffe0fc00) == 0x4e80a400 || // smmla
          (insn & 0xffe0fc00) == 0x6e80a400 || // ummla
-         (insn & 0xffe0fc00) == 0x4e80ac00;   // usmmla
+         (insn & 0xffe0fc00) == 0x4e80ac00 || // usmmla
+         (insn & 0xffe0fc00) == 0x45009800 || // smmla (SVE)
+         (insn & 0xffe0fc00) == 0x45c09800 || // ummla (SVE)
+         (insn & 0xffe0fc00) == 0x45809800;   // usmmla (SVE)
 }
 
 /// Instructions executed in the functions `names`, from a qemu log of
@@ -295,6 +300,16 @@ int runAArch64Bench(const AArch64BenchOptions &options) {
         return false;
       }
     }
+    // A CPU with SVE kernels runs at the vector length they were compiled
+    // for (qemu's max CPU defaults to 64 bytes in user mode).
+    FailureOr<mlir::qlow::TargetDesc> desc =
+        mlir::qlow::lookupTargetDesc("aarch64", cpu);
+    const unsigned sveBits = succeeded(desc) ? desc->sveVectorBits : 0;
+    std::string qemuCpu =
+        sveBits ? llvm::formatv("max,sve-default-vector-length={0}",
+                                sveBits / 8)
+                      .str()
+                : std::string("max");
     std::string exe = path(".exe"), log = path(".qemu.log");
     std::string include = "-I" + work.str().str();
     std::string mainC = path("_main.c"), obj = path(".o");
@@ -302,7 +317,8 @@ int runAArch64Bench(const AArch64BenchOptions &options) {
             {"--target=aarch64-linux-gnu", "-fuse-ld=lld", "-static", "-O1",
              include, mainC, obj, "-lm", "-o", exe},
             "clang-22 " + stem) != 0 ||
-        run(*qemu, {"-cpu", "max", "-d", "in_asm,exec,nochain", "-D", log, exe},
+        run(*qemu,
+            {"-cpu", qemuCpu, "-d", "in_asm,exec,nochain", "-D", log, exe},
             "qemu-aarch64 " + stem) != 0)
       return false;
     uint64_t total = 0, dots = 0;
@@ -313,23 +329,27 @@ int runAArch64Bench(const AArch64BenchOptions &options) {
     }
     if (temporary)
       llvm::sys::fs::remove(log);
-    // The target description chooses smmla (i8mm) or sdot (dotprod); the
-    // int8 ideal is the dot instructions alone. The int4 kernel uses sdot by
-    // element on both; its ideal adds the nibbles' loads and unpacking.
-    FailureOr<mlir::qlow::TargetDesc> desc =
-        mlir::qlow::lookupTargetDesc("aarch64", cpu);
-    bool mmla = !int4 && m > 1 && succeeded(desc) &&
+    // The target description chooses SVE smmla (SVE kernels, every M),
+    // smmla (i8mm) or sdot (dotprod); the int8 ideal is the dot instructions
+    // alone: one SVE smmla per 32 MACs per 128-bit segment (64 at 256 bits;
+    // M = 1 computes a padding row in every smmla, so it can reach half of
+    // it). The int4 kernel uses sdot by element on every CPU; its ideal adds
+    // the nibbles' loads and unpacking.
+    bool sve = !int4 && sveBits != 0;
+    bool mmla = !int4 && !sve && m > 1 && succeeded(desc) &&
                 desc->int8Dot == mlir::qlow::Int8DotKind::NeonI8mm;
     double macs = static_cast<double>(m) * k * n;
     double perMac = total / macs;
     double ideal =
         int4   ? int4Ideal(m, succeeded(desc) ? desc->vectorRegisters : 32)
+        : sve  ? 1.0 / (32.0 * sveBits / 128)
         : mmla ? 1.0 / 32
                : 1.0 / 16;
     llvm::outs() << llvm::formatv(
         "case={0} M={1} K={2} N={3} cpu={4} insn_per_mac={5:f4} "
         "ideal={6:f4} ratio={7:f3} dot_share={8:f3} insns={9} dots={10}\n",
         (int4   ? "int4_sdot_"
+         : sve  ? "sve_smmla_"
          : mmla ? "smmla_"
                 : "sdot_") +
             llvm::formatv("{0}x{1}x{2}", m, k, n).str(),

@@ -33,10 +33,9 @@ DenseIntElementsAttr constantWeights(Value value) {
 }
 } // namespace
 
-std::optional<Int4Matmul> mlir::qlow::matchInt4Matmul(MatmulOp op,
-                                                      int64_t kStep,
-                                                      std::string &why,
-                                                      bool perColumnZeroPoints) {
+std::optional<Int4Matmul>
+mlir::qlow::matchInt4Matmul(MatmulOp op, int64_t kStep, std::string &why,
+                            bool perColumnZeroPoints) {
   auto fail = [&](std::string reason) -> std::optional<Int4Matmul> {
     why = std::move(reason);
     return std::nullopt;
@@ -72,9 +71,9 @@ std::optional<Int4Matmul> mlir::qlow::matchInt4Matmul(MatmulOp op,
   c.nibbleBase = params->isSigned ? -8 : 0;
   c.zpNibble = params->zeroPoints.front() - c.nibbleBase;
   bool uniform =
-      params->bits == 4 &&
-      llvm::all_of(params->zeroPoints,
-                   [&](int64_t z) { return z == params->zeroPoints.front(); });
+      params->bits == 4 && llvm::all_of(params->zeroPoints, [&](int64_t z) {
+        return z == params->zeroPoints.front();
+      });
   if (!uniform && !perColumnZeroPoints)
     return fail("zero points differ between groups or columns");
   for (const APInt &v : attr.getValues<APInt>())
@@ -93,8 +92,8 @@ std::optional<Int4Matmul> mlir::qlow::matchInt4Matmul(MatmulOp op,
   // (q - 8)): the latter negated, with their scales, are i4 with one zero
   // point, and the kernel needs no zero-point table. Exact: negating a
   // scale and the i32 sum it multiplies gives the same f32 product.
-  bool signedI4 = params->bits == 8 && params->isSigned &&
-                  params->zeroPointsAllZero();
+  bool signedI4 =
+      params->bits == 8 && params->isSigned && params->zeroPointsAllZero();
   SmallVector<int64_t> signs;
   for (int64_t g = 0; g < groups && params->bits == 8; ++g)
     for (int64_t col = 0; col < c.n; ++col) {
@@ -123,7 +122,8 @@ std::optional<Int4Matmul> mlir::qlow::matchInt4Matmul(MatmulOp op,
   }
   for (int64_t at = 0; at < groups * c.n; ++at)
     c.zpNibbles.push_back(params->zeroPoints[at] - c.nibbleBases[at]);
-  if (llvm::all_of(c.zpNibbles, [&](int64_t z) { return z == c.zpNibbles[0]; }) &&
+  if (llvm::all_of(c.zpNibbles,
+                   [&](int64_t z) { return z == c.zpNibbles[0]; }) &&
       llvm::all_of(c.nibbleBases,
                    [&](int64_t v) { return v == c.nibbleBases[0]; })) {
     // One base and zero point after all: the scalar form.
@@ -137,7 +137,8 @@ std::optional<Int4Matmul> mlir::qlow::matchInt4Matmul(MatmulOp op,
 
 Int4PackedWeights mlir::qlow::packInt4Weights(OpBuilder &b, Location loc,
                                               const Int4Matmul &c, int64_t nr,
-                                              int64_t lanes, int64_t kStep) {
+                                              int64_t lanes, int64_t kStep,
+                                              uint8_t nibbleXor) {
   const int64_t groups = c.params.groups;
   const int64_t panels = (c.n + nr - 1) / nr, kSteps = c.k / kStep;
   const int64_t pairBytes = lanes * kStep; // bytes of one packed load
@@ -152,7 +153,8 @@ Int4PackedWeights mlir::qlow::packInt4Weights(OpBuilder &b, Location loc,
       int64_t vec = inPanel / lanes, lane = inPanel % lanes;
       int64_t at = (p * kSteps + kk / kStep) * nr * 2 + (vec / 2) * pairBytes +
                    lane * kStep + kk % kStep;
-      packed[at] |= static_cast<uint8_t>(nibble << (vec % 2 ? 4 : 0));
+      packed[at] |=
+          static_cast<uint8_t>((nibble ^ nibbleXor) << (vec % 2 ? 4 : 0));
     }
   SmallVector<int32_t> zeroPoints;
   if (!c.uniformZeroPoint())
@@ -160,8 +162,8 @@ Int4PackedWeights mlir::qlow::packInt4Weights(OpBuilder &b, Location loc,
   for (int64_t g = 0; g < groups; ++g)
     for (int64_t col = 0; col < c.n; ++col) {
       int64_t at = ((col / nr) * groups + g) * nr + col % nr;
-      scales[at] = static_cast<float>(c.signAt(g, col) *
-                                      c.params.scales[g * c.n + col]);
+      scales[at] =
+          static_cast<float>(c.signAt(g, col) * c.params.scales[g * c.n + col]);
       if (!c.uniformZeroPoint())
         zeroPoints[at] = static_cast<int32_t>(c.zpNibbles[g * c.n + col]);
     }
@@ -188,14 +190,15 @@ Int4PackedWeights mlir::qlow::packInt4Weights(OpBuilder &b, Location loc,
 
 Int4Activations mlir::qlow::buildInt4Activations(OpBuilder &b, Location loc,
                                                  const Int4Matmul &c,
-                                                 int64_t paddedRows) {
+                                                 int64_t paddedRows,
+                                                 int64_t zpOffset) {
   Type i8 = b.getI8Type();
   Int4Activations result;
   MatmulOp op = c.op; // The op's accessors are not const.
   result.quantized =
       buildDynamicQuantize(b, loc, op.getLhs(), op.getDynamicAttr());
   Value q = result.quantized.q;
-  if (!c.uniformZeroPoint() || c.zpNibble != 0) {
+  if (!c.uniformZeroPoint() || c.zpNibble != zpOffset) {
     const int64_t groups = c.params.groups, groupSize = c.params.groupSize;
     Value grouped = tensor::ExpandShapeOp::create(
         b, loc, RankedTensorType::get({c.m, groups, groupSize}, i8), q,

@@ -88,26 +88,32 @@ struct Int4PackedWeights {
 
 /// Packs `c`'s weights for a kernel with `lanes` i32 lanes per vector and
 /// panels of `nr` columns (a multiple of 2 * lanes), reading `kStep` rows of
-/// K per dot product.
+/// K per dot product. Each stored nibble is XORed with `nibbleXor` (0 or 8):
+/// with 8, a kernel that unpacks the nibbles as signed 4-bit values reads
+/// nibble - 8 (see qlow-aarch64-int4-matmul).
 Int4PackedWeights packInt4Weights(OpBuilder &b, Location loc,
                                   const Int4Matmul &c, int64_t nr,
-                                  int64_t lanes, int64_t kStep);
+                                  int64_t lanes, int64_t kStep,
+                                  uint8_t nibbleXor = 0);
 
 /// The activations of an int4 kernel.
 struct Int4Activations {
   /// Quantized at run time exactly as convert-qlow-to-linalg does.
   DynamicQuantized quantized;
   /// Sums of the quantized values per row and group [M, groups] (i32), for
-  /// the zpNibble correction; null when zpNibble is uniformly 0.
+  /// the zpNibble correction; null when zpNibble is uniformly the kernel's
+  /// `zpOffset` (the value its unpacked nibbles are relative to).
   Value rowSums;
   /// The quantized values with rows padded with zeros to `paddedRows`.
   Value padded;
 };
 
 /// Builds the activations of `c` for a kernel whose row tiles cover
-/// `paddedRows` (>= M) rows.
+/// `paddedRows` (>= M) rows and whose dot products read nibble - `zpOffset`
+/// (0: the nibbles as stored; 8: signed nibbles packed with nibbleXor 8).
 Int4Activations buildInt4Activations(OpBuilder &b, Location loc,
-                                     const Int4Matmul &c, int64_t paddedRows);
+                                     const Int4Matmul &c, int64_t paddedRows,
+                                     int64_t zpOffset = 0);
 
 /// The pass body both targets share: matches every qlow.matmul under `root`
 /// (groups a multiple of `kStep` rows), emits a remark on each dynamic one

@@ -14,9 +14,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Qlow/IR/QlowOps.h"
+#include "qlow/Target/AArch64/InterleavedLoads.h"
+#include "qlow/Target/AArch64/Passes.h"
 #include "qlow/Target/Int4Kernel.h"
 #include "qlow/Target/Int8Kernel.h" // roundUp
-#include "qlow/Target/AArch64/Passes.h"
 #include "qlow/Target/TargetDesc.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -36,10 +37,115 @@ namespace mlir::qlow {
 
 using namespace mlir;
 using namespace mlir::qlow;
+using namespace mlir::qlow::aarch64;
 
 #define DEBUG_TYPE "qlow-aarch64-int4-matmul"
 
 namespace {
+
+/// The register tile of the int4 kernel: `rows` rows x `vectors` vectors of
+/// 4 columns of i32 sums, and where the f32 accumulators live (registers, or
+/// the output tile in L1, updated once per group).
+struct Int4Tile {
+  int64_t rows = 1, vectors = 2;
+  bool inMemory = false;
+};
+
+/// Chooses the tile by counting the instructions per MAC of the kernel that
+/// buildInt4Kernel builds, per group of `groupSize` along K and row tile:
+/// per step of 4 along K, rows * vectors sdot, vectors / 2 loads of packed
+/// nibbles and `vectors` unpacking instructions (one shift each); per
+/// iteration of 4 steps one activation load per row and two of loop
+/// control; per group and accumulator its restart, the conversion, two
+/// multiplications and the addition in f32 (and for f32 accumulators in
+/// memory, a half of an ldp and of an stp), a half of a scale load per
+/// vector, and with a zero-point `correction` a row sum's load, product and
+/// broadcast per row and a subtraction per accumulator. The padding of M to
+/// whole tiles and of N to whole panels counts as waste. The tile must leave
+/// two of the `registers` spare beside the i32 sums, the activations, the
+/// unpacked weights and their loads (and the f32 accumulators, in registers).
+Int4Tile chooseInt4Tile(int64_t m, int64_t n, int64_t groupSize,
+                        int64_t registers, bool correction) {
+  const double steps = static_cast<double>(groupSize) / 4;
+  const int64_t maxVectors =
+      std::max<int64_t>(2, std::min<int64_t>(8, roundUp((n + 3) / 4, 2)));
+  Int4Tile best;
+  double bestCost = 0;
+  for (int64_t v = 2; v <= maxVectors; v += 2)
+    for (int64_t r = 1; r <= std::min<int64_t>(m, 16); ++r)
+      for (bool inMemory : {false, true}) {
+        int64_t live = r * v + r + v + v / 2 + (inMemory ? 0 : r * v) + 2;
+        if (live > registers)
+          continue;
+        double inner = steps * (r * v + v / 2.0 + v) + steps / 4 * (r + 2);
+        double update = r * v * (inMemory ? 6.0 : 5.0) + v / 2.0 +
+                        (correction ? r * (3.0 + v) : 0.0);
+        double waste = static_cast<double>(roundUp(m, r)) / m *
+                       static_cast<double>(roundUp(n, 4 * v)) / n;
+        double cost = (inner + update) / (steps * r * v * 16) * waste;
+        if (bestCost == 0 || cost < bestCost * 0.999) {
+          best = {r, v, inMemory};
+          bestCost = cost;
+        }
+      }
+  return best;
+}
+
+/// The quantized activations `q` ([mp, k] i8, k a multiple of 16) in the
+/// layout the kernel reads: [mp / rows][k / 16][4 * rows] words, for each
+/// row tile and 16 bytes of K the tile's rows in the groups of
+/// interleaveGroups(rows), each group interleaved by words so that one
+/// ld<g> loads it (one ld4 for 4 rows instead of 4 loads). Built as loops
+/// that move 16 bytes at a time (LLVM stores a group with one st<g>).
+Value packActivationsForInt4(OpBuilder &b, Location loc, Value q, int64_t mp,
+                             int64_t k, int64_t rows) {
+  Type i8 = b.getI8Type(), i32 = b.getI32Type();
+  auto idx = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+  };
+  Value zero = idx(0), one = idx(1);
+  Value init = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{mp / rows, k / 16, 4 * rows}, i32);
+  Value padI8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+  auto bytesType = VectorType::get({16}, i8);
+  auto regType = VectorType::get({4}, i32);
+  SmallVector<bool> inBounds = {true};
+  auto tiles = scf::ForOp::create(
+      b, loc, zero, idx(mp / rows), one, ValueRange{init},
+      [&](OpBuilder &tb, Location tl, Value t, ValueRange tArgs) {
+        Value tileRow = arith::MulIOp::create(tb, tl, t, idx(rows));
+        auto blocks = scf::ForOp::create(
+            tb, tl, zero, idx(k / 16), one, tArgs,
+            [&](OpBuilder &kb, Location kl, Value s, ValueRange kArgs) {
+              Value col = arith::MulIOp::create(kb, kl, s, idx(16));
+              Value packed = kArgs[0];
+              int64_t firstRow = 0;
+              for (int64_t g : interleaveGroups(rows)) {
+                Value group;
+                for (int64_t r = firstRow; r < firstRow + g; ++r) {
+                  Value row = arith::AddIOp::create(kb, kl, tileRow, idx(r));
+                  Value bytes = vector::TransferReadOp::create(
+                      kb, kl, bytesType, q, ValueRange{row, col}, padI8,
+                      inBounds);
+                  group = appendWords(
+                      kb, kl, group,
+                      vector::BitCastOp::create(kb, kl, regType, bytes));
+                }
+                if (g > 1)
+                  group = vector::ShuffleOp::create(kb, kl, group, group,
+                                                    interleaveMask(g));
+                packed = vector::TransferWriteOp::create(
+                             kb, kl, group, packed,
+                             ValueRange{t, s, idx(4 * firstRow)}, inBounds)
+                             .getResult();
+                firstRow += g;
+              }
+              scf::YieldOp::create(kb, kl, packed);
+            });
+        scf::YieldOp::create(tb, tl, blocks.getResult(0));
+      });
+  return tiles.getResult(0);
+}
 
 /// Builds the kernel for `c` before `c.op` and returns its [M, N] f32 result.
 ///
@@ -47,47 +153,34 @@ namespace {
 /// columns; for each panel and step s of 4 rows of K, nr * 2 bytes in which
 /// the 16 bytes of vector pair (2v, 2v + 1) hold, in sdot's order (column,
 /// then the 4 rows), the nibble of a column of vector 2v in the low half and
-/// of vector 2v + 1 in the high half. One load, one and and one byte shift
-/// give two weight registers; nibbles (0..15) and activations (symmetric
-/// i8) are both s8 operands of sdot, so each group's sum is sum q * nibble =
-/// sum q * (w - zw) + zpNibble * rowsum. After each group the kernel
-/// subtracts zpNibble * rowsum, converts to f32 and adds (s_lhs * s_w[g, n])
-/// * sum to f32 accumulators, in the reference's order.
+/// of vector 2v + 1 in the high half, each XORed with 8. Unpacking is one
+/// shift per register: `sshr #4` gives the high nibbles as signed 4-bit
+/// values (nibble - 8), `shl #4` the low ones times 16 (16 * (nibble - 8));
+/// the low vectors' sums are divided by 16 when converted to f32 (`scvtf`
+/// with 4 fraction bits), which is exact: float(16 * s) = 16 * float(s).
+/// Activations are symmetric i8, so each group's sum is
+/// sum q * (nibble - 8) = sum q * (w - zw) + (zpNibble - 8) * rowsum, and
+/// for the usual zero point (signed i4 with zero point 0, u4 with 8) there
+/// is nothing to correct. After each group the kernel (subtracts the
+/// correction,) converts to f32 and adds (s_lhs * s_w[g, n]) * sum to f32
+/// accumulators, in the reference's order.
 Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                       const TargetDesc &desc) {
   // 16 bytes of K per iteration of the step loop: one activation load per
   // row, used by element in 4 steps of 4.
   const int64_t lanes = desc.i32Lanes(), kStep = 4, kBlock = 16;
   const int64_t groupSize = c.params.groupSize, groups = c.params.groups;
-  // Two vectors per packed load. The tile's f32 accumulators stay in
-  // registers with its i32 sums when few rows fit anyway (decode, M = 1);
-  // with more rows they live in the output tile (L1) and are updated once
-  // per group, which leaves the registers to more rows of i32 sums: each
-  // unpacked weight register then feeds more vpdpbusd. Both must leave the
-  // weights of one step and a few temporaries room.
-  const int64_t vectors =
-      std::min<int64_t>(4, roundUp((c.n + lanes - 1) / lanes, 2));
-  const int64_t registers = desc.vectorRegisters;
-  // Each row also holds its 16 activation bytes of the iteration.
-  const int64_t registerRows =
-      std::max<int64_t>(1, (registers - vectors - 3) / (2 * vectors + 1));
-  const int64_t memoryRows =
-      std::max<int64_t>(1, (registers - vectors - 3) / (vectors + 1));
-  // Vector instructions per step of 4 along K: loads, unpacking (one and and
-  // one shift per load), a quarter of a row load per row and the dot
-  // products; the share of dot products, discounted by the rows of padding,
-  // picks the tile.
-  auto score = [&](int64_t r) {
-    double ops = vectors / 2.0 + vectors + r / 4.0 + r * vectors;
-    return (r * vectors / ops) * c.m / static_cast<double>(roundUp(c.m, r));
-  };
-  int64_t rows = std::min(registerRows, c.m);
-  bool inMemory = false;
-  for (int64_t r = 1; r <= std::min(memoryRows, c.m); ++r)
-    if (score(r) > score(rows) * 1.02) {
-      rows = r;
-      inMemory = true;
-    }
+  assert(c.uniformZeroPoint() && "aarch64 takes uniform zero points only");
+  const int64_t zpOffset = 8;
+  const bool correction = c.zpNibble != zpOffset;
+  const Int4Tile shape =
+      chooseInt4Tile(c.m, c.n, groupSize, desc.vectorRegisters, correction);
+  const int64_t rows = shape.rows, vectors = shape.vectors;
+  const bool inMemory = shape.inMemory;
+  // The low nibbles times 16 (one shl) while a group's sums of them fit
+  // i32: |q * 16 * (nibble - 8)| <= 2^14 per product; otherwise shl and
+  // sshr give them unscaled.
+  const bool scaledLow = groupSize <= (int64_t{1} << 16);
   const int64_t nr = vectors * lanes;
   const int64_t mp = roundUp(c.m, rows), np = roundUp(c.n, nr);
   const int64_t panels = np / nr;
@@ -96,15 +189,18 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
 
   Int4PackedWeights packedWeights =
-      packInt4Weights(b, loc, c, nr, lanes, kStep);
+      packInt4Weights(b, loc, c, nr, lanes, kStep, /*nibbleXor=*/8);
   Value packedW = packedWeights.nibbles;
   Value scaleTable = packedWeights.scales;
 
-  // Activations: quantized at run time, their sums per row and group, and
-  // rows padded to the tile.
-  Int4Activations activations = buildInt4Activations(b, loc, c, mp);
+  // Activations: quantized at run time, their sums per row and group when
+  // a correction needs them, and rows padded to the tile.
+  Int4Activations activations = buildInt4Activations(b, loc, c, mp, zpOffset);
   const DynamicQuantized &a = activations.quantized;
-  Value rowSums = activations.rowSums, q = activations.padded;
+  Value rowSums = activations.rowSums;
+  const SmallVector<int64_t> rowGroups = interleaveGroups(rows);
+  Value packedA =
+      packActivationsForInt4(b, loc, activations.padded, mp, c.k, rows);
 
   OpBuilder constants = b;
   auto idx = [&](int64_t v) {
@@ -114,20 +210,30 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   auto floatType = VectorType::get({lanes}, f32);
   auto bytesType = VectorType::get({pairBytes}, i8);
   Value out = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{mp, np}, f32);
-  Value lowMask = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(bytesType, b.getI8IntegerAttr(0x0F)));
   Value four = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(bytesType, b.getI8IntegerAttr(4)));
   Value zeroI32 = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(accType, b.getI32IntegerAttr(0)));
   Value zeroF32 = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(floatType, b.getF32FloatAttr(0.0f)));
+  Value sixteen = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(floatType, b.getF32FloatAttr(16.0f)));
   Value padI8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
   Value padF32 = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-  Value zpNibble =
-      arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(c.zpNibble));
+  // The correction per unit of row sum, for the high and the low vectors.
+  Value zpHigh = arith::ConstantOp::create(
+      b, loc, b.getI32IntegerAttr(c.zpNibble - zpOffset));
+  Value zpLow = arith::ConstantOp::create(
+      b, loc,
+      b.getI32IntegerAttr((scaledLow ? 16 : 1) * (c.zpNibble - zpOffset)));
   Value bias = c.op.getBias();
   SmallVector<bool> inBounds = {true};
+  // The rows' scales padded with zeros so that every row tile reads whole
+  // registers of them in bounds.
+  Value rowScaleTable = tensor::PadOp::create(
+      b, loc, RankedTensorType::get({mp + lanes}, f32), a.scale,
+      ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(mp + lanes - c.m)}, padF32);
 
   auto forall = scf::ForallOp::create(
       b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(panels)}, ValueRange{out},
@@ -154,12 +260,19 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
         for (int64_t r = 0; r < rows; ++r)
           clamped.push_back(arith::MinSIOp::create(
               rb, rl, arith::AddIOp::create(rb, rl, i, idx(r)), idx(c.m - 1)));
-        SmallVector<Value> rowScales;
+        // The rows' scales, 4 to a register (rows past M: 0), used by
+        // element (fmul by element: no register per row).
+        SmallVector<Value> scaleRegs, rowScales;
+        for (int64_t r = 0; r < rows; r += lanes)
+          scaleRegs.push_back(vector::TransferReadOp::create(
+              rb, rl, floatType, rowScaleTable,
+              ValueRange{arith::AddIOp::create(rb, rl, i, idx(r))}, padF32,
+              inBounds));
         for (int64_t r = 0; r < rows; ++r)
           rowScales.push_back(vector::BroadcastOp::create(
               rb, rl, floatType,
-              tensor::ExtractOp::create(rb, rl, a.scale,
-                                        ValueRange{clamped[r]})));
+              vector::ExtractOp::create(rb, rl, scaleRegs[r / lanes],
+                                        ArrayRef<int64_t>{r % lanes})));
         // The f32 accumulators: registers (loop-carried vectors), or the
         // output tile itself, zeroed first.
         Value tile = rArgs[0];
@@ -186,16 +299,19 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
               auto stepLoop = scf::ForOp::create(
                   gb, gl, s0, s1, idx(1), iacc,
                   [&](OpBuilder &kb, Location kl, Value s, ValueRange acc) {
-                    // 16 bytes of each row: 4 steps of K.
-                    Value kByte = arith::MulIOp::create(kb, kl, s, idx(kBlock));
+                    // 16 bytes of each row: 4 steps of K, the tile's rows
+                    // in groups of up to 4 loaded by one ld4 (ld3, ld2).
+                    Value tileIndex =
+                        arith::DivUIOp::create(kb, kl, i, idx(rows));
                     SmallVector<Value> aRows;
-                    for (int64_t r = 0; r < rows; ++r) {
-                      Value row = arith::AddIOp::create(kb, kl, i, idx(r));
-                      aRows.push_back(vector::BitCastOp::create(
-                          kb, kl, accType,
-                          vector::TransferReadOp::create(kb, kl, bytesType, q,
-                                                         ValueRange{row, kByte},
-                                                         padI8, inBounds)));
+                    int64_t firstRow = 0;
+                    for (int64_t g : rowGroups) {
+                      for (Value reg : readInterleavedGroup(
+                               kb, kl, packedA,
+                               ValueRange{tileIndex, s, idx(4 * firstRow)}, g))
+                        aRows.push_back(
+                            vector::BitCastOp::create(kb, kl, accType, reg));
+                      firstRow += g;
                     }
                     SmallVector<Value> next(acc.begin(), acc.end());
                     for (int64_t t = 0; t < kBlock / kStep; ++t) {
@@ -209,9 +325,11 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                             kb, kl, bytesType, packedW,
                             ValueRange{p, step, idx(v * pairBytes)}, padI8,
                             inBounds);
-                        w.push_back(
-                            arith::AndIOp::create(kb, kl, raw, lowMask));
-                        w.push_back(arith::ShRUIOp::create(kb, kl, raw, four));
+                        Value low = arith::ShLIOp::create(kb, kl, raw, four);
+                        if (!scaledLow)
+                          low = arith::ShRSIOp::create(kb, kl, low, four);
+                        w.push_back(low);
+                        w.push_back(arith::ShRSIOp::create(kb, kl, raw, four));
                       }
                       for (int64_t r = 0; r < rows; ++r) {
                         // Lane t of the row's bytes in every lane: LLVM
@@ -235,25 +353,32 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
               Value tileIn = inMemory ? fIn[0] : Value();
               for (int64_t r = 0; r < rows; ++r) {
                 Value row = arith::AddIOp::create(gb, gl, i, idx(r));
-                Value correction;
+                // With a correction: (zpNibble - 8) * rowsum, times 16 for
+                // the low vectors' scaled sums.
+                Value corrections[2];
                 if (rowSums) {
                   Value sum = tensor::ExtractOp::create(
                       gb, gl, rowSums, ValueRange{clamped[r], g});
-                  correction = vector::BroadcastOp::create(
-                      gb, gl, accType,
-                      arith::MulIOp::create(gb, gl, sum, zpNibble));
+                  for (int64_t h = 0; h < 2; ++h)
+                    corrections[h] = vector::BroadcastOp::create(
+                        gb, gl, accType,
+                        arith::MulIOp::create(gb, gl, sum, h ? zpHigh : zpLow));
                 }
                 for (int64_t v = 0; v < vectors; ++v) {
                   Value sum = stepLoop.getResult(r * vectors + v);
-                  if (correction)
-                    sum = arith::SubIOp::create(gb, gl, sum, correction);
+                  if (rowSums)
+                    sum =
+                        arith::SubIOp::create(gb, gl, sum, corrections[v % 2]);
                   Value sw = vector::TransferReadOp::create(
                       gb, gl, floatType, scaleTable,
                       ValueRange{p, g, idx(v * lanes)}, padF32, inBounds);
                   Value scale = arith::MulFOp::create(gb, gl, rowScales[r], sw);
-                  Value term = arith::MulFOp::create(
-                      gb, gl, scale,
-                      arith::SIToFPOp::create(gb, gl, floatType, sum));
+                  Value exact = arith::SIToFPOp::create(gb, gl, floatType, sum);
+                  // The low vectors' sums are 16 times the group's (exact
+                  // in f32: a power of two): scvtf #4.
+                  if (v % 2 == 0 && scaledLow)
+                    exact = arith::DivFOp::create(gb, gl, exact, sixteen);
+                  Value term = arith::MulFOp::create(gb, gl, scale, exact);
                   if (!inMemory) {
                     fOut.push_back(arith::AddFOp::create(
                         gb, gl, fIn[r * vectors + v], term));
@@ -321,8 +446,8 @@ struct QlowAArch64Int4MatmulPass
   using QlowAArch64Int4MatmulPassBase::QlowAArch64Int4MatmulPassBase;
 
   void runOnOperation() override {
-    FailureOr<TargetDesc> desc =
-        lookupKernelPassTarget(getOperation(), "qlow-aarch64-int4-matmul", "aarch64", cpu);
+    FailureOr<TargetDesc> desc = lookupKernelPassTarget(
+        getOperation(), "qlow-aarch64-int4-matmul", "aarch64", cpu);
     if (failed(desc))
       return signalPassFailure();
     if (desc->int8Dot != Int8DotKind::NeonSdot &&

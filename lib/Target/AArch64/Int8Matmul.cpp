@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qlow/Target/AArch64/InterleavedLoads.h"
 #include "qlow/Target/AArch64/Passes.h"
 #include "qlow/Target/Int8Kernel.h"
 #include "qlow/Target/TargetDesc.h"
@@ -30,35 +31,12 @@ namespace mlir::qlow {
 
 using namespace mlir;
 using namespace mlir::qlow;
+using namespace mlir::qlow::aarch64;
 
 namespace {
 
 /// i32 lanes of a NEON register.
 constexpr int64_t kLanes = 4;
-
-/// `tail` (one register of kLanes words) appended to the words of `head`
-/// (null for none yet): the shuffle that grows a packed group or step list.
-Value appendWords(OpBuilder &b, Location loc, Value head, Value tail) {
-  if (!head)
-    return tail;
-  int64_t have = cast<VectorType>(head.getType()).getDimSize(0);
-  SmallVector<int64_t> append;
-  for (int64_t l = 0; l < have + kLanes; ++l)
-    append.push_back(l);
-  return vector::ShuffleOp::create(b, loc, head, tail, append);
-}
-
-/// Registers of a step that one interleaving load fills: the `count`
-/// registers split into groups of at most 4 (ld4 is the widest), each group
-/// loaded by one `ld<g>`, which de-interleaves 4-byte words: word l of the
-/// group's register r is at word l * g + r of the group's 16 * g bytes.
-/// Returns the group sizes.
-SmallVector<int64_t> interleaveGroups(int64_t count) {
-  SmallVector<int64_t> groups;
-  for (int64_t done = 0; done < count; done += groups.back())
-    groups.push_back(std::min<int64_t>(4, count - done));
-  return groups;
-}
 
 /// The largest group size (at most 4) that divides `pairs`: the row pairs of
 /// a tile are loaded in groups of this size, aligned to multiples of it.
@@ -192,34 +170,6 @@ Value padLhs(OpBuilder &b, Location loc, Value lhs, int64_t m, int64_t k,
   return tensor::PadOp::create(b, loc, paddedType, lhs, low, high, zero);
 }
 
-/// Reads the `g` registers of an interleaved group (see interleaveGroups):
-/// one vector<4g x i32> read at `indices` of `source`, de-interleaved by
-/// shuffles, which LLVM's interleaved-access pass turns, with the load, into
-/// one ld<g>. Returns the registers as vector<16xi8>.
-SmallVector<Value> readInterleavedGroup(OpBuilder &b, Location loc,
-                                        Value source, ValueRange indices,
-                                        int64_t g) {
-  Type i32 = b.getI32Type();
-  auto wordsType = VectorType::get({4 * g}, i32);
-  auto regType = VectorType::get({4}, i32);
-  auto bytesType = VectorType::get({16}, b.getI8Type());
-  Value pad = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
-  Value words = vector::TransferReadOp::create(
-      b, loc, wordsType, source, indices, pad, SmallVector<bool>{true});
-  SmallVector<Value> regs;
-  for (int64_t r = 0; r < g; ++r) {
-    Value reg = words;
-    if (g > 1)
-      reg = vector::ShuffleOp::create(
-          b, loc, words, words,
-          ArrayRef<int64_t>{r, r + g, r + 2 * g, r + 3 * g});
-    else
-      reg = vector::BitCastOp::create(b, loc, regType, words);
-    regs.push_back(vector::BitCastOp::create(b, loc, bytesType, reg));
-  }
-  return regs;
-}
-
 /// The activations in the layout smmla reads, pairs of rows with 8 bytes of
 /// K each (row 2q at bytes 0..7, row 2q+1 at 8..15, the layout of a
 /// `linalg.pack` with inner tiles [2, 8]), the pairs in groups of `g`
@@ -282,14 +232,6 @@ SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
   SmallVector<int64_t> concat;
   for (int64_t l = 0; l < 16; ++l)
     concat.push_back(l);
-  // Interleaving `count` registers by words (see readInterleavedGroup).
-  auto interleaveOf = [](int64_t count) {
-    SmallVector<int64_t> interleave(4 * count);
-    for (int64_t r = 0; r < count; ++r)
-      for (int64_t l = 0; l < 4; ++l)
-        interleave[l * count + r] = r * 4 + l;
-    return interleave;
-  };
   // Groups [first, last) of `gg` pairs each, interleaved by `gg`, into
   // `dst` from its group 0; with `together` (one pair), the `splits` steps'
   // registers interleaved into the one tensor of `dst`.
@@ -297,7 +239,7 @@ SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
   auto packGroups = [&](int64_t first, int64_t last, int64_t gg,
                         SmallVector<Value> &dst, bool together,
                         int64_t rowOffset = 0) {
-    SmallVector<int64_t> interleave = interleaveOf(gg);
+    SmallVector<int64_t> interleave = interleaveMask(gg);
     auto groupLoop = scf::ForOp::create(
         b, loc, idx(first), idx(last), one, dst,
         [&](OpBuilder &qb, Location ql, Value q, ValueRange qArgs) {
@@ -351,7 +293,7 @@ SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
                 if (together) {
                   if (splits > 1)
                     steps = vector::ShuffleOp::create(sb, sl, steps, steps,
-                                                      interleaveOf(splits));
+                                                      interleaveMask(splits));
                   parts[0] = vector::TransferWriteOp::create(
                                  sb, sl, steps, parts[0],
                                  ValueRange{at, ps, zero}, inBounds)

@@ -6,45 +6,57 @@
 // RUN: qlow-compile %s --target=aarch64 --cpu=neoverse-n1 --emit=asm -o - | FileCheck %s --check-prefix=ASM
 
 // i4 weights in groups of 32 along K (so 2 groups), activations quantized per
-// row at run time. 20 columns: 4 vectors of 4 columns per panel (two packed
-// 16-byte loads per step of 4 along K), so 2 panels; nibbles packed at
-// compile time, [panels, K/4, nr*2] = [2, 16, 32]; the group scales a
-// [2, 2, 16] f32 table; the activations quantized by linalg generics and
-// summed per group (the nibbles stand for w + 8).
+// row at run time. The tile is chosen by counting instructions: 3 rows x 6
+// vectors of 4 columns (one panel of 24 for N = 20; three packed 16-byte
+// loads per step of 4 along K); nibbles packed at compile time (XORed with
+// 8), [panels, K/4, nr*2] = [1, 16, 48]; the group scales a [1, 2, 24] f32
+// table; the activations quantized by linalg generics and packed for the
+// tile, its 3 rows interleaved by words per 16 bytes of K ([1, 4, 12] i32:
+// one ld3). Zero point 0: the signed nibbles need no correction, so no row
+// sums.
 // CHECK-LABEL: func.func @int4_groups
 // CHECK-SAME: (%[[X:.+]]: tensor<3x64xf32>, %[[B:.+]]: tensor<20xf32>) -> tensor<3x20xf32>
-// CHECK-DAG: %[[PACKED:.+]] = arith.constant dense<{{.+}}> : tensor<2x16x32xi8>
-// CHECK-DAG: %[[SCALES:.+]] = arith.constant dense<{{.+}}> : tensor<2x2x16xf32>
+// CHECK-DAG: %[[PACKED:.+]] = arith.constant dense<{{.+}}> : tensor<1x16x48xi8>
+// CHECK-DAG: %[[SCALES:.+]] = arith.constant dense<{{.+}}> : tensor<1x2x24xf32>
 // CHECK: linalg.generic
 // CHECK-SAME: ins(%[[X]] : tensor<3x64xf32>)
 // CHECK: linalg.generic
 // CHECK: %[[Q:.+]] = linalg.generic
-// CHECK: %[[QG:.+]] = tensor.expand_shape %[[Q]] {{\[}}[0], [1, 2]] output_shape [3, 2, 32]
-// CHECK: %[[RS:.+]] = linalg.generic
-// CHECK-SAME: ins(%[[QG]] : tensor<3x2x32xi8>)
-// CHECK: scf.forall (%[[P:.+]]) in (2)
+// CHECK-NOT: tensor.expand_shape
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: vector.transfer_read %[[Q]]{{.*}} : tensor<3x64xi8>, vector<16xi8>
+// CHECK: vector.shuffle %{{.+}}, %{{.+}} [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11] : vector<12xi32>, vector<12xi32>
+// CHECK: %[[QP:.+]] = vector.transfer_write %{{.+}} : vector<12xi32>, tensor<1x4x12xi32>
+// CHECK: scf.forall (%[[P:.+]]) in (1)
+// CHECK: scf.for
 // CHECK: scf.for
 // CHECK: scf.for {{.+}} iter_args({{.+}}) -> (vector<4xi32>,
-// One 16-byte load of each row's activations per 4 steps, used by element.
-// CHECK: vector.transfer_read %[[Q]]{{.*}} : tensor<3x64xi8>, vector<16xi8>
-// CHECK: %[[RAW:.+]] = vector.transfer_read %[[PACKED]][%[[P]], %{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<2x16x32xi8>, vector<16xi8>
-// CHECK: %[[LO:.+]] = arith.andi %[[RAW]], %{{.+}} : vector<16xi8>
-// CHECK: %[[HI:.+]] = arith.shrui %[[RAW]], %{{.+}} : vector<16xi8>
+// One ld3 of the tile's activations per 4 steps, used by element.
+// CHECK: vector.transfer_read %{{.+}} : tensor<1x4x12xi32>, vector<12xi32>
+// CHECK: %[[RAW:.+]] = vector.transfer_read %[[PACKED]][%[[P]], %{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<1x16x48xi8>, vector<16xi8>
+// One shift per register: the low nibbles times 16, the high ones signed.
+// CHECK: %[[LO:.+]] = arith.shli %[[RAW]], %{{.+}} : vector<16xi8>
+// CHECK: %[[HI:.+]] = arith.shrsi %[[RAW]], %{{.+}} : vector<16xi8>
+// CHECK-NOT: arith.andi
 // CHECK: vector.shuffle %{{.+}}, %{{.+}} [0, 0, 0, 0] : vector<4xi32>, vector<4xi32>
 // CHECK: arm_neon.intr.sdot %{{.+}}, %[[LO]], %{{.+}} : vector<16xi8>, vector<16xi8> to vector<4xi32>
 // CHECK: arm_neon.intr.sdot %{{.+}}, %[[HI]], %{{.+}} : vector<16xi8>, vector<16xi8> to vector<4xi32>
 // CHECK: vector.shuffle %{{.+}}, %{{.+}} [3, 3, 3, 3] : vector<4xi32>, vector<4xi32>
-// After each group: minus 8 x the row's group sum, to f32, times
-// s_row * s_w, added.
-// CHECK: tensor.extract %[[RS]]
-// CHECK: arith.subi %{{.+}}, %{{.+}} : vector<4xi32>
+// After each group: to f32 (the low vectors' sums divided by 16, exact),
+// times s_row * s_w, added; no correction.
+// CHECK-NOT: arith.subi
 // CHECK: vector.transfer_read %[[SCALES]]
-// CHECK: arith.sitofp %{{.+}} : vector<4xi32> to vector<4xf32>
+// CHECK: %[[LOF:.+]] = arith.sitofp %{{.+}} : vector<4xi32> to vector<4xf32>
+// CHECK: arith.divf %[[LOF]], %{{.+}} : vector<4xf32>
 // CHECK: arith.addf %{{.+}}, %{{.+}} : vector<4xf32>
+// CHECK: vector.transfer_read %[[SCALES]]
+// CHECK: %[[HIF:.+]] = arith.sitofp %{{.+}} : vector<4xi32> to vector<4xf32>
+// CHECK-NEXT: arith.mulf %{{.+}}, %[[HIF]] : vector<4xf32>
 // The bias after the last group, read masked (the last panel runs past N).
 // CHECK: vector.transfer_read %[[B]][%{{.+}}], %{{.+}} : tensor<20xf32>, vector<4xf32>
 // CHECK: tensor.parallel_insert_slice
-// CHECK: tensor.extract_slice %{{.+}}[0, 0] [3, 20] [1, 1] : tensor<{{[0-9]+}}x32xf32> to tensor<3x20xf32>
+// CHECK: tensor.extract_slice %{{.+}}[0, 0] [3, 20] [1, 1] : tensor<{{[0-9]+}}x24xf32> to tensor<3x20xf32>
 // CHECK-NOT: qlow.matmul
 // CHECK-NOT: quant.scast
 
@@ -55,12 +67,12 @@
 // NEON-NOT: arm_neon
 
 // Assembly: sdot by element in the loop over a group's K, the nibbles
-// unpacked by one and and one byte shift per 16 bytes, and no stack access
+// unpacked by one shl or sshr each per 16 bytes, and no stack access
 // between the loop's first dot product and its back edge.
 // ASM-LABEL: {{^}}int4_groups:
 // ASM: sdot v{{[0-9]+}}.4s, v{{[0-9]+}}.16b, v{{[0-9]+}}.4b[0]
 // ASM-NOT: {{\[sp}}
-// ASM: ushr v{{[0-9]+}}.16b, v{{[0-9]+}}.16b, #4
+// ASM: sshr v{{[0-9]+}}.16b, v{{[0-9]+}}.16b, #4
 // ASM-NOT: {{\[sp}}
 // ASM: sdot v{{[0-9]+}}.4s, v{{[0-9]+}}.16b, v{{[0-9]+}}.4b[3]
 // ASM-NOT: {{\[sp}}
@@ -70,6 +82,33 @@ func.func @int4_groups(%x: tensor<3x64xf32>, %b: tensor<20xf32>) -> tensor<3x20x
   %wq = quant.scast %w : tensor<64x20xi4> to tensor<64x20x!quant.uniform<i4:f32:{0:32, 1:1}, {{0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.25}, {0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.125}}>>
   %y = qlow.matmul %x, %wq, %b {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<3x64xf32>, tensor<64x20x!quant.uniform<i4:f32:{0:32, 1:1}, {{0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.25}, {0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.125}}>>, tensor<20xf32>) -> tensor<3x20xf32>
   return %y : tensor<3x20xf32>
+}
+
+// -----
+
+// u4 weights with zero point 3 (not the 8 that the signed nibbles are
+// relative to): each group's sums are corrected by (3 - 8) x the row's group
+// sum (times 16 for the low vectors' scaled sums), from the activations'
+// sums per row and group. 2 rows x 2 vectors: one packed load per step.
+// CHECK-LABEL: func.func @u4_zero_point_3
+// CHECK: linalg.generic
+// CHECK: linalg.generic
+// CHECK: %[[Q:.+]] = linalg.generic
+// CHECK: %[[QG:.+]] = tensor.expand_shape %[[Q]] {{\[}}[0], [1, 2]] output_shape [2, 2, 32]
+// CHECK: %[[RS:.+]] = linalg.generic
+// CHECK-SAME: ins(%[[QG]] : tensor<2x2x32xi8>)
+// CHECK: scf.forall
+// CHECK: arm_neon.intr.sdot
+// CHECK: %[[SUM:.+]] = tensor.extract %[[RS]]
+// CHECK-DAG: arith.muli %[[SUM]], %c-80_i32 : i32
+// CHECK-DAG: arith.muli %[[SUM]], %c-5_i32 : i32
+// CHECK: arith.subi %{{.+}}, %{{.+}} : vector<4xi32>
+// CHECK: arith.sitofp
+func.func @u4_zero_point_3(%x: tensor<2x64xf32>) -> tensor<2x8xf32> {
+  %w = arith.constant dense<11> : tensor<64x8xi4>
+  %wq = quant.scast %w : tensor<64x8xi4> to tensor<64x8x!quant.uniform<u4:f32:{0:32, 1:1}, {{0.5:3, 0.5:3, 0.5:3, 0.5:3, 0.5:3, 0.5:3, 0.5:3, 0.5:3}, {0.5:3, 0.5:3, 0.5:3, 0.5:3, 0.5:3, 0.5:3, 0.5:3, 0.5:3}}>>
+  %y = qlow.matmul %x, %wq {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<2x64xf32>, tensor<64x8x!quant.uniform<u4:f32:{0:32, 1:1}, {{0.5:3, 0.5:3, 0.5:3, 0.5:3, 0.5:3, 0.5:3, 0.5:3, 0.5:3}, {0.5:3, 0.5:3, 0.5:3, 0.5:3, 0.5:3, 0.5:3, 0.5:3, 0.5:3}}>>) -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
 }
 
 // -----
