@@ -76,15 +76,21 @@ class Case:
         self.rhs_batched = False
         # act-act: the rhs is an activation (a function argument, u8 or i8
         # with a zero point), as in attention's Q*K^T and P*V.
-        self.rhs_arg = SHAPE_CLASS == "act-act"
+        self.rhs_arg = SHAPE_CLASS in ("act-act", "act-act-packed")
         if self.rhs_arg:
             self.batch = [rng.randint(1, 4) for _ in range(rng.randint(0, 2))]
             self.rhs_batched = bool(self.batch)
         elif rng.random() < 0.12:
             self.batch = [rng.randint(1, 3) for _ in range(rng.randint(1, 2))]
             self.rhs_batched = rng.random() < 0.5
-        while SHAPE_CLASS in ("random", "act-act"):
+        while SHAPE_CLASS in ("random", "act-act", "act-act-packed"):
             self.m, self.n, self.k = (self.dim(rng) for _ in range(3))
+            if SHAPE_CLASS == "act-act-packed":
+                # K a multiple of 4 and N of the kernel's panel width for
+                # some tiles: the run-time packing without padding, in
+                # vector registers (packRuntimeWeightBytes).
+                self.k = 4 * ((self.k + 3) // 4)
+                self.n = rng.choice([16, 32, 48, 64, 96, 128, 192])
             work = self.m * self.n * self.k * max(1, math.prod(self.batch))
             if work <= 3_000_000:
                 break
@@ -575,7 +581,8 @@ def main(make_case=None):
                         help="stored values of the i8 weights of Case: full, "
                              "or 7bit [-64, 63]")
     parser.add_argument("--shape-class",
-                        choices=["random", "row-blocked", "act-act"],
+                        choices=["random", "row-blocked", "act-act",
+                                 "act-act-packed"],
                         default="random",
                         help="shapes of Case: random (1..700, primes), "
                              "row-blocked (M 620..1100, K 860..1024, N <= 32: "
@@ -583,7 +590,9 @@ def main(make_case=None):
                              "kernel cuts into row blocks), or act-act "
                              "(random shapes, the rhs an u8 or i8 activation "
                              "argument, mostly batched, as attention's "
-                             "products)")
+                             "products), or act-act-packed (act-act with K "
+                             "a multiple of 4 and N of 16..192: run-time "
+                             "packing without padding)")
     args = parser.parse_args()
     global CPU, THREADS, WEIGHT_RANGE, SHAPE_CLASS
     CPU = args.cpu

@@ -207,17 +207,105 @@ Value asThreeD(OpBuilder &b, Location loc, Value value,
       SmallVector<ReassociationIndices>{leading, {rank - 2}, {rank - 1}});
 }
 
+/// The packing of packRuntimeWeights for byte weights without padding (K a
+/// multiple of 4, N of `nr`, `nr` of 16), in vector registers: one
+/// scf.forall over the (batch, panel) pairs, and per step of 4 rows of K and
+/// 16 columns, four 16-byte row reads interleaved byte by byte into one
+/// 64-byte vector (the 4 bytes of K of each column together: vpermt2b with
+/// AVX-512 VBMI) and one write. The generic transpose it replaces is a
+/// serial byte-by-byte gather after convert-linalg-to-loops (the act x act
+/// products of attention: K^T and V of every head, at each call).
+Value packRuntimeWeightBytes(OpBuilder &b, Location loc, Value weights,
+                             int64_t nr) {
+  auto type = cast<RankedTensorType>(weights.getType());
+  const int64_t batches = type.getDimSize(0), k = type.getDimSize(1),
+                n = type.getDimSize(2);
+  constexpr int64_t kStep = 4, columns = 16;
+  const int64_t kSteps = k / kStep, panels = n / nr;
+  Type i8 = b.getI8Type();
+  auto packedType =
+      RankedTensorType::get({batches, panels, kSteps, nr * kStep}, i8);
+  Value init = tensor::EmptyOp::create(b, loc, packedType.getShape(), i8);
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(batches * panels)},
+      ValueRange{init}, std::nullopt);
+  OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
+  auto idx = [&](OpBuilder &ob, int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(ob, loc, v);
+  };
+  Value iv = forall.getInductionVars()[0];
+  Value batch = arith::DivUIOp::create(fb, loc, iv, idx(fb, panels));
+  Value panel = arith::RemUIOp::create(fb, loc, iv, idx(fb, panels));
+  Value panelColumn = arith::MulIOp::create(fb, loc, panel, idx(fb, nr));
+  SmallVector<OpFoldResult> offsets = {batch, panel, fb.getIndexAttr(0),
+                                       fb.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {fb.getIndexAttr(1), fb.getIndexAttr(1),
+                                     fb.getIndexAttr(kSteps),
+                                     fb.getIndexAttr(nr * kStep)};
+  SmallVector<OpFoldResult> strides(4, fb.getIndexAttr(1));
+  Value slice = tensor::ExtractSliceOp::create(
+      fb, loc,
+      RankedTensorType::get({1, 1, kSteps, nr * kStep}, i8),
+      forall.getRegionIterArgs()[0], offsets, sizes, strides);
+  // Byte j * 4 + r of a packed vector is row r, column j of the step.
+  SmallVector<int64_t> pairs, quads;
+  for (int64_t i = 0; i < 2 * columns; ++i)
+    pairs.push_back(i);
+  for (int64_t j = 0; j < columns; ++j)
+    for (int64_t r = 0; r < kStep; ++r)
+      quads.push_back(r * columns + j);
+  auto rowType = VectorType::get({columns}, i8);
+  Value zero = arith::ConstantOp::create(fb, loc, fb.getI8IntegerAttr(0));
+  Value c0 = idx(fb, 0);
+  auto loop = scf::ForOp::create(
+      fb, loc, c0, idx(fb, kSteps), idx(fb, 1), ValueRange{slice},
+      [&](OpBuilder &lb, Location l, Value step, ValueRange args) {
+        Value out = args[0];
+        Value firstRow = arith::MulIOp::create(lb, l, step, idx(lb, kStep));
+        for (int64_t c = 0; c < nr / columns; ++c) {
+          Value column = arith::AddIOp::create(lb, l, panelColumn,
+                                               idx(lb, c * columns));
+          SmallVector<Value> rows;
+          for (int64_t r = 0; r < kStep; ++r) {
+            Value row = arith::AddIOp::create(lb, l, firstRow, idx(lb, r));
+            rows.push_back(vector::TransferReadOp::create(
+                lb, l, rowType, weights, ValueRange{batch, row, column}, zero,
+                ArrayRef<bool>{true}));
+          }
+          Value low =
+              vector::ShuffleOp::create(lb, l, rows[0], rows[1], pairs);
+          Value high =
+              vector::ShuffleOp::create(lb, l, rows[2], rows[3], pairs);
+          Value packed = vector::ShuffleOp::create(lb, l, low, high, quads);
+          out = vector::TransferWriteOp::create(
+                    lb, l, packed, out,
+                    ValueRange{c0, c0, step, idx(lb, c * columns * kStep)},
+                    ArrayRef<bool>{true})
+                    .getResult();
+        }
+        scf::YieldOp::create(lb, l, out);
+      });
+  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(tb, loc, loop.getResult(0),
+                                        forall.getRegionIterArgs()[0], offsets,
+                                        sizes, strides);
+  return forall.getResult(0);
+}
+
 /// Packs run-time s8 weights [B, K, N] at run time into the layout of the
 /// compile-time packing below, one per batch: packed[b][p][s][col * kStep +
-/// t] = w[b][kStep * s + t][p * nr + col], zero outside w. Upstream ops only
-/// (pad, expand_shape, linalg.transpose, collapse_shape), which the pipeline
-/// vectorizes like any transpose.
+/// t] = w[b][kStep * s + t][p * nr + col], zero outside w. Without padding
+/// and with byte steps, packRuntimeWeightBytes; otherwise upstream ops
+/// (pad, expand_shape, linalg.transpose, collapse_shape).
 Value packRuntimeWeights(OpBuilder &b, Location loc, Value weights, int64_t kp,
                          int64_t np, int64_t nr, int64_t kStep) {
   auto type = cast<RankedTensorType>(weights.getType());
   int64_t batches = type.getDimSize(0), k = type.getDimSize(1),
           n = type.getDimSize(2);
   Type i8 = b.getI8Type();
+  if (kp == k && np == n && kStep == 4 && nr % 16 == 0 &&
+      type.getElementType() == i8)
+    return packRuntimeWeightBytes(b, loc, weights, nr);
   if (kp != k || np != n) {
     Value zero = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
     SmallVector<OpFoldResult> low(3, b.getIndexAttr(0));

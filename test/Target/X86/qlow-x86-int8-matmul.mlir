@@ -275,3 +275,27 @@ func.func @activation_product(%q: tensor<2x3x7x10x!quant.uniform<u8:f32, 0.05:13
   %y = qlow.matmul %q, %k : (tensor<2x3x7x10x!quant.uniform<u8:f32, 0.05:130>>, tensor<2x3x10x20x!quant.uniform<u8:f32, 0.04:120>>) -> tensor<2x3x7x20xf32>
   return %y : tensor<2x3x7x20xf32>
 }
+
+// -----
+
+// Run-time weights without padding (K = 8, N = 32: one panel of two zmm
+// vectors): the packing is one scf.forall over batches x panels (6 x 1),
+// and per step of 4 rows of K (2 steps) and 16 columns (2 per panel) four
+// 16-byte row reads interleaved into one 64-byte vector (byte 4 j + r = row
+// r, column j) and one write; no transpose.
+// ZMM-LABEL: func.func @activation_product_unpadded
+// ZMM-NOT: linalg.transpose
+// ZMM: scf.forall (%[[I:.+]]) in (6) shared_outs(%[[P:.+]] = %{{.+}}) -> (tensor<6x1x2x128xi8>)
+// ZMM: scf.for %[[S:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<1x1x2x128xi8>)
+// ZMM-COUNT-4: vector.transfer_read %{{.+}} : tensor<6x8x32xi8>, vector<16xi8>
+// ZMM: vector.shuffle %{{.+}}, %{{.+}} [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31] : vector<16xi8>, vector<16xi8>
+// ZMM: vector.shuffle %{{.+}}, %{{.+}} [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31] : vector<16xi8>, vector<16xi8>
+// ZMM: vector.shuffle %{{.+}}, %{{.+}} [0, 16, 32, 48, 1, 17, 33, 49, 2, 18, 34, 50, {{.+}}, 15, 31, 47, 63] : vector<32xi8>, vector<32xi8>
+// ZMM: vector.transfer_write %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %[[S]], %{{.+}}] {in_bounds = [true]} : vector<64xi8>, tensor<1x1x2x128xi8>
+// ZMM-COUNT-4: vector.transfer_read %{{.+}} : tensor<6x8x32xi8>, vector<16xi8>
+// ZMM: tensor.parallel_insert_slice %{{.+}} into %[[P]][%{{.+}}, %{{.+}}, 0, 0] [1, 1, 2, 128] [1, 1, 1, 1]
+// ZMM: qlow_x86.dot_u8s8
+func.func @activation_product_unpadded(%q: tensor<2x3x7x8x!quant.uniform<u8:f32, 0.05:130>>, %k: tensor<2x3x8x32x!quant.uniform<u8:f32, 0.04:120>>) -> tensor<2x3x7x32xf32> {
+  %y = qlow.matmul %q, %k : (tensor<2x3x7x8x!quant.uniform<u8:f32, 0.05:130>>, tensor<2x3x8x32x!quant.uniform<u8:f32, 0.04:120>>) -> tensor<2x3x7x32xf32>
+  return %y : tensor<2x3x7x32xf32>
+}
