@@ -30,7 +30,8 @@ struct AArch64BenchOptions {
   std::vector<std::vector<int64_t>> int4Cases = {{1, 4096, 4096},
                                                  {16, 4096, 4096}};
   int64_t int4Group = 128;
-  /// qlow-compile CPUs: one with i8mm (smmla) and one with dotprod only.
+  /// qlow-compile CPUs: one with i8mm (smmla) and one with dotprod only
+  /// (neoverse-v1: 256-bit SVE smmla, run with that vector length).
   std::vector<std::string> cpus = {"neoverse-n2", "neoverse-n1"};
   /// Where the objects, harnesses and qemu logs go (kept); empty: a
   /// temporary directory, removed afterwards.
@@ -41,12 +42,15 @@ struct AArch64BenchOptions {
 
 /// For each CPU and shape: compiles an i8 matmul with constant weights for
 /// aarch64, links it into a static program with clang-22 and lld, runs it
-/// once under `qemu-aarch64 -cpu max -d in_asm,exec,nochain`, and counts the
+/// once under `qemu-aarch64 -cpu max -d in_asm,exec,nochain` (with
+/// `sve-default-vector-length` set to the length of a CPU's SVE kernels),
+/// and counts the
 /// guest instructions executed in qlow's functions (the translation blocks'
 /// instructions, once per execution). Prints
 /// `case=<name> ... insn_per_mac=<x> ideal=<y> ratio=<y/x> dot_share=<d>
-/// insns=<n> dots=<k>` per case, where the ideal is one smmla per 32 MACs or
-/// one sdot per 16 and `dots` the int8 dot products among the instructions.
+/// insns=<n> dots=<k>` per case, where the ideal is one smmla per 32 MACs,
+/// one SVE smmla per 64 at 256 bits (`case=sve_smmla_<shape>`) or one sdot
+/// per 16, and `dots` the int8 dot products among the instructions.
 /// Int4 cases print `case=int4_sdot_<shape>` lines of the same form; their
 /// ideal is the sdot inner loop on unpacked nibbles (int4Ideal in the .cpp).
 /// Returns the exit code (1 with a message when a tool is missing or a step

@@ -94,10 +94,20 @@ SveKernelShape sveKernelShape(const TargetDesc &desc, const Int8Contraction &c,
   s.nr = s.vectors * kLanes;
   s.steps = (c.k + s.kStep - 1) / s.kStep;
   s.kp = s.steps * s.kStep;
-  // Four steps per iteration share the loop's counter, branch and address
-  // adds (every load of an iteration has an immediate offset from its
-  // stream's pointer).
-  s.stepsPerIter = std::min<int64_t>(4, s.steps);
+  // The steps of an iteration share the loop's counter, branch and address
+  // adds: every load of an iteration has an immediate offset from its
+  // stream's pointer, which ld4w reaches up to 28 registers ahead. Up to
+  // eight steps where each stream's registers of a step are at most 4 (8 x 2
+  // tiles: 128 smmla per 148 instructions instead of 64 per 76), else four;
+  // all of K in one iteration where it fits, else at least 3 iterations (a
+  // loop of 2 became a flag toggled per trip and an address computation per
+  // load).
+  const int64_t maxSteps = std::max(s.pairs, s.colPairs) <= 4 ? 8 : 4;
+  s.stepsPerIter = s.steps;
+  if (s.steps > maxSteps)
+    for (s.stepsPerIter = maxSteps;
+         s.stepsPerIter > 1 && s.steps / s.stepsPerIter < 3;)
+      s.stepsPerIter /= 2;
   s.iters = s.steps / s.stepsPerIter;
   s.restSteps = s.steps % s.stepsPerIter;
   return s;
@@ -342,32 +352,41 @@ Value buildSveInt8Kernel(OpBuilder &b, Location loc, const TargetDesc &desc,
     SmallVector<Value> blocks(kLoop.getResults());
     if (s.restSteps > 0)
       stepsOf(rb, loc, idx(s.iters), blocks, s.restSteps);
-    // Each accumulator's segments hold the 2x2 block's sums over the steps
-    // of K they took: added into one block [r0c0 r0c1 r1c0 r1c1].
-    for (Value &block : blocks) {
-      Value fixed = vector::ScalableExtractOp::create(
-          rb, loc, fixedAccType, block, rb.getI64IntegerAttr(0));
-      Value sum;
-      for (int64_t g = 0; g < s.segments; ++g) {
-        Value segment = vector::ShuffleOp::create(
-            rb, loc, fixed, fixed,
-            ArrayRef<int64_t>{4 * g, 4 * g + 1, 4 * g + 2, 4 * g + 3});
-        sum = sum ? arith::AddIOp::create(rb, loc, sum, segment).getResult()
-                  : segment;
-      }
-      block = sum;
-    }
-    // Back to row vectors, as in the NEON kernel: blocks of column pairs
-    // (2j, 2j + 1) give row 2q = [0, 1, 4, 5] and row 2q+1 = [2, 3, 6, 7].
+    // Each accumulator holds, per 128-bit segment g, the 2x2 block [r0c0
+    // r0c1 r1c0 r1c1] of its row pair and column pair summed over the steps
+    // of K that segment took. As 64-bit lanes, the accumulators of column
+    // pairs 2j and 2j + 1 are A = [A(2g) = row 0, A(2g + 1) = row 1]_g and
+    // B alike; [A(2g), B(2g), A(2g + 1), B(2g + 1)] is segment g's share of
+    // both rows' 4 columns (zip1 / zip2 of A and B at 256 bits), and the sum
+    // over g the two rows: one vector of 8 lanes, row 2q then row 2q + 1.
+    Type i64 = rb.getI64Type();
+    auto fixedI64Type = VectorType::get({2 * s.segments}, i64);
     SmallVector<Value> rowsOut(tileRows * s.vectors);
-    for (int64_t r = 0; r < tileRows; ++r)
+    for (int64_t q = 0; q < pairs; ++q)
       for (int64_t j = 0; j < s.vectors; ++j) {
-        Value lo = blocks[(r / 2) * s.colPairs + 2 * j];
-        Value hi = blocks[(r / 2) * s.colPairs + 2 * j + 1];
-        rowsOut[r * s.vectors + j] = vector::ShuffleOp::create(
-            rb, loc, lo, hi,
-            r % 2 ? ArrayRef<int64_t>{2, 3, 6, 7}
-                  : ArrayRef<int64_t>{0, 1, 4, 5});
+        auto asI64 = [&](Value acc) {
+          Value fixed = vector::ScalableExtractOp::create(
+              rb, loc, fixedAccType, acc, rb.getI64IntegerAttr(0));
+          return vector::BitCastOp::create(rb, loc, fixedI64Type, fixed)
+              .getResult();
+        };
+        Value lo = asI64(blocks[q * s.colPairs + 2 * j]);
+        Value hi = asI64(blocks[q * s.colPairs + 2 * j + 1]);
+        const int64_t n = 2 * s.segments;
+        Value sum;
+        for (int64_t g = 0; g < s.segments; ++g) {
+          Value part = vector::ShuffleOp::create(
+              rb, loc, lo, hi,
+              ArrayRef<int64_t>{2 * g, n + 2 * g, 2 * g + 1, n + 2 * g + 1});
+          part = vector::BitCastOp::create(
+              rb, loc, VectorType::get({8}, i32), part);
+          sum = sum ? arith::AddIOp::create(rb, loc, sum, part).getResult()
+                    : part;
+        }
+        for (int64_t r = 0; r < 2 && 2 * q + r < tileRows; ++r)
+          rowsOut[(2 * q + r) * s.vectors + j] = vector::ShuffleOp::create(
+              rb, loc, sum, sum,
+              ArrayRef<int64_t>{4 * r, 4 * r + 1, 4 * r + 2, 4 * r + 3});
       }
     return rowsOut;
   };
