@@ -207,6 +207,8 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
   // polynomials that stay in vector registers; math functions without an
   // LLVM intrinsic become libm calls.
   pm.addNestedPass<func::FuncOp>(createQlowApproximateMathPass());
+  // Quantization's roundeven + fptosi as one conversion (vcvtps2dq).
+  pm.addNestedPass<func::FuncOp>(createQlowRoundToIntPass());
   pm.addPass(createQlowX86LowerIntrinsicsPass());
   // arm_sve's smmla/usmmla (qlow-aarch64-sve-int8-matmul) to their LLVM
   // intrinsics.

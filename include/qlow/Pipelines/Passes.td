@@ -266,6 +266,35 @@ def QlowApproximateMathPass
                            "::mlir::vector::VectorDialect"];
 }
 
+def QlowRoundToIntPass
+    : Pass<"qlow-round-to-int", "::mlir::func::FuncOp"> {
+  let summary = "Rewrites fptosi(roundeven(x)) as one round-to-integer "
+                "conversion (llvm.intr.lrint)";
+  let description = [{
+    Quantization rounds half to even and converts to an integer
+    (`arith.fptosi` of `math.roundeven`). LLVM keeps the two steps: on x86
+    `vrndscaleps` then `vcvttps2dq`. `llvm.intr.lrint` rounds in the current
+    rounding mode and converts in one step (`vcvtps2dq`); qlow's code runs in
+    the default floating-point environment (round to nearest, ties to even)
+    everywhere, so the two agree on every value `fptosi` defines. Out of the
+    integer range `fptosi` is poison and `lrint` an unspecified value, so the
+    rewrite only refines. Scalars and vectors alike; a `math.roundeven` with
+    other users stays for them.
+
+    ```mlir
+    // Before
+    %r = math.roundeven %x : vector<16xf32>
+    %i = arith.fptosi %r : vector<16xf32> to vector<16xi32>
+    // After
+    %i = llvm.intr.lrint(%x) : (vector<16xf32>) -> vector<16xi32>
+    ```
+
+    It runs in qlow-cpu-pipeline after vectorization, before the conversion
+    to the LLVM dialect.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def QlowDistinctResultBuffersPass
     : Pass<"qlow-distinct-result-buffers", "::mlir::func::FuncOp"> {
   let summary = "Gives each buffer a function returns a buffer of its own";

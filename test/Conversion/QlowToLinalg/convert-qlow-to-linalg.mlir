@@ -67,14 +67,17 @@ func.func @matmul_batched_runtime_weights(%a: tensor<2x4x8x!quant.uniform<u8:f32
 
 // -----
 
-// quantize: x / s, roundeven, + z in f32 (exact for 8- and 16-bit zero
-// points), clamp, NaN to z.
+// quantize with a constant zero point z: x / s, clamped to [qmin - z,
+// qmax - z], roundeven, to i32, + z as an integer, NaN to z.
 // CHECK-LABEL: func.func @quantize
 // CHECK-SAME: -> tensor<4xi8>
 // CHECK: linalg.generic
 // CHECK: arith.divf
+// CHECK: arith.maximumf %{{.+}}, %{{.+}} : f32
+// CHECK: arith.minimumf %{{.+}}, %{{.+}} : f32
 // CHECK: math.roundeven
-// CHECK: arith.addf %{{.+}}, %{{.+}} : f32
+// CHECK: arith.fptosi %{{.+}} : f32 to i32
+// CHECK: arith.addi %{{.+}}, %c128_i32 : i32
 // CHECK: arith.cmpf uno
 // CHECK: arith.select
 // CHECK: arith.trunci %{{.+}} : i32 to i8
