@@ -18,6 +18,11 @@ key_block in {16, 32, 48, 64} (multiples of the 16 i32 lanes of AVX-512
 VNNI); causal or not; no mask, an f32 mask (with -inf) or an i1 mask
 (broadcasting, some rows fully masked); an explicit scale sometimes.
 
+With --steps P, a fraction P of the functions are redrawn (from a random
+stream of their own) as decode-like steps: S in {1, 2}, H / Hkv * S <= 4
+(the kernel's direct path, which reads K and V in place), T up to 600 and D
+up to 130 (past one 64-byte vector).
+
 With --split-heads P, a fraction P of the functions take q, k, v as f32
 projections, [B * S, H * D] (tensor.expand_shape to [B, S, H, D]) or
 [B, S, H, D], and build the operands as a model does: linalg.transpose
@@ -81,6 +86,20 @@ class Case(ra.AttentionShape):
             lo, hi, _ = STORAGE[storage]
             self.out_q = (storage, magnitude * 3 / rng.uniform(60, 120),
                           rng.randint(lo + 60, hi - 60))
+
+    def draw_step(self, rng):
+        """A decode-like step (see --steps): one or two query rows per query
+        head, at most 4 per kv head (H / Hkv * S <= 4, the kernel's direct
+        path, which reads K and V in place), against up to 600 keys, with
+        head sizes past one 64-byte vector."""
+        self.kind = "step"
+        self.s = rng.choice([1, 1, 2])
+        self.group = rng.choice([1, 2, 4] if self.s == 1 else [1, 2])
+        self.h = self.hkv * self.group
+        self.t = rng.choice([1, 3, 17, 64, 65, 130, 513, 600])
+        self.d = rng.choice(HEAD + [96, 128, 130])
+        self.dv = self.d if rng.random() < 0.6 else rng.choice(HEAD + [130])
+        self.draw_mask(rng)
 
     def draw_layout(self, rng, split_heads):
         """The operands' layout (see --split-heads): None (quantized
@@ -211,6 +230,10 @@ def main():
                         help="the fraction of functions whose q, k, v are "
                         "split-heads transposes of f32 projections, "
                         "quantized in the function")
+    parser.add_argument("--steps", type=float, default=0.0,
+                        help="the fraction of functions redrawn as decode-"
+                        "like steps (H / Hkv * S <= 4 query rows per kv "
+                        "head, T up to 600, D up to 130)")
     parser.add_argument("--report", action="store_true")
     args = parser.parse_args()
     if not args.qlow_run:
@@ -223,6 +246,10 @@ def main():
     rng = random.Random(args.seed)
     nprng = np.random.default_rng(args.seed)
     cases = [Case(f"a_{i}", rng) for i in range(args.cases)]
+    step_rng = random.Random(args.seed + 104729)
+    for case in cases:
+        if step_rng.random() < args.steps:
+            case.draw_step(step_rng)
     layout_rng = random.Random(args.seed + 7919)
     for case in cases:
         case.draw_layout(layout_rng, args.split_heads)

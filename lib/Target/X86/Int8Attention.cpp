@@ -27,6 +27,18 @@
 //           four u8 probabilities broadcast against a packed V vector; the
 //           i32 block sums are rescaled into f32 accumulators per block.
 //
+// With few query rows per kv head (H / Hkv * S <= kMaxDirectRows: a decode
+// step, its GQA group included), nothing is packed: one work item per
+// (batch, kv head) takes all of the kv head's query rows and reads K and V
+// in place. A score is then a dot product along D: per key row, vpdpbusd of
+// the query row (u8) against the row's 4 L bytes (s8), whose L lanes are
+// summed with those of the chunk's other key rows by halving shuffles
+// (sumsOfVectors); z_q's share is one more vpdpbusd per key row, shared by
+// the rows. P * V takes 4 value rows at a time, interleaved into vpdpbusd's
+// 4-byte groups by unpacks within 16-byte blocks (punpck{l,h}bw, then
+// punpck{l,h}wd), which leaves the columns permuted within each 4 L; they
+// are put back in order once, when the row is written.
+//
 // Every f32 operation is the one the semantics names, in its order, so the
 // kernel is bit for bit the reference. Written with scf loops and vector ops
 // for the reasons Attention.cpp gives (upstream has no attention op).
@@ -451,6 +463,10 @@ Value packValues(OpBuilder &b, const Builders &h, const HeadsView &v8,
   return forall.getResult(0);
 }
 
+/// The most query rows per kv head (H / Hkv * S) that the int8 kernel reads
+/// K and V in place for instead of packing them (see buildInt8Attention).
+constexpr int64_t kMaxDirectRows = 4;
+
 /// Everything the kernel needs about one op.
 struct Int8AttentionConfig {
   int64_t b, h, hkv, s, t, d, dv;
@@ -464,21 +480,35 @@ struct Int8AttentionConfig {
   float valueScale;  // f32(s_v)
   bool causal;
   bool outSeqMajor;  // the result is written as [B, S, H, Dv]
+  /// K and V are read in place, without packing (the direct path, see
+  /// buildInt8Attention): one work item per (batch, kv head) takes all
+  /// H / Hkv * S query rows of its kv head.
+  bool direct;
+  int64_t zqU;       // q's zero point as u8 (q_u8 - zqU is q's real value)
+  bool kFlip, vFlip; // k, v storage is u8 (flipped to s8 by xor 0x80)
 };
 
 class Int8AttentionKernel {
 public:
+  /// `kPacked`, `kCorr` and `vPacked` are the packed operands (null on the
+  /// direct path, which reads `k8` and `v8` in place).
   Int8AttentionKernel(Location loc, const Int8AttentionConfig &c,
-                      const HeadsView &q8, Value kPacked, Value kCorr,
+                      const HeadsView &q8, const HeadsView &k8,
+                      const HeadsView &v8, Value kPacked, Value kCorr,
                       Value vPacked, Value mask)
-      : h{loc}, loc(loc), c(c), q8(q8), kPacked(kPacked), kCorr(kCorr),
-        vPacked(vPacked), mask(mask) {
+      : h{loc}, loc(loc), c(c), q8(q8), k8(k8), v8(v8), kPacked(kPacked),
+        kCorr(kCorr), vPacked(vPacked), mask(mask) {
     if (mask) {
       auto type = cast<RankedTensorType>(mask.getType());
       maskShape.assign(type.getShape().begin(), type.getShape().end());
       boolMask = type.getElementType().isInteger(1);
     }
     valueVectors = (c.dv + c.lanes - 1) / c.lanes;
+    // The direct path's P * V sums come from rows of V interleaved by
+    // unpacks: 4 vectors per 4 L columns, the columns in the order
+    // permutedColumn gives.
+    if (c.direct)
+      valueVectors = 4 * ((c.dv + 4 * c.lanes - 1) / (4 * c.lanes));
   }
 
   Value build(OpBuilder &b) {
@@ -489,6 +519,8 @@ public:
         b.getF32Type());
     if (c.b * c.h * c.s * c.dv == 0)
       return out;
+    if (c.direct)
+      return buildGroupedForall(b, out);
     const int64_t fullBlocks = c.s / c.rows, restRows = c.s % c.rows;
     if (fullBlocks > 0)
       out = buildForall(b, out, c.rows, fullBlocks, 0);
@@ -505,7 +537,7 @@ private:
   VectorType vecBytes() {
     return VectorType::get({4 * c.lanes}, IntegerType::get(ctx(), 8));
   }
-  MLIRContext *ctx() { return kPacked.getContext(); }
+  MLIRContext *ctx() { return q8.value.getContext(); }
   Type f32Type() { return Float32Type::get(ctx()); }
 
   /// max(a, b) as the reference's std::max(a, b) computes it:
@@ -570,18 +602,110 @@ private:
   using Position = AttentionPosition;
   using State = OnlineSoftmaxState;
 
+  /// The query rows of one work item: per row its query head, its position
+  /// (index into S) and its place in the item's output tile (the indices of
+  /// the tile's dimensions 1 and 2).
+  struct RowSet {
+    SmallVector<Value> head, position;
+    Value lastPosition; // the largest position (bounds causal key blocks)
+    SmallVector<std::pair<int64_t, int64_t>> tileAt;
+    int64_t size() const { return static_cast<int64_t>(head.size()); }
+  };
+
   Value buildForall(OpBuilder &b, Value out, int64_t rows, int64_t blocks,
                     int64_t firstRow) {
     return buildAttentionForall(
         b, loc, out, c.b, c.h, c.hkv, c.dv, rows, blocks, firstRow,
         [&](OpBuilder &fb, const Position &pos, Value tileOut) {
-          return buildQueryBlock(fb, pos, rows, tileOut);
+          RowSet set;
+          for (int64_t r = 0; r < rows; ++r) {
+            set.head.push_back(pos.head);
+            set.position.push_back(
+                arith::AddIOp::create(fb, loc, pos.row0, h.idx(fb, r)));
+            set.tileAt.push_back(c.outSeqMajor ? std::make_pair(r, int64_t(0))
+                                               : std::make_pair(int64_t(0), r));
+          }
+          set.lastPosition = set.position.back();
+          return buildQueryBlock(fb, pos, set, tileOut);
         },
         c.outSeqMajor);
   }
 
-  Value buildQueryBlock(OpBuilder &b, const Position &pos, int64_t rows,
+  /// The direct path's scf.forall: one work item per (batch, kv head), whose
+  /// rows are the S positions of each of its H / Hkv query heads, so that
+  /// the kv head's keys and values are read once for all of them (GQA) and
+  /// its output tile is [1, H / Hkv, S, Dv] ([1, S, H / Hkv, Dv] with
+  /// outSeqMajor).
+  Value buildGroupedForall(OpBuilder &b, Value out) {
+    const int64_t group = c.h / c.hkv;
+    auto forall = scf::ForallOp::create(
+        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(c.b * c.hkv)},
+        ValueRange{out}, std::nullopt);
+    OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
+    Value iv = forall.getInductionVars()[0];
+    Value shared = forall.getRegionIterArgs()[0];
+    Position pos;
+    pos.batch = arith::DivUIOp::create(fb, loc, iv, h.idx(fb, c.hkv));
+    pos.kvHead = arith::RemUIOp::create(fb, loc, iv, h.idx(fb, c.hkv));
+    pos.head = arith::MulIOp::create(fb, loc, pos.kvHead, h.idx(fb, group));
+    pos.row0 = h.idx(fb, 0);
+    SmallVector<OpFoldResult> offsets = {pos.batch, pos.head,
+                                         fb.getIndexAttr(0),
+                                         fb.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {fb.getIndexAttr(1),
+                                       fb.getIndexAttr(group),
+                                       fb.getIndexAttr(c.s),
+                                       fb.getIndexAttr(c.dv)};
+    SmallVector<int64_t> tileShape = {1, group, c.s, c.dv};
+    if (c.outSeqMajor) {
+      std::swap(offsets[1], offsets[2]);
+      std::swap(sizes[1], sizes[2]);
+      std::swap(tileShape[1], tileShape[2]);
+    }
+    SmallVector<OpFoldResult> strides(4, fb.getIndexAttr(1));
+    RowSet set;
+    for (int64_t g = 0; g < group; ++g) {
+      Value head = arith::AddIOp::create(fb, loc, pos.head, h.idx(fb, g));
+      for (int64_t position = 0; position < c.s; ++position) {
+        set.head.push_back(head);
+        set.position.push_back(h.idx(fb, position));
+        set.tileAt.push_back(c.outSeqMajor ? std::make_pair(position, g)
+                                           : std::make_pair(g, position));
+      }
+    }
+    set.lastPosition = h.idx(fb, c.s - 1);
+    Value tile = tensor::ExtractSliceOp::create(
+        fb, loc, RankedTensorType::get(tileShape, fb.getF32Type()), shared,
+        offsets, sizes, strides);
+    tile = buildQueryBlock(fb, pos, set, tile);
+    OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(tb, loc, tile, shared, offsets,
+                                          sizes, strides);
+    return forall.getResult(0);
+  }
+
+  /// A row of `view` from byte `d0` as a vector of `4 L` bytes (zeros
+  /// beyond its end; none beyond `valid` bytes when fewer), xor 0x80 when
+  /// `flip` (bytes the row lacks stay zero).
+  Value readRowBytes(OpBuilder &b, const HeadsView &view, Value batch,
+                     Value head, Value position, int64_t d0, int64_t rowLength,
+                     bool flip) {
+    Type i8 = b.getI8Type();
+    const int64_t width = 4 * c.lanes;
+    bool inBounds = d0 + width <= rowLength;
+    Value bytes = vector::TransferReadOp::create(
+        b, loc, vecBytes(), view.value,
+        view.at(batch, head, position, h.idx(b, d0)),
+        h.constant(b, i8, flip ? -128 : 0), ArrayRef<bool>{inBounds});
+    if (flip)
+      bytes = arith::XOrIOp::create(b, loc, bytes,
+                                    h.constant(b, vecBytes(), -128));
+    return bytes;
+  }
+
+  Value buildQueryBlock(OpBuilder &b, const Position &pos, const RowSet &set,
                         Value tileOut) {
+    const int64_t rows = set.size();
     const double negInf = -std::numeric_limits<double>::infinity();
     // z_k * rowsum(q_u8) per row, subtracted from the row's raw scores.
     rowCorrections.clear();
@@ -590,12 +714,11 @@ private:
         rowCorrections.push_back(Value());
         continue;
       }
-      Value row = arith::AddIOp::create(b, loc, pos.row0, h.idx(b, r));
       auto bytesType = VectorType::get({c.d}, b.getI8Type());
       auto wideType = VectorType::get({c.d}, b.getI32Type());
       Value bytes = vector::TransferReadOp::create(
           b, loc, bytesType, q8.value,
-          q8.at(pos.batch, pos.head, row, h.idx(b, 0)),
+          q8.at(pos.batch, set.head[r], set.position[r], h.idx(b, 0)),
           h.constant(b, b.getI8Type(), 0), ArrayRef<bool>{true});
       Value wide = c.qSigned
                        ? arith::ExtSIOp::create(b, loc, wideType, bytes)
@@ -609,6 +732,15 @@ private:
       rowCorrections.push_back(
           arith::MulIOp::create(b, loc, sum, h.i32(b, c.zkS)));
     }
+    // The direct path's query rows as u8, 4 L bytes at a time (zero beyond
+    // D), read once for all key blocks.
+    queryVectors.assign(rows, {});
+    if (c.direct)
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t d0 = 0; d0 < c.d; d0 += 4 * c.lanes)
+          queryVectors[r].push_back(readRowBytes(b, q8, pos.batch, set.head[r],
+                                                 set.position[r], d0, c.d,
+                                                 c.qSigned));
 
     State init;
     for (int64_t r = 0; r < rows; ++r) {
@@ -622,9 +754,9 @@ private:
     Value fullEnd = h.idx(b, fullKeyBlocks);
     Value needed;
     if (c.causal) {
-      // The block's last row sees keys [0, row0 + rows + T - S).
-      needed =
-          arith::AddIOp::create(b, loc, pos.row0, h.idx(b, rows + c.t - c.s));
+      // The block's last row sees keys [0, last + 1 + T - S).
+      needed = arith::AddIOp::create(b, loc, set.lastPosition,
+                                     h.idx(b, 1 + c.t - c.s));
       needed = arith::MaxSIOp::create(
           b, loc, h.idx(b, 0),
           arith::MinSIOp::create(b, loc, needed, h.idx(b, c.t)));
@@ -641,14 +773,14 @@ private:
             Value key0 = arith::MulIOp::create(lb, loc, kb, h.idx(lb, keys));
             State s = State::unflatten(carried, rows, valueVectors);
             scf::YieldOp::create(
-                lb, loc, buildKeyBlock(lb, pos, rows, key0, keys, s).flat());
+                lb, loc, buildKeyBlock(lb, pos, set, key0, keys, s).flat());
           });
       state = State::unflatten(keyLoop.getResults(), rows, valueVectors);
     }
     if (restKeys > 0) {
       Value key0 = h.idx(b, fullKeyBlocks * keys);
       if (!c.causal) {
-        state = buildKeyBlock(b, pos, rows, key0, restKeys, state);
+        state = buildKeyBlock(b, pos, set, key0, restKeys, state);
       } else {
         Value visible = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
                                               needed, key0);
@@ -658,7 +790,7 @@ private:
             [&](OpBuilder &tb, Location) {
               scf::YieldOp::create(
                   tb, loc,
-                  buildKeyBlock(tb, pos, rows, key0, restKeys, state).flat());
+                  buildKeyBlock(tb, pos, set, key0, restKeys, state).flat());
             },
             [&](OpBuilder &eb, Location) {
               scf::YieldOp::create(eb, loc, flat);
@@ -674,13 +806,18 @@ private:
     for (int64_t r = 0; r < rows; ++r) {
       Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                           state.sum[r], zeroF);
+      SmallVector<Value> values;
       for (int64_t e = 0; e < valueVectors; ++e) {
         Value quotient =
             arith::DivFOp::create(b, loc, state.acc[r * valueVectors + e],
                                   h.broadcast(b, state.sum[r], c.lanes));
-        Value value = arith::SelectOp::create(
+        values.push_back(arith::SelectOp::create(
             b, loc, empty, zeroVec,
-            arith::MulFOp::create(b, loc, quotient, valueScale));
+            arith::MulFOp::create(b, loc, quotient, valueScale)));
+      }
+      auto [at1, at2] = set.tileAt[r];
+      for (int64_t e = 0; e * c.lanes < c.dv; ++e) {
+        Value value = c.direct ? naturalColumns(b, values, e) : values[e];
         int64_t width = std::min(c.lanes, c.dv - e * c.lanes);
         if (width < c.lanes)
           value = vector::ExtractStridedSliceOp::create(
@@ -688,11 +825,8 @@ private:
               ArrayRef<int64_t>{1});
         tileOut = vector::TransferWriteOp::create(
                       b, loc, value, tileOut,
-                      c.outSeqMajor
-                          ? ValueRange{h.idx(b, 0), h.idx(b, r), h.idx(b, 0),
-                                       h.idx(b, e * c.lanes)}
-                          : ValueRange{h.idx(b, 0), h.idx(b, 0), h.idx(b, r),
-                                       h.idx(b, e * c.lanes)},
+                      ValueRange{h.idx(b, 0), h.idx(b, at1), h.idx(b, at2),
+                                 h.idx(b, e * c.lanes)},
                       ArrayRef<bool>{true})
                       .getResult();
       }
@@ -707,14 +841,14 @@ private:
   /// Four bytes of q's row `row` from byte 4 * group (fewer at the end of a
   /// row, zero-padded), as u8 (i8 storage flipped), broadcast to every i32
   /// lane of a vpdpbusd operand.
-  Value queryBytes(OpBuilder &b, const Position &pos, Value row, Value group4,
-                   int64_t count) {
+  Value queryBytes(OpBuilder &b, const Position &pos, Value head, Value row,
+                   Value group4, int64_t count) {
     Type i8 = b.getI8Type();
     Value word;
     if (count == 4) {
       Value bytes = vector::TransferReadOp::create(
           b, loc, VectorType::get({4}, i8), q8.value,
-          q8.at(pos.batch, pos.head, row, group4),
+          q8.at(pos.batch, head, row, group4),
           h.constant(b, i8, 0), ArrayRef<bool>{true});
       word = vector::BitCastOp::create(
           b, loc, VectorType::get({1}, b.getI32Type()), bytes);
@@ -725,7 +859,7 @@ private:
             x < count
                 ? tensor::ExtractOp::create(
                       b, loc, q8.value,
-                      q8.at(pos.batch, pos.head, row,
+                      q8.at(pos.batch, head, row,
                             arith::AddIOp::create(b, loc, group4,
                                                   h.idx(b, x))))
                       .getResult()
@@ -747,22 +881,32 @@ private:
 
   /// One key block of `width` keys from `key0`: integer scores, the online
   /// softmax step of the semantics and the integer P * V.
-  State buildKeyBlock(OpBuilder &b, const Position &pos, int64_t rows,
+  State buildKeyBlock(OpBuilder &b, const Position &pos, const RowSet &set,
                       Value key0, int64_t width, const State &in) {
+    // Per row and chunk of L keys, sum_d (q_u8 - zqU) * (k_s8 - zkS) + zkS *
+    // rowsum(q_u8) (the row's correction is subtracted in scoresToState).
+    SmallVector<Value> base =
+        c.direct ? directScores(b, pos, set.size(), key0, width)
+                 : packedScores(b, pos, set, key0, width);
+    return scoresToState(b, pos, set, key0, width, in, base);
+  }
+
+  /// The packed path's scores: sum_d q_u8 * k_s8 by vpdpbusd against the
+  /// packed K, minus its per-key corrections.
+  SmallVector<Value> packedScores(OpBuilder &b, const Position &pos,
+                                  const RowSet &set, Value key0,
+                                  int64_t width) {
+    const int64_t rows = set.size();
     const int64_t L = c.lanes;
     const int64_t chunks = (width + L - 1) / L;
-    const double negInf = -std::numeric_limits<double>::infinity();
     Value chunk0 = arith::DivUIOp::create(b, loc, key0, h.idx(b, L));
     SmallVector<Value> chunkIdx;
     for (int64_t k = 0; k < chunks; ++k)
       chunkIdx.push_back(arith::AddIOp::create(b, loc, chunk0, h.idx(b, k)));
-    SmallVector<Value> rowIdx;
-    for (int64_t r = 0; r < rows; ++r)
-      rowIdx.push_back(arith::AddIOp::create(b, loc, pos.row0, h.idx(b, r)));
-
+    ArrayRef<Value> rowIdx = set.position;
+    Value padI8 = h.constant(b, b.getI8Type(), 0);
     // Raw scores sum_d q_u8 * k_s8: rows x chunks i32 vectors, one
     // vpdpbusd per (row, chunk, 4 of D).
-    Value padI8 = h.constant(b, b.getI8Type(), 0);
     auto accumulate = [&](OpBuilder &db, Value group, int64_t count,
                           ValueRange acc) {
       SmallVector<Value> kVec;
@@ -775,7 +919,8 @@ private:
       Value group4 = arith::MulIOp::create(db, loc, group, h.idx(db, 4));
       SmallVector<Value> next(acc.begin(), acc.end());
       for (int64_t r = 0; r < rows; ++r) {
-        Value qBytes = queryBytes(db, pos, rowIdx[r], group4, count);
+        Value qBytes =
+            queryBytes(db, pos, set.head[r], rowIdx[r], group4, count);
         for (int64_t k = 0; k < chunks; ++k)
           next[r * chunks + k] = x86::DotU8S8Op::create(
               db, loc, vecI32(), next[r * chunks + k], qBytes, kVec[k]);
@@ -793,6 +938,125 @@ private:
     }
     if (c.d % 4 != 0)
       raw = accumulate(b, h.idx(b, c.d / 4), c.d % 4, raw);
+    SmallVector<Value> kCorrVec;
+    for (int64_t k = 0; k < chunks; ++k)
+      kCorrVec.push_back(vector::TransferReadOp::create(
+          b, loc, vecI32(), kCorr,
+          ValueRange{pos.batch, pos.kvHead,
+                     arith::AddIOp::create(b, loc, key0, h.idx(b, k * L))},
+          h.i32(b, 0), ArrayRef<bool>{true}));
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t k = 0; k < chunks; ++k)
+        raw[r * chunks + k] =
+            arith::SubIOp::create(b, loc, raw[r * chunks + k], kCorrVec[k]);
+    return raw;
+  }
+
+  /// The lane-wise sums of `vectors` (L vectors of L i32): lane j of the
+  /// result is the sum of the lanes of vectors[j]. log2(L) levels, each
+  /// adding the two halves of every block of a pair of vectors (2 shuffles
+  /// and an add per pair: 2 (L - 1) shuffles for L sums, against L
+  /// reductions of log2(L) steps).
+  Value sumsOfVectors(OpBuilder &b, SmallVector<Value> vectors) {
+    const int64_t L = c.lanes;
+    for (int64_t w = L; w > 1; w /= 2) {
+      // Each vector holds L / w blocks of w lanes (one key each).
+      SmallVector<int64_t> low, high;
+      for (int64_t source = 0; source < 2; ++source)
+        for (int64_t block = 0; block < L / w; ++block)
+          for (int64_t x = 0; x < w / 2; ++x) {
+            low.push_back(source * L + block * w + x);
+            high.push_back(source * L + block * w + w / 2 + x);
+          }
+      SmallVector<Value> next;
+      for (size_t i = 0; i + 1 < vectors.size(); i += 2)
+        next.push_back(arith::AddIOp::create(
+            b, loc,
+            vector::ShuffleOp::create(b, loc, vectors[i], vectors[i + 1], low),
+            vector::ShuffleOp::create(b, loc, vectors[i], vectors[i + 1],
+                                      high)));
+      vectors = std::move(next);
+    }
+    return vectors.front();
+  }
+
+  /// The direct path's scores, K read in place: per key row (4 L bytes of D
+  /// at a time) one vpdpbusd of the query row and one of z_q (its L lanes
+  /// hold partial sums of sum_d (q_u8 - zqU) * k_s8), then the L key rows of
+  /// a chunk summed lane-wise by sumsOfVectors; plus D * zqU * zkS. The z_q
+  /// products are shared by the rows.
+  SmallVector<Value> directScores(OpBuilder &b, const Position &pos,
+                                  int64_t rows, Value key0, int64_t width) {
+    const int64_t L = c.lanes;
+    const int64_t chunks = (width + L - 1) / L;
+    const int64_t width8 = 4 * L;
+    Value zeroI32 = h.constant(b, vecI32(), 0);
+    // zqU in the bytes of D (zero beyond, where the key bytes are too).
+    SmallVector<Value> zqBytes;
+    for (int64_t d0 = 0; d0 < c.d; d0 += width8) {
+      SmallVector<int8_t> bytes(width8, 0);
+      for (int64_t x = 0; x < std::min(width8, c.d - d0); ++x)
+        bytes[x] = static_cast<int8_t>(c.zqU);
+      zqBytes.push_back(arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(vecBytes(), ArrayRef<int8_t>(bytes))));
+    }
+    SmallVector<Value> out(rows * chunks);
+    for (int64_t k = 0; k < chunks; ++k) {
+      const int64_t valid = std::min(L, width - k * L);
+      SmallVector<SmallVector<Value>> partial(rows);
+      for (int64_t j = 0; j < L; ++j) {
+        if (j >= valid) {
+          for (int64_t r = 0; r < rows; ++r)
+            partial[r].push_back(zeroI32);
+          continue;
+        }
+        Value key = arith::AddIOp::create(b, loc, key0, h.idx(b, k * L + j));
+        SmallVector<Value> keyBytes;
+        for (int64_t d0 = 0; d0 < c.d; d0 += width8)
+          keyBytes.push_back(readRowBytes(b, k8, pos.batch, pos.kvHead, key,
+                                          d0, c.d, c.kFlip));
+        Value zqPart;
+        if (c.zqU != 0) {
+          zqPart = zeroI32;
+          for (auto [x, bytes] : llvm::enumerate(keyBytes))
+            zqPart = x86::DotU8S8Op::create(b, loc, vecI32(), zqPart,
+                                            zqBytes[x], bytes);
+        }
+        for (int64_t r = 0; r < rows; ++r) {
+          Value sum = zeroI32;
+          for (auto [x, bytes] : llvm::enumerate(keyBytes))
+            sum = x86::DotU8S8Op::create(b, loc, vecI32(), sum,
+                                         queryVectors[r][x], bytes);
+          if (zqPart)
+            sum = arith::SubIOp::create(b, loc, sum, zqPart);
+          partial[r].push_back(sum);
+        }
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        Value sums = sumsOfVectors(b, partial[r]);
+        if (c.d * c.zqU * c.zkS != 0)
+          sums = arith::AddIOp::create(
+              b, loc, sums,
+              h.constant(b, vecI32(),
+                         static_cast<int32_t>(c.d * c.zqU * c.zkS)));
+        out[r * chunks + k] = sums;
+      }
+    }
+    return out;
+  }
+
+  /// From the scores of a key block (`base`, per row and chunk; see
+  /// buildKeyBlock), the online softmax step of the semantics and the
+  /// integer P * V.
+  State scoresToState(OpBuilder &b, const Position &pos, const RowSet &set,
+                      Value key0, int64_t width, const State &in,
+                      ArrayRef<Value> base) {
+    const int64_t rows = set.size();
+    const int64_t L = c.lanes;
+    const int64_t chunks = (width + L - 1) / L;
+    const double negInf = -std::numeric_limits<double>::infinity();
+    ArrayRef<Value> rowIdx = set.position;
+    Value padI8 = h.constant(b, b.getI8Type(), 0);
 
     // Scores, masks and the block maximum.
     Value scoreScale = h.constant(b, vecF32(), c.scoreScale);
@@ -803,13 +1067,6 @@ private:
       laneIds.push_back(static_cast<int32_t>(x));
     Value laneIdVec = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(vecI32(), ArrayRef<int32_t>(laneIds)));
-    SmallVector<Value> kCorrVec;
-    for (int64_t k = 0; k < chunks; ++k)
-      kCorrVec.push_back(vector::TransferReadOp::create(
-          b, loc, vecI32(), kCorr,
-          ValueRange{pos.batch, pos.kvHead,
-                     arith::AddIOp::create(b, loc, key0, h.idx(b, k * L))},
-          h.i32(b, 0), ArrayRef<bool>{true}));
 
     State out = in;
     SmallVector<SmallVector<Value>> probs(rows);
@@ -820,8 +1077,7 @@ private:
       for (int64_t k = 0; k < chunks; ++k) {
         const int64_t valid = std::min(L, width - k * L);
         Value chunkKey0 = arith::AddIOp::create(b, loc, key0, h.idx(b, k * L));
-        Value a = arith::SubIOp::create(b, loc, raw[r * chunks + k],
-                                        kCorrVec[k]);
+        Value a = base[r * chunks + k];
         if (rowCorrections[r])
           a = arith::SubIOp::create(b, loc, a,
                                     h.broadcast(b, rowCorrections[r], L));
@@ -834,7 +1090,7 @@ private:
               h.constant(b, vecI32(), static_cast<double>(valid)));
         if (mask) {
           SmallVector<Value> at = {maskIndex(b, 0, pos.batch),
-                                   maskIndex(b, 1, pos.head),
+                                   maskIndex(b, 1, set.head[r]),
                                    maskIndex(b, 2, rowIdx[r])};
           if (maskShape[3] == 1) {
             at.push_back(h.idx(b, 0));
@@ -958,14 +1214,19 @@ private:
     Value group0 = arith::DivUIOp::create(b, loc, key0, h.idx(b, 4));
     for (int64_t g = 0; g < (width + 3) / 4; ++g) {
       const int64_t k = (4 * g) / L, word = (4 * g) % L / 4;
-      Value group = arith::AddIOp::create(b, loc, group0, h.idx(b, g));
       SmallVector<Value> vVec;
-      for (int64_t e = 0; e < valueVectors; ++e)
-        vVec.push_back(vector::TransferReadOp::create(
-            b, loc, vecBytes(), vPacked,
-            ValueRange{pos.batch, pos.kvHead, group, h.idx(b, e),
-                       h.idx(b, 0)},
-            padI8, ArrayRef<bool>{true}));
+      if (c.direct) {
+        vVec = interleavedValues(b, pos, key0, 4 * g,
+                                 std::min<int64_t>(4, width - 4 * g));
+      } else {
+        Value group = arith::AddIOp::create(b, loc, group0, h.idx(b, g));
+        for (int64_t e = 0; e < valueVectors; ++e)
+          vVec.push_back(vector::TransferReadOp::create(
+              b, loc, vecBytes(), vPacked,
+              ValueRange{pos.batch, pos.kvHead, group, h.idx(b, e),
+                         h.idx(b, 0)},
+              padI8, ArrayRef<bool>{true}));
+      }
       for (int64_t r = 0; r < rows; ++r) {
         Value scalar = vector::ExtractOp::create(b, loc, probWords[r][k],
                                                  ArrayRef<int64_t>{word});
@@ -994,15 +1255,123 @@ private:
     return out;
   }
 
+  /// The direct path's V operands of 4 keys (key0 + first, `count` of
+  /// them, the others zero): per 4 L columns, the 4 value rows (read in
+  /// place) interleaved by unpacks within 16-byte blocks: bytes of rows
+  /// 0, 1 and of rows 2, 3 into pairs (punpck{l,h}bw), the pairs into
+  /// 4-byte groups (punpck{l,h}wd). Vector k of a chunk holds column
+  /// permutedColumn(k, i) in lane i, s8 (u8 storage flipped).
+  SmallVector<Value> interleavedValues(OpBuilder &b, const Position &pos,
+                                       Value key0, int64_t first,
+                                       int64_t count) {
+    const int64_t width8 = 4 * c.lanes;
+    auto unpack = [&](Value x, Value y, int64_t bytesPerElement, bool high) {
+      // Elements of `bytesPerElement` bytes, blocks of 16 bytes.
+      const int64_t n = width8 / bytesPerElement;
+      const int64_t perBlock = 16 / bytesPerElement;
+      SmallVector<int64_t> mask;
+      for (int64_t block = 0; block < n / perBlock; ++block)
+        for (int64_t i = 0; i < perBlock / 2; ++i)
+          for (int64_t source = 0; source < 2; ++source)
+            mask.push_back(source * n + block * perBlock +
+                           (high ? perBlock / 2 : 0) + i);
+      auto type = VectorType::get(
+          {n}, IntegerType::get(ctx(), 8 * bytesPerElement));
+      Value first = vector::BitCastOp::create(b, loc, type, x);
+      Value second = vector::BitCastOp::create(b, loc, type, y);
+      return vector::BitCastOp::create(
+                 b, loc, vecBytes(),
+                 vector::ShuffleOp::create(b, loc, first, second, mask))
+          .getResult();
+    };
+    SmallVector<Value> out;
+    Value zero = h.constant(b, vecBytes(), 0);
+    for (int64_t e0 = 0; e0 < c.dv; e0 += width8) {
+      SmallVector<Value> rows;
+      for (int64_t x = 0; x < 4; ++x) {
+        if (x >= count) {
+          rows.push_back(zero);
+          continue;
+        }
+        Value key = arith::AddIOp::create(b, loc, key0, h.idx(b, first + x));
+        // Not flipped here: the flip is bytewise and commutes with the
+        // unpacks, so it is applied once per interleaved vector.
+        rows.push_back(readRowBytes(b, v8, pos.batch, pos.kvHead, key, e0,
+                                    c.dv, /*flip=*/false));
+      }
+      Value low01 = unpack(rows[0], rows[1], 1, false);
+      Value high01 = unpack(rows[0], rows[1], 1, true);
+      Value low23 = unpack(rows[2], rows[3], 1, false);
+      Value high23 = unpack(rows[2], rows[3], 1, true);
+      for (Value v : {unpack(low01, low23, 2, false),
+                      unpack(low01, low23, 2, true),
+                      unpack(high01, high23, 2, false),
+                      unpack(high01, high23, 2, true)}) {
+        if (c.vFlip)
+          v = arith::XOrIOp::create(b, loc, v,
+                                    h.constant(b, vecBytes(), -128));
+        out.push_back(v);
+      }
+    }
+    return out;
+  }
+
+  /// The column that lane i of the direct path's P * V vector k (of 4 L
+  /// columns' 4 vectors) holds: 16-byte block i / 4 of the rows, group k
+  /// of 4 columns within it.
+  static int64_t permutedColumn(int64_t k, int64_t i) {
+    return i / 4 * 16 + 4 * k + i % 4;
+  }
+
+  /// Columns [e L, e L + L) from the direct path's permuted vectors
+  /// `values` (see interleavedValues), gathered 4 lanes (one piece of a
+  /// 16-byte block) at a time by two-operand shuffles.
+  Value naturalColumns(OpBuilder &b, ArrayRef<Value> values, int64_t e) {
+    const int64_t L = c.lanes, width8 = 4 * L;
+    // Where each piece of 4 columns lies: (vector, first lane).
+    SmallVector<std::pair<int64_t, int64_t>> pieces;
+    for (int64_t p = 0; p < L / 4; ++p) {
+      int64_t column = e * L + 4 * p;
+      int64_t chunk = column / width8, within = column % width8;
+      int64_t k = within % 16 / 4, lane = within / 16 * 4;
+      assert(permutedColumn(k, lane) == within && "inconsistent permutation");
+      pieces.push_back({chunk * 4 + k, lane});
+    }
+    SmallVector<Value> parts;
+    for (size_t p = 0; p + 1 < pieces.size(); p += 2) {
+      SmallVector<int64_t> mask;
+      for (int64_t x = 0; x < 4; ++x)
+        mask.push_back(pieces[p].second + x);
+      for (int64_t x = 0; x < 4; ++x)
+        mask.push_back(L + pieces[p + 1].second + x);
+      parts.push_back(vector::ShuffleOp::create(
+          b, loc, values[pieces[p].first], values[pieces[p + 1].first], mask));
+    }
+    while (parts.size() > 1) {
+      SmallVector<Value> next;
+      for (size_t p = 0; p + 1 < parts.size(); p += 2) {
+        int64_t n = cast<VectorType>(parts[p].getType()).getNumElements();
+        SmallVector<int64_t> mask;
+        for (int64_t x = 0; x < 2 * n; ++x)
+          mask.push_back(x);
+        next.push_back(
+            vector::ShuffleOp::create(b, loc, parts[p], parts[p + 1], mask));
+      }
+      parts = std::move(next);
+    }
+    return parts.front();
+  }
+
   Builders h;
   Location loc;
   Int8AttentionConfig c;
-  HeadsView q8;
+  HeadsView q8, k8, v8;
   Value kPacked, kCorr, vPacked, mask;
   SmallVector<int64_t> maskShape;
   bool boolMask = false;
   int64_t valueVectors = 0;
   SmallVector<Value> rowCorrections;
+  SmallVector<SmallVector<Value>> queryVectors; // direct path, per row
 };
 
 } // namespace
@@ -1068,10 +1437,26 @@ Value mlir::qlow::buildInt8Attention(OpBuilder &b, AttentionOp op,
   c.valueScale = static_cast<float>(vp.scale);
   c.causal = op.getCausal();
   c.outSeqMajor = outSeqMajor;
-
+  c.zqU = zqU;
+  c.kFlip = !kp.isSigned;
+  c.vFlip = !vp.isSigned;
+  // Few query rows per kv head (a decode step, GQA groups included): K and
+  // V are read in place by one work item per kv head, with all its
+  // H / Hkv * S query rows. Packing costs a pass over K and V per call
+  // (two thirds of a 512-key decode step's attention) and pays only when
+  // enough rows reuse it; each direct row costs a lane-wise sum per key
+  // (sumsOfVectors) on top of the packed kernel's work.
+  const int64_t groupRows = c.h / c.hkv * c.s;
+  c.direct = groupRows <= kMaxDirectRows;
+  if (c.direct) {
+    Int8AttentionKernel kernel(loc, c, q8, k8, v8, Value(), Value(), Value(),
+                               mask);
+    return kernel.build(b);
+  }
   auto [kPacked, kCorr] =
       packKeys(b, h, k8, !kp.isSigned, c.lanes, c.tPad, zqU, c.zkS);
   Value vPacked = packValues(b, h, v8, !vp.isSigned, c.lanes, c.tPad);
-  Int8AttentionKernel kernel(loc, c, q8, kPacked, kCorr, vPacked, mask);
+  Int8AttentionKernel kernel(loc, c, q8, k8, v8, kPacked, kCorr, vPacked,
+                             mask);
   return kernel.build(b);
 }

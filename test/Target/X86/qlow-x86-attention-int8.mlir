@@ -181,3 +181,64 @@ func.func @int8_heads_kept(%q: tensor<1x2x5x16x!quant.uniform<i8:f32, 0.05>>, %z
   %m = linalg.transpose ins(%o : tensor<1x2x5x16xf32>) outs(%m0 : tensor<1x5x2x16xf32>) permutation = [0, 2, 1, 3]
   return %kt, %m, %o : tensor<1x2x5x16xf32>, tensor<1x5x2x16xf32>, tensor<1x2x5x16xf32>
 }
+
+// -----
+
+// A GQA decode step (H = 4 query heads on Hkv = 2, S = 1, T = 37, causal):
+// H / Hkv * S = 2 query rows per kv head, at most 4, so K and V are read in
+// place (no packing forall, no packed buffers): one work item per kv head
+// takes the rows of both of its query heads ([1, 2, 1, 20] tiles). Scores:
+// per key row (u8 storage, flipped; 20 bytes of D read as 64), one vpdpbusd
+// of the query row (i8, flipped to u8) and one of z_q, subtracted; the 16
+// key rows of a chunk summed lane-wise by halving shuffles (8 + 8 lanes
+// first). P * V: 4 value rows interleaved by byte and word unpacks within
+// 16-byte blocks, flipped once per interleaved vector.
+// CHECK-LABEL: func.func @int8_decode_grouped
+// CHECK: %[[K8:.+]] = quant.scast %{{.+}} to tensor<1x2x37x20xi8>
+// CHECK: %[[V8:.+]] = quant.scast %{{.+}} to tensor<1x2x37x20xi8>
+// CHECK-NOT: scf.forall
+// CHECK: scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<1x4x1x20xf32>)
+// CHECK: tensor.extract_slice %{{.+}} [1, 2, 1, 20] [1, 1, 1, 1] : tensor<1x4x1x20xf32> to tensor<1x2x1x20xf32>
+// CHECK: scf.for
+// CHECK: %[[KROW:.+]] = vector.transfer_read %[[K8]]{{.+}} : tensor<1x2x37x20xi8>, vector<64xi8>
+// CHECK: %[[KS8:.+]] = arith.xori %[[KROW]], %{{.+}} : vector<64xi8>
+// CHECK: %[[ZQ:.+]] = qlow_x86.dot_u8s8 %{{.+}}, %{{.+}}, %[[KS8]] : vector<64xi8> -> vector<16xi32>
+// CHECK: %[[QK:.+]] = qlow_x86.dot_u8s8 %{{.+}}, %{{.+}}, %[[KS8]] : vector<64xi8> -> vector<16xi32>
+// CHECK: arith.subi %[[QK]], %[[ZQ]] : vector<16xi32>
+// CHECK: vector.shuffle {{.+}} [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23] : vector<16xi32>, vector<16xi32>
+// CHECK: vector.shuffle {{.+}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30] : vector<16xi32>, vector<16xi32>
+// CHECK: math.roundeven
+// CHECK: vector.transfer_read %[[V8]]{{.+}} : tensor<1x2x37x20xi8>, vector<64xi8>
+// CHECK: vector.shuffle {{.+}} [0, 64, 1, 65, 2, 66, 3, 67, 4, 68, 5, 69, 6, 70, 7, 71, 16, 80, {{.+}}] : vector<64xi8>, vector<64xi8>
+// CHECK: vector.shuffle {{.+}} [0, 32, 1, 33, 2, 34, 3, 35, 8, 40, {{.+}}] : vector<32xi16>, vector<32xi16>
+// CHECK: %[[VS8:.+]] = arith.xori {{.+}} : vector<64xi8>
+// CHECK: qlow_x86.dot_u8s8 %{{.+}}, %{{.+}}, %[[VS8]] : vector<64xi8> -> vector<16xi32>
+// CHECK: scf.yield
+// CHECK: scf.if
+// The permuted columns of P * V back in order, 4 at a time, at the end.
+// CHECK: arith.divf
+// CHECK: vector.shuffle {{.+}} [0, 1, 2, 3, 16, 17, 18, 19] : vector<16xf32>, vector<16xf32>
+// CHECK: vector.transfer_write {{.+}} : vector<16xf32>, tensor<1x2x1x20xf32>
+// CHECK: tensor.parallel_insert_slice %{{.+}} [1, 2, 1, 20] [1, 1, 1, 1] : tensor<1x2x1x20xf32> into tensor<1x4x1x20xf32>
+// LLVM-LABEL: llvm.func @int8_decode_grouped
+// LLVM: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// ROUND-LABEL: func.func @int8_decode_grouped
+// ROUND-NOT: qlow.attention
+// ROUND: return
+func.func @int8_decode_grouped(%q: tensor<1x4x1x20x!quant.uniform<i8:f32, 0.05>>, %k: tensor<1x2x37x20x!quant.uniform<u8:f32, 0.04:130>>, %v: tensor<1x2x37x20x!quant.uniform<u8:f32, 0.02:120>>) -> tensor<1x4x1x20xf32> {
+  %o = qlow.attention %q, %k, %v {causal, int8, key_block = 32 : i64} : (tensor<1x4x1x20x!quant.uniform<i8:f32, 0.05>>, tensor<1x2x37x20x!quant.uniform<u8:f32, 0.04:130>>, tensor<1x2x37x20x!quant.uniform<u8:f32, 0.02:120>>) -> tensor<1x4x1x20xf32>
+  return %o : tensor<1x4x1x20xf32>
+}
+
+// -----
+
+// Five query rows per kv head (H / Hkv = 1, S = 5) are more than the direct
+// path takes: K and V are packed (two packing foralls before the kernel's).
+// CHECK-LABEL: func.func @int8_five_rows_packed
+// CHECK: scf.forall (%{{.+}}) in (1) shared_outs({{.+}}) -> (tensor<1x1x3x5x64xi8>, tensor<1x1x48xi32>)
+// CHECK: scf.forall (%{{.+}}) in (1) shared_outs({{.+}}) -> (tensor<1x1x12x2x64xi8>)
+// CHECK: scf.forall (%{{.+}}) in (1) shared_outs({{.+}}) -> (tensor<1x1x5x20xf32>)
+func.func @int8_five_rows_packed(%q: tensor<1x1x5x20x!quant.uniform<i8:f32, 0.05>>, %k: tensor<1x1x37x20x!quant.uniform<u8:f32, 0.04:130>>, %v: tensor<1x1x37x20x!quant.uniform<u8:f32, 0.02:120>>) -> tensor<1x1x5x20xf32> {
+  %o = qlow.attention %q, %k, %v {int8, key_block = 48 : i64} : (tensor<1x1x5x20x!quant.uniform<i8:f32, 0.05>>, tensor<1x1x37x20x!quant.uniform<u8:f32, 0.04:130>>, tensor<1x1x37x20x!quant.uniform<u8:f32, 0.02:120>>) -> tensor<1x1x5x20xf32>
+  return %o : tensor<1x1x5x20xf32>
+}
