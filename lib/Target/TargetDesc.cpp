@@ -523,7 +523,7 @@ double TargetDesc::sveInt8Instructions(const MicroKernelShape &tile,
   // address adds, a counter and a branch.
   auto rowTile = [&](int64_t tilePairs, int64_t rows) {
     double perStep = static_cast<double>(tilePairs * colPairs) +
-                     loads(pairs) + loads(colPairs) + 1.0;
+                     loads(tilePairs) + loads(colPairs) + 1.0;
     return steps * perStep + 16.0 +
            3.0 * static_cast<double>(tilePairs * colPairs) +
            2.5 * static_cast<double>(rows * vectors);

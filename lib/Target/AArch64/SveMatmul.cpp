@@ -158,7 +158,10 @@ Value packWeightsForSve(OpBuilder &b, Location loc, const Int8Contraction &c,
 /// (8..15), smmla's 2x8 operand; rows and K padded with zeros to whole tiles
 /// and steps, the step's registers interleaved by load group. A [mp / rows]
 /// [steps][pairs * regWords] tensor of i32, built as loops that move 8 bytes
-/// at a time.
+/// at a time. The partial last tile (M not a multiple of rows) holds only
+/// its own pairs, interleaved by its own load groups (sveLoadGroups of its
+/// pairs), so that it loads no padding pairs: LLVM made a group load with
+/// unused registers into element moves through the stack.
 Value packLhsForSve(OpBuilder &b, Location loc, const Int8Contraction &c,
                     const SveKernelShape &s) {
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
@@ -184,9 +187,12 @@ Value packLhsForSve(OpBuilder &b, Location loc, const Int8Contraction &c,
   auto halfType = VectorType::get({8}, i8);
   auto wordsType = VectorType::get({2}, i32);
   SmallVector<bool> inBounds = {true};
-  SmallVector<int64_t> order = interleavedWordOrder(s.pairs, s.regWords);
+  // Tiles [first, last), each of `tilePairs` row pairs, into `dest`.
+  auto packTiles = [&](int64_t first, int64_t last, int64_t tilePairs,
+                       Value dest) {
+  SmallVector<int64_t> order = interleavedWordOrder(tilePairs, s.regWords);
   auto tiles = scf::ForOp::create(
-      b, loc, zero, idx(mp / s.rows), one, ValueRange{init},
+      b, loc, idx(first), idx(last), one, ValueRange{dest},
       [&](OpBuilder &tb, Location tl, Value t, ValueRange tArgs) {
         Value firstRow = arith::MulIOp::create(tb, tl, t, idx(s.rows));
         auto steps = scf::ForOp::create(
@@ -196,7 +202,7 @@ Value packLhsForSve(OpBuilder &b, Location loc, const Int8Contraction &c,
               // The step's words in register order: 2 words of 8 bytes per
               // row, segment and register.
               SmallVector<Value> halves;
-              for (int64_t q = 0; q < s.pairs; ++q)
+              for (int64_t q = 0; q < tilePairs; ++q)
                 for (int64_t g = 0; g < s.segments; ++g)
                   for (int64_t r = 0; r < 2; ++r) {
                     Value row =
@@ -237,6 +243,14 @@ Value packLhsForSve(OpBuilder &b, Location loc, const Int8Contraction &c,
         scf::YieldOp::create(tb, tl, steps.getResult(0));
       });
   return tiles.getResult(0);
+  };
+  const int64_t fullTiles = c.m / s.rows, restPairs = (c.m % s.rows + 1) / 2;
+  Value packed = init;
+  if (fullTiles > 0)
+    packed = packTiles(0, fullTiles, s.pairs, packed);
+  if (restPairs > 0)
+    packed = packTiles(fullTiles, fullTiles + 1, restPairs, packed);
+  return packed;
 }
 
 /// Reads registers [j0, j0 + g) of a step, one load group, from `source`
@@ -320,13 +334,12 @@ Value buildSveInt8Kernel(OpBuilder &b, Location loc, const TargetDesc &desc,
         Value step = arith::AddIOp::create(
             kb, kl, arith::MulIOp::create(kb, kl, kk, idx(s.stepsPerIter)),
             idx(t));
-        // The tile's row pairs (whole groups: a partial tile loads padding
-        // pairs with the real ones, in as many loads).
+        // The tile's row pairs (a partial tile's in groups of its own).
         SmallVector<Value> a;
-        for (auto [j0, g] : rowGroups)
-          if (j0 < pairs)
-            llvm::append_range(a, readSveGroup(kb, kl, packedLhs, tileIndex,
-                                               step, j0, g, s, idx));
+        for (auto [j0, g] : tileRows == s.rows ? rowGroups
+                                                : sveLoadGroups(pairs))
+          llvm::append_range(a, readSveGroup(kb, kl, packedLhs, tileIndex,
+                                             step, j0, g, s, idx));
         SmallVector<Value> w;
         for (auto [j0, g] : colGroups)
           llvm::append_range(

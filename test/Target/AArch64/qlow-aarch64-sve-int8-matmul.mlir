@@ -15,13 +15,17 @@
 // M = 5, K = 24, N = 12: the 4 x 4 tile (2 row pairs x 6 column pairs, the
 // weights in groups of 4 + 2), rows padded to 8 and K to 32 (two steps of
 // 16 bytes, all in one iteration); u8 activations: usmmla, no shift; the
-// correction za * colsum(w) stays in the epilogue.
+// correction za * colsum(w) stays in the epilogue. The fifth row is a tile
+// of one row pair: one register and 6 usmmla per step (2 steps).
 // SVE-LABEL: func.func @u8_i32
 // SVE-DAG: arith.constant dense<{{.*}}> : tensor<1x2x48xi32>
 // SVE-DAG: %[[PAD:.+]] = tensor.pad %arg0 low[0, 0] high[3, 8]
-// SVE: %[[LHS:.+]] = scf.for {{.*}} -> (tensor<2x2x16xi32>)
+// SVE: scf.for {{.*}} -> (tensor<2x2x16xi32>)
 // SVE: vector.transfer_read %[[PAD]]{{.*}} : tensor<8x32xi8>, vector<8xi8>
 // SVE: vector.transfer_write {{.*}} : vector<16xi32>, tensor<2x2x16xi32>
+// The partial tile (row 4: one pair) holds its own pair, not interleaved.
+// SVE: %[[LHS:.+]] = scf.for %{{.*}} = %c1 to %c2 {{.*}} -> (tensor<2x2x16xi32>)
+// SVE: vector.transfer_write {{.*}} : vector<8xi32>, tensor<2x2x16xi32>
 // SVE: scf.forall
 // SVE: vector.transfer_read %[[LHS]]{{.*}} : tensor<2x2x16xi32>, vector<16xi32>
 // SVE: vector.shuffle %{{.*}}, %{{.*}} [0, 2, 4, 6, 8, 10, 12, 14] : vector<16xi32>, vector<16xi32>
@@ -35,6 +39,10 @@
 // SVE: vector.shuffle %{{.*}}, %{{.*}} [2, 6, 3, 7] : vector<4xi64>, vector<4xi64>
 // SVE: arith.subi {{.*}} : vector<4xi32>
 // SVE: vector.transfer_write {{.*}} : vector<4xi32>, tensor<5x12xi32>
+// SVE: vector.transfer_read %[[LHS]]{{.*}} : tensor<2x2x16xi32>, vector<8xi32>
+// SVE-NOT: vector.transfer_read %[[LHS]]
+// SVE-COUNT-12: arm_sve.usmmla
+// SVE-NOT: arm_sve.usmmla
 // SVE-NOT: linalg.generic
 // SVE: return
 
