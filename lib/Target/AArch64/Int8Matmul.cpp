@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qlow/Target/AArch64/ColumnCorrection.h"
 #include "qlow/Target/AArch64/InterleavedLoads.h"
 #include "qlow/Target/AArch64/Passes.h"
 #include "qlow/Target/Int8Kernel.h"
@@ -373,19 +374,7 @@ Value packLhsForSdot(OpBuilder &b, Location loc, Value lhs, int64_t m,
   return tiles.getResult(0);
 }
 
-/// A constant per-column correction that the epilogue subtracts from the
-/// accumulator first, `acc - x[col]` (convert-qlow-to-linalg's
-/// `za * colsum(w)` for activations with a zero point), taken out of the
-/// epilogue: the kernel starts its accumulators at `-x[col]` instead, one
-/// vector subtraction per row vector less.
-struct ColumnCorrection {
-  /// x[col] for col < n.
-  SmallVector<int32_t> values;
-  /// A copy of the epilogue without the subtraction (null when nothing else
-  /// is left and the result is the i32 accumulator itself); the caller
-  /// erases it once the kernel is built.
-  linalg::GenericOp rest;
-};
+} // namespace
 
 /// The values per column (N of them) of `value` in the body of the epilogue
 /// `op`, when it is computed from constants and column-indexed constant
@@ -439,7 +428,8 @@ evaluatePerColumn(linalg::GenericOp op, Value value, int64_t n,
 /// constants and column-indexed constant tensors (evaluatePerColumn). The
 /// copy is built before the epilogue.
 std::optional<ColumnCorrection>
-takeColumnCorrection(OpBuilder &b, const FusedEpilogue &epilogue, int64_t n) {
+mlir::qlow::takeColumnCorrection(OpBuilder &b, const FusedEpilogue &epilogue,
+                                 int64_t n) {
   linalg::GenericOp op = epilogue.op;
   if (epilogue.siblingInput)
     return std::nullopt;
@@ -483,6 +473,8 @@ takeColumnCorrection(OpBuilder &b, const FusedEpilogue &epilogue, int64_t n) {
   correction.rest = copy;
   return correction;
 }
+
+namespace {
 
 /// Builds the kernel that replaces `c` with the register tile `tile`: rows x
 /// vectors of 4 i32 columns, sdot (`mmla` false) or smmla/usmmla.

@@ -1,0 +1,43 @@
+//===- ColumnCorrection.h - an epilogue's per-column correction -*- C++ -*-===//
+//
+// The constant per-column correction an int8 epilogue subtracts first
+// (`acc - za * colsum(w)`), taken out of the epilogue so that an AArch64
+// kernel starts its accumulators at `-x[col]` instead: shared by the NEON
+// (qlow-aarch64-int8-matmul) and SVE (qlow-aarch64-sve-int8-matmul) kernels.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QLOW_TARGET_AARCH64_COLUMNCORRECTION_H
+#define QLOW_TARGET_AARCH64_COLUMNCORRECTION_H
+
+#include "qlow/Target/Int8Kernel.h"
+
+#include <cstdint>
+#include <optional>
+
+namespace mlir::qlow {
+
+/// A constant per-column correction that the epilogue subtracts from the
+/// accumulator first, `acc - x[col]` (convert-qlow-to-linalg's
+/// `za * colsum(w)` for activations with a zero point), taken out of the
+/// epilogue: the kernel starts its accumulators at `-x[col]` instead, one
+/// vector subtraction per row vector less.
+struct ColumnCorrection {
+  /// x[col] for col < n.
+  SmallVector<int32_t> values;
+  /// A copy of the epilogue without the subtraction (null when nothing else
+  /// is left and the result is the i32 accumulator itself); the caller
+  /// erases it once the kernel is built.
+  linalg::GenericOp rest;
+};
+
+/// Finds the correction in `epilogue` (of a contraction with `n` columns):
+/// the accumulator's only use is `arith.subi %acc, %x`, %x computed from
+/// constants and column-indexed constant tensors of i32 by muli/addi/subi.
+/// The copy without it is built before the epilogue.
+std::optional<ColumnCorrection>
+takeColumnCorrection(OpBuilder &b, const FusedEpilogue &epilogue, int64_t n);
+
+} // namespace mlir::qlow
+
+#endif // QLOW_TARGET_AARCH64_COLUMNCORRECTION_H
