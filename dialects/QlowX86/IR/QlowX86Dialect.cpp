@@ -72,5 +72,19 @@ LogicalResult PermuteBytes2Op::verify() {
   return success();
 }
 
+LogicalResult PermuteF32Op::verify() {
+  // vpermps exists on ymm (AVX2) and zmm (AVX-512F).
+  int64_t lanes = getResult().getType().getNumElements();
+  if (lanes != 8 && lanes != 16)
+    return emitOpError() << "permutes 8 (ymm) or 16 (zmm) f32 lanes, not "
+                         << lanes;
+  if (getIndices().getType().getNumElements() != lanes)
+    return emitOpError() << "needs one index per lane: " << lanes
+                         << " lanes, "
+                         << getIndices().getType().getNumElements()
+                         << " indices";
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "dialects/QlowX86/IR/QlowX86Ops.cpp.inc"

@@ -147,4 +147,31 @@ def QlowX86_PermuteBytes2Op : Op<QlowX86_Dialect, "permute_bytes2", [Pure,
   let hasVerifier = 1;
 }
 
+def QlowX86_PermuteF32Op : Op<QlowX86_Dialect, "permute_f32", [Pure,
+    AllTypesMatch<["table", "result"]>]> {
+  let summary = "vpermps: each f32 lane looked up in a table of one register";
+  let description = [{
+    With `n` lanes, `table` holds `n` f32 values and each lane of `indices`
+    picks one of them by its low `log2(n)` bits; the other bits are ignored:
+
+    `result[i] = table[indices[i] & (n - 1)]`.
+
+    This is `vpermps` (AVX-512F on a zmm, AVX2 on a ymm): one instruction
+    per vector where a gather needs a load per lane. qlow-x86-int8-softmax
+    computes `exp(-s * d)` of an 8-bit `d` as the product of two such
+    lookups, `exp(-16 s (d >> 4)) * exp(-s (d & 15))`.
+
+    ```mlir
+    %r = qlow_x86.permute_f32 %idx, %table : vector<16xi32>, vector<16xf32>
+    ```
+  }];
+  let arguments = (ins VectorOfRankAndType<[1], [I32]>:$indices,
+                   VectorOfRankAndType<[1], [F32]>:$table);
+  let results = (outs VectorOfRankAndType<[1], [F32]>:$result);
+  let assemblyFormat = [{
+    $indices `,` $table attr-dict `:` type($indices) `,` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // QLOW_DIALECT_QLOWX86OPS_TD

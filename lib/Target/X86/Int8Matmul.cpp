@@ -780,12 +780,28 @@ struct LowerPermuteBytes2 : OpRewritePattern<x86::PermuteBytes2Op> {
   }
 };
 
+/// qlow_x86.permute_f32 -> vpermps (llvm.x86.avx512.permvar.sf.512 on a
+/// zmm, llvm.x86.avx2.permps on a ymm; operands: the table, the indices).
+struct LowerPermuteF32 : OpRewritePattern<x86::PermuteF32Op> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(x86::PermuteF32Op op,
+                                PatternRewriter &rewriter) const override {
+    StringRef name = op.getType().getNumElements() == 16
+                         ? "llvm.x86.avx512.permvar.sf.512"
+                         : "llvm.x86.avx2.permps";
+    rewriter.replaceOpWithNewOp<LLVM::CallIntrinsicOp>(
+        op, op.getType(), rewriter.getStringAttr(name),
+        ValueRange{op.getTable(), op.getIndices()});
+    return success();
+  }
+};
+
 struct QlowX86LowerIntrinsicsPass
     : qlow::impl::QlowX86LowerIntrinsicsPassBase<QlowX86LowerIntrinsicsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<LowerDotU8S8, LowerDotU8S8Pairs, LowerDotI16x2,
-                 LowerPermuteBytes2>(&getContext());
+                 LowerPermuteBytes2, LowerPermuteF32>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Qlow/IR/QlowOps.h"
+#include "dialects/QlowX86/IR/QlowX86Dialect.h"
 #include "qlow/Target/TargetDesc.h"
 #include "qlow/Target/X86/Passes.h"
 
@@ -20,6 +21,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
+
+#include <cmath>
 
 #define DEBUG_TYPE "qlow-x86-int8-softmax"
 
@@ -75,7 +78,7 @@ std::string unsupportedReason(SoftmaxOp op, int64_t lanes) {
 
 /// Builds the kernel of `op` (checked by unsupportedReason) and returns its
 /// quantized result.
-Value buildInt8Softmax(RewriterBase &rewriter, SoftmaxOp op) {
+Value buildInt8Softmax(RewriterBase &rewriter, SoftmaxOp op, int64_t lanes) {
   Location loc = op.getLoc();
   auto inType = cast<RankedTensorType>(op.getInput().getType());
   auto outType = cast<RankedTensorType>(op.getType());
@@ -112,73 +115,127 @@ Value buildInt8Softmax(RewriterBase &rewriter, SoftmaxOp op) {
   OpBuilder b = OpBuilder::atBlockBegin(forall.getBody());
   Value row = forall.getInductionVars()[0];
   Value zeroIdx = arith::ConstantIndexOp::create(b, loc, 0);
-  auto bytesType = VectorType::get({last}, i8);
-  auto intsType = VectorType::get({last}, i32);
-  auto floatsType = VectorType::get({last}, f32);
+  const int64_t chunks = last / lanes;
+  auto bytesType = VectorType::get({lanes}, i8);
+  auto intsType = VectorType::get({lanes}, i32);
+  auto floatsType = VectorType::get({lanes}, f32);
   auto splatF32 = [&](double value) -> Value {
     return arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(floatsType, b.getF32FloatAttr(value)));
   };
   const bool inSigned = inQ.isSigned();
+  const float inScale = static_cast<float>(inQ.getScale());
 
-  // The row's stored integers and their maximum.
+  // The row's stored integers, one vector per `lanes` columns, and their
+  // maximum (lane-wise over the vectors, then across the lanes).
   Value pad = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
-  Value bytes = vector::TransferReadOp::create(
-      b, loc, bytesType, q, ValueRange{row, zeroIdx}, pad,
-      ArrayRef<bool>{true});
+  SmallVector<Value> bytes;
+  for (int64_t c = 0; c < chunks; ++c)
+    bytes.push_back(vector::TransferReadOp::create(
+        b, loc, bytesType, q,
+        ValueRange{row, arith::ConstantIndexOp::create(b, loc, c * lanes)},
+        pad, ArrayRef<bool>{true}));
+  Value laneMax = bytes.front();
+  for (Value v : ArrayRef<Value>(bytes).drop_front())
+    laneMax = inSigned ? arith::MaxSIOp::create(b, loc, laneMax, v).getResult()
+                       : arith::MaxUIOp::create(b, loc, laneMax, v).getResult();
   Value max = vector::ReductionOp::create(
       b, loc,
       inSigned ? vector::CombiningKind::MAXSI : vector::CombiningKind::MAXUI,
-      bytes);
+      laneMax);
   auto widen = [&](Value v, Type type) -> Value {
     if (inSigned)
       return arith::ExtSIOp::create(b, loc, type, v);
     return arith::ExtUIOp::create(b, loc, type, v);
   };
-  Value ints = widen(bytes, intsType);
   Value maxInts = vector::BroadcastOp::create(b, loc, intsType, widen(max, i32));
-  // e = exp(s * (q - qm)): x - max(x) of the dequantized values.
-  Value diff = arith::SIToFPOp::create(
-      b, loc, floatsType, arith::SubIOp::create(b, loc, ints, maxInts));
-  Value e = math::ExpOp::create(
-      b, loc,
-      arith::MulFOp::create(b, loc, diff,
-                            splatF32(static_cast<float>(inQ.getScale()))));
+
+  // e = exp(s * (q - qm)) = exp(-s * d) with d = qm - q in [0, 255]. With 16
+  // lanes (AVX-512), the product of two vpermps lookups in 16-entry tables,
+  // exp(-16 s (d >> 4)) * exp(-s (d & 15)), each exp rounded once from
+  // double (within 1.5 ulp); otherwise math.exp (a polynomial after
+  // qlow-approximate-math).
+  const bool tables = lanes == 16;
+  Value high, low;
+  if (tables) {
+    SmallVector<float> highValues, lowValues;
+    for (int64_t i = 0; i < 16; ++i) {
+      highValues.push_back(static_cast<float>(
+          std::exp(-16.0 * static_cast<double>(inScale) * i)));
+      lowValues.push_back(
+          static_cast<float>(std::exp(-static_cast<double>(inScale) * i)));
+    }
+    high = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(floatsType, ArrayRef<float>(highValues)));
+    low = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(floatsType, ArrayRef<float>(lowValues)));
+  }
+  Value four = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(intsType, b.getI32IntegerAttr(4)));
+  SmallVector<Value> exps;
+  for (Value v : bytes) {
+    Value d = arith::SubIOp::create(b, loc, maxInts, widen(v, intsType));
+    if (tables) {
+      Value hi = x86::PermuteF32Op::create(
+          b, loc, floatsType, arith::ShRUIOp::create(b, loc, d, four), high);
+      Value lo = x86::PermuteF32Op::create(b, loc, floatsType, d, low);
+      exps.push_back(arith::MulFOp::create(b, loc, hi, lo));
+    } else {
+      Value x = arith::MulFOp::create(
+          b, loc, arith::SIToFPOp::create(b, loc, floatsType, d),
+          splatF32(-static_cast<double>(inScale)));
+      exps.push_back(math::ExpOp::create(b, loc, x));
+    }
+  }
+  // Their sum: lane-wise over the vectors (pairwise), then across lanes.
+  SmallVector<Value> partial(exps);
+  while (partial.size() > 1) {
+    SmallVector<Value> next;
+    for (size_t i = 0; i + 1 < partial.size(); i += 2)
+      next.push_back(arith::AddFOp::create(b, loc, partial[i], partial[i + 1]));
+    if (partial.size() % 2)
+      next.push_back(partial.back());
+    partial = std::move(next);
+  }
   Value sum = vector::ReductionOp::create(
-      b, loc, vector::CombiningKind::ADD, e, /*acc=*/Value(),
+      b, loc, vector::CombiningKind::ADD, partial.front(), /*acc=*/Value(),
       arith::FastMathFlags::reassoc);
   // 1 / (sum * s_out): one division per row, then a multiplication each.
   Value outScale = arith::ConstantOp::create(
       b, loc, b.getF32FloatAttr(static_cast<float>(outQ.getScale())));
   Value one = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0f));
-  Value inverse = arith::DivFOp::create(
-      b, loc, one, arith::MulFOp::create(b, loc, sum, outScale));
-  Value y = arith::MulFOp::create(
-      b, loc, e, vector::BroadcastOp::create(b, loc, floatsType, inverse));
-  // saturate(roundeven(y) + z_out), as qlow.quantize rounds.
-  y = math::RoundEvenOp::create(b, loc, y);
-  y = arith::AddFOp::create(
-      b, loc, y, splatF32(static_cast<double>(outQ.getZeroPoint())));
-  y = arith::MaximumFOp::create(
-      b, loc, y, splatF32(static_cast<double>(outQ.getStorageTypeMin())));
-  y = arith::MinimumFOp::create(
-      b, loc, y, splatF32(static_cast<double>(outQ.getStorageTypeMax())));
-  // In [qmin, qmax] of either signedness, so fptosi to i32 and truncation
-  // give the stored bits.
-  Value stored = arith::TruncIOp::create(
-      b, loc, bytesType, arith::FPToSIOp::create(b, loc, intsType, y));
+  Value inverse = vector::BroadcastOp::create(
+      b, loc, floatsType,
+      arith::DivFOp::create(b, loc, one,
+                            arith::MulFOp::create(b, loc, sum, outScale)));
+  Value zeroPoint = splatF32(static_cast<double>(outQ.getZeroPoint()));
+  Value lowest = splatF32(static_cast<double>(outQ.getStorageTypeMin()));
+  Value highest = splatF32(static_cast<double>(outQ.getStorageTypeMax()));
 
-  // Written into the row of the shared result.
+  // Written into the row of the shared result: saturate(roundeven(y) +
+  // z_out), as qlow.quantize rounds; in [qmin, qmax] of either signedness,
+  // so fptosi to i32 and truncation give the stored bits.
   SmallVector<OpFoldResult> offsets = {row, b.getIndexAttr(0)};
   SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(last)};
   SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
   auto rowType = RankedTensorType::get({1, last}, i8);
   Value slice = tensor::ExtractSliceOp::create(
       b, loc, rowType, forall.getRegionIterArgs()[0], offsets, sizes, strides);
-  slice = vector::TransferWriteOp::create(b, loc, stored, slice,
-                                          ValueRange{zeroIdx, zeroIdx},
-                                          ArrayRef<bool>{true})
-              .getResult();
+  for (int64_t c = 0; c < chunks; ++c) {
+    Value y = arith::MulFOp::create(b, loc, exps[c], inverse);
+    y = math::RoundEvenOp::create(b, loc, y);
+    y = arith::AddFOp::create(b, loc, y, zeroPoint);
+    y = arith::MaximumFOp::create(b, loc, y, lowest);
+    y = arith::MinimumFOp::create(b, loc, y, highest);
+    Value stored = arith::TruncIOp::create(
+        b, loc, bytesType, arith::FPToSIOp::create(b, loc, intsType, y));
+    slice = vector::TransferWriteOp::create(
+                b, loc, stored, slice,
+                ValueRange{zeroIdx,
+                           arith::ConstantIndexOp::create(b, loc, c * lanes)},
+                ArrayRef<bool>{true})
+                .getResult();
+  }
   OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(tb, loc, slice,
                                         forall.getRegionIterArgs()[0], offsets,
@@ -221,7 +278,7 @@ struct QlowX86Int8SoftmaxPass
         continue;
       }
       rewriter.setInsertionPoint(op);
-      rewriter.replaceOp(op, buildInt8Softmax(rewriter, op));
+      rewriter.replaceOp(op, buildInt8Softmax(rewriter, op, lanes));
     }
   }
 };

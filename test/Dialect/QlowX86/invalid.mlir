@@ -59,3 +59,21 @@ func.func @permute_eight_bytes(%i: vector<8xi8>) -> vector<8xi8> {
   %r = qlow_x86.permute_bytes2 %i, %i, %i : vector<8xi8>
   return %r : vector<8xi8>
 }
+
+// -----
+
+// vpermps exists on ymm and zmm: 8 or 16 f32 lanes.
+func.func @permute_four_floats(%i: vector<4xi32>, %t: vector<4xf32>) -> vector<4xf32> {
+  // expected-error @+1 {{'qlow_x86.permute_f32' op permutes 8 (ymm) or 16 (zmm) f32 lanes, not 4}}
+  %r = qlow_x86.permute_f32 %i, %t : vector<4xi32>, vector<4xf32>
+  return %r : vector<4xf32>
+}
+
+// -----
+
+// One index per lane of the table.
+func.func @permute_f32_indices(%i: vector<8xi32>, %t: vector<16xf32>) -> vector<16xf32> {
+  // expected-error @+1 {{'qlow_x86.permute_f32' op needs one index per lane: 16 lanes, 8 indices}}
+  %r = qlow_x86.permute_f32 %i, %t : vector<8xi32>, vector<16xf32>
+  return %r : vector<16xf32>
+}

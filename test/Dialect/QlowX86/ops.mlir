@@ -32,3 +32,12 @@ func.func @permute_bytes2(%i: vector<64xi8>, %lo: vector<64xi8>, %hi: vector<64x
   %s = qlow_x86.permute_bytes2 %x, %x, %x : vector<16xi8>
   return %r, %s : vector<64xi8>, vector<16xi8>
 }
+
+// CHECK-LABEL: func.func @permute_f32
+// CHECK: qlow_x86.permute_f32 %{{.+}}, %{{.+}} : vector<16xi32>, vector<16xf32>
+// CHECK: qlow_x86.permute_f32 %{{.+}}, %{{.+}} : vector<8xi32>, vector<8xf32>
+func.func @permute_f32(%i: vector<16xi32>, %t: vector<16xf32>, %j: vector<8xi32>, %u: vector<8xf32>) -> (vector<16xf32>, vector<8xf32>) {
+  %r = qlow_x86.permute_f32 %i, %t : vector<16xi32>, vector<16xf32>
+  %s = qlow_x86.permute_f32 %j, %u : vector<8xi32>, vector<8xf32>
+  return %r, %s : vector<16xf32>, vector<8xf32>
+}

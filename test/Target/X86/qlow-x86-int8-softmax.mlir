@@ -8,22 +8,33 @@
 // CPU: error: unknown x86_64 CPU 'nocpu'; known:
 
 // ONNX QDQ attention probabilities: [1, 2, 8, 32] u8 scores -> u8. One
-// forall over the 16 rows; per row one read of 32 bytes, their unsigned
-// maximum, exp of s * (q - qm), an f32 sum, one division, and one write.
+// forall over the 16 rows; per row two reads of 16 bytes, their unsigned
+// maximum, per vector d = qm - q and exp(-s d) as the product of two vpermps
+// lookups (exp(-16 s a) for a = d >> 4: exp(-0.64) = 0.527; exp(-s b):
+// exp(-0.04) = 0.961), an f32 sum, one division, and two writes.
 // CHECK-LABEL: func.func @qdq_probabilities
 // CHECK: %[[Q:.+]] = quant.scast %{{.+}} : tensor<1x2x8x32x!quant.uniform<u8:f32, 4.000000e-02:133>> to tensor<1x2x8x32xi8>
 // CHECK: %[[ROWS:.+]] = tensor.collapse_shape %[[Q]] {{\[}}[0, 1, 2], [3]] : tensor<1x2x8x32xi8> into tensor<16x32xi8>
 // CHECK: scf.forall (%[[I:.+]]) in (16) shared_outs(%[[O:.+]] = %{{.+}}) -> (tensor<16x32xi8>)
-// CHECK: %[[X:.+]] = vector.transfer_read %[[ROWS]][%[[I]], %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<16x32xi8>, vector<32xi8>
-// CHECK: %[[M:.+]] = vector.reduction <maxui>, %[[X]] : vector<32xi8> into i8
-// CHECK: arith.extui %[[X]] : vector<32xi8> to vector<32xi32>
-// CHECK: arith.subi
-// CHECK: arith.sitofp
-// CHECK: %[[E:.+]] = math.exp %{{.+}} : vector<32xf32>
-// CHECK: %[[SUM:.+]] = vector.reduction <add>, %[[E]] fastmath<reassoc> : vector<32xf32> into f32
+// CHECK: %[[X0:.+]] = vector.transfer_read %[[ROWS]][%[[I]], %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<16x32xi8>, vector<16xi8>
+// CHECK: %[[X1:.+]] = vector.transfer_read %[[ROWS]][%[[I]], %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<16x32xi8>, vector<16xi8>
+// CHECK: %[[LM:.+]] = arith.maxui %[[X0]], %[[X1]] : vector<16xi8>
+// CHECK: %[[M:.+]] = vector.reduction <maxui>, %[[LM]] : vector<16xi8> into i8
+// CHECK: %[[HIGH:.+]] = arith.constant dense<[1.000000e+00, 0.52729243, {{.+}}]> : vector<16xf32>
+// CHECK: %[[LOW:.+]] = arith.constant dense<[1.000000e+00, 0.960789442, {{.+}}]> : vector<16xf32>
+// CHECK: arith.extui %[[X0]] : vector<16xi8> to vector<16xi32>
+// CHECK: %[[D:.+]] = arith.subi
+// CHECK: %[[A:.+]] = arith.shrui %[[D]]
+// CHECK: %[[EH:.+]] = qlow_x86.permute_f32 %[[A]], %[[HIGH]] : vector<16xi32>, vector<16xf32>
+// CHECK: %[[EL:.+]] = qlow_x86.permute_f32 %[[D]], %[[LOW]] : vector<16xi32>, vector<16xf32>
+// CHECK: %[[E0:.+]] = arith.mulf %[[EH]], %[[EL]] : vector<16xf32>
+// CHECK: %[[E1:.+]] = arith.mulf %{{.+}}, %{{.+}} : vector<16xf32>
+// CHECK: %[[LS:.+]] = arith.addf %[[E0]], %[[E1]] : vector<16xf32>
+// CHECK: vector.reduction <add>, %[[LS]] fastmath<reassoc> : vector<16xf32> into f32
 // CHECK: arith.divf %{{.+}}, %{{.+}} : f32
-// CHECK: math.roundeven %{{.+}} : vector<32xf32>
-// CHECK: arith.trunci %{{.+}} : vector<32xi32> to vector<32xi8>
+// CHECK: math.roundeven %{{.+}} : vector<16xf32>
+// CHECK: arith.trunci %{{.+}} : vector<16xi32> to vector<16xi8>
+// CHECK: vector.transfer_write
 // CHECK: vector.transfer_write
 // CHECK: tensor.parallel_insert_slice %{{.+}} into %[[O]][%[[I]], 0] [1, 32] [1, 1]
 // CHECK: tensor.expand_shape %{{.+}} {{\[}}[0, 1, 2], [3]] output_shape [1, 2, 8, 32]
@@ -32,8 +43,12 @@
 // ROUND-LABEL: func.func @qdq_probabilities
 // ROUND: scf.forall
 // ROUND-NOT: qlow.softmax
+// On AVX2 (8 lanes) the exponentials are math.exp (a polynomial later).
 // AVX2-LABEL: func.func @qdq_probabilities
 // AVX2: scf.forall
+// AVX2-COUNT-4: math.exp %{{.+}} : vector<8xf32>
+// AVX2-NOT: qlow_x86.permute_f32
+// AVX2: vector.reduction <add>, %{{.+}} fastmath<reassoc> : vector<8xf32> into f32
 func.func @qdq_probabilities(%s: tensor<1x2x8x32x!quant.uniform<u8:f32, 0.04:133>>) -> tensor<1x2x8x32x!quant.uniform<u8:f32, 0.0013>> {
   %p = qlow.softmax %s {axis = 3 : i64} : tensor<1x2x8x32x!quant.uniform<u8:f32, 0.04:133>> -> tensor<1x2x8x32x!quant.uniform<u8:f32, 0.0013>>
   return %p : tensor<1x2x8x32x!quant.uniform<u8:f32, 0.0013>>

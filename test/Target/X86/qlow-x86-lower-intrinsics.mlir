@@ -47,3 +47,14 @@ func.func @permute_bytes2(%i: vector<64xi8>, %lo: vector<64xi8>, %hi: vector<64x
   %s = qlow_x86.permute_bytes2 %j, %t, %t : vector<32xi8>
   return %r, %s : vector<64xi8>, vector<32xi8>
 }
+
+// vpermps: the intrinsics take the table, then the indices.
+// CHECK-LABEL: func.func @permute_f32
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"(%arg1, %arg0) : (vector<16xf32>, vector<16xi32>) -> vector<16xf32>
+// CHECK: llvm.call_intrinsic "llvm.x86.avx2.permps"(%arg3, %arg2) : (vector<8xf32>, vector<8xi32>) -> vector<8xf32>
+// CHECK-NOT: qlow_x86
+func.func @permute_f32(%i: vector<16xi32>, %t: vector<16xf32>, %j: vector<8xi32>, %u: vector<8xf32>) -> (vector<16xf32>, vector<8xf32>) {
+  %r = qlow_x86.permute_f32 %i, %t : vector<16xi32>, vector<16xf32>
+  %s = qlow_x86.permute_f32 %j, %u : vector<8xi32>, vector<8xf32>
+  return %r, %s : vector<16xf32>, vector<8xf32>
+}

@@ -282,8 +282,12 @@ def QlowX86Int8SoftmaxPass : Pass<"qlow-x86-int8-softmax", "func::FuncOp"> {
     * reads the `L` stored integers `q` and takes their maximum `qm` (the
       dequantized maximum is the dequantized `qm`: dequantization is
       monotonic for a positive scale);
-    * `e = exp(s * f32(q - qm))` (`math.exp`, upstream's polynomial after
-      qlow-approximate-math), `sum = sum(e)` in f32 (reassociated);
+    * `e = exp(s * (q - qm))`: with 16 f32 lanes (AVX-512) the product of
+      two `qlow_x86.permute_f32` (vpermps) lookups in 16-entry tables of
+      exponentials, `exp(-16 s (d >> 4)) * exp(-s (d & 15))` with
+      `d = qm - q` in [0, 255] (each rounded once from double: within
+      1.5 ulp); otherwise `math.exp` (upstream's polynomial after
+      qlow-approximate-math); `sum = sum(e)` in f32 (reassociated);
     * `y = saturate(roundeven(e * (1 / (sum * s_out))) + z_out)`.
 
     Accuracy: the reference rounds `e / sum` once from double; this is the
@@ -321,6 +325,7 @@ def QlowX86Int8SoftmaxPass : Pass<"qlow-x86-int8-softmax", "func::FuncOp"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::math::MathDialect",
+    "::mlir::qlow::x86::QlowX86Dialect",
     "::mlir::quant::QuantDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
