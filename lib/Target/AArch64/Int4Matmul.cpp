@@ -184,7 +184,17 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   const int64_t nr = vectors * lanes;
   const int64_t mp = roundUp(c.m, rows), np = roundUp(c.n, nr);
   const int64_t panels = np / nr;
-  const int64_t blocksPerGroup = groupSize / kBlock;
+  // Up to four blocks of 16 bytes per iteration of the K loop, so that its
+  // counter, branch and pointer updates are shared by more sdot, while a
+  // group keeps at least two iterations (with one, LLVM unrolls the loop
+  // into the group's update and spills).
+  int64_t unroll = 1;
+  for (int64_t u : {4, 2})
+    if ((groupSize / kBlock) % u == 0 && groupSize / kBlock / u >= 2) {
+      unroll = u;
+      break;
+    }
+  const int64_t blocksPerGroup = groupSize / kBlock / unroll;
   const int64_t pairBytes = lanes * kStep; // bytes of one packed load
   Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
 
@@ -299,50 +309,59 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
               auto stepLoop = scf::ForOp::create(
                   gb, gl, s0, s1, idx(1), iacc,
                   [&](OpBuilder &kb, Location kl, Value s, ValueRange acc) {
-                    // 16 bytes of each row: 4 steps of K, the tile's rows
-                    // in groups of up to 4 loaded by one ld4 (ld3, ld2).
-                    Value tileIndex =
-                        arith::DivUIOp::create(kb, kl, i, idx(rows));
-                    SmallVector<Value> aRows;
-                    int64_t firstRow = 0;
-                    for (int64_t g : rowGroups) {
-                      for (Value reg : readInterleavedGroup(
-                               kb, kl, packedA,
-                               ValueRange{tileIndex, s, idx(4 * firstRow)}, g))
-                        aRows.push_back(
-                            vector::BitCastOp::create(kb, kl, accType, reg));
-                      firstRow += g;
-                    }
                     SmallVector<Value> next(acc.begin(), acc.end());
-                    for (int64_t t = 0; t < kBlock / kStep; ++t) {
-                      Value step = arith::AddIOp::create(
-                          kb, kl,
-                          arith::MulIOp::create(kb, kl, s, idx(kBlock / kStep)),
-                          idx(t));
-                      SmallVector<Value> w;
-                      for (int64_t v = 0; v < vectors / 2; ++v) {
-                        Value raw = vector::TransferReadOp::create(
-                            kb, kl, bytesType, packedW,
-                            ValueRange{p, step, idx(v * pairBytes)}, padI8,
-                            inBounds);
-                        Value low = arith::ShLIOp::create(kb, kl, raw, four);
-                        if (!scaledLow)
-                          low = arith::ShRSIOp::create(kb, kl, low, four);
-                        w.push_back(low);
-                        w.push_back(arith::ShRSIOp::create(kb, kl, raw, four));
+                    for (int64_t u = 0; u < unroll; ++u) {
+                      Value block = arith::AddIOp::create(
+                          kb, kl, arith::MulIOp::create(kb, kl, s, idx(unroll)),
+                          idx(u));
+                      // 16 bytes of each row: 4 steps of K, the tile's rows
+                      // in groups of up to 4 loaded by one ld4 (ld3, ld2).
+                      Value tileIndex =
+                          arith::DivUIOp::create(kb, kl, i, idx(rows));
+                      SmallVector<Value> aRows;
+                      int64_t firstRow = 0;
+                      for (int64_t g : rowGroups) {
+                        for (Value reg :
+                             readInterleavedGroup(kb, kl, packedA,
+                                                  ValueRange{tileIndex, block,
+                                                             idx(4 * firstRow)},
+                                                  g))
+                          aRows.push_back(
+                              vector::BitCastOp::create(kb, kl, accType, reg));
+                        firstRow += g;
                       }
-                      for (int64_t r = 0; r < rows; ++r) {
-                        // Lane t of the row's bytes in every lane: LLVM
-                        // selects sdot by element.
-                        Value lane = vector::ShuffleOp::create(
-                            kb, kl, aRows[r], aRows[r],
-                            ArrayRef<int64_t>{t, t, t, t});
-                        Value act =
-                            vector::BitCastOp::create(kb, kl, bytesType, lane);
-                        for (int64_t v = 0; v < vectors; ++v) {
-                          Value &slot = next[r * vectors + v];
-                          slot = arm_neon::SdotOp::create(kb, kl, accType, slot,
-                                                          w[v], act);
+                      for (int64_t t = 0; t < kBlock / kStep; ++t) {
+                        Value step = arith::AddIOp::create(
+                            kb, kl,
+                            arith::MulIOp::create(kb, kl, block,
+                                                  idx(kBlock / kStep)),
+                            idx(t));
+                        SmallVector<Value> w;
+                        for (int64_t v = 0; v < vectors / 2; ++v) {
+                          Value raw = vector::TransferReadOp::create(
+                              kb, kl, bytesType, packedW,
+                              ValueRange{p, step, idx(v * pairBytes)}, padI8,
+                              inBounds);
+                          Value low = arith::ShLIOp::create(kb, kl, raw, four);
+                          if (!scaledLow)
+                            low = arith::ShRSIOp::create(kb, kl, low, four);
+                          w.push_back(low);
+                          w.push_back(
+                              arith::ShRSIOp::create(kb, kl, raw, four));
+                        }
+                        for (int64_t r = 0; r < rows; ++r) {
+                          // Lane t of the row's bytes in every lane: LLVM
+                          // selects sdot by element.
+                          Value lane = vector::ShuffleOp::create(
+                              kb, kl, aRows[r], aRows[r],
+                              ArrayRef<int64_t>{t, t, t, t});
+                          Value act = vector::BitCastOp::create(
+                              kb, kl, bytesType, lane);
+                          for (int64_t v = 0; v < vectors; ++v) {
+                            Value &slot = next[r * vectors + v];
+                            slot = arm_neon::SdotOp::create(kb, kl, accType,
+                                                            slot, w[v], act);
+                          }
                         }
                       }
                     }

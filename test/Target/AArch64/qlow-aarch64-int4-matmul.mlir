@@ -86,6 +86,30 @@ func.func @int4_groups(%x: tensor<3x64xf32>, %b: tensor<20xf32>) -> tensor<3x20x
 
 // -----
 
+// M = 16 with groups of 128: the instruction-counting tile model takes 8
+// rows x 2 vectors (16 i32 sums; the activations packed [2, 16, 32]: 8 rows
+// interleaved per 16 bytes of K), and the K loop covers 4 blocks of 16
+// bytes per iteration (two per group): 256 sdot between its first dot
+// product and its back edge, with no stack access.
+// CHECK-LABEL: func.func @int4_m16_groups_128
+// CHECK: vector.transfer_write %{{.+}} : vector<16xi32>, tensor<2x16x32xi32>
+// CHECK: scf.for {{.+}} -> (vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>)
+// CHECK-COUNT-256: arm_neon.intr.sdot
+// CHECK: scf.yield
+// ASM-LABEL: {{^}}int4_m16_groups_128:
+// ASM: sdot v{{[0-9]+}}.4s, v{{[0-9]+}}.16b, v{{[0-9]+}}.4b[0]
+// ASM-COUNT-255: sdot v{{[0-9]+}}.4s
+// ASM-NOT: {{\[sp|sdot}}
+// ASM: {{b.ne|b.lo}}
+func.func @int4_m16_groups_128(%x: tensor<16x256xf32>) -> tensor<16x8xf32> {
+  %w = arith.constant dense<-3> : tensor<256x8xi4>
+  %wq = quant.scast %w : tensor<256x8xi4> to tensor<256x8x!quant.uniform<i4:f32:{0:128, 1:1}, {{0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25}, {0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25}}>>
+  %y = qlow.matmul %x, %wq {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<16x256xf32>, tensor<256x8x!quant.uniform<i4:f32:{0:128, 1:1}, {{0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25}, {0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25}}>>) -> tensor<16x8xf32>
+  return %y : tensor<16x8xf32>
+}
+
+// -----
+
 // u4 weights with zero point 3 (not the 8 that the signed nibbles are
 // relative to): each group's sums are corrected by (3 - 8) x the row's group
 // sum (times 16 for the low vectors' scaled sums), from the activations'
