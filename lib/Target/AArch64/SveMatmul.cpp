@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qlow/Target/AArch64/ColumnCorrection.h"
 #include "qlow/Target/AArch64/Passes.h"
 #include "qlow/Target/Int8Kernel.h"
 #include "qlow/Target/TargetDesc.h"
@@ -299,7 +300,7 @@ Value buildSveInt8Kernel(OpBuilder &b, Location loc, const TargetDesc &desc,
                          const Int8Contraction &c,
                          const MicroKernelShape &tile, int64_t rowBlock,
                          std::optional<FusedEpilogue> epilogue,
-                         Type outElement) {
+                         Type outElement, ArrayRef<int32_t> correction) {
   const SveKernelShape s = sveKernelShape(desc, c, tile);
   const int64_t np = roundUp(c.n, s.nr);
   Type i32 = b.getI32Type();
@@ -319,15 +320,59 @@ Value buildSveInt8Kernel(OpBuilder &b, Location loc, const TargetDesc &desc,
       b, loc, DenseElementsAttr::get(accType, b.getI32IntegerAttr(0)));
   SmallVector<bool> inBounds = {true};
   const auto rowGroups = sveLoadGroups(s.pairs);
+  // With a correction x (see ColumnCorrection): per column pair (2j,
+  // 2j + 1) a register's words, the 2x2 block [-x(2j), -x(2j + 1), -x(2j),
+  // -x(2j + 1)] in segment 0 and zeros in the others (the segments are
+  // summed), for every column pair of the padded N (wrapping i32, as the
+  // epilogue's subtraction).
+  Value initBlocks;
+  Value padI32 = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
+  if (!correction.empty()) {
+    SmallVector<int32_t> words;
+    auto start = [&](int64_t col) {
+      return col < static_cast<int64_t>(correction.size())
+                 ? static_cast<int32_t>(
+                       0u - static_cast<uint32_t>(correction[col]))
+                 : 0;
+    };
+    for (int64_t col = 0; col < np; col += 2) {
+      words.append({start(col), start(col + 1), start(col), start(col + 1)});
+      words.append(static_cast<size_t>(s.regWords - 4), 0);
+    }
+    initBlocks = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(
+            RankedTensorType::get({static_cast<int64_t>(words.size())}, i32),
+            ArrayRef<int32_t>(words)));
+  }
   const auto colGroups = sveLoadGroups(s.colPairs);
 
   // The K loop of a tile of `tileRows` rows from row `i` (a multiple of
   // s.rows): returns the tile's row vectors of 4 columns.
-  auto buildKLoop = [&](OpBuilder &rb, Value i, Value p,
+  auto buildKLoop = [&](OpBuilder &rb, Value i, Value p, Value col0,
                         int64_t tileRows) -> SmallVector<Value> {
     const int64_t pairs = (tileRows + 1) / 2;
     Value tileIndex = arith::DivUIOp::create(rb, loc, i, idx(s.rows));
     SmallVector<Value> accs(pairs * s.colPairs, zeroAcc);
+    // The epilogue's correction starts the accumulators: column pair
+    // col0 / 2 + j's register from word (col0 / 2 + j) * regWords of
+    // `initBlocks`, the same for every row pair.
+    if (initBlocks)
+      for (int64_t j = 0; j < s.colPairs; ++j) {
+        Value at = arith::MulIOp::create(
+            rb, loc,
+            arith::AddIOp::create(
+                rb, loc, arith::DivUIOp::create(rb, loc, col0, idx(2)),
+                idx(j)),
+            idx(s.regWords));
+        Value words = vector::TransferReadOp::create(
+            rb, loc, fixedAccType, initBlocks, ValueRange{at}, padI32,
+            inBounds);
+        Value start = vector::ScalableInsertOp::create(
+            rb, loc, words, ub::PoisonOp::create(rb, loc, accType), 0);
+        for (int64_t q = 0; q < pairs; ++q)
+          accs[q * s.colPairs + j] = start;
+      }
     auto stepsOf = [&](OpBuilder &kb, Location kl, Value kk,
                        SmallVector<Value> &next, int64_t steps) {
       for (int64_t t = 0; t < steps; ++t) {
@@ -407,7 +452,7 @@ Value buildSveInt8Kernel(OpBuilder &b, Location loc, const TargetDesc &desc,
   auto buildRowTile = [&](OpBuilder &rb, Location rl, Value i,
                           function_ref<Value()> localRow, Value p, Value col0,
                           int64_t tileRows, Value tileOut) -> Value {
-    SmallVector<Value> accs = buildKLoop(rb, i, p, tileRows);
+    SmallVector<Value> accs = buildKLoop(rb, i, p, col0, tileRows);
     Value local = localRow();
     for (int64_t r = 0; r < tileRows; ++r) {
       Value row = arith::AddIOp::create(rb, rl, i, idx(r));
@@ -477,8 +522,24 @@ struct QlowAArch64SveInt8MatmulPass
               ? cast<RankedTensorType>(epilogue->op->getResult(0).getType())
                     .getElementType()
               : rewriter.getI32Type();
-      Value result = buildSveInt8Kernel(rewriter, c.op.getLoc(), *desc, c,
-                                        tile, rowBlock, epilogue, outElement);
+      // The epilogue's column correction starts the accumulators instead.
+      std::optional<FusedEpilogue> applied = epilogue;
+      std::optional<ColumnCorrection> correction;
+      if (epilogue)
+        correction = takeColumnCorrection(rewriter, *epilogue, c.n);
+      if (correction) {
+        if (correction->rest)
+          applied->op = correction->rest;
+        else
+          applied.reset();
+      }
+      Value result = buildSveInt8Kernel(
+          rewriter, c.op.getLoc(), *desc, c, tile, rowBlock, applied,
+          outElement,
+          correction ? ArrayRef<int32_t>(correction->values)
+                     : ArrayRef<int32_t>());
+      if (correction && correction->rest)
+        rewriter.eraseOp(correction->rest);
       if (epilogue) {
         rewriter.replaceOp(epilogue->op, result);
         rewriter.eraseOp(c.op);
