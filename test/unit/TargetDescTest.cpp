@@ -236,4 +236,44 @@ TEST(TargetDescTest, Zen5VnniTilesAndL1) {
   EXPECT_EQ(zen4.chooseInt8RowBlock(1024, 1024, 1280, {12, 2, 4}), 1024);
 }
 
+TEST(TargetDescTest, Sve256Family) {
+  // Neoverse-V1 has 256-bit SVE kernels beside its NEON i8mm description;
+  // Neoverse-N2 (128-bit SVE2) and the other CPUs have none.
+  TargetDesc v1 = *lookupTargetDesc("aarch64", "neoverse-v1");
+  TargetDesc n2 = *lookupTargetDesc("aarch64", "neoverse-n2");
+  EXPECT_EQ(v1.sveVectorBits, 256u);
+  EXPECT_EQ(v1.int8Dot, Int8DotKind::NeonI8mm);
+  EXPECT_NE(v1.features.find("+sve"), std::string::npos);
+  EXPECT_EQ(n2.sveVectorBits, 0u);
+  EXPECT_TRUE(n2.sveInt8Tiles.empty());
+  ASSERT_FALSE(v1.sveInt8Tiles.empty());
+  for (const MicroKernelShape &tile : v1.sveInt8Tiles) {
+    // 8 bytes of K per 128-bit segment; P row pairs x C column pairs of
+    // accumulators, P + C operand registers, within 32 z registers.
+    EXPECT_EQ(tile.kStep, 16);
+    EXPECT_EQ(tile.rows % 2, 0);
+    int64_t pairs = tile.rows / 2, colPairs = 2 * tile.vectors;
+    EXPECT_LE(pairs * colPairs + pairs + colPairs, 32)
+        << tile.rows << "x" << tile.vectors;
+  }
+  // One row: a single row pair with the widest column panel; M >= 16 with
+  // long K: 4 row pairs x 4 column pairs.
+  MicroKernelShape one = v1.chooseSveInt8Tile(1, 4096, 4096);
+  EXPECT_EQ(one.rows, 2);
+  EXPECT_EQ(one.vectors, 4);
+  MicroKernelShape sixteen = v1.chooseSveInt8Tile(16, 4096, 4096);
+  EXPECT_EQ(sixteen.rows, 8);
+  EXPECT_EQ(sixteen.vectors, 2);
+  // The model counts instructions: a whole 8 x 2 tile of 8 x 64 x 8 (4
+  // steps) executes 4 x (16 smmla + 2 ld4w + 1) plus its start and stores;
+  // an odd M costs more than the even M below it, less than the M above.
+  MicroKernelShape tile = v1.sveInt8Tiles.front();
+  double whole = v1.sveInt8Instructions(tile, 8, 8, 64);
+  EXPECT_GE(whole, 4.0 * 19.0);
+  EXPECT_LT(v1.sveInt8Instructions(tile, 16, 8, 64),
+            v1.sveInt8Instructions(tile, 17, 8, 64));
+  EXPECT_LT(v1.sveInt8Instructions(tile, 17, 8, 64),
+            v1.sveInt8Instructions(tile, 24, 8, 64));
+}
+
 } // namespace
