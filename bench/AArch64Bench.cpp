@@ -111,8 +111,11 @@ OwningOpRef<ModuleOp> int4MatmulModule(MLIRContext &ctx, int64_t m, int64_t k,
 /// and R / 4 activation loads (16 bytes of a row serve 4 steps),
 /// for 16 * R * V MACs; it needs R * V accumulators, V unpacked weights, R
 /// activation registers and the raw load. The once-per-group f32 update,
-/// the activations' quantization and the loop control are left out, so no
-/// kernel reaches it.
+/// the activations' quantization and the loop control are left out. Loads
+/// count one instruction per 16 bytes: a kernel that loads 32 bytes per
+/// ldp (qlow's, 1.23 instructions per sdot in its K loop at M = 16 against
+/// the ideal's 1.29) gains on it there; with paired loads (V / 4 and R / 8
+/// per step) the ideal at M = 16 would be 0.0751 instead of 0.0807.
 double int4Ideal(int64_t m, int64_t registers) {
   double best = 1.0;
   for (int64_t r = 1; r <= m; ++r)
