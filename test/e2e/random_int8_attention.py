@@ -100,6 +100,12 @@ class Case(ra.AttentionShape):
         self.d = rng.choice(HEAD + [96, 128, 130])
         self.dv = self.d if rng.random() < 0.6 else rng.choice(HEAD + [130])
         self.draw_mask(rng)
+        # Half the steps have q's zero point at 128 as u8 (i8 with 0, u8
+        # with 128), as symmetric per-tensor q is.
+        if rng.random() < 0.5:
+            storage = self.qs["q"][0]
+            self.qs["q"] = (storage, self.qs["q"][1],
+                            0 if storage == "i8" else 128)
 
     def draw_layout(self, rng, split_heads):
         """The operands' layout (see --split-heads): None (quantized
