@@ -292,6 +292,213 @@ Value packRuntimeWeightBytes(OpBuilder &b, Location loc, Value weights,
   return forall.getResult(0);
 }
 
+/// Run-time weights `w[b, h, k, n] = flip(x[b, n, h, k])`: the sign flip
+/// (xori -128: convert-qlow-to-linalg's u8 -> s8) of a linalg.transpose
+/// [0, 2, 3, 1] of `x` [B, N, H, K], as ONNX QDQ attention's K^T is of the
+/// key projection's bytes (qlow-fold-qdq's split heads).
+struct TransposedKeyWeights {
+  linalg::GenericOp flip;
+  Value x;
+};
+
+/// Matches `w` as TransposedKeyWeights.
+std::optional<TransposedKeyWeights> matchTransposedKeyWeights(Value w) {
+  auto flip = w.getDefiningOp<linalg::GenericOp>();
+  if (!flip || flip.getNumDpsInputs() != 1 || flip.getNumDpsInits() != 1 ||
+      flip.getNumReductionLoops() != 0 || !flip.hasPureTensorSemantics() ||
+      !llvm::all_of(flip.getIndexingMapsArray(),
+                    [](AffineMap m) { return m.isIdentity(); }))
+    return std::nullopt;
+  Block &body = flip.getRegion().front();
+  if (body.getOperations().size() != 2)
+    return std::nullopt;
+  auto xori = dyn_cast<arith::XOrIOp>(body.front());
+  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
+  APInt bits;
+  if (!xori || !yield || yield.getValues().size() != 1 ||
+      yield.getValues()[0] != xori.getResult() ||
+      xori.getLhs() != body.getArgument(0) ||
+      !matchPattern(xori.getRhs(), m_ConstantInt(&bits)) ||
+      bits.getBitWidth() != 8 || !bits.isMinSignedValue())
+    return std::nullopt;
+  auto transpose =
+      flip.getDpsInputs()[0].getDefiningOp<linalg::TransposeOp>();
+  if (!transpose || !transpose.hasPureTensorSemantics() ||
+      transpose.getPermutation() != ArrayRef<int64_t>{0, 2, 3, 1})
+    return std::nullopt;
+  return TransposedKeyWeights{flip, transpose.getInput()};
+}
+
+/// Rewrites the other readers of TransposedKeyWeights' flip (the zero-point
+/// column sums convert-qlow-to-linalg computes over the flipped weights) to
+/// read `x` through the transpose's permutation and flip each element
+/// themselves, so that once the kernel packs from `x` the flipped, transposed
+/// copy has no users. Returns false (and changes nothing) when a reader is
+/// not a linalg.generic that takes the weights as an input.
+bool readThroughTransposedKeys(RewriterBase &rewriter,
+                               const TransposedKeyWeights &keys,
+                               Operation *contraction) {
+  SmallVector<linalg::GenericOp> readers;
+  for (OpOperand &use : keys.flip->getResult(0).getUses()) {
+    if (use.getOwner() == contraction)
+      continue;
+    auto reader = dyn_cast<linalg::GenericOp>(use.getOwner());
+    if (!reader || !reader.isDpsInput(&use) || !reader.hasPureTensorSemantics())
+      return false;
+    readers.push_back(reader);
+  }
+  // w[b, h, k, n] = x[b, n, h, k]: a reader's map of w, composed.
+  for (linalg::GenericOp reader : llvm::make_early_inc_range(readers)) {
+    SmallVector<Value> inputs(reader.getDpsInputs());
+    SmallVector<AffineMap> maps = reader.getIndexingMapsArray();
+    SmallVector<bool> flipped(inputs.size(), false);
+    for (auto [i, input] : llvm::enumerate(inputs)) {
+      if (input != keys.flip->getResult(0))
+        continue;
+      AffineMap m = maps[i];
+      maps[i] = AffineMap::get(
+          m.getNumDims(), m.getNumSymbols(),
+          {m.getResult(0), m.getResult(3), m.getResult(1), m.getResult(2)},
+          m.getContext());
+      inputs[i] = keys.x;
+      flipped[i] = true;
+    }
+    rewriter.setInsertionPoint(reader);
+    auto replacement = linalg::GenericOp::create(
+        rewriter, reader.getLoc(), reader->getResultTypes(), inputs,
+        reader.getDpsInits(), maps, reader.getIteratorTypesArray(),
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          IRMapping mapping;
+          Block &old = reader.getRegion().front();
+          for (auto [i, arg] : llvm::enumerate(args)) {
+            Value v = arg;
+            if (i < flipped.size() && flipped[i])
+              v = arith::XOrIOp::create(
+                  nb, l, v,
+                  arith::ConstantOp::create(nb, l, nb.getI8IntegerAttr(-128)));
+            mapping.map(old.getArgument(i), v);
+          }
+          for (Operation &op : old)
+            nb.clone(op, mapping);
+        });
+    rewriter.replaceOp(reader, replacement->getResults());
+  }
+  return true;
+}
+
+/// Packs TransposedKeyWeights without the transposed copy: the layout of
+/// packRuntimeWeights (batches b * H + h) holds, as i32 words, packed[bh][p]
+/// [s][col] = flip of word s of x[b, p * nr + col, h, :], so each block of
+/// 16 columns and 16 words is a 16 x 16 transpose of words read from 16 rows
+/// of `x` (64 bytes each): four stages of shuffles that swap off-diagonal
+/// blocks of 8, 4, 2 and 1 words. Needs K a multiple of 64, N of `nr` and
+/// `nr` of 16.
+Value packTransposedKeyWeights(OpBuilder &b, Location loc, Value x,
+                               int64_t nr) {
+  auto type = cast<RankedTensorType>(x.getType());
+  const int64_t bt = type.getDimSize(0), n = type.getDimSize(1),
+                heads = type.getDimSize(2), k = type.getDimSize(3);
+  constexpr int64_t kStep = 4, block = 16;
+  const int64_t kSteps = k / kStep, panels = n / nr, batches = bt * heads;
+  Type i8 = b.getI8Type(), i32 = b.getI32Type();
+  auto packedType =
+      RankedTensorType::get({batches, panels, kSteps, nr * kStep}, i8);
+  Value init = tensor::EmptyOp::create(b, loc, packedType.getShape(), i8);
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(batches * panels)},
+      ValueRange{init}, std::nullopt);
+  OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
+  auto idx = [&](OpBuilder &ob, int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(ob, loc, v);
+  };
+  Value iv = forall.getInductionVars()[0];
+  Value bh = arith::DivUIOp::create(fb, loc, iv, idx(fb, panels));
+  Value panel = arith::RemUIOp::create(fb, loc, iv, idx(fb, panels));
+  Value batch = arith::DivUIOp::create(fb, loc, bh, idx(fb, heads));
+  Value head = arith::RemUIOp::create(fb, loc, bh, idx(fb, heads));
+  Value panelColumn = arith::MulIOp::create(fb, loc, panel, idx(fb, nr));
+  SmallVector<OpFoldResult> offsets = {bh, panel, fb.getIndexAttr(0),
+                                       fb.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {fb.getIndexAttr(1), fb.getIndexAttr(1),
+                                     fb.getIndexAttr(kSteps),
+                                     fb.getIndexAttr(nr * kStep)};
+  SmallVector<OpFoldResult> strides(4, fb.getIndexAttr(1));
+  Value slice = tensor::ExtractSliceOp::create(
+      fb, loc, RankedTensorType::get({1, 1, kSteps, nr * kStep}, i8),
+      forall.getRegionIterArgs()[0], offsets, sizes, strides);
+  auto bytesType = VectorType::get({block * kStep}, i8);
+  auto wordsType = VectorType::get({block}, i32);
+  Value zero = arith::ConstantOp::create(fb, loc, fb.getI8IntegerAttr(0));
+  Value signs = arith::ConstantOp::create(
+      fb, loc, DenseElementsAttr::get(bytesType, fb.getI8IntegerAttr(-128)));
+  Value c0 = idx(fb, 0);
+  // Shuffle masks of the stage that swaps off-diagonal blocks of `w` words
+  // between rows a (first) and b = a + w.
+  auto masks = [](int64_t w) {
+    SmallVector<int64_t> first, second;
+    for (int64_t j = 0; j < block; ++j) {
+      bool right = (j & w) != 0;
+      first.push_back(right ? block + j - w : j);
+      second.push_back(right ? block + j : j + w);
+    }
+    return std::make_pair(first, second);
+  };
+  auto outer = scf::ForOp::create(
+      fb, loc, c0, idx(fb, kSteps), idx(fb, block), ValueRange{slice},
+      [&](OpBuilder &ob, Location l, Value step, ValueRange outerArgs) {
+        auto inner = scf::ForOp::create(
+            ob, l, c0, idx(ob, nr), idx(ob, block), outerArgs,
+            [&](OpBuilder &lb, Location il, Value column, ValueRange args) {
+              Value firstByte =
+                  arith::MulIOp::create(lb, il, step, idx(lb, kStep));
+              Value firstKey =
+                  arith::AddIOp::create(lb, il, panelColumn, column);
+              SmallVector<Value> rows;
+              for (int64_t i = 0; i < block; ++i) {
+                Value key = arith::AddIOp::create(lb, il, firstKey,
+                                                  idx(lb, i));
+                Value bytes = vector::TransferReadOp::create(
+                    lb, il, bytesType, x,
+                    ValueRange{batch, key, head, firstByte}, zero,
+                    ArrayRef<bool>{true});
+                bytes = arith::XOrIOp::create(lb, il, bytes, signs);
+                rows.push_back(
+                    vector::BitCastOp::create(lb, il, wordsType, bytes));
+              }
+              for (int64_t w = block / 2; w >= 1; w /= 2) {
+                auto [first, second] = masks(w);
+                for (int64_t i = 0; i < block; ++i) {
+                  if (i & w)
+                    continue;
+                  Value a = rows[i], c = rows[i + w];
+                  rows[i] = vector::ShuffleOp::create(lb, il, a, c, first);
+                  rows[i + w] = vector::ShuffleOp::create(lb, il, a, c, second);
+                }
+              }
+              Value out = args[0];
+              Value byteColumn =
+                  arith::MulIOp::create(lb, il, column, idx(lb, kStep));
+              for (int64_t j = 0; j < block; ++j) {
+                Value s = arith::AddIOp::create(lb, il, step, idx(lb, j));
+                out = vector::TransferWriteOp::create(
+                          lb, il,
+                          vector::BitCastOp::create(lb, il, bytesType,
+                                                    rows[j]),
+                          out, ValueRange{c0, c0, s, byteColumn},
+                          ArrayRef<bool>{true})
+                          .getResult();
+              }
+              scf::YieldOp::create(lb, il, out);
+            });
+        scf::YieldOp::create(ob, l, inner.getResults());
+      });
+  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(tb, loc, outer.getResult(0),
+                                        forall.getRegionIterArgs()[0], offsets,
+                                        sizes, strides);
+  return forall.getResult(0);
+}
+
 /// Packs run-time s8 weights [B, K, N] at run time into the layout of the
 /// compile-time packing below, one per batch: packed[b][p][s][col * kStep +
 /// t] = w[b][kStep * s + t][p * nr + col], zero outside w. Without padding
@@ -388,8 +595,14 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   if (runtime) {
     assert(packBytes && !c.lhsSigned && !sibling &&
            "run-time weights: u8 x s8 bytes, no sibling");
-    packedW = packRuntimeWeights(b, loc, asThreeD(b, loc, c.rhs, c.batchShape),
-                                 kp, np, nr, kStep);
+    std::optional<TransposedKeyWeights> keys =
+        matchTransposedKeyWeights(c.rhs);
+    if (keys && kp == c.k && np == c.n && c.k % 64 == 0 && nr % 16 == 0 &&
+        keys->flip->getResult(0).hasOneUse())
+      packedW = packTransposedKeyWeights(b, loc, keys->x, nr);
+    else
+      packedW = packRuntimeWeights(
+          b, loc, asThreeD(b, loc, c.rhs, c.batchShape), kp, np, nr, kStep);
   } else {
   const int64_t packedCount = panels * kSteps * panelColumns * kStep;
   SmallVector<int8_t> packed8(packBytes ? packedCount : 0, 0);
@@ -640,6 +853,14 @@ struct QlowX86Int8MatmulPass
       // epilogue of the matmul before it): read the operand again.
       c.lhs = c.op.getDpsInputs()[0];
       c.rhs = c.op.getDpsInputs()[1];
+      // Run-time K^T of split heads: its other readers (the zero-point
+      // column sums) read the key bytes in place, so that the kernel can
+      // pack from them (packTransposedKeyWeights) and the transposed copy
+      // goes away. Before the epilogue is matched: it reads those sums.
+      if (!c.weights)
+        if (std::optional<TransposedKeyWeights> keys =
+                matchTransposedKeyWeights(c.rhs))
+          readThroughTransposedKeys(rewriter, *keys, c.op);
       std::optional<FusedEpilogue> epilogue = matchEpilogue(c.op);
       std::optional<Int8Contraction> sibling;
       // (A kernel shares its panels only between constant weights.)
