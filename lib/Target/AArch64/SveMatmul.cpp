@@ -157,14 +157,17 @@ Value packWeightsForSve(OpBuilder &b, Location loc, const Int8Contraction &c,
 /// row tile t is row pair (t * rows + 2q, + 1), segment g holding K bytes
 /// [s * kStep + 8g, + 8) of the even row (bytes 0..7) and the odd row
 /// (8..15), smmla's 2x8 operand; rows and K padded with zeros to whole tiles
-/// and steps, the step's registers interleaved by load group. A [mp / rows]
+/// and steps, the step's registers interleaved by load group. A [M / rows]
 /// [steps][pairs * regWords] tensor of i32, built as loops that move 8 bytes
-/// at a time. The partial last tile (M not a multiple of rows) holds only
-/// its own pairs, interleaved by its own load groups (sveLoadGroups of its
-/// pairs), so that it loads no padding pairs: LLVM made a group load with
-/// unused registers into element moves through the stack.
-Value packLhsForSve(OpBuilder &b, Location loc, const Int8Contraction &c,
-                    const SveKernelShape &s) {
+/// at a time. The partial last tile (M not a multiple of rows) is a
+/// [1][steps][its pairs * regWords] tensor of its own (the second result,
+/// null without one), its pairs interleaved by their own load groups
+/// (sveLoadGroups of its pairs), so that it loads no padding pairs (LLVM
+/// made a group load with unused registers into element moves through the
+/// stack) and its loads have a pointer of their own.
+std::pair<Value, Value> packLhsForSve(OpBuilder &b, Location loc,
+                                      const Int8Contraction &c,
+                                      const SveKernelShape &s) {
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
   const int64_t mp = roundUp(c.m, s.rows);
   Value padded = c.lhs;
@@ -177,8 +180,11 @@ Value packLhsForSve(OpBuilder &b, Location loc, const Int8Contraction &c,
     padded =
         tensor::PadOp::create(b, loc, paddedType, c.lhs, low, high, zero);
   }
+  const int64_t fullTiles = c.m / s.rows, restPairs = (c.m % s.rows + 1) / 2;
   Value init = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{mp / s.rows, s.steps, s.pairs * s.regWords},
+      b, loc,
+      ArrayRef<int64_t>{std::max<int64_t>(fullTiles, 1), s.steps,
+                        s.pairs * s.regWords},
       i32);
   auto idx = [&](int64_t v) {
     return arith::ConstantIndexOp::create(b, loc, v).getResult();
@@ -196,6 +202,9 @@ Value packLhsForSve(OpBuilder &b, Location loc, const Int8Contraction &c,
       b, loc, idx(first), idx(last), one, ValueRange{dest},
       [&](OpBuilder &tb, Location tl, Value t, ValueRange tArgs) {
         Value firstRow = arith::MulIOp::create(tb, tl, t, idx(s.rows));
+        Value at = first == 0 ? t
+                              : arith::SubIOp::create(tb, tl, t, idx(first))
+                                    .getResult();
         auto steps = scf::ForOp::create(
             tb, tl, zero, idx(s.steps), one, tArgs,
             [&](OpBuilder &sb, Location sl, Value st, ValueRange sArgs) {
@@ -237,7 +246,7 @@ Value packLhsForSve(OpBuilder &b, Location loc, const Int8Contraction &c,
                                                       halves[0], order);
               Value packed = vector::TransferWriteOp::create(
                                  sb, sl, words, sArgs[0],
-                                 ValueRange{t, st, zero}, inBounds)
+                                 ValueRange{at, st, zero}, inBounds)
                                  .getResult();
               scf::YieldOp::create(sb, sl, packed);
             });
@@ -245,13 +254,16 @@ Value packLhsForSve(OpBuilder &b, Location loc, const Int8Contraction &c,
       });
   return tiles.getResult(0);
   };
-  const int64_t fullTiles = c.m / s.rows, restPairs = (c.m % s.rows + 1) / 2;
-  Value packed = init;
+  Value packed = init, rest;
   if (fullTiles > 0)
     packed = packTiles(0, fullTiles, s.pairs, packed);
   if (restPairs > 0)
-    packed = packTiles(fullTiles, fullTiles + 1, restPairs, packed);
-  return packed;
+    rest = packTiles(fullTiles, fullTiles + 1, restPairs,
+                     tensor::EmptyOp::create(
+                         b, loc,
+                         ArrayRef<int64_t>{1, s.steps, restPairs * s.regWords},
+                         i32));
+  return {packed, rest};
 }
 
 /// Reads registers [j0, j0 + g) of a step, one load group, from `source`
@@ -308,7 +320,7 @@ Value buildSveInt8Kernel(OpBuilder &b, Location loc, const TargetDesc &desc,
   auto fixedAccType = VectorType::get({s.regWords}, i32);
 
   Value packedW = packWeightsForSve(b, loc, c, s);
-  Value packedLhs = packLhsForSve(b, loc, c, s);
+  auto [packedLhs, packedRest] = packLhsForSve(b, loc, c, s);
 
   OpBuilder constants = b;
   auto idx = [&](int64_t v) {
@@ -379,12 +391,17 @@ Value buildSveInt8Kernel(OpBuilder &b, Location loc, const TargetDesc &desc,
         Value step = arith::AddIOp::create(
             kb, kl, arith::MulIOp::create(kb, kl, kk, idx(s.stepsPerIter)),
             idx(t));
-        // The tile's row pairs (a partial tile's in groups of its own).
+        // The tile's row pairs; the partial tile's from their own tensor,
+        // in groups of their own.
         SmallVector<Value> a;
-        for (auto [j0, g] : tileRows == s.rows ? rowGroups
-                                                : sveLoadGroups(pairs))
-          llvm::append_range(a, readSveGroup(kb, kl, packedLhs, tileIndex,
-                                             step, j0, g, s, idx));
+        if (tileRows < s.rows)
+          for (auto [j0, g] : sveLoadGroups(pairs))
+            llvm::append_range(a, readSveGroup(kb, kl, packedRest, idx(0),
+                                               step, j0, g, s, idx));
+        else
+          for (auto [j0, g] : rowGroups)
+            llvm::append_range(a, readSveGroup(kb, kl, packedLhs, tileIndex,
+                                               step, j0, g, s, idx));
         SmallVector<Value> w;
         for (auto [j0, g] : colGroups)
           llvm::append_range(

@@ -23,17 +23,18 @@
 // SVE-LABEL: func.func @u8_i32
 // SVE-DAG: arith.constant dense<{{.*}}> : tensor<1x2x48xi32>
 // SVE-DAG: %[[PAD:.+]] = tensor.pad %arg0 low[0, 0] high[3, 8]
-// SVE: scf.for {{.*}} -> (tensor<2x2x16xi32>)
+// SVE: %[[LHS:.+]] = scf.for {{.*}} -> (tensor<1x2x16xi32>)
 // SVE: vector.transfer_read %[[PAD]]{{.*}} : tensor<8x32xi8>, vector<8xi8>
-// SVE: vector.transfer_write {{.*}} : vector<16xi32>, tensor<2x2x16xi32>
-// The partial tile (row 4: one pair) holds its own pair, not interleaved.
-// SVE: %[[LHS:.+]] = scf.for %{{.*}} = %c1 to %c2 {{.*}} -> (tensor<2x2x16xi32>)
-// SVE: vector.transfer_write {{.*}} : vector<8xi32>, tensor<2x2x16xi32>
+// SVE: vector.transfer_write {{.*}} : vector<16xi32>, tensor<1x2x16xi32>
+// The partial tile (row 4: one pair) is a tensor of its own, its pair not
+// interleaved.
+// SVE: %[[REST:.+]] = scf.for %{{.*}} = %c1 to %c2 {{.*}} -> (tensor<1x2x8xi32>)
+// SVE: vector.transfer_write {{.*}} : vector<8xi32>, tensor<1x2x8xi32>
 // SVE: %[[INIT:.+]] = arith.constant dense<[51200, 384, 51200, 384, 0, 0, 0, 0, 102144, {{.*}}]> : tensor<48xi32>
 // SVE: scf.forall
 // SVE: %[[START:.+]] = vector.transfer_read %[[INIT]]{{.*}} : tensor<48xi32>, vector<8xi32>
 // SVE: vector.scalable.insert %[[START]], %{{.*}}[0] : vector<8xi32> into vector<[4]xi32>
-// SVE: vector.transfer_read %[[LHS]]{{.*}} : tensor<2x2x16xi32>, vector<16xi32>
+// SVE: vector.transfer_read %[[LHS]]{{.*}} : tensor<1x2x16xi32>, vector<16xi32>
 // SVE: vector.shuffle %{{.*}}, %{{.*}} [0, 2, 4, 6, 8, 10, 12, 14] : vector<16xi32>, vector<16xi32>
 // SVE: vector.scalable.insert %{{.*}}, %{{.*}}[0] : vector<8xi32> into vector<[4]xi32>
 // SVE: vector.transfer_read {{.*}} : tensor<1x2x48xi32>, vector<32xi32>
@@ -45,7 +46,7 @@
 // SVE: vector.shuffle %{{.*}}, %{{.*}} [2, 6, 3, 7] : vector<4xi64>, vector<4xi64>
 // SVE-NOT: arith.subi
 // SVE: vector.transfer_write {{.*}} : vector<4xi32>, tensor<5x12xi32>
-// SVE: vector.transfer_read %[[LHS]]{{.*}} : tensor<2x2x16xi32>, vector<8xi32>
+// SVE: vector.transfer_read %[[REST]][%c0, {{.*}} : tensor<1x2x8xi32>, vector<8xi32>
 // SVE-NOT: vector.transfer_read %[[LHS]]
 // SVE-COUNT-12: arm_sve.usmmla
 // SVE-NOT: arm_sve.usmmla
