@@ -142,13 +142,13 @@ Value packWeightsForSve(OpBuilder &b, Location loc, const Int8Contraction &c,
   for (int64_t ps = 0; ps < panels * s.steps; ++ps)
     for (int64_t from : order) {
       const uint8_t *w = &bytes[ps * stepBytes + 4 * from];
-      words.push_back(static_cast<int32_t>(
-          static_cast<uint32_t>(w[0]) | static_cast<uint32_t>(w[1]) << 8 |
-          static_cast<uint32_t>(w[2]) << 16 |
-          static_cast<uint32_t>(w[3]) << 24));
+      words.push_back(static_cast<int32_t>(static_cast<uint32_t>(w[0]) |
+                                           static_cast<uint32_t>(w[1]) << 8 |
+                                           static_cast<uint32_t>(w[2]) << 16 |
+                                           static_cast<uint32_t>(w[3]) << 24));
     }
-  auto type = RankedTensorType::get(
-      {panels, s.steps, s.colPairs * s.regWords}, b.getI32Type());
+  auto type = RankedTensorType::get({panels, s.steps, s.colPairs * s.regWords},
+                                    b.getI32Type());
   return arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(type, ArrayRef<int32_t>(words)));
 }
@@ -177,15 +177,14 @@ std::pair<Value, Value> packLhsForSve(OpBuilder &b, Location loc,
     SmallVector<OpFoldResult> low = {b.getIndexAttr(0), b.getIndexAttr(0)};
     SmallVector<OpFoldResult> high = {b.getIndexAttr(mp - c.m),
                                       b.getIndexAttr(s.kp - c.k)};
-    padded =
-        tensor::PadOp::create(b, loc, paddedType, c.lhs, low, high, zero);
+    padded = tensor::PadOp::create(b, loc, paddedType, c.lhs, low, high, zero);
   }
   const int64_t fullTiles = c.m / s.rows, restPairs = (c.m % s.rows + 1) / 2;
-  Value init = tensor::EmptyOp::create(
-      b, loc,
-      ArrayRef<int64_t>{std::max<int64_t>(fullTiles, 1), s.steps,
-                        s.pairs * s.regWords},
-      i32);
+  Value init =
+      tensor::EmptyOp::create(b, loc,
+                              ArrayRef<int64_t>{std::max<int64_t>(fullTiles, 1),
+                                                s.steps, s.pairs * s.regWords},
+                              i32);
   auto idx = [&](int64_t v) {
     return arith::ConstantIndexOp::create(b, loc, v).getResult();
   };
@@ -197,62 +196,64 @@ std::pair<Value, Value> packLhsForSve(OpBuilder &b, Location loc,
   // Tiles [first, last), each of `tilePairs` row pairs, into `dest`.
   auto packTiles = [&](int64_t first, int64_t last, int64_t tilePairs,
                        Value dest) {
-  SmallVector<int64_t> order = interleavedWordOrder(tilePairs, s.regWords);
-  auto tiles = scf::ForOp::create(
-      b, loc, idx(first), idx(last), one, ValueRange{dest},
-      [&](OpBuilder &tb, Location tl, Value t, ValueRange tArgs) {
-        Value firstRow = arith::MulIOp::create(tb, tl, t, idx(s.rows));
-        Value at = first == 0 ? t
-                              : arith::SubIOp::create(tb, tl, t, idx(first))
-                                    .getResult();
-        auto steps = scf::ForOp::create(
-            tb, tl, zero, idx(s.steps), one, tArgs,
-            [&](OpBuilder &sb, Location sl, Value st, ValueRange sArgs) {
-              Value col0 = arith::MulIOp::create(sb, sl, st, idx(s.kStep));
-              // The step's words in register order: 2 words of 8 bytes per
-              // row, segment and register.
-              SmallVector<Value> halves;
-              for (int64_t q = 0; q < tilePairs; ++q)
-                for (int64_t g = 0; g < s.segments; ++g)
-                  for (int64_t r = 0; r < 2; ++r) {
-                    Value row =
-                        arith::AddIOp::create(sb, sl, firstRow, idx(2 * q + r));
-                    Value col = arith::AddIOp::create(sb, sl, col0, idx(8 * g));
-                    Value bytes = vector::TransferReadOp::create(
-                        sb, sl, halfType, padded, ValueRange{row, col}, padI8,
-                        inBounds);
-                    halves.push_back(
-                        vector::BitCastOp::create(sb, sl, wordsType, bytes));
+    SmallVector<int64_t> order = interleavedWordOrder(tilePairs, s.regWords);
+    auto tiles = scf::ForOp::create(
+        b, loc, idx(first), idx(last), one, ValueRange{dest},
+        [&](OpBuilder &tb, Location tl, Value t, ValueRange tArgs) {
+          Value firstRow = arith::MulIOp::create(tb, tl, t, idx(s.rows));
+          Value at =
+              first == 0
+                  ? t
+                  : arith::SubIOp::create(tb, tl, t, idx(first)).getResult();
+          auto steps = scf::ForOp::create(
+              tb, tl, zero, idx(s.steps), one, tArgs,
+              [&](OpBuilder &sb, Location sl, Value st, ValueRange sArgs) {
+                Value col0 = arith::MulIOp::create(sb, sl, st, idx(s.kStep));
+                // The step's words in register order: 2 words of 8 bytes per
+                // row, segment and register.
+                SmallVector<Value> halves;
+                for (int64_t q = 0; q < tilePairs; ++q)
+                  for (int64_t g = 0; g < s.segments; ++g)
+                    for (int64_t r = 0; r < 2; ++r) {
+                      Value row = arith::AddIOp::create(sb, sl, firstRow,
+                                                        idx(2 * q + r));
+                      Value col =
+                          arith::AddIOp::create(sb, sl, col0, idx(8 * g));
+                      Value bytes = vector::TransferReadOp::create(
+                          sb, sl, halfType, padded, ValueRange{row, col}, padI8,
+                          inBounds);
+                      halves.push_back(
+                          vector::BitCastOp::create(sb, sl, wordsType, bytes));
+                    }
+                // Concatenated pairwise into one vector of the step's words.
+                while (halves.size() > 1) {
+                  SmallVector<Value> next;
+                  for (size_t h = 0; h + 1 < halves.size(); h += 2) {
+                    int64_t n0 =
+                        cast<VectorType>(halves[h].getType()).getDimSize(0);
+                    int64_t n1 =
+                        cast<VectorType>(halves[h + 1].getType()).getDimSize(0);
+                    SmallVector<int64_t> concat;
+                    for (int64_t l = 0; l < n0 + n1; ++l)
+                      concat.push_back(l);
+                    next.push_back(vector::ShuffleOp::create(
+                        sb, sl, halves[h], halves[h + 1], concat));
                   }
-              // Concatenated pairwise into one vector of the step's words.
-              while (halves.size() > 1) {
-                SmallVector<Value> next;
-                for (size_t h = 0; h + 1 < halves.size(); h += 2) {
-                  int64_t n0 =
-                      cast<VectorType>(halves[h].getType()).getDimSize(0);
-                  int64_t n1 =
-                      cast<VectorType>(halves[h + 1].getType()).getDimSize(0);
-                  SmallVector<int64_t> concat;
-                  for (int64_t l = 0; l < n0 + n1; ++l)
-                    concat.push_back(l);
-                  next.push_back(vector::ShuffleOp::create(
-                      sb, sl, halves[h], halves[h + 1], concat));
+                  if (halves.size() % 2)
+                    next.push_back(halves.back());
+                  halves = std::move(next);
                 }
-                if (halves.size() % 2)
-                  next.push_back(halves.back());
-                halves = std::move(next);
-              }
-              Value words = vector::ShuffleOp::create(sb, sl, halves[0],
-                                                      halves[0], order);
-              Value packed = vector::TransferWriteOp::create(
-                                 sb, sl, words, sArgs[0],
-                                 ValueRange{at, st, zero}, inBounds)
-                                 .getResult();
-              scf::YieldOp::create(sb, sl, packed);
-            });
-        scf::YieldOp::create(tb, tl, steps.getResult(0));
-      });
-  return tiles.getResult(0);
+                Value words = vector::ShuffleOp::create(sb, sl, halves[0],
+                                                        halves[0], order);
+                Value packed = vector::TransferWriteOp::create(
+                                   sb, sl, words, sArgs[0],
+                                   ValueRange{at, st, zero}, inBounds)
+                                   .getResult();
+                scf::YieldOp::create(sb, sl, packed);
+              });
+          scf::YieldOp::create(tb, tl, steps.getResult(0));
+        });
+    return tiles.getResult(0);
   };
   Value packed = init, rest;
   if (fullTiles > 0)
@@ -309,10 +310,10 @@ SmallVector<Value> readSveGroup(OpBuilder &b, Location loc, Value source,
 /// Builds the kernel that replaces `c` (and `epilogue`) with the register
 /// tile `tile`.
 Value buildSveInt8Kernel(OpBuilder &b, Location loc, const TargetDesc &desc,
-                         const Int8Contraction &c,
-                         const MicroKernelShape &tile, int64_t rowBlock,
-                         std::optional<FusedEpilogue> epilogue,
-                         Type outElement, ArrayRef<int32_t> correction) {
+                         const Int8Contraction &c, const MicroKernelShape &tile,
+                         int64_t rowBlock,
+                         std::optional<FusedEpilogue> epilogue, Type outElement,
+                         ArrayRef<int32_t> correction) {
   const SveKernelShape s = sveKernelShape(desc, c, tile);
   const int64_t np = roundUp(c.n, s.nr);
   Type i32 = b.getI32Type();
@@ -343,8 +344,8 @@ Value buildSveInt8Kernel(OpBuilder &b, Location loc, const TargetDesc &desc,
     SmallVector<int32_t> words;
     auto start = [&](int64_t col) {
       return col < static_cast<int64_t>(correction.size())
-                 ? static_cast<int32_t>(
-                       0u - static_cast<uint32_t>(correction[col]))
+                 ? static_cast<int32_t>(0u -
+                                        static_cast<uint32_t>(correction[col]))
                  : 0;
     };
     for (int64_t col = 0; col < np; col += 2) {
@@ -374,12 +375,11 @@ Value buildSveInt8Kernel(OpBuilder &b, Location loc, const TargetDesc &desc,
         Value at = arith::MulIOp::create(
             rb, loc,
             arith::AddIOp::create(
-                rb, loc, arith::DivUIOp::create(rb, loc, col0, idx(2)),
-                idx(j)),
+                rb, loc, arith::DivUIOp::create(rb, loc, col0, idx(2)), idx(j)),
             idx(s.regWords));
-        Value words = vector::TransferReadOp::create(
-            rb, loc, fixedAccType, initBlocks, ValueRange{at}, padI32,
-            inBounds);
+        Value words =
+            vector::TransferReadOp::create(rb, loc, fixedAccType, initBlocks,
+                                           ValueRange{at}, padI32, inBounds);
         Value start = vector::ScalableInsertOp::create(
             rb, loc, words, ub::PoisonOp::create(rb, loc, accType), 0);
         for (int64_t q = 0; q < pairs; ++q)
@@ -396,8 +396,8 @@ Value buildSveInt8Kernel(OpBuilder &b, Location loc, const TargetDesc &desc,
         SmallVector<Value> a;
         if (tileRows < s.rows)
           for (auto [j0, g] : sveLoadGroups(pairs))
-            llvm::append_range(a, readSveGroup(kb, kl, packedRest, idx(0),
-                                               step, j0, g, s, idx));
+            llvm::append_range(a, readSveGroup(kb, kl, packedRest, idx(0), step,
+                                               j0, g, s, idx));
         else
           for (auto [j0, g] : rowGroups)
             llvm::append_range(a, readSveGroup(kb, kl, packedLhs, tileIndex,
@@ -409,11 +409,12 @@ Value buildSveInt8Kernel(OpBuilder &b, Location loc, const TargetDesc &desc,
         for (int64_t q = 0; q < pairs; ++q)
           for (int64_t j = 0; j < s.colPairs; ++j) {
             Value &slot = next[q * s.colPairs + j];
-            slot = c.lhsSigned
-                       ? arm_sve::SmmlaOp::create(kb, kl, accType, slot, a[q], w[j])
-                             .getResult()
-                       : arm_sve::UsmmlaOp::create(kb, kl, accType, slot, a[q], w[j])
-                             .getResult();
+            slot = c.lhsSigned ? arm_sve::SmmlaOp::create(kb, kl, accType, slot,
+                                                          a[q], w[j])
+                                     .getResult()
+                               : arm_sve::UsmmlaOp::create(kb, kl, accType,
+                                                           slot, a[q], w[j])
+                                     .getResult();
           }
       }
     };
@@ -453,8 +454,8 @@ Value buildSveInt8Kernel(OpBuilder &b, Location loc, const TargetDesc &desc,
           Value part = vector::ShuffleOp::create(
               rb, loc, lo, hi,
               ArrayRef<int64_t>{2 * g, n + 2 * g, 2 * g + 1, n + 2 * g + 1});
-          part = vector::BitCastOp::create(
-              rb, loc, VectorType::get({8}, i32), part);
+          part = vector::BitCastOp::create(rb, loc, VectorType::get({8}, i32),
+                                           part);
           sum = sum ? arith::AddIOp::create(rb, loc, sum, part).getResult()
                     : part;
         }
@@ -550,11 +551,11 @@ struct QlowAArch64SveInt8MatmulPass
         else
           applied.reset();
       }
-      Value result = buildSveInt8Kernel(
-          rewriter, c.op.getLoc(), *desc, c, tile, rowBlock, applied,
-          outElement,
-          correction ? ArrayRef<int32_t>(correction->values)
-                     : ArrayRef<int32_t>());
+      Value result =
+          buildSveInt8Kernel(rewriter, c.op.getLoc(), *desc, c, tile, rowBlock,
+                             applied, outElement,
+                             correction ? ArrayRef<int32_t>(correction->values)
+                                        : ArrayRef<int32_t>());
       if (correction && correction->rest)
         rewriter.eraseOp(correction->rest);
       if (epilogue) {
