@@ -308,6 +308,14 @@ def QlowDistinctResultBuffersPass
     each result is hoisted into its own out-parameter and the repeat becomes
     one copy between out-parameters.
 
+    A returned `memref.expand_shape` or `memref.collapse_shape` of a static
+    allocation (a row op such as layer_norm computed on its `[rows, last]`
+    matrix and reshaped back to `[1, S, D]`) would be copied into its
+    out-parameter after the last kernel; the allocation takes the returned
+    shape instead, and its users see it through the inverse reshape (same
+    bytes), so it is hoisted too. Not when the allocation is also returned
+    as it is.
+
     ```mlir
     // Before
     return %r, %r : memref<4xf32>, memref<4xf32>
