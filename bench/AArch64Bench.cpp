@@ -105,22 +105,23 @@ OwningOpRef<ModuleOp> int4MatmulModule(MLIRContext &ctx, int64_t m, int64_t k,
 /// rows: the inner loop of an sdot kernel on nibbles unpacked in registers,
 /// with the best register tile that `registers` NEON registers hold. Per
 /// step of 4 along K, a tile of R rows x V vectors (4 columns each, V even)
-/// executes R * V sdot (by element), V / 2 loads of packed nibbles (16 bytes
-/// hold two vectors' weights), V unpacking instructions (one shift per
-/// register: shl for the low nibbles, sshr for the high ones, or and/ushr)
-/// and R / 4 activation loads (16 bytes of a row serve 4 steps),
-/// for 16 * R * V MACs; it needs R * V accumulators, V unpacked weights, R
-/// activation registers and the raw load. The once-per-group f32 update,
-/// the activations' quantization and the loop control are left out. Loads
-/// count one instruction per 16 bytes: a kernel that loads 32 bytes per
-/// ldp (qlow's, 1.23 instructions per sdot in its K loop at M = 16 against
-/// the ideal's 1.29) gains on it there; with paired loads (V / 4 and R / 8
-/// per step) the ideal at M = 16 would be 0.0751 instead of 0.0807.
+/// executes R * V sdot (by element), V unpacking instructions (one shift per
+/// register: shl for the low nibbles, sshr for the high ones), and loads of
+/// V / 2 registers of packed nibbles (16 bytes hold two vectors' weights)
+/// and R / 4 of activations (16 bytes of a row serve 4 steps), for
+/// 16 * R * V MACs. A load instruction fills L = 1, 2 or 4 registers (ldr q,
+/// ldp q, ld1 {4 registers}): (V / 2 + R / 4) / L instructions per step, and
+/// L raw registers live besides the R * V accumulators, V unpacked weights
+/// and R activation registers. The ideal is the best tile and load width.
+/// The once-per-group f32 update, the activations' quantization and the
+/// loop control are left out, so no kernel reaches it.
 double int4Ideal(int64_t m, int64_t registers) {
   double best = 1.0;
-  for (int64_t r = 1; r <= m; ++r)
-    for (int64_t v = 2; r * v + v + r + 1 <= registers; v += 2)
-      best = std::min(best, (r * v + 1.5 * v + r / 4.0) / (16.0 * r * v));
+  for (int64_t width : {1, 2, 4})
+    for (int64_t r = 1; r <= m; ++r)
+      for (int64_t v = 2; r * v + v + r + width <= registers; v += 2)
+        best = std::min(best, (r * v + v + (v / 2.0 + r / 4.0) / width) /
+                                  (16.0 * r * v));
   return best;
 }
 
