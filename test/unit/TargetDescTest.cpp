@@ -83,6 +83,44 @@ TEST(TargetDescTest, TilesFitTheRegisterFile) {
   }
 }
 
+TEST(TargetDescTest, AttentionTileAmortizesSoftmaxOverKeyBlocks) {
+  // AVX-512 (32 zmm, 16 lanes): key blocks of 4 vectors (64 keys), so the
+  // row maximum and the rescale come once per 64 keys; the scores of a
+  // block take half the register file, and P * V (accumulators, a value
+  // row and a broadcast per row) all of it.
+  for (const char *cpu : {"znver4", "znver5", "haswell"}) {
+    TargetDesc desc = *lookupTargetDesc("x86_64", cpu);
+    const int64_t lanes = desc.vectorBits / 32;
+    const int64_t registers = desc.vectorRegisters;
+    for (int64_t dv : {1, 8, 20, 64, 128, 256}) {
+      AttentionTile tile = desc.chooseAttentionTile(128, dv);
+      const int64_t keyVectors = tile.keyBlock / lanes;
+      const int64_t valueVectors = (dv + lanes - 1) / lanes;
+      EXPECT_EQ(tile.valueLanes, lanes) << cpu;
+      EXPECT_EQ(tile.keyBlock % lanes, 0) << cpu;
+      EXPECT_EQ(keyVectors, std::max<int64_t>(1, registers / 8)) << cpu;
+      EXPECT_GE(tile.queryRows, 1) << cpu << " dv=" << dv;
+      if (tile.queryRows > 1) {
+        EXPECT_LE(tile.queryRows * keyVectors, registers / 2)
+            << cpu << " dv=" << dv;
+        EXPECT_LE(tile.queryRows * (valueVectors + 1) + valueVectors, registers)
+            << cpu << " dv=" << dv;
+      }
+    }
+    // Never more rows than the queries have.
+    EXPECT_EQ(desc.chooseAttentionTile(1, 64).queryRows, 1) << cpu;
+    EXPECT_LE(desc.chooseAttentionTile(3, 8).queryRows, 3) << cpu;
+  }
+  AttentionTile zmm =
+      lookupTargetDesc("x86_64", "znver4")->chooseAttentionTile(128, 64);
+  EXPECT_EQ(zmm.keyBlock, 64);
+  EXPECT_EQ(zmm.queryRows, 4);
+  AttentionTile ymm =
+      lookupTargetDesc("x86_64", "haswell")->chooseAttentionTile(128, 64);
+  EXPECT_EQ(ymm.keyBlock, 16);
+  EXPECT_EQ(ymm.queryRows, 1);
+}
+
 /// An option for ScopedLLVMOptions to set (LLVM's own may not be linked in).
 static llvm::cl::opt<int> scopedTestOption("qlow-test-scoped-option",
                                            llvm::cl::init(3));

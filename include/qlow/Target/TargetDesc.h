@@ -56,7 +56,9 @@ struct AttentionTile {
   /// Query rows per work item (one scf.forall iteration), whose output
   /// accumulators stay in registers across all key blocks.
   int64_t queryRows;
-  /// Keys per block: the scores of one row for a block are one vector.
+  /// Keys per block (a multiple of valueLanes): the scores of one row for a
+  /// block are keyBlock / valueLanes vectors, and the row maximum and the
+  /// rescale of the output accumulators are paid once per block.
   int64_t keyBlock;
   /// f32 lanes per vector of output (value) columns.
   int64_t valueLanes;
@@ -199,10 +201,11 @@ struct TargetDesc {
                              const MicroKernelShape &tile) const;
 
   /// The attention tile for queries of `s` rows and values of `dv` columns:
-  /// key blocks of one f32 vector; as many query rows (1 to 16, at most `s`)
-  /// as keep the P * V step in the register file: rows * ceil(dv / lanes)
-  /// accumulators, one value row (ceil(dv / lanes) vectors), one score
-  /// vector per row and a broadcast.
+  /// key blocks of vectorRegisters / 8 f32 vectors (at least one); as many
+  /// query rows (1 to 16, at most `s`) as keep the block's scores in half
+  /// of the register file and the P * V step in all of it: rows *
+  /// ceil(dv / lanes) accumulators, one value row (ceil(dv / lanes)
+  /// vectors) and a broadcast per row.
   AttentionTile chooseAttentionTile(int64_t s, int64_t dv) const;
 };
 

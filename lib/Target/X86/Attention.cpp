@@ -350,33 +350,59 @@ private:
     return maskShape[dim] == 1 ? idx(b, 0) : value;
   }
 
+  /// The widths of the score vectors of a key block of `width` keys: full
+  /// vectors of `valueLanes` keys, the last one narrower.
+  SmallVector<int64_t> chunkWidths(int64_t width) const {
+    SmallVector<int64_t> widths;
+    for (int64_t c = 0; c < width; c += tile.valueLanes)
+      widths.push_back(std::min(tile.valueLanes, width - c));
+    return widths;
+  }
+
   /// Scores of a key block from K^T: s[r] = sum_d q[r, d] * kT[d, key0 :
-  /// key0 + width], one vector of keys per row; per step of d, a broadcast
-  /// query element times one row of the transposed keys.
-  SmallVector<Value> scoresFromTransposedKeys(OpBuilder &b, const Position &pos,
-                                              int64_t rows, Value key0,
-                                              int64_t width) {
-    auto scoreType = VectorType::get({width}, b.getF32Type());
+  /// key0 + width], as chunkWidths(width) vectors of keys per row; per step
+  /// of d, one broadcast query element per row times the block's vectors of
+  /// the transposed keys' row d (loaded once for all rows).
+  SmallVector<SmallVector<Value>>
+  scoresFromTransposedKeys(OpBuilder &b, const Position &pos, int64_t rows,
+                           Value key0, int64_t width) {
+    SmallVector<int64_t> widths = chunkWidths(width);
+    const int64_t chunks = widths.size();
     SmallVector<bool> inBounds = {true};
     Value padF32 = f32Const(b, 0.0);
-    SmallVector<Value> zeros(rows, splat(b, width, 0.0));
+    SmallVector<Value> zeros;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < chunks; ++c)
+        zeros.push_back(splat(b, widths[c], 0.0));
     auto dLoop = scf::ForOp::create(
         b, loc, idx(b, 0), idx(b, n.d), idx(b, 1), zeros,
         [&](OpBuilder &db, Location, Value d, ValueRange acc) {
-          Value keyRow = vector::TransferReadOp::create(
-              db, loc, scoreType, keys.value,
-              ValueRange{pos.batch, pos.kvHead, d, key0}, padF32, inBounds);
+          SmallVector<Value> keyRow;
+          for (int64_t c = 0; c < chunks; ++c) {
+            Value key = arith::AddIOp::create(db, loc, key0,
+                                              idx(db, c * tile.valueLanes));
+            keyRow.push_back(vector::TransferReadOp::create(
+                db, loc, VectorType::get({widths[c]}, db.getF32Type()),
+                keys.value, ValueRange{pos.batch, pos.kvHead, d, key}, padF32,
+                inBounds));
+          }
           SmallVector<Value> next;
           for (int64_t r = 0; r < rows; ++r) {
             Value row = arith::AddIOp::create(db, loc, pos.row0, idx(db, r));
             Value qElem = tensor::ExtractOp::create(
                 db, loc, q.value, q.at(pos.batch, pos.head, row, d));
-            next.push_back(vector::FMAOp::create(
-                db, loc, broadcast(db, qElem, width), keyRow, acc[r]));
+            for (int64_t c = 0; c < chunks; ++c)
+              next.push_back(vector::FMAOp::create(
+                  db, loc, broadcast(db, qElem, widths[c]), keyRow[c],
+                  acc[r * chunks + c]));
           }
           scf::YieldOp::create(db, loc, next);
         });
-    return SmallVector<Value>(dLoop.getResults());
+    SmallVector<SmallVector<Value>> scores(rows);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < chunks; ++c)
+        scores[r].push_back(dLoop.getResult(r * chunks + c));
+    return scores;
   }
 
   /// Scores of a key block from K as it is (few query rows per kv head, as
@@ -445,75 +471,82 @@ private:
     return scores;
   }
 
-  /// One key block of `width` keys starting at `key0`: scores, online
-  /// softmax update, and P * V into the accumulators.
+  /// One key block of `width` keys starting at `key0` (chunkWidths(width)
+  /// score vectors per row): scores, online softmax update (one row maximum,
+  /// one rescale of the accumulators per block, however many vectors it
+  /// has), and P * V into the accumulators.
   State buildKeyBlock(OpBuilder &b, const Position &pos, int64_t rows,
                       Value key0, int64_t width, const State &in) {
     Type f32 = b.getF32Type();
-    auto scoreType = VectorType::get({width}, f32);
     SmallVector<bool> inBounds = {true};
     Value padF32 = f32Const(b, 0.0);
     const double negInf = -std::numeric_limits<double>::infinity();
+    const int64_t lanesPerChunk = tile.valueLanes;
+    SmallVector<int64_t> widths = chunkWidths(width);
+    const int64_t chunks = widths.size();
 
-    SmallVector<Value> rawScores =
-        keysTransposed ? scoresFromTransposedKeys(b, pos, rows, key0, width)
-                       : scoresByDotProducts(b, pos, rows, key0, width);
+    SmallVector<SmallVector<Value>> rawScores;
+    if (keysTransposed) {
+      rawScores = scoresFromTransposedKeys(b, pos, rows, key0, width);
+    } else {
+      rawScores.resize(rows);
+      for (int64_t c = 0; c < chunks; ++c) {
+        Value chunkKey0 =
+            arith::AddIOp::create(b, loc, key0, idx(b, c * lanesPerChunk));
+        SmallVector<Value> chunkScores =
+            scoresByDotProducts(b, pos, rows, chunkKey0, widths[c]);
+        for (int64_t r = 0; r < rows; ++r)
+          rawScores[r].push_back(chunkScores[r]);
+      }
+    }
 
-    Value scaleVec = splat(b, width, scale);
-    Value negInfVec = splat(b, width, negInf);
     Value negInfScalar = f32Const(b, negInf);
-    // Lane c holds key key0 + c.
-    SmallVector<int32_t> lanes;
-    for (int64_t c = 0; c < width; ++c)
-      lanes.push_back(static_cast<int32_t>(c));
-    auto laneType = VectorType::get({width}, b.getI32Type());
-    Value laneIds;
+    // Lane l of chunk c holds key key0 + c * lanes + l.
+    SmallVector<Value> laneIds(chunks);
     if (causal)
-      laneIds = arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(laneType, ArrayRef<int32_t>(lanes)));
+      for (int64_t c = 0; c < chunks; ++c) {
+        SmallVector<int32_t> ids;
+        for (int64_t l = 0; l < widths[c]; ++l)
+          ids.push_back(static_cast<int32_t>(c * lanesPerChunk + l));
+        laneIds[c] = arith::ConstantOp::create(
+            b, loc,
+            DenseElementsAttr::get(VectorType::get({widths[c]}, b.getI32Type()),
+                                   ArrayRef<int32_t>(ids)));
+      }
+    // The maximum or sum of a row's chunks: the full vectors combined
+    // lanewise, then reduced once; a narrower one reduced apart.
+    auto reduceRow = [&](ArrayRef<Value> parts, bool isMax) -> Value {
+      auto kind =
+          isMax ? vector::CombiningKind::MAXIMUMF : vector::CombiningKind::ADD;
+      auto combine = [&](Value x, Value y) -> Value {
+        if (isMax)
+          return arith::MaximumFOp::create(b, loc, x, y);
+        return arith::AddFOp::create(b, loc, x, y);
+      };
+      Value full, total;
+      for (int64_t c = 0; c < chunks; ++c) {
+        if (widths[c] == lanesPerChunk) {
+          full = full ? combine(full, parts[c]) : parts[c];
+          continue;
+        }
+        Value partial = vector::ReductionOp::create(b, loc, kind, parts[c]);
+        total = total ? combine(total, partial) : partial;
+      }
+      if (full) {
+        Value reduced = vector::ReductionOp::create(b, loc, kind, full);
+        total = total ? combine(reduced, total) : reduced;
+      }
+      return total;
+    };
 
     State out = in;
-    SmallVector<Value> probs;
+    SmallVector<SmallVector<Value>> probs(rows);
     for (int64_t r = 0; r < rows; ++r) {
       Value row = arith::AddIOp::create(b, loc, pos.row0, idx(b, r));
-      Value s = arith::MulFOp::create(b, loc, rawScores[r], scaleVec);
-      Value keep; // vector<width x i1>, or null for all kept
-      if (mask) {
-        SmallVector<Value> at = {maskIndex(b, 0, pos.batch),
-                                 maskIndex(b, 1, pos.head),
-                                 maskIndex(b, 2, row)};
-        if (!boolMask) {
-          Value add;
-          if (maskShape[3] == 1) {
-            at.push_back(idx(b, 0));
-            add = broadcast(b, tensor::ExtractOp::create(b, loc, mask, at),
-                            width);
-          } else {
-            at.push_back(key0);
-            add = vector::TransferReadOp::create(b, loc, scoreType, mask, at,
-                                                 padF32, inBounds);
-          }
-          s = arith::AddFOp::create(b, loc, s, add);
-        } else if (maskShape[3] == 1) {
-          at.push_back(idx(b, 0));
-          keep =
-              broadcast(b, tensor::ExtractOp::create(b, loc, mask, at), width);
-        } else {
-          // i1 elements one by one: a vector load of i1 would read packed
-          // bits, and memory holds one byte per element.
-          SmallVector<Value> bits;
-          for (int64_t c = 0; c < width; ++c) {
-            SmallVector<Value> atKey(at);
-            atKey.push_back(arith::AddIOp::create(b, loc, key0, idx(b, c)));
-            bits.push_back(tensor::ExtractOp::create(b, loc, mask, atKey));
-          }
-          keep = vector::FromElementsOp::create(
-              b, loc, VectorType::get({width}, b.getI1Type()), bits);
-        }
-      }
+      Value limit32;
       if (causal) {
-        // Key j is visible from row i when j <= i + T - S, i.e. lane c
-        // when c <= row + T - S - key0.
+        // Key j is visible from row i when j <= i + T - S, i.e. lane l of
+        // chunk c when c * lanes + l <= row + T - S - key0.
         Value limit = arith::SubIOp::create(
             b, loc, arith::AddIOp::create(b, loc, row, idx(b, n.t - n.s)),
             key0);
@@ -521,41 +554,90 @@ private:
         limit = arith::MaxSIOp::create(
             b, loc, idx(b, -1),
             arith::MinSIOp::create(b, loc, limit, idx(b, width)));
-        Value limit32 =
-            arith::IndexCastOp::create(b, loc, b.getI32Type(), limit);
-        Value visible =
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, laneIds,
-                                  broadcast(b, limit32, width));
-        keep = keep ? arith::AndIOp::create(b, loc, keep, visible).getResult()
-                    : visible;
+        limit32 = arith::IndexCastOp::create(b, loc, b.getI32Type(), limit);
       }
-      if (keep)
-        s = arith::SelectOp::create(b, loc, keep, s, negInfVec);
+      SmallVector<Value> scores;
+      for (int64_t c = 0; c < chunks; ++c) {
+        const int64_t cw = widths[c];
+        auto scoreType = VectorType::get({cw}, f32);
+        Value chunkKey0 =
+            arith::AddIOp::create(b, loc, key0, idx(b, c * lanesPerChunk));
+        Value s =
+            arith::MulFOp::create(b, loc, rawScores[r][c], splat(b, cw, scale));
+        Value keep; // vector<cw x i1>, or null for all kept
+        if (mask) {
+          SmallVector<Value> at = {maskIndex(b, 0, pos.batch),
+                                   maskIndex(b, 1, pos.head),
+                                   maskIndex(b, 2, row)};
+          if (!boolMask) {
+            Value add;
+            if (maskShape[3] == 1) {
+              at.push_back(idx(b, 0));
+              add =
+                  broadcast(b, tensor::ExtractOp::create(b, loc, mask, at), cw);
+            } else {
+              at.push_back(chunkKey0);
+              add = vector::TransferReadOp::create(b, loc, scoreType, mask, at,
+                                                   padF32, inBounds);
+            }
+            s = arith::AddFOp::create(b, loc, s, add);
+          } else if (maskShape[3] == 1) {
+            at.push_back(idx(b, 0));
+            keep =
+                broadcast(b, tensor::ExtractOp::create(b, loc, mask, at), cw);
+          } else {
+            // i1 elements one by one: a vector load of i1 would read packed
+            // bits, and memory holds one byte per element.
+            SmallVector<Value> bits;
+            for (int64_t l = 0; l < cw; ++l) {
+              SmallVector<Value> atKey(at);
+              atKey.push_back(
+                  arith::AddIOp::create(b, loc, chunkKey0, idx(b, l)));
+              bits.push_back(tensor::ExtractOp::create(b, loc, mask, atKey));
+            }
+            keep = vector::FromElementsOp::create(
+                b, loc, VectorType::get({cw}, b.getI1Type()), bits);
+          }
+        }
+        if (causal) {
+          Value visible =
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
+                                    laneIds[c], broadcast(b, limit32, cw));
+          keep = keep ? arith::AndIOp::create(b, loc, keep, visible).getResult()
+                      : visible;
+        }
+        if (keep)
+          s = arith::SelectOp::create(b, loc, keep, s, splat(b, cw, negInf));
+        scores.push_back(s);
+      }
 
       // Online softmax. A -inf score (masked, or an additive -inf) counts
       // as masked: it contributes exactly 0, and a row with no other score
       // keeps max = -inf, sum = 0.
-      Value blockMax = vector::ReductionOp::create(
-          b, loc, vector::CombiningKind::MAXIMUMF, s);
+      Value blockMax = reduceRow(scores, /*isMax=*/true);
       Value newMax = arith::MaximumFOp::create(b, loc, out.max[r], blockMax);
       Value noneYet = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                             newMax, negInfScalar);
       Value safeMax =
           arith::SelectOp::create(b, loc, noneYet, f32Const(b, 0.0), newMax);
-      Value p = math::ExpOp::create(
-          b, loc,
-          arith::SubFOp::create(b, loc, s, broadcast(b, safeMax, width)));
-      Value masked = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, s,
-                                           negInfVec);
-      p = arith::SelectOp::create(b, loc, masked, splat(b, width, 0.0), p);
+      for (int64_t c = 0; c < chunks; ++c) {
+        const int64_t cw = widths[c];
+        Value p = math::ExpOp::create(
+            b, loc,
+            arith::SubFOp::create(b, loc, scores[c],
+                                  broadcast(b, safeMax, cw)));
+        Value masked = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                             scores[c], splat(b, cw, negInf));
+        probs[r].push_back(
+            arith::SelectOp::create(b, loc, masked, splat(b, cw, 0.0), p));
+      }
       Value hadNone = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                             out.max[r], negInfScalar);
       Value alpha = arith::SelectOp::create(
           b, loc, hadNone, f32Const(b, 0.0),
           math::ExpOp::create(
               b, loc, arith::SubFOp::create(b, loc, out.max[r], safeMax)));
-      Value blockSum =
-          vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, p);
+      Value blockSum = reduceRow(probs[r], /*isMax=*/false);
       out.sum[r] = arith::AddFOp::create(
           b, loc, arith::MulFOp::create(b, loc, out.sum[r], alpha), blockSum);
       out.max[r] = newMax;
@@ -564,17 +646,17 @@ private:
         acc = arith::MulFOp::create(b, loc, acc,
                                     broadcast(b, alpha, valueWidth(e)));
       }
-      probs.push_back(p);
     }
 
-    // acc[r] += sum_c p[r][c] * v[key0 + c, :]: one value row per key,
+    // acc[r] += sum_k p[r][k] * v[key0 + k, :]: one value row per key,
     // loaded once for all rows of the block.
-    for (int64_t c = 0; c < width; ++c) {
-      Value key = arith::AddIOp::create(b, loc, key0, idx(b, c));
-      SmallVector<Value> pc;
+    for (int64_t k = 0; k < width; ++k) {
+      Value key = arith::AddIOp::create(b, loc, key0, idx(b, k));
+      SmallVector<Value> pk;
       for (int64_t r = 0; r < rows; ++r)
-        pc.push_back(
-            vector::ExtractOp::create(b, loc, probs[r], ArrayRef<int64_t>{c}));
+        pk.push_back(
+            vector::ExtractOp::create(b, loc, probs[r][k / lanesPerChunk],
+                                      ArrayRef<int64_t>{k % lanesPerChunk}));
       for (int64_t e = 0; e < valueVectors; ++e) {
         int64_t vw = valueWidth(e);
         Value valueRow = vector::TransferReadOp::create(
@@ -583,7 +665,7 @@ private:
             padF32, inBounds);
         for (int64_t r = 0; r < rows; ++r) {
           Value &acc = out.acc[r * valueVectors + e];
-          acc = vector::FMAOp::create(b, loc, broadcast(b, pc[r], vw), valueRow,
+          acc = vector::FMAOp::create(b, loc, broadcast(b, pk[r], vw), valueRow,
                                       acc);
         }
       }
@@ -892,12 +974,12 @@ struct QlowX86AttentionPass
       HeadsView v = viewHeads(toF32(rewriter, loc, op.getV()));
       // K^T costs T * D moves per kv head and turns each score into a
       // broadcast FMA; it pays when enough query rows share each kv head.
-      bool transposed = sizes.s * (sizes.h / sizes.hkv) >= tile.keyBlock;
+      bool transposed = sizes.s * (sizes.h / sizes.hkv) >= tile.valueLanes;
       HeadsView keys =
           transposed
               ? HeadsView{transposeKeys(rewriter, loc, k,
                                         {sizes.b, sizes.hkv, sizes.t, sizes.d},
-                                        tile.keyBlock)}
+                                        tile.valueLanes)}
               : k;
       Value mask =
           op.getMask() ? maskToRank4(rewriter, loc, op.getMask()) : Value();

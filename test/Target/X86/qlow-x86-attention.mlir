@@ -3,13 +3,14 @@
 // RUN: qlow-opt %s --split-input-file --qlow-x86-attention="cpu=znver4" --canonicalize | qlow-opt | FileCheck %s --check-prefix=ROUND
 
 // Causal grouped-query attention, H = 4 query heads over Hkv = 2 kv heads,
-// S = T = 37, D = Dv = 20. On AVX-512 (16 f32 lanes, 32 registers) the value
-// rows are 2 vectors (16 + 4 lanes), so a query block has
-// (32 - 2 - 1) / (2 + 1) = 9 rows: 4 full blocks per head (16 work items),
-// then one row per head (4 more). K is transposed once per kv head
-// ([1, 2, 20, 37]); query head h reads kv head h / 2. The key loop's bound
-// depends on the block (causal: blocks above the diagonal are not visited);
-// the last 37 - 32 = 5 keys are a narrower block, under an scf.if.
+// S = T = 37, D = Dv = 20. On AVX-512 (16 f32 lanes, 32 registers) a key
+// block is 32 / 8 = 4 vectors (64 keys) and the value rows 2 vectors
+// (16 + 4 lanes), so a query block has min(32 / 2 / 4, (32 - 2) / 3) = 4
+// rows: 9 full blocks per head (36 work items), then one row per head (4
+// more). K is transposed once per kv head ([1, 2, 20, 37]); query head h
+// reads kv head h / 2. T = 37 < 64 keys are one narrower block of
+// 16 + 16 + 5 keys, under an scf.if (causal: skipped when wholly above the
+// diagonal).
 // CHECK-LABEL: func.func @gqa_causal
 // CHECK-SAME: (%[[Q:.+]]: tensor<1x4x37x20xf32>, %[[K:.+]]: tensor<1x2x37x20xf32>, %[[V:.+]]: tensor<1x2x37x20xf32>)
 // K^T in tiles of 16 keys x 16 of D in registers: 16 row loads (D's last
@@ -25,28 +26,32 @@
 // CHECK: scf.yield
 // CHECK: tensor.extract %[[K]]
 // CHECK: tensor.insert {{.+}} : tensor<1x1x20x37xf32>
-// CHECK: scf.forall (%{{.+}}) in (16) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<1x4x37x20xf32>)
+// CHECK: scf.forall (%{{.+}}) in (36) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<1x4x37x20xf32>)
 // CHECK: %[[GROUP:.+]] = arith.constant 2 : index
 // CHECK-NEXT: %[[KVHEAD:.+]] = arith.divui %{{.+}}, %[[GROUP]] : index
-// CHECK: tensor.extract_slice {{.+}} to tensor<1x1x9x20xf32>
-// CHECK: %[[END:.+]] = arith.minui
-// CHECK: scf.for %{{.+}} = %{{.+}} to %[[END]] step
-// CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
-// CHECK: vector.transfer_read %[[KT]][%{{.+}}, %[[KVHEAD]], %{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<1x2x20x37xf32>, vector<16xf32>
+// CHECK: tensor.extract_slice {{.+}} to tensor<1x1x4x20xf32>
+// CHECK-NOT: scf.for
+// CHECK: scf.if
+// Per step of D: the block's 3 vectors of a K^T row, loaded once for the 4
+// rows' 3 score vectors each.
+// CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<5xf32>, vector<16xf32>, vector<16xf32>, vector<5xf32>, vector<16xf32>, vector<16xf32>, vector<5xf32>, vector<16xf32>, vector<16xf32>, vector<5xf32>)
+// CHECK-COUNT-2: vector.transfer_read %[[KT]][%{{.+}}, %[[KVHEAD]], %{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<1x2x20x37xf32>, vector<16xf32>
+// CHECK: vector.transfer_read %[[KT]]{{.+}} : tensor<1x2x20x37xf32>, vector<5xf32>
 // CHECK: tensor.extract %[[Q]]
 // CHECK: vector.fma {{.+}} : vector<16xf32>
 // CHECK: arith.cmpi sle, {{.+}} : vector<16xi32>
+// One row maximum per block: the full vectors combined lanewise, then
+// reduced; the 5-key vector reduced apart.
+// CHECK: arith.maximumf {{.+}} : vector<16xf32>
+// CHECK: vector.reduction <maximumf>, {{.+}} : vector<5xf32> into f32
 // CHECK: vector.reduction <maximumf>, {{.+}} : vector<16xf32> into f32
 // CHECK: math.exp {{.+}} : vector<16xf32>
 // CHECK: vector.reduction <add>, {{.+}} : vector<16xf32> into f32
 // CHECK: vector.transfer_read %[[V]][%{{.+}}, %[[KVHEAD]], %{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<1x2x37x20xf32>, vector<16xf32>
 // CHECK: vector.transfer_read %[[V]]{{.+}} : tensor<1x2x37x20xf32>, vector<4xf32>
-// CHECK: scf.if
-// CHECK: vector.transfer_read %[[KT]]{{.+}} : tensor<1x2x20x37xf32>, vector<5xf32>
-// CHECK: vector.reduction <maximumf>, {{.+}} : vector<5xf32> into f32
 // CHECK: arith.divf {{.+}} : vector<16xf32>
-// CHECK: vector.transfer_write {{.+}} : vector<4xf32>, tensor<1x1x9x20xf32>
-// CHECK: tensor.parallel_insert_slice {{.+}} : tensor<1x1x9x20xf32> into tensor<1x4x37x20xf32>
+// CHECK: vector.transfer_write {{.+}} : vector<4xf32>, tensor<1x1x4x20xf32>
+// CHECK: tensor.parallel_insert_slice {{.+}} : tensor<1x1x4x20xf32> into tensor<1x4x37x20xf32>
 // CHECK: scf.forall (%{{.+}}) in (4) shared_outs
 // CHECK: tensor.parallel_insert_slice {{.+}} : tensor<1x1x1x20xf32> into tensor<1x4x37x20xf32>
 // On AVX2 (8 lanes, 16 registers): values are 3 vectors (8 + 8 + 4), so 3
@@ -64,6 +69,31 @@
 func.func @gqa_causal(%q: tensor<1x4x37x20xf32>, %k: tensor<1x2x37x20xf32>, %v: tensor<1x2x37x20xf32>) -> tensor<1x4x37x20xf32> {
   %o = qlow.attention %q, %k, %v {causal} : (tensor<1x4x37x20xf32>, tensor<1x2x37x20xf32>, tensor<1x2x37x20xf32>) -> tensor<1x4x37x20xf32>
   return %o : tensor<1x4x37x20xf32>
+}
+
+// -----
+
+// Not causal, S = T = 77, D = Dv = 16 on AVX-512: one full block of 64 keys
+// in an scf.for (4 score vectors per row, one row maximum, one exponential
+// sum and one rescale per block), then the last 13 keys as a narrower
+// block; min(32 / 2 / 4, (32 - 1) / 2) = 4 query rows per work item.
+// CHECK-LABEL: func.func @key_blocks
+// CHECK: tensor.extract_slice {{.+}} to tensor<1x1x4x16xf32>
+// CHECK: scf.for
+// CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-COUNT-3: arith.maximumf {{.+}} : vector<16xf32>
+// CHECK-NEXT: vector.reduction <maximumf>, {{.+}} : vector<16xf32> into f32
+// CHECK-COUNT-4: math.exp {{.+}} : vector<16xf32>
+// CHECK: math.exp {{.+}} : f32
+// CHECK-COUNT-3: arith.addf {{.+}} : vector<16xf32>
+// CHECK-NEXT: vector.reduction <add>, {{.+}} : vector<16xf32> into f32
+// CHECK: scf.yield
+// CHECK: vector.reduction <maximumf>, {{.+}} : vector<13xf32> into f32
+// CHECK: tensor.parallel_insert_slice {{.+}} : tensor<1x1x4x16xf32> into tensor<1x1x77x16xf32>
+// CHECK: tensor.parallel_insert_slice {{.+}} : tensor<1x1x1x16xf32> into tensor<1x1x77x16xf32>
+func.func @key_blocks(%q: tensor<1x1x77x16xf32>, %k: tensor<1x1x77x16xf32>, %v: tensor<1x1x77x16xf32>) -> tensor<1x1x77x16xf32> {
+  %o = qlow.attention %q, %k, %v : (tensor<1x1x77x16xf32>, tensor<1x1x77x16xf32>, tensor<1x1x77x16xf32>) -> tensor<1x1x77x16xf32>
+  return %o : tensor<1x1x77x16xf32>
 }
 
 // -----
@@ -197,9 +227,12 @@ func.func @heads_layout_decode(%qx: tensor<1x1x4x16xf32>, %kx: tensor<1x9x2x16xf
 // CHECK-SAME: (%[[QX:[^:]+]]: tensor<1x2x16x5xf32>, %[[KX:[^:]+]]: tensor<1x5x2x16xf32>
 // CHECK: %[[Q:.+]] = linalg.transpose ins(%[[QX]] {{.+}} permutation = [0, 1, 3, 2]
 // CHECK: %[[K:.+]] = linalg.transpose ins(%[[KX]] {{.+}} permutation = [0, 2, 1, 3]
-// CHECK: %[[O:.+]] = scf.forall {{.+}} -> (tensor<1x2x5x16xf32>)
+// S = 5 query rows are a block of 4 and a block of 1: the second forall
+// is the result.
+// CHECK: scf.forall {{.+}} -> (tensor<1x2x5x16xf32>)
 // CHECK: vector.transfer_read %[[Q]]{{.+}} : tensor<1x2x5x16xf32>, vector<16xf32>
 // CHECK: vector.transfer_read %[[KX]]{{.+}} : tensor<1x5x2x16xf32>, vector<16xf32>
+// CHECK: %[[O:.+]] = scf.forall {{.+}} -> (tensor<1x2x5x16xf32>)
 // CHECK: %[[M:.+]] = linalg.transpose ins(%[[O]] {{.+}} permutation = [0, 2, 1, 3]
 // CHECK: return %[[M]], %[[O]], %[[K]]
 func.func @heads_kept(%qx: tensor<1x2x16x5xf32>, %kx: tensor<1x5x2x16xf32>, %v: tensor<1x2x5x16xf32>) -> (tensor<1x5x2x16xf32>, tensor<1x2x5x16xf32>, tensor<1x2x5x16xf32>) {
