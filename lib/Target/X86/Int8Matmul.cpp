@@ -309,10 +309,13 @@ std::optional<TransposedKeyWeights> matchTransposedKeyWeights(Value w) {
       !llvm::all_of(flip.getIndexingMapsArray(),
                     [](AffineMap m) { return m.isIdentity(); }))
     return std::nullopt;
+  // xori and yield, and the constant when it is still in the body (before
+  // the cleanups hoist it).
   Block &body = flip.getRegion().front();
-  if (body.getOperations().size() != 2)
+  size_t ops = body.getOperations().size();
+  if (ops != 2 && !(ops == 3 && isa<arith::ConstantOp>(body.front())))
     return std::nullopt;
-  auto xori = dyn_cast<arith::XOrIOp>(body.front());
+  auto xori = dyn_cast<arith::XOrIOp>(*std::prev(body.end(), 2));
   auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
   APInt bits;
   if (!xori || !yield || yield.getValues().size() != 1 ||

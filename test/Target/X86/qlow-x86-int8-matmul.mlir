@@ -299,3 +299,26 @@ func.func @activation_product_unpadded(%q: tensor<2x3x7x8x!quant.uniform<u8:f32,
   %y = qlow.matmul %q, %k : (tensor<2x3x7x8x!quant.uniform<u8:f32, 0.05:130>>, tensor<2x3x8x32x!quant.uniform<u8:f32, 0.04:120>>) -> tensor<2x3x7x32xf32>
   return %y : tensor<2x3x7x32xf32>
 }
+
+// -----
+
+// ONNX QDQ attention scores: K^T is the split-heads transpose [0, 2, 3, 1]
+// of the key projection's bytes [1, S = 32, H = 2, D = 64]. The kernel packs
+// the flipped words from the key rows (16 rows of 64 bytes, xor 0x80, a
+// 16 x 16 word transpose in four shuffle stages per block) and the
+// zero-point column sums read the key rows through the permutation, so the
+// transposed copy is left without users (the cleanups erase it).
+// ZMM-LABEL: func.func @transposed_keys
+// ZMM: scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<2x1x16x128xi8>)
+// ZMM-COUNT-16: vector.transfer_read %arg1{{.+}} : tensor<1x32x2x64xi8>, vector<64xi8>
+// ZMM-COUNT-64: vector.shuffle {{.+}} : vector<16xi32>, vector<16xi32>
+// ZMM-COUNT-16: vector.transfer_write {{.+}} : vector<64xi8>, tensor<1x1x16x128xi8>
+// ZMM: qlow_x86.dot_u8s8
+// ZMM: linalg.generic {indexing_maps = [#{{.+}}, #{{.+}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%arg1 : tensor<1x32x2x64xi8>)
+// ZMM: arith.xori
+func.func @transposed_keys(%q: tensor<1x2x32x64x!quant.uniform<u8:f32, 0.04:133>>, %x: tensor<1x32x2x64x!quant.uniform<u8:f32, 0.038:132>>) -> tensor<1x2x32x32x!quant.uniform<u8:f32, 0.3:133>> {
+  %i = tensor.empty() : tensor<1x2x64x32x!quant.uniform<u8:f32, 0.038:132>>
+  %k = linalg.transpose ins(%x : tensor<1x32x2x64x!quant.uniform<u8:f32, 0.038:132>>) outs(%i : tensor<1x2x64x32x!quant.uniform<u8:f32, 0.038:132>>) permutation = [0, 2, 3, 1]
+  %s = qlow.matmul %q, %k {rounding = #qlow.rounding<float>} : (tensor<1x2x32x64x!quant.uniform<u8:f32, 0.04:133>>, tensor<1x2x64x32x!quant.uniform<u8:f32, 0.038:132>>) -> tensor<1x2x32x32x!quant.uniform<u8:f32, 0.3:133>>
+  return %s : tensor<1x2x32x32x!quant.uniform<u8:f32, 0.3:133>>
+}
