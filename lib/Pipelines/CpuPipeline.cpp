@@ -229,6 +229,11 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
   if (!options.cpu.empty()) {
     QlowSetTargetCpuPassOptions cpu;
     cpu.cpu = aarch64 ? targetDesc->cpu : static_cast<std::string>(options.cpu);
+    // An AArch64 function keeps to its target description's features (a
+    // NEON i8mm variant for an SVE2 CPU uses no SVE), whatever the CPU of
+    // the target machine that compiles the library's variants together.
+    if (aarch64)
+      cpu.features = targetDesc->features;
     pm.addNestedPass<func::FuncOp>(createQlowSetTargetCpuPass(cpu));
   }
   pm.addNestedPass<func::FuncOp>(createQlowEmitCInterfacePass());

@@ -8,6 +8,8 @@
 #include "qlow/Pipelines/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMAttrs.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/TargetParser/Host.h"
 
@@ -21,7 +23,8 @@ namespace mlir::qlow {
 using namespace mlir;
 
 namespace {
-/// Sets `target_cpu` on every function definition; `host` is resolved here.
+/// Sets `target_cpu` (and `target_features` when given) on every function
+/// definition; `host` is resolved here.
 struct QlowSetTargetCpuPass
     : qlow::impl::QlowSetTargetCpuPassBase<QlowSetTargetCpuPass> {
   using Base::Base;
@@ -37,6 +40,18 @@ struct QlowSetTargetCpuPass
       return signalPassFailure();
     }
     func->setAttr("target_cpu", StringAttr::get(&getContext(), name));
+    if (features.empty())
+      return;
+    SmallVector<StringRef> list;
+    StringRef(features).split(list, ',', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
+    for (StringRef feature : list)
+      if (!feature.starts_with("+") && !feature.starts_with("-")) {
+        func.emitError() << "qlow-set-target-cpu: feature '" << feature
+                         << "' must start with '+' or '-'";
+        return signalPassFailure();
+      }
+    func->setAttr("target_features",
+                  LLVM::TargetFeaturesAttr::get(&getContext(), list));
   }
 };
 } // namespace

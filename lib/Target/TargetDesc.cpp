@@ -105,8 +105,12 @@ const CpuFamily kNeonDotprod = {
 // beside 18 accumulators) measured 7 register moves per 72 smmla, and 2 x 6
 // (one row pair) loads 4 registers per 12 smmla, which the cost model does
 // not see (it won at M = 17).
+// Its CPUs (Neoverse-N2/V2, Cortex-A710/X2) have SVE2 too, which LLVM would
+// use for masked loads of fixed-length vectors: -sve keeps the family's code
+// NEON, so that it runs wherever the run-time dispatch finds i8mm (HWCAP2),
+// SVE or not.
 const CpuFamily kNeonI8mm = {
-    "+neon,+dotprod,+i8mm",
+    "+neon,+dotprod,+i8mm,-sve",
     128,
     32,
     Int8DotKind::NeonI8mm,

@@ -1,6 +1,7 @@
 // RUN: qlow-opt %s --qlow-set-target-cpu=cpu=sapphirerapids | FileCheck %s
 // RUN: qlow-opt %s --qlow-set-target-cpu | FileCheck %s --check-prefix=HOST
 // RUN: qlow-opt %s --qlow-set-target-cpu=cpu=sapphirerapids --convert-func-to-llvm | FileCheck %s --check-prefix=LLVM
+// RUN: qlow-opt %s --qlow-set-target-cpu="cpu=neoverse-n2 features=+neon,+i8mm,-sve" --convert-func-to-llvm | FileCheck %s --check-prefix=FEAT
 
 // Every definition gets the CPU, public or private; declarations do not.
 // CHECK-LABEL: func.func @public_definition
@@ -15,6 +16,10 @@
 // HOST-NOT:     target_cpu = "host"
 // func-to-llvm carries it to llvm.func.
 // LLVM: llvm.func @public_definition() attributes {target_cpu = "sapphirerapids"}
+// Features, when given, go with the CPU (AArch64 variants: -sve for NEON).
+// FEAT: llvm.func @public_definition() attributes {target_cpu = "neoverse-n2", target_features = #llvm.target_features<["+neon", "+i8mm", "-sve"]>}
+// FEAT-LABEL: llvm.func @declaration()
+// FEAT-NOT: target_features
 func.func @public_definition() {
   return
 }

@@ -41,16 +41,30 @@ def QlowSetTargetCpuPass
     for that CPU (instruction set and scheduling) whichever tool translates
     the module later. `host` stands for the CPU this pass runs on.
 
+    With `features`, also `target_features` (LLVM's per-function
+    "target-features"), which adds to or removes from what the CPU implies:
+    an AArch64 library's variants each carry their target description's
+    features, so that a NEON i8mm variant for Neoverse-N2 uses no SVE
+    instruction and runs on any CPU with i8mm. A feature must start with `+`
+    or `-`.
+
     ```mlir
     // qlow-set-target-cpu{cpu=znver4}
     func.func @f(...) attributes {target_cpu = "znver4"} { ... }
+    // qlow-set-target-cpu{cpu=neoverse-n2 features=+neon,+i8mm,-sve}
+    func.func @f(...) attributes {target_cpu = "neoverse-n2",
+        target_features = #llvm.target_features<["+neon", "+i8mm", "-sve"]>}
     ```
   }];
   let options = [
     Option<"cpu", "cpu", "std::string", /*default=*/"\"host\"",
            "CPU name as LLVM knows it (znver4, sapphirerapids, neoverse-v2, "
            "...), or host">,
+    Option<"features", "features", "std::string", /*default=*/"\"\"",
+           "LLVM target features for every function on top of the CPU's, "
+           "comma-separated (e.g. +neon,+i8mm,-sve); empty: none">,
   ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 def QlowFuseElementwisePass
