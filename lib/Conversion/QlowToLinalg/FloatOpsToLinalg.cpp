@@ -658,15 +658,19 @@ struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
     // would fuse into it, would keep the gather from being vectorized.)
     std::string message =
         "qlow.embedding: an index is outside [0, " + std::to_string(rows) + ")";
-    Type i1 = rewriter.getI1Type();
+    // The flag is an i32 (1: all in range), not an i1: vectorized, an i1
+    // buffer is read as packed bits where it was stored as bytes (AArch64's
+    // 4-lane vectors read the flags of 4 indices from one byte and aborted
+    // on indices in range).
+    Type i32 = rewriter.getI32Type();
     auto toI64 = [&](OpBuilder &b, Location l, Value v) {
       return extendStorage(b, l, v, /*isSigned=*/true, i64);
     };
     Value allTrue =
         linalg::FillOp::create(rewriter, loc,
-                               ValueRange{scalarConstant(rewriter, loc, i1, 1)},
+                               ValueRange{scalarConstant(rewriter, loc, i32, 1)},
                                ValueRange{tensor::EmptyOp::create(
-                                   rewriter, loc, ArrayRef<int64_t>{}, i1)})
+                                   rewriter, loc, ArrayRef<int64_t>{}, i32)})
             .getResult(0);
     auto inRange = linalg::GenericOp::create(
         rewriter, loc, TypeRange{allTrue.getType()},
@@ -680,12 +684,17 @@ struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
                                            toI64(b, l, args[0]),
                                            scalarConstant(b, l, i64, rows));
           linalg::YieldOp::create(
-              b, l, ValueRange{arith::AndIOp::create(b, l, args[1], ok)});
+              b, l,
+              ValueRange{arith::AndIOp::create(
+                  b, l, args[1], arith::ExtUIOp::create(b, l, i32, ok))});
         });
-    cf::AssertOp::create(rewriter, loc,
-                         tensor::ExtractOp::create(
-                             rewriter, loc, inRange.getResult(0), ValueRange{}),
-                         message);
+    Value flag = tensor::ExtractOp::create(rewriter, loc, inRange.getResult(0),
+                                           ValueRange{});
+    cf::AssertOp::create(
+        rewriter, loc,
+        arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ne, flag,
+                              scalarConstant(rewriter, loc, i32, 0)),
+        message);
 
     // Loops (indices..., d).
     unsigned loops = k + 1;

@@ -268,18 +268,21 @@ func.func @rope_interleaved(%x: tensor<2x3x8xf32>, %c: tensor<3x4xf32>, %s: tens
 
 // -----
 
-// embedding: every index checked against [0, V) (one flag, then cf.assert),
-// then the rows gathered with the feature index as the innermost loop.
+// embedding: every index checked against [0, V) (one i32 flag, then
+// cf.assert; an i1 flag buffer would be read as packed bits once
+// vectorized), then the rows gathered with the feature index innermost.
 // CHECK-LABEL: func.func @embedding
 // CHECK-SAME: (%[[T:.+]]: tensor<50x37xf32>, %[[I:.+]]: tensor<3x4xi32>) -> tensor<3x4x37xf32>
 // CHECK: %[[OK:.+]] = linalg.generic
 // CHECK-SAME: iterator_types = ["reduction", "reduction"]
-// CHECK-SAME: ins(%[[I]] : tensor<3x4xi32>) outs(%{{.+}} : tensor<i1>)
+// CHECK-SAME: ins(%[[I]] : tensor<3x4xi32>) outs(%{{.+}} : tensor<i32>)
 // CHECK: %[[V:.+]] = arith.extsi %{{.+}} : i32 to i64
-// CHECK: arith.cmpi ult, %[[V]], %{{.+}} : i64
-// CHECK: arith.andi
-// CHECK: %[[FLAG:.+]] = tensor.extract %[[OK]][] : tensor<i1>
-// CHECK: cf.assert %[[FLAG]], "qlow.embedding: an index is outside [0, 50)"
+// CHECK: %[[IN:.+]] = arith.cmpi ult, %[[V]], %{{.+}} : i64
+// CHECK: %[[BIT:.+]] = arith.extui %[[IN]] : i1 to i32
+// CHECK: arith.andi %{{.+}}, %[[BIT]] : i32
+// CHECK: %[[FLAG:.+]] = tensor.extract %[[OK]][] : tensor<i32>
+// CHECK: %[[SET:.+]] = arith.cmpi ne, %[[FLAG]], %{{.+}} : i32
+// CHECK: cf.assert %[[SET]], "qlow.embedding: an index is outside [0, 50)"
 // CHECK: linalg.generic
 // CHECK-SAME: iterator_types = ["parallel", "parallel", "parallel"]
 // CHECK-SAME: ins(%[[I]] : tensor<3x4xi32>)
