@@ -6,7 +6,7 @@
 //
 // qlow-x86-attention: each qlow.attention becomes one kernel in the
 // flash-attention style. For each (batch, head, block of query rows) it walks
-// the keys in blocks of one vector, computes that tile of scores
+// the keys in blocks of a few vectors, computes that tile of scores
 // (Q K^T * scale, plus the mask, minus the causally hidden keys), and keeps a
 // running row maximum and row sum (online softmax), rescaling the output
 // accumulators whenever the maximum grows; so no more than one tile of the

@@ -169,17 +169,23 @@ def QlowX86AttentionPass : Pass<"qlow-x86-attention", "func::FuncOp"> {
     held in registers (the online softmax of flash attention):
 
     * `scf.forall` over (batch, head, block of query rows): the threads'
-      work. A block has as many rows as keep its output accumulators
-      (`rows x ceil(Dv / lanes)` vectors) in the register file of the
-      TargetDesc (`chooseAttentionTile`); the last, partial block is a
-      second forall with a smaller static tile.
-    * For each block of `lanes` keys (an `scf.for`; the partial last block
-      is built once more at its static width): the scores of each row are
-      one vector, `sum_d q[i, d] * kT[d, keys]` by `vector.fma` of a
-      broadcast query element and a row of the transposed keys (or by dot
-      products, below), times `scale`; plus the f32 mask, or `-inf` where an i1 mask is false or the
-      key is causally hidden (`j > i + T - S`).
-    * Online softmax per row: the new maximum `m' = max(m, max_j s)`,
+      work. The TargetDesc (`chooseAttentionTile`) sizes the tile: key
+      blocks of `vectorRegisters / 8` vectors (64 keys on AVX-512), and as
+      many rows as keep the block's scores (`rows x keyVectors`) in half
+      the register file and the P * V step (`rows x ceil(Dv / lanes)`
+      accumulators, a value row, a broadcast per row) in all of it; the
+      last, partial block of rows is a second forall with a smaller static
+      tile.
+    * For each key block (an `scf.for`; the partial last block is built
+      once more at its static width, in vectors of `lanes` and a narrower
+      last one): the scores of each row are `keyVectors` vectors,
+      `sum_d q[i, d] * kT[d, keys]` by `vector.fma` of a broadcast query
+      element and the block's vectors of a row of the transposed keys
+      (loaded once for all rows; or by dot products, below), times `scale`;
+      plus the f32 mask, or `-inf` where an i1 mask is false or the key is
+      causally hidden (`j > i + T - S`).
+    * Online softmax per row, once per key block (its full vectors combined
+      lanewise, then reduced once): the new maximum `m' = max(m, max_j s)`,
       `p = exp(s - m')` (0 for `-inf` scores), `alpha = exp(m - m')`,
       `l = l * alpha + sum p`, `acc = acc * alpha + p . V` (a value row is
       loaded once per key for all rows of the block). At the end
