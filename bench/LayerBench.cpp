@@ -253,8 +253,8 @@ AttentionOperands attentionOperands(LayerEmitter &em,
     return out;
   }
   auto [vs, vz] = actParams("norm");
-  std::string qk = "!quant.uniform<i8:f32, " +
-                   fmt(static_cast<float>(5.0 / 127.0)) + ">";
+  std::string qk =
+      "!quant.uniform<i8:f32, " + fmt(static_cast<float>(5.0 / 127.0)) + ">";
   const std::string elements[3] = {qk, qk, actType(vs, vz)};
   for (int i = 0; i < 3; ++i) {
     std::string y = em.name("q8");
@@ -280,11 +280,11 @@ std::string emitEncoder(const std::string &fn, int64_t s, const Dims &n,
   for (int i = 0; i < 3; ++i)
     qkv.push_back(
         em.toHeads(em.linear("%x", s, n.d, n.d, "norm", true), s, n.h, hd));
-  AttentionOperands a = attentionOperands(em, qkv, {1, n.h, s, hd},
-                                          {1, n.h, s, hd}, int8Block);
+  AttentionOperands a =
+      attentionOperands(em, qkv, {1, n.h, s, hd}, {1, n.h, s, hd}, int8Block);
   std::string attn = em.name("attn");
-  em.op(attn + " = qlow.attention " + a.values[0] + ", " + a.values[1] +
-        ", " + a.values[2] + ", %mask" +
+  em.op(attn + " = qlow.attention " + a.values[0] + ", " + a.values[1] + ", " +
+        a.values[2] + ", %mask" +
         (a.attrs.empty() ? "" : " {" + a.attrs.substr(2) + "}") + " : (" +
         a.types[0] + ", " + a.types[1] + ", " + a.types[2] + ", " + mask +
         ") -> " + heads);
@@ -349,7 +349,7 @@ std::string emitDecoder(const std::string &fn, int64_t s, const Dims &n,
                              s, n.hkv, hd);
   std::string args = "%x: " + sd + ", %cos: " + table + ", %sin: " + table;
   AttentionOperands ops = attentionOperands(em, {q, k, v}, {1, n.h, s, hd},
-                                          {1, n.hkv, s, hd}, int8Block);
+                                            {1, n.hkv, s, hd}, int8Block);
   if (cache) {
     // Caches with room for this step's position P: its key and value are
     // written there in place (no copy of the cache per step); with int8
@@ -374,8 +374,7 @@ std::string emitDecoder(const std::string &fn, int64_t s, const Dims &n,
       em.op(all + " = tensor.insert_slice " + src + " into " +
             (i == 1 ? "%kcache" : "%vcache") + at);
       if (int8Block > 0) {
-        std::string element8 =
-            ops.types[i].substr(ops.types[i].find("!quant"));
+        std::string element8 = ops.types[i].substr(ops.types[i].find("!quant"));
         element8.pop_back(); // the tensor type's '>'
         std::string typed = em.name("cache");
         std::string quantized = tensorType({1, n.hkv, t, hd}, element8);
@@ -743,8 +742,8 @@ int benchLayer(MLIRContext &ctx, const std::string &name,
     // The matmuls back to back (appendMatmulChain, the module's last
     // function): their time in the layer's cache conditions.
     FailureOr<double> chainSeconds =
-        timeCalls(**compiledKernels, kernelEntries.back(),
-                  kernelInputs.back(), options.repeat);
+        timeCalls(**compiledKernels, kernelEntries.back(), kernelInputs.back(),
+                  options.repeat);
     if (failed(chainSeconds))
       return 1;
     double peerSeconds = 0.0;

@@ -99,8 +99,8 @@ Value zeroTail(OpBuilder &b, Location loc, Value slice, int64_t dim,
   auto tailType = RankedTensorType::get(shape, type.getElementType());
   Value tail = tensor::ExtractSliceOp::create(b, loc, tailType, slice, offsets,
                                               sizes, strides);
-  Value zero = arith::ConstantOp::create(
-      b, loc, b.getZeroAttr(type.getElementType()));
+  Value zero =
+      arith::ConstantOp::create(b, loc, b.getZeroAttr(type.getElementType()));
   Value zeros = linalg::FillOp::create(b, loc, zero, tail).getResult(0);
   return tensor::InsertSliceOp::create(b, loc, zeros, slice, offsets, sizes,
                                        strides);
@@ -143,9 +143,8 @@ struct Builders {
 /// in registers as i32 words when D is a multiple of 4; the other keys byte
 /// by byte.
 std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h,
-                                 const HeadsView &k8,
-                                 bool flip, int64_t lanes, int64_t tPad,
-                                 int64_t zqU, int64_t zkS) {
+                                 const HeadsView &k8, bool flip, int64_t lanes,
+                                 int64_t tPad, int64_t zqU, int64_t zkS) {
   Location loc = h.loc;
   const SmallVector<int64_t> s = k8.headsShape();
   const int64_t groups = (s[3] + 3) / 4;
@@ -183,12 +182,12 @@ std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h,
   auto pSliceType =
       RankedTensorType::get({1, 1, tPad / lanes, groups, 4 * lanes}, i8);
   auto cSliceType = RankedTensorType::get({1, 1, tPad}, i32);
-  Value pSlice = tensor::ExtractSliceOp::create(
-      fb, loc, pSliceType, forall.getRegionIterArgs()[0], pOffsets, pSizes,
-      pStrides);
-  Value cSlice = tensor::ExtractSliceOp::create(
-      fb, loc, cSliceType, forall.getRegionIterArgs()[1], cOffsets, cSizes,
-      cStrides);
+  Value pSlice = tensor::ExtractSliceOp::create(fb, loc, pSliceType,
+                                                forall.getRegionIterArgs()[0],
+                                                pOffsets, pSizes, pStrides);
+  Value cSlice = tensor::ExtractSliceOp::create(fb, loc, cSliceType,
+                                                forall.getRegionIterArgs()[1],
+                                                cOffsets, cSizes, cStrides);
   Value signBit = h.constant(fb, i8, -128);
   Value lanesIdx = h.idx(fb, lanes), four = h.idx(fb, 4);
   // With D a multiple of 4, whole chunks of `lanes` keys are packed in
@@ -219,8 +218,7 @@ std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h,
                                      h.constant(tb, words(lanes), 0));
           SmallVector<Value> keyRows;
           for (int64_t r = 0; r < lanes; ++r)
-            keyRows.push_back(
-                arith::AddIOp::create(tb, loc, t0, h.idx(tb, r)));
+            keyRows.push_back(arith::AddIOp::create(tb, loc, t0, h.idx(tb, r)));
           for (int64_t g0 = 0; g0 < groups; g0 += lanes) {
             const int64_t width = std::min(lanes, groups - g0);
             SmallVector<Value> rows;
@@ -229,8 +227,8 @@ std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h,
                   tb, loc, VectorType::get({4 * width}, i8), k8.value,
                   k8.at(batch, head, keyRows[r], h.idx(tb, 4 * g0)),
                   h.constant(tb, i8, 0), ArrayRef<bool>{true});
-              Value row = vector::BitCastOp::create(tb, loc, words(width),
-                                                    bytes);
+              Value row =
+                  vector::BitCastOp::create(tb, loc, words(width), bytes);
               if (width < lanes)
                 row = vector::InsertStridedSliceOp::create(
                     tb, loc, row, h.constant(tb, words(lanes), 0),
@@ -249,13 +247,12 @@ std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h,
               Value &sum = colSums[(g0 + j) % colSums.size()];
               sum = x86::DotU8S8Op::create(tb, loc, words(lanes), sum, ones,
                                            column);
-              packedSlice =
-                  vector::TransferWriteOp::create(
-                      tb, loc, column, packedSlice,
-                      ValueRange{h.idx(tb, 0), h.idx(tb, 0), block,
-                                 h.idx(tb, g0 + j), h.idx(tb, 0)},
-                      ArrayRef<bool>{true})
-                      .getResult();
+              packedSlice = vector::TransferWriteOp::create(
+                                tb, loc, column, packedSlice,
+                                ValueRange{h.idx(tb, 0), h.idx(tb, 0), block,
+                                           h.idx(tb, g0 + j), h.idx(tb, 0)},
+                                ArrayRef<bool>{true})
+                                .getResult();
             }
           }
           Value colSum = colSums[0];
@@ -265,17 +262,15 @@ std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h,
           // score it corrects is exact).
           Value corrections = arith::SubIOp::create(
               tb, loc,
-              arith::MulIOp::create(tb, loc,
-                                    h.constant(tb, words(lanes), zqU),
+              arith::MulIOp::create(tb, loc, h.constant(tb, words(lanes), zqU),
                                     colSum),
               h.constant(tb, words(lanes),
                          static_cast<int32_t>(s[3] * zqU * zkS)));
-          Value corrSlice =
-              vector::TransferWriteOp::create(
-                  tb, loc, corrections, carried[1],
-                  ValueRange{h.idx(tb, 0), h.idx(tb, 0), t0},
-                  ArrayRef<bool>{true})
-                  .getResult();
+          Value corrSlice = vector::TransferWriteOp::create(
+                                tb, loc, corrections, carried[1],
+                                ValueRange{h.idx(tb, 0), h.idx(tb, 0), t0},
+                                ArrayRef<bool>{true})
+                                .getResult();
           scf::YieldOp::create(tb, loc, ValueRange{packedSlice, corrSlice});
         });
     pSlice = chunkLoop.getResult(0);
@@ -293,8 +288,8 @@ std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h,
             tb, loc, h.idx(tb, 0), h.idx(tb, s[3]), h.idx(tb, 1),
             ValueRange{outer[0], h.i32(tb, 0)},
             [&](OpBuilder &db, Location, Value d, ValueRange inner) {
-              Value x = tensor::ExtractOp::create(
-                  db, loc, k8.value, k8.at(batch, head, t, d));
+              Value x = tensor::ExtractOp::create(db, loc, k8.value,
+                                                  k8.at(batch, head, t, d));
               if (flip)
                 x = arith::XOrIOp::create(db, loc, x, signBit);
               Value at = arith::AddIOp::create(
@@ -314,11 +309,10 @@ std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h,
             tb, loc,
             arith::MulIOp::create(tb, loc, h.i32(tb, zqU), dLoop.getResult(1)),
             h.i32(tb, s[3] * zqU * zkS));
-        Value nextCorr = tensor::InsertOp::create(
-            tb, loc, corrValue, outer[1],
-            ValueRange{h.idx(tb, 0), h.idx(tb, 0), t});
-        scf::YieldOp::create(tb, loc,
-                             ValueRange{dLoop.getResult(0), nextCorr});
+        Value nextCorr =
+            tensor::InsertOp::create(tb, loc, corrValue, outer[1],
+                                     ValueRange{h.idx(tb, 0), h.idx(tb, 0), t});
+        scf::YieldOp::create(tb, loc, ValueRange{dLoop.getResult(0), nextCorr});
       });
   OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(tb, loc, tLoop.getResult(0),
@@ -335,8 +329,7 @@ std::pair<Value, Value> packKeys(OpBuilder &b, const Builders &h,
 /// flipped to s8, zero-padded: whole groups of 4 keys by byte shuffles in
 /// registers, the last T % 4 keys byte by byte.
 Value packValues(OpBuilder &b, const Builders &h, const HeadsView &v8,
-                 bool flip,
-                 int64_t lanes, int64_t tPad) {
+                 bool flip, int64_t lanes, int64_t tPad) {
   Location loc = h.loc;
   const SmallVector<int64_t> s = v8.headsShape();
   const int64_t chunks = (s[3] + lanes - 1) / lanes;
@@ -435,8 +428,8 @@ Value packValues(OpBuilder &b, const Builders &h, const HeadsView &v8,
         auto eLoop = scf::ForOp::create(
             tb, loc, h.idx(tb, 0), h.idx(tb, s[3]), h.idx(tb, 1), outer,
             [&](OpBuilder &eb, Location, Value e, ValueRange inner) {
-              Value x = tensor::ExtractOp::create(
-                  eb, loc, v8.value, v8.at(batch, head, t, e));
+              Value x = tensor::ExtractOp::create(eb, loc, v8.value,
+                                                  v8.at(batch, head, t, e));
               if (flip)
                 x = arith::XOrIOp::create(eb, loc, x, signBit);
               Value chunk = arith::DivUIOp::create(eb, loc, e, lanesIdx);
@@ -475,16 +468,16 @@ constexpr int64_t kMaxDirectRows = 4;
 /// Everything the kernel needs about one op.
 struct Int8AttentionConfig {
   int64_t b, h, hkv, s, t, d, dv;
-  int64_t lanes;     // i32 lanes per vector
-  int64_t rows;      // query rows per work item
-  int64_t keyBlock;  // the op's key_block (a multiple of lanes)
-  int64_t tPad;      // keys padded to whole key blocks
-  bool qSigned;      // q storage is i8 (flipped to u8 by xor 0x80)
-  int64_t zkS, zvS;  // zero points of k and v as s8
-  float scoreScale;  // f32(scale * s_q * s_k)
-  float valueScale;  // f32(s_v)
+  int64_t lanes;    // i32 lanes per vector
+  int64_t rows;     // query rows per work item
+  int64_t keyBlock; // the op's key_block (a multiple of lanes)
+  int64_t tPad;     // keys padded to whole key blocks
+  bool qSigned;     // q storage is i8 (flipped to u8 by xor 0x80)
+  int64_t zkS, zvS; // zero points of k and v as s8
+  float scoreScale; // f32(scale * s_q * s_k)
+  float valueScale; // f32(s_v)
   bool causal;
-  bool outSeqMajor;  // the result is written as [B, S, H, Dv]
+  bool outSeqMajor; // the result is written as [B, S, H, Dv]
   /// K and V are read in place, without packing (the direct path, see
   /// buildInt8Attention): one work item per (batch, kv head) takes all
   /// H / Hkv * S query rows of its kv head.
@@ -550,8 +543,7 @@ private:
   /// cost a compare and blends per step, and no score the kernel compares
   /// is NaN).
   Value maxOf(OpBuilder &b, Value x, Value y) {
-    Value less =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, y);
+    Value less = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, y);
     return arith::SelectOp::create(b, loc, less, y, x);
   }
 
@@ -564,8 +556,8 @@ private:
     for (int64_t n = type.getNumElements(); n > 1; n /= 2) {
       auto slice = [&](int64_t offset) {
         return vector::ExtractStridedSliceOp::create(
-            b, loc, vector, ArrayRef<int64_t>{offset},
-            ArrayRef<int64_t>{n / 2}, ArrayRef<int64_t>{1});
+            b, loc, vector, ArrayRef<int64_t>{offset}, ArrayRef<int64_t>{n / 2},
+            ArrayRef<int64_t>{1});
       };
       Value low = slice(0), high = slice(n / 2);
       vector = max ? maxOf(b, low, high)
@@ -585,9 +577,9 @@ private:
     Value r = math::FmaOp::create(b, loc, n, cst(-0.693359375f), t);
     r = math::FmaOp::create(b, loc, n, cst(2.12194440e-4f), r);
     Value p = cst(1.9875691500e-4f);
-    for (float coefficient : {1.3981999507e-3f, 8.3334519073e-3f,
-                              4.1665795894e-2f, 1.6666665459e-1f,
-                              5.0000001201e-1f})
+    for (float coefficient :
+         {1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f,
+          1.6666665459e-1f, 5.0000001201e-1f})
       p = math::FmaOp::create(b, loc, p, r, cst(coefficient));
     p = math::FmaOp::create(b, loc, p, arith::MulFOp::create(b, loc, r, r), r);
     p = arith::AddFOp::create(b, loc, p, cst(1.0f));
@@ -600,8 +592,8 @@ private:
                               arith::FPToSIOp::create(b, loc, intType, n),
                               h.constant(b, intType, 127)),
         h.constant(b, intType, 23));
-    return arith::MulFOp::create(
-        b, loc, p, arith::BitcastOp::create(b, loc, type, bits));
+    return arith::MulFOp::create(b, loc, p,
+                                 arith::BitcastOp::create(b, loc, type, bits));
   }
 
   using Position = AttentionPosition;
@@ -654,13 +646,11 @@ private:
     pos.kvHead = arith::RemUIOp::create(fb, loc, iv, h.idx(fb, c.hkv));
     pos.head = arith::MulIOp::create(fb, loc, pos.kvHead, h.idx(fb, group));
     pos.row0 = h.idx(fb, 0);
-    SmallVector<OpFoldResult> offsets = {pos.batch, pos.head,
-                                         fb.getIndexAttr(0),
-                                         fb.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes = {fb.getIndexAttr(1),
-                                       fb.getIndexAttr(group),
-                                       fb.getIndexAttr(c.s),
-                                       fb.getIndexAttr(c.dv)};
+    SmallVector<OpFoldResult> offsets = {
+        pos.batch, pos.head, fb.getIndexAttr(0), fb.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {
+        fb.getIndexAttr(1), fb.getIndexAttr(group), fb.getIndexAttr(c.s),
+        fb.getIndexAttr(c.dv)};
     SmallVector<int64_t> tileShape = {1, group, c.s, c.dv};
     if (c.outSeqMajor) {
       std::swap(offsets[1], offsets[2]);
@@ -684,8 +674,8 @@ private:
         offsets, sizes, strides);
     tile = buildQueryBlock(fb, pos, set, tile);
     OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(tb, loc, tile, shared, offsets,
-                                          sizes, strides);
+    tensor::ParallelInsertSliceOp::create(tb, loc, tile, shared, offsets, sizes,
+                                          strides);
     return forall.getResult(0);
   }
 
@@ -703,8 +693,8 @@ private:
         view.at(batch, head, position, h.idx(b, d0)),
         h.constant(b, i8, flip ? -128 : 0), ArrayRef<bool>{inBounds});
     if (flip)
-      bytes = arith::XOrIOp::create(b, loc, bytes,
-                                    h.constant(b, vecBytes(), -128));
+      bytes =
+          arith::XOrIOp::create(b, loc, bytes, h.constant(b, vecBytes(), -128));
     return bytes;
   }
 
@@ -725,13 +715,12 @@ private:
           b, loc, bytesType, q8.value,
           q8.at(pos.batch, set.head[r], set.position[r], h.idx(b, 0)),
           h.constant(b, b.getI8Type(), 0), ArrayRef<bool>{true});
-      Value wide = c.qSigned
-                       ? arith::ExtSIOp::create(b, loc, wideType, bytes)
-                             .getResult()
-                       : arith::ExtUIOp::create(b, loc, wideType, bytes)
-                             .getResult();
-      Value sum = vector::ReductionOp::create(
-          b, loc, vector::CombiningKind::ADD, wide);
+      Value wide =
+          c.qSigned
+              ? arith::ExtSIOp::create(b, loc, wideType, bytes).getResult()
+              : arith::ExtUIOp::create(b, loc, wideType, bytes).getResult();
+      Value sum =
+          vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, wide);
       if (c.qSigned) // q_u8 = q + 128
         sum = arith::AddIOp::create(b, loc, sum, h.i32(b, 128 * c.d));
       rowCorrections.push_back(
@@ -853,8 +842,8 @@ private:
     if (count == 4) {
       Value bytes = vector::TransferReadOp::create(
           b, loc, VectorType::get({4}, i8), q8.value,
-          q8.at(pos.batch, head, row, group4),
-          h.constant(b, i8, 0), ArrayRef<bool>{true});
+          q8.at(pos.batch, head, row, group4), h.constant(b, i8, 0),
+          ArrayRef<bool>{true});
       word = vector::BitCastOp::create(
           b, loc, VectorType::get({1}, b.getI32Type()), bytes);
     } else {
@@ -865,8 +854,7 @@ private:
                 ? tensor::ExtractOp::create(
                       b, loc, q8.value,
                       q8.at(pos.batch, head, row,
-                            arith::AddIOp::create(b, loc, group4,
-                                                  h.idx(b, x))))
+                            arith::AddIOp::create(b, loc, group4, h.idx(b, x))))
                       .getResult()
                 : h.constant(b, i8, 0));
       word = vector::BitCastOp::create(
@@ -918,8 +906,7 @@ private:
       for (int64_t k = 0; k < chunks; ++k)
         kVec.push_back(vector::TransferReadOp::create(
             db, loc, vecBytes(), kPacked,
-            ValueRange{pos.batch, pos.kvHead, chunkIdx[k], group,
-                       h.idx(db, 0)},
+            ValueRange{pos.batch, pos.kvHead, chunkIdx[k], group, h.idx(db, 0)},
             padI8, ArrayRef<bool>{true}));
       Value group4 = arith::MulIOp::create(db, loc, group, h.idx(db, 4));
       SmallVector<Value> next(acc.begin(), acc.end());
@@ -1018,8 +1005,8 @@ private:
         Value key = arith::AddIOp::create(b, loc, key0, h.idx(b, k * L + j));
         SmallVector<Value> keyBytes;
         for (int64_t d0 = 0; d0 < c.d; d0 += width8)
-          keyBytes.push_back(readRowBytes(b, k8, pos.batch, pos.kvHead, key,
-                                          d0, c.d, c.kFlip));
+          keyBytes.push_back(readRowBytes(b, k8, pos.batch, pos.kvHead, key, d0,
+                                          c.d, c.kFlip));
         Value zqPart;
         if (c.zqU != 0) {
           zqPart = zeroI32;
@@ -1102,9 +1089,9 @@ private:
             Value scalar = tensor::ExtractOp::create(b, loc, mask, at);
             if (boolMask) {
               Value bits = h.broadcast(b, scalar, L);
-              keep = keep ? arith::AndIOp::create(b, loc, keep, bits)
-                                .getResult()
-                          : bits;
+              keep = keep
+                         ? arith::AndIOp::create(b, loc, keep, bits).getResult()
+                         : bits;
             } else {
               s = arith::AddFOp::create(b, loc, s, h.broadcast(b, scalar, L));
             }
@@ -1123,8 +1110,8 @@ private:
             SmallVector<Value> bits;
             for (int64_t x = 0; x < L; ++x) {
               if (x >= valid) {
-                bits.push_back(arith::ConstantOp::create(
-                    b, loc, b.getBoolAttr(false)));
+                bits.push_back(
+                    arith::ConstantOp::create(b, loc, b.getBoolAttr(false)));
                 continue;
               }
               SmallVector<Value> atKey(at);
@@ -1134,9 +1121,9 @@ private:
             }
             Value bitVec = vector::FromElementsOp::create(
                 b, loc, VectorType::get({L}, b.getI1Type()), bits);
-            keep = keep ? arith::AndIOp::create(b, loc, keep, bitVec)
-                              .getResult()
-                        : bitVec;
+            keep = keep
+                       ? arith::AndIOp::create(b, loc, keep, bitVec).getResult()
+                       : bitVec;
           }
         }
         if (c.causal) {
@@ -1154,9 +1141,8 @@ private:
           Value visible =
               arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
                                     laneIdVec, h.broadcast(b, limit32, L));
-          keep = keep
-                     ? arith::AndIOp::create(b, loc, keep, visible).getResult()
-                     : visible;
+          keep = keep ? arith::AndIOp::create(b, loc, keep, visible).getResult()
+                      : visible;
         }
         if (keep)
           s = arith::SelectOp::create(b, loc, keep, s, negInfVec);
@@ -1214,8 +1200,8 @@ private:
       for (int64_t k = 0; k < chunks; ++k)
         probWords[r].push_back(vector::BitCastOp::create(
             b, loc, wordsType,
-            arith::TruncIOp::create(
-                b, loc, VectorType::get({L}, b.getI8Type()), probs[r][k])));
+            arith::TruncIOp::create(b, loc, VectorType::get({L}, b.getI8Type()),
+                                    probs[r][k])));
     Value group0 = arith::DivUIOp::create(b, loc, key0, h.idx(b, 4));
     for (int64_t g = 0; g < (width + 3) / 4; ++g) {
       const int64_t k = (4 * g) / L, word = (4 * g) % L / 4;
@@ -1235,8 +1221,8 @@ private:
       for (int64_t r = 0; r < rows; ++r) {
         Value scalar = vector::ExtractOp::create(b, loc, probWords[r][k],
                                                  ArrayRef<int64_t>{word});
-        Value pBytes = vector::BitCastOp::create(
-            b, loc, vecBytes(), h.broadcast(b, scalar, L));
+        Value pBytes = vector::BitCastOp::create(b, loc, vecBytes(),
+                                                 h.broadcast(b, scalar, L));
         for (int64_t e = 0; e < valueVectors; ++e)
           pv[r * valueVectors + e] = x86::DotU8S8Op::create(
               b, loc, vecI32(), pv[r * valueVectors + e], pBytes, vVec[e]);
@@ -1280,8 +1266,8 @@ private:
           for (int64_t source = 0; source < 2; ++source)
             mask.push_back(source * n + block * perBlock +
                            (high ? perBlock / 2 : 0) + i);
-      auto type = VectorType::get(
-          {n}, IntegerType::get(ctx(), 8 * bytesPerElement));
+      auto type =
+          VectorType::get({n}, IntegerType::get(ctx(), 8 * bytesPerElement));
       Value first = vector::BitCastOp::create(b, loc, type, x);
       Value second = vector::BitCastOp::create(b, loc, type, y);
       return vector::BitCastOp::create(
@@ -1301,20 +1287,19 @@ private:
         Value key = arith::AddIOp::create(b, loc, key0, h.idx(b, first + x));
         // Not flipped here: the flip is bytewise and commutes with the
         // unpacks, so it is applied once per interleaved vector.
-        rows.push_back(readRowBytes(b, v8, pos.batch, pos.kvHead, key, e0,
-                                    c.dv, /*flip=*/false));
+        rows.push_back(readRowBytes(b, v8, pos.batch, pos.kvHead, key, e0, c.dv,
+                                    /*flip=*/false));
       }
       Value low01 = unpack(rows[0], rows[1], 1, false);
       Value high01 = unpack(rows[0], rows[1], 1, true);
       Value low23 = unpack(rows[2], rows[3], 1, false);
       Value high23 = unpack(rows[2], rows[3], 1, true);
-      for (Value v : {unpack(low01, low23, 2, false),
-                      unpack(low01, low23, 2, true),
-                      unpack(high01, high23, 2, false),
-                      unpack(high01, high23, 2, true)}) {
+      for (Value v :
+           {unpack(low01, low23, 2, false), unpack(low01, low23, 2, true),
+            unpack(high01, high23, 2, false),
+            unpack(high01, high23, 2, true)}) {
         if (c.vFlip)
-          v = arith::XOrIOp::create(b, loc, v,
-                                    h.constant(b, vecBytes(), -128));
+          v = arith::XOrIOp::create(b, loc, v, h.constant(b, vecBytes(), -128));
         out.push_back(v);
       }
     }
@@ -1437,8 +1422,8 @@ Value mlir::qlow::buildInt8Attention(OpBuilder &b, AttentionOp op,
   const int64_t zqU = qp.zeroPoint + (qp.isSigned ? 128 : 0);
   c.zkS = kp.zeroPoint - (kp.isSigned ? 0 : 128);
   c.zvS = vp.zeroPoint - (vp.isSigned ? 0 : 128);
-  c.scoreScale = static_cast<float>(static_cast<double>(scale) * qp.scale *
-                                    kp.scale);
+  c.scoreScale =
+      static_cast<float>(static_cast<double>(scale) * qp.scale * kp.scale);
   c.valueScale = static_cast<float>(vp.scale);
   c.causal = op.getCausal();
   c.outSeqMajor = outSeqMajor;
@@ -1461,7 +1446,6 @@ Value mlir::qlow::buildInt8Attention(OpBuilder &b, AttentionOp op,
   auto [kPacked, kCorr] =
       packKeys(b, h, k8, !kp.isSigned, c.lanes, c.tPad, zqU, c.zkS);
   Value vPacked = packValues(b, h, v8, !vp.isSigned, c.lanes, c.tPad);
-  Int8AttentionKernel kernel(loc, c, q8, k8, v8, kPacked, kCorr, vPacked,
-                             mask);
+  Int8AttentionKernel kernel(loc, c, q8, k8, v8, kPacked, kCorr, vPacked, mask);
   return kernel.build(b);
 }
