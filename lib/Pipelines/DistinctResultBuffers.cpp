@@ -34,8 +34,7 @@ namespace {
 void allocateReturnedReshapes(func::ReturnOp ret) {
   auto identityStatic = [](Type type) {
     auto memref = dyn_cast<MemRefType>(type);
-    return memref && memref.hasStaticShape() &&
-           memref.getLayout().isIdentity();
+    return memref && memref.hasStaticShape() && memref.getLayout().isIdentity();
   };
   for (OpOperand &operand : ret->getOpOperands()) {
     Value value = operand.get();
@@ -43,12 +42,14 @@ void allocateReturnedReshapes(func::ReturnOp ret) {
       continue;
     auto expand = value.getDefiningOp<memref::ExpandShapeOp>();
     auto collapse = value.getDefiningOp<memref::CollapseShapeOp>();
-    Value source = expand ? expand.getSrc()
-                          : collapse ? collapse.getSrc() : Value();
-    auto alloc = source ? source.getDefiningOp<memref::AllocOp>()
-                        : memref::AllocOp();
+    Value source = expand     ? expand.getSrc()
+                   : collapse ? collapse.getSrc()
+                              : Value();
+    auto alloc =
+        source ? source.getDefiningOp<memref::AllocOp>() : memref::AllocOp();
     if (!alloc || !identityStatic(alloc.getType()) ||
-        !alloc.getDynamicSizes().empty() || !alloc.getSymbolOperands().empty() ||
+        !alloc.getDynamicSizes().empty() ||
+        !alloc.getSymbolOperands().empty() ||
         llvm::is_contained(ret->getOperands(), source))
       continue;
     OpBuilder builder(alloc);

@@ -244,8 +244,7 @@ Value packRuntimeWeightBytes(OpBuilder &b, Location loc, Value weights,
                                      fb.getIndexAttr(nr * kStep)};
   SmallVector<OpFoldResult> strides(4, fb.getIndexAttr(1));
   Value slice = tensor::ExtractSliceOp::create(
-      fb, loc,
-      RankedTensorType::get({1, 1, kSteps, nr * kStep}, i8),
+      fb, loc, RankedTensorType::get({1, 1, kSteps, nr * kStep}, i8),
       forall.getRegionIterArgs()[0], offsets, sizes, strides);
   // Byte j * 4 + r of a packed vector is row r, column j of the step.
   SmallVector<int64_t> pairs, quads;
@@ -263,8 +262,8 @@ Value packRuntimeWeightBytes(OpBuilder &b, Location loc, Value weights,
         Value out = args[0];
         Value firstRow = arith::MulIOp::create(lb, l, step, idx(lb, kStep));
         for (int64_t c = 0; c < nr / columns; ++c) {
-          Value column = arith::AddIOp::create(lb, l, panelColumn,
-                                               idx(lb, c * columns));
+          Value column =
+              arith::AddIOp::create(lb, l, panelColumn, idx(lb, c * columns));
           SmallVector<Value> rows;
           for (int64_t r = 0; r < kStep; ++r) {
             Value row = arith::AddIOp::create(lb, l, firstRow, idx(lb, r));
@@ -272,8 +271,7 @@ Value packRuntimeWeightBytes(OpBuilder &b, Location loc, Value weights,
                 lb, l, rowType, weights, ValueRange{batch, row, column}, zero,
                 ArrayRef<bool>{true}));
           }
-          Value low =
-              vector::ShuffleOp::create(lb, l, rows[0], rows[1], pairs);
+          Value low = vector::ShuffleOp::create(lb, l, rows[0], rows[1], pairs);
           Value high =
               vector::ShuffleOp::create(lb, l, rows[2], rows[3], pairs);
           Value packed = vector::ShuffleOp::create(lb, l, low, high, quads);
@@ -324,8 +322,7 @@ std::optional<TransposedKeyWeights> matchTransposedKeyWeights(Value w) {
       !matchPattern(xori.getRhs(), m_ConstantInt(&bits)) ||
       bits.getBitWidth() != 8 || !bits.isMinSignedValue())
     return std::nullopt;
-  auto transpose =
-      flip.getDpsInputs()[0].getDefiningOp<linalg::TransposeOp>();
+  auto transpose = flip.getDpsInputs()[0].getDefiningOp<linalg::TransposeOp>();
   if (!transpose || !transpose.hasPureTensorSemantics() ||
       transpose.getPermutation() != ArrayRef<int64_t>{0, 2, 3, 1})
     return std::nullopt;
@@ -458,8 +455,7 @@ Value packTransposedKeyWeights(OpBuilder &b, Location loc, Value x,
                   arith::AddIOp::create(lb, il, panelColumn, column);
               SmallVector<Value> rows;
               for (int64_t i = 0; i < block; ++i) {
-                Value key = arith::AddIOp::create(lb, il, firstKey,
-                                                  idx(lb, i));
+                Value key = arith::AddIOp::create(lb, il, firstKey, idx(lb, i));
                 Value bytes = vector::TransferReadOp::create(
                     lb, il, bytesType, x,
                     ValueRange{batch, key, head, firstByte}, zero,
@@ -485,8 +481,7 @@ Value packTransposedKeyWeights(OpBuilder &b, Location loc, Value x,
                 Value s = arith::AddIOp::create(lb, il, step, idx(lb, j));
                 out = vector::TransferWriteOp::create(
                           lb, il,
-                          vector::BitCastOp::create(lb, il, bytesType,
-                                                    rows[j]),
+                          vector::BitCastOp::create(lb, il, bytesType, rows[j]),
                           out, ValueRange{c0, c0, s, byteColumn},
                           ArrayRef<bool>{true})
                           .getResult();
@@ -598,8 +593,7 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   if (runtime) {
     assert(packBytes && !c.lhsSigned && !sibling &&
            "run-time weights: u8 x s8 bytes, no sibling");
-    std::optional<TransposedKeyWeights> keys =
-        matchTransposedKeyWeights(c.rhs);
+    std::optional<TransposedKeyWeights> keys = matchTransposedKeyWeights(c.rhs);
     if (keys && kp == c.k && np == c.n && c.k % 64 == 0 && nr % 16 == 0 &&
         keys->flip->getResult(0).hasOneUse())
       packedW = packTransposedKeyWeights(b, loc, keys->x, nr);

@@ -133,8 +133,8 @@ Value buildInt8Softmax(RewriterBase &rewriter, SoftmaxOp op, int64_t lanes) {
   for (int64_t c = 0; c < chunks; ++c)
     bytes.push_back(vector::TransferReadOp::create(
         b, loc, bytesType, q,
-        ValueRange{row, arith::ConstantIndexOp::create(b, loc, c * lanes)},
-        pad, ArrayRef<bool>{true}));
+        ValueRange{row, arith::ConstantIndexOp::create(b, loc, c * lanes)}, pad,
+        ArrayRef<bool>{true}));
   Value laneMax = bytes.front();
   for (Value v : ArrayRef<Value>(bytes).drop_front())
     laneMax = inSigned ? arith::MaxSIOp::create(b, loc, laneMax, v).getResult()
@@ -148,7 +148,8 @@ Value buildInt8Softmax(RewriterBase &rewriter, SoftmaxOp op, int64_t lanes) {
       return arith::ExtSIOp::create(b, loc, type, v);
     return arith::ExtUIOp::create(b, loc, type, v);
   };
-  Value maxInts = vector::BroadcastOp::create(b, loc, intsType, widen(max, i32));
+  Value maxInts =
+      vector::BroadcastOp::create(b, loc, intsType, widen(max, i32));
 
   // e = exp(s * (q - qm)) = exp(-s * d) with d = qm - q in [0, 255]. With 16
   // lanes (AVX-512), the product of two vpermps lookups in 16-entry tables,
@@ -166,7 +167,8 @@ Value buildInt8Softmax(RewriterBase &rewriter, SoftmaxOp op, int64_t lanes) {
           static_cast<float>(std::exp(-static_cast<double>(inScale) * i)));
     }
     high = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(floatsType, ArrayRef<float>(highValues)));
+        b, loc,
+        DenseElementsAttr::get(floatsType, ArrayRef<float>(highValues)));
     low = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(floatsType, ArrayRef<float>(lowValues)));
   }
@@ -197,9 +199,9 @@ Value buildInt8Softmax(RewriterBase &rewriter, SoftmaxOp op, int64_t lanes) {
       next.push_back(partial.back());
     partial = std::move(next);
   }
-  Value sum = vector::ReductionOp::create(
-      b, loc, vector::CombiningKind::ADD, partial.front(), /*acc=*/Value(),
-      arith::FastMathFlags::reassoc);
+  Value sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                          partial.front(), /*acc=*/Value(),
+                                          arith::FastMathFlags::reassoc);
   // 1 / (sum * s_out): one division per row, then a multiplication each.
   Value outScale = arith::ConstantOp::create(
       b, loc, b.getF32FloatAttr(static_cast<float>(outQ.getScale())));
@@ -237,9 +239,8 @@ Value buildInt8Softmax(RewriterBase &rewriter, SoftmaxOp op, int64_t lanes) {
                 .getResult();
   }
   OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(tb, loc, slice,
-                                        forall.getRegionIterArgs()[0], offsets,
-                                        sizes, strides);
+  tensor::ParallelInsertSliceOp::create(
+      tb, loc, slice, forall.getRegionIterArgs()[0], offsets, sizes, strides);
 
   Value result = forall.getResult(0);
   if (rank == 1)
