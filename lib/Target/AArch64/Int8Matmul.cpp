@@ -817,66 +817,77 @@ struct QlowAArch64Int8MatmulPass
         desc->int8Dot != Int8DotKind::NeonI8mm)
       return; // Armv8.0: the contraction stays for the generic lowering.
 
-    SmallVector<Int8Contraction> found;
-    getOperation().walk([&](linalg::GenericOp op) {
-      if (std::optional<Int8Contraction> c = matchInt8Contraction(op))
-        found.push_back(*c);
-    });
-    IRRewriter rewriter(&getContext());
-    for (Int8Contraction &c : found) {
-      // An earlier kernel may have replaced this contraction's lhs.
-      c.lhs = c.op.getDpsInputs()[0];
-      std::optional<FusedEpilogue> epilogue = matchEpilogue(c.op);
-      Operation *anchor = kernelInsertionAnchor(c, epilogue);
-      rewriter.setInsertionPointAfter(anchor);
-      if (anchor == c.op)
-        rewriter.setInsertionPoint(c.op);
-      // One row: half of every smmla would multiply a padding row, so sdot
-      // (which every i8mm CPU has) does the same work in as many
-      // instructions without the packing.
-      const bool mmla = desc->int8Dot == Int8DotKind::NeonI8mm && c.m > 1;
-      MicroKernelShape tile = desc->chooseInt8Tile(c.m, c.n, c.k);
-      int64_t rowBlock = desc->chooseInt8RowBlock(c.m, c.n, c.k, tile);
-      // Tiles of 5 row pairs where the pairs come in fives (one row block).
-      const bool fivePairs =
-          mmla && rowBlock >= c.m && fivePairTiles(*desc, c.m, c.n, tile);
-      if (fivePairs)
-        tile.rows = 10;
-      // The rest of M joins the last whole tile where its registers allow
-      // (one row block).
-      const bool mergeRest = mmla && !fivePairs && rowBlock >= c.m &&
-                             desc->mergesInt8RowRest(c.m, c.n, tile);
-      Type outElement =
-          epilogue
-              ? cast<RankedTensorType>(epilogue->op->getResult(0).getType())
-                    .getElementType()
-              : rewriter.getI32Type();
-      // The epilogue's column correction starts the accumulators instead.
-      std::optional<FusedEpilogue> applied = epilogue;
-      std::optional<ColumnCorrection> correction;
-      if (epilogue)
-        correction = takeColumnCorrection(rewriter, *epilogue, c.n);
-      if (correction) {
-        if (correction->rest)
-          applied->op = correction->rest;
-        else
-          applied.reset();
-      }
-      Value result =
-          buildNeonInt8Kernel(rewriter, c.op.getLoc(), c, tile, rowBlock, mmla,
-                              mergeRest, applied, outElement,
-                              correction ? ArrayRef<int32_t>(correction->values)
-                                         : ArrayRef<int32_t>());
-      if (correction && correction->rest)
-        rewriter.eraseOp(correction->rest);
-      if (epilogue) {
-        rewriter.replaceOp(epilogue->op, result);
-        rewriter.eraseOp(c.op);
-      } else {
-        rewriter.replaceOp(c.op, result);
-      }
-    }
+    rewriteAArch64Int8Contractions(
+        getOperation(),
+        [&](IRRewriter &rewriter, Int8Contraction &c,
+            const std::optional<FusedEpilogue> &applied, Type outElement,
+            ArrayRef<int32_t> starts) {
+          // One row: half of every smmla would multiply a padding row, so
+          // sdot (which every i8mm CPU has) does the same work in as many
+          // instructions without the packing.
+          const bool mmla = desc->int8Dot == Int8DotKind::NeonI8mm && c.m > 1;
+          MicroKernelShape tile = desc->chooseInt8Tile(c.m, c.n, c.k);
+          int64_t rowBlock = desc->chooseInt8RowBlock(c.m, c.n, c.k, tile);
+          // Tiles of 5 row pairs where the pairs come in fives (one row
+          // block).
+          const bool fivePairs =
+              mmla && rowBlock >= c.m && fivePairTiles(*desc, c.m, c.n, tile);
+          if (fivePairs)
+            tile.rows = 10;
+          // The rest of M joins the last whole tile where its registers
+          // allow (one row block).
+          const bool mergeRest = mmla && !fivePairs && rowBlock >= c.m &&
+                                 desc->mergesInt8RowRest(c.m, c.n, tile);
+          return buildNeonInt8Kernel(rewriter, c.op.getLoc(), c, tile,
+                                     rowBlock, mmla, mergeRest, applied,
+                                     outElement, starts);
+        });
   }
 };
 
 } // namespace
+
+void mlir::qlow::rewriteAArch64Int8Contractions(
+    Operation *root, AArch64Int8KernelBuilder build) {
+  SmallVector<Int8Contraction> found;
+  root->walk([&](linalg::GenericOp op) {
+    if (std::optional<Int8Contraction> c = matchInt8Contraction(op))
+      found.push_back(*c);
+  });
+  IRRewriter rewriter(root->getContext());
+  for (Int8Contraction &c : found) {
+    // An earlier kernel may have replaced this contraction's lhs.
+    c.lhs = c.op.getDpsInputs()[0];
+    std::optional<FusedEpilogue> epilogue = matchEpilogue(c.op);
+    Operation *anchor = kernelInsertionAnchor(c, epilogue);
+    rewriter.setInsertionPointAfter(anchor);
+    if (anchor == c.op)
+      rewriter.setInsertionPoint(c.op);
+    Type outElement =
+        epilogue ? cast<RankedTensorType>(epilogue->op->getResult(0).getType())
+                       .getElementType()
+                 : rewriter.getI32Type();
+    // The epilogue's column correction starts the accumulators instead.
+    std::optional<FusedEpilogue> applied = epilogue;
+    std::optional<ColumnCorrection> correction;
+    if (epilogue)
+      correction = takeColumnCorrection(rewriter, *epilogue, c.n);
+    if (correction) {
+      if (correction->rest)
+        applied->op = correction->rest;
+      else
+        applied.reset();
+    }
+    Value result = build(rewriter, c, applied, outElement,
+                         correction ? ArrayRef<int32_t>(correction->values)
+                                    : ArrayRef<int32_t>());
+    if (correction && correction->rest)
+      rewriter.eraseOp(correction->rest);
+    if (epilogue) {
+      rewriter.replaceOp(epilogue->op, result);
+      rewriter.eraseOp(c.op);
+    } else {
+      rewriter.replaceOp(c.op, result);
+    }
+  }
+}

@@ -519,52 +519,16 @@ struct QlowAArch64SveInt8MatmulPass
         return signalPassFailure();
       }
 
-    SmallVector<Int8Contraction> found;
-    getOperation().walk([&](linalg::GenericOp op) {
-      if (std::optional<Int8Contraction> c = matchInt8Contraction(op))
-        found.push_back(*c);
-    });
-    IRRewriter rewriter(&getContext());
-    for (Int8Contraction &c : found) {
-      // An earlier kernel may have replaced this contraction's lhs.
-      c.lhs = c.op.getDpsInputs()[0];
-      std::optional<FusedEpilogue> epilogue = matchEpilogue(c.op);
-      Operation *anchor = kernelInsertionAnchor(c, epilogue);
-      rewriter.setInsertionPointAfter(anchor);
-      if (anchor == c.op)
-        rewriter.setInsertionPoint(c.op);
-      MicroKernelShape tile = desc->chooseSveInt8Tile(c.m, c.n, c.k);
-      int64_t rowBlock = desc->chooseInt8RowBlock(c.m, c.n, c.k, tile);
-      Type outElement =
-          epilogue
-              ? cast<RankedTensorType>(epilogue->op->getResult(0).getType())
-                    .getElementType()
-              : rewriter.getI32Type();
-      // The epilogue's column correction starts the accumulators instead.
-      std::optional<FusedEpilogue> applied = epilogue;
-      std::optional<ColumnCorrection> correction;
-      if (epilogue)
-        correction = takeColumnCorrection(rewriter, *epilogue, c.n);
-      if (correction) {
-        if (correction->rest)
-          applied->op = correction->rest;
-        else
-          applied.reset();
-      }
-      Value result =
-          buildSveInt8Kernel(rewriter, c.op.getLoc(), *desc, c, tile, rowBlock,
-                             applied, outElement,
-                             correction ? ArrayRef<int32_t>(correction->values)
-                                        : ArrayRef<int32_t>());
-      if (correction && correction->rest)
-        rewriter.eraseOp(correction->rest);
-      if (epilogue) {
-        rewriter.replaceOp(epilogue->op, result);
-        rewriter.eraseOp(c.op);
-      } else {
-        rewriter.replaceOp(c.op, result);
-      }
-    }
+    rewriteAArch64Int8Contractions(
+        getOperation(),
+        [&](IRRewriter &rewriter, Int8Contraction &c,
+            const std::optional<FusedEpilogue> &applied, Type outElement,
+            ArrayRef<int32_t> starts) {
+          MicroKernelShape tile = desc->chooseSveInt8Tile(c.m, c.n, c.k);
+          int64_t rowBlock = desc->chooseInt8RowBlock(c.m, c.n, c.k, tile);
+          return buildSveInt8Kernel(rewriter, c.op.getLoc(), *desc, c, tile,
+                                    rowBlock, applied, outElement, starts);
+        });
   }
 };
 

@@ -38,6 +38,21 @@ struct ColumnCorrection {
 std::optional<ColumnCorrection>
 takeColumnCorrection(OpBuilder &b, const FusedEpilogue &epilogue, int64_t n);
 
+/// Builds one AArch64 int8 kernel: given the contraction, the epilogue left
+/// to apply (without its column correction), the kernel's result element
+/// type and the accumulators' start values (empty: zero), returns the
+/// kernel's result.
+using AArch64Int8KernelBuilder = function_ref<Value(
+    IRRewriter &, Int8Contraction &, const std::optional<FusedEpilogue> &,
+    Type, ArrayRef<int32_t>)>;
+
+/// The driver the NEON and SVE kernel passes share: every int8 contraction
+/// in `root`, with its fused epilogue, is replaced by the kernel `build`
+/// makes, the epilogue's column correction taken out as the accumulators'
+/// start (takeColumnCorrection).
+void rewriteAArch64Int8Contractions(Operation *root,
+                                    AArch64Int8KernelBuilder build);
+
 } // namespace mlir::qlow
 
 #endif // QLOW_TARGET_AARCH64_COLUMNCORRECTION_H
