@@ -207,6 +207,48 @@ Value asThreeD(OpBuilder &b, Location loc, Value value,
       SmallVector<ReassociationIndices>{leading, {rank - 2}, {rank - 1}});
 }
 
+/// The scaffold the run-time packings share: one scf.forall over the
+/// `batches` x `panels` (batch, panel) pairs of a [batches, panels, kSteps,
+/// nr * 4] byte tensor. In the forall body, `fill` gets the flat batch
+/// index, the panel's first column and the work item's empty
+/// [1, 1, kSteps, nr * 4] slice, and returns the slice filled.
+Value buildPanelPacking(
+    OpBuilder &b, Location loc, int64_t batches, int64_t panels,
+    int64_t kSteps, int64_t nr,
+    function_ref<Value(OpBuilder &, Value, Value, Value)> fill) {
+  constexpr int64_t kStep = 4;
+  Type i8 = b.getI8Type();
+  auto packedType =
+      RankedTensorType::get({batches, panels, kSteps, nr * kStep}, i8);
+  Value init = tensor::EmptyOp::create(b, loc, packedType.getShape(), i8);
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(batches * panels)},
+      ValueRange{init}, std::nullopt);
+  OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
+  auto idx = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(fb, loc, v);
+  };
+  Value iv = forall.getInductionVars()[0];
+  Value batch = arith::DivUIOp::create(fb, loc, iv, idx(panels));
+  Value panel = arith::RemUIOp::create(fb, loc, iv, idx(panels));
+  Value panelColumn = arith::MulIOp::create(fb, loc, panel, idx(nr));
+  SmallVector<OpFoldResult> offsets = {batch, panel, fb.getIndexAttr(0),
+                                       fb.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {fb.getIndexAttr(1), fb.getIndexAttr(1),
+                                     fb.getIndexAttr(kSteps),
+                                     fb.getIndexAttr(nr * kStep)};
+  SmallVector<OpFoldResult> strides(4, fb.getIndexAttr(1));
+  Value slice = tensor::ExtractSliceOp::create(
+      fb, loc, RankedTensorType::get({1, 1, kSteps, nr * kStep}, i8),
+      forall.getRegionIterArgs()[0], offsets, sizes, strides);
+  Value filled = fill(fb, batch, panelColumn, slice);
+  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(tb, loc, filled,
+                                        forall.getRegionIterArgs()[0], offsets,
+                                        sizes, strides);
+  return forall.getResult(0);
+}
+
 /// The packing of packRuntimeWeights for byte weights without padding (K a
 /// multiple of 4, N of `nr`, `nr` of 16), in vector registers: one
 /// scf.forall over the (batch, panel) pairs, and per step of 4 rows of K and
@@ -223,71 +265,52 @@ Value packRuntimeWeightBytes(OpBuilder &b, Location loc, Value weights,
   constexpr int64_t kStep = 4, columns = 16;
   const int64_t kSteps = k / kStep, panels = n / nr;
   Type i8 = b.getI8Type();
-  auto packedType =
-      RankedTensorType::get({batches, panels, kSteps, nr * kStep}, i8);
-  Value init = tensor::EmptyOp::create(b, loc, packedType.getShape(), i8);
-  auto forall = scf::ForallOp::create(
-      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(batches * panels)},
-      ValueRange{init}, std::nullopt);
-  OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
   auto idx = [&](OpBuilder &ob, int64_t v) -> Value {
     return arith::ConstantIndexOp::create(ob, loc, v);
   };
-  Value iv = forall.getInductionVars()[0];
-  Value batch = arith::DivUIOp::create(fb, loc, iv, idx(fb, panels));
-  Value panel = arith::RemUIOp::create(fb, loc, iv, idx(fb, panels));
-  Value panelColumn = arith::MulIOp::create(fb, loc, panel, idx(fb, nr));
-  SmallVector<OpFoldResult> offsets = {batch, panel, fb.getIndexAttr(0),
-                                       fb.getIndexAttr(0)};
-  SmallVector<OpFoldResult> sizes = {fb.getIndexAttr(1), fb.getIndexAttr(1),
-                                     fb.getIndexAttr(kSteps),
-                                     fb.getIndexAttr(nr * kStep)};
-  SmallVector<OpFoldResult> strides(4, fb.getIndexAttr(1));
-  Value slice = tensor::ExtractSliceOp::create(
-      fb, loc, RankedTensorType::get({1, 1, kSteps, nr * kStep}, i8),
-      forall.getRegionIterArgs()[0], offsets, sizes, strides);
-  // Byte j * 4 + r of a packed vector is row r, column j of the step.
-  SmallVector<int64_t> pairs, quads;
-  for (int64_t i = 0; i < 2 * columns; ++i)
-    pairs.push_back(i);
-  for (int64_t j = 0; j < columns; ++j)
-    for (int64_t r = 0; r < kStep; ++r)
-      quads.push_back(r * columns + j);
-  auto rowType = VectorType::get({columns}, i8);
-  Value zero = arith::ConstantOp::create(fb, loc, fb.getI8IntegerAttr(0));
-  Value c0 = idx(fb, 0);
-  auto loop = scf::ForOp::create(
-      fb, loc, c0, idx(fb, kSteps), idx(fb, 1), ValueRange{slice},
-      [&](OpBuilder &lb, Location l, Value step, ValueRange args) {
-        Value out = args[0];
-        Value firstRow = arith::MulIOp::create(lb, l, step, idx(lb, kStep));
-        for (int64_t c = 0; c < nr / columns; ++c) {
-          Value column =
-              arith::AddIOp::create(lb, l, panelColumn, idx(lb, c * columns));
-          SmallVector<Value> rows;
-          for (int64_t r = 0; r < kStep; ++r) {
-            Value row = arith::AddIOp::create(lb, l, firstRow, idx(lb, r));
-            rows.push_back(vector::TransferReadOp::create(
-                lb, l, rowType, weights, ValueRange{batch, row, column}, zero,
-                ArrayRef<bool>{true}));
+  auto fill = [&](OpBuilder &fb, Value batch, Value panelColumn,
+                  Value slice) -> Value {
+    // Byte j * 4 + r of a packed vector is row r, column j of the step.
+    SmallVector<int64_t> pairs, quads;
+    for (int64_t i = 0; i < 2 * columns; ++i)
+      pairs.push_back(i);
+    for (int64_t j = 0; j < columns; ++j)
+      for (int64_t r = 0; r < kStep; ++r)
+        quads.push_back(r * columns + j);
+    auto rowType = VectorType::get({columns}, i8);
+    Value zero = arith::ConstantOp::create(fb, loc, fb.getI8IntegerAttr(0));
+    Value c0 = idx(fb, 0);
+    auto loop = scf::ForOp::create(
+        fb, loc, c0, idx(fb, kSteps), idx(fb, 1), ValueRange{slice},
+        [&](OpBuilder &lb, Location l, Value step, ValueRange args) {
+          Value out = args[0];
+          Value firstRow = arith::MulIOp::create(lb, l, step, idx(lb, kStep));
+          for (int64_t c = 0; c < nr / columns; ++c) {
+            Value column =
+                arith::AddIOp::create(lb, l, panelColumn, idx(lb, c * columns));
+            SmallVector<Value> rows;
+            for (int64_t r = 0; r < kStep; ++r) {
+              Value row = arith::AddIOp::create(lb, l, firstRow, idx(lb, r));
+              rows.push_back(vector::TransferReadOp::create(
+                  lb, l, rowType, weights, ValueRange{batch, row, column}, zero,
+                  ArrayRef<bool>{true}));
+            }
+            Value low =
+                vector::ShuffleOp::create(lb, l, rows[0], rows[1], pairs);
+            Value high =
+                vector::ShuffleOp::create(lb, l, rows[2], rows[3], pairs);
+            Value packed = vector::ShuffleOp::create(lb, l, low, high, quads);
+            out = vector::TransferWriteOp::create(
+                      lb, l, packed, out,
+                      ValueRange{c0, c0, step, idx(lb, c * columns * kStep)},
+                      ArrayRef<bool>{true})
+                      .getResult();
           }
-          Value low = vector::ShuffleOp::create(lb, l, rows[0], rows[1], pairs);
-          Value high =
-              vector::ShuffleOp::create(lb, l, rows[2], rows[3], pairs);
-          Value packed = vector::ShuffleOp::create(lb, l, low, high, quads);
-          out = vector::TransferWriteOp::create(
-                    lb, l, packed, out,
-                    ValueRange{c0, c0, step, idx(lb, c * columns * kStep)},
-                    ArrayRef<bool>{true})
-                    .getResult();
-        }
-        scf::YieldOp::create(lb, l, out);
-      });
-  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(tb, loc, loop.getResult(0),
-                                        forall.getRegionIterArgs()[0], offsets,
-                                        sizes, strides);
-  return forall.getResult(0);
+          scf::YieldOp::create(lb, l, out);
+        });
+    return loop.getResult(0);
+  };
+  return buildPanelPacking(b, loc, batches, panels, kSteps, nr, fill);
 }
 
 /// Run-time weights `w[b, h, k, n] = flip(x[b, n, h, k])`: the sign flip
@@ -401,47 +424,30 @@ Value packTransposedKeyWeights(OpBuilder &b, Location loc, Value x,
   constexpr int64_t kStep = 4, block = 16;
   const int64_t kSteps = k / kStep, panels = n / nr, batches = bt * heads;
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
-  auto packedType =
-      RankedTensorType::get({batches, panels, kSteps, nr * kStep}, i8);
-  Value init = tensor::EmptyOp::create(b, loc, packedType.getShape(), i8);
-  auto forall = scf::ForallOp::create(
-      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(batches * panels)},
-      ValueRange{init}, std::nullopt);
-  OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
   auto idx = [&](OpBuilder &ob, int64_t v) -> Value {
     return arith::ConstantIndexOp::create(ob, loc, v);
   };
-  Value iv = forall.getInductionVars()[0];
-  Value bh = arith::DivUIOp::create(fb, loc, iv, idx(fb, panels));
-  Value panel = arith::RemUIOp::create(fb, loc, iv, idx(fb, panels));
-  Value batch = arith::DivUIOp::create(fb, loc, bh, idx(fb, heads));
-  Value head = arith::RemUIOp::create(fb, loc, bh, idx(fb, heads));
-  Value panelColumn = arith::MulIOp::create(fb, loc, panel, idx(fb, nr));
-  SmallVector<OpFoldResult> offsets = {bh, panel, fb.getIndexAttr(0),
-                                       fb.getIndexAttr(0)};
-  SmallVector<OpFoldResult> sizes = {fb.getIndexAttr(1), fb.getIndexAttr(1),
-                                     fb.getIndexAttr(kSteps),
-                                     fb.getIndexAttr(nr * kStep)};
-  SmallVector<OpFoldResult> strides(4, fb.getIndexAttr(1));
-  Value slice = tensor::ExtractSliceOp::create(
-      fb, loc, RankedTensorType::get({1, 1, kSteps, nr * kStep}, i8),
-      forall.getRegionIterArgs()[0], offsets, sizes, strides);
-  auto bytesType = VectorType::get({block * kStep}, i8);
-  auto wordsType = VectorType::get({block}, i32);
-  Value zero = arith::ConstantOp::create(fb, loc, fb.getI8IntegerAttr(0));
-  Value signs = arith::ConstantOp::create(
-      fb, loc, DenseElementsAttr::get(bytesType, fb.getI8IntegerAttr(-128)));
-  Value c0 = idx(fb, 0);
-  // Shuffle masks of the stage that swaps off-diagonal blocks of `w` words
-  // between rows a (first) and b = a + w.
-  auto masks = [](int64_t w) {
-    SmallVector<int64_t> first, second;
-    for (int64_t j = 0; j < block; ++j) {
-      bool right = (j & w) != 0;
-      first.push_back(right ? block + j - w : j);
-      second.push_back(right ? block + j : j + w);
-    }
-    return std::make_pair(first, second);
+  // The flat batch index is b * H + h.
+  auto fill = [&](OpBuilder &fb, Value bh, Value panelColumn,
+                  Value slice) -> Value {
+    Value batch = arith::DivUIOp::create(fb, loc, bh, idx(fb, heads));
+    Value head = arith::RemUIOp::create(fb, loc, bh, idx(fb, heads));
+    auto bytesType = VectorType::get({block * kStep}, i8);
+    auto wordsType = VectorType::get({block}, i32);
+    Value zero = arith::ConstantOp::create(fb, loc, fb.getI8IntegerAttr(0));
+    Value signs = arith::ConstantOp::create(
+        fb, loc, DenseElementsAttr::get(bytesType, fb.getI8IntegerAttr(-128)));
+    Value c0 = idx(fb, 0);
+    // Shuffle masks of the stage that swaps off-diagonal blocks of `w` words
+    // between rows a (first) and b = a + w.
+    auto masks = [](int64_t w) {
+      SmallVector<int64_t> first, second;
+      for (int64_t j = 0; j < block; ++j) {
+        bool right = (j & w) != 0;
+        first.push_back(right ? block + j - w : j);
+        second.push_back(right ? block + j : j + w);
+      }
+      return std::make_pair(first, second);
   };
   auto outer = scf::ForOp::create(
       fb, loc, c0, idx(fb, kSteps), idx(fb, block), ValueRange{slice},
@@ -490,11 +496,9 @@ Value packTransposedKeyWeights(OpBuilder &b, Location loc, Value x,
             });
         scf::YieldOp::create(ob, l, inner.getResults());
       });
-  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(tb, loc, outer.getResult(0),
-                                        forall.getRegionIterArgs()[0], offsets,
-                                        sizes, strides);
-  return forall.getResult(0);
+  return outer.getResult(0);
+  };
+  return buildPanelPacking(b, loc, batches, panels, kSteps, nr, fill);
 }
 
 /// Packs run-time s8 weights [B, K, N] at run time into the layout of the
