@@ -779,26 +779,8 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
                           function_ref<Value()> localRow, Value p, Value col0,
                           int64_t tileRows, Value tileOut) -> Value {
     SmallVector<Value> accs = buildKLoop(rb, i, p, col0, tileRows);
-    Value local = localRow();
-    for (int64_t r = 0; r < tileRows; ++r) {
-      Value row = arith::AddIOp::create(rb, rl, i, idx(r));
-      Value tileRow =
-          local != i ? arith::AddIOp::create(rb, rl, local, idx(r)).getResult()
-                     : row;
-      for (int64_t j = 0; j < vectors; ++j) {
-        Value value = accs[r * vectors + j];
-        if (epilogue)
-          value = applyEpilogue(
-              rb, rl, *epilogue, value, row,
-              arith::AddIOp::create(rb, rl, col0, idx(j * kLanes)), c.m, kLanes,
-              idx);
-        tileOut = vector::TransferWriteOp::create(
-                      rb, rl, value, tileOut,
-                      ValueRange{tileRow, idx(j * kLanes)}, inBounds)
-                      .getResult();
-      }
-    }
-    return tileOut;
+    return storeAArch64RowTile(rb, rl, epilogue, accs, i, localRow(), col0,
+                               tileRows, vectors, c.m, idx, tileOut);
   };
   return buildInt8KernelScaffold(b, loc, out, c.m, c.n, nr, rowBlock, rows,
                                  constants, idx, buildRowTile, mergeRest);
@@ -890,4 +872,32 @@ void mlir::qlow::rewriteAArch64Int8Contractions(
       rewriter.replaceOp(c.op, result);
     }
   }
+}
+
+Value mlir::qlow::storeAArch64RowTile(
+    OpBuilder &b, Location loc, const std::optional<FusedEpilogue> &epilogue,
+    ArrayRef<Value> accs, Value row0, Value localRow0, Value col0,
+    int64_t rows, int64_t vectors, int64_t m,
+    function_ref<Value(int64_t)> idx, Value tileOut) {
+  SmallVector<bool> inBounds = {true};
+  for (int64_t r = 0; r < rows; ++r) {
+    Value row = arith::AddIOp::create(b, loc, row0, idx(r));
+    Value tileRow =
+        localRow0 != row0
+            ? arith::AddIOp::create(b, loc, localRow0, idx(r)).getResult()
+            : row;
+    for (int64_t j = 0; j < vectors; ++j) {
+      Value value = accs[r * vectors + j];
+      if (epilogue)
+        value = applyEpilogue(
+            b, loc, *epilogue, value, row,
+            arith::AddIOp::create(b, loc, col0, idx(j * kLanes)), m, kLanes,
+            idx);
+      tileOut = vector::TransferWriteOp::create(
+                    b, loc, value, tileOut,
+                    ValueRange{tileRow, idx(j * kLanes)}, inBounds)
+                    .getResult();
+    }
+  }
+  return tileOut;
 }

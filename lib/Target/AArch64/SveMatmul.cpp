@@ -471,26 +471,8 @@ Value buildSveInt8Kernel(OpBuilder &b, Location loc, const TargetDesc &desc,
                           function_ref<Value()> localRow, Value p, Value col0,
                           int64_t tileRows, Value tileOut) -> Value {
     SmallVector<Value> accs = buildKLoop(rb, i, p, col0, tileRows);
-    Value local = localRow();
-    for (int64_t r = 0; r < tileRows; ++r) {
-      Value row = arith::AddIOp::create(rb, rl, i, idx(r));
-      Value tileRow =
-          local != i ? arith::AddIOp::create(rb, rl, local, idx(r)).getResult()
-                     : row;
-      for (int64_t j = 0; j < s.vectors; ++j) {
-        Value value = accs[r * s.vectors + j];
-        if (epilogue)
-          value = applyEpilogue(
-              rb, rl, *epilogue, value, row,
-              arith::AddIOp::create(rb, rl, col0, idx(j * kLanes)), c.m, kLanes,
-              idx);
-        tileOut = vector::TransferWriteOp::create(
-                      rb, rl, value, tileOut,
-                      ValueRange{tileRow, idx(j * kLanes)}, inBounds)
-                      .getResult();
-      }
-    }
-    return tileOut;
+    return storeAArch64RowTile(rb, rl, epilogue, accs, i, localRow(), col0,
+                               tileRows, s.vectors, c.m, idx, tileOut);
   };
   return buildInt8KernelScaffold(b, loc, out, c.m, c.n, s.nr, rowBlock, s.rows,
                                  constants, idx, buildRowTile);

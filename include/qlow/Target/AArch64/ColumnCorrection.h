@@ -38,6 +38,17 @@ struct ColumnCorrection {
 std::optional<ColumnCorrection>
 takeColumnCorrection(OpBuilder &b, const FusedEpilogue &epilogue, int64_t n);
 
+/// Writes a register tile of `rows` x `vectors` i32 accumulators (`accs`,
+/// row-major; 4 lanes each) into `tileOut` at rows `localRow0 + r` and columns
+/// `j * 4`, each through `epilogue` when there is one (applied at the
+/// matmul's row `row0 + r` and column `col0 + j * 4`, of `m` rows): the end
+/// of every NEON and SVE row tile.
+Value storeAArch64RowTile(OpBuilder &b, Location loc,
+                          const std::optional<FusedEpilogue> &epilogue,
+                          ArrayRef<Value> accs, Value row0, Value localRow0,
+                          Value col0, int64_t rows, int64_t vectors, int64_t m,
+                          function_ref<Value(int64_t)> idx, Value tileOut);
+
 /// Builds one AArch64 int8 kernel: given the contraction, the epilogue left
 /// to apply (without its column correction), the kernel's result element
 /// type and the accumulators' start values (empty: zero), returns the
