@@ -72,7 +72,7 @@ using namespace mlir::qlow;
 /// of rows per stage. (Upstream's vector.transpose lowering for 2-D vectors
 /// would need n-D transfers, which this pipeline does not lower.)
 SmallVector<Value> mlir::qlow::transposeVectorTile(OpBuilder &b, Location loc,
-                                                  SmallVector<Value> rows) {
+                                                   SmallVector<Value> rows) {
   const int64_t lanes = rows.size();
   for (int64_t h = lanes / 2; h >= 1; h /= 2) {
     SmallVector<int64_t> upper, lower;
@@ -267,49 +267,94 @@ private:
       init.max.push_back(f32Const(b, negInf));
       init.sum.push_back(f32Const(b, 0.0));
     }
-    // Causal: the block's last row sees keys [0, row0 + rows + T - S); key
-    // blocks wholly above the diagonal are skipped.
-    Value fullEnd = idx(b, fullKeyBlocks);
-    Value needed;
-    if (causal) {
-      needed =
-          arith::AddIOp::create(b, loc, pos.row0, idx(b, rows + n.t - n.s));
-      needed = arith::MaxSIOp::create(
-          b, loc, idx(b, 0),
-          arith::MinSIOp::create(b, loc, needed, idx(b, n.t)));
-      Value blocksNeeded = arith::DivUIOp::create(
-          b, loc, arith::AddIOp::create(b, loc, needed, idx(b, keys - 1)),
-          idx(b, keys));
-      fullEnd = arith::MinUIOp::create(b, loc, fullEnd, blocksNeeded);
-    }
     State state = init;
-    if (fullKeyBlocks > 0) {
-      auto keyLoop = scf::ForOp::create(
-          b, loc, idx(b, 0), fullEnd, idx(b, 1), init.flat(),
-          [&](OpBuilder &lb, Location, Value kb, ValueRange carried) {
-            Value key0 = arith::MulIOp::create(lb, loc, kb, idx(lb, keys));
-            State s = State::unflatten(carried, rows, valueVectors);
-            scf::YieldOp::create(
-                lb, loc, buildKeyBlock(lb, pos, rows, key0, keys, s).flat());
-          });
-      state = State::unflatten(keyLoop.getResults(), rows, valueVectors);
-    }
-    if (restKeys > 0) {
-      Value key0 = idx(b, fullKeyBlocks * keys);
-      if (!causal) {
-        state = buildKeyBlock(b, pos, rows, key0, restKeys, state);
-      } else {
-        // The last, partial key block, unless it is wholly above the
+    if (!causal) {
+      if (fullKeyBlocks > 0) {
+        auto keyLoop =
+            buildKeyBlockLoop(b, pos, rows, idx(b, 0), idx(b, fullKeyBlocks),
+                              idx(b, 0), keys, /*maskCausal=*/false, state);
+        state = State::unflatten(keyLoop, rows, valueVectors);
+      }
+      if (restKeys > 0)
+        state = buildKeyBlock(b, pos, rows, idx(b, fullKeyBlocks * keys),
+                              restKeys, /*maskCausal=*/false, state);
+    } else {
+      // Causal: row i sees keys [0, i + T - S], so the block's last row
+      // keys [0, needed). The keys up to `needed` rounded up to a vector
+      // (`end`) are walked from the end in whole key blocks, and the
+      // `end % keyBlock` keys at the start (whole vectors) in smaller
+      // blocks; the causal mask is applied in every block (it hides keys of
+      // the last one only). Against key blocks from key 0, the work above
+      // the diagonal is less than a vector per row instead of up to a key
+      // block (S = T = 128 with 64-key blocks: about 9300 row-keys instead
+      // of 12288, against the 8256 the diagonal needs). The online softmax
+      // takes the blocks in any order (the f32 results differ by rounding
+      // only). One loop body of whole key blocks: a second copy of it (say,
+      // unmasked blocks below the diagonal apart) doubles the kernel's code
+      // past the instruction cache and was measured slower. The last
+      // T % lanes keys, if any are seen, are a narrower block of their own.
+      const int64_t lanes = tile.valueLanes;
+      Value needed = arith::MaxSIOp::create(
+          b, loc, idx(b, 0),
+          arith::MinSIOp::create(
+              b, loc,
+              arith::AddIOp::create(b, loc, pos.row0, idx(b, rows + n.t - n.s)),
+              idx(b, n.t)));
+      const int64_t fullChunks = n.t / lanes, restChunkKeys = n.t % lanes;
+      if (fullChunks > 0) {
+        Value endChunks = arith::MinUIOp::create(
+            b, loc, idx(b, fullChunks),
+            arith::DivUIOp::create(
+                b, loc,
+                arith::AddIOp::create(b, loc, needed, idx(b, lanes - 1)),
+                idx(b, lanes)));
+        Value end = arith::MulIOp::create(b, loc, endChunks, idx(b, lanes));
+        Value head = arith::RemUIOp::create(b, loc, end, idx(b, keys));
+        // The head in blocks of half a key block (fewer accumulator chains
+        // than a key block, so one vector alone would wait on the FMA
+        // latency: S = T = 128, 12 heads, 1 thread, Zen 4: 0.275 ms with
+        // 64-key blocks from key 0, 0.25 in single vectors, 0.235 in
+        // halves), then at most one single vector.
+        const int64_t halfBlock = keys / 2;
+        Value firstSingle = idx(b, 0);
+        if (halfBlock > lanes && halfBlock % lanes == 0) {
+          Value halves =
+              arith::DivUIOp::create(b, loc, head, idx(b, halfBlock));
+          state = State::unflatten(
+              buildKeyBlockLoop(b, pos, rows, idx(b, 0), halves, idx(b, 0),
+                                halfBlock, /*maskCausal=*/true, state),
+              rows, valueVectors);
+          firstSingle =
+              arith::MulIOp::create(b, loc, halves, idx(b, halfBlock / lanes));
+        }
+        Value headChunks = arith::DivUIOp::create(b, loc, head, idx(b, lanes));
+        state = State::unflatten(buildKeyBlockLoop(b, pos, rows, firstSingle,
+                                                   headChunks, idx(b, 0), lanes,
+                                                   /*maskCausal=*/true, state),
+                                 rows, valueVectors);
+        if (fullKeyBlocks > 0)
+          state = State::unflatten(
+              buildKeyBlockLoop(
+                  b, pos, rows, idx(b, 0),
+                  arith::DivUIOp::create(b, loc, end, idx(b, keys)), head, keys,
+                  /*maskCausal=*/true, state),
+              rows, valueVectors);
+      }
+      if (restChunkKeys > 0) {
+        // The last, partial vector of keys, unless it is wholly above the
         // diagonal.
+        Value key0 = idx(b, fullChunks * lanes);
         Value visible = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
                                               needed, key0);
         SmallVector<Value> flat = state.flat();
         auto ifOp = scf::IfOp::create(
             b, loc, visible,
             [&](OpBuilder &tb, Location) {
-              scf::YieldOp::create(
-                  tb, loc,
-                  buildKeyBlock(tb, pos, rows, key0, restKeys, state).flat());
+              scf::YieldOp::create(tb, loc,
+                                   buildKeyBlock(tb, pos, rows, key0,
+                                                 restChunkKeys,
+                                                 /*maskCausal=*/true, state)
+                                       .flat());
             },
             [&](OpBuilder &eb, Location) {
               scf::YieldOp::create(eb, loc, flat);
@@ -332,11 +377,10 @@ private:
                                               splat(b, width, 0.0), quotient);
         tileOut = vector::TransferWriteOp::create(
                       b, loc, value, tileOut,
-                      outSeqMajor
-                          ? ValueRange{idx(b, 0), idx(b, r), idx(b, 0),
-                                       idx(b, e * tile.valueLanes)}
-                          : ValueRange{idx(b, 0), idx(b, 0), idx(b, r),
-                                       idx(b, e * tile.valueLanes)},
+                      outSeqMajor ? ValueRange{idx(b, 0), idx(b, r), idx(b, 0),
+                                               idx(b, e * tile.valueLanes)}
+                                  : ValueRange{idx(b, 0), idx(b, 0), idx(b, r),
+                                               idx(b, e * tile.valueLanes)},
                       inBounds)
                       .getResult();
       }
@@ -471,12 +515,36 @@ private:
     return scores;
   }
 
+  /// scf.for over blocks [first, end) of `width` keys each (block i starts
+  /// at key `offset` + i * width), carrying the online-softmax state from
+  /// `in`; the flattened state after the loop.
+  ValueRange buildKeyBlockLoop(OpBuilder &b, const Position &pos, int64_t rows,
+                               Value first, Value end, Value offset,
+                               int64_t width, bool maskCausal,
+                               const State &in) {
+    auto loop = scf::ForOp::create(
+        b, loc, first, end, idx(b, 1), in.flat(),
+        [&](OpBuilder &lb, Location, Value block, ValueRange carried) {
+          Value key0 = arith::AddIOp::create(
+              lb, loc, offset,
+              arith::MulIOp::create(lb, loc, block, idx(lb, width)));
+          State s = State::unflatten(carried, rows, valueVectors);
+          scf::YieldOp::create(
+              lb, loc,
+              buildKeyBlock(lb, pos, rows, key0, width, maskCausal, s).flat());
+        });
+    return loop.getResults();
+  }
+
   /// One key block of `width` keys starting at `key0` (chunkWidths(width)
   /// score vectors per row): scores, online softmax update (one row maximum,
   /// one rescale of the accumulators per block, however many vectors it
-  /// has), and P * V into the accumulators.
+  /// has), and P * V into the accumulators. With `maskCausal`, keys after a
+  /// row's diagonal are masked (blocks wholly below every row's diagonal
+  /// need not be).
   State buildKeyBlock(OpBuilder &b, const Position &pos, int64_t rows,
-                      Value key0, int64_t width, const State &in) {
+                      Value key0, int64_t width, bool maskCausal,
+                      const State &in) {
     Type f32 = b.getF32Type();
     SmallVector<bool> inBounds = {true};
     Value padF32 = f32Const(b, 0.0);
@@ -503,7 +571,7 @@ private:
     Value negInfScalar = f32Const(b, negInf);
     // Lane l of chunk c holds key key0 + c * lanes + l.
     SmallVector<Value> laneIds(chunks);
-    if (causal)
+    if (maskCausal)
       for (int64_t c = 0; c < chunks; ++c) {
         SmallVector<int32_t> ids;
         for (int64_t l = 0; l < widths[c]; ++l)
@@ -544,7 +612,7 @@ private:
     for (int64_t r = 0; r < rows; ++r) {
       Value row = arith::AddIOp::create(b, loc, pos.row0, idx(b, r));
       Value limit32;
-      if (causal) {
+      if (maskCausal) {
         // Key j is visible from row i when j <= i + T - S, i.e. lane l of
         // chunk c when c * lanes + l <= row + T - S - key0.
         Value limit = arith::SubIOp::create(
@@ -599,7 +667,7 @@ private:
                 b, loc, VectorType::get({cw}, b.getI1Type()), bits);
           }
         }
-        if (causal) {
+        if (maskCausal) {
           Value visible =
               arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
                                     laneIds[c], broadcast(b, limit32, cw));
@@ -714,12 +782,11 @@ Value toF32(OpBuilder &b, Location loc, Value value) {
 /// (batch, kv head) per iteration
 /// of an scf.forall (a layout change that every query head of the group
 /// reads; not a copy per head), in tiles of `lanes` keys x `lanes` of D:
-/// `lanes` row loads, transposeVectorTile, `lanes` row stores (D's last, partial
-/// tile with narrower loads and fewer stores; the last keys that do not fill
-/// a tile element by element).
-/// (A transposing linalg.generic would be vectorized by
-/// qlow-vectorize-elementwise into a transfer_read with a permutation map,
-/// which the LLVM lowering rejects.)
+/// `lanes` row loads, transposeVectorTile, `lanes` row stores (D's last,
+/// partial tile with narrower loads and fewer stores; the last keys that do not
+/// fill a tile element by element). (A transposing linalg.generic would be
+/// vectorized by qlow-vectorize-elementwise into a transfer_read with a
+/// permutation map, which the LLVM lowering rejects.)
 Value transposeKeys(OpBuilder &b, Location loc, const HeadsView &k,
                     ArrayRef<int64_t> s, int64_t lanes) {
   Type f32 = b.getF32Type();
@@ -751,7 +818,8 @@ Value transposeKeys(OpBuilder &b, Location loc, const HeadsView &k,
   Value zeroF = arith::ConstantOp::create(fb, loc, fb.getF32FloatAttr(0.0f));
   Value zeros = arith::ConstantOp::create(
       fb, loc,
-      DenseElementsAttr::get(vecType(lanes), fb.getF32FloatAttr(0.0f).getValue()));
+      DenseElementsAttr::get(vecType(lanes),
+                             fb.getF32FloatAttr(0.0f).getValue()));
   SmallVector<bool> inBounds = {true};
   // The tiles of keys [t0, t0 + lanes), for every tile of D (the last one
   // narrower: its rows are loaded narrower and widened with zeros, and only
@@ -786,7 +854,8 @@ Value transposeKeys(OpBuilder &b, Location loc, const HeadsView &k,
         fb, loc, idx(fb, 0), idx(fb, fullTiles * lanes), idx(fb, lanes),
         ValueRange{slice},
         [&](OpBuilder &tb, Location, Value t0, ValueRange carried) {
-          scf::YieldOp::create(tb, loc, ValueRange{tileRow(tb, t0, carried[0])});
+          scf::YieldOp::create(tb, loc,
+                               ValueRange{tileRow(tb, t0, carried[0])});
         });
     slice = tLoop.getResult(0);
   }
@@ -948,8 +1017,8 @@ struct QlowX86AttentionPass
         HeadsView v8 = viewQuantizedHeads(rewriter, loc, op.getV());
         Value mask =
             op.getMask() ? maskToRank4(rewriter, loc, op.getMask()) : Value();
-        Value result = buildInt8Attention(rewriter, op, *desc, q8, k8, v8,
-                                          mask, scale, /*outSeqMajor=*/!!merge);
+        Value result = buildInt8Attention(rewriter, op, *desc, q8, k8, v8, mask,
+                                          scale, /*outSeqMajor=*/!!merge);
         replaceAttention(result);
         // The quantizes of transposes that were moved, and the transposes,
         // are dead unless something else uses them.
@@ -1018,8 +1087,8 @@ SmallVector<Value> mlir::qlow::OnlineSoftmaxState::flat() const {
 }
 
 OnlineSoftmaxState mlir::qlow::OnlineSoftmaxState::unflatten(ValueRange values,
-                                                              int64_t rows,
-                                                              int64_t vectors) {
+                                                             int64_t rows,
+                                                             int64_t vectors) {
   OnlineSoftmaxState s;
   s.acc.assign(values.begin(), values.begin() + rows * vectors);
   s.max.assign(values.begin() + rows * vectors,
@@ -1030,8 +1099,7 @@ OnlineSoftmaxState mlir::qlow::OnlineSoftmaxState::unflatten(ValueRange values,
 
 Value mlir::qlow::buildAttentionForall(
     OpBuilder &b, Location loc, Value out, int64_t batch, int64_t heads,
-    int64_t kvHeads, int64_t dv, int64_t rows, int64_t blocks,
-    int64_t firstRow,
+    int64_t kvHeads, int64_t dv, int64_t rows, int64_t blocks, int64_t firstRow,
     function_ref<Value(OpBuilder &, const AttentionPosition &, Value)>
         buildBlock,
     bool seqMajor) {

@@ -8,9 +8,11 @@
 // (16 + 4 lanes), so a query block has min(32 / 2 / 4, (32 - 2) / 3) = 4
 // rows: 9 full blocks per head (36 work items), then one row per head (4
 // more). K is transposed once per kv head ([1, 2, 20, 37]); query head h
-// reads kv head h / 2. T = 37 < 64 keys are one narrower block of
-// 16 + 16 + 5 keys, under an scf.if (causal: skipped when wholly above the
-// diagonal).
+// reads kv head h / 2. Causal, T = 37 < 64 keys: no whole key block, so the
+// keys up to the block's diagonal rounded up to a vector go in half blocks
+// of 32 keys, then single vectors of 16 (scf.for loops with run-time
+// bounds), then the last 5 keys under an scf.if (skipped when wholly above
+// the diagonal).
 // CHECK-LABEL: func.func @gqa_causal
 // CHECK-SAME: (%[[Q:.+]]: tensor<1x4x37x20xf32>, %[[K:.+]]: tensor<1x2x37x20xf32>, %[[V:.+]]: tensor<1x2x37x20xf32>)
 // K^T in tiles of 16 keys x 16 of D in registers: 16 row loads (D's last
@@ -30,25 +32,35 @@
 // CHECK: %[[GROUP:.+]] = arith.constant 2 : index
 // CHECK-NEXT: %[[KVHEAD:.+]] = arith.divui %{{.+}}, %[[GROUP]] : index
 // CHECK: tensor.extract_slice {{.+}} to tensor<1x1x4x20xf32>
-// CHECK-NOT: scf.for
-// CHECK: scf.if
-// Per step of D: the block's 3 vectors of a K^T row, loaded once for the 4
-// rows' 3 score vectors each.
-// CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<5xf32>, vector<16xf32>, vector<16xf32>, vector<5xf32>, vector<16xf32>, vector<16xf32>, vector<5xf32>, vector<16xf32>, vector<16xf32>, vector<5xf32>)
+// Half blocks of 32 keys: per step of D, 2 vectors of a K^T row for the 4
+// rows' 2 score vectors each; the causal mask; the full vectors' maximum
+// lanewise, then reduced.
+// CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<4xf32>, vector<16xf32>, vector<4xf32>, vector<16xf32>, vector<4xf32>, vector<16xf32>, vector<4xf32>, f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK-COUNT-2: vector.transfer_read %[[KT]][%{{.+}}, %[[KVHEAD]], %{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<1x2x20x37xf32>, vector<16xf32>
-// CHECK: vector.transfer_read %[[KT]]{{.+}} : tensor<1x2x20x37xf32>, vector<5xf32>
+// CHECK: arith.cmpi sle, {{.+}} : vector<16xi32>
+// CHECK: arith.maximumf {{.+}} : vector<16xf32>
+// CHECK: vector.reduction <maximumf>, {{.+}} : vector<16xf32> into f32
+// Single vectors of keys: per step of D, one K^T vector for the 4 rows'
+// score vectors; the causal mask; one row maximum, the exponentials and
+// their sum; P * V.
+// CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<4xf32>, vector<16xf32>, vector<4xf32>, vector<16xf32>, vector<4xf32>, vector<16xf32>, vector<4xf32>, f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: vector.transfer_read %[[KT]][%{{.+}}, %[[KVHEAD]], %{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<1x2x20x37xf32>, vector<16xf32>
 // CHECK: tensor.extract %[[Q]]
 // CHECK: vector.fma {{.+}} : vector<16xf32>
 // CHECK: arith.cmpi sle, {{.+}} : vector<16xi32>
-// One row maximum per block: the full vectors combined lanewise, then
-// reduced; the 5-key vector reduced apart.
-// CHECK: arith.maximumf {{.+}} : vector<16xf32>
-// CHECK: vector.reduction <maximumf>, {{.+}} : vector<5xf32> into f32
 // CHECK: vector.reduction <maximumf>, {{.+}} : vector<16xf32> into f32
 // CHECK: math.exp {{.+}} : vector<16xf32>
 // CHECK: vector.reduction <add>, {{.+}} : vector<16xf32> into f32
 // CHECK: vector.transfer_read %[[V]][%{{.+}}, %[[KVHEAD]], %{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<1x2x37x20xf32>, vector<16xf32>
 // CHECK: vector.transfer_read %[[V]]{{.+}} : tensor<1x2x37x20xf32>, vector<4xf32>
+// The last 5 keys.
+// CHECK: scf.if
+// CHECK: scf.for {{.+}} -> (vector<5xf32>, vector<5xf32>, vector<5xf32>, vector<5xf32>)
+// CHECK: vector.transfer_read %[[KT]]{{.+}} : tensor<1x2x20x37xf32>, vector<5xf32>
+// CHECK: arith.cmpi sle, {{.+}} : vector<5xi32>
+// CHECK: vector.reduction <maximumf>, {{.+}} : vector<5xf32> into f32
 // CHECK: arith.divf {{.+}} : vector<16xf32>
 // CHECK: vector.transfer_write {{.+}} : vector<4xf32>, tensor<1x1x4x20xf32>
 // CHECK: tensor.parallel_insert_slice {{.+}} : tensor<1x1x4x20xf32> into tensor<1x4x37x20xf32>
@@ -69,6 +81,42 @@
 func.func @gqa_causal(%q: tensor<1x4x37x20xf32>, %k: tensor<1x2x37x20xf32>, %v: tensor<1x2x37x20xf32>) -> tensor<1x4x37x20xf32> {
   %o = qlow.attention %q, %k, %v {causal} : (tensor<1x4x37x20xf32>, tensor<1x2x37x20xf32>, tensor<1x2x37x20xf32>) -> tensor<1x4x37x20xf32>
   return %o : tensor<1x4x37x20xf32>
+}
+
+// -----
+
+// Causal, S = T = 80, D = Dv = 16 on AVX-512, 4 query rows per work item.
+// A query block starting at row0 sees keys [0, row0 + 4). Those up to
+// end = row0 + 4 rounded up to 16 go in whole 64-key blocks counted back
+// from `end` (keys [end % 64 + 64 i, ...)), and the end % 64 keys before
+// them in half blocks of 32 and single vectors of 16 (row0 = 76: keys 0-15
+// alone, then 16-79 as a block; row0 = 20: keys 0-31 as a half block; no
+// 64-key block), all with the causal mask; 80 % 16 = 0 leaves no narrower
+// rest.
+// CHECK-LABEL: func.func @causal_diagonal
+// CHECK: scf.forall (%{{.+}}) in (20) shared_outs
+// CHECK: %[[END:.+]] = arith.muli %{{.+}}, %c16
+// CHECK: %[[HEAD:.+]] = arith.remui %[[END]], %c64
+// CHECK: %[[HALVES:.+]] = arith.divui %[[HEAD]], %c32
+// CHECK: scf.for %{{.+}} = %{{.+}} to %[[HALVES]]
+// CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: arith.cmpi sle, {{.+}} : vector<16xi32>
+// CHECK: %[[SINGLES:.+]] = arith.divui %[[HEAD]], %c16
+// CHECK: scf.for %{{.+}} = %{{.+}} to %[[SINGLES]]
+// CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: arith.cmpi sle, {{.+}} : vector<16xi32>
+// The 64-key blocks, from key HEAD.
+// CHECK: %[[BLOCKS:.+]] = arith.divui %[[END]], %c64
+// CHECK: scf.for %[[I:.+]] = %{{.+}} to %[[BLOCKS]]
+// CHECK: %[[OFF:.+]] = arith.muli %[[I]], %c64
+// CHECK: arith.addi %[[HEAD]], %[[OFF]]
+// CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: arith.cmpi sle, {{.+}} : vector<16xi32>
+// CHECK-NOT: scf.if
+// CHECK: tensor.parallel_insert_slice {{.+}} : tensor<1x1x4x16xf32> into tensor<1x1x80x16xf32>
+func.func @causal_diagonal(%q: tensor<1x1x80x16xf32>, %k: tensor<1x1x80x16xf32>, %v: tensor<1x1x80x16xf32>) -> tensor<1x1x80x16xf32> {
+  %o = qlow.attention %q, %k, %v {causal} : (tensor<1x1x80x16xf32>, tensor<1x1x80x16xf32>, tensor<1x1x80x16xf32>) -> tensor<1x1x80x16xf32>
+  return %o : tensor<1x1x80x16xf32>
 }
 
 // -----
