@@ -253,6 +253,16 @@ FailureOr<TargetDesc> mlir::qlow::lookupTargetDesc(StringRef arch,
   desc.dotsPerCycle = family->dotsPerCycle;
   desc.loadsPerCycle = family->loadsPerCycle;
   desc.l1Bytes = family->l1Bytes;
+  // The int4 decode kernel's weight prefetch (TargetDesc::int4PrefetchBytes):
+  // measured on a Zen 5 EPYC with 4 KB pages, M = 1, K = N = 4096, cold
+  // caches, one thread, the kernel's assembly with prefetches added at 4,
+  // 8 and 16 KB ahead (t0, nta) against none in the same runs (see
+  // qlow-x86-int4-matmul).
+  if (family->int8Dot == Int8DotKind::Avx512Vnni ||
+      family->int8Dot == Int8DotKind::AvxVnni) {
+    desc.int4PrefetchBytes = 8192;
+    desc.int4PrefetchLocality = 0;
+  }
   desc.sveVectorBits = family->sveVectorBits;
   desc.sveInt8Tiles.assign(family->sveTiles.begin(), family->sveTiles.end());
   // The smmla kernel loads each step's registers with one ld4 per stream,
@@ -267,6 +277,11 @@ FailureOr<TargetDesc> mlir::qlow::lookupTargetDesc(StringRef arch,
   // registers); top-down keeps each step's loads next to its smmlas on every
   // CPU of the family (int8-matmul-asm.mlir).
   desc.int8SdotInstructions = family->int8Dot == Int8DotKind::NeonSdot;
+  // Post-indexed addressing for every dotprod CPU: the int4 kernel's
+  // transposed tiles load each row quad and nibble register with an ld4
+  // that has no immediate offset (otherwise an add per ld4).
+  if (family->int8Dot == Int8DotKind::NeonSdot)
+    desc.llvmOptions.push_back("lsr-preferred-addressing-mode=postindexed");
   if (family->int8Dot == Int8DotKind::NeonI8mm) {
     // The smmla kernel's costs outside its smmla (qlow-aarch64-int8-matmul;
     // measured in qlow-bench aarch64's counts at 16x256x256, 8 x 2 tiles):

@@ -45,27 +45,40 @@ namespace {
 
 /// The register tile of the int4 kernel: `rows` rows x `vectors` vectors of
 /// 4 columns of i32 sums, and where the f32 accumulators live (registers, or
-/// the output tile in L1, updated once per group).
+/// the output tile in L1, updated once per group). A `transposed` tile
+/// (rows a multiple of 4) holds in each register 4 rows of one column: the
+/// activations are sdot's vector operand (4 rows x one step, 4 steps per
+/// ld4 of a row quad's 64 bytes) and the unpacked weights are used by
+/// element; the sums are transposed in 4 x 4 blocks before the write.
 struct Int4Tile {
   int64_t rows = 1, vectors = 2;
   bool inMemory = false;
+  bool transposed = false;
+  /// Nibbles regrouped so that one ld4 loads 4 steps of a register
+  /// (interleaveWeightSteps); otherwise one 16-byte load per step.
+  bool ld4Weights = false;
 };
 
 /// Chooses the tile by counting the instructions per MAC of the kernel that
-/// buildInt4Kernel builds, per group of `groupSize` along K and row tile:
-/// per step of 4 along K, rows * vectors sdot, vectors / 2 loads of packed
-/// nibbles and `vectors` unpacking instructions (one shift each); per
-/// iteration of 4 steps one activation load per row and two of loop
-/// control; per group and accumulator its restart, the conversion, two
-/// multiplications and the addition in f32 (and for f32 accumulators in
-/// memory, a half of an ldp and of an stp), a half of a scale load per
-/// vector, and with a zero-point `correction` a row sum's load, product and
-/// broadcast per row and a subtraction per accumulator. The padding of M to
-/// whole tiles and of N to whole panels counts as waste. The tile must leave
-/// two of the `registers` spare beside the i32 sums, the activations, the
-/// unpacked weights and their loads (and the f32 accumulators, in registers).
+/// buildInt4Kernel builds, per group of `groupSize` along K (`groups` of
+/// them) and row tile: per step of 4 along K, rows * vectors sdot, vectors
+/// / 2 loads of packed nibbles (a quarter of one each where an ld4 loads 4
+/// steps of a register) and `vectors` unpacking instructions (one shift
+/// each); per iteration of 4 steps one activation load per row (transposed:
+/// one ld4 per row quad) and two of loop control; per group and accumulator
+/// its restart, the conversion, two multiplications and the addition in f32
+/// (for f32 accumulators in memory, a half of an ldp and of an stp; in
+/// registers beyond the register file, as transposed tiles keep them, a
+/// half of an stp and of an ldp that spill them around the K loop), a half
+/// of a scale load per vector, and with a zero-point `correction` a row
+/// sum's load, product and broadcast per row and a subtraction per
+/// accumulator; per tile, transposed, two shuffles per accumulator. The
+/// padding of M to whole tiles and of N to whole panels counts as waste.
+/// The tile must leave two of the `registers` spare beside the i32 sums,
+/// the activations, the unpacked weights and their loads (and the f32
+/// accumulators, in registers, but for a transposed tile).
 Int4Tile chooseInt4Tile(int64_t m, int64_t n, int64_t groupSize,
-                        int64_t registers, bool correction) {
+                        int64_t groups, int64_t registers, bool correction) {
   const double steps = static_cast<double>(groupSize) / 4;
   const int64_t maxVectors =
       std::max<int64_t>(2, std::min<int64_t>(8, roundUp((n + 3) / 4, 2)));
@@ -73,52 +86,109 @@ Int4Tile chooseInt4Tile(int64_t m, int64_t n, int64_t groupSize,
   double bestCost = 0;
   for (int64_t v = 2; v <= maxVectors; v += 2)
     for (int64_t r = 1; r <= std::min<int64_t>(m, 16); ++r)
-      for (bool inMemory : {false, true}) {
-        int64_t live = r * v + r + v + v / 2 + (inMemory ? 0 : r * v) + 2;
-        if (live > registers)
+      for (int mode = 0; mode < 4; ++mode) {
+        // 0, 1: f32 accumulators in registers or in memory; 2, 3:
+        // transposed, weights loaded per step or by ld4.
+        bool inMemory = mode == 1, transposed = mode >= 2,
+             ld4Weights = mode == 3;
+        if (transposed && r % 4 != 0)
           continue;
-        double inner = steps * (r * v + v / 2.0 + v) + steps / 4 * (r + 2);
-        double update = r * v * (inMemory ? 6.0 : 5.0) + v / 2.0 +
-                        (correction ? r * (3.0 + v) : 0.0);
+        int64_t raw = ld4Weights ? 2 * v : v / 2;
+        int64_t kernelLive = r * v + r + v + raw + 2;
+        if (kernelLive + (mode == 0 ? r * v : 0) > registers)
+          continue;
+        bool spills = transposed && kernelLive + r * v > registers;
+        double inner = steps * (r * v + v / (ld4Weights ? 8.0 : 2.0) + v) +
+                       steps / 4 * ((transposed ? r / 4.0 : r) + 2);
+        double update = r * v * (inMemory || spills ? 6.0 : 5.0) + v / 2.0 +
+                        (correction ? r * (3.0 + v) : 0.0) +
+                        (transposed ? 2.0 * r * v / groups : 0.0);
         double waste = static_cast<double>(roundUp(m, r)) / m *
                        static_cast<double>(roundUp(n, 4 * v)) / n;
         double cost = (inner + update) / (steps * r * v * 16) * waste;
         if (bestCost == 0 || cost < bestCost * 0.999) {
-          best = {r, v, inMemory};
+          best = {r, v, inMemory, transposed, ld4Weights};
           bestCost = cost;
         }
       }
   return best;
 }
 
+/// The packed nibbles ([panels][kSteps][bytes] i8, a constant) regrouped so
+/// that one ld4 loads 4 consecutive steps of one 16-byte register: for each
+/// register of a step a constant of its own (so that each ld4 of an
+/// iteration post-increments its own pointer), [panels][kSteps / 4][16] i32
+/// words, the 4 steps' words interleaved (word l of step t at l * 4 + t).
+SmallVector<Value> interleaveWeightSteps(OpBuilder &b, Location loc,
+                                         Value nibbles) {
+  DenseElementsAttr attr;
+  [[maybe_unused]] bool constant = matchPattern(nibbles, m_Constant(&attr));
+  assert(constant && "packInt4Weights returns a constant");
+  auto type = cast<RankedTensorType>(nibbles.getType());
+  const int64_t panels = type.getDimSize(0), kSteps = type.getDimSize(1),
+                bytes = type.getDimSize(2), regs = bytes / 16;
+  assert(kSteps % 4 == 0 && bytes % 16 == 0 && "whole ld4 groups");
+  SmallVector<uint8_t> in;
+  in.reserve(panels * kSteps * bytes);
+  for (int8_t v : attr.getValues<int8_t>())
+    in.push_back(static_cast<uint8_t>(v));
+  auto wordsType =
+      RankedTensorType::get({panels, kSteps / 4, 16}, b.getI32Type());
+  SmallVector<Value> result;
+  for (int64_t reg = 0; reg < regs; ++reg) {
+    SmallVector<int32_t> words(panels * kSteps * 4);
+    for (int64_t p = 0; p < panels; ++p)
+      for (int64_t s = 0; s < kSteps; ++s)
+        for (int64_t l = 0; l < 4; ++l) {
+          const uint8_t *src = &in[(p * kSteps + s) * bytes + reg * 16 + l * 4];
+          uint32_t word = src[0] | src[1] << 8 | src[2] << 16 |
+                          static_cast<uint32_t>(src[3]) << 24;
+          words[(p * (kSteps / 4) + s / 4) * 16 + l * 4 + s % 4] =
+              static_cast<int32_t>(word);
+        }
+    result.push_back(arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(wordsType, ArrayRef<int32_t>(words))));
+  }
+  return result;
+}
+
 /// The quantized activations `q` ([mp, k] i8, k a multiple of 16) in the
 /// layout the kernel reads: [mp / rows][k / 16][4 * rows] words, for each
 /// row tile and 16 bytes of K the tile's rows in the groups of
 /// interleaveGroups(rows), each group interleaved by words so that one
-/// ld<g> loads it (one ld4 for 4 rows instead of 4 loads). Built as loops
-/// that move 16 bytes at a time (LLVM stores a group with one st<g>).
-Value packActivationsForInt4(OpBuilder &b, Location loc, Value q, int64_t mp,
-                             int64_t k, int64_t rows) {
+/// ld<g> loads it (one ld4 for 4 rows instead of 4 loads), or for a
+/// `transposed` tile the rows one after the other, so that an ld4 of a row
+/// quad gives a register per step of 4 along K with the quad's 4 rows; each
+/// quad in a tensor of its own ([mp / rows][k / 16][16] words), so that
+/// every ld4 of an iteration post-increments its own pointer. Built as
+/// loops that move 16 bytes at a time (LLVM stores a group with one st<g>).
+SmallVector<Value> packActivationsForInt4(OpBuilder &b, Location loc, Value q,
+                                          int64_t mp, int64_t k, int64_t rows,
+                                          bool transposed) {
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
   auto idx = [&](int64_t v) {
     return arith::ConstantIndexOp::create(b, loc, v).getResult();
   };
   Value zero = idx(0), one = idx(1);
-  Value init = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{mp / rows, k / 16, 4 * rows}, i32);
+  SmallVector<Value> inits;
+  for (int64_t t = 0; t < (transposed ? rows / 4 : 1); ++t)
+    inits.push_back(tensor::EmptyOp::create(
+        b, loc,
+        ArrayRef<int64_t>{mp / rows, k / 16, transposed ? 16 : 4 * rows},
+        i32));
   Value padI8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
   auto bytesType = VectorType::get({16}, i8);
   auto regType = VectorType::get({4}, i32);
   SmallVector<bool> inBounds = {true};
   auto tiles = scf::ForOp::create(
-      b, loc, zero, idx(mp / rows), one, ValueRange{init},
+      b, loc, zero, idx(mp / rows), one, inits,
       [&](OpBuilder &tb, Location tl, Value t, ValueRange tArgs) {
         Value tileRow = arith::MulIOp::create(tb, tl, t, idx(rows));
         auto blocks = scf::ForOp::create(
             tb, tl, zero, idx(k / 16), one, tArgs,
             [&](OpBuilder &kb, Location kl, Value s, ValueRange kArgs) {
               Value col = arith::MulIOp::create(kb, kl, s, idx(16));
-              Value packed = kArgs[0];
+              SmallVector<Value> packed(kArgs.begin(), kArgs.end());
               int64_t firstRow = 0;
               for (int64_t g : interleaveGroups(rows)) {
                 Value group;
@@ -131,20 +201,22 @@ Value packActivationsForInt4(OpBuilder &b, Location loc, Value q, int64_t mp,
                       kb, kl, group,
                       vector::BitCastOp::create(kb, kl, regType, bytes));
                 }
-                if (g > 1)
+                if (g > 1 && !transposed)
                   group = vector::ShuffleOp::create(kb, kl, group, group,
                                                     interleaveMask(g));
-                packed = vector::TransferWriteOp::create(
-                             kb, kl, group, packed,
-                             ValueRange{t, s, idx(4 * firstRow)}, inBounds)
-                             .getResult();
+                Value &into = packed[transposed ? firstRow / 4 : 0];
+                into = vector::TransferWriteOp::create(
+                           kb, kl, group, into,
+                           ValueRange{t, s, idx(transposed ? 0 : 4 * firstRow)},
+                           inBounds)
+                           .getResult();
                 firstRow += g;
               }
               scf::YieldOp::create(kb, kl, packed);
             });
-        scf::YieldOp::create(tb, tl, blocks.getResult(0));
+        scf::YieldOp::create(tb, tl, blocks.getResults());
       });
-  return tiles.getResult(0);
+  return SmallVector<Value>(tiles.getResults());
 }
 
 /// Builds the kernel for `c` before `c.op` and returns its [M, N] f32 result.
@@ -173,10 +245,14 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   assert(c.uniformZeroPoint() && "aarch64 takes uniform zero points only");
   const int64_t zpOffset = 8;
   const bool correction = c.zpNibble != zpOffset;
-  const Int4Tile shape =
-      chooseInt4Tile(c.m, c.n, groupSize, desc.vectorRegisters, correction);
+  const Int4Tile shape = chooseInt4Tile(c.m, c.n, groupSize, groups,
+                                        desc.vectorRegisters, correction);
   const int64_t rows = shape.rows, vectors = shape.vectors;
-  const bool inMemory = shape.inMemory;
+  const bool inMemory = shape.inMemory, transposed = shape.transposed;
+  // Accumulator (r, v) of a plain tile holds row r and vector v's 4
+  // columns; accumulator (q, col) of a transposed one, rows 4q..4q + 3 of
+  // the tile's column col (the same count, rows * vectors).
+  const int64_t columns = vectors * lanes;
   // The low nibbles times 16 (one shl) while a group's sums of them fit
   // i32: |q * 16 * (nibble - 8)| <= 2^14 per product; otherwise shl and
   // sshr give them unscaled.
@@ -188,9 +264,12 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   // counter, branch and pointer updates are shared by more sdot, while a
   // group keeps at least two iterations (with one, LLVM unrolls the loop
   // into the group's update and spills).
+  // A transposed tile keeps one block per iteration: with more, LLVM's
+  // pre-RA scheduler hoists the ld4 of every block and spills.
   int64_t unroll = 1;
   for (int64_t u : {4, 2})
-    if ((groupSize / kBlock) % u == 0 && groupSize / kBlock / u >= 2) {
+    if (!transposed && (groupSize / kBlock) % u == 0 &&
+        groupSize / kBlock / u >= 2) {
       unroll = u;
       break;
     }
@@ -201,6 +280,9 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   Int4PackedWeights packedWeights =
       packInt4Weights(b, loc, c, nr, lanes, kStep, /*nibbleXor=*/8);
   Value packedW = packedWeights.nibbles;
+  SmallVector<Value> weightSteps;
+  if (shape.ld4Weights)
+    weightSteps = interleaveWeightSteps(b, loc, packedW);
   Value scaleTable = packedWeights.scales;
 
   // Activations: quantized at run time, their sums per row and group when
@@ -209,8 +291,9 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   const DynamicQuantized &a = activations.quantized;
   Value rowSums = activations.rowSums;
   const SmallVector<int64_t> rowGroups = interleaveGroups(rows);
-  Value packedA =
-      packActivationsForInt4(b, loc, activations.padded, mp, c.k, rows);
+  SmallVector<Value> packedA =
+      packActivationsForInt4(b, loc, activations.padded, mp, c.k, rows,
+                             transposed);
 
   OpBuilder constants = b;
   auto idx = [&](int64_t v) {
@@ -322,14 +405,23 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                       int64_t firstRow = 0;
                       for (int64_t g : rowGroups) {
                         for (Value reg :
-                             readInterleavedGroup(kb, kl, packedA,
-                                                  ValueRange{tileIndex, block,
-                                                             idx(4 * firstRow)},
-                                                  g))
+                             readInterleavedGroup(
+                                 kb, kl, packedA[transposed ? firstRow / 4 : 0],
+                                 ValueRange{tileIndex, block,
+                                            idx(transposed ? 0 : 4 * firstRow)},
+                                 g))
                           aRows.push_back(
                               vector::BitCastOp::create(kb, kl, accType, reg));
                         firstRow += g;
                       }
+                      // With ld4Weights, the block's 4 steps of each
+                      // register of packed nibbles in one ld4.
+                      SmallVector<SmallVector<Value>> rawSteps;
+                      if (shape.ld4Weights)
+                        for (int64_t v = 0; v < vectors / 2; ++v)
+                          rawSteps.push_back(readInterleavedGroup(
+                              kb, kl, weightSteps[v],
+                              ValueRange{p, block, idx(0)}, 4));
                       for (int64_t t = 0; t < kBlock / kStep; ++t) {
                         Value step = arith::AddIOp::create(
                             kb, kl,
@@ -338,10 +430,14 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                             idx(t));
                         SmallVector<Value> w;
                         for (int64_t v = 0; v < vectors / 2; ++v) {
-                          Value raw = vector::TransferReadOp::create(
-                              kb, kl, bytesType, packedW,
-                              ValueRange{p, step, idx(v * pairBytes)}, padI8,
-                              inBounds);
+                          Value raw =
+                              shape.ld4Weights
+                                  ? rawSteps[v][t]
+                                  : vector::TransferReadOp::create(
+                                        kb, kl, bytesType, packedW,
+                                        ValueRange{p, step, idx(v * pairBytes)},
+                                        padI8, inBounds)
+                                        .getResult();
                           Value low = arith::ShLIOp::create(kb, kl, raw, four);
                           if (!scaledLow)
                             low = arith::ShRSIOp::create(kb, kl, low, four);
@@ -349,14 +445,35 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                           w.push_back(
                               arith::ShRSIOp::create(kb, kl, raw, four));
                         }
-                        for (int64_t r = 0; r < rows; ++r) {
-                          // Lane t of the row's bytes in every lane: LLVM
-                          // selects sdot by element.
+                        // Lane l of a register's words in every lane: LLVM
+                        // selects sdot by element.
+                        auto splat = [&](Value reg, int64_t l) {
+                          Value words =
+                              vector::BitCastOp::create(kb, kl, accType, reg);
                           Value lane = vector::ShuffleOp::create(
-                              kb, kl, aRows[r], aRows[r],
-                              ArrayRef<int64_t>{t, t, t, t});
-                          Value act = vector::BitCastOp::create(
-                              kb, kl, bytesType, lane);
+                              kb, kl, words, words,
+                              ArrayRef<int64_t>{l, l, l, l});
+                          return vector::BitCastOp::create(kb, kl, bytesType,
+                                                           lane)
+                              .getResult();
+                        };
+                        if (transposed) {
+                          // Quad q's register of step t (4 rows) times the
+                          // weights of one column by element.
+                          for (int64_t q = 0; q < rows / 4; ++q) {
+                            Value act = vector::BitCastOp::create(
+                                kb, kl, bytesType, aRows[q * 4 + t]);
+                            for (int64_t col = 0; col < columns; ++col) {
+                              Value &slot = next[q * columns + col];
+                              slot = arm_neon::SdotOp::create(
+                                  kb, kl, accType, slot, act,
+                                  splat(w[col / lanes], col % lanes));
+                            }
+                          }
+                          continue;
+                        }
+                        for (int64_t r = 0; r < rows; ++r) {
+                          Value act = splat(aRows[r], t);
                           for (int64_t v = 0; v < vectors; ++v) {
                             Value &slot = next[r * vectors + v];
                             slot = arm_neon::SdotOp::create(kb, kl, accType,
@@ -370,6 +487,52 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
               // The group's exact sums, scaled and added in f32.
               SmallVector<Value> fOut;
               Value tileIn = inMemory ? fIn[0] : Value();
+              if (transposed) {
+                // Accumulator (q, col): rows 4q..4q + 3 of column col; the
+                // scale (s_lhs * s_w) is the quad's row scales times the
+                // column's weight scale by element, as in the plain tile.
+                SmallVector<Value> sw;
+                for (int64_t v = 0; v < vectors; ++v)
+                  sw.push_back(vector::TransferReadOp::create(
+                      gb, gl, floatType, scaleTable,
+                      ValueRange{p, g, idx(v * lanes)}, padF32, inBounds));
+                for (int64_t q = 0; q < rows / 4; ++q) {
+                  Value corrections[2];
+                  if (rowSums) {
+                    SmallVector<Value> sums;
+                    for (int64_t r = 4 * q; r < 4 * q + 4; ++r)
+                      sums.push_back(tensor::ExtractOp::create(
+                          gb, gl, rowSums, ValueRange{clamped[r], g}));
+                    Value quad =
+                        vector::FromElementsOp::create(gb, gl, accType, sums);
+                    for (int64_t h = 0; h < 2; ++h)
+                      corrections[h] = arith::MulIOp::create(
+                          gb, gl, quad,
+                          vector::BroadcastOp::create(gb, gl, accType,
+                                                      h ? zpHigh : zpLow));
+                  }
+                  for (int64_t col = 0; col < columns; ++col) {
+                    int64_t v = col / lanes, l = col % lanes;
+                    Value sum = stepLoop.getResult(q * columns + col);
+                    if (rowSums)
+                      sum = arith::SubIOp::create(gb, gl, sum,
+                                                  corrections[v % 2]);
+                    Value swLane = vector::ShuffleOp::create(
+                        gb, gl, sw[v], sw[v], ArrayRef<int64_t>{l, l, l, l});
+                    Value scale =
+                        arith::MulFOp::create(gb, gl, scaleRegs[q], swLane);
+                    Value exact =
+                        arith::SIToFPOp::create(gb, gl, floatType, sum);
+                    if (v % 2 == 0 && scaledLow)
+                      exact = arith::DivFOp::create(gb, gl, exact, sixteen);
+                    Value term = arith::MulFOp::create(gb, gl, scale, exact);
+                    fOut.push_back(arith::AddFOp::create(
+                        gb, gl, fIn[q * columns + col], term));
+                  }
+                }
+                scf::YieldOp::create(gb, gl, fOut);
+                return;
+              }
               for (int64_t r = 0; r < rows; ++r) {
                 Value row = arith::AddIOp::create(gb, gl, i, idx(r));
                 // With a correction: (zpNibble - 8) * rowsum, times 16 for
@@ -419,6 +582,30 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
             });
         if (inMemory)
           tile = groupLoop.getResult(0);
+        // A transposed tile's sums, 4 x 4 blocks (4 columns of a row quad)
+        // transposed into row vectors: zip1/zip2 of words, then of pairs.
+        SmallVector<Value> rowVectors;
+        if (transposed) {
+          rowVectors.assign(rows * vectors, Value());
+          auto zip = [&](Value x, Value y, ArrayRef<int64_t> mask) {
+            return vector::ShuffleOp::create(rb, rl, x, y, mask).getResult();
+          };
+          for (int64_t q = 0; q < rows / 4; ++q)
+            for (int64_t v = 0; v < vectors; ++v) {
+              Value a[4];
+              for (int64_t j = 0; j < 4; ++j)
+                a[j] = groupLoop.getResult(q * columns + v * lanes + j);
+              Value t0 = zip(a[0], a[1], {0, 4, 1, 5});
+              Value t1 = zip(a[0], a[1], {2, 6, 3, 7});
+              Value t2 = zip(a[2], a[3], {0, 4, 1, 5});
+              Value t3 = zip(a[2], a[3], {2, 6, 3, 7});
+              Value out[4] = {
+                  zip(t0, t2, {0, 1, 4, 5}), zip(t0, t2, {2, 3, 6, 7}),
+                  zip(t1, t3, {0, 1, 4, 5}), zip(t1, t3, {2, 3, 6, 7})};
+              for (int64_t j = 0; j < 4; ++j)
+                rowVectors[(4 * q + j) * vectors + v] = out[j];
+            }
+        }
         for (int64_t r = 0; r < rows; ++r) {
           Value row = arith::AddIOp::create(rb, rl, i, idx(r));
           for (int64_t v = 0; v < vectors; ++v) {
@@ -429,7 +616,8 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                 inMemory ? vector::TransferReadOp::create(
                                rb, rl, floatType, tile, at, padF32, inBounds)
                                .getResult()
-                         : groupLoop.getResult(r * vectors + v);
+                : transposed ? rowVectors[r * vectors + v]
+                             : groupLoop.getResult(r * vectors + v);
             if (bias) {
               // The last panel runs past N: a masked read.
               Value col = arith::AddIOp::create(rb, rl, col0, idx(v * lanes));

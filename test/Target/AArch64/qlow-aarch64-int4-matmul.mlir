@@ -86,20 +86,40 @@ func.func @int4_groups(%x: tensor<3x64xf32>, %b: tensor<20xf32>) -> tensor<3x20x
 
 // -----
 
-// M = 16 with groups of 128: the instruction-counting tile model takes 8
-// rows x 2 vectors (16 i32 sums; the activations packed [2, 16, 32]: 8 rows
-// interleaved per 16 bytes of K), and the K loop covers 4 blocks of 16
-// bytes per iteration (two per group): 256 sdot between its first dot
-// product and its back edge, with no stack access.
+// M = 16 with groups of 128: the instruction-counting tile model takes a
+// transposed 8 x 2 tile (16 i32 sums, each 4 rows of one column): the
+// activations are sdot's vector operand, each row quad in a tensor of its
+// own with its rows one after the other ([2, 16, 16] words: an ld4 gives a
+// register per step of K with the quad's 4 rows), and the nibbles are
+// regrouped so that one ld4 loads 4 steps ([1, 16, 16] words, used by
+// element). One block of 16 bytes of K per iteration: three ld4 (post-
+// indexed), 8 shifts and 64 sdot by element, with no stack access; after
+// the last group the sums are transposed in 4 x 4 blocks (zip1/zip2 of
+// words, then of pairs).
 // CHECK-LABEL: func.func @int4_m16_groups_128
-// CHECK: vector.transfer_write %{{.+}} : vector<16xi32>, tensor<2x16x32xi32>
+// CHECK-DAG: %[[NIB:.+]] = arith.constant dense<{{.+}}> : tensor<1x16x16xi32>
+// CHECK: scf.for {{.+}} -> (tensor<2x16x16xi32>, tensor<2x16x16xi32>)
+// CHECK: vector.transfer_write %{{.+}} : vector<16xi32>, tensor<2x16x16xi32>
+// CHECK: vector.transfer_write %{{.+}} : vector<16xi32>, tensor<2x16x16xi32>
 // CHECK: scf.for {{.+}} -> (vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>)
-// CHECK-COUNT-256: arm_neon.intr.sdot
+// CHECK: vector.transfer_read %{{.+}} : tensor<2x16x16xi32>, vector<16xi32>
+// CHECK: vector.shuffle %{{.+}}, %{{.+}} [0, 4, 8, 12] : vector<16xi32>, vector<16xi32>
+// CHECK: vector.transfer_read %{{.+}} : tensor<2x16x16xi32>, vector<16xi32>
+// CHECK: vector.transfer_read %[[NIB]]
+// CHECK-COUNT-64: arm_neon.intr.sdot
+// CHECK-NOT: arm_neon.intr.sdot
 // CHECK: scf.yield
+// CHECK: arith.sitofp
+// CHECK: vector.shuffle %{{.+}}, %{{.+}} [0, 4, 1, 5] : vector<4xf32>, vector<4xf32>
+// CHECK: vector.shuffle %{{.+}}, %{{.+}} [2, 3, 6, 7] : vector<4xf32>, vector<4xf32>
 // ASM-LABEL: {{^}}int4_m16_groups_128:
+// ASM: ld4 { v{{[0-9]+}}.4s, v{{[0-9]+}}.4s, v{{[0-9]+}}.4s, v{{[0-9]+}}.4s }, [x{{[0-9]+}}], #64
+// ASM-NEXT: ld4 { v{{[0-9]+}}.4s, v{{[0-9]+}}.4s, v{{[0-9]+}}.4s, v{{[0-9]+}}.4s }, [x{{[0-9]+}}], #64
+// ASM-NEXT: ld4 { v{{[0-9]+}}.4s, v{{[0-9]+}}.4s, v{{[0-9]+}}.4s, v{{[0-9]+}}.4s }, [x{{[0-9]+}}], #64
+// ASM-NOT: {{\[sp|ldr|ldp|mov|add x|sub x}}
 // ASM: sdot v{{[0-9]+}}.4s, v{{[0-9]+}}.16b, v{{[0-9]+}}.4b[0]
-// ASM-COUNT-255: sdot v{{[0-9]+}}.4s
-// ASM-NOT: {{\[sp|sdot}}
+// ASM-COUNT-63: sdot v{{[0-9]+}}.4s
+// ASM-NOT: {{\[sp|sdot|ld}}
 // ASM: {{b.ne|b.lo}}
 func.func @int4_m16_groups_128(%x: tensor<16x256xf32>) -> tensor<16x8xf32> {
   %w = arith.constant dense<-3> : tensor<256x8xi4>
