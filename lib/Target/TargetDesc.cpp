@@ -253,16 +253,6 @@ FailureOr<TargetDesc> mlir::qlow::lookupTargetDesc(StringRef arch,
   desc.dotsPerCycle = family->dotsPerCycle;
   desc.loadsPerCycle = family->loadsPerCycle;
   desc.l1Bytes = family->l1Bytes;
-  // The int4 decode kernel's weight prefetch (TargetDesc::int4PrefetchBytes):
-  // measured on a Zen 5 EPYC with 4 KB pages, M = 1, K = N = 4096, cold
-  // caches, one thread, the kernel's assembly with prefetches added at 4,
-  // 8 and 16 KB ahead (t0, nta) against none in the same runs (see
-  // qlow-x86-int4-matmul).
-  if (family->int8Dot == Int8DotKind::Avx512Vnni ||
-      family->int8Dot == Int8DotKind::AvxVnni) {
-    desc.int4PrefetchBytes = 8192;
-    desc.int4PrefetchLocality = 0;
-  }
   desc.sveVectorBits = family->sveVectorBits;
   desc.sveInt8Tiles.assign(family->sveTiles.begin(), family->sveTiles.end());
   // The smmla kernel loads each step's registers with one ld4 per stream,
