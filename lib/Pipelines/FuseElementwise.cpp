@@ -1,7 +1,8 @@
 //===- FuseElementwise.cpp - elementwise linalg fusion without reshapes ---===//
 //
 // qlow-fuse-elementwise: upstream's elementwise producer-consumer fusion,
-// restricted to producers with a single use.
+// restricted to producers with a single use whose every element the
+// consumer reads once (no broadcast).
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,7 +22,7 @@ using namespace mlir;
 
 namespace {
 /// Fuses an elementwise producer with a single use into a consumer without
-/// reductions. Upstream's populateElementwiseOpsFusionPatterns would also
+/// reductions that reads each of its elements once. Upstream's populateElementwiseOpsFusionPatterns would also
 /// fold splat constants into any generic, which hides constant weights from
 /// the matmul kernels, so only its fusion step (fuseElementwiseOps) is used.
 struct FuseSingleUseProducer : OpRewritePattern<linalg::GenericOp> {
@@ -37,6 +38,13 @@ struct FuseSingleUseProducer : OpRewritePattern<linalg::GenericOp> {
       // A producer with other users would be computed twice.
       if (!producer || !producer->hasOneUse() ||
           !linalg::areElementwiseOpsFusable(&operand))
+        continue;
+      // A producer the consumer reads through a broadcast (its map is not a
+      // permutation of the consumer's loops: a row's 1/sqrt(var + eps) read
+      // by every element of the row) would be computed once per element of
+      // the broadcast dimensions: a layer_norm's f64 division and square
+      // root once per 16 elements instead of once per row.
+      if (!consumer.getMatchingIndexingMap(&operand).isPermutation())
         continue;
       FailureOr<linalg::ElementwiseOpFusionResult> fused =
           linalg::fuseElementwiseOps(rewriter, &operand);

@@ -25,6 +25,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/CSE.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 
 namespace mlir::qlow {
 #define GEN_PASS_DEF_QLOWVECTORIZEELEMENTWISEPASS
@@ -204,6 +205,17 @@ void tileAndVectorizeReduction(RewriterBase &rewriter, linalg::GenericOp op,
         linalg::vectorize(rewriter, part);
     if (succeeded(vectorized))
       rewriter.replaceOp(part, vectorized->replacements);
+  }
+  // Each iteration reads the partial results from the loop-carried tensor
+  // and writes them back (a transfer_read and transfer_write of the same
+  // vector): upstream's subset hoisting carries the vector itself, so the
+  // partial results stay in registers instead of a buffer that
+  // bufferization allocates per row and the loop stores to every iteration.
+  // (The vectorizer's constants, indices and padding, are created inside
+  // the loop: they are moved out first, or the transfers are not invariant.)
+  for (LoopLikeOpInterface loop : tiled->loops) {
+    moveLoopInvariantCode(loop);
+    hoistLoopInvariantSubsets(rewriter, loop);
   }
 }
 
@@ -397,6 +409,26 @@ SmallVector<linalg::GenericOp> fuseRows(RewriterBase &rewriter,
   return tiled;
 }
 
+/// A transfer_read of a linalg.fill's result is the fill value broadcast:
+/// the zero partial sums a reduction loop starts from (after the partial
+/// results are carried as a vector) would otherwise be a buffer allocated,
+/// filled and read back once per row.
+struct FoldTransferReadOfFill : OpRewritePattern<vector::TransferReadOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(vector::TransferReadOp read,
+                                PatternRewriter &rewriter) const override {
+    auto fill = read.getBase().getDefiningOp<linalg::FillOp>();
+    // In bounds and unmasked: every lane is read from the filled tensor
+    // (not the padding).
+    if (!fill || read.getMask() ||
+        !llvm::all_of(read.getInBoundsValues(), [](bool b) { return b; }))
+      return failure();
+    rewriter.replaceOpWithNewOp<vector::BroadcastOp>(
+        read, read.getVectorType(), fill.getInputs().front());
+    return success();
+  }
+};
+
 struct QlowVectorizeElementwisePass
     : qlow::impl::QlowVectorizeElementwisePassBase<
           QlowVectorizeElementwisePass> {
@@ -507,6 +539,7 @@ struct QlowVectorizeElementwisePass
     // LLVM lowering turns into a horizontal reduction.
     vector::populateVectorMultiReductionLoweringPatterns(
         patterns, vector::VectorMultiReductionLowering::InnerReduction);
+    patterns.add<FoldTransferReadOfFill>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

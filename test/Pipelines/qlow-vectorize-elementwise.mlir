@@ -94,17 +94,23 @@ func.func @integer_row_reductions(%x: tensor<3x64xi8>, %mu: tensor<3xi64>) -> (t
 // -----
 
 // Float row sums accumulated in f64 (layer_norm's sum and sum of squares)
-// are partial sums too: vector<16xf64> per row, one vector.reduction. This
-// one is small (4 x 64 = 256 iterations): no threads.
+// are partial sums too: vector<16xf64> per row, one vector.reduction. The
+// partial sums are the loop's vector iter_arg (in registers), starting from
+// a zero constant: no tensor carried, filled or read per row. This one is
+// small (4 x 64 = 256 iterations): no threads.
 // CHECK-LABEL: func.func @f64_row_sums
 // CHECK-NOT:   scf.forall
+// CHECK:       scf.for {{.+}} iter_args(%{{.+}} = %[[ZERO:.+]]) -> (vector<1x16xf64>)
+// CHECK-NOT:   vector.transfer_write
 // CHECK:       arith.addf {{.+}} : vector<16xf64>
 // CHECK:       vector.reduction <add>, {{.+}} : vector<16xf64> into f64
+// CHECK:       scf.for {{.+}} iter_args(%{{.+}} = %[[ZERO]]) -> (vector<1x16xf64>)
 // CHECK:       arith.mulf {{.+}} : vector<16xf64>
 // CHECK:       vector.reduction <add>, {{.+}} : vector<16xf64> into f64
 // CHECK-NOT:   linalg.generic
 // CHECK:       return
 // AVX2-LABEL:  func.func @f64_row_sums
+// AVX2:        scf.for {{.+}} -> (vector<1x8xf64>)
 // AVX2:        vector.reduction <add>, {{.+}} : vector<8xf64> into f64
 func.func @f64_row_sums(%x: tensor<4x64xf32>, %g: tensor<64xf32>) -> tensor<4x64xf32> {
   %y = qlow.layer_norm %x, %g, %g : (tensor<4x64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<4x64xf32>
