@@ -247,6 +247,12 @@ def main():
                         help="matmul kinds: M of the cases in turn from this "
                              "comma-separated list (N, K and the rest as "
                              "drawn), e.g. the row counts of a tile shape")
+    parser.add_argument("--tiny-rows", action="store_true",
+                        help="int4: every third row of the activations "
+                             "scaled by 2^-118, so that its scale times a "
+                             "weight scale over 16 is subnormal (the int4 "
+                             "kernel's exact fallback for such row tiles), "
+                             "and no bias")
     parser.add_argument("--variants",
                         default="max:neoverse-n2,cortex-a76:neoverse-n1,"
                                 "cortex-a57:cortex-a57",
@@ -288,6 +294,12 @@ def main():
         values = [int(v) for v in args.m_values.split(",")]
         for i, case in enumerate(cases):
             case.m = values[i % len(values)]
+    if args.tiny_rows and args.kind != "int4":
+        parser.error("--tiny-rows is for --kind int4")
+    if args.tiny_rows:
+        # No bias: it would absorb the tiny rows' results.
+        for case in cases:
+            case.bias = None
     batches = [cases[i:i + args.batch]
                for i in range(0, len(cases), args.batch)]
     files = []
@@ -298,6 +310,9 @@ def main():
             for case in batch:
                 f.write(f"// {case.name}: {case.describe()}\n{case.mlir()}\n")
                 for i, array in enumerate(case.inputs(nprng)):
+                    if args.tiny_rows and i == 0:
+                        array = array.copy()
+                        array[..., ::3, :] *= np.float32(2.0 ** -118)
                     np.save(os.path.join(work, "in", f"{case.name}.{i}.npy"),
                             array)
         files.append(path)

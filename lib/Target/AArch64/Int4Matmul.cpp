@@ -30,6 +30,8 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <cmath>
+
 namespace mlir::qlow {
 #define GEN_PASS_DEF_QLOWAARCH64INT4MATMULPASS
 #include "qlow/Target/AArch64/Passes.h.inc"
@@ -219,6 +221,54 @@ SmallVector<Value> packActivationsForInt4(OpBuilder &b, Location loc, Value q,
   return SmallVector<Value>(tiles.getResults());
 }
 
+/// The weight scales ([panels][groups][nr] f32, a constant) with those of
+/// the low vectors (even vector index: their sums are 16 times the group's)
+/// divided by 16, and the range of row scales s for which that is exact:
+/// s * (w / 16) rounds to (s * w) / 16 wherever s * w / 16 is a normal
+/// float or zero, and then the kernel may skip dividing the sums by 16
+/// (float(16 x) = 16 * float(x), and the two products round alike).
+/// `lowest` = 2^-122 / the smallest nonzero |w| and `highest` = 2^126 / the
+/// largest |w| of the low vectors bound s (or s = 0); a null table where
+/// some w / 16 would be subnormal or no low vector has a nonzero scale.
+struct DividedScales {
+  Value table;
+  float lowest = 0, highest = 0;
+};
+
+DividedScales divideLowScales(OpBuilder &b, Location loc, Value scales,
+                              int64_t lanes) {
+  DenseElementsAttr attr;
+  if (!matchPattern(scales, m_Constant(&attr)))
+    return {};
+  auto type = cast<RankedTensorType>(scales.getType());
+  const int64_t nr = type.getDimSize(2);
+  SmallVector<float> values(attr.getValues<float>());
+  float smallest = 0, largest = 0;
+  for (size_t at = 0; at < values.size(); ++at) {
+    if ((static_cast<int64_t>(at) % nr) / lanes % 2 != 0)
+      continue;
+    float w = std::fabs(values[at]);
+    if (!std::isfinite(w))
+      return {};
+    if (w == 0)
+      continue;
+    smallest = smallest == 0 ? w : std::min(smallest, w);
+    largest = std::max(largest, w);
+    values[at] /= 16;
+  }
+  if (smallest == 0 || smallest < std::ldexp(1.0f, -122))
+    return {};
+  DividedScales result;
+  result.table = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, ArrayRef<float>(values)));
+  // Rounded toward the safe side: lowest up, highest down.
+  result.lowest = std::nextafter(
+      static_cast<float>(std::ldexp(1.0, -122) / smallest), INFINITY);
+  result.highest =
+      std::nextafter(static_cast<float>(std::ldexp(1.0, 126) / largest), 0.0f);
+  return result;
+}
+
 /// Builds the kernel for `c` before `c.op` and returns its [M, N] f32 result.
 ///
 /// Layout (data tiling at compile time): column panels of nr = vectors * 4
@@ -284,6 +334,8 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   if (shape.ld4Weights)
     weightSteps = interleaveWeightSteps(b, loc, packedW);
   Value scaleTable = packedWeights.scales;
+  const DividedScales dividedScales =
+      scaledLow ? divideLowScales(b, loc, scaleTable, lanes) : DividedScales();
 
   // Activations: quantized at run time, their sums per row and group when
   // a correction needs them, and rows padded to the tile.
@@ -383,8 +435,10 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
         } else {
           facc.assign(rows * vectors, zeroF32);
         }
-        auto groupLoop = scf::ForOp::create(
-            rb, rl, idx(0), idx(groups), idx(1), facc,
+        auto buildGroupLoop = [&](OpBuilder &lb, bool preDivided) {
+          Value swTable = preDivided ? dividedScales.table : scaleTable;
+          return scf::ForOp::create(
+            lb, rl, idx(0), idx(groups), idx(1), facc,
             [&](OpBuilder &gb, Location gl, Value g, ValueRange fIn) {
               Value s0 = arith::MulIOp::create(gb, gl, g, idx(blocksPerGroup));
               Value s1 = arith::AddIOp::create(gb, gl, s0, idx(blocksPerGroup));
@@ -494,7 +548,7 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                 SmallVector<Value> sw;
                 for (int64_t v = 0; v < vectors; ++v)
                   sw.push_back(vector::TransferReadOp::create(
-                      gb, gl, floatType, scaleTable,
+                      gb, gl, floatType, swTable,
                       ValueRange{p, g, idx(v * lanes)}, padF32, inBounds));
                 for (int64_t q = 0; q < rows / 4; ++q) {
                   Value corrections[2];
@@ -523,7 +577,7 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                         arith::MulFOp::create(gb, gl, scaleRegs[q], swLane);
                     Value exact =
                         arith::SIToFPOp::create(gb, gl, floatType, sum);
-                    if (v % 2 == 0 && scaledLow)
+                    if (v % 2 == 0 && scaledLow && !preDivided)
                       exact = arith::DivFOp::create(gb, gl, exact, sixteen);
                     Value term = arith::MulFOp::create(gb, gl, scale, exact);
                     fOut.push_back(arith::AddFOp::create(
@@ -552,13 +606,13 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                     sum =
                         arith::SubIOp::create(gb, gl, sum, corrections[v % 2]);
                   Value sw = vector::TransferReadOp::create(
-                      gb, gl, floatType, scaleTable,
+                      gb, gl, floatType, swTable,
                       ValueRange{p, g, idx(v * lanes)}, padF32, inBounds);
                   Value scale = arith::MulFOp::create(gb, gl, rowScales[r], sw);
                   Value exact = arith::SIToFPOp::create(gb, gl, floatType, sum);
                   // The low vectors' sums are 16 times the group's (exact
                   // in f32: a power of two): scvtf #4.
-                  if (v % 2 == 0 && scaledLow)
+                  if (v % 2 == 0 && scaledLow && !preDivided)
                     exact = arith::DivFOp::create(gb, gl, exact, sixteen);
                   Value term = arith::MulFOp::create(gb, gl, scale, exact);
                   if (!inMemory) {
@@ -580,8 +634,52 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                 fOut.push_back(tileIn);
               scf::YieldOp::create(gb, gl, fOut);
             });
+        };
+        // Where every row scale of the tile keeps (s_lhs * s_w) / 16 normal
+        // and finite (dividedScales), the groups take the low vectors'
+        // scales divided by 16 and no division of their sums; otherwise
+        // (tiny, huge, infinite or NaN scales) the same loop with the
+        // division. NaN fails every comparison.
+        SmallVector<Value> groupResults;
+        if (dividedScales.table) {
+          auto splatF = [&](float x) {
+            return arith::ConstantOp::create(
+                rb, rl,
+                DenseElementsAttr::get(floatType, rb.getF32FloatAttr(x)));
+          };
+          Value safe;
+          for (Value reg : scaleRegs) {
+            Value big = arith::CmpFOp::create(rb, rl, arith::CmpFPredicate::OGE,
+                                              reg, splatF(dividedScales.lowest));
+            Value zero = arith::CmpFOp::create(
+                rb, rl, arith::CmpFPredicate::OEQ, reg, zeroF32);
+            Value small = arith::CmpFOp::create(
+                rb, rl, arith::CmpFPredicate::OLE, reg,
+                splatF(dividedScales.highest));
+            Value ok = arith::AndIOp::create(
+                rb, rl, arith::OrIOp::create(rb, rl, big, zero), small);
+            Value all = vector::ReductionOp::create(
+                rb, rl, vector::CombiningKind::AND, ok);
+            safe = safe ? arith::AndIOp::create(rb, rl, safe, all).getResult()
+                        : all;
+          }
+          auto ifOp = scf::IfOp::create(rb, rl, ValueRange(facc).getTypes(),
+                                        safe, /*withElseRegion=*/true);
+          OpBuilder thenB = ifOp.getThenBodyBuilder();
+          scf::YieldOp::create(thenB, rl,
+                               buildGroupLoop(thenB, true).getResults());
+          OpBuilder elseB = ifOp.getElseBodyBuilder();
+          scf::YieldOp::create(elseB, rl,
+                               buildGroupLoop(elseB, false).getResults());
+          groupResults.assign(ifOp.getResults().begin(),
+                              ifOp.getResults().end());
+        } else {
+          scf::ForOp loop = buildGroupLoop(rb, false);
+          groupResults.assign(loop.getResults().begin(),
+                              loop.getResults().end());
+        }
         if (inMemory)
-          tile = groupLoop.getResult(0);
+          tile = groupResults[0];
         // A transposed tile's sums, 4 x 4 blocks (4 columns of a row quad)
         // transposed into row vectors: zip1/zip2 of words, then of pairs.
         SmallVector<Value> rowVectors;
@@ -594,7 +692,7 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
             for (int64_t v = 0; v < vectors; ++v) {
               Value a[4];
               for (int64_t j = 0; j < 4; ++j)
-                a[j] = groupLoop.getResult(q * columns + v * lanes + j);
+                a[j] = groupResults[q * columns + v * lanes + j];
               Value t0 = zip(a[0], a[1], {0, 4, 1, 5});
               Value t1 = zip(a[0], a[1], {2, 6, 3, 7});
               Value t2 = zip(a[2], a[3], {0, 4, 1, 5});
@@ -617,7 +715,7 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                                rb, rl, floatType, tile, at, padF32, inBounds)
                                .getResult()
                 : transposed ? rowVectors[r * vectors + v]
-                             : groupLoop.getResult(r * vectors + v);
+                             : groupResults[r * vectors + v];
             if (bias) {
               // The last panel runs past N: a masked read.
               Value col = arith::AddIOp::create(rb, rl, col0, idx(v * lanes));

@@ -18,6 +18,7 @@
 // CHECK-SAME: (%[[X:.+]]: tensor<3x64xf32>, %[[B:.+]]: tensor<20xf32>) -> tensor<3x20xf32>
 // CHECK-DAG: %[[PACKED:.+]] = arith.constant dense<{{.+}}> : tensor<1x16x48xi8>
 // CHECK-DAG: %[[SCALES:.+]] = arith.constant dense<{{.+}}> : tensor<1x2x24xf32>
+// CHECK-DAG: %[[DIV:.+]] = arith.constant dense<{{.*}}3.125000e-02{{.*}}> : tensor<1x2x24xf32>
 // CHECK: linalg.generic
 // CHECK-SAME: ins(%[[X]] : tensor<3x64xf32>)
 // CHECK: linalg.generic
@@ -30,6 +31,15 @@
 // CHECK: %[[QP:.+]] = vector.transfer_write %{{.+}} : vector<12xi32>, tensor<1x4x12xi32>
 // CHECK: scf.forall (%[[P:.+]]) in (1)
 // CHECK: scf.for
+// A row tile whose row scales s keep s * w / 16 normal for every scale w
+// of the low vectors (s >= 2^-122 / min |w| or s = 0, s <= 2^126 / max |w|)
+// takes the groups that read the low vectors' scales divided by 16 (0.5 /
+// 16, %[[DIV]]) and divide no sums; the others the groups as before.
+// CHECK: arith.cmpf oge
+// CHECK: arith.cmpf oeq
+// CHECK: arith.cmpf ole
+// CHECK: vector.reduction <and>
+// CHECK: scf.if
 // CHECK: scf.for
 // CHECK: scf.for {{.+}} iter_args({{.+}}) -> (vector<4xi32>,
 // One ld3 of the tile's activations per 4 steps, used by element.
@@ -43,6 +53,9 @@
 // CHECK: arm_neon.intr.sdot %{{.+}}, %[[LO]], %{{.+}} : vector<16xi8>, vector<16xi8> to vector<4xi32>
 // CHECK: arm_neon.intr.sdot %{{.+}}, %[[HI]], %{{.+}} : vector<16xi8>, vector<16xi8> to vector<4xi32>
 // CHECK: vector.shuffle %{{.+}}, %{{.+}} [3, 3, 3, 3] : vector<4xi32>, vector<4xi32>
+// CHECK: vector.transfer_read %[[DIV]]
+// CHECK-NOT: arith.divf
+// CHECK: } else {
 // After each group: to f32 (the low vectors' sums divided by 16, exact),
 // times s_row * s_w, added; no correction.
 // CHECK-NOT: arith.subi
