@@ -147,6 +147,19 @@ struct TargetDesc {
   /// Bytes per cycle one core reads from L2 into registers (sustained).
   double l2BytesPerCycle = 32.0;
 
+  /// Software prefetch of the x86 int4 weight-only kernel's packed weights
+  /// when each weight byte is read once (one row block: the decode case,
+  /// M = 1, where the kernel streams its weights from DRAM): one prefetch
+  /// per 64-byte line, `int4PrefetchBytes` ahead of the step's loads along
+  /// the contiguous weight stream (0: none), with LLVM's locality hint
+  /// `int4PrefetchLocality` (0: prefetchnta ... 3: prefetcht0). The kernel
+  /// issues about 4.5 vector instructions per 64 bytes whose results wait
+  /// on the load, so the out-of-order window reaches far fewer lines ahead
+  /// than a plain streaming read does, and the hardware prefetchers stop at
+  /// each 4 KB page.
+  int64_t int4PrefetchBytes = 0;
+  unsigned int4PrefetchLocality = 0;
+
   /// LLVM code-generator options ("name=value", as llc spells them without
   /// the dashes) that this target's kernels need, set while its machine code
   /// is generated (ScopedLLVMOptions).

@@ -20,7 +20,9 @@
 #include "qlow/Target/X86/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -103,6 +105,29 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
       packInt4Weights(b, loc, c, nr, lanes, kStep);
   Value packedW = packedWeights.nibbles;
   Value scaleTable = packedWeights.scales;
+
+  // Software prefetch of the weights (TargetDesc::int4PrefetchBytes), when
+  // each weight byte is read once (one block of rows: the decode case); with
+  // several row blocks the panel's second pass reads it from L2. The packed
+  // weights are one contiguous stream: panel after panel, step after step,
+  // `stepBytes` per step. Each step prefetches its lines `distance` bytes
+  // ahead in that stream (into the next panel near a panel's end: the next
+  // one this thread reads under the static schedule), clamped to the last
+  // byte, through a flat view of the constant's buffer.
+  ArrayRef<int64_t> packedShape =
+      cast<RankedTensorType>(packedW.getType()).getShape();
+  const int64_t kSteps = packedShape[1], stepBytes = packedShape[2];
+  const int64_t totalBytes = panels * kSteps * stepBytes;
+  const int64_t distance = desc.int4PrefetchBytes;
+  Value prefetchBuffer;
+  if (distance > 0 && mp == rows) {
+    Type bufferType = MemRefType::get(packedShape, b.getI8Type());
+    Value buffer = bufferization::ToBufferOp::create(b, loc, bufferType,
+                                                     packedW, /*readOnly=*/true);
+    SmallVector<ReassociationIndices> all = {{0, 1, 2}};
+    prefetchBuffer = memref::CollapseShapeOp::create(
+        b, loc, MemRefType::get({totalBytes}, b.getI8Type()), buffer, all);
+  }
 
   // Activations: quantized at run time, their sums per row and group, and
   // rows padded to the tile.
@@ -210,6 +235,32 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                           kb, kl,
                           vector::BitCastOp::create(kb, kl, bytesType, shifted),
                           lowMask));
+                    }
+                    if (prefetchBuffer) {
+                      // Step s of panel p starts at (p * kSteps + s) *
+                      // stepBytes; the step `distance` bytes ahead, at most
+                      // the last one, gets one prefetch per 64-byte line.
+                      Value ahead = arith::MinSIOp::create(
+                          kb, kl,
+                          arith::AddIOp::create(
+                              kb, kl,
+                              arith::MulIOp::create(
+                                  kb, kl,
+                                  arith::AddIOp::create(
+                                      kb, kl,
+                                      arith::MulIOp::create(kb, kl, p,
+                                                            idx(kSteps)),
+                                      s),
+                                  idx(stepBytes)),
+                              idx(distance)),
+                          idx(totalBytes - stepBytes));
+                      for (int64_t line = 0; line < stepBytes; line += 64)
+                        memref::PrefetchOp::create(
+                            kb, kl, prefetchBuffer,
+                            ValueRange{arith::AddIOp::create(kb, kl, ahead,
+                                                             idx(line))},
+                            /*isWrite=*/false, desc.int4PrefetchLocality,
+                            /*isDataCache=*/true);
                     }
                     Value kByte = arith::MulIOp::create(kb, kl, s, idx(kStep));
                     SmallVector<Value> next(acc.begin(), acc.end());

@@ -138,6 +138,12 @@ def QlowX86Int4MatmulPass : Pass<"qlow-x86-int4-matmul", "func::FuncOp"> {
     * Column panels are the iterations of an `scf.forall` (the threads'
       work); the tile comes from the TargetDesc's vector width and register
       count.
+    * When the tile covers all rows (each weight byte is read once: the
+      decode case, M = 1), each step prefetches its weight lines
+      `TargetDesc::int4PrefetchBytes` ahead in the contiguous packed stream
+      (`memref.prefetch` on a flat view of the constant's buffer, clamped to
+      its last step; locality `int4PrefetchLocality`, 0 = prefetchnta);
+      none where that is 0.
 
     With `report`, each dynamic matmul the pass does not take gets a remark
     saying why (asymmetric activations, 8-bit weights per channel or with
@@ -152,8 +158,10 @@ def QlowX86Int4MatmulPass : Pass<"qlow-x86-int4-matmul", "func::FuncOp"> {
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
     "::mlir::qlow::x86::QlowX86Dialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
