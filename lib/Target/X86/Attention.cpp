@@ -476,6 +476,34 @@ private:
             inBounds));
     }
     SmallVector<Value> scores(rows, splat(b, width, 0.0));
+    // A whole vector of keys with D in whole vectors: each key's products
+    // accumulate lanewise, and the lanes of the `lanes` keys' vectors are
+    // summed all at once by halving shuffles (lanewiseSums: 2 (L - 1)
+    // shuffles and L - 1 adds per row and chunk, against a reduction of
+    // log2(L) steps per key and an insert).
+    if (width == lanes && n.d % lanes == 0 && n.d > 0) {
+      SmallVector<SmallVector<Value>> partial(rows);
+      for (int64_t c = 0; c < width; ++c) {
+        Value key = arith::AddIOp::create(b, loc, key0, idx(b, c));
+        for (int64_t e = 0; e < chunks; ++e) {
+          Value keyRow = vector::TransferReadOp::create(
+              b, loc, chunkType(e), keys.value,
+              keys.at(pos.batch, pos.kvHead, key, idx(b, e * lanes)), padF32,
+              inBounds);
+          for (int64_t r = 0; r < rows; ++r) {
+            if (e == 0)
+              partial[r].push_back(
+                  arith::MulFOp::create(b, loc, qRows[r][e], keyRow));
+            else
+              partial[r].back() = vector::FMAOp::create(
+                  b, loc, qRows[r][e], keyRow, partial[r].back());
+          }
+        }
+      }
+      for (int64_t r = 0; r < rows; ++r)
+        scores[r] = lanewiseSums(b, partial[r]);
+      return scores;
+    }
     for (int64_t c = 0; c < width; ++c) {
       Value key = arith::AddIOp::create(b, loc, key0, idx(b, c));
       SmallVector<Value> keyRow;
@@ -534,6 +562,33 @@ private:
               buildKeyBlock(lb, pos, rows, key0, width, maskCausal, s).flat());
         });
     return loop.getResults();
+  }
+
+  /// The lanewise sums of `vectors` (L vectors of L f32, L a power of
+  /// two): lane j of the result is the sum of the lanes of vectors[j].
+  /// log2(L) levels, each adding the two halves of every block of a pair of
+  /// vectors.
+  Value lanewiseSums(OpBuilder &b, SmallVector<Value> vectors) {
+    const int64_t lanes = vectors.size();
+    for (int64_t w = lanes; w > 1; w /= 2) {
+      // Each vector holds lanes / w blocks of w lanes (one key each).
+      SmallVector<int64_t> low, high;
+      for (int64_t source = 0; source < 2; ++source)
+        for (int64_t block = 0; block < lanes / w; ++block)
+          for (int64_t x = 0; x < w / 2; ++x) {
+            low.push_back(source * lanes + block * w + x);
+            high.push_back(source * lanes + block * w + w / 2 + x);
+          }
+      SmallVector<Value> next;
+      for (size_t i = 0; i + 1 < vectors.size(); i += 2)
+        next.push_back(arith::AddFOp::create(
+            b, loc,
+            vector::ShuffleOp::create(b, loc, vectors[i], vectors[i + 1], low),
+            vector::ShuffleOp::create(b, loc, vectors[i], vectors[i + 1],
+                                      high)));
+      vectors = std::move(next);
+    }
+    return vectors.front();
   }
 
   /// One key block of `width` keys starting at `key0` (chunkWidths(width)
