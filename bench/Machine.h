@@ -8,6 +8,9 @@
 #ifndef QLOW_BENCH_MACHINE_H
 #define QLOW_BENCH_MACHINE_H
 
+#include <cstddef>
+#include <cstdint>
+
 namespace qlow::bench {
 
 /// Measured peak of `vpdpbusd zmm` on one core in GOPS (2 ops per MAC, 64
@@ -18,9 +21,18 @@ double measureVnniPeakGops();
 /// (a buffer much larger than the last-level cache, summed).
 double measureReadBandwidthGBs(int threads);
 
-/// Evicts the caches: writes and reads a buffer several times the size of
-/// any last-level cache, so that the next kernel reads its data from DRAM.
+/// Evicts the caches: reads a buffer several times the size of any
+/// last-level cache, so that the next kernel reads its data from DRAM and
+/// finds the caches full of clean lines (no write-back competes with it).
 void evictCaches();
+
+/// Seconds to read `bytes` bytes (a multiple of 256, 64-byte aligned) at
+/// `data` once with `threads` OpenMP threads, each summing a contiguous
+/// share with zmm loads (64-bit scalar loads without AVX-512); the sum of
+/// the 64-bit words goes to `sum`, which keeps the loads alive. Timed with
+/// caches evicted before it, this is the streaming read of exactly the
+/// bytes a kernel streams, under the kernel's protocol.
+double timeRead(const void *data, size_t bytes, int threads, int64_t *sum);
 
 /// Wakes the OpenMP thread pool with an empty parallel region of `threads`
 /// threads, so that the next parallel region finds its threads awake rather
