@@ -10,6 +10,7 @@
 
 #include "oneapi/dnnl/dnnl.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 using namespace qlow::bench;
@@ -20,7 +21,7 @@ struct OneDnnMatmul::Impl {
   dnnl::matmul primitive;
   dnnl::memory a, w, bias, c;
   bool requantize = false;
-  int64_t m = 0, n = 0;
+  int64_t m = 0, k = 0, n = 0;
 };
 
 OneDnnMatmul::OneDnnMatmul(int64_t m, int64_t k, int64_t n,
@@ -33,6 +34,7 @@ OneDnnMatmul::OneDnnMatmul(int64_t m, int64_t k, int64_t n,
   using tag = dnnl::memory::format_tag;
   impl->requantize = requantize;
   impl->m = m;
+  impl->k = k;
   impl->n = n;
   dnnl::memory::desc aDesc({m, k}, dt::u8, tag::ab);
   dnnl::memory::desc wPlain({k, n}, dt::s8, tag::ab);
@@ -73,6 +75,12 @@ void OneDnnMatmul::run() {
     args[DNNL_ARG_BIAS] = impl->bias;
   impl->primitive.execute(impl->stream, args);
   impl->stream.wait();
+}
+
+void OneDnnMatmul::writeInput(const std::vector<uint8_t> &a) {
+  size_t bytes = static_cast<size_t>(impl->m * impl->k);
+  std::memcpy(impl->a.get_data_handle(), a.data(), std::min(a.size(), bytes));
+  std::memset(impl->c.get_data_handle(), 0, impl->c.get_desc().get_size());
 }
 
 std::vector<int32_t> OneDnnMatmul::result() const {

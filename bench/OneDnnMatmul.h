@@ -27,6 +27,11 @@ public:
   ~OneDnnMatmul();
   /// Runs the primitive once (blocking).
   void run();
+  /// Writes `a` (M * K bytes) into the primitive's activations again and
+  /// zeroes its output, as qlow's CompiledModule::call writes its input and
+  /// allocates a zeroed output before each call: the alternating timing
+  /// gives both libraries the same cache state.
+  void writeInput(const std::vector<uint8_t> &a);
   /// The s32 or s8 result of the last run, widened to int32.
   std::vector<int32_t> result() const;
 

@@ -78,6 +78,19 @@ static cl::list<int> threadCounts("thread-counts", cl::desc("Thread counts to me
 static cl::opt<bool> skipMachine(
     "skip-machine-figures",
     cl::desc("Do not measure the vpdpbusd peak and the read bandwidth"));
+static cl::opt<unsigned> alternateCalls(
+    "alternate",
+    cl::desc("int8 cases: also time N turns of qlow and of oneDNN taken "
+             "one after the other, each after its input is written and its "
+             "output zeroed (as CompiledModule::call does for qlow), and "
+             "print the minimum and median time per call of each (on a busy "
+             "machine both sides of a pair of turns see about the same load)"),
+    cl::init(0));
+static cl::opt<unsigned> alternateRepeat(
+    "alternate-repeat",
+    cl::desc("--alternate: back-to-back calls per turn, timed together "
+             "(default 1)"),
+    cl::init(1));
 static cl::opt<double> minSeconds(
     "min-seconds", cl::desc("Time each measurement for at least this long"),
     cl::init(0.3));
@@ -548,6 +561,40 @@ int runMatmul() {
                                        maxDiff, requantRounding.getValue())
                              .str()
                        : std::string());
+        if (alternateCalls > 0) {
+          std::vector<double> qlowCalls, peerCalls;
+          for (unsigned call = 0; call < alternateCalls; ++call) {
+            double perCall = 0.0;
+            const unsigned turn = std::max(1u, alternateRepeat.getValue());
+            if (failed((*compiled)->call(*signature, {input}, turn, &perCall)))
+              return 1;
+            qlowCalls.push_back(perCall);
+            peer.writeInput(a);
+            auto start = std::chrono::steady_clock::now();
+            for (unsigned r = 0; r < turn; ++r)
+              peer.run();
+            peerCalls.push_back(std::chrono::duration<double>(
+                                    std::chrono::steady_clock::now() - start)
+                                    .count() /
+                                turn);
+          }
+          llvm::sort(qlowCalls);
+          llvm::sort(peerCalls);
+          double qlowMin = qlowCalls.front(), peerMin = peerCalls.front();
+          double qlowMedian = qlowCalls[qlowCalls.size() / 2];
+          double peerMedian = peerCalls[peerCalls.size() / 2];
+          llvm::outs() << llvm::formatv(
+              "alternate case={0} M={1} K={2} N={3} threads={4} turns={5} "
+              "calls_per_turn={12} "
+              "qlow_min_gops={6:f1} peer_min_gops={7:f1} ratio_min={8:f3} "
+              "qlow_median_gops={9:f1} peer_median_gops={10:f1} "
+              "ratio_median={11:f3}\n",
+              requantize ? "u8s8s8_bias_perchannel" : "u8s8s32", s.m, s.k,
+              s.n, t, alternateCalls.getValue(), ops / qlowMin / 1e9,
+              ops / peerMin / 1e9, peerMin / qlowMin, ops / qlowMedian / 1e9,
+              ops / peerMedian / 1e9, peerMedian / qlowMedian,
+              std::max(1u, alternateRepeat.getValue()));
+        }
         // The fused epilogue (bias, per-channel requantization to s8)
         // against the plain s32 kernel of the same shape and threads.
         if (!requantize)
