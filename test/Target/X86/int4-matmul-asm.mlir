@@ -8,6 +8,7 @@
 // it is for real weights.
 // RUN: qlow-compile %s --cpu=znver4 --emit=asm -o - | FileCheck %s
 // RUN: qlow-compile %s --cpu=sapphirerapids --emit=asm -o - | FileCheck %s
+// RUN: qlow-compile %s --cpu=znver5 --emit=asm -o - | FileCheck %s --check-prefix=PF
 // CHECK-LABEL: decode:
 // CHECK: vpsrlw $4, %zmm{{[0-9]+}}, %zmm{{[0-9]+}}
 // CHECK-NOT: {{\(%rsp\)}}
@@ -15,6 +16,15 @@
 // CHECK-NOT: {{\(%rsp\)}}
 // CHECK: jne
 // CHECK: .Lfunc_end
+// The decode kernel prefetches its weights (TargetDesc::int4PrefetchBytes,
+// locality 0): prefetchnta in the loop that holds the vpdpbusd, with no
+// stack access either.
+// PF-LABEL: decode..omp_par:
+// PF: prefetchnta {{.*}}(%r{{[a-z0-9]+}}
+// PF-NOT: {{\(%rsp\)}}
+// PF: vpdpbusd {{.*}}%zmm
+// PF-NOT: {{\(%rsp\)}}
+// PF: jne
 
 // AVX-VNNI (Alder Lake): the same kernel on ymm.
 // RUN: qlow-compile %s --cpu=alderlake --emit=asm -o - | FileCheck %s --check-prefix=ADL
