@@ -40,6 +40,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -538,14 +539,30 @@ int runMatmul() {
       double ops = 2.0 * s.m * s.n * s.k;
       for (int t : threads) {
         omp_set_num_threads(t);
+        // qlow is timed as timePerCall times oneDNN: a warm-up call, then
+        // the best of three batches of back-to-back calls, each batch at
+        // least --min-seconds / 3 long (its call count from the warm-up
+        // call's time). A batch's count was once derived from an assumed
+        // 50 GOPS: 2 calls per batch at 1024^3, so that the first call of
+        // each batch woke the OpenMP threads (asleep 1 ms after a region)
+        // and ran beside the write-back of the 5 MB that call() had just
+        // written (input and zeroed output), while oneDNN's batches ran
+        // about 50 calls (1024^3, 2 threads, first 2-thread case of a run,
+        // busy machine: qlow at one thread's speed, ratio 0.55-0.61).
         double qlowSeconds = 1e30;
-        for (int rep = 0; rep < 3; ++rep) {
-          double perCall = 0.0;
-          unsigned repeat = std::max<unsigned>(
-              1, static_cast<unsigned>(minSeconds / 3 / (ops / 50e9)));
-          if (failed((*compiled)->call(*signature, {input}, repeat, &perCall)))
+        {
+          double warmUp = 0.0;
+          if (failed((*compiled)->call(*signature, {input}, 1, &warmUp)))
             return 1;
-          qlowSeconds = std::min(qlowSeconds, perCall);
+          unsigned repeat = static_cast<unsigned>(std::clamp(
+              std::ceil(minSeconds / 3 / std::max(warmUp, 1e-9)), 1.0, 1e6));
+          for (int rep = 0; rep < 3; ++rep) {
+            double perCall = 0.0;
+            if (failed(
+                    (*compiled)->call(*signature, {input}, repeat, &perCall)))
+              return 1;
+            qlowSeconds = std::min(qlowSeconds, perCall);
+          }
         }
         double peerSeconds = timePerCall([&] { peer.run(); });
         double qlowGops = ops / qlowSeconds / 1e9;
