@@ -247,6 +247,11 @@ def main():
                         help="matmul kinds: M of the cases in turn from this "
                              "comma-separated list (N, K and the rest as "
                              "drawn), e.g. the row counts of a tile shape")
+    parser.add_argument("--k-values",
+                        help="matmul kinds: K of the cases in turn from this "
+                             "comma-separated list (every third dimension "
+                             "the generators draw, M, N, K in that order), "
+                             "e.g. K in whole iterations of a kernel's loop")
     parser.add_argument("--tiny-rows", action="store_true",
                         help="int4: every third row of the activations "
                              "scaled by 2^-118, so that its scale times a "
@@ -287,6 +292,19 @@ def main():
         os.makedirs(os.path.join(work, sub))
     rng = random.Random(args.seed)
     nprng = np.random.default_rng(args.seed)
+    if args.k_values:
+        if args.kind not in ("matmul", "int4"):
+            parser.error("--k-values is for --kind matmul or int4")
+        k_values = [int(v) for v in args.k_values.split(",")]
+        draw_dim, drawn = rm.Case.dim, [0]
+
+        def dim(rng):
+            d = draw_dim(rng)
+            drawn[0] += 1
+            if drawn[0] % 3 == 0:
+                d = k_values[(drawn[0] // 3 - 1) % len(k_values)]
+            return d
+        rm.Case.dim = staticmethod(dim)
     cases = [make_case(args.kind, i, rng) for i in range(args.cases)]
     if args.m_values:
         if args.kind not in ("matmul", "int4"):

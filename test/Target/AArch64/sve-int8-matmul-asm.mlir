@@ -1,9 +1,11 @@
 // Assembly of the SVE int8 matmul kernel (qlow-aarch64-sve-int8-matmul) as
 // qlow-compile emits it for Neoverse-V1 (256-bit SVE, i8mm): random,
-// non-splat weights; K = 1024 and 512 so that K stays a loop of 8 steps per
-// iteration (8 x 2 tiles: 4 row pairs x 4 column pairs). Each step loads
-// its row pairs and its column pairs with one ld4w each, the iteration's
-// loads at immediate offsets (#4, mul vl apart) from two pointers, and
+// non-splat weights; K = 1024 (64 steps: 16 per iteration, 4 iterations)
+// and 512 (32 steps: 8 per iteration) so that K stays a loop (8 x 2 tiles:
+// 4 row pairs x 4 column pairs). Each step loads its row pairs and its
+// column pairs with one ld4w each, the iteration's loads at immediate
+// offsets (#4, mul vl apart) from two pointers, beyond #28 (K = 1024's last
+// 8 steps) at register offsets that stay in registers across the loop, and
 // computes 16 smmla (usmmla for u8 activations) on z registers; the
 // accumulators stay in registers: no stack access, no ldr/str and no move
 // between the loop's first load and its back edge. After the loop the
@@ -22,6 +24,10 @@
 // CHECK: ld4w { z{{[0-9]+}}.s - z{{[0-9]+}}.s }, p{{[0-9]+}}/z, [x{{[0-9]+}}, #4, mul vl]
 // CHECK-NOT: {{\[sp|\bldr\b|\bstr\b|\bmov\b|\bldp\b|\bstp\b}}
 // CHECK: ld4w { z{{[0-9]+}}.s - z{{[0-9]+}}.s }, p{{[0-9]+}}/z, [x{{[0-9]+}}, #28, mul vl]
+// CHECK-NOT: {{\[sp|\bldr\b|\bstr\b|\bmov\b|\bldp\b|\bstp\b}}
+// CHECK-COUNT-16: usmmla z{{[0-9]+}}.s, z{{[0-9]+}}.b, z{{[0-9]+}}.b
+// CHECK-NOT: {{\[sp|\bldr\b|\bstr\b|\bmov\b|\bldp\b|\bstp\b|b\.ne}}
+// CHECK-COUNT-8: ld4w { z{{[0-9]+}}.s - z{{[0-9]+}}.s }, p{{[0-9]+}}/z, [x{{[0-9]+}}, x{{[0-9]+}}, lsl #2]
 // CHECK-NOT: {{\[sp|\bldr\b|\bstr\b|\bmov\b|\bldp\b|\bstp\b}}
 // CHECK-COUNT-16: usmmla z{{[0-9]+}}.s, z{{[0-9]+}}.b, z{{[0-9]+}}.b
 // CHECK-NOT: {{\[sp|\bldr\b|\bstr\b|\bmov\b|\bldp\b|\bstp\b}}
