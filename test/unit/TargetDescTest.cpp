@@ -126,12 +126,17 @@ static llvm::cl::opt<int> scopedTestOption("qlow-test-scoped-option",
                                            llvm::cl::init(3));
 
 TEST(TargetDescTest, ScopedLLVMOptionsSetAndRestore) {
-  // The i8mm kernels need post-indexed ld4s and bottom-up scheduling; the
-  // dotprod family needs nothing.
+  // The i8mm kernels need post-indexed ld4s and top-down scheduling; the
+  // dotprod family post-indexed ld4s only (the int4 kernel's transposed
+  // tiles), with LLVM's default scheduling.
   TargetDesc n2 = *lookupTargetDesc("aarch64", "neoverse-n2");
   EXPECT_TRUE(llvm::is_contained(n2.llvmOptions,
                                  "lsr-preferred-addressing-mode=postindexed"));
-  EXPECT_TRUE(lookupTargetDesc("aarch64", "neoverse-n1")->llvmOptions.empty());
+  EXPECT_TRUE(llvm::is_contained(n2.llvmOptions,
+                                 "misched-prera-direction=topdown"));
+  TargetDesc n1 = *lookupTargetDesc("aarch64", "neoverse-n1");
+  ASSERT_EQ(n1.llvmOptions.size(), 1u);
+  EXPECT_EQ(n1.llvmOptions[0], "lsr-preferred-addressing-mode=postindexed");
   EXPECT_TRUE(lookupTargetDesc("x86_64", "znver4")->llvmOptions.empty());
   {
     ScopedLLVMOptions scoped(
