@@ -444,6 +444,21 @@ struct QlowVectorizeElementwisePass
     }
     const int64_t lanes = desc->i32Lanes();
     IRRewriter rewriter(&getContext());
+    // Transposes left outside the kernels (a decoder's q and k heads
+    // [1, S, H, D] -> [1, H, S, D] before rope) become generics, so that
+    // those that keep the innermost dimension are vectorized and their rows
+    // spread over the threads like any elementwise op, instead of lowering
+    // to a scalar copy on the calling thread. One that moves the innermost
+    // dimension stays a loop nest (isVectorizable).
+    SmallVector<linalg::TransposeOp> transposes;
+    for (Operation &op : getOperation().getBody().getOps())
+      if (auto transpose = dyn_cast<linalg::TransposeOp>(op))
+        if (transpose.hasPureTensorSemantics())
+          transposes.push_back(transpose);
+    for (linalg::TransposeOp transpose : transposes) {
+      rewriter.setInsertionPoint(transpose);
+      (void)linalg::generalizeNamedOp(rewriter, transpose);
+    }
     // Row chains first (a consumer before its producers: last ops first).
     // (Fusion erases ops: the candidates are collected again after each.)
     SmallVector<linalg::GenericOp> fusedOps;

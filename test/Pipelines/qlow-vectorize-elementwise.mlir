@@ -274,3 +274,36 @@ func.func @outer_transposed_read(%x: tensor<4x8x32xf32>) -> tensor<8x4x32xf32> {
   } -> tensor<8x4x32xf32>
   return %y : tensor<8x4x32xf32>
 }
+
+// -----
+
+// A transpose left outside the kernels (a decoder's q heads before rope:
+// [1, 128, 12, 64] -> [1, 12, 128, 64]) keeps the innermost dimension: it
+// becomes a generic, vectorized (vector<16xf32> rows of 64) and spread over
+// the threads (98304 iterations: an scf.forall over the 12 heads) instead of
+// a scalar copy on the calling thread. One that moves the innermost
+// dimension ([64, 128] -> [128, 64]) stays a loop nest: a generic without
+// vectors.
+// CHECK-LABEL: func.func @heads_transpose
+// CHECK-NOT:   linalg.transpose
+// CHECK:       scf.forall ({{.+}}) in (12)
+// CHECK:       vector.transfer_read {{.+}} : tensor<{{.+}}xf32>, vector<16xf32>
+// CHECK:       vector.transfer_write {{.+}} : vector<16xf32>, tensor<{{.+}}xf32>
+// CHECK:       scf.forall.in_parallel
+// CHECK-LABEL: func.func @inner_transpose
+// CHECK-NOT:   linalg.transpose
+// CHECK-NOT:   vector.transfer_read
+// CHECK:       linalg.generic
+// CHECK-SAME:  iterator_types = ["parallel", "parallel"]
+// CHECK-NOT:   vector.transfer_read
+// CHECK:       return
+func.func @heads_transpose(%x: tensor<1x128x12x64xf32>) -> tensor<1x12x128x64xf32> {
+  %e = tensor.empty() : tensor<1x12x128x64xf32>
+  %t = linalg.transpose ins(%x : tensor<1x128x12x64xf32>) outs(%e : tensor<1x12x128x64xf32>) permutation = [0, 2, 1, 3]
+  return %t : tensor<1x12x128x64xf32>
+}
+func.func @inner_transpose(%x: tensor<64x128xf32>) -> tensor<128x64xf32> {
+  %e = tensor.empty() : tensor<128x64xf32>
+  %t = linalg.transpose ins(%x : tensor<64x128xf32>) outs(%e : tensor<128x64xf32>) permutation = [1, 0]
+  return %t : tensor<128x64xf32>
+}
