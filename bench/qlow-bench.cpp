@@ -388,8 +388,10 @@ LogicalResult runInt4(MLIRContext &ctx, ArrayRef<int> threads,
     // it as the steady-state figure.
     const size_t readBytes =
         (static_cast<size_t>(weightBytes) + 255) / 256 * 256;
+    // aligned_alloc wants a size that is a multiple of the alignment.
     std::unique_ptr<int64_t[], decltype(&std::free)> readBuffer(
-        static_cast<int64_t *>(std::aligned_alloc(4096, readBytes)),
+        static_cast<int64_t *>(
+            std::aligned_alloc(4096, (readBytes + 4095) / 4096 * 4096)),
         &std::free);
     std::fill_n(readBuffer.get(), readBytes / 8, int64_t(1));
     const int calls = 31;
