@@ -62,6 +62,20 @@ TEST(TargetDescTest, Avx512VbmiFromLLVMsCpuTable) {
   EXPECT_FALSE(lookupTargetDesc("aarch64", "neoverse-n2")->avx512Vbmi);
 }
 
+TEST(TargetDescTest, Int4WeightPrefetchOnVnniCpusOnly) {
+  // The x86 int4 decode kernel's weight prefetch: on the CPUs that get the
+  // kernel (vpdpbusd on zmm or ymm), prefetchnta 8 KB ahead; none where the
+  // int4 matmul takes the generic lowering (AVX2) or another pass (AArch64).
+  for (const char *cpu : {"znver4", "znver5", "cascadelake", "alderlake"}) {
+    TargetDesc desc = *lookupTargetDesc("x86_64", cpu);
+    EXPECT_EQ(desc.int4PrefetchBytes, 8192) << cpu;
+    EXPECT_EQ(desc.int4PrefetchLocality, 0u) << cpu;
+  }
+  for (const char *cpu : {"haswell", "znver3"})
+    EXPECT_EQ(lookupTargetDesc("x86_64", cpu)->int4PrefetchBytes, 0) << cpu;
+  EXPECT_EQ(lookupTargetDesc("aarch64", "neoverse-n2")->int4PrefetchBytes, 0);
+}
+
 TEST(TargetDescTest, TilesFitTheRegisterFile) {
   // sdot: accumulators + one weight register per vector + two 16-byte
   // activation registers per row (32 bytes of K, one ldp); smmla:
