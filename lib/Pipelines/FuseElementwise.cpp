@@ -22,9 +22,10 @@ using namespace mlir;
 
 namespace {
 /// Fuses an elementwise producer with a single use into a consumer without
-/// reductions that reads each of its elements once. Upstream's populateElementwiseOpsFusionPatterns would also
-/// fold splat constants into any generic, which hides constant weights from
-/// the matmul kernels, so only its fusion step (fuseElementwiseOps) is used.
+/// reductions that reads each of its elements once. Upstream's
+/// populateElementwiseOpsFusionPatterns would also fold splat constants into
+/// any generic, which hides constant weights from the matmul kernels, so only
+/// its fusion step (fuseElementwiseOps) is used.
 struct FuseSingleUseProducer : OpRewritePattern<linalg::GenericOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(linalg::GenericOp consumer,

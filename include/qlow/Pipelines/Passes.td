@@ -72,10 +72,13 @@ def QlowFuseElementwisePass
   let summary = "Fuses chains of elementwise linalg.generics on tensors";
   let description = [{
     Applies upstream's producer-consumer fusion of elementwise linalg ops
-    (`linalg::fuseElementwiseOps`) with two restrictions,
+    (`linalg::fuseElementwiseOps`) with three restrictions,
     so that no work is duplicated: a producer is fused only into its single
-    consumer, and only into a consumer without reduction loops (fused into a
-    contraction, it would be computed once per reduced element). After convert-qlow-to-linalg this makes a matmul's epilogue
+    consumer, only into a consumer without reduction loops (fused into a
+    contraction, it would be computed once per reduced element), and only
+    where the consumer reads each of its elements once (not through a
+    broadcast: a layer_norm's per-row 1/sqrt(var / D + eps) fused into the
+    normalization would be computed once per element of the row). After convert-qlow-to-linalg this makes a matmul's epilogue
     (requantization), the activation after it (a table lookup for quantized
     gelu and silu) and a residual add one generic, which the target's matmul
     kernel then applies to its accumulator registers. Unlike upstream's
@@ -210,7 +213,12 @@ def QlowVectorizeElementwisePass
     layer_norm's and rms_norm's sums and sums of squares, softmax's
     denominator: reassociated, a few f64 ulps from the sequential sum), are
     tiled one row at a time with upstream's partial-reduction tiling into one
-    vector of partial results, combined at the end of the row.
+    vector of partial results, combined at the end of the row; the partial
+    results are the loop's vector iter_arg (upstream
+    `hoistLoopInvariantSubsets`), in registers rather than a buffer per row.
+    `linalg.transpose` ops outside the kernels are generalized first, so that
+    one keeping the innermost dimension (a decoder's heads transposed before
+    rope) is vectorized and threaded like any elementwise op.
 
     Ops of at least 16384 iterations run on the OpenMP threads: their
     outermost parallel loop with more than one iteration (not the innermost)
