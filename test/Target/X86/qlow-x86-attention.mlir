@@ -216,6 +216,33 @@ func.func @decode(%q: tensor<1x8x1x20xf32>, %k: tensor<1x2x37x20xf32>, %v: tenso
 
 // -----
 
+// A decode step with D = 32 (whole vectors) against 21 keys: for the first
+// vector of 16 keys, each key's products accumulate lanewise (a multiply,
+// then an FMA along D) and the 16 keys' vectors are summed at once by 4
+// levels of halving shuffles (8 + 4 + 2 + 1 pairs), with no reduction per
+// key; the last 5 keys are dot products reduced one by one.
+// CHECK-LABEL: func.func @decode_lanewise_sums
+// CHECK: scf.forall (%{{.+}}) in (4) shared_outs
+// CHECK-NOT: vector.reduction <add>
+// CHECK-COUNT-16: vector.fma {{.+}} : vector<16xf32>
+// CHECK-NOT: vector.reduction <add>
+// CHECK-COUNT-2: vector.shuffle {{.+}} [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23] : vector<16xf32>, vector<16xf32>
+// CHECK-NOT: vector.reduction <add>
+// CHECK: vector.shuffle {{.+}} [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31] : vector<16xf32>, vector<16xf32>
+// CHECK-NEXT: arith.addf {{.+}} : vector<16xf32>
+// CHECK: vector.reduction <maximumf>, {{.+}} : vector<16xf32> into f32
+// CHECK: vector.reduction <add>, {{.+}} : vector<16xf32> into f32
+// The last 5 keys: one reduction per key's dot product.
+// CHECK-COUNT-5: vector.reduction <add>, {{.+}} : vector<16xf32> into f32
+// CHECK-NEXT: vector.insert
+// CHECK: vector.reduction <maximumf>, {{.+}} : vector<5xf32> into f32
+func.func @decode_lanewise_sums(%q: tensor<1x4x1x32xf32>, %k: tensor<1x4x21x32xf32>, %v: tensor<1x4x21x32xf32>) -> tensor<1x4x1x32xf32> {
+  %o = qlow.attention %q, %k, %v {causal} : (tensor<1x4x1x32xf32>, tensor<1x4x21x32xf32>, tensor<1x4x21x32xf32>) -> tensor<1x4x1x32xf32>
+  return %o : tensor<1x4x1x32xf32>
+}
+
+// -----
+
 // Split and merged heads: q, k, v are the heads of [1, S, H, D] projections
 // (linalg.transpose [0, 2, 1, 3]) and the result's only use merges them back.
 // The kernel reads the projections in place (a row along D is contiguous in
