@@ -12,7 +12,9 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -30,6 +32,169 @@ DenseIntElementsAttr constantWeights(Value value) {
   if (!matchPattern(value, m_Constant(&attr)))
     return {};
   return attr;
+}
+
+/// The per-row symmetric i8 quantization of `x` ([M, K] f32, K a multiple of
+/// `vectorBytes`) as vector loops over one byte register's worth of values
+/// per iteration, held as 4 f32 registers of vectorBytes / 4 lanes (no
+/// vector wider than a register: LLVM would take a wider one to SVE where
+/// the function has a fixed vscale), computing what ref::dynamicQuantize
+/// does. Per row: amax = max(0, max |x|), a signed integer max of the bits
+/// of |x| in 4 vectors (the reference's max(-min(0, min x), max(0, max x)),
+/// exactly, for every input without NaN; with a NaN, which the reference
+/// rejects, the row's scale is NaN and its values unspecified), scale = amax /
+/// 127 (1 where that is 0), then q = saturate(roundHalfEven(x / scale)) with
+/// the division the reference does (not a product by 1 / scale, which
+/// rounds differently), rounded by adding 1.5 * 2^23 (whose sum's low 16
+/// bits are the rounded value as i16: one fadd, where roundeven + fptosi
+/// are two instructions and a fixed-vscale SVE function scalarizes them),
+/// two registers' i16 joined (uzp1), then a clamp and truncation to i8, the
+/// form LLVM turns into sqxtn/sqxtn2 on NEON; the saturation matters only
+/// where a subnormal amax makes the scale inexact enough that |x / scale|
+/// exceeds 127.5.
+DynamicQuantized buildRowQuantizeVectors(OpBuilder &b, Location loc, Value x,
+                                         int64_t m, int64_t k,
+                                         int64_t vectorBytes) {
+  const int64_t lanes = vectorBytes / 4, regs = 4;
+  Type f32 = b.getF32Type(), i32 = b.getI32Type(), i16 = b.getI16Type(),
+       i8 = b.getI8Type();
+  auto vec = [&](int64_t n, Type element) {
+    return VectorType::get({n}, element);
+  };
+  auto floatType = vec(lanes, f32);
+  auto splat = [&](OpBuilder &nb, Location l, VectorType type,
+                   Attribute value) -> Value {
+    return arith::ConstantOp::create(nb, l,
+                                     DenseElementsAttr::get(type, value));
+  };
+  auto idx = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  Value zeroIndex = idx(0), rowCount = idx(m), kCount = idx(k),
+        step = idx(vectorBytes), one = idx(1);
+  SmallVector<Value> offsets;
+  for (int64_t j = 0; j < regs; ++j)
+    offsets.push_back(idx(j * lanes));
+  Value scaleInit = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{m}, f32);
+  Value qInit = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{m, k}, i8);
+  Value padF32 = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  auto readAt = [&](OpBuilder &nb, Location l, Value row, Value col,
+                    int64_t j) -> Value {
+    Value at = j == 0 ? col : arith::AddIOp::create(nb, l, col, offsets[j]);
+    return vector::TransferReadOp::create(
+        nb, l, floatType, x, ValueRange{row, at}, padF32, ArrayRef<bool>{true});
+  };
+  // Joins two vectors of n lanes into one of 2n.
+  auto join = [&](OpBuilder &nb, Location l, Value lo, Value hi) -> Value {
+    int64_t n = cast<VectorType>(lo.getType()).getNumElements();
+    SmallVector<int64_t> mask;
+    for (int64_t i = 0; i < 2 * n; ++i)
+      mask.push_back(i);
+    return vector::ShuffleOp::create(nb, l, lo, hi, mask);
+  };
+  auto rows = scf::ForOp::create(
+      b, loc, zeroIndex, rowCount, one, ValueRange{scaleInit, qInit},
+      [&](OpBuilder &rb, Location rl, Value row, ValueRange rowArgs) {
+        // The row's largest |x|, as integers: the bits of |x| (the sign
+        // cleared) order as |x| does for every value but NaN, so a signed
+        // max of them is the max of |x| (arith.maxnumf, which
+        // arith-expand-ops turns into compares and selects, would cost 5
+        // instructions per register instead of 2). 4 vectors of maxima,
+        // joined after the loop.
+        Value zeros = splat(rb, rl, vec(lanes, i32), rb.getI32IntegerAttr(0));
+        Value magnitude =
+            splat(rb, rl, vec(lanes, i32), rb.getI32IntegerAttr(0x7fffffff));
+        SmallVector<Value> starts(regs, zeros);
+        auto range = scf::ForOp::create(
+            rb, rl, zeroIndex, kCount, step, starts,
+            [&](OpBuilder &kb, Location kl, Value col, ValueRange acc) {
+              SmallVector<Value> next;
+              for (int64_t j = 0; j < regs; ++j) {
+                Value bits = arith::BitcastOp::create(
+                    kb, kl, vec(lanes, i32), readAt(kb, kl, row, col, j));
+                next.push_back(arith::MaxSIOp::create(
+                    kb, kl, acc[j],
+                    arith::AndIOp::create(kb, kl, bits, magnitude)));
+              }
+              scf::YieldOp::create(kb, kl, next);
+            });
+        Value maxima = arith::MaxSIOp::create(
+            rb, rl,
+            arith::MaxSIOp::create(rb, rl, range.getResult(0),
+                                   range.getResult(1)),
+            arith::MaxSIOp::create(rb, rl, range.getResult(2),
+                                   range.getResult(3)));
+        Value amax = arith::BitcastOp::create(
+            rb, rl, f32,
+            vector::ReductionOp::create(rb, rl, vector::CombiningKind::MAXSI,
+                                        maxima));
+        Value scale = arith::DivFOp::create(
+            rb, rl, amax,
+            arith::ConstantOp::create(rb, rl, rb.getF32FloatAttr(127.0f)));
+        Value isZero = arith::CmpFOp::create(
+            rb, rl, arith::CmpFPredicate::OEQ, scale,
+            arith::ConstantOp::create(rb, rl, rb.getF32FloatAttr(0.0f)));
+        scale = arith::SelectOp::create(
+            rb, rl, isZero,
+            arith::ConstantOp::create(rb, rl, rb.getF32FloatAttr(1.0f)), scale);
+        Value scales = tensor::InsertOp::create(rb, rl, scale, rowArgs[0],
+                                                ValueRange{row});
+        Value scaleVector =
+            vector::BroadcastOp::create(rb, rl, floatType, scale);
+        // Rounding: v + 1.5 * 2^23 lies in [2^23, 2^24), where the f32
+        // spacing is 1, for |v| < 2^22, so the addition rounds v to the
+        // nearest integer, ties to even (the default rounding mode), and
+        // the sum's low 16 bits are that integer as i16. |v| <= 190 here
+        // (|x| <= amax, scale = amax / 127 rounded, at worst in subnormals),
+        // so the i16 holds it; saturating it to i8 is the reference's
+        // saturate.
+        Value magic = splat(rb, rl, floatType,
+                            rb.getF32FloatAttr(12582912.0f)); // 1.5 * 2^23
+        Value lo8 =
+            splat(rb, rl, vec(2 * lanes, i16), rb.getI16IntegerAttr(-128));
+        Value hi8 =
+            splat(rb, rl, vec(2 * lanes, i16), rb.getI16IntegerAttr(127));
+        auto quantize = scf::ForOp::create(
+            rb, rl, zeroIndex, kCount, step, ValueRange{rowArgs[1]},
+            [&](OpBuilder &kb, Location kl, Value col, ValueRange acc) {
+              SmallVector<Value> halves;
+              for (int64_t j = 0; j < regs; ++j) {
+                Value v = arith::DivFOp::create(
+                    kb, kl, readAt(kb, kl, row, col, j), scaleVector);
+                Value bits = arith::BitcastOp::create(
+                    kb, kl, vec(lanes, i32),
+                    arith::AddFOp::create(kb, kl, v, magic));
+                halves.push_back(
+                    arith::TruncIOp::create(kb, kl, vec(lanes, i16), bits));
+              }
+              SmallVector<Value> bytes;
+              for (int64_t j = 0; j < regs; j += 2) {
+                Value r = join(kb, kl, halves[j], halves[j + 1]);
+                r = arith::MinSIOp::create(
+                    kb, kl, arith::MaxSIOp::create(kb, kl, r, lo8), hi8);
+                bytes.push_back(
+                    arith::TruncIOp::create(kb, kl, vec(2 * lanes, i8), r));
+              }
+              Value written =
+                  vector::TransferWriteOp::create(
+                      kb, kl, join(kb, kl, bytes[0], bytes[1]), acc[0],
+                      ValueRange{row, col}, ArrayRef<bool>{true})
+                      .getResult();
+              scf::YieldOp::create(kb, kl, written);
+            });
+        scf::YieldOp::create(rb, rl, ValueRange{scales, quantize.getResult(0)});
+      });
+  DynamicQuantized out;
+  out.isSigned = true;
+  out.qmin = -128;
+  out.qmax = 127;
+  out.scale = rows.getResult(0);
+  out.q = rows.getResult(1);
+  out.zeroPoint = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get({m}, i32),
+                             b.getI32IntegerAttr(0)));
+  return out;
 }
 } // namespace
 
@@ -191,12 +356,19 @@ Int4PackedWeights mlir::qlow::packInt4Weights(OpBuilder &b, Location loc,
 Int4Activations mlir::qlow::buildInt4Activations(OpBuilder &b, Location loc,
                                                  const Int4Matmul &c,
                                                  int64_t paddedRows,
-                                                 int64_t zpOffset) {
+                                                 int64_t zpOffset,
+                                                 int64_t vectorBytes) {
   Type i8 = b.getI8Type();
   Int4Activations result;
   MatmulOp op = c.op; // The op's accessors are not const.
-  result.quantized =
-      buildDynamicQuantize(b, loc, op.getLhs(), op.getDynamicAttr());
+  DynamicQuantAttr dynamic = op.getDynamicAttr();
+  if (vectorBytes > 0 && vectorBytes % 4 == 0 &&
+      dynamic.getGranularity() == DynamicGranularity::PerRow &&
+      dynamic.getStorage() == DynamicStorage::I8 && c.k % vectorBytes == 0)
+    result.quantized =
+        buildRowQuantizeVectors(b, loc, op.getLhs(), c.m, c.k, vectorBytes);
+  else
+    result.quantized = buildDynamicQuantize(b, loc, op.getLhs(), dynamic);
   Value q = result.quantized.q;
   if (!c.uniformZeroPoint() || c.zpNibble != zpOffset) {
     const int64_t groups = c.params.groups, groupSize = c.params.groupSize;

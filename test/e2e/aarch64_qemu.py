@@ -258,6 +258,12 @@ def main():
                              "weight scale over 16 is subnormal (the int4 "
                              "kernel's exact fallback for such row tiles), "
                              "and no bias")
+    parser.add_argument("--edge-rows", action="store_true",
+                        help="int4: rows that test the activations' "
+                             "quantization's rounding: every third row "
+                             "halves up to 8 in magnitude with one +-127 "
+                             "(scale 1, so x / scale ties at .5 and rounds "
+                             "to even)")
     parser.add_argument("--variants",
                         default="max:neoverse-n2,cortex-a76:neoverse-n1,"
                                 "cortex-a57:cortex-a57",
@@ -312,6 +318,8 @@ def main():
         values = [int(v) for v in args.m_values.split(",")]
         for i, case in enumerate(cases):
             case.m = values[i % len(values)]
+    if args.edge_rows and args.kind != "int4":
+        parser.error("--edge-rows is for --kind int4")
     if args.tiny_rows and args.kind != "int4":
         parser.error("--tiny-rows is for --kind int4")
     if args.tiny_rows:
@@ -331,6 +339,14 @@ def main():
                     if args.tiny_rows and i == 0:
                         array = array.copy()
                         array[..., ::3, :] *= np.float32(2.0 ** -118)
+                    if args.edge_rows and i == 0:
+                        array = array.copy()
+                        ties = np.clip(np.round(array[..., ::3, :] * 4.0)
+                                       / 2.0, -8.0, 8.0)
+                        ties[..., 0] = np.where(
+                            np.arange(ties.shape[-2]) % 2 == 0, 127.0,
+                            -127.0)
+                        array[..., ::3, :] = ties
                     np.save(os.path.join(work, "in", f"{case.name}.{i}.npy"),
                             array)
         files.append(path)

@@ -111,9 +111,21 @@ struct Int4Activations {
 /// Builds the activations of `c` for a kernel whose row tiles cover
 /// `paddedRows` (>= M) rows and whose dot products read nibble - `zpOffset`
 /// (0: the nibbles as stored; 8: signed nibbles packed with nibbleXor 8).
+/// With `vectorBytes` (the target's vector register in bytes,
+/// TargetDesc::vectorBits / 8) a per-row quantization whose K is a multiple
+/// of it is built as explicit vector loops instead of
+/// buildDynamicQuantize's linalg.generics: per row, the largest |x| over
+/// `vectorBytes` f32 values per iteration (as many f32 registers as one byte
+/// register holds; a signed max of the bits of |x|), then x / scale rounded
+/// to nearest even by adding 1.5 * 2^23, the low halves of two registers
+/// joined and saturated to i8 into one whole byte register per iteration
+/// (NEON: 4 fdiv, 4 fadd, 2 uzp1, sqxtn, sqxtn2). The values are the
+/// reference's (ref::dynamicQuantize) for every input without NaN; 0 keeps
+/// the generic form.
 Int4Activations buildInt4Activations(OpBuilder &b, Location loc,
                                      const Int4Matmul &c, int64_t paddedRows,
-                                     int64_t zpOffset = 0);
+                                     int64_t zpOffset = 0,
+                                     int64_t vectorBytes = 0);
 
 /// The pass body both targets share: matches every qlow.matmul under `root`
 /// (groups a multiple of `kStep` rows), emits a remark on each dynamic one

@@ -339,7 +339,9 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
 
   // Activations: quantized at run time, their sums per row and group when
   // a correction needs them, and rows padded to the tile.
-  Int4Activations activations = buildInt4Activations(b, loc, c, mp, zpOffset);
+  // Quantized a whole byte register (4 f32 registers) per iteration.
+  Int4Activations activations = buildInt4Activations(
+      b, loc, c, mp, zpOffset, /*vectorBytes=*/desc.vectorBits / 8);
   const DynamicQuantized &a = activations.quantized;
   Value rowSums = activations.rowSums;
   const SmallVector<int64_t> rowGroups = interleaveGroups(rows);

@@ -10,7 +10,12 @@
 // vectors of 4 columns (one panel of 24 for N = 20; three packed 16-byte
 // loads per step of 4 along K); nibbles packed at compile time (XORed with
 // 8), [panels, K/4, nr*2] = [1, 16, 48]; the group scales a [1, 2, 24] f32
-// table; the activations quantized by linalg generics and packed for the
+// table; the activations quantized per row by vector loops of one byte
+// register (16 values, 4 f32 registers) per iteration: the largest |x| as a
+// signed max of the bits with the sign cleared, scale = amax / 127 (1 for
+// 0), then x / scale rounded by adding 1.5 * 2^23 (0x4B400000), the low 16
+// bits of each register joined in pairs, saturated to i8 and joined into one
+// 16-byte write (fdiv, fadd, uzp1, sqxtn, sqxtn2 per 16 values); then packed for the
 // tile, its 3 rows interleaved by words per 16 bytes of K ([1, 4, 12] i32:
 // one ld3). Zero point 0: the signed nibbles need no correction, so no row
 // sums.
@@ -19,14 +24,39 @@
 // CHECK-DAG: %[[PACKED:.+]] = arith.constant dense<{{.+}}> : tensor<1x16x48xi8>
 // CHECK-DAG: %[[SCALES:.+]] = arith.constant dense<{{.+}}> : tensor<1x2x24xf32>
 // CHECK-DAG: %[[DIV:.+]] = arith.constant dense<{{.*}}3.125000e-02{{.*}}> : tensor<1x2x24xf32>
-// CHECK: linalg.generic
-// CHECK-SAME: ins(%[[X]] : tensor<3x64xf32>)
-// CHECK: linalg.generic
-// CHECK: %[[Q:.+]] = linalg.generic
+// CHECK-NOT: linalg.generic
+// CHECK: %[[QS:.+]]:2 = scf.for %[[ROW:.+]] = %{{.+}} iter_args({{.+}}) -> (tensor<3xf32>, tensor<3x64xi8>)
+// CHECK: %[[MASK:.+]] = arith.constant dense<2147483647> : vector<4xi32>
+// CHECK: scf.for %[[K:.+]] = %{{.+}} to %{{.+}} step %c16 iter_args({{.+}}) -> (vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>)
+// CHECK-COUNT-4: vector.transfer_read %[[X]][%[[ROW]], %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<3x64xf32>, vector<4xf32>
+// CHECK: arith.andi %{{.+}}, %[[MASK]] : vector<4xi32>
+// CHECK: arith.maxsi
+// CHECK: scf.yield
+// CHECK: vector.reduction <maxsi>, %{{.+}} : vector<4xi32> into i32
+// CHECK: %[[AMAX:.+]] = arith.bitcast %{{.+}} : i32 to f32
+// CHECK: %[[S0:.+]] = arith.divf %[[AMAX]], %{{.+}} : f32
+// CHECK: %[[ZERO:.+]] = arith.cmpf oeq, %[[S0]]
+// CHECK: %[[S:.+]] = arith.select %[[ZERO]], %{{.+}}, %[[S0]] : f32
+// CHECK: tensor.insert %[[S]]
+// CHECK: %[[SV:.+]] = vector.broadcast %[[S]] : f32 to vector<4xf32>
+// CHECK: %[[MAGIC:.+]] = arith.constant dense<0x4B400000> : vector<4xf32>
+// CHECK: scf.for %{{.+}} step %c16 iter_args(%{{.+}}) -> (tensor<3x64xi8>)
+// CHECK: %[[V:.+]] = arith.divf %{{.+}}, %[[SV]] : vector<4xf32>
+// CHECK: %[[R:.+]] = arith.addf %[[V]], %[[MAGIC]] : vector<4xf32>
+// CHECK: %[[RB:.+]] = arith.bitcast %[[R]] : vector<4xf32> to vector<4xi32>
+// CHECK: arith.trunci %[[RB]] : vector<4xi32> to vector<4xi16>
+// CHECK-COUNT-3: arith.trunci %{{.+}} : vector<4xi32> to vector<4xi16>
+// CHECK: vector.shuffle %{{.+}}, %{{.+}} [0, 1, 2, 3, 4, 5, 6, 7] : vector<4xi16>, vector<4xi16>
+// CHECK: arith.maxsi %{{.+}}, %{{.+}} : vector<8xi16>
+// CHECK: arith.minsi %{{.+}}, %{{.+}} : vector<8xi16>
+// CHECK: arith.trunci %{{.+}} : vector<8xi16> to vector<8xi8>
+// CHECK: arith.trunci %{{.+}} : vector<8xi16> to vector<8xi8>
+// CHECK: vector.shuffle %{{.+}}, %{{.+}} [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] : vector<8xi8>, vector<8xi8>
+// CHECK: vector.transfer_write %{{.+}} {in_bounds = [true]} : vector<16xi8>, tensor<3x64xi8>
 // CHECK-NOT: tensor.expand_shape
 // CHECK: scf.for
 // CHECK: scf.for
-// CHECK: vector.transfer_read %[[Q]]{{.*}} : tensor<3x64xi8>, vector<16xi8>
+// CHECK: vector.transfer_read %[[QS]]#1{{.*}} : tensor<3x64xi8>, vector<16xi8>
 // CHECK: vector.shuffle %{{.+}}, %{{.+}} [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11] : vector<12xi32>, vector<12xi32>
 // CHECK: %[[QP:.+]] = vector.transfer_write %{{.+}} : vector<12xi32>, tensor<1x4x12xi32>
 // CHECK: scf.forall (%[[P:.+]]) in (1)
@@ -81,8 +111,18 @@
 
 // Assembly: sdot by element in the loop over a group's K, the nibbles
 // unpacked by one shl or sshr each per 16 bytes, and no stack access
-// between the loop's first dot product and its back edge.
+// between the loop's first dot product and its back edge. Before it, the
+// activations' quantization: the row's max, then per 16 values 4 fdiv, 4
+// fadd, 2 uzp1 and sqxtn/sqxtn2 into one byte register.
 // ASM-LABEL: {{^}}int4_groups:
+// ASM: smaxv s{{[0-9]+}}, v{{[0-9]+}}.4s
+// ASM: fdiv v{{[0-9]+}}.4s
+// ASM-COUNT-3: fdiv v{{[0-9]+}}.4s
+// ASM-COUNT-4: fadd v{{[0-9]+}}.4s
+// ASM-NEXT: uzp1 v{{[0-9]+}}.8h
+// ASM-NEXT: uzp1 v{{[0-9]+}}.8h
+// ASM-NEXT: sqxtn v{{[0-9]+}}.8b, v{{[0-9]+}}.8h
+// ASM-NEXT: sqxtn2 v{{[0-9]+}}.16b, v{{[0-9]+}}.8h
 // ASM: sdot v{{[0-9]+}}.4s, v{{[0-9]+}}.16b, v{{[0-9]+}}.4b[0]
 // ASM-NOT: {{\[sp}}
 // ASM: sshr v{{[0-9]+}}.16b, v{{[0-9]+}}.16b, #4
@@ -148,10 +188,8 @@ func.func @int4_m16_groups_128(%x: tensor<16x256xf32>) -> tensor<16x8xf32> {
 // sum (times 16 for the low vectors' scaled sums), from the activations'
 // sums per row and group. 2 rows x 2 vectors: one packed load per step.
 // CHECK-LABEL: func.func @u4_zero_point_3
-// CHECK: linalg.generic
-// CHECK: linalg.generic
-// CHECK: %[[Q:.+]] = linalg.generic
-// CHECK: %[[QG:.+]] = tensor.expand_shape %[[Q]] {{\[}}[0], [1, 2]] output_shape [2, 2, 32]
+// CHECK: %[[QS:.+]]:2 = scf.for {{.+}} -> (tensor<2xf32>, tensor<2x64xi8>)
+// CHECK: %[[QG:.+]] = tensor.expand_shape %[[QS]]#1 {{\[}}[0], [1, 2]] output_shape [2, 2, 32]
 // CHECK: %[[RS:.+]] = linalg.generic
 // CHECK-SAME: ins(%[[QG]] : tensor<2x2x32xi8>)
 // CHECK: scf.forall
