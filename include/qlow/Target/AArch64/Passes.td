@@ -180,8 +180,12 @@ def QlowAArch64Int4MatmulPass
     group's f32 update, spilling the accumulators.) It runs before
     convert-qlow-to-linalg, which lowers every matmul this pass leaves.
 
-    * The activations are quantized by the same linalg generics that
-      convert-qlow-to-linalg builds, and summed per row and group.
+    * The activations are quantized as the reference does (per-tensor by
+      the linalg generics that convert-qlow-to-linalg builds; per row by
+      vector loops of 16 values per iteration: the row's max |x| as an
+      integer max of the bits of |x|, x / scale rounded to even by adding
+      1.5 * 2^23, saturated to i8 by sqxtn/sqxtn2), and summed per row and
+      group where a zero-point correction needs it.
     * Data tiling at compile time: the weights become nibbles (stored value
       minus the type's minimum, so 0..15) packed two per byte,
       `[N/nr][K/4][nr*2]`: one 16-byte load holds two registers of 4
