@@ -91,6 +91,35 @@ SmallVector<Value> mlir::qlow::transposeVectorTile(OpBuilder &b, Location loc,
   return rows;
 }
 
+Value mlir::qlow::lanewiseSums(OpBuilder &b, Location loc,
+                               SmallVector<Value> vectors) {
+  const int64_t lanes = vectors.size();
+  const bool isFloat =
+      isa<FloatType>(cast<VectorType>(vectors.front().getType())
+                         .getElementType());
+  for (int64_t w = lanes; w > 1; w /= 2) {
+    // Each vector holds lanes / w blocks of w lanes (one sum each).
+    SmallVector<int64_t> low, high;
+    for (int64_t source = 0; source < 2; ++source)
+      for (int64_t block = 0; block < lanes / w; ++block)
+        for (int64_t x = 0; x < w / 2; ++x) {
+          low.push_back(source * lanes + block * w + x);
+          high.push_back(source * lanes + block * w + w / 2 + x);
+        }
+    SmallVector<Value> next;
+    for (size_t i = 0; i + 1 < vectors.size(); i += 2) {
+      Value l =
+          vector::ShuffleOp::create(b, loc, vectors[i], vectors[i + 1], low);
+      Value h =
+          vector::ShuffleOp::create(b, loc, vectors[i], vectors[i + 1], high);
+      next.push_back(isFloat ? arith::AddFOp::create(b, loc, l, h).getResult()
+                             : arith::AddIOp::create(b, loc, l, h).getResult());
+    }
+    vectors = std::move(next);
+  }
+  return vectors.front();
+}
+
 namespace {
 
 //===----------------------------------------------------------------------===//
@@ -501,7 +530,7 @@ private:
         }
       }
       for (int64_t r = 0; r < rows; ++r)
-        scores[r] = lanewiseSums(b, partial[r]);
+        scores[r] = lanewiseSums(b, loc, partial[r]);
       return scores;
     }
     for (int64_t c = 0; c < width; ++c) {
@@ -562,33 +591,6 @@ private:
               buildKeyBlock(lb, pos, rows, key0, width, maskCausal, s).flat());
         });
     return loop.getResults();
-  }
-
-  /// The lanewise sums of `vectors` (L vectors of L f32, L a power of
-  /// two): lane j of the result is the sum of the lanes of vectors[j].
-  /// log2(L) levels, each adding the two halves of every block of a pair of
-  /// vectors.
-  Value lanewiseSums(OpBuilder &b, SmallVector<Value> vectors) {
-    const int64_t lanes = vectors.size();
-    for (int64_t w = lanes; w > 1; w /= 2) {
-      // Each vector holds lanes / w blocks of w lanes (one key each).
-      SmallVector<int64_t> low, high;
-      for (int64_t source = 0; source < 2; ++source)
-        for (int64_t block = 0; block < lanes / w; ++block)
-          for (int64_t x = 0; x < w / 2; ++x) {
-            low.push_back(source * lanes + block * w + x);
-            high.push_back(source * lanes + block * w + w / 2 + x);
-          }
-      SmallVector<Value> next;
-      for (size_t i = 0; i + 1 < vectors.size(); i += 2)
-        next.push_back(arith::AddFOp::create(
-            b, loc,
-            vector::ShuffleOp::create(b, loc, vectors[i], vectors[i + 1], low),
-            vector::ShuffleOp::create(b, loc, vectors[i], vectors[i + 1],
-                                      high)));
-      vectors = std::move(next);
-    }
-    return vectors.front();
   }
 
   /// One key block of `width` keys starting at `key0` (chunkWidths(width)

@@ -24,6 +24,13 @@ namespace mlir::qlow {
 SmallVector<Value> transposeVectorTile(OpBuilder &b, Location loc,
                                        SmallVector<Value> rows);
 
+/// The lanewise sums of `vectors` (L vectors of L f32 or integers, L a power
+/// of two): lane j of the result is the sum of the lanes of vectors[j].
+/// log2(L) levels, each adding the two halves of every block of a pair of
+/// vectors: 2 (L - 1) shuffles and L - 1 adds for L sums, against L
+/// reductions of log2(L) steps and L inserts.
+Value lanewiseSums(OpBuilder &b, Location loc, SmallVector<Value> vectors);
+
 /// An attention operand [B, H, S, D] as a kernel reads it: the tensor
 /// itself, or, when it is the "split heads" transpose of a projection
 /// (linalg.transpose with permutation [0, 2, 1, 3] of a [B, S, H, D]

@@ -33,7 +33,7 @@
 // in place. A score is then a dot product along D: per key row, vpdpbusd of
 // the query row (u8) against the row's 4 L bytes (s8), whose L lanes are
 // summed with those of the chunk's other key rows by halving shuffles
-// (sumsOfVectors); z_q's share is one more vpdpbusd per key row, shared by
+// (lanewiseSums); z_q's share is one more vpdpbusd per key row, shared by
 // the rows. P * V takes 4 value rows at a time, interleaved into vpdpbusd's
 // 4-byte groups by unpacks within 16-byte blocks (punpck{l,h}bw, then
 // punpck{l,h}wd), which leaves the columns permuted within each 4 L; they
@@ -944,38 +944,10 @@ private:
     return raw;
   }
 
-  /// The lane-wise sums of `vectors` (L vectors of L i32): lane j of the
-  /// result is the sum of the lanes of vectors[j]. log2(L) levels, each
-  /// adding the two halves of every block of a pair of vectors (2 shuffles
-  /// and an add per pair: 2 (L - 1) shuffles for L sums, against L
-  /// reductions of log2(L) steps).
-  Value sumsOfVectors(OpBuilder &b, SmallVector<Value> vectors) {
-    const int64_t L = c.lanes;
-    for (int64_t w = L; w > 1; w /= 2) {
-      // Each vector holds L / w blocks of w lanes (one key each).
-      SmallVector<int64_t> low, high;
-      for (int64_t source = 0; source < 2; ++source)
-        for (int64_t block = 0; block < L / w; ++block)
-          for (int64_t x = 0; x < w / 2; ++x) {
-            low.push_back(source * L + block * w + x);
-            high.push_back(source * L + block * w + w / 2 + x);
-          }
-      SmallVector<Value> next;
-      for (size_t i = 0; i + 1 < vectors.size(); i += 2)
-        next.push_back(arith::AddIOp::create(
-            b, loc,
-            vector::ShuffleOp::create(b, loc, vectors[i], vectors[i + 1], low),
-            vector::ShuffleOp::create(b, loc, vectors[i], vectors[i + 1],
-                                      high)));
-      vectors = std::move(next);
-    }
-    return vectors.front();
-  }
-
   /// The direct path's scores, K read in place: per key row (4 L bytes of D
   /// at a time) one vpdpbusd of the query row and one of z_q (its L lanes
   /// hold partial sums of sum_d (q_u8 - zqU) * k_s8), then the L key rows of
-  /// a chunk summed lane-wise by sumsOfVectors; plus D * zqU * zkS. The z_q
+  /// a chunk summed lane-wise by lanewiseSums; plus D * zqU * zkS. The z_q
   /// products are shared by the rows.
   SmallVector<Value> directScores(OpBuilder &b, const Position &pos,
                                   int64_t rows, Value key0, int64_t width) {
@@ -1025,7 +997,7 @@ private:
         }
       }
       for (int64_t r = 0; r < rows; ++r) {
-        Value sums = sumsOfVectors(b, partial[r]);
+        Value sums = lanewiseSums(b, loc, partial[r]);
         if (c.d * c.zqU * c.zkS != 0)
           sums = arith::AddIOp::create(
               b, loc, sums,
@@ -1435,7 +1407,7 @@ Value mlir::qlow::buildInt8Attention(OpBuilder &b, AttentionOp op,
   // H / Hkv * S query rows. Packing costs a pass over K and V per call
   // (two thirds of a 512-key decode step's attention) and pays only when
   // enough rows reuse it; each direct row costs a lane-wise sum per key
-  // (sumsOfVectors) on top of the packed kernel's work.
+  // (lanewiseSums) on top of the packed kernel's work.
   const int64_t groupRows = c.h / c.hkv * c.s;
   c.direct = groupRows <= kMaxDirectRows;
   if (c.direct) {
