@@ -5,7 +5,8 @@
 //===----------------------------------------------------------------------===//
 //
 // Shared by the f32 kernel (Attention.cpp, which owns the pass) and the int8
-// kernel (Int8Attention.cpp). Not installed.
+// kernel (Int8Attention.cpp); the int8 matmul's in-place K^T packing
+// (Int8Matmul.cpp) uses transposeVectorTile too. Not installed.
 //
 //===----------------------------------------------------------------------===//
 

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "AttentionKernels.h"
 #include "dialects/QlowX86/IR/QlowX86Dialect.h"
 #include "qlow/Target/Int8Kernel.h"
 #include "qlow/Target/TargetDesc.h"
@@ -438,17 +439,6 @@ Value packTransposedKeyWeights(OpBuilder &b, Location loc, Value x,
     Value signs = arith::ConstantOp::create(
         fb, loc, DenseElementsAttr::get(bytesType, fb.getI8IntegerAttr(-128)));
     Value c0 = idx(fb, 0);
-    // Shuffle masks of the stage that swaps off-diagonal blocks of `w` words
-    // between rows a (first) and b = a + w.
-    auto masks = [](int64_t w) {
-      SmallVector<int64_t> first, second;
-      for (int64_t j = 0; j < block; ++j) {
-        bool right = (j & w) != 0;
-        first.push_back(right ? block + j - w : j);
-        second.push_back(right ? block + j : j + w);
-      }
-      return std::make_pair(first, second);
-  };
   auto outer = scf::ForOp::create(
       fb, loc, c0, idx(fb, kSteps), idx(fb, block), ValueRange{slice},
       [&](OpBuilder &ob, Location l, Value step, ValueRange outerArgs) {
@@ -470,16 +460,7 @@ Value packTransposedKeyWeights(OpBuilder &b, Location loc, Value x,
                 rows.push_back(
                     vector::BitCastOp::create(lb, il, wordsType, bytes));
               }
-              for (int64_t w = block / 2; w >= 1; w /= 2) {
-                auto [first, second] = masks(w);
-                for (int64_t i = 0; i < block; ++i) {
-                  if (i & w)
-                    continue;
-                  Value a = rows[i], c = rows[i + w];
-                  rows[i] = vector::ShuffleOp::create(lb, il, a, c, first);
-                  rows[i + w] = vector::ShuffleOp::create(lb, il, a, c, second);
-                }
-              }
+              rows = transposeVectorTile(lb, il, std::move(rows));
               Value out = args[0];
               Value byteColumn =
                   arith::MulIOp::create(lb, il, column, idx(lb, kStep));
