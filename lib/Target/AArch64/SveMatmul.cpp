@@ -437,39 +437,70 @@ Value buildSveInt8Kernel(OpBuilder &b, Location loc, const TargetDesc &desc,
       stepsOf(rb, loc, idx(s.iters), blocks, s.restSteps);
     // Each accumulator holds, per 128-bit segment g, the 2x2 block [r0c0
     // r0c1 r1c0 r1c1] of its row pair and column pair summed over the steps
-    // of K that segment took. As 64-bit lanes, the accumulators of column
-    // pairs 2j and 2j + 1 are A = [A(2g) = row 0, A(2g + 1) = row 1]_g and
-    // B alike; [A(2g), B(2g), A(2g + 1), B(2g + 1)] is segment g's share of
-    // both rows' 4 columns (zip1 / zip2 of A and B at 256 bits), and the sum
-    // over g the two rows: one vector of 8 lanes, row 2q then row 2q + 1.
+    // of K that segment took: as 64-bit lanes, column pair j's accumulator
+    // is A = [A(2g) = row 0, A(2g + 1) = row 1]_g.
     Type i64 = rb.getI64Type();
     auto fixedI64Type = VectorType::get({2 * s.segments}, i64);
+    auto asI64 = [&](Value acc) {
+      Value fixed = vector::ScalableExtractOp::create(
+          rb, loc, fixedAccType, acc, rb.getI64IntegerAttr(0));
+      return vector::BitCastOp::create(rb, loc, fixedI64Type, fixed)
+          .getResult();
+    };
+    auto shuffle = [&](Value x, Value y, ArrayRef<int64_t> lanes) {
+      return vector::ShuffleOp::create(rb, loc, x, y, lanes).getResult();
+    };
+    auto asI32 = [&](Value v, int64_t lanes) {
+      return vector::BitCastOp::create(rb, loc, VectorType::get({lanes}, i32),
+                                       v)
+          .getResult();
+    };
+    const int64_t n = 2 * s.segments;
     SmallVector<Value> rowsOut(tileRows * s.vectors);
     for (int64_t q = 0; q < pairs; ++q)
-      for (int64_t j = 0; j < s.vectors; ++j) {
-        auto asI64 = [&](Value acc) {
-          Value fixed = vector::ScalableExtractOp::create(
-              rb, loc, fixedAccType, acc, rb.getI64IntegerAttr(0));
-          return vector::BitCastOp::create(rb, loc, fixedI64Type, fixed)
-              .getResult();
-        };
+      for (int64_t j = 0; j < s.vectors;) {
+        // Two segments and 4 column pairs A, B, C, D (two row vectors of
+        // 4 columns): uzp1/uzp2 at 64 bits give U1 = [A0, A2, B0, B2], U2 =
+        // [A1, A3, B1, B3] and V1, V2 of C, D alike; uzp1/uzp2 of (U1, V1)
+        // are row 2q's 8 columns in segment 0 and in segment 1, added: one
+        // vector per row (10 instructions per 2 rows of 8 columns; zip1/zip2
+        // /add per 2 column pairs and each row's halves joined took 14).
+        if (s.segments == 2 && j + 1 < s.vectors) {
+          Value a = asI64(blocks[q * s.colPairs + 2 * j]);
+          Value b2 = asI64(blocks[q * s.colPairs + 2 * j + 1]);
+          Value c2 = asI64(blocks[q * s.colPairs + 2 * j + 2]);
+          Value d = asI64(blocks[q * s.colPairs + 2 * j + 3]);
+          const SmallVector<int64_t> even = {0, 2, 4, 6}, odd = {1, 3, 5, 7};
+          Value u[2] = {shuffle(a, b2, even), shuffle(a, b2, odd)};
+          Value v[2] = {shuffle(c2, d, even), shuffle(c2, d, odd)};
+          for (int64_t r = 0; r < 2 && 2 * q + r < tileRows; ++r) {
+            Value row = arith::AddIOp::create(
+                rb, loc, asI32(shuffle(u[r], v[r], even), 8),
+                asI32(shuffle(u[r], v[r], odd), 8));
+            for (int64_t h = 0; h < 2; ++h)
+              rowsOut[(2 * q + r) * s.vectors + j + h] =
+                  shuffle(row, row, {4 * h, 4 * h + 1, 4 * h + 2, 4 * h + 3});
+          }
+          j += 2;
+          continue;
+        }
+        // One row vector (column pairs 2j, 2j + 1: A, B):
+        // [A(2g), B(2g), A(2g + 1), B(2g + 1)] is segment g's share of both
+        // rows' 4 columns (zip1 / zip2 of A and B at 256 bits), and the sum
+        // over g the two rows: one vector of 8 lanes, row 2q then 2q + 1.
         Value lo = asI64(blocks[q * s.colPairs + 2 * j]);
         Value hi = asI64(blocks[q * s.colPairs + 2 * j + 1]);
-        const int64_t n = 2 * s.segments;
         Value sum;
         for (int64_t g = 0; g < s.segments; ++g) {
-          Value part = vector::ShuffleOp::create(
-              rb, loc, lo, hi,
-              ArrayRef<int64_t>{2 * g, n + 2 * g, 2 * g + 1, n + 2 * g + 1});
-          part = vector::BitCastOp::create(rb, loc, VectorType::get({8}, i32),
-                                           part);
+          Value part = asI32(
+              shuffle(lo, hi, {2 * g, n + 2 * g, 2 * g + 1, n + 2 * g + 1}), 8);
           sum = sum ? arith::AddIOp::create(rb, loc, sum, part).getResult()
                     : part;
         }
         for (int64_t r = 0; r < 2 && 2 * q + r < tileRows; ++r)
-          rowsOut[(2 * q + r) * s.vectors + j] = vector::ShuffleOp::create(
-              rb, loc, sum, sum,
-              ArrayRef<int64_t>{4 * r, 4 * r + 1, 4 * r + 2, 4 * r + 3});
+          rowsOut[(2 * q + r) * s.vectors + j] =
+              shuffle(sum, sum, {4 * r, 4 * r + 1, 4 * r + 2, 4 * r + 3});
+        ++j;
       }
     return rowsOut;
   };
