@@ -33,6 +33,14 @@ quantizes the projections before the transposes and reads them in place
 written. The layouts come from their own random stream: the other draws of
 a seed are the same with or without the option.
 
+With --quantize-result P, a fraction P of the functions with an f32 result
+return a per-tensor qlow.quantize of it (u8, i8 or i8 in [-127, 127], some
+values saturating) instead, after the merge and, for merged projections and
+some others, a tensor.collapse_shape to [B * S, H * Dv] (as the output
+projection's input is built): qlow-x86-attention quantizes in the kernel's
+epilogue, and the stored values must equal the reference's (its own random
+stream too).
+
 Error against the float attention: each function also has a twin without
 `int8` (the same quantized operands, f32 softmax and products), evaluated by
 the reference; the SQNR of the int8 result against it,
@@ -116,6 +124,42 @@ class Case(ra.AttentionShape):
             self.layout = rng.choice(["proj", "bshd"])
             self.merge = rng.random() < 0.5
 
+    def draw_result_quantize(self, rng, fraction):
+        """The result's quantize (see --quantize-result): None or (storage,
+        scale, zero point, collapse)."""
+        self.result_q = None
+        if rng.random() < fraction:
+            storage = rng.choice(["u8", "i8", "i8<-127:127>"])
+            lo, hi = (0, 255) if storage == "u8" else (-128, 127)
+            magnitude = self.qs["v"][1] * 40
+            collapse = (self.layout == "proj" and self.merge) or \
+                rng.random() < 0.3
+            self.result_q = (storage, magnitude / rng.uniform(4, 30),
+                             rng.randint(lo + 64, hi - 64), collapse)
+
+    def quantize_result(self, text):
+        """`text` with its f32 result quantized per self.result_q."""
+        storage, scale, zp, collapse = self.result_q
+        head, body = text.split("\n", 1)
+        ret = body.rstrip().splitlines()[-2].strip()
+        value, out = ret[len("return "):].split(" : ")
+        dims = [int(d) for d in out[len("tensor<"):-len("xf32>")].split("x")]
+        lines = []
+        if collapse:
+            b, x, y, d = dims
+            dims = [b * x, y * d]
+            flat = f"tensor<{dims[0]}x{dims[1]}xf32>"
+            lines.append(f"  %oc = tensor.collapse_shape {value} "
+                         f"[[0, 1], [2, 3]] : {out} into {flat}")
+            value, out = "%oc", flat
+        quantized = ("tensor<" + "x".join(map(str, dims)) +
+                     f"x!quant.uniform<{storage}:f32, {fmt(scale)}:{zp}>>")
+        lines.append(f"  %oq = qlow.quantize {value} : {out} -> {quantized}")
+        lines.append(f"  return %oq : {quantized}")
+        body = body.replace(f"  {ret}", "\n".join(lines))
+        head = head.rsplit(" -> ", 1)[0] + f" -> {quantized} {{"
+        return head + "\n" + body
+
     def seq_major(self, what):
         b, h, s, d = self.shape_of(what)
         return [b, s, h, d]
@@ -143,9 +187,11 @@ class Case(ra.AttentionShape):
         extra = ["int8", f"key_block = {self.key_block} : i64"] if int8 \
             else []
         text = self.attention_function(name, types, extra)
-        if not self.layout:
-            return text
-        return self.split_heads_function(text, types)
+        if self.layout:
+            text = self.split_heads_function(text, types)
+        if quantized_out and self.result_q and types["out"].endswith("xf32>"):
+            text = self.quantize_result(text)
+        return text
 
     def split_heads_function(self, text, types):
         """`text` (q, k, v arguments of `types`) with f32 projection
@@ -214,6 +260,9 @@ class Case(ra.AttentionShape):
         if self.layout:
             parts.append(f"split heads from {self.layout}" +
                          (", merged result" if self.merge else ""))
+        if self.result_q and not self.out_q:
+            parts.append(f"result quantized {self.result_q[0]}" +
+                         (" (collapsed)" if self.result_q[3] else ""))
         return ", ".join(parts)
 
 
@@ -236,6 +285,10 @@ def main():
                         help="the fraction of functions whose q, k, v are "
                         "split-heads transposes of f32 projections, "
                         "quantized in the function")
+    parser.add_argument("--quantize-result", type=float, default=0.0,
+                        help="the fraction of functions whose f32 result "
+                        "is returned per-tensor quantized (collapsed to "
+                        "[B * S, H * Dv] for some)")
     parser.add_argument("--steps", type=float, default=0.0,
                         help="the fraction of functions redrawn as decode-"
                         "like steps (H / Hkv * S <= 4 query rows per kv "
@@ -259,6 +312,9 @@ def main():
     layout_rng = random.Random(args.seed + 7919)
     for case in cases:
         case.draw_layout(layout_rng, args.split_heads)
+    result_rng = random.Random(args.seed + 15485863)
+    for case in cases:
+        case.draw_result_quantize(result_rng, args.quantize_result)
     batches = [cases[i:i + args.batch]
                for i in range(0, len(cases), args.batch)]
     files = []

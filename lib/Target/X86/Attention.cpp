@@ -197,6 +197,38 @@ HeadsView viewQuantizedHeads(RewriterBase &rewriter, Location loc,
   return {storage(quantized), true};
 }
 
+/// A per-tensor 8-bit qlow.quantize that is the only use of an f32
+/// attention result (or of its merge-heads transpose), directly or through
+/// one tensor.collapse_shape (the merged heads as [B * S, H * Dv]), as the
+/// next projection's input is: the int8 kernel can quantize in its
+/// epilogue (buildInt8Attention's outQuant). Null members when there is
+/// none.
+struct FusedOutputQuantize {
+  tensor::CollapseShapeOp collapse;
+  QuantizeOp quantize;
+};
+
+FusedOutputQuantize findOutputQuantize(Value result) {
+  auto onlyUser = [](Value value) -> Operation * {
+    return value.hasOneUse() ? *value.getUsers().begin() : nullptr;
+  };
+  FusedOutputQuantize fused;
+  Operation *user = onlyUser(result);
+  if (auto collapse = dyn_cast_or_null<tensor::CollapseShapeOp>(user)) {
+    fused.collapse = collapse;
+    user = onlyUser(collapse.getResult());
+  }
+  auto quantize = dyn_cast_or_null<QuantizeOp>(user);
+  auto element =
+      quantize ? dyn_cast<quant::UniformQuantizedType>(
+                     quantize.getType().getElementType())
+               : quant::UniformQuantizedType();
+  if (!element || element.getStorageTypeIntegralWidth() != 8)
+    return {};
+  fused.quantize = quantize;
+  return fused;
+}
+
 /// Sizes of one attention op: q [B, H, S, D], k [B, Hkv, T, D],
 /// v [B, Hkv, T, Dv].
 struct AttentionSizes {
@@ -1074,9 +1106,38 @@ struct QlowX86AttentionPass
         HeadsView v8 = viewQuantizedHeads(rewriter, loc, op.getV());
         Value mask =
             op.getMask() ? maskToRank4(rewriter, loc, op.getMask()) : Value();
-        Value result = buildInt8Attention(rewriter, op, *desc, q8, k8, v8, mask,
-                                          scale, /*outSeqMajor=*/!!merge);
-        replaceAttention(result);
+        FusedOutputQuantize fused =
+            findOutputQuantize(merge ? merge->getResult(0) : Value(op.getResult()));
+        std::optional<OutputQuantization> outQuant;
+        if (fused.quantize && resultType.getElementType().isF32()) {
+          auto q = cast<quant::UniformQuantizedType>(
+              fused.quantize.getType().getElementType());
+          outQuant = OutputQuantization{static_cast<float>(q.getScale()),
+                                        q.getZeroPoint(), q.getStorageTypeMin(),
+                                        q.getStorageTypeMax()};
+        }
+        Value result = buildInt8Attention(
+            rewriter, op, *desc, q8, k8, v8, mask, scale,
+            /*outSeqMajor=*/!!merge, outQuant ? &*outQuant : nullptr);
+        if (outQuant) {
+          // The kernel stored the quantize's integers: they replace the
+          // quantize (through the same collapse), and the collapse, the
+          // merge and the op go.
+          if (fused.collapse)
+            result = tensor::CollapseShapeOp::create(
+                rewriter, loc, result,
+                fused.collapse.getReassociationIndices());
+          result = quant::StorageCastOp::create(
+              rewriter, loc, fused.quantize.getType(), result);
+          rewriter.replaceOp(fused.quantize, result);
+          if (fused.collapse)
+            rewriter.eraseOp(fused.collapse);
+          if (merge)
+            rewriter.eraseOp(merge);
+          rewriter.eraseOp(op);
+        } else {
+          replaceAttention(result);
+        }
         // The quantizes of transposes that were moved, and the transposes,
         // are dead unless something else uses them.
         for (Operation *quantize : quantizes) {
@@ -1163,7 +1224,7 @@ Value mlir::qlow::buildAttentionForall(
   auto idx = [&](OpBuilder &ib, int64_t value) -> Value {
     return arith::ConstantIndexOp::create(ib, loc, value);
   };
-  Type f32 = b.getF32Type();
+  Type element = cast<RankedTensorType>(out.getType()).getElementType();
   const int64_t count = batch * heads * blocks;
   auto forall = scf::ForallOp::create(
       b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(count)}, ValueRange{out},
@@ -1200,8 +1261,8 @@ Value mlir::qlow::buildAttentionForall(
   // Rank 4: a rank-reduced [rows, Dv] slice would be ambiguous when rows or
   // Dv is 1 (which unit dimensions are dropped decides the strides).
   Value tileOut = tensor::ExtractSliceOp::create(
-      fb, loc, RankedTensorType::get(tileShape, f32), shared, offsets, sizes,
-      strides);
+      fb, loc, RankedTensorType::get(tileShape, element), shared, offsets,
+      sizes, strides);
   tileOut = buildBlock(fb, pos, tileOut);
   OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(tb, loc, tileOut, shared, offsets,

@@ -78,7 +78,8 @@ struct OnlineSoftmaxState {
 
 /// scf.forall over (batch, head, block) for `blocks` blocks of `rows` query
 /// rows starting at row `firstRow` of a [batch, heads, S, dv] f32 result
-/// `out`; `buildBlock` fills the block's [1, 1, rows, dv] tile. Query head h
+/// `out` (or its i8 stored integers); `buildBlock` fills the block's
+/// [1, 1, rows, dv] tile. Query head h
 /// reads key/value head h / (heads / kvHeads). With `seqMajor`, `out` is
 /// [batch, S, heads, dv] and the tile [1, rows, 1, dv].
 Value buildAttentionForall(
@@ -94,16 +95,27 @@ Value buildAttentionForall(
 std::string unsupportedInt8AttentionReason(AttentionOp op,
                                            const TargetDesc &desc);
 
+/// A per-tensor 8-bit quantize of the attention's f32 result done in the
+/// kernel's epilogue: q = saturate(roundeven(x / scale) + zeroPoint) to
+/// [qmin, qmax], NaN to the zero point, the division in f32 (qlow.quantize's
+/// semantics, lib/Reference quantizeScalar), stored as i8.
+struct OutputQuantization {
+  float scale;
+  int64_t zeroPoint, qmin, qmax;
+};
+
 /// The [B, H, S, Dv] f32 result of the int8 attention `op` (with `int8`),
 /// built at the builder's insertion point ([B, S, H, Dv] with
 /// `outSeqMajor`): `q8`, `k8`, `v8` are views of the stored integers (i8
 /// tensors) of the op's q, k, v, with the op's quantization parameters;
-/// `mask` is the op's mask viewed as rank 4, or null.
+/// `mask` is the op's mask viewed as rank 4, or null. With `outQuant`, the
+/// result is the stored integers (i8) of that quantize of it instead.
 /// Precondition: unsupportedInt8AttentionReason(op, desc) is empty.
 Value buildInt8Attention(OpBuilder &b, AttentionOp op, const TargetDesc &desc,
                          const HeadsView &q8, const HeadsView &k8,
                          const HeadsView &v8, Value mask, float scale,
-                         bool outSeqMajor);
+                         bool outSeqMajor,
+                         const OutputQuantization *outQuant = nullptr);
 
 } // namespace mlir::qlow
 

@@ -60,6 +60,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 using namespace mlir;
 using namespace mlir::qlow;
@@ -484,6 +485,8 @@ struct Int8AttentionConfig {
   bool direct;
   int64_t zqU;       // q's zero point as u8 (q_u8 - zqU is q's real value)
   bool kFlip, vFlip; // k, v storage is u8 (flipped to s8 by xor 0x80)
+  /// The result is quantized in the epilogue (stored as i8) when set.
+  std::optional<OutputQuantization> outQuant;
 };
 
 class Int8AttentionKernel {
@@ -514,7 +517,7 @@ public:
         b, loc,
         c.outSeqMajor ? ArrayRef<int64_t>{c.b, c.s, c.h, c.dv}
                       : ArrayRef<int64_t>{c.b, c.h, c.s, c.dv},
-        b.getF32Type());
+        c.outQuant ? Type(b.getI8Type()) : Type(b.getF32Type()));
     if (c.b * c.h * c.s * c.dv == 0)
       return out;
     if (c.direct)
@@ -670,8 +673,10 @@ private:
     }
     set.lastPosition = h.idx(fb, c.s - 1);
     Value tile = tensor::ExtractSliceOp::create(
-        fb, loc, RankedTensorType::get(tileShape, fb.getF32Type()), shared,
-        offsets, sizes, strides);
+        fb, loc,
+        RankedTensorType::get(
+            tileShape, cast<RankedTensorType>(out.getType()).getElementType()),
+        shared, offsets, sizes, strides);
     tile = buildQueryBlock(fb, pos, set, tile);
     OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
     tensor::ParallelInsertSliceOp::create(tb, loc, tile, shared, offsets, sizes,
@@ -812,6 +817,8 @@ private:
       auto [at1, at2] = set.tileAt[r];
       for (int64_t e = 0; e * c.lanes < c.dv; ++e) {
         Value value = c.direct ? naturalColumns(b, values, e) : values[e];
+        if (c.outQuant)
+          value = quantizeOutput(b, value);
         int64_t width = std::min(c.lanes, c.dv - e * c.lanes);
         if (width < c.lanes)
           value = vector::ExtractStridedSliceOp::create(
@@ -826,6 +833,37 @@ private:
       }
     }
     return tileOut;
+  }
+
+  /// qlow.quantize of an f32 result vector (c.outQuant) as i8 lanes:
+  /// x / s in f32, clamped to [qmin - z, qmax - z], rounded half to even,
+  /// plus z; NaN to z (lib/Reference quantizeScalar; the same steps as
+  /// qlow-convert-to-linalg's quantize with a constant zero point, with
+  /// the clamp as compare and select since NaN is selected away after).
+  Value quantizeOutput(OpBuilder &b, Value x) {
+    const OutputQuantization &oq = *c.outQuant;
+    auto vecI32Type = vecI32();
+    Value divided = arith::DivFOp::create(
+        b, loc, x, h.constant(b, vecF32(), static_cast<double>(oq.scale)));
+    Value low = h.constant(b, vecF32(), double(oq.qmin - oq.zeroPoint));
+    Value high = h.constant(b, vecF32(), double(oq.qmax - oq.zeroPoint));
+    // (v < low) ? low : v, then (high < v) ? high : v.
+    Value clamped = maxOf(b, divided, low);
+    clamped = arith::SelectOp::create(
+        b, loc,
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, high,
+                              clamped),
+        high, clamped);
+    Value result = arith::FPToSIOp::create(
+        b, loc, vecI32Type, math::RoundEvenOp::create(b, loc, clamped));
+    Value zero = h.constant(b, vecI32Type, double(oq.zeroPoint));
+    if (oq.zeroPoint != 0)
+      result = arith::AddIOp::create(b, loc, result, zero);
+    Value isNaN = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO,
+                                        divided, divided);
+    result = arith::SelectOp::create(b, loc, isNaN, zero, result);
+    return arith::TruncIOp::create(
+        b, loc, VectorType::get({c.lanes}, b.getI8Type()), result);
   }
 
   Value maskIndex(OpBuilder &b, unsigned dim, Value value) {
@@ -1364,7 +1402,8 @@ Value mlir::qlow::buildInt8Attention(OpBuilder &b, AttentionOp op,
                                      const TargetDesc &desc,
                                      const HeadsView &q8, const HeadsView &k8,
                                      const HeadsView &v8, Value mask,
-                                     float scale, bool outSeqMajor) {
+                                     float scale, bool outSeqMajor,
+                                     const OutputQuantization *outQuant) {
   Location loc = op.getLoc();
   Builders h{loc};
   ArrayRef<int64_t> qs = op.getQ().getType().getShape();
@@ -1402,6 +1441,8 @@ Value mlir::qlow::buildInt8Attention(OpBuilder &b, AttentionOp op,
   c.zqU = zqU;
   c.kFlip = !kp.isSigned;
   c.vFlip = !vp.isSigned;
+  if (outQuant)
+    c.outQuant = *outQuant;
   // Few query rows per kv head (a decode step, GQA groups included): K and
   // V are read in place by one work item per kv head, with all its
   // H / Hkv * S query rows. Packing costs a pass over K and V per call

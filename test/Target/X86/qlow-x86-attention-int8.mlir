@@ -242,3 +242,93 @@ func.func @int8_five_rows_packed(%q: tensor<1x1x5x20x!quant.uniform<i8:f32, 0.05
   %o = qlow.attention %q, %k, %v {int8, key_block = 48 : i64} : (tensor<1x1x5x20x!quant.uniform<i8:f32, 0.05>>, tensor<1x1x37x20x!quant.uniform<u8:f32, 0.04:130>>, tensor<1x1x37x20x!quant.uniform<u8:f32, 0.02:120>>) -> tensor<1x1x5x20xf32>
   return %o : tensor<1x1x5x20xf32>
 }
+
+// -----
+
+// The merged heads feed only a per-tensor 8-bit quantize (through the
+// collapse to [S, H * Dv], as the output projection's input is built): the
+// kernel quantizes its output rows in registers (x / 0.03 in f32, clamped
+// to [0 - 128, 255 - 128], rounded half to even, plus 128) and stores bytes
+// [1, S, H, Dv]; the collapse of those bytes, cast to the quantized type,
+// replaces the quantize. No f32 result, transpose or quantize is left.
+// CHECK-LABEL: func.func @int8_output_quantized
+// CHECK-NOT: qlow.quantize
+// CHECK: scf.forall (%{{.+}}) in (2) shared_outs({{.+}}) -> (tensor<1x9x2x16xi8>)
+// CHECK: tensor.extract_slice {{.+}} [1, 8, 1, 16] [1, 1, 1, 1] : tensor<1x9x2x16xi8> to tensor<1x8x1x16xi8>
+// CHECK: %[[S:.+]] = arith.constant dense<3.000000e-02> : vector<16xf32>
+// CHECK-NEXT: %[[DIV:.+]] = arith.divf %{{.+}}, %[[S]] : vector<16xf32>
+// CHECK-NEXT: %[[LO:.+]] = arith.constant dense<-1.280000e+02> : vector<16xf32>
+// CHECK-NEXT: %[[HI:.+]] = arith.constant dense<1.270000e+02> : vector<16xf32>
+// CHECK-NEXT: %[[L:.+]] = arith.cmpf olt, %[[DIV]], %[[LO]] : vector<16xf32>
+// CHECK-NEXT: %[[X:.+]] = arith.select %[[L]], %[[LO]], %[[DIV]]
+// CHECK-NEXT: %[[H:.+]] = arith.cmpf olt, %[[HI]], %[[X]] : vector<16xf32>
+// CHECK-NEXT: %[[Y:.+]] = arith.select %[[H]], %[[HI]], %[[X]]
+// CHECK-NEXT: %[[R:.+]] = math.roundeven %[[Y]] : vector<16xf32>
+// CHECK-NEXT: %[[I:.+]] = arith.fptosi %[[R]] : vector<16xf32> to vector<16xi32>
+// CHECK-NEXT: %[[Z:.+]] = arith.constant dense<128> : vector<16xi32>
+// CHECK-NEXT: %[[A:.+]] = arith.addi %[[I]], %[[Z]] : vector<16xi32>
+// CHECK-NEXT: %[[NAN:.+]] = arith.cmpf uno, %[[DIV]], %[[DIV]] : vector<16xf32>
+// CHECK-NEXT: %[[SEL:.+]] = arith.select %[[NAN]], %[[Z]], %[[A]]
+// CHECK-NEXT: %[[B:.+]] = arith.trunci %[[SEL]] : vector<16xi32> to vector<16xi8>
+// CHECK: vector.transfer_write %[[B]], {{.+}} : vector<16xi8>, tensor<1x8x1x16xi8>
+// CHECK: %[[OUT:.+]] = scf.forall (%{{.+}}) in (2) shared_outs({{.+}}) -> (tensor<1x9x2x16xi8>)
+// CHECK: %[[C:.+]] = tensor.collapse_shape %[[OUT]] {{\[}}[0, 1], [2, 3]] : tensor<1x9x2x16xi8> into tensor<9x32xi8>
+// CHECK: %[[R:.+]] = quant.scast %[[C]] : tensor<9x32xi8> to tensor<9x32x!quant.uniform<u8:f32, 3.000000e-02:128>>
+// CHECK-NOT: qlow.quantize
+// CHECK-NOT: linalg.transpose
+// CHECK: return %[[R]]
+// LLVM-LABEL: llvm.func @int8_output_quantized
+// LLVM: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// ROUND-LABEL: func.func @int8_output_quantized
+// ROUND-NOT: qlow.quantize
+// ROUND: return
+func.func @int8_output_quantized(%q: tensor<1x2x9x16x!quant.uniform<i8:f32, 0.05>>, %k: tensor<1x2x9x16x!quant.uniform<u8:f32, 0.04:130>>, %v: tensor<1x2x9x16x!quant.uniform<u8:f32, 0.02:120>>) -> tensor<9x32x!quant.uniform<u8:f32, 0.03:128>> {
+  %o = qlow.attention %q, %k, %v {int8, key_block = 16 : i64} : (tensor<1x2x9x16x!quant.uniform<i8:f32, 0.05>>, tensor<1x2x9x16x!quant.uniform<u8:f32, 0.04:130>>, tensor<1x2x9x16x!quant.uniform<u8:f32, 0.02:120>>) -> tensor<1x2x9x16xf32>
+  %m0 = tensor.empty() : tensor<1x9x2x16xf32>
+  %m = linalg.transpose ins(%o : tensor<1x2x9x16xf32>) outs(%m0 : tensor<1x9x2x16xf32>) permutation = [0, 2, 1, 3]
+  %c = tensor.collapse_shape %m [[0, 1], [2, 3]] : tensor<1x9x2x16xf32> into tensor<9x32xf32>
+  %r = qlow.quantize %c : tensor<9x32xf32> -> tensor<9x32x!quant.uniform<u8:f32, 0.03:128>>
+  return %r : tensor<9x32x!quant.uniform<u8:f32, 0.03:128>>
+}
+
+// -----
+
+// The direct path (a GQA decode step) with the result quantized as it is
+// ([B, H, S, Dv], no merge), narrow-range i8 with zero point -3: the clamp
+// bounds are -127 + 3 and 127 + 3 before the zero point is added.
+// CHECK-LABEL: func.func @int8_decode_output_quantized
+// CHECK: %[[OUT:.+]] = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<1x4x1x20xi8>)
+// CHECK: arith.constant dense<2.500000e-02> : vector<16xf32>
+// CHECK: arith.constant dense<-1.240000e+02> : vector<16xf32>
+// CHECK: arith.constant dense<1.300000e+02> : vector<16xf32>
+// CHECK: arith.constant dense<-3> : vector<16xi32>
+// CHECK: vector.transfer_write %{{.+}} : vector<16xi8>, tensor<1x2x1x20xi8>
+// CHECK: %[[R:.+]] = quant.scast %[[OUT]] : tensor<1x4x1x20xi8> to tensor<1x4x1x20x!quant.uniform<i8<-127:127>:f32, 2.500000e-02:-3>>
+// CHECK-NOT: qlow.quantize
+// CHECK: return %[[R]]
+func.func @int8_decode_output_quantized(%q: tensor<1x4x1x20x!quant.uniform<i8:f32, 0.05>>, %k: tensor<1x2x37x20x!quant.uniform<u8:f32, 0.04:130>>, %v: tensor<1x2x37x20x!quant.uniform<u8:f32, 0.02:120>>) -> tensor<1x4x1x20x!quant.uniform<i8<-127:127>:f32, 0.025:-3>> {
+  %o = qlow.attention %q, %k, %v {causal, int8, key_block = 32 : i64} : (tensor<1x4x1x20x!quant.uniform<i8:f32, 0.05>>, tensor<1x2x37x20x!quant.uniform<u8:f32, 0.04:130>>, tensor<1x2x37x20x!quant.uniform<u8:f32, 0.02:120>>) -> tensor<1x4x1x20xf32>
+  %r = qlow.quantize %o : tensor<1x4x1x20xf32> -> tensor<1x4x1x20x!quant.uniform<i8<-127:127>:f32, 0.025:-3>>
+  return %r : tensor<1x4x1x20x!quant.uniform<i8<-127:127>:f32, 0.025:-3>>
+}
+
+// -----
+
+// The merged and collapsed heads also have another user (returned as f32):
+// the quantize is not fused. The kernel writes f32 [1, S, H, Dv] (the merge
+// transpose still goes), and the quantize of the collapse stays.
+// CHECK-LABEL: func.func @int8_output_quantize_not_only_use
+// CHECK: scf.forall (%{{.+}}) in (2) shared_outs({{.+}}) -> (tensor<1x9x2x16xf32>)
+// CHECK: %[[OUT:.+]] = scf.forall (%{{.+}}) in (2) shared_outs({{.+}}) -> (tensor<1x9x2x16xf32>)
+// CHECK-NOT: linalg.transpose
+// CHECK: %[[C:.+]] = tensor.collapse_shape %[[OUT]] {{\[}}[0, 1], [2, 3]] : tensor<1x9x2x16xf32> into tensor<9x32xf32>
+// CHECK: %[[R:.+]] = qlow.quantize %[[C]] : tensor<9x32xf32> -> tensor<9x32x!quant.uniform<u8:f32, 3.000000e-02:128>>
+// CHECK: return %[[R]], %[[C]]
+func.func @int8_output_quantize_not_only_use(%q: tensor<1x2x9x16x!quant.uniform<i8:f32, 0.05>>, %k: tensor<1x2x9x16x!quant.uniform<u8:f32, 0.04:130>>, %v: tensor<1x2x9x16x!quant.uniform<u8:f32, 0.02:120>>) -> (tensor<9x32x!quant.uniform<u8:f32, 0.03:128>>, tensor<9x32xf32>) {
+  %o = qlow.attention %q, %k, %v {int8, key_block = 16 : i64} : (tensor<1x2x9x16x!quant.uniform<i8:f32, 0.05>>, tensor<1x2x9x16x!quant.uniform<u8:f32, 0.04:130>>, tensor<1x2x9x16x!quant.uniform<u8:f32, 0.02:120>>) -> tensor<1x2x9x16xf32>
+  %m0 = tensor.empty() : tensor<1x9x2x16xf32>
+  %m = linalg.transpose ins(%o : tensor<1x2x9x16xf32>) outs(%m0 : tensor<1x9x2x16xf32>) permutation = [0, 2, 1, 3]
+  %c = tensor.collapse_shape %m [[0, 1], [2, 3]] : tensor<1x9x2x16xf32> into tensor<9x32xf32>
+  %r = qlow.quantize %c : tensor<9x32xf32> -> tensor<9x32x!quant.uniform<u8:f32, 0.03:128>>
+  return %r, %c : tensor<9x32x!quant.uniform<u8:f32, 0.03:128>>, tensor<9x32xf32>
+}
