@@ -165,13 +165,13 @@ Value packWeightsForSve(OpBuilder &b, Location loc, const Int8Contraction &c,
 /// [s * kStep + 8g, + 8) of the even row (bytes 0..7) and the odd row
 /// (8..15), smmla's 2x8 operand; rows and K padded with zeros to whole tiles
 /// and steps, the step's registers interleaved by load group. A [M / rows]
-/// [steps][pairs * regWords] tensor of i32, built as loops that move 8 bytes
-/// at a time. The partial last tile (M not a multiple of rows) is a
-/// [1][steps][its pairs * regWords] tensor of its own (the second result,
-/// null without one), its pairs interleaved by their own load groups
-/// (sveLoadGroups of its pairs), so that it loads no padding pairs (LLVM
-/// made a group load with unused registers into element moves through the
-/// stack) and its loads have a pointer of their own.
+/// [steps][pairs * regWords] tensor of i32, built as loops that read each
+/// row's bytes of two steps at once and zip its row pairs' reads. The partial
+/// last tile (M not a multiple of rows) is a [1][steps][its pairs * regWords]
+/// tensor of its own (the second result, null without one), its pairs
+/// interleaved by their own load groups (sveLoadGroups of its pairs), so that
+/// it loads no padding pairs (LLVM made a group load with unused registers into
+/// element moves through the stack) and its loads have a pointer of their own.
 std::pair<Value, Value> packLhsForSve(OpBuilder &b, Location loc,
                                       const Int8Contraction &c,
                                       const SveKernelShape &s) {
@@ -197,8 +197,6 @@ std::pair<Value, Value> packLhsForSve(OpBuilder &b, Location loc,
   };
   Value zero = idx(0), one = idx(1);
   Value padI8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
-  auto halfType = VectorType::get({8}, i8);
-  auto wordsType = VectorType::get({2}, i32);
   SmallVector<bool> inBounds = {true};
   // Tiles [first, last), each of `tilePairs` row pairs, into `dest`.
   auto packTiles = [&](int64_t first, int64_t last, int64_t tilePairs,
@@ -212,53 +210,82 @@ std::pair<Value, Value> packLhsForSve(OpBuilder &b, Location loc,
               first == 0
                   ? t
                   : arith::SubIOp::create(tb, tl, t, idx(first)).getResult();
-          auto steps = scf::ForOp::create(
-              tb, tl, zero, idx(s.steps), one, tArgs,
-              [&](OpBuilder &sb, Location sl, Value st, ValueRange sArgs) {
-                Value col0 = arith::MulIOp::create(sb, sl, st, idx(s.kStep));
-                // The step's words in register order: 2 words of 8 bytes per
-                // row, segment and register.
-                SmallVector<Value> halves;
-                for (int64_t q = 0; q < tilePairs; ++q)
-                  for (int64_t g = 0; g < s.segments; ++g)
-                    for (int64_t r = 0; r < 2; ++r) {
-                      Value row = arith::AddIOp::create(sb, sl, firstRow,
-                                                        idx(2 * q + r));
-                      Value col =
-                          arith::AddIOp::create(sb, sl, col0, idx(8 * g));
-                      Value bytes = vector::TransferReadOp::create(
-                          sb, sl, halfType, padded, ValueRange{row, col}, padI8,
-                          inBounds);
-                      halves.push_back(
-                          vector::BitCastOp::create(sb, sl, wordsType, bytes));
-                    }
-                // Concatenated pairwise into one vector of the step's words.
-                while (halves.size() > 1) {
-                  SmallVector<Value> next;
-                  for (size_t h = 0; h + 1 < halves.size(); h += 2) {
-                    int64_t n0 =
-                        cast<VectorType>(halves[h].getType()).getDimSize(0);
-                    int64_t n1 =
-                        cast<VectorType>(halves[h + 1].getType()).getDimSize(0);
-                    SmallVector<int64_t> concat;
-                    for (int64_t l = 0; l < n0 + n1; ++l)
-                      concat.push_back(l);
-                    next.push_back(vector::ShuffleOp::create(
-                        sb, sl, halves[h], halves[h + 1], concat));
-                  }
-                  if (halves.size() % 2)
-                    next.push_back(halves.back());
-                  halves = std::move(next);
+          // `count` consecutive steps from step `first`: one read of
+          // count * kStep bytes per row; register q of step u is, as 64-bit
+          // lanes, [even row's lane u * segments + g, odd row's]_g (zip1 /
+          // zip2 at 64 bits of the two rows' reads); the step's registers
+          // concatenated, interleaved by load group and written as one
+          // vector (an st4w).
+          auto packSteps = [&](OpBuilder &sb, Location sl, Value first,
+                               int64_t count, Value dest) {
+            Value col0 = arith::MulIOp::create(sb, sl, first, idx(s.kStep));
+            const int64_t lanes = count * s.segments;
+            auto rowType = VectorType::get({count * s.kStep}, i8);
+            auto rowI64Type = VectorType::get({lanes}, b.getI64Type());
+            SmallVector<Value> rowsRead;
+            for (int64_t r = 0; r < 2 * tilePairs; ++r) {
+              Value row = arith::AddIOp::create(sb, sl, firstRow, idx(r));
+              Value bytes = vector::TransferReadOp::create(
+                  sb, sl, rowType, padded, ValueRange{row, col0}, padI8,
+                  inBounds);
+              rowsRead.push_back(
+                  vector::BitCastOp::create(sb, sl, rowI64Type, bytes));
+            }
+            for (int64_t u = 0; u < count; ++u) {
+              SmallVector<Value> regs;
+              for (int64_t q = 0; q < tilePairs; ++q) {
+                SmallVector<int64_t> zip;
+                for (int64_t g = 0; g < s.segments; ++g)
+                  zip.append({u * s.segments + g, lanes + u * s.segments + g});
+                Value reg = vector::ShuffleOp::create(sb, sl, rowsRead[2 * q],
+                                                      rowsRead[2 * q + 1], zip);
+                regs.push_back(vector::BitCastOp::create(
+                    sb, sl, VectorType::get({s.regWords}, i32), reg));
+              }
+              // Concatenated pairwise into one vector of the step's words.
+              while (regs.size() > 1) {
+                SmallVector<Value> next;
+                for (size_t h = 0; h + 1 < regs.size(); h += 2) {
+                  int64_t n0 =
+                      cast<VectorType>(regs[h].getType()).getDimSize(0);
+                  int64_t n1 =
+                      cast<VectorType>(regs[h + 1].getType()).getDimSize(0);
+                  SmallVector<int64_t> concat;
+                  for (int64_t l = 0; l < n0 + n1; ++l)
+                    concat.push_back(l);
+                  next.push_back(vector::ShuffleOp::create(
+                      sb, sl, regs[h], regs[h + 1], concat));
                 }
-                Value words = vector::ShuffleOp::create(sb, sl, halves[0],
-                                                        halves[0], order);
-                Value packed = vector::TransferWriteOp::create(
-                                   sb, sl, words, sArgs[0],
-                                   ValueRange{at, st, zero}, inBounds)
-                                   .getResult();
-                scf::YieldOp::create(sb, sl, packed);
+                if (regs.size() % 2)
+                  next.push_back(regs.back());
+                regs = std::move(next);
+              }
+              Value words =
+                  vector::ShuffleOp::create(sb, sl, regs[0], regs[0], order);
+              Value step = u == 0 ? first
+                                  : arith::AddIOp::create(sb, sl, first, idx(u))
+                                        .getResult();
+              dest = vector::TransferWriteOp::create(sb, sl, words, dest,
+                                                     ValueRange{at, step, zero},
+                                                     inBounds)
+                         .getResult();
+            }
+            return dest;
+          };
+          // Two steps per trip (32-byte reads per row at 256 bits: 10.5
+          // instructions per step of an 8-row tile instead of 32), the odd
+          // last step alone.
+          auto steps = scf::ForOp::create(
+              tb, tl, zero, idx(s.steps / 2), one, tArgs,
+              [&](OpBuilder &sb, Location sl, Value st, ValueRange sArgs) {
+                Value first = arith::MulIOp::create(sb, sl, st, idx(2));
+                scf::YieldOp::create(sb, sl,
+                                     packSteps(sb, sl, first, 2, sArgs[0]));
               });
-          scf::YieldOp::create(tb, tl, steps.getResult(0));
+          Value packedTile = steps.getResult(0);
+          if (s.steps % 2)
+            packedTile = packSteps(tb, tl, idx(s.steps - 1), 1, packedTile);
+          scf::YieldOp::create(tb, tl, packedTile);
         });
     return tiles.getResult(0);
   };

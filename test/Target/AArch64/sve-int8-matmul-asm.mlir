@@ -27,6 +27,22 @@
 // RUN: grep -cE '\badd\s+z[0-9]+\.s' %t.epi | FileCheck %s --check-prefix=EIGHT
 // RUN: grep -cE '\b(str\s+z[0-9]+|st1[bw]\s+\{ z[0-9]+)' %t.epi | FileCheck %s --check-prefix=EIGHT
 
+// The activations' packing loop (@kernel's first loop with SVE loads, up to
+// its back edge): two steps per trip, one 32-byte ldr per row of the 8-row
+// tile, zip1/zip2 at 64 bits per row pair and one st4w per step, 22
+// instructions per 2 steps (were 32 per step: 8-byte loads and moves of
+// halves into place, splice). No NEON register or stack.
+// RUN: awk '/^kernel:/ {k = 1} /^kernel_s8:/ {k = 0} k && !on && /^[ \t]+ldr[ \t]+z/ {on = 1} on && !done {print; if ($1 ~ /^b\./) done = 1}' %t.s > %t.pack
+// RUN: grep -cE '^\s+ldr\s+z[0-9]+, \[x' %t.pack | FileCheck %s --check-prefix=EIGHT
+// RUN: grep -cE '^\s+zip1\s+z[0-9]+\.d' %t.pack | FileCheck %s --check-prefix=FOUR
+// RUN: grep -cE '^\s+zip2\s+z[0-9]+\.d' %t.pack | FileCheck %s --check-prefix=FOUR
+// RUN: grep -cE '^\s+st4w\s' %t.pack | FileCheck %s --check-prefix=TWO
+// RUN: grep -cE '^\s+[a-z]' %t.pack | FileCheck %s --check-prefix=TWENTYTWO
+// RUN: not grep -E '\bv[0-9]+\.|\[sp|\bsplice\b|\bldr\s+[dq][0-9]' %t.pack
+// FOUR: {{^}}4{{$}}
+// TWO: {{^}}2{{$}}
+// TWENTYTWO: {{^}}22{{$}}
+
 // EPI: b.ne
 // EPI-NEXT: uzp1 z{{[0-9]+}}.d, z{{[0-9]+}}.d, z{{[0-9]+}}.d
 // EPI-NOT: {{\bzip[12]\b|\bext\b|\bsplice\b|\bmovprfx\b|\[sp|\bv[0-9]+\.}}
