@@ -235,9 +235,13 @@ def QlowX86AttentionPass : Pass<"qlow-x86-attention", "func::FuncOp"> {
       is elementwise: the same integers), so the projection's epilogue
       stores bytes and the kernel reads and packs the `[B, S, H, D]` bytes
       in place; an f32 result merged back is written as `[B, S, H, Dv]`.
-      Bit for bit equal to lib/Reference's `attentionInt8`
-      (test/e2e/random_int8_attention.py, `--split-heads` for the in-place
-      forms). Needs vpdpbusd (AVX-512 VNNI or AVX-VNNI) and `key_block` a
+      An f32 result (or its merge) whose only use is a per-tensor 8-bit
+      `qlow.quantize`, directly or through one `tensor.collapse_shape`, is
+      quantized in the kernel's epilogue with that op's f32 steps (`x / s`,
+      clamp, round half to even, `+ z`, NaN to `z`) and stored as bytes;
+      the quantize goes. Bit for bit equal to lib/Reference's
+      `attentionInt8` (test/e2e/random_int8_attention.py, `--split-heads`
+      for the in-place forms, `--quantize-result` for the fused quantize). Needs vpdpbusd (AVX-512 VNNI or AVX-VNNI) and `key_block` a
       multiple of its i32 lanes.
 
     Accuracy: f32 throughout (the reference computes in double); tested by
