@@ -187,9 +187,15 @@ Value padLhs(OpBuilder &b, Location loc, Value lhs, int64_t m, int64_t k,
 /// has a pointer for it that its load post-increments (from one tensor,
 /// LLVM derived one group's address from the other's pointer: a sub or a
 /// mov per step). Built as
-/// loops that move 8 bytes at a time (upstream's lowering of linalg.pack, a
-/// transpose, becomes a byte-by-byte loop nest, which cost more than the
-/// kernel at N = 256); LLVM stores the interleaved group with one st<g>.
+/// loops that read each row's `splits` steps of an iteration at once
+/// (16-byte loads; a pair's register of a step is a shuffle of two rows',
+/// zip1/zip2) and K's last steps after them (upstream's lowering of
+/// linalg.pack, a transpose, becomes a byte-by-byte loop nest, which cost
+/// more than the kernel at N = 256); LLVM stores the interleaved group with
+/// one st<g>. Where K is a multiple of 8 the rows are read from `lhs` in
+/// place (rows past M read clamped and replaced by zeros), otherwise from a
+/// padded copy. The last iteration's steps (K's rest) are written alone: in
+/// a tail pair's group they are interleaved by their own count.
 ///
 /// With `fivePairs` (tiles of 5 row pairs, see fivePairTiles; `g` is 4 and
 /// `tailPairs` 0), tile t's first 4 pairs are group t of the `splits`
@@ -201,7 +207,16 @@ SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
                                   int64_t g, int64_t tailPairs, int64_t splits,
                                   bool fivePairs = false) {
   Type i8 = b.getI8Type(), i32 = b.getI32Type();
-  Value padded = padLhs(b, loc, lhs, m, k, mp, kp);
+  // K a multiple of 8: the steps are read from `lhs` itself (the padding
+  // pairs' rows past M as zeros), not from a padded copy (17x1000: a copy
+  // of 17 KB and a buffer-cache search, 3100 instructions per call).
+  const bool direct = k % 8 == 0;
+  Value padded = direct ? lhs : padLhs(b, loc, lhs, m, k, mp, kp);
+  // K's steps of 8 bytes: whole iterations of `splits` steps, then
+  // `restSteps` steps (interleaved by their own count in a tail pair's
+  // group, so that the kernel reads them with one ld<restSteps>).
+  const int64_t kSteps = (k + 7) / 8;
+  const int64_t wholeTrips = kSteps / splits, restSteps = kSteps % splits;
   // Rows from one group (or tile) of pairs to the next.
   const int64_t rowStride = fivePairs ? 10 : 2 * g;
   const int64_t groups = mp / rowStride;
@@ -225,14 +240,10 @@ SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
   auto idx = [&](int64_t v) {
     return arith::ConstantIndexOp::create(b, loc, v).getResult();
   };
-  Value zero = idx(0), one = idx(1), eight = idx(8);
+  Value zero = idx(0), one = idx(1);
   Value padI8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
-  auto halfType = VectorType::get({8}, i8);
   auto regType = VectorType::get({4}, i32);
   SmallVector<bool> inBounds = {true};
-  SmallVector<int64_t> concat;
-  for (int64_t l = 0; l < 16; ++l)
-    concat.push_back(l);
   // Groups [first, last) of `gg` pairs each, interleaved by `gg`, into
   // `dst` from its group 0; with `together` (one pair), the `splits` steps'
   // registers interleaved into the one tensor of `dst`.
@@ -241,6 +252,24 @@ SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
                         SmallVector<Value> &dst, bool together,
                         int64_t rowOffset = 0) {
     SmallVector<int64_t> interleave = interleaveMask(gg);
+    // A row's `bytes` bytes at `col`; a row that may be past M (a padding
+    // pair; `r`: its offset in the last group) is read clamped to row m - 1
+    // and replaced by zeros.
+    const int64_t lastFirstRow = (last - 1) * rowStride + rowOffset;
+    auto readRow = [&](OpBuilder &sb, Location sl, Value row, int64_t r,
+                       Value col, int64_t bytes) -> Value {
+      auto type = VectorType::get({bytes}, i8);
+      if (!direct || lastFirstRow + r < m)
+        return vector::TransferReadOp::create(
+            sb, sl, type, padded, ValueRange{row, col}, padI8, inBounds);
+      Value clamped = arith::MinUIOp::create(sb, sl, row, idx(m - 1));
+      Value bytesRead = vector::TransferReadOp::create(
+          sb, sl, type, padded, ValueRange{clamped, col}, padI8, inBounds);
+      Value inside =
+          arith::CmpIOp::create(sb, sl, arith::CmpIPredicate::ult, row, idx(m));
+      Value zeros = arith::ConstantOp::create(sb, sl, sb.getZeroAttr(type));
+      return arith::SelectOp::create(sb, sl, inside, bytesRead, zeros);
+    };
     auto groupLoop = scf::ForOp::create(
         b, loc, idx(first), idx(last), one, dst,
         [&](OpBuilder &qb, Location ql, Value q, ValueRange qArgs) {
@@ -251,58 +280,73 @@ SmallVector<Value> packLhsForMmla(OpBuilder &b, Location loc, Value lhs,
               first == 0
                   ? q
                   : arith::SubIOp::create(qb, ql, q, idx(first)).getResult();
+          // Steps [0, nSteps) of trip ps into `parts`.
+          auto trip = [&](OpBuilder &sb, Location sl, Value ps,
+                          SmallVector<Value> &parts, int64_t nSteps) {
+            Value steps;
+            // Each row's nSteps steps in one read (16-byte loads), each
+            // pair's register of a step a shuffle of two (zip1/zip2).
+            Value col0 = arith::MulIOp::create(sb, sl, ps, idx(splits * 8));
+            SmallVector<Value> rows;
+            for (int64_t r = 0; r < 2 * gg; ++r)
+              rows.push_back(readRow(
+                  sb, sl, arith::AddIOp::create(sb, sl, firstRow, idx(r)), r,
+                  col0, 8 * nSteps));
+            // The odd step's shuffle (zip2) of a register pair first: the
+            // even one's (zip1) is then its last use, which LLVM selects as
+            // an insert in place (mov v.d[1]) instead of a copy and an insert.
+            SmallVector<Value> groups(nSteps);
+            for (int64_t i = 0; i < nSteps; ++i) {
+              int64_t part = i % 2 == 0 && i + 1 < nSteps ? i + 1
+                             : i % 2 == 1                 ? i - 1
+                                                          : i;
+              SmallVector<int64_t> pick;
+              for (int64_t h = 0; h < 2; ++h)
+                for (int64_t l = 0; l < 8; ++l)
+                  pick.push_back(h * 8 * nSteps + part * 8 + l);
+              Value group;
+              for (int64_t r = 0; r < gg; ++r) {
+                Value both = vector::ShuffleOp::create(sb, sl, rows[2 * r],
+                                                       rows[2 * r + 1], pick);
+                Value reg = vector::BitCastOp::create(sb, sl, regType, both);
+                group = appendWords(sb, sl, group, reg);
+              }
+              if (gg > 1)
+                group =
+                    vector::ShuffleOp::create(sb, sl, group, group, interleave);
+              groups[part] = group;
+            }
+            for (int64_t part = 0; part < nSteps; ++part) {
+              if (together) {
+                steps = appendWords(sb, sl, steps, groups[part]);
+                continue;
+              }
+              parts[part] = vector::TransferWriteOp::create(
+                                sb, sl, groups[part], parts[part],
+                                ValueRange{at, ps, zero}, inBounds)
+                                .getResult();
+            }
+            if (together) {
+              if (nSteps > 1)
+                steps = vector::ShuffleOp::create(sb, sl, steps, steps,
+                                                  interleaveMask(nSteps));
+              parts[0] = vector::TransferWriteOp::create(
+                             sb, sl, steps, parts[0], ValueRange{at, ps, zero},
+                             inBounds)
+                             .getResult();
+            }
+          };
           auto steps = scf::ForOp::create(
-              qb, ql, zero, idx(kp / 8 / splits), one, qArgs,
+              qb, ql, zero, idx(wholeTrips), one, qArgs,
               [&](OpBuilder &sb, Location sl, Value ps, ValueRange sArgs) {
                 SmallVector<Value> parts(sArgs.begin(), sArgs.end());
-                Value steps;
-                for (int64_t part = 0; part < splits; ++part) {
-                  Value st = arith::AddIOp::create(
-                      sb, sl, arith::MulIOp::create(sb, sl, ps, idx(splits)),
-                      idx(part));
-                  Value col = arith::MulIOp::create(sb, sl, st, eight);
-                  Value group;
-                  for (int64_t r = 0; r < gg; ++r) {
-                    Value row0 =
-                        arith::AddIOp::create(sb, sl, firstRow, idx(2 * r));
-                    Value row1 =
-                        arith::AddIOp::create(sb, sl, firstRow, idx(2 * r + 1));
-                    Value lo = vector::TransferReadOp::create(
-                        sb, sl, halfType, padded, ValueRange{row0, col}, padI8,
-                        inBounds);
-                    Value hi = vector::TransferReadOp::create(
-                        sb, sl, halfType, padded, ValueRange{row1, col}, padI8,
-                        inBounds);
-                    Value both =
-                        vector::ShuffleOp::create(sb, sl, lo, hi, concat);
-                    Value reg =
-                        vector::BitCastOp::create(sb, sl, regType, both);
-                    group = appendWords(sb, sl, group, reg);
-                  }
-                  if (gg > 1)
-                    group = vector::ShuffleOp::create(sb, sl, group, group,
-                                                      interleave);
-                  if (together) {
-                    steps = appendWords(sb, sl, steps, group);
-                    continue;
-                  }
-                  parts[part] = vector::TransferWriteOp::create(
-                                    sb, sl, group, parts[part],
-                                    ValueRange{at, ps, zero}, inBounds)
-                                    .getResult();
-                }
-                if (together) {
-                  if (splits > 1)
-                    steps = vector::ShuffleOp::create(sb, sl, steps, steps,
-                                                      interleaveMask(splits));
-                  parts[0] = vector::TransferWriteOp::create(
-                                 sb, sl, steps, parts[0],
-                                 ValueRange{at, ps, zero}, inBounds)
-                                 .getResult();
-                }
+                trip(sb, sl, ps, parts, splits);
                 scf::YieldOp::create(sb, sl, parts);
               });
-          scf::YieldOp::create(qb, ql, steps.getResults());
+          SmallVector<Value> parts(steps.getResults());
+          if (restSteps > 0)
+            trip(qb, ql, idx(wholeTrips), parts, restSteps);
+          scf::YieldOp::create(qb, ql, parts);
         });
     dst.assign(groupLoop.getResults().begin(), groupLoop.getResults().end());
   };
@@ -701,7 +745,7 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
       if (tailGroup && (tailPairs == 1 || fivePairs))
         tailSteps = readInterleavedGroup(
             kb, kl, packedLhs[mmlaSteps],
-            ValueRange{fivePairs ? group0 : idx(0), kk, idx(0)}, mmlaSteps);
+            ValueRange{fivePairs ? group0 : idx(0), kk, idx(0)}, steps);
       for (int64_t t = 0; t < steps; ++t) {
         Value step = kk;
         // The row pairs' registers, one ld<g> per group of pairs (the
@@ -743,6 +787,13 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
           }
       }
     };
+    // K's last steps: after the loop, except in the tile with the tail
+    // group (the last tile, after whole tiles), which takes them before its
+    // loop, next to the previous tile's (its last steps' weights stay in
+    // registers: 17x1000x1000 kept them through the loop on the stack).
+    const bool restFirst = kRestSteps > 0 && tailGroup && !fivePairs;
+    if (restFirst)
+      mmlaStepsOf(rb, loc, idx(kIters), accs, kRestSteps);
     auto kLoop = scf::ForOp::create(
         rb, loc, idx(0), idx(kIters), idx(1), accs,
         [&](OpBuilder &kb, Location kl, Value kk, ValueRange acc) {
@@ -751,7 +802,7 @@ Value buildNeonInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
           scf::YieldOp::create(kb, kl, next);
         });
     SmallVector<Value> blocks(kLoop.getResults());
-    if (kRestSteps > 0)
+    if (kRestSteps > 0 && !restFirst)
       mmlaStepsOf(rb, loc, idx(kIters), blocks, kRestSteps);
     // Back to row vectors: blocks [r0c0 r0c1 r1c0 r1c1] of column pairs
     // (2j, 2j + 1) give row 2q = [0, 1, 4, 5] and row 2q+1 = [2, 3, 6, 7].

@@ -30,6 +30,14 @@
 
 // MMLA-LABEL: {{^}}kernel:
 // MMLA-NOT: {{\bsmmla}}
+// Packing the activations: each row's 4 steps of an iteration by one 32-byte
+// ldp, a pair's register of a step the zip1 (an insert in place) or zip2 of
+// two rows' (no 8-byte ldr per row and step), one st4 per step.
+// MMLA: ldp q{{[0-9]+}}, q{{[0-9]+}}, [x{{[0-9]+}}]
+// MMLA-NOT: {{ldr\s+d}}
+// MMLA-COUNT-8: zip2 v{{[0-9]+}}.2d, v{{[0-9]+}}.2d, v{{[0-9]+}}.2d
+// MMLA-NOT: {{ldr\s+d}}
+// MMLA-COUNT-4: st4 { v{{[0-9]+}}.4s, v{{[0-9]+}}.4s, v{{[0-9]+}}.4s, v{{[0-9]+}}.4s }, [x{{[0-9]+}}], #64
 // MMLA: ld4 { v{{[0-9]+}}.4s, v{{[0-9]+}}.4s, v{{[0-9]+}}.4s, v{{[0-9]+}}.4s }, [x{{[0-9]+}}], #64
 // MMLA: usmmla v{{[0-9]+}}.4s, v{{[0-9]+}}.16b, v{{[0-9]+}}.16b
 // MMLA-NOT: {{\[sp|\badd\b|\bsub\b|\bmov\b}}

@@ -40,8 +40,9 @@
 // of a step (two columns of 8 bytes per 16-byte register) in groups of 4 and
 // 2, each group in a tensor of its own and interleaved by words so that one
 // ld4 (ld2) loads it: word 0 is column pair 0's first word, w[0..3][0] =
-// 0xE0174E86. The 4 x 3 tile has 2 row pairs: the activations are padded to
-// whole groups of 2 pairs (M = 8) and packed at run time into row pairs (8
+// 0xE0174E86. The 4 x 3 tile has 2 row pairs: the activations (K a multiple
+// of 8: read in place, no tensor.pad; row 5, past M, read clamped to row 4
+// and replaced by zeros) are packed at run time into row pairs (8
 // bytes of each row per register) interleaved by words (one ld2); the last
 // row (one pair past the whole tile) is packed on its own, not interleaved,
 // in a tensor of its own, and joins the tile of rows 0-3 (one tile of 5
@@ -55,14 +56,18 @@
 // MMLA-DAG: arith.constant dense<{{\[\[\[}}-535343482, {{.*}} : tensor<1x3x16xi32>
 // MMLA-DAG: arith.constant dense<{{.*}} : tensor<1x3x8xi32>
 // MMLA-DAG: %[[INIT:.+]] = arith.constant dense<[33024, 17280, 33024, 17280, 1536, 18432, 1536, 18432, {{.*}}]> : tensor<24xi32>
-// MMLA: %[[PAD:.+]] = tensor.pad %arg0 low[0, 0] high[3, 0]
+// MMLA-NOT: tensor.pad
 // MMLA: %[[GROUPS:.+]] = scf.for %{{.*}} = %c0 to %c1
-// MMLA: %[[LO:.+]] = vector.transfer_read %[[PAD]]{{.*}} : tensor<8x24xi8>, vector<8xi8>
-// MMLA: %[[HI:.+]] = vector.transfer_read %[[PAD]]{{.*}} : tensor<8x24xi8>, vector<8xi8>
+// MMLA: %[[LO:.+]] = vector.transfer_read %arg0{{.*}} : tensor<5x24xi8>, vector<8xi8>
+// MMLA: %[[HI:.+]] = vector.transfer_read %arg0{{.*}} : tensor<5x24xi8>, vector<8xi8>
 // MMLA: vector.shuffle %[[LO]], %[[HI]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
 // MMLA: vector.shuffle %{{.*}}, %{{.*}} [0, 4, 1, 5, 2, 6, 3, 7] : vector<8xi32>, vector<8xi32>
 // MMLA: vector.transfer_write %{{.*}} : vector<8xi32>, tensor<1x3x8xi32>
 // MMLA: %[[TAIL:.+]] = scf.for %{{.*}} = %c1 to %c2
+// MMLA: %[[CLAMPED:.+]] = arith.minui %{{.*}}, %c4
+// MMLA: %[[PAST:.+]] = vector.transfer_read %arg0[%[[CLAMPED]], %{{.*}}]{{.*}} : tensor<5x24xi8>, vector<8xi8>
+// MMLA: %[[INSIDE:.+]] = arith.cmpi ult, %{{.*}}, %c5
+// MMLA: arith.select %[[INSIDE]], %[[PAST]], %{{.*}} : vector<8xi8>
 // MMLA-NOT: vector.shuffle %{{.*}}, %{{.*}} [0, 4, 1, 5
 // MMLA: vector.transfer_write %{{.*}} : vector<4xi32>, tensor<1x3x4xi32>
 // MMLA: scf.forall
@@ -134,6 +139,40 @@
 // MMLA-NOT: vector.transfer_read %[[TAIL4]]
 // MMLA: scf.yield
 
+// M = 9, K = 136: 17 steps of 8, 4 iterations of 4 and one step. K is a
+// multiple of 8, so the activations are read in place (no tensor.pad), each
+// row's 4 steps of an iteration in one 32-byte read (16-byte loads, the
+// pairs' registers zip1/zip2 of two rows), the last step on its own; the
+// rest pair's last step is written alone (one register, not interleaved
+// with 3 unused steps), so that the merged tile reads it with one 16-byte
+// load. The first tile runs K's last step after its loop, the merged tile
+// before its loop (next to the first tile's: the weights of that step stay
+// in registers instead of the stack).
+// MMLA-LABEL: func.func @merged_rest_k136
+// MMLA-NOT: tensor.pad
+// MMLA: scf.for %{{.*}} = %c0 to %c4_{{[0-9]+}} step %c1
+// MMLA: vector.transfer_read %arg0{{.*}} : tensor<9x136xi8>, vector<32xi8>
+// MMLA: vector.transfer_read %arg0{{.*}} : tensor<9x136xi8>, vector<8xi8>
+// MMLA: %[[TAIL:.+]] = scf.for %{{.*}} = %c2 to %c3 {{.*}} -> (tensor<1x5x16xi32>)
+// MMLA: vector.transfer_read %arg0{{.*}} : tensor<9x136xi8>, vector<32xi8>
+// MMLA: vector.transfer_write %{{.*}} : vector<16xi32>, tensor<1x5x16xi32>
+// MMLA: vector.transfer_read %arg0{{.*}} : tensor<9x136xi8>, vector<8xi8>
+// MMLA: vector.transfer_write %{{.*}}[%{{.*}}, %c4_{{[0-9]+}}, %c0] {{.*}} : vector<4xi32>, tensor<1x5x16xi32>
+// MMLA: scf.forall
+// MMLA: scf.for %{{.*}} = %c0 to %c4 step %c1
+// MMLA-COUNT-32: arm_neon.intr.smmla
+// MMLA: scf.yield
+// MMLA-COUNT-8: arm_neon.intr.smmla
+// MMLA: scf.for %{{.*}} = %c4 to %c9 step %c5
+// MMLA: vector.transfer_read %[[TAIL]][%c0, %c4, %c0]{{.*}} : tensor<1x5x16xi32>, vector<4xi32>
+// MMLA-COUNT-12: arm_neon.intr.smmla
+// MMLA: scf.for %{{.*}} = %c0 to %c4 step %c1
+// MMLA: vector.transfer_read %[[TAIL]][%c0, %{{.*}}, %c0]{{.*}} : tensor<1x5x16xi32>, vector<16xi32>
+// MMLA-COUNT-48: arm_neon.intr.smmla
+// MMLA: scf.yield
+// MMLA-NOT: arm_neon.intr.smmla
+// MMLA: scf.forall.in_parallel
+
 // M = 19, K = 64, N = 24 (8 x 2 tiles by the TargetDesc): 10 row pairs as
 // two tiles of 5 pairs (fivePairTiles) instead of 4 + 4 + a tile of 2. Tile
 // t's first 4 pairs (rows 10t..10t+7) are group t of the per-step tensors,
@@ -198,6 +237,13 @@ func.func @merged_rest(%a: tensor<9x64x!quant.uniform<i8:f32, 0.02:-3>>) -> tens
   %w = arith.constant dense<"0xA54DCA182530BB1D6D132CDED6237B2ED91E3F721FCB1971174494D6493C9D5C3460BE31201E69FEDAA0EEE8B9997F5C7C2999FDAFE593253CD654AF4DFAD71427A0AEB3FEE9232F8AF2211F9EE491C5B10BECB5563BFC1E6F93427ECBC8FE2955E5CD8E46DC8ED4B7C2764D2A5A4D767706F85D8690024AD6BDA3401BE9C8CBCCC935F6CD1F61226AE15338AE1A34004D33BA0D246AC04C81B1BAF23E3BF9EEF5F79F2B4934AF87F5520B69B94B0D982E85BB55B672A872637ACD7466FCB60E0E8FF18463B0E4B2BA29703474F064AC68F700F5B02B3DC666F45BDEAA2CCAEDCD2B5157410E4DEE4AF2B34F430A073447DE636C0E806C957BA684D6431FB5EAD7424D09E15D024C5848F23D1FA6F7361D7F618D1532E70E20E2A6668DE7F47E8467E546D53EC8E2A1257BDB256C9B3E4FBB498146EF7030CBF9537252DCCEADD764B6A32FBB09ADEAE109C4A997203975352B878B145C8A42D884CF4CFDA72D8E1D5DD92589082D852A7122873EE805ADD58942167A385286195C679F9C6994E45B8AB1098012070961F37DE436DDFDC99D6E75AF6547CFB11B42072482DC531C2BC3907C9617EB5E5089E40186BAA8A57D119E6FB65D00ABC32AF38E667F022E872D49CC15C90B999B772B4FC7A6FD4C914A16DB4708752B0F1544B835C0E719097DFA8701E9232F21F2812687786976EBFCC327F5931765274BA9829B4406"> : tensor<64x8xi8>
   %wq = quant.scast %w : tensor<64x8xi8> to tensor<64x8x!quant.uniform<i8:f32, 0.01>>
   %y = qlow.matmul %a, %wq : (tensor<9x64x!quant.uniform<i8:f32, 0.02:-3>>, tensor<64x8x!quant.uniform<i8:f32, 0.01>>) -> tensor<9x8xi32>
+  return %y : tensor<9x8xi32>
+}
+
+func.func @merged_rest_k136(%a: tensor<9x136x!quant.uniform<i8:f32, 0.02:-3>>) -> tensor<9x8xi32> {
+  %w = arith.constant dense<"0xA54DCA182530BB1D6D132CDED6237B2ED91E3F721FCB1971174494D6493C9D5C3460BE31201E69FEDAA0EEE8B9997F5C7C2999FDAFE593253CD654AF4DFAD71427A0AEB3FEE9232F8AF2211F9EE491C5B10BECB5563BFC1E6F93427ECBC8FE2955E5CD8E46DC8ED4B7C2764D2A5A4D767706F85D8690024AD6BDA3401BE9C8CBCCC935F6CD1F61226AE15338AE1A34004D33BA0D246AC04C81B1BAF23E3BF9EEF5F79F2B4934AF87F5520B69B94B0D982E85BB55B672A872637ACD7466FCB60E0E8FF18463B0E4B2BA29703474F064AC68F700F5B02B3DC666F45BDEAA2CCAEDCD2B5157410E4DEE4AF2B34F430A073447DE636C0E806C957BA684D6431FB5EAD7424D09E15D024C5848F23D1FA6F7361D7F618D1532E70E20E2A6668DE7F47E8467E546D53EC8E2A1257BDB256C9B3E4FBB498146EF7030CBF9537252DCCEADD764B6A32FBB09ADEAE109C4A997203975352B878B145C8A42D884CF4CFDA72D8E1D5DD92589082D852A7122873EE805ADD58942167A385286195C679F9C6994E45B8AB1098012070961F37DE436DDFDC99D6E75AF6547CFB11B42072482DC531C2BC3907C9617EB5E5089E40186BAA8A57D119E6FB65D00ABC32AF38E667F022E872D49CC15C90B999B772B4FC7A6FD4C914A16DB4708752B0F1544B835C0E719097DFA8701E9232F21F2812687786976EBFCC327F5931765274BA9829B4406F61FF889326FFA9492EDEEEE3C669F2BF20894EA27E689C66B6B262E4886B8438F39BA76FEF8C90C5101FBE6CF9A48D5B0C0A13DA900A6ADCB3D64069481BE21C9C727B8DB8C188F341A924C7F88DFA161BFDB0ECC682919D2E64692F8194157F1D4AF90988285CF7A9AF7C93D5552266AFE70E7AAE6DA47627C2E59AF2EA37ABC84670AD3C4D36BC08AAD1FFF8EB8406E2F8A7FC4CCE4DD9F0B4110D9F2FA0025C8EFE57F37724F4D37EA2B14004077139B4180DF3932249962C6857200059AEB8EA17CF3787E0ED29D1C0B63FFD7298374D9BD74FC11ADD7B9CA6503952269FD669F6376EE71879737FD5F72F8D51C4AC91B6D0C48D41A1E5EC9E6A0392854A8615EEF109FC1BFA9E2563701288F29B3D73F6AC2B69EDD2C19F264BEE462A5BAF20FD27ECF14C011ED201F836320ADB98BAB1686A28D9801210C7736F3EEC580DCFC43FE5D049B4D78A7A3EBB92865C8517ED02111F6A652DA3524872B6A31D7FFE4587744D5EB783E96968F89BE828565E07E5F7D784E9060A721CA807D7633ED123402F376E5BF1496773D19616326BE5BE5850336B36F13BCAE48166882136805A7D1BE5E9F276810FDF720D033CA4F2E53CB8AD1919DD51A9FB6D4D509BA64C8CF6803DE50D83A2ECFBAEB5342071A48CB2DBD574AB29152572237C4FB659A4016F7A11BC62C5271CF64F25D6F15CC50C4B73F4C7E621513A53CC7E99CD79D7FD9C7BCE4E05B0B01FAEE78E4EA5BF2CC362241B7DCBB2EE21414422AA0281BC1450D21386343FB93547121B38151A58CE94982F56A8679A3BE12655DCE"> : tensor<136x8xi8>
+  %wq = quant.scast %w : tensor<136x8xi8> to tensor<136x8x!quant.uniform<i8:f32, 0.01>>
+  %y = qlow.matmul %a, %wq : (tensor<9x136x!quant.uniform<i8:f32, 0.02:-3>>, tensor<136x8x!quant.uniform<i8:f32, 0.01>>) -> tensor<9x8xi32>
   return %y : tensor<9x8xi32>
 }
 
