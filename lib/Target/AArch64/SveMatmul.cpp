@@ -355,7 +355,11 @@ Value buildSveInt8Kernel(OpBuilder &b, Location loc, const TargetDesc &desc,
   auto fixedAccType = VectorType::get({s.regWords}, i32);
 
   Value packedW = packWeightsForSve(b, loc, c, s);
-  auto [packedLhs, packedRest] = packLhsForSve(b, loc, c, s);
+  // Plain names (not a structured binding): the K-step lambda below
+  // captures them.
+  auto packedLhsAndRest = packLhsForSve(b, loc, c, s);
+  Value packedLhs = packedLhsAndRest.first;
+  Value packedRest = packedLhsAndRest.second;
 
   OpBuilder constants = b;
   auto idx = [&](int64_t v) {

@@ -24,7 +24,10 @@
 // SVE-DAG: arith.constant dense<{{.*}}> : tensor<1x2x48xi32>
 // SVE-DAG: %[[PAD:.+]] = tensor.pad %arg0 low[0, 0] high[3, 8]
 // SVE: %[[LHS:.+]] = scf.for {{.*}} -> (tensor<1x2x16xi32>)
-// SVE: vector.transfer_read %[[PAD]]{{.*}} : tensor<8x32xi8>, vector<8xi8>
+// The packing reads both K steps of a row at once (32 bytes) and pairs the
+// rows by 64-bit zips.
+// SVE: vector.transfer_read %[[PAD]]{{.*}} : tensor<8x32xi8>, vector<32xi8>
+// SVE-NEXT: vector.bitcast %{{.*}} : vector<32xi8> to vector<4xi64>
 // SVE: vector.transfer_write {{.*}} : vector<16xi32>, tensor<1x2x16xi32>
 // The partial tile (row 4: one pair) is a tensor of its own, its pair not
 // interleaved.
