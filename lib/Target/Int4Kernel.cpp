@@ -303,7 +303,8 @@ mlir::qlow::matchInt4Matmul(MatmulOp op, int64_t kStep, std::string &why,
 Int4PackedWeights mlir::qlow::packInt4Weights(OpBuilder &b, Location loc,
                                               const Int4Matmul &c, int64_t nr,
                                               int64_t lanes, int64_t kStep,
-                                              uint8_t nibbleXor) {
+                                              uint8_t nibbleXor,
+                                              bool asConstant) {
   const int64_t groups = c.params.groups;
   const int64_t panels = (c.n + nr - 1) / nr, kSteps = c.k / kStep;
   const int64_t pairBytes = lanes * kStep; // bytes of one packed load
@@ -332,15 +333,20 @@ Int4PackedWeights mlir::qlow::packInt4Weights(OpBuilder &b, Location loc,
       if (!c.uniformZeroPoint())
         zeroPoints[at] = static_cast<int32_t>(c.zpNibbles[g * c.n + col]);
     }
-  auto packedType =
-      RankedTensorType::get({panels, kSteps, nr * 2}, b.getI8Type());
   Int4PackedWeights result;
-  result.nibbles = arith::ConstantOp::create(
-      b, loc,
-      DenseElementsAttr::get(
-          packedType,
-          ArrayRef<int8_t>(reinterpret_cast<const int8_t *>(packed.data()),
-                           packed.size())));
+  if (asConstant) {
+    auto packedType =
+        RankedTensorType::get({panels, kSteps, nr * 2}, b.getI8Type());
+    result.nibbles = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(
+            packedType,
+            ArrayRef<int8_t>(reinterpret_cast<const int8_t *>(packed.data()),
+                             packed.size())));
+  } else {
+    result.nibbleShape = {panels, kSteps, nr * 2};
+    result.nibbleBytes = std::move(packed);
+  }
   auto scalesType = RankedTensorType::get({panels, groups, nr}, b.getF32Type());
   result.scales = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(scalesType, ArrayRef<float>(scales)));

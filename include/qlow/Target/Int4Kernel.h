@@ -18,6 +18,7 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -76,8 +77,16 @@ struct Int4PackedWeights {
   /// columns and step of `kStep` rows of K, the bytes of vector pair
   /// (2v, 2v + 1) hold, column by column and then the step's rows (the
   /// order of vpdpbusd and sdot), the nibble of a column of vector 2v in the
-  /// low half and of vector 2v + 1 in the high half.
+  /// low half and of vector 2v + 1 in the high half. Null when the caller
+  /// asked for the bytes instead (`nibbleBytes`).
   Value nibbles;
+  /// The same bytes, in the same order, when packInt4Weights was called with
+  /// `asConstant = false`: for a kernel that regroups them into constants of
+  /// its own, so that no unused copy of the weights stays in the context
+  /// (attributes are uniqued there and never freed). `nibbleShape` is
+  /// {panels, K / kStep, nr * 2}.
+  SmallVector<uint8_t> nibbleBytes;
+  std::array<int64_t, 3> nibbleShape = {0, 0, 0};
   /// Scales [panels][groups][nr] (f32; negated where Int4Matmul::signs is
   /// -1), zero past N.
   Value scales;
@@ -90,11 +99,14 @@ struct Int4PackedWeights {
 /// panels of `nr` columns (a multiple of 2 * lanes), reading `kStep` rows of
 /// K per dot product. Each stored nibble is XORed with `nibbleXor` (0 or 8):
 /// with 8, a kernel that unpacks the nibbles as signed 4-bit values reads
-/// nibble - 8 (see qlow-aarch64-int4-matmul).
+/// nibble - 8 (see qlow-aarch64-int4-matmul). With `asConstant` false the
+/// nibbles come back as bytes (Int4PackedWeights::nibbleBytes), not as a
+/// constant.
 Int4PackedWeights packInt4Weights(OpBuilder &b, Location loc,
                                   const Int4Matmul &c, int64_t nr,
                                   int64_t lanes, int64_t kStep,
-                                  uint8_t nibbleXor = 0);
+                                  uint8_t nibbleXor = 0,
+                                  bool asConstant = true);
 
 /// The activations of an int4 kernel.
 struct Int4Activations {

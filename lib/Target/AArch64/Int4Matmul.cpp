@@ -116,24 +116,22 @@ Int4Tile chooseInt4Tile(int64_t m, int64_t n, int64_t groupSize,
   return best;
 }
 
-/// The packed nibbles ([panels][kSteps][bytes] i8, a constant) regrouped so
-/// that one ld4 loads 4 consecutive steps of one 16-byte register: for each
-/// register of a step a constant of its own (so that each ld4 of an
-/// iteration post-increments its own pointer), [panels][kSteps / 4][16] i32
-/// words, the 4 steps' words interleaved (word l of step t at l * 4 + t).
+/// The packed nibbles (Int4PackedWeights::nibbleBytes, [panels][kSteps][bytes])
+/// regrouped so that one ld4 loads 4 consecutive steps of one 16-byte
+/// register: for each register of a step a constant of its own (so that each
+/// ld4 of an iteration post-increments its own pointer), [panels][kSteps / 4]
+/// [16] i32 words, the 4 steps' words interleaved (word l of step t at
+/// l * 4 + t).
 SmallVector<Value> interleaveWeightSteps(OpBuilder &b, Location loc,
-                                         Value nibbles) {
-  DenseElementsAttr attr;
-  [[maybe_unused]] bool constant = matchPattern(nibbles, m_Constant(&attr));
-  assert(constant && "packInt4Weights returns a constant");
-  auto type = cast<RankedTensorType>(nibbles.getType());
-  const int64_t panels = type.getDimSize(0), kSteps = type.getDimSize(1),
-                bytes = type.getDimSize(2), regs = bytes / 16;
+                                         const Int4PackedWeights &packed) {
+  const int64_t panels = packed.nibbleShape[0],
+                kSteps = packed.nibbleShape[1], bytes = packed.nibbleShape[2],
+                regs = bytes / 16;
+  assert(static_cast<int64_t>(packed.nibbleBytes.size()) ==
+             panels * kSteps * bytes &&
+         "packInt4Weights returns the bytes");
   assert(kSteps % 4 == 0 && bytes % 16 == 0 && "whole ld4 groups");
-  SmallVector<uint8_t> in;
-  in.reserve(panels * kSteps * bytes);
-  for (int8_t v : attr.getValues<int8_t>())
-    in.push_back(static_cast<uint8_t>(v));
+  ArrayRef<uint8_t> in = packed.nibbleBytes;
   auto wordsType =
       RankedTensorType::get({panels, kSteps / 4, 16}, b.getI32Type());
   SmallVector<Value> result;
@@ -327,12 +325,15 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   const int64_t pairBytes = lanes * kStep; // bytes of one packed load
   Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
 
+  // With ld4 the kernel reads only its regrouped constants: the packed bytes
+  // stay out of the context.
   Int4PackedWeights packedWeights =
-      packInt4Weights(b, loc, c, nr, lanes, kStep, /*nibbleXor=*/8);
+      packInt4Weights(b, loc, c, nr, lanes, kStep, /*nibbleXor=*/8,
+                      /*asConstant=*/!shape.ld4Weights);
   Value packedW = packedWeights.nibbles;
   SmallVector<Value> weightSteps;
   if (shape.ld4Weights)
-    weightSteps = interleaveWeightSteps(b, loc, packedW);
+    weightSteps = interleaveWeightSteps(b, loc, packedWeights);
   Value scaleTable = packedWeights.scales;
   const DividedScales dividedScales =
       scaledLow ? divideLowScales(b, loc, scaleTable, lanes) : DividedScales();
