@@ -255,7 +255,8 @@ CompiledModule::~CompiledModule() = default;
 
 FailureOr<std::unique_ptr<CompiledModule>>
 CompiledModule::compile(ModuleOp module, const CompileOptions &options,
-                        ArrayRef<EntrySignature> entries) {
+                        ArrayRef<EntrySignature> entries,
+                        const JITMemoryOptions &memory) {
   // Only the entries and what they call are compiled: a module may hold other
   // functions that the pipeline cannot lower (yet).
   Location where = entries.empty()
@@ -349,6 +350,14 @@ CompiledModule::compile(ModuleOp module, const CompileOptions &options,
   // aborting: recover from that as from a crash, and report it.
   std::unique_ptr<CompiledModule> compiled(new CompiledModule());
   compiled->context = context;
+  // Large constants (packed weights) on 2 MB pages; QLOW_JIT_HUGE_PAGES=0
+  // turns that off for an A/B comparison with any tool.
+  bool hugePages = memory.hugePages;
+  if (const char *env = std::getenv("QLOW_JIT_HUGE_PAGES"))
+    hugePages = std::strcmp(env, "0") != 0;
+  compiled->sectionMapper = std::make_unique<HugePageSectionMapper>(
+      memory.hugePageThreshold, hugePages);
+  engineOptions.sectionMemoryMapper = compiled->sectionMapper.get();
   std::string error;
   llvm::CrashRecoveryContext recovery;
   bool completed = recovery.RunSafely([&]() {
@@ -372,8 +381,10 @@ CompiledModule::compile(ModuleOp module, const CompileOptions &options,
     }
   });
   if (!completed) {
-    // The JIT may hold locks from the aborted compilation: never destroy it.
+    // The JIT may hold locks from the aborted compilation: never destroy it,
+    // nor the mapper its memory managers hold.
     (void)compiled->engine.release();
+    (void)compiled->sectionMapper.release();
     return emitError(where) << "LLVM failed while compiling the lowered module";
   }
   if (!error.empty())
@@ -381,6 +392,13 @@ CompiledModule::compile(ModuleOp module, const CompileOptions &options,
   if (progress)
     progress->endPhase();
   return compiled;
+}
+
+std::vector<HugePageSectionMapper::Mapping>
+CompiledModule::largeConstantMappings() const {
+  if (!sectionMapper)
+    return {};
+  return sectionMapper->largeMappings();
 }
 
 //===----------------------------------------------------------------------===//
@@ -434,6 +452,7 @@ CompiledModule::call(const EntrySignature &entry, ArrayRef<ref::Tensor> inputs,
   });
   if (!completed) {
     (void)engine.release();
+    (void)sectionMapper.release();
     return emitError(loc) << "the compiled code of '" << entry.name
                           << "' crashed";
   }

@@ -10,6 +10,7 @@
 #ifndef QLOW_JIT_COMPILEDMODULE_H
 #define QLOW_JIT_COMPILEDMODULE_H
 
+#include "qlow/JIT/HugePageMapper.h"
 #include "qlow/Reference/Types.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -54,10 +55,13 @@ public:
   /// level). `entries` are the functions to be called: they and the functions
   /// they call are compiled, every other function is dropped first, and each
   /// entry is checked against its lowered form. Pipeline and JIT failures are
-  /// emitted as diagnostics.
+  /// emitted as diagnostics. `memory` says where the JIT puts code and
+  /// constants: by default, read-only sections of 2 MiB or more (packed
+  /// weights) on 2 MB pages where the OS has them.
   static FailureOr<std::unique_ptr<CompiledModule>>
   compile(ModuleOp module, const CompileOptions &options,
-          ArrayRef<EntrySignature> entries);
+          ArrayRef<EntrySignature> entries,
+          const JITMemoryOptions &memory = JITMemoryOptions());
 
   /// Calls `entry` `repeat` times (at least once) on `inputs` (one tensor of
   /// each input type) and returns the results of the last call. When
@@ -69,10 +73,16 @@ public:
                                            unsigned repeat = 1,
                                            double *secondsPerCall = nullptr);
 
+  /// The mappings of the read-only sections that were given 2 MB pages
+  /// (empty when none was, or huge pages are off or unsupported).
+  std::vector<HugePageSectionMapper::Mapping> largeConstantMappings() const;
+
 private:
   CompiledModule() = default;
 
   MLIRContext *context = nullptr;
+  /// Outlives the engine, whose section memory managers call it.
+  std::unique_ptr<HugePageSectionMapper> sectionMapper;
   std::unique_ptr<ExecutionEngine> engine;
 };
 
