@@ -7,6 +7,8 @@
 
 #include "Machine.h"
 
+#include "qlow/JIT/HugePageMapper.h"
+
 #include <immintrin.h>
 #include <atomic>
 #include <omp.h>
@@ -15,7 +17,10 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <new>
 #include <vector>
+
+#include <sys/mman.h>
 
 using namespace qlow::bench;
 
@@ -64,9 +69,61 @@ double qlow::bench::measureVnniPeakGops() {
   return best;
 }
 
-double qlow::bench::measureReadBandwidthGBs(int threads) {
+qlow::bench::PageBuffer::PageBuffer(size_t bytes, bool hugePages)
+    : usedBytes(bytes) {
+  const size_t huge = mlir::qlow::kHugePageBytes;
+  const size_t unit = hugePages ? huge : 4096;
+  const size_t size = (bytes + unit - 1) / unit * unit;
+  // One spare huge page of address space aligns the start; it goes back.
+  mappedBytes = size + (hugePages ? huge : 0);
+  void *raw = ::mmap(nullptr, mappedBytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED)
+    throw std::bad_alloc();
+  mapping = raw;
+  char *start = static_cast<char *>(raw);
+  char *aligned = reinterpret_cast<char *>(
+      (reinterpret_cast<uintptr_t>(start) + unit - 1) & ~uintptr_t(unit - 1));
+  if (hugePages) {
+    if (aligned != start)
+      ::munmap(start, aligned - start);
+    if (size_t tail = start + mappedBytes - (aligned + size))
+      ::munmap(aligned + size, tail);
+    mapping = aligned;
+    mappedBytes = size;
+  }
+#ifdef MADV_HUGEPAGE
+  // Before the first touch; a failure leaves 4 KB pages, which pages() says.
+  (void)::madvise(aligned, size, hugePages ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+#endif
+  words = reinterpret_cast<int64_t *>(aligned);
+  std::fill_n(words, size / sizeof(int64_t), int64_t(1));
+}
+
+qlow::bench::PageBuffer::~PageBuffer() { ::munmap(mapping, mappedBytes); }
+
+const char *qlow::bench::PageBuffer::pages() const {
+  return pageKind(words, usedBytes);
+}
+
+const char *qlow::bench::pageKind(const void *data, size_t bytes) {
+  const uintptr_t huge = mlir::qlow::kHugePageBytes;
+  uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + huge - 1) & ~(huge - 1);
+  uintptr_t end = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(huge - 1);
+  if (end <= begin)
+    return "4k";
+  size_t resident = mlir::qlow::residentHugePageBytes(
+      reinterpret_cast<const void *>(begin), end - begin);
+  return resident >= 0.9 * (end - begin) ? "2m" : "4k";
+}
+
+double qlow::bench::measureReadBandwidthGBs(int threads, bool hugePages,
+                                            const char **pages) {
   const size_t count = size_t(512) << 20 >> 3; // 512 MiB of int64
-  std::vector<int64_t> buffer(count, 1);
+  PageBuffer storage(count * sizeof(int64_t), hugePages);
+  const int64_t *buffer = storage.data();
+  if (pages)
+    *pages = storage.pages();
   double best = 0.0;
   for (int rep = 0; rep < 3; ++rep) {
     int64_t total = 0;

@@ -17,9 +17,41 @@ namespace qlow::bench {
 /// MACs per instruction), or 0 when the CPU lacks AVX-512 VNNI.
 double measureVnniPeakGops();
 
+/// Memory for a streaming read: `bytes` bytes (rounded up to whole pages,
+/// and to whole 2 MiB pages with `hugePages`) from mmap, each 64-bit word 1.
+/// With `hugePages` the range is 2 MiB-aligned and advised MADV_HUGEPAGE
+/// before it is filled, as the JIT places a kernel's large constants
+/// (qlow/JIT/HugePageMapper.h); without, it is on 4 KB pages
+/// (MADV_NOHUGEPAGE, whatever the THP mode).
+class PageBuffer {
+public:
+  PageBuffer(size_t bytes, bool hugePages);
+  ~PageBuffer();
+  PageBuffer(const PageBuffer &) = delete;
+  PageBuffer &operator=(const PageBuffer &) = delete;
+
+  int64_t *data() const { return words; }
+  /// "2m" when /proc/self/smaps reports at least 90% of the buffer's
+  /// whole 2 MB pages as AnonHugePages, else "4k".
+  const char *pages() const;
+
+private:
+  int64_t *words = nullptr;
+  void *mapping = nullptr;
+  size_t mappedBytes = 0;
+  size_t usedBytes = 0;
+};
+
+/// "2m" when /proc/self/smaps reports at least 90% of the whole 2 MB pages
+/// inside [`data`, `data` + `bytes`) as AnonHugePages, else "4k".
+const char *pageKind(const void *data, size_t bytes);
+
 /// Measured streaming-read bandwidth from DRAM in GB/s with `threads` threads
-/// (a buffer much larger than the last-level cache, summed).
-double measureReadBandwidthGBs(int threads);
+/// (a 512 MiB buffer, much larger than the last-level cache, summed; the best
+/// of three sweeps), on 2 MB pages when `hugePages`. `pages`, when given,
+/// receives the page size the buffer really had ("2m" or "4k").
+double measureReadBandwidthGBs(int threads, bool hugePages = true,
+                               const char **pages = nullptr);
 
 /// Evicts the caches: reads a buffer several times the size of any
 /// last-level cache, so that the next kernel reads its data from DRAM and

@@ -92,6 +92,13 @@ static cl::opt<unsigned> alternateRepeat(
     cl::desc("--alternate: back-to-back calls per turn, timed together "
              "(default 1)"),
     cl::init(1));
+static cl::opt<bool> hugePages(
+    "huge-pages",
+    cl::desc("int4 cases and the read bandwidth: the JIT puts large "
+             "constants (the packed weights) on 2 MB pages, and the "
+             "streaming reads they are judged against read 2 MB pages too "
+             "(default true; false puts all three on 4 KB pages, for A/B)"),
+    cl::init(true));
 static cl::opt<double> minSeconds(
     "min-seconds", cl::desc("Time each measurement for at least this long"),
     cl::init(0.3));
@@ -326,11 +333,13 @@ LogicalResult runInt4(MLIRContext &ctx, ArrayRef<int> threads,
         mlir::qlow::getEntrySignature(func);
     mlir::qlow::CompileOptions options;
     options.cpu = "host";
+    mlir::qlow::JITMemoryOptions memory;
+    memory.hugePages = hugePages;
     auto compiled =
         failed(signature)
             ? FailureOr<std::unique_ptr<mlir::qlow::CompiledModule>>(failure())
             : mlir::qlow::CompiledModule::compile(*module, options,
-                                                  {*signature});
+                                                  {*signature}, memory);
     if (failed(compiled)) {
       llvm::errs() << "qlow-bench: error: cannot compile case " << name
                    << "\n";
@@ -363,6 +372,25 @@ LogicalResult runInt4(MLIRContext &ctx, ArrayRef<int> threads,
         return failure();
       }
     }
+    // Where the packed weights really are, now that the first call touched
+    // them: the JIT's large read-only sections, 2m when smaps shows them on
+    // huge pages (4k when there is none: huge pages off or unsupported).
+    const char *weightPages = "4k";
+    double weightHugeMiB = 0.0;
+    {
+      auto mappings = (*compiled)->largeConstantMappings();
+      for (const auto &mapping : mappings)
+        weightHugeMiB +=
+            mlir::qlow::residentHugePageBytes(mapping.base, mapping.size) /
+            double(1 << 20);
+      if (!mappings.empty() &&
+          llvm::all_of(mappings, [](const auto &mapping) {
+            return llvm::StringRef(::qlow::bench::pageKind(
+                       mapping.base, mapping.size)) == "2m";
+          }))
+        weightPages = "2m";
+    }
+    // oneDNN's s8 weights are its own allocation (4 KB pages): not moved.
     OneDnnMatmul peer(s.m, s.k, s.n, a, w8, /*requantize=*/false, {}, {});
     // Bytes the kernel must stream: two weights per byte and an f32 scale
     // per group and column.
@@ -385,15 +413,12 @@ LogicalResult runInt4(MLIRContext &ctx, ArrayRef<int> threads,
     // contiguous share with zmm loads: ramp-up, DRAM latency and the
     // prefetchers' restart at each 4 KB page cost both alike. The best of
     // three sweeps of 512 MiB (no start-up, warm threads) is printed beside
-    // it as the steady-state figure.
+    // it as the steady-state figure. Both read the page size the weights
+    // were given (--huge-pages), so that the share is of the best streaming
+    // read this machine does.
     const size_t readBytes =
         (static_cast<size_t>(weightBytes) + 255) / 256 * 256;
-    // aligned_alloc wants a size that is a multiple of the alignment.
-    std::unique_ptr<int64_t[], decltype(&std::free)> readBuffer(
-        static_cast<int64_t *>(
-            std::aligned_alloc(4096, (readBytes + 4095) / 4096 * 4096)),
-        &std::free);
-    std::fill_n(readBuffer.get(), readBytes / 8, int64_t(1));
+    ::qlow::bench::PageBuffer readBuffer(readBytes, hugePages);
     const int calls = 31;
     for (int t : threads) {
       omp_set_num_threads(t);
@@ -416,7 +441,7 @@ LogicalResult runInt4(MLIRContext &ctx, ArrayRef<int> threads,
         ::qlow::bench::wakeOpenMpThreads(t);
         int64_t sum = 0;
         readTimes.push_back(
-            ::qlow::bench::timeRead(readBuffer.get(), readBytes, t, &sum));
+            ::qlow::bench::timeRead(readBuffer.data(), readBytes, t, &sum));
         if (sum != static_cast<int64_t>(readBytes / 8)) {
           llvm::errs() << "qlow-bench: error: the streaming read summed "
                        << sum << ", not " << readBytes / 8 << "\n";
@@ -428,16 +453,20 @@ LogicalResult runInt4(MLIRContext &ctx, ArrayRef<int> threads,
       double peerGops = ops / peerSeconds / 1e9;
       double weightGBs = weightBytes / qlowSeconds / 1e9;
       double bandwidth = readBytes / median(readTimes) / 1e9;
-      double steady = ::qlow::bench::measureReadBandwidthGBs(t);
+      const char *steadyPages = "4k";
+      double steady =
+          ::qlow::bench::measureReadBandwidthGBs(t, hugePages, &steadyPages);
       llvm::outs() << llvm::formatv(
           "case=int4_g{0}_weight_only_cold M={1} K={2} N={3} threads={4} "
           "qlow_gops={5:f1} peer=onednn_u8s8s32 peer_gops={6:f1} "
           "ratio={7:f3} weight_gbs={8:f1} stream_read_gbs={9:f1} "
           "bandwidth_share={10:f3} stream_read_512mib_gbs={11:f1} "
-          "bandwidth_share_512mib={12:f3}\n",
+          "bandwidth_share_512mib={12:f3} weight_pages={13} "
+          "weight_huge_mib={14:f1} read_pages={15} read_512mib_pages={16}\n",
           group, s.m, s.k, s.n, t, qlowGops, peerGops, qlowGops / peerGops,
           weightGBs, bandwidth, weightGBs / bandwidth, steady,
-          steady > 0 ? weightGBs / steady : 0.0);
+          steady > 0 ? weightGBs / steady : 0.0, weightPages, weightHugeMiB,
+          readBuffer.pages(), steadyPages);
       llvm::outs().flush();
     }
   }
@@ -637,9 +666,12 @@ int runMatmul() {
   llvm::outs() << llvm::formatv("vpdpbusd_peak_gops={0:f1} "
                                 "qlow_best_share_of_peak={1:f3}\n",
                                 peak, peak > 0 ? qlowBest / peak : 0.0);
-  for (int t : threads)
-    llvm::outs() << llvm::formatv("stream_read_gbs threads={0} gbs={1:f1}\n", t,
-                                  ::qlow::bench::measureReadBandwidthGBs(t));
+  for (int t : threads) {
+    const char *pages = "4k";
+    double gbs = ::qlow::bench::measureReadBandwidthGBs(t, hugePages, &pages);
+    llvm::outs() << llvm::formatv(
+        "stream_read_gbs threads={0} gbs={1:f1} pages={2}\n", t, gbs, pages);
+  }
   return 0;
 }
 
