@@ -130,8 +130,10 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   }
 
   // Activations: quantized at run time, their sums per row and group, and
-  // rows padded to the tile.
-  Int4Activations activations = buildInt4Activations(b, loc, c, mp);
+  // rows padded to the tile. Quantized a whole byte register (4 f32
+  // registers) per iteration, as on AArch64.
+  Int4Activations activations = buildInt4Activations(
+      b, loc, c, mp, /*zpOffset=*/0, /*vectorBytes=*/desc.vectorBits / 8);
   const DynamicQuantized &a = activations.quantized;
   Value rowSums = activations.rowSums, q = activations.padded;
 

@@ -13,16 +13,14 @@
 // CHECK: %[[PACKED:.+]] = arith.constant dense<{{.+}}> : tensor<3x32x128xi8>
 // CHECK: %[[BUF:.+]] = bufferization.to_buffer %[[PACKED]] read_only : tensor<3x32x128xi8> to memref<3x32x128xi8>
 // CHECK: %[[FLAT:.+]] = memref.collapse_shape %[[BUF]] {{\[}}[0, 1, 2]] : memref<3x32x128xi8> into memref<12288xi8>
-// CHECK-DAG: %[[STEPS:.+]] = arith.constant 32 : index
-// CHECK-DAG: %[[STEPBYTES:.+]] = arith.constant 128 : index
 // CHECK-DAG: %[[DIST:.+]] = arith.constant 8192 : index
 // CHECK-DAG: %[[LAST:.+]] = arith.constant 12160 : index
 // CHECK: scf.forall (%[[P:[a-z0-9_]+]]) in (3)
 // CHECK: scf.for %[[S:[a-z0-9_]+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args({{.+}}) -> (vector<16xi32>,
 // CHECK: vector.transfer_read %[[PACKED]][%[[P]], %[[S]], %{{.+}}]
-// CHECK: %[[PS:.+]] = arith.muli %[[P]], %[[STEPS]] : index
+// CHECK: %[[PS:.+]] = arith.muli %[[P]], %c32{{(_[0-9]+)?}} : index
 // CHECK: %[[STEP:.+]] = arith.addi %[[PS]], %[[S]] : index
-// CHECK: %[[START:.+]] = arith.muli %[[STEP]], %[[STEPBYTES]] : index
+// CHECK: %[[START:.+]] = arith.muli %[[STEP]], %c128{{(_[0-9]+)?}} : index
 // CHECK: %[[AHEAD:.+]] = arith.addi %[[START]], %[[DIST]] : index
 // CHECK: %[[AT:.+]] = arith.minsi %[[AHEAD]], %[[LAST]] : index
 // CHECK: %[[AT0:.+]] = arith.addi %[[AT]], %{{.+}} : index
