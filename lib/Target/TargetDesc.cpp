@@ -538,10 +538,10 @@ FailureOr<TargetDesc> mlir::qlow::lookupKernelPassTarget(Operation *root,
 
 double TargetDesc::sveInt8Instructions(const MicroKernelShape &tile,
                                        int64_t m, int64_t n, int64_t k) const {
-  // Registers of a step load in groups of 4 (ld4w), then 2 (ld2w), then 1.
+  // Registers of a step load in groups of 4 (ld4w), the rest in one ld3w,
+  // ld2w or ldr.
   auto loads = [](int64_t registers) {
-    return static_cast<double>(registers / 4 + (registers % 4) / 2 +
-                               registers % 2);
+    return static_cast<double>(registers / 4 + (registers % 4 != 0));
   };
   const int64_t vectors = std::min(tile.vectors, (n + 3) / 4);
   const int64_t colPairs = 2 * vectors;

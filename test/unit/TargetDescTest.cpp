@@ -331,6 +331,14 @@ TEST(TargetDescTest, Sve256Family) {
             v1.sveInt8Instructions(tile, 17, 8, 64));
   EXPECT_LT(v1.sveInt8Instructions(tile, 17, 8, 64),
             v1.sveInt8Instructions(tile, 24, 8, 64));
+  // A partial tile of 3 row pairs (M = 22: 8 + 8 + 6 rows) loads its step's
+  // activations with one ld3w: over 64 steps its third pair costs 4 smmla
+  // per step and its accumulators' start and stores, no load of its own
+  // (an ld2w + ldr would be 64 more).
+  const double thirdPair = v1.sveInt8Instructions(tile, 22, 8, 1024) -
+                           v1.sveInt8Instructions(tile, 20, 8, 1024);
+  EXPECT_GE(thirdPair, 64.0 * 4.0);
+  EXPECT_LT(thirdPair, 64.0 * 5.0);
 }
 
 } // namespace

@@ -40,11 +40,12 @@ namespace {
 constexpr int64_t kLanes = 4;
 
 /// The registers of a step in load groups: 4 (ld4w) while at least 4 are
-/// left, then 2 (ld2w), then 1 (ldr). Returns (first register, size).
+/// left, then the rest in one group of 3 (ld3w), 2 (ld2w) or 1 (ldr).
+/// Returns (first register, size).
 SmallVector<std::pair<int64_t, int64_t>> sveLoadGroups(int64_t count) {
   SmallVector<std::pair<int64_t, int64_t>> groups;
   for (int64_t done = 0; done < count;) {
-    int64_t size = count - done >= 4 ? 4 : count - done >= 2 ? 2 : 1;
+    int64_t size = std::min<int64_t>(count - done, 4);
     groups.push_back({done, size});
     done += size;
   }
@@ -109,6 +110,19 @@ SveKernelShape sveKernelShape(const TargetDesc &desc, const Int8Contraction &c,
     for (s.stepsPerIter = maxSteps;
          s.stepsPerIter > 1 && s.steps / s.stepsPerIter < 3;)
       s.stepsPerIter /= 2;
+  // Steps left after the whole iterations run once after the loop, and
+  // their weight loads do not depend on the row tile: LLVM hoists them out
+  // of the row-tile loop and keeps them on the stack (K = 1000, 63 steps as
+  // 7 x 8 + 7: 28 spilled registers per panel, reloaded by every tile). A
+  // count of more than half the steps per iteration that divides the steps
+  // into 3 or more iterations has none (63 = 9 x 7: 112 smmla per 130
+  // instructions instead of 128 per 148).
+  if (s.steps > maxSteps && s.steps % s.stepsPerIter != 0)
+    for (int64_t d = maxSteps; 2 * d > maxSteps; --d)
+      if (s.steps % d == 0 && s.steps / d >= 3) {
+        s.stepsPerIter = d;
+        break;
+      }
   // Sixteen steps of such tiles where they make whole iterations, 3 or
   // more: the stream's pointer sits in the middle of an iteration's loads
   // (ld4w offsets #-32..#28, mul vl), 256 smmla per 292 instructions
@@ -584,3 +598,4 @@ struct QlowAArch64SveInt8MatmulPass
 };
 
 } // namespace
+
