@@ -106,6 +106,32 @@ Value lowering::extendStorage(OpBuilder &b, Location loc, Value value,
   return arith::ExtUIOp::create(b, loc, to, value);
 }
 
+Value lowering::storageMinusZeroPointF32(OpBuilder &b, Location loc, Value q,
+                                         Value zeroPoint,
+                                         const QuantInfo &info) {
+  // On AVX-512 the i32 form is one vpmovzxbd, vpsubd and vcvtdq2ps per 16
+  // values; the i64 form two each of vpmovzxbq, vpsubq and vcvtqq2ps and a
+  // vinsertf64x4 (the f32 epilogues of encoder_qdq's output projection and
+  // FFN down, which feed its layer norms).
+  bool narrow = info.bits <= 16 && llvm::all_of(info.zeroPoints, [](int64_t z) {
+                  return z > -(int64_t(1) << 16) && z < (int64_t(1) << 16);
+                });
+  Type wide = b.getI64Type();
+  if (narrow) {
+    wide = b.getI32Type();
+    llvm::APInt constant;
+    zeroPoint =
+        matchPattern(zeroPoint, m_ConstantInt(&constant))
+            ? arith::ConstantOp::create(
+                  b, loc, b.getI32IntegerAttr(constant.getSExtValue()))
+                  .getResult()
+            : arith::TruncIOp::create(b, loc, wide, zeroPoint).getResult();
+  }
+  Value diff = arith::SubIOp::create(
+      b, loc, extendStorage(b, loc, q, info.isSigned, wide), zeroPoint);
+  return arith::SIToFPOp::create(b, loc, b.getF32Type(), diff);
+}
+
 Value lowering::saturateToStorage(OpBuilder &b, Location loc, Value value,
                                   int64_t qmin, int64_t qmax, unsigned bits) {
   Type type = value.getType();

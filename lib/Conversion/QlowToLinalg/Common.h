@@ -90,6 +90,14 @@ Value scalarConstant(OpBuilder &b, Location loc, Type type, double value);
 Value extendStorage(OpBuilder &b, Location loc, Value value, bool isSigned,
                     Type to);
 
+/// `f32(q - zeroPoint)` for a storage integer `q` of `info` and an i64
+/// `zeroPoint`. For 8- and 16-bit storage with zero points below 2^16 the
+/// difference is taken in i32: the same integer (below 2^17 in magnitude),
+/// and the same f32 after sitofp (exactly representable), at half the vector
+/// width of i64.
+Value storageMinusZeroPointF32(OpBuilder &b, Location loc, Value q,
+                               Value zeroPoint, const QuantInfo &info);
+
 /// Clamps an integer to [qmin, qmax] and truncates it to the storage width.
 Value saturateToStorage(OpBuilder &b, Location loc, Value value, int64_t qmin,
                         int64_t qmax, unsigned bits);

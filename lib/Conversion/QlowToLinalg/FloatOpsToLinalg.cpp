@@ -180,12 +180,10 @@ Value dequantizeIfQuantized(OpBuilder &b, Location loc, Value storage,
   return buildMap(
       b, loc, inputs, maps, type.getShape(), b.getF32Type(),
       [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        Value q = extendStorage(nb, l, args[0], info.isSigned, nb.getI64Type());
-        Value diff = arith::SubIOp::create(
-            nb, l, q, params.get(nb, l, zeroPoint, args, 1));
-        return arith::MulFOp::create(
-            nb, l, arith::SIToFPOp::create(nb, l, nb.getF32Type(), diff),
-            params.get(nb, l, scale, args, 1));
+        Value diff = storageMinusZeroPointF32(
+            nb, l, args[0], params.get(nb, l, zeroPoint, args, 1), info);
+        return arith::MulFOp::create(nb, l, diff,
+                                     params.get(nb, l, scale, args, 1));
       });
 }
 

@@ -105,14 +105,12 @@ Value quantizeScalar(OpBuilder &b, Location loc, Value x, Value scale,
                           info.bits);
 }
 
-/// f32(q - z) * s, with q extended by its signedness.
+/// f32(q - z) * s, with q extended by its signedness (in i32 for 8- and
+/// 16-bit storage: storageMinusZeroPointF32).
 Value dequantizeScalar(OpBuilder &b, Location loc, Value q, Value scale,
                        Value zeroPoint, const QuantInfo &info) {
-  Type i64 = b.getI64Type();
-  Value diff = arith::SubIOp::create(
-      b, loc, extendStorage(b, loc, q, info.isSigned, i64), zeroPoint);
   return arith::MulFOp::create(
-      b, loc, arith::SIToFPOp::create(b, loc, b.getF32Type(), diff), scale);
+      b, loc, storageMinusZeroPointF32(b, loc, q, zeroPoint, info), scale);
 }
 
 /// The shape shared by quantize, dequantize and fake_quant: one elementwise

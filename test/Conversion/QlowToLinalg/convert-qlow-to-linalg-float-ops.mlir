@@ -136,6 +136,10 @@ func.func @softmax_last(%x: tensor<2x4x7xf32>) -> tensor<2x4x7xf32> {
 // CHECK: linalg.generic
 // CHECK-SAME: ins(%[[M]]
 // CHECK-SAME: outs(%{{.+}} : tensor<6x16xf32>)
+// The u8 is dequantized through i32 (storageMinusZeroPointF32), not i64.
+// CHECK: %[[Q:.+]] = arith.extui %{{.+}} : i8 to i32
+// CHECK: %[[D:.+]] = arith.subi %[[Q]], %{{.+}} : i32
+// CHECK: arith.sitofp %[[D]] : i32 to f32
 // CHECK: tensor.expand_shape %{{.+}} {{\[\[}}0, 1, 2], [3]] output_shape [1, 2, 3, 16] : tensor<6x16xi8> into tensor<1x2x3x16xi8>
 func.func @softmax_last_quantized(%x: tensor<1x2x3x16x!quant.uniform<u8:f32, 0.04:133>>) -> tensor<1x2x3x16x!quant.uniform<u8:f32, 0.00390625>> {
   %y = qlow.softmax %x {axis = 3 : i64} : tensor<1x2x3x16x!quant.uniform<u8:f32, 0.04:133>> -> tensor<1x2x3x16x!quant.uniform<u8:f32, 0.00390625>>

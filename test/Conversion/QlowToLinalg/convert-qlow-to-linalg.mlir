@@ -92,12 +92,40 @@ func.func @quantize(%x: tensor<4xf32>) -> tensor<4x!quant.uniform<u8:f32, 0.05:1
 // CHECK: #[[AXIS1:.+]] = affine_map<(d0, d1) -> (d1)>
 // CHECK-LABEL: func.func @dequantize_per_axis
 // CHECK: linalg.generic {indexing_maps = [#{{.+}}, #[[AXIS1]], #{{.+}}]
-// CHECK: arith.extsi %{{.+}} : i8 to i64
+// CHECK: arith.extsi %{{.+}} : i8 to i32
 // CHECK: arith.sitofp
 // CHECK: arith.mulf
 func.func @dequantize_per_axis(%q: tensor<2x3x!quant.uniform<i8:f32:1, {0.1, 0.2, 0.3}>>) -> tensor<2x3xf32> {
   %x = qlow.dequantize %q : tensor<2x3x!quant.uniform<i8:f32:1, {0.1, 0.2, 0.3}>> -> tensor<2x3xf32>
   return %x : tensor<2x3xf32>
+}
+
+// -----
+
+// 8- and 16-bit storage: q - z in i32 (the same integer, and the same f32
+// after sitofp); 32-bit storage keeps i64, where q - z may not fit in i32.
+// CHECK-LABEL: func.func @dequantize_u8_i32_difference
+// CHECK: %[[Q:.+]] = arith.extui %{{.+}} : i8 to i32
+// CHECK: %[[D:.+]] = arith.subi %[[Q]], %{{.+}} : i32
+// CHECK: arith.sitofp %[[D]] : i32 to f32
+// CHECK-LABEL: func.func @dequantize_i16_i32_difference
+// CHECK: arith.extsi %{{.+}} : i16 to i32
+// CHECK: arith.sitofp %{{.+}} : i32 to f32
+// CHECK-LABEL: func.func @dequantize_i32_i64_difference
+// CHECK: %[[W:.+]] = arith.extsi %{{.+}} : i32 to i64
+// CHECK: arith.subi %[[W]], %{{.+}} : i64
+// CHECK: arith.sitofp %{{.+}} : i64 to f32
+func.func @dequantize_u8_i32_difference(%q: tensor<16x!quant.uniform<u8:f32, 0.05:128>>) -> tensor<16xf32> {
+  %x = qlow.dequantize %q : tensor<16x!quant.uniform<u8:f32, 0.05:128>> -> tensor<16xf32>
+  return %x : tensor<16xf32>
+}
+func.func @dequantize_i16_i32_difference(%q: tensor<16x!quant.uniform<i16:f32, 0.05:-32768>>) -> tensor<16xf32> {
+  %x = qlow.dequantize %q : tensor<16x!quant.uniform<i16:f32, 0.05:-32768>> -> tensor<16xf32>
+  return %x : tensor<16xf32>
+}
+func.func @dequantize_i32_i64_difference(%q: tensor<16x!quant.uniform<i32:f32, 0.05:7>>) -> tensor<16xf32> {
+  %x = qlow.dequantize %q : tensor<16x!quant.uniform<i32:f32, 0.05:7>> -> tensor<16xf32>
+  return %x : tensor<16xf32>
 }
 
 // -----
