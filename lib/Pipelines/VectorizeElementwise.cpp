@@ -219,26 +219,49 @@ void tileAndVectorizeReduction(RewriterBase &rewriter, linalg::GenericOp op,
   }
 }
 
-/// Ops with at least this many iterations run their rows on the OpenMP
-/// threads; smaller ones (a row's statistics, a bias) stay on the calling
-/// thread, where a fork and join (microseconds) would cost more than the op.
-constexpr int64_t kParallelMinIterations = 16384;
+/// Bytes that `ops` read and write: every tensor operand of every op (static
+/// shapes), so an intermediate that one op of a fused chain writes and the
+/// next reads counts twice, as the work it is. The parallel-region cost model
+/// (TargetDesc::worthParallelRegion) weighs a loop nest by this.
+int64_t loopNestBytes(ArrayRef<linalg::GenericOp> ops) {
+  int64_t bytes = 0;
+  for (linalg::GenericOp op : ops)
+    for (Value operand : op->getOperands()) {
+      auto type = dyn_cast<RankedTensorType>(operand.getType());
+      if (!type || !type.hasStaticShape() ||
+          !type.getElementType().isIntOrFloat())
+        continue;
+      int64_t elementBits = type.getElementType().getIntOrFloatBitWidth();
+      bytes += type.getNumElements() * std::max<int64_t>(1, elementBits / 8);
+    }
+  return bytes;
+}
+
+/// Whether a loop nest gets a parallel region: the target's cost model, or
+/// the pass option's bytes per thread where it is given.
+struct ParallelRegionModel {
+  const qlow::TargetDesc &desc;
+  int64_t minBytesPerThreadOverride; // -1: the TargetDesc's.
+  bool worthRegion(ArrayRef<linalg::GenericOp> ops) const {
+    int64_t bytes = loopNestBytes(ops);
+    if (minBytesPerThreadOverride >= 0)
+      return bytes >= 2 * minBytesPerThreadOverride;
+    return desc.worthParallelRegion(bytes);
+  }
+};
 
 /// Distributes the outermost parallel loop of `op` with more than one
 /// iteration (not the innermost, which is the vectors') over an scf.forall,
-/// one iteration per thread's task, when `op` is large enough; the
-/// pipeline's scf-forall-to-parallel and convert-scf-to-openmp make it an
-/// OpenMP loop. Each iteration computes the same elements (and the same row
-/// statistics) as before, in the same order, so results are unchanged.
-/// Returns the op inside the loop, or `op` where nothing was distributed.
-linalg::GenericOp distributeRows(RewriterBase &rewriter, linalg::GenericOp op) {
+/// one iteration per thread's task, when the cost model gives `op` a
+/// parallel region; the pipeline's scf-forall-to-parallel and
+/// convert-scf-to-openmp make it an OpenMP loop. Each iteration computes the
+/// same elements (and the same row statistics) as before, in the same order,
+/// so results are unchanged. Returns the op inside the loop, or `op` where
+/// nothing was distributed (it stays on the calling thread).
+linalg::GenericOp distributeRows(RewriterBase &rewriter, linalg::GenericOp op,
+                                 const ParallelRegionModel &model) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  if (ranges.size() < 2)
-    return op;
-  int64_t total = 1;
-  for (int64_t r : ranges)
-    total *= r;
-  if (total < kParallelMinIterations)
+  if (ranges.size() < 2 || !model.worthRegion({op}))
     return op;
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   std::optional<unsigned> dim;
@@ -274,20 +297,21 @@ linalg::GenericOp distributeRows(RewriterBase &rewriter, linalg::GenericOp op) {
 /// upstream's tile-and-fuse (scf::tileConsumerAndFuseProducersUsingSCF):
 /// a layer_norm's row sum, mean, variance sum and normalization and the
 /// quantize after it are one pass over each row instead of five over the
-/// matrix, and, where the rows are distributed (kParallelMinIterations),
-/// one fork and join instead of four. A producer is fused only where the
-/// consumer's row reads the same row of it (the slice it needs is one row:
-/// a broadcast operand, a transposed read or a whole-vector parameter
-/// computed by a generic stays outside). A fused producer whose result is
-/// also used outside (a normalization that feeds a residual add too) yields
-/// it from the loop; one whose outside user comes before the consumer is
-/// not fused. Every row is computed with the same operations in the same
-/// order as before (the reductions' vector partial sums included), so
-/// results are bit for bit unchanged. Returns the fused ops inside the
-/// loop (to vectorize), or nothing where nothing was fused.
+/// matrix, and, where the chain is worth a parallel region (the cost model
+/// weighs the bytes of all its ops), one fork and join instead of four. A
+/// producer is fused only where the consumer's row reads the same row of it
+/// (the slice it needs is one row: a broadcast operand, a transposed read or a
+/// whole-vector parameter computed by a generic stays outside). A fused
+/// producer whose result is also used outside (a normalization that feeds a
+/// residual add too) yields it from the loop; one whose outside user comes
+/// before the consumer is not fused. Every row is computed with the same
+/// operations in the same order as before (the reductions' vector partial sums
+/// included), so results are bit for bit unchanged. Returns the fused ops
+/// inside the loop (to vectorize), or nothing where nothing was fused.
 SmallVector<linalg::GenericOp> fuseRows(RewriterBase &rewriter,
                                         linalg::GenericOp consumer,
-                                        int64_t lanes) {
+                                        int64_t lanes,
+                                        const ParallelRegionModel &model) {
   auto rowLocalCandidate = [&](linalg::GenericOp op) {
     return op && (isVectorizable(op) || isInnerReduction(op, lanes));
   };
@@ -343,14 +367,15 @@ SmallVector<linalg::GenericOp> fuseRows(RewriterBase &rewriter,
   scf::SCFTileAndFuseOptions options;
   SmallVector<OpFoldResult> sizes(ranges.size(), rewriter.getIndexAttr(0));
   sizes.front() = rewriter.getIndexAttr(1);
-  int64_t total = 1;
-  for (int64_t r : ranges)
-    total *= r;
+  // The chain's ops (those that will be fused: the fusion control below
+  // takes at most these) weigh in together: one region for all of them.
+  SmallVector<linalg::GenericOp> chain = {consumer};
+  for (Operation *producer : fusable)
+    chain.push_back(cast<linalg::GenericOp>(producer));
   options.tilingOptions.setTileSizes(sizes);
   options.tilingOptions.setLoopType(
-      total >= kParallelMinIterations
-          ? scf::SCFTilingOptions::LoopType::ForallOp
-          : scf::SCFTilingOptions::LoopType::ForOp);
+      model.worthRegion(chain) ? scf::SCFTilingOptions::LoopType::ForallOp
+                               : scf::SCFTilingOptions::LoopType::ForOp);
   options.setFusionControlFn(
       [&](tensor::ExtractSliceOp slice, OpResult producer,
           bool isDestinationOperand)
@@ -442,6 +467,16 @@ struct QlowVectorizeElementwisePass
       getOperation().emitError() << error;
       return signalPassFailure();
     }
+    const int64_t minBytesPerThread = parallelMinBytesPerThread;
+    if (minBytesPerThread < -1) {
+      getOperation().emitError()
+          << "qlow-vectorize-elementwise: parallel-min-bytes-per-thread must "
+             "be -1 (the target description's, "
+          << desc->parallelMinBytesPerThread << " for " << desc->name
+          << ") or at least 0; got " << minBytesPerThread;
+      return signalPassFailure();
+    }
+    const ParallelRegionModel model{*desc, minBytesPerThread};
     const int64_t lanes = desc->i32Lanes();
     IRRewriter rewriter(&getContext());
     // Transposes left outside the kernels (a decoder's q and k heads
@@ -472,7 +507,8 @@ struct QlowVectorizeElementwisePass
       for (linalg::GenericOp op : llvm::reverse(consumers)) {
         if (!tried.insert(op).second)
           continue;
-        SmallVector<linalg::GenericOp> tiled = fuseRows(rewriter, op, lanes);
+        SmallVector<linalg::GenericOp> tiled =
+            fuseRows(rewriter, op, lanes, model);
         if (tiled.empty())
           continue;
         llvm::append_range(fusedOps, tiled);
@@ -499,7 +535,7 @@ struct QlowVectorizeElementwisePass
     for (linalg::GenericOp op : fusedOps)
       collect(op);
     for (linalg::GenericOp op : ops) {
-      op = distributeRows(rewriter, op);
+      op = distributeRows(rewriter, op, model);
       // Full vectors only, so that no masks are needed: the innermost loop
       // is split at the last multiple of the vector width, and the rest is
       // one narrower (static) vector.
@@ -542,7 +578,8 @@ struct QlowVectorizeElementwisePass
         tileAndVectorize(rewriter, piece, width);
     }
     for (linalg::GenericOp op : reductions)
-      tileAndVectorizeReduction(rewriter, distributeRows(rewriter, op), lanes);
+      tileAndVectorizeReduction(rewriter, distributeRows(rewriter, op, model),
+                                lanes);
     // The tiles are vector<1x...x1xN>: drop the unit dimensions, and make
     // broadcasting reads (a row's parameter) a read and a broadcast, so that
     // the LLVM lowering sees 1-D loads and stores.

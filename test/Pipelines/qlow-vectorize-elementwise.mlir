@@ -119,23 +119,25 @@ func.func @f64_row_sums(%x: tensor<4x64xf32>, %g: tensor<64xf32>) -> tensor<4x64
 
 // -----
 
-// From 16384 iterations on, the rows are an scf.forall (OpenMP threads after
-// bufferization): 64 x 256 here, over the outermost loop with more than one
-// iteration (not the leading unit one). Below it, 63 x 256, one thread.
+// From 2 x parallelMinBytesPerThread (2 x 128 KiB on znver4) read and
+// written, the rows are an scf.forall (OpenMP threads after bufferization):
+// 128 x 256 f32 in and out here (262144 bytes), over the outermost loop with
+// more than one iteration (not the leading unit one). Below it, 127 x 256,
+// one thread.
 // CHECK-LABEL: func.func @rows_threaded
-// CHECK:       scf.forall ({{.+}}) in (64)
+// CHECK:       scf.forall ({{.+}}) in (128)
 // CHECK:       vector.transfer_read {{.+}} vector<16xf32>
 // CHECK:       scf.forall.in_parallel
 // CHECK-LABEL: func.func @rows_one_thread
 // CHECK-NOT:   scf.forall
 // CHECK:       return
-func.func @rows_threaded(%x: tensor<1x64x256xf32>) -> tensor<1x64x256xf32> {
-  %y = qlow.gelu %x : tensor<1x64x256xf32> -> tensor<1x64x256xf32>
-  return %y : tensor<1x64x256xf32>
+func.func @rows_threaded(%x: tensor<1x128x256xf32>) -> tensor<1x128x256xf32> {
+  %y = qlow.gelu %x : tensor<1x128x256xf32> -> tensor<1x128x256xf32>
+  return %y : tensor<1x128x256xf32>
 }
-func.func @rows_one_thread(%x: tensor<1x63x256xf32>) -> tensor<1x63x256xf32> {
-  %y = qlow.gelu %x : tensor<1x63x256xf32> -> tensor<1x63x256xf32>
-  return %y : tensor<1x63x256xf32>
+func.func @rows_one_thread(%x: tensor<1x127x256xf32>) -> tensor<1x127x256xf32> {
+  %y = qlow.gelu %x : tensor<1x127x256xf32> -> tensor<1x127x256xf32>
+  return %y : tensor<1x127x256xf32>
 }
 
 // -----
@@ -184,8 +186,9 @@ func.func @layer_norm_quantize(%x: tensor<128x768xf32>, %g: tensor<768xf32>) -> 
 
 // -----
 
-// Below 16384 iterations the fused rows are an scf.for on the calling
-// thread: an rms_norm of 8 x 64 and its quantize, one loop over the rows.
+// Below the cost model's bytes (the whole chain's, far under 2 x 128 KiB)
+// the fused rows are an scf.for on the calling thread: an rms_norm of 8 x 64
+// and its quantize, one loop over the rows.
 // CHECK-LABEL: func.func @rms_norm_quantize_one_thread
 // CHECK-NOT:   scf.forall
 // CHECK:       scf.for %{{.+}} = %c0 to %c8 step %c1 iter_args(%{{.+}} = %{{.+}}) -> (tensor<8x64xi8>)

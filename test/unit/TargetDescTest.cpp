@@ -339,6 +339,36 @@ TEST(TargetDescTest, Sve256Family) {
                            v1.sveInt8Instructions(tile, 20, 8, 1024);
   EXPECT_GE(thirdPair, 64.0 * 4.0);
   EXPECT_LT(thirdPair, 64.0 * 5.0);
+  // A last tile of one row pair (M = 17) loads its row pair's steps 4 at a
+  // time: per panel and step 4 smmla, a quarter of an ld4w, the weights'
+  // ld4w and loop control, under 7 (an ldr per step); 512 panels, so that
+  // the packing (per call) is small beside it.
+  const double onePair = (v1.sveInt8Instructions(tile, 17, 4096, 1024) -
+                          v1.sveInt8Instructions(tile, 16, 4096, 1024)) /
+                         512.0;
+  EXPECT_LT(onePair, 64.0 * 7.0);
+  EXPECT_GE(onePair, 64.0 * 6.0);
 }
 
 } // namespace
+
+TEST(TargetDescTest, ParallelRegionsForLargeLoopNestsOnly) {
+  // The loop nests outside the kernels of a decode step (one token: rows of
+  // 768 or 2048 f32) stay on the calling thread; those of a 128-token
+  // prefill get a parallel region, down to the smallest (a [128, 768]
+  // quantize: f32 in, bytes out).
+  const int64_t decodeSiluMul = 3 * 2048 * 4; // two inputs, one result
+  const int64_t decodeRmsNormQuantize = 4 * 768 * 4 + 768;
+  const int64_t prefillQuantize = 128 * 768 * (4 + 1);
+  for (const char *cpu : {"znver4", "znver5", "sapphirerapids", "haswell"}) {
+    TargetDesc desc = *lookupTargetDesc("x86_64", cpu);
+    EXPECT_GT(desc.parallelMinBytesPerThread, 0) << cpu;
+    EXPECT_FALSE(desc.worthParallelRegion(decodeSiluMul)) << cpu;
+    EXPECT_FALSE(desc.worthParallelRegion(decodeRmsNormQuantize)) << cpu;
+    EXPECT_TRUE(desc.worthParallelRegion(prefillQuantize)) << cpu;
+    // Monotonic, and exactly two threads' worth at the boundary.
+    const int64_t boundary = 2 * desc.parallelMinBytesPerThread;
+    EXPECT_TRUE(desc.worthParallelRegion(boundary)) << cpu;
+    EXPECT_FALSE(desc.worthParallelRegion(boundary - 1)) << cpu;
+  }
+}

@@ -220,23 +220,31 @@ def QlowVectorizeElementwisePass
     one keeping the innermost dimension (a decoder's heads transposed before
     rope) is vectorized and threaded like any elementwise op.
 
-    Ops of at least 16384 iterations run on the OpenMP threads: their
-    outermost parallel loop with more than one iteration (not the innermost)
-    becomes an `scf.forall` of one row per iteration, which the pipeline's
+    Whether a loop nest runs on the OpenMP threads is a cost model of the
+    TargetDesc (`worthParallelRegion`): the bytes its ops read and write
+    (every operand of every op in the nest, a fused intermediate row counted
+    as written and read) against `parallelMinBytesPerThread` for each of two
+    threads, the least work per thread that pays for a fork and join (about
+    a microsecond at 2 threads). Where it pays, the op's outermost parallel
+    loop with more than one iteration (not the innermost) becomes an
+    `scf.forall` of one row per iteration, which the pipeline's
     scf-forall-to-parallel and convert-scf-to-openmp turn into an OpenMP
-    loop. Each row is computed as on one thread, so results do not depend
-    on the thread count. Smaller ops stay on the calling thread.
+    loop; each row is computed as on one thread, so results do not depend
+    on the thread count. Smaller nests (a decode step's [1, 768] rows, its
+    [1, 12, 1, 64] heads) stay on the calling thread: no omp.parallel.
+    `parallel-min-bytes-per-thread` overrides the target's value (0: every
+    nest with more than one row is threaded).
 
     Row fusion comes first: a generic whose outermost loop is parallel over
     several rows, and the generics it reads one row at a time (transitively:
     a layer_norm's or rms_norm's row sums, mean, 1/sqrt and normalization
     before the quantize that follows it), become one loop over the rows
     with upstream's tile-and-fuse (`scf::tileConsumerAndFuseProducersUsingSCF`,
-    one row per iteration; an `scf.forall` from 16384 iterations, else an
-    `scf.for`): one pass over each row and one fork and join instead of one
-    per op. A fused result that is also used outside the chain (the
-    normalized values that a residual add reads too) is yielded by the same
-    loop; a producer read whole by every row (a broadcast vector) or used
+    one row per iteration; an `scf.forall` where the chain's bytes pay for a
+    region as above, else an `scf.for`): one pass over each row and one fork
+    and join instead of one per op. A fused result that is also used
+    outside the chain (the normalized values that a residual add reads too)
+    is yielded by the same loop; a producer read whole by every row (a broadcast vector) or used
     before the consumer stays its own op. A row is computed with the same
     operations in the same order as unfused, so results are bit for bit the
     same.
@@ -251,6 +259,11 @@ def QlowVectorizeElementwisePass
   let options = [
     Option<"cpu", "cpu", "std::string", /*default=*/"\"host\"",
            "CPU whose TargetDesc gives the vector width">,
+    Option<"parallelMinBytesPerThread", "parallel-min-bytes-per-thread",
+           "int64_t", /*default=*/"-1",
+           "Least bytes per thread (of two) for which a loop nest gets a "
+           "parallel region; -1: the TargetDesc's "
+           "parallelMinBytesPerThread">,
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect",

@@ -165,6 +165,33 @@ struct TargetDesc {
   /// is generated (ScopedLLVMOptions).
   SmallVector<std::string> llvmOptions;
 
+  /// The least work per thread, in bytes that a loop nest's ops read and
+  /// write, for which the loop nests outside the kernels (elementwise ops,
+  /// normalizations, quantizes, transposes, rope: qlow-vectorize-elementwise)
+  /// get an OpenMP parallel region; below it the nest stays on the calling
+  /// thread. A fork and join of two threads costs 0.3-1 us (an empty region,
+  /// barrier included) and these loops move 5-10 bytes per ns on one thread.
+  /// Measured on the 2-vCPU Zen 5 (qlow-run --threads 2, minimum of 2000,
+  /// forced parallel against forced serial, load 4-6): an f32 add of two
+  /// [R, 768] inputs breaks even at R = 40-48 (370-440 KB in all), an
+  /// rms_norm with its quantize at R = 16-32 (210-420 KB). 128 KiB per thread
+  /// keeps every [128, 768] op of the encoder and prefill layers parallel
+  /// (the smallest, a quantize of [128, 768] f32 to bytes, moves 491 KB;
+  /// 256 KiB would make it serial) and every op of a decode step (at most a
+  /// few [1, 2048] rows, under 40 KB) serial. The matmul and attention
+  /// kernels are always parallel.
+  int64_t parallelMinBytesPerThread = 128 * 1024;
+
+  /// Whether a loop nest outside the kernels whose ops read and write
+  /// `bytes` in all gets a parallel region (an scf.forall that becomes
+  /// omp.parallel) rather than an scf.for on the calling thread: when two
+  /// threads, the fewest that share a region, would each get at least
+  /// parallelMinBytesPerThread. (The thread count is the OpenMP runtime's,
+  /// chosen at run time; a region with more threads gives each less.)
+  bool worthParallelRegion(int64_t bytes) const {
+    return bytes >= 2 * parallelMinBytesPerThread;
+  }
+
   /// The register tile for an M x N x K int8 matmul: the candidate with the
   /// fewest estimated cycles per step of K, counting the padded rows and
   /// columns each tile computes. A tile's cost per step is the largest of
