@@ -303,10 +303,95 @@ std::pair<Value, Value> packLhsForSve(OpBuilder &b, Location loc,
         });
     return tiles.getResult(0);
   };
+  // A rest of one row pair: its registers of consecutive steps in load
+  // groups (sveStepGroups), a [1][1][steps * regWords] tensor, so that its
+  // tile loads up to 4 steps with one ld4w instead of one ldr per step. Each
+  // group is one read of its steps' bytes per row, its registers zipped as
+  // above, interleaved by words and written at once; a loop over the K
+  // loop's iterations, then the groups of the steps after it.
+  auto packOnePairBySteps = [&]() {
+    const int64_t restRow = fullTiles * s.rows;
+    Value dest = tensor::EmptyOp::create(
+        b, loc, ArrayRef<int64_t>{1, 1, s.steps * s.regWords}, i32);
+    auto packGroup = [&](OpBuilder &gb, Location gl, Value first, int64_t g,
+                         Value dest) {
+      // The rows' bytes of 2 steps per read (one register each) and of an
+      // odd last step alone: a read of 3 steps went through the stack.
+      // Register u as 64-bit lanes: [even row's lane of step u and segment
+      // h, odd row's]_h (zip1 / zip2 of the two rows' reads).
+      SmallVector<Value> regs;
+      for (int64_t c = 0; c < g; c += 2) {
+        const int64_t count = std::min<int64_t>(2, g - c);
+        const int64_t lanes = count * s.segments;
+        Value col0 = arith::MulIOp::create(
+            gb, gl,
+            c == 0 ? first
+                   : arith::AddIOp::create(gb, gl, first, idx(c)).getResult(),
+            idx(s.kStep));
+        auto rowType = VectorType::get({count * s.kStep}, i8);
+        auto rowI64Type = VectorType::get({lanes}, b.getI64Type());
+        Value rowsRead[2];
+        for (int64_t r = 0; r < 2; ++r) {
+          Value bytes = vector::TransferReadOp::create(
+              gb, gl, rowType, padded, ValueRange{idx(restRow + r), col0},
+              padI8, inBounds);
+          rowsRead[r] = vector::BitCastOp::create(gb, gl, rowI64Type, bytes);
+        }
+        for (int64_t u = 0; u < count; ++u) {
+          SmallVector<int64_t> zip;
+          for (int64_t h = 0; h < s.segments; ++h)
+            zip.append({u * s.segments + h, lanes + u * s.segments + h});
+          regs.push_back(vector::BitCastOp::create(
+              gb, gl, VectorType::get({s.regWords}, i32),
+              vector::ShuffleOp::create(gb, gl, rowsRead[0], rowsRead[1],
+                                        zip)));
+        }
+      }
+      // The g registers side by side, interleaved by words for an ld<g>w.
+      Value joined = regs[0];
+      for (int64_t u = 1; u < g; ++u) {
+        SmallVector<int64_t> concat;
+        for (int64_t l = 0; l < (u + 1) * s.regWords; ++l)
+          concat.push_back(l);
+        joined = vector::ShuffleOp::create(gb, gl, joined, regs[u], concat);
+      }
+      Value words = vector::ShuffleOp::create(
+          gb, gl, joined, joined, interleavedWordOrder(g, s.regWords));
+      Value at = arith::MulIOp::create(gb, gl, first, idx(s.regWords));
+      return vector::TransferWriteOp::create(gb, gl, words, dest,
+                                             ValueRange{zero, zero, at},
+                                             inBounds)
+          .getResult();
+    };
+    if (s.iters > 0)
+      dest =
+          scf::ForOp::create(
+              b, loc, zero, idx(s.iters), one, ValueRange{dest},
+              [&](OpBuilder &ib, Location il, Value kk, ValueRange args) {
+                Value d = args[0];
+                Value base = arith::MulIOp::create(ib, il, kk,
+                                                   idx(s.stepsPerIter));
+                for (auto [t0, g] : sveLoadGroups(s.stepsPerIter))
+                  d = packGroup(
+                      ib, il,
+                      t0 == 0 ? base
+                              : arith::AddIOp::create(ib, il, base, idx(t0))
+                                    .getResult(),
+                      g, d);
+                scf::YieldOp::create(ib, il, d);
+              })
+              .getResult(0);
+    for (auto [t0, g] : sveLoadGroups(s.restSteps))
+      dest = packGroup(b, loc, idx(s.iters * s.stepsPerIter + t0), g, dest);
+    return dest;
+  };
+
   Value packed = init, rest;
   if (fullTiles > 0)
     packed = packTiles(0, fullTiles, s.pairs, packed);
-  if (restPairs > 0)
+  if (restPairs == 1)
+    rest = packOnePairBySteps();
+  else if (restPairs > 0)
     rest = packTiles(fullTiles, fullTiles + 1, restPairs,
                      tensor::EmptyOp::create(
                          b, loc,
@@ -327,9 +412,8 @@ std::pair<Value, Value> packLhsForSve(OpBuilder &b, Location loc,
 /// for it and a call of the intrinsic stops the buffer deallocation, which
 /// needs every op's memory effects.)
 SmallVector<Value> readSveGroup(OpBuilder &b, Location loc, Value source,
-                                Value tileIndex, Value step, int64_t j0,
-                                int64_t g, const SveKernelShape &s,
-                                function_ref<Value(int64_t)> idx) {
+                                Value tileIndex, Value step, Value wordOffset,
+                                int64_t g, const SveKernelShape &s) {
   Type i32 = b.getI32Type();
   auto regType = VectorType::get({4}, i32, /*scalableDims=*/{true});
   auto bytesType = VectorType::get({16}, b.getI8Type(), {true});
@@ -337,7 +421,7 @@ SmallVector<Value> readSveGroup(OpBuilder &b, Location loc, Value source,
   Value pad = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
   Value words = vector::TransferReadOp::create(
       b, loc, groupType, source,
-      ValueRange{tileIndex, step, idx(j0 * s.regWords)}, pad,
+      ValueRange{tileIndex, step, wordOffset}, pad,
       SmallVector<bool>{true});
   Value poison = ub::PoisonOp::create(b, loc, regType);
   SmallVector<Value> regs;
@@ -353,6 +437,15 @@ SmallVector<Value> readSveGroup(OpBuilder &b, Location loc, Value source,
     regs.push_back(vector::BitCastOp::create(b, loc, bytesType, reg));
   }
   return regs;
+}
+
+/// readSveGroup of registers [j0, j0 + g) of a step.
+SmallVector<Value> readSveGroup(OpBuilder &b, Location loc, Value source,
+                                Value tileIndex, Value step, int64_t j0,
+                                int64_t g, const SveKernelShape &s,
+                                function_ref<Value(int64_t)> idx) {
+  return readSveGroup(b, loc, source, tileIndex, step, idx(j0 * s.regWords), g,
+                      s);
 }
 
 /// Builds the kernel that replaces `c` (and `epilogue`) with the register
@@ -439,6 +532,9 @@ Value buildSveInt8Kernel(OpBuilder &b, Location loc, const TargetDesc &desc,
       }
     auto stepsOf = [&](OpBuilder &kb, Location kl, Value kk,
                        SmallVector<Value> &next, int64_t steps) {
+      // A one-pair partial tile's registers of up to 4 steps: one group read
+      // at the group's first step (packOnePairBySteps' layout).
+      SmallVector<Value> pairSteps;
       for (int64_t t = 0; t < steps; ++t) {
         Value step = arith::AddIOp::create(
             kb, kl, arith::MulIOp::create(kb, kl, kk, idx(s.stepsPerIter)),
@@ -446,7 +542,16 @@ Value buildSveInt8Kernel(OpBuilder &b, Location loc, const TargetDesc &desc,
         // The tile's row pairs; the partial tile's from their own tensor,
         // in groups of their own.
         SmallVector<Value> a;
-        if (tileRows < s.rows)
+        if (tileRows < s.rows && pairs == 1) {
+          for (auto [t0, g] : sveLoadGroups(steps))
+            if (t == t0)
+              pairSteps = readSveGroup(
+                  kb, kl, packedRest, idx(0), idx(0),
+                  arith::MulIOp::create(kb, kl, step, idx(s.regWords)), g, s);
+          for (auto [t0, g] : sveLoadGroups(steps))
+            if (t >= t0 && t < t0 + g)
+              a.push_back(pairSteps[t - t0]);
+        } else if (tileRows < s.rows)
           for (auto [j0, g] : sveLoadGroups(pairs))
             llvm::append_range(a, readSveGroup(kb, kl, packedRest, idx(0), step,
                                                j0, g, s, idx));

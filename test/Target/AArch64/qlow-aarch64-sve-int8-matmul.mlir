@@ -29,10 +29,10 @@
 // SVE: vector.transfer_read %[[PAD]]{{.*}} : tensor<8x32xi8>, vector<32xi8>
 // SVE-NEXT: vector.bitcast %{{.*}} : vector<32xi8> to vector<4xi64>
 // SVE: vector.transfer_write {{.*}} : vector<16xi32>, tensor<1x2x16xi32>
-// The partial tile (row 4: one pair) is a tensor of its own, its pair not
-// interleaved.
-// SVE: %[[REST:.+]] = scf.for %{{.*}} = %c1 to %c2 {{.*}} -> (tensor<1x2x8xi32>)
-// SVE: vector.transfer_write {{.*}} : vector<8xi32>, tensor<1x2x8xi32>
+// The partial tile (row 4: one pair) is a tensor of its own, its two steps
+// side by side and interleaved by words (one ld2w of both steps).
+// SVE: %[[REST:.+]] = scf.for {{.*}} -> (tensor<1x1x16xi32>)
+// SVE: vector.transfer_write {{.*}} : vector<16xi32>, tensor<1x1x16xi32>
 // SVE: %[[INIT:.+]] = arith.constant dense<[51200, 384, 51200, 384, 0, 0, 0, 0, 102144, {{.*}}]> : tensor<48xi32>
 // SVE: scf.forall
 // SVE: %[[START:.+]] = vector.transfer_read %[[INIT]]{{.*}} : tensor<48xi32>, vector<8xi32>
@@ -49,7 +49,7 @@
 // SVE: vector.shuffle %{{.*}}, %{{.*}} [2, 6, 3, 7] : vector<4xi64>, vector<4xi64>
 // SVE-NOT: arith.subi
 // SVE: vector.transfer_write {{.*}} : vector<4xi32>, tensor<5x12xi32>
-// SVE: vector.transfer_read %[[REST]][%c0, {{.*}} : tensor<1x2x8xi32>, vector<8xi32>
+// SVE: vector.transfer_read %[[REST]][%c0, %c0, {{.*}} : tensor<1x1x16xi32>, vector<16xi32>
 // SVE-NOT: vector.transfer_read %[[LHS]]
 // SVE-COUNT-12: arm_sve.usmmla
 // SVE-NOT: arm_sve.usmmla
@@ -57,11 +57,12 @@
 // SVE: return
 
 // One row: the 2 x 4 tile (one row pair, padded, x 8 column pairs: two ld4w
-// groups of weights per step), no sdot.
+// groups of weights per step), no sdot; the pair's 4 steps packed side by
+// side, interleaved by words, and read at once (one ld4w).
 // SVE-LABEL: func.func @one_row
 // SVE: tensor.pad %arg0 low[0, 0] high[1, 0]
-// SVE: scf.for {{.*}} -> (tensor<1x4x8xi32>)
-// SVE: vector.transfer_read {{.*}} : tensor<1x4x8xi32>, vector<8xi32>
+// SVE: scf.for {{.*}} -> (tensor<1x1x32xi32>)
+// SVE: vector.transfer_read {{.*}} : tensor<1x1x32xi32>, vector<32xi32>
 // SVE: vector.transfer_read {{.*}} : tensor<1x4x64xi32>, vector<32xi32>
 // SVE: vector.transfer_read {{.*}} : tensor<1x4x64xi32>, vector<32xi32>
 // SVE-COUNT-8: arm_sve.usmmla

@@ -12,6 +12,9 @@
 // 4-pair loop 7 x (2 ld4w + 16 usmmla) at immediate offsets up to #24 with
 // no stack access, load, store or move between its first load and its back
 // edge, and no z register stored to or reloaded from the stack anywhere.
+// The 1-pair tile's row pair is packed by groups of steps (4 + 3 per
+// iteration of 7, interleaved by words): one ld4w and one ld3w per
+// iteration instead of an ldr per step, so the function has one ld3w.
 //
 // M = 21 (i8 activations): two 4-pair tiles and a 3-pair tile of 5 rows,
 // whose 3 activation registers of a step are one ld3w (were an ld2w and an
@@ -23,6 +26,7 @@
 // RUN: grep -cE '\busmmla\s+z' %t.17 | FileCheck %s --check-prefix=N140
 // RUN: grep -cE '\bsmmla\s+z' %t.21 | FileCheck %s --check-prefix=N196
 // RUN: grep -cE '\bld3w\s' %t.21 | FileCheck %s --check-prefix=N7
+// RUN: grep -cE '\bld3w\s' %t.17 | FileCheck %s --check-prefix=N1
 // The stack pointer only in the prologue and epilogue (callee-saved
 // registers), never as a base for z registers: no `add xN, sp` or `addvl`.
 // RUN: not grep -E 'add\s+x[0-9]+, sp|addvl|(ldr|str)\s+z[0-9]+, \[sp' %t.17
@@ -30,6 +34,7 @@
 // N140: {{^}}140{{$}}
 // N196: {{^}}196{{$}}
 // N7: {{^}}7{{$}}
+// N1: {{^}}1{{$}}
 
 // CHECK-LABEL: {{^}}kernel_17x1000:
 // CHECK: ld4w { z{{[0-9]+}}.s - z{{[0-9]+}}.s }, p{{[0-9]+}}/z, [x{{[0-9]+}}]
@@ -46,6 +51,9 @@
 // CHECK-NOT: {{\[sp|\bldr\b|\bstr\b|\bmov\b|\bldp\b|\bstp\b|ld4w}}
 // CHECK: b.ne
 // CHECK-NEXT: uzp1 z{{[0-9]+}}.d, z{{[0-9]+}}.d, z{{[0-9]+}}.d
+// CHECK: ld3w { z{{[0-9]+}}.s - z{{[0-9]+}}.s }, p{{[0-9]+}}/z, [x{{[0-9]+}}]
+// CHECK-NOT: {{\bldr\s+z|\[sp}}
+// CHECK: b.ne
 // CHECK-LABEL: {{^}}kernel_21x1000:
 // CHECK: ld3w { z{{[0-9]+}}.s - z{{[0-9]+}}.s }, p{{[0-9]+}}/z, [x{{[0-9]+}}]
 // CHECK-NOT: {{\[sp|\bldr\b|\bstr\b|\bmov\b|\bldp\b|\bstp\b|b\.ne}}
