@@ -179,8 +179,7 @@ HugePageSectionMapper::protectMappedMemory(const MemoryBlock &block,
   return Memory::protectMappedMemory(block, flags);
 }
 
-std::error_code
-HugePageSectionMapper::releaseMappedMemory(MemoryBlock &block) {
+std::error_code HugePageSectionMapper::releaseMappedMemory(MemoryBlock &block) {
 #if defined(__linux__)
   {
     std::lock_guard<std::mutex> lock(mutex);

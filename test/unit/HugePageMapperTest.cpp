@@ -11,8 +11,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "qlow/JIT/CompiledModule.h"
 #include "qlow/JIT/HugePageMapper.h"
+#include "qlow/JIT/CompiledModule.h"
 #include "qlow/Pipelines/Pipelines.h"
 #include "qlow/Reference/Ops.h"
 #include "qlow/Registration.h"
@@ -59,8 +59,8 @@ TEST(HugePageMapperTest, LargeReadOnlySectionIsAlignedAndStaysHuge) {
   // packed weights plus scales would be.
   const size_t bytes = 5 * (kHugePageBytes / 4) + 100;
   std::error_code ec;
-  MemoryBlock block =
-      mapper.allocateMappedMemory(Purpose::ROData, bytes, nullptr, kReadWrite, ec);
+  MemoryBlock block = mapper.allocateMappedMemory(Purpose::ROData, bytes,
+                                                  nullptr, kReadWrite, ec);
   ASSERT_FALSE(ec) << ec.message();
   ASSERT_NE(block.base(), nullptr);
   EXPECT_EQ(address(block) % kHugePageBytes, 0u);
@@ -191,8 +191,7 @@ compileAndCheckInt4(const JITMemoryOptions &memory, int64_t k, int64_t n) {
       requested += mapping.requested;
       mapped += mapping.size;
       huge += residentHugePageBytes(mapping.base, mapping.size);
-      EXPECT_EQ(reinterpret_cast<uintptr_t>(mapping.base) % kHugePageBytes,
-                0u);
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(mapping.base) % kHugePageBytes, 0u);
     }
     // The packed weights (k * n / 2 bytes) are in large sections, and those
     // are (nearly all) on huge pages.

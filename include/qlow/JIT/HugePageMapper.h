@@ -1,4 +1,4 @@
-//===- HugePageMapper.h - JIT memory for large constants on 2 MB pages -*- C++ -*-===//
+//===- HugePageMapper.h - JIT constants on 2 MB pages -----------*- C++ -*-===//
 //
 // Part of qlow, a compiler for quantized transformer kernels.
 //
