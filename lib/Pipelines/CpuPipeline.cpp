@@ -160,6 +160,11 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
       addCleanups();
     }
   }
+  // Independent kernels of the same iteration space (a decode step's q, k
+  // and v projections) share one parallel region: one fork and join instead
+  // of one per kernel. AArch64's loops run in order (no regions to save).
+  if (!options.cpu.empty() && x86 && options.optLevel > 0)
+    pm.addNestedPass<func::FuncOp>(createQlowMergeSiblingForallsPass());
 
   // Tensors to buffers. Function boundaries get identity layouts so that a
   // caller passes plain row-major buffers; every result becomes an

@@ -271,6 +271,44 @@ def QlowVectorizeElementwisePass
                            "::mlir::tensor::TensorDialect"];
 }
 
+def QlowMergeSiblingForallsPass
+    : Pass<"qlow-merge-sibling-foralls", "::mlir::func::FuncOp"> {
+  let summary = "Merges independent sibling scf.foralls of the same iteration "
+                "space into one parallel region";
+  let description = [{
+    Why: every top-level `scf.forall` becomes one OpenMP parallel region (a
+    fork, and a join at a barrier: 0.3-1 us at 2 threads on the 2-vCPU
+    Zen 5). A decode step's q, k and v projections are three kernels of the
+    same 6 work items (768 columns in tiles of 128) that read the same
+    activations; their regions can be one.
+
+    For each top-level `scf.forall` in order, the next `scf.forall` of its
+    block is merged into it (upstream `fuseIndependentSiblingForallLoops`:
+    one loop whose iteration runs both bodies, both shared outputs) when:
+    both have the same static bounds and steps and no mapping; the second
+    reads nothing the first computes (its results, or an op between the two
+    that uses them, transitively); and both loops and the ops between them
+    that depend on the first are free of memory effects (tensors, before
+    bufferization). Those dependent ops (the q heads' transpose and rope)
+    move after the second loop; the merged loop takes the second's place.
+    The merged loop is then tried with the loop after it. Each iteration
+    computes what the two loops' iterations computed, so results are
+    unchanged.
+
+    ```mlir
+    // Before
+    %q = scf.forall (%i) in (6) shared_outs(%o = %eq) -> (tensor<1x768xf32>) {...}
+    %qt = linalg.generic ... ins(%q ...)           // depends on %q
+    %k = scf.forall (%i) in (6) shared_outs(%o = %ek) -> (tensor<1x768xf32>) {...}
+    // After
+    %m:2 = scf.forall (%i) in (6) shared_outs(%o1 = %eq, %o2 = %ek)
+        -> (tensor<1x768xf32>, tensor<1x768xf32>) {... both bodies ...}
+    %qt = linalg.generic ... ins(%m#0 ...)
+    ```
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
 def QlowApproximateMathPass
     : Pass<"qlow-approximate-math", "::mlir::func::FuncOp"> {
   let summary = "Replaces f32 math.exp and math.erfc by upstream polynomial "
