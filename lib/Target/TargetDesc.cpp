@@ -552,11 +552,12 @@ double TargetDesc::sveInt8Instructions(const MicroKernelShape &tile,
   // start and the reduction of its two segments (extract, add: 3); per row
   // vector a shuffle and a store (2.5); per iteration of 4 steps two
   // address adds, a counter and a branch.
-  // A last tile of one row pair loads up to 4 steps of it at once (its
-  // registers packed by groups of steps): a quarter load per step.
+  // A last tile of one or two row pairs loads 4 / pairs steps of them at
+  // once (its registers packed by groups of steps): pairs / 4 loads per step.
   auto rowTile = [&](int64_t tilePairs, int64_t rows) {
-    const double rowLoads =
-        tilePairs == 1 && rows < tile.rows ? 0.25 : loads(tilePairs);
+    const double rowLoads = tilePairs <= 2 && rows < tile.rows
+                                ? static_cast<double>(tilePairs) / 4.0
+                                : loads(tilePairs);
     double perStep = static_cast<double>(tilePairs * colPairs) + rowLoads +
                      loads(colPairs) + 1.0;
     return steps * perStep + 16.0 +

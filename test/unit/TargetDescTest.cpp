@@ -348,6 +348,16 @@ TEST(TargetDescTest, Sve256Family) {
                          512.0;
   EXPECT_LT(onePair, 64.0 * 7.0);
   EXPECT_GE(onePair, 64.0 * 6.0);
+  // Two row pairs (M = 20) load 2 steps of them at once: per panel and step
+  // (the difference of K = 2048 and 1024, 64 steps) 8 smmla, half an ld4w,
+  // the weights' ld4w and loop control, under 11 (an ld2w per step).
+  auto beyond16 = [&](int64_t m, int64_t k) {
+    return v1.sveInt8Instructions(tile, m, 4096, k) -
+           v1.sveInt8Instructions(tile, 16, 4096, k);
+  };
+  const double twoPairs = (beyond16(20, 2048) - beyond16(20, 1024)) / 512.0;
+  EXPECT_LT(twoPairs, 64.0 * 11.0);
+  EXPECT_GE(twoPairs, 64.0 * 10.0);
 }
 
 } // namespace

@@ -66,6 +66,19 @@ SmallVector<int64_t> interleavedWordOrder(int64_t count, int64_t regWords) {
   return order;
 }
 
+/// The load groups of `count` consecutive steps of a partial tile of
+/// `pairs` row pairs (1 or 2) packed by steps: 4 / pairs steps per group
+/// (one ld4w of their registers), the last group shorter. Returns (first
+/// step, steps).
+SmallVector<std::pair<int64_t, int64_t>> sveStepGroups(int64_t count,
+                                                       int64_t pairs) {
+  const int64_t perGroup = 4 / pairs;
+  SmallVector<std::pair<int64_t, int64_t>> groups;
+  for (int64_t done = 0; done < count; done += perGroup)
+    groups.push_back({done, std::min(perGroup, count - done)});
+  return groups;
+}
+
 /// The kernel's geometry for one contraction: vector length, tile, K steps.
 struct SveKernelShape {
   /// 128-bit segments per register (vscale).
@@ -303,23 +316,26 @@ std::pair<Value, Value> packLhsForSve(OpBuilder &b, Location loc,
         });
     return tiles.getResult(0);
   };
-  // A rest of one row pair: its registers of consecutive steps in load
-  // groups (sveStepGroups), a [1][1][steps * regWords] tensor, so that its
-  // tile loads up to 4 steps with one ld4w instead of one ldr per step. Each
-  // group is one read of its steps' bytes per row, its registers zipped as
-  // above, interleaved by words and written at once; a loop over the K
-  // loop's iterations, then the groups of the steps after it.
-  auto packOnePairBySteps = [&]() {
+  // A rest of one or two row pairs: the registers of consecutive steps
+  // (step u's pair q at u * restPairs + q) in load groups of steps
+  // (sveStepGroups), a [1][1][steps * restPairs * regWords] tensor, so that
+  // its tile loads 4 / restPairs steps with one ld4w instead of an ldr
+  // (ld2w) per step. Each group is one read of its steps' bytes per row (2
+  // steps at most), its registers zipped as above, interleaved by words and
+  // written at once; a loop over the K loop's iterations, then the groups of
+  // the steps after it.
+  auto packRestBySteps = [&]() {
     const int64_t restRow = fullTiles * s.rows;
+    const int64_t stepWords = restPairs * s.regWords;
     Value dest = tensor::EmptyOp::create(
-        b, loc, ArrayRef<int64_t>{1, 1, s.steps * s.regWords}, i32);
+        b, loc, ArrayRef<int64_t>{1, 1, s.steps * stepWords}, i32);
     auto packGroup = [&](OpBuilder &gb, Location gl, Value first, int64_t g,
                          Value dest) {
       // The rows' bytes of 2 steps per read (one register each) and of an
       // odd last step alone: a read of 3 steps went through the stack.
       // Register u as 64-bit lanes: [even row's lane of step u and segment
       // h, odd row's]_h (zip1 / zip2 of the two rows' reads).
-      SmallVector<Value> regs;
+      SmallVector<Value> regs(g * restPairs);
       for (int64_t c = 0; c < g; c += 2) {
         const int64_t count = std::min<int64_t>(2, g - c);
         const int64_t lanes = count * s.segments;
@@ -330,34 +346,39 @@ std::pair<Value, Value> packLhsForSve(OpBuilder &b, Location loc,
             idx(s.kStep));
         auto rowType = VectorType::get({count * s.kStep}, i8);
         auto rowI64Type = VectorType::get({lanes}, b.getI64Type());
-        Value rowsRead[2];
-        for (int64_t r = 0; r < 2; ++r) {
-          Value bytes = vector::TransferReadOp::create(
-              gb, gl, rowType, padded, ValueRange{idx(restRow + r), col0},
-              padI8, inBounds);
-          rowsRead[r] = vector::BitCastOp::create(gb, gl, rowI64Type, bytes);
-        }
-        for (int64_t u = 0; u < count; ++u) {
-          SmallVector<int64_t> zip;
-          for (int64_t h = 0; h < s.segments; ++h)
-            zip.append({u * s.segments + h, lanes + u * s.segments + h});
-          regs.push_back(vector::BitCastOp::create(
-              gb, gl, VectorType::get({s.regWords}, i32),
-              vector::ShuffleOp::create(gb, gl, rowsRead[0], rowsRead[1],
-                                        zip)));
+        for (int64_t q = 0; q < restPairs; ++q) {
+          Value rowsRead[2];
+          for (int64_t r = 0; r < 2; ++r) {
+            Value bytes = vector::TransferReadOp::create(
+                gb, gl, rowType, padded,
+                ValueRange{idx(restRow + 2 * q + r), col0}, padI8, inBounds);
+            rowsRead[r] =
+                vector::BitCastOp::create(gb, gl, rowI64Type, bytes);
+          }
+          for (int64_t u = 0; u < count; ++u) {
+            SmallVector<int64_t> zip;
+            for (int64_t h = 0; h < s.segments; ++h)
+              zip.append({u * s.segments + h, lanes + u * s.segments + h});
+            regs[(c + u) * restPairs + q] = vector::BitCastOp::create(
+                gb, gl, VectorType::get({s.regWords}, i32),
+                vector::ShuffleOp::create(gb, gl, rowsRead[0], rowsRead[1],
+                                          zip));
+          }
         }
       }
-      // The g registers side by side, interleaved by words for an ld<g>w.
+      // The group's registers side by side, interleaved by words for one
+      // ld<g * restPairs>w.
+      const int64_t count = g * restPairs;
       Value joined = regs[0];
-      for (int64_t u = 1; u < g; ++u) {
+      for (int64_t u = 1; u < count; ++u) {
         SmallVector<int64_t> concat;
         for (int64_t l = 0; l < (u + 1) * s.regWords; ++l)
           concat.push_back(l);
         joined = vector::ShuffleOp::create(gb, gl, joined, regs[u], concat);
       }
       Value words = vector::ShuffleOp::create(
-          gb, gl, joined, joined, interleavedWordOrder(g, s.regWords));
-      Value at = arith::MulIOp::create(gb, gl, first, idx(s.regWords));
+          gb, gl, joined, joined, interleavedWordOrder(count, s.regWords));
+      Value at = arith::MulIOp::create(gb, gl, first, idx(stepWords));
       return vector::TransferWriteOp::create(gb, gl, words, dest,
                                              ValueRange{zero, zero, at},
                                              inBounds)
@@ -371,7 +392,7 @@ std::pair<Value, Value> packLhsForSve(OpBuilder &b, Location loc,
                 Value d = args[0];
                 Value base = arith::MulIOp::create(ib, il, kk,
                                                    idx(s.stepsPerIter));
-                for (auto [t0, g] : sveLoadGroups(s.stepsPerIter))
+                for (auto [t0, g] : sveStepGroups(s.stepsPerIter, restPairs))
                   d = packGroup(
                       ib, il,
                       t0 == 0 ? base
@@ -381,7 +402,7 @@ std::pair<Value, Value> packLhsForSve(OpBuilder &b, Location loc,
                 scf::YieldOp::create(ib, il, d);
               })
               .getResult(0);
-    for (auto [t0, g] : sveLoadGroups(s.restSteps))
+    for (auto [t0, g] : sveStepGroups(s.restSteps, restPairs))
       dest = packGroup(b, loc, idx(s.iters * s.stepsPerIter + t0), g, dest);
     return dest;
   };
@@ -389,8 +410,8 @@ std::pair<Value, Value> packLhsForSve(OpBuilder &b, Location loc,
   Value packed = init, rest;
   if (fullTiles > 0)
     packed = packTiles(0, fullTiles, s.pairs, packed);
-  if (restPairs == 1)
-    rest = packOnePairBySteps();
+  if (restPairs == 1 || restPairs == 2)
+    rest = packRestBySteps();
   else if (restPairs > 0)
     rest = packTiles(fullTiles, fullTiles + 1, restPairs,
                      tensor::EmptyOp::create(
@@ -532,8 +553,9 @@ Value buildSveInt8Kernel(OpBuilder &b, Location loc, const TargetDesc &desc,
       }
     auto stepsOf = [&](OpBuilder &kb, Location kl, Value kk,
                        SmallVector<Value> &next, int64_t steps) {
-      // A one-pair partial tile's registers of up to 4 steps: one group read
-      // at the group's first step (packOnePairBySteps' layout).
+      // A partial tile of one or two row pairs: its registers of up to 4 /
+      // pairs steps, one group read at the group's first step
+      // (packRestBySteps' layout).
       SmallVector<Value> pairSteps;
       for (int64_t t = 0; t < steps; ++t) {
         Value step = arith::AddIOp::create(
@@ -542,15 +564,18 @@ Value buildSveInt8Kernel(OpBuilder &b, Location loc, const TargetDesc &desc,
         // The tile's row pairs; the partial tile's from their own tensor,
         // in groups of their own.
         SmallVector<Value> a;
-        if (tileRows < s.rows && pairs == 1) {
-          for (auto [t0, g] : sveLoadGroups(steps))
+        if (tileRows < s.rows && pairs <= 2) {
+          for (auto [t0, g] : sveStepGroups(steps, pairs)) {
             if (t == t0)
               pairSteps = readSveGroup(
                   kb, kl, packedRest, idx(0), idx(0),
-                  arith::MulIOp::create(kb, kl, step, idx(s.regWords)), g, s);
-          for (auto [t0, g] : sveLoadGroups(steps))
+                  arith::MulIOp::create(kb, kl, step,
+                                        idx(pairs * s.regWords)),
+                  g * pairs, s);
             if (t >= t0 && t < t0 + g)
-              a.push_back(pairSteps[t - t0]);
+              for (int64_t q = 0; q < pairs; ++q)
+                a.push_back(pairSteps[(t - t0) * pairs + q]);
+          }
         } else if (tileRows < s.rows)
           for (auto [j0, g] : sveLoadGroups(pairs))
             llvm::append_range(a, readSveGroup(kb, kl, packedRest, idx(0), step,
