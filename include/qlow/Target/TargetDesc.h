@@ -213,7 +213,7 @@ struct TargetDesc {
   /// an M x N x K matmul, as chooseSveInt8Tile counts them: per step of
   /// `kStep` bytes, one smmla per row pair and column pair of each tile and
   /// one load per group of up to 4 registers (ld4w, ld3w, ld2w, ldr; a
-  /// last tile of one row pair loads 4 steps of it at once); per
+  /// last tile of one or two row pairs loads 4 / pairs steps at once); per
   /// iteration of 4 steps, an address add per stream, a counter and a
   /// branch; per tile, its pointers and loop entry, the accumulators' start
   /// and reduction (the two segments' sums added) and the row vectors'
