@@ -716,7 +716,8 @@ int benchLayer(MLIRContext &ctx, const std::string &name,
     for (auto &v : w)
       v = static_cast<int8_t>(s8(rng));
     peers.push_back(std::make_unique<OneDnnMatmul>(
-        m, k, n, a, w, false, std::vector<int32_t>{}, std::vector<float>{}));
+        m, k, n, a, w, false, std::vector<int32_t>{}, std::vector<float>{},
+        /*hugePages=*/true)); // As the layer's JIT'd weights (on by default).
   }
 
   for (int t : options.threads) {

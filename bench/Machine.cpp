@@ -69,8 +69,7 @@ double qlow::bench::measureVnniPeakGops() {
   return best;
 }
 
-qlow::bench::PageBuffer::PageBuffer(size_t bytes, bool hugePages)
-    : usedBytes(bytes) {
+qlow::bench::PageBuffer::PageBuffer(size_t bytes, bool hugePages) {
   const size_t huge = mlir::qlow::kHugePageBytes;
   const size_t unit = hugePages ? huge : 4096;
   const size_t size = (bytes + unit - 1) / unit * unit;
@@ -103,7 +102,9 @@ qlow::bench::PageBuffer::PageBuffer(size_t bytes, bool hugePages)
 qlow::bench::PageBuffer::~PageBuffer() { ::munmap(mapping, mappedBytes); }
 
 const char *qlow::bench::PageBuffer::pages() const {
-  return pageKind(words, usedBytes);
+  // The whole mapping: on 2 MB pages it is whole pages even where the
+  // buffer is smaller than one.
+  return pageKind(mapping, mappedBytes);
 }
 
 const char *qlow::bench::pageKind(const void *data, size_t bytes) {

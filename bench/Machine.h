@@ -39,7 +39,6 @@ private:
   int64_t *words = nullptr;
   void *mapping = nullptr;
   size_t mappedBytes = 0;
-  size_t usedBytes = 0;
 };
 
 /// "2m" when /proc/self/smaps reports at least 90% of the whole 2 MB pages

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "OneDnnMatmul.h"
+#include "Machine.h"
 
 #include "oneapi/dnnl/dnnl.hpp"
 
@@ -20,6 +21,8 @@ struct OneDnnMatmul::Impl {
   dnnl::stream stream{engine};
   dnnl::matmul primitive;
   dnnl::memory a, w, bias, c;
+  /// The reordered weights' storage (PageBuffer: 2 MB or 4 KB pages).
+  std::unique_ptr<PageBuffer> wPages;
   bool requantize = false;
   int64_t m = 0, k = 0, n = 0;
 };
@@ -28,7 +31,8 @@ OneDnnMatmul::OneDnnMatmul(int64_t m, int64_t k, int64_t n,
                            const std::vector<uint8_t> &a,
                            const std::vector<int8_t> &w, bool requantize,
                            const std::vector<int32_t> &bias,
-                           const std::vector<float> &scales)
+                           const std::vector<float> &scales,
+                           bool hugePages)
     : impl(std::make_unique<Impl>()) {
   using dt = dnnl::memory::data_type;
   using tag = dnnl::memory::format_tag;
@@ -54,7 +58,10 @@ OneDnnMatmul::OneDnnMatmul(int64_t m, int64_t k, int64_t n,
   std::memcpy(impl->a.get_data_handle(), a.data(), a.size());
   dnnl::memory wUser(wPlain, impl->engine);
   std::memcpy(wUser.get_data_handle(), w.data(), w.size());
-  impl->w = dnnl::memory(pd.weights_desc(), impl->engine);
+  impl->wPages = std::make_unique<PageBuffer>(pd.weights_desc().get_size(),
+                                              hugePages);
+  impl->w =
+      dnnl::memory(pd.weights_desc(), impl->engine, impl->wPages->data());
   dnnl::reorder(wUser, impl->w).execute(impl->stream, wUser, impl->w);
   if (requantize) {
     impl->bias = dnnl::memory(biasDesc, impl->engine);
@@ -76,6 +83,8 @@ void OneDnnMatmul::run() {
   impl->primitive.execute(impl->stream, args);
   impl->stream.wait();
 }
+
+const char *OneDnnMatmul::weightPages() const { return impl->wPages->pages(); }
 
 void OneDnnMatmul::writeInput(const std::vector<uint8_t> &a) {
   size_t bytes = static_cast<size_t>(impl->m * impl->k);

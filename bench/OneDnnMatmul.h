@@ -19,11 +19,13 @@ namespace qlow::bench {
 class OneDnnMatmul {
 public:
   /// `a` and `w` are copied; `scales` (per output channel) and `bias` are used
-  /// only when `requantize` is set.
+  /// only when `requantize` is set. With `hugePages` oneDNN's reordered
+  /// weights live in a buffer of whole 2 MB pages (madvise, as qlow's JIT
+  /// gives its packed weights), else on 4 KB pages.
   OneDnnMatmul(int64_t m, int64_t k, int64_t n, const std::vector<uint8_t> &a,
                const std::vector<int8_t> &w, bool requantize,
                const std::vector<int32_t> &bias,
-               const std::vector<float> &scales);
+               const std::vector<float> &scales, bool hugePages);
   ~OneDnnMatmul();
   /// Runs the primitive once (blocking).
   void run();
@@ -32,6 +34,8 @@ public:
   /// allocates a zeroed output before each call: the alternating timing
   /// gives both libraries the same cache state.
   void writeInput(const std::vector<uint8_t> &a);
+  /// "2m" or "4k": the pages the reordered weights are on (smaps).
+  const char *weightPages() const;
   /// The s32 or s8 result of the last run, widened to int32.
   std::vector<int32_t> result() const;
 

@@ -391,7 +391,8 @@ LogicalResult runInt4(MLIRContext &ctx, ArrayRef<int> threads,
         weightPages = "2m";
     }
     // oneDNN's s8 weights are its own allocation (4 KB pages): not moved.
-    OneDnnMatmul peer(s.m, s.k, s.n, a, w8, /*requantize=*/false, {}, {});
+    OneDnnMatmul peer(s.m, s.k, s.n, a, w8, /*requantize=*/false, {}, {},
+                      hugePages);
     // Bytes the kernel must stream: two weights per byte and an f32 scale
     // per group and column.
     double weightBytes = s.k * s.n / 2.0 + 4.0 * scales.size();
@@ -462,11 +463,12 @@ LogicalResult runInt4(MLIRContext &ctx, ArrayRef<int> threads,
           "ratio={7:f3} weight_gbs={8:f1} stream_read_gbs={9:f1} "
           "bandwidth_share={10:f3} stream_read_512mib_gbs={11:f1} "
           "bandwidth_share_512mib={12:f3} weight_pages={13} "
-          "weight_huge_mib={14:f1} read_pages={15} read_512mib_pages={16}\n",
+          "weight_huge_mib={14:f1} read_pages={15} read_512mib_pages={16} "
+          "onednn_weight_pages={17}\n",
           group, s.m, s.k, s.n, t, qlowGops, peerGops, qlowGops / peerGops,
           weightGBs, bandwidth, weightGBs / bandwidth, steady,
           steady > 0 ? weightGBs / steady : 0.0, weightPages, weightHugeMiB,
-          readBuffer.pages(), steadyPages);
+          readBuffer.pages(), steadyPages, peer.weightPages());
       llvm::outs().flush();
     }
   }
@@ -533,11 +535,13 @@ int runMatmul() {
           mlir::qlow::getEntrySignature(func);
       mlir::qlow::CompileOptions options;
       options.cpu = "host";
+      mlir::qlow::JITMemoryOptions memory;
+      memory.hugePages = hugePages;
       auto compiled = failed(signature)
                           ? FailureOr<std::unique_ptr<mlir::qlow::CompiledModule>>(
                                 failure())
-                          : mlir::qlow::CompiledModule::compile(*module, options,
-                                                          {*signature});
+                          : mlir::qlow::CompiledModule::compile(
+                                *module, options, {*signature}, memory);
       if (failed(compiled)) {
         llvm::errs() << "qlow-bench: error: cannot compile case " << name
                      << "\n";
@@ -548,7 +552,8 @@ int runMatmul() {
         input.i[i] = a[i];
 
       // The same matmul in oneDNN, and the agreement of the two results.
-      OneDnnMatmul peer(s.m, s.k, s.n, a, w, requantize, bias, onednnScales);
+      OneDnnMatmul peer(s.m, s.k, s.n, a, w, requantize, bias, onednnScales,
+                        hugePages);
       peer.run();
       std::vector<int32_t> expected = peer.result();
       auto result = (*compiled)->call(*signature, {input});
