@@ -19,12 +19,15 @@
 namespace qlow::bench {
 
 struct AArch64BenchOptions {
-  /// (M, K, N) shapes: decode (M = 1), prefill and batch shapes, and odd M
-  /// (a row pair of padding, the rest of M merged into the last tile) and a
-  /// short K (8 iterations per tile against its start and stores).
+  /// (M, K, N) shapes: the x86 matmul benchmark's list (decode M = 1,
+  /// prefill and batch shapes), then odd M (a row pair of padding, the rest
+  /// of M merged into the last tile) and a short K (8 iterations per tile
+  /// against its start and stores).
   std::vector<std::vector<int64_t>> cases = {
-      {1, 4096, 4096},  {16, 4096, 4096}, {128, 768, 768}, {128, 768, 3072},
-      {17, 1000, 1000}, {33, 768, 768},   {16, 256, 256}};
+      {1, 4096, 4096},    {16, 4096, 4096},    {128, 768, 768},
+      {128, 768, 3072},   {128, 3072, 768},    {512, 4096, 4096},
+      {1024, 1024, 1024}, {17, 1000, 1000},    {33, 768, 768},
+      {16, 256, 256}};
   /// (M, K, N) shapes of int4 weight-only matmuls (groups of `int4Group`
   /// rows, activations quantized per row at run time).
   std::vector<std::vector<int64_t>> int4Cases = {{1, 4096, 4096},
