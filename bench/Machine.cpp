@@ -70,33 +70,27 @@ double qlow::bench::measureVnniPeakGops() {
 }
 
 qlow::bench::PageBuffer::PageBuffer(size_t bytes, bool hugePages) {
-  const size_t huge = mlir::qlow::kHugePageBytes;
-  const size_t unit = hugePages ? huge : 4096;
-  const size_t size = (bytes + unit - 1) / unit * unit;
-  // One spare huge page of address space aligns the start; it goes back.
-  mappedBytes = size + (hugePages ? huge : 0);
-  void *raw = ::mmap(nullptr, mappedBytes, PROT_READ | PROT_WRITE,
+  bool advised = false;
+  if (hugePages)
+    mapping = mlir::qlow::mapHugePageAligned(bytes, PROT_READ | PROT_WRITE,
+                                             nullptr, mappedBytes, advised);
+  if (!mapping) {
+    // 4 KB pages, asked for explicitly (MADV_NOHUGEPAGE), or the fallback
+    // where no aligned mapping was to be had; pages() says which it got.
+    mappedBytes = (bytes + 4095) / 4096 * 4096;
+    mapping = ::mmap(nullptr, mappedBytes, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED)
-    throw std::bad_alloc();
-  mapping = raw;
-  char *start = static_cast<char *>(raw);
-  char *aligned = reinterpret_cast<char *>(
-      (reinterpret_cast<uintptr_t>(start) + unit - 1) & ~uintptr_t(unit - 1));
-  if (hugePages) {
-    if (aligned != start)
-      ::munmap(start, aligned - start);
-    if (size_t tail = start + mappedBytes - (aligned + size))
-      ::munmap(aligned + size, tail);
-    mapping = aligned;
-    mappedBytes = size;
-  }
-#ifdef MADV_HUGEPAGE
-  // Before the first touch; a failure leaves 4 KB pages, which pages() says.
-  (void)::madvise(aligned, size, hugePages ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+    if (mapping == MAP_FAILED) {
+      mapping = nullptr;
+      throw std::bad_alloc();
+    }
+#ifdef MADV_NOHUGEPAGE
+    if (!hugePages)
+      (void)::madvise(mapping, mappedBytes, MADV_NOHUGEPAGE);
 #endif
-  words = reinterpret_cast<int64_t *>(aligned);
-  std::fill_n(words, size / sizeof(int64_t), int64_t(1));
+  }
+  words = static_cast<int64_t *>(mapping);
+  std::fill_n(words, mappedBytes / sizeof(int64_t), int64_t(1));
 }
 
 qlow::bench::PageBuffer::~PageBuffer() { ::munmap(mapping, mappedBytes); }

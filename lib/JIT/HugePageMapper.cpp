@@ -83,6 +83,37 @@ size_t mlir::qlow::residentHugePageBytes(const void *data, size_t bytes) {
 #endif
 }
 
+void *mlir::qlow::mapHugePageAligned(size_t bytes, int protection,
+                                     void *hint, size_t &size,
+                                     bool &advised) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  size = (bytes + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
+  // One spare page of address space aligns the start; it goes back at once.
+  const size_t reserved = size + kHugePageBytes;
+  void *raw = ::mmap(hint, reserved, protection, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
+  if (raw == MAP_FAILED)
+    return nullptr;
+  char *start = static_cast<char *>(raw);
+  char *aligned = reinterpret_cast<char *>(
+      (reinterpret_cast<uintptr_t>(start) + kHugePageBytes - 1) &
+      ~uintptr_t(kHugePageBytes - 1));
+  if (aligned != start)
+    ::munmap(start, aligned - start);
+  if (size_t tail = start + reserved - (aligned + size))
+    ::munmap(aligned + size, tail);
+  advised = ::madvise(aligned, size, MADV_HUGEPAGE) == 0;
+  return aligned;
+#else
+  (void)bytes;
+  (void)protection;
+  (void)hint;
+  size = 0;
+  advised = false;
+  return nullptr;
+#endif
+}
+
 HugePageSectionMapper::HugePageSectionMapper(size_t threshold, bool enabled)
     : threshold(threshold),
       isActive(enabled && transparentHugePagesAvailable()) {}
@@ -112,35 +143,25 @@ MemoryBlock HugePageSectionMapper::allocateMappedMemory(
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   if (isActive && numBytes >= threshold &&
       purpose == llvm::SectionMemoryManager::AllocationPurpose::ROData) {
-    // Whole 2 MB pages, so that no other data shares the mapping; one spare
-    // page of address space to align the start, given back at once.
-    const size_t size = (numBytes + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
-    const size_t reserved = size + kHugePageBytes;
-    // Near the manager's other blocks, as the default mapper asks, in case
-    // the code model wants data within 2 GB of code.
+    // Whole 2 MB pages, so that no other data shares the mapping; near the
+    // manager's other blocks, as the default mapper asks, in case the code
+    // model wants data within 2 GB of code. madvise before the first touch:
+    // the JIT's copy of the section then faults in 2 MB pages (a failure
+    // leaves an ordinary mapping, which still works).
     void *hint = nullptr;
     if (nearBlock && nearBlock->base())
       hint = reinterpret_cast<void *>(
           (reinterpret_cast<uintptr_t>(nearBlock->base()) +
            nearBlock->allocatedSize() + kHugePageBytes - 1) &
           ~uintptr_t(kHugePageBytes - 1));
-    void *raw = ::mmap(hint, reserved, protectionOf(flags),
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (raw != MAP_FAILED) {
-      char *start = static_cast<char *>(raw);
-      char *aligned = reinterpret_cast<char *>(
-          (reinterpret_cast<uintptr_t>(start) + kHugePageBytes - 1) &
-          ~uintptr_t(kHugePageBytes - 1));
-      if (aligned != start)
-        ::munmap(start, aligned - start);
-      if (size_t tail = start + reserved - (aligned + size))
-        ::munmap(aligned + size, tail);
-      // Before the first touch: the JIT's copy of the section then faults in
-      // 2 MB pages. A failure leaves an ordinary mapping, which still works.
-      bool advised = ::madvise(aligned, size, MADV_HUGEPAGE) == 0;
+    size_t size = 0;
+    bool advised = false;
+    if (void *aligned = mapHugePageAligned(numBytes, protectionOf(flags), hint,
+                                           size, advised)) {
       {
         std::lock_guard<std::mutex> lock(mutex);
-        mappings[aligned] = Mapping{aligned, size, numBytes, advised};
+        mappings[static_cast<const char *>(aligned)] =
+            Mapping{aligned, size, numBytes, advised};
       }
       ec = std::error_code();
       // Exactly the bytes asked for: the manager hands out what it is told

@@ -47,6 +47,15 @@ struct JITMemoryOptions {
 /// `madvise`.
 bool transparentHugePagesAvailable();
 
+/// A private anonymous mapping of `bytes` rounded up to whole 2 MiB pages
+/// (the rounded size in `size`), starting on a 2 MiB boundary, with the
+/// mmap protection `protection` (PROT_* bits), near `hint` when that is
+/// free, advised MADV_HUGEPAGE before its first touch (`advised`: whether
+/// that worked; 4 KB pages otherwise). Null where the address space is not
+/// there or the OS has no MADV_HUGEPAGE; release it with munmap(base, size).
+void *mapHugePageAligned(size_t bytes, int protection, void *hint,
+                         size_t &size, bool &advised);
+
 /// Bytes of [`data`, `data` + `bytes`) that /proc/self/smaps reports as
 /// AnonHugePages: for each mapping that overlaps the range, its huge-page
 /// bytes, at most the overlap. 0 where smaps cannot be read.
