@@ -377,7 +377,36 @@ class Reader:
         return next(self.data, None)
 
 
+def ort_integer_kernels_saturate():
+    """True on x86-64 CPUs without VNNI (AVX-512 VNNI or AVX-VNNI).
+
+    There ONNX Runtime's u8 x s8 kernels (MLAS, as oneDNN's) multiply with
+    vpmaddubsw, whose i16 sums of two products saturate for full-range s8
+    weights (MatMulInteger of 255s by -128s gives half the exact value), so
+    its results are not the ONNX semantics; its quantization tools document
+    `reduce_range` (7-bit weights) for such CPUs, with which every product
+    pair fits. qlow's kernels are exact either way.
+    """
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1].split()
+                          for line in f if line.startswith("flags")), None)
+    except OSError:
+        return False
+    if flags is None or "avx2" not in flags:
+        return False  # Not x86, or no integer kernels of that kind.
+    return "avx512_vnni" not in flags and "avx_vnni" not in flags
+
+
 def quantize_with_ort(kind, float_model, out, seed):
+    """Quantizes `float_model` with ORT's tools into `out`.
+
+    On CPUs where ORT's integer kernels saturate (see
+    ort_integer_kernels_saturate) the weights are quantized with
+    `reduce_range`, as ORT advises there, so that ORT computes what the
+    graph says and can be compared with qlow.
+    """
+    reduce_range = ort_integer_kernels_saturate()
     from onnxruntime.quantization import (CalibrationMethod, QuantFormat,
                                           QuantType, quantize_dynamic,
                                           quantize_static)
@@ -394,6 +423,7 @@ def quantize_with_ort(kind, float_model, out, seed):
                             if kind == "static-s8" else QuantType.QUInt8,
                             weight_type=QuantType.QInt8,
                             per_channel=True,
+                            reduce_range=reduce_range,
                             calibrate_method=CalibrationMethod.MinMax,
                             op_types_to_quantize=["MatMul", "Add", "Mul"],
                             extra_options={"ActivationSymmetric":
@@ -402,6 +432,7 @@ def quantize_with_ort(kind, float_model, out, seed):
             # Only the projections (constant weights): the attention
             # products of two activations stay float, as is usual.
             quantize_dynamic(tmp, out, weight_type=QuantType.QInt8,
+                             reduce_range=reduce_range,
                              op_types_to_quantize=["MatMul"],
                              nodes_to_exclude=["scores", "context"])
     finally:
