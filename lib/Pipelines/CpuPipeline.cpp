@@ -70,15 +70,13 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createQlowFoldQuantizedActivationsPass());
 
   // Int4 weight-only matmuls (dynamic activations, packed nibbles) become
-  // kernels while the qlow ops still say what they are.
+  // kernels while the qlow ops still say what they are. The pass leaves them
+  // alone on CPUs without an int8 dot product it can use (VNNI, or AVX2's
+  // vpmaddubsw).
   if (!options.cpu.empty() && x86) {
-    FailureOr<TargetDesc> desc = lookupTargetDesc("x86_64", options.cpu);
-    if (succeeded(desc) && (desc->int8Dot == Int8DotKind::Avx512Vnni ||
-                            desc->int8Dot == Int8DotKind::AvxVnni)) {
-      QlowX86Int4MatmulPassOptions int4;
-      int4.cpu = options.cpu;
-      pm.addNestedPass<func::FuncOp>(createQlowX86Int4MatmulPass(int4));
-    }
+    QlowX86Int4MatmulPassOptions int4;
+    int4.cpu = options.cpu;
+    pm.addNestedPass<func::FuncOp>(createQlowX86Int4MatmulPass(int4));
   }
   if (aarch64 && (targetDesc->int8Dot == Int8DotKind::NeonSdot ||
                   targetDesc->int8Dot == Int8DotKind::NeonI8mm)) {

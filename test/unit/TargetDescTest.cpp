@@ -62,17 +62,20 @@ TEST(TargetDescTest, Avx512VbmiFromLLVMsCpuTable) {
   EXPECT_FALSE(lookupTargetDesc("aarch64", "neoverse-n2")->avx512Vbmi);
 }
 
-TEST(TargetDescTest, Int4WeightPrefetchOnVnniCpusOnly) {
-  // The x86 int4 decode kernel's weight prefetch: on the CPUs that get the
-  // kernel (vpdpbusd on zmm or ymm), prefetchnta 8 KB ahead; none where the
-  // int4 matmul takes the generic lowering (AVX2) or another pass (AArch64).
+TEST(TargetDescTest, Int4WeightPrefetchOnX86) {
+  // The x86 int4 decode kernel's weight prefetch: prefetchnta 8 KB ahead on
+  // the vpdpbusd CPUs (zmm or ymm), 4 KB on the AVX2 (vpmaddubsw) ones; none
+  // on AArch64, whose int4 matmuls another pass builds.
   for (const char *cpu : {"znver4", "znver5", "cascadelake", "alderlake"}) {
     TargetDesc desc = *lookupTargetDesc("x86_64", cpu);
     EXPECT_EQ(desc.int4PrefetchBytes, 8192) << cpu;
     EXPECT_EQ(desc.int4PrefetchLocality, 0u) << cpu;
   }
-  for (const char *cpu : {"haswell", "znver3"})
-    EXPECT_EQ(lookupTargetDesc("x86_64", cpu)->int4PrefetchBytes, 0) << cpu;
+  for (const char *cpu : {"haswell", "znver3"}) {
+    TargetDesc desc = *lookupTargetDesc("x86_64", cpu);
+    EXPECT_EQ(desc.int4PrefetchBytes, 4096) << cpu;
+    EXPECT_EQ(desc.int4PrefetchLocality, 0u) << cpu;
+  }
   EXPECT_EQ(lookupTargetDesc("aarch64", "neoverse-n2")->int4PrefetchBytes, 0);
 }
 

@@ -1,4 +1,4 @@
-//===- Int4Matmul.cpp - int4 weight-only matmuls to vpdpbusd kernels ------===//
+//===- Int4Matmul.cpp - int4 weight-only matmuls to int8 dot kernels ------===//
 //
 // An int4 weight-only matmul (f32 activations quantized per row at run time,
 // 4-bit weights with a scale per group of K rows and column) becomes a
@@ -56,6 +56,13 @@ namespace {
 Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                       const TargetDesc &desc) {
   const int64_t lanes = desc.i32Lanes(), kStep = 4;
+  // AVX2 without VNNI: vpmaddubsw + vpmaddwd by ones + vpaddd
+  // (qlow_x86.dot_u8s8_pairs) takes vpdpbusd's place. It is exact here for
+  // every input: its unsigned operand is a nibble (0..15) and its signed one
+  // a quantized activation, so a pair sum is at most 15 * 128 * 2 = 3840 in
+  // magnitude and vpmaddubsw's i16 saturation never applies.
+  const bool vnni = desc.int8Dot == Int8DotKind::Avx512Vnni ||
+                    desc.int8Dot == Int8DotKind::AvxVnni;
   const int64_t groupSize = c.params.groupSize, groups = c.params.groups;
   // Two vectors per packed load. The tile's f32 accumulators stay in
   // registers with its i32 sums when few rows fit anyway (decode, M = 1);
@@ -281,8 +288,12 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                           vector::BroadcastOp::create(kb, kl, accType, scalar));
                       for (int64_t v = 0; v < vectors; ++v) {
                         Value &slot = next[r * vectors + v];
-                        slot = x86::DotU8S8Op::create(kb, kl, accType, slot,
-                                                      w[v], act);
+                        slot = vnni ? x86::DotU8S8Op::create(kb, kl, accType,
+                                                             slot, w[v], act)
+                                          .getResult()
+                                    : x86::DotU8S8PairsOp::create(
+                                          kb, kl, accType, slot, w[v], act)
+                                          .getResult();
                       }
                     }
                     scf::YieldOp::create(kb, kl, next);
@@ -399,9 +410,13 @@ struct QlowX86Int4MatmulPass
       getOperation().emitError() << error;
       return signalPassFailure();
     }
+    // vpdpbusd (AVX-512 VNNI on zmm, AVX-VNNI on ymm) or, on AVX2 without
+    // VNNI, vpmaddubsw on ymm; other x86 CPUs keep these matmuls for
+    // convert-qlow-to-linalg.
     if (desc->int8Dot != Int8DotKind::Avx512Vnni &&
-        desc->int8Dot != Int8DotKind::AvxVnni)
-      return; // No vpdpbusd: convert-qlow-to-linalg lowers these matmuls.
+        desc->int8Dot != Int8DotKind::AvxVnni &&
+        !(desc->int8Dot == Int8DotKind::Avx2 && desc->i32Lanes() == 8))
+      return;
     rewriteInt4Matmuls(getOperation(), /*kStep=*/4, report,
                        [&](OpBuilder &b, Location loc, Int4Matmul &c) {
                          return buildInt4Kernel(b, loc, c, *desc);

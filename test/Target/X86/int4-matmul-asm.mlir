@@ -26,6 +26,23 @@
 // PF-NOT: {{\(%rsp\)}}
 // PF: jne
 
+// AVX2 without VNNI (Haswell, Zen 3): the same kernel on ymm with
+// vpmaddubsw + vpmaddwd + vpaddd for each vpdpbusd, the weight prefetch in
+// the loop, and no stack access there either.
+// RUN: qlow-compile %s --cpu=haswell --emit=asm -o - | FileCheck %s --check-prefix=HSW
+// RUN: qlow-compile %s --cpu=znver3 --emit=asm -o - | FileCheck %s --check-prefix=HSW
+// RUN: qlow-compile %s --cpu=haswell --emit=asm -o - | FileCheck %s --check-prefix=HSW-PF
+// HSW-PF-LABEL: decode..omp_par:
+// HSW-PF: prefetchnta {{.*}}(%r{{[a-z0-9]+}}
+// HSW-PF: jne
+// HSW-LABEL: decode..omp_par:
+// HSW: vpsrlw $4, %ymm
+// HSW-NOT: {{\(%rsp\)}}
+// HSW: vpmaddubsw {{.*}}%ymm{{[0-9]+}}, %ymm{{[0-9]+}}, %ymm{{[0-9]+}}
+// HSW: vpmaddwd {{.*}}%ymm{{[0-9]+}}, %ymm{{[0-9]+}}, %ymm{{[0-9]+}}
+// HSW-NOT: {{\(%rsp\)}}
+// HSW: jne
+
 // AVX-VNNI (Alder Lake): the same kernel on ymm.
 // RUN: qlow-compile %s --cpu=alderlake --emit=asm -o - | FileCheck %s --check-prefix=ADL
 // ADL-LABEL: decode:

@@ -39,10 +39,15 @@
 // YMM-NOT: memref.prefetch
 // YMM: qlow_x86.dot_u8s8
 
-// On AVX2 (no vpdpbusd) the matmul stays: no kernel, no prefetch.
+// On AVX2 (no VNNI: vpmaddubsw), the same ymm panels and one prefetch per
+// step, 4096 bytes ahead (the AVX2 TargetDescs' distance).
 // AVX2-LABEL: func.func @decode
+// AVX2: bufferization.to_buffer %{{.+}} read_only : tensor<5x32x64xi8> to memref<5x32x64xi8>
+// AVX2: %[[DIST:.+]] = arith.constant 4096 : index
+// AVX2: arith.addi %{{.+}}, %[[DIST]] : index
+// AVX2: memref.prefetch %{{.+}}[%{{.+}}], read, locality<0>, data : memref<10240xi8>
 // AVX2-NOT: memref.prefetch
-// AVX2: qlow.matmul
+// AVX2: qlow_x86.dot_u8s8_pairs
 func.func @decode(%x: tensor<1x128xf32>) -> tensor<1x136xf32> {
   %w = arith.constant dense<3> : tensor<128x136xi4>
   %wq = quant.scast %w : tensor<128x136xi4> to tensor<128x136x!quant.uniform<i4:f32:{0:32, 1:136}, {{0.5}, {0.25}, {0.125}, {0.0625}}>>

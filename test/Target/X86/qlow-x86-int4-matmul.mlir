@@ -51,10 +51,13 @@
 // YMM: vector.transfer_read {{.+}} vector<32xi8>
 // YMM: qlow_x86.dot_u8s8 %{{.+}}, %{{.+}}, %{{.+}} : vector<32xi8> -> vector<8xi32>
 
-// AVX2 has no vpdpbusd: the matmul stays for convert-qlow-to-linalg.
+// AVX2 without VNNI: the same ymm kernel with vpmaddubsw + vpmaddwd + vpaddd
+// (qlow_x86.dot_u8s8_pairs) in vpdpbusd's place, exact since one operand is
+// a nibble (0..15): no pair of products reaches vpmaddubsw's saturation.
 // AVX2-LABEL: func.func @int4_groups
-// AVX2: qlow.matmul
-// AVX2-NOT: qlow_x86
+// AVX2: vector.transfer_read {{.+}} vector<32xi8>
+// AVX2: qlow_x86.dot_u8s8_pairs %{{.+}}, %{{.+}}, %{{.+}} : vector<32xi8> -> vector<8xi32>
+// AVX2-NOT: qlow_x86.dot_u8s8 %
 func.func @int4_groups(%x: tensor<3x16xf32>, %b: tensor<20xf32>) -> tensor<3x20xf32> {
   %w = arith.constant dense<3> : tensor<16x20xi4>
   %wq = quant.scast %w : tensor<16x20xi4> to tensor<16x20x!quant.uniform<i4:f32:{0:8, 1:1}, {{0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.25}, {0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.125}}>>

@@ -110,7 +110,11 @@ def QlowX86Int4MatmulPass : Pass<"qlow-x86-int4-matmul", "func::FuncOp"> {
     weights (`i4` or `u4`, in groups along K of a multiple of 4 rows, or per
     channel, with one zero point for all weights or one per group and
     column) into a kernel for targets with `vpdpbusd` (AVX-512 VNNI on zmm,
-    AVX-VNNI on ymm). It also takes `i8` weights in such groups whose stored
+    AVX-VNNI on ymm) and for AVX2 CPUs without VNNI, where
+    `qlow_x86.dot_u8s8_pairs` (vpmaddubsw + vpmaddwd by ones + vpaddd, on
+    ymm) takes each `vpdpbusd`'s place: exact for every input, because its
+    unsigned operand is a nibble (0..15), so no pair of products comes near
+    vpmaddubsw's i16 saturation (|pair| <= 15 * 128 * 2 = 3840). It also takes `i8` weights in such groups whose stored
     values span at most 16 consecutive integers in every group and column:
     qlow-import-onnx's form of MatMulNBits blocks with negative scales or a
     zero point per block (`sign(s) * (q - zp)`, scale `|s|`); each group and
@@ -128,7 +132,8 @@ def QlowX86Int4MatmulPass : Pass<"qlow-x86-int4-matmul", "func::FuncOp"> {
       as many f32 accumulators in registers; per step of 4 along K it loads
       `vectors / 2` packed registers, unpacks each with a shift and two ands,
       broadcasts 4 activation bytes per row and issues `rows x vectors`
-      `vpdpbusd` (nibbles unsigned, activations signed). After each group it
+      `vpdpbusd` or their AVX2 triples (nibbles unsigned, activations
+      signed). After each group it
       subtracts `zero-point nibble x row sum` (a scalar, or with zero points
       per group and column a vector read from an i32 table
       `[N/nr][groups][nr]`), converts to f32 and adds
