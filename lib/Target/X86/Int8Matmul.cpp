@@ -487,13 +487,17 @@ Value packTransposedKeyWeights(OpBuilder &b, Location loc, Value x,
 /// t] = w[b][kStep * s + t][p * nr + col], zero outside w. Without padding
 /// and with byte steps, packRuntimeWeightBytes; otherwise upstream ops
 /// (pad, expand_shape, linalg.transpose, collapse_shape).
+///
+/// With `widen` (AVX2's wide form, kStep 2) the packed weights are i16, sign
+/// extended from the s8 weights by the same generic that moves them.
 Value packRuntimeWeights(OpBuilder &b, Location loc, Value weights, int64_t kp,
-                         int64_t np, int64_t nr, int64_t kStep) {
+                         int64_t np, int64_t nr, int64_t kStep,
+                         bool widen = false) {
   auto type = cast<RankedTensorType>(weights.getType());
   int64_t batches = type.getDimSize(0), k = type.getDimSize(1),
           n = type.getDimSize(2);
   Type i8 = b.getI8Type();
-  if (kp == k && np == n && kStep == 4 && nr % 16 == 0 &&
+  if (!widen && kp == k && np == n && kStep == 4 && nr % 16 == 0 &&
       type.getElementType() == i8)
     return packRuntimeWeightBytes(b, loc, weights, nr);
   if (kp != k || np != n) {
@@ -510,13 +514,36 @@ Value packRuntimeWeights(OpBuilder &b, Location loc, Value weights, int64_t kp,
   Value split = tensor::ExpandShapeOp::create(
       b, loc, RankedTensorType::get({batches, kSteps, kStep, panels, nr}, i8),
       weights, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3, 4}});
+  Type element = widen ? b.getI16Type() : i8;
   Value init = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{batches, panels, kSteps, nr, kStep}, i8);
-  Value packed = linalg::TransposeOp::create(b, loc, split, init,
-                                             ArrayRef<int64_t>{0, 3, 1, 4, 2})
-                     .getResult()[0];
+      b, loc, ArrayRef<int64_t>{batches, panels, kSteps, nr, kStep}, element);
+  Value packed;
+  if (!widen) {
+    packed = linalg::TransposeOp::create(b, loc, split, init,
+                                         ArrayRef<int64_t>{0, 3, 1, 4, 2})
+                 .getResult()[0];
+  } else {
+    // The same permutation as a generic that also sign-extends to i16.
+    MLIRContext *ctx = b.getContext();
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    AffineMap read = AffineMap::get(5, 0, {d(0), d(2), d(4), d(1), d(3)}, ctx);
+    AffineMap write = AffineMap::getMultiDimIdentityMap(5, ctx);
+    packed = linalg::GenericOp::create(
+                 b, loc, init.getType(), ValueRange{split}, ValueRange{init},
+                 ArrayRef<AffineMap>{read, write},
+                 SmallVector<utils::IteratorType>(5,
+                                                  utils::IteratorType::parallel),
+                 [&](OpBuilder &gb, Location gl, ValueRange args) {
+                   linalg::YieldOp::create(
+                       gb, gl,
+                       arith::ExtSIOp::create(gb, gl, element, args[0])
+                           .getResult());
+                 })
+                 .getResult(0);
+  }
   return tensor::CollapseShapeOp::create(
-      b, loc, RankedTensorType::get({batches, panels, kSteps, nr * kStep}, i8),
+      b, loc,
+      RankedTensorType::get({batches, panels, kSteps, nr * kStep}, element),
       packed, SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}});
 }
 
@@ -576,15 +603,15 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   // entry `p * 2 * nr + part * nr + col` of the initial accumulators.
   const int64_t panelColumns = parts * nr;
   if (runtime) {
-    assert(packBytes && !c.lhsSigned && !sibling &&
-           "run-time weights: u8 x s8 bytes, no sibling");
+    assert(!c.lhsSigned && !sibling && "run-time weights: u8 x s8, no sibling");
     std::optional<TransposedKeyWeights> keys = matchTransposedKeyWeights(c.rhs);
-    if (keys && kp == c.k && np == c.n && c.k % 64 == 0 && nr % 16 == 0 &&
-        keys->flip->getResult(0).hasOneUse())
+    if (packBytes && keys && kp == c.k && np == c.n && c.k % 64 == 0 &&
+        nr % 16 == 0 && keys->flip->getResult(0).hasOneUse())
       packedW = packTransposedKeyWeights(b, loc, keys->x, nr);
     else
-      packedW = packRuntimeWeights(
-          b, loc, asThreeD(b, loc, c.rhs, c.batchShape), kp, np, nr, kStep);
+      packedW = packRuntimeWeights(b, loc,
+                                   asThreeD(b, loc, c.rhs, c.batchShape), kp,
+                                   np, nr, kStep, /*widen=*/!packBytes);
   } else {
   const int64_t packedCount = panels * kSteps * panelColumns * kStep;
   SmallVector<int8_t> packed8(packBytes ? packedCount : 0, 0);
@@ -817,12 +844,17 @@ struct QlowX86Int8MatmulPass
                 desc->int8Dot == Int8DotKind::AvxVnni;
 
     SmallVector<Int8Contraction> found;
-    // Weights known only at run time are packed by the kernel for the
-    // byte form of VNNI; on AVX2 their contraction stays for the loops
-    // (the vpmaddubsw form needs weights known not to saturate it).
+    // Weights known only at run time are packed by the kernel: as bytes for
+    // VNNI; on AVX2 widened to i16 for the wide form (vpmaddwd), since the
+    // vpmaddubsw form needs weights known not to saturate it. Before, AVX2
+    // left them to the loops: attention's Q*K^T and P*V of a QDQ encoder
+    // layer (S = 128, 12 heads) were 25% of its time on a Zen 3, in a serial
+    // strided byte gather.
+    const bool wideAvx2 = !vnni && desc->i32Lanes() == 8 &&
+                          desc->int8Dot == Int8DotKind::Avx2;
     getOperation().walk([&](linalg::GenericOp op) {
-      if (std::optional<Int8Contraction> c =
-              matchInt8Contraction(op, /*runtimeWeights=*/vnni))
+      if (std::optional<Int8Contraction> c = matchInt8Contraction(
+              op, /*runtimeWeights=*/vnni || wideAvx2))
         found.push_back(*c);
     });
     IRRewriter rewriter(&getContext());
@@ -862,7 +894,7 @@ struct QlowX86Int8MatmulPass
       Int8DotForm form = Int8DotForm::Avx2WidePairs;
       if (vnni)
         form = Int8DotForm::Vnni;
-      else if (desc->i32Lanes() == 8)
+      else if (desc->i32Lanes() == 8 && c.weights)
         form = chooseAvx2DotForm(c) == Int8DotForm::Avx2BytePairs &&
                        (!sibling || chooseAvx2DotForm(*sibling) ==
                                         Int8DotForm::Avx2BytePairs)

@@ -264,12 +264,17 @@ func.func @one_row_block(%a: tensor<400x1024x!quant.uniform<u8:f32, 0.5:128>>) -
 // YMM-LABEL: func.func @activation_product
 // YMM: linalg.transpose
 // YMM: qlow_x86.dot_u8s8 {{.*}} : vector<32xi8> -> vector<8xi32>
-// Without VNNI the weights would have to be checked for vpmaddubsw's
-// saturation, which run-time weights cannot be: the contraction stays.
+// Without VNNI, run-time weights cannot be checked for vpmaddubsw's
+// saturation: the kernel packs them widened to i16 (one generic moves and
+// sign-extends them, 2 elements of K per i32 lane) and uses the wide form,
+// vpmaddwd (qlow_x86.dot_i16x2), on activations widened as it reads them.
 // AVX2-LABEL: func.func @activation_product
-// AVX2-NOT: qlow_x86
-// AVX2: iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
-// AVX2-NOT: qlow_x86
+// AVX2: linalg.generic {{.+}} ins(%{{.+}} : tensor<6x5x2x1x24xi8>) outs(%{{.+}} : tensor<6x1x5x24x2xi16>)
+// AVX2: arith.extsi %{{.+}} : i8 to i16
+// AVX2: tensor.collapse_shape {{.+}} into tensor<6x1x5x48xi16>
+// AVX2: scf.forall (%{{.+}}, %{{.+}}) in (6, 1)
+// AVX2: qlow_x86.dot_i16x2 {{.*}} : vector<16xi16> -> vector<8xi32>
+// AVX2-NOT: iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
 // AVX2: return
 func.func @activation_product(%q: tensor<2x3x7x10x!quant.uniform<u8:f32, 0.05:130>>, %k: tensor<2x3x10x20x!quant.uniform<u8:f32, 0.04:120>>) -> tensor<2x3x7x20xf32> {
   %y = qlow.matmul %q, %k : (tensor<2x3x7x10x!quant.uniform<u8:f32, 0.05:130>>, tensor<2x3x10x20x!quant.uniform<u8:f32, 0.04:120>>) -> tensor<2x3x7x20xf32>
