@@ -449,8 +449,8 @@ bool TargetDesc::mergesInt8RowRest(int64_t m, int64_t n,
          static_cast<int64_t>(vectorRegisters);
 }
 
-MicroKernelShape TargetDesc::chooseInt8Tile(int64_t m, int64_t n,
-                                            int64_t k) const {
+MicroKernelShape TargetDesc::chooseInt8Tile(int64_t m, int64_t n, int64_t k,
+                                            int64_t weightBytes) const {
   if ((int8LoadGroup > 0 || int8SdotInstructions) && m > 1) {
     MicroKernelShape best = int8Tiles.front();
     double fewest = std::numeric_limits<double>::infinity();
@@ -475,8 +475,9 @@ MicroKernelShape TargetDesc::chooseInt8Tile(int64_t m, int64_t n,
     double perStep = std::max(tile.rows * vectors / dotsPerCycle,
                               (tile.rows + vectors) / loadsPerCycle);
     // A panel beyond L1 is streamed from L2 by every row tile.
-    double stepBytes = static_cast<double>(columns) * tile.kStep;
-    if (static_cast<double>(k) * columns > static_cast<double>(l1Bytes))
+    double stepBytes = static_cast<double>(columns) * tile.kStep * weightBytes;
+    if (static_cast<double>(k) * columns * weightBytes >
+        static_cast<double>(l1Bytes))
       perStep = std::max(perStep, stepBytes / l2BytesPerCycle);
     if (tiles * perStep < bestCycles) {
       bestCycles = tiles * perStep;

@@ -202,7 +202,11 @@ struct TargetDesc {
   /// executes instead: smmla and grouped loads per step of whole tiles and
   /// of the partial last row tile, the per-tile overheads and the packing
   /// of the padded activations.
-  MicroKernelShape chooseInt8Tile(int64_t m, int64_t n, int64_t k) const;
+  /// `weightBytes` is the size of one packed weight element: 1 for the
+  /// byte forms, 2 for AVX2's wide form, whose weights are packed as i16 and
+  /// whose panels so stream twice the bytes per step of K.
+  MicroKernelShape chooseInt8Tile(int64_t m, int64_t n, int64_t k,
+                                  int64_t weightBytes = 1) const;
 
   /// The register tile of the SVE int8 kernel for an M x N x K matmul: the
   /// candidate of `sveInt8Tiles` whose kernel executes the fewest

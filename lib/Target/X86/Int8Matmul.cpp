@@ -667,6 +667,36 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
     lhs = tensor::PadOp::create(b, loc, RankedTensorType::get(padded, i8), lhs,
                                 low, high, zero);
   }
+  // The wide form reads each row's pair of K elements as one i32 of two i16
+  // and broadcasts it: the activations are widened once, before the kernel
+  // (M x K elements against M x K x N multiply-adds), so that the K loop
+  // broadcasts straight from memory (vpbroadcastd m32, one load) instead of
+  // loading two bytes, moving them to a vector, widening and broadcasting
+  // them for every row and step (four instructions). On a Zen 3 core the
+  // wide K loop was bound by instructions, not by vpmaddwd: 100 GOPS against
+  // 188 for the vpmaddubsw form at 1024^3 (qlow-bench --weight-bits 8).
+  if (!packBytes) {
+    auto type = cast<RankedTensorType>(lhs.getType());
+    Type i16 = b.getI16Type();
+    Value init = tensor::EmptyOp::create(b, loc, type.getShape(), i16);
+    AffineMap identity =
+        AffineMap::getMultiDimIdentityMap(type.getRank(), b.getContext());
+    lhs = linalg::GenericOp::create(
+              b, loc, init.getType(), ValueRange{lhs}, ValueRange{init},
+              ArrayRef<AffineMap>{identity, identity},
+              SmallVector<utils::IteratorType>(type.getRank(),
+                                               utils::IteratorType::parallel),
+              [&](OpBuilder &gb, Location gl, ValueRange args) {
+                Value wide =
+                    c.lhsSigned
+                        ? arith::ExtSIOp::create(gb, gl, i16, args[0])
+                              .getResult()
+                        : arith::ExtUIOp::create(gb, gl, i16, args[0])
+                              .getResult();
+                linalg::YieldOp::create(gb, gl, wide);
+              })
+              .getResult(0);
+  }
 
   // Index constants go before the kernel's outermost loop, which every use
   // is nested in.
@@ -746,12 +776,10 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
           SmallVector<Value> next(acc.begin(), acc.end());
           for (int64_t r = 0; r < rows; ++r) {
             Value row = arith::AddIOp::create(kb, kl, i, idx(r));
+            // Wide form: the pair of i16 widened before the kernel.
             Value bytes = vector::TransferReadOp::create(
-                kb, kl, VectorType::get({kStep}, i8), lhs, at({row, kByte}),
-                padI8, inBounds);
-            if (!packBytes) // Wide form: the pair to i16 by signedness.
-              bytes = extendStorage(kb, kl, bytes, c.lhsSigned,
-                                    VectorType::get({2}, kb.getI16Type()));
+                kb, kl, VectorType::get({kStep}, packBytes ? i8 : weightElement),
+                lhs, at({row, kByte}), packBytes ? padI8 : padW, inBounds);
             Value asI32 = vector::BitCastOp::create(
                 kb, kl, VectorType::get({1}, i32), bytes);
             Value scalar =
@@ -910,7 +938,8 @@ struct QlowX86Int8MatmulPass
       // A shared kernel is chosen as one matmul of 2N columns: its tile's
       // vectors are split between the two contractions.
       const int64_t tileN = sibling ? 2 * c.n : c.n;
-      MicroKernelShape tile = tiles.chooseInt8Tile(c.m, tileN, c.k);
+      MicroKernelShape tile = tiles.chooseInt8Tile(
+          c.m, tileN, c.k, form == Int8DotForm::Avx2WidePairs ? 2 : 1);
       int64_t rowBlock = desc->chooseInt8RowBlock(c.m, tileN, c.k, tile);
       if (sibling)
         tile.vectors /= 2;

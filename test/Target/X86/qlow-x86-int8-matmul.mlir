@@ -124,11 +124,14 @@ func.func @pairing_follows_packing(%a: tensor<2x4x!quant.uniform<u8:f32, 0.5:128
 
 // One pair of one column at 129 (127 + 2) could saturate: the whole matmul
 // keeps the exact wide form, weights as i16 pairs (K = 2: 1 step of 2) and
-// activations widened by their signedness, with no sign flip.
+// activations widened by their signedness before the kernel (one generic over
+// [M, K]), with no sign flip; the K loop reads their i16 pairs.
 // AVX2-LABEL: func.func @pair_sum_129
 // AVX2: arith.constant dense<{{.*}}> : tensor<1x1x16xi16>
-// AVX2: arith.extsi %{{.+}} : vector<2xi8> to vector<2xi16>
+// AVX2: %[[WIDE:.+]] = linalg.generic
+// AVX2: arith.extsi %{{.+}} : i8 to i16
 // AVX2-NOT: arith.xori
+// AVX2: vector.transfer_read %[[WIDE]][%{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<2x2xi16>, vector<2xi16>
 // AVX2: qlow_x86.dot_i16x2 {{.*}} : vector<16xi16> -> vector<8xi32>
 // AVX2-NOT: qlow_x86.dot_u8s8_pairs
 func.func @pair_sum_129(%a: tensor<2x2x!quant.uniform<i8:f32, 0.5>>) -> tensor<2x8xi32> {
