@@ -22,6 +22,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LayerBench.h"
+#include "Machine.h"
 #include "OneDnnMatmul.h"
 
 #include "dialects/Qlow/IR/QlowOps.h"
@@ -93,7 +94,8 @@ std::pair<double, int64_t> actParams(StringRef which) {
 /// Writes one function's body with fresh value names and seeded weights.
 class LayerEmitter {
 public:
-  explicit LayerEmitter(unsigned seed) : rng(seed) {}
+  LayerEmitter(unsigned seed, unsigned weightBits)
+      : rng(seed), weightMax((1 << (weightBits - 1)) - 1) {}
 
   std::string name(StringRef hint) {
     return "%" + hint.str() + std::to_string(++count);
@@ -112,7 +114,7 @@ public:
       double mx = 1e-3;
       for (int64_t i = 0; i < k; ++i)
         mx = std::max(mx, std::abs(w[i * n + j]));
-      scales[j] = static_cast<float>(mx / 127.0);
+      scales[j] = static_cast<float>(mx / weightMax);
     }
     std::string hex;
     hex.reserve(2 * k * n);
@@ -121,7 +123,7 @@ public:
       for (int64_t j = 0; j < n; ++j) {
         long q = std::lround(w[i * n + j] / scales[j]);
         auto byte = static_cast<uint8_t>(
-            static_cast<int8_t>(std::clamp<long>(q, -127, 127)));
+            static_cast<int8_t>(std::clamp<long>(q, -weightMax, weightMax)));
         hex += digits[byte >> 4];
         hex += digits[byte & 15];
       }
@@ -223,6 +225,8 @@ public:
 
 private:
   std::mt19937 rng;
+  /// The largest stored weight magnitude: 127 (8 bits) or 63 (7).
+  long weightMax;
   int count = 0;
 };
 
@@ -270,8 +274,8 @@ AttentionOperands attentionOperands(LayerEmitter &em,
 
 /// BERT-style post-LN encoder layer with an additive padding mask.
 std::string emitEncoder(const std::string &fn, int64_t s, const Dims &n,
-                        unsigned seed, int64_t int8Block) {
-  LayerEmitter em(seed);
+                        unsigned seed, int64_t int8Block, unsigned weightBits) {
+  LayerEmitter em(seed, weightBits);
   int64_t hd = n.hd();
   std::string sd = tensorType({s, n.d}, "f32"), vd = tensorType({n.d}, "f32");
   std::string heads = tensorType({1, n.h, s, hd}, "f32");
@@ -320,8 +324,8 @@ std::string emitEncoder(const std::string &fn, int64_t s, const Dims &n,
 /// P + 1, hd]: the step writes position P in place).
 std::string emitDecoder(const std::string &fn, int64_t s, const Dims &n,
                         unsigned seed, std::optional<int64_t> cache,
-                        int64_t int8Block) {
-  LayerEmitter em(seed);
+                        int64_t int8Block, unsigned weightBits) {
+  LayerEmitter em(seed, weightBits);
   int64_t hd = n.hd(), t = s + cache.value_or(0);
   std::string sd = tensorType({s, n.d}, "f32"), vd = tensorType({n.d}, "f32");
   std::string table = tensorType({s, hd / 2}, "f32");
@@ -708,7 +712,8 @@ int benchLayer(MLIRContext &ctx, const std::string &name,
     if (!info.isMatmul)
       continue;
     int64_t m = info.m, k = info.k, n = info.n;
-    std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127);
+    const int lo = options.weightBits == 8 ? -128 : -64;
+    std::uniform_int_distribution<int> u8(0, 255), s8(lo, -lo - 1);
     std::vector<uint8_t> a(m * k);
     std::vector<int8_t> w(k * n);
     for (auto &v : a)
@@ -767,11 +772,12 @@ int benchLayer(MLIRContext &ctx, const std::string &name,
         "other_share={4:f3} onednn_matmul_ms={5:f4} kernels_ms={6:f4} "
         "layer_matmuls_ms={10:f4} other_share_in_layer={11:f3} "
         "max_abs_err_vs_reference={7:e2} rows_beyond_2^-9={8} "
-        "attention={9}\n",
+        "weight_bits={12} attention={9}\n",
         name, t, *total * 1e3, matmulSeconds * 1e3,
         (*total - matmulSeconds) / *total, peerSeconds * 1e3,
         kernelSeconds * 1e3, maxErr, check.rowsBeyondTight, attention,
-        *chainSeconds * 1e3, (*total - *chainSeconds) / *total);
+        *chainSeconds * 1e3, (*total - *chainSeconds) / *total,
+        options.weightBits);
     llvm::outs().flush();
   }
   return 0;
@@ -823,14 +829,16 @@ int ::qlow::bench::runLayerBench(const LayerBenchOptions &options) {
       std::string text, name;
       if (which == "encoder") {
         name = "encoder_s" + std::to_string(options.seq);
-        text = emitEncoder("layer", options.seq, encoder, 0, keyBlock);
+        text = emitEncoder("layer", options.seq, encoder, 0, keyBlock,
+                           options.weightBits);
       } else if (which == "decoder") {
         name = "decoder_prefill_s" + std::to_string(options.seq);
         text = emitDecoder("layer", options.seq, decoder, 1, std::nullopt,
-                           keyBlock);
+                           keyBlock, options.weightBits);
       } else {
         name = "decoder_decode_cache" + std::to_string(options.cache);
-        text = emitDecoder("layer", 1, decoder, 1, options.cache, keyBlock);
+        text = emitDecoder("layer", 1, decoder, 1, options.cache, keyBlock,
+                           options.weightBits);
       }
       // The line's last field(s): attention=f32, attention=int8 key_block=N.
       std::string attention =
@@ -846,6 +854,13 @@ int ::qlow::bench::runLayerBench(const LayerBenchOptions &options) {
           return 1;
         }
         file << text;
+      }
+      if (keyBlock > 0 && !::qlow::bench::hostHasVnni()) {
+        // qlow-x86-attention's int8 kernel is built on vpdpbusd.
+        llvm::outs() << "layer=" << name << " attention=" << attention
+                     << " status=unsupported reason=\"int8 attention needs "
+                        "AVX-512 VNNI or AVX-VNNI, which this CPU lacks\"\n";
+        continue;
       }
       if (int rc = benchLayer(ctx, name, attention, text, options, rng))
         return rc;

@@ -43,6 +43,11 @@ struct LayerBenchOptions {
   /// `<dir>/<layer>_<f32|int8>.mlir` (function @layer), for qlow-run,
   /// qlow-opt or perf on the layer alone.
   std::string writeLayersDir;
+  /// Bits of the i8 weights (the layers' and oneDNN's): 8, or 7 ([-63, 63]
+  /// per channel in the layers, [-64, 63] for oneDNN) as ONNX Runtime's
+  /// reduce_range, for CPUs without VNNI, where oneDNN's u8 x s8 kernels
+  /// saturate full-range weights (qlow-bench's --weight-bits).
+  unsigned weightBits = 8;
 };
 
 /// Builds, checks and times the layers; prints one `kernel ...` line per

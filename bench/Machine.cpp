@@ -50,6 +50,11 @@ vnniLoop(int64_t iterations) {
 }
 } // namespace
 
+bool qlow::bench::hostHasVnni() {
+  return __builtin_cpu_supports("avx512vnni") ||
+         __builtin_cpu_supports("avxvnni");
+}
+
 double qlow::bench::measureVnniPeakGops() {
   if (!__builtin_cpu_supports("avx512vnni"))
     return 0.0;

@@ -17,6 +17,11 @@ namespace qlow::bench {
 /// MACs per instruction), or 0 when the CPU lacks AVX-512 VNNI.
 double measureVnniPeakGops();
 
+/// Whether this CPU has an int8 dot product with i32 accumulation (AVX-512
+/// VNNI or AVX-VNNI). Without one, oneDNN 2.6 and ONNX Runtime multiply
+/// u8 x s8 with vpmaddubsw, which saturates pairs of full-range products.
+bool hostHasVnni();
+
 /// Memory for a streaming read: `bytes` bytes (rounded up to whole pages,
 /// and to whole 2 MiB pages with `hugePages`) from mmap, each 64-bit word 1.
 /// With `hugePages` the range is 2 MiB-aligned and advised MADV_HUGEPAGE

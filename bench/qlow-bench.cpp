@@ -101,8 +101,9 @@ static cl::opt<bool> hugePages(
     cl::init(true));
 static cl::opt<unsigned> weightBits(
     "weight-bits",
-    cl::desc("int8 cases: draw the s8 weights from the full range (8) or "
-             "from [-64, 63] (7, ONNX Runtime's reduce_range). Default: 8 on "
+    cl::desc("matmul int8 cases and layer weights: the s8 weights span the "
+             "full range (8) or [-64, 63] (7, ONNX Runtime's reduce_range; a "
+             "layer's per-channel scales then map max |w| to 63). Default: 8 on "
              "CPUs with AVX-512 VNNI or AVX-VNNI, 7 otherwise, where oneDNN "
              "2.6's vpmaddubsw kernels saturate pairs of full-range products "
              "(qlow's AVX2 kernels are exact for both: vpmaddubsw where no "
@@ -110,6 +111,19 @@ static cl::opt<unsigned> weightBits(
              "CPU the s32 check reports oneDNN's differences instead of "
              "failing"),
     cl::init(0));
+/// --weight-bits, or its default for this CPU; 0 (after a message) when it
+/// is neither 7 nor 8.
+unsigned resolvedWeightBits() {
+  const unsigned bits = weightBits != 0 ? weightBits.getValue()
+                                        : (::qlow::bench::hostHasVnni() ? 8u
+                                                                        : 7u);
+  if (bits != 7 && bits != 8) {
+    llvm::errs() << "qlow-bench: error: --weight-bits must be 7 or 8\n";
+    return 0;
+  }
+  return bits;
+}
+
 static cl::opt<double> minSeconds(
     "min-seconds", cl::desc("Time each measurement for at least this long"),
     cl::init(0.3));
@@ -516,14 +530,10 @@ int runMatmul() {
   // with vpmaddubsw, whose i16 pair sums saturate for full-range weights
   // (255 * 128 * 2 > 32767): its results are then not the exact products
   // qlow computes. 7-bit weights keep both exact and comparable.
-  const bool hostVnni = __builtin_cpu_supports("avx512vnni") ||
-                        __builtin_cpu_supports("avxvnni");
-  const unsigned bits = weightBits != 0 ? weightBits.getValue()
-                                         : (hostVnni ? 8u : 7u);
-  if (bits != 7 && bits != 8) {
-    llvm::errs() << "qlow-bench: error: --weight-bits must be 7 or 8\n";
+  const bool hostVnni = ::qlow::bench::hostHasVnni();
+  const unsigned bits = resolvedWeightBits();
+  if (bits == 0)
     return 1;
-  }
   const bool peerMaySaturate = bits == 8 && !hostVnni;
   for (bool requantize : {false, true}) {
     for (auto [shapeIndex, s] : llvm::enumerate(shapes)) {
@@ -746,6 +756,9 @@ int main(int argc, char **argv) {
     options.decoderFfn = layerDecoderFfn;
     options.writeLayersDir = layerWriteDir;
     options.repeat = std::max(1u, layerRepeat.getValue());
+    options.weightBits = resolvedWeightBits();
+    if (options.weightBits == 0)
+      return 1;
     if (options.seq <= 0 || options.cache <= 0 || options.dModel <= 0 ||
         options.heads <= 0 || options.kvHeads <= 0 ||
         options.encoderFfn <= 0 || options.decoderFfn <= 0) {
