@@ -510,7 +510,7 @@ AttentionTile TargetDesc::chooseAttentionTile(int64_t s, int64_t dv) const {
   // output accumulators are paid once per key block: a block of
   // registers / 8 vectors (64 keys on AVX-512, 16 on AVX2) makes them small
   // next to its 2 * keys * (D + Dv) / lanes FMAs per row.
-  const int64_t keyVectors = std::max<int64_t>(1, registers / 8);
+  int64_t keyVectors = std::max<int64_t>(1, registers / 8);
   // Q K^T: the block's scores (rows * keyVectors) take half the register
   // file; the rest holds the row of K^T and the broadcasts, and LLVM keeps
   // the output accumulators on the stack around that loop (zmm, Zen 4,
@@ -520,6 +520,24 @@ AttentionTile TargetDesc::chooseAttentionTile(int64_t s, int64_t dv) const {
   int64_t rows = std::min(registers / 2 / keyVectors,
                           (registers - valueVectors) / (valueVectors + 1));
   rows = std::clamp<int64_t>(rows, 1, 16);
+  // Q K^T's scores are rows * keyVectors independent FMA chains; fewer than
+  // about 8 (two FMA pipes, 4 cycles of latency) wait on the latency. On
+  // AVX2 with D = 64 (8 ymm of value accumulators per row, 16 registers)
+  // the P * V bound above leaves one row of two vectors: 2 chains. There the
+  // tile takes 2 rows and as many key vectors as make 8 chains, within half
+  // the register file, and LLVM keeps some of P * V's 16 accumulators in L1
+  // (Zen 3, S = T = 128, 12 heads, 1 thread: 1 x 2 2.00 ms, 1 x 8 1.30,
+  // 2 x 4 1.01, 2 x 3 1.26, 2 x 5 1.27, 3 x 4 1.32, 4 x 2 1.46). Measured
+  // on 16 registers only: the AVX-512 tiles (which make 8 chains but for
+  // Dv >= 256) keep the rule above.
+  constexpr int64_t fmaChains = 8;
+  if (rows * keyVectors < fmaChains && s > 1 && registers <= 16 &&
+      2 * valueVectors <= registers) {
+    rows = std::max<int64_t>(rows, 2);
+    keyVectors = std::clamp<int64_t>((fmaChains + rows - 1) / rows, keyVectors,
+                                     std::max<int64_t>(keyVectors,
+                                                       registers / 2 / rows));
+  }
   rows = std::max<int64_t>(1, std::min(rows, s));
   return AttentionTile{rows, keyVectors * lanes, lanes};
 }
