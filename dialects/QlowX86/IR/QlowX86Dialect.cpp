@@ -57,6 +57,18 @@ LogicalResult DotU8S8PairsOp::verify() {
                          "4 bytes", "i8 elements");
 }
 
+LogicalResult PairSumsU8S8Op::verify() {
+  // vpmaddubsw on ymm, as dot_u8s8_pairs (the AVX2 form has no zmm).
+  int64_t bytes = getLhs().getType().getNumElements();
+  int64_t lanes = getResult().getType().getNumElements();
+  if (bytes != 32)
+    return emitOpError() << "takes 32 bytes (ymm), not " << bytes;
+  if (lanes * 2 != bytes)
+    return emitOpError() << "has one i16 lane per 2 bytes: expected "
+                         << bytes / 2 << " lanes, not " << lanes;
+  return success();
+}
+
 LogicalResult DotI16x2Op::verify() {
   return verifyDotShapes(*this, getAcc().getType(), getLhs().getType(), 2,
                          "2 i16", "elements");

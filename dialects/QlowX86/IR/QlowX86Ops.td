@@ -115,6 +115,37 @@ def QlowX86_DotU8S8PairsOp : Op<QlowX86_Dialect, "dot_u8s8_pairs", [Pure,
   let hasVerifier = 1;
 }
 
+def QlowX86_PairSumsU8S8Op : Op<QlowX86_Dialect, "pair_sums_u8s8", [Pure,
+    AllTypesMatch<["lhs", "rhs"]>]> {
+  let summary = "vpmaddubsw: sums of adjacent u8 x s8 products, saturated "
+                "to i16";
+  let description = [{
+    With `p(j) = zext(lhs[j]) * sext(rhs[j])` (exact in i32), for each i16
+    lane `i`:
+
+    `result[i] = sat16(p(2i) + p(2i+1))`
+
+    where `sat16` clamps to [-32768, 32767]. This is AVX2's `vpmaddubsw` on
+    ymm (`vector<32xi8> -> vector<16xi16>`), the first half of
+    `qlow_x86.dot_u8s8_pairs`. A kernel that knows its operands' bounds adds
+    several of these in i16 (`arith.addi`, vpaddw) before one
+    `qlow_x86.dot_i16x2` by ones widens them to i32: the AVX2 int4 kernel,
+    whose unsigned operand is a nibble (0..15), adds up to 8 (each at most
+    3840 in magnitude). The op itself does not check bounds.
+
+    ```mlir
+    %s = qlow_x86.pair_sums_u8s8 %w, %a : vector<32xi8> -> vector<16xi16>
+    ```
+  }];
+  let arguments = (ins VectorOfRankAndType<[1], [I8]>:$lhs,
+                   VectorOfRankAndType<[1], [I8]>:$rhs);
+  let results = (outs VectorOfRankAndType<[1], [I16]>:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def QlowX86_PermuteBytes2Op : Op<QlowX86_Dialect, "permute_bytes2", [Pure,
     AllTypesMatch<["indices", "lo", "hi", "result"]>]> {
   let summary = "vpermi2b: each byte lane looked up in a table of two "

@@ -159,6 +159,22 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
       b, loc, DenseElementsAttr::get(halfType, b.getI16IntegerAttr(4)));
   Value zeroI32 = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(accType, b.getI32IntegerAttr(0)));
+  // AVX2: vpmaddubsw's i16 pair sums of a nibble (0..15) and an activation
+  // (|q| <= 128) are at most 15 * 128 * 2 = 3840 in magnitude, so up to 8
+  // of them add in i16 without overflow (30720 <= 32767); a chunk of steps
+  // pays one vpmaddwd and one vpaddd per accumulator instead of one per
+  // step. Its length is the largest divisor of a group's steps up to 8.
+  auto pairType = VectorType::get({pairBytes / 2}, i16);
+  int64_t chunk = 1;
+  for (int64_t d = 8; d >= 1; --d)
+    if (stepsPerGroup % d == 0) {
+      chunk = d;
+      break;
+    }
+  Value zeroI16 = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(pairType, b.getI16IntegerAttr(0)));
+  Value onesI16 = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(pairType, b.getI16IntegerAttr(1)));
   Value zeroF32 = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(floatType, b.getF32FloatAttr(0.0f)));
   Value padI8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
@@ -226,9 +242,11 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
               Value s0 = arith::MulIOp::create(gb, gl, g, idx(stepsPerGroup));
               Value s1 = arith::AddIOp::create(gb, gl, s0, idx(stepsPerGroup));
               SmallVector<Value> iacc(rows * vectors, zeroI32);
-              auto stepLoop = scf::ForOp::create(
-                  gb, gl, s0, s1, idx(1), iacc,
-                  [&](OpBuilder &kb, Location kl, Value s, ValueRange acc) {
+              // One step of 4 along K: its weights unpacked, each row's 4
+              // activation bytes broadcast, and their products added to
+              // `acc` (i32 sums, or on AVX2 the i16 sums of a chunk).
+              auto stepBody = [&](OpBuilder &kb, Location kl, Value s,
+                                  ValueRange acc) -> SmallVector<Value> {
                     SmallVector<Value> w;
                     for (int64_t v = 0; v < vectors / 2; ++v) {
                       Value raw = vector::TransferReadOp::create(
@@ -291,13 +309,50 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                         slot = vnni ? x86::DotU8S8Op::create(kb, kl, accType,
                                                              slot, w[v], act)
                                           .getResult()
-                                    : x86::DotU8S8PairsOp::create(
-                                          kb, kl, accType, slot, w[v], act)
+                                    : arith::AddIOp::create(
+                                          kb, kl, slot,
+                                          x86::PairSumsU8S8Op::create(
+                                              kb, kl, pairType, w[v], act))
                                           .getResult();
                       }
                     }
-                    scf::YieldOp::create(kb, kl, next);
-                  });
+                    return next;
+              };
+              SmallVector<Value> groupSums;
+              if (vnni) {
+                auto stepLoop = scf::ForOp::create(
+                    gb, gl, s0, s1, idx(1), iacc,
+                    [&](OpBuilder &kb, Location kl, Value s, ValueRange acc) {
+                      scf::YieldOp::create(kb, kl, stepBody(kb, kl, s, acc));
+                    });
+                groupSums.assign(stepLoop.getResults().begin(),
+                                 stepLoop.getResults().end());
+              } else {
+                // AVX2: chunks of `chunk` steps add their vpmaddubsw pair
+                // sums in i16 (vpaddw), and one vpmaddwd by ones per chunk
+                // adds them to the i32 sums.
+                auto chunkLoop = scf::ForOp::create(
+                    gb, gl, s0, s1, idx(chunk), iacc,
+                    [&](OpBuilder &cb, Location cl, Value c0, ValueRange acc) {
+                      SmallVector<Value> pairAcc(rows * vectors, zeroI16);
+                      auto inner = scf::ForOp::create(
+                          cb, cl, c0, arith::AddIOp::create(cb, cl, c0,
+                                                            idx(chunk)),
+                          idx(1), pairAcc,
+                          [&](OpBuilder &kb, Location kl, Value s,
+                              ValueRange sums) {
+                            scf::YieldOp::create(kb, kl,
+                                                 stepBody(kb, kl, s, sums));
+                          });
+                      SmallVector<Value> out;
+                      for (auto [j, sums] : llvm::enumerate(inner.getResults()))
+                        out.push_back(x86::DotI16x2Op::create(
+                            cb, cl, accType, acc[j], sums, onesI16));
+                      scf::YieldOp::create(cb, cl, out);
+                    });
+                groupSums.assign(chunkLoop.getResults().begin(),
+                                 chunkLoop.getResults().end());
+              }
               // The group's exact sums, scaled and added in f32.
               SmallVector<Value> fOut;
               Value tileIn = inMemory ? fIn[0] : Value();
@@ -318,7 +373,7 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                     rowSum = vector::BroadcastOp::create(gb, gl, accType, sum);
                 }
                 for (int64_t v = 0; v < vectors; ++v) {
-                  Value sum = stepLoop.getResult(r * vectors + v);
+                  Value sum = groupSums[r * vectors + v];
                   if (correction)
                     sum = arith::SubIOp::create(gb, gl, sum, correction);
                   if (rowSum) {

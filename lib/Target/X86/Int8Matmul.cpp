@@ -1005,6 +1005,16 @@ struct LowerDotI16x2 : OpRewritePattern<x86::DotI16x2Op> {
 /// qlow_x86.dot_u8s8_pairs -> vpmaddubsw (llvm.x86.avx2.pmadd.ub.sw: u8 x s8
 /// pairs into saturating i16), vpmaddwd against i16 ones (adjacent i16 into
 /// i32) and an i32 add.
+struct LowerPairSumsU8S8 : OpRewritePattern<x86::PairSumsU8S8Op> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(x86::PairSumsU8S8Op op,
+                                PatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<LLVM::CallIntrinsicOp>(
+        op, op.getType(), rewriter.getStringAttr("llvm.x86.avx2.pmadd.ub.sw"),
+        ValueRange{op.getLhs(), op.getRhs()});
+    return success();
+  }
+};
 struct LowerDotU8S8Pairs : OpRewritePattern<x86::DotU8S8PairsOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(x86::DotU8S8PairsOp op,
@@ -1064,7 +1074,8 @@ struct QlowX86LowerIntrinsicsPass
     : qlow::impl::QlowX86LowerIntrinsicsPassBase<QlowX86LowerIntrinsicsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerDotU8S8, LowerDotU8S8Pairs, LowerDotI16x2,
+    patterns.add<LowerDotU8S8, LowerDotU8S8Pairs, LowerPairSumsU8S8,
+                 LowerDotI16x2,
                  LowerPermuteBytes2, LowerPermuteF32>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

@@ -53,6 +53,24 @@ func.func @byte_pairs_wrong_bytes(%acc: vector<8xi32>, %a: vector<16xi8>) -> vec
 
 // -----
 
+// vpmaddubsw (pair_sums_u8s8) is the ymm form: 32 bytes.
+func.func @pair_sums_zmm(%a: vector<64xi8>) -> vector<32xi16> {
+  // expected-error @+1 {{'qlow_x86.pair_sums_u8s8' op takes 32 bytes (ymm), not 64}}
+  %s = qlow_x86.pair_sums_u8s8 %a, %a : vector<64xi8> -> vector<32xi16>
+  return %s : vector<32xi16>
+}
+
+// -----
+
+// One i16 lane per pair of bytes.
+func.func @pair_sums_lanes(%a: vector<32xi8>) -> vector<8xi16> {
+  // expected-error @+1 {{'qlow_x86.pair_sums_u8s8' op has one i16 lane per 2 bytes: expected 16 lanes, not 8}}
+  %s = qlow_x86.pair_sums_u8s8 %a, %a : vector<32xi8> -> vector<8xi16>
+  return %s : vector<8xi16>
+}
+
+// -----
+
 // vpermi2b exists on xmm, ymm and zmm: 16, 32 or 64 bytes.
 func.func @permute_eight_bytes(%i: vector<8xi8>) -> vector<8xi8> {
   // expected-error @+1 {{'qlow_x86.permute_bytes2' op permutes 16 (xmm), 32 (ymm) or 64 (zmm) bytes, not 8}}

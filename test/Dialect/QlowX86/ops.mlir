@@ -24,6 +24,13 @@ func.func @byte_pairs(%acc: vector<8xi32>, %a: vector<32xi8>, %w: vector<32xi8>)
   return %d : vector<8xi32>
 }
 
+// CHECK-LABEL: func.func @pair_sums
+// CHECK: qlow_x86.pair_sums_u8s8 %{{.+}}, %{{.+}} : vector<32xi8> -> vector<16xi16>
+func.func @pair_sums(%w: vector<32xi8>, %a: vector<32xi8>) -> vector<16xi16> {
+  %s = qlow_x86.pair_sums_u8s8 %w, %a : vector<32xi8> -> vector<16xi16>
+  return %s : vector<16xi16>
+}
+
 // CHECK-LABEL: func.func @permute_bytes2
 // CHECK: qlow_x86.permute_bytes2 %{{.+}}, %{{.+}}, %{{.+}} : vector<64xi8>
 // CHECK: qlow_x86.permute_bytes2 %{{.+}}, %{{.+}}, %{{.+}} : vector<16xi8>

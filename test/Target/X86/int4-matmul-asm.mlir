@@ -26,9 +26,11 @@
 // PF-NOT: {{\(%rsp\)}}
 // PF: jne
 
-// AVX2 without VNNI (Haswell, Zen 3): the same kernel on ymm with
-// vpmaddubsw + vpmaddwd + vpaddd for each vpdpbusd, the weight prefetch in
-// the loop, and no stack access there either.
+// AVX2 without VNNI (Haswell, Zen 3): the same kernel on ymm, vpmaddubsw
+// in vpdpbusd's place with its i16 pair sums added by vpaddw over a chunk of
+// up to 8 steps (here a group of 32 = 8 steps), then one vpmaddwd by ones per
+// accumulator after the loop; the weight prefetch in the loop, and no stack
+// access there either.
 // RUN: qlow-compile %s --cpu=haswell --emit=asm -o - | FileCheck %s --check-prefix=HSW
 // RUN: qlow-compile %s --cpu=znver3 --emit=asm -o - | FileCheck %s --check-prefix=HSW
 // RUN: qlow-compile %s --cpu=haswell --emit=asm -o - | FileCheck %s --check-prefix=HSW-PF
@@ -39,9 +41,11 @@
 // HSW: vpsrlw $4, %ymm
 // HSW-NOT: {{\(%rsp\)}}
 // HSW: vpmaddubsw {{.*}}%ymm{{[0-9]+}}, %ymm{{[0-9]+}}, %ymm{{[0-9]+}}
-// HSW: vpmaddwd {{.*}}%ymm{{[0-9]+}}, %ymm{{[0-9]+}}, %ymm{{[0-9]+}}
 // HSW-NOT: {{\(%rsp\)}}
+// HSW: vpaddw %ymm
+// HSW-NOT: {{\(%rsp\)|vpmaddwd}}
 // HSW: jne
+// HSW: vpmaddwd {{.*}}%ymm{{[0-9]+}}, %ymm{{[0-9]+}}, %ymm{{[0-9]+}}
 
 // AVX-VNNI (Alder Lake): the same kernel on ymm.
 // RUN: qlow-compile %s --cpu=alderlake --emit=asm -o - | FileCheck %s --check-prefix=ADL

@@ -47,7 +47,7 @@
 // AVX2: arith.addi %{{.+}}, %[[DIST]] : index
 // AVX2: memref.prefetch %{{.+}}[%{{.+}}], read, locality<0>, data : memref<10240xi8>
 // AVX2-NOT: memref.prefetch
-// AVX2: qlow_x86.dot_u8s8_pairs
+// AVX2: qlow_x86.pair_sums_u8s8
 func.func @decode(%x: tensor<1x128xf32>) -> tensor<1x136xf32> {
   %w = arith.constant dense<3> : tensor<128x136xi4>
   %wq = quant.scast %w : tensor<128x136xi4> to tensor<128x136x!quant.uniform<i4:f32:{0:32, 1:136}, {{0.5}, {0.25}, {0.125}, {0.0625}}>>

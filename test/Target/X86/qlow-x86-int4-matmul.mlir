@@ -51,12 +51,18 @@
 // YMM: vector.transfer_read {{.+}} vector<32xi8>
 // YMM: qlow_x86.dot_u8s8 %{{.+}}, %{{.+}}, %{{.+}} : vector<32xi8> -> vector<8xi32>
 
-// AVX2 without VNNI: the same ymm kernel with vpmaddubsw + vpmaddwd + vpaddd
-// (qlow_x86.dot_u8s8_pairs) in vpdpbusd's place, exact since one operand is
-// a nibble (0..15): no pair of products reaches vpmaddubsw's saturation.
+// AVX2 without VNNI: the same ymm kernel with vpmaddubsw
+// (qlow_x86.pair_sums_u8s8) in vpdpbusd's place, exact since one operand is
+// a nibble (0..15): a pair sum is at most 3840 in magnitude, so the steps of
+// a chunk (here the group's 2 steps) add them in i16, and one vpmaddwd by
+// ones (qlow_x86.dot_i16x2) per chunk adds them to the i32 sums.
 // AVX2-LABEL: func.func @int4_groups
+// AVX2: scf.for {{.+}} iter_args({{.+}}) -> (vector<8xi32>,
+// AVX2: scf.for {{.+}} iter_args({{.+}}) -> (vector<16xi16>,
 // AVX2: vector.transfer_read {{.+}} vector<32xi8>
-// AVX2: qlow_x86.dot_u8s8_pairs %{{.+}}, %{{.+}}, %{{.+}} : vector<32xi8> -> vector<8xi32>
+// AVX2: %[[PS:.+]] = qlow_x86.pair_sums_u8s8 %{{.+}}, %{{.+}} : vector<32xi8> -> vector<16xi16>
+// AVX2: arith.addi %{{.+}}, %[[PS]] : vector<16xi16>
+// AVX2: qlow_x86.dot_i16x2 %{{.+}}, %{{.+}}, %{{.+}} : vector<16xi16> -> vector<8xi32>
 // AVX2-NOT: qlow_x86.dot_u8s8 %
 func.func @int4_groups(%x: tensor<3x16xf32>, %b: tensor<20xf32>) -> tensor<3x20xf32> {
   %w = arith.constant dense<3> : tensor<16x20xi4>

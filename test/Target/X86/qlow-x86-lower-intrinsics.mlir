@@ -36,6 +36,16 @@ func.func @byte_pairs(%acc: vector<8xi32>, %a: vector<32xi8>, %w: vector<32xi8>)
   return %d : vector<8xi32>
 }
 
+// vpmaddubsw alone: the i16 pair sums.
+// CHECK-LABEL: func.func @pair_sums
+// CHECK: %[[S:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%arg0, %arg1) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
+// CHECK: return %[[S]]
+// CHECK-NOT: qlow_x86
+func.func @pair_sums(%w: vector<32xi8>, %a: vector<32xi8>) -> vector<16xi16> {
+  %s = qlow_x86.pair_sums_u8s8 %w, %a : vector<32xi8> -> vector<16xi16>
+  return %s : vector<16xi16>
+}
+
 // vpermi2b: the intrinsic takes the first table, the indices, the second
 // table.
 // CHECK-LABEL: func.func @permute_bytes2

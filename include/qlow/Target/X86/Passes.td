@@ -132,8 +132,13 @@ def QlowX86Int4MatmulPass : Pass<"qlow-x86-int4-matmul", "func::FuncOp"> {
       as many f32 accumulators in registers; per step of 4 along K it loads
       `vectors / 2` packed registers, unpacks each with a shift and two ands,
       broadcasts 4 activation bytes per row and issues `rows x vectors`
-      `vpdpbusd` or their AVX2 triples (nibbles unsigned, activations
-      signed). After each group it
+      `vpdpbusd` (nibbles unsigned, activations signed). On AVX2 each
+      `vpdpbusd` is a `vpmaddubsw` (`qlow_x86.pair_sums_u8s8`) whose i16
+      pair sums the steps of a chunk (up to 8, the largest divisor of a
+      group's steps) add with `vpaddw`; one `vpmaddwd` by ones
+      (`qlow_x86.dot_i16x2`) per chunk adds them to the i32 sums. A pair
+      sum is at most 15 * 128 * 2 = 3840 in magnitude, so 8 of them fit
+      i16. After each group it
       subtracts `zero-point nibble x row sum` (a scalar, or with zero points
       per group and column a vector read from an i32 table
       `[N/nr][groups][nr]`), converts to f32 and adds
@@ -360,7 +365,8 @@ def QlowX86LowerIntrinsicsPass : Pass<"qlow-x86-lower-intrinsics"> {
   let summary = "Lower qlow_x86 kernel ops to LLVM intrinsic calls";
   let description = [{
     `dot_u8s8` becomes one `vpdpbusd`; `dot_i16x2` a `vpmaddwd` and an i32
-    add; `permute_bytes2` one `vpermi2b`. The qlow_x86 ops are pure so that
+    add; `dot_u8s8_pairs` a `vpmaddubsw`, a `vpmaddwd` by ones and an i32
+    add; `pair_sums_u8s8` one `vpmaddubsw`; `permute_bytes2` one `vpermi2b`. The qlow_x86 ops are pure so that
     bufferization and deallocation can reason about the kernels; an
     `llvm.call_intrinsic` has unknown memory
     effects and would stop them. This pass runs after those, just before the
