@@ -56,11 +56,12 @@ namespace {
 Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                       const TargetDesc &desc) {
   const int64_t lanes = desc.i32Lanes(), kStep = 4;
-  // AVX2 without VNNI: vpmaddubsw + vpmaddwd by ones + vpaddd
-  // (qlow_x86.dot_u8s8_pairs) takes vpdpbusd's place. It is exact here for
-  // every input: its unsigned operand is a nibble (0..15) and its signed one
-  // a quantized activation, so a pair sum is at most 15 * 128 * 2 = 3840 in
-  // magnitude and vpmaddubsw's i16 saturation never applies.
+  // AVX2 without VNNI: vpmaddubsw (qlow_x86.pair_sums_u8s8) takes
+  // vpdpbusd's place, its i16 pair sums added over chunks of steps (see
+  // `chunk` below). It is exact for every input: its unsigned operand is a
+  // nibble (0..15) and its signed one a quantized activation, so a pair sum
+  // is at most 15 * 128 * 2 = 3840 in magnitude and vpmaddubsw's i16
+  // saturation never applies.
   const bool vnni = desc.int8Dot == Int8DotKind::Avx512Vnni ||
                     desc.int8Dot == Int8DotKind::AvxVnni;
   const int64_t groupSize = c.params.groupSize, groups = c.params.groups;
