@@ -22,7 +22,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "LayerBench.h"
-#include "Machine.h"
 #include "OneDnnMatmul.h"
 
 #include "dialects/Qlow/IR/QlowOps.h"
@@ -854,13 +853,6 @@ int ::qlow::bench::runLayerBench(const LayerBenchOptions &options) {
           return 1;
         }
         file << text;
-      }
-      if (keyBlock > 0 && !::qlow::bench::hostHasVnni()) {
-        // qlow-x86-attention's int8 kernel is built on vpdpbusd.
-        llvm::outs() << "layer=" << name << " attention=" << attention
-                     << " status=unsupported reason=\"int8 attention needs "
-                        "AVX-512 VNNI or AVX-VNNI, which this CPU lacks\"\n";
-        continue;
       }
       if (int rc = benchLayer(ctx, name, attention, text, options, rng))
         return rc;

@@ -212,7 +212,12 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createQlowApproximateMathPass());
   // Quantization's roundeven + fptosi as one conversion (vcvtps2dq).
   pm.addNestedPass<func::FuncOp>(createQlowRoundToIntPass());
-  pm.addPass(createQlowX86LowerIntrinsicsPass());
+  // Without VNNI, the int8 attention's ymm dot_u8s8 becomes its exact AVX2
+  // sequence.
+  QlowX86LowerIntrinsicsPassOptions intrinsics;
+  intrinsics.avx2DotU8S8 = x86 && succeeded(targetDesc) &&
+                           targetDesc->int8Dot == Int8DotKind::Avx2;
+  pm.addPass(createQlowX86LowerIntrinsicsPass(intrinsics));
   // arm_sve's smmla/usmmla (qlow-aarch64-sve-int8-matmul) to their LLVM
   // intrinsics.
   ConvertVectorToLLVMPassOptions vectorToLLVM;

@@ -1378,11 +1378,14 @@ private:
 
 std::string mlir::qlow::unsupportedInt8AttentionReason(AttentionOp op,
                                                        const TargetDesc &desc) {
+  // AVX2 without VNNI: the kernel's ymm dot_u8s8 is lowered to an exact
+  // vpmaddubsw sequence (qlow-x86-lower-intrinsics{avx2-dot-u8s8}).
   if (desc.int8Dot != Int8DotKind::Avx512Vnni &&
-      desc.int8Dot != Int8DotKind::AvxVnni)
+      desc.int8Dot != Int8DotKind::AvxVnni &&
+      !(desc.int8Dot == Int8DotKind::Avx2 && desc.i32Lanes() == 8))
     return "int8 attention needs a CPU with vpdpbusd (AVX-512 VNNI or "
-           "AVX-VNNI); '" +
-           desc.cpu + "' has none (use the float attention)";
+           "AVX-VNNI) or AVX2; '" +
+           desc.cpu + "' has neither (use the float attention)";
   int64_t lanes = desc.int8Dot == Int8DotKind::Avx512Vnni ? 16 : 8;
   int64_t block = op.getKeyBlock().value_or(0);
   if (block % lanes != 0)

@@ -971,9 +971,68 @@ namespace {
 /// qlow_x86.dot_u8s8 -> llvm.x86.avx512.vpdpbusd.{256,512}; LLVM selects the
 /// EVEX or the AVX-VNNI (VEX) encoding from the target's features.
 struct LowerDotU8S8 : OpRewritePattern<x86::DotU8S8Op> {
-  using OpRewritePattern::OpRewritePattern;
+  LowerDotU8S8(MLIRContext *ctx, bool avx2) : OpRewritePattern(ctx), avx2(avx2) {}
+  /// Without VNNI (AVX2): the exact vpmaddubsw sequence below on ymm (zmm
+  /// ones, which such a CPU cannot run anyway, keep vpdpbusd).
+  bool avx2;
   LogicalResult matchAndRewrite(x86::DotU8S8Op op,
                                 PatternRewriter &rewriter) const override {
+    if (avx2 && op.getAcc().getType().getNumElements() == 8) {
+      // The s8 operand b split as b = 16 * h + l with h = b >> 4 (signed,
+      // -8..7) and l = b & 15 (0..15): u8 * b = 16 * (u8 * h) + u8 * l.
+      // vpmaddubsw's pair sums of either half are at most 255 * 8 * 2 =
+      // 4080 and 255 * 15 * 2 = 7650 in magnitude (no saturation), and
+      // vpmaddwd by 16s and by 1s adds each pair of pairs exactly into i32:
+      // the same value as vpdpbusd for every input, in 4 multiplies where
+      // vpdpbusd is one. (Upstream x86vector has no AVX2 form of it.)
+      Location loc = op.getLoc();
+      auto bytes = cast<VectorType>(op.getRhs().getType());
+      auto words = VectorType::get({16}, rewriter.getI16Type());
+      auto splat8 = [&](int8_t v) {
+        return arith::ConstantOp::create(
+            rewriter, loc,
+            DenseElementsAttr::get(bytes, rewriter.getI8IntegerAttr(v)));
+      };
+      auto splat16 = [&](int16_t v) {
+        return arith::ConstantOp::create(
+            rewriter, loc,
+            DenseElementsAttr::get(words, rewriter.getI16IntegerAttr(v)));
+      };
+      Value low = arith::AndIOp::create(rewriter, loc, op.getRhs(), splat8(15));
+      // h: the high nibble (a 16-bit shift, then the mask), sign-extended
+      // from 4 bits as (n ^ 8) - 8.
+      Value shifted = vector::BitCastOp::create(
+          rewriter, loc, bytes,
+          arith::ShRUIOp::create(
+              rewriter, loc,
+              vector::BitCastOp::create(rewriter, loc, words, op.getRhs()),
+              splat16(4)));
+      Value high = arith::SubIOp::create(
+          rewriter, loc,
+          arith::XOrIOp::create(
+              rewriter, loc,
+              arith::AndIOp::create(rewriter, loc, shifted, splat8(15)),
+              splat8(8)),
+          splat8(8));
+      auto pairs = [&](Value w) {
+        return LLVM::CallIntrinsicOp::create(
+                   rewriter, loc, words,
+                   rewriter.getStringAttr("llvm.x86.avx2.pmadd.ub.sw"),
+                   ValueRange{op.getLhs(), w})
+            .getResult(0);
+      };
+      auto quads = [&](Value p, int16_t weight) {
+        return LLVM::CallIntrinsicOp::create(
+                   rewriter, loc, op.getType(),
+                   rewriter.getStringAttr("llvm.x86.avx2.pmadd.wd"),
+                   ValueRange{p, splat16(weight)})
+            .getResult(0);
+      };
+      Value sum = arith::AddIOp::create(rewriter, loc, quads(pairs(high), 16),
+                                        quads(pairs(low), 1));
+      rewriter.replaceOpWithNewOp<arith::AddIOp>(op, op.getAcc(), sum);
+      return success();
+    }
     int64_t bits = op.getAcc().getType().getNumElements() * 32;
     std::string name = "llvm.x86.avx512.vpdpbusd." + std::to_string(bits);
     rewriter.replaceOpWithNewOp<LLVM::CallIntrinsicOp>(
@@ -1072,10 +1131,11 @@ struct LowerPermuteF32 : OpRewritePattern<x86::PermuteF32Op> {
 
 struct QlowX86LowerIntrinsicsPass
     : qlow::impl::QlowX86LowerIntrinsicsPassBase<QlowX86LowerIntrinsicsPass> {
+  using QlowX86LowerIntrinsicsPassBase::QlowX86LowerIntrinsicsPassBase;
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerDotU8S8, LowerDotU8S8Pairs, LowerPairSumsU8S8,
-                 LowerDotI16x2,
+    patterns.add<LowerDotU8S8>(&getContext(), avx2DotU8S8);
+    patterns.add<LowerDotU8S8Pairs, LowerPairSumsU8S8, LowerDotI16x2,
                  LowerPermuteBytes2, LowerPermuteF32>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

@@ -1,6 +1,10 @@
 // RUN: qlow-opt %s --split-input-file --qlow-x86-attention="cpu=znver4" | FileCheck %s
 // RUN: qlow-opt %s --split-input-file --qlow-x86-attention="cpu=znver4" --canonicalize | qlow-opt | FileCheck %s --check-prefix=ROUND
 // RUN: qlow-opt %s --split-input-file --qlow-cpu-pipeline="cpu=znver4" | FileCheck %s --check-prefix=LLVM
+// AVX2 without VNNI (haswell): the same kernel on ymm, each dot_u8s8 lowered
+// to the exact AVX2 sequence (two vpmaddubsw on the s8 operand's nibbles,
+// vpmaddwd by 16 and by 1), no vpdpbusd.
+// RUN: qlow-opt %s --split-input-file --qlow-cpu-pipeline="cpu=haswell" | FileCheck %s --check-prefix=HSW --implicit-check-not=vpdpbusd
 //
 // qlow-x86-attention on int8 attention (`int8`, `key_block`): the vpdpbusd
 // kernel (lib/Target/X86/Int8Attention.cpp). Its errors are in
@@ -98,6 +102,10 @@
 // Through the whole pipeline, both products are vpdpbusd on zmm.
 // LLVM-LABEL: llvm.func @int8_gqa_causal
 // LLVM: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// HSW-LABEL: llvm.func @int8_gqa_causal
+// HSW: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// HSW: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// HSW: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
 // ROUND-LABEL: func.func @int8_gqa_causal
 // ROUND-NOT: qlow.attention
 // ROUND: return

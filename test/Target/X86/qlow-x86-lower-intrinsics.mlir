@@ -68,3 +68,25 @@ func.func @permute_f32(%i: vector<16xi32>, %t: vector<16xf32>, %j: vector<8xi32>
   %s = qlow_x86.permute_f32 %j, %u : vector<8xi32>, vector<8xf32>
   return %r, %s : vector<16xf32>, vector<8xf32>
 }
+
+// With avx2-dot-u8s8 (CPUs without VNNI), a ymm dot_u8s8 becomes the exact
+// AVX2 sequence: the s8 operand's low nibble (and 15) and signed high nibble
+// ((w >> 4 & 15) ^ 8) - 8, a vpmaddubsw of each, vpmaddwd of the high one by
+// 16s and of the low one by 1s, added to the accumulator; zmm ones keep
+// vpdpbusd.
+// RUN: qlow-opt %s --qlow-x86-lower-intrinsics=avx2-dot-u8s8=true | FileCheck %s --check-prefix=AVX2
+// AVX2-LABEL: func.func @dot_ymm
+// AVX2: %[[LO:.+]] = arith.andi %arg2, %{{.+}} : vector<32xi8>
+// AVX2: arith.shrui %{{.+}}, %{{.+}} : vector<16xi16>
+// AVX2: %[[HI:.+]] = arith.subi %{{.+}}, %{{.+}} : vector<32xi8>
+// AVX2-DAG: %[[PH:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%arg1, %[[HI]])
+// AVX2-DAG: %[[PL:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%arg1, %[[LO]])
+// AVX2-DAG: %[[QH:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[PH]], %{{.+}})
+// AVX2-DAG: %[[QL:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[PL]], %{{.+}})
+// AVX2: %[[S:.+]] = arith.addi %[[QH]], %[[QL]] : vector<8xi32>
+// AVX2: arith.addi %arg0, %[[S]] : vector<8xi32>
+// AVX2-NOT: vpdpbusd
+func.func @dot_ymm(%acc: vector<8xi32>, %a: vector<32xi8>, %w: vector<32xi8>) -> vector<8xi32> {
+  %d = qlow_x86.dot_u8s8 %acc, %a, %w : vector<32xi8> -> vector<8xi32>
+  return %d : vector<8xi32>
+}

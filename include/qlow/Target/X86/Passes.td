@@ -251,8 +251,11 @@ def QlowX86AttentionPass : Pass<"qlow-x86-attention", "func::FuncOp"> {
       clamp, round half to even, `+ z`, NaN to `z`) and stored as bytes;
       the quantize goes. Bit for bit equal to lib/Reference's
       `attentionInt8` (test/e2e/random_int8_attention.py, `--split-heads`
-      for the in-place forms, `--quantize-result` for the fused quantize). Needs vpdpbusd (AVX-512 VNNI or AVX-VNNI) and `key_block` a
-      multiple of its i32 lanes.
+      for the in-place forms, `--quantize-result` for the fused quantize). Needs vpdpbusd (AVX-512 VNNI or AVX-VNNI) or AVX2, and
+      `key_block` a multiple of the i32 lanes. On AVX2 without VNNI the
+      kernel is the same on ymm and qlow-x86-lower-intrinsics
+      (`avx2-dot-u8s8`) lowers each `dot_u8s8` to an exact AVX2 sequence
+      (test/e2e/random-int8-attention-avx2.test).
 
     Accuracy: f32 throughout (the reference computes in double); tested by
     test/e2e/random_attention.py within `2^-18 * max|v| * max(1, max|score|)`
@@ -378,9 +381,23 @@ def QlowX86LowerIntrinsicsPass : Pass<"qlow-x86-lower-intrinsics"> {
     %d = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%acc, %a, %w)
         : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
     ```
+
+    With `avx2-dot-u8s8` (CPUs with AVX2 but no VNNI: qlow-cpu-pipeline
+    sets it from the TargetDesc), a ymm `dot_u8s8` becomes an exact AVX2
+    sequence instead: its s8 operand split into nibbles, `b = 16 h + l`,
+    two `vpmaddubsw` (pair sums of at most 4080 and 7650 in magnitude, so
+    no saturation), `vpmaddwd` by 16s and by 1s, and two adds. The int8
+    attention kernel, whose operands are run-time bytes of any value, uses
+    it on such CPUs.
   }];
+  let options = [
+    Option<"avx2DotU8S8", "avx2-dot-u8s8", "bool", /*default=*/"false",
+           "Lower ymm dot_u8s8 to the exact AVX2 vpmaddubsw sequence "
+           "(CPUs without VNNI)">,
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
-                           "::mlir::LLVM::LLVMDialect"];
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::vector::VectorDialect"];
 }
 
 #endif // QLOW_TARGET_X86_PASSES_TD
