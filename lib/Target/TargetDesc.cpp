@@ -260,8 +260,7 @@ FailureOr<TargetDesc> mlir::qlow::lookupTargetDesc(StringRef arch,
   // to run (it varies with where the weights lie in physical memory);
   // prefetchnta 8 KB ahead 0.79-1.02, the best or tied in each run (4 and
   // 16 KB, and prefetcht0 8 KB, at or below it).
-  if (family->int8Dot == Int8DotKind::Avx512Vnni ||
-      family->int8Dot == Int8DotKind::AvxVnni) {
+  if (desc.hasVnni()) {
     desc.int4PrefetchBytes = 8192;
     desc.int4PrefetchLocality = 0;
   }

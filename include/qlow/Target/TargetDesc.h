@@ -139,6 +139,16 @@ struct TargetDesc {
   SmallVector<MicroKernelShape> sveInt8Tiles;
 
   bool isX86() const { return arch == "x86_64"; }
+  /// vpdpbusd on zmm or ymm (AVX-512 VNNI, AVX-VNNI).
+  bool hasVnni() const {
+    return int8Dot == Int8DotKind::Avx512Vnni ||
+           int8Dot == Int8DotKind::AvxVnni;
+  }
+  /// An x86 int8 dot product: vpdpbusd, or AVX2's vpmaddubsw/vpmaddwd (whose
+  /// family is 256 bits wide: ymm only).
+  bool hasX86Int8Dot() const {
+    return hasVnni() || int8Dot == Int8DotKind::Avx2;
+  }
   bool isAArch64() const { return arch == "aarch64"; }
 
   /// i32 lanes per vector register.

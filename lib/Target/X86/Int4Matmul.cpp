@@ -58,12 +58,8 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   const int64_t lanes = desc.i32Lanes(), kStep = 4;
   // AVX2 without VNNI: vpmaddubsw (qlow_x86.pair_sums_u8s8) takes
   // vpdpbusd's place, its i16 pair sums added over chunks of steps (see
-  // `chunk` below). It is exact for every input: its unsigned operand is a
-  // nibble (0..15) and its signed one a quantized activation, so a pair sum
-  // is at most 15 * 128 * 2 = 3840 in magnitude and vpmaddubsw's i16
-  // saturation never applies.
-  const bool vnni = desc.int8Dot == Int8DotKind::Avx512Vnni ||
-                    desc.int8Dot == Int8DotKind::AvxVnni;
+  // `chunk` below).
+  const bool vnni = desc.hasVnni();
   const int64_t groupSize = c.params.groupSize, groups = c.params.groups;
   // Two vectors per packed load. The tile's f32 accumulators stay in
   // registers with its i32 sums when few rows fit anyway (decode, M = 1);
@@ -161,21 +157,25 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   Value zeroI32 = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(accType, b.getI32IntegerAttr(0)));
   // AVX2: vpmaddubsw's i16 pair sums of a nibble (0..15) and an activation
-  // (|q| <= 128) are at most 15 * 128 * 2 = 3840 in magnitude, so up to 8
-  // of them add in i16 without overflow (30720 <= 32767); a chunk of steps
-  // pays one vpmaddwd and one vpaddd per accumulator instead of one per
-  // step. Its length is the largest divisor of a group's steps up to 8.
+  // (|q| <= 128) are at most 15 * 128 * 2 = 3840 in magnitude, so the
+  // instruction never saturates, and up to 8 of them add in i16 without
+  // overflow (30720 <= 32767); a chunk of steps pays one vpmaddwd and one
+  // vpaddd per accumulator instead of one per step. Its length is the
+  // largest divisor of a group's steps up to 8.
   auto pairType = VectorType::get({pairBytes / 2}, i16);
   int64_t chunk = 1;
-  for (int64_t d = 8; d >= 1; --d)
-    if (stepsPerGroup % d == 0) {
-      chunk = d;
-      break;
-    }
-  Value zeroI16 = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(pairType, b.getI16IntegerAttr(0)));
-  Value onesI16 = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(pairType, b.getI16IntegerAttr(1)));
+  Value zeroI16, onesI16;
+  if (!vnni) {
+    for (int64_t d = 8; d >= 1; --d)
+      if (stepsPerGroup % d == 0) {
+        chunk = d;
+        break;
+      }
+    zeroI16 = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(pairType, b.getI16IntegerAttr(0)));
+    onesI16 = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(pairType, b.getI16IntegerAttr(1)));
+  }
   Value zeroF32 = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(floatType, b.getF32FloatAttr(0.0f)));
   Value padI8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
@@ -469,9 +469,7 @@ struct QlowX86Int4MatmulPass
     // vpdpbusd (AVX-512 VNNI on zmm, AVX-VNNI on ymm) or, on AVX2 without
     // VNNI, vpmaddubsw on ymm; other x86 CPUs keep these matmuls for
     // convert-qlow-to-linalg.
-    if (desc->int8Dot != Int8DotKind::Avx512Vnni &&
-        desc->int8Dot != Int8DotKind::AvxVnni &&
-        !(desc->int8Dot == Int8DotKind::Avx2 && desc->i32Lanes() == 8))
+    if (!desc->hasX86Int8Dot())
       return;
     rewriteInt4Matmuls(getOperation(), /*kStep=*/4, report,
                        [&](OpBuilder &b, Location loc, Int4Matmul &c) {

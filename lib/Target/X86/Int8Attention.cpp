@@ -1380,9 +1380,7 @@ std::string mlir::qlow::unsupportedInt8AttentionReason(AttentionOp op,
                                                        const TargetDesc &desc) {
   // AVX2 without VNNI: the kernel's ymm dot_u8s8 is lowered to an exact
   // vpmaddubsw sequence (qlow-x86-lower-intrinsics{avx2-dot-u8s8}).
-  if (desc.int8Dot != Int8DotKind::Avx512Vnni &&
-      desc.int8Dot != Int8DotKind::AvxVnni &&
-      !(desc.int8Dot == Int8DotKind::Avx2 && desc.i32Lanes() == 8))
+  if (!desc.hasX86Int8Dot())
     return "int8 attention needs a CPU with vpdpbusd (AVX-512 VNNI or "
            "AVX-VNNI) or AVX2; '" +
            desc.cpu + "' has neither (use the float attention)";

@@ -868,8 +868,7 @@ struct QlowX86Int8MatmulPass
       return signalPassFailure();
     if (desc->int8Dot == Int8DotKind::None)
       return; // No int8 dot product: the contraction stays for the loops.
-    bool vnni = desc->int8Dot == Int8DotKind::Avx512Vnni ||
-                desc->int8Dot == Int8DotKind::AvxVnni;
+    bool vnni = desc->hasVnni();
 
     SmallVector<Int8Contraction> found;
     // Weights known only at run time are packed by the kernel: as bytes for
@@ -878,11 +877,9 @@ struct QlowX86Int8MatmulPass
     // left them to the loops: attention's Q*K^T and P*V of a QDQ encoder
     // layer (S = 128, 12 heads) were 25% of its time on a Zen 3, in a serial
     // strided byte gather.
-    const bool wideAvx2 = !vnni && desc->i32Lanes() == 8 &&
-                          desc->int8Dot == Int8DotKind::Avx2;
     getOperation().walk([&](linalg::GenericOp op) {
       if (std::optional<Int8Contraction> c = matchInt8Contraction(
-              op, /*runtimeWeights=*/vnni || wideAvx2))
+              op, /*runtimeWeights=*/desc->hasX86Int8Dot()))
         found.push_back(*c);
     });
     IRRewriter rewriter(&getContext());
@@ -968,6 +965,28 @@ struct QlowX86Int8MatmulPass
 //===----------------------------------------------------------------------===//
 
 namespace {
+/// vpmaddubsw on ymm: u8 x s8 pairs of `a` and `b` (vector<32xi8>) summed
+/// into saturating i16 (vector<16xi16>).
+Value vpmaddubsw(PatternRewriter &rewriter, Location loc, Value a, Value b) {
+  return LLVM::CallIntrinsicOp::create(
+             rewriter, loc, VectorType::get({16}, rewriter.getI16Type()),
+             rewriter.getStringAttr("llvm.x86.avx2.pmadd.ub.sw"),
+             ValueRange{a, b})
+      .getResult(0);
+}
+
+/// vpmaddwd: i16 pairs of `a` and `b` multiplied and summed into the i32
+/// lanes of `type` (8: ymm, 16: zmm).
+Value vpmaddwd(PatternRewriter &rewriter, Location loc, VectorType type,
+               Value a, Value b) {
+  StringRef name = type.getNumElements() == 16 ? "llvm.x86.avx512.pmaddw.d.512"
+                                               : "llvm.x86.avx2.pmadd.wd";
+  return LLVM::CallIntrinsicOp::create(rewriter, loc, type,
+                                       rewriter.getStringAttr(name),
+                                       ValueRange{a, b})
+      .getResult(0);
+}
+
 /// qlow_x86.dot_u8s8 -> llvm.x86.avx512.vpdpbusd.{256,512}; LLVM selects the
 /// EVEX or the AVX-VNNI (VEX) encoding from the target's features.
 struct LowerDotU8S8 : OpRewritePattern<x86::DotU8S8Op> {
@@ -1014,22 +1033,13 @@ struct LowerDotU8S8 : OpRewritePattern<x86::DotU8S8Op> {
               arith::AndIOp::create(rewriter, loc, shifted, splat8(15)),
               splat8(8)),
           splat8(8));
-      auto pairs = [&](Value w) {
-        return LLVM::CallIntrinsicOp::create(
-                   rewriter, loc, words,
-                   rewriter.getStringAttr("llvm.x86.avx2.pmadd.ub.sw"),
-                   ValueRange{op.getLhs(), w})
-            .getResult(0);
+      auto quads = [&](Value w, int16_t weight) {
+        return vpmaddwd(rewriter, loc, op.getType(),
+                        vpmaddubsw(rewriter, loc, op.getLhs(), w),
+                        splat16(weight));
       };
-      auto quads = [&](Value p, int16_t weight) {
-        return LLVM::CallIntrinsicOp::create(
-                   rewriter, loc, op.getType(),
-                   rewriter.getStringAttr("llvm.x86.avx2.pmadd.wd"),
-                   ValueRange{p, splat16(weight)})
-            .getResult(0);
-      };
-      Value sum = arith::AddIOp::create(rewriter, loc, quads(pairs(high), 16),
-                                        quads(pairs(low), 1));
+      Value sum = arith::AddIOp::create(rewriter, loc, quads(high, 16),
+                                        quads(low, 1));
       rewriter.replaceOpWithNewOp<arith::AddIOp>(op, op.getAcc(), sum);
       return success();
     }
@@ -1048,15 +1058,20 @@ struct LowerDotI16x2 : OpRewritePattern<x86::DotI16x2Op> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(x86::DotI16x2Op op,
                                 PatternRewriter &rewriter) const override {
-    bool zmm = op.getAcc().getType().getNumElements() == 16;
-    StringRef name =
-        zmm ? "llvm.x86.avx512.pmaddw.d.512" : "llvm.x86.avx2.pmadd.wd";
-    Value products =
-        LLVM::CallIntrinsicOp::create(rewriter, op.getLoc(), op.getType(),
-                                      rewriter.getStringAttr(name),
-                                      ValueRange{op.getLhs(), op.getRhs()})
-            .getResult(0);
+    Value products = vpmaddwd(rewriter, op.getLoc(), op.getType(),
+                              op.getLhs(), op.getRhs());
     rewriter.replaceOpWithNewOp<arith::AddIOp>(op, op.getAcc(), products);
+    return success();
+  }
+};
+
+/// qlow_x86.pair_sums_u8s8 -> vpmaddubsw alone.
+struct LowerPairSumsU8S8 : OpRewritePattern<x86::PairSumsU8S8Op> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(x86::PairSumsU8S8Op op,
+                                PatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op,
+                       vpmaddubsw(rewriter, op.getLoc(), op.getLhs(), op.getRhs()));
     return success();
   }
 };
@@ -1064,35 +1079,17 @@ struct LowerDotI16x2 : OpRewritePattern<x86::DotI16x2Op> {
 /// qlow_x86.dot_u8s8_pairs -> vpmaddubsw (llvm.x86.avx2.pmadd.ub.sw: u8 x s8
 /// pairs into saturating i16), vpmaddwd against i16 ones (adjacent i16 into
 /// i32) and an i32 add.
-struct LowerPairSumsU8S8 : OpRewritePattern<x86::PairSumsU8S8Op> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(x86::PairSumsU8S8Op op,
-                                PatternRewriter &rewriter) const override {
-    rewriter.replaceOpWithNewOp<LLVM::CallIntrinsicOp>(
-        op, op.getType(), rewriter.getStringAttr("llvm.x86.avx2.pmadd.ub.sw"),
-        ValueRange{op.getLhs(), op.getRhs()});
-    return success();
-  }
-};
 struct LowerDotU8S8Pairs : OpRewritePattern<x86::DotU8S8PairsOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(x86::DotU8S8PairsOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    auto i16x16 = VectorType::get({16}, rewriter.getI16Type());
-    Value pairs = LLVM::CallIntrinsicOp::create(
-                      rewriter, loc, i16x16,
-                      rewriter.getStringAttr("llvm.x86.avx2.pmadd.ub.sw"),
-                      ValueRange{op.getLhs(), op.getRhs()})
-                      .getResult(0);
+    Value pairs = vpmaddubsw(rewriter, loc, op.getLhs(), op.getRhs());
     Value ones = arith::ConstantOp::create(
         rewriter, loc,
-        DenseElementsAttr::get(i16x16, rewriter.getI16IntegerAttr(1)));
-    Value quads = LLVM::CallIntrinsicOp::create(
-                      rewriter, loc, op.getType(),
-                      rewriter.getStringAttr("llvm.x86.avx2.pmadd.wd"),
-                      ValueRange{pairs, ones})
-                      .getResult(0);
+        DenseElementsAttr::get(cast<VectorType>(pairs.getType()),
+                               rewriter.getI16IntegerAttr(1)));
+    Value quads = vpmaddwd(rewriter, loc, op.getType(), pairs, ones);
     rewriter.replaceOpWithNewOp<arith::AddIOp>(op, op.getAcc(), quads);
     return success();
   }
