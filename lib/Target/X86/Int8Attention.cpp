@@ -39,6 +39,16 @@
 // punpck{l,h}wd), which leaves the columns permuted within each 4 L; they
 // are put back in order once, when the row is written.
 //
+// On AVX2 without VNNI the direct path multiplies in i16 instead
+// (wideDirect): the query row as i16 q - z_q, each key row's bytes widened
+// (vpmovsxbw or vpmovzxbw) and multiplied by vpmaddwd (qlow_x86.dot_i16x2),
+// and P * V per pair of keys on value rows widened and interleaved by word
+// unpacks, against the pair's probabilities as two i16. dot_u8s8's exact
+// AVX2 lowering (four multiplies per vpdpbusd, the packed path's) would
+// take 24 multiplies per key of a D = Dv = 64 head here, the i16 form 8:
+// a decode step's attention (12 heads, 513 keys, Zen 3, 1 thread) went
+// from 0.061 to 0.034 ms.
+//
 // Every f32 operation is the one the semantics names, in its order, so the
 // kernel is bit for bit the reference. Written with scf loops and vector ops
 // for the reasons Attention.cpp gives (upstream has no attention op).
@@ -483,6 +493,10 @@ struct Int8AttentionConfig {
   /// buildInt8Attention): one work item per (batch, kv head) takes all
   /// H / Hkv * S query rows of its kv head.
   bool direct;
+  /// AVX2 without VNNI: the direct path multiplies in i16 (dot_i16x2,
+  /// vpmaddwd) instead of through dot_u8s8, whose exact AVX2 lowering
+  /// takes four multiplies per vpdpbusd (see directScores).
+  bool wideDirect = false;
   int64_t zqU;       // q's zero point as u8 (q_u8 - zqU is q's real value)
   bool kFlip, vFlip; // k, v storage is u8 (flipped to s8 by xor 0x80)
   /// The result is quantized in the epilogue (stored as i8) when set.
@@ -510,6 +524,10 @@ public:
     // permutedColumn gives.
     if (c.direct)
       valueVectors = 4 * ((c.dv + 4 * c.lanes - 1) / (4 * c.lanes));
+    // The wide direct path's sums come in natural column order, two
+    // vectors per 16 columns (wideValuePairs).
+    if (c.wideDirect)
+      valueVectors = 2 * ((c.dv + 15) / 16);
   }
 
   Value build(OpBuilder &b) {
@@ -703,6 +721,29 @@ private:
     return bytes;
   }
 
+  /// 16 bytes of a row of `view` from byte `d0` (`pad` beyond its end),
+  /// widened to i16 (sign-extended when `isSigned`).
+  Value readRowWords(OpBuilder &b, const HeadsView &view, Value batch,
+                     Value head, Value position, int64_t d0, int64_t rowLength,
+                     bool isSigned, int64_t pad = 0) {
+    Type i8 = b.getI8Type();
+    auto bytesType = VectorType::get({16}, i8);
+    Value bytes = vector::TransferReadOp::create(
+        b, loc, bytesType, view.value,
+        view.at(batch, head, position, h.idx(b, d0)),
+        h.constant(b, i8, static_cast<double>(static_cast<int8_t>(pad))),
+        ArrayRef<bool>{d0 + 16 <= rowLength});
+    return widenBytes(b, bytes, isSigned);
+  }
+
+  /// `bytes` (vector<16xi8>) as vector<16xi16>: vpmovsxbw or vpmovzxbw.
+  Value widenBytes(OpBuilder &b, Value bytes, bool isSigned) {
+    auto wordsType = VectorType::get({16}, b.getI16Type());
+    return isSigned
+               ? arith::ExtSIOp::create(b, loc, wordsType, bytes).getResult()
+               : arith::ExtUIOp::create(b, loc, wordsType, bytes).getResult();
+  }
+
   Value buildQueryBlock(OpBuilder &b, const Position &pos, const RowSet &set,
                         Value tileOut) {
     const int64_t rows = set.size();
@@ -734,12 +775,41 @@ private:
     // The direct path's query rows as u8, 4 L bytes at a time (zero beyond
     // D), read once for all key blocks.
     queryVectors.assign(rows, {});
-    if (c.direct)
+    queryCentredSums.assign(rows, Value());
+    if (c.wideDirect) {
+      // The wide direct path's query rows as i16 q - z_q, 16 at a time
+      // (storage padded with z_q's byte, so 0 beyond D); with u8 K storage
+      // also their sum (directScores' correction).
+      const int64_t zq = c.zqU - (c.qSigned ? 128 : 0);
+      auto wordsType = VectorType::get({16}, b.getI16Type());
+      Value zqWords = h.constant(b, wordsType, static_cast<double>(zq));
+      for (int64_t r = 0; r < rows; ++r) {
+        Value sum;
+        for (int64_t d0 = 0; d0 < c.d; d0 += 16) {
+          Value words = arith::SubIOp::create(
+              b, loc,
+              readRowWords(b, q8, pos.batch, set.head[r], set.position[r], d0,
+                           c.d, c.qSigned, zq),
+              zqWords);
+          queryVectors[r].push_back(words);
+          if (!c.kFlip)
+            continue;
+          Value part = vector::ReductionOp::create(
+              b, loc, vector::CombiningKind::ADD,
+              arith::ExtSIOp::create(
+                  b, loc, VectorType::get({16}, b.getI32Type()), words));
+          sum = sum ? arith::AddIOp::create(b, loc, sum, part).getResult()
+                    : part;
+        }
+        queryCentredSums[r] = sum;
+      }
+    } else if (c.direct) {
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t d0 = 0; d0 < c.d; d0 += 4 * c.lanes)
           queryVectors[r].push_back(readRowBytes(b, q8, pos.batch, set.head[r],
                                                  set.position[r], d0, c.d,
                                                  c.qSigned));
+    }
 
     State init;
     for (int64_t r = 0; r < rows; ++r) {
@@ -816,7 +886,9 @@ private:
       }
       auto [at1, at2] = set.tileAt[r];
       for (int64_t e = 0; e * c.lanes < c.dv; ++e) {
-        Value value = c.direct ? naturalColumns(b, values, e) : values[e];
+        Value value = c.wideDirect ? naturalWideColumns(b, values, e)
+                      : c.direct   ? naturalColumns(b, values, e)
+                                   : values[e];
         if (c.outQuant)
           value = quantizeOutput(b, value);
         int64_t width = std::min(c.lanes, c.dv - e * c.lanes);
@@ -989,6 +1061,8 @@ private:
   /// products are shared by the rows.
   SmallVector<Value> directScores(OpBuilder &b, const Position &pos,
                                   int64_t rows, Value key0, int64_t width) {
+    if (c.wideDirect)
+      return wideDirectScores(b, pos, rows, key0, width);
     const int64_t L = c.lanes;
     const int64_t chunks = (width + L - 1) / L;
     const int64_t width8 = 4 * L;
@@ -1047,6 +1121,60 @@ private:
     return out;
   }
 
+  /// directScores on AVX2 without VNNI, in i16: per key row, 16 bytes of D
+  /// at a time widened (vpmovsxbw or vpmovzxbw of the storage) and
+  /// multiplied by the row's q - z_q (queryVectors, i16) with vpmaddwd
+  /// (dot_i16x2), exact since |q - z_q| <= 255 and |k| <= 255; then the L
+  /// key rows of a chunk summed lane-wise, as on the VNNI path. The same
+  /// sum, sum_d (q_u8 - zqU) * k_s8 + D * zqU * zkS: with u8 storage k_s8 =
+  /// k - 128, so 128 * sum_d (q - z_q) is subtracted once per row. Two
+  /// multiplies per 16 bytes of K, where dot_u8s8's AVX2 lowering takes
+  /// eight per 32 and the z_q products as many again.
+  SmallVector<Value> wideDirectScores(OpBuilder &b, const Position &pos,
+                                      int64_t rows, Value key0,
+                                      int64_t width) {
+    const int64_t L = c.lanes;
+    const int64_t chunks = (width + L - 1) / L;
+    Value zeroI32 = h.constant(b, vecI32(), 0);
+    SmallVector<Value> rowOffsets(rows);
+    for (int64_t r = 0; r < rows; ++r) {
+      Value offset = h.i32(b, c.d * c.zqU * c.zkS);
+      if (c.kFlip)
+        offset = arith::SubIOp::create(
+            b, loc, offset,
+            arith::MulIOp::create(b, loc, queryCentredSums[r], h.i32(b, 128)));
+      rowOffsets[r] = h.broadcast(b, offset, L);
+    }
+    SmallVector<Value> out(rows * chunks);
+    for (int64_t k = 0; k < chunks; ++k) {
+      const int64_t valid = std::min(L, width - k * L);
+      SmallVector<SmallVector<Value>> partial(rows);
+      for (int64_t j = 0; j < L; ++j) {
+        if (j >= valid) {
+          for (int64_t r = 0; r < rows; ++r)
+            partial[r].push_back(zeroI32);
+          continue;
+        }
+        Value key = arith::AddIOp::create(b, loc, key0, h.idx(b, k * L + j));
+        SmallVector<Value> keyWords;
+        for (int64_t d0 = 0; d0 < c.d; d0 += 16)
+          keyWords.push_back(readRowWords(b, k8, pos.batch, pos.kvHead, key, d0,
+                                          c.d, /*isSigned=*/!c.kFlip));
+        for (int64_t r = 0; r < rows; ++r) {
+          Value sum = zeroI32;
+          for (auto [x, words] : llvm::enumerate(keyWords))
+            sum = x86::DotI16x2Op::create(b, loc, vecI32(), sum,
+                                          queryVectors[r][x], words);
+          partial[r].push_back(sum);
+        }
+      }
+      for (int64_t r = 0; r < rows; ++r)
+        out[r * chunks + k] = arith::AddIOp::create(
+            b, loc, lanewiseSums(b, loc, partial[r]), rowOffsets[r]);
+    }
+    return out;
+  }
+
   /// From the scores of a key block (`base`, per row and chunk; see
   /// buildKeyBlock), the online softmax step of the semantics and the
   /// integer P * V.
@@ -1058,7 +1186,6 @@ private:
     const int64_t chunks = (width + L - 1) / L;
     const double negInf = -std::numeric_limits<double>::infinity();
     ArrayRef<Value> rowIdx = set.position;
-    Value padI8 = h.constant(b, b.getI8Type(), 0);
 
     // Scores, masks and the block maximum.
     Value scoreScale = h.constant(b, vecF32(), c.scoreScale);
@@ -1204,6 +1331,123 @@ private:
     // P * V: per 4 keys, the four u8 probabilities of a row broadcast
     // against a packed V vector (4 keys x L columns).
     SmallVector<Value> pv(rows * valueVectors, h.constant(b, vecI32(), 0));
+    if (c.wideDirect)
+      wideDirectValues(b, pos, rows, key0, width, probs, pv);
+    else
+      addValueProducts(b, pos, rows, key0, width, probs, pv);
+    // acc = acc * alpha + f32(sum u * (v - z_v)); the wide direct path's
+    // sums are of the storage, u8 storage being v_s8 + 128.
+    const int64_t zv = c.zvS + (c.wideDirect && c.vFlip ? 128 : 0);
+    for (int64_t r = 0; r < rows; ++r) {
+      Value correction;
+      if (zv != 0)
+        correction = h.broadcast(
+            b, arith::MulIOp::create(b, loc, probSums[r], h.i32(b, zv)), L);
+      for (int64_t e = 0; e < valueVectors; ++e) {
+        Value sum = pv[r * valueVectors + e];
+        if (correction)
+          sum = arith::SubIOp::create(b, loc, sum, correction);
+        Value &acc = out.acc[r * valueVectors + e];
+        acc = arith::AddFOp::create(
+            b, loc, acc, arith::SIToFPOp::create(b, loc, vecF32(), sum));
+      }
+    }
+    return out;
+  }
+
+  /// The wide direct path's P * V (AVX2 without VNNI), in i16: per 16
+  /// columns and pair of keys, the two value rows widened (vpmov{s,z}xbw of
+  /// the storage) and interleaved (vpunpck{l,h}wd), so that each i32 lane
+  /// holds one column's two values, times the pair's two probabilities
+  /// broadcast as i16 (vpmaddwd, dot_i16x2): exact (u <= 255, |v| <= 255),
+  /// two multiplies per 2 keys and 16 columns. The unpacks work within
+  /// 128-bit halves, so the low vector holds columns 0-3 and 8-11 of the 16
+  /// and the high one 4-7 and 12-15 (naturalWideColumns puts them back).
+  /// Columns outside, keys inside: only the 16 columns' two sums per row
+  /// are live, beside the pairs' broadcast probabilities.
+  void wideDirectValues(OpBuilder &b, const Position &pos, int64_t rows,
+                        Value key0, int64_t width,
+                        ArrayRef<SmallVector<Value>> probs,
+                        MutableArrayRef<Value> pv) {
+    const int64_t L = c.lanes;
+    const int64_t chunks = (width + L - 1) / L;
+    const int64_t pairs = (width + 1) / 2;
+    auto wordsType = VectorType::get({16}, b.getI16Type());
+    auto pairsType = VectorType::get({L / 2}, b.getI32Type());
+    // Per row and pair of keys 2i, 2i + 1, their u as the i16 halves of a
+    // word, broadcast.
+    SmallVector<SmallVector<Value>> pWords(rows);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t k = 0; k < chunks; ++k) {
+        Value words = vector::BitCastOp::create(
+            b, loc, pairsType,
+            arith::TruncIOp::create(
+                b, loc, VectorType::get({L}, b.getI16Type()), probs[r][k]));
+        for (int64_t w = 0; w < L / 2 && k * L / 2 + w < pairs; ++w)
+          pWords[r].push_back(vector::BitCastOp::create(
+              b, loc, wordsType,
+              h.broadcast(b,
+                          vector::ExtractOp::create(b, loc, words,
+                                                    ArrayRef<int64_t>{w}),
+                          L)));
+      }
+    SmallVector<int64_t> lowMask, highMask;
+    for (int64_t half = 0; half < 2; ++half)
+      for (int64_t i = 0; i < 4; ++i) {
+        lowMask.append({8 * half + i, 16 + 8 * half + i});
+        highMask.append({8 * half + 4 + i, 16 + 8 * half + 4 + i});
+      }
+    Value zeroWords = h.constant(b, wordsType, 0);
+    for (int64_t x = 0; 16 * x < c.dv; ++x) {
+      for (int64_t g = 0; g < pairs; ++g) {
+        Value rowsOfPair[2];
+        for (int64_t y = 0; y < 2; ++y) {
+          if (2 * g + y >= width) {
+            rowsOfPair[y] = zeroWords;
+            continue;
+          }
+          Value key = arith::AddIOp::create(b, loc, key0, h.idx(b, 2 * g + y));
+          rowsOfPair[y] = readRowWords(b, v8, pos.batch, pos.kvHead, key,
+                                       16 * x, c.dv, /*isSigned=*/!c.vFlip);
+        }
+        Value low = vector::ShuffleOp::create(b, loc, rowsOfPair[0],
+                                              rowsOfPair[1], lowMask);
+        Value high = vector::ShuffleOp::create(b, loc, rowsOfPair[0],
+                                               rowsOfPair[1], highMask);
+        for (int64_t r = 0; r < rows; ++r) {
+          Value &lowSum = pv[r * valueVectors + 2 * x];
+          lowSum = x86::DotI16x2Op::create(b, loc, vecI32(), lowSum, low,
+                                           pWords[r][g]);
+          Value &highSum = pv[r * valueVectors + 2 * x + 1];
+          highSum = x86::DotI16x2Op::create(b, loc, vecI32(), highSum, high,
+                                            pWords[r][g]);
+        }
+      }
+    }
+  }
+
+  /// Columns [8 e, 8 e + 8) from the wide direct path's vectors `values`
+  /// (see wideDirectValues): halves of the 16 columns' two vectors.
+  Value naturalWideColumns(OpBuilder &b, ArrayRef<Value> values, int64_t e) {
+    SmallVector<int64_t> mask;
+    for (int64_t i = 0; i < 4; ++i)
+      mask.push_back((e % 2) * 4 + i);
+    for (int64_t i = 0; i < 4; ++i)
+      mask.push_back(8 + (e % 2) * 4 + i);
+    return vector::ShuffleOp::create(b, loc, values[e - e % 2],
+                                     values[e - e % 2 + 1], mask);
+  }
+
+  /// P * V by dot_u8s8: per 4 keys, the four u8 probabilities of a row
+  /// broadcast against 4 keys x L columns of V (packed, or interleaved from
+  /// the rows on the direct path).
+  void addValueProducts(OpBuilder &b, const Position &pos, int64_t rows,
+                        Value key0, int64_t width,
+                        ArrayRef<SmallVector<Value>> probs,
+                        MutableArrayRef<Value> pv) {
+    const int64_t L = c.lanes;
+    const int64_t chunks = (width + L - 1) / L;
+    Value padI8 = h.constant(b, b.getI8Type(), 0);
     SmallVector<SmallVector<Value>> probWords(rows);
     auto wordsType = VectorType::get({L / 4}, b.getI32Type());
     for (int64_t r = 0; r < rows; ++r)
@@ -1238,22 +1482,6 @@ private:
               b, loc, vecI32(), pv[r * valueVectors + e], pBytes, vVec[e]);
       }
     }
-    // acc = acc * alpha + f32(sum u * (v - z_v)).
-    for (int64_t r = 0; r < rows; ++r) {
-      Value correction;
-      if (c.zvS != 0)
-        correction = h.broadcast(
-            b, arith::MulIOp::create(b, loc, probSums[r], h.i32(b, c.zvS)), L);
-      for (int64_t e = 0; e < valueVectors; ++e) {
-        Value sum = pv[r * valueVectors + e];
-        if (correction)
-          sum = arith::SubIOp::create(b, loc, sum, correction);
-        Value &acc = out.acc[r * valueVectors + e];
-        acc = arith::AddFOp::create(
-            b, loc, acc, arith::SIToFPOp::create(b, loc, vecF32(), sum));
-      }
-    }
-    return out;
   }
 
   /// The direct path's V operands of 4 keys (key0 + first, `count` of
@@ -1372,6 +1600,8 @@ private:
   int64_t valueVectors = 0;
   SmallVector<Value> rowCorrections;
   SmallVector<SmallVector<Value>> queryVectors; // direct path, per row
+  /// The wide direct path with u8 K storage: per row, sum_d (q - z_q).
+  SmallVector<Value> queryCentredSums;
 };
 
 } // namespace
@@ -1452,6 +1682,7 @@ Value mlir::qlow::buildInt8Attention(OpBuilder &b, AttentionOp op,
   // (lanewiseSums) on top of the packed kernel's work.
   const int64_t groupRows = c.h / c.hkv * c.s;
   c.direct = groupRows <= kMaxDirectRows;
+  c.wideDirect = c.direct && !desc.hasVnni();
   if (c.direct) {
     Int8AttentionKernel kernel(loc, c, q8, k8, v8, Value(), Value(), Value(),
                                mask);

@@ -5,6 +5,9 @@
 // to the exact AVX2 sequence (two vpmaddubsw on the s8 operand's nibbles,
 // vpmaddwd by 16 and by 1), no vpdpbusd.
 // RUN: qlow-opt %s --split-input-file --qlow-cpu-pipeline="cpu=haswell" | FileCheck %s --check-prefix=HSW --implicit-check-not=vpdpbusd
+// The direct path (decode steps) on AVX2 without VNNI multiplies in i16
+// (dot_i16x2, vpmaddwd) instead: see @int8_decode_grouped.
+// RUN: qlow-opt %s --split-input-file --qlow-x86-attention="cpu=haswell" | FileCheck %s --check-prefix=WIDE
 //
 // qlow-x86-attention on int8 attention (`int8`, `key_block`): the vpdpbusd
 // kernel (lib/Target/X86/Int8Attention.cpp). Its errors are in
@@ -228,6 +231,47 @@ func.func @int8_heads_kept(%q: tensor<1x2x5x16x!quant.uniform<i8:f32, 0.05>>, %z
 // CHECK: vector.shuffle {{.+}} [0, 1, 2, 3, 16, 17, 18, 19] : vector<16xf32>, vector<16xf32>
 // CHECK: vector.transfer_write {{.+}} : vector<16xf32>, tensor<1x2x1x20xf32>
 // CHECK: tensor.parallel_insert_slice %{{.+}} [1, 2, 1, 20] [1, 1, 1, 1] : tensor<1x2x1x20xf32> into tensor<1x4x1x20xf32>
+// On AVX2 without VNNI (haswell) the direct path works in i16, with no
+// dot_u8s8 at all: the query rows are read 16 bytes at a time as
+// q - z_q (sign-extended, then minus z_q = 0 here); per key row, 16 bytes
+// of K zero-extended (u8 storage) and dot_i16x2 against them, the chunk's
+// 8 key rows summed lane-wise as above, plus the row's constant
+// (D z_q z_k - 128 sum(q - z_q) for u8 storage). P * V: per 16 columns and
+// pair of keys, the two value rows zero-extended and interleaved by word
+// unpacks within 128-bit halves, times the pair's probabilities (two i16
+// halves of one broadcast word); columns 0-3, 8-11 and 4-7, 12-15 put back
+// in order at the end.
+// WIDE-LABEL: func.func @int8_decode_grouped
+// WIDE-NOT: qlow_x86.dot_u8s8
+// WIDE: scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<1x4x1x20xf32>)
+// WIDE: %[[QB:.+]] = vector.transfer_read {{.+}} : tensor<1x4x1x20xi8>, vector<16xi8>
+// WIDE: %[[QW:.+]] = arith.extsi %[[QB]] : vector<16xi8> to vector<16xi16>
+// WIDE: %[[Q:.+]] = arith.subi %[[QW]], %{{.+}} : vector<16xi16>
+// WIDE: scf.for
+// WIDE-NOT: qlow_x86.dot_u8s8
+// WIDE: %[[KB:.+]] = vector.transfer_read %{{.+}} : tensor<1x2x37x20xi8>, vector<16xi8>
+// WIDE: %[[KW:.+]] = arith.extui %[[KB]] : vector<16xi8> to vector<16xi16>
+// WIDE: qlow_x86.dot_i16x2 %{{.+}}, %[[Q]], %[[KW]] : vector<16xi16> -> vector<8xi32>
+// WIDE: vector.shuffle {{.+}} [0, 1, 2, 3, 8, 9, 10, 11] : vector<8xi32>, vector<8xi32>
+// WIDE: math.roundeven
+// WIDE-NOT: qlow_x86.dot_u8s8
+// WIDE: %[[PAIRS:.+]] = vector.bitcast %{{.+}} : vector<8xi16> to vector<4xi32>
+// WIDE: %[[PAIR:.+]] = vector.extract %[[PAIRS]][0] : i32 from vector<4xi32>
+// WIDE: %[[PB:.+]] = vector.broadcast %[[PAIR]] : i32 to vector<8xi32>
+// WIDE: %[[P:.+]] = vector.bitcast %[[PB]] : vector<8xi32> to vector<16xi16>
+// WIDE: %[[VA:.+]] = arith.extui %{{.+}} : vector<16xi8> to vector<16xi16>
+// WIDE: %[[VB:.+]] = arith.extui %{{.+}} : vector<16xi8> to vector<16xi16>
+// WIDE: %[[LOW:.+]] = vector.shuffle %[[VA]], %[[VB]] [0, 16, 1, 17, 2, 18, 3, 19, 8, 24, 9, 25, 10, 26, 11, 27] : vector<16xi16>, vector<16xi16>
+// WIDE: %[[HIGH:.+]] = vector.shuffle %[[VA]], %[[VB]] [4, 20, 5, 21, 6, 22, 7, 23, 12, 28, 13, 29, 14, 30, 15, 31] : vector<16xi16>, vector<16xi16>
+// WIDE: qlow_x86.dot_i16x2 %{{.+}}, %[[LOW]], %[[P]] : vector<16xi16> -> vector<8xi32>
+// WIDE: qlow_x86.dot_i16x2 %{{.+}}, %[[HIGH]], %[[P]] : vector<16xi16> -> vector<8xi32>
+// WIDE-NOT: qlow_x86.dot_u8s8
+// WIDE: scf.yield
+// WIDE: arith.divf
+// WIDE: vector.shuffle {{.+}} [0, 1, 2, 3, 8, 9, 10, 11] : vector<8xf32>, vector<8xf32>
+// WIDE: vector.transfer_write {{.+}} : vector<8xf32>, tensor<1x2x1x20xf32>
+// WIDE: vector.shuffle {{.+}} [4, 5, 6, 7, 12, 13, 14, 15] : vector<8xf32>, vector<8xf32>
+// WIDE: tensor.parallel_insert_slice
 // LLVM-LABEL: llvm.func @int8_decode_grouped
 // LLVM: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // ROUND-LABEL: func.func @int8_decode_grouped
