@@ -1094,9 +1094,9 @@ struct QlowX86AttentionPass
         rewriter.replaceOp(op, result);
       };
       if (op.getInt8()) {
-        // Integer Q K^T and P V with vpdpbusd (Int8Attention.cpp), on the
-        // stored integers; split-heads transposes are quantized before and
-        // read in place.
+        // Integer Q K^T and P V (Int8Attention.cpp: vpdpbusd, or vpmaddwd
+        // on AVX2), on the stored integers; split-heads transposes are
+        // quantized before and read in place.
         llvm::SetVector<Operation *> quantizes;
         for (Value operand : {op.getQ(), op.getK(), op.getV()})
           if (Operation *def = operand.getDefiningOp<QuantizeOp>())

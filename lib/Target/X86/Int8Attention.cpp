@@ -39,15 +39,26 @@
 // punpck{l,h}wd), which leaves the columns permuted within each 4 L; they
 // are put back in order once, when the row is written.
 //
-// On AVX2 without VNNI the direct path multiplies in i16 instead
-// (wideDirect): the query row as i16 q - z_q, each key row's bytes widened
-// (vpmovsxbw or vpmovzxbw) and multiplied by vpmaddwd (qlow_x86.dot_i16x2),
-// and P * V per pair of keys on value rows widened and interleaved by word
-// unpacks, against the pair's probabilities as two i16. dot_u8s8's exact
-// AVX2 lowering (four multiplies per vpdpbusd, the packed path's) would
-// take 24 multiplies per key of a D = Dv = 64 head here, the i16 form 8:
-// a decode step's attention (12 heads, 513 keys, Zen 3, 1 thread) went
-// from 0.061 to 0.034 ms.
+// On AVX2 without VNNI both paths multiply in i16 instead, with vpmaddwd
+// (qlow_x86.dot_i16x2) on operands widened from their storage: exact, since
+// integer values are within [-255, 255] and u <= 255. dot_u8s8's exact
+// AVX2 lowering (qlow-x86-lower-intrinsics{avx2-dot-u8s8}: four multiplies
+// per vpdpbusd) takes twice the multiplies or more.
+//   packed (widePacked): Q, K and V packed once per call as i16 values
+//     minus their zero points (packWideQueries, packWideKeys,
+//     packWideValues): K as pairs of D for 8 keys per vector, V as pairs
+//     of keys for 8 columns; the scores are one vpmaddwd per (row, 8 keys,
+//     2 of D) against the row's pair of q broadcast, P * V one per (row, 2
+//     keys, 8 columns) against the pair's probabilities, with no zero-point
+//     corrections. Encoder-like attention (12 heads, S = T = 128, D = 64,
+//     causal, Zen 3, 1 thread): 0.78 -> 0.43 ms.
+//   direct (wideDirect): the query row as i16 q - z_q, each key row's
+//     bytes widened (vpmovsxbw or vpmovzxbw) and multiplied against it, and
+//     P * V per pair of keys on value rows widened and interleaved by word
+//     unpacks, against the pair's probabilities as two i16: 8 multiplies
+//     per key of a D = Dv = 64 head where the nibble form takes 24. A
+//     decode step's attention (12 heads, 513 keys, Zen 3, 1 thread):
+//     0.061 -> 0.034 ms.
 //
 // Every f32 operation is the one the semantics names, in its order, so the
 // kernel is bit for bit the reference. Written with scf loops and vector ops
@@ -467,6 +478,253 @@ Value packValues(OpBuilder &b, const Builders &h, const HeadsView &v8,
   return forall.getResult(0);
 }
 
+/// 16 bytes of row `position` of `view` from byte `d0` (the storage's
+/// zero point `zeroPoint` beyond the row, or all of it when `position` is
+/// past the rows: `valid` false), widened to i16 minus the zero point: the
+/// operand's integer values, exact in [-255, 255].
+Value centredWords(OpBuilder &b, const Builders &h, const HeadsView &view,
+                   Value batch, Value head, Value position, int64_t d0,
+                   bool isSigned, int64_t zeroPoint, bool valid = true) {
+  Location loc = h.loc;
+  auto wordsType = VectorType::get({16}, b.getI16Type());
+  if (!valid)
+    return h.constant(b, wordsType, 0);
+  const int64_t rowLength = view.headsShape()[3];
+  Value bytes = vector::TransferReadOp::create(
+      b, loc, VectorType::get({16}, b.getI8Type()), view.value,
+      view.at(batch, head, position, h.idx(b, d0)),
+      h.constant(b, b.getI8Type(),
+                 static_cast<double>(static_cast<int8_t>(zeroPoint))),
+      ArrayRef<bool>{d0 + 16 <= rowLength});
+  Value words =
+      isSigned ? arith::ExtSIOp::create(b, loc, wordsType, bytes).getResult()
+               : arith::ExtUIOp::create(b, loc, wordsType, bytes).getResult();
+  if (zeroPoint == 0)
+    return words;
+  return arith::SubIOp::create(
+      b, loc, words, h.constant(b, wordsType, static_cast<double>(zeroPoint)));
+}
+
+/// The wide (AVX2 without VNNI) form of Q for the packed path: `q8`
+/// [B, H, S, D] as i16 values q - z_q in [B, H, S, 8 ceil(D / 16)] i32
+/// words (pairs of D; zero beyond D), written once per call so that the
+/// kernel broadcasts a pair with one load (vpbroadcastd).
+Value packWideQueries(OpBuilder &b, const Builders &h, const HeadsView &q8,
+                      bool isSigned, int64_t zeroPoint) {
+  Location loc = h.loc;
+  const SmallVector<int64_t> s = q8.headsShape();
+  const int64_t tiles = (s[3] + 15) / 16, words = 8 * tiles;
+  Type i32 = b.getI32Type();
+  SmallVector<int64_t> shape = {s[0], s[1], s[2], words};
+  Value packed = tensor::EmptyOp::create(b, loc, shape, i32).getResult();
+  if (s[0] * s[1] * s[2] * s[3] == 0)
+    return linalg::FillOp::create(b, loc, h.constant(b, i32, 0), packed)
+        .getResult(0);
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(s[0] * s[1])},
+      ValueRange{packed}, std::nullopt);
+  OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
+  Value iv = forall.getInductionVars()[0];
+  Value batch = arith::DivUIOp::create(fb, loc, iv, h.idx(fb, s[1]));
+  Value head = arith::RemUIOp::create(fb, loc, iv, h.idx(fb, s[1]));
+  SmallVector<OpFoldResult> offsets = {batch, head, fb.getIndexAttr(0),
+                                       fb.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {fb.getIndexAttr(1), fb.getIndexAttr(1),
+                                     fb.getIndexAttr(s[2]),
+                                     fb.getIndexAttr(words)};
+  SmallVector<OpFoldResult> strides(4, fb.getIndexAttr(1));
+  Value slice = tensor::ExtractSliceOp::create(
+      fb, loc, RankedTensorType::get({1, 1, s[2], words}, i32),
+      forall.getRegionIterArgs()[0], offsets, sizes, strides);
+  auto loop = scf::ForOp::create(
+      fb, loc, h.idx(fb, 0), h.idx(fb, s[2]), h.idx(fb, 1), ValueRange{slice},
+      [&](OpBuilder &rb, Location, Value row, ValueRange carried) {
+        Value into = carried[0];
+        for (int64_t x = 0; x < tiles; ++x)
+          into = vector::TransferWriteOp::create(
+                     rb, loc,
+                     vector::BitCastOp::create(
+                         rb, loc, VectorType::get({8}, i32),
+                         centredWords(rb, h, q8, batch, head, row, 16 * x,
+                                      isSigned, zeroPoint)),
+                     into,
+                     ValueRange{h.idx(rb, 0), h.idx(rb, 0), row,
+                                h.idx(rb, 8 * x)},
+                     ArrayRef<bool>{true})
+                     .getResult();
+        scf::YieldOp::create(rb, loc, into);
+      });
+  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(tb, loc, loop.getResult(0),
+                                        forall.getRegionIterArgs()[0], offsets,
+                                        sizes, strides);
+  return forall.getResult(0);
+}
+
+/// The wide (AVX2 without VNNI) packing of K: `k8` [B, Hkv, T, D] as i16
+/// values k - z_k in [B, Hkv, Tpad / 8, 8 ceil(D / 16), 8] i32 words,
+///
+///   kWide[b, h, j / 8, p, j % 8] = (k[b, h, j, 2p], k[b, h, j, 2p + 1]),
+///
+/// so that one packed vector holds a pair of D for 8 keys: vpmaddwd's
+/// operand against the pair of the query row broadcast (packedScores).
+/// Zero beyond D and T. Per 8 keys and 16 bytes of D, 8 rows widened and
+/// transposed as i32 words in registers (transposeVectorTile).
+Value packWideKeys(OpBuilder &b, const Builders &h, const HeadsView &k8,
+                   bool isSigned, int64_t zeroPoint, int64_t tPad) {
+  Location loc = h.loc;
+  const SmallVector<int64_t> s = k8.headsShape();
+  constexpr int64_t L = 8;
+  const int64_t tiles = (s[3] + 15) / 16, words = 8 * tiles;
+  Type i32 = b.getI32Type();
+  SmallVector<int64_t> shape = {s[0], s[1], tPad / L, words, L};
+  Value packed = tensor::EmptyOp::create(b, loc, shape, i32).getResult();
+  if (s[0] * s[1] * s[2] * s[3] == 0)
+    return linalg::FillOp::create(b, loc, h.constant(b, i32, 0), packed)
+        .getResult(0);
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(s[0] * s[1])},
+      ValueRange{packed}, std::nullopt);
+  OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
+  Value iv = forall.getInductionVars()[0];
+  Value batch = arith::DivUIOp::create(fb, loc, iv, h.idx(fb, s[1]));
+  Value head = arith::RemUIOp::create(fb, loc, iv, h.idx(fb, s[1]));
+  SmallVector<OpFoldResult> offsets = {batch, head, fb.getIndexAttr(0),
+                                       fb.getIndexAttr(0), fb.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {fb.getIndexAttr(1), fb.getIndexAttr(1),
+                                     fb.getIndexAttr(tPad / L),
+                                     fb.getIndexAttr(words), fb.getIndexAttr(L)};
+  SmallVector<OpFoldResult> strides(5, fb.getIndexAttr(1));
+  Value slice = tensor::ExtractSliceOp::create(
+      fb, loc, RankedTensorType::get({1, 1, tPad / L, words, L}, i32),
+      forall.getRegionIterArgs()[0], offsets, sizes, strides);
+  const int64_t fullChunks = s[2] / L, restKeys = s[2] % L;
+  slice = zeroTail(fb, loc, slice, 2, fullChunks + (restKeys > 0 ? 1 : 0));
+  // One chunk of 8 keys from `t0`, `count` of them real.
+  auto packChunk = [&](OpBuilder &cb, Value t0, int64_t count, Value into) {
+    Value block = arith::DivUIOp::create(cb, loc, t0, h.idx(cb, L));
+    for (int64_t x = 0; x < tiles; ++x) {
+      SmallVector<Value> rows;
+      for (int64_t r = 0; r < L; ++r)
+        rows.push_back(vector::BitCastOp::create(
+            cb, loc, VectorType::get({L}, i32),
+            centredWords(cb, h, k8, batch, head,
+                         arith::AddIOp::create(cb, loc, t0, h.idx(cb, r)),
+                         16 * x, isSigned, zeroPoint, r < count)));
+      SmallVector<Value> columns = transposeVectorTile(cb, loc, rows);
+      for (int64_t w = 0; w < L; ++w)
+        into = vector::TransferWriteOp::create(
+                   cb, loc, columns[w], into,
+                   ValueRange{h.idx(cb, 0), h.idx(cb, 0), block,
+                              h.idx(cb, 8 * x + w), h.idx(cb, 0)},
+                   ArrayRef<bool>{true})
+                   .getResult();
+    }
+    return into;
+  };
+  if (fullChunks > 0) {
+    auto loop = scf::ForOp::create(
+        fb, loc, h.idx(fb, 0), h.idx(fb, fullChunks * L), h.idx(fb, L),
+        ValueRange{slice},
+        [&](OpBuilder &cb, Location, Value t0, ValueRange carried) {
+          scf::YieldOp::create(cb, loc, packChunk(cb, t0, L, carried[0]));
+        });
+    slice = loop.getResult(0);
+  }
+  if (restKeys > 0)
+    slice = packChunk(fb, h.idx(fb, fullChunks * L), restKeys, slice);
+  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(tb, loc, slice,
+                                        forall.getRegionIterArgs()[0], offsets,
+                                        sizes, strides);
+  return forall.getResult(0);
+}
+
+/// The wide (AVX2 without VNNI) packing of V: `v8` [B, Hkv, T, Dv] as i16
+/// values v - z_v in [B, Hkv, Tpad / 2, 2 ceil(Dv / 16), 8] i32 words,
+///
+///   vWide[b, h, j / 2, e / 8, e % 8] = (v[b, h, j, e], v[b, h, j + 1, e])
+///
+/// (j even): one packed vector holds 8 columns of a pair of keys,
+/// vpmaddwd's operand against the pair's probabilities broadcast. Zero
+/// beyond Dv and T.
+Value packWideValues(OpBuilder &b, const Builders &h, const HeadsView &v8,
+                     bool isSigned, int64_t zeroPoint, int64_t tPad) {
+  Location loc = h.loc;
+  const SmallVector<int64_t> s = v8.headsShape();
+  constexpr int64_t L = 8;
+  const int64_t tiles = (s[3] + 15) / 16, vectors = 2 * tiles;
+  Type i32 = b.getI32Type();
+  SmallVector<int64_t> shape = {s[0], s[1], tPad / 2, vectors, L};
+  Value packed = tensor::EmptyOp::create(b, loc, shape, i32).getResult();
+  if (s[0] * s[1] * s[2] * s[3] == 0)
+    return linalg::FillOp::create(b, loc, h.constant(b, i32, 0), packed)
+        .getResult(0);
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(s[0] * s[1])},
+      ValueRange{packed}, std::nullopt);
+  OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
+  Value iv = forall.getInductionVars()[0];
+  Value batch = arith::DivUIOp::create(fb, loc, iv, h.idx(fb, s[1]));
+  Value head = arith::RemUIOp::create(fb, loc, iv, h.idx(fb, s[1]));
+  SmallVector<OpFoldResult> offsets = {batch, head, fb.getIndexAttr(0),
+                                       fb.getIndexAttr(0), fb.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {
+      fb.getIndexAttr(1), fb.getIndexAttr(1), fb.getIndexAttr(tPad / 2),
+      fb.getIndexAttr(vectors), fb.getIndexAttr(L)};
+  SmallVector<OpFoldResult> strides(5, fb.getIndexAttr(1));
+  Value slice = tensor::ExtractSliceOp::create(
+      fb, loc, RankedTensorType::get({1, 1, tPad / 2, vectors, L}, i32),
+      forall.getRegionIterArgs()[0], offsets, sizes, strides);
+  const int64_t fullPairs = s[2] / 2;
+  slice = zeroTail(fb, loc, slice, 2, (s[2] + 1) / 2);
+  SmallVector<int64_t> lowMask, highMask;
+  for (int64_t i = 0; i < 8; ++i) {
+    lowMask.append({i, 16 + i});
+    highMask.append({8 + i, 24 + i});
+  }
+  // One pair of keys from `t0`, the second real when `both`.
+  auto packPair = [&](OpBuilder &cb, Value t0, bool both, Value into) {
+    Value pair = arith::DivUIOp::create(cb, loc, t0, h.idx(cb, 2));
+    Value second = arith::AddIOp::create(cb, loc, t0, h.idx(cb, 1));
+    for (int64_t x = 0; x < tiles; ++x) {
+      Value first = centredWords(cb, h, v8, batch, head, t0, 16 * x, isSigned,
+                                 zeroPoint);
+      Value next = centredWords(cb, h, v8, batch, head, second, 16 * x,
+                                isSigned, zeroPoint, both);
+      for (int64_t y = 0; y < 2; ++y) {
+        Value words = vector::BitCastOp::create(
+            cb, loc, VectorType::get({L}, i32),
+            vector::ShuffleOp::create(cb, loc, first, next,
+                                      y == 0 ? lowMask : highMask));
+        into = vector::TransferWriteOp::create(
+                   cb, loc, words, into,
+                   ValueRange{h.idx(cb, 0), h.idx(cb, 0), pair,
+                              h.idx(cb, 2 * x + y), h.idx(cb, 0)},
+                   ArrayRef<bool>{true})
+                   .getResult();
+      }
+    }
+    return into;
+  };
+  if (fullPairs > 0) {
+    auto loop = scf::ForOp::create(
+        fb, loc, h.idx(fb, 0), h.idx(fb, 2 * fullPairs), h.idx(fb, 2),
+        ValueRange{slice},
+        [&](OpBuilder &cb, Location, Value t0, ValueRange carried) {
+          scf::YieldOp::create(cb, loc, packPair(cb, t0, true, carried[0]));
+        });
+    slice = loop.getResult(0);
+  }
+  if (s[2] % 2 != 0)
+    slice = packPair(fb, h.idx(fb, 2 * fullPairs), false, slice);
+  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(tb, loc, slice,
+                                        forall.getRegionIterArgs()[0], offsets,
+                                        sizes, strides);
+  return forall.getResult(0);
+}
+
 /// The most query rows per kv head (H / Hkv * S) that the int8 kernel reads
 /// K and V in place for instead of packing them (see buildInt8Attention).
 /// Decode step attention alone, 12 query heads, T = 513, Dv = 64, Zen 5, 1
@@ -497,6 +755,10 @@ struct Int8AttentionConfig {
   /// vpmaddwd) instead of through dot_u8s8, whose exact AVX2 lowering
   /// takes four multiplies per vpdpbusd (see directScores).
   bool wideDirect = false;
+  /// AVX2 without VNNI, the packed path: K and V packed as i16 values minus
+  /// their zero points (packWideKeys, packWideValues) and multiplied by
+  /// vpmaddwd against the query's and the probabilities' pairs.
+  bool widePacked = false;
   int64_t zqU;       // q's zero point as u8 (q_u8 - zqU is q's real value)
   bool kFlip, vFlip; // k, v storage is u8 (flipped to s8 by xor 0x80)
   /// The result is quantized in the epilogue (stored as i8) when set.
@@ -506,13 +768,14 @@ struct Int8AttentionConfig {
 class Int8AttentionKernel {
 public:
   /// `kPacked`, `kCorr` and `vPacked` are the packed operands (null on the
-  /// direct path, which reads `k8` and `v8` in place).
+  /// direct path, which reads `k8` and `v8` in place); on the wide packed
+  /// path `kCorr` is null and `queryPairs` holds packWideQueries' words.
   Int8AttentionKernel(Location loc, const Int8AttentionConfig &c,
                       const HeadsView &q8, const HeadsView &k8,
                       const HeadsView &v8, Value kPacked, Value kCorr,
-                      Value vPacked, Value mask)
+                      Value vPacked, Value mask, Value queryPairs = Value())
       : h{loc}, loc(loc), c(c), q8(q8), k8(k8), v8(v8), kPacked(kPacked),
-        kCorr(kCorr), vPacked(vPacked), mask(mask) {
+        kCorr(kCorr), vPacked(vPacked), mask(mask), queryPairs(queryPairs) {
     if (mask) {
       auto type = cast<RankedTensorType>(mask.getType());
       maskShape.assign(type.getShape().begin(), type.getShape().end());
@@ -751,7 +1014,7 @@ private:
     // z_k * rowsum(q_u8) per row, subtracted from the row's raw scores.
     rowCorrections.clear();
     for (int64_t r = 0; r < rows; ++r) {
-      if (c.zkS == 0) {
+      if (c.zkS == 0 || c.widePacked) {
         rowCorrections.push_back(Value());
         continue;
       }
@@ -999,6 +1262,8 @@ private:
   SmallVector<Value> packedScores(OpBuilder &b, const Position &pos,
                                   const RowSet &set, Value key0,
                                   int64_t width) {
+    if (c.widePacked)
+      return widePackedScores(b, pos, set, key0, width);
     const int64_t rows = set.size();
     const int64_t L = c.lanes;
     const int64_t chunks = (width + L - 1) / L;
@@ -1052,6 +1317,53 @@ private:
         raw[r * chunks + k] =
             arith::SubIOp::create(b, loc, raw[r * chunks + k], kCorrVec[k]);
     return raw;
+  }
+
+  /// The wide packed path's scores (AVX2 without VNNI): sum_d (q - z_q) *
+  /// (k - z_k) exactly, by one vpmaddwd (dot_i16x2) per (row, chunk of 8
+  /// keys, pair of D): the packed K vector (packWideKeys) against the row's
+  /// pair broadcast from queryPairs. No corrections: both sides are
+  /// centred. Two multiplies per 4 of D where dot_u8s8's AVX2 lowering
+  /// takes four.
+  SmallVector<Value> widePackedScores(OpBuilder &b, const Position &pos,
+                                      const RowSet &set, Value key0,
+                                      int64_t width) {
+    const int64_t rows = set.size();
+    const int64_t L = c.lanes;
+    const int64_t chunks = (width + L - 1) / L;
+    auto wordsType = VectorType::get({L}, b.getI32Type());
+    auto halvesType = VectorType::get({2 * L}, b.getI16Type());
+    Value chunk0 = arith::DivUIOp::create(b, loc, key0, h.idx(b, L));
+    SmallVector<Value> chunkIdx;
+    for (int64_t k = 0; k < chunks; ++k)
+      chunkIdx.push_back(arith::AddIOp::create(b, loc, chunk0, h.idx(b, k)));
+    SmallVector<Value> raw(rows * chunks, h.constant(b, vecI32(), 0));
+    auto pairLoop = scf::ForOp::create(
+        b, loc, h.idx(b, 0), h.idx(b, (c.d + 1) / 2), h.idx(b, 1), raw,
+        [&](OpBuilder &db, Location, Value pair, ValueRange acc) {
+          SmallVector<Value> next(acc.begin(), acc.end());
+          SmallVector<Value> kVec;
+          for (int64_t k = 0; k < chunks; ++k)
+            kVec.push_back(vector::BitCastOp::create(
+                db, loc, halvesType,
+                vector::TransferReadOp::create(
+                    db, loc, wordsType, kPacked,
+                    ValueRange{pos.batch, pos.kvHead, chunkIdx[k], pair,
+                               h.idx(db, 0)},
+                    h.i32(db, 0), ArrayRef<bool>{true})));
+          for (int64_t r = 0; r < rows; ++r) {
+            Value word = tensor::ExtractOp::create(
+                db, loc, queryPairs,
+                ValueRange{pos.batch, set.head[r], set.position[r], pair});
+            Value qPair = vector::BitCastOp::create(db, loc, halvesType,
+                                                    h.broadcast(db, word, L));
+            for (int64_t k = 0; k < chunks; ++k)
+              next[r * chunks + k] = x86::DotI16x2Op::create(
+                  db, loc, vecI32(), next[r * chunks + k], kVec[k], qPair);
+          }
+          scf::YieldOp::create(db, loc, next);
+        });
+    return SmallVector<Value>(pairLoop.getResults());
   }
 
   /// The direct path's scores, K read in place: per key row (4 L bytes of D
@@ -1333,11 +1645,14 @@ private:
     SmallVector<Value> pv(rows * valueVectors, h.constant(b, vecI32(), 0));
     if (c.wideDirect)
       wideDirectValues(b, pos, rows, key0, width, probs, pv);
+    else if (c.widePacked)
+      widePackedValues(b, pos, rows, key0, width, probs, pv);
     else
       addValueProducts(b, pos, rows, key0, width, probs, pv);
     // acc = acc * alpha + f32(sum u * (v - z_v)); the wide direct path's
     // sums are of the storage, u8 storage being v_s8 + 128.
-    const int64_t zv = c.zvS + (c.wideDirect && c.vFlip ? 128 : 0);
+    const int64_t zv =
+        c.widePacked ? 0 : c.zvS + (c.wideDirect && c.vFlip ? 128 : 0);
     for (int64_t r = 0; r < rows; ++r) {
       Value correction;
       if (zv != 0)
@@ -1422,6 +1737,53 @@ private:
           highSum = x86::DotI16x2Op::create(b, loc, vecI32(), highSum, high,
                                             pWords[r][g]);
         }
+      }
+    }
+  }
+
+  /// The wide packed path's P * V (AVX2 without VNNI): per pair of keys,
+  /// the pair's probabilities as two i16 halves of a broadcast word against
+  /// each packed vector of 8 columns (packWideValues, v - z_v): one
+  /// vpmaddwd (dot_i16x2) per (row, 2 keys, 8 columns), exact, and no
+  /// z_v correction.
+  void widePackedValues(OpBuilder &b, const Position &pos, int64_t rows,
+                        Value key0, int64_t width,
+                        ArrayRef<SmallVector<Value>> probs,
+                        MutableArrayRef<Value> pv) {
+    const int64_t L = c.lanes;
+    const int64_t chunks = (width + L - 1) / L;
+    const int64_t pairs = (width + 1) / 2;
+    auto wordsType = VectorType::get({L}, b.getI32Type());
+    auto halvesType = VectorType::get({2 * L}, b.getI16Type());
+    auto pairsType = VectorType::get({L / 2}, b.getI32Type());
+    SmallVector<SmallVector<Value>> probPairs(rows);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t k = 0; k < chunks; ++k)
+        probPairs[r].push_back(vector::BitCastOp::create(
+            b, loc, pairsType,
+            arith::TruncIOp::create(
+                b, loc, VectorType::get({L}, b.getI16Type()), probs[r][k])));
+    Value pair0 = arith::DivUIOp::create(b, loc, key0, h.idx(b, 2));
+    for (int64_t g = 0; g < pairs; ++g) {
+      Value pair = arith::AddIOp::create(b, loc, pair0, h.idx(b, g));
+      SmallVector<Value> vVec;
+      for (int64_t e = 0; e < valueVectors; ++e)
+        vVec.push_back(vector::BitCastOp::create(
+            b, loc, halvesType,
+            vector::TransferReadOp::create(
+                b, loc, wordsType, vPacked,
+                ValueRange{pos.batch, pos.kvHead, pair, h.idx(b, e),
+                           h.idx(b, 0)},
+                h.i32(b, 0), ArrayRef<bool>{true})));
+      const int64_t k = (2 * g) / L, word = (2 * g) % L / 2;
+      for (int64_t r = 0; r < rows; ++r) {
+        Value scalar = vector::ExtractOp::create(b, loc, probPairs[r][k],
+                                                 ArrayRef<int64_t>{word});
+        Value pWords = vector::BitCastOp::create(b, loc, halvesType,
+                                                 h.broadcast(b, scalar, L));
+        for (int64_t e = 0; e < valueVectors; ++e)
+          pv[r * valueVectors + e] = x86::DotI16x2Op::create(
+              b, loc, vecI32(), pv[r * valueVectors + e], vVec[e], pWords);
       }
     }
   }
@@ -1602,14 +1964,17 @@ private:
   SmallVector<SmallVector<Value>> queryVectors; // direct path, per row
   /// The wide direct path with u8 K storage: per row, sum_d (q - z_q).
   SmallVector<Value> queryCentredSums;
+  /// The wide packed path: [B, H, S, 8 ceil(D / 16)] i32, q - z_q as
+  /// pairs of i16 (packWideQueries).
+  Value queryPairs;
 };
 
 } // namespace
 
 std::string mlir::qlow::unsupportedInt8AttentionReason(AttentionOp op,
                                                        const TargetDesc &desc) {
-  // AVX2 without VNNI: the kernel's ymm dot_u8s8 is lowered to an exact
-  // vpmaddubsw sequence (qlow-x86-lower-intrinsics{avx2-dot-u8s8}).
+  // AVX2 without VNNI: the kernels multiply in i16 with vpmaddwd (the
+  // wide paths; see the file header).
   if (!desc.hasX86Int8Dot())
     return "int8 attention needs a CPU with vpdpbusd (AVX-512 VNNI or "
            "AVX-VNNI) or AVX2; '" +
@@ -1683,9 +2048,18 @@ Value mlir::qlow::buildInt8Attention(OpBuilder &b, AttentionOp op,
   const int64_t groupRows = c.h / c.hkv * c.s;
   c.direct = groupRows <= kMaxDirectRows;
   c.wideDirect = c.direct && !desc.hasVnni();
+  c.widePacked = !c.direct && !desc.hasVnni();
   if (c.direct) {
     Int8AttentionKernel kernel(loc, c, q8, k8, v8, Value(), Value(), Value(),
                                mask);
+    return kernel.build(b);
+  }
+  if (c.widePacked) {
+    Value qWide = packWideQueries(b, h, q8, qp.isSigned, qp.zeroPoint);
+    Value kWide = packWideKeys(b, h, k8, kp.isSigned, kp.zeroPoint, c.tPad);
+    Value vWide = packWideValues(b, h, v8, vp.isSigned, vp.zeroPoint, c.tPad);
+    Int8AttentionKernel kernel(loc, c, q8, k8, v8, kWide, Value(), vWide,
+                               mask, qWide);
     return kernel.build(b);
   }
   auto [kPacked, kCorr] =

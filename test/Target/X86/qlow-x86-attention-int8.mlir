@@ -1,12 +1,12 @@
 // RUN: qlow-opt %s --split-input-file --qlow-x86-attention="cpu=znver4" | FileCheck %s
 // RUN: qlow-opt %s --split-input-file --qlow-x86-attention="cpu=znver4" --canonicalize | qlow-opt | FileCheck %s --check-prefix=ROUND
 // RUN: qlow-opt %s --split-input-file --qlow-cpu-pipeline="cpu=znver4" | FileCheck %s --check-prefix=LLVM
-// AVX2 without VNNI (haswell): the same kernel on ymm, each dot_u8s8 lowered
-// to the exact AVX2 sequence (two vpmaddubsw on the s8 operand's nibbles,
-// vpmaddwd by 16 and by 1), no vpdpbusd.
-// RUN: qlow-opt %s --split-input-file --qlow-cpu-pipeline="cpu=haswell" | FileCheck %s --check-prefix=HSW --implicit-check-not=vpdpbusd
-// The direct path (decode steps) on AVX2 without VNNI multiplies in i16
-// (dot_i16x2, vpmaddwd) instead: see @int8_decode_grouped.
+// AVX2 without VNNI (haswell): the same kernels on ymm, multiplying in i16
+// (dot_i16x2, vpmaddwd) on operands widened and centred on their zero
+// points: see @int8_gqa_causal (packed) and @int8_decode_grouped (direct).
+// No vpdpbusd, and no vpmaddubsw either (dot_u8s8's exact AVX2 lowering
+// would take twice the multiplies).
+// RUN: qlow-opt %s --split-input-file --qlow-cpu-pipeline="cpu=haswell" | FileCheck %s --check-prefix=HSW --implicit-check-not=vpdpbusd --implicit-check-not=pmadd.ub.sw
 // RUN: qlow-opt %s --split-input-file --qlow-x86-attention="cpu=haswell" | FileCheck %s --check-prefix=WIDE
 //
 // qlow-x86-attention on int8 attention (`int8`, `key_block`): the vpdpbusd
@@ -106,9 +106,48 @@
 // LLVM-LABEL: llvm.func @int8_gqa_causal
 // LLVM: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // HSW-LABEL: llvm.func @int8_gqa_causal
-// HSW: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
-// HSW: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
 // HSW: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// On AVX2 without VNNI: Q, K and V packed as i16 values minus their zero
+// points, pairs of D (of keys for V) in i32 words: Q as [1, 4, 5, 16]
+// (20 of D padded to 32, 2 per word), K as [1, 2, 64 / 8 chunks, 16 pairs
+// of D, 8 keys] (8 x 8 word tiles transposed), V as [1, 2, 64 / 2 pairs of
+// keys, 4 vectors of 8 columns, 8]; the storage's zero point pads (z_k =
+// 130 is byte -126). Scores: a loop over the 10 pairs of D, per chunk one
+// packed K vector, per row the pair of q broadcast, one dot_i16x2 each;
+// no per-key corrections. P * V: per pair of keys the two probabilities
+// as i16 halves of a broadcast word against each packed V vector.
+// WIDE-LABEL: func.func @int8_gqa_causal
+// WIDE-NOT: qlow_x86.dot_u8s8
+// WIDE: %[[QE:.+]] = tensor.empty() : tensor<1x4x5x16xi32>
+// WIDE: scf.forall (%{{.+}}) in (4) shared_outs(%{{.+}} = %[[QE]])
+// WIDE: arith.extsi %{{.+}} : vector<16xi8> to vector<16xi16>
+// WIDE: vector.transfer_write {{.+}} : vector<8xi32>, tensor<1x1x5x16xi32>
+// WIDE: %[[KE:.+]] = tensor.empty() : tensor<1x2x8x16x8xi32>
+// WIDE: scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %[[KE]])
+// WIDE: vector.transfer_read {{.+}}, %c-126_i8{{.*}} : tensor<1x2x37x20xi8>, vector<16xi8>
+// WIDE: arith.extui %{{.+}} : vector<16xi8> to vector<16xi16>
+// WIDE: arith.subi
+// WIDE: vector.shuffle
+// WIDE: vector.transfer_write {{.+}} : vector<8xi32>, tensor<1x1x8x16x8xi32>
+// WIDE: %[[VE:.+]] = tensor.empty() : tensor<1x2x32x4x8xi32>
+// WIDE: scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %[[VE]])
+// WIDE: vector.transfer_write {{.+}} : vector<8xi32>, tensor<1x1x32x4x8xi32>
+// WIDE: scf.forall
+// WIDE: scf.for
+// WIDE: scf.for %{{.+}} = %{{.+}} to %c10
+// WIDE: %[[KV:.+]] = vector.transfer_read {{.+}} : tensor<1x2x8x16x8xi32>, vector<8xi32>
+// WIDE: %[[KW:.+]] = vector.bitcast %[[KV]] : vector<8xi32> to vector<16xi16>
+// WIDE: %[[QP:.+]] = tensor.extract {{.+}} : tensor<1x4x5x16xi32>
+// WIDE: %[[QB:.+]] = vector.broadcast %[[QP]] : i32 to vector<8xi32>
+// WIDE: %[[Q:.+]] = vector.bitcast %[[QB]] : vector<8xi32> to vector<16xi16>
+// WIDE: qlow_x86.dot_i16x2 %{{.+}}, %[[KW]], %[[Q]] : vector<16xi16> -> vector<8xi32>
+// WIDE: math.roundeven
+// WIDE-NOT: qlow_x86.dot_u8s8
+// WIDE: %[[VV:.+]] = vector.transfer_read {{.+}} : tensor<1x2x32x4x8xi32>, vector<8xi32>
+// WIDE: %[[VW:.+]] = vector.bitcast %[[VV]] : vector<8xi32> to vector<16xi16>
+// WIDE: qlow_x86.dot_i16x2 %{{.+}}, %[[VW]], %{{.+}} : vector<16xi16> -> vector<8xi32>
+// WIDE-NOT: qlow_x86.dot_u8s8
+// WIDE: scf.yield
 // ROUND-LABEL: func.func @int8_gqa_causal
 // ROUND-NOT: qlow.attention
 // ROUND: return
