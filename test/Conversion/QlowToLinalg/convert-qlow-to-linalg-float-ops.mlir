@@ -239,20 +239,28 @@ func.func @rms_norm(%x: tensor<2x3x17xf32>, %g: tensor<17xf32>) -> tensor<2x3x17
 
 // -----
 
-// rope, rotate-half pairs (i, i + D/2): x viewed as [S, 2, D/2]; the pair
-// member is loop 1, both members read through constant indices.
-// CHECK-DAG: #[[FIRST:.+]] = affine_map<(d0, d1, d2) -> (d0, 0, d2)>
-// CHECK-DAG: #[[SECOND:.+]] = affine_map<(d0, d1, d2) -> (d0, 1, d2)>
-// CHECK-DAG: #[[TABLE:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// rope, rotate-half pairs (i, i + D/2): x viewed as [S, 2, D/2]; one
+// generic per pair member on slices of the view (identity maps, cos and sin
+// [S, D/2] alike), each written into its half of the result: out_0 = x_0 cos
+// + (-x_1) sin, out_1 = x_1 cos + x_0 sin, in f64. No index-dependent
+// select, so the elementwise vectorizer takes both.
 // CHECK-LABEL: func.func @rope
 // CHECK: %[[VIEW:.+]] = tensor.expand_shape %{{.+}} {{\[}}[0], [1, 2]] output_shape [3, 2, 4] : tensor<3x8xf32> into tensor<3x2x4xf32>
-// CHECK: %[[R:.+]] = linalg.generic
-// CHECK-SAME: #[[FIRST]], #[[SECOND]], #[[TABLE]], #[[TABLE]]
-// CHECK: linalg.index 1 : index
+// CHECK: %[[X0:.+]] = tensor.extract_slice %[[VIEW]][0, 0, 0] [3, 1, 4] [1, 1, 1] : tensor<3x2x4xf32> to tensor<3x4xf32>
+// CHECK: %[[X1:.+]] = tensor.extract_slice %[[VIEW]][0, 1, 0] [3, 1, 4] [1, 1, 1] : tensor<3x2x4xf32> to tensor<3x4xf32>
+// CHECK: %[[R0:.+]] = linalg.generic
+// CHECK-SAME: ins(%[[X0]], %[[X1]], %{{.+}}, %{{.+}} : tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>)
+// CHECK-NOT: linalg.index
+// CHECK-NOT: arith.select
 // CHECK: arith.negf
-// CHECK: arith.select
 // CHECK: arith.addf %{{.+}}, %{{.+}} : f64
-// CHECK: tensor.collapse_shape %[[R]] {{\[}}[0], [1, 2]] : tensor<3x2x4xf32> into tensor<3x8xf32>
+// CHECK: %[[H0:.+]] = tensor.insert_slice %[[R0]] into %{{.+}}[0, 0, 0] [3, 1, 4] [1, 1, 1]
+// CHECK: %[[R1:.+]] = linalg.generic
+// CHECK-SAME: ins(%[[X1]], %[[X0]], %{{.+}}, %{{.+}} : tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>)
+// CHECK-NOT: arith.negf
+// CHECK: arith.addf %{{.+}}, %{{.+}} : f64
+// CHECK: %[[H1:.+]] = tensor.insert_slice %[[R1]] into %[[H0]][0, 1, 0] [3, 1, 4] [1, 1, 1]
+// CHECK: tensor.collapse_shape %[[H1]] {{\[}}[0], [1, 2]] : tensor<3x2x4xf32> into tensor<3x8xf32>
 func.func @rope(%x: tensor<3x8xf32>, %c: tensor<3x4xf32>, %s: tensor<3x4xf32>) -> tensor<3x8xf32> {
   %y = qlow.rope %x, %c, %s : (tensor<3x8xf32>, tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x8xf32>
   return %y : tensor<3x8xf32>
