@@ -17,6 +17,11 @@ namespace qlow::bench {
 /// MACs per instruction), or 0 when the CPU lacks AVX-512 VNNI.
 double measureVnniPeakGops();
 
+/// Measured peak on one core, in GOPS, of the AVX2 int8 dot product that
+/// CPUs without VNNI use (vpmaddubsw + vpmaddwd by ones + vpaddd on ymm: 32
+/// MACs), or 0 without AVX2.
+double measureAvx2Int8PeakGops();
+
 /// Whether this CPU has an int8 dot product with i32 accumulation (AVX-512
 /// VNNI or AVX-VNNI). Without one, oneDNN 2.6 and ONNX Runtime multiply
 /// u8 x s8 with vpmaddubsw, which saturates pairs of full-range products.

@@ -713,6 +713,15 @@ int runMatmul() {
   llvm::outs() << llvm::formatv("vpdpbusd_peak_gops={0:f1} "
                                 "qlow_best_share_of_peak={1:f3}\n",
                                 peak, peak > 0 ? qlowBest / peak : 0.0);
+  if (!::qlow::bench::hostHasVnni()) {
+    // Without VNNI the int8 kernels (qlow's and oneDNN's) are vpmaddubsw
+    // code: their ceiling is that sequence's rate.
+    double avx2Peak = ::qlow::bench::measureAvx2Int8PeakGops();
+    llvm::outs() << llvm::formatv(
+        "avx2_int8_peak_gops={0:f1} form=vpmaddubsw+vpmaddwd+vpaddd "
+        "qlow_best_share_of_peak={1:f3}\n",
+        avx2Peak, avx2Peak > 0 ? qlowBest / avx2Peak : 0.0);
+  }
   for (int t : threads) {
     const char *pages = "4k";
     double gbs = ::qlow::bench::measureReadBandwidthGBs(t, hugePages, &pages);
