@@ -426,6 +426,18 @@ Value buildRmsNorm(OpBuilder &b, Location loc, Value x, Value gamma,
       });
 }
 
+/// One rope element, x cos + partner sin in f64 (both products exact),
+/// rounded once to f32.
+Value ropeElement(OpBuilder &b, Location loc, Value x, Value partner,
+                  Value cos, Value sin) {
+  Value y = arith::AddFOp::create(
+      b, loc,
+      arith::MulFOp::create(b, loc, toF64(b, loc, x), toF64(b, loc, cos)),
+      arith::MulFOp::create(b, loc, toF64(b, loc, partner),
+                            toF64(b, loc, sin)));
+  return arith::TruncFOp::create(b, loc, b.getF32Type(), y);
+}
+
 /// rope on x [..., S, D], in f64 as lib/Reference (products exact, one
 /// rounding of the sum in f64, then to f32). x is viewed as
 /// [..., S, 2, D/2] (rotate-half pairs (i, i + D/2)) or [..., S, D/2, 2]
@@ -503,13 +515,7 @@ Value buildRope(OpBuilder &b, Location loc, Value x, Value cos, Value sin,
             Value partner =
                 h == 0 ? arith::NegFOp::create(nb, l, args[1]).getResult()
                        : args[1];
-            Value y = arith::AddFOp::create(
-                nb, l,
-                arith::MulFOp::create(nb, l, toF64(nb, l, args[0]),
-                                      toF64(nb, l, args[2])),
-                arith::MulFOp::create(nb, l, toF64(nb, l, partner),
-                                      toF64(nb, l, args[3])));
-            return arith::TruncFOp::create(nb, l, f32, y);
+            return ropeElement(nb, l, args[0], partner, args[2], args[3]);
           },
           member(result, h));
       result = tensor::InsertSliceOp::create(b, loc, rotated, result,
@@ -544,13 +550,7 @@ Value buildRope(OpBuilder &b, Location loc, Value x, Value cos, Value sin,
                                   arith::ConstantIndexOp::create(nb, l, 0));
         Value partner = arith::SelectOp::create(
             nb, l, isFirst, arith::NegFOp::create(nb, l, args[2]), args[1]);
-        Value y = arith::AddFOp::create(
-            nb, l,
-            arith::MulFOp::create(nb, l, toF64(nb, l, args[0]),
-                                  toF64(nb, l, args[3])),
-            arith::MulFOp::create(nb, l, toF64(nb, l, partner),
-                                  toF64(nb, l, args[4])));
-        return arith::TruncFOp::create(nb, l, f32, y);
+        return ropeElement(nb, l, args[0], partner, args[3], args[4]);
       });
   return tensor::CollapseShapeOp::create(b, loc, type, rotated, reassociation);
 }

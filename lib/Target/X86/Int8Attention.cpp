@@ -505,17 +505,20 @@ Value centredWords(OpBuilder &b, const Builders &h, const HeadsView &view,
       b, loc, words, h.constant(b, wordsType, static_cast<double>(zeroPoint)));
 }
 
-/// The wide (AVX2 without VNNI) form of Q for the packed path: `q8`
-/// [B, H, S, D] as i16 values q - z_q in [B, H, S, 8 ceil(D / 16)] i32
-/// words (pairs of D; zero beyond D), written once per call so that the
-/// kernel broadcasts a pair with one load (vpbroadcastd).
-Value packWideQueries(OpBuilder &b, const Builders &h, const HeadsView &q8,
-                      bool isSigned, int64_t zeroPoint) {
+/// A [B, H, ...] i32 tensor of `perHead` elements per (batch, head) of
+/// `view`, each head's slice ([1, 1, perHead...]) written by `fill` in one
+/// scf.forall iteration (from zeros where `view` is empty): the scaffold
+/// of the wide packers.
+Value packPerHead(
+    OpBuilder &b, const Builders &h, const HeadsView &view,
+    ArrayRef<int64_t> perHead,
+    function_ref<Value(OpBuilder &, Value batch, Value head, Value slice)>
+        fill) {
   Location loc = h.loc;
-  const SmallVector<int64_t> s = q8.headsShape();
-  const int64_t tiles = (s[3] + 15) / 16, words = 8 * tiles;
+  const SmallVector<int64_t> s = view.headsShape();
   Type i32 = b.getI32Type();
-  SmallVector<int64_t> shape = {s[0], s[1], s[2], words};
+  SmallVector<int64_t> shape = {s[0], s[1]};
+  shape.append(perHead.begin(), perHead.end());
   Value packed = tensor::EmptyOp::create(b, loc, shape, i32).getResult();
   if (s[0] * s[1] * s[2] * s[3] == 0)
     return linalg::FillOp::create(b, loc, h.constant(b, i32, 0), packed)
@@ -527,38 +530,58 @@ Value packWideQueries(OpBuilder &b, const Builders &h, const HeadsView &q8,
   Value iv = forall.getInductionVars()[0];
   Value batch = arith::DivUIOp::create(fb, loc, iv, h.idx(fb, s[1]));
   Value head = arith::RemUIOp::create(fb, loc, iv, h.idx(fb, s[1]));
-  SmallVector<OpFoldResult> offsets = {batch, head, fb.getIndexAttr(0),
-                                       fb.getIndexAttr(0)};
-  SmallVector<OpFoldResult> sizes = {fb.getIndexAttr(1), fb.getIndexAttr(1),
-                                     fb.getIndexAttr(s[2]),
-                                     fb.getIndexAttr(words)};
-  SmallVector<OpFoldResult> strides(4, fb.getIndexAttr(1));
+  SmallVector<OpFoldResult> offsets = {batch, head};
+  SmallVector<OpFoldResult> sizes = {fb.getIndexAttr(1), fb.getIndexAttr(1)};
+  SmallVector<int64_t> sliceShape = {1, 1};
+  for (int64_t size : perHead) {
+    offsets.push_back(fb.getIndexAttr(0));
+    sizes.push_back(fb.getIndexAttr(size));
+    sliceShape.push_back(size);
+  }
+  SmallVector<OpFoldResult> strides(shape.size(), fb.getIndexAttr(1));
   Value slice = tensor::ExtractSliceOp::create(
-      fb, loc, RankedTensorType::get({1, 1, s[2], words}, i32),
+      fb, loc, RankedTensorType::get(sliceShape, i32),
       forall.getRegionIterArgs()[0], offsets, sizes, strides);
-  auto loop = scf::ForOp::create(
-      fb, loc, h.idx(fb, 0), h.idx(fb, s[2]), h.idx(fb, 1), ValueRange{slice},
-      [&](OpBuilder &rb, Location, Value row, ValueRange carried) {
-        Value into = carried[0];
-        for (int64_t x = 0; x < tiles; ++x)
-          into = vector::TransferWriteOp::create(
-                     rb, loc,
-                     vector::BitCastOp::create(
-                         rb, loc, VectorType::get({8}, i32),
-                         centredWords(rb, h, q8, batch, head, row, 16 * x,
-                                      isSigned, zeroPoint)),
-                     into,
-                     ValueRange{h.idx(rb, 0), h.idx(rb, 0), row,
-                                h.idx(rb, 8 * x)},
-                     ArrayRef<bool>{true})
-                     .getResult();
-        scf::YieldOp::create(rb, loc, into);
-      });
+  slice = fill(fb, batch, head, slice);
   OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(tb, loc, loop.getResult(0),
+  tensor::ParallelInsertSliceOp::create(tb, loc, slice,
                                         forall.getRegionIterArgs()[0], offsets,
                                         sizes, strides);
   return forall.getResult(0);
+}
+
+/// The wide (AVX2 without VNNI) form of Q for the packed path: `q8`
+/// [B, H, S, D] as i16 values q - z_q in [B, H, S, 8 ceil(D / 16)] i32
+/// words (pairs of D; zero beyond D), written once per call so that the
+/// kernel broadcasts a pair with one load (vpbroadcastd).
+Value packWideQueries(OpBuilder &b, const Builders &h, const HeadsView &q8,
+                      bool isSigned, int64_t zeroPoint) {
+  Location loc = h.loc;
+  const SmallVector<int64_t> s = q8.headsShape();
+  const int64_t tiles = (s[3] + 15) / 16;
+  auto fill = [&](OpBuilder &fb, Value batch, Value head, Value slice) {
+    auto loop = scf::ForOp::create(
+        fb, loc, h.idx(fb, 0), h.idx(fb, s[2]), h.idx(fb, 1),
+        ValueRange{slice},
+        [&](OpBuilder &rb, Location, Value row, ValueRange carried) {
+          Value into = carried[0];
+          for (int64_t x = 0; x < tiles; ++x)
+            into = vector::TransferWriteOp::create(
+                       rb, loc,
+                       vector::BitCastOp::create(
+                           rb, loc, VectorType::get({8}, rb.getI32Type()),
+                           centredWords(rb, h, q8, batch, head, row, 16 * x,
+                                        isSigned, zeroPoint)),
+                       into,
+                       ValueRange{h.idx(rb, 0), h.idx(rb, 0), row,
+                                  h.idx(rb, 8 * x)},
+                       ArrayRef<bool>{true})
+                       .getResult();
+          scf::YieldOp::create(rb, loc, into);
+        });
+    return loop.getResult(0);
+  };
+  return packPerHead(b, h, q8, {s[2], 8 * tiles}, fill);
 }
 
 /// The wide (AVX2 without VNNI) packing of K: `k8` [B, Hkv, T, D] as i16
@@ -575,69 +598,46 @@ Value packWideKeys(OpBuilder &b, const Builders &h, const HeadsView &k8,
   Location loc = h.loc;
   const SmallVector<int64_t> s = k8.headsShape();
   constexpr int64_t L = 8;
-  const int64_t tiles = (s[3] + 15) / 16, words = 8 * tiles;
-  Type i32 = b.getI32Type();
-  SmallVector<int64_t> shape = {s[0], s[1], tPad / L, words, L};
-  Value packed = tensor::EmptyOp::create(b, loc, shape, i32).getResult();
-  if (s[0] * s[1] * s[2] * s[3] == 0)
-    return linalg::FillOp::create(b, loc, h.constant(b, i32, 0), packed)
-        .getResult(0);
-  auto forall = scf::ForallOp::create(
-      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(s[0] * s[1])},
-      ValueRange{packed}, std::nullopt);
-  OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
-  Value iv = forall.getInductionVars()[0];
-  Value batch = arith::DivUIOp::create(fb, loc, iv, h.idx(fb, s[1]));
-  Value head = arith::RemUIOp::create(fb, loc, iv, h.idx(fb, s[1]));
-  SmallVector<OpFoldResult> offsets = {batch, head, fb.getIndexAttr(0),
-                                       fb.getIndexAttr(0), fb.getIndexAttr(0)};
-  SmallVector<OpFoldResult> sizes = {fb.getIndexAttr(1), fb.getIndexAttr(1),
-                                     fb.getIndexAttr(tPad / L),
-                                     fb.getIndexAttr(words), fb.getIndexAttr(L)};
-  SmallVector<OpFoldResult> strides(5, fb.getIndexAttr(1));
-  Value slice = tensor::ExtractSliceOp::create(
-      fb, loc, RankedTensorType::get({1, 1, tPad / L, words, L}, i32),
-      forall.getRegionIterArgs()[0], offsets, sizes, strides);
+  const int64_t tiles = (s[3] + 15) / 16;
   const int64_t fullChunks = s[2] / L, restKeys = s[2] % L;
-  slice = zeroTail(fb, loc, slice, 2, fullChunks + (restKeys > 0 ? 1 : 0));
-  // One chunk of 8 keys from `t0`, `count` of them real.
-  auto packChunk = [&](OpBuilder &cb, Value t0, int64_t count, Value into) {
-    Value block = arith::DivUIOp::create(cb, loc, t0, h.idx(cb, L));
-    for (int64_t x = 0; x < tiles; ++x) {
-      SmallVector<Value> rows;
-      for (int64_t r = 0; r < L; ++r)
-        rows.push_back(vector::BitCastOp::create(
-            cb, loc, VectorType::get({L}, i32),
-            centredWords(cb, h, k8, batch, head,
-                         arith::AddIOp::create(cb, loc, t0, h.idx(cb, r)),
-                         16 * x, isSigned, zeroPoint, r < count)));
-      SmallVector<Value> columns = transposeVectorTile(cb, loc, rows);
-      for (int64_t w = 0; w < L; ++w)
-        into = vector::TransferWriteOp::create(
-                   cb, loc, columns[w], into,
-                   ValueRange{h.idx(cb, 0), h.idx(cb, 0), block,
-                              h.idx(cb, 8 * x + w), h.idx(cb, 0)},
-                   ArrayRef<bool>{true})
-                   .getResult();
+  auto fill = [&](OpBuilder &fb, Value batch, Value head, Value slice) {
+    slice = zeroTail(fb, loc, slice, 2, fullChunks + (restKeys > 0 ? 1 : 0));
+    // One chunk of 8 keys from `t0`, `count` of them real.
+    auto packChunk = [&](OpBuilder &cb, Value t0, int64_t count, Value into) {
+      Value block = arith::DivUIOp::create(cb, loc, t0, h.idx(cb, L));
+      for (int64_t x = 0; x < tiles; ++x) {
+        SmallVector<Value> rows;
+        for (int64_t r = 0; r < L; ++r)
+          rows.push_back(vector::BitCastOp::create(
+              cb, loc, VectorType::get({L}, cb.getI32Type()),
+              centredWords(cb, h, k8, batch, head,
+                           arith::AddIOp::create(cb, loc, t0, h.idx(cb, r)),
+                           16 * x, isSigned, zeroPoint, r < count)));
+        SmallVector<Value> columns = transposeVectorTile(cb, loc, rows);
+        for (int64_t w = 0; w < L; ++w)
+          into = vector::TransferWriteOp::create(
+                     cb, loc, columns[w], into,
+                     ValueRange{h.idx(cb, 0), h.idx(cb, 0), block,
+                                h.idx(cb, 8 * x + w), h.idx(cb, 0)},
+                     ArrayRef<bool>{true})
+                     .getResult();
+      }
+      return into;
+    };
+    if (fullChunks > 0) {
+      auto loop = scf::ForOp::create(
+          fb, loc, h.idx(fb, 0), h.idx(fb, fullChunks * L), h.idx(fb, L),
+          ValueRange{slice},
+          [&](OpBuilder &cb, Location, Value t0, ValueRange carried) {
+            scf::YieldOp::create(cb, loc, packChunk(cb, t0, L, carried[0]));
+          });
+      slice = loop.getResult(0);
     }
-    return into;
+    if (restKeys > 0)
+      slice = packChunk(fb, h.idx(fb, fullChunks * L), restKeys, slice);
+    return slice;
   };
-  if (fullChunks > 0) {
-    auto loop = scf::ForOp::create(
-        fb, loc, h.idx(fb, 0), h.idx(fb, fullChunks * L), h.idx(fb, L),
-        ValueRange{slice},
-        [&](OpBuilder &cb, Location, Value t0, ValueRange carried) {
-          scf::YieldOp::create(cb, loc, packChunk(cb, t0, L, carried[0]));
-        });
-    slice = loop.getResult(0);
-  }
-  if (restKeys > 0)
-    slice = packChunk(fb, h.idx(fb, fullChunks * L), restKeys, slice);
-  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(tb, loc, slice,
-                                        forall.getRegionIterArgs()[0], offsets,
-                                        sizes, strides);
-  return forall.getResult(0);
+  return packPerHead(b, h, k8, {tPad / L, 8 * tiles, L}, fill);
 }
 
 /// The wide (AVX2 without VNNI) packing of V: `v8` [B, Hkv, T, Dv] as i16
@@ -653,76 +653,53 @@ Value packWideValues(OpBuilder &b, const Builders &h, const HeadsView &v8,
   Location loc = h.loc;
   const SmallVector<int64_t> s = v8.headsShape();
   constexpr int64_t L = 8;
-  const int64_t tiles = (s[3] + 15) / 16, vectors = 2 * tiles;
-  Type i32 = b.getI32Type();
-  SmallVector<int64_t> shape = {s[0], s[1], tPad / 2, vectors, L};
-  Value packed = tensor::EmptyOp::create(b, loc, shape, i32).getResult();
-  if (s[0] * s[1] * s[2] * s[3] == 0)
-    return linalg::FillOp::create(b, loc, h.constant(b, i32, 0), packed)
-        .getResult(0);
-  auto forall = scf::ForallOp::create(
-      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(s[0] * s[1])},
-      ValueRange{packed}, std::nullopt);
-  OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
-  Value iv = forall.getInductionVars()[0];
-  Value batch = arith::DivUIOp::create(fb, loc, iv, h.idx(fb, s[1]));
-  Value head = arith::RemUIOp::create(fb, loc, iv, h.idx(fb, s[1]));
-  SmallVector<OpFoldResult> offsets = {batch, head, fb.getIndexAttr(0),
-                                       fb.getIndexAttr(0), fb.getIndexAttr(0)};
-  SmallVector<OpFoldResult> sizes = {
-      fb.getIndexAttr(1), fb.getIndexAttr(1), fb.getIndexAttr(tPad / 2),
-      fb.getIndexAttr(vectors), fb.getIndexAttr(L)};
-  SmallVector<OpFoldResult> strides(5, fb.getIndexAttr(1));
-  Value slice = tensor::ExtractSliceOp::create(
-      fb, loc, RankedTensorType::get({1, 1, tPad / 2, vectors, L}, i32),
-      forall.getRegionIterArgs()[0], offsets, sizes, strides);
+  const int64_t tiles = (s[3] + 15) / 16;
   const int64_t fullPairs = s[2] / 2;
-  slice = zeroTail(fb, loc, slice, 2, (s[2] + 1) / 2);
   SmallVector<int64_t> lowMask, highMask;
   for (int64_t i = 0; i < 8; ++i) {
     lowMask.append({i, 16 + i});
     highMask.append({8 + i, 24 + i});
   }
-  // One pair of keys from `t0`, the second real when `both`.
-  auto packPair = [&](OpBuilder &cb, Value t0, bool both, Value into) {
-    Value pair = arith::DivUIOp::create(cb, loc, t0, h.idx(cb, 2));
-    Value second = arith::AddIOp::create(cb, loc, t0, h.idx(cb, 1));
-    for (int64_t x = 0; x < tiles; ++x) {
-      Value first = centredWords(cb, h, v8, batch, head, t0, 16 * x, isSigned,
-                                 zeroPoint);
-      Value next = centredWords(cb, h, v8, batch, head, second, 16 * x,
-                                isSigned, zeroPoint, both);
-      for (int64_t y = 0; y < 2; ++y) {
-        Value words = vector::BitCastOp::create(
-            cb, loc, VectorType::get({L}, i32),
-            vector::ShuffleOp::create(cb, loc, first, next,
-                                      y == 0 ? lowMask : highMask));
-        into = vector::TransferWriteOp::create(
-                   cb, loc, words, into,
-                   ValueRange{h.idx(cb, 0), h.idx(cb, 0), pair,
-                              h.idx(cb, 2 * x + y), h.idx(cb, 0)},
-                   ArrayRef<bool>{true})
-                   .getResult();
+  auto fill = [&](OpBuilder &fb, Value batch, Value head, Value slice) {
+    slice = zeroTail(fb, loc, slice, 2, (s[2] + 1) / 2);
+    // One pair of keys from `t0`, the second real when `both`.
+    auto packPair = [&](OpBuilder &cb, Value t0, bool both, Value into) {
+      Value pair = arith::DivUIOp::create(cb, loc, t0, h.idx(cb, 2));
+      Value second = arith::AddIOp::create(cb, loc, t0, h.idx(cb, 1));
+      for (int64_t x = 0; x < tiles; ++x) {
+        Value first = centredWords(cb, h, v8, batch, head, t0, 16 * x,
+                                   isSigned, zeroPoint);
+        Value next = centredWords(cb, h, v8, batch, head, second, 16 * x,
+                                  isSigned, zeroPoint, both);
+        for (int64_t y = 0; y < 2; ++y) {
+          Value words = vector::BitCastOp::create(
+              cb, loc, VectorType::get({L}, cb.getI32Type()),
+              vector::ShuffleOp::create(cb, loc, first, next,
+                                        y == 0 ? lowMask : highMask));
+          into = vector::TransferWriteOp::create(
+                     cb, loc, words, into,
+                     ValueRange{h.idx(cb, 0), h.idx(cb, 0), pair,
+                                h.idx(cb, 2 * x + y), h.idx(cb, 0)},
+                     ArrayRef<bool>{true})
+                     .getResult();
+        }
       }
+      return into;
+    };
+    if (fullPairs > 0) {
+      auto loop = scf::ForOp::create(
+          fb, loc, h.idx(fb, 0), h.idx(fb, 2 * fullPairs), h.idx(fb, 2),
+          ValueRange{slice},
+          [&](OpBuilder &cb, Location, Value t0, ValueRange carried) {
+            scf::YieldOp::create(cb, loc, packPair(cb, t0, true, carried[0]));
+          });
+      slice = loop.getResult(0);
     }
-    return into;
+    if (s[2] % 2 != 0)
+      slice = packPair(fb, h.idx(fb, 2 * fullPairs), false, slice);
+    return slice;
   };
-  if (fullPairs > 0) {
-    auto loop = scf::ForOp::create(
-        fb, loc, h.idx(fb, 0), h.idx(fb, 2 * fullPairs), h.idx(fb, 2),
-        ValueRange{slice},
-        [&](OpBuilder &cb, Location, Value t0, ValueRange carried) {
-          scf::YieldOp::create(cb, loc, packPair(cb, t0, true, carried[0]));
-        });
-    slice = loop.getResult(0);
-  }
-  if (s[2] % 2 != 0)
-    slice = packPair(fb, h.idx(fb, 2 * fullPairs), false, slice);
-  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(tb, loc, slice,
-                                        forall.getRegionIterArgs()[0], offsets,
-                                        sizes, strides);
-  return forall.getResult(0);
+  return packPerHead(b, h, v8, {tPad / 2, 2 * tiles, L}, fill);
 }
 
 /// The most query rows per kv head (H / Hkv * S) that the int8 kernel reads
@@ -1375,9 +1352,7 @@ private:
                                   int64_t rows, Value key0, int64_t width) {
     if (c.wideDirect)
       return wideDirectScores(b, pos, rows, key0, width);
-    const int64_t L = c.lanes;
-    const int64_t chunks = (width + L - 1) / L;
-    const int64_t width8 = 4 * L;
+    const int64_t width8 = 4 * c.lanes;
     Value zeroI32 = h.constant(b, vecI32(), 0);
     // zqU in the bytes of D (zero beyond, where the key bytes are too).
     SmallVector<Value> zqBytes;
@@ -1388,45 +1363,66 @@ private:
       zqBytes.push_back(arith::ConstantOp::create(
           b, loc, DenseElementsAttr::get(vecBytes(), ArrayRef<int8_t>(bytes))));
     }
+    SmallVector<Value> rowOffsets(rows);
+    if (c.d * c.zqU * c.zkS != 0)
+      for (Value &offset : rowOffsets)
+        offset = h.constant(b, vecI32(),
+                            static_cast<int32_t>(c.d * c.zqU * c.zkS));
+    auto keyPartials = [&](Value key) {
+      SmallVector<Value> keyBytes;
+      for (int64_t d0 = 0; d0 < c.d; d0 += width8)
+        keyBytes.push_back(readRowBytes(b, k8, pos.batch, pos.kvHead, key, d0,
+                                        c.d, c.kFlip));
+      Value zqPart;
+      if (c.zqU != 0) {
+        zqPart = zeroI32;
+        for (auto [x, bytes] : llvm::enumerate(keyBytes))
+          zqPart = x86::DotU8S8Op::create(b, loc, vecI32(), zqPart, zqBytes[x],
+                                          bytes);
+      }
+      SmallVector<Value> partial;
+      for (int64_t r = 0; r < rows; ++r) {
+        Value sum = zeroI32;
+        for (auto [x, bytes] : llvm::enumerate(keyBytes))
+          sum = x86::DotU8S8Op::create(b, loc, vecI32(), sum,
+                                       queryVectors[r][x], bytes);
+        if (zqPart)
+          sum = arith::SubIOp::create(b, loc, sum, zqPart);
+        partial.push_back(sum);
+      }
+      return partial;
+    };
+    return directChunks(b, rows, key0, width, keyPartials, rowOffsets);
+  }
+
+  /// The direct paths' scores per row and chunk of L keys from the key rows
+  /// read in place: `keyPartials(key)` gives each row's L lanes of partial
+  /// sums for one key (their sum is the raw score), the chunk's L keys are
+  /// summed lane-wise by halving shuffles (lanewiseSums), and the row's
+  /// `rowOffsets` vector is added (none where null).
+  SmallVector<Value>
+  directChunks(OpBuilder &b, int64_t rows, Value key0, int64_t width,
+               function_ref<SmallVector<Value>(Value key)> keyPartials,
+               ArrayRef<Value> rowOffsets) {
+    const int64_t L = c.lanes;
+    const int64_t chunks = (width + L - 1) / L;
+    Value zeroI32 = h.constant(b, vecI32(), 0);
     SmallVector<Value> out(rows * chunks);
     for (int64_t k = 0; k < chunks; ++k) {
       const int64_t valid = std::min(L, width - k * L);
       SmallVector<SmallVector<Value>> partial(rows);
       for (int64_t j = 0; j < L; ++j) {
-        if (j >= valid) {
-          for (int64_t r = 0; r < rows; ++r)
-            partial[r].push_back(zeroI32);
-          continue;
-        }
-        Value key = arith::AddIOp::create(b, loc, key0, h.idx(b, k * L + j));
-        SmallVector<Value> keyBytes;
-        for (int64_t d0 = 0; d0 < c.d; d0 += width8)
-          keyBytes.push_back(readRowBytes(b, k8, pos.batch, pos.kvHead, key, d0,
-                                          c.d, c.kFlip));
-        Value zqPart;
-        if (c.zqU != 0) {
-          zqPart = zeroI32;
-          for (auto [x, bytes] : llvm::enumerate(keyBytes))
-            zqPart = x86::DotU8S8Op::create(b, loc, vecI32(), zqPart,
-                                            zqBytes[x], bytes);
-        }
-        for (int64_t r = 0; r < rows; ++r) {
-          Value sum = zeroI32;
-          for (auto [x, bytes] : llvm::enumerate(keyBytes))
-            sum = x86::DotU8S8Op::create(b, loc, vecI32(), sum,
-                                         queryVectors[r][x], bytes);
-          if (zqPart)
-            sum = arith::SubIOp::create(b, loc, sum, zqPart);
-          partial[r].push_back(sum);
-        }
+        SmallVector<Value> perRow =
+            j < valid ? keyPartials(arith::AddIOp::create(
+                            b, loc, key0, h.idx(b, k * L + j)))
+                      : SmallVector<Value>(rows, zeroI32);
+        for (int64_t r = 0; r < rows; ++r)
+          partial[r].push_back(perRow[r]);
       }
       for (int64_t r = 0; r < rows; ++r) {
         Value sums = lanewiseSums(b, loc, partial[r]);
-        if (c.d * c.zqU * c.zkS != 0)
-          sums = arith::AddIOp::create(
-              b, loc, sums,
-              h.constant(b, vecI32(),
-                         static_cast<int32_t>(c.d * c.zqU * c.zkS)));
+        if (rowOffsets[r])
+          sums = arith::AddIOp::create(b, loc, sums, rowOffsets[r]);
         out[r * chunks + k] = sums;
       }
     }
@@ -1445,8 +1441,6 @@ private:
   SmallVector<Value> wideDirectScores(OpBuilder &b, const Position &pos,
                                       int64_t rows, Value key0,
                                       int64_t width) {
-    const int64_t L = c.lanes;
-    const int64_t chunks = (width + L - 1) / L;
     Value zeroI32 = h.constant(b, vecI32(), 0);
     SmallVector<Value> rowOffsets(rows);
     for (int64_t r = 0; r < rows; ++r) {
@@ -1455,36 +1449,24 @@ private:
         offset = arith::SubIOp::create(
             b, loc, offset,
             arith::MulIOp::create(b, loc, queryCentredSums[r], h.i32(b, 128)));
-      rowOffsets[r] = h.broadcast(b, offset, L);
+      rowOffsets[r] = h.broadcast(b, offset, c.lanes);
     }
-    SmallVector<Value> out(rows * chunks);
-    for (int64_t k = 0; k < chunks; ++k) {
-      const int64_t valid = std::min(L, width - k * L);
-      SmallVector<SmallVector<Value>> partial(rows);
-      for (int64_t j = 0; j < L; ++j) {
-        if (j >= valid) {
-          for (int64_t r = 0; r < rows; ++r)
-            partial[r].push_back(zeroI32);
-          continue;
-        }
-        Value key = arith::AddIOp::create(b, loc, key0, h.idx(b, k * L + j));
-        SmallVector<Value> keyWords;
-        for (int64_t d0 = 0; d0 < c.d; d0 += 16)
-          keyWords.push_back(readRowWords(b, k8, pos.batch, pos.kvHead, key, d0,
-                                          c.d, /*isSigned=*/!c.kFlip));
-        for (int64_t r = 0; r < rows; ++r) {
-          Value sum = zeroI32;
-          for (auto [x, words] : llvm::enumerate(keyWords))
-            sum = x86::DotI16x2Op::create(b, loc, vecI32(), sum,
-                                          queryVectors[r][x], words);
-          partial[r].push_back(sum);
-        }
+    auto keyPartials = [&](Value key) {
+      SmallVector<Value> keyWords;
+      for (int64_t d0 = 0; d0 < c.d; d0 += 16)
+        keyWords.push_back(readRowWords(b, k8, pos.batch, pos.kvHead, key, d0,
+                                        c.d, /*isSigned=*/!c.kFlip));
+      SmallVector<Value> partial;
+      for (int64_t r = 0; r < rows; ++r) {
+        Value sum = zeroI32;
+        for (auto [x, words] : llvm::enumerate(keyWords))
+          sum = x86::DotI16x2Op::create(b, loc, vecI32(), sum,
+                                        queryVectors[r][x], words);
+        partial.push_back(sum);
       }
-      for (int64_t r = 0; r < rows; ++r)
-        out[r * chunks + k] = arith::AddIOp::create(
-            b, loc, lanewiseSums(b, loc, partial[r]), rowOffsets[r]);
-    }
-    return out;
+      return partial;
+    };
+    return directChunks(b, rows, key0, width, keyPartials, rowOffsets);
   }
 
   /// From the scores of a key block (`base`, per row and chunk; see
