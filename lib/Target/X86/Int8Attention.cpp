@@ -157,6 +157,50 @@ struct Builders {
   }
 };
 
+/// A [B, H, ...] tensor of `element` with `perHead` elements per (batch,
+/// head) of `view`, each head's slice ([1, 1, perHead...]) written by
+/// `fill` in one scf.forall iteration (zeros where `view` is empty): the
+/// scaffold of the packers of V and of the wide Q, K and V.
+Value packPerHead(
+    OpBuilder &b, const Builders &h, const HeadsView &view, Type element,
+    ArrayRef<int64_t> perHead,
+    function_ref<Value(OpBuilder &, Value batch, Value head, Value slice)>
+        fill) {
+  Location loc = h.loc;
+  const SmallVector<int64_t> s = view.headsShape();
+  SmallVector<int64_t> shape = {s[0], s[1]};
+  shape.append(perHead.begin(), perHead.end());
+  Value packed = tensor::EmptyOp::create(b, loc, shape, element).getResult();
+  if (s[0] * s[1] * s[2] * s[3] == 0)
+    return linalg::FillOp::create(b, loc, h.constant(b, element, 0), packed)
+        .getResult(0);
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(s[0] * s[1])},
+      ValueRange{packed}, std::nullopt);
+  OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
+  Value iv = forall.getInductionVars()[0];
+  Value batch = arith::DivUIOp::create(fb, loc, iv, h.idx(fb, s[1]));
+  Value head = arith::RemUIOp::create(fb, loc, iv, h.idx(fb, s[1]));
+  SmallVector<OpFoldResult> offsets = {batch, head};
+  SmallVector<OpFoldResult> sizes = {fb.getIndexAttr(1), fb.getIndexAttr(1)};
+  SmallVector<int64_t> sliceShape = {1, 1};
+  for (int64_t size : perHead) {
+    offsets.push_back(fb.getIndexAttr(0));
+    sizes.push_back(fb.getIndexAttr(size));
+    sliceShape.push_back(size);
+  }
+  SmallVector<OpFoldResult> strides(shape.size(), fb.getIndexAttr(1));
+  Value slice = tensor::ExtractSliceOp::create(
+      fb, loc, RankedTensorType::get(sliceShape, element),
+      forall.getRegionIterArgs()[0], offsets, sizes, strides);
+  slice = fill(fb, batch, head, slice);
+  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(tb, loc, slice,
+                                        forall.getRegionIterArgs()[0], offsets,
+                                        sizes, strides);
+  return forall.getResult(0);
+}
+
 /// Packs the stored integers `k8` [B, Hkv, T, D] into
 /// [B, Hkv, Tpad / L, ceil(D / 4), 4 L] (see the file header), u8 storage
 /// flipped to s8, and the per-key score correction `zq * colsum(k_s8) - D *
@@ -356,126 +400,104 @@ Value packValues(OpBuilder &b, const Builders &h, const HeadsView &v8,
   const SmallVector<int64_t> s = v8.headsShape();
   const int64_t chunks = (s[3] + lanes - 1) / lanes;
   Type i8 = b.getI8Type();
-  SmallVector<int64_t> shape = {s[0], s[1], tPad / 4, chunks, 4 * lanes};
-  Value packed = tensor::EmptyOp::create(b, loc, shape, i8).getResult();
-  if (s[0] * s[1] * s[2] * s[3] == 0)
-    return linalg::FillOp::create(b, loc, h.constant(b, i8, 0), packed)
-        .getResult(0);
-  auto forall = scf::ForallOp::create(
-      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(s[0] * s[1])},
-      ValueRange{packed}, std::nullopt);
-  OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
-  Value iv = forall.getInductionVars()[0];
-  Value batch = arith::DivUIOp::create(fb, loc, iv, h.idx(fb, s[1]));
-  Value head = arith::RemUIOp::create(fb, loc, iv, h.idx(fb, s[1]));
-  SmallVector<OpFoldResult> offsets = {batch, head, fb.getIndexAttr(0),
-                                       fb.getIndexAttr(0), fb.getIndexAttr(0)};
-  SmallVector<OpFoldResult> sizes = {
-      fb.getIndexAttr(1), fb.getIndexAttr(1), fb.getIndexAttr(tPad / 4),
-      fb.getIndexAttr(chunks), fb.getIndexAttr(4 * lanes)};
-  SmallVector<OpFoldResult> strides(5, fb.getIndexAttr(1));
-  Value slice = tensor::ExtractSliceOp::create(
-      fb, loc, RankedTensorType::get({1, 1, tPad / 4, chunks, 4 * lanes}, i8),
-      forall.getRegionIterArgs()[0], offsets, sizes, strides);
-  Value signBit = h.constant(fb, i8, -128);
-  Value lanesIdx = h.idx(fb, lanes), four = h.idx(fb, 4);
-  // Whole groups of 4 keys in registers: per vector of `lanes` columns, the
-  // 4 value rows (flipped, the last chunk widened with zeros) interleaved
-  // byte by byte (two shuffles into pairs, one into the 4-byte groups) are
-  // one packed vector.
-  const int64_t vectorKeys = s[2] / 4 * 4;
-  // Zeros for the groups of keys packed byte by byte or padding.
-  slice = zeroTail(fb, loc, slice, 2, vectorKeys / 4);
-  if (vectorKeys > 0) {
-    auto bytes = [&](int64_t n) { return VectorType::get({n}, i8); };
-    SmallVector<int64_t> pairMask, quadMask;
-    for (int64_t c = 0; c < lanes; ++c)
-      for (int64_t y = 0; y < 2; ++y)
-        pairMask.push_back(y * lanes + c);
-    for (int64_t c = 0; c < lanes; ++c)
-      for (int64_t z = 0; z < 2; ++z)
+  auto fill = [&](OpBuilder &fb, Value batch, Value head, Value slice) {
+    Value signBit = h.constant(fb, i8, -128);
+    Value lanesIdx = h.idx(fb, lanes), four = h.idx(fb, 4);
+    // Whole groups of 4 keys in registers: per vector of `lanes` columns, the
+    // 4 value rows (flipped, the last chunk widened with zeros) interleaved
+    // byte by byte (two shuffles into pairs, one into the 4-byte groups) are
+    // one packed vector.
+    const int64_t vectorKeys = s[2] / 4 * 4;
+    // Zeros for the groups of keys packed byte by byte or padding.
+    slice = zeroTail(fb, loc, slice, 2, vectorKeys / 4);
+    if (vectorKeys > 0) {
+      auto bytes = [&](int64_t n) { return VectorType::get({n}, i8); };
+      SmallVector<int64_t> pairMask, quadMask;
+      for (int64_t c = 0; c < lanes; ++c)
         for (int64_t y = 0; y < 2; ++y)
-          quadMask.push_back(z * 2 * lanes + 2 * c + y);
-    auto groupLoop = scf::ForOp::create(
-        fb, loc, h.idx(fb, 0), h.idx(fb, vectorKeys), four, ValueRange{slice},
-        [&](OpBuilder &tb, Location, Value t0, ValueRange carried) {
-          Value dest = carried[0];
-          Value group = arith::DivUIOp::create(tb, loc, t0, four);
-          for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-            const int64_t e0 = chunk * lanes;
-            const int64_t width = std::min(lanes, s[3] - e0);
-            SmallVector<Value> rows;
-            for (int64_t x = 0; x < 4; ++x) {
-              Value row = vector::TransferReadOp::create(
-                  tb, loc, bytes(width), v8.value,
-                  v8.at(batch, head,
-                        arith::AddIOp::create(tb, loc, t0, h.idx(tb, x)),
-                        h.idx(tb, e0)),
-                  h.constant(tb, i8, 0), ArrayRef<bool>{true});
-              if (width < lanes)
-                row = vector::InsertStridedSliceOp::create(
-                    tb, loc, row, h.constant(tb, bytes(lanes), 0),
-                    ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
-              rows.push_back(row);
-            }
-            Value low =
-                vector::ShuffleOp::create(tb, loc, rows[0], rows[1], pairMask);
-            Value high =
-                vector::ShuffleOp::create(tb, loc, rows[2], rows[3], pairMask);
-            Value packed =
-                vector::ShuffleOp::create(tb, loc, low, high, quadMask);
-            // u8 to s8 once on the packed vector (bytewise: it commutes
-            // with the shuffles), not on each row.
-            if (flip)
-              packed = arith::XOrIOp::create(
-                  tb, loc, packed, h.constant(tb, bytes(4 * lanes), -128));
-            dest = vector::TransferWriteOp::create(
-                       tb, loc, packed, dest,
-                       ValueRange{h.idx(tb, 0), h.idx(tb, 0), group,
-                                  h.idx(tb, chunk), h.idx(tb, 0)},
-                       ArrayRef<bool>{true})
-                       .getResult();
-          }
-          scf::YieldOp::create(tb, loc, ValueRange{dest});
-        });
-    slice = groupLoop.getResult(0);
-  }
-  // The last T % 4 keys byte by byte.
-  auto tLoop = scf::ForOp::create(
-      fb, loc, h.idx(fb, vectorKeys), h.idx(fb, s[2]), h.idx(fb, 1),
-      ValueRange{slice},
-      [&](OpBuilder &tb, Location, Value t, ValueRange outer) {
-        Value group = arith::DivUIOp::create(tb, loc, t, four);
-        Value inGroup = arith::RemUIOp::create(tb, loc, t, four);
-        auto eLoop = scf::ForOp::create(
-            tb, loc, h.idx(tb, 0), h.idx(tb, s[3]), h.idx(tb, 1), outer,
-            [&](OpBuilder &eb, Location, Value e, ValueRange inner) {
-              Value x = tensor::ExtractOp::create(eb, loc, v8.value,
-                                                  v8.at(batch, head, t, e));
+          pairMask.push_back(y * lanes + c);
+      for (int64_t c = 0; c < lanes; ++c)
+        for (int64_t z = 0; z < 2; ++z)
+          for (int64_t y = 0; y < 2; ++y)
+            quadMask.push_back(z * 2 * lanes + 2 * c + y);
+      auto groupLoop = scf::ForOp::create(
+          fb, loc, h.idx(fb, 0), h.idx(fb, vectorKeys), four, ValueRange{slice},
+          [&](OpBuilder &tb, Location, Value t0, ValueRange carried) {
+            Value dest = carried[0];
+            Value group = arith::DivUIOp::create(tb, loc, t0, four);
+            for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+              const int64_t e0 = chunk * lanes;
+              const int64_t width = std::min(lanes, s[3] - e0);
+              SmallVector<Value> rows;
+              for (int64_t x = 0; x < 4; ++x) {
+                Value row = vector::TransferReadOp::create(
+                    tb, loc, bytes(width), v8.value,
+                    v8.at(batch, head,
+                          arith::AddIOp::create(tb, loc, t0, h.idx(tb, x)),
+                          h.idx(tb, e0)),
+                    h.constant(tb, i8, 0), ArrayRef<bool>{true});
+                if (width < lanes)
+                  row = vector::InsertStridedSliceOp::create(
+                      tb, loc, row, h.constant(tb, bytes(lanes), 0),
+                      ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
+                rows.push_back(row);
+              }
+              Value low = vector::ShuffleOp::create(tb, loc, rows[0], rows[1],
+                                                    pairMask);
+              Value high = vector::ShuffleOp::create(tb, loc, rows[2], rows[3],
+                                                     pairMask);
+              Value packed =
+                  vector::ShuffleOp::create(tb, loc, low, high, quadMask);
+              // u8 to s8 once on the packed vector (bytewise: it commutes
+              // with the shuffles), not on each row.
               if (flip)
-                x = arith::XOrIOp::create(eb, loc, x, signBit);
-              Value chunk = arith::DivUIOp::create(eb, loc, e, lanesIdx);
-              Value at = arith::AddIOp::create(
-                  eb, loc,
-                  arith::MulIOp::create(
-                      eb, loc, arith::RemUIOp::create(eb, loc, e, lanesIdx),
-                      four),
-                  inGroup);
-              scf::YieldOp::create(
-                  eb, loc,
-                  ValueRange{tensor::InsertOp::create(
-                                 eb, loc, x, inner[0],
-                                 ValueRange{h.idx(eb, 0), h.idx(eb, 0), group,
-                                            chunk, at})
-                                 .getResult()});
-            });
-        scf::YieldOp::create(tb, loc, eLoop.getResults());
-      });
-  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(tb, loc, tLoop.getResult(0),
-                                        forall.getRegionIterArgs()[0], offsets,
-                                        sizes, strides);
-  return forall.getResult(0);
+                packed = arith::XOrIOp::create(
+                    tb, loc, packed, h.constant(tb, bytes(4 * lanes), -128));
+              dest = vector::TransferWriteOp::create(
+                         tb, loc, packed, dest,
+                         ValueRange{h.idx(tb, 0), h.idx(tb, 0), group,
+                                    h.idx(tb, chunk), h.idx(tb, 0)},
+                         ArrayRef<bool>{true})
+                         .getResult();
+            }
+            scf::YieldOp::create(tb, loc, ValueRange{dest});
+          });
+      slice = groupLoop.getResult(0);
+    }
+    // The last T % 4 keys byte by byte.
+    auto tLoop = scf::ForOp::create(
+        fb, loc, h.idx(fb, vectorKeys), h.idx(fb, s[2]), h.idx(fb, 1),
+        ValueRange{slice},
+        [&](OpBuilder &tb, Location, Value t, ValueRange outer) {
+          Value group = arith::DivUIOp::create(tb, loc, t, four);
+          Value inGroup = arith::RemUIOp::create(tb, loc, t, four);
+          auto eLoop = scf::ForOp::create(
+              tb, loc, h.idx(tb, 0), h.idx(tb, s[3]), h.idx(tb, 1), outer,
+              [&](OpBuilder &eb, Location, Value e, ValueRange inner) {
+                Value x = tensor::ExtractOp::create(eb, loc, v8.value,
+                                                    v8.at(batch, head, t, e));
+                if (flip)
+                  x = arith::XOrIOp::create(eb, loc, x, signBit);
+                Value chunk = arith::DivUIOp::create(eb, loc, e, lanesIdx);
+                Value at = arith::AddIOp::create(
+                    eb, loc,
+                    arith::MulIOp::create(
+                        eb, loc, arith::RemUIOp::create(eb, loc, e, lanesIdx),
+                        four),
+                    inGroup);
+                scf::YieldOp::create(
+                    eb, loc,
+                    ValueRange{tensor::InsertOp::create(
+                                   eb, loc, x, inner[0],
+                                   ValueRange{h.idx(eb, 0), h.idx(eb, 0), group,
+                                              chunk, at})
+                                   .getResult()});
+              });
+          scf::YieldOp::create(tb, loc, eLoop.getResults());
+        });
+    return tLoop.getResult(0);
+  };
+  return packPerHead(b, h, v8, i8, {tPad / 4, chunks, 4 * lanes}, fill);
 }
 
 /// 16 bytes of row `position` of `view` from byte `d0` (the storage's
@@ -505,49 +527,27 @@ Value centredWords(OpBuilder &b, const Builders &h, const HeadsView &view,
       b, loc, words, h.constant(b, wordsType, static_cast<double>(zeroPoint)));
 }
 
-/// A [B, H, ...] i32 tensor of `perHead` elements per (batch, head) of
-/// `view`, each head's slice ([1, 1, perHead...]) written by `fill` in one
-/// scf.forall iteration (from zeros where `view` is empty): the scaffold
-/// of the wide packers.
-Value packPerHead(
-    OpBuilder &b, const Builders &h, const HeadsView &view,
-    ArrayRef<int64_t> perHead,
-    function_ref<Value(OpBuilder &, Value batch, Value head, Value slice)>
-        fill) {
+/// `slice` with `keys` keys packed by `pack` in units of `unit` keys: an
+/// scf.for over the whole units, then the last `keys % unit` (fewer real
+/// keys, `count`) once after it.
+Value packInUnits(
+    OpBuilder &b, const Builders &h, Value slice, int64_t keys, int64_t unit,
+    function_ref<Value(OpBuilder &, Value t0, int64_t count, Value into)>
+        pack) {
   Location loc = h.loc;
-  const SmallVector<int64_t> s = view.headsShape();
-  Type i32 = b.getI32Type();
-  SmallVector<int64_t> shape = {s[0], s[1]};
-  shape.append(perHead.begin(), perHead.end());
-  Value packed = tensor::EmptyOp::create(b, loc, shape, i32).getResult();
-  if (s[0] * s[1] * s[2] * s[3] == 0)
-    return linalg::FillOp::create(b, loc, h.constant(b, i32, 0), packed)
-        .getResult(0);
-  auto forall = scf::ForallOp::create(
-      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(s[0] * s[1])},
-      ValueRange{packed}, std::nullopt);
-  OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
-  Value iv = forall.getInductionVars()[0];
-  Value batch = arith::DivUIOp::create(fb, loc, iv, h.idx(fb, s[1]));
-  Value head = arith::RemUIOp::create(fb, loc, iv, h.idx(fb, s[1]));
-  SmallVector<OpFoldResult> offsets = {batch, head};
-  SmallVector<OpFoldResult> sizes = {fb.getIndexAttr(1), fb.getIndexAttr(1)};
-  SmallVector<int64_t> sliceShape = {1, 1};
-  for (int64_t size : perHead) {
-    offsets.push_back(fb.getIndexAttr(0));
-    sizes.push_back(fb.getIndexAttr(size));
-    sliceShape.push_back(size);
+  const int64_t whole = keys / unit;
+  if (whole > 0) {
+    auto loop = scf::ForOp::create(
+        b, loc, h.idx(b, 0), h.idx(b, whole * unit), h.idx(b, unit),
+        ValueRange{slice},
+        [&](OpBuilder &ub, Location, Value t0, ValueRange carried) {
+          scf::YieldOp::create(ub, loc, pack(ub, t0, unit, carried[0]));
+        });
+    slice = loop.getResult(0);
   }
-  SmallVector<OpFoldResult> strides(shape.size(), fb.getIndexAttr(1));
-  Value slice = tensor::ExtractSliceOp::create(
-      fb, loc, RankedTensorType::get(sliceShape, i32),
-      forall.getRegionIterArgs()[0], offsets, sizes, strides);
-  slice = fill(fb, batch, head, slice);
-  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(tb, loc, slice,
-                                        forall.getRegionIterArgs()[0], offsets,
-                                        sizes, strides);
-  return forall.getResult(0);
+  if (keys % unit != 0)
+    slice = pack(b, h.idx(b, whole * unit), keys % unit, slice);
+  return slice;
 }
 
 /// The wide (AVX2 without VNNI) form of Q for the packed path: `q8`
@@ -581,7 +581,7 @@ Value packWideQueries(OpBuilder &b, const Builders &h, const HeadsView &q8,
         });
     return loop.getResult(0);
   };
-  return packPerHead(b, h, q8, {s[2], 8 * tiles}, fill);
+  return packPerHead(b, h, q8, b.getI32Type(), {s[2], 8 * tiles}, fill);
 }
 
 /// The wide (AVX2 without VNNI) packing of K: `k8` [B, Hkv, T, D] as i16
@@ -599,9 +599,8 @@ Value packWideKeys(OpBuilder &b, const Builders &h, const HeadsView &k8,
   const SmallVector<int64_t> s = k8.headsShape();
   constexpr int64_t L = 8;
   const int64_t tiles = (s[3] + 15) / 16;
-  const int64_t fullChunks = s[2] / L, restKeys = s[2] % L;
   auto fill = [&](OpBuilder &fb, Value batch, Value head, Value slice) {
-    slice = zeroTail(fb, loc, slice, 2, fullChunks + (restKeys > 0 ? 1 : 0));
+    slice = zeroTail(fb, loc, slice, 2, (s[2] + L - 1) / L);
     // One chunk of 8 keys from `t0`, `count` of them real.
     auto packChunk = [&](OpBuilder &cb, Value t0, int64_t count, Value into) {
       Value block = arith::DivUIOp::create(cb, loc, t0, h.idx(cb, L));
@@ -624,20 +623,10 @@ Value packWideKeys(OpBuilder &b, const Builders &h, const HeadsView &k8,
       }
       return into;
     };
-    if (fullChunks > 0) {
-      auto loop = scf::ForOp::create(
-          fb, loc, h.idx(fb, 0), h.idx(fb, fullChunks * L), h.idx(fb, L),
-          ValueRange{slice},
-          [&](OpBuilder &cb, Location, Value t0, ValueRange carried) {
-            scf::YieldOp::create(cb, loc, packChunk(cb, t0, L, carried[0]));
-          });
-      slice = loop.getResult(0);
-    }
-    if (restKeys > 0)
-      slice = packChunk(fb, h.idx(fb, fullChunks * L), restKeys, slice);
-    return slice;
+    return packInUnits(fb, h, slice, s[2], L, packChunk);
   };
-  return packPerHead(b, h, k8, {tPad / L, 8 * tiles, L}, fill);
+  return packPerHead(b, h, k8, b.getI32Type(), {tPad / L, 8 * tiles, L},
+                     fill);
 }
 
 /// The wide (AVX2 without VNNI) packing of V: `v8` [B, Hkv, T, Dv] as i16
@@ -654,7 +643,6 @@ Value packWideValues(OpBuilder &b, const Builders &h, const HeadsView &v8,
   const SmallVector<int64_t> s = v8.headsShape();
   constexpr int64_t L = 8;
   const int64_t tiles = (s[3] + 15) / 16;
-  const int64_t fullPairs = s[2] / 2;
   SmallVector<int64_t> lowMask, highMask;
   for (int64_t i = 0; i < 8; ++i) {
     lowMask.append({i, 16 + i});
@@ -662,15 +650,15 @@ Value packWideValues(OpBuilder &b, const Builders &h, const HeadsView &v8,
   }
   auto fill = [&](OpBuilder &fb, Value batch, Value head, Value slice) {
     slice = zeroTail(fb, loc, slice, 2, (s[2] + 1) / 2);
-    // One pair of keys from `t0`, the second real when `both`.
-    auto packPair = [&](OpBuilder &cb, Value t0, bool both, Value into) {
+    // One pair of keys from `t0`, the second real when `count` is 2.
+    auto packPair = [&](OpBuilder &cb, Value t0, int64_t count, Value into) {
       Value pair = arith::DivUIOp::create(cb, loc, t0, h.idx(cb, 2));
       Value second = arith::AddIOp::create(cb, loc, t0, h.idx(cb, 1));
       for (int64_t x = 0; x < tiles; ++x) {
         Value first = centredWords(cb, h, v8, batch, head, t0, 16 * x,
                                    isSigned, zeroPoint);
         Value next = centredWords(cb, h, v8, batch, head, second, 16 * x,
-                                  isSigned, zeroPoint, both);
+                                  isSigned, zeroPoint, count == 2);
         for (int64_t y = 0; y < 2; ++y) {
           Value words = vector::BitCastOp::create(
               cb, loc, VectorType::get({L}, cb.getI32Type()),
@@ -686,20 +674,10 @@ Value packWideValues(OpBuilder &b, const Builders &h, const HeadsView &v8,
       }
       return into;
     };
-    if (fullPairs > 0) {
-      auto loop = scf::ForOp::create(
-          fb, loc, h.idx(fb, 0), h.idx(fb, 2 * fullPairs), h.idx(fb, 2),
-          ValueRange{slice},
-          [&](OpBuilder &cb, Location, Value t0, ValueRange carried) {
-            scf::YieldOp::create(cb, loc, packPair(cb, t0, true, carried[0]));
-          });
-      slice = loop.getResult(0);
-    }
-    if (s[2] % 2 != 0)
-      slice = packPair(fb, h.idx(fb, 2 * fullPairs), false, slice);
-    return slice;
+    return packInUnits(fb, h, slice, s[2], 2, packPair);
   };
-  return packPerHead(b, h, v8, {tPad / 2, 2 * tiles, L}, fill);
+  return packPerHead(b, h, v8, b.getI32Type(), {tPad / 2, 2 * tiles, L},
+                     fill);
 }
 
 /// The most query rows per kv head (H / Hkv * S) that the int8 kernel reads
