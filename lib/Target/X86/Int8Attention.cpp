@@ -1630,6 +1630,26 @@ private:
     return out;
   }
 
+  /// The u (i32 lanes, at most 255) of a chunk of L keys as pairs: word i
+  /// holds keys 2i and 2i + 1 as its i16 halves (vector<L/2 x i32>).
+  Value probabilityPairs(OpBuilder &b, Value probs) {
+    return vector::BitCastOp::create(
+        b, loc, VectorType::get({c.lanes / 2}, b.getI32Type()),
+        arith::TruncIOp::create(
+            b, loc, VectorType::get({c.lanes}, b.getI16Type()), probs));
+  }
+
+  /// Word `word` of `pairs` (probabilityPairs) broadcast, as the 2 L i16
+  /// that vpmaddwd multiplies the pair's value words by.
+  Value broadcastPair(OpBuilder &b, Value pairs, int64_t word) {
+    return vector::BitCastOp::create(
+        b, loc, VectorType::get({2 * c.lanes}, b.getI16Type()),
+        h.broadcast(b,
+                    vector::ExtractOp::create(b, loc, pairs,
+                                              ArrayRef<int64_t>{word}),
+                    c.lanes));
+  }
+
   /// The wide direct path's P * V (AVX2 without VNNI), in i16: per 16
   /// columns and pair of keys, the two value rows widened (vpmov{s,z}xbw of
   /// the storage) and interleaved (vpunpck{l,h}wd), so that each i32 lane
@@ -1648,23 +1668,14 @@ private:
     const int64_t chunks = (width + L - 1) / L;
     const int64_t pairs = (width + 1) / 2;
     auto wordsType = VectorType::get({16}, b.getI16Type());
-    auto pairsType = VectorType::get({L / 2}, b.getI32Type());
     // Per row and pair of keys 2i, 2i + 1, their u as the i16 halves of a
     // word, broadcast.
     SmallVector<SmallVector<Value>> pWords(rows);
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t k = 0; k < chunks; ++k) {
-        Value words = vector::BitCastOp::create(
-            b, loc, pairsType,
-            arith::TruncIOp::create(
-                b, loc, VectorType::get({L}, b.getI16Type()), probs[r][k]));
+        Value words = probabilityPairs(b, probs[r][k]);
         for (int64_t w = 0; w < L / 2 && k * L / 2 + w < pairs; ++w)
-          pWords[r].push_back(vector::BitCastOp::create(
-              b, loc, wordsType,
-              h.broadcast(b,
-                          vector::ExtractOp::create(b, loc, words,
-                                                    ArrayRef<int64_t>{w}),
-                          L)));
+          pWords[r].push_back(broadcastPair(b, words, w));
       }
     SmallVector<int64_t> lowMask, highMask;
     for (int64_t half = 0; half < 2; ++half)
@@ -1715,14 +1726,10 @@ private:
     const int64_t pairs = (width + 1) / 2;
     auto wordsType = VectorType::get({L}, b.getI32Type());
     auto halvesType = VectorType::get({2 * L}, b.getI16Type());
-    auto pairsType = VectorType::get({L / 2}, b.getI32Type());
     SmallVector<SmallVector<Value>> probPairs(rows);
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t k = 0; k < chunks; ++k)
-        probPairs[r].push_back(vector::BitCastOp::create(
-            b, loc, pairsType,
-            arith::TruncIOp::create(
-                b, loc, VectorType::get({L}, b.getI16Type()), probs[r][k])));
+        probPairs[r].push_back(probabilityPairs(b, probs[r][k]));
     Value pair0 = arith::DivUIOp::create(b, loc, key0, h.idx(b, 2));
     for (int64_t g = 0; g < pairs; ++g) {
       Value pair = arith::AddIOp::create(b, loc, pair0, h.idx(b, g));
@@ -1737,10 +1744,7 @@ private:
                 h.i32(b, 0), ArrayRef<bool>{true})));
       const int64_t k = (2 * g) / L, word = (2 * g) % L / 2;
       for (int64_t r = 0; r < rows; ++r) {
-        Value scalar = vector::ExtractOp::create(b, loc, probPairs[r][k],
-                                                 ArrayRef<int64_t>{word});
-        Value pWords = vector::BitCastOp::create(b, loc, halvesType,
-                                                 h.broadcast(b, scalar, L));
+        Value pWords = broadcastPair(b, probPairs[r][k], word);
         for (int64_t e = 0; e < valueVectors; ++e)
           pv[r * valueVectors + e] = x86::DotI16x2Op::create(
               b, loc, vecI32(), pv[r * valueVectors + e], vVec[e], pWords);
