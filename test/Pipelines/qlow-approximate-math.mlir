@@ -16,11 +16,44 @@ func.func @exp_vector(%x: vector<16xf32>) -> vector<16xf32> {
   return %y : vector<16xf32>
 }
 
-// erfc (scalar here) is rewritten too, and the exp it uses as well.
+// erfc is qlow's own approximation: a = min(|x|, 10) keeping NaN,
+// t = 1 / (1 + a / 2) (the one division), a degree-8 polynomial in t by
+// fma steps, exp(-a^2) (upstream's polynomial: no math.exp left) corrected
+// by the fma residual of a^2, and 2 - E for negative x.
+// CHECK-LABEL: func.func @erfc_vector
+// CHECK-DAG: %[[TEN:.+]] = arith.constant dense<1.000000e+01> : vector<8xf32>
+// CHECK-DAG: %[[ONE:.+]] = arith.constant dense<1.000000e+00> : vector<8xf32>
+// CHECK-DAG: %[[HALF:.+]] = arith.constant dense<5.000000e-01> : vector<8xf32>
+// CHECK-DAG: %[[TWO:.+]] = arith.constant dense<2.000000e+00> : vector<8xf32>
+// CHECK: %[[ABS:.+]] = math.absf %[[X:.+]] : vector<8xf32>
+// CHECK: %[[LT:.+]] = arith.cmpf ult, %[[ABS]], %[[TEN]]
+// CHECK: %[[A:.+]] = arith.select %[[LT]], %[[ABS]], %[[TEN]]
+// CHECK: %[[D:.+]] = math.fma %[[A]], %[[HALF]], %[[ONE]]
+// CHECK: %[[T:.+]] = arith.divf %[[ONE]], %[[D]]
+// CHECK: %[[HI:.+]] = arith.mulf %[[A]], %[[A]]
+// CHECK: %[[NEGHI:.+]] = arith.negf %[[HI]]
+// CHECK: %[[LO:.+]] = math.fma %[[A]], %[[A]], %[[NEGHI]]
+// CHECK-COUNT-8: math.fma %{{.+}}, %[[T]], %{{.+}} : vector<8xf32>
+// CHECK-NOT: math.exp
+// CHECK: arith.bitcast %{{.+}} : vector<8xi32> to vector<8xf32>
+// CHECK: %[[NEGLO:.+]] = arith.negf %[[LO]]
+// CHECK: %[[E:.+]] = math.fma %[[NEGLO]], %[[M:.+]], %[[M]]
+// CHECK: %[[NEG:.+]] = arith.cmpf olt, %[[X]], %{{.+}}
+// CHECK: %[[REFLECT:.+]] = arith.subf %[[TWO]], %[[E]]
+// CHECK: arith.select %[[NEG]], %[[REFLECT]], %[[E]]
+// CHECK-NOT: math.erfc
+// CHECK-NOT: math.exp
+func.func @erfc_vector(%x: vector<8xf32>) -> vector<8xf32> {
+  %y = math.erfc %x : vector<8xf32>
+  return %y : vector<8xf32>
+}
+
+// The scalar form is the same sequence.
 // CHECK-LABEL: func.func @erfc_scalar
 // CHECK-NOT: math.erfc
 // CHECK-NOT: math.exp
-// CHECK: math.fma
+// CHECK: arith.divf %{{.+}} : f32
+// CHECK-COUNT-8: math.fma
 // CHECK-NOT: math.erfc
 // CHECK-NOT: math.exp
 func.func @erfc_scalar(%x: f32) -> f32 {
@@ -28,14 +61,17 @@ func.func @erfc_scalar(%x: f32) -> f32 {
   return %y : f32
 }
 
-// Only exp and erfc: tanh, erf and f64 exp keep their intrinsics or libm.
+// Only f32 exp and erfc: tanh, erf, f64 exp and f64 erfc keep their
+// intrinsics or libm.
 // CHECK-LABEL: func.func @others_untouched
 // CHECK: math.tanh
 // CHECK: math.erf
 // CHECK: math.exp %{{.+}} : f64
-func.func @others_untouched(%x: f32, %d: f64) -> (f32, f32, f64) {
+// CHECK: math.erfc %{{.+}} : f64
+func.func @others_untouched(%x: f32, %d: f64) -> (f32, f32, f64, f64) {
   %t = math.tanh %x : f32
   %e = math.erf %x : f32
   %x64 = math.exp %d : f64
-  return %t, %e, %x64 : f32, f32, f64
+  %c64 = math.erfc %d : f64
+  return %t, %e, %x64, %c64 : f32, f32, f64, f64
 }

@@ -107,6 +107,19 @@ void populateFloatOpsToLinalgPatterns(const TypeConverter &converter,
 void populateIntegerOnlyToLinalgPatterns(const TypeConverter &converter,
                                          RewritePatternSet &patterns);
 
+/// An f32 constant of `type` (f32, or a splat of a shaped type of f32).
+Value f32Splat(OpBuilder &b, Location loc, Type type, float value);
+
+/// qlow's f32 erfc(a) for a in [0, 10] (or NaN), scalar or vector: the
+/// caller gives t = 1 / (1 + a / 2) and a^2 = hi + lo exactly (hi the f32
+/// square, lo its rounding error from an fma); the result is
+/// t Q(t) exp(-hi) (1 - lo), Q a degree-8 polynomial (scripts/fit_erfc.py),
+/// with relative error within 2^-21 wherever erfc(a) >= 2^-126 and exactly 1
+/// at a = 0. Beyond a = 10 erfc is below the smallest f32: callers clamp a
+/// there. The math.exp it builds is left to qlow-approximate-math. Used by
+/// qlow-approximate-math's math.erfc and by the erf form of qlow.gelu.
+Value buildErfcTail(OpBuilder &b, Location loc, Value t, Value hi, Value lo);
+
 #define GEN_PASS_DECL
 #define GEN_PASS_REGISTRATION
 #include "qlow/Conversion/Passes.h.inc"

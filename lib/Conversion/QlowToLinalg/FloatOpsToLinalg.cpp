@@ -22,7 +22,7 @@
 //    sequential loops, and no operation is fused or reassociated); so is
 //    embedding (a copy, or qlow.dequantize's arithmetic);
 //  * softmax, gelu and silu use f32 exp/erfc, which qlow-cpu-pipeline replaces
-//    by upstream's polynomial approximations (qlow-approximate-math). The
+//    by polynomial approximations (qlow-approximate-math). The
 //    tolerance they are tested with is max |compiled - reference| <=
 //    2^-20 (about 9.5e-7) * max |reference| over the result (results below
 //    2^-64 count as 2^-64: exp flushes results below 2^-126), NaN and
@@ -30,7 +30,9 @@
 //    step. Measured over 3000 random functions (AVX-512 and AVX2): gelu (erf)
 //    1.9e-7, gelu (tanh) 1.4e-7, silu 1.4e-7, softmax 1.5e-7 times
 //    max |reference|; on the results above 2^-20 of the largest, at most 19,
-//    23, 3 and 10 ulp; quantized results at most one step off.
+//    23, 3 and 10 ulp; quantized results at most one step off. gelu (erf)
+//    since it uses qlow's erfc polynomial (3000 gelu functions, AVX2): 3.5e-7
+//    times max |reference|, at most 7 ulp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -237,17 +239,46 @@ Value timesSigmoid(OpBuilder &b, Location loc, Value x, Value t) {
   return arith::MulFOp::create(b, loc, x, sigmoid);
 }
 
-/// gelu(x), erf form: 0.5 x (1 + erf(x / sqrt 2)) = 0.5 x erfc(-x / sqrt 2),
-/// which has no cancellation for negative x. (lib/Reference evaluates
-/// 1 + erf in double, which cancels below x = -5: at x = -7.77 its result is
-/// 0.3% off and this one is accurate; random_float_ops.py allows for that.)
+/// gelu(x), erf form: x Phi(x) with Phi(x) = 0.5 erfc(-x / sqrt 2), which
+/// has no cancellation for negative x. (lib/Reference evaluates 1 + erf in
+/// double, which cancels below x = -5: at x = -7.77 its result is 0.3% off
+/// and this one is accurate; random_float_ops.py allows for that.)
+///
+/// Through buildErfcTail (qlow's erfc polynomial) rather than math.erfc of
+/// the rounded -x / sqrt 2: its rounding (2^-24 relative) would put
+/// x^2 2^-24 of relative error on exp(-x^2 / 2), about 7e-7 at x = -5,
+/// where the result can be the largest of its tensor. Here a^2 = x^2 / 2 is
+/// split exactly: hi = fl(x^2) / 2, lo = (x^2 - fl(x^2)) / 2 (an fma).
+///   h = erfc(|x| / sqrt 2) / 2 (|x| clamped to 10 sqrt 2, NaN kept),
+///   gelu(x) = x h for x < 0, x (1 - h) otherwise.
 Value geluErf(OpBuilder &b, Location loc, Value x) {
   Type f32 = b.getF32Type();
-  Value arg = arith::MulFOp::create(
-      b, loc, x, scalarConstant(b, loc, f32, -llvm::numbers::inv_sqrt2));
-  Value half =
-      arith::MulFOp::create(b, loc, x, scalarConstant(b, loc, f32, 0.5));
-  return arith::MulFOp::create(b, loc, half, math::ErfcOp::create(b, loc, arg));
+  auto cst = [&](double v) { return scalarConstant(b, loc, f32, v); };
+  Value mag = math::AbsFOp::create(b, loc, x);
+  Value limit = cst(10.0 * llvm::numbers::sqrt2);
+  mag = arith::SelectOp::create(
+      b, loc,
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ULT, mag, limit),
+      mag, limit);
+  // t = 1 / (1 + a / 2) with a = |x| / sqrt 2.
+  Value one = cst(1.0);
+  Value t = arith::DivFOp::create(
+      b, loc, one,
+      math::FmaOp::create(b, loc, mag, cst(0.5 * llvm::numbers::inv_sqrt2),
+                          one));
+  Value square = arith::MulFOp::create(b, loc, mag, mag);
+  Value squareLo = math::FmaOp::create(
+      b, loc, mag, mag, arith::NegFOp::create(b, loc, square));
+  Value half = cst(0.5);
+  Value hi = arith::MulFOp::create(b, loc, square, half);
+  Value lo = arith::MulFOp::create(b, loc, squareLo, half);
+  Value h = arith::MulFOp::create(b, loc, buildErfcTail(b, loc, t, hi, lo),
+                                  half);
+  Value negative = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x,
+                                         cst(0.0));
+  Value phi = arith::SelectOp::create(
+      b, loc, negative, h, arith::SubFOp::create(b, loc, one, h));
+  return arith::MulFOp::create(b, loc, x, phi);
 }
 
 /// gelu(x), tanh form: 0.5 x (1 + tanh(u)) = x sigmoid(2u) with

@@ -3,14 +3,42 @@
 
 // The float forms of the float-semantics ops (FloatOpsToLinalg.cpp).
 
-// gelu, erf form: 0.5 x erfc(-x / sqrt 2), one elementwise generic.
+// gelu, erf form: x Phi(x), Phi(x) = 0.5 erfc(-x / sqrt 2) from qlow's erfc
+// polynomial with a^2 = x^2 / 2 split exactly (hi + lo), one elementwise
+// generic: |x| clamped to 10 sqrt 2 keeping NaN, t = 1 / (1 + |x| / (2
+// sqrt 2)), 8 fma steps in t, exp(-hi) (1 - lo), and h or 1 - h by sign.
 // CHECK-LABEL: func.func @gelu_erf
 // CHECK: linalg.generic
 // CHECK-SAME: iterator_types = ["parallel", "parallel"]
-// CHECK: %[[ARG:.+]] = arith.mulf %{{.+}}, %{{.+}} : f32
-// CHECK: %[[HALF:.+]] = arith.mulf %{{.+}}, %{{.+}} : f32
-// CHECK: %[[ERFC:.+]] = math.erfc %[[ARG]] : f32
-// CHECK: arith.mulf %[[HALF]], %[[ERFC]] : f32
+// CHECK: ^bb0(%[[X:.+]]: f32, %{{.+}}: f32):
+// CHECK: %[[ABS:.+]] = math.absf %[[X]] : f32
+// CHECK: %[[LIMIT:.+]] = arith.constant 14.1421356 : f32
+// CHECK: %[[LT:.+]] = arith.cmpf ult, %[[ABS]], %[[LIMIT]] : f32
+// CHECK: %[[A:.+]] = arith.select %[[LT]], %[[ABS]], %[[LIMIT]] : f32
+// CHECK: %[[ONE:.+]] = arith.constant 1.000000e+00 : f32
+// CHECK: %[[P:.+]] = arith.constant 0.353553385 : f32
+// CHECK: %[[D:.+]] = math.fma %[[A]], %[[P]], %[[ONE]] : f32
+// CHECK: %[[T:.+]] = arith.divf %[[ONE]], %[[D]] : f32
+// CHECK: %[[SQ:.+]] = arith.mulf %[[A]], %[[A]] : f32
+// CHECK: %[[NEGSQ:.+]] = arith.negf %[[SQ]] : f32
+// CHECK: %[[SQLO:.+]] = math.fma %[[A]], %[[A]], %[[NEGSQ]] : f32
+// CHECK: %[[HALF:.+]] = arith.constant 5.000000e-01 : f32
+// CHECK: %[[HI:.+]] = arith.mulf %[[SQ]], %[[HALF]] : f32
+// CHECK: %[[LO:.+]] = arith.mulf %[[SQLO]], %[[HALF]] : f32
+// CHECK-COUNT-8: math.fma %{{.+}}, %[[T]], %{{.+}} : f32
+// CHECK: %[[NEGHI:.+]] = arith.negf %[[HI]] : f32
+// CHECK: %[[E:.+]] = math.exp %[[NEGHI]] : f32
+// CHECK: %[[TQ:.+]] = arith.mulf %[[T]], %{{.+}} : f32
+// CHECK: %[[M:.+]] = arith.mulf %[[TQ]], %[[E]] : f32
+// CHECK: %[[NEGLO:.+]] = arith.negf %[[LO]] : f32
+// CHECK: %[[ERFC:.+]] = math.fma %[[NEGLO]], %[[M]], %[[M]] : f32
+// CHECK: %[[H:.+]] = arith.mulf %[[ERFC]], %[[HALF]] : f32
+// CHECK: %[[NEG:.+]] = arith.cmpf olt, %[[X]], %{{.+}} : f32
+// CHECK: %[[UPPER:.+]] = arith.subf %[[ONE]], %[[H]] : f32
+// CHECK: %[[PHI:.+]] = arith.select %[[NEG]], %[[H]], %[[UPPER]] : f32
+// CHECK: %[[Y:.+]] = arith.mulf %[[X]], %[[PHI]] : f32
+// CHECK: linalg.yield %[[Y]] : f32
+// CHECK-NOT: math.erfc
 // CHECK-NOT: linalg.generic
 func.func @gelu_erf(%x: tensor<3x37xf32>) -> tensor<3x37xf32> {
   %y = qlow.gelu %x : tensor<3x37xf32> -> tensor<3x37xf32>
