@@ -21,7 +21,8 @@ VNNI); causal or not; no mask, an f32 mask (with -inf) or an i1 mask
 With --steps P, a fraction P of the functions are redrawn (from a random
 stream of their own) as decode-like steps: S in {1, 2}, H / Hkv * S <= 4
 (the kernel's direct path, which reads K and V in place), T up to 600 and D
-up to 130 (past one 64-byte vector).
+up to 130 (past one 64-byte vector). With --big-steps those steps take
+key_block 256 or 264 and D, Dv up to 272 instead.
 
 With --split-heads P, a fraction P of the functions take q, k, v as f32
 projections, [B * S, H * D] (tensor.expand_shape to [B, S, H, D]) or
@@ -95,7 +96,7 @@ class Case(ra.AttentionShape):
             self.out_q = (storage, magnitude * 3 / rng.uniform(60, 120),
                           rng.randint(lo + 60, hi - 60))
 
-    def draw_step(self, rng):
+    def draw_step(self, rng, big=False):
         """A decode-like step (see --steps): one or two query rows per query
         head, at most 4 per kv head (H / Hkv * S <= 4, the kernel's direct
         path, which reads K and V in place), against up to 600 keys, with
@@ -107,6 +108,13 @@ class Case(ra.AttentionShape):
         self.t = rng.choice([1, 3, 17, 64, 65, 130, 513, 600])
         self.d = rng.choice(HEAD + [96, 128, 130])
         self.dv = self.d if rng.random() < 0.6 else rng.choice(HEAD + [130])
+        if big:
+            # Past the AVX2 direct path's limits for keeping s8 K and V
+            # words times 256 (D <= 256, fewer than 256 keys a block).
+            self.key_block = rng.choice([256, 264])
+            self.t = rng.choice([300, 529])
+            self.d = rng.choice([264, 272, 130])
+            self.dv = rng.choice([264, 130])
         self.draw_mask(rng)
         # Half the steps have q's zero point at 128 as u8 (i8 with 0, u8
         # with 128), as symmetric per-tensor q is.
@@ -293,6 +301,9 @@ def main():
                         help="the fraction of functions redrawn as decode-"
                         "like steps (H / Hkv * S <= 4 query rows per kv "
                         "head, T up to 600, D up to 130)")
+    parser.add_argument("--big-steps", action="store_true",
+                        help="steps with key_block 256 or 264, D and Dv up "
+                             "to 272")
     parser.add_argument("--report", action="store_true")
     args = parser.parse_args()
     if not args.qlow_run:
@@ -308,7 +319,7 @@ def main():
     step_rng = random.Random(args.seed + 104729)
     for case in cases:
         if step_rng.random() < args.steps:
-            case.draw_step(step_rng)
+            case.draw_step(step_rng, args.big_steps)
     layout_rng = random.Random(args.seed + 7919)
     for case in cases:
         case.draw_layout(layout_rng, args.split_heads)

@@ -53,12 +53,15 @@
 //     corrections. Encoder-like attention (12 heads, S = T = 128, D = 64,
 //     causal, Zen 3, 1 thread): 0.78 -> 0.43 ms.
 //   direct (wideDirect): the query row as i16 q - z_q, each key row's
-//     bytes widened (vpmovsxbw or vpmovzxbw) and multiplied against it, and
-//     P * V per pair of keys on value rows widened and interleaved by word
-//     unpacks, against the pair's probabilities as two i16: 8 multiplies
-//     per key of a D = Dv = 64 head where the nibble form takes 24. A
-//     decode step's attention (12 heads, 513 keys, Zen 3, 1 thread):
-//     0.061 -> 0.034 ms.
+//     bytes made words by in-lane unpacks with zero (zero-extended, or s8
+//     times 256, shifted back in the i32 sums) and multiplied against it,
+//     and P * V per pair of keys on the two value rows' bytes interleaved
+//     and unpacked the same way, against the pair's probabilities as two
+//     i16: 8 multiplies per key of a D = Dv = 64 head where the nibble form
+//     takes 24. The unpacks replace cross-lane vpmovsxbw/vpmovzxbw, which
+//     Zen 3 issues one per cycle. A decode step's attention (12 heads, 513
+//     keys, Zen 3, 1 thread): 0.061 -> 0.034 ms with widening, 0.030 with
+//     the unpacks (key_block 64).
 //
 // Every f32 operation is the one the semantics names, in its order, so the
 // kernel is bit for bit the reference. Written with scf loops and vector ops
@@ -742,10 +745,10 @@ public:
     // permutedColumn gives.
     if (c.direct)
       valueVectors = 4 * ((c.dv + 4 * c.lanes - 1) / (4 * c.lanes));
-    // The wide direct path's sums come in natural column order, two
-    // vectors per 16 columns (wideValuePairs).
+    // The wide direct path's sums: four vectors per 32 columns, in the
+    // order naturalWideColumns undoes.
     if (c.wideDirect)
-      valueVectors = 2 * ((c.dv + 15) / 16);
+      valueVectors = 4 * ((c.dv + 31) / 32);
   }
 
   Value build(OpBuilder &b) {
@@ -962,6 +965,40 @@ private:
                : arith::ExtUIOp::create(b, loc, wordsType, bytes).getResult();
   }
 
+  /// 32 bytes of a row of `view` from byte `d0` (zeros beyond its end).
+  Value readRow32(OpBuilder &b, const HeadsView &view, Value batch,
+                  Value head, Value position, int64_t d0, int64_t rowLength) {
+    Type i8 = b.getI8Type();
+    return vector::TransferReadOp::create(
+        b, loc, VectorType::get({32}, i8), view.value,
+        view.at(batch, head, position, h.idx(b, d0)), h.constant(b, i8, 0),
+        ArrayRef<bool>{d0 + 32 <= rowLength});
+  }
+
+  /// The bytes of `x` and `y` (vector<32xi8>) interleaved within each
+  /// 128-bit half: vpunpcklbw (bytes 0-7 and 16-23 of each), or vpunpckhbw
+  /// (8-15 and 24-31) when `high`.
+  Value unpackBytes(OpBuilder &b, Value x, Value y, bool high) {
+    SmallVector<int64_t> mask;
+    for (int64_t half = 0; half < 2; ++half)
+      for (int64_t i = 0; i < 8; ++i)
+        mask.append({16 * half + 8 * high + i, 32 + 16 * half + 8 * high + i});
+    return vector::ShuffleOp::create(b, loc, x, y, mask);
+  }
+
+  /// `bytes` (vector<32xi8>) as the 16 i16 words of one unpack with zero,
+  /// in-lane (no cross-lane vpmovsxbw/vpmovzxbw, which Zen 3 issues one per
+  /// cycle; unpacks go two per cycle): each byte zero-extended, or times
+  /// 256 (the byte in the high half of its word) when `times256` (for s8
+  /// storage: exact, the caller shifts the i32 sums back).
+  Value unpackWords(OpBuilder &b, Value bytes, bool high, bool times256) {
+    Value zero = h.constant(b, VectorType::get({32}, b.getI8Type()), 0);
+    Value words = times256 ? unpackBytes(b, zero, bytes, high)
+                           : unpackBytes(b, bytes, zero, high);
+    return vector::BitCastOp::create(
+        b, loc, VectorType::get({16}, b.getI16Type()), words);
+  }
+
   Value buildQueryBlock(OpBuilder &b, const Position &pos, const RowSet &set,
                         Value tileOut) {
     const int64_t rows = set.size();
@@ -995,21 +1032,34 @@ private:
     queryVectors.assign(rows, {});
     queryCentredSums.assign(rows, Value());
     if (c.wideDirect) {
-      // The wide direct path's query rows as i16 q - z_q, 16 at a time
-      // (storage padded with z_q's byte, so 0 beyond D); with u8 K storage
-      // also their sum (directScores' correction).
+      // The wide direct path's query rows as i16 q - z_q (storage padded
+      // with z_q's byte, so 0 beyond D); with u8 K storage also their sum
+      // (directScores' correction).
       const int64_t zq = c.zqU - (c.qSigned ? 128 : 0);
       auto wordsType = VectorType::get({16}, b.getI16Type());
       Value zqWords = h.constant(b, wordsType, static_cast<double>(zq));
+      // Per 32 of D, in the order of wideDirectScores' key words (the
+      // in-lane unpacks): 0-7 and 16-23, then 8-15 and 24-31.
+      SmallVector<int64_t> lowOrder, highOrder;
+      for (int64_t i = 0; i < 8; ++i) {
+        lowOrder.push_back(i);
+        highOrder.push_back(8 + i);
+      }
+      for (int64_t i = 0; i < 8; ++i) {
+        lowOrder.push_back(16 + i);
+        highOrder.push_back(24 + i);
+      }
+      Value zeroWords = h.constant(b, wordsType, 0);
       for (int64_t r = 0; r < rows; ++r) {
         Value sum;
+        SmallVector<Value> natural;
         for (int64_t d0 = 0; d0 < c.d; d0 += 16) {
           Value words = arith::SubIOp::create(
               b, loc,
               readRowWords(b, q8, pos.batch, set.head[r], set.position[r], d0,
                            c.d, c.qSigned, zq),
               zqWords);
-          queryVectors[r].push_back(words);
+          natural.push_back(words);
           if (!c.kFlip)
             continue;
           Value part = vector::ReductionOp::create(
@@ -1019,6 +1069,12 @@ private:
           sum = sum ? arith::AddIOp::create(b, loc, sum, part).getResult()
                     : part;
         }
+        if (natural.size() % 2)
+          natural.push_back(zeroWords);
+        for (size_t i = 0; i < natural.size(); i += 2)
+          for (ArrayRef<int64_t> order : {lowOrder, highOrder})
+            queryVectors[r].push_back(vector::ShuffleOp::create(
+                b, loc, natural[i], natural[i + 1], order));
         queryCentredSums[r] = sum;
       }
     } else if (c.direct) {
@@ -1407,19 +1463,24 @@ private:
     return out;
   }
 
-  /// directScores on AVX2 without VNNI, in i16: per key row, 16 bytes of D
-  /// at a time widened (vpmovsxbw or vpmovzxbw of the storage) and
-  /// multiplied by the row's q - z_q (queryVectors, i16) with vpmaddwd
-  /// (dot_i16x2), exact since |q - z_q| <= 255 and |k| <= 255; then the L
-  /// key rows of a chunk summed lane-wise, as on the VNNI path. The same
-  /// sum, sum_d (q_u8 - zqU) * k_s8 + D * zqU * zkS: with u8 storage k_s8 =
-  /// k - 128, so 128 * sum_d (q - z_q) is subtracted once per row. Two
-  /// multiplies per 16 bytes of K, where dot_u8s8's AVX2 lowering takes
-  /// eight per 32 and the z_q products as many again.
+  /// directScores on AVX2 without VNNI, in i16: per key row, 32 bytes of D
+  /// at a time made words by in-lane unpacks with zero (unpackWords: u8
+  /// storage zero-extended, s8 storage times 256) and multiplied by the
+  /// row's q - z_q (queryVectors, i16, in the unpacks' order of D) with
+  /// vpmaddwd (dot_i16x2): exact, since |q - z_q| <= 255, |k| <= 255 and,
+  /// for s8 storage, D * 255 * 128 * 256 < 2^31 (D <= 256; beyond, the
+  /// words are shifted back with vpsraw first). Then the L key rows of a
+  /// chunk summed lane-wise, as on the VNNI path, and s8's factor 256
+  /// shifted out (exact: every product is a multiple of 256). The same sum,
+  /// sum_d (q_u8 - zqU) * k_s8 + D * zqU * zkS: with u8 storage k_s8 =
+  /// k - 128, so 128 * sum_d (q - z_q) is subtracted once per row. Per 32
+  /// bytes of K: two unpacks and two multiplies, where dot_u8s8's AVX2
+  /// lowering takes eight multiplies and the z_q products as many again.
   SmallVector<Value> wideDirectScores(OpBuilder &b, const Position &pos,
                                       int64_t rows, Value key0,
                                       int64_t width) {
     Value zeroI32 = h.constant(b, vecI32(), 0);
+    const bool scaled = !c.kFlip && c.d <= 256;
     SmallVector<Value> rowOffsets(rows);
     for (int64_t r = 0; r < rows; ++r) {
       Value offset = h.i32(b, c.d * c.zqU * c.zkS);
@@ -1429,11 +1490,18 @@ private:
             arith::MulIOp::create(b, loc, queryCentredSums[r], h.i32(b, 128)));
       rowOffsets[r] = h.broadcast(b, offset, c.lanes);
     }
+    Value eight = h.constant(b, VectorType::get({16}, b.getI16Type()), 8);
     auto keyPartials = [&](Value key) {
       SmallVector<Value> keyWords;
-      for (int64_t d0 = 0; d0 < c.d; d0 += 16)
-        keyWords.push_back(readRowWords(b, k8, pos.batch, pos.kvHead, key, d0,
-                                        c.d, /*isSigned=*/!c.kFlip));
+      for (int64_t d0 = 0; d0 < c.d; d0 += 32) {
+        Value bytes = readRow32(b, k8, pos.batch, pos.kvHead, key, d0, c.d);
+        for (bool high : {false, true}) {
+          Value words = unpackWords(b, bytes, high, /*times256=*/!c.kFlip);
+          if (!c.kFlip && !scaled)
+            words = arith::ShRSIOp::create(b, loc, words, eight);
+          keyWords.push_back(words);
+        }
+      }
       SmallVector<Value> partial;
       for (int64_t r = 0; r < rows; ++r) {
         Value sum = zeroI32;
@@ -1444,7 +1512,17 @@ private:
       }
       return partial;
     };
-    return directChunks(b, rows, key0, width, keyPartials, rowOffsets);
+    SmallVector<Value> noOffsets(rows);
+    SmallVector<Value> out =
+        directChunks(b, rows, key0, width, keyPartials, noOffsets);
+    const int64_t chunks = out.size() / std::max<int64_t>(rows, 1);
+    for (auto [i, sums] : llvm::enumerate(out)) {
+      if (scaled)
+        sums = arith::ShRSIOp::create(b, loc, sums,
+                                      h.constant(b, vecI32(), 8));
+      sums = arith::AddIOp::create(b, loc, sums, rowOffsets[i / chunks]);
+    }
+    return out;
   }
 
   /// From the scores of a key block (`base`, per row and chunk; see
@@ -1650,16 +1728,22 @@ private:
                     c.lanes));
   }
 
-  /// The wide direct path's P * V (AVX2 without VNNI), in i16: per 16
-  /// columns and pair of keys, the two value rows widened (vpmov{s,z}xbw of
-  /// the storage) and interleaved (vpunpck{l,h}wd), so that each i32 lane
+  /// The wide direct path's P * V (AVX2 without VNNI), in i16: per 32
+  /// columns and pair of keys, the two value rows' bytes interleaved
+  /// (vpunpck{l,h}bw), then made words by unpacks with zero (unpackWords:
+  /// u8 storage zero-extended, s8 storage times 256), so that each i32 lane
   /// holds one column's two values, times the pair's two probabilities
-  /// broadcast as i16 (vpmaddwd, dot_i16x2): exact (u <= 255, |v| <= 255),
-  /// two multiplies per 2 keys and 16 columns. The unpacks work within
-  /// 128-bit halves, so the low vector holds columns 0-3 and 8-11 of the 16
-  /// and the high one 4-7 and 12-15 (naturalWideColumns puts them back).
-  /// Columns outside, keys inside: only the 16 columns' two sums per row
-  /// are live, beside the pairs' broadcast probabilities.
+  /// broadcast as i16 (vpmaddwd, dot_i16x2): exact (u <= 255, |v| <= 255;
+  /// for s8 storage the block's sums stay below 2^31 when it has fewer than
+  /// 256 keys, and are shifted back by 8 at its end; wider blocks shift the
+  /// words instead). Six in-lane unpacks and four multiplies per 2 keys and
+  /// 32 columns, where widening each row (vpmovzxbw, one per cycle on Zen 3)
+  /// and interleaving the words took eight unpacks. The unpacks work within
+  /// 128-bit halves: of each 32 columns the four vectors hold columns 0-3
+  /// and 16-19, 4-7 and 20-23, 8-11 and 24-27, 12-15 and 28-31
+  /// (naturalWideColumns puts them back). Columns outside, keys inside:
+  /// only the 32 columns' four sums per row are live, beside the pairs'
+  /// broadcast probabilities.
   void wideDirectValues(OpBuilder &b, const Position &pos, int64_t rows,
                         Value key0, int64_t width,
                         ArrayRef<SmallVector<Value>> probs,
@@ -1667,7 +1751,8 @@ private:
     const int64_t L = c.lanes;
     const int64_t chunks = (width + L - 1) / L;
     const int64_t pairs = (width + 1) / 2;
-    auto wordsType = VectorType::get({16}, b.getI16Type());
+    const bool times256 = !c.vFlip;
+    const bool scaled = times256 && width < 256;
     // Per row and pair of keys 2i, 2i + 1, their u as the i16 halves of a
     // word, broadcast.
     SmallVector<SmallVector<Value>> pWords(rows);
@@ -1677,39 +1762,39 @@ private:
         for (int64_t w = 0; w < L / 2 && k * L / 2 + w < pairs; ++w)
           pWords[r].push_back(broadcastPair(b, words, w));
       }
-    SmallVector<int64_t> lowMask, highMask;
-    for (int64_t half = 0; half < 2; ++half)
-      for (int64_t i = 0; i < 4; ++i) {
-        lowMask.append({8 * half + i, 16 + 8 * half + i});
-        highMask.append({8 * half + 4 + i, 16 + 8 * half + 4 + i});
-      }
-    Value zeroWords = h.constant(b, wordsType, 0);
-    for (int64_t x = 0; 16 * x < c.dv; ++x) {
+    Value zeroBytes = h.constant(b, VectorType::get({32}, b.getI8Type()), 0);
+    Value eight = h.constant(b, VectorType::get({16}, b.getI16Type()), 8);
+    for (int64_t x = 0; 32 * x < c.dv; ++x) {
       for (int64_t g = 0; g < pairs; ++g) {
         Value rowsOfPair[2];
         for (int64_t y = 0; y < 2; ++y) {
           if (2 * g + y >= width) {
-            rowsOfPair[y] = zeroWords;
+            rowsOfPair[y] = zeroBytes;
             continue;
           }
           Value key = arith::AddIOp::create(b, loc, key0, h.idx(b, 2 * g + y));
-          rowsOfPair[y] = readRowWords(b, v8, pos.batch, pos.kvHead, key,
-                                       16 * x, c.dv, /*isSigned=*/!c.vFlip);
+          rowsOfPair[y] =
+              readRow32(b, v8, pos.batch, pos.kvHead, key, 32 * x, c.dv);
         }
-        Value low = vector::ShuffleOp::create(b, loc, rowsOfPair[0],
-                                              rowsOfPair[1], lowMask);
-        Value high = vector::ShuffleOp::create(b, loc, rowsOfPair[0],
-                                               rowsOfPair[1], highMask);
-        for (int64_t r = 0; r < rows; ++r) {
-          Value &lowSum = pv[r * valueVectors + 2 * x];
-          lowSum = x86::DotI16x2Op::create(b, loc, vecI32(), lowSum, low,
-                                           pWords[r][g]);
-          Value &highSum = pv[r * valueVectors + 2 * x + 1];
-          highSum = x86::DotI16x2Op::create(b, loc, vecI32(), highSum, high,
-                                            pWords[r][g]);
+        Value interleaved[2] = {
+            unpackBytes(b, rowsOfPair[0], rowsOfPair[1], /*high=*/false),
+            unpackBytes(b, rowsOfPair[0], rowsOfPair[1], /*high=*/true)};
+        for (int64_t j = 0; j < 4; ++j) {
+          Value words =
+              unpackWords(b, interleaved[j / 2], /*high=*/j % 2, times256);
+          if (times256 && !scaled)
+            words = arith::ShRSIOp::create(b, loc, words, eight);
+          for (int64_t r = 0; r < rows; ++r) {
+            Value &sum = pv[r * valueVectors + 4 * x + j];
+            sum = x86::DotI16x2Op::create(b, loc, vecI32(), sum, words,
+                                          pWords[r][g]);
+          }
         }
       }
     }
+    if (scaled)
+      for (Value &sum : pv)
+        sum = arith::ShRSIOp::create(b, loc, sum, h.constant(b, vecI32(), 8));
   }
 
   /// The wide packed path's P * V (AVX2 without VNNI): per pair of keys,
@@ -1753,15 +1838,18 @@ private:
   }
 
   /// Columns [8 e, 8 e + 8) from the wide direct path's vectors `values`
-  /// (see wideDirectValues): halves of the 16 columns' two vectors.
+  /// (see wideDirectValues): of the 32 columns' four vectors, 0-7 are the
+  /// low halves of the first two, 8-15 those of the last two, 16-23 and
+  /// 24-31 their high halves.
   Value naturalWideColumns(OpBuilder &b, ArrayRef<Value> values, int64_t e) {
+    const int64_t first = 4 * (e / 4) + 2 * (e % 2), half = (e % 4) / 2;
     SmallVector<int64_t> mask;
     for (int64_t i = 0; i < 4; ++i)
-      mask.push_back((e % 2) * 4 + i);
+      mask.push_back(4 * half + i);
     for (int64_t i = 0; i < 4; ++i)
-      mask.push_back(8 + (e % 2) * 4 + i);
-    return vector::ShuffleOp::create(b, loc, values[e - e % 2],
-                                     values[e - e % 2 + 1], mask);
+      mask.push_back(8 + 4 * half + i);
+    return vector::ShuffleOp::create(b, loc, values[first], values[first + 1],
+                                     mask);
   }
 
   /// P * V by dot_u8s8: per 4 keys, the four u8 probabilities of a row

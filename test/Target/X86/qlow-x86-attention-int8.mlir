@@ -272,25 +272,36 @@ func.func @int8_heads_kept(%q: tensor<1x2x5x16x!quant.uniform<i8:f32, 0.05>>, %z
 // CHECK: tensor.parallel_insert_slice %{{.+}} [1, 2, 1, 20] [1, 1, 1, 1] : tensor<1x2x1x20xf32> into tensor<1x4x1x20xf32>
 // On AVX2 without VNNI (haswell) the direct path works in i16, with no
 // dot_u8s8 at all: the query rows are read 16 bytes at a time as
-// q - z_q (sign-extended, then minus z_q = 0 here); per key row, 16 bytes
-// of K zero-extended (u8 storage) and dot_i16x2 against them, the chunk's
-// 8 key rows summed lane-wise as above, plus the row's constant
-// (D z_q z_k - 128 sum(q - z_q) for u8 storage). P * V: per 16 columns and
-// pair of keys, the two value rows zero-extended and interleaved by word
-// unpacks within 128-bit halves, times the pair's probabilities (two i16
-// halves of one broadcast word); columns 0-3, 8-11 and 4-7, 12-15 put back
-// in order at the end.
+// q - z_q (sign-extended, then minus z_q = 0 here) and reordered per 32 of
+// D as the key words come (0-7 and 16-23, 8-15 and 24-31); per key row,
+// 32 bytes of K made words by in-lane byte unpacks with zero (u8 storage:
+// zero-extended; no cross-lane extui) and dot_i16x2 against them, the
+// chunk's 8 key rows summed lane-wise as above, plus the row's constant
+// (D z_q z_k - 128 sum(q - z_q) for u8 storage). P * V: per 32 columns and
+// pair of keys, the two value rows' bytes interleaved (byte unpacks), then
+// unpacked with zero into four word vectors, times the pair's
+// probabilities (two i16 halves of one broadcast word); of the four
+// vectors' columns (0-3 and 16-19, 4-7 and 20-23, 8-11 and 24-27, 12-15 and
+// 28-31) 0-7, 8-15 and 16-19 are put back in order at the end.
 // WIDE-LABEL: func.func @int8_decode_grouped
 // WIDE-NOT: qlow_x86.dot_u8s8
 // WIDE: scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<1x4x1x20xf32>)
 // WIDE: %[[QB:.+]] = vector.transfer_read {{.+}} : tensor<1x4x1x20xi8>, vector<16xi8>
 // WIDE: %[[QW:.+]] = arith.extsi %[[QB]] : vector<16xi8> to vector<16xi16>
-// WIDE: %[[Q:.+]] = arith.subi %[[QW]], %{{.+}} : vector<16xi16>
+// WIDE: %[[Q0:.+]] = arith.subi %[[QW]], %{{.+}} : vector<16xi16>
+// WIDE: %[[Q1:.+]] = arith.subi %{{.+}}, %{{.+}} : vector<16xi16>
+// WIDE: %[[QLO:.+]] = vector.shuffle %[[Q0]], %[[Q1]] [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23] : vector<16xi16>, vector<16xi16>
+// WIDE: %[[QHI:.+]] = vector.shuffle %[[Q0]], %[[Q1]] [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31] : vector<16xi16>, vector<16xi16>
 // WIDE: scf.for
 // WIDE-NOT: qlow_x86.dot_u8s8
-// WIDE: %[[KB:.+]] = vector.transfer_read %{{.+}} : tensor<1x2x37x20xi8>, vector<16xi8>
-// WIDE: %[[KW:.+]] = arith.extui %[[KB]] : vector<16xi8> to vector<16xi16>
-// WIDE: qlow_x86.dot_i16x2 %{{.+}}, %[[Q]], %[[KW]] : vector<16xi16> -> vector<8xi32>
+// WIDE: %[[KB:.+]] = vector.transfer_read %{{.+}} : tensor<1x2x37x20xi8>, vector<32xi8>
+// WIDE: %[[KL:.+]] = vector.shuffle %[[KB]], %{{.+}} [0, 32, 1, 33, 2, 34, 3, 35, 4, 36, 5, 37, 6, 38, 7, 39, 16, 48, {{.+}}] : vector<32xi8>, vector<32xi8>
+// WIDE: %[[KLW:.+]] = vector.bitcast %[[KL]] : vector<32xi8> to vector<16xi16>
+// WIDE: %[[KH:.+]] = vector.shuffle %[[KB]], %{{.+}} [8, 40, 9, 41, {{.+}}] : vector<32xi8>, vector<32xi8>
+// WIDE: %[[KHW:.+]] = vector.bitcast %[[KH]] : vector<32xi8> to vector<16xi16>
+// WIDE: %[[S:.+]] = qlow_x86.dot_i16x2 %{{.+}}, %[[QLO]], %[[KLW]] : vector<16xi16> -> vector<8xi32>
+// WIDE: qlow_x86.dot_i16x2 %[[S]], %[[QHI]], %[[KHW]] : vector<16xi16> -> vector<8xi32>
+// WIDE-NOT: arith.extui
 // WIDE: vector.shuffle {{.+}} [0, 1, 2, 3, 8, 9, 10, 11] : vector<8xi32>, vector<8xi32>
 // WIDE: math.roundeven
 // WIDE-NOT: qlow_x86.dot_u8s8
@@ -298,15 +309,22 @@ func.func @int8_heads_kept(%q: tensor<1x2x5x16x!quant.uniform<i8:f32, 0.05>>, %z
 // WIDE: %[[PAIR:.+]] = vector.extract %[[PAIRS]][0] : i32 from vector<4xi32>
 // WIDE: %[[PB:.+]] = vector.broadcast %[[PAIR]] : i32 to vector<8xi32>
 // WIDE: %[[P:.+]] = vector.bitcast %[[PB]] : vector<8xi32> to vector<16xi16>
-// WIDE: %[[VA:.+]] = arith.extui %{{.+}} : vector<16xi8> to vector<16xi16>
-// WIDE: %[[VB:.+]] = arith.extui %{{.+}} : vector<16xi8> to vector<16xi16>
-// WIDE: %[[LOW:.+]] = vector.shuffle %[[VA]], %[[VB]] [0, 16, 1, 17, 2, 18, 3, 19, 8, 24, 9, 25, 10, 26, 11, 27] : vector<16xi16>, vector<16xi16>
-// WIDE: %[[HIGH:.+]] = vector.shuffle %[[VA]], %[[VB]] [4, 20, 5, 21, 6, 22, 7, 23, 12, 28, 13, 29, 14, 30, 15, 31] : vector<16xi16>, vector<16xi16>
-// WIDE: qlow_x86.dot_i16x2 %{{.+}}, %[[LOW]], %[[P]] : vector<16xi16> -> vector<8xi32>
-// WIDE: qlow_x86.dot_i16x2 %{{.+}}, %[[HIGH]], %[[P]] : vector<16xi16> -> vector<8xi32>
+// WIDE: %[[VA:.+]] = vector.transfer_read {{.+}} : tensor<1x2x37x20xi8>, vector<32xi8>
+// WIDE: %[[VB:.+]] = vector.transfer_read {{.+}} : tensor<1x2x37x20xi8>, vector<32xi8>
+// WIDE: %[[IL:.+]] = vector.shuffle %[[VA]], %[[VB]] [0, 32, 1, 33, 2, 34, 3, 35, 4, 36, 5, 37, 6, 38, 7, 39, 16, 48, {{.+}}] : vector<32xi8>, vector<32xi8>
+// WIDE: %[[IH:.+]] = vector.shuffle %[[VA]], %[[VB]] [8, 40, 9, 41, {{.+}}] : vector<32xi8>, vector<32xi8>
+// WIDE: %[[W0:.+]] = vector.shuffle %[[IL]], %{{.+}} [0, 32, 1, 33, {{.+}}] : vector<32xi8>, vector<32xi8>
+// WIDE: %[[V0:.+]] = vector.bitcast %[[W0]] : vector<32xi8> to vector<16xi16>
+// WIDE: qlow_x86.dot_i16x2 %{{.+}}, %[[V0]], %[[P]] : vector<16xi16> -> vector<8xi32>
+// WIDE: vector.shuffle %[[IL]], %{{.+}} [8, 40, 9, 41, {{.+}}] : vector<32xi8>, vector<32xi8>
+// WIDE: vector.shuffle %[[IH]], %{{.+}} [0, 32, 1, 33, {{.+}}] : vector<32xi8>, vector<32xi8>
+// WIDE: vector.shuffle %[[IH]], %{{.+}} [8, 40, 9, 41, {{.+}}] : vector<32xi8>, vector<32xi8>
+// WIDE-NOT: arith.extui
 // WIDE-NOT: qlow_x86.dot_u8s8
 // WIDE: scf.yield
 // WIDE: arith.divf
+// WIDE: vector.shuffle {{.+}} [0, 1, 2, 3, 8, 9, 10, 11] : vector<8xf32>, vector<8xf32>
+// WIDE: vector.transfer_write {{.+}} : vector<8xf32>, tensor<1x2x1x20xf32>
 // WIDE: vector.shuffle {{.+}} [0, 1, 2, 3, 8, 9, 10, 11] : vector<8xf32>, vector<8xf32>
 // WIDE: vector.transfer_write {{.+}} : vector<8xf32>, tensor<1x2x1x20xf32>
 // WIDE: vector.shuffle {{.+}} [4, 5, 6, 7, 12, 13, 14, 15] : vector<8xf32>, vector<8xf32>
