@@ -114,7 +114,7 @@ Value f32Splat(OpBuilder &b, Location loc, Type type, float value);
 /// caller gives t = 1 / (1 + a / 2) and a^2 = hi + lo exactly (hi the f32
 /// square, lo its rounding error from an fma); the result is
 /// t Q(t) exp(-hi) (1 - lo), Q a degree-8 polynomial (scripts/fit_erfc.py),
-/// with relative error within 2^-21 wherever erfc(a) >= 2^-126 and exactly 1
+/// with relative error within 2^-21 wherever erfc(a) >= 2^-120 and exactly 1
 /// at a = 0. Beyond a = 10 erfc is below the smallest f32: callers clamp a
 /// there. The math.exp it builds is left to qlow-approximate-math. Used by
 /// qlow-approximate-math's math.erfc and by the erf form of qlow.gelu.

@@ -330,7 +330,7 @@ def QlowApproximateMathPass
       that exp(-hi) (1 - lo) loses nothing to its rounding, and
       erfc(x) = 2 - erfc(|x|) for negative x: one division, about half the
       operations (GELU of 128 x 3072 on a Zen 3 core: 0.72 -> 0.48 ms).
-      Relative error within 2^-21 wherever erfc(x) >= 2^-126, erfc(0) = 1
+      Relative error within 2^-21 wherever erfc(x) >= 2^-120, erfc(0) = 1
       exactly, NaN kept (test qlow-approximate-math-erfc-accuracy.test).
     Through them the float ops stay within 2^-20 of the largest result
     magnitude of lib/Reference's double-precision results (measured by

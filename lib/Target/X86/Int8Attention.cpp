@@ -988,15 +988,22 @@ private:
 
   /// `bytes` (vector<32xi8>) as the 16 i16 words of one unpack with zero,
   /// in-lane (no cross-lane vpmovsxbw/vpmovzxbw, which Zen 3 issues one per
-  /// cycle; unpacks go two per cycle): each byte zero-extended, or times
-  /// 256 (the byte in the high half of its word) when `times256` (for s8
-  /// storage: exact, the caller shifts the i32 sums back).
-  Value unpackWords(OpBuilder &b, Value bytes, bool high, bool times256) {
+  /// cycle; unpacks go two per cycle). Unsigned bytes are zero-extended.
+  /// Signed ones come out times 256 (the byte in the high half of its
+  /// word): left so when `scaled` (the caller shifts its i32 sums back by
+  /// 8, exact), else shifted back here (vpsraw, a sign extension).
+  Value unpackWords(OpBuilder &b, Value bytes, bool high, bool isSigned,
+                    bool scaled) {
+    auto wordsType = VectorType::get({16}, b.getI16Type());
     Value zero = h.constant(b, VectorType::get({32}, b.getI8Type()), 0);
-    Value words = times256 ? unpackBytes(b, zero, bytes, high)
-                           : unpackBytes(b, bytes, zero, high);
-    return vector::BitCastOp::create(
-        b, loc, VectorType::get({16}, b.getI16Type()), words);
+    Value words = vector::BitCastOp::create(
+        b, loc, wordsType,
+        isSigned ? unpackBytes(b, zero, bytes, high)
+                 : unpackBytes(b, bytes, zero, high));
+    if (isSigned && !scaled)
+      words = arith::ShRSIOp::create(b, loc, words,
+                                     h.constant(b, wordsType, 8));
+    return words;
   }
 
   Value buildQueryBlock(OpBuilder &b, const Position &pos, const RowSet &set,
@@ -1490,17 +1497,13 @@ private:
             arith::MulIOp::create(b, loc, queryCentredSums[r], h.i32(b, 128)));
       rowOffsets[r] = h.broadcast(b, offset, c.lanes);
     }
-    Value eight = h.constant(b, VectorType::get({16}, b.getI16Type()), 8);
     auto keyPartials = [&](Value key) {
       SmallVector<Value> keyWords;
       for (int64_t d0 = 0; d0 < c.d; d0 += 32) {
         Value bytes = readRow32(b, k8, pos.batch, pos.kvHead, key, d0, c.d);
-        for (bool high : {false, true}) {
-          Value words = unpackWords(b, bytes, high, /*times256=*/!c.kFlip);
-          if (!c.kFlip && !scaled)
-            words = arith::ShRSIOp::create(b, loc, words, eight);
-          keyWords.push_back(words);
-        }
+        for (bool high : {false, true})
+          keyWords.push_back(
+              unpackWords(b, bytes, high, /*isSigned=*/!c.kFlip, scaled));
       }
       SmallVector<Value> partial;
       for (int64_t r = 0; r < rows; ++r) {
@@ -1751,8 +1754,7 @@ private:
     const int64_t L = c.lanes;
     const int64_t chunks = (width + L - 1) / L;
     const int64_t pairs = (width + 1) / 2;
-    const bool times256 = !c.vFlip;
-    const bool scaled = times256 && width < 256;
+    const bool scaled = !c.vFlip && width < 256;
     // Per row and pair of keys 2i, 2i + 1, their u as the i16 halves of a
     // word, broadcast.
     SmallVector<SmallVector<Value>> pWords(rows);
@@ -1763,7 +1765,6 @@ private:
           pWords[r].push_back(broadcastPair(b, words, w));
       }
     Value zeroBytes = h.constant(b, VectorType::get({32}, b.getI8Type()), 0);
-    Value eight = h.constant(b, VectorType::get({16}, b.getI16Type()), 8);
     for (int64_t x = 0; 32 * x < c.dv; ++x) {
       for (int64_t g = 0; g < pairs; ++g) {
         Value rowsOfPair[2];
@@ -1780,10 +1781,8 @@ private:
             unpackBytes(b, rowsOfPair[0], rowsOfPair[1], /*high=*/false),
             unpackBytes(b, rowsOfPair[0], rowsOfPair[1], /*high=*/true)};
         for (int64_t j = 0; j < 4; ++j) {
-          Value words =
-              unpackWords(b, interleaved[j / 2], /*high=*/j % 2, times256);
-          if (times256 && !scaled)
-            words = arith::ShRSIOp::create(b, loc, words, eight);
+          Value words = unpackWords(b, interleaved[j / 2], /*high=*/j % 2,
+                                    /*isSigned=*/!c.vFlip, scaled);
           for (int64_t r = 0; r < rows; ++r) {
             Value &sum = pv[r * valueVectors + 4 * x + j];
             sum = x86::DotI16x2Op::create(b, loc, vecI32(), sum, words,
