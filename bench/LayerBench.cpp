@@ -360,7 +360,10 @@ std::string emitDecoder(const std::string &fn, int64_t s, const Dims &n,
     std::string element = int8Block > 0 ? "i8" : "f32";
     std::string step = tensorType({1, n.hkv, s, hd}, element);
     std::string full = tensorType({1, n.hkv, t, hd}, element);
-    args += ", %kcache: " + full + ", %vcache: " + full;
+    // bufferization.writable = true: the caller lets the step write into
+    // them (qlow-read-only-arguments would otherwise copy each cache).
+    const std::string writable = " {bufferization.writable = true}";
+    args += ", %kcache: " + full + writable + ", %vcache: " + full + writable;
     std::string at = "[0, 0, " + std::to_string(*cache) + ", 0] [1, " +
                      std::to_string(n.hkv) + ", " + std::to_string(s) + ", " +
                      std::to_string(hd) + "] [1, 1, 1, 1] : " + step +

@@ -9,6 +9,7 @@
 #include "qlow/Emit/Emit.h"
 #include "qlow/Support/CTypes.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "llvm/ADT/SmallSet.h"
@@ -21,6 +22,9 @@ struct Param {
   std::string cType;
   SmallVector<int64_t> shape;
   bool isOutput;
+  /// An input marked bufferization.writable = true: the callee may write
+  /// into its buffer (qlow-read-only-arguments keeps the others read-only).
+  bool writable = false;
 };
 } // namespace
 
@@ -40,7 +44,11 @@ FailureOr<std::string> mlir::qlow::emitCHeader(ModuleOp module,
         "parallel\n"
         " * loops on the OpenMP runtime: link with -lomp (LLVM's libomp) and "
         "set\n"
-        " * the thread count with omp_set_num_threads or OMP_NUM_THREADS. */\n"
+        " * the thread count with omp_set_num_threads or OMP_NUM_THREADS.\n"
+        " * Inputs are read-only (const), except those the function's\n"
+        " * source marks bufferization.writable = true: the callee may\n"
+        " * write into those buffers, whose contents after a call are\n"
+        " * unspecified. */\n"
      << "#ifndef " << guard << "\n#define " << guard << "\n\n"
      << "#include <stdint.h>\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
 
@@ -51,7 +59,7 @@ FailureOr<std::string> mlir::qlow::emitCHeader(ModuleOp module,
       continue;
     SmallVector<Param> params;
     auto addParams = [&](TypeRange types, bool isOutput) -> LogicalResult {
-      for (Type type : types) {
+      for (auto [index, type] : llvm::enumerate(types)) {
         auto tensor = dyn_cast<RankedTensorType>(type);
         FailureOr<std::string> cType =
             tensor ? cElementType(tensor.getElementType())
@@ -66,6 +74,10 @@ FailureOr<std::string> mlir::qlow::emitCHeader(ModuleOp module,
                           SmallVector<int64_t>(tensor.getShape().begin(),
                                                tensor.getShape().end()),
                           isOutput});
+        if (!isOutput)
+          if (auto writable = func.getArgAttrOfType<BoolAttr>(
+                  index, bufferization::BufferizationDialect::kWritableAttrName))
+            params.back().writable = writable.getValue();
         ranks.insert(tensor.getRank());
       }
       return success();
@@ -101,10 +113,12 @@ FailureOr<std::string> mlir::qlow::emitCHeader(ModuleOp module,
       for (auto [d, size] : llvm::enumerate(p.shape))
         os << (d ? "][" : "") << size;
       os << "]";
+      if (p.writable)
+        os << " (written by the call)";
     }
     os << ". */\nstatic inline void qlow_" << name << "(";
     for (auto [i, p] : llvm::enumerate(params))
-      os << (i ? ", " : "") << (p.isOutput ? "" : "const ") << p.cType << " *"
+      os << (i ? ", " : "") << (p.isOutput || p.writable ? "" : "const ") << p.cType << " *"
          << (p.isOutput ? "out" : "in") << i;
     os << ") {\n";
     for (auto [i, p] : llvm::enumerate(params)) {

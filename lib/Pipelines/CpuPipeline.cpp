@@ -170,6 +170,10 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
   // the ones callers see), and a result computed in a buffer of its own is
   // computed straight into the out-parameter instead of being copied there
   // (which needs one buffer per result: see qlow-distinct-result-buffers).
+  // A caller's inputs are read-only unless an argument says
+  // bufferization.writable = true (qlow-read-only-arguments): the C header
+  // declares them const.
+  pm.addNestedPass<func::FuncOp>(createQlowReadOnlyArgumentsPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =

@@ -36,10 +36,23 @@ def main():
     line = [l for l in text.splitlines()
             if l.startswith(f"/* {func}: in0") or l.startswith(f"/* {func}: out0")][0]
     params = []
+    written = set()
     for item in line[len(f"/* {func}:"):].rstrip(". */").split(","):
+        if item.endswith(" (written by the call)"):
+            item = item[:-len(" (written by the call)")]
+            written.add(item.split()[0])
         name, ctype, dims = item.split()[0], item.split()[1].split("[")[0], item.split("[", 1)[1]
         shape = [int(d) for d in dims.rstrip("]").split("][")]
         params.append((name, ctype, shape))
+    # The wrapper's prototype: const exactly for the inputs not written.
+    proto = [l for l in text.splitlines()
+             if l.startswith(f"static inline void qlow_{func}(")][0]
+    for name, ctype, _ in params:
+        if name.startswith("in"):
+            const = f"const {ctype} *{name}" in proto
+            if const == (name in written):
+                sys.exit(f"c-abi: {name} is {'' if const else 'not '}const in "
+                         f"'{proto}'")
     inputs = []
     for name, ctype, shape in params:
         if name.startswith("in"):
@@ -70,11 +83,12 @@ def main():
             c.append(f"  {ctype} *{name} = malloc({count} * sizeof({ctype}));")
         args.append(name)
     c.append(f"  qlow_{func}({', '.join(args)});")
+    # Outputs, and the inputs as the call left them.
     for name, ctype, shape in params:
-        if name.startswith("out"):
-            count = int(np.prod(shape))
-            c.append(f'  {{ FILE *f = fopen("{work}/{name}.bin", "wb"); '
-                     f"fwrite({name}, sizeof({ctype}), {count}, f); fclose(f); }}")
+        count = int(np.prod(shape))
+        path = f"{work}/{name}{'_after' if name.startswith('in') else ''}.bin"
+        c.append(f'  {{ FILE *f = fopen("{path}", "wb"); '
+                 f"fwrite({name}, sizeof({ctype}), {count}, f); fclose(f); }}")
     c.append("  return 0;\n}")
     src = os.path.join(work, "main.c")
     open(src, "w").write("\n".join(c) + "\n")
@@ -97,7 +111,17 @@ def main():
         if got.tobytes() != ref.tobytes():
             bad = np.argwhere(got != ref)[:5]
             sys.exit(f"c-abi: {name} differs from the reference at {bad.tolist()}")
-    print(f"c-abi: {len(outs)} outputs identical")
+    # A const input must be as the caller wrote it.
+    unchanged = 0
+    for name, ctype, shape in params:
+        if name.startswith("in") and name not in written:
+            before = open(os.path.join(work, f"{name}.bin"), "rb").read()
+            after = open(os.path.join(work, f"{name}_after.bin"), "rb").read()
+            if before != after:
+                sys.exit(f"c-abi: the call wrote into read-only input {name}")
+            unchanged += 1
+    print(f"c-abi: {len(outs)} outputs identical; {unchanged} read-only inputs "
+          f"unchanged, {len(written)} written by the call")
 
 
 if __name__ == "__main__":

@@ -347,7 +347,10 @@ def decoder(name, s, dims, seed, cache=None):
         # stored bytes of the quantized keys and values.
         elt = "i8" if INT8_BLOCK else "f32"
         full = tensor((1, hkv, t, hd), elt)
-        args += [f"%kcache: {full}", f"%vcache: {full}"]
+        # bufferization.writable = true: the step may write into the
+        # caller's caches (qlow-read-only-arguments would copy them).
+        writable = "{bufferization.writable = true}"
+        args += [f"%kcache: {full} {writable}", f"%vcache: {full} {writable}"]
         step = tensor((1, hkv, s, hd), elt)
         kk, vv = em.name("kall"), em.name("vall")
         for i, (dst, src, cache_arg) in enumerate(

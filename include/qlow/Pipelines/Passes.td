@@ -378,6 +378,42 @@ def QlowRoundToIntPass
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def QlowReadOnlyArgumentsPass
+    : Pass<"qlow-read-only-arguments", "::mlir::func::FuncOp"> {
+  let summary = "Keeps bufferization from writing into a caller's input "
+                "buffers";
+  let description = [{
+    One-Shot Bufferize takes the buffer of a function's tensor argument as
+    writable unless the argument says `bufferization.writable = false`. A
+    `tensor.insert_slice` into an argument (a decode step appending its key
+    to a KV cache passed in) then writes into the caller's buffer, although
+    the function's tensor semantics leave its inputs unchanged and the C
+    header that `qlow-compile` writes declares them `const`.
+
+    This pass marks every tensor argument of every public function with a
+    body `bufferization.writable = false`, unless the argument already
+    carries `bufferization.writable`. Bufferization then writes into a copy
+    where the function would write into such an argument (the copy costs a
+    read and a write of the argument, once per call). An argument that the
+    caller may let the function overwrite, such as a KV cache it appends to,
+    says `bufferization.writable = true`: the function may then write into
+    its buffer (its contents after a call are unspecified), and the C header
+    declares it without `const`. Private functions are left to
+    bufferization's own analysis of their calls.
+
+    Precondition: `bufferization.writable = true` only on tensor arguments.
+
+    ```mlir
+    // Before
+    func.func @step(%x: tensor<1x64xf32>, %cache: tensor<9x64xf32>) -> ...
+    // After
+    func.func @step(%x: tensor<1x64xf32> {bufferization.writable = false},
+                    %cache: tensor<9x64xf32> {bufferization.writable = false})
+    ```
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
 def QlowDistinctResultBuffersPass
     : Pass<"qlow-distinct-result-buffers", "::mlir::func::FuncOp"> {
   let summary = "Gives each buffer a function returns a buffer of its own";
