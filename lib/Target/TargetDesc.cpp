@@ -524,21 +524,43 @@ AttentionTile TargetDesc::chooseAttentionTile(int64_t s, int64_t dv) const {
   // AVX2 with D = 64 (8 ymm of value accumulators per row, 16 registers)
   // the P * V bound above leaves one row of two vectors: 2 chains. There the
   // tile takes 2 rows and as many key vectors as make 8 chains, within half
-  // the register file, and LLVM keeps some of P * V's 16 accumulators in L1
-  // (Zen 3, S = T = 128, 12 heads, 1 thread: 1 x 2 2.00 ms, 1 x 8 1.30,
-  // 2 x 4 1.01, 2 x 3 1.26, 2 x 5 1.27, 3 x 4 1.32, 4 x 2 1.46). Measured
-  // on 16 registers only: the AVX-512 tiles (which make 8 chains but for
-  // Dv >= 256) keep the rule above.
+  // the register file (Zen 3, S = T = 128, 12 heads, 1 thread, P * V's
+  // accumulators in registers: 1 x 2 2.00 ms, 1 x 8 1.30, 2 x 4 1.01,
+  // 2 x 3 1.26, 2 x 5 1.27, 3 x 4 1.32, 4 x 2 1.46; 2 x 4 with P * V in
+  // passes, below: 0.90). Measured on 16 registers only: the AVX-512
+  // tiles (which make 8 chains but for Dv >= 256) keep the rule above.
+  // Dv = 128 on AVX2, with passes: 1 x 2 3.57 ms, 2 x 4 1.57 ms.
   constexpr int64_t fmaChains = 8;
+  // P * V in one pass keeps rows * valueVectors accumulators, a value row
+  // and a broadcast per row live across the block's keys; where they do not
+  // fit (16 ymm with Dv = 64: 16 + 8 + 2), LLVM spills accumulators and
+  // each key's FMAs wait on a reload of the one before. In passes of as
+  // many vectors as fill half the register file (2 rows x 4), each pass's
+  // accumulators stay in registers and the running ones are touched once
+  // per block. The passes are one loop of equal passes: the group divides
+  // the value vectors, all of full width. A pass of fewer than fmaChains
+  // accumulators would wait on the FMA latency: then one pass, spills and
+  // all.
+  auto valueGroupFor = [&](int64_t rows) -> int64_t {
+    if (rows * valueVectors + valueVectors + rows <= registers ||
+        dv % lanes != 0)
+      return valueVectors;
+    int64_t group = std::clamp<int64_t>(registers / 2 / rows, 1, valueVectors);
+    while (valueVectors % group != 0)
+      --group;
+    return rows * group >= fmaChains ? group : valueVectors;
+  };
   if (rows * keyVectors < fmaChains && s > 1 && registers <= 16 &&
-      2 * valueVectors <= registers) {
+      (2 * valueVectors <= registers ||
+       valueGroupFor(std::max<int64_t>(rows, 2)) < valueVectors)) {
     rows = std::max<int64_t>(rows, 2);
     keyVectors = std::clamp<int64_t>((fmaChains + rows - 1) / rows, keyVectors,
                                      std::max<int64_t>(keyVectors,
                                                        registers / 2 / rows));
   }
   rows = std::max<int64_t>(1, std::min(rows, s));
-  return AttentionTile{rows, keyVectors * lanes, lanes};
+  const int64_t valueGroup = valueGroupFor(rows);
+  return AttentionTile{rows, keyVectors * lanes, lanes, valueGroup};
 }
 
 FailureOr<TargetDesc> mlir::qlow::lookupKernelPassTarget(Operation *root,

@@ -19,7 +19,7 @@ kernel), writes them with random .npy inputs, runs them with
 Shapes: B in {1, 2}; Hkv in {1, 2, 3} and H = Hkv * G with G in {1, 2, 4}
 (grouped-query attention); S and T often odd or prime (prefill S = T, a
 cache T > S, a decode step S = 1 against T around 37, and T < S); head sizes
-D and Dv that are not multiples of the vector width (1 to 80). Causal or
+D and Dv that are not multiples of the vector width (1 to 80), and 128. Causal or
 not; no mask, an f32 mask (random values and -inf, broadcasting from rank 1
 to 4) or an i1 mask (some rows fully masked); an explicit scale sometimes;
 q, k, v quantized (u8/i8 per tensor, i8 per head axis) and the result
@@ -43,7 +43,7 @@ import random_matmul as rm
 # is below 2^-19; see --report).
 TOLERANCE = 2.0 ** -16
 ODD = [1, 2, 3, 5, 7, 9, 13, 16, 17, 19, 31, 33, 37, 45]
-HEAD = [1, 3, 7, 8, 16, 17, 20, 24, 32, 33, 48, 64, 80]
+HEAD = [1, 3, 7, 8, 16, 17, 20, 24, 32, 33, 48, 64, 80, 128]
 STORAGE = {"u8": (0, 255, np.uint8), "i8": (-128, 127, np.int8)}
 
 

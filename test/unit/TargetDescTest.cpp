@@ -115,14 +115,18 @@ TEST(TargetDescTest, AttentionTileAmortizesSoftmaxOverKeyBlocks) {
       const int64_t valueVectors = (dv + lanes - 1) / lanes;
       EXPECT_EQ(tile.valueLanes, lanes) << cpu;
       EXPECT_EQ(tile.keyBlock % lanes, 0) << cpu;
-      // On 16 ymm, a value row of 8 vectors leaves room for 1 x 2 only:
-      // 2 rows x 4 key vectors instead (8 independent FMA chains in
-      // Q K^T), P * V's accumulators partly in L1.
-      if (registers == 16 && valueVectors == 8) {
+      // On 16 ymm, a value row of 8 or more vectors leaves room for 1 x 2
+      // only: 2 rows x 4 key vectors instead (8 independent FMA chains in
+      // Q K^T), and P * V in passes of 4 vectors (8 accumulators).
+      if (registers == 16 && valueVectors >= 8 && dv % lanes == 0) {
         EXPECT_EQ(tile.queryRows, 2) << cpu;
         EXPECT_EQ(keyVectors, 4) << cpu;
+        EXPECT_EQ(tile.valueGroup, 4) << cpu << " dv=" << dv;
         continue;
       }
+      // Elsewhere P * V fits the registers (or the passes would be too
+      // narrow): one pass.
+      EXPECT_EQ(tile.valueGroup, valueVectors) << cpu << " dv=" << dv;
       EXPECT_EQ(keyVectors, std::max<int64_t>(1, registers / 8)) << cpu;
       EXPECT_GE(tile.queryRows, 1) << cpu << " dv=" << dv;
       if (tile.queryRows > 1) {

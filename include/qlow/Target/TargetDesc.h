@@ -62,6 +62,13 @@ struct AttentionTile {
   int64_t keyBlock;
   /// f32 lanes per vector of output (value) columns.
   int64_t valueLanes;
+  /// Vectors of value columns per pass of P * V over a key block. When a
+  /// row's accumulators, a value row and the broadcasts do not fit the
+  /// register file, P * V walks the block's keys once per group of this
+  /// many vectors, into accumulators of its own that are added to the
+  /// (rescaled) running ones after the block; else all of them (one pass).
+  /// A group divides the number of value vectors, which are then all full.
+  int64_t valueGroup;
 };
 
 /// Everything codegen needs to know about a CPU target.

@@ -22,6 +22,9 @@
 // share a kv head), vector.reduction the row statistics, and math.exp the
 // exponentials (which qlow-approximate-math turns into upstream's
 // polynomial). Every size comes from the TargetDesc (chooseAttentionTile).
+// Where a tile's output accumulators do not fit the registers with P * V's
+// operands (16 ymm with Dv >= 64), P * V runs in passes over groups of
+// value columns and the accumulators live in the result's tile.
 //
 // Heads transposes (linalg.transpose [0, 2, 1, 3]) of f32 operands and of
 // the result are folded into the kernel's reads and writes (HeadsView). For
@@ -322,9 +325,21 @@ private:
     const int64_t fullKeyBlocks = n.t / keys, restKeys = n.t % keys;
     const double negInf = -std::numeric_limits<double>::infinity();
     State init;
+    SmallVector<bool> inBounds = {true};
+    if (grouped()) {
+      // The accumulators live in the result's tile (see buildKeyBlock).
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t e = 0; e < valueVectors; ++e)
+          tileOut = vector::TransferWriteOp::create(
+                        b, loc, splat(b, tile.valueLanes, 0.0), tileOut,
+                        tileIndex(b, r, idx(b, e * tile.valueLanes)), inBounds)
+                        .getResult();
+      init.acc.push_back(tileOut);
+    }
     for (int64_t r = 0; r < rows; ++r) {
-      for (int64_t e = 0; e < valueVectors; ++e)
-        init.acc.push_back(splat(b, valueWidth(e), 0.0));
+      if (!grouped())
+        for (int64_t e = 0; e < valueVectors; ++e)
+          init.acc.push_back(splat(b, valueWidth(e), 0.0));
       init.max.push_back(f32Const(b, negInf));
       init.sum.push_back(f32Const(b, 0.0));
     }
@@ -334,7 +349,7 @@ private:
         auto keyLoop =
             buildKeyBlockLoop(b, pos, rows, idx(b, 0), idx(b, fullKeyBlocks),
                               idx(b, 0), keys, /*maskCausal=*/false, state);
-        state = State::unflatten(keyLoop, rows, valueVectors);
+        state = State::unflatten(keyLoop, rows);
       }
       if (restKeys > 0)
         state = buildKeyBlock(b, pos, rows, idx(b, fullKeyBlocks * keys),
@@ -384,7 +399,7 @@ private:
           state = State::unflatten(
               buildKeyBlockLoop(b, pos, rows, idx(b, 0), halves, idx(b, 0),
                                 halfBlock, /*maskCausal=*/true, state),
-              rows, valueVectors);
+              rows);
           firstSingle =
               arith::MulIOp::create(b, loc, halves, idx(b, halfBlock / lanes));
         }
@@ -392,14 +407,14 @@ private:
         state = State::unflatten(buildKeyBlockLoop(b, pos, rows, firstSingle,
                                                    headChunks, idx(b, 0), lanes,
                                                    /*maskCausal=*/true, state),
-                                 rows, valueVectors);
+                                 rows);
         if (fullKeyBlocks > 0)
           state = State::unflatten(
               buildKeyBlockLoop(
                   b, pos, rows, idx(b, 0),
                   arith::DivUIOp::create(b, loc, end, idx(b, keys)), head, keys,
                   /*maskCausal=*/true, state),
-              rows, valueVectors);
+              rows);
       }
       if (restChunkKeys > 0) {
         // The last, partial vector of keys, unless it is wholly above the
@@ -420,33 +435,46 @@ private:
             [&](OpBuilder &eb, Location) {
               scf::YieldOp::create(eb, loc, flat);
             });
-        state = State::unflatten(ifOp.getResults(), rows, valueVectors);
+        state = State::unflatten(ifOp.getResults(), rows);
       }
     }
 
     // out = acc / sum; a row without any visible key is zeros.
-    SmallVector<bool> inBounds = {true};
+    if (grouped())
+      tileOut = state.acc.front();
     for (int64_t r = 0; r < rows; ++r) {
       Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                           state.sum[r], f32Const(b, 0.0));
       for (int64_t e = 0; e < valueVectors; ++e) {
         int64_t width = valueWidth(e);
-        Value quotient =
-            arith::DivFOp::create(b, loc, state.acc[r * valueVectors + e],
-                                  broadcast(b, state.sum[r], width));
+        SmallVector<Value> at = tileIndex(b, r, idx(b, e * tile.valueLanes));
+        Value acc = grouped()
+                        ? vector::TransferReadOp::create(
+                              b, loc, VectorType::get({width}, b.getF32Type()),
+                              tileOut, at, f32Const(b, 0.0), inBounds)
+                              .getResult()
+                        : state.acc[r * valueVectors + e];
+        Value quotient = arith::DivFOp::create(
+            b, loc, acc, broadcast(b, state.sum[r], width));
         Value value = arith::SelectOp::create(b, loc, empty,
                                               splat(b, width, 0.0), quotient);
-        tileOut = vector::TransferWriteOp::create(
-                      b, loc, value, tileOut,
-                      outSeqMajor ? ValueRange{idx(b, 0), idx(b, r), idx(b, 0),
-                                               idx(b, e * tile.valueLanes)}
-                                  : ValueRange{idx(b, 0), idx(b, 0), idx(b, r),
-                                               idx(b, e * tile.valueLanes)},
-                      inBounds)
+        tileOut = vector::TransferWriteOp::create(b, loc, value, tileOut, at,
+                                                  inBounds)
                       .getResult();
       }
     }
     return tileOut;
+  }
+
+  /// Whether P * V runs in passes over tile.valueGroup vectors of value
+  /// columns, with the accumulators in the result's tile.
+  bool grouped() const { return tile.valueGroup < valueVectors; }
+
+  /// Where row `r`, column `column` of a query block's tile is.
+  SmallVector<Value> tileIndex(OpBuilder &b, int64_t r, Value column) {
+    return outSeqMajor
+               ? SmallVector<Value>{idx(b, 0), idx(b, r), idx(b, 0), column}
+               : SmallVector<Value>{idx(b, 0), idx(b, 0), idx(b, r), column};
   }
 
   /// The mask's index along dimension `dim` for position `value`
@@ -617,7 +645,7 @@ private:
           Value key0 = arith::AddIOp::create(
               lb, loc, offset,
               arith::MulIOp::create(lb, loc, block, idx(lb, width)));
-          State s = State::unflatten(carried, rows, valueVectors);
+          State s = State::unflatten(carried, rows);
           scf::YieldOp::create(
               lb, loc,
               buildKeyBlock(lb, pos, rows, key0, width, maskCausal, s).flat());
@@ -698,6 +726,8 @@ private:
 
     State out = in;
     SmallVector<SmallVector<Value>> probs(rows);
+    SmallVector<Value> alphas;
+    const bool grouped = this->grouped();
     for (int64_t r = 0; r < rows; ++r) {
       Value row = arith::AddIOp::create(b, loc, pos.row0, idx(b, r));
       Value limit32;
@@ -798,11 +828,80 @@ private:
       out.sum[r] = arith::AddFOp::create(
           b, loc, arith::MulFOp::create(b, loc, out.sum[r], alpha), blockSum);
       out.max[r] = newMax;
+      alphas.push_back(alpha);
+      if (grouped)
+        continue; // rescaled as the block's products are added
       for (int64_t e = 0; e < valueVectors; ++e) {
         Value &acc = out.acc[r * valueVectors + e];
         acc = arith::MulFOp::create(b, loc, acc,
                                     broadcast(b, alpha, valueWidth(e)));
       }
+    }
+
+    if (grouped) {
+      // acc[r] = acc[r] * alpha[r] + sum_k p[r][k] * v[key0 + k, :], the
+      // sum in passes over tile.valueGroup vectors of value columns at a
+      // time (an scf.for), each into accumulators of its own; the running
+      // accumulators are in the result's tile, read and written once per
+      // block. (As SSA values carried by the key loop, LLVM's register
+      // allocator keeps some of them in registers across Q K^T and spills
+      // that loop's operands instead; and written out, the passes' FMAs are
+      // interleaved again by the scheduler.)
+      const int64_t group = tile.valueGroup, lanes = tile.valueLanes;
+      auto passes = scf::ForOp::create(
+          b, loc, idx(b, 0), idx(b, valueVectors / group), idx(b, 1),
+          ValueRange{in.acc.front()},
+          [&](OpBuilder &pb, Location, Value pass, ValueRange accs) {
+            Value column0 =
+                arith::MulIOp::create(pb, loc, pass, idx(pb, group * lanes));
+            auto vectorType = VectorType::get({lanes}, f32);
+            SmallVector<Value> columns;
+            for (int64_t e = 0; e < group; ++e)
+              columns.push_back(
+                  arith::AddIOp::create(pb, loc, column0, idx(pb, e * lanes)));
+            SmallVector<Value> partial(rows * group);
+            for (int64_t k = 0; k < width; ++k) {
+              Value key = arith::AddIOp::create(pb, loc, key0, idx(pb, k));
+              SmallVector<Value> pk;
+              for (int64_t r = 0; r < rows; ++r)
+                pk.push_back(
+                    broadcast(pb,
+                              vector::ExtractOp::create(
+                                  pb, loc, probs[r][k / lanesPerChunk],
+                                  ArrayRef<int64_t>{k % lanesPerChunk}),
+                              lanes));
+              for (int64_t e = 0; e < group; ++e) {
+                Value row = vector::TransferReadOp::create(
+                    pb, loc, vectorType, v.value,
+                    v.at(pos.batch, pos.kvHead, key, columns[e]), padF32,
+                    inBounds);
+                for (int64_t r = 0; r < rows; ++r) {
+                  Value &sum = partial[r * group + e];
+                  sum = sum ? vector::FMAOp::create(pb, loc, pk[r], row, sum)
+                                  .getResult()
+                            : arith::MulFOp::create(pb, loc, pk[r], row)
+                                  .getResult();
+                }
+              }
+            }
+            Value accTile = accs.front();
+            for (int64_t r = 0; r < rows; ++r) {
+              Value alpha = broadcast(pb, alphas[r], lanes);
+              for (int64_t e = 0; e < group; ++e) {
+                SmallVector<Value> at = tileIndex(pb, r, columns[e]);
+                Value acc = vector::TransferReadOp::create(
+                    pb, loc, vectorType, accTile, at, padF32, inBounds);
+                acc = vector::FMAOp::create(pb, loc, acc, alpha,
+                                            partial[r * group + e]);
+                accTile = vector::TransferWriteOp::create(pb, loc, acc, accTile,
+                                                          at, inBounds)
+                              .getResult();
+              }
+            }
+            scf::YieldOp::create(pb, loc, accTile);
+          });
+      out.acc.assign({passes.getResult(0)});
+      return out;
     }
 
     // acc[r] += sum_k p[r][k] * v[key0 + k, :]: one value row per key,
@@ -1205,13 +1304,12 @@ SmallVector<Value> mlir::qlow::OnlineSoftmaxState::flat() const {
 }
 
 OnlineSoftmaxState mlir::qlow::OnlineSoftmaxState::unflatten(ValueRange values,
-                                                             int64_t rows,
-                                                             int64_t vectors) {
+                                                             int64_t rows) {
   OnlineSoftmaxState s;
-  s.acc.assign(values.begin(), values.begin() + rows * vectors);
-  s.max.assign(values.begin() + rows * vectors,
-               values.begin() + rows * vectors + rows);
-  s.sum.assign(values.begin() + rows * vectors + rows, values.end());
+  const int64_t accs = static_cast<int64_t>(values.size()) - 2 * rows;
+  s.acc.assign(values.begin(), values.begin() + accs);
+  s.max.assign(values.begin() + accs, values.begin() + accs + rows);
+  s.sum.assign(values.begin() + accs + rows, values.end());
   return s;
 }
 

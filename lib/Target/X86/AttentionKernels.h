@@ -65,15 +65,17 @@ struct AttentionPosition {
   Value batch, head, kvHead, row0;
 };
 
-/// The loop-carried state of a query block: per row its output accumulators
-/// (`vectors` vectors), its running maximum and its running sum, flattened in
-/// that order (accumulators of all rows first).
+/// The loop-carried state of a query block: the output accumulators (per row
+/// a number of vectors; or, in the f32 kernel's passes over value columns,
+/// one [rows, dv] tensor), then per row its running maximum and its running
+/// sum, flattened in that order (accumulators of all rows first).
 struct OnlineSoftmaxState {
-  SmallVector<Value> acc; // rows * vectors
+  SmallVector<Value> acc;
   SmallVector<Value> max, sum;
   SmallVector<Value> flat() const;
-  static OnlineSoftmaxState unflatten(ValueRange values, int64_t rows,
-                                      int64_t vectors);
+  /// The state of `rows` rows: the values before the last 2 * rows are
+  /// accumulators.
+  static OnlineSoftmaxState unflatten(ValueRange values, int64_t rows);
 };
 
 /// scf.forall over (batch, head, block) for `blocks` blocks of `rows` query

@@ -1121,11 +1121,11 @@ private:
           b, loc, h.idx(b, 0), fullEnd, h.idx(b, 1), init.flat(),
           [&](OpBuilder &lb, Location, Value kb, ValueRange carried) {
             Value key0 = arith::MulIOp::create(lb, loc, kb, h.idx(lb, keys));
-            State s = State::unflatten(carried, rows, valueVectors);
+            State s = State::unflatten(carried, rows);
             scf::YieldOp::create(
                 lb, loc, buildKeyBlock(lb, pos, set, key0, keys, s).flat());
           });
-      state = State::unflatten(keyLoop.getResults(), rows, valueVectors);
+      state = State::unflatten(keyLoop.getResults(), rows);
     }
     if (restKeys > 0) {
       Value key0 = h.idx(b, fullKeyBlocks * keys);
@@ -1145,7 +1145,7 @@ private:
             [&](OpBuilder &eb, Location) {
               scf::YieldOp::create(eb, loc, flat);
             });
-        state = State::unflatten(ifOp.getResults(), rows, valueVectors);
+        state = State::unflatten(ifOp.getResults(), rows);
       }
     }
 

@@ -319,3 +319,35 @@ func.func @heads_kept(%qx: tensor<1x2x16x5xf32>, %kx: tensor<1x5x2x16xf32>, %v: 
   %m = linalg.transpose ins(%o : tensor<1x2x5x16xf32>) outs(%e2 : tensor<1x5x2x16xf32>) permutation = [0, 2, 1, 3]
   return %m, %o, %k : tensor<1x5x2x16xf32>, tensor<1x2x5x16xf32>, tensor<1x2x5x16xf32>
 }
+
+// -----
+
+// Dv = 64 with AVX2 (2 rows x 8 value vectors of accumulators, a value row
+// and the broadcasts do not fit 16 ymm): P * V runs in 2 passes of 4
+// vectors (an scf.for), into accumulators of its own, and the running
+// accumulators live in the result's tile (zeroed first, then read, rescaled
+// by one FMA and written once per pass). 19 rows: 9 tiles of 2 per head,
+// then one row. AVX-512 holds them all in registers: no pass loop.
+// AVX2-LABEL: func.func @value_passes
+// AVX2: scf.forall (%{{.+}}) in (18) shared_outs
+// AVX2-COUNT-16: vector.transfer_write %{{.+}} : vector<8xf32>, tensor<1x1x2x64xf32>
+// AVX2: scf.for %{{.+}} = %{{.+}} to %c2{{.*}} step %{{.+}} iter_args(%[[TILE:.+]] = %{{.+}}) -> (tensor<1x1x2x64xf32>)
+// AVX2: vector.fma
+// AVX2: %[[ACC:.+]] = vector.transfer_read %[[TILE]]{{.+}} : tensor<1x1x2x64xf32>, vector<8xf32>
+// AVX2-NEXT: %[[NEW:.+]] = vector.fma %[[ACC]], %{{.+}}, %{{.+}} : vector<8xf32>
+// AVX2-NEXT: vector.transfer_write %[[NEW]], %[[TILE]]{{.+}} : vector<8xf32>, tensor<1x1x2x64xf32>
+// AVX2: scf.yield %{{.+}} : tensor<1x1x2x64xf32>
+// AVX2: vector.transfer_read {{.+}} : tensor<1x1x2x64xf32>, vector<8xf32>
+// AVX2: arith.divf {{.+}} : vector<8xf32>
+// AVX2: tensor.parallel_insert_slice {{.+}} : tensor<1x1x2x64xf32> into tensor<1x2x19x64xf32>
+// AVX2: scf.forall (%{{.+}}) in (2) shared_outs
+// AVX2: scf.for {{.+}} -> (tensor<1x1x1x64xf32>)
+// CHECK-LABEL: func.func @value_passes
+// CHECK-NOT: -> (tensor<1x1x{{[0-9]+}}x64xf32>)
+// CHECK: return
+// ROUND-LABEL: func.func @value_passes
+// ROUND-NOT: qlow.attention
+func.func @value_passes(%q: tensor<1x2x19x64xf32>, %k: tensor<1x2x19x64xf32>, %v: tensor<1x2x19x64xf32>) -> tensor<1x2x19x64xf32> {
+  %o = qlow.attention %q, %k, %v : (tensor<1x2x19x64xf32>, tensor<1x2x19x64xf32>, tensor<1x2x19x64xf32>) -> tensor<1x2x19x64xf32>
+  return %o : tensor<1x2x19x64xf32>
+}
