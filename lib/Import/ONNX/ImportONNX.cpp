@@ -980,6 +980,8 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
     if (!in[1] || in[1]->isFloat())
       return error() << "indices must be integers";
     int64_t rank = x.shape.size();
+    if (rank == 0)
+      return error() << "the data must have rank >= 1, not a scalar";
     int64_t axis = attrInt("axis", 0);
     if (failed(normalizeAxis(axis, rank)))
       return failure();
@@ -988,8 +990,6 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
     shape.append(ind.shape.begin(), ind.shape.end());
     shape.append(x.shape.begin() + axis + 1, x.shape.end());
     auto is = stridesOf(ind.shape);
-    for (int64_t &v : in[1]->ints)
-      (void)v;
     for (int64_t v : ind.ints)
       if (v < -x.shape[axis] || v >= x.shape[axis])
         return error() << "index " << v << " is out of range [0, "
@@ -1858,6 +1858,8 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
     if (failed(shape))
       return failure();
     int64_t rank = shape->size();
+    if (rank == 0)
+      return error() << "the data must have rank >= 1, not a scalar";
     int64_t axis = attrInt("axis", 0);
     if (failed(normalizeAxis(axis, rank)))
       return failure();

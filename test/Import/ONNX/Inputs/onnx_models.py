@@ -536,6 +536,22 @@ def qdq_zp_type(seed):
     return model(nodes, [vi("x", [2, 4])], [vi("y", [2, 4])], inits)
 
 
+def gather_scalar(seed, folded):
+    """Gather from a scalar (ONNX wants data of rank >= 1): a constant one,
+    which the importer folds, or a graph input. A fuzzed model found the
+    first crashing the importer."""
+    nodes = [helper.make_node("Gather", ["data", "idx"], ["g"], name="gather",
+                              axis=0),
+             helper.make_node("Add", ["x", "g"], ["y"], name="add")]
+    inits = [helper.make_tensor("idx", TensorProto.INT64, [1], [0])]
+    inputs = [vi("x", [1])]
+    if folded:
+        inits.append(helper.make_tensor("data", F, [], [1.0]))
+    else:
+        inputs.append(vi("data", []))
+    return model(nodes, inputs, [vi("y", [1])], inits)
+
+
 def missing_input(seed):
     return model([helper.make_node("Relu", ["nowhere"], ["y"], name="relu")],
                  [vi("x", [2])], [vi("y", [2])])
@@ -571,6 +587,8 @@ MODELS = {
                                                             bias_size=63),
     "matmul-nbits-g-idx": lambda seed: matmul_nbits_bias(seed, g_idx=True),
     "unknown-op": unknown_op,
+    "gather-scalar-const": lambda seed: gather_scalar(seed, folded=True),
+    "gather-scalar": lambda seed: gather_scalar(seed, folded=False),
     "dynamic-dim": dynamic_dim,
     "qdq-ok": lambda seed: qdq(0.05, 128),
     "qdq-zero-scale": lambda seed: qdq(0.0, 128),
