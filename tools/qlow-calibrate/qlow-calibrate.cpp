@@ -433,7 +433,7 @@ static LogicalResult run(MLIRContext &context) {
   if (failed(mlir::qlow::checkNestingDepth(sourceMgr, bufferId)))
     return failure();
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = mlir::qlow::parseModuleSafely(sourceMgr, &context);
   if (!module)
     return failure();
   if (failed(verify(*module)))

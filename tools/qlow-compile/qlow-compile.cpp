@@ -256,7 +256,7 @@ int main(int argc, char **argv) {
     unsigned bufferId = sourceMgr.AddNewSourceBuffer(std::move(file), {});
     if (failed(mlir::qlow::checkNestingDepth(sourceMgr, bufferId)))
       return 1;
-    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+    module = mlir::qlow::parseModuleSafely(sourceMgr, &context);
   }
   if (!module || failed(verify(*module)))
     return 1;

@@ -285,7 +285,7 @@ static OwningOpRef<ModuleOp> parseModule(const std::string &path,
   unsigned bufferId = sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
   if (failed(mlir::qlow::checkNestingDepth(sourceMgr, bufferId)))
     return nullptr;
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = mlir::qlow::parseModuleSafely(sourceMgr, &context);
   if (!module || failed(verify(*module))) {
     (void)toolError(path + ": not a valid qlow module");
     return nullptr;

@@ -310,7 +310,7 @@ static LogicalResult run(MLIRContext &context) {
   unsigned bufferId = sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
   if (failed(checkNestingDepth(sourceMgr, bufferId)))
     return failure();
-  OwningOpRef<ModuleOp> model = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  OwningOpRef<ModuleOp> model = mlir::qlow::parseModuleSafely(sourceMgr, &context);
   if (!model || failed(verify(*model)))
     return toolError(modelFile + ": not a valid qlow module");
   func::FuncOp entry;

@@ -45,6 +45,11 @@ int main(int argc, char **argv) {
       llvm::SMLoc());
   if (failed(qlow::checkNestingDepth(sourceMgr, bufferId)))
     return 1;
+  // Some upstream op parsers crash on malformed input after reporting it:
+  // parsed once on the side, such an input is an error (MlirOptMain below
+  // parses it again).
+  if (qlow::parserCrashesOn(sourceMgr, bufferId, registry))
+    return 1;
 
   // The output file is kept only on success: no partial output on errors.
   std::unique_ptr<llvm::ToolOutputFile> output =

@@ -452,7 +452,7 @@ static LogicalResult run(MLIRContext &context) {
     unsigned bufferId = sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
     if (failed(mlir::qlow::checkNestingDepth(sourceMgr, bufferId)))
       return failure();
-    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+    module = mlir::qlow::parseModuleSafely(sourceMgr, &context);
   }
   if (!module)
     return failure(); // The parser reported why, with a location.

@@ -8,12 +8,18 @@
 #ifndef QLOW_SUPPORT_INPUTCHECKS_H
 #define QLOW_SUPPORT_INPUTCHECKS_H
 
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
 #include "mlir/Support/LLVM.h"
 #include "llvm/Support/LogicalResult.h"
 
 namespace llvm {
 class SourceMgr;
 } // namespace llvm
+
+namespace mlir {
+class MLIRContext;
+} // namespace mlir
 
 namespace mlir::qlow {
 
@@ -29,6 +35,23 @@ constexpr unsigned kMaxNestingDepth = 2048;
 llvm::LogicalResult checkNestingDepth(llvm::SourceMgr &sourceMgr,
                                       unsigned bufferId,
                                       unsigned limit = kMaxNestingDepth);
+
+/// parseSourceFile<ModuleOp> of `sourceMgr`'s main buffer, surviving a crash
+/// inside MLIR's parser. Some of upstream's custom op parsers (LLVM 22's
+/// linalg.transpose and linalg.broadcast, on a malformed dense i64 array)
+/// report the syntax error and then use the null attribute they got back;
+/// the error they reported stands, this adds that the parser gave up, and the
+/// result is null as for any parse error. (The parse runs in a
+/// CrashRecoveryContext; what it had built is leaked.)
+OwningOpRef<ModuleOp> parseModuleSafely(llvm::SourceMgr &sourceMgr,
+                                        MLIRContext *context);
+
+/// Whether MLIR's parser crashes on buffer `bufferId` of `sourceMgr`, parsed
+/// into a scratch context of `registry`'s dialects; what the parser reported
+/// before it crashed is printed then (otherwise nothing is). For drivers
+/// such as qlow-opt that parse the buffer themselves afterwards.
+bool parserCrashesOn(llvm::SourceMgr &sourceMgr, unsigned bufferId,
+                     const DialectRegistry &registry);
 
 } // namespace mlir::qlow
 
