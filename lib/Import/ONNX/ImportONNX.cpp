@@ -2203,6 +2203,8 @@ LogicalResult Importer::importQuantOp(StringRef op, bool &handled) {
                         "quantize_dynamic writes it)";
     if (!(*w)->cst || (*w)->cst->isFloat() || (*w)->cst->shape.size() != 2)
       return error() << "the weights must be a 2-D integer initializer";
+    if (typeOf((*a)->value).getRank() == 0)
+      return error() << "A must have rank >= 1, not be a scalar";
     if (hasInput(2)) {
       auto z = inputVal(2);
       if (failed(z))
@@ -2327,6 +2329,8 @@ Importer::matchNorm(const onnx::NodeProto *mul) {
       if (shape == values.end() || shape->second.kind != Val::Tensor)
         continue;
       auto type = typeOf(shape->second.value);
+      if (type.getRank() == 0)
+        continue;
       int64_t rank = type.getRank(), d = type.getShape().back();
       if (!isLastAxisMean(mean, rank) || gv->second.cst->size() != d)
         continue;
@@ -2802,7 +2806,8 @@ LogicalResult Importer::importNode() {
               ((*z)->ints[c * perRow + g / 2] >> (4 * (g % 2))) & 0xF;
     }
     auto type = typeOf(*x);
-    if (type.getShape().back() != k || !type.getElementType().isF32())
+    if (type.getRank() == 0 || type.getShape().back() != k ||
+        !type.getElementType().isF32())
       return error() << "A must be f32 [..., " << k << "], got " << type;
     // The weights keep their stored values. With positive scales and one
     // zero point they stay 4-bit (u4, that zero point: the int4 kernel's
@@ -2896,6 +2901,10 @@ LogicalResult Importer::importNode() {
       return failure();
     if (!(*wv)->cst || (*wv)->cst->shape.size() != 2)
       return error() << "B must be a 2-D integer initializer";
+    if (typeOf(*x).getRank() == 0 ||
+        typeOf(*x).getShape().back() != (*wv)->cst->shape[0])
+      return error() << "A must be [..., " << (*wv)->cst->shape[0]
+                     << "], got " << typeOf(*x);
     auto scale = constInput(2);
     if (failed(scale))
       return failure();

@@ -452,9 +452,10 @@ def matmul_nbits(float_model, out, block_size=32, symmetric=True):
 # --- Models with errors ------------------------------------------------------
 
 
-def matmul_nbits_u4(seed, m=4, k=128, n_=64, bs=32):
+def matmul_nbits_u4(seed, m=4, k=128, n_=64, bs=32, a_shape=None):
     """A MatMulNBits node written by hand: positive scales and the default
-    zero point 8, which qlow keeps as packed u4 weights (its int4 kernel)."""
+    zero point 8, which qlow keeps as packed u4 weights (its int4 kernel).
+    `a_shape` replaces A's shape [m, k] (a scalar A is an error)."""
     r = rng(seed)
     q = r.integers(0, 16, size=(n_, k), dtype=np.uint8)
     packed = (q[:, 0::2] | (q[:, 1::2] << 4)).reshape(n_, k // bs, bs // 2)
@@ -462,8 +463,8 @@ def matmul_nbits_u4(seed, m=4, k=128, n_=64, bs=32):
     node = helper.make_node("MatMulNBits", ["x", "b", "s"], ["y"], name="mm_q4",
                             domain="com.microsoft", K=k, N=n_, bits=4,
                             block_size=bs)
-    return model([node], [vi("x", [m, k])], [vi("y", [m, n_])],
-                 [init("b", packed), init("s", scales)],
+    return model([node], [vi("x", [m, k] if a_shape is None else a_shape)],
+                 [vi("y", [m, n_])], [init("b", packed), init("s", scales)],
                  extra_opsets=[helper.make_opsetid("com.microsoft", 1)])
 
 
@@ -583,6 +584,7 @@ MODELS = {
     "decoder-layer-float": decoder_layer_float,
     "matmul-nbits-u4": matmul_nbits_u4,
     "matmul-nbits-bias": matmul_nbits_bias,
+    "matmul-nbits-scalar-a": lambda seed: matmul_nbits_u4(seed, a_shape=[]),
     "matmul-nbits-bad-bias": lambda seed: matmul_nbits_bias(seed,
                                                             bias_size=63),
     "matmul-nbits-g-idx": lambda seed: matmul_nbits_bias(seed, g_idx=True),
