@@ -49,8 +49,16 @@ bool readsContiguouslyAlong(AffineMap map, unsigned loop) {
   return true;
 }
 
-/// An all-parallel generic on static tensors with at least one loop, every
-/// operand read or written contiguously along the innermost loop.
+/// Whether a loop of `op` has no iterations (a dimension of size 0): there is
+/// nothing to vectorize, and a tile of width 0 would crash upstream's tiling.
+/// linalg-to-loops lowers such an op to loops that do not run.
+bool hasEmptyLoop(linalg::GenericOp op) {
+  return llvm::is_contained(op.getStaticLoopRanges(), 0);
+}
+
+/// An all-parallel generic on static tensors with at least one loop, none of
+/// them empty, every operand read or written contiguously along the
+/// innermost loop.
 bool isVectorizable(linalg::GenericOp op) {
   if (!op.hasPureTensorSemantics() || op.getNumLoops() == 0 ||
       op.getNumReductionLoops() != 0)
@@ -60,10 +68,12 @@ bool isVectorizable(linalg::GenericOp op) {
         return readsContiguouslyAlong(map, innermost);
       }))
     return false;
-  return llvm::all_of(op->getOperands(), [](Value v) {
-    auto type = dyn_cast<RankedTensorType>(v.getType());
-    return !type || type.hasStaticShape();
-  });
+  return llvm::all_of(op->getOperands(),
+                      [](Value v) {
+                        auto type = dyn_cast<RankedTensorType>(v.getType());
+                        return !type || type.hasStaticShape();
+                      }) &&
+         !hasEmptyLoop(op);
 }
 
 /// Tiles `op` to 1 x ... x 1 x `width` (a divisor of its innermost size)
@@ -137,10 +147,12 @@ bool isInnerReduction(linalg::GenericOp op, int64_t lanes) {
       op.getNumReductionLoops() != 1 ||
       !linalg::isReductionIterator(op.getIteratorTypesArray().back()))
     return false;
-  if (!llvm::all_of(op->getOperands(), [](Value v) {
-        auto type = dyn_cast<RankedTensorType>(v.getType());
-        return !type || type.hasStaticShape();
-      }))
+  if (!llvm::all_of(op->getOperands(),
+                    [](Value v) {
+                      auto type = dyn_cast<RankedTensorType>(v.getType());
+                      return !type || type.hasStaticShape();
+                    }) ||
+      hasEmptyLoop(op))
     return false;
   // The reduced loop must walk the inputs contiguously (the innermost
   // dimension, or not at all): a reduction over the rows of a [K, N] matrix

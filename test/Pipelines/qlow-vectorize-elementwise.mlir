@@ -310,3 +310,23 @@ func.func @inner_transpose(%x: tensor<64x128xf32>) -> tensor<128x64xf32> {
   %t = linalg.transpose ins(%x : tensor<64x128xf32>) outs(%e : tensor<128x64xf32>) permutation = [1, 0]
   return %t : tensor<128x64xf32>
 }
+
+// -----
+
+// An empty iteration space (a dimension of size 0) has nothing to vectorize:
+// the generics stay as they are (a tile of width 0 crashed upstream's tiling;
+// linalg-to-loops lowers them to loops that do not run).
+// CHECK-LABEL: func.func @empty_rows
+// CHECK-NOT:   vector.transfer_read
+// CHECK:       linalg.generic
+// CHECK-NOT:   vector.transfer_read
+// CHECK:       return
+// AVX2-LABEL:  func.func @empty_rows
+// AVX2-NOT:    vector.transfer_read
+// AVX2:        linalg.generic
+// AVX2-NOT:    vector.transfer_read
+// AVX2:        return
+func.func @empty_rows(%x: tensor<16x0xf32>) -> tensor<16x0xf32> {
+  %y = qlow.gelu %x {approximate = #qlow.gelu_approximation<tanh>} : tensor<16x0xf32> -> tensor<16x0xf32>
+  return %y : tensor<16x0xf32>
+}
