@@ -838,6 +838,12 @@ private:
       }
     }
 
+    // Row r's probability of the block's key k (lane k % lanes of its
+    // chunk k / lanes).
+    auto keyProbability = [&](OpBuilder &pb, int64_t r, int64_t k) -> Value {
+      return vector::ExtractOp::create(pb, loc, probs[r][k / lanesPerChunk],
+                                       ArrayRef<int64_t>{k % lanesPerChunk});
+    };
     if (grouped) {
       // acc[r] = acc[r] * alpha[r] + sum_k p[r][k] * v[key0 + k, :], the
       // sum in passes over tile.valueGroup vectors of value columns at a
@@ -864,12 +870,7 @@ private:
               Value key = arith::AddIOp::create(pb, loc, key0, idx(pb, k));
               SmallVector<Value> pk;
               for (int64_t r = 0; r < rows; ++r)
-                pk.push_back(
-                    broadcast(pb,
-                              vector::ExtractOp::create(
-                                  pb, loc, probs[r][k / lanesPerChunk],
-                                  ArrayRef<int64_t>{k % lanesPerChunk}),
-                              lanes));
+                pk.push_back(broadcast(pb, keyProbability(pb, r, k), lanes));
               for (int64_t e = 0; e < group; ++e) {
                 Value row = vector::TransferReadOp::create(
                     pb, loc, vectorType, v.value,
@@ -910,9 +911,7 @@ private:
       Value key = arith::AddIOp::create(b, loc, key0, idx(b, k));
       SmallVector<Value> pk;
       for (int64_t r = 0; r < rows; ++r)
-        pk.push_back(
-            vector::ExtractOp::create(b, loc, probs[r][k / lanesPerChunk],
-                                      ArrayRef<int64_t>{k % lanesPerChunk}));
+        pk.push_back(keyProbability(b, r, k));
       for (int64_t e = 0; e < valueVectors; ++e) {
         int64_t vw = valueWidth(e);
         Value valueRow = vector::TransferReadOp::create(
