@@ -104,3 +104,50 @@ std::vector<int32_t> OneDnnMatmul::result() const {
   }
   return out;
 }
+
+struct OneDnnFloatMatmul::Impl {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  dnnl::stream stream{engine};
+  dnnl::matmul primitive;
+  dnnl::memory a, w, c;
+  int64_t m = 0, n = 0;
+};
+
+OneDnnFloatMatmul::OneDnnFloatMatmul(int64_t m, int64_t k, int64_t n,
+                                     const std::vector<float> &a,
+                                     const std::vector<float> &w)
+    : impl(std::make_unique<Impl>()) {
+  using dt = dnnl::memory::data_type;
+  using tag = dnnl::memory::format_tag;
+  impl->m = m;
+  impl->n = n;
+  dnnl::memory::desc aDesc({m, k}, dt::f32, tag::ab);
+  dnnl::memory::desc wPlain({k, n}, dt::f32, tag::ab);
+  dnnl::memory::desc wAny({k, n}, dt::f32, tag::any);
+  dnnl::memory::desc cDesc({m, n}, dt::f32, tag::ab);
+  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(aDesc, wAny, cDesc),
+                                  impl->engine);
+  impl->primitive = dnnl::matmul(pd);
+  impl->a = dnnl::memory(aDesc, impl->engine);
+  std::memcpy(impl->a.get_data_handle(), a.data(), a.size() * sizeof(float));
+  dnnl::memory wUser(wPlain, impl->engine);
+  std::memcpy(wUser.get_data_handle(), w.data(), w.size() * sizeof(float));
+  impl->w = dnnl::memory(pd.weights_desc(), impl->engine);
+  dnnl::reorder(wUser, impl->w).execute(impl->stream, wUser, impl->w);
+  impl->c = dnnl::memory(cDesc, impl->engine);
+  impl->stream.wait();
+}
+
+OneDnnFloatMatmul::~OneDnnFloatMatmul() = default;
+
+void OneDnnFloatMatmul::run() {
+  impl->primitive.execute(impl->stream, {{DNNL_ARG_SRC, impl->a},
+                                         {DNNL_ARG_WEIGHTS, impl->w},
+                                         {DNNL_ARG_DST, impl->c}});
+  impl->stream.wait();
+}
+
+std::vector<float> OneDnnFloatMatmul::result() const {
+  const float *data = static_cast<const float *>(impl->c.get_data_handle());
+  return std::vector<float>(data, data + impl->m * impl->n);
+}

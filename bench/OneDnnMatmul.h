@@ -44,6 +44,22 @@ private:
   std::unique_ptr<Impl> impl;
 };
 
+/// oneDNN's f32 matmul (its sgemm kernels), weights reordered once into
+/// oneDNN's layout (format_tag::any), as qlow packs constant f32 weights at
+/// compile time.
+class OneDnnFloatMatmul {
+public:
+  OneDnnFloatMatmul(int64_t m, int64_t k, int64_t n,
+                    const std::vector<float> &a, const std::vector<float> &w);
+  ~OneDnnFloatMatmul();
+  void run();
+  std::vector<float> result() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl;
+};
+
 } // namespace qlow::bench
 
 #endif // QLOW_BENCH_ONEDNNMATMUL_H

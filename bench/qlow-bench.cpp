@@ -49,6 +49,7 @@
 using namespace mlir;
 namespace cl = llvm::cl;
 namespace ref = ::qlow::ref;
+using ::qlow::bench::OneDnnFloatMatmul;
 using ::qlow::bench::OneDnnMatmul;
 
 static cl::opt<std::string>
@@ -68,6 +69,12 @@ static cl::opt<std::string> onlyInt4Cases(
     "int4-cases",
     cl::desc("Comma-separated M,K,N shapes of the int4 weight-only cases "
              "(default: 1x4096x4096,16x4096x4096; K a multiple of 128)"));
+static cl::opt<std::string> onlyFloatCases(
+    "f32-cases",
+    cl::desc("Comma-separated M,K,N shapes of the f32 cases (qlow's FMA "
+             "kernel against oneDNN's f32 matmul; default: "
+             "1x768x3072,128x768x768,128x768x3072,128x3072x768,"
+             "1024x1024x1024)"));
 static cl::opt<std::string> requantRounding(
     "requant-rounding",
     cl::desc("Rounding of the requantizing case: float (f32 scale and round "
@@ -314,6 +321,118 @@ template <typename Fn> double timePerCall(Fn fn) {
     best = std::min(best, elapsed / calls);
   }
   return best;
+}
+
+/// Builds `func @mm(%x: f32 [M, K]) -> f32 [M, N]`: a float matmul with the
+/// constant weights `w` (row-major [K, N]).
+OwningOpRef<ModuleOp> buildFloatMatmulModule(MLIRContext &ctx, const Shape &s,
+                                             const std::vector<float> &w) {
+  OpBuilder b(&ctx);
+  Location loc = b.getUnknownLoc();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(module->getBody());
+  Type f32 = b.getF32Type();
+  auto lhsType = RankedTensorType::get({s.m, s.k}, f32);
+  auto outType = RankedTensorType::get({s.m, s.n}, f32);
+  auto func = func::FuncOp::create(b, loc, "mm",
+                                   b.getFunctionType({lhsType}, {outType}));
+  Block *body = func.addEntryBlock();
+  b.setInsertionPointToEnd(body);
+  Value wConst = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get({s.k, s.n}, f32),
+                             ArrayRef<float>(w)));
+  Value y = mlir::qlow::MatmulOp::create(
+      b, loc, outType, body->getArgument(0), wConst, /*bias=*/Value(),
+      mlir::qlow::RoundingMode::Float, /*dynamic=*/nullptr);
+  func::ReturnOp::create(b, loc, y);
+  return module;
+}
+
+/// The f32 cases: qlow's FMA kernel (qlow-float-matmul, weights packed at
+/// compile time) against oneDNN's f32 matmul (weights reordered once), the
+/// same inputs; the results agree within f32 rounding (different orders of
+/// summation), checked against max |C|.
+LogicalResult runFloat(MLIRContext &ctx, ArrayRef<int> threads,
+                       std::mt19937 &rng) {
+  std::vector<Shape> shapes = parseShapes(
+      "1x768x3072,128x768x768,128x768x3072,128x3072x768,1024x1024x1024");
+  if (!onlyFloatCases.empty())
+    shapes = parseShapes(onlyFloatCases);
+  else if (!onlyCases.empty() || !onlyInt4Cases.empty())
+    return success(); // --cases and --int4-cases pick other kinds.
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (const Shape &s : shapes) {
+    std::vector<float> a(s.m * s.k), w(s.k * s.n);
+    for (auto &v : a)
+      v = normal(rng);
+    for (auto &v : w)
+      v = 0.05f * normal(rng);
+    OwningOpRef<ModuleOp> module = buildFloatMatmulModule(ctx, s, w);
+    auto func = module->lookupSymbol<func::FuncOp>("mm");
+    FailureOr<mlir::qlow::EntrySignature> signature =
+        mlir::qlow::getEntrySignature(func);
+    mlir::qlow::CompileOptions options;
+    options.cpu = "host";
+    auto compiled =
+        failed(signature)
+            ? FailureOr<std::unique_ptr<mlir::qlow::CompiledModule>>(failure())
+            : mlir::qlow::CompiledModule::compile(*module, options,
+                                                  {*signature});
+    if (failed(compiled)) {
+      llvm::errs() << "qlow-bench: error: cannot compile the f32 case "
+                   << s.m << "x" << s.k << "x" << s.n << "\n";
+      return failure();
+    }
+    ref::Tensor input = ref::Tensor::zeros((*signature).inputs[0]);
+    input.f = a;
+    OneDnnFloatMatmul peer(s.m, s.k, s.n, a, w);
+    peer.run();
+    std::vector<float> expected = peer.result();
+    auto result = (*compiled)->call(*signature, {input});
+    if (failed(result))
+      return failure();
+    double maxDiff = 0.0, maxAbs = 0.0;
+    for (size_t i = 0; i < expected.size(); ++i) {
+      maxDiff = std::max<double>(
+          maxDiff, std::fabs(double((*result)[0].f[i]) - expected[i]));
+      maxAbs = std::max<double>(maxAbs, std::fabs(expected[i]));
+    }
+    double relDiff = maxDiff / std::max(maxAbs, 1e-30);
+    if (relDiff > 1e-4) {
+      llvm::errs() << "qlow-bench: error: f32 " << s.m << "x" << s.k << "x"
+                   << s.n << ": qlow and oneDNN differ by " << relDiff
+                   << " of max |C|\n";
+      return failure();
+    }
+    double ops = 2.0 * s.m * s.n * s.k;
+    for (int t : threads) {
+      omp_set_num_threads(t);
+      double qlowSeconds = 1e30;
+      double warmUp = 0.0;
+      if (failed((*compiled)->call(*signature, {input}, 1, &warmUp)))
+        return failure();
+      unsigned repeat = static_cast<unsigned>(std::clamp(
+          std::ceil(minSeconds / 3 / std::max(warmUp, 1e-9)), 1.0, 1e6));
+      for (int rep = 0; rep < 3; ++rep) {
+        double perCall = 0.0;
+        if (failed((*compiled)->call(*signature, {input}, repeat, &perCall)))
+          return failure();
+        qlowSeconds = std::min(qlowSeconds, perCall);
+      }
+      double peerSeconds = timePerCall([&] { peer.run(); });
+      double qlowGflops = ops / qlowSeconds / 1e9;
+      double peerGflops = ops / peerSeconds / 1e9;
+      llvm::outs() << llvm::formatv(
+          "case=f32 M={0} K={1} N={2} threads={3} qlow_gflops={4:f1} "
+          "peer=onednn peer_gflops={5:f1} ratio={6:f3} "
+          "max_rel_diff_vs_peer={7:e}\n",
+          s.m, s.k, s.n, t, qlowGflops, peerGflops, qlowGflops / peerGflops,
+          relDiff);
+      llvm::outs().flush();
+    }
+  }
+  return success();
 }
 
 /// The int4 weight-only cases: M = 1 and 16, K = N = 4096, groups of 128,
@@ -735,6 +854,8 @@ int runMatmul() {
     }
   }
   if (failed(runInt4(ctx, threads, rng)))
+    return 1;
+  if (failed(runFloat(ctx, threads, rng)))
     return 1;
   if (skipMachine)
     return 0;

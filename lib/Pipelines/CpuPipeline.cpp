@@ -148,6 +148,16 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
       pm.addNestedPass<func::FuncOp>(createQlowX86Int8MatmulPass(vnni));
       addCleanups();
     }
+    // f32 contractions (float matmuls, the layers a mixed-precision plan
+    // leaves in float) become FMA kernels with their epilogues; not at
+    // opt-level=0, which computes every op as written (a fused multiply-add
+    // rounds once where the op rounds twice).
+    if (succeeded(desc) && options.optLevel > 0) {
+      QlowFloatMatmulPassOptions floatMatmul;
+      floatMatmul.cpu = passCpu;
+      pm.addNestedPass<func::FuncOp>(createQlowFloatMatmulPass(floatMatmul));
+      addCleanups();
+    }
     // What the kernels leave (dynamic quantization, unfused epilogues,
     // elementwise ops) is tiled to the vector width and vectorized.
     if (succeeded(desc)) {

@@ -501,6 +501,42 @@ int64_t TargetDesc::chooseInt8RowBlock(int64_t m, int64_t n, int64_t k,
   return std::min(rows, m);
 }
 
+MicroKernelShape TargetDesc::chooseFloatMatmulTile(int64_t m,
+                                                   int64_t n) const {
+  const int64_t lanes = vectorBits / 32;
+  const int64_t registers = vectorRegisters;
+  const int64_t columnVectors = std::max<int64_t>(1, (n + lanes - 1) / lanes);
+  int64_t vectors = std::min<int64_t>(registers >= 32 ? 3 : 2, columnVectors);
+  int64_t rows = std::clamp<int64_t>((registers - vectors - 1) / vectors, 1, 8);
+  rows = std::min(rows, std::max<int64_t>(m, 1));
+  if (rows < 4) {
+    // Few rows: widen the tile to about 8 accumulators (one row reads its
+    // weights as FMA memory operands; more rows hold them in registers).
+    while (vectors < 8 && vectors < columnVectors && rows * vectors < 8 &&
+           rows * (vectors + 1) + (rows > 1 ? vectors + 1 : 0) + 1 <=
+               registers)
+      ++vectors;
+  }
+  return MicroKernelShape{rows, vectors, 1};
+}
+
+int64_t TargetDesc::chooseFloatRowBlock(int64_t m, int64_t n, int64_t k,
+                                        const MicroKernelShape &tile,
+                                        bool allowBlocks) const {
+  const int64_t lanes = vectorBits / 32;
+  const int64_t nr = tile.vectors * lanes;
+  const int64_t panels = (n + nr - 1) / nr;
+  const uint64_t half = l2Bytes / 2;
+  int64_t blocks = 1;
+  if (static_cast<uint64_t>(m * k * 4) > half)
+    blocks = static_cast<int64_t>((m * k * 4 + half - 1) / half);
+  if (allowBlocks && panels < 8)
+    blocks = std::max<int64_t>(blocks, (8 + panels - 1) / panels);
+  int64_t rows = (m + blocks - 1) / blocks;
+  rows = (rows + tile.rows - 1) / tile.rows * tile.rows;
+  return std::min(rows, m);
+}
+
 AttentionTile TargetDesc::chooseAttentionTile(int64_t s, int64_t dv) const {
   const int64_t lanes = vectorBits / 32;
   const int64_t valueVectors = std::max<int64_t>(1, (dv + lanes - 1) / lanes);

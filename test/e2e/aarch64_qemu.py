@@ -8,8 +8,9 @@ Draws random qlow.matmul functions from random_matmul.py (plain results),
 random_epilogue_matmul.py (fused relu, gelu/silu tables, residual adds) and
 random_dynamic_matmul.py (activations quantized at run time, i8 and int4
 weights), with M, N, K up to --max-dim (primes and odd sizes included), or
-with --kind the attention, float-op or integer-only-op cases of
-random_attention.py, random_float_ops.py or random_integer_only_ops.py, and
+with --kind the attention, float-op, f32 matmul or integer-only-op cases of
+random_attention.py, random_float_ops.py, random_float_matmul.py or
+random_integer_only_ops.py, and
 writes them in batches of several functions per MLIR file with .npy inputs.
 Every batch runs once with `qlow-run --reference` on the host; then, for each
 variant QEMU_CPU:QLOW_CPU, it is compiled with
@@ -48,6 +49,7 @@ import random_matmul as rm  # noqa: E402
 import random_attention as ra  # noqa: E402
 import random_dynamic_matmul as rdm  # noqa: E402
 import random_epilogue_matmul as rem  # noqa: E402
+import random_float_matmul as rfm  # noqa: E402
 import random_float_ops as rfo  # noqa: E402
 import random_integer_only_ops as rio  # noqa: E402
 
@@ -93,6 +95,8 @@ def make_case(kind, i, rng):
         return ra.Case(name, rng)
     if kind == "float-ops":
         return rfo.Case(name, rng, rfo.OPS[i % len(rfo.OPS)])
+    if kind == "float-matmul":
+        return rfm.Case(name, rng)
     if kind == "int-ops":
         return rio.Case(name, rng, rio.OPS[i % len(rio.OPS)])
     if kind == "int4":
@@ -140,6 +144,9 @@ def check(kind, case, vdir, ref_err, jit_err):
         return ra.compare(case, expected, actual, *inputs[:3])[0]
     if kind == "float-ops":
         return rfo.compare(case, expected, actual, inputs[0])[0]
+    if kind == "float-matmul":
+        case.a = inputs[0]
+        return rfm.compare(case, expected, actual)
     if expected.dtype != actual.dtype or expected.shape != actual.shape:
         return (f"result is {actual.dtype} {actual.shape}, the reference "
                 f"gives {expected.dtype} {expected.shape}")
@@ -232,12 +239,13 @@ def main():
     parser.add_argument("--max-dim", type=int, default=96)
     parser.add_argument("--kind", default="matmul",
                         choices=["matmul", "int4", "attention", "float-ops",
-                                 "int-ops"],
+                                 "float-matmul", "int-ops"],
                         help="matmul (plain, fused epilogues, dynamic, int4), "
                              "int4 (only the int4 weight-only matmuls that "
                              "the int4 kernel takes), "
                              "or the cases of random_attention.py, "
-                             "random_float_ops.py or random_integer_only_ops.py")
+                             "random_float_ops.py, random_float_matmul.py or "
+                             "random_integer_only_ops.py")
     parser.add_argument("--shape-class", choices=["random", "row-blocked"],
                         default="random",
                         help="random (up to --max-dim), or random_matmul.py's "

@@ -16,6 +16,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 using namespace mlir;
 using namespace mlir::qlow;
 
@@ -410,4 +412,49 @@ TEST(TargetDescTest, WideFormTilesCountTwoBytesPerWeight) {
             6);
   EXPECT_EQ(haswell.chooseInt8Tile(128, 3072, 768, /*weightBytes=*/2).rows, 6);
   EXPECT_EQ(haswell.chooseInt8Tile(16, 4096, 4096, /*weightBytes=*/2).rows, 6);
+}
+
+TEST(TargetDescTest, FloatMatmulTilesFitTheRegisters) {
+  // AVX2 (16 ymm): 6 x 2; AVX-512 (32 zmm): 8 x 3; NEON (32 q): 8 x 3.
+  for (auto [arch, cpu, rows, vectors] :
+       {std::tuple<const char *, const char *, int64_t, int64_t>{
+            "x86_64", "haswell", 6, 2},
+        {"x86_64", "znver4", 8, 3},
+        {"aarch64", "neoverse-n1", 8, 3}}) {
+    auto desc = lookupTargetDesc(arch, cpu);
+    ASSERT_TRUE(succeeded(desc)) << cpu;
+    MicroKernelShape tile = desc->chooseFloatMatmulTile(128, 768);
+    EXPECT_EQ(tile.rows, rows) << cpu;
+    EXPECT_EQ(tile.vectors, vectors) << cpu;
+    EXPECT_EQ(tile.kStep, 1);
+    // Every tile leaves room for its weight vectors (a one-row tile reads
+    // them as FMA memory operands) and a broadcast.
+    for (int64_t m : {1, 2, 3, 5, 128})
+      for (int64_t n : {1, 8, 20, 768}) {
+        MicroKernelShape t = desc->chooseFloatMatmulTile(m, n);
+        EXPECT_LE(t.rows, std::max<int64_t>(m, 1)) << cpu << " m=" << m;
+        EXPECT_LE(t.rows * t.vectors + (t.rows > 1 ? t.vectors : 0) + 1,
+                  int64_t(desc->vectorRegisters))
+            << cpu << " m=" << m << " n=" << n;
+      }
+  }
+  // Few rows take more vectors: one row of 8 ymm (its weights are FMA memory
+  // operands), two rows of 4.
+  auto haswell = lookupTargetDesc("x86_64", "haswell");
+  ASSERT_TRUE(succeeded(haswell));
+  EXPECT_EQ(haswell->chooseFloatMatmulTile(1, 4096).vectors, 8);
+  EXPECT_EQ(haswell->chooseFloatMatmulTile(2, 4096).vectors, 4);
+  // N narrower than the tile: no more vectors than columns need.
+  EXPECT_EQ(haswell->chooseFloatMatmulTile(1, 20).vectors, 3);
+  // Row blocks: one for activations in half of L2, with enough panels.
+  MicroKernelShape tile = haswell->chooseFloatMatmulTile(128, 768);
+  EXPECT_EQ(haswell->chooseFloatRowBlock(128, 768, 768, tile), 128);
+  // 4096 rows of K = 1024 (16 MB) are cut into blocks within half of L2,
+  // whole tiles each.
+  int64_t block = haswell->chooseFloatRowBlock(4096, 768, 1024, tile);
+  EXPECT_LT(block, 4096);
+  EXPECT_EQ(block % tile.rows, 0);
+  EXPECT_LE(uint64_t(block * 1024 * 4), haswell->l2Bytes / 2 + 1024 * 4 * 6);
+  // One panel (N = 16): rows split for 8 work items.
+  EXPECT_EQ(haswell->chooseFloatRowBlock(96, 16, 64, tile), 12);
 }

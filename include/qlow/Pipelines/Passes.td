@@ -193,6 +193,58 @@ def QlowTabulateByteFunctionsPass
                            "::mlir::tensor::TensorDialect"];
 }
 
+def QlowFloatMatmulPass
+    : Pass<"qlow-float-matmul", "::mlir::func::FuncOp"> {
+  let summary = "Builds register-tiled FMA kernels for f32 contractions";
+  let description = [{
+    The f32 contraction that convert-qlow-to-linalg emits for a float
+    `qlow.matmul` (a linalg.generic with loops (b..., m, n, k), maps
+    (b..., m, k), (b..., k, n), (b..., m, n), body `out + a * w` in plain
+    f32 arithmetic, on a linalg.fill) becomes a register-tiled kernel:
+    `rows x vectors` f32 accumulators (TargetDesc::chooseFloatMatmulTile:
+    6 x 2 ymm on AVX2, 8 x 3 zmm on AVX-512, 8 x 3 q registers on NEON;
+    wider and shorter tiles for M < 4) stay in registers through all of K,
+    each step broadcasting one element per row against the step's weight
+    vectors with `vector.fma`. Constant 2-D weights are packed at compile
+    time into column panels `[N / nr][K][nr]` (zeros past N); run-time and
+    batched weights are read in place, padded to whole panels with
+    `tensor.pad` when N is not a multiple of `nr`. Rows are not padded: the
+    last tile of a block is smaller. An elementwise generic that consumes a
+    2-D contraction (bias add, activation, residual, a quantize) is applied
+    to the accumulators before they are stored (the int8 kernels'
+    `matchEpilogue` / `applyEpilogue`). Work items are row blocks x column
+    panels (x batches) of one `scf.forall`, as for the int8 kernels
+    (TargetDesc::chooseFloatRowBlock cuts the rows into blocks when the
+    activations exceed half of L2, or when there are fewer than 8 panels).
+
+    Each result is the sum over k in order with one fused multiply-add per
+    step; lib/Reference rounds the product and the sum separately, so the
+    two agree within the float tolerance, not bit for bit. Contractions with
+    fast-math flags, dynamic shapes or an empty dimension are left alone.
+
+    ```mlir
+    // Before
+    %f = linalg.fill ins(%zero : f32) outs(%e : tensor<128x768xf32>)
+    %r = linalg.generic {... ["parallel", "parallel", "reduction"]}
+        ins(%a, %w : tensor<128x768xf32>, tensor<768x768xf32>) outs(%f ...)
+    // After: scf.forall over (row block, panel) with, per register tile,
+    // an scf.for over K carrying 12 vector<8xf32> accumulators:
+    //   %b = vector.broadcast %a_mk : f32 to vector<8xf32>
+    //   %acc' = vector.fma %b, %w_kj, %acc : vector<8xf32>
+    ```
+  }];
+  let options = [
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"host\"",
+           "Target CPU whose description sizes the tiles (an x86 CPU name, "
+           "or a registry key such as aarch64-neoverse-n1)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def QlowVectorizeElementwisePass
     : Pass<"qlow-vectorize-elementwise", "::mlir::func::FuncOp"> {
   let summary = "Tiles elementwise linalg.generics to vector width and "

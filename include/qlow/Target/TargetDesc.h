@@ -262,6 +262,24 @@ struct TargetDesc {
   int64_t chooseInt8RowBlock(int64_t m, int64_t n, int64_t k,
                              const MicroKernelShape &tile) const;
 
+  /// The register tile of the f32 matmul kernel (qlow-float-matmul) for M
+  /// rows and N columns: `vectors` f32 vectors of columns (2 with 16
+  /// registers, 3 with 32; fewer when N is narrower) and as many rows (at
+  /// most 8 and M) as fit the registers beside them: rows * vectors
+  /// accumulators, the step's weight vectors and a broadcast. A tile of
+  /// fewer than 4 rows (M < 4) takes more vectors instead, up to 8 (one row:
+  /// the weights are FMA memory operands), so that the K loop still has
+  /// about 8 independent FMA chains. `kStep` is 1.
+  MicroKernelShape chooseFloatMatmulTile(int64_t m, int64_t n) const;
+
+  /// Rows per block of the f32 matmul kernel: `m` (one block) unless the
+  /// activations (m x k x 4 bytes) exceed half of L2, then the fewest equal
+  /// blocks (multiples of tile.rows) that fit; and with `allowBlocks`, at
+  /// least enough blocks for 8 work items when the column panels are fewer.
+  int64_t chooseFloatRowBlock(int64_t m, int64_t n, int64_t k,
+                              const MicroKernelShape &tile,
+                              bool allowBlocks = true) const;
+
   /// The attention tile for queries of `s` rows and values of `dv` columns:
   /// key blocks of vectorRegisters / 8 f32 vectors (at least one); as many
   /// query rows (1 to 16, at most `s`) as keep the block's scores in half
