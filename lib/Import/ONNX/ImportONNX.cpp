@@ -340,6 +340,9 @@ private:
   LogicalResult importGraph(const onnx::GraphProto &graph, ModuleOp module);
   LogicalResult importNode();
   LogicalResult foldShapeOp(StringRef op, bool &folded);
+  /// Trilu's diagonal offset k: its optional second input (an integer
+  /// scalar, or one element), 0 when absent.
+  FailureOr<int64_t> triluDiagonal(const Const *k);
   LogicalResult importFloatOp(StringRef op, bool &handled);
   LogicalResult importQuantOp(StringRef op, bool &handled);
 
@@ -603,6 +606,14 @@ FailureOr<std::shared_ptr<Const>> Importer::constInput(int i) {
                    << "' must be a constant (an initializer or computed from "
                       "constants and static shapes)";
   return (*v)->cst;
+}
+
+FailureOr<int64_t> Importer::triluDiagonal(const Const *k) {
+  if (!k)
+    return int64_t(0);
+  if (k->isFloat() || k->size() != 1)
+    return error() << "k must be one integer";
+  return k->ints[0];
 }
 
 FailureOr<SmallVector<int64_t>> Importer::shapeOfInput(int i) {
@@ -906,7 +917,7 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
       "Gather", "Concat", "Slice", "Unsqueeze", "Squeeze", "Reshape", "Cast",
       "Range", "Equal", "Where", "Add", "Sub", "Mul", "Div", "Expand",
       "Identity", "Not", "Less", "Greater", "Neg", "Abs", "Max", "Min",
-      "Transpose", "Flatten"};
+      "Transpose", "Flatten", "Trilu"};
   if (!foldable.contains(op))
     return success();
   SmallVector<std::shared_ptr<Const>> in;
@@ -1065,6 +1076,23 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
       for (int64_t d = 0; d < rank; ++d)
         flat += (starts[d] + idx[d] * steps[d]) * xs[d];
       return flat;
+    });
+  } else if (op == "Trilu") {
+    auto diagonal = triluDiagonal(in[1].get());
+    if (failed(diagonal))
+      return failure();
+    int64_t rank = x.shape.size();
+    if (rank < 2)
+      return error() << "the input must have rank >= 2, not " << rank;
+    bool upper = attrInt("upper", 1) != 0;
+    out.shape = x.shape;
+    forEachIndex(x.shape, [&](ArrayRef<int64_t> idx, int64_t flat) {
+      int64_t offset = idx[rank - 1] - idx[rank - 2];
+      bool keep = upper ? offset >= *diagonal : offset <= *diagonal;
+      if (x.isFloat())
+        out.fps.push_back(keep ? x.fps[flat] : 0.0);
+      else
+        out.ints.push_back(keep ? x.ints[flat] : 0);
     });
   } else if (op == "Transpose" || op == "Expand") {
     return success(); // handled on values (constants are materialized)
@@ -1272,7 +1300,7 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
   // --- Elementwise unary ---
   if (op == "Sqrt" || op == "Reciprocal" || op == "Erf" || op == "Tanh" ||
       op == "Sigmoid" || op == "Relu" || op == "Neg" || op == "Exp" ||
-      op == "Abs" || op == "Log") {
+      op == "Abs" || op == "Log" || op == "Cos" || op == "Sin") {
     auto x = tensorInput(0);
     if (failed(x))
       return failure();
@@ -1306,6 +1334,12 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
                             }
                             if (name == "Exp") return math::ExpOp::create(nb, l, v);
                             if (name == "Log") return math::LogOp::create(nb, l, v);
+                            // libm's cosf and sinf (math-to-libm): exact to
+                            // an ulp over the whole range, as ORT's are; the
+                            // upstream polynomials lose digits on the large
+                            // arguments of rotary tables (position * freq).
+                            if (name == "Cos") return math::CosOp::create(nb, l, v);
+                            if (name == "Sin") return math::SinOp::create(nb, l, v);
                             if (name == "Abs") return math::AbsFOp::create(nb, l, v);
                             if (name == "Neg") return arith::NegFOp::create(nb, l, v);
                             Value one = arith::ConstantOp::create(
@@ -1386,6 +1420,51 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
                           [](OpBuilder &nb, Location l, ValueRange a) {
                             return arith::SelectOp::create(nb, l, a[0], a[1],
                                                            a[2])
+                                .getResult();
+                          }));
+    return success();
+  }
+
+  if (op == "Trilu") {
+    // A tensor known only at run time (constants fold in foldShapeOp): the
+    // elements outside the triangle become zero, by their last two indices.
+    auto x = tensorInput(0);
+    if (failed(x))
+      return failure();
+    std::shared_ptr<Const> k;
+    if (!inputName(1).empty()) {
+      auto kc = constInput(1);
+      if (failed(kc))
+        return failure();
+      k = *kc;
+    }
+    auto diagonal = triluDiagonal(k.get());
+    if (failed(diagonal))
+      return failure();
+    auto type = typeOf(*x);
+    int64_t rank = type.getRank();
+    if (rank < 2)
+      return error() << "the input must have rank >= 2, not " << rank;
+    Type elt = type.getElementType();
+    if (!elt.isF32() && !elt.isInteger())
+      return error() << "element type " << elt << " is not supported";
+    bool upper = attrInt("upper", 1) != 0;
+    int64_t diag = *diagonal;
+    define(0, elementwise({*x}, type.getShape(), elt,
+                          [&](OpBuilder &nb, Location l, ValueRange a) {
+                            Value i = linalg::IndexOp::create(nb, l, rank - 2);
+                            Value j = linalg::IndexOp::create(nb, l, rank - 1);
+                            Value offset = arith::SubIOp::create(nb, l, j, i);
+                            Value kv = arith::ConstantIndexOp::create(nb, l, diag);
+                            Value keep = arith::CmpIOp::create(
+                                nb, l,
+                                upper ? arith::CmpIPredicate::sge
+                                      : arith::CmpIPredicate::sle,
+                                offset, kv);
+                            Value zero = arith::ConstantOp::create(
+                                nb, l, nb.getZeroAttr(elt));
+                            return arith::SelectOp::create(nb, l, keep, a[0],
+                                                           zero)
                                 .getResult();
                           }));
     return success();
@@ -2488,9 +2567,11 @@ LogicalResult Importer::tryRaise(StringRef op, bool &raised) {
           Value xv = f32Tensor(x);
           auto cv = values.find(cosName), sv = values.find(sinName);
           if (!cat || cat->input_size() != 2 || !xv || cv == values.end() ||
-              sv == values.end() || !cv->second.cst || !sv->second.cst ||
-              !cv->second.cst->isFloat() || !sv->second.cst->isFloat())
+              sv == values.end())
             continue;
+          bool constantTables = cv->second.cst && sv->second.cst &&
+                                cv->second.cst->isFloat() &&
+                                sv->second.cst->isFloat();
           auto tx = typeOf(xv);
           int64_t rank = tx.getRank();
           if (rank < 2)
@@ -2536,16 +2617,65 @@ LogicalResult Importer::tryRaise(StringRef op, bool &raised) {
               }
             return half;
           };
-          auto cosT = table(*cv->second.cst), sinT = table(*sv->second.cst);
-          if (!cosT || !sinT)
-            continue;
           Value cosV, sinV;
-          {
+          if (constantTables) {
+            auto cosT = table(*cv->second.cst), sinT = table(*sv->second.cst);
+            if (!cosT || !sinT)
+              continue;
             OpBuilder::InsertionGuard guard(b);
             auto func = cast<func::FuncOp>(b.getInsertionBlock()->getParentOp());
             b.setInsertionPointToStart(&func.getBody().front());
             cosV = constantF32({sl, h}, *cosT);
             sinV = constantF32({sl, h}, *sinT);
+          } else {
+            // Tables computed in the graph, as exporters write Hugging
+            // Face's rotary embedding: [1.., S, D] = (Unsqueeze of)
+            // Cos / Sin of Concat(F, F) along the last axis, F [1.., S, D/2]
+            // (positions times inverse frequencies). Both halves are the
+            // same, so the op's [S, D/2] tables are Cos(F) and Sin(F).
+            auto angles = [&](const std::string &name,
+                              StringRef fn) -> std::string {
+              std::string t = name;
+              while (auto u = producer(t, "Unsqueeze"))
+                t = inputOf(u, 0);
+              auto trig = producer(t, fn);
+              auto twice = trig ? producer(inputOf(trig, 0), "Concat")
+                                : nullptr;
+              if (!twice || twice->input_size() != 2 ||
+                  inputOf(twice, 0) != inputOf(twice, 1))
+                return "";
+              Value f = f32Tensor(inputOf(twice, 0));
+              if (!f)
+                return "";
+              ArrayRef<int64_t> fs = typeOf(f).getShape();
+              int64_t axis = -1;
+              for (const auto &at : twice->attribute())
+                if (at.name() == "axis")
+                  axis = at.i();
+              if (fs.size() < 2 || (axis != -1 && axis != int64_t(fs.size()) - 1) ||
+                  fs.back() != h || fs[fs.size() - 2] != sl)
+                return "";
+              for (int64_t dim : fs.drop_back(2))
+                if (dim != 1)
+                  return "";
+              return inputOf(twice, 0);
+            };
+            std::string cosAngles = angles(cosName, "Cos"),
+                        sinAngles = angles(sinName, "Sin");
+            if (cosAngles.empty() || sinAngles.empty())
+              continue;
+            auto half = [&](const std::string &name, bool cosine) {
+              Value f = reshape(f32Tensor(name), {sl, h});
+              return elementwise(
+                  {f}, {sl, h}, b.getF32Type(),
+                  [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                    if (cosine)
+                      return math::CosOp::create(nb, l, a[0]);
+                    return math::SinOp::create(nb, l, a[0]);
+                  });
+            };
+            cosV = half(cosAngles, true);
+            sinV = half(sinAngles, false);
           }
           define(0, RopeOp::create(b, loc, tx, xv, cosV, sinV));
           raised = true;
@@ -2613,6 +2743,61 @@ LogicalResult Importer::tryRaise(StringRef op, bool &raised) {
         tq.getDimSize(3) != tk.getDimSize(2) ||
         tk.getDimSize(3) != tv.getDimSize(2))
       return success();
+    // Grouped-query attention as exporters write it (Hugging Face's
+    // repeat_kv): K and V of Hkv heads repeated to H by Unsqueeze(axis 2),
+    // Expand to [B, Hkv, G, T, D] and Reshape to [B, H, T, D], head h
+    // reading kv head h / G, which is qlow.attention's grouping. The op then
+    // takes the Hkv heads themselves: the repeated copies become dead, and
+    // the kernel reads each kv head once for its G query heads.
+    auto repeatedKvSource = [&](const std::string &name) -> Value {
+      auto reshape = producer(name, "Reshape");
+      auto expand = reshape ? producer(inputOf(reshape, 0), "Expand") : nullptr;
+      auto unsqueeze =
+          expand ? producer(inputOf(expand, 0), "Unsqueeze") : nullptr;
+      if (!unsqueeze)
+        return nullptr;
+      SmallVector<int64_t> axes;
+      for (const auto &a : unsqueeze->attribute())
+        if (a.name() == "axes")
+          axes.assign(a.ints().begin(), a.ints().end());
+      if (unsqueeze->input_size() > 1) {
+        auto it = values.find(inputOf(unsqueeze, 1));
+        if (it == values.end() || !it->second.cst ||
+            it->second.cst->isFloat())
+          return nullptr;
+        axes.assign(it->second.cst->ints.begin(), it->second.cst->ints.end());
+      }
+      Value src = f32Tensor(inputOf(unsqueeze, 0));
+      Value repeated = f32Tensor(name);
+      Value expanded = f32Tensor(inputOf(reshape, 0));
+      if (!src || !repeated || !expanded || axes.size() != 1 ||
+          (axes[0] != 2 && axes[0] != -3))
+        return nullptr;
+      ArrayRef<int64_t> from = typeOf(src).getShape(),
+                        mid = typeOf(expanded).getShape(),
+                        to = typeOf(repeated).getShape();
+      if (from.size() != 4 || mid.size() != 5 || to.size() != 4 ||
+          mid[0] != from[0] || mid[1] != from[1] || mid[3] != from[2] ||
+          mid[4] != from[3] || to[0] != from[0] ||
+          to[1] != from[1] * mid[2] || to[2] != from[2] || to[3] != from[3])
+        return nullptr;
+      return src;
+    };
+    Value kvK, kvV;
+    if (auto tr = producer(inputOf(qk, 1), "Transpose")) {
+      SmallVector<int64_t> perm;
+      for (const auto &a : tr->attribute())
+        if (a.name() == "perm")
+          perm.assign(a.ints().begin(), a.ints().end());
+      if (perm == SmallVector<int64_t>{0, 1, 3, 2}) {
+        kvK = repeatedKvSource(inputOf(tr, 0));
+        kvV = repeatedKvSource(inputName(1));
+      }
+    }
+    const bool grouped =
+        kvK && kvV && typeOf(kvK).getDimSize(1) == typeOf(kvV).getDimSize(1);
+    if (grouped)
+      v = kvV;
     Value maskValue;
     if (!mask.empty()) {
       maskValue = f32Tensor(mask);
@@ -2649,7 +2834,7 @@ LogicalResult Importer::tryRaise(StringRef op, bool &raised) {
             causal = j <= i + (cols - rows) ? m == 0.0 : m <= -1e9;
           }
       }
-    Value k = transpose(kt, {0, 1, 3, 2});
+    Value k = grouped ? kvK : transpose(kt, {0, 1, 3, 2});
     SmallVector<int64_t> shape(tq.getShape());
     shape[3] = tv.getDimSize(3);
     SmallVector<Value> operands = {q, k, v};

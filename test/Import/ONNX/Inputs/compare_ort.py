@@ -53,6 +53,8 @@ def main():
                         "e.g. by qlow-quantize) instead of MODEL")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--repeat", type=int, default=1)
+    p.add_argument("--int-high", type=int, default=8,
+                   help="integer inputs are drawn uniformly from [0, N)")
     a = p.parse_args()
 
     import onnxruntime as ort
@@ -65,7 +67,13 @@ def main():
         if vi.name in init_names:
             continue
         shape = [d.dim_value for d in vi.type.tensor_type.shape.dim]
-        feeds[vi.name] = rng.standard_normal(shape).astype(np.float32)
+        elem = vi.type.tensor_type.elem_type
+        if elem in (onnx.TensorProto.INT64, onnx.TensorProto.INT32):
+            # Integer inputs (positions, indices): uniform in [0, int-high).
+            dtype = np.int64 if elem == onnx.TensorProto.INT64 else np.int32
+            feeds[vi.name] = rng.integers(0, a.int_high, shape).astype(dtype)
+        else:
+            feeds[vi.name] = rng.standard_normal(shape).astype(np.float32)
 
     def run_ort(optimize):
         opts = ort.SessionOptions()

@@ -343,6 +343,116 @@ def decoder_layer_float(seed, s=8, d=64, heads=4, ffn=128):
     return model(nodes, [vi("x", [1, s, d])], [vi("y", [1, s, d])], inits)
 
 
+def decoder_layer_exported(seed, s=8, d=64, heads=4, kv_heads=2, ffn=128):
+    """A Llama-style decoder layer written as torch.onnx's exporter writes
+    Hugging Face's LlamaDecoderLayer (opset 17): position_ids as an int64
+    input; the rotary tables computed in the graph (MatMul of inv_freq and
+    the positions, Concat, Cos, Sin); RMSNorm as Cast, Pow, ReduceMean, Add,
+    Sqrt, Reciprocal, Mul; grouped-query attention with repeat_kv (Unsqueeze,
+    Expand, Reshape); the causal mask as ConstantOfShape(finfo.min) and
+    Trilu(k = 1); SiLU as Sigmoid and Mul."""
+    r = rng(seed)
+    dh = d // heads
+    rep = heads // kv_heads
+    n = helper.make_node
+    W = lambda *shape: (r.standard_normal(shape) / np.sqrt(shape[0])).astype(np.float32)
+    i64 = lambda *v: np.array(v, np.int64)
+    inv_freq = (1.0 / (10000 ** (np.arange(0, dh, 2) / dh))).astype(np.float32)
+    fmin = np.float32(np.finfo(np.float32).min)
+    inits = [
+        init("g1", (1 + 0.05 * r.standard_normal(d)).astype(np.float32)),
+        init("g2", (1 + 0.05 * r.standard_normal(d)).astype(np.float32)),
+        init("wq", W(d, d)), init("wk", W(d, kv_heads * dh)),
+        init("wv", W(d, kv_heads * dh)), init("wo", W(d, d)),
+        init("wg", W(d, ffn)), init("wu", W(d, ffn)), init("wd", W(ffn, d)),
+        init("two", np.float32(2.0)), init("eps", np.float32(1e-6)),
+        init("sqrt_dh", np.float32(np.sqrt(dh))),
+        init("inv_freq", inv_freq[None, :, None]),
+        init("qshape", i64(1, s, heads, dh)),
+        init("kvshape", i64(1, s, kv_heads, dh)),
+        init("repshape", i64(1, kv_heads, rep, s, dh)),
+        init("kvflat", i64(1, heads, s, dh)),
+        init("oshape", i64(1, s, d)), init("mshape", i64(s, s)),
+        init("h0", i64(0)), init("h1", i64(dh // 2)), init("h2", i64(2 ** 62)),
+        init("ax1", i64(1)), init("ax2", i64(2)), init("axm1", i64(-1)),
+        init("ax01", i64(0, 1)), init("kdiag", np.array(1, np.int64)),
+    ]
+
+    def rms(x, g, out, tag):
+        return [n("Cast", [x], [tag + "_f"], to=F, name=tag + "_cast"),
+                n("Pow", [tag + "_f", "two"], [tag + "_sq"], name=tag + "_pow"),
+                n("ReduceMean", [tag + "_sq"], [tag + "_ms"], axes=[-1],
+                  keepdims=1, name=tag + "_mean"),
+                n("Add", [tag + "_ms", "eps"], [tag + "_mse"], name=tag + "_eps"),
+                n("Sqrt", [tag + "_mse"], [tag + "_rt"], name=tag + "_sqrt"),
+                n("Reciprocal", [tag + "_rt"], [tag + "_rs"], name=tag + "_rsqrt"),
+                n("Mul", [tag + "_f", tag + "_rs"], [tag + "_n"], name=tag + "_norm"),
+                n("Mul", [g, tag + "_n"], [out], name=tag + "_gamma")]
+
+    # Rotary tables from the positions: freqs = (inv_freq @ pos)^T.
+    nodes = [
+        n("Unsqueeze", ["position_ids", "ax1"], ["pos3"], name="pos_unsqueeze"),
+        n("Cast", ["pos3"], ["posf"], to=F, name="pos_cast"),
+        n("MatMul", ["inv_freq", "posf"], ["freqs_t"], name="rotary_matmul"),
+        n("Transpose", ["freqs_t"], ["freqs"], perm=[0, 2, 1], name="freqs_t"),
+        n("Concat", ["freqs", "freqs"], ["emb"], axis=-1, name="emb"),
+        n("Cos", ["emb"], ["cos0"], name="cos"),
+        n("Sin", ["emb"], ["sin0"], name="sin"),
+        n("Unsqueeze", ["cos0", "ax1"], ["cos"], name="cos_unsqueeze"),
+        n("Unsqueeze", ["sin0", "ax1"], ["sin"], name="sin_unsqueeze"),
+        # The causal mask: finfo.min above the diagonal, 0 elsewhere.
+        n("ConstantOfShape", ["mshape"], ["full"],
+          value=numpy_helper.from_array(np.array([fmin], np.float32)),
+          name="mask_full"),
+        n("Trilu", ["full", "kdiag"], ["triu"], upper=1, name="mask_triu"),
+        n("Unsqueeze", ["triu", "ax01"], ["mask"], name="mask_unsqueeze"),
+    ]
+    nodes += rms("x", "g1", "h", "rms1")
+    for p, shape in (("q", "qshape"), ("k", "kvshape"), ("v", "kvshape")):
+        nodes += [n("MatMul", ["h", "w" + p], [p + "0"], name=p + "_proj"),
+                  n("Reshape", [p + "0", shape], [p + "1"], name=p + "_heads"),
+                  n("Transpose", [p + "1"], [p + "2"], perm=[0, 2, 1, 3],
+                    name=p + "_t")]
+    for p in "qk":  # apply_rotary_pos_emb with rotate_half
+        nodes += [n("Slice", [p + "2", "h0", "h1", "axm1"], [p + "_a"], name=p + "_lo"),
+                  n("Slice", [p + "2", "h1", "h2", "axm1"], [p + "_b"], name=p + "_hi"),
+                  n("Neg", [p + "_b"], [p + "_nb"], name=p + "_neg"),
+                  n("Concat", [p + "_nb", p + "_a"], [p + "_rot"], axis=-1,
+                    name=p + "_cat"),
+                  n("Mul", [p + "2", "cos"], [p + "_c"], name=p + "_cos"),
+                  n("Mul", [p + "_rot", "sin"], [p + "_s"], name=p + "_sin"),
+                  n("Add", [p + "_c", p + "_s"], [p + "r"], name=p + "_rope")]
+    for p, src in (("k", "kr"), ("v", "v2")):  # repeat_kv
+        nodes += [n("Unsqueeze", [src, "ax2"], [p + "_u"], name=p + "_rep_unsqueeze"),
+                  n("Expand", [p + "_u", "repshape"], [p + "_e"], name=p + "_rep_expand"),
+                  n("Reshape", [p + "_e", "kvflat"], [p + "_rep"], name=p + "_rep")]
+    nodes += [
+        n("Transpose", ["k_rep"], ["kt"], perm=[0, 1, 3, 2], name="k_tr"),
+        n("MatMul", ["qr", "kt"], ["sc"], name="scores"),
+        n("Div", ["sc", "sqrt_dh"], ["scs"], name="scores_scale"),
+        n("Add", ["scs", "mask"], ["scm"], name="causal"),
+        n("Softmax", ["scm"], ["pr"], axis=-1, name="probs"),
+        n("MatMul", ["pr", "v_rep"], ["ctx"], name="context"),
+        n("Transpose", ["ctx"], ["ctx_t"], perm=[0, 2, 1, 3], name="ctx_t"),
+        n("Reshape", ["ctx_t", "oshape"], ["ctx_m"], name="ctx_merge"),
+        n("MatMul", ["ctx_m", "wo"], ["att"], name="o_proj"),
+        n("Add", ["x", "att"], ["res1"], name="residual1"),
+    ]
+    nodes += rms("res1", "g2", "h2n", "rms2")
+    nodes += [
+        n("MatMul", ["h2n", "wg"], ["gate"], name="gate_proj"),
+        n("MatMul", ["h2n", "wu"], ["up"], name="up_proj"),
+        n("Sigmoid", ["gate"], ["sg"], name="silu_sigmoid"),
+        n("Mul", ["gate", "sg"], ["act"], name="silu"),
+        n("Mul", ["act", "up"], ["prod"], name="gated"),
+        n("MatMul", ["prod", "wd"], ["down"], name="down_proj"),
+        n("Add", ["res1", "down"], ["y"], name="residual2"),
+    ]
+    return model(nodes, [vi("x", [1, s, d]),
+                         vi("position_ids", [1, s], TensorProto.INT64)],
+                 [vi("y", [1, s, d])], inits)
+
+
 def linear_float(seed, m=4, k=128, n_=64):
     r = rng(seed)
     w = (r.standard_normal((k, n_)) / np.sqrt(k)).astype(np.float32)
@@ -495,6 +605,45 @@ def matmul_nbits_bias(seed, m=4, k=128, n_=64, bs=32, zero_point=11,
                  extra_opsets=[helper.make_opsetid("com.microsoft", 1)])
 
 
+def trilu_trig(seed):
+    """Trilu on a graph input (upper with k = 1, lower with k = -2, and
+    without k), Trilu of a constant (folded at import) added to the input,
+    and Cos and Sin of the input."""
+    n = helper.make_node
+    inits = [init("k1", np.array(1, np.int64)),
+             init("km2", np.array(-2, np.int64)),
+             init("shape", np.array([5, 7], np.int64))]
+    nodes = [
+        n("Trilu", ["x", "k1"], ["upper"], upper=1, name="upper"),
+        n("Trilu", ["x", "km2"], ["lower"], upper=0, name="lower"),
+        n("Trilu", ["x"], ["diag"], name="diag"),
+        n("ConstantOfShape", ["shape"], ["ones"],
+          value=numpy_helper.from_array(np.array([1.5], np.float32)),
+          name="ones"),
+        n("Trilu", ["ones"], ["tri"], upper=0, name="folded"),
+        n("Add", ["x", "tri"], ["shifted"], name="shifted"),
+        n("Cos", ["x"], ["c"], name="cos"),
+        n("Sin", ["x"], ["s"], name="sin"),
+        n("Add", ["c", "s"], ["trig"], name="trig"),
+    ]
+    outs = ["upper", "lower", "diag", "shifted", "trig"]
+    return model(nodes, [vi("x", [2, 5, 7])], [vi(o, [2, 5, 7]) for o in outs],
+                 inits)
+
+
+def trilu_bad(seed, k_shape=None, rank=2):
+    """Trilu with a k of two elements, or of a rank-1 input."""
+    n = helper.make_node
+    inputs = ["x"]
+    inits = []
+    if k_shape is not None:
+        inits.append(init("k", np.zeros(k_shape, np.int64)))
+        inputs.append("k")
+    shape = [4] * rank
+    return model([n("Trilu", inputs, ["y"], name="bad_trilu")],
+                 [vi("x", shape)], [vi("y", shape)], inits)
+
+
 def unknown_op(seed):
     return model([helper.make_node("FrobnicateLinear", ["x"], ["y"],
                                    name="frob_node")],
@@ -582,6 +731,7 @@ MODELS = {
     "decompositions": decompositions,
     "embedding": embedding,
     "decoder-layer-float": decoder_layer_float,
+    "decoder-layer-exported": decoder_layer_exported,
     "matmul-nbits-u4": matmul_nbits_u4,
     "matmul-nbits-bias": matmul_nbits_bias,
     "matmul-nbits-scalar-a": lambda seed: matmul_nbits_u4(seed, a_shape=[]),
@@ -589,6 +739,9 @@ MODELS = {
                                                             bias_size=63),
     "matmul-nbits-g-idx": lambda seed: matmul_nbits_bias(seed, g_idx=True),
     "unknown-op": unknown_op,
+    "trilu-trig": trilu_trig,
+    "trilu-bad-k": lambda seed: trilu_bad(seed, k_shape=[2]),
+    "trilu-rank1": lambda seed: trilu_bad(seed, rank=1),
     "gather-scalar-const": lambda seed: gather_scalar(seed, folded=True),
     "gather-scalar": lambda seed: gather_scalar(seed, folded=False),
     "dynamic-dim": dynamic_dim,
@@ -612,6 +765,7 @@ def main():
         print("\n".join(list(MODELS) + ["encoder-qdq", "decoder-dynamic",
                                         "matmul-nbits", "external-data", "qoperator",
                                         "encoder-qdq-s8", "decoder-layer-dynamic",
+                                        "decoder-layer-exported-dynamic",
                                         "matmul-nbits-asym",
                                         "truncated", "corrupt"]))
         return
@@ -619,6 +773,9 @@ def main():
         quantize_with_ort("static", encoder_float(a.seed), a.out, a.seed)
     elif a.name == "decoder-layer-dynamic":
         quantize_with_ort("dynamic", decoder_layer_float(a.seed), a.out, a.seed)
+    elif a.name == "decoder-layer-exported-dynamic":
+        quantize_with_ort("dynamic", decoder_layer_exported(a.seed), a.out,
+                          a.seed)
     elif a.name == "decoder-dynamic":
         quantize_with_ort("dynamic", decoder_mlp_float(a.seed), a.out, a.seed)
     elif a.name == "encoder-qdq-s8":
