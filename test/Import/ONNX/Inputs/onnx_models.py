@@ -343,14 +343,18 @@ def decoder_layer_float(seed, s=8, d=64, heads=4, ffn=128):
     return model(nodes, [vi("x", [1, s, d])], [vi("y", [1, s, d])], inits)
 
 
-def decoder_layer_exported(seed, s=8, d=64, heads=4, kv_heads=2, ffn=128):
+def decoder_layer_exported(seed, s=8, d=64, heads=4, kv_heads=2, ffn=128,
+                           attention_mask=False):
     """A Llama-style decoder layer written as torch.onnx's exporter writes
     Hugging Face's LlamaDecoderLayer (opset 17): position_ids as an int64
     input; the rotary tables computed in the graph (MatMul of inv_freq and
     the positions, Concat, Cos, Sin); RMSNorm as Cast, Pow, ReduceMean, Add,
     Sqrt, Reciprocal, Mul; grouped-query attention with repeat_kv (Unsqueeze,
     Expand, Reshape); the causal mask as ConstantOfShape(finfo.min) and
-    Trilu(k = 1); SiLU as Sigmoid and Mul."""
+    Trilu(k = 1); SiLU as Sigmoid and Mul. With `attention_mask`, also an
+    int64 [1, S] attention_mask input (1 = attend, 0 = padding) folded into
+    the mask as Hugging Face's _update_causal_mask does: Add of the causal
+    mask and the padding row, Equal to 0, Where(finfo.min)."""
     r = rng(seed)
     dh = d // heads
     rep = heads // kv_heads
@@ -405,8 +409,20 @@ def decoder_layer_exported(seed, s=8, d=64, heads=4, kv_heads=2, ffn=128):
           value=numpy_helper.from_array(np.array([fmin], np.float32)),
           name="mask_full"),
         n("Trilu", ["full", "kdiag"], ["triu"], upper=1, name="mask_triu"),
-        n("Unsqueeze", ["triu", "ax01"], ["mask"], name="mask_unsqueeze"),
+        n("Unsqueeze", ["triu", "ax01"],
+          ["causal4" if attention_mask else "mask"], name="mask_unsqueeze"),
     ]
+    if attention_mask:
+        inits += [init("ax12", i64(1, 2)), init("zero", np.float32(0.0)),
+                  init("fmin", fmin)]
+        nodes += [
+            n("Cast", ["attention_mask"], ["am_f"], to=F, name="am_cast"),
+            n("Unsqueeze", ["am_f", "ax12"], ["am4"], name="am_unsqueeze"),
+            n("Add", ["causal4", "am4"], ["padsum"], name="pad_add"),
+            n("Equal", ["padsum", "zero"], ["padded"], name="pad_eq"),
+            n("Where", ["padded", "fmin", "causal4"], ["mask"],
+              name="pad_where"),
+        ]
     nodes += rms("x", "g1", "h", "rms1")
     for p, shape in (("q", "qshape"), ("k", "kvshape"), ("v", "kvshape")):
         nodes += [n("MatMul", ["h", "w" + p], [p + "0"], name=p + "_proj"),
@@ -448,9 +464,10 @@ def decoder_layer_exported(seed, s=8, d=64, heads=4, kv_heads=2, ffn=128):
         n("MatMul", ["prod", "wd"], ["down"], name="down_proj"),
         n("Add", ["res1", "down"], ["y"], name="residual2"),
     ]
-    return model(nodes, [vi("x", [1, s, d]),
-                         vi("position_ids", [1, s], TensorProto.INT64)],
-                 [vi("y", [1, s, d])], inits)
+    inputs = [vi("x", [1, s, d]), vi("position_ids", [1, s], TensorProto.INT64)]
+    if attention_mask:
+        inputs.append(vi("attention_mask", [1, s], TensorProto.INT64))
+    return model(nodes, inputs, [vi("y", [1, s, d])], inits)
 
 
 def linear_float(seed, m=4, k=128, n_=64):
@@ -732,6 +749,8 @@ MODELS = {
     "embedding": embedding,
     "decoder-layer-float": decoder_layer_float,
     "decoder-layer-exported": decoder_layer_exported,
+    "decoder-layer-exported-mask": lambda seed: decoder_layer_exported(
+        seed, attention_mask=True),
     "matmul-nbits-u4": matmul_nbits_u4,
     "matmul-nbits-bias": matmul_nbits_bias,
     "matmul-nbits-scalar-a": lambda seed: matmul_nbits_u4(seed, a_shape=[]),
