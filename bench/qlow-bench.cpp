@@ -444,8 +444,8 @@ LogicalResult runInt4(MLIRContext &ctx, ArrayRef<int> threads,
   std::vector<Shape> shapes = {{1, 4096, 4096}, {16, 4096, 4096}};
   if (!onlyInt4Cases.empty())
     shapes = parseShapes(onlyInt4Cases);
-  else if (!onlyCases.empty())
-    return success(); // --cases picks int8 shapes only.
+  else if (!onlyCases.empty() || !onlyFloatCases.empty())
+    return success(); // --cases and --f32-cases pick other kinds only.
   for (const Shape &s : shapes) {
     if (s.k % group != 0) {
       llvm::errs() << "qlow-bench: error: K = " << s.k
@@ -626,11 +626,13 @@ int runMatmul() {
                  << requantRounding << "'\n";
     return 1;
   }
-  // --cases and --int4-cases each pick their kind's shapes; given only one,
-  // only that kind runs.
-  std::vector<Shape> shapes = !onlyCases.empty()      ? parseShapes(onlyCases)
-                              : onlyInt4Cases.empty() ? defaultShapes()
-                                                      : std::vector<Shape>();
+  // --cases, --int4-cases and --f32-cases each pick their kind's shapes;
+  // given any, only the kinds given run.
+  std::vector<Shape> shapes =
+      !onlyCases.empty() ? parseShapes(onlyCases)
+      : onlyInt4Cases.empty() && onlyFloatCases.empty()
+          ? defaultShapes()
+          : std::vector<Shape>();
   std::vector<int> threads(threadCounts.begin(), threadCounts.end());
   if (threads.empty())
     threads = {1, 2};

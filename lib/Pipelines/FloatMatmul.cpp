@@ -165,10 +165,8 @@ Value asThreeD(OpBuilder &b, Location loc, Value value,
 /// divides np, N rounded up to panels; zeros past N).
 DenseElementsAttr packWeights(DenseElementsAttr weights, int64_t k, int64_t n,
                               int64_t np, int64_t nr) {
-  SmallVector<float> values;
-  values.reserve(weights.getNumElements());
-  for (APFloat v : weights.getValues<APFloat>())
-    values.push_back(v.convertToFloat());
+  // f32 values straight from the attribute's storage (a splat repeats one).
+  auto values = weights.getValues<float>();
   const int64_t panels = np / nr;
   std::vector<float> packed(panels * k * nr, 0.0f);
   for (int64_t p = 0; p < panels; ++p)
