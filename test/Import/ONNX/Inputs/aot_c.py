@@ -77,7 +77,13 @@ def run_library(a, m):
     feeds, args = {}, [exe]
     for vi in m.graph.input:
         shape = [d.dim_value for d in vi.type.tensor_type.shape.dim]
-        feeds[vi.name] = rng.standard_normal(shape).astype(np.float32)
+        elem = vi.type.tensor_type.elem_type
+        if elem in (onnx.TensorProto.INT64, onnx.TensorProto.INT32):
+            # Integer inputs (positions): uniform in [0, 64).
+            dtype = np.int64 if elem == onnx.TensorProto.INT64 else np.int32
+            feeds[vi.name] = rng.integers(0, 64, shape).astype(dtype)
+        else:
+            feeds[vi.name] = rng.standard_normal(shape).astype(np.float32)
         path = os.path.join(a.work, vi.name + ".bin")
         feeds[vi.name].tofile(path)
         args.append(path)
