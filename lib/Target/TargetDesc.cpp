@@ -501,6 +501,24 @@ int64_t TargetDesc::chooseInt8RowBlock(int64_t m, int64_t n, int64_t k,
   return std::min(rows, m);
 }
 
+AttentionTile TargetDesc::chooseFoldedDecodeTile(int64_t group,
+                                                 int64_t dv) const {
+  const int64_t lanes = vectorBits / 32;
+  const int64_t registers = vectorRegisters;
+  const int64_t valueVectors = std::max<int64_t>(1, (dv + lanes - 1) / lanes);
+  int64_t rows = std::min<int64_t>(group, 4);
+  while (group % rows != 0)
+    --rows;
+  int64_t valueGroup = valueVectors;
+  if (rows * valueVectors + valueVectors + rows > registers &&
+      dv % lanes == 0) {
+    valueGroup = std::clamp<int64_t>(registers / 2 / rows, 1, valueVectors);
+    while (valueVectors % valueGroup != 0)
+      --valueGroup;
+  }
+  return AttentionTile{rows, lanes, lanes, valueGroup};
+}
+
 MicroKernelShape TargetDesc::chooseFloatMatmulTile(int64_t m,
                                                    int64_t n) const {
   const int64_t lanes = vectorBits / 32;

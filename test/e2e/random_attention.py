@@ -62,6 +62,11 @@ def quant_type(q):
     return f"!quant.uniform<{storage}:f32:{axis}, {{{params}}}>"
 
 
+# --kinds: the shape kinds drawn (empty: prefill twice as often as cache,
+# decode and short).
+KINDS = []
+
+
 class AttentionShape:
     """What the random attention scripts (this one and
     random_int8_attention.py) draw alike: batch, heads, sequence lengths,
@@ -72,7 +77,8 @@ class AttentionShape:
         self.hkv = rng.choice([1, 2, 3])
         self.group = rng.choice([1, 2, 4])
         self.h = self.hkv * self.group
-        kind = rng.choice(["prefill", "prefill", "cache", "decode", "short"])
+        kind = rng.choice(KINDS or
+                          ["prefill", "prefill", "cache", "decode", "short"])
         if kind == "prefill":
             self.s = self.t = rng.choice(odd)
         elif kind == "cache":
@@ -288,7 +294,11 @@ def main():
     rm.add_run_arguments(parser, cases=60, batch=20)
     parser.add_argument("--report", action="store_true",
                         help="print the largest error measured")
+    parser.add_argument("--kinds", default="",
+                        help="comma-separated shape kinds to draw (prefill, "
+                             "cache, decode, short; default all)")
     args = parser.parse_args()
+    KINDS[:] = [k for k in args.kinds.split(",") if k]
     if not args.qlow_run:
         parser.error("qlow-run is not on PATH; give --qlow-run")
     rm.CPU = args.cpu

@@ -458,3 +458,27 @@ TEST(TargetDescTest, FloatMatmulTilesFitTheRegisters) {
   // One panel (N = 16): rows split for 8 work items.
   EXPECT_EQ(haswell->chooseFloatRowBlock(96, 16, 64, tile), 12);
 }
+
+TEST(TargetDescTest, FoldedDecodeTiles) {
+  // A decode step's G query heads per kv head as one work item's rows: up to
+  // 4 rows (a divisor of G), one vector of keys per block, and on AVX2 with
+  // Dv = 128 P * V in passes of 2 vectors (4 rows x 2 = 8 accumulators).
+  auto haswell = lookupTargetDesc("x86_64", "haswell");
+  ASSERT_TRUE(succeeded(haswell));
+  AttentionTile t = haswell->chooseFoldedDecodeTile(4, 128);
+  EXPECT_EQ(t.queryRows, 4);
+  EXPECT_EQ(t.keyBlock, 8);
+  EXPECT_EQ(t.valueLanes, 8);
+  EXPECT_EQ(t.valueGroup, 2);
+  EXPECT_EQ(haswell->chooseFoldedDecodeTile(8, 128).queryRows, 4);
+  EXPECT_EQ(haswell->chooseFoldedDecodeTile(6, 64).queryRows, 3);
+  EXPECT_EQ(haswell->chooseFoldedDecodeTile(2, 64).queryRows, 2);
+  // Dv not a multiple of the lanes: one pass over all value vectors.
+  EXPECT_EQ(haswell->chooseFoldedDecodeTile(4, 20).valueGroup, 3);
+  // AVX-512: 4 rows x 2 zmm of Dv = 32 fit in one pass.
+  auto znver4 = lookupTargetDesc("x86_64", "znver4");
+  ASSERT_TRUE(succeeded(znver4));
+  AttentionTile z = znver4->chooseFoldedDecodeTile(4, 32);
+  EXPECT_EQ(z.keyBlock, 16);
+  EXPECT_EQ(z.valueGroup, 2);
+}

@@ -287,6 +287,17 @@ struct TargetDesc {
   /// ceil(dv / lanes) accumulators, one value row (ceil(dv / lanes)
   /// vectors) and a broadcast per row.
   AttentionTile chooseAttentionTile(int64_t s, int64_t dv) const;
+
+  /// The tile of a grouped-query decode step whose `group` query heads per
+  /// kv head are the rows of one work item (qlow-x86-attention folds them):
+  /// rows the largest divisor of `group` up to 4, key blocks of one vector
+  /// of keys (scores as dot products along D, K read as it is), and P * V
+  /// in passes of as many value vectors as fill half the register file
+  /// (all of them where rows, a value row and the broadcasts fit). Zen 3, 1
+  /// thread, 32 heads, 8 kv heads, 1025 keys, D = Dv = 128 (rows, keys,
+  /// vectors per pass): 2, 32, 4: 0.61 ms; 4, 32, 2: 0.53; 4, 16, 2: 0.49;
+  /// 4, 8, 2: 0.45; one head per work item: 0.65.
+  AttentionTile chooseFoldedDecodeTile(int64_t group, int64_t dv) const;
 };
 
 /// Sets LLVM's command-line options `options` ("name=value") for its

@@ -1249,6 +1249,91 @@ struct QlowX86AttentionPass
         }
         continue;
       }
+      // A decode step of grouped-query attention (one query row per head,
+      // G = H / Hkv heads per kv head): the G query heads of a kv head
+      // become the G rows of one work item, so that its K and V are read
+      // once instead of once per query head. A query row is [B, H, 1, D]
+      // or, split-heads, [B, 1, H, D]: the same [B, H, D] elements, which
+      // are viewed as [B, Hkv, G, D] (head h = kv * G + g, the op's
+      // grouping); the [B, Hkv, G, Dv] result is viewed back the same way.
+      // The causal mask hides no key of a single row (j > 0 + T - 1), and
+      // a mask that is the same for every head and row broadcasts as
+      // before. Zen 3, 1 thread, 32 heads of 1 row, 8 kv heads of 1025
+      // keys, D = Dv = 128: 0.65 -> 0.45 ms.
+      const int64_t group = sizes.h / sizes.hkv;
+      auto maskBroadcasts = [&]() {
+        if (!op.getMask())
+          return true;
+        // The mask's rank-4 view: leading dimensions of 1 added.
+        auto shape = cast<RankedTensorType>(op.getMask().getType()).getShape();
+        int64_t rank = shape.size();
+        auto dim = [&](int64_t d) { return d < 4 - rank ? 1 : shape[d - 4 + rank]; };
+        return dim(1) == 1 && dim(2) == 1;
+      };
+      if (sizes.s == 1 && group > 1 &&
+          maskBroadcasts()) {
+        AttentionSizes folded = sizes;
+        folded.h = sizes.hkv;
+        folded.s = group;
+        AttentionTile tile = desc->chooseFoldedDecodeTile(group, sizes.dv);
+        auto asGroups = [&](Value operand) -> HeadsView {
+          // [B, H, 1, D] or [B, 1, H, D] -> [B, H, D] -> [B, Hkv, G, D].
+          HeadsView view = viewHeads(operand);
+          auto type = cast<RankedTensorType>(view.value.getType());
+          int64_t last = type.getDimSize(3);
+          Value flat = tensor::CollapseShapeOp::create(
+              rewriter, loc,
+              RankedTensorType::get({sizes.b, sizes.h, last},
+                                    type.getElementType()),
+              view.value, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}});
+          return HeadsView{tensor::ExpandShapeOp::create(
+                               rewriter, loc,
+                               RankedTensorType::get(
+                                   {sizes.b, sizes.hkv, group, last},
+                                   type.getElementType()),
+                               flat,
+                               SmallVector<ReassociationIndices>{
+                                   {0}, {1, 2}, {3}}),
+                           false};
+        };
+        auto qTranspose = op.getQ().getDefiningOp<linalg::TransposeOp>();
+        HeadsView q = asGroups(toF32(rewriter, loc, op.getQ()));
+        HeadsView k = viewHeads(toF32(rewriter, loc, op.getK()));
+        HeadsView v = viewHeads(toF32(rewriter, loc, op.getV()));
+        Value mask =
+            op.getMask() ? maskToRank4(rewriter, loc, op.getMask()) : Value();
+        AttentionKernel kernel(loc, folded, tile, q, k, /*keysTransposed=*/false,
+                               v, mask, /*causal=*/false, scale,
+                               /*outSeqMajor=*/false);
+        Value result = kernel.build(rewriter);
+        // [B, Hkv, G, Dv] -> [B, H, Dv] -> the op's [B, H, 1, Dv], or the
+        // merge's [B, 1, H, Dv].
+        Value flat = tensor::CollapseShapeOp::create(
+            rewriter, loc,
+            RankedTensorType::get({sizes.b, sizes.h, sizes.dv},
+                                  rewriter.getF32Type()),
+            result, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}});
+        SmallVector<int64_t> shape =
+            merge ? SmallVector<int64_t>{sizes.b, 1, sizes.h, sizes.dv}
+                  : SmallVector<int64_t>{sizes.b, sizes.h, 1, sizes.dv};
+        result = tensor::ExpandShapeOp::create(
+            rewriter, loc, RankedTensorType::get(shape, rewriter.getF32Type()),
+            flat, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}});
+        replaceAttention(result);
+        for (const HeadsView &view : {k, v}) {
+          if (!view.seqMajor)
+            continue;
+          for (Operation *user :
+               llvm::make_early_inc_range(view.value.getUsers()))
+            if (auto t = dyn_cast<linalg::TransposeOp>(user);
+                t && isHeadsTranspose(t) && t->use_empty())
+              rewriter.eraseOp(t);
+        }
+        if (qTranspose && isHeadsTranspose(qTranspose) &&
+            qTranspose->use_empty())
+          rewriter.eraseOp(qTranspose);
+        continue;
+      }
       AttentionTile tile = desc->chooseAttentionTile(sizes.s, sizes.dv);
       // Operands that are split-heads transposes ([B, S, H, D] -> [B, H, S,
       // D], of a projection's output) are read in place, and a result whose

@@ -190,17 +190,21 @@ func.func @bool_mask(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tenso
 // -----
 
 // A decode step: one query row per head against a cache of 37 keys. Four
-// query heads share a kv head (4 < 16 query rows per kv head), so K is not
-// transposed: each score is a dot product of the query row and a key row in
-// vectors along D = 20 (16 + 4 lanes), reduced and inserted at the key's
-// lane. The work items are the heads.
+// query heads share a kv head: they become the 4 rows of one work item per
+// kv head (q [1, 8, 1, 20] viewed as [1, 2, 4, 20]), which reads its K and V
+// once for all four. K is not transposed: each score is a dot product of a
+// query row and a key row in vectors along D = 20 (16 + 4 lanes), reduced and
+// inserted at the key's lane. The causal mask hides nothing from a single
+// row. The result is viewed back as [1, 8, 1, 20].
 // CHECK-LABEL: func.func @decode
 // CHECK-SAME: (%[[Q:[^:]+]]: tensor<1x8x1x20xf32>, %[[K:[^:]+]]: tensor<1x2x37x20xf32>
+// CHECK: %[[FLAT:.+]] = tensor.collapse_shape %[[Q]] {{\[\[}}0], [1, 2], [3]] : tensor<1x8x1x20xf32> into tensor<1x8x20xf32>
+// CHECK: %[[G:.+]] = tensor.expand_shape %[[FLAT]] {{\[\[}}0], [1, 2], [3]] output_shape [1, 2, 4, 20] : tensor<1x8x20xf32> into tensor<1x2x4x20xf32>
 // CHECK-NOT: tensor.insert
-// CHECK: scf.forall (%{{.+}}) in (8) shared_outs
-// CHECK: tensor.extract_slice {{.+}} to tensor<1x1x1x20xf32>
-// CHECK: %[[Q0:.+]] = vector.transfer_read %[[Q]]{{.+}} : tensor<1x8x1x20xf32>, vector<16xf32>
-// CHECK: %[[Q1:.+]] = vector.transfer_read %[[Q]]{{.+}} : tensor<1x8x1x20xf32>, vector<4xf32>
+// CHECK: scf.forall (%{{.+}}) in (2) shared_outs
+// CHECK: tensor.extract_slice {{.+}} to tensor<1x1x4x20xf32>
+// CHECK: %[[Q0:.+]] = vector.transfer_read %[[G]]{{.+}} : tensor<1x2x4x20xf32>, vector<16xf32>
+// CHECK: %[[Q1:.+]] = vector.transfer_read %[[G]]{{.+}} : tensor<1x2x4x20xf32>, vector<4xf32>
 // CHECK: %[[K0:.+]] = vector.transfer_read %[[K]]{{.+}} : tensor<1x2x37x20xf32>, vector<16xf32>
 // CHECK: %[[K1:.+]] = vector.transfer_read %[[K]]{{.+}} : tensor<1x2x37x20xf32>, vector<4xf32>
 // CHECK: %[[P0:.+]] = arith.mulf %[[Q0]], %[[K0]] : vector<16xf32>
@@ -209,6 +213,11 @@ func.func @bool_mask(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tenso
 // CHECK: %[[R0:.+]] = vector.reduction <add>, %[[P0]] : vector<16xf32> into f32
 // CHECK: %[[S:.+]] = arith.addf %[[R0]], %[[R1]] : f32
 // CHECK: vector.insert %[[S]], %{{.+}} [0] : f32 into vector<16xf32>
+// CHECK: %[[OUT:.+]] = tensor.collapse_shape %{{.+}} {{\[\[}}0], [1, 2], [3]] : tensor<1x2x4x20xf32> into tensor<1x8x20xf32>
+// CHECK: %[[R:.+]] = tensor.expand_shape %[[OUT]] {{\[\[}}0], [1, 2], [3]] output_shape [1, 8, 1, 20] : tensor<1x8x20xf32> into tensor<1x8x1x20xf32>
+// CHECK: return %[[R]]
+// AVX2-LABEL: func.func @decode
+// AVX2: scf.forall (%{{.+}}) in (2) shared_outs
 func.func @decode(%q: tensor<1x8x1x20xf32>, %k: tensor<1x2x37x20xf32>, %v: tensor<1x2x37x20xf32>) -> tensor<1x8x1x20xf32> {
   %o = qlow.attention %q, %k, %v {causal} : (tensor<1x8x1x20xf32>, tensor<1x2x37x20xf32>, tensor<1x2x37x20xf32>) -> tensor<1x8x1x20xf32>
   return %o : tensor<1x8x1x20xf32>
@@ -276,14 +285,19 @@ func.func @heads_layout(%qx: tensor<1x20x2x16xf32>, %kx: tensor<1x20x2x16xf32>, 
 // -----
 
 // The same for a decode step (dot products against K as it is): the query
-// and the keys are read through their views; the result stays head-major
-// (its use is not a heads transpose).
+// ([1, 1, 4, 16], split heads) and the keys are read through their views,
+// the query's two heads per kv head as one work item's rows; the result
+// stays head-major (its use is not a heads transpose).
 // CHECK-LABEL: func.func @heads_layout_decode
 // CHECK-SAME: (%[[QX:[^:]+]]: tensor<1x1x4x16xf32>, %[[KX:[^:]+]]: tensor<1x9x2x16xf32>
 // CHECK-NOT: linalg.transpose
-// CHECK: vector.transfer_read %[[QX]]{{.+}} : tensor<1x1x4x16xf32>, vector<16xf32>
+// CHECK: %[[FLAT:.+]] = tensor.collapse_shape %[[QX]] {{\[\[}}0], [1, 2], [3]] : tensor<1x1x4x16xf32> into tensor<1x4x16xf32>
+// CHECK: %[[G:.+]] = tensor.expand_shape %[[FLAT]] {{.+}} into tensor<1x2x2x16xf32>
+// CHECK: vector.transfer_read %[[G]]{{.+}} : tensor<1x2x2x16xf32>, vector<16xf32>
 // CHECK: vector.transfer_read %[[KX]]{{.+}} : tensor<1x9x2x16xf32>, vector<16xf32>
-// CHECK: tensor.parallel_insert_slice {{.+}} : tensor<1x1x1x16xf32> into tensor<1x4x1x16xf32>
+// CHECK: tensor.parallel_insert_slice {{.+}} : tensor<1x1x2x16xf32> into tensor<1x2x2x16xf32>
+// CHECK-NOT: linalg.transpose
+// CHECK: tensor.expand_shape {{.+}} into tensor<1x4x1x16xf32>
 func.func @heads_layout_decode(%qx: tensor<1x1x4x16xf32>, %kx: tensor<1x9x2x16xf32>, %v: tensor<1x2x9x16xf32>) -> tensor<1x4x1x16xf32> {
   %eq = tensor.empty() : tensor<1x4x1x16xf32>
   %q = linalg.transpose ins(%qx : tensor<1x1x4x16xf32>) outs(%eq : tensor<1x4x1x16xf32>) permutation = [0, 2, 1, 3]
