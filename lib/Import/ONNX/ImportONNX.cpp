@@ -42,6 +42,7 @@
 #include <limits>
 #include <numeric>
 #include <optional>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::qlow;
@@ -349,6 +350,9 @@ private:
   //===--- raising decompositions (on the ONNX graph) ---===//
 
   llvm::StringMap<const onnx::NodeProto *> producers;
+  /// The [S, D/2] cos and sin tables raised from in-graph rotary tables, by
+  /// the names of their angles: q's and k's rope share them.
+  llvm::StringMap<std::pair<Value, Value>> ropeTables;
   const onnx::NodeProto *producer(const std::string &name, StringRef opType);
   std::optional<double> scalarConst(const std::string &name);
   bool isScalar(const std::string &name, double v, double rel = 1e-4) {
@@ -2674,8 +2678,13 @@ LogicalResult Importer::tryRaise(StringRef op, bool &raised) {
                     return math::SinOp::create(nb, l, a[0]);
                   });
             };
-            cosV = half(cosAngles, true);
-            sinV = half(sinAngles, false);
+            auto &tables = ropeTables[cosAngles + "\n" + sinAngles];
+            if (!tables.first) {
+              // After the first rope that needs them; the second one (k's)
+              // follows it in the block.
+              tables = {half(cosAngles, true), half(sinAngles, false)};
+            }
+            std::tie(cosV, sinV) = tables;
           }
           define(0, RopeOp::create(b, loc, tx, xv, cosV, sinV));
           raised = true;
