@@ -323,6 +323,34 @@ template <typename Fn> double timePerCall(Fn fn) {
   return best;
 }
 
+/// Seconds per call of a compiled qlow function, timed as timePerCall times
+/// its peers: a warm-up call, then the best of three batches of back-to-back
+/// calls, each batch at least --min-seconds / 3 long (its call count from the
+/// warm-up call's time). A batch's count was once derived from an assumed
+/// 50 GOPS: 2 calls per batch at 1024^3, so that the first call of each batch
+/// woke the OpenMP threads (asleep 1 ms after a region) and ran beside the
+/// write-back of the 5 MB that call() had just written (input and zeroed
+/// output), while oneDNN's batches ran about 50 calls (1024^3, 2 threads,
+/// first 2-thread case of a run, busy machine: qlow at one thread's speed,
+/// ratio 0.55-0.61).
+FailureOr<double> timeCompiledCall(mlir::qlow::CompiledModule &compiled,
+                                   const mlir::qlow::EntrySignature &signature,
+                                   const ref::Tensor &input) {
+  double warmUp = 0.0;
+  if (failed(compiled.call(signature, {input}, 1, &warmUp)))
+    return failure();
+  unsigned repeat = static_cast<unsigned>(std::clamp(
+      std::ceil(minSeconds / 3 / std::max(warmUp, 1e-9)), 1.0, 1e6));
+  double best = 1e30;
+  for (int rep = 0; rep < 3; ++rep) {
+    double perCall = 0.0;
+    if (failed(compiled.call(signature, {input}, repeat, &perCall)))
+      return failure();
+    best = std::min(best, perCall);
+  }
+  return best;
+}
+
 /// Builds `func @mm(%x: f32 [M, K]) -> f32 [M, N]`: a float matmul with the
 /// constant weights `w` (row-major [K, N]).
 OwningOpRef<ModuleOp> buildFloatMatmulModule(MLIRContext &ctx, const Shape &s,
@@ -408,18 +436,11 @@ LogicalResult runFloat(MLIRContext &ctx, ArrayRef<int> threads,
     double ops = 2.0 * s.m * s.n * s.k;
     for (int t : threads) {
       omp_set_num_threads(t);
-      double qlowSeconds = 1e30;
-      double warmUp = 0.0;
-      if (failed((*compiled)->call(*signature, {input}, 1, &warmUp)))
+      FailureOr<double> qlowTime =
+          timeCompiledCall(**compiled, *signature, input);
+      if (failed(qlowTime))
         return failure();
-      unsigned repeat = static_cast<unsigned>(std::clamp(
-          std::ceil(minSeconds / 3 / std::max(warmUp, 1e-9)), 1.0, 1e6));
-      for (int rep = 0; rep < 3; ++rep) {
-        double perCall = 0.0;
-        if (failed((*compiled)->call(*signature, {input}, repeat, &perCall)))
-          return failure();
-        qlowSeconds = std::min(qlowSeconds, perCall);
-      }
+      double qlowSeconds = *qlowTime;
       double peerSeconds = timePerCall([&] { peer.run(); });
       double qlowGflops = ops / qlowSeconds / 1e9;
       double peerGflops = ops / peerSeconds / 1e9;
@@ -745,31 +766,11 @@ int runMatmul() {
       double ops = 2.0 * s.m * s.n * s.k;
       for (int t : threads) {
         omp_set_num_threads(t);
-        // qlow is timed as timePerCall times oneDNN: a warm-up call, then
-        // the best of three batches of back-to-back calls, each batch at
-        // least --min-seconds / 3 long (its call count from the warm-up
-        // call's time). A batch's count was once derived from an assumed
-        // 50 GOPS: 2 calls per batch at 1024^3, so that the first call of
-        // each batch woke the OpenMP threads (asleep 1 ms after a region)
-        // and ran beside the write-back of the 5 MB that call() had just
-        // written (input and zeroed output), while oneDNN's batches ran
-        // about 50 calls (1024^3, 2 threads, first 2-thread case of a run,
-        // busy machine: qlow at one thread's speed, ratio 0.55-0.61).
-        double qlowSeconds = 1e30;
-        {
-          double warmUp = 0.0;
-          if (failed((*compiled)->call(*signature, {input}, 1, &warmUp)))
-            return 1;
-          unsigned repeat = static_cast<unsigned>(std::clamp(
-              std::ceil(minSeconds / 3 / std::max(warmUp, 1e-9)), 1.0, 1e6));
-          for (int rep = 0; rep < 3; ++rep) {
-            double perCall = 0.0;
-            if (failed(
-                    (*compiled)->call(*signature, {input}, repeat, &perCall)))
-              return 1;
-            qlowSeconds = std::min(qlowSeconds, perCall);
-          }
-        }
+        FailureOr<double> qlowTime =
+            timeCompiledCall(**compiled, *signature, input);
+        if (failed(qlowTime))
+          return 1;
+        double qlowSeconds = *qlowTime;
         double peerSeconds = timePerCall([&] { peer.run(); });
         double qlowGops = ops / qlowSeconds / 1e9;
         double peerGops = ops / peerSeconds / 1e9;

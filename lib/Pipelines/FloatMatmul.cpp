@@ -66,28 +66,10 @@ struct FloatContraction {
 /// `out + a * w` (either order of each), static f32 tensors, init a
 /// linalg.fill.
 std::optional<FloatContraction> matchFloatContraction(linalg::GenericOp op) {
-  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      op.getNumLoops() < 3 || op->getNumResults() != 1)
+  std::optional<unsigned> loops = matchMatmulLoops(op);
+  if (!loops)
     return std::nullopt;
-  const unsigned batch = op.getNumLoops() - 3;
-  MLIRContext *ctx = op.getContext();
-  auto dims = [&](ArrayRef<unsigned> rest) {
-    SmallVector<AffineExpr> exprs;
-    for (unsigned d = 0; d < batch; ++d)
-      exprs.push_back(getAffineDimExpr(d, ctx));
-    for (unsigned d : rest)
-      exprs.push_back(getAffineDimExpr(batch + d, ctx));
-    return AffineMap::get(batch + 3, 0, exprs, ctx);
-  };
-  SmallVector<AffineMap> expected = {dims({0, 2}), dims({2, 1}), dims({0, 1})};
-  if (op.getIndexingMapsArray() != expected)
-    return std::nullopt;
-  auto iterators = op.getIteratorTypesArray();
-  for (unsigned d = 0; d < batch + 2; ++d)
-    if (iterators[d] != utils::IteratorType::parallel)
-      return std::nullopt;
-  if (iterators[batch + 2] != utils::IteratorType::reduction)
-    return std::nullopt;
+  const unsigned batch = *loops;
   auto lhsType = dyn_cast<RankedTensorType>(op.getDpsInputs()[0].getType());
   auto rhsType = dyn_cast<RankedTensorType>(op.getDpsInputs()[1].getType());
   auto outType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
@@ -137,30 +119,6 @@ std::optional<FloatContraction> matchFloatContraction(linalg::GenericOp op) {
                               lhsType.getShape().take_front(batch))};
 }
 
-/// `value` ([b..., r, c], or [r, c] without batches) as [B, r, c].
-Value asThreeD(OpBuilder &b, Location loc, Value value,
-               ArrayRef<int64_t> batchShape) {
-  auto type = cast<RankedTensorType>(value.getType());
-  int64_t batches = 1;
-  for (int64_t d : batchShape)
-    batches *= d;
-  int64_t rank = type.getRank();
-  SmallVector<int64_t> shape = {batches, type.getDimSize(rank - 2),
-                                type.getDimSize(rank - 1)};
-  auto target = RankedTensorType::get(shape, type.getElementType());
-  if (batchShape.empty())
-    return tensor::ExpandShapeOp::create(
-        b, loc, target, value, SmallVector<ReassociationIndices>{{0, 1}, {2}});
-  if (batchShape.size() == 1)
-    return value;
-  ReassociationIndices leading;
-  for (int64_t d = 0; d < static_cast<int64_t>(batchShape.size()); ++d)
-    leading.push_back(d);
-  return tensor::CollapseShapeOp::create(
-      b, loc, target, value,
-      SmallVector<ReassociationIndices>{leading, {rank - 2}, {rank - 1}});
-}
-
 /// The constant weights [K, N] as column panels [N / nr][K][nr] (nr
 /// divides np, N rounded up to panels; zeros past N).
 DenseElementsAttr packWeights(DenseElementsAttr weights, int64_t k, int64_t n,
@@ -176,21 +134,6 @@ DenseElementsAttr packWeights(DenseElementsAttr weights, int64_t k, int64_t n,
   auto type = RankedTensorType::get({panels, k, nr},
                                     Float32Type::get(weights.getContext()));
   return DenseElementsAttr::get(type, ArrayRef<float>(packed));
-}
-
-/// Where the kernel goes: after the contraction and after every input of its
-/// epilogue that is defined later in the block.
-Operation *insertionAnchor(linalg::GenericOp contraction,
-                           const std::optional<FusedEpilogue> &epilogue) {
-  Operation *anchor = contraction;
-  if (epilogue)
-    for (Value input : linalg::GenericOp(epilogue->op).getDpsInputs())
-      if (Operation *def = input.getDefiningOp();
-          def && def != contraction.getOperation() &&
-          def->getBlock() == anchor->getBlock() &&
-          anchor->isBeforeInBlock(def))
-        anchor = def;
-  return anchor;
 }
 
 /// Builds the kernel of `c` (with `epilogue` applied to its accumulators)
@@ -313,17 +256,7 @@ Value buildFloatKernel(OpBuilder &b, Location loc, const FloatContraction &c,
   Value result = buildBatchedInt8KernelScaffold(
       b, loc, out, batched ? batches : 0, c.m, c.n, nr, rowBlock, tile.rows,
       constants, idx, buildRowTile);
-  if (!batched || c.batchShape.size() == 1)
-    return result;
-  SmallVector<int64_t> shape(c.batchShape.begin(), c.batchShape.end());
-  shape.append({c.m, c.n});
-  ReassociationIndices leading;
-  for (int64_t d = 0; d < static_cast<int64_t>(c.batchShape.size()); ++d)
-    leading.push_back(d);
-  int64_t rank = shape.size();
-  return tensor::ExpandShapeOp::create(
-      b, loc, RankedTensorType::get(shape, outElement), result,
-      SmallVector<ReassociationIndices>{leading, {rank - 2}, {rank - 1}});
+  return batched ? fromThreeD(b, loc, result, c.batchShape) : result;
 }
 
 struct QlowFloatMatmulPass
@@ -351,7 +284,7 @@ struct QlowFloatMatmulPass
       MicroKernelShape tile = desc->chooseFloatMatmulTile(c.m, c.n);
       int64_t rowBlock = desc->chooseFloatRowBlock(
           c.m, c.n, c.k, tile, c.batchShape.empty());
-      rewriter.setInsertionPointAfter(insertionAnchor(c.op, epilogue));
+      rewriter.setInsertionPointAfter(kernelInsertionAnchor(c.op, epilogue));
       Value result = buildFloatKernel(rewriter, c.op.getLoc(), c, epilogue,
                                       tile, lanes, rowBlock);
       if (epilogue) {

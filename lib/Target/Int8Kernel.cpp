@@ -126,17 +126,11 @@ Value lookupByteTable(OpBuilder &b, Location loc, tensor::ExtractOp extract,
 
 } // namespace
 
-/// Recognises the 2-D i8 x i8 -> i32 contraction with constant s8 weights and
-/// a zero-filled accumulator, exactly as convert-qlow-to-linalg builds it;
-/// with `runtimeWeights` also run-time and batched weights.
-std::optional<Int8Contraction>
-mlir::qlow::matchInt8Contraction(linalg::GenericOp op, bool runtimeWeights) {
+std::optional<unsigned> mlir::qlow::matchMatmulLoops(linalg::GenericOp op) {
   if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
       op.getNumLoops() < 3 || op->getNumResults() != 1)
     return std::nullopt;
   const unsigned batch = op.getNumLoops() - 3;
-  if (batch > 0 && !runtimeWeights)
-    return std::nullopt;
   MLIRContext *ctx = op.getContext();
   auto dims = [&](ArrayRef<unsigned> rest) {
     SmallVector<AffineExpr> exprs;
@@ -155,6 +149,65 @@ mlir::qlow::matchInt8Contraction(linalg::GenericOp op, bool runtimeWeights) {
     if (iterators[d] != utils::IteratorType::parallel)
       return std::nullopt;
   if (iterators[batch + 2] != utils::IteratorType::reduction)
+    return std::nullopt;
+  return batch;
+}
+
+Value mlir::qlow::asThreeD(OpBuilder &b, Location loc, Value value,
+                           ArrayRef<int64_t> batchShape) {
+  auto type = cast<RankedTensorType>(value.getType());
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t rank = type.getRank();
+  if (batchShape.size() == 1)
+    return value;
+  int64_t batches = 1;
+  for (int64_t d : batchShape)
+    batches *= d;
+  auto threeD = RankedTensorType::get(
+      {batches, shape[rank - 2], shape[rank - 1]}, type.getElementType());
+  if (batchShape.empty())
+    return tensor::ExpandShapeOp::create(
+        b, loc, threeD, value,
+        SmallVector<ReassociationIndices>{{0, 1}, {2}});
+  ReassociationIndices leading;
+  for (int64_t d = 0; d < rank - 2; ++d)
+    leading.push_back(d);
+  return tensor::CollapseShapeOp::create(
+      b, loc, threeD, value,
+      SmallVector<ReassociationIndices>{leading, {rank - 2}, {rank - 1}});
+}
+
+Value mlir::qlow::fromThreeD(OpBuilder &b, Location loc, Value value,
+                             ArrayRef<int64_t> batchShape) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (batchShape.size() == 1 || type.getRank() != 3)
+    return value;
+  int64_t m = type.getDimSize(1), n = type.getDimSize(2);
+  if (batchShape.empty())
+    return tensor::CollapseShapeOp::create(
+        b, loc, RankedTensorType::get({m, n}, type.getElementType()), value,
+        SmallVector<ReassociationIndices>{{0, 1}, {2}});
+  SmallVector<int64_t> shape(batchShape.begin(), batchShape.end());
+  shape.append({m, n});
+  ReassociationIndices leading;
+  for (int64_t d = 0; d < static_cast<int64_t>(batchShape.size()); ++d)
+    leading.push_back(d);
+  int64_t rank = shape.size();
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), value,
+      SmallVector<ReassociationIndices>{leading, {rank - 2}, {rank - 1}});
+}
+
+/// Recognises the 2-D i8 x i8 -> i32 contraction with constant s8 weights and
+/// a zero-filled accumulator, exactly as convert-qlow-to-linalg builds it;
+/// with `runtimeWeights` also run-time and batched weights.
+std::optional<Int8Contraction>
+mlir::qlow::matchInt8Contraction(linalg::GenericOp op, bool runtimeWeights) {
+  std::optional<unsigned> loops = matchMatmulLoops(op);
+  if (!loops)
+    return std::nullopt;
+  const unsigned batch = *loops;
+  if (batch > 0 && !runtimeWeights)
     return std::nullopt;
   auto lhsType = dyn_cast<RankedTensorType>(op.getDpsInputs()[0].getType());
   auto rhsType = dyn_cast<RankedTensorType>(op.getDpsInputs()[1].getType());
@@ -387,12 +440,19 @@ Value mlir::qlow::applyEpilogue(OpBuilder &b, Location loc,
 
 Operation *mlir::qlow::kernelInsertionAnchor(
     const Int8Contraction &c, const std::optional<FusedEpilogue> &epilogue) {
-  Operation *anchor = c.op;
+  return kernelInsertionAnchor(c.op, epilogue);
+}
+
+Operation *mlir::qlow::kernelInsertionAnchor(
+    linalg::GenericOp contraction,
+    const std::optional<FusedEpilogue> &epilogue) {
+  Operation *anchor = contraction;
   if (epilogue)
     for (Value input : linalg::GenericOp(epilogue->op).getDpsInputs())
       if (Operation *def = input.getDefiningOp();
-          def && def != c.op && anchor->isBeforeInBlock(def) &&
-          def->getBlock() == anchor->getBlock())
+          def && def != contraction.getOperation() &&
+          def->getBlock() == anchor->getBlock() &&
+          anchor->isBeforeInBlock(def))
         anchor = def;
   return anchor;
 }

@@ -35,6 +35,23 @@ struct Int8Contraction {
   SmallVector<int64_t> batchShape;
 };
 
+/// The number of leading batch loops of `op` when it is a (batched) matmul
+/// generic: loops (b..., m, n, k), indexing maps (b..., m, k), (b..., k, n)
+/// and (b..., m, n), every loop parallel but k, a reduction; two inputs and
+/// one init. Element types and the body are the caller's to check.
+std::optional<unsigned> matchMatmulLoops(linalg::GenericOp op);
+
+/// `value` ([b..., r, c], or [r, c] when `batchShape` is empty) as a 3-D
+/// tensor [B, r, c] with B the product of `batchShape` (1 when empty).
+Value asThreeD(OpBuilder &b, Location loc, Value value,
+               ArrayRef<int64_t> batchShape);
+
+/// The inverse of asThreeD for a kernel's result: [B, m, n] back to
+/// [b..., m, n] (`value` itself for one batch dimension), or, with no batch
+/// dimensions, the [m, n] it was given as (a 2-D `value`, returned as is).
+Value fromThreeD(OpBuilder &b, Location loc, Value value,
+                 ArrayRef<int64_t> batchShape);
+
 /// Recognises the 2-D i8 x i8 -> i32 contraction with constant s8 weights and
 /// a zero-filled accumulator, exactly as convert-qlow-to-linalg builds it.
 /// With `runtimeWeights`, also s8 weights that are not constants, and the
@@ -104,6 +121,9 @@ Value applyEpilogue(OpBuilder &b, Location loc, const FusedEpilogue &epilogue,
 /// built: `c` itself, or the last definition of an epilogue input that
 /// follows it in the same block.
 Operation *kernelInsertionAnchor(const Int8Contraction &c,
+                                 const std::optional<FusedEpilogue> &epilogue);
+/// The same for any contraction generic (the f32 kernel's).
+Operation *kernelInsertionAnchor(linalg::GenericOp contraction,
                                  const std::optional<FusedEpilogue> &epilogue);
 
 /// Sign- or zero-extends `value` to `type`.

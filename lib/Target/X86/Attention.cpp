@@ -1191,6 +1191,19 @@ struct QlowX86AttentionPass
           result = QuantizeOp::create(rewriter, loc, resultType, result);
         rewriter.replaceOp(op, result);
       };
+      // The split-heads transposes that the kernel read in place are dead
+      // unless something else uses them.
+      auto eraseDeadHeadsTransposes = [&](ArrayRef<HeadsView> views) {
+        for (const HeadsView &view : views) {
+          if (!view.seqMajor)
+            continue;
+          for (Operation *user :
+               llvm::make_early_inc_range(view.value.getUsers()))
+            if (auto t = dyn_cast<linalg::TransposeOp>(user);
+                t && isHeadsTranspose(t) && t->use_empty())
+              rewriter.eraseOp(t);
+        }
+      };
       if (op.getInt8()) {
         // Integer Q K^T and P V (Int8Attention.cpp: vpdpbusd, or vpmaddwd
         // on AVX2), on the stored integers; split-heads transposes are
@@ -1320,15 +1333,7 @@ struct QlowX86AttentionPass
             rewriter, loc, RankedTensorType::get(shape, rewriter.getF32Type()),
             flat, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}});
         replaceAttention(result);
-        for (const HeadsView &view : {k, v}) {
-          if (!view.seqMajor)
-            continue;
-          for (Operation *user :
-               llvm::make_early_inc_range(view.value.getUsers()))
-            if (auto t = dyn_cast<linalg::TransposeOp>(user);
-                t && isHeadsTranspose(t) && t->use_empty())
-              rewriter.eraseOp(t);
-        }
+        eraseDeadHeadsTransposes({k, v});
         if (qTranspose && isHeadsTranspose(qTranspose) &&
             qTranspose->use_empty())
           rewriter.eraseOp(qTranspose);
@@ -1357,17 +1362,7 @@ struct QlowX86AttentionPass
                              op.getCausal(), scale, /*outSeqMajor=*/!!merge);
       Value result = kernel.build(rewriter);
       replaceAttention(result);
-      // The split-heads transposes read in place are dead unless something
-      // else uses them.
-      for (const HeadsView &view : {q, k, v}) {
-        if (!view.seqMajor)
-          continue;
-        for (Operation *user :
-             llvm::make_early_inc_range(view.value.getUsers()))
-          if (auto t = dyn_cast<linalg::TransposeOp>(user);
-              t && isHeadsTranspose(t) && t->use_empty())
-            rewriter.eraseOp(t);
-      }
+      eraseDeadHeadsTransposes({q, k, v});
     }
     if (failedAny)
       signalPassFailure();

@@ -182,32 +182,6 @@ bool keepPairableTiles(TargetDesc &desc) {
   return !desc.int8Tiles.empty();
 }
 
-/// `value` ([b..., r, c], or [r, c] when `batchShape` is empty) as a 3-D
-/// tensor [B, r, c] with B the product of `batchShape` (1 when empty).
-Value asThreeD(OpBuilder &b, Location loc, Value value,
-               ArrayRef<int64_t> batchShape) {
-  auto type = cast<RankedTensorType>(value.getType());
-  ArrayRef<int64_t> shape = type.getShape();
-  int64_t rank = type.getRank();
-  if (batchShape.size() == 1)
-    return value;
-  int64_t batches = 1;
-  for (int64_t d : batchShape)
-    batches *= d;
-  auto threeD = RankedTensorType::get(
-      {batches, shape[rank - 2], shape[rank - 1]}, type.getElementType());
-  if (batchShape.empty())
-    return tensor::ExpandShapeOp::create(
-        b, loc, threeD, value,
-        SmallVector<ReassociationIndices>{{0, 1}, {2}});
-  ReassociationIndices leading;
-  for (int64_t d = 0; d < rank - 2; ++d)
-    leading.push_back(d);
-  return tensor::CollapseShapeOp::create(
-      b, loc, threeD, value,
-      SmallVector<ReassociationIndices>{leading, {rank - 2}, {rank - 1}});
-}
-
 /// The scaffold the run-time packings share: one scf.forall over the
 /// `batches` x `panels` (batch, panel) pairs of a [batches, panels, kSteps,
 /// nr * 4] byte tensor. In the forall body, `fill` gets the flat batch
@@ -836,25 +810,10 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
   Value result = buildBatchedInt8KernelScaffold(b, loc, out, batches, c.m, c.n,
                                                 nr, rowBlock, rows, constants,
                                                 idx, buildRowTile);
-  if (!runtime || c.batchShape.size() == 1)
+  if (!runtime)
     return result;
   // Back to the contraction's shape: [b..., M, N], or [M, N].
-  auto resultType = cast<RankedTensorType>(result.getType());
-  if (c.batchShape.empty())
-    return tensor::CollapseShapeOp::create(
-        b, loc,
-        RankedTensorType::get({c.m, c.n}, resultType.getElementType()),
-        result, SmallVector<ReassociationIndices>{{0, 1}, {2}});
-  SmallVector<int64_t> shape(c.batchShape.begin(), c.batchShape.end());
-  shape.append({c.m, c.n});
-  ReassociationIndices leading;
-  for (int64_t d = 0; d < static_cast<int64_t>(c.batchShape.size()); ++d)
-    leading.push_back(d);
-  int64_t rank = shape.size();
-  return tensor::ExpandShapeOp::create(
-      b, loc, RankedTensorType::get(shape, resultType.getElementType()),
-      result,
-      SmallVector<ReassociationIndices>{leading, {rank - 2}, {rank - 1}});
+  return fromThreeD(b, loc, result, c.batchShape);
 }
 
 struct QlowX86Int8MatmulPass

@@ -268,6 +268,21 @@ def embedding(seed, vocab=50, d=16, s=6):
                  [vi("y", [1, s, d])], inits)
 
 
+def rotate_half_rope(p, axis):
+    """Rotate-half RoPE of the heads `p`2 (Slice, Neg, Concat, Mul, Add) with
+    the tables `cos` and `sin`, into `p`r; the halves are sliced at the
+    initializers h0, h1, h2 along the axis initializer `axis`."""
+    n = helper.make_node
+    return [n("Slice", [p + "2", "h0", "h1", axis], [p + "_a"], name=p + "_lo"),
+            n("Slice", [p + "2", "h1", "h2", axis], [p + "_b"], name=p + "_hi"),
+            n("Neg", [p + "_b"], [p + "_nb"], name=p + "_neg"),
+            n("Concat", [p + "_nb", p + "_a"], [p + "_rot"], axis=-1,
+              name=p + "_cat"),
+            n("Mul", [p + "2", "cos"], [p + "_c"], name=p + "_cos"),
+            n("Mul", [p + "_rot", "sin"], [p + "_s"], name=p + "_sin"),
+            n("Add", [p + "_c", p + "_s"], [p + "r"], name=p + "_rope")]
+
+
 def decoder_layer_float(seed, s=8, d=64, heads=4, ffn=128):
     """A Llama-style decoder layer: RMSNorm, Q/K/V projections, rotate-half
     RoPE written out (Slice, Neg, Concat, Mul, Add), causal attention, output
@@ -309,15 +324,8 @@ def decoder_layer_float(seed, s=8, d=64, heads=4, ffn=128):
                   n("Reshape", [p + "0", "hshape"], [p + "1"], name=p + "_heads"),
                   n("Transpose", [p + "1"], [p + "2"], perm=[0, 2, 1, 3],
                     name=p + "_t")]
-    for p in "qk":  # rotate-half RoPE
-        nodes += [n("Slice", [p + "2", "h0", "h1", "ax3"], [p + "_a"], name=p + "_lo"),
-                  n("Slice", [p + "2", "h1", "h2", "ax3"], [p + "_b"], name=p + "_hi"),
-                  n("Neg", [p + "_b"], [p + "_nb"], name=p + "_neg"),
-                  n("Concat", [p + "_nb", p + "_a"], [p + "_rot"], axis=-1,
-                    name=p + "_cat"),
-                  n("Mul", [p + "2", "cos"], [p + "_c"], name=p + "_cos"),
-                  n("Mul", [p + "_rot", "sin"], [p + "_s"], name=p + "_sin"),
-                  n("Add", [p + "_c", p + "_s"], [p + "r"], name=p + "_rope")]
+    for p in "qk":
+        nodes += rotate_half_rope(p, "ax3")
     nodes += [
         n("Transpose", ["kr"], ["kt"], perm=[0, 1, 3, 2], name="k_tr"),
         n("MatMul", ["qr", "kt"], ["sc"], name="scores"),
@@ -430,14 +438,7 @@ def decoder_layer_exported(seed, s=8, d=64, heads=4, kv_heads=2, ffn=128,
                   n("Transpose", [p + "1"], [p + "2"], perm=[0, 2, 1, 3],
                     name=p + "_t")]
     for p in "qk":  # apply_rotary_pos_emb with rotate_half
-        nodes += [n("Slice", [p + "2", "h0", "h1", "axm1"], [p + "_a"], name=p + "_lo"),
-                  n("Slice", [p + "2", "h1", "h2", "axm1"], [p + "_b"], name=p + "_hi"),
-                  n("Neg", [p + "_b"], [p + "_nb"], name=p + "_neg"),
-                  n("Concat", [p + "_nb", p + "_a"], [p + "_rot"], axis=-1,
-                    name=p + "_cat"),
-                  n("Mul", [p + "2", "cos"], [p + "_c"], name=p + "_cos"),
-                  n("Mul", [p + "_rot", "sin"], [p + "_s"], name=p + "_sin"),
-                  n("Add", [p + "_c", p + "_s"], [p + "r"], name=p + "_rope")]
+        nodes += rotate_half_rope(p, "axm1")
     for p, src in (("k", "kr"), ("v", "v2")):  # repeat_kv
         nodes += [n("Unsqueeze", [src, "ax2"], [p + "_u"], name=p + "_rep_unsqueeze"),
                   n("Expand", [p + "_u", "repshape"], [p + "_e"], name=p + "_rep_expand"),
