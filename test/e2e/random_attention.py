@@ -2,6 +2,7 @@
 """Random qlow.attention functions: compiled execution against the reference.
 
     random_attention.py --cases 60 --seed 1 --work-dir /tmp/ra [--report]
+        [--kinds prefill,cache,decode,short]
 
 Generates random qlow.attention functions (qlow-x86-attention's fused
 kernel), writes them with random .npy inputs, runs them with
@@ -18,7 +19,8 @@ kernel), writes them with random .npy inputs, runs them with
 
 Shapes: B in {1, 2}; Hkv in {1, 2, 3} and H = Hkv * G with G in {1, 2, 4}
 (grouped-query attention); S and T often odd or prime (prefill S = T, a
-cache T > S, a decode step S = 1 against T around 37, and T < S); head sizes
+cache T > S, a decode step S = 1 against T around 37, and T < S; --kinds
+draws only the kinds named); head sizes
 D and Dv that are not multiples of the vector width (1 to 80), and 128. Causal or
 not; no mask, an f32 mask (random values and -inf, broadcasting from rank 1
 to 4) or an i1 mask (some rows fully masked); an explicit scale sometimes;
