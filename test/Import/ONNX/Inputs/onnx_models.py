@@ -283,6 +283,45 @@ def rotate_half_rope(p, axis):
             n("Add", [p + "_c", p + "_s"], [p + "r"], name=p + "_rope")]
 
 
+def attention_output(k, v, scale_op, scale, swap_residual):
+    """The decoder layers' attention after RoPE: scores of `qr` and `k`
+    (transposed here), `scale_op`(scores, `scale`), the additive `mask`,
+    softmax, times `v`, heads merged, the output projection `wo` and the
+    residual add of `x` (operands swapped with `swap_residual`, as torch's
+    exporter writes them), into `res1`."""
+    n = helper.make_node
+    residual = ["x", "att"] if swap_residual else ["att", "x"]
+    return [
+        n("Transpose", [k], ["kt"], perm=[0, 1, 3, 2], name="k_tr"),
+        n("MatMul", ["qr", "kt"], ["sc"], name="scores"),
+        n(scale_op, ["sc", scale], ["scs"], name="scores_scale"),
+        n("Add", ["scs", "mask"], ["scm"], name="causal"),
+        n("Softmax", ["scm"], ["pr"], axis=-1, name="probs"),
+        n("MatMul", ["pr", v], ["ctx"], name="context"),
+        n("Transpose", ["ctx"], ["ctx_t"], perm=[0, 2, 1, 3], name="ctx_t"),
+        n("Reshape", ["ctx_t", "oshape"], ["ctx_m"], name="ctx_merge"),
+        n("MatMul", ["ctx_m", "wo"], ["att"], name="o_proj"),
+        n("Add", residual, ["res1"], name="residual1"),
+    ]
+
+
+def swiglu_mlp(swap_residual):
+    """The decoder layers' SiLU-gated MLP on `h2n` (weights wg, wu, wd) and
+    its residual add of `res1` (operands swapped with `swap_residual`), into
+    `y`."""
+    n = helper.make_node
+    residual = ["res1", "down"] if swap_residual else ["down", "res1"]
+    return [
+        n("MatMul", ["h2n", "wg"], ["gate"], name="gate_proj"),
+        n("MatMul", ["h2n", "wu"], ["up"], name="up_proj"),
+        n("Sigmoid", ["gate"], ["sg"], name="silu_sigmoid"),
+        n("Mul", ["gate", "sg"], ["act"], name="silu"),
+        n("Mul", ["act", "up"], ["prod"], name="gated"),
+        n("MatMul", ["prod", "wd"], ["down"], name="down_proj"),
+        n("Add", residual, ["y"], name="residual2"),
+    ]
+
+
 def decoder_layer_float(seed, s=8, d=64, heads=4, ffn=128):
     """A Llama-style decoder layer: RMSNorm, Q/K/V projections, rotate-half
     RoPE written out (Slice, Neg, Concat, Mul, Add), causal attention, output
@@ -326,28 +365,9 @@ def decoder_layer_float(seed, s=8, d=64, heads=4, ffn=128):
                     name=p + "_t")]
     for p in "qk":
         nodes += rotate_half_rope(p, "ax3")
-    nodes += [
-        n("Transpose", ["kr"], ["kt"], perm=[0, 1, 3, 2], name="k_tr"),
-        n("MatMul", ["qr", "kt"], ["sc"], name="scores"),
-        n("Mul", ["sc", "scale"], ["scs"], name="scores_scale"),
-        n("Add", ["scs", "mask"], ["scm"], name="causal"),
-        n("Softmax", ["scm"], ["pr"], axis=-1, name="probs"),
-        n("MatMul", ["pr", "v2"], ["ctx"], name="context"),
-        n("Transpose", ["ctx"], ["ctx_t"], perm=[0, 2, 1, 3], name="ctx_t"),
-        n("Reshape", ["ctx_t", "oshape"], ["ctx_m"], name="ctx_merge"),
-        n("MatMul", ["ctx_m", "wo"], ["att"], name="o_proj"),
-        n("Add", ["att", "x"], ["res1"], name="residual1"),
-    ]
+    nodes += attention_output("kr", "v2", "Mul", "scale", swap_residual=False)
     nodes += rms("res1", "g2", "h2n", "rms2")
-    nodes += [
-        n("MatMul", ["h2n", "wg"], ["gate"], name="gate_proj"),
-        n("MatMul", ["h2n", "wu"], ["up"], name="up_proj"),
-        n("Sigmoid", ["gate"], ["sg"], name="silu_sigmoid"),
-        n("Mul", ["gate", "sg"], ["act"], name="silu"),
-        n("Mul", ["act", "up"], ["prod"], name="gated"),
-        n("MatMul", ["prod", "wd"], ["down"], name="down_proj"),
-        n("Add", ["down", "res1"], ["y"], name="residual2"),
-    ]
+    nodes += swiglu_mlp(swap_residual=False)
     return model(nodes, [vi("x", [1, s, d])], [vi("y", [1, s, d])], inits)
 
 
@@ -443,28 +463,10 @@ def decoder_layer_exported(seed, s=8, d=64, heads=4, kv_heads=2, ffn=128,
         nodes += [n("Unsqueeze", [src, "ax2"], [p + "_u"], name=p + "_rep_unsqueeze"),
                   n("Expand", [p + "_u", "repshape"], [p + "_e"], name=p + "_rep_expand"),
                   n("Reshape", [p + "_e", "kvflat"], [p + "_rep"], name=p + "_rep")]
-    nodes += [
-        n("Transpose", ["k_rep"], ["kt"], perm=[0, 1, 3, 2], name="k_tr"),
-        n("MatMul", ["qr", "kt"], ["sc"], name="scores"),
-        n("Div", ["sc", "sqrt_dh"], ["scs"], name="scores_scale"),
-        n("Add", ["scs", "mask"], ["scm"], name="causal"),
-        n("Softmax", ["scm"], ["pr"], axis=-1, name="probs"),
-        n("MatMul", ["pr", "v_rep"], ["ctx"], name="context"),
-        n("Transpose", ["ctx"], ["ctx_t"], perm=[0, 2, 1, 3], name="ctx_t"),
-        n("Reshape", ["ctx_t", "oshape"], ["ctx_m"], name="ctx_merge"),
-        n("MatMul", ["ctx_m", "wo"], ["att"], name="o_proj"),
-        n("Add", ["x", "att"], ["res1"], name="residual1"),
-    ]
+    nodes += attention_output("k_rep", "v_rep", "Div", "sqrt_dh",
+                              swap_residual=True)
     nodes += rms("res1", "g2", "h2n", "rms2")
-    nodes += [
-        n("MatMul", ["h2n", "wg"], ["gate"], name="gate_proj"),
-        n("MatMul", ["h2n", "wu"], ["up"], name="up_proj"),
-        n("Sigmoid", ["gate"], ["sg"], name="silu_sigmoid"),
-        n("Mul", ["gate", "sg"], ["act"], name="silu"),
-        n("Mul", ["act", "up"], ["prod"], name="gated"),
-        n("MatMul", ["prod", "wd"], ["down"], name="down_proj"),
-        n("Add", ["res1", "down"], ["y"], name="residual2"),
-    ]
+    nodes += swiglu_mlp(swap_residual=True)
     inputs = [vi("x", [1, s, d]), vi("position_ids", [1, s], TensorProto.INT64)]
     if attention_mask:
         inputs.append(vi("attention_mask", [1, s], TensorProto.INT64))
