@@ -100,15 +100,9 @@ Value mlir::qlow::lanewiseSums(OpBuilder &b, Location loc,
   const bool isFloat =
       isa<FloatType>(cast<VectorType>(vectors.front().getType())
                          .getElementType());
-  for (int64_t w = lanes; w > 1; w /= 2) {
-    // Each vector holds lanes / w blocks of w lanes (one sum each).
-    SmallVector<int64_t> low, high;
-    for (int64_t source = 0; source < 2; ++source)
-      for (int64_t block = 0; block < lanes / w; ++block)
-        for (int64_t x = 0; x < w / 2; ++x) {
-          low.push_back(source * lanes + block * w + x);
-          high.push_back(source * lanes + block * w + w / 2 + x);
-        }
+  // Pairs of vectors (2i, 2i + 1) become one: the sum of their shuffles by
+  // `low` and by `high` (masks over the pair's 2 L lanes).
+  auto combine = [&](ArrayRef<int64_t> low, ArrayRef<int64_t> high) {
     SmallVector<Value> next;
     for (size_t i = 0; i + 1 < vectors.size(); i += 2) {
       Value l =
@@ -119,6 +113,52 @@ Value mlir::qlow::lanewiseSums(OpBuilder &b, Location loc,
                              : arith::AddIOp::create(b, loc, l, h).getResult());
     }
     vectors = std::move(next);
+  };
+  if (lanes >= 4 && lanes % 4 == 0) {
+    // Blocks of 4 lanes (128 bits of 32-bit lanes) first, where x86's
+    // shuffles are in-lane unpacks (two per cycle on Zen 3, against one
+    // cross-lane vperm2i128 or vpermq): interleaved by lanes, then by pairs
+    // of lanes (vpunpck{l,h}dq, vpunpck{l,h}qdq; zip1/zip2 on NEON), after
+    // which vector i holds in block k the sums of block k of vectors 4 i to
+    // 4 i + 3. Then the blocks of pairs of vectors, halving their count per
+    // level (vperm2i128 on ymm).
+    const int64_t blocks = lanes / 4;
+    SmallVector<int64_t> low, high;
+    for (int64_t k = 0; k < blocks; ++k) {
+      low.append({4 * k, lanes + 4 * k, 4 * k + 1, lanes + 4 * k + 1});
+      high.append({4 * k + 2, lanes + 4 * k + 2, 4 * k + 3, lanes + 4 * k + 3});
+    }
+    combine(low, high);
+    low.clear();
+    high.clear();
+    for (int64_t k = 0; k < blocks; ++k) {
+      low.append({4 * k, 4 * k + 1, lanes + 4 * k, lanes + 4 * k + 1});
+      high.append({4 * k + 2, 4 * k + 3, lanes + 4 * k + 2, lanes + 4 * k + 3});
+    }
+    combine(low, high);
+    while (vectors.size() > 1) {
+      low.clear();
+      high.clear();
+      for (int64_t source = 0; source < 2; ++source)
+        for (int64_t k = 0; k < blocks; k += 2)
+          for (int64_t x = 0; x < 4; ++x) {
+            low.push_back(source * lanes + 4 * k + x);
+            high.push_back(source * lanes + 4 * (k + 1) + x);
+          }
+      combine(low, high);
+    }
+    return vectors.front();
+  }
+  for (int64_t w = lanes; w > 1; w /= 2) {
+    // Each vector holds lanes / w blocks of w lanes (one sum each).
+    SmallVector<int64_t> low, high;
+    for (int64_t source = 0; source < 2; ++source)
+      for (int64_t block = 0; block < lanes / w; ++block)
+        for (int64_t x = 0; x < w / 2; ++x) {
+          low.push_back(source * lanes + block * w + x);
+          high.push_back(source * lanes + block * w + w / 2 + x);
+        }
+    combine(low, high);
   }
   return vectors.front();
 }

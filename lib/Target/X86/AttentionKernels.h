@@ -27,9 +27,9 @@ SmallVector<Value> transposeVectorTile(OpBuilder &b, Location loc,
 
 /// The lanewise sums of `vectors` (L vectors of L f32 or integers, L a power
 /// of two): lane j of the result is the sum of the lanes of vectors[j].
-/// log2(L) levels, each adding the two halves of every block of a pair of
-/// vectors: 2 (L - 1) shuffles and L - 1 adds for L sums, against L
-/// reductions of log2(L) steps and L inserts.
+/// log2(L) levels, each adding two shuffles of a pair of vectors (within
+/// blocks of 4 lanes first): 2 (L - 1) shuffles and L - 1 adds for L sums,
+/// against L reductions of log2(L) steps and L inserts.
 Value lanewiseSums(OpBuilder &b, Location loc, SmallVector<Value> vectors);
 
 /// An attention operand [B, H, S, D] as a kernel reads it: the tensor

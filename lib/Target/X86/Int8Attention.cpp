@@ -1115,17 +1115,38 @@ private:
           h.idx(b, keys));
       fullEnd = arith::MinUIOp::create(b, loc, fullEnd, blocksNeeded);
     }
+    // The wide direct path's scratch tensors, carried through the key
+    // blocks after the state.
+    scratch.clear();
+    if (c.wideDirect) {
+      const int64_t width = (keys + c.lanes - 1) / c.lanes * c.lanes;
+      scratch.push_back(tensor::EmptyOp::create(
+          b, loc, ArrayRef<int64_t>{rows, width}, f32Type()));
+      scratch.push_back(tensor::EmptyOp::create(
+          b, loc, ArrayRef<int64_t>{rows, width / 2}, b.getI32Type()));
+    }
+    const int64_t scratchCount = scratch.size();
+    auto carried = [&](const State &s) {
+      SmallVector<Value> flat = s.flat();
+      flat.append(scratch.begin(), scratch.end());
+      return flat;
+    };
+    auto uncarry = [&](ValueRange values) {
+      scratch.assign(values.take_back(scratchCount).begin(),
+                     values.take_back(scratchCount).end());
+      return State::unflatten(values.drop_back(scratchCount), rows);
+    };
     State state = init;
     if (fullKeyBlocks > 0) {
       auto keyLoop = scf::ForOp::create(
-          b, loc, h.idx(b, 0), fullEnd, h.idx(b, 1), init.flat(),
-          [&](OpBuilder &lb, Location, Value kb, ValueRange carried) {
+          b, loc, h.idx(b, 0), fullEnd, h.idx(b, 1), carried(init),
+          [&](OpBuilder &lb, Location, Value kb, ValueRange values) {
             Value key0 = arith::MulIOp::create(lb, loc, kb, h.idx(lb, keys));
-            State s = State::unflatten(carried, rows);
+            State s = uncarry(values);
             scf::YieldOp::create(
-                lb, loc, buildKeyBlock(lb, pos, set, key0, keys, s).flat());
+                lb, loc, carried(buildKeyBlock(lb, pos, set, key0, keys, s)));
           });
-      state = State::unflatten(keyLoop.getResults(), rows);
+      state = uncarry(keyLoop.getResults());
     }
     if (restKeys > 0) {
       Value key0 = h.idx(b, fullKeyBlocks * keys);
@@ -1134,18 +1155,18 @@ private:
       } else {
         Value visible = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
                                               needed, key0);
-        SmallVector<Value> flat = state.flat();
+        SmallVector<Value> flat = carried(state);
         auto ifOp = scf::IfOp::create(
             b, loc, visible,
             [&](OpBuilder &tb, Location) {
               scf::YieldOp::create(
                   tb, loc,
-                  buildKeyBlock(tb, pos, set, key0, restKeys, state).flat());
+                  carried(buildKeyBlock(tb, pos, set, key0, restKeys, state)));
             },
             [&](OpBuilder &eb, Location) {
               scf::YieldOp::create(eb, loc, flat);
             });
-        state = State::unflatten(ifOp.getResults(), rows);
+        state = uncarry(ifOp.getResults());
       }
     }
 
@@ -1267,6 +1288,8 @@ private:
   /// softmax step of the semantics and the integer P * V.
   State buildKeyBlock(OpBuilder &b, const Position &pos, const RowSet &set,
                       Value key0, int64_t width, const State &in) {
+    if (c.wideDirect)
+      return wideDirectKeyBlock(b, pos, set, key0, width, in);
     // Per row and chunk of L keys, sum_d (q_u8 - zqU) * (k_s8 - zkS) + zkS *
     // rowsum(q_u8) (the row's correction is subtracted in scoresToState).
     SmallVector<Value> base =
@@ -1528,6 +1551,171 @@ private:
     return out;
   }
 
+  /// The f32 scores of row `r` for the chunk of `valid` (<= L) keys from
+  /// `chunkKey0`, from its integer sums `a`: minus the row's correction,
+  /// times the score scale, plus an additive mask; masked keys (boolean or
+  /// causal masks, lanes beyond `valid`) are -inf.
+  Value maskedScores(OpBuilder &b, const Position &pos, const RowSet &set,
+                     int64_t r, Value chunkKey0, int64_t valid, Value a) {
+    const int64_t L = c.lanes;
+    ArrayRef<Value> rowIdx = set.position;
+    Value scoreScale = h.constant(b, vecF32(), c.scoreScale);
+    Value negInfVec =
+        h.constant(b, vecF32(), -std::numeric_limits<double>::infinity());
+    SmallVector<int32_t> laneIds;
+    for (int64_t x = 0; x < L; ++x)
+      laneIds.push_back(static_cast<int32_t>(x));
+    Value laneIdVec = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vecI32(), ArrayRef<int32_t>(laneIds)));
+    if (rowCorrections[r])
+      a = arith::SubIOp::create(b, loc, a,
+                                h.broadcast(b, rowCorrections[r], L));
+    Value s = arith::MulFOp::create(
+        b, loc, arith::SIToFPOp::create(b, loc, vecF32(), a), scoreScale);
+    Value keep;
+    if (valid < L)
+      keep = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::slt, laneIdVec,
+          h.constant(b, vecI32(), static_cast<double>(valid)));
+    if (mask) {
+      SmallVector<Value> at = {maskIndex(b, 0, pos.batch),
+                               maskIndex(b, 1, set.head[r]),
+                               maskIndex(b, 2, rowIdx[r])};
+      if (maskShape[3] == 1) {
+        at.push_back(h.idx(b, 0));
+        Value scalar = tensor::ExtractOp::create(b, loc, mask, at);
+        if (boolMask) {
+          Value bits = h.broadcast(b, scalar, L);
+          keep = keep
+                     ? arith::AndIOp::create(b, loc, keep, bits).getResult()
+                     : bits;
+        } else {
+          s = arith::AddFOp::create(b, loc, s, h.broadcast(b, scalar, L));
+        }
+      } else if (!boolMask) {
+        at.push_back(chunkKey0);
+        Value add = vector::TransferReadOp::create(
+            b, loc, VectorType::get({valid}, f32Type()), mask, at,
+            h.constant(b, f32Type(), 0.0), ArrayRef<bool>{true});
+        if (valid < L)
+          add = vector::InsertStridedSliceOp::create(
+              b, loc, add, h.constant(b, vecF32(), 0.0),
+              ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
+        s = arith::AddFOp::create(b, loc, s, add);
+      } else {
+        // i1 elements one by one (memory holds a byte per element).
+        SmallVector<Value> bits;
+        for (int64_t x = 0; x < L; ++x) {
+          if (x >= valid) {
+            bits.push_back(
+                arith::ConstantOp::create(b, loc, b.getBoolAttr(false)));
+            continue;
+          }
+          SmallVector<Value> atKey(at);
+          atKey.push_back(
+              arith::AddIOp::create(b, loc, chunkKey0, h.idx(b, x)));
+          bits.push_back(tensor::ExtractOp::create(b, loc, mask, atKey));
+        }
+        Value bitVec = vector::FromElementsOp::create(
+            b, loc, VectorType::get({L}, b.getI1Type()), bits);
+        keep = keep
+                   ? arith::AndIOp::create(b, loc, keep, bitVec).getResult()
+                   : bitVec;
+      }
+    }
+    if (c.causal) {
+      // Key j is visible from row i when j <= i + T - S: lane x when
+      // x <= row + T - S - chunkKey0 (clamped into i32 range).
+      Value limit = arith::SubIOp::create(
+          b, loc,
+          arith::AddIOp::create(b, loc, rowIdx[r], h.idx(b, c.t - c.s)),
+          chunkKey0);
+      limit = arith::MaxSIOp::create(
+          b, loc, h.idx(b, -1),
+          arith::MinSIOp::create(b, loc, limit, h.idx(b, L)));
+      Value limit32 =
+          arith::IndexCastOp::create(b, loc, b.getI32Type(), limit);
+      Value visible =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
+                                laneIdVec, h.broadcast(b, limit32, L));
+      keep = keep ? arith::AndIOp::create(b, loc, keep, visible).getResult()
+                  : visible;
+    }
+    if (keep)
+      s = arith::SelectOp::create(b, loc, keep, s, negInfVec);
+    return s;
+  }
+
+  /// The block's lane-wise maximum `maxVec` of row `r` folded into its
+  /// running state: the new maximum, and the running sum and accumulators
+  /// rescaled by alpha = E(m_old - m_new) (0 while no key was kept; the
+  /// block's sums are added by addValueSums). Returns the maximum that the
+  /// block's probabilities subtract: m_new, or 0 when it is -inf (every key
+  /// so far masked).
+  Value blockMaximum(OpBuilder &b, int64_t r, Value maxVec, State &out) {
+    Value negInfScalar =
+        h.constant(b, f32Type(), -std::numeric_limits<double>::infinity());
+    // A -inf score is masked; with no kept key so far, max stays -inf
+    // (safeMax keeps the unselected lanes finite).
+    Value blockMax = reduceLanes(b, maxVec, /*max=*/true);
+    Value newMax = maxOf(b, out.max[r], blockMax);
+    Value noneYet = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                          newMax, negInfScalar);
+    Value safeMax = arith::SelectOp::create(
+        b, loc, noneYet, h.constant(b, f32Type(), 0.0), newMax);
+    Value hadNone = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                          out.max[r], negInfScalar);
+    Value alpha = arith::SelectOp::create(
+        b, loc, hadNone, h.constant(b, f32Type(), 0.0),
+        expE(b, arith::SubFOp::create(b, loc, out.max[r], safeMax)));
+    out.sum[r] = arith::MulFOp::create(b, loc, out.sum[r], alpha);
+    out.max[r] = newMax;
+    Value alphaVec = h.broadcast(b, alpha, c.lanes);
+    for (int64_t e = 0; e < valueVectors; ++e) {
+      Value &acc = out.acc[r * valueVectors + e];
+      acc = arith::MulFOp::create(b, loc, acc, alphaVec);
+    }
+    return safeMax;
+  }
+
+  /// u = roundeven(255 * E(s - max)) in i32 lanes. A masked lane (s = -inf)
+  /// has u = 0 without a select: E clamps its argument at -87, and
+  /// round(255 * E(-87)) = round(4e-36) = 0.
+  Value probabilities(OpBuilder &b, Value s, Value safeMaxVec) {
+    Value e = expE(b, arith::SubFOp::create(b, loc, s, safeMaxVec));
+    return arith::FPToSIOp::create(
+        b, loc, vecI32(),
+        math::RoundEvenOp::create(
+            b, loc,
+            arith::MulFOp::create(b, loc, e, h.constant(b, vecF32(), 255.0))));
+  }
+
+  /// acc = acc * alpha + f32(sum u * (v - z_v)) for row `r` (blockMaximum
+  /// did the rescaling), from the block's integer sums `pv` of u times the
+  /// stored values (the wide direct path's are of the storage, u8 storage
+  /// being v_s8 + 128) and the block's sum of u (`probSum`, i32), which is
+  /// also added to the running sum.
+  void addValueSums(OpBuilder &b, int64_t r, Value probSum,
+                    ArrayRef<Value> pv, State &out) {
+    out.sum[r] = arith::AddFOp::create(
+        b, loc, out.sum[r],
+        arith::SIToFPOp::create(b, loc, f32Type(), probSum));
+    const int64_t zv =
+        c.widePacked ? 0 : c.zvS + (c.wideDirect && c.vFlip ? 128 : 0);
+    Value correction;
+    if (zv != 0)
+      correction = h.broadcast(
+          b, arith::MulIOp::create(b, loc, probSum, h.i32(b, zv)), c.lanes);
+    for (int64_t e = 0; e < valueVectors; ++e) {
+      Value sum = pv[r * valueVectors + e];
+      if (correction)
+        sum = arith::SubIOp::create(b, loc, sum, correction);
+      Value &acc = out.acc[r * valueVectors + e];
+      acc = arith::AddFOp::create(
+          b, loc, acc, arith::SIToFPOp::create(b, loc, vecF32(), sum));
+    }
+  }
+
   /// From the scores of a key block (`base`, per row and chunk; see
   /// buildKeyBlock), the online softmax step of the semantics and the
   /// integer P * V.
@@ -1537,19 +1725,6 @@ private:
     const int64_t rows = set.size();
     const int64_t L = c.lanes;
     const int64_t chunks = (width + L - 1) / L;
-    const double negInf = -std::numeric_limits<double>::infinity();
-    ArrayRef<Value> rowIdx = set.position;
-
-    // Scores, masks and the block maximum.
-    Value scoreScale = h.constant(b, vecF32(), c.scoreScale);
-    Value negInfVec = h.constant(b, vecF32(), negInf);
-    Value negInfScalar = h.constant(b, f32Type(), negInf);
-    SmallVector<int32_t> laneIds;
-    for (int64_t x = 0; x < L; ++x)
-      laneIds.push_back(static_cast<int32_t>(x));
-    Value laneIdVec = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(vecI32(), ArrayRef<int32_t>(laneIds)));
-
     State out = in;
     SmallVector<SmallVector<Value>> probs(rows);
     SmallVector<Value> probSums(rows);
@@ -1559,155 +1734,31 @@ private:
       for (int64_t k = 0; k < chunks; ++k) {
         const int64_t valid = std::min(L, width - k * L);
         Value chunkKey0 = arith::AddIOp::create(b, loc, key0, h.idx(b, k * L));
-        Value a = base[r * chunks + k];
-        if (rowCorrections[r])
-          a = arith::SubIOp::create(b, loc, a,
-                                    h.broadcast(b, rowCorrections[r], L));
-        Value s = arith::MulFOp::create(
-            b, loc, arith::SIToFPOp::create(b, loc, vecF32(), a), scoreScale);
-        Value keep;
-        if (valid < L)
-          keep = arith::CmpIOp::create(
-              b, loc, arith::CmpIPredicate::slt, laneIdVec,
-              h.constant(b, vecI32(), static_cast<double>(valid)));
-        if (mask) {
-          SmallVector<Value> at = {maskIndex(b, 0, pos.batch),
-                                   maskIndex(b, 1, set.head[r]),
-                                   maskIndex(b, 2, rowIdx[r])};
-          if (maskShape[3] == 1) {
-            at.push_back(h.idx(b, 0));
-            Value scalar = tensor::ExtractOp::create(b, loc, mask, at);
-            if (boolMask) {
-              Value bits = h.broadcast(b, scalar, L);
-              keep = keep
-                         ? arith::AndIOp::create(b, loc, keep, bits).getResult()
-                         : bits;
-            } else {
-              s = arith::AddFOp::create(b, loc, s, h.broadcast(b, scalar, L));
-            }
-          } else if (!boolMask) {
-            at.push_back(chunkKey0);
-            Value add = vector::TransferReadOp::create(
-                b, loc, VectorType::get({valid}, f32Type()), mask, at,
-                h.constant(b, f32Type(), 0.0), ArrayRef<bool>{true});
-            if (valid < L)
-              add = vector::InsertStridedSliceOp::create(
-                  b, loc, add, h.constant(b, vecF32(), 0.0),
-                  ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
-            s = arith::AddFOp::create(b, loc, s, add);
-          } else {
-            // i1 elements one by one (memory holds a byte per element).
-            SmallVector<Value> bits;
-            for (int64_t x = 0; x < L; ++x) {
-              if (x >= valid) {
-                bits.push_back(
-                    arith::ConstantOp::create(b, loc, b.getBoolAttr(false)));
-                continue;
-              }
-              SmallVector<Value> atKey(at);
-              atKey.push_back(
-                  arith::AddIOp::create(b, loc, chunkKey0, h.idx(b, x)));
-              bits.push_back(tensor::ExtractOp::create(b, loc, mask, atKey));
-            }
-            Value bitVec = vector::FromElementsOp::create(
-                b, loc, VectorType::get({L}, b.getI1Type()), bits);
-            keep = keep
-                       ? arith::AndIOp::create(b, loc, keep, bitVec).getResult()
-                       : bitVec;
-          }
-        }
-        if (c.causal) {
-          // Key j is visible from row i when j <= i + T - S: lane x when
-          // x <= row + T - S - chunkKey0 (clamped into i32 range).
-          Value limit = arith::SubIOp::create(
-              b, loc,
-              arith::AddIOp::create(b, loc, rowIdx[r], h.idx(b, c.t - c.s)),
-              chunkKey0);
-          limit = arith::MaxSIOp::create(
-              b, loc, h.idx(b, -1),
-              arith::MinSIOp::create(b, loc, limit, h.idx(b, L)));
-          Value limit32 =
-              arith::IndexCastOp::create(b, loc, b.getI32Type(), limit);
-          Value visible =
-              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
-                                    laneIdVec, h.broadcast(b, limit32, L));
-          keep = keep ? arith::AndIOp::create(b, loc, keep, visible).getResult()
-                      : visible;
-        }
-        if (keep)
-          s = arith::SelectOp::create(b, loc, keep, s, negInfVec);
+        Value s = maskedScores(b, pos, set, r, chunkKey0, valid,
+                               base[r * chunks + k]);
         scores.push_back(s);
         maxVec = maxVec ? maxOf(b, maxVec, s) : s;
       }
-      // A -inf score is masked; with no kept key so far, max stays -inf
-      // (safeMax keeps the unselected lanes finite).
-      Value blockMax = reduceLanes(b, maxVec, /*max=*/true);
-      Value newMax = maxOf(b, out.max[r], blockMax);
-      Value noneYet = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                            newMax, negInfScalar);
-      Value safeMax = arith::SelectOp::create(
-          b, loc, noneYet, h.constant(b, f32Type(), 0.0), newMax);
-      Value safeMaxVec = h.broadcast(b, safeMax, L);
+      Value safeMaxVec = h.broadcast(b, blockMaximum(b, r, maxVec, out), L);
       Value sumVec; // lane-wise sum of u over the chunks
       for (int64_t k = 0; k < chunks; ++k) {
-        Value e = expE(b, arith::SubFOp::create(b, loc, scores[k], safeMaxVec));
-        Value u = arith::FPToSIOp::create(
-            b, loc, vecI32(),
-            math::RoundEvenOp::create(
-                b, loc,
-                arith::MulFOp::create(b, loc, e,
-                                      h.constant(b, vecF32(), 255.0))));
-        // A masked lane (s = -inf) has u = 0 without a select: E clamps
-        // its argument at -87, and round(255 * E(-87)) = round(4e-36) = 0.
+        Value u = probabilities(b, scores[k], safeMaxVec);
         probs[r].push_back(u);
         sumVec =
             sumVec ? arith::AddIOp::create(b, loc, sumVec, u).getResult() : u;
       }
-      Value sum = reduceLanes(b, sumVec, /*max=*/false);
-      probSums[r] = sum;
-      Value hadNone = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                            out.max[r], negInfScalar);
-      Value alpha = arith::SelectOp::create(
-          b, loc, hadNone, h.constant(b, f32Type(), 0.0),
-          expE(b, arith::SubFOp::create(b, loc, out.max[r], safeMax)));
-      out.sum[r] = arith::AddFOp::create(
-          b, loc, arith::MulFOp::create(b, loc, out.sum[r], alpha),
-          arith::SIToFPOp::create(b, loc, f32Type(), sum));
-      out.max[r] = newMax;
-      Value alphaVec = h.broadcast(b, alpha, L);
-      for (int64_t e = 0; e < valueVectors; ++e) {
-        Value &acc = out.acc[r * valueVectors + e];
-        acc = arith::MulFOp::create(b, loc, acc, alphaVec);
-      }
+      probSums[r] = reduceLanes(b, sumVec, /*max=*/false);
     }
 
     // P * V: per 4 keys, the four u8 probabilities of a row broadcast
     // against a packed V vector (4 keys x L columns).
     SmallVector<Value> pv(rows * valueVectors, h.constant(b, vecI32(), 0));
-    if (c.wideDirect)
-      wideDirectValues(b, pos, rows, key0, width, probs, pv);
-    else if (c.widePacked)
+    if (c.widePacked)
       widePackedValues(b, pos, rows, key0, width, probs, pv);
     else
       addValueProducts(b, pos, rows, key0, width, probs, pv);
-    // acc = acc * alpha + f32(sum u * (v - z_v)); the wide direct path's
-    // sums are of the storage, u8 storage being v_s8 + 128.
-    const int64_t zv =
-        c.widePacked ? 0 : c.zvS + (c.wideDirect && c.vFlip ? 128 : 0);
-    for (int64_t r = 0; r < rows; ++r) {
-      Value correction;
-      if (zv != 0)
-        correction = h.broadcast(
-            b, arith::MulIOp::create(b, loc, probSums[r], h.i32(b, zv)), L);
-      for (int64_t e = 0; e < valueVectors; ++e) {
-        Value sum = pv[r * valueVectors + e];
-        if (correction)
-          sum = arith::SubIOp::create(b, loc, sum, correction);
-        Value &acc = out.acc[r * valueVectors + e];
-        acc = arith::AddFOp::create(
-            b, loc, acc, arith::SIToFPOp::create(b, loc, vecF32(), sum));
-      }
-    }
+    for (int64_t r = 0; r < rows; ++r)
+      addValueSums(b, r, probSums[r], pv, out);
     return out;
   }
 
@@ -1731,69 +1782,188 @@ private:
                     c.lanes));
   }
 
-  /// The wide direct path's P * V (AVX2 without VNNI), in i16: per 32
-  /// columns and pair of keys, the two value rows' bytes interleaved
-  /// (vpunpck{l,h}bw), then made words by unpacks with zero (unpackWords:
-  /// u8 storage zero-extended, s8 storage times 256), so that each i32 lane
-  /// holds one column's two values, times the pair's two probabilities
-  /// broadcast as i16 (vpmaddwd, dot_i16x2): exact (u <= 255, |v| <= 255;
-  /// for s8 storage the block's sums stay below 2^31 when it has fewer than
-  /// 256 keys, and are shifted back by 8 at its end; wider blocks shift the
-  /// words instead). Six in-lane unpacks and four multiplies per 2 keys and
-  /// 32 columns, where widening each row (vpmovzxbw, one per cycle on Zen 3)
-  /// and interleaving the words took eight unpacks. The unpacks work within
-  /// 128-bit halves: of each 32 columns the four vectors hold columns 0-3
-  /// and 16-19, 4-7 and 20-23, 8-11 and 24-27, 12-15 and 28-31
-  /// (naturalWideColumns puts them back). Columns outside, keys inside:
-  /// only the 32 columns' four sums per row are live, beside the pairs'
-  /// broadcast probabilities.
-  void wideDirectValues(OpBuilder &b, const Position &pos, int64_t rows,
-                        Value key0, int64_t width,
-                        ArrayRef<SmallVector<Value>> probs,
-                        MutableArrayRef<Value> pv) {
+  /// A key block of the wide direct path (AVX2 without VNNI, K and V read
+  /// in place), as loops over its keys rather than the straight-line code
+  /// of the other paths: in scf.for loops over chunks of L keys, the scores
+  /// (wideDirectScores, maskedScores) are stored to the work item's scratch
+  /// buffer beside their lane-wise maxima; then the probabilities u of each
+  /// chunk (their pairs stored as i16 halves of words) and their sums; then
+  /// P * V over pairs of keys (pairValueProducts). Unrolled over a 64-key
+  /// block, the kernel was about 3100 instructions per block: more than
+  /// Zen 3's op cache serves, so that it ran from the legacy decoders at
+  /// about 17 cycles per key (12 heads, 513 keys, D = Dv = 64).
+  State wideDirectKeyBlock(OpBuilder &b, const Position &pos,
+                           const RowSet &set, Value key0, int64_t width,
+                           const State &in) {
+    const int64_t rows = set.size();
     const int64_t L = c.lanes;
     const int64_t chunks = (width + L - 1) / L;
-    const int64_t pairs = (width + 1) / 2;
-    const bool scaled = !c.vFlip && width < 256;
-    // Per row and pair of keys 2i, 2i + 1, their u as the i16 halves of a
-    // word, broadcast.
-    SmallVector<SmallVector<Value>> pWords(rows);
+    const int64_t fullChunks = width / L, restKeys = width % L;
+    State out = in;
+
+    // Scores, stored per row at [r, key - key0]; their lane-wise maxima.
+    auto scoreChunk = [&](OpBuilder &cb, Value k, int64_t valid,
+                          ValueRange carried) {
+      Value at = arith::MulIOp::create(cb, loc, k, h.idx(cb, L));
+      Value chunkKey0 = arith::AddIOp::create(cb, loc, key0, at);
+      SmallVector<Value> base =
+          wideDirectScores(cb, pos, rows, chunkKey0, valid);
+      Value scores = carried[0];
+      SmallVector<Value> next = {Value()};
+      for (int64_t r = 0; r < rows; ++r) {
+        Value s = maskedScores(cb, pos, set, r, chunkKey0, valid, base[r]);
+        scores = vector::TransferWriteOp::create(
+                     cb, loc, s, scores, ValueRange{h.idx(cb, r), at},
+                     ArrayRef<bool>{true})
+                     .getResult();
+        next.push_back(maxOf(cb, carried[1 + r], s));
+      }
+      next[0] = scores;
+      return next;
+    };
+    SmallVector<Value> carried = {scratch[0]};
+    carried.append(rows, h.constant(b, vecF32(),
+                                    -std::numeric_limits<double>::infinity()));
+    carried = loopOver(b, fullChunks, carried,
+                       [&](OpBuilder &lb, Value k, ValueRange values) {
+                         return scoreChunk(lb, k, L, values);
+                       });
+    if (restKeys > 0)
+      carried = scoreChunk(b, h.idx(b, fullChunks), restKeys, carried);
+    scratch[0] = carried[0];
+    SmallVector<Value> safeMaxVec;
     for (int64_t r = 0; r < rows; ++r)
-      for (int64_t k = 0; k < chunks; ++k) {
-        Value words = probabilityPairs(b, probs[r][k]);
-        for (int64_t w = 0; w < L / 2 && k * L / 2 + w < pairs; ++w)
-          pWords[r].push_back(broadcastPair(b, words, w));
-      }
-    Value zeroBytes = h.constant(b, VectorType::get({32}, b.getI8Type()), 0);
-    for (int64_t x = 0; 32 * x < c.dv; ++x) {
-      for (int64_t g = 0; g < pairs; ++g) {
-        Value rowsOfPair[2];
-        for (int64_t y = 0; y < 2; ++y) {
-          if (2 * g + y >= width) {
-            rowsOfPair[y] = zeroBytes;
-            continue;
-          }
-          Value key = arith::AddIOp::create(b, loc, key0, h.idx(b, 2 * g + y));
-          rowsOfPair[y] =
-              readRow32(b, v8, pos.batch, pos.kvHead, key, 32 * x, c.dv);
-        }
-        Value interleaved[2] = {
-            unpackBytes(b, rowsOfPair[0], rowsOfPair[1], /*high=*/false),
-            unpackBytes(b, rowsOfPair[0], rowsOfPair[1], /*high=*/true)};
-        for (int64_t j = 0; j < 4; ++j) {
-          Value words = unpackWords(b, interleaved[j / 2], /*high=*/j % 2,
-                                    /*isSigned=*/!c.vFlip, scaled);
+      safeMaxVec.push_back(
+          h.broadcast(b, blockMaximum(b, r, carried[1 + r], out), L));
+
+    // Probabilities: u per key, stored as pairs (keys 2i, 2i + 1 as the i16
+    // halves of word i of the row), and their lane-wise sums. Lanes beyond
+    // the block's keys have s = -inf and u = 0.
+    carried.assign({scratch[1]});
+    carried.append(rows, h.constant(b, vecI32(), 0));
+    carried = loopOver(
+        b, chunks, carried, [&](OpBuilder &lb, Value k, ValueRange values) {
+          Value at = arith::MulIOp::create(lb, loc, k, h.idx(lb, L));
+          Value pairAt = arith::MulIOp::create(lb, loc, k, h.idx(lb, L / 2));
+          Value words = values[0];
+          SmallVector<Value> next = {Value()};
           for (int64_t r = 0; r < rows; ++r) {
-            Value &sum = pv[r * valueVectors + 4 * x + j];
-            sum = x86::DotI16x2Op::create(b, loc, vecI32(), sum, words,
-                                          pWords[r][g]);
+            Value s = vector::TransferReadOp::create(
+                lb, loc, vecF32(), scratch[0], ValueRange{h.idx(lb, r), at},
+                h.constant(lb, f32Type(), 0.0), ArrayRef<bool>{true});
+            Value u = probabilities(lb, s, safeMaxVec[r]);
+            words = vector::TransferWriteOp::create(
+                        lb, loc, probabilityPairs(lb, u), words,
+                        ValueRange{h.idx(lb, r), pairAt}, ArrayRef<bool>{true})
+                        .getResult();
+            next.push_back(arith::AddIOp::create(lb, loc, values[1 + r], u));
           }
-        }
-      }
+          next[0] = words;
+          return next;
+        });
+    scratch[1] = carried[0];
+    SmallVector<Value> probSums;
+    for (int64_t r = 0; r < rows; ++r)
+      probSums.push_back(reduceLanes(b, carried[1 + r], /*max=*/false));
+
+    // P * V, 32 columns at a time, over the block's pairs of keys (the last
+    // one alone when the block has an odd number of keys).
+    const bool scaled = !c.vFlip && width < 256;
+    SmallVector<Value> pv(rows * valueVectors, h.constant(b, vecI32(), 0));
+    for (int64_t x = 0; 32 * x < c.dv; ++x) {
+      SmallVector<Value> sums;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t j = 0; j < 4; ++j)
+          sums.push_back(pv[r * valueVectors + 4 * x + j]);
+      sums = loopOver(b, width / 2, sums,
+                      [&](OpBuilder &lb, Value g, ValueRange values) {
+                        return pairValueProducts(lb, pos, rows, key0, g,
+                                                 /*second=*/true, x, scaled,
+                                                 values);
+                      });
+      if (width % 2)
+        sums = pairValueProducts(b, pos, rows, key0, h.idx(b, width / 2),
+                                 /*second=*/false, x, scaled, sums);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t j = 0; j < 4; ++j)
+          pv[r * valueVectors + 4 * x + j] = sums[4 * r + j];
     }
     if (scaled)
       for (Value &sum : pv)
         sum = arith::ShRSIOp::create(b, loc, sum, h.constant(b, vecI32(), 8));
+    for (int64_t r = 0; r < rows; ++r)
+      addValueSums(b, r, probSums[r], pv, out);
+    return out;
+  }
+
+  /// `values` after `body` at each i in [0, count) of an scf.for that
+  /// carries them (no loop when count is 0, the body inline when it is 1).
+  SmallVector<Value>
+  loopOver(OpBuilder &b, int64_t count, SmallVector<Value> values,
+           function_ref<SmallVector<Value>(OpBuilder &, Value, ValueRange)>
+               body) {
+    if (count == 0)
+      return values;
+    if (count == 1)
+      return body(b, h.idx(b, 0), values);
+    auto loop = scf::ForOp::create(
+        b, loc, h.idx(b, 0), h.idx(b, count), h.idx(b, 1), values,
+        [&](OpBuilder &lb, Location, Value i, ValueRange carried) {
+          scf::YieldOp::create(lb, loc, body(lb, i, carried));
+        });
+    return SmallVector<Value>(loop.getResults());
+  }
+
+  /// The wide direct path's P * V for columns [32 x, 32 x + 32) and pair
+  /// `g` of the block's keys (key0 + 2 g, and key0 + 2 g + 1 when `second`):
+  /// `sums` (4 per row) plus, per row, the pair's two value rows times its
+  /// two probabilities (the word the probability loop stored, broadcast as
+  /// i16 halves). The rows' bytes are interleaved (vpunpck{l,h}bw), then
+  /// made words by unpacks with zero (unpackWords: u8 storage zero-extended,
+  /// s8 storage times 256 when `scaled`), so that each i32 lane holds one
+  /// column's two values; vpmaddwd (dot_i16x2) multiplies them by the two
+  /// probabilities: exact (u <= 255, |v| <= 255; for s8 storage the block's
+  /// sums stay below 2^31 when it has fewer than 256 keys, and are shifted
+  /// back by 8 at its end; wider blocks shift the words instead). Six
+  /// in-lane unpacks and four multiplies per 2 keys and 32 columns, where
+  /// widening each row (vpmovzxbw, one per cycle on Zen 3) and interleaving
+  /// the words took eight unpacks. The unpacks work within 128-bit halves:
+  /// of each 32 columns the four vectors hold columns 0-3 and 16-19, 4-7 and
+  /// 20-23, 8-11 and 24-27, 12-15 and 28-31 (naturalWideColumns puts them
+  /// back).
+  SmallVector<Value> pairValueProducts(OpBuilder &b, const Position &pos,
+                                       int64_t rows, Value key0, Value g,
+                                       bool second, int64_t x, bool scaled,
+                                       ValueRange sums) {
+    Value first = arith::AddIOp::create(
+        b, loc, key0, arith::MulIOp::create(b, loc, g, h.idx(b, 2)));
+    Value rowsOfPair[2] = {
+        readRow32(b, v8, pos.batch, pos.kvHead, first, 32 * x, c.dv),
+        second ? readRow32(b, v8, pos.batch, pos.kvHead,
+                           arith::AddIOp::create(b, loc, first, h.idx(b, 1)),
+                           32 * x, c.dv)
+               : h.constant(b, VectorType::get({32}, b.getI8Type()), 0)};
+    SmallVector<Value> pWords;
+    for (int64_t r = 0; r < rows; ++r) {
+      Value word = tensor::ExtractOp::create(b, loc, scratch[1],
+                                             ValueRange{h.idx(b, r), g});
+      pWords.push_back(vector::BitCastOp::create(
+          b, loc, VectorType::get({2 * c.lanes}, b.getI16Type()),
+          h.broadcast(b, word, c.lanes)));
+    }
+    Value interleaved[2] = {
+        unpackBytes(b, rowsOfPair[0], rowsOfPair[1], /*high=*/false),
+        unpackBytes(b, rowsOfPair[0], rowsOfPair[1], /*high=*/true)};
+    SmallVector<Value> next(sums.begin(), sums.end());
+    for (int64_t j = 0; j < 4; ++j) {
+      Value words = unpackWords(b, interleaved[j / 2], /*high=*/j % 2,
+                                /*isSigned=*/!c.vFlip, scaled);
+      for (int64_t r = 0; r < rows; ++r)
+        next[4 * r + j] = x86::DotI16x2Op::create(b, loc, vecI32(),
+                                                  next[4 * r + j], words,
+                                                  pWords[r]);
+    }
+    return next;
   }
 
   /// The wide packed path's P * V (AVX2 without VNNI): per pair of keys,
@@ -1837,7 +2007,7 @@ private:
   }
 
   /// Columns [8 e, 8 e + 8) from the wide direct path's vectors `values`
-  /// (see wideDirectValues): of the 32 columns' four vectors, 0-7 are the
+  /// (see pairValueProducts): of the 32 columns' four vectors, 0-7 are the
   /// low halves of the first two, 8-15 those of the last two, 16-23 and
   /// 24-31 their high halves.
   Value naturalWideColumns(OpBuilder &b, ArrayRef<Value> values, int64_t e) {
@@ -2012,6 +2182,10 @@ private:
   bool boolMask = false;
   int64_t valueVectors = 0;
   SmallVector<Value> rowCorrections;
+  /// The wide direct path's scratch tensors of a work item, carried through
+  /// its key blocks: f32 scores [rows, key block] and the probabilities'
+  /// pairs as i32 words [rows, key block / 2] (see wideDirectKeyBlock).
+  SmallVector<Value> scratch;
   SmallVector<SmallVector<Value>> queryVectors; // direct path, per row
   /// The wide direct path with u8 K storage: per row, sum_d (q - z_q).
   SmallVector<Value> queryCentredSums;

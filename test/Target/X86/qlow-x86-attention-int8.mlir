@@ -240,8 +240,8 @@ func.func @int8_heads_kept(%q: tensor<1x2x5x16x!quant.uniform<i8:f32, 0.05>>, %z
 // takes the rows of both of its query heads ([1, 2, 1, 20] tiles). Scores:
 // per key row (u8 storage, flipped; 20 bytes of D read as 64), one vpdpbusd
 // of the query row (i8, flipped to u8) and one of z_q, subtracted; the 16
-// key rows of a chunk summed lane-wise by halving shuffles (8 + 8 lanes
-// first). P * V: 4 value rows interleaved by byte and word unpacks within
+// key rows of a chunk summed lane-wise (within 128-bit blocks first, then
+// halving the blocks). P * V: 4 value rows interleaved by byte and word unpacks within
 // 16-byte blocks, flipped once per interleaved vector.
 // CHECK-LABEL: func.func @int8_decode_grouped
 // CHECK: %[[K8:.+]] = quant.scast %{{.+}} to tensor<1x2x37x20xi8>
@@ -255,8 +255,8 @@ func.func @int8_heads_kept(%q: tensor<1x2x5x16x!quant.uniform<i8:f32, 0.05>>, %z
 // CHECK: %[[ZQ:.+]] = qlow_x86.dot_u8s8 %{{.+}}, %{{.+}}, %[[KS8]] : vector<64xi8> -> vector<16xi32>
 // CHECK: %[[QK:.+]] = qlow_x86.dot_u8s8 %{{.+}}, %{{.+}}, %[[KS8]] : vector<64xi8> -> vector<16xi32>
 // CHECK: arith.subi %[[QK]], %[[ZQ]] : vector<16xi32>
-// CHECK: vector.shuffle {{.+}} [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23] : vector<16xi32>, vector<16xi32>
-// CHECK: vector.shuffle {{.+}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30] : vector<16xi32>, vector<16xi32>
+// CHECK: vector.shuffle {{.+}} [0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29] : vector<16xi32>, vector<16xi32>
+// CHECK: vector.shuffle {{.+}} [4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31] : vector<16xi32>, vector<16xi32>
 // CHECK: math.roundeven
 // CHECK: vector.transfer_read %[[V8]]{{.+}} : tensor<1x2x37x20xi8>, vector<64xi8>
 // CHECK: vector.shuffle {{.+}} [0, 64, 1, 65, 2, 66, 3, 67, 4, 68, 5, 69, 6, 70, 7, 71, 16, 80, {{.+}}] : vector<64xi8>, vector<64xi8>
@@ -277,12 +277,16 @@ func.func @int8_heads_kept(%q: tensor<1x2x5x16x!quant.uniform<i8:f32, 0.05>>, %z
 // 32 bytes of K made words by in-lane byte unpacks with zero (u8 storage:
 // zero-extended; no cross-lane extui) and dot_i16x2 against them, the
 // chunk's 8 key rows summed lane-wise as above, plus the row's constant
-// (D z_q z_k - 128 sum(q - z_q) for u8 storage). P * V: per 32 columns and
-// pair of keys, the two value rows' bytes interleaved (byte unpacks), then
-// unpacked with zero into four word vectors, times the pair's
-// probabilities (two i16 halves of one broadcast word); of the four
-// vectors' columns (0-3 and 16-19, 4-7 and 20-23, 8-11 and 24-27, 12-15 and
-// 28-31) 0-7, 8-15 and 16-19 are put back in order at the end.
+// (D z_q z_k - 128 sum(q - z_q) for u8 storage). The key block's phases
+// are loops over its keys, not straight-line code: the scores of each
+// chunk of 8 keys are stored to the work item's scratch tensors (f32
+// [rows, key block], carried through the key blocks); the probabilities
+// of each chunk are stored as pairs (two i16 halves of a word); P * V: per
+// 32 columns and pair of keys, the two value rows' bytes interleaved (byte
+// unpacks), then unpacked with zero into four word vectors, times the
+// pair's probabilities (the stored word, broadcast); of the four vectors'
+// columns (0-3 and 16-19, 4-7 and 20-23, 8-11 and 24-27, 12-15 and 28-31)
+// 0-7, 8-15 and 16-19 are put back in order at the end.
 // WIDE-LABEL: func.func @int8_decode_grouped
 // WIDE-NOT: qlow_x86.dot_u8s8
 // WIDE: scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<1x4x1x20xf32>)
@@ -292,7 +296,11 @@ func.func @int8_heads_kept(%q: tensor<1x2x5x16x!quant.uniform<i8:f32, 0.05>>, %z
 // WIDE: %[[Q1:.+]] = arith.subi %{{.+}}, %{{.+}} : vector<16xi16>
 // WIDE: %[[QLO:.+]] = vector.shuffle %[[Q0]], %[[Q1]] [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23] : vector<16xi16>, vector<16xi16>
 // WIDE: %[[QHI:.+]] = vector.shuffle %[[Q0]], %[[Q1]] [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31] : vector<16xi16>, vector<16xi16>
-// WIDE: scf.for
+// WIDE: %[[SCORES:.+]] = tensor.empty() : tensor<2x32xf32>
+// WIDE: %[[WORDS:.+]] = tensor.empty() : tensor<2x16xi32>
+// WIDE: scf.for {{.+}} iter_args({{.+}}, %{{.+}} = %[[SCORES]], %{{.+}} = %[[WORDS]]) -> ({{.+}}, tensor<2x32xf32>, tensor<2x16xi32>)
+// The scores of the block's 4 chunks.
+// WIDE: scf.for %{{.+}} = %{{.+}} to %c4{{.*}} step %{{.+}} iter_args(%[[SC:.+]] = %{{.+}}, %{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<2x32xf32>, vector<8xf32>, vector<8xf32>)
 // WIDE-NOT: qlow_x86.dot_u8s8
 // WIDE: %[[KB:.+]] = vector.transfer_read %{{.+}} : tensor<1x2x37x20xi8>, vector<32xi8>
 // WIDE: %[[KL:.+]] = vector.shuffle %[[KB]], %{{.+}} [0, 32, 1, 33, 2, 34, 3, 35, 4, 36, 5, 37, 6, 38, 7, 39, 16, 48, {{.+}}] : vector<32xi8>, vector<32xi8>
@@ -302,15 +310,26 @@ func.func @int8_heads_kept(%q: tensor<1x2x5x16x!quant.uniform<i8:f32, 0.05>>, %z
 // WIDE: %[[S:.+]] = qlow_x86.dot_i16x2 %{{.+}}, %[[QLO]], %[[KLW]] : vector<16xi16> -> vector<8xi32>
 // WIDE: qlow_x86.dot_i16x2 %[[S]], %[[QHI]], %[[KHW]] : vector<16xi16> -> vector<8xi32>
 // WIDE-NOT: arith.extui
-// WIDE: vector.shuffle {{.+}} [0, 1, 2, 3, 8, 9, 10, 11] : vector<8xi32>, vector<8xi32>
+// WIDE: vector.shuffle {{.+}} [0, 8, 1, 9, 4, 12, 5, 13] : vector<8xi32>, vector<8xi32>
+// WIDE: vector.shuffle {{.+}} [4, 5, 6, 7, 12, 13, 14, 15] : vector<8xi32>, vector<8xi32>
+// WIDE: %[[S1:.+]] = vector.transfer_write %{{.+}}, %[[SC]][%c0{{.*}}, %{{.+}}] {in_bounds = [true]} : vector<8xf32>, tensor<2x32xf32>
+// WIDE: %[[S2:.+]] = vector.transfer_write %{{.+}}, %[[S1]][%c1{{.*}}, %{{.+}}] {in_bounds = [true]} : vector<8xf32>, tensor<2x32xf32>
+// WIDE: scf.yield %[[S2]], %{{.+}}, %{{.+}} : tensor<2x32xf32>, vector<8xf32>, vector<8xf32>
 // WIDE: math.roundeven
-// WIDE-NOT: qlow_x86.dot_u8s8
+// The probabilities, from the stored scores.
+// WIDE: scf.for {{.+}} -> (tensor<2x16xi32>, vector<8xi32>, vector<8xi32>)
+// WIDE: vector.transfer_read {{.+}} : tensor<2x32xf32>, vector<8xf32>
+// WIDE: math.roundeven
 // WIDE: %[[PAIRS:.+]] = vector.bitcast %{{.+}} : vector<8xi16> to vector<4xi32>
-// WIDE: %[[PAIR:.+]] = vector.extract %[[PAIRS]][0] : i32 from vector<4xi32>
-// WIDE: %[[PB:.+]] = vector.broadcast %[[PAIR]] : i32 to vector<8xi32>
-// WIDE: %[[P:.+]] = vector.bitcast %[[PB]] : vector<8xi32> to vector<16xi16>
+// WIDE: vector.transfer_write %[[PAIRS]], %{{.+}} {in_bounds = [true]} : vector<4xi32>, tensor<2x16xi32>
+// WIDE-NOT: qlow_x86.dot_u8s8
+// P * V over the block's 16 pairs of keys, for the first 32 columns.
+// WIDE: %[[PV:.+]]:8 = scf.for %[[G:.+]] = %{{.+}} to %c16{{.*}} step
 // WIDE: %[[VA:.+]] = vector.transfer_read {{.+}} : tensor<1x2x37x20xi8>, vector<32xi8>
 // WIDE: %[[VB:.+]] = vector.transfer_read {{.+}} : tensor<1x2x37x20xi8>, vector<32xi8>
+// WIDE: %[[PAIR:.+]] = tensor.extract %{{.+}}[%c0{{.*}}, %[[G]]] : tensor<2x16xi32>
+// WIDE: %[[PB:.+]] = vector.broadcast %[[PAIR]] : i32 to vector<8xi32>
+// WIDE: %[[P:.+]] = vector.bitcast %[[PB]] : vector<8xi32> to vector<16xi16>
 // WIDE: %[[IL:.+]] = vector.shuffle %[[VA]], %[[VB]] [0, 32, 1, 33, 2, 34, 3, 35, 4, 36, 5, 37, 6, 38, 7, 39, 16, 48, {{.+}}] : vector<32xi8>, vector<32xi8>
 // WIDE: %[[IH:.+]] = vector.shuffle %[[VA]], %[[VB]] [8, 40, 9, 41, {{.+}}] : vector<32xi8>, vector<32xi8>
 // WIDE: %[[W0:.+]] = vector.shuffle %[[IL]], %{{.+}} [0, 32, 1, 33, {{.+}}] : vector<32xi8>, vector<32xi8>

@@ -228,16 +228,19 @@ func.func @decode(%q: tensor<1x8x1x20xf32>, %k: tensor<1x2x37x20xf32>, %v: tenso
 // A decode step with D = 32 (whole vectors) against 21 keys: for the first
 // vector of 16 keys, each key's products accumulate lanewise (a multiply,
 // then an FMA along D) and the 16 keys' vectors are summed at once by 4
-// levels of halving shuffles (8 + 4 + 2 + 1 pairs), with no reduction per
-// key; the last 5 keys are dot products reduced one by one.
+// levels of shuffles (8 + 4 + 2 + 1 pairs; within 128-bit blocks first,
+// then halving the blocks), with no reduction per key; the last 5 keys are
+// dot products reduced one by one.
 // CHECK-LABEL: func.func @decode_lanewise_sums
 // CHECK: scf.forall (%{{.+}}) in (4) shared_outs
 // CHECK-NOT: vector.reduction <add>
 // CHECK-COUNT-16: vector.fma {{.+}} : vector<16xf32>
 // CHECK-NOT: vector.reduction <add>
-// CHECK-COUNT-2: vector.shuffle {{.+}} [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23] : vector<16xf32>, vector<16xf32>
+// CHECK-COUNT-8: vector.shuffle {{.+}} [2, 18, 3, 19, 6, 22, 7, 23, 10, 26, 11, 27, 14, 30, 15, 31] : vector<16xf32>, vector<16xf32>
 // CHECK-NOT: vector.reduction <add>
-// CHECK: vector.shuffle {{.+}} [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31] : vector<16xf32>, vector<16xf32>
+// CHECK-COUNT-4: vector.shuffle {{.+}} [2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31] : vector<16xf32>, vector<16xf32>
+// CHECK-NOT: vector.reduction <add>
+// CHECK-COUNT-3: vector.shuffle {{.+}} [4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31] : vector<16xf32>, vector<16xf32>
 // CHECK-NEXT: arith.addf {{.+}} : vector<16xf32>
 // CHECK: vector.reduction <maximumf>, {{.+}} : vector<16xf32> into f32
 // CHECK: vector.reduction <add>, {{.+}} : vector<16xf32> into f32
