@@ -516,7 +516,11 @@ AttentionTile TargetDesc::chooseFoldedDecodeTile(int64_t group,
     while (valueVectors % valueGroup != 0)
       --valueGroup;
   }
-  return AttentionTile{rows, lanes, lanes, valueGroup};
+  return AttentionTile{rows, chooseDotProductKeyBlock(), lanes, valueGroup};
+}
+
+int64_t TargetDesc::chooseDotProductKeyBlock() const {
+  return 16 * (vectorBits / 32);
 }
 
 MicroKernelShape TargetDesc::chooseFloatMatmulTile(int64_t m,

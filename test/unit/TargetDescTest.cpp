@@ -461,13 +461,15 @@ TEST(TargetDescTest, FloatMatmulTilesFitTheRegisters) {
 
 TEST(TargetDescTest, FoldedDecodeTiles) {
   // A decode step's G query heads per kv head as one work item's rows: up to
-  // 4 rows (a divisor of G), one vector of keys per block, and on AVX2 with
-  // Dv = 128 P * V in passes of 2 vectors (4 rows x 2 = 8 accumulators).
+  // 4 rows (a divisor of G), 16 vectors of keys per block (the dot-product
+  // key block), and on AVX2 with Dv = 128 P * V in passes of 2 vectors (4
+  // rows x 2 = 8 accumulators).
   auto haswell = lookupTargetDesc("x86_64", "haswell");
   ASSERT_TRUE(succeeded(haswell));
   AttentionTile t = haswell->chooseFoldedDecodeTile(4, 128);
   EXPECT_EQ(t.queryRows, 4);
-  EXPECT_EQ(t.keyBlock, 8);
+  EXPECT_EQ(t.keyBlock, 128);
+  EXPECT_EQ(t.keyBlock, haswell->chooseDotProductKeyBlock());
   EXPECT_EQ(t.valueLanes, 8);
   EXPECT_EQ(t.valueGroup, 2);
   EXPECT_EQ(haswell->chooseFoldedDecodeTile(8, 128).queryRows, 4);
@@ -479,6 +481,6 @@ TEST(TargetDescTest, FoldedDecodeTiles) {
   auto znver4 = lookupTargetDesc("x86_64", "znver4");
   ASSERT_TRUE(succeeded(znver4));
   AttentionTile z = znver4->chooseFoldedDecodeTile(4, 32);
-  EXPECT_EQ(z.keyBlock, 16);
+  EXPECT_EQ(z.keyBlock, 256);
   EXPECT_EQ(z.valueGroup, 2);
 }

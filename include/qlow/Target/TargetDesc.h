@@ -290,14 +290,25 @@ struct TargetDesc {
 
   /// The tile of a grouped-query decode step whose `group` query heads per
   /// kv head are the rows of one work item (qlow-x86-attention folds them):
-  /// rows the largest divisor of `group` up to 4, key blocks of one vector
-  /// of keys (scores as dot products along D, K read as it is), and P * V
-  /// in passes of as many value vectors as fill half the register file
-  /// (all of them where rows, a value row and the broadcasts fit). Zen 3, 1
-  /// thread, 32 heads, 8 kv heads, 1025 keys, D = Dv = 128 (rows, keys,
-  /// vectors per pass): 2, 32, 4: 0.61 ms; 4, 32, 2: 0.53; 4, 16, 2: 0.49;
-  /// 4, 8, 2: 0.45; one head per work item: 0.65.
+  /// rows the largest divisor of `group` up to 4, key blocks of
+  /// chooseDotProductKeyBlock() keys (scores as dot products along D, K
+  /// read as it is), and P * V in passes of as many value vectors as fill
+  /// half the register file (all of them where rows, a value row and the
+  /// broadcasts fit). Zen 3, 1 thread, 32 heads, 8 kv heads, 1025 keys,
+  /// D = Dv = 128, with key blocks straight-line (rows, keys, vectors per
+  /// pass): 2, 32, 4: 0.61 ms; 4, 32, 2: 0.53; 4, 16, 2: 0.49; 4, 8, 2:
+  /// 0.45; one head per work item: 0.65.
   AttentionTile chooseFoldedDecodeTile(int64_t group, int64_t dv) const;
+
+  /// Keys per block where an attention kernel's scores are dot products
+  /// along D (decode steps, folded or not), whose key blocks are loops over
+  /// their keys with the scores in memory: 16 vectors of keys, so that the
+  /// block's serial steps (maximum, alpha, rescale) are paid seldom. Zen 3,
+  /// 1 thread (keys: ms): 12 heads, 513 keys, D = 64: 16: 0.057, 32: 0.052,
+  /// 64: 0.051, 128: 0.0505, 256: 0.051; 32 heads over 8 kv heads, 1025
+  /// keys, D = 128: 8: 0.41, 32: 0.37, 128: 0.36, 256: 0.36. (Both read
+  /// their K and V from L3 at about 70-80 GB/s by then.)
+  int64_t chooseDotProductKeyBlock() const;
 };
 
 /// Sets LLVM's command-line options `options` ("name=value") for its

@@ -383,13 +383,21 @@ private:
       init.max.push_back(f32Const(b, negInf));
       init.sum.push_back(f32Const(b, 0.0));
     }
+    // Rolled key blocks keep their scores and probabilities in a scratch
+    // tensor of the work item, carried through the key loops.
+    scratch = Value();
+    if (rolled())
+      scratch = tensor::EmptyOp::create(
+          b, loc,
+          ArrayRef<int64_t>{rows, (keys + tile.valueLanes - 1) /
+                                      tile.valueLanes * tile.valueLanes},
+          b.getF32Type());
     State state = init;
     if (!causal) {
       if (fullKeyBlocks > 0) {
-        auto keyLoop =
+        state =
             buildKeyBlockLoop(b, pos, rows, idx(b, 0), idx(b, fullKeyBlocks),
                               idx(b, 0), keys, /*maskCausal=*/false, state);
-        state = State::unflatten(keyLoop, rows);
       }
       if (restKeys > 0)
         state = buildKeyBlock(b, pos, rows, idx(b, fullKeyBlocks * keys),
@@ -436,25 +444,19 @@ private:
         if (halfBlock > lanes && halfBlock % lanes == 0) {
           Value halves =
               arith::DivUIOp::create(b, loc, head, idx(b, halfBlock));
-          state = State::unflatten(
-              buildKeyBlockLoop(b, pos, rows, idx(b, 0), halves, idx(b, 0),
-                                halfBlock, /*maskCausal=*/true, state),
-              rows);
+          state = buildKeyBlockLoop(b, pos, rows, idx(b, 0), halves, idx(b, 0),
+                                    halfBlock, /*maskCausal=*/true, state);
           firstSingle =
               arith::MulIOp::create(b, loc, halves, idx(b, halfBlock / lanes));
         }
         Value headChunks = arith::DivUIOp::create(b, loc, head, idx(b, lanes));
-        state = State::unflatten(buildKeyBlockLoop(b, pos, rows, firstSingle,
-                                                   headChunks, idx(b, 0), lanes,
-                                                   /*maskCausal=*/true, state),
-                                 rows);
+        state = buildKeyBlockLoop(b, pos, rows, firstSingle, headChunks,
+                                  idx(b, 0), lanes, /*maskCausal=*/true, state);
         if (fullKeyBlocks > 0)
-          state = State::unflatten(
-              buildKeyBlockLoop(
-                  b, pos, rows, idx(b, 0),
-                  arith::DivUIOp::create(b, loc, end, idx(b, keys)), head, keys,
-                  /*maskCausal=*/true, state),
-              rows);
+          state = buildKeyBlockLoop(
+              b, pos, rows, idx(b, 0),
+              arith::DivUIOp::create(b, loc, end, idx(b, keys)), head, keys,
+              /*maskCausal=*/true, state);
       }
       if (restChunkKeys > 0) {
         // The last, partial vector of keys, unless it is wholly above the
@@ -462,20 +464,19 @@ private:
         Value key0 = idx(b, fullChunks * lanes);
         Value visible = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
                                               needed, key0);
-        SmallVector<Value> flat = state.flat();
+        SmallVector<Value> flat = carried(state);
         auto ifOp = scf::IfOp::create(
             b, loc, visible,
             [&](OpBuilder &tb, Location) {
-              scf::YieldOp::create(tb, loc,
-                                   buildKeyBlock(tb, pos, rows, key0,
-                                                 restChunkKeys,
-                                                 /*maskCausal=*/true, state)
-                                       .flat());
+              scf::YieldOp::create(
+                  tb, loc,
+                  carried(buildKeyBlock(tb, pos, rows, key0, restChunkKeys,
+                                        /*maskCausal=*/true, state)));
             },
             [&](OpBuilder &eb, Location) {
               scf::YieldOp::create(eb, loc, flat);
             });
-        state = State::unflatten(ifOp.getResults(), rows);
+        state = uncarry(ifOp.getResults(), rows);
       }
     }
 
@@ -583,9 +584,10 @@ private:
   /// for each key, the dot product of the query row and the key row in
   /// vectors along d (the last, partial vector narrower), reduced across
   /// lanes and inserted at the key's lane.
-  SmallVector<Value> scoresByDotProducts(OpBuilder &b, const Position &pos,
-                                         int64_t rows, Value key0,
-                                         int64_t width) {
+  SmallVector<Value>
+  scoresByDotProducts(OpBuilder &b, const Position &pos, int64_t rows,
+                      Value key0, int64_t width,
+                      ArrayRef<SmallVector<Value>> queryRows = {}) {
     Type f32 = b.getF32Type();
     SmallVector<bool> inBounds = {true};
     Value padF32 = f32Const(b, 0.0);
@@ -594,16 +596,10 @@ private:
     auto chunkType = [&](int64_t e) {
       return VectorType::get({std::min(lanes, n.d - e * lanes)}, f32);
     };
-    // The query rows, once per key block.
-    SmallVector<SmallVector<Value>> qRows(rows);
-    for (int64_t r = 0; r < rows; ++r) {
-      Value row = arith::AddIOp::create(b, loc, pos.row0, idx(b, r));
-      for (int64_t e = 0; e < chunks; ++e)
-        qRows[r].push_back(vector::TransferReadOp::create(
-            b, loc, chunkType(e), q.value,
-            q.at(pos.batch, pos.head, row, idx(b, e * lanes)), padF32,
-            inBounds));
-    }
+    // The query rows, once per key block (unless given).
+    SmallVector<SmallVector<Value>> qRows(queryRows.begin(), queryRows.end());
+    if (qRows.empty())
+      qRows = readQueryRows(b, pos, rows);
     SmallVector<Value> scores(rows, splat(b, width, 0.0));
     // A whole vector of keys with D in whole vectors: each key's products
     // accumulate lanewise, and the lanes of the `lanes` keys' vectors are
@@ -672,25 +668,358 @@ private:
     return scores;
   }
 
+  /// The query rows of a block in vectors along d (the last, partial
+  /// vector narrower).
+  SmallVector<SmallVector<Value>> readQueryRows(OpBuilder &b,
+                                                const Position &pos,
+                                                int64_t rows) {
+    Type f32 = b.getF32Type();
+    const int64_t lanes = tile.valueLanes;
+    SmallVector<SmallVector<Value>> qRows(rows);
+    for (int64_t r = 0; r < rows; ++r) {
+      Value row = arith::AddIOp::create(b, loc, pos.row0, idx(b, r));
+      for (int64_t e = 0; e * lanes < n.d; ++e)
+        qRows[r].push_back(vector::TransferReadOp::create(
+            b, loc, VectorType::get({std::min(lanes, n.d - e * lanes)}, f32),
+            q.value, q.at(pos.batch, pos.head, row, idx(b, e * lanes)),
+            f32Const(b, 0.0), ArrayRef<bool>{true}));
+    }
+    return qRows;
+  }
+
+  /// Whether key blocks are loops over their keys (buildRolledKeyBlock):
+  /// where the scores are dot products (decode steps).
+  bool rolled() const { return !keysTransposed; }
+
+  /// `values` after `body` at each i in [0, count) of an scf.for that
+  /// carries them (no loop when count is 0, the body inline when it is 1).
+  SmallVector<Value>
+  loopOver(OpBuilder &b, int64_t count, SmallVector<Value> values,
+           function_ref<SmallVector<Value>(OpBuilder &, Value, ValueRange)>
+               body) {
+    if (count == 0)
+      return values;
+    if (count == 1)
+      return body(b, idx(b, 0), values);
+    auto loop = scf::ForOp::create(
+        b, loc, idx(b, 0), idx(b, count), idx(b, 1), values,
+        [&](OpBuilder &lb, Location, Value i, ValueRange carried) {
+          scf::YieldOp::create(lb, loc, body(lb, i, carried));
+        });
+    return SmallVector<Value>(loop.getResults());
+  }
+
+  /// A key block of dot-product scores (decode steps) as loops over its
+  /// keys, with its scores, then its probabilities, in the work item's
+  /// scratch tensor (at [row, key - key0]): the scores of each chunk of
+  /// lanes keys and their lane-wise maximum; the block maximum, alpha and
+  /// the rescale, once; the probabilities and their lane-wise sum; P * V,
+  /// one key at a time, each probability broadcast from the scratch tensor
+  /// (in passes over groups of value columns when grouped()). Straight-line,
+  /// a block's phases ran one after the other with little overlap (each
+  /// waits on the one before), and the block's code was as large as it is
+  /// long: Zen 3, 12 heads, 513 keys, D = 64, 1 thread: 31 cycles per key
+  /// in 16-key blocks.
+  State buildRolledKeyBlock(OpBuilder &b, const Position &pos, int64_t rows,
+                            Value key0, int64_t width, bool maskCausal,
+                            const State &in) {
+    Type f32 = b.getF32Type();
+    const int64_t lanes = tile.valueLanes;
+    const int64_t chunks = (width + lanes - 1) / lanes;
+    const double negInf = -std::numeric_limits<double>::infinity();
+    auto vectorType = VectorType::get({lanes}, f32);
+    SmallVector<bool> inBounds = {true};
+    Value padF32 = f32Const(b, 0.0);
+    SmallVector<SmallVector<Value>> qRows = readQueryRows(b, pos, rows);
+    SmallVector<Value> rowIdx;
+    for (int64_t r = 0; r < rows; ++r)
+      rowIdx.push_back(arith::AddIOp::create(b, loc, pos.row0, idx(b, r)));
+
+    // Scores, with lanes beyond the block's keys -inf, and their lane-wise
+    // maxima.
+    auto scoreChunk = [&](OpBuilder &cb, Value c, int64_t cw,
+                          ValueRange values) {
+      Value at = arith::MulIOp::create(cb, loc, c, idx(cb, lanes));
+      Value chunkKey0 = arith::AddIOp::create(cb, loc, key0, at);
+      SmallVector<Value> raw =
+          scoresByDotProducts(cb, pos, rows, chunkKey0, cw, qRows);
+      Value scores = values[0];
+      SmallVector<Value> next = {Value()};
+      for (int64_t r = 0; r < rows; ++r) {
+        Value s =
+            chunkScores(cb, pos, rowIdx[r], chunkKey0, cw, raw[r], maskCausal);
+        if (cw < lanes)
+          s = vector::InsertStridedSliceOp::create(
+              cb, loc, s, splat(cb, lanes, negInf), ArrayRef<int64_t>{0},
+              ArrayRef<int64_t>{1});
+        scores = vector::TransferWriteOp::create(
+                     cb, loc, s, scores, ValueRange{idx(cb, r), at}, inBounds)
+                     .getResult();
+        next.push_back(arith::MaximumFOp::create(cb, loc, values[1 + r], s));
+      }
+      next[0] = scores;
+      return next;
+    };
+    SmallVector<Value> values = {scratch};
+    values.append(rows, splat(b, lanes, negInf));
+    values = loopOver(b, width / lanes, values,
+                      [&](OpBuilder &lb, Value c, ValueRange carried) {
+                        return scoreChunk(lb, c, lanes, carried);
+                      });
+    if (width % lanes)
+      values = scoreChunk(b, idx(b, width / lanes), width % lanes, values);
+    scratch = values[0];
+
+    // Online softmax. A -inf score (masked, or an additive -inf) counts as
+    // masked: it contributes exactly 0, and a row with no other score keeps
+    // max = -inf, sum = 0.
+    State out = in;
+    Value negInfScalar = f32Const(b, negInf);
+    SmallVector<Value> safeMax, alphas;
+    for (int64_t r = 0; r < rows; ++r) {
+      Value blockMax = vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::MAXIMUMF, values[1 + r]);
+      Value newMax = arith::MaximumFOp::create(b, loc, out.max[r], blockMax);
+      Value noneYet = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                            newMax, negInfScalar);
+      safeMax.push_back(
+          arith::SelectOp::create(b, loc, noneYet, f32Const(b, 0.0), newMax));
+      Value hadNone = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                            out.max[r], negInfScalar);
+      alphas.push_back(arith::SelectOp::create(
+          b, loc, hadNone, f32Const(b, 0.0),
+          math::ExpOp::create(
+              b, loc, arith::SubFOp::create(b, loc, out.max[r], safeMax[r]))));
+      out.max[r] = newMax;
+      if (grouped())
+        continue; // rescaled as the block's products are added
+      for (int64_t e = 0; e < valueVectors; ++e) {
+        Value &acc = out.acc[r * valueVectors + e];
+        acc = arith::MulFOp::create(b, loc, acc,
+                                    broadcast(b, alphas[r], valueWidth(e)));
+      }
+    }
+
+    // Probabilities in place of the scores, and their lane-wise sums.
+    values.assign({scratch});
+    values.append(rows, splat(b, lanes, 0.0));
+    values = loopOver(
+        b, chunks, values, [&](OpBuilder &lb, Value c, ValueRange carried) {
+          Value at = arith::MulIOp::create(lb, loc, c, idx(lb, lanes));
+          Value scores = carried[0];
+          SmallVector<Value> next = {Value()};
+          for (int64_t r = 0; r < rows; ++r) {
+            Value s = vector::TransferReadOp::create(
+                lb, loc, vectorType, scores, ValueRange{idx(lb, r), at},
+                padF32, inBounds);
+            Value p = math::ExpOp::create(
+                lb, loc,
+                arith::SubFOp::create(lb, loc, s,
+                                      broadcast(lb, safeMax[r], lanes)));
+            Value masked =
+                arith::CmpFOp::create(lb, loc, arith::CmpFPredicate::OEQ, s,
+                                      splat(lb, lanes, negInf));
+            p = arith::SelectOp::create(lb, loc, masked, splat(lb, lanes, 0.0),
+                                        p);
+            scores = vector::TransferWriteOp::create(
+                         lb, loc, p, scores, ValueRange{idx(lb, r), at},
+                         inBounds)
+                         .getResult();
+            next.push_back(arith::AddFOp::create(lb, loc, carried[1 + r], p));
+          }
+          next[0] = scores;
+          return next;
+        });
+    scratch = values[0];
+    for (int64_t r = 0; r < rows; ++r) {
+      Value blockSum = vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::ADD, values[1 + r]);
+      out.sum[r] = arith::AddFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, out.sum[r], alphas[r]),
+          blockSum);
+    }
+
+    // P * V: per key, its value row (a group of vectors of it) times each
+    // row's probability, into accumulators.
+    auto addKey = [&](OpBuilder &kb, Value k, ArrayRef<Value> columns,
+                      ArrayRef<int64_t> widths, ValueRange accs) {
+      Value key = arith::AddIOp::create(kb, loc, key0, k);
+      SmallVector<Value> pk;
+      for (int64_t r = 0; r < rows; ++r)
+        pk.push_back(tensor::ExtractOp::create(kb, loc, scratch,
+                                               ValueRange{idx(kb, r), k}));
+      SmallVector<Value> next(accs.begin(), accs.end());
+      const int64_t group = columns.size();
+      for (int64_t e = 0; e < group; ++e) {
+        Value valueRow = vector::TransferReadOp::create(
+            kb, loc, VectorType::get({widths[e]}, f32), v.value,
+            v.at(pos.batch, pos.kvHead, key, columns[e]), padF32, inBounds);
+        for (int64_t r = 0; r < rows; ++r) {
+          Value &acc = next[r * group + e];
+          acc = vector::FMAOp::create(kb, loc, broadcast(kb, pk[r], widths[e]),
+                                      valueRow, acc);
+        }
+      }
+      return next;
+    };
+    if (!grouped()) {
+      SmallVector<Value> columns;
+      SmallVector<int64_t> widths;
+      for (int64_t e = 0; e < valueVectors; ++e) {
+        columns.push_back(idx(b, e * lanes));
+        widths.push_back(valueWidth(e));
+      }
+      out.acc = loopOver(b, width, out.acc,
+                         [&](OpBuilder &kb, Value k, ValueRange accs) {
+                           return addKey(kb, k, columns, widths, accs);
+                         });
+      return out;
+    }
+    // acc[r] = acc[r] * alpha[r] + sum_k p[r][k] * v[key0 + k, :] in passes
+    // over tile.valueGroup vectors of value columns (see buildKeyBlock).
+    const int64_t group = tile.valueGroup;
+    auto passes = scf::ForOp::create(
+        b, loc, idx(b, 0), idx(b, valueVectors / group), idx(b, 1),
+        ValueRange{in.acc.front()},
+        [&](OpBuilder &pb, Location, Value pass, ValueRange accs) {
+          Value column0 =
+              arith::MulIOp::create(pb, loc, pass, idx(pb, group * lanes));
+          SmallVector<Value> columns;
+          for (int64_t e = 0; e < group; ++e)
+            columns.push_back(
+                arith::AddIOp::create(pb, loc, column0, idx(pb, e * lanes)));
+          SmallVector<int64_t> widths(group, lanes);
+          SmallVector<Value> partial =
+              loopOver(pb, width,
+                       SmallVector<Value>(rows * group, splat(pb, lanes, 0.0)),
+                       [&](OpBuilder &kb, Value k, ValueRange sums) {
+                         return addKey(kb, k, columns, widths, sums);
+                       });
+          Value accTile = accs.front();
+          for (int64_t r = 0; r < rows; ++r) {
+            Value alpha = broadcast(pb, alphas[r], lanes);
+            for (int64_t e = 0; e < group; ++e) {
+              SmallVector<Value> at = tileIndex(pb, r, columns[e]);
+              Value acc = vector::TransferReadOp::create(
+                  pb, loc, vectorType, accTile, at, padF32, inBounds);
+              acc = vector::FMAOp::create(pb, loc, acc, alpha,
+                                          partial[r * group + e]);
+              accTile = vector::TransferWriteOp::create(pb, loc, acc, accTile,
+                                                        at, inBounds)
+                            .getResult();
+            }
+          }
+          scf::YieldOp::create(pb, loc, accTile);
+        });
+    out.acc.assign({passes.getResult(0)});
+    return out;
+  }
+
   /// scf.for over blocks [first, end) of `width` keys each (block i starts
   /// at key `offset` + i * width), carrying the online-softmax state from
-  /// `in`; the flattened state after the loop.
-  ValueRange buildKeyBlockLoop(OpBuilder &b, const Position &pos, int64_t rows,
-                               Value first, Value end, Value offset,
-                               int64_t width, bool maskCausal,
-                               const State &in) {
+  /// `in` (and the scratch tensor of rolled blocks); the state after the
+  /// loop.
+  State buildKeyBlockLoop(OpBuilder &b, const Position &pos, int64_t rows,
+                          Value first, Value end, Value offset, int64_t width,
+                          bool maskCausal, const State &in) {
     auto loop = scf::ForOp::create(
-        b, loc, first, end, idx(b, 1), in.flat(),
-        [&](OpBuilder &lb, Location, Value block, ValueRange carried) {
+        b, loc, first, end, idx(b, 1), carried(in),
+        [&](OpBuilder &lb, Location, Value block, ValueRange values) {
           Value key0 = arith::AddIOp::create(
               lb, loc, offset,
               arith::MulIOp::create(lb, loc, block, idx(lb, width)));
-          State s = State::unflatten(carried, rows);
+          State s = uncarry(values, rows);
           scf::YieldOp::create(
               lb, loc,
-              buildKeyBlock(lb, pos, rows, key0, width, maskCausal, s).flat());
+              carried(buildKeyBlock(lb, pos, rows, key0, width, maskCausal, s)));
         });
-    return loop.getResults();
+    return uncarry(loop.getResults(), rows);
+  }
+
+  /// The values a key loop carries: the state, then the scratch tensor of
+  /// rolled blocks (see buildRolledKeyBlock), if any.
+  SmallVector<Value> carried(const State &state) {
+    SmallVector<Value> flat = state.flat();
+    if (scratch)
+      flat.push_back(scratch);
+    return flat;
+  }
+  /// The state from the values `carried` made (the scratch tensor, if any,
+  /// becomes the current one).
+  State uncarry(ValueRange values, int64_t rows) {
+    if (scratch) {
+      scratch = values.back();
+      values = values.drop_back();
+    }
+    return State::unflatten(values, rows);
+  }
+
+  /// The scores of query row `row` for the `cw` keys from `chunkKey0`, from
+  /// their dot products `raw`: times the scale, plus an additive mask;
+  /// masked keys (a boolean mask, and with `maskCausal` the keys after the
+  /// row's diagonal) are -inf.
+  Value chunkScores(OpBuilder &b, const Position &pos, Value row,
+                    Value chunkKey0, int64_t cw, Value raw, bool maskCausal) {
+    Type f32 = b.getF32Type();
+    SmallVector<bool> inBounds = {true};
+    auto scoreType = VectorType::get({cw}, f32);
+    Value s = arith::MulFOp::create(b, loc, raw, splat(b, cw, scale));
+    Value keep; // vector<cw x i1>, or null for all kept
+    if (mask) {
+      SmallVector<Value> at = {maskIndex(b, 0, pos.batch),
+                               maskIndex(b, 1, pos.head), maskIndex(b, 2, row)};
+      if (!boolMask) {
+        Value add;
+        if (maskShape[3] == 1) {
+          at.push_back(idx(b, 0));
+          add = broadcast(b, tensor::ExtractOp::create(b, loc, mask, at), cw);
+        } else {
+          at.push_back(chunkKey0);
+          add = vector::TransferReadOp::create(b, loc, scoreType, mask, at,
+                                               f32Const(b, 0.0), inBounds);
+        }
+        s = arith::AddFOp::create(b, loc, s, add);
+      } else if (maskShape[3] == 1) {
+        at.push_back(idx(b, 0));
+        keep = broadcast(b, tensor::ExtractOp::create(b, loc, mask, at), cw);
+      } else {
+        // i1 elements one by one: a vector load of i1 would read packed
+        // bits, and memory holds one byte per element.
+        SmallVector<Value> bits;
+        for (int64_t l = 0; l < cw; ++l) {
+          SmallVector<Value> atKey(at);
+          atKey.push_back(arith::AddIOp::create(b, loc, chunkKey0, idx(b, l)));
+          bits.push_back(tensor::ExtractOp::create(b, loc, mask, atKey));
+        }
+        keep = vector::FromElementsOp::create(
+            b, loc, VectorType::get({cw}, b.getI1Type()), bits);
+      }
+    }
+    if (maskCausal) {
+      // Key j is visible from row i when j <= i + T - S, i.e. lane l when
+      // l <= row + T - S - chunkKey0 (clamped into i32 range).
+      Value limit = arith::SubIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, row, idx(b, n.t - n.s)),
+          chunkKey0);
+      limit = arith::MaxSIOp::create(
+          b, loc, idx(b, -1), arith::MinSIOp::create(b, loc, limit, idx(b, cw)));
+      Value limit32 = arith::IndexCastOp::create(b, loc, b.getI32Type(), limit);
+      SmallVector<int32_t> ids;
+      for (int64_t l = 0; l < cw; ++l)
+        ids.push_back(static_cast<int32_t>(l));
+      Value laneIds = arith::ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(VectorType::get({cw}, b.getI32Type()),
+                                 ArrayRef<int32_t>(ids)));
+      Value visible = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
+                                            laneIds, broadcast(b, limit32, cw));
+      keep = keep ? arith::AndIOp::create(b, loc, keep, visible).getResult()
+                  : visible;
+    }
+    if (keep)
+      s = arith::SelectOp::create(b, loc, keep, s,
+                                  splat(b, cw, -std::numeric_limits<double>::infinity()));
+    return s;
   }
 
   /// One key block of `width` keys starting at `key0` (chunkWidths(width)
@@ -702,6 +1031,8 @@ private:
   State buildKeyBlock(OpBuilder &b, const Position &pos, int64_t rows,
                       Value key0, int64_t width, bool maskCausal,
                       const State &in) {
+    if (rolled())
+      return buildRolledKeyBlock(b, pos, rows, key0, width, maskCausal, in);
     Type f32 = b.getF32Type();
     SmallVector<bool> inBounds = {true};
     Value padF32 = f32Const(b, 0.0);
@@ -726,18 +1057,6 @@ private:
     }
 
     Value negInfScalar = f32Const(b, negInf);
-    // Lane l of chunk c holds key key0 + c * lanes + l.
-    SmallVector<Value> laneIds(chunks);
-    if (maskCausal)
-      for (int64_t c = 0; c < chunks; ++c) {
-        SmallVector<int32_t> ids;
-        for (int64_t l = 0; l < widths[c]; ++l)
-          ids.push_back(static_cast<int32_t>(c * lanesPerChunk + l));
-        laneIds[c] = arith::ConstantOp::create(
-            b, loc,
-            DenseElementsAttr::get(VectorType::get({widths[c]}, b.getI32Type()),
-                                   ArrayRef<int32_t>(ids)));
-      }
     // The maximum or sum of a row's chunks: the full vectors combined
     // lanewise, then reduced once; a narrower one reduced apart.
     auto reduceRow = [&](ArrayRef<Value> parts, bool isMax) -> Value {
@@ -770,72 +1089,12 @@ private:
     const bool grouped = this->grouped();
     for (int64_t r = 0; r < rows; ++r) {
       Value row = arith::AddIOp::create(b, loc, pos.row0, idx(b, r));
-      Value limit32;
-      if (maskCausal) {
-        // Key j is visible from row i when j <= i + T - S, i.e. lane l of
-        // chunk c when c * lanes + l <= row + T - S - key0.
-        Value limit = arith::SubIOp::create(
-            b, loc, arith::AddIOp::create(b, loc, row, idx(b, n.t - n.s)),
-            key0);
-        // Clamped into i32 range: the keys of a block are few.
-        limit = arith::MaxSIOp::create(
-            b, loc, idx(b, -1),
-            arith::MinSIOp::create(b, loc, limit, idx(b, width)));
-        limit32 = arith::IndexCastOp::create(b, loc, b.getI32Type(), limit);
-      }
       SmallVector<Value> scores;
       for (int64_t c = 0; c < chunks; ++c) {
-        const int64_t cw = widths[c];
-        auto scoreType = VectorType::get({cw}, f32);
         Value chunkKey0 =
             arith::AddIOp::create(b, loc, key0, idx(b, c * lanesPerChunk));
-        Value s =
-            arith::MulFOp::create(b, loc, rawScores[r][c], splat(b, cw, scale));
-        Value keep; // vector<cw x i1>, or null for all kept
-        if (mask) {
-          SmallVector<Value> at = {maskIndex(b, 0, pos.batch),
-                                   maskIndex(b, 1, pos.head),
-                                   maskIndex(b, 2, row)};
-          if (!boolMask) {
-            Value add;
-            if (maskShape[3] == 1) {
-              at.push_back(idx(b, 0));
-              add =
-                  broadcast(b, tensor::ExtractOp::create(b, loc, mask, at), cw);
-            } else {
-              at.push_back(chunkKey0);
-              add = vector::TransferReadOp::create(b, loc, scoreType, mask, at,
-                                                   padF32, inBounds);
-            }
-            s = arith::AddFOp::create(b, loc, s, add);
-          } else if (maskShape[3] == 1) {
-            at.push_back(idx(b, 0));
-            keep =
-                broadcast(b, tensor::ExtractOp::create(b, loc, mask, at), cw);
-          } else {
-            // i1 elements one by one: a vector load of i1 would read packed
-            // bits, and memory holds one byte per element.
-            SmallVector<Value> bits;
-            for (int64_t l = 0; l < cw; ++l) {
-              SmallVector<Value> atKey(at);
-              atKey.push_back(
-                  arith::AddIOp::create(b, loc, chunkKey0, idx(b, l)));
-              bits.push_back(tensor::ExtractOp::create(b, loc, mask, atKey));
-            }
-            keep = vector::FromElementsOp::create(
-                b, loc, VectorType::get({cw}, b.getI1Type()), bits);
-          }
-        }
-        if (maskCausal) {
-          Value visible =
-              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
-                                    laneIds[c], broadcast(b, limit32, cw));
-          keep = keep ? arith::AndIOp::create(b, loc, keep, visible).getResult()
-                      : visible;
-        }
-        if (keep)
-          s = arith::SelectOp::create(b, loc, keep, s, splat(b, cw, negInf));
-        scores.push_back(s);
+        scores.push_back(chunkScores(b, pos, row, chunkKey0, widths[c],
+                                     rawScores[r][c], maskCausal));
       }
 
       // Online softmax. A -inf score (masked, or an additive -inf) counts
@@ -981,6 +1240,9 @@ private:
   SmallVector<int64_t> maskShape;
   bool boolMask = false;
   int64_t valueVectors = 0;
+  /// The scratch tensor of rolled key blocks ([rows, key block] f32), as the
+  /// key loop being built carries it; null when blocks are not rolled.
+  Value scratch;
 };
 
 //===----------------------------------------------------------------------===//
@@ -1390,6 +1652,8 @@ struct QlowX86AttentionPass
       // K^T costs T * D moves per kv head and turns each score into a
       // broadcast FMA; it pays when enough query rows share each kv head.
       bool transposed = sizes.s * (sizes.h / sizes.hkv) >= tile.valueLanes;
+      if (!transposed)
+        tile.keyBlock = desc->chooseDotProductKeyBlock();
       HeadsView keys =
           transposed
               ? HeadsView{transposeKeys(rewriter, loc, k,

@@ -225,14 +225,22 @@ func.func @decode(%q: tensor<1x8x1x20xf32>, %k: tensor<1x2x37x20xf32>, %v: tenso
 
 // -----
 
-// A decode step with D = 32 (whole vectors) against 21 keys: for the first
-// vector of 16 keys, each key's products accumulate lanewise (a multiply,
-// then an FMA along D) and the 16 keys' vectors are summed at once by 4
-// levels of shuffles (8 + 4 + 2 + 1 pairs; within 128-bit blocks first,
-// then halving the blocks), with no reduction per key; the last 5 keys are
-// dot products reduced one by one.
+// A decode step with D = 32 (whole vectors) against 21 keys. Its key blocks
+// are loops over their keys (scores by dot products), with a scratch tensor
+// of the block's scores and probabilities (1 row x 256 keys) carried by the
+// key loops. For a vector of 16 keys, each key's products accumulate
+// lanewise (a multiply, then an FMA along D) and the 16 keys' vectors are
+// summed at once by 4 levels of shuffles (8 + 4 + 2 + 1 pairs; within
+// 128-bit blocks first, then halving the blocks), with no reduction per
+// key; the scores are stored, their maximum reduced once per block, the
+// probabilities stored in their place, and P * V is a loop over the block's
+// keys that reads each one's probability back. The last 5 keys are dot
+// products reduced one by one, padded to a vector with -inf.
 // CHECK-LABEL: func.func @decode_lanewise_sums
 // CHECK: scf.forall (%{{.+}}) in (4) shared_outs
+// CHECK: %[[SCRATCH:.+]] = tensor.empty() : tensor<1x256xf32>
+// CHECK: scf.for {{.+}} iter_args({{.+}}, %{{.+}} = %[[SCRATCH]]) -> (vector<16xf32>, vector<16xf32>, f32, f32, tensor<1x256xf32>)
+// CHECK: scf.for {{.+}} -> (tensor<1x256xf32>, vector<16xf32>)
 // CHECK-NOT: vector.reduction <add>
 // CHECK-COUNT-16: vector.fma {{.+}} : vector<16xf32>
 // CHECK-NOT: vector.reduction <add>
@@ -242,12 +250,20 @@ func.func @decode(%q: tensor<1x8x1x20xf32>, %k: tensor<1x2x37x20xf32>, %v: tenso
 // CHECK-NOT: vector.reduction <add>
 // CHECK-COUNT-3: vector.shuffle {{.+}} [4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31] : vector<16xf32>, vector<16xf32>
 // CHECK-NEXT: arith.addf {{.+}} : vector<16xf32>
+// CHECK: vector.transfer_write {{.+}} : vector<16xf32>, tensor<1x256xf32>
 // CHECK: vector.reduction <maximumf>, {{.+}} : vector<16xf32> into f32
+// CHECK: scf.for {{.+}} -> (tensor<1x256xf32>, vector<16xf32>)
+// CHECK: math.exp {{.+}} : vector<16xf32>
+// CHECK: vector.transfer_write {{.+}} : vector<16xf32>, tensor<1x256xf32>
 // CHECK: vector.reduction <add>, {{.+}} : vector<16xf32> into f32
+// CHECK: scf.for
+// CHECK: tensor.extract %{{.+}} : tensor<1x256xf32>
+// CHECK-COUNT-2: vector.fma {{.+}} : vector<16xf32>
 // The last 5 keys: one reduction per key's dot product.
+// CHECK: scf.if
 // CHECK-COUNT-5: vector.reduction <add>, {{.+}} : vector<16xf32> into f32
-// CHECK-NEXT: vector.insert
-// CHECK: vector.reduction <maximumf>, {{.+}} : vector<5xf32> into f32
+// CHECK: vector.insert_strided_slice {{.+}} : vector<5xf32> into vector<16xf32>
+// CHECK: vector.reduction <maximumf>, {{.+}} : vector<16xf32> into f32
 func.func @decode_lanewise_sums(%q: tensor<1x4x1x32xf32>, %k: tensor<1x4x21x32xf32>, %v: tensor<1x4x21x32xf32>) -> tensor<1x4x1x32xf32> {
   %o = qlow.attention %q, %k, %v {causal} : (tensor<1x4x1x32xf32>, tensor<1x4x21x32xf32>, tensor<1x4x21x32xf32>) -> tensor<1x4x1x32xf32>
   return %o : tensor<1x4x1x32xf32>
