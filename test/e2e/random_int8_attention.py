@@ -305,11 +305,16 @@ def main():
                         help="steps with key_block 256 or 264, D and Dv up "
                              "to 272")
     parser.add_argument("--report", action="store_true")
+    parser.add_argument("--qlow-run-flag", action="append", default=[],
+                        help="one more qlow-run flag for the compiled runs "
+                             "(repeatable), e.g. "
+                             "--qlow-int8-attention-vnni-kernels")
     args = parser.parse_args()
     if not args.qlow_run:
         parser.error("qlow-run is not on PATH; give --qlow-run")
     rm.CPU = args.cpu
     rm.THREADS = args.num_threads
+    rm.EXTRA_FLAGS = args.qlow_run_flag
 
     work = args.work_dir
     rm.prepare_work_dir(work)

@@ -53,6 +53,7 @@ WEIGHT_RANGES = {"full": (-128, 127, 74.0), "7bit": (-64, 63, 37.0)}
 
 CPU = "host"
 THREADS = 0  # qlow-run --num-threads of the compiled runs (0: its default)
+EXTRA_FLAGS = []  # more qlow-run flags for the compiled runs
 WEIGHT_RANGE = "full"  # a key of WEIGHT_RANGES
 SHAPE_CLASS = "random"  # --shape-class
 
@@ -388,7 +389,7 @@ def run_mode(qlow_run, mlir, names, in_dir, out_dir, reference, opt_level):
     """
     mode = (["--reference"] if reference else
             ["--opt-level", str(opt_level), "--cpu", CPU,
-             "--num-threads", str(THREADS)])
+             "--num-threads", str(THREADS)] + EXTRA_FLAGS)
     base = [qlow_run] + mode + [
         mlir, "--input-dir", in_dir, "--output-dir", out_dir]
     code, _ = run(base + ["--entry", ",".join(names)])

@@ -82,12 +82,26 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include "llvm/Support/CommandLine.h"
+
 #include <algorithm>
 #include <limits>
 #include <optional>
 
 using namespace mlir;
 using namespace mlir::qlow;
+
+/// A testing knob: the vpdpbusd kernels (qlow_x86.dot_u8s8) on AVX2 CPUs
+/// without VNNI too, where qlow-x86-lower-intrinsics lowers each
+/// dot_u8s8 to its exact AVX2 sequence. They are slower there than the
+/// i16 kernels, but a machine without VNNI can then run and check the VNNI
+/// kernels' algorithm (at 8 i32 lanes, as on AVX-VNNI CPUs).
+static llvm::cl::opt<bool> clVnniKernelsOnAvx2(
+    "qlow-int8-attention-vnni-kernels",
+    llvm::cl::desc("Testing: build int8 qlow.attention's vpdpbusd kernels "
+                   "on AVX2 CPUs without VNNI too (each vpdpbusd lowered to "
+                   "its exact AVX2 sequence)"),
+    llvm::cl::init(false), llvm::cl::Hidden);
 
 namespace {
 
@@ -1115,15 +1129,16 @@ private:
           h.idx(b, keys));
       fullEnd = arith::MinUIOp::create(b, loc, fullEnd, blocksNeeded);
     }
-    // The wide direct path's scratch tensors, carried through the key
-    // blocks after the state.
+    // The direct path's scratch tensors, carried through the key blocks
+    // after the state.
     scratch.clear();
-    if (c.wideDirect) {
+    if (c.direct) {
       const int64_t width = (keys + c.lanes - 1) / c.lanes * c.lanes;
       scratch.push_back(tensor::EmptyOp::create(
           b, loc, ArrayRef<int64_t>{rows, width}, f32Type()));
       scratch.push_back(tensor::EmptyOp::create(
-          b, loc, ArrayRef<int64_t>{rows, width / 2}, b.getI32Type()));
+          b, loc, ArrayRef<int64_t>{rows, width / keysPerWord()},
+          b.getI32Type()));
     }
     const int64_t scratchCount = scratch.size();
     auto carried = [&](const State &s) {
@@ -1288,8 +1303,8 @@ private:
   /// softmax step of the semantics and the integer P * V.
   State buildKeyBlock(OpBuilder &b, const Position &pos, const RowSet &set,
                       Value key0, int64_t width, const State &in) {
-    if (c.wideDirect)
-      return wideDirectKeyBlock(b, pos, set, key0, width, in);
+    if (c.direct)
+      return directKeyBlock(b, pos, set, key0, width, in);
     // Per row and chunk of L keys, sum_d (q_u8 - zqU) * (k_s8 - zkS) + zkS *
     // rowsum(q_u8) (the row's correction is subtracted in scoresToState).
     SmallVector<Value> base =
@@ -1782,19 +1797,24 @@ private:
                     c.lanes));
   }
 
-  /// A key block of the wide direct path (AVX2 without VNNI, K and V read
-  /// in place), as loops over its keys rather than the straight-line code
-  /// of the other paths: in scf.for loops over chunks of L keys, the scores
-  /// (wideDirectScores, maskedScores) are stored to the work item's scratch
-  /// buffer beside their lane-wise maxima; then the probabilities u of each
-  /// chunk (their pairs stored as i16 halves of words) and their sums; then
-  /// P * V over pairs of keys (pairValueProducts). Unrolled over a 64-key
-  /// block, the kernel was about 3100 instructions per block: more than
-  /// Zen 3's op cache serves, so that it ran from the legacy decoders at
-  /// about 17 cycles per key (12 heads, 513 keys, D = Dv = 64).
-  State wideDirectKeyBlock(OpBuilder &b, const Position &pos,
-                           const RowSet &set, Value key0, int64_t width,
-                           const State &in) {
+  /// Keys per i32 word of stored probabilities on the direct path: pairs
+  /// of i16 for vpmaddwd (wide), quads of u8 for vpdpbusd.
+  int64_t keysPerWord() const { return c.wideDirect ? 2 : 4; }
+
+  /// A key block of the direct path (K and V read in place: decode steps),
+  /// as loops over its keys rather than the straight-line code of the
+  /// packed path: in scf.for loops over chunks of L keys, the scores
+  /// (directScores, maskedScores) are stored to the work item's scratch
+  /// tensor beside their lane-wise maxima; then the probabilities u of each
+  /// chunk (stored as words of keysPerWord() keys) and their sums; then
+  /// P * V over pairs of keys (pairValueProducts, in i16 on AVX2 without
+  /// VNNI) or groups of 4 (groupValueProducts, vpdpbusd). Unrolled over a
+  /// 64-key block, the AVX2 kernel was about 3100 instructions per block:
+  /// more than Zen 3's op cache serves, so that it ran from the legacy
+  /// decoders at about 17 cycles per key (12 heads, 513 keys, D = Dv = 64;
+  /// 14 now); and blocks of 256 keys with D = 272 took minutes to compile.
+  State directKeyBlock(OpBuilder &b, const Position &pos, const RowSet &set,
+                       Value key0, int64_t width, const State &in) {
     const int64_t rows = set.size();
     const int64_t L = c.lanes;
     const int64_t chunks = (width + L - 1) / L;
@@ -1806,8 +1826,7 @@ private:
                           ValueRange carried) {
       Value at = arith::MulIOp::create(cb, loc, k, h.idx(cb, L));
       Value chunkKey0 = arith::AddIOp::create(cb, loc, key0, at);
-      SmallVector<Value> base =
-          wideDirectScores(cb, pos, rows, chunkKey0, valid);
+      SmallVector<Value> base = directScores(cb, pos, rows, chunkKey0, valid);
       Value scores = carried[0];
       SmallVector<Value> next = {Value()};
       for (int64_t r = 0; r < rows; ++r) {
@@ -1836,15 +1855,17 @@ private:
       safeMaxVec.push_back(
           h.broadcast(b, blockMaximum(b, r, carried[1 + r], out), L));
 
-    // Probabilities: u per key, stored as pairs (keys 2i, 2i + 1 as the i16
-    // halves of word i of the row), and their lane-wise sums. Lanes beyond
-    // the block's keys have s = -inf and u = 0.
+    // Probabilities: u per key, stored as words of keysPerWord() keys (on
+    // the wide path keys 2i, 2i + 1 as the i16 halves of word i of the row;
+    // else keys 4i to 4i + 3 as its bytes), and their lane-wise sums. Lanes
+    // beyond the block's keys have s = -inf and u = 0.
     carried.assign({scratch[1]});
     carried.append(rows, h.constant(b, vecI32(), 0));
     carried = loopOver(
         b, chunks, carried, [&](OpBuilder &lb, Value k, ValueRange values) {
           Value at = arith::MulIOp::create(lb, loc, k, h.idx(lb, L));
-          Value pairAt = arith::MulIOp::create(lb, loc, k, h.idx(lb, L / 2));
+          Value wordAt =
+              arith::MulIOp::create(lb, loc, k, h.idx(lb, L / keysPerWord()));
           Value words = values[0];
           SmallVector<Value> next = {Value()};
           for (int64_t r = 0; r < rows; ++r) {
@@ -1852,9 +1873,18 @@ private:
                 lb, loc, vecF32(), scratch[0], ValueRange{h.idx(lb, r), at},
                 h.constant(lb, f32Type(), 0.0), ArrayRef<bool>{true});
             Value u = probabilities(lb, s, safeMaxVec[r]);
+            Value packed =
+                c.wideDirect
+                    ? probabilityPairs(lb, u)
+                    : vector::BitCastOp::create(
+                          lb, loc, VectorType::get({L / 4}, lb.getI32Type()),
+                          arith::TruncIOp::create(
+                              lb, loc, VectorType::get({L}, lb.getI8Type()),
+                              u))
+                          .getResult();
             words = vector::TransferWriteOp::create(
-                        lb, loc, probabilityPairs(lb, u), words,
-                        ValueRange{h.idx(lb, r), pairAt}, ArrayRef<bool>{true})
+                        lb, loc, packed, words,
+                        ValueRange{h.idx(lb, r), wordAt}, ArrayRef<bool>{true})
                         .getResult();
             next.push_back(arith::AddIOp::create(lb, loc, values[1 + r], u));
           }
@@ -1866,31 +1896,45 @@ private:
     for (int64_t r = 0; r < rows; ++r)
       probSums.push_back(reduceLanes(b, carried[1 + r], /*max=*/false));
 
-    // P * V, 32 columns at a time, over the block's pairs of keys (the last
-    // one alone when the block has an odd number of keys).
-    const bool scaled = !c.vFlip && width < 256;
     SmallVector<Value> pv(rows * valueVectors, h.constant(b, vecI32(), 0));
-    for (int64_t x = 0; 32 * x < c.dv; ++x) {
-      SmallVector<Value> sums;
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t j = 0; j < 4; ++j)
-          sums.push_back(pv[r * valueVectors + 4 * x + j]);
-      sums = loopOver(b, width / 2, sums,
-                      [&](OpBuilder &lb, Value g, ValueRange values) {
-                        return pairValueProducts(lb, pos, rows, key0, g,
-                                                 /*second=*/true, x, scaled,
-                                                 values);
-                      });
-      if (width % 2)
-        sums = pairValueProducts(b, pos, rows, key0, h.idx(b, width / 2),
-                                 /*second=*/false, x, scaled, sums);
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t j = 0; j < 4; ++j)
-          pv[r * valueVectors + 4 * x + j] = sums[4 * r + j];
+    if (!c.wideDirect) {
+      // P * V over groups of 4 keys (the last one partial when the block's
+      // keys are not a multiple of 4), all value vectors at a time.
+      pv = loopOver(b, width / 4, pv,
+                    [&](OpBuilder &lb, Value g, ValueRange values) {
+                      return groupValueProducts(lb, pos, rows, key0, g, 4,
+                                                values);
+                    });
+      if (width % 4)
+        pv = groupValueProducts(b, pos, rows, key0, h.idx(b, width / 4),
+                                width % 4, pv);
+    } else {
+      // P * V, 32 columns at a time, over the block's pairs of keys (the
+      // last one alone when the block has an odd number of keys).
+      const bool scaled = !c.vFlip && width < 256;
+      for (int64_t x = 0; 32 * x < c.dv; ++x) {
+        SmallVector<Value> sums;
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t j = 0; j < 4; ++j)
+            sums.push_back(pv[r * valueVectors + 4 * x + j]);
+        sums = loopOver(b, width / 2, sums,
+                        [&](OpBuilder &lb, Value g, ValueRange values) {
+                          return pairValueProducts(lb, pos, rows, key0, g,
+                                                   /*second=*/true, x, scaled,
+                                                   values);
+                        });
+        if (width % 2)
+          sums = pairValueProducts(b, pos, rows, key0, h.idx(b, width / 2),
+                                   /*second=*/false, x, scaled, sums);
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t j = 0; j < 4; ++j)
+            pv[r * valueVectors + 4 * x + j] = sums[4 * r + j];
+      }
+      if (scaled)
+        for (Value &sum : pv)
+          sum =
+              arith::ShRSIOp::create(b, loc, sum, h.constant(b, vecI32(), 8));
     }
-    if (scaled)
-      for (Value &sum : pv)
-        sum = arith::ShRSIOp::create(b, loc, sum, h.constant(b, vecI32(), 8));
     for (int64_t r = 0; r < rows; ++r)
       addValueSums(b, r, probSums[r], pv, out);
     return out;
@@ -1966,6 +2010,30 @@ private:
     return next;
   }
 
+  /// The direct path's P * V (vpdpbusd) for group `g` of 4 of the block's
+  /// keys (key0 + 4 g on, `count` of them): `sums` (valueVectors per row)
+  /// plus, per row, the group's 4 value rows interleaved (interleavedValues)
+  /// times its 4 u8 probabilities (the word the probability loop stored,
+  /// broadcast).
+  SmallVector<Value> groupValueProducts(OpBuilder &b, const Position &pos,
+                                        int64_t rows, Value key0, Value g,
+                                        int64_t count, ValueRange sums) {
+    Value first = arith::AddIOp::create(
+        b, loc, key0, arith::MulIOp::create(b, loc, g, h.idx(b, 4)));
+    SmallVector<Value> vVec = interleavedValues(b, pos, first, 0, count);
+    SmallVector<Value> next(sums.begin(), sums.end());
+    for (int64_t r = 0; r < rows; ++r) {
+      Value word = tensor::ExtractOp::create(b, loc, scratch[1],
+                                             ValueRange{h.idx(b, r), g});
+      Value pBytes = vector::BitCastOp::create(b, loc, vecBytes(),
+                                               h.broadcast(b, word, c.lanes));
+      for (int64_t e = 0; e < valueVectors; ++e)
+        next[r * valueVectors + e] = x86::DotU8S8Op::create(
+            b, loc, vecI32(), next[r * valueVectors + e], pBytes, vVec[e]);
+    }
+    return next;
+  }
+
   /// The wide packed path's P * V (AVX2 without VNNI): per pair of keys,
   /// the pair's probabilities as two i16 halves of a broadcast word against
   /// each packed vector of 8 columns (packWideValues, v - z_v): one
@@ -2021,9 +2089,9 @@ private:
                                      mask);
   }
 
-  /// P * V by dot_u8s8: per 4 keys, the four u8 probabilities of a row
-  /// broadcast against 4 keys x L columns of V (packed, or interleaved from
-  /// the rows on the direct path).
+  /// The packed path's P * V by dot_u8s8: per 4 keys, the four u8
+  /// probabilities of a row broadcast against 4 keys x L columns of packed
+  /// V.
   void addValueProducts(OpBuilder &b, const Position &pos, int64_t rows,
                         Value key0, int64_t width,
                         ArrayRef<SmallVector<Value>> probs,
@@ -2043,18 +2111,12 @@ private:
     for (int64_t g = 0; g < (width + 3) / 4; ++g) {
       const int64_t k = (4 * g) / L, word = (4 * g) % L / 4;
       SmallVector<Value> vVec;
-      if (c.direct) {
-        vVec = interleavedValues(b, pos, key0, 4 * g,
-                                 std::min<int64_t>(4, width - 4 * g));
-      } else {
-        Value group = arith::AddIOp::create(b, loc, group0, h.idx(b, g));
-        for (int64_t e = 0; e < valueVectors; ++e)
-          vVec.push_back(vector::TransferReadOp::create(
-              b, loc, vecBytes(), vPacked,
-              ValueRange{pos.batch, pos.kvHead, group, h.idx(b, e),
-                         h.idx(b, 0)},
-              padI8, ArrayRef<bool>{true}));
-      }
+      Value group = arith::AddIOp::create(b, loc, group0, h.idx(b, g));
+      for (int64_t e = 0; e < valueVectors; ++e)
+        vVec.push_back(vector::TransferReadOp::create(
+            b, loc, vecBytes(), vPacked,
+            ValueRange{pos.batch, pos.kvHead, group, h.idx(b, e), h.idx(b, 0)},
+            padI8, ArrayRef<bool>{true}));
       for (int64_t r = 0; r < rows; ++r) {
         Value scalar = vector::ExtractOp::create(b, loc, probWords[r][k],
                                                  ArrayRef<int64_t>{word});
@@ -2182,9 +2244,10 @@ private:
   bool boolMask = false;
   int64_t valueVectors = 0;
   SmallVector<Value> rowCorrections;
-  /// The wide direct path's scratch tensors of a work item, carried through
-  /// its key blocks: f32 scores [rows, key block] and the probabilities'
-  /// pairs as i32 words [rows, key block / 2] (see wideDirectKeyBlock).
+  /// The direct path's scratch tensors of a work item, carried through its
+  /// key blocks: f32 scores [rows, key block] and the probabilities as i32
+  /// words of keysPerWord() keys [rows, key block / keysPerWord()] (see
+  /// directKeyBlock).
   SmallVector<Value> scratch;
   SmallVector<SmallVector<Value>> queryVectors; // direct path, per row
   /// The wide direct path with u8 K storage: per row, sum_d (q - z_q).
@@ -2272,8 +2335,9 @@ Value mlir::qlow::buildInt8Attention(OpBuilder &b, AttentionOp op,
   // (lanewiseSums) on top of the packed kernel's work.
   const int64_t groupRows = c.h / c.hkv * c.s;
   c.direct = groupRows <= kMaxDirectRows;
-  c.wideDirect = c.direct && !desc.hasVnni();
-  c.widePacked = !c.direct && !desc.hasVnni();
+  const bool inI16 = !desc.hasVnni() && !clVnniKernelsOnAvx2;
+  c.wideDirect = c.direct && inI16;
+  c.widePacked = !c.direct && inI16;
   if (c.direct) {
     Int8AttentionKernel kernel(loc, c, q8, k8, v8, Value(), Value(), Value(),
                                mask);

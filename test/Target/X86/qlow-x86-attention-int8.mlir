@@ -249,7 +249,13 @@ func.func @int8_heads_kept(%q: tensor<1x2x5x16x!quant.uniform<i8:f32, 0.05>>, %z
 // CHECK-NOT: scf.forall
 // CHECK: scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<1x4x1x20xf32>)
 // CHECK: tensor.extract_slice %{{.+}} [1, 2, 1, 20] [1, 1, 1, 1] : tensor<1x4x1x20xf32> to tensor<1x2x1x20xf32>
-// CHECK: scf.for
+// The key block's phases are loops over its keys (as on the AVX2 path
+// below): scores stored to scratch tensors (carried by the key loop), then
+// probabilities stored as words of 4 u8, then P * V per group of 4 keys.
+// CHECK: %[[SCORES:.+]] = tensor.empty() : tensor<2x32xf32>
+// CHECK: %[[WORDS:.+]] = tensor.empty() : tensor<2x8xi32>
+// CHECK: scf.for {{.+}} iter_args({{.+}}, %{{.+}} = %[[SCORES]], %{{.+}} = %[[WORDS]])
+// CHECK: scf.for {{.+}} -> (tensor<2x32xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK: %[[KROW:.+]] = vector.transfer_read %[[K8]]{{.+}} : tensor<1x2x37x20xi8>, vector<64xi8>
 // CHECK: %[[KS8:.+]] = arith.xori %[[KROW]], %{{.+}} : vector<64xi8>
 // CHECK: %[[ZQ:.+]] = qlow_x86.dot_u8s8 %{{.+}}, %{{.+}}, %[[KS8]] : vector<64xi8> -> vector<16xi32>
@@ -257,11 +263,16 @@ func.func @int8_heads_kept(%q: tensor<1x2x5x16x!quant.uniform<i8:f32, 0.05>>, %z
 // CHECK: arith.subi %[[QK]], %[[ZQ]] : vector<16xi32>
 // CHECK: vector.shuffle {{.+}} [0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29] : vector<16xi32>, vector<16xi32>
 // CHECK: vector.shuffle {{.+}} [4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31] : vector<16xi32>, vector<16xi32>
+// CHECK: scf.for {{.+}} -> (tensor<2x8xi32>, vector<16xi32>, vector<16xi32>)
 // CHECK: math.roundeven
+// CHECK: arith.trunci %{{.+}} : vector<16xi32> to vector<16xi8>
+// CHECK: vector.transfer_write %{{.+}} : vector<4xi32>, tensor<2x8xi32>
+// CHECK: scf.for %[[G:.+]] = %{{.+}} to %c8{{.*}} step
 // CHECK: vector.transfer_read %[[V8]]{{.+}} : tensor<1x2x37x20xi8>, vector<64xi8>
 // CHECK: vector.shuffle {{.+}} [0, 64, 1, 65, 2, 66, 3, 67, 4, 68, 5, 69, 6, 70, 7, 71, 16, 80, {{.+}}] : vector<64xi8>, vector<64xi8>
 // CHECK: vector.shuffle {{.+}} [0, 32, 1, 33, 2, 34, 3, 35, 8, 40, {{.+}}] : vector<32xi16>, vector<32xi16>
 // CHECK: %[[VS8:.+]] = arith.xori {{.+}} : vector<64xi8>
+// CHECK: tensor.extract %{{.+}}[%c0{{.*}}, %[[G]]] : tensor<2x8xi32>
 // CHECK: qlow_x86.dot_u8s8 %{{.+}}, %{{.+}}, %[[VS8]] : vector<64xi8> -> vector<16xi32>
 // CHECK: scf.yield
 // CHECK: scf.if
