@@ -30,7 +30,8 @@ struct LayerBenchOptions {
   int64_t encoderFfn = 3072;
   int64_t decoderFfn = 2048;
   std::vector<int> threads = {1, 2};
-  /// Calls per timed batch (the best of three batches counts).
+  /// At least this many calls per timed batch, and enough for 20 ms (the
+  /// best of three batches counts).
   unsigned repeat = 20;
   /// With a key block N > 0, attention is int8 (`{int8, key_block = N}`, q
   /// and k i8, v u8 per tensor; the decode caches hold stored bytes).

@@ -177,9 +177,9 @@ static cl::opt<int64_t> layerDecoderFfn("decoder-ffn",
                                         cl::init(2048));
 static cl::opt<unsigned>
     layerRepeat("repeat",
-                cl::desc("layer: calls per timed batch (best of three); "
-                         "onnx: timed calls per measurement (the median "
-                         "counts)"),
+                cl::desc("layer: at least this many calls per timed batch, "
+                         "and enough for 20 ms (best of three); onnx: timed "
+                         "calls per measurement (the median counts)"),
                 cl::init(20));
 
 // `onnx` options (OnnxBench.h); --thread-counts, --seq, --d-model, --heads,
