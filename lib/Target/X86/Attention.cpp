@@ -10,7 +10,10 @@
 // (Q K^T * scale, plus the mask, minus the causally hidden keys), and keeps a
 // running row maximum and row sum (online softmax), rescaling the output
 // accumulators whenever the maximum grows; so no more than one tile of the
-// S x T score matrix ever exists, and it lives in vector registers.
+// S x T score matrix ever exists, and it lives in vector registers. (Decode
+// steps, whose scores are dot products along D, walk larger blocks as loops
+// over their keys and keep a block's scores in a small scratch tensor: see
+// buildRolledKeyBlock.)
 //
 // Upstream MLIR has no attention op and no online-softmax rewrite (IREE's
 // iree_linalg_ext.online_attention is not upstream; linalg's tiling can tile

@@ -32,12 +32,14 @@
 // (batch, kv head) takes all of the kv head's query rows and reads K and V
 // in place. A score is then a dot product along D: per key row, vpdpbusd of
 // the query row (u8) against the row's 4 L bytes (s8), whose L lanes are
-// summed with those of the chunk's other key rows by halving shuffles
+// summed with those of the chunk's other key rows by shuffles
 // (lanewiseSums); z_q's share is one more vpdpbusd per key row, shared by
 // the rows. P * V takes 4 value rows at a time, interleaved into vpdpbusd's
 // 4-byte groups by unpacks within 16-byte blocks (punpck{l,h}bw, then
 // punpck{l,h}wd), which leaves the columns permuted within each 4 L; they
-// are put back in order once, when the row is written.
+// are put back in order once, when the row is written. The direct path's
+// key blocks are loops over their keys (directKeyBlock), with the scores
+// and probabilities in a scratch tensor of the work item.
 //
 // On AVX2 without VNNI both paths multiply in i16 instead, with vpmaddwd
 // (qlow_x86.dot_i16x2) on operands widened from their storage: exact, since
