@@ -166,6 +166,23 @@ Value mlir::qlow::lanewiseSums(OpBuilder &b, Location loc,
   return vectors.front();
 }
 
+SmallVector<Value> mlir::qlow::loopOver(
+    OpBuilder &b, Location loc, int64_t count, SmallVector<Value> values,
+    function_ref<SmallVector<Value>(OpBuilder &, Value, ValueRange)> body) {
+  if (count == 0)
+    return values;
+  if (count == 1)
+    return body(b, arith::ConstantIndexOp::create(b, loc, 0), values);
+  auto loop = scf::ForOp::create(
+      b, loc, arith::ConstantIndexOp::create(b, loc, 0),
+      arith::ConstantIndexOp::create(b, loc, count),
+      arith::ConstantIndexOp::create(b, loc, 1), values,
+      [&](OpBuilder &lb, Location, Value i, ValueRange carried) {
+        scf::YieldOp::create(lb, loc, body(lb, i, carried));
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
 namespace {
 
 //===----------------------------------------------------------------------===//
@@ -694,22 +711,28 @@ private:
   /// where the scores are dot products (decode steps).
   bool rolled() const { return !keysTransposed; }
 
-  /// `values` after `body` at each i in [0, count) of an scf.for that
-  /// carries them (no loop when count is 0, the body inline when it is 1).
-  SmallVector<Value>
-  loopOver(OpBuilder &b, int64_t count, SmallVector<Value> values,
-           function_ref<SmallVector<Value>(OpBuilder &, Value, ValueRange)>
-               body) {
-    if (count == 0)
-      return values;
-    if (count == 1)
-      return body(b, idx(b, 0), values);
-    auto loop = scf::ForOp::create(
-        b, loc, idx(b, 0), idx(b, count), idx(b, 1), values,
-        [&](OpBuilder &lb, Location, Value i, ValueRange carried) {
-          scf::YieldOp::create(lb, loc, body(lb, i, carried));
-        });
-    return SmallVector<Value>(loop.getResults());
+  /// A pass of grouped P * V done: the running accumulators of its value
+  /// columns `columns` in `accTile` (the result's tile), times each row's
+  /// alpha, plus the pass's sums `partial` (rows x columns).
+  Value addPassSums(OpBuilder &b, int64_t rows, ArrayRef<Value> alphas,
+                    ArrayRef<Value> columns, ArrayRef<Value> partial,
+                    Value accTile) {
+    const int64_t lanes = tile.valueLanes, group = columns.size();
+    auto vectorType = VectorType::get({lanes}, b.getF32Type());
+    for (int64_t r = 0; r < rows; ++r) {
+      Value alpha = broadcast(b, alphas[r], lanes);
+      for (int64_t e = 0; e < group; ++e) {
+        SmallVector<Value> at = tileIndex(b, r, columns[e]);
+        Value acc = vector::TransferReadOp::create(
+            b, loc, vectorType, accTile, at, f32Const(b, 0.0),
+            ArrayRef<bool>{true});
+        acc = vector::FMAOp::create(b, loc, acc, alpha, partial[r * group + e]);
+        accTile = vector::TransferWriteOp::create(b, loc, acc, accTile, at,
+                                                  ArrayRef<bool>{true})
+                      .getResult();
+      }
+    }
+    return accTile;
   }
 
   /// A key block of dot-product scores (decode steps) as loops over its
@@ -765,7 +788,7 @@ private:
     };
     SmallVector<Value> values = {scratch};
     values.append(rows, splat(b, lanes, negInf));
-    values = loopOver(b, width / lanes, values,
+    values = loopOver(b, loc, width / lanes, values,
                       [&](OpBuilder &lb, Value c, ValueRange carried) {
                         return scoreChunk(lb, c, lanes, carried);
                       });
@@ -807,7 +830,7 @@ private:
     values.assign({scratch});
     values.append(rows, splat(b, lanes, 0.0));
     values = loopOver(
-        b, chunks, values, [&](OpBuilder &lb, Value c, ValueRange carried) {
+        b, loc, chunks, values, [&](OpBuilder &lb, Value c, ValueRange carried) {
           Value at = arith::MulIOp::create(lb, loc, c, idx(lb, lanes));
           Value scores = carried[0];
           SmallVector<Value> next = {Value()};
@@ -872,7 +895,7 @@ private:
         columns.push_back(idx(b, e * lanes));
         widths.push_back(valueWidth(e));
       }
-      out.acc = loopOver(b, width, out.acc,
+      out.acc = loopOver(b, loc, width, out.acc,
                          [&](OpBuilder &kb, Value k, ValueRange accs) {
                            return addKey(kb, k, columns, widths, accs);
                          });
@@ -893,26 +916,14 @@ private:
                 arith::AddIOp::create(pb, loc, column0, idx(pb, e * lanes)));
           SmallVector<int64_t> widths(group, lanes);
           SmallVector<Value> partial =
-              loopOver(pb, width,
+              loopOver(pb, loc, width,
                        SmallVector<Value>(rows * group, splat(pb, lanes, 0.0)),
                        [&](OpBuilder &kb, Value k, ValueRange sums) {
                          return addKey(kb, k, columns, widths, sums);
                        });
-          Value accTile = accs.front();
-          for (int64_t r = 0; r < rows; ++r) {
-            Value alpha = broadcast(pb, alphas[r], lanes);
-            for (int64_t e = 0; e < group; ++e) {
-              SmallVector<Value> at = tileIndex(pb, r, columns[e]);
-              Value acc = vector::TransferReadOp::create(
-                  pb, loc, vectorType, accTile, at, padF32, inBounds);
-              acc = vector::FMAOp::create(pb, loc, acc, alpha,
-                                          partial[r * group + e]);
-              accTile = vector::TransferWriteOp::create(pb, loc, acc, accTile,
-                                                        at, inBounds)
-                            .getResult();
-            }
-          }
-          scf::YieldOp::create(pb, loc, accTile);
+          scf::YieldOp::create(
+              pb, loc,
+              addPassSums(pb, rows, alphas, columns, partial, accs.front()));
         });
     out.acc.assign({passes.getResult(0)});
     return out;
@@ -1187,21 +1198,9 @@ private:
                 }
               }
             }
-            Value accTile = accs.front();
-            for (int64_t r = 0; r < rows; ++r) {
-              Value alpha = broadcast(pb, alphas[r], lanes);
-              for (int64_t e = 0; e < group; ++e) {
-                SmallVector<Value> at = tileIndex(pb, r, columns[e]);
-                Value acc = vector::TransferReadOp::create(
-                    pb, loc, vectorType, accTile, at, padF32, inBounds);
-                acc = vector::FMAOp::create(pb, loc, acc, alpha,
-                                            partial[r * group + e]);
-                accTile = vector::TransferWriteOp::create(pb, loc, acc, accTile,
-                                                          at, inBounds)
-                              .getResult();
-              }
-            }
-            scf::YieldOp::create(pb, loc, accTile);
+            scf::YieldOp::create(
+                pb, loc,
+                addPassSums(pb, rows, alphas, columns, partial, accs.front()));
           });
       out.acc.assign({passes.getResult(0)});
       return out;

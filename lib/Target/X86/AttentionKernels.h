@@ -32,6 +32,13 @@ SmallVector<Value> transposeVectorTile(OpBuilder &b, Location loc,
 /// against L reductions of log2(L) steps and L inserts.
 Value lanewiseSums(OpBuilder &b, Location loc, SmallVector<Value> vectors);
 
+/// `values` after `body` at each i in [0, count) of an scf.for that carries
+/// them (no loop when count is 0, the body inline at index 0 when it is 1):
+/// the decode kernels' loops over the keys of a block.
+SmallVector<Value>
+loopOver(OpBuilder &b, Location loc, int64_t count, SmallVector<Value> values,
+         function_ref<SmallVector<Value>(OpBuilder &, Value, ValueRange)> body);
+
 /// An attention operand [B, H, S, D] as a kernel reads it: the tensor
 /// itself, or, when it is the "split heads" transpose of a projection
 /// (linalg.transpose with permutation [0, 2, 1, 3] of a [B, S, H, D]

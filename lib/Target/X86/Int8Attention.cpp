@@ -1845,7 +1845,7 @@ private:
     SmallVector<Value> carried = {scratch[0]};
     carried.append(rows, h.constant(b, vecF32(),
                                     -std::numeric_limits<double>::infinity()));
-    carried = loopOver(b, fullChunks, carried,
+    carried = loopOver(b, loc, fullChunks, carried,
                        [&](OpBuilder &lb, Value k, ValueRange values) {
                          return scoreChunk(lb, k, L, values);
                        });
@@ -1864,7 +1864,7 @@ private:
     carried.assign({scratch[1]});
     carried.append(rows, h.constant(b, vecI32(), 0));
     carried = loopOver(
-        b, chunks, carried, [&](OpBuilder &lb, Value k, ValueRange values) {
+        b, loc, chunks, carried, [&](OpBuilder &lb, Value k, ValueRange values) {
           Value at = arith::MulIOp::create(lb, loc, k, h.idx(lb, L));
           Value wordAt =
               arith::MulIOp::create(lb, loc, k, h.idx(lb, L / keysPerWord()));
@@ -1902,7 +1902,7 @@ private:
     if (!c.wideDirect) {
       // P * V over groups of 4 keys (the last one partial when the block's
       // keys are not a multiple of 4), all value vectors at a time.
-      pv = loopOver(b, width / 4, pv,
+      pv = loopOver(b, loc, width / 4, pv,
                     [&](OpBuilder &lb, Value g, ValueRange values) {
                       return groupValueProducts(lb, pos, rows, key0, g, 4,
                                                 values);
@@ -1919,7 +1919,7 @@ private:
         for (int64_t r = 0; r < rows; ++r)
           for (int64_t j = 0; j < 4; ++j)
             sums.push_back(pv[r * valueVectors + 4 * x + j]);
-        sums = loopOver(b, width / 2, sums,
+        sums = loopOver(b, loc, width / 2, sums,
                         [&](OpBuilder &lb, Value g, ValueRange values) {
                           return pairValueProducts(lb, pos, rows, key0, g,
                                                    /*second=*/true, x, scaled,
@@ -1940,24 +1940,6 @@ private:
     for (int64_t r = 0; r < rows; ++r)
       addValueSums(b, r, probSums[r], pv, out);
     return out;
-  }
-
-  /// `values` after `body` at each i in [0, count) of an scf.for that
-  /// carries them (no loop when count is 0, the body inline when it is 1).
-  SmallVector<Value>
-  loopOver(OpBuilder &b, int64_t count, SmallVector<Value> values,
-           function_ref<SmallVector<Value>(OpBuilder &, Value, ValueRange)>
-               body) {
-    if (count == 0)
-      return values;
-    if (count == 1)
-      return body(b, h.idx(b, 0), values);
-    auto loop = scf::ForOp::create(
-        b, loc, h.idx(b, 0), h.idx(b, count), h.idx(b, 1), values,
-        [&](OpBuilder &lb, Location, Value i, ValueRange carried) {
-          scf::YieldOp::create(lb, loc, body(lb, i, carried));
-        });
-    return SmallVector<Value>(loop.getResults());
   }
 
   /// The wide direct path's P * V for columns [32 x, 32 x + 32) and pair
