@@ -711,6 +711,34 @@ private:
   /// where the scores are dot products (decode steps).
   bool rolled() const { return !keysTransposed; }
 
+  /// Grouped P * V: an scf.for over passes of tile.valueGroup vectors of
+  /// value columns, each adding the pass's sums (`passSums(columns)`, rows x
+  /// columns) to the running accumulators of those columns in `accTile` (the
+  /// result's tile) rescaled by each row's alpha (addPassSums); the tile
+  /// after the passes.
+  Value buildValuePasses(
+      OpBuilder &b, int64_t rows, ArrayRef<Value> alphas, Value accTile,
+      function_ref<SmallVector<Value>(OpBuilder &, ArrayRef<Value>)>
+          passSums) {
+    const int64_t group = tile.valueGroup, lanes = tile.valueLanes;
+    auto passes = scf::ForOp::create(
+        b, loc, idx(b, 0), idx(b, valueVectors / group), idx(b, 1),
+        ValueRange{accTile},
+        [&](OpBuilder &pb, Location, Value pass, ValueRange accs) {
+          Value column0 =
+              arith::MulIOp::create(pb, loc, pass, idx(pb, group * lanes));
+          SmallVector<Value> columns;
+          for (int64_t e = 0; e < group; ++e)
+            columns.push_back(
+                arith::AddIOp::create(pb, loc, column0, idx(pb, e * lanes)));
+          SmallVector<Value> partial = passSums(pb, columns);
+          scf::YieldOp::create(
+              pb, loc,
+              addPassSums(pb, rows, alphas, columns, partial, accs.front()));
+        });
+    return passes.getResult(0);
+  }
+
   /// A pass of grouped P * V done: the running accumulators of its value
   /// columns `columns` in `accTile` (the result's tile), times each row's
   /// alpha, plus the pass's sums `partial` (rows x columns).
@@ -903,29 +931,18 @@ private:
     }
     // acc[r] = acc[r] * alpha[r] + sum_k p[r][k] * v[key0 + k, :] in passes
     // over tile.valueGroup vectors of value columns (see buildKeyBlock).
-    const int64_t group = tile.valueGroup;
-    auto passes = scf::ForOp::create(
-        b, loc, idx(b, 0), idx(b, valueVectors / group), idx(b, 1),
-        ValueRange{in.acc.front()},
-        [&](OpBuilder &pb, Location, Value pass, ValueRange accs) {
-          Value column0 =
-              arith::MulIOp::create(pb, loc, pass, idx(pb, group * lanes));
-          SmallVector<Value> columns;
-          for (int64_t e = 0; e < group; ++e)
-            columns.push_back(
-                arith::AddIOp::create(pb, loc, column0, idx(pb, e * lanes)));
+    out.acc.assign({buildValuePasses(
+        b, rows, alphas, in.acc.front(),
+        [&](OpBuilder &pb, ArrayRef<Value> columns) {
+          const int64_t group = columns.size();
           SmallVector<int64_t> widths(group, lanes);
-          SmallVector<Value> partial =
-              loopOver(pb, loc, width,
-                       SmallVector<Value>(rows * group, splat(pb, lanes, 0.0)),
-                       [&](OpBuilder &kb, Value k, ValueRange sums) {
-                         return addKey(kb, k, columns, widths, sums);
-                       });
-          scf::YieldOp::create(
-              pb, loc,
-              addPassSums(pb, rows, alphas, columns, partial, accs.front()));
-        });
-    out.acc.assign({passes.getResult(0)});
+          return loopOver(
+              pb, loc, width,
+              SmallVector<Value>(rows * group, splat(pb, lanes, 0.0)),
+              [&](OpBuilder &kb, Value k, ValueRange sums) {
+                return addKey(kb, k, columns, widths, sums);
+              });
+        })});
     return out;
   }
 
@@ -1166,18 +1183,12 @@ private:
       // allocator keeps some of them in registers across Q K^T and spills
       // that loop's operands instead; and written out, the passes' FMAs are
       // interleaved again by the scheduler.)
-      const int64_t group = tile.valueGroup, lanes = tile.valueLanes;
-      auto passes = scf::ForOp::create(
-          b, loc, idx(b, 0), idx(b, valueVectors / group), idx(b, 1),
-          ValueRange{in.acc.front()},
-          [&](OpBuilder &pb, Location, Value pass, ValueRange accs) {
-            Value column0 =
-                arith::MulIOp::create(pb, loc, pass, idx(pb, group * lanes));
-            auto vectorType = VectorType::get({lanes}, f32);
-            SmallVector<Value> columns;
-            for (int64_t e = 0; e < group; ++e)
-              columns.push_back(
-                  arith::AddIOp::create(pb, loc, column0, idx(pb, e * lanes)));
+      const int64_t lanes = tile.valueLanes;
+      auto vectorType = VectorType::get({lanes}, f32);
+      out.acc.assign({buildValuePasses(
+          b, rows, alphas, in.acc.front(),
+          [&](OpBuilder &pb, ArrayRef<Value> columns) {
+            const int64_t group = columns.size();
             SmallVector<Value> partial(rows * group);
             for (int64_t k = 0; k < width; ++k) {
               Value key = arith::AddIOp::create(pb, loc, key0, idx(pb, k));
@@ -1198,11 +1209,8 @@ private:
                 }
               }
             }
-            scf::YieldOp::create(
-                pb, loc,
-                addPassSums(pb, rows, alphas, columns, partial, accs.front()));
-          });
-      out.acc.assign({passes.getResult(0)});
+            return partial;
+          })});
       return out;
     }
 
