@@ -209,8 +209,12 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   // AArch64 objects are linked against a cross sysroot without libomp: their
   // parallel loops run in order (scf-to-cf lowers them to plain loops).
-  if (!aarch64)
+  // qlow-parallel-to-openmp splits each parallel loop among the threads
+  // inline; upstream's convert-scf-to-openmp takes any loop it leaves.
+  if (!aarch64) {
+    pm.addPass(createQlowParallelToOpenMPPass());
     pm.addPass(createConvertSCFToOpenMPPass());
+  }
   // scf-to-openmp wraps each parallel body in a memref.alloca_scope; the
   // canonicalizer inlines the ones without allocas (all of ours), which
   // scf-to-cf could not otherwise split into blocks.

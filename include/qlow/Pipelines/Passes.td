@@ -525,4 +525,57 @@ def QlowLowerStridedCopiesPass
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def QlowParallelToOpenMPPass
+    : Pass<"qlow-parallel-to-openmp", "::mlir::ModuleOp"> {
+  let summary = "Runs each outermost scf.parallel on OpenMP's threads, its "
+                "iterations split statically without a worksharing loop";
+  let description = [{
+    Each outermost `scf.parallel` without reductions becomes an `omp.parallel`
+    region in which every thread computes its own block of the flattened
+    iteration space from `omp_get_thread_num()` and `omp_get_num_threads()`
+    (as OpenMP's static schedule does: the first `total % threads` threads
+    take one iteration more) and runs it as an `scf.for`, each iteration's
+    body in a `memref.alloca_scope`.
+
+    Upstream's `convert-scf-to-openmp` makes an `omp.wsloop` inside the
+    region instead. Its translation calls `__kmpc_for_static_init` and ends
+    the loop with a barrier before the region's own join barrier. In
+    Debian's libomp (built with `KMP_DEBUG`) that init formats debug strings
+    with `vsnprintf` and `malloc` on every call, whether or not tracing is
+    on: a decode step's dozen short parallel loops spent 2-4% of their time
+    there, and the second barrier costs more at 2 threads. Here a parallel
+    loop costs one fork and one join.
+
+    `scf.parallel` ops with reductions, and those nested in another parallel
+    loop, are left as they are (`convert-scf-to-openmp`, which the CPU
+    pipeline runs next, takes them). The pass declares
+    `omp_get_thread_num` and `omp_get_num_threads` as private functions of
+    type `() -> i32`; a symbol of either name with another meaning is an
+    error.
+
+    ```mlir
+    // Before
+    scf.parallel (%i, %j) = (%c0, %c0) to (%c6, %c5) step (%c1, %c2) {
+      "use"(%i, %j) : (index, index) -> ()
+    }
+    // After (trip counts 6 and 3; t, n: the thread's number and count)
+    omp.parallel {
+      // begin = t * (18 / n) + min(t, 18 % n), end = begin + 18 / n + (t < 18 % n)
+      scf.for %k = %begin to %end step %c1 {
+        // %i = %k / 3, %j = (%k % 3) * 2
+        memref.alloca_scope {
+          "use"(%i, %j) : (index, index) -> ()
+        }
+      }
+      omp.terminator
+    }
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::omp::OpenMPDialect",
+    "::mlir::scf::SCFDialect"
+  ];
+}
+
 #endif // QLOW_PIPELINES_PASSES_TD

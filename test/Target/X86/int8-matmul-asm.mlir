@@ -82,12 +82,12 @@ func.func @full_range(%a: tensor<128x32x!quant.uniform<u8:f32, 0.02:128>>) -> te
 // RUN: qlow-compile %s --cpu=znver5 --emit=asm -o - | FileCheck %s --check-prefix=ZEN5
 // RUN: qlow-compile %s --cpu=znver4 --emit=asm -o - | FileCheck %s --check-prefix=ZEN4-TILE
 // ZEN5-LABEL: six_by_four..omp_par:
-// ZEN5-COUNT-6: vpbroadcastd {{-?[0-9]*}}(%r{{[a-z0-9]+}},%r{{[a-z0-9]+}}), %zmm
+// ZEN5-COUNT-6: vpbroadcastd {{-?[0-9]*}}(%r{{[a-z0-9]+}},%r{{[a-z0-9]+}}{{(,[0-9])?}}), %zmm
 // ZEN5-NOT: vpbroadcastd
 // ZEN5-NOT: {{\(%rsp\)}}
 // ZEN5: jne
 // ZEN4-TILE-LABEL: six_by_four..omp_par:
-// ZEN4-TILE-COUNT-12: vpbroadcastd {{-?[0-9]*}}(%r{{[a-z0-9]+}},%r{{[a-z0-9]+}}), %zmm
+// ZEN4-TILE-COUNT-12: vpbroadcastd {{-?[0-9]*}}(%r{{[a-z0-9]+}},%r{{[a-z0-9]+}}{{(,[0-9])?}}), %zmm
 // ZEN4-TILE-NOT: {{\(%rsp\)}}
 // ZEN4-TILE: jne
 func.func @six_by_four(%a: tensor<24x32x!quant.uniform<u8:f32, 0.02:128>>) -> tensor<24x256xi32> {
