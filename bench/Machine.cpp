@@ -82,6 +82,56 @@ __attribute__((target("avx2"), noinline)) int64_t avx2Loop(int64_t iterations) {
   return total;
 }
 
+/// The AVX2 int8 sequence above beside f32 FMAs, two of its multiplies per
+/// FMA: four vpmaddubsw + vpmaddwd + vpaddd chains and four FMA chains
+/// (four cover the FMA's latency at one per cycle), 14 ymm registers. Were
+/// integer multiplies and FMAs to share only some of their pipes, the mix
+/// would issue more multiply-adds per cycle than the int8 sequence alone,
+/// and a kernel could compute part of an int8 matmul's columns exactly in
+/// f32 (products of 8-bit integers, and their sums below 2^24, are exact).
+/// On Zen 3 it does not: without the vpaddd, 16 multiplies and 8 FMAs issue
+/// in 8 cycles, but with it the FP side sustains about 3 operations per
+/// cycle, and the mix measures about 0.94 of the int8 sequence's rate.
+__attribute__((target("avx2,fma"), noinline)) int64_t
+avx2FmaMixLoop(int64_t iterations) {
+  constexpr int kChains = 4;
+  __m256i acc[kChains], x[2];
+  __m256 facc[kChains];
+  for (int j = 0; j < kChains; ++j) {
+    acc[j] = _mm256_set1_epi32(1);
+    facc[j] = _mm256_set1_ps(1.0f);
+  }
+  x[0] = _mm256_set1_epi32(0x01020304);
+  x[1] = _mm256_set1_epi32(0x01020305);
+  __m256i y = _mm256_set1_epi32(0x05060708), ones = _mm256_set1_epi16(1);
+  __m256 a = _mm256_set1_ps(1.0f), b = _mm256_set1_ps(0.0f);
+  for (int64_t i = 0; i < iterations; ++i) {
+    for (int j = 0; j < kChains; ++j) {
+      acc[j] = _mm256_add_epi32(
+          acc[j], _mm256_madd_epi16(_mm256_maddubs_epi16(x[j & 1], y), ones));
+      facc[j] = _mm256_fmadd_ps(a, b, facc[j]);
+      // x[j & 1] "changes": chains 0 and 2 (1 and 3) must not share their
+      // multiplies.
+      asm volatile("" : "+x"(x[j & 1]));
+    }
+    asm volatile("" : "+x"(x[0]), "+x"(x[1]), "+x"(y), "+x"(a), "+x"(b));
+  }
+  __m256i sum = acc[0];
+  __m256 fsum = facc[0];
+  for (int j = 1; j < kChains; ++j) {
+    sum = _mm256_add_epi32(sum, acc[j]);
+    fsum = _mm256_add_ps(fsum, facc[j]);
+  }
+  alignas(32) int32_t lanes[8];
+  alignas(32) float flanes[8];
+  _mm256_store_si256(reinterpret_cast<__m256i *>(lanes), sum);
+  _mm256_store_ps(flanes, fsum);
+  int64_t total = 0;
+  for (int k = 0; k < 8; ++k)
+    total += lanes[k] + static_cast<int64_t>(flanes[k]);
+  return total;
+}
+
 /// The fastest of many short runs of `loop` (about 0.3 ms each): a run that
 /// another process preempts is simply not the best, where three 0.3 s runs
 /// on a shared machine all lost time to others (454 instead of ~1070 GOPS
@@ -115,6 +165,13 @@ double qlow::bench::measureAvx2Int8PeakGops() {
   if (!__builtin_cpu_supports("avx2"))
     return 0.0;
   return bestGops(avx2Loop, 200'000, 6.0 * 32 * 2);
+}
+
+double qlow::bench::measureAvx2FmaMixGops() {
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+    return 0.0;
+  // Per iteration: 4 x 32 int8 MACs and 4 x 8 f32 FMAs, 2 ops each.
+  return bestGops(avx2FmaMixLoop, 200'000, 4.0 * 32 * 2 + 4.0 * 8 * 2);
 }
 
 qlow::bench::PageBuffer::PageBuffer(size_t bytes, bool hugePages) {

@@ -22,6 +22,13 @@ double measureVnniPeakGops();
 /// MACs), or 0 without AVX2.
 double measureAvx2Int8PeakGops();
 
+/// Measured rate on one core, in GOPS (2 ops per multiply-add), of the AVX2
+/// int8 sequence issued beside f32 FMAs, two int8 multiplies per FMA (see
+/// avx2FmaMixLoop in Machine.cpp), or 0 without AVX2 and FMA. Above
+/// measureAvx2Int8PeakGops where the two kinds of multiply share only some
+/// pipes: the headroom of a mixed int8 / exact-f32 kernel.
+double measureAvx2FmaMixGops();
+
 /// Whether this CPU has an int8 dot product with i32 accumulation (AVX-512
 /// VNNI or AVX-VNNI). Without one, oneDNN 2.6 and ONNX Runtime multiply
 /// u8 x s8 with vpmaddubsw, which saturates pairs of full-range products.

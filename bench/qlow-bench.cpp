@@ -874,6 +874,15 @@ int runMatmul() {
         "avx2_int8_peak_gops={0:f1} form=vpmaddubsw+vpmaddwd+vpaddd "
         "qlow_best_share_of_peak={1:f3}\n",
         avx2Peak, avx2Peak > 0 ? qlowBest / avx2Peak : 0.0);
+    // The same sequence beside f32 FMAs (2 int8 multiplies per FMA): only
+    // where it beats the line above could a kernel that computes some
+    // columns exactly in f32 pass the int8 ceiling (not on Zen 3: about
+    // 0.94 of it).
+    double mix = ::qlow::bench::measureAvx2FmaMixGops();
+    llvm::outs() << llvm::formatv(
+        "avx2_int8_fma_mix_gops={0:f1} form=2x(vpmaddubsw+vpmaddwd+vpaddd)+"
+        "vfmadd231ps ratio_to_int8_peak={1:f3}\n",
+        mix, avx2Peak > 0 ? mix / avx2Peak : 0.0);
   }
   for (int t : threads) {
     const char *pages = "4k";
