@@ -114,6 +114,9 @@ def mutate(data, rng):
         "extreme-number", "change-dim", "retype", "retype", "retype", "delete-line", "duplicate-line", "swap-lines",
         "flip-byte", "insert-byte", "truncate",
     ])
+    if kind == "retype" and not tensor_types(data):
+        # Nothing to retype (an input of memrefs only, say).
+        kind = "replace-token"
     if kind == "delete-token":
         i = rng.choice(significant)
         return b"".join(tokens[:i] + tokens[i + 1:]), f"{kind} #{i} {tokens[i]!r}"
