@@ -120,8 +120,7 @@ void lowerParallelLoop(scf::ParallelOp loop, func::FuncOp threadNum,
       index = arith::DivUIOp::create(b, loc, index, trips[i]);
     } else {
       // Below trips[0] already (index < total); the clamp says so to LLVM,
-      // which then folds the masks of loads that the indices keep in
-      // bounds, as it does under the bounds of OpenMP's own static loops.
+      // which then folds masks of loads that the indices keep in bounds.
       position = arith::MinUIOp::create(
           b, loc, position, arith::SubIOp::create(b, loc, trips[0], one));
     }

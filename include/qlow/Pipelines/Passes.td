@@ -540,11 +540,19 @@ def QlowParallelToOpenMPPass
     Upstream's `convert-scf-to-openmp` makes an `omp.wsloop` inside the
     region instead. Its translation calls `__kmpc_for_static_init` and ends
     the loop with a barrier before the region's own join barrier. In
-    Debian's libomp (built with `KMP_DEBUG`) that init formats debug strings
-    with `vsnprintf` and `malloc` on every call, whether or not tracing is
-    on: a decode step's dozen short parallel loops spent 2-4% of their time
-    there, and the second barrier costs more at 2 threads. Here a parallel
-    loop costs one fork and one join.
+    Debian's libomp that init formats debug strings with `vsnprintf` and
+    `malloc` on every call, whether or not tracing is on (as a build with
+    `KMP_DEBUG` does): the int8 decode step of `qlow-bench layer`, with five
+    short parallel loops, spent 2-4% of its time there, and the second
+    barrier costs more at 2 threads. Here a parallel loop costs one fork and
+    one join.
+
+    The first dimension's index is clamped to its trip count minus one,
+    which it never exceeds (each thread's block lies within the iterations):
+    the clamp tells LLVM so, which then folds masks of loads that the
+    indices keep in bounds (three of the four on the column sums of a
+    `int8-matmul-asm.mlir` tile epilogue, all four of which the
+    `omp.wsloop` form kept).
 
     `scf.parallel` ops with reductions, and those nested in another parallel
     loop, are left as they are (`convert-scf-to-openmp`, which the CPU
