@@ -538,28 +538,43 @@ std::vector<ref::Tensor> randomInputs(ArrayRef<ref::TensorType> types,
   return inputs;
 }
 
-/// Seconds per call: the best of three runs of `repeat` calls.
-FailureOr<double> timeCalls(mlir::qlow::CompiledModule &module,
-                            const mlir::qlow::EntrySignature &entry,
-                            ArrayRef<ref::Tensor> inputs, unsigned repeat) {
-  // At least `repeat` calls per batch, and enough for 20 ms: a decode
-  // step's 0.1 ms call or a 1 us kernel timed 20 times moved by 15% and more
-  // between runs.
-  double warmUp = 0.0;
-  if (failed(module.call(entry, inputs, 1, &warmUp)))
-    return failure();
-  repeat = std::max<unsigned>(
-      repeat, static_cast<unsigned>(std::min(
-                  1e5, std::ceil(0.02 / std::max(warmUp, 1e-7)))));
-  double best = 1e30;
-  for (int rep = 0; rep < 3; ++rep) {
+/// A compiled function timed in batches of calls, its best batch kept.
+struct TimedCalls {
+  mlir::qlow::CompiledModule *module;
+  const mlir::qlow::EntrySignature *entry;
+  ArrayRef<ref::Tensor> inputs;
+  unsigned repeat = 1;
+  double best = 1e30; // Seconds per call.
+
+  /// One call to warm up, and the batch size: at least `minRepeat` calls,
+  /// and enough for 20 ms (a decode step's 0.1 ms call or a 1 us kernel
+  /// timed 20 times moved by 15% and more between runs).
+  LogicalResult prepare(unsigned minRepeat) {
+    double warmUp = 0.0;
+    if (failed(module->call(*entry, inputs, 1, &warmUp)))
+      return failure();
+    repeat = std::max<unsigned>(
+        minRepeat, static_cast<unsigned>(std::min(
+                       1e5, std::ceil(0.02 / std::max(warmUp, 1e-7)))));
+    return success();
+  }
+  /// One batch.
+  LogicalResult batch() {
     double perCall = 0.0;
-    if (failed(module.call(entry, inputs, repeat, &perCall)))
+    if (failed(module->call(*entry, inputs, repeat, &perCall)))
       return failure();
     best = std::min(best, perCall);
+    return success();
   }
-  return best;
-}
+};
+
+/// Rounds in which every timed function (the layer, each kernel, the
+/// matmul chain) and every oneDNN matmul runs one batch: each figure is its
+/// best batch, and the batches of all of them are spread over the whole
+/// measurement. Timed one after the other (three batches each), a noisy
+/// stretch of a shared host could fall on the kernels only: the 2-thread
+/// decode step once showed matmuls summing to more than the whole layer.
+constexpr int kTimingRounds = 3;
 
 std::string shapeOf(Operation *op) {
   std::string text;
@@ -738,36 +753,24 @@ int benchLayer(MLIRContext &ctx, const std::string &name,
 
   for (int t : options.threads) {
     omp_set_num_threads(t);
-    FailureOr<double> total =
-        timeCalls(**compiled, *signature, inputs, options.repeat);
-    if (failed(total))
-      return 1;
-    double matmulSeconds = 0.0, kernelSeconds = 0.0;
-    for (auto [i, info] : llvm::enumerate(infos)) {
-      FailureOr<double> seconds = timeCalls(**compiledKernels, kernelEntries[i],
-                                            kernelInputs[i], options.repeat);
-      if (failed(seconds))
+    // items[0] the layer, then each kernel, then the matmul chain
+    // (appendMatmulChain, the module's last function: the matmuls back to
+    // back, in the layer's cache conditions).
+    std::vector<TimedCalls> items;
+    items.push_back({compiled->get(), &*signature, inputs});
+    for (auto [entry, kernelInput] : llvm::zip_equal(kernelEntries, kernelInputs))
+      items.push_back({compiledKernels->get(), &entry, kernelInput});
+    for (TimedCalls &item : items)
+      if (failed(item.prepare(options.repeat)))
         return 1;
-      kernelSeconds += *seconds;
-      if (info.isMatmul)
-        matmulSeconds += *seconds;
-      llvm::outs() << llvm::formatv(
-          "kernel layer={0} threads={1} index={2} op={3} shapes={4} "
-          "ms={5:f4} attention={6}\n",
-          name, t, i, info.op, info.shapes, *seconds * 1e3, attention);
-    }
-    // The matmuls back to back (appendMatmulChain, the module's last
-    // function): their time in the layer's cache conditions.
-    FailureOr<double> chainSeconds =
-        timeCalls(**compiledKernels, kernelEntries.back(), kernelInputs.back(),
-                  options.repeat);
-    if (failed(chainSeconds))
-      return 1;
-    double peerSeconds = 0.0;
-    for (auto &peer : peers) {
+    std::vector<double> peerBest(peers.size(), 1e30);
+    for (auto &peer : peers)
       peer->run(); // Warm up.
-      double best = 1e30;
-      for (int rep = 0; rep < 3; ++rep) {
+    for (int round = 0; round < kTimingRounds; ++round) {
+      for (TimedCalls &item : items)
+        if (failed(item.batch()))
+          return 1;
+      for (auto [peer, best] : llvm::zip_equal(peers, peerBest)) {
         auto start = std::chrono::steady_clock::now();
         for (unsigned r = 0; r < options.repeat; ++r)
           peer->run();
@@ -776,8 +779,23 @@ int benchLayer(MLIRContext &ctx, const std::string &name,
                                       .count() /
                                   options.repeat);
       }
-      peerSeconds += best;
     }
+    double *total = &items.front().best;
+    double matmulSeconds = 0.0, kernelSeconds = 0.0;
+    for (auto [i, info] : llvm::enumerate(infos)) {
+      double seconds = items[1 + i].best;
+      kernelSeconds += seconds;
+      if (info.isMatmul)
+        matmulSeconds += seconds;
+      llvm::outs() << llvm::formatv(
+          "kernel layer={0} threads={1} index={2} op={3} shapes={4} "
+          "ms={5:f4} attention={6}\n",
+          name, t, i, info.op, info.shapes, seconds * 1e3, attention);
+    }
+    double *chainSeconds = &items.back().best;
+    double peerSeconds = 0.0;
+    for (double best : peerBest)
+      peerSeconds += best;
     llvm::outs() << llvm::formatv(
         "layer={0} threads={1} total_ms={2:f4} matmul_ms={3:f4} "
         "other_share={4:f3} onednn_matmul_ms={5:f4} kernels_ms={6:f4} "

@@ -178,8 +178,9 @@ static cl::opt<int64_t> layerDecoderFfn("decoder-ffn",
 static cl::opt<unsigned>
     layerRepeat("repeat",
                 cl::desc("layer: at least this many calls per timed batch, "
-                         "and enough for 20 ms (best of three); onnx: timed "
-                         "calls per measurement (the median counts)"),
+                         "and enough for 20 ms (best of three rounds, each "
+                         "timing every function once); onnx: timed calls "
+                         "per measurement (the median counts)"),
                 cl::init(20));
 
 // `onnx` options (OnnxBench.h); --thread-counts, --seq, --d-model, --heads,
