@@ -780,7 +780,7 @@ int benchLayer(MLIRContext &ctx, const std::string &name,
                                   options.repeat);
       }
     }
-    double *total = &items.front().best;
+    double total = items.front().best;
     double matmulSeconds = 0.0, kernelSeconds = 0.0;
     for (auto [i, info] : llvm::enumerate(infos)) {
       double seconds = items[1 + i].best;
@@ -792,7 +792,7 @@ int benchLayer(MLIRContext &ctx, const std::string &name,
           "ms={5:f4} attention={6}\n",
           name, t, i, info.op, info.shapes, seconds * 1e3, attention);
     }
-    double *chainSeconds = &items.back().best;
+    double chainSeconds = items.back().best;
     double peerSeconds = 0.0;
     for (double best : peerBest)
       peerSeconds += best;
@@ -802,10 +802,10 @@ int benchLayer(MLIRContext &ctx, const std::string &name,
         "layer_matmuls_ms={10:f4} other_share_in_layer={11:f3} "
         "max_abs_err_vs_reference={7:e2} rows_beyond_2^-9={8} "
         "weight_bits={12} attention={9}\n",
-        name, t, *total * 1e3, matmulSeconds * 1e3,
-        (*total - matmulSeconds) / *total, peerSeconds * 1e3,
+        name, t, total * 1e3, matmulSeconds * 1e3,
+        (total - matmulSeconds) / total, peerSeconds * 1e3,
         kernelSeconds * 1e3, maxErr, check.rowsBeyondTight, attention,
-        *chainSeconds * 1e3, (*total - *chainSeconds) / *total,
+        chainSeconds * 1e3, (total - chainSeconds) / total,
         options.weightBits);
     llvm::outs().flush();
   }

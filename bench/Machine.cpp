@@ -49,6 +49,16 @@ vnniLoop(int64_t iterations) {
   return _mm512_reduce_add_epi32(sum);
 }
 
+/// The sum of the 8 i32 lanes of `v` (what keeps a peak loop's work alive).
+__attribute__((target("avx2"))) int64_t laneSum(__m256i v) {
+  alignas(32) int32_t lanes[8];
+  _mm256_store_si256(reinterpret_cast<__m256i *>(lanes), v);
+  int64_t total = 0;
+  for (int32_t lane : lanes)
+    total += lane;
+  return total;
+}
+
 /// The AVX2 int8 dot product of 4 without VNNI, as qlow's and oneDNN's
 /// AVX2 kernels issue it: vpmaddubsw, vpmaddwd by ones, vpaddd (32 MACs per
 /// three instructions, two of them multiplies). Six chains on distinct
@@ -74,12 +84,7 @@ __attribute__((target("avx2"), noinline)) int64_t avx2Loop(int64_t iterations) {
   __m256i sum = acc[0];
   for (int j = 1; j < kChains; ++j)
     sum = _mm256_add_epi32(sum, acc[j]);
-  alignas(32) int32_t lanes[8];
-  _mm256_store_si256(reinterpret_cast<__m256i *>(lanes), sum);
-  int64_t total = 0;
-  for (int32_t lane : lanes)
-    total += lane;
-  return total;
+  return laneSum(sum);
 }
 
 /// The AVX2 int8 sequence above beside f32 FMAs, two of its multiplies per
@@ -122,14 +127,7 @@ avx2FmaMixLoop(int64_t iterations) {
     sum = _mm256_add_epi32(sum, acc[j]);
     fsum = _mm256_add_ps(fsum, facc[j]);
   }
-  alignas(32) int32_t lanes[8];
-  alignas(32) float flanes[8];
-  _mm256_store_si256(reinterpret_cast<__m256i *>(lanes), sum);
-  _mm256_store_ps(flanes, fsum);
-  int64_t total = 0;
-  for (int k = 0; k < 8; ++k)
-    total += lanes[k] + static_cast<int64_t>(flanes[k]);
-  return total;
+  return laneSum(sum) + laneSum(_mm256_cvttps_epi32(fsum));
 }
 
 /// The fastest of many short runs of `loop` (about 0.3 ms each): a run that
