@@ -97,13 +97,13 @@ void lowerParallelLoop(scf::ParallelOp loop, func::FuncOp threadNum,
   // first `total % threads` threads.
   Value share = arith::DivUIOp::create(b, loc, total, threads);
   Value rest = arith::RemUIOp::create(b, loc, total, threads);
-  Value begin = arith::AddIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, thread, share),
-      arith::MinUIOp::create(b, loc, thread, rest));
+  Value before = arith::MulIOp::create(b, loc, thread, share);
+  Value extras = arith::MinUIOp::create(b, loc, thread, rest);
+  Value begin = arith::AddIOp::create(b, loc, before, extras);
   Value takesOneMore = arith::CmpIOp::create(
       b, loc, arith::CmpIPredicate::ult, thread, rest);
-  Value count = arith::AddIOp::create(
-      b, loc, share, arith::SelectOp::create(b, loc, takesOneMore, one, zero));
+  Value extra = arith::SelectOp::create(b, loc, takesOneMore, one, zero);
+  Value count = arith::AddIOp::create(b, loc, share, extra);
   Value end = arith::AddIOp::create(b, loc, begin, count);
   auto flat = scf::ForOp::create(b, loc, begin, end, one);
 

@@ -33,7 +33,16 @@ func.func @exp_vector(%x: vector<16xf32>) -> vector<16xf32> {
 // CHECK: %[[HI:.+]] = arith.mulf %[[A]], %[[A]]
 // CHECK: %[[NEGHI:.+]] = arith.negf %[[HI]]
 // CHECK: %[[LO:.+]] = math.fma %[[A]], %[[A]], %[[NEGHI]]
-// CHECK-COUNT-8: math.fma %{{.+}}, %[[T]], %{{.+}} : vector<8xf32>
+// Q(t) = 1 + (t - 1) R(t), R by Estrin's scheme: its pairs in t, then t^2
+// and t^4.
+// CHECK: %[[T2:.+]] = arith.mulf %[[T]], %[[T]]
+// CHECK: arith.mulf %[[T2]], %[[T2]]
+// CHECK-COUNT-4: math.fma %{{.+}}, %[[T]], %{{.+}} : vector<8xf32>
+// CHECK: %[[TM1:.+]] = arith.subf %[[T]], %{{.+}} : vector<8xf32>
+// CHECK: math.fma %[[TM1]], %{{.+}}, %{{.+}} : vector<8xf32>
+// exp(-hi) inline: 2^n e^r, 2^n from the exponent bits.
+// CHECK-NOT: math.exp
+// CHECK: math.roundeven %{{.+}} : vector<8xf32>
 // CHECK-NOT: math.exp
 // CHECK: arith.bitcast %{{.+}} : vector<8xi32> to vector<8xf32>
 // CHECK: %[[NEGLO:.+]] = arith.negf %[[LO]]

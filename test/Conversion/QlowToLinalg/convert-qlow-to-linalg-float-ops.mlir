@@ -6,7 +6,8 @@
 // gelu, erf form: x Phi(x), Phi(x) = 0.5 erfc(-x / sqrt 2) from qlow's erfc
 // polynomial with a^2 = x^2 / 2 split exactly (hi + lo), one elementwise
 // generic: |x| clamped to 10 sqrt 2 keeping NaN, t = 1 / (1 + |x| / (2
-// sqrt 2)), 8 fma steps in t, exp(-hi) (1 - lo), and h or 1 - h by sign.
+// sqrt 2)), Q(t) = 1 + (t - 1) R(t) with R by Estrin's scheme, exp(-hi)
+// inline (2^n e^r) times (1 - lo), and h or 1 - h by sign.
 // CHECK-LABEL: func.func @gelu_erf
 // CHECK: linalg.generic
 // CHECK-SAME: iterator_types = ["parallel", "parallel"]
@@ -25,10 +26,25 @@
 // CHECK: %[[HALF:.+]] = arith.constant 5.000000e-01 : f32
 // CHECK: %[[HI:.+]] = arith.mulf %[[SQ]], %[[HALF]] : f32
 // CHECK: %[[LO:.+]] = arith.mulf %[[SQLO]], %[[HALF]] : f32
-// CHECK-COUNT-8: math.fma %{{.+}}, %[[T]], %{{.+}} : f32
+// CHECK: %[[T2:.+]] = arith.mulf %[[T]], %[[T]] : f32
+// CHECK: %[[T4:.+]] = arith.mulf %[[T2]], %[[T2]] : f32
+// CHECK-COUNT-2: math.fma %{{.+}}, %[[T]], %{{.+}} : f32
+// CHECK: %[[R0123:.+]] = math.fma %{{.+}}, %[[T2]], %{{.+}} : f32
+// CHECK-COUNT-2: math.fma %{{.+}}, %[[T]], %{{.+}} : f32
+// CHECK: %[[R4567:.+]] = math.fma %{{.+}}, %[[T2]], %{{.+}} : f32
+// CHECK: %[[R:.+]] = math.fma %[[R4567]], %[[T4]], %[[R0123]] : f32
+// CHECK: %[[TM1:.+]] = arith.subf %[[T]], %[[ONE1:.+]] : f32
+// CHECK: %[[Q:.+]] = math.fma %[[TM1]], %[[R]], %[[ONE1]] : f32
 // CHECK: %[[NEGHI:.+]] = arith.negf %[[HI]] : f32
-// CHECK: %[[E:.+]] = math.exp %[[NEGHI]] : f32
-// CHECK: %[[TQ:.+]] = arith.mulf %[[T]], %{{.+}} : f32
+// CHECK: %[[XL:.+]] = arith.mulf %[[NEGHI]], %{{.+}} : f32
+// CHECK: %[[N:.+]] = math.roundeven %[[XL]] : f32
+// CHECK: math.fma %[[N]], %{{.+}}, %[[NEGHI]] : f32
+// CHECK: %[[CLAMPED:.+]] = arith.maximumf %[[N]], %{{.+}} : f32
+// CHECK: arith.fptosi %[[CLAMPED]] : f32 to i32
+// CHECK: %[[BITS:.+]] = arith.shli %{{.+}}, %{{.+}} : i32
+// CHECK: %[[SCALE:.+]] = arith.bitcast %[[BITS]] : i32 to f32
+// CHECK: %[[E:.+]] = arith.mulf %{{.+}}, %[[SCALE]] : f32
+// CHECK: %[[TQ:.+]] = arith.mulf %[[T]], %[[Q]] : f32
 // CHECK: %[[M:.+]] = arith.mulf %[[TQ]], %[[E]] : f32
 // CHECK: %[[NEGLO:.+]] = arith.negf %[[LO]] : f32
 // CHECK: %[[ERFC:.+]] = math.fma %[[NEGLO]], %[[M]], %[[M]] : f32
