@@ -9,6 +9,7 @@
 #include "qlow/Conversion/QlowToLinalg.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/BuiltinAttributes.h"
 
@@ -49,6 +50,19 @@ Value mlir::qlow::f32Splat(OpBuilder &b, Location loc, Type type,
 }
 
 namespace {
+Value fmaOf(OpBuilder &b, Location loc, Value x, Value y, Value z) {
+  return math::FmaOp::create(b, loc, x, y, z);
+}
+
+/// high * x + low for f32 constants high and low (splats of x's type), the
+/// constants created in that order: the IR's order must not depend on the
+/// compiler's order of evaluating arguments.
+Value constantFma(OpBuilder &b, Location loc, float high, Value x, float low) {
+  Value h = mlir::qlow::f32Splat(b, loc, x.getType(), high);
+  Value l = mlir::qlow::f32Splat(b, loc, x.getType(), low);
+  return fmaOf(b, loc, h, x, l);
+}
+
 /// exp(-h) for h >= 0 (or NaN), f32, scalar or vector: exp(-h) = 2^n e^r
 /// with n = roundeven(-h / ln 2), r = -h - n ln 2 (Cody-Waite, ln 2 split
 /// as Cephes' expf does) and e^r = 1 + r + r^2 C(r), C Cephes' degree-5
@@ -66,15 +80,10 @@ Value expOfNegative(OpBuilder &b, Location loc, Value h) {
   if (auto shaped = dyn_cast<ShapedType>(type))
     intType = shaped.clone(intType);
   auto cst = [&](float v) { return mlir::qlow::f32Splat(b, loc, type, v); };
-  auto icst = [&](int32_t v) -> Value {
-    Attribute attr = b.getI32IntegerAttr(v);
-    if (auto shaped = dyn_cast<ShapedType>(intType))
-      attr = DenseElementsAttr::get(shaped, v);
-    return arith::ConstantOp::create(b, loc, intType, cast<TypedAttr>(attr));
+  auto icst = [&](int32_t v) {
+    return createScalarOrSplatConstant(b, loc, intType, v);
   };
-  auto fma = [&](Value x, Value y, Value z) -> Value {
-    return math::FmaOp::create(b, loc, x, y, z);
-  };
+  auto fma = [&](Value x, Value y, Value z) { return fmaOf(b, loc, x, y, z); };
   Value x = arith::NegFOp::create(b, loc, h);
   Value log2e = cst(1.44269504088896341f);
   Value xLog2e = arith::MulFOp::create(b, loc, x, log2e);
@@ -84,14 +93,9 @@ Value expOfNegative(OpBuilder &b, Location loc, Value h) {
   Value ln2Low = cst(2.12194440e-4f);
   r = fma(n, ln2Low, r);
   Value r2 = arith::MulFOp::create(b, loc, r, r);
-  auto pair = [&](float c1, float c0) {
-    Value high = cst(c1);
-    Value low = cst(c0);
-    return fma(high, r, low);
-  };
-  Value c01 = pair(1.6666665459e-1f, 5.0000001201e-1f);
-  Value c23 = pair(8.3334519073e-3f, 4.1665795894e-2f);
-  Value c45 = pair(1.9875691500e-4f, 1.3981999507e-3f);
+  Value c01 = constantFma(b, loc, 1.6666665459e-1f, r, 5.0000001201e-1f);
+  Value c23 = constantFma(b, loc, 8.3334519073e-3f, r, 4.1665795894e-2f);
+  Value c45 = constantFma(b, loc, 1.9875691500e-4f, r, 1.3981999507e-3f);
   Value c2345 = fma(c45, r2, c23);
   Value c = fma(c2345, r2, c01);
   Value onePlusR = arith::AddFOp::create(b, loc, r, cst(1.0f));
@@ -108,22 +112,19 @@ Value expOfNegative(OpBuilder &b, Location loc, Value h) {
 Value mlir::qlow::buildErfcTail(OpBuilder &b, Location loc, Value t, Value hi,
                                 Value lo) {
   Type type = t.getType();
-  auto fma = [&](Value x, Value y, Value z) -> Value {
-    return math::FmaOp::create(b, loc, x, y, z);
-  };
+  auto fma = [&](Value x, Value y, Value z) { return fmaOf(b, loc, x, y, z); };
   // Q(t) = 1 + (t - 1) R(t), R(t) = (Q(t) - Q(1)) / (t - 1) (kR), so that
   // Q(1) is 1 however R rounds; R by Estrin's scheme (pairs in t, then t^2
-  // and t^4): 4 operations deep where Horner's Q was 8.
-  auto r = [&](size_t i) { return f32Splat(b, loc, type, kR[i]); };
+  // and t^4): 4 operations deep where Horner's Q was 8. (Operands built one
+  // statement at a time, as in constantFma.)
+  auto pair = [&](size_t i) { return constantFma(b, loc, kR[i + 1], t, kR[i]); };
   Value t2 = arith::MulFOp::create(b, loc, t, t);
   Value t4 = arith::MulFOp::create(b, loc, t2, t2);
-  // (Operands built one statement at a time: the IR's order must not
-  // depend on the compiler's order of evaluating arguments.)
-  Value r01 = fma(r(1), t, r(0));
-  Value r23 = fma(r(3), t, r(2));
+  Value r01 = pair(0);
+  Value r23 = pair(2);
   Value r0123 = fma(r23, t2, r01);
-  Value r45 = fma(r(5), t, r(4));
-  Value r67 = fma(r(7), t, r(6));
+  Value r45 = pair(4);
+  Value r67 = pair(6);
   Value r4567 = fma(r67, t2, r45);
   Value rt = fma(r4567, t4, r0123);
   Value one = f32Splat(b, loc, type, 1.0f);
