@@ -616,6 +616,21 @@ AttentionTile TargetDesc::chooseAttentionTile(int64_t s, int64_t dv) const {
                                      std::max<int64_t>(keyVectors,
                                                        registers / 2 / rows));
   }
+  // Where P * V must run in passes on 16 registers (2 rows of Dv >= 64 do
+  // not fit with their operands), 4 rows x 2 key vectors instead of 2 x 4,
+  // in passes of 2 value vectors: the same 8 chains in both products, but
+  // each K^T and V vector loaded feeds 4 FMAs instead of 2. A head's K^T
+  // and V (64 KB at T = 128, D = 64) do not stay in Zen 3's 32 KB L1, and 2
+  // rows' products streamed them from L2 at about 70-75% of the FMA peak.
+  // Zen 3, 1 thread, 12 heads, S = T = 128 (with the lane-wise softmax of
+  // Attention.cpp): D = 64 0.90 -> 0.78 ms, causal 0.52 -> 0.46; D = 128
+  // 1.39 -> 1.35, causal 1.00 -> 0.83; D = 80 (whose 10 vectors made no
+  // pass of 8 chains at 2 rows: one pass, spilled) 2.25 -> 0.91.
+  if (registers <= 16 && s >= 4 && dv % lanes == 0 && valueVectors % 2 == 0 &&
+      2 * valueVectors + valueVectors + 2 > registers) {
+    rows = 4;
+    keyVectors = 2;
+  }
   rows = std::max<int64_t>(1, std::min(rows, s));
   const int64_t valueGroup = valueGroupFor(rows);
   return AttentionTile{rows, keyVectors * lanes, lanes, valueGroup};

@@ -10,11 +10,15 @@
 // machine and run: lane j of the result must be the sum of the lanes of
 // vector j, for 2, 4, 8 and 16 lanes (AVX-512's shape too: LLVM splits the
 // vectors where this machine's are narrower), i32 and f32 (small integers,
-// so that every order of additions is exact).
+// so that every order of additions is exact). And buildExpOfNonPositive
+// (qlow/Conversion/QlowToLinalg.h), the exponential of the f32 kernel's
+// softmax, against exp in double.
 //
 //===----------------------------------------------------------------------===//
 
 #include "lib/Target/X86/AttentionKernels.h"
+
+#include "qlow/Conversion/QlowToLinalg.h"
 
 #include "qlow/JIT/CompiledModule.h"
 #include "qlow/Pipelines/Pipelines.h"
@@ -22,6 +26,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
@@ -30,6 +35,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <random>
 
 using namespace mlir;
@@ -127,4 +134,106 @@ TEST(LanewiseSums, F32) {
     checkSums(lanes, /*isFloat=*/true);
 }
 
+/// `func @exp(%x: tensor<N x f32>) -> tensor<N x f32>`: buildExpOfNonPositive
+/// (clampInput) of each element, in a linalg.generic that the CPU pipeline
+/// vectorizes (the scalar body becomes the same ops on vectors; a remainder,
+/// if any, stays scalar).
+OwningOpRef<ModuleOp> buildExp(MLIRContext &ctx, int64_t n) {
+  OpBuilder b(&ctx);
+  Location loc = b.getUnknownLoc();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(module->getBody());
+  auto type = RankedTensorType::get({n}, b.getF32Type());
+  auto func =
+      func::FuncOp::create(b, loc, "exp", b.getFunctionType({type}, {type}));
+  Block *body = func.addEntryBlock();
+  b.setInsertionPointToEnd(body);
+  Value out = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{n},
+                                      b.getF32Type());
+  AffineMap id = b.getMultiDimIdentityMap(1);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, ValueRange{body->getArgument(0)},
+      ValueRange{out}, ArrayRef<AffineMap>{id, id},
+      ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
+      [&](OpBuilder &gb, Location gloc, ValueRange args) {
+        linalg::YieldOp::create(
+            gb, gloc,
+            buildExpOfNonPositive(gb, gloc, args[0], /*clampInput=*/true));
+      });
+  func::ReturnOp::create(b, loc, generic.getResult(0));
+  return module;
+}
+
+TEST(ExpOfNonPositive, AgainstDouble) {
+  DialectRegistry registry;
+  registerQlowDialects(registry);
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  // Special values first, then a grid over [-88, 0] and random values.
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> x = {0.0f,    -0.0f,   -inf,     nan,
+                          -1e30f,  -104.0f, -103.99f, -90.0f,
+                          -88.0f,  -87.7f,  -87.3f,   -1e-30f,
+                          -1e-7f,  -0.5f,   -0.34657359f, -0.6931472f};
+  for (int i = 0; i <= 88000; ++i)
+    x.push_back(-0.001f * static_cast<float>(i));
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> dist(-87.3f, 0.0f);
+  while (x.size() % 8 != 3) // a scalar remainder too
+    x.push_back(dist(rng));
+  for (int i = 0; i < 20000; ++i)
+    x.push_back(dist(rng));
+  const int64_t n = static_cast<int64_t>(x.size());
+
+  OwningOpRef<ModuleOp> module = buildExp(ctx, n);
+  auto func = module->lookupSymbol<func::FuncOp>("exp");
+  FailureOr<EntrySignature> signature = getEntrySignature(func);
+  ASSERT_TRUE(succeeded(signature));
+  CompileOptions options;
+  options.cpu = "host";
+  auto compiled = CompiledModule::compile(*module, options, {*signature});
+  ASSERT_TRUE(succeeded(compiled));
+  ref::Tensor input = ref::Tensor::zeros(signature->inputs[0]);
+  for (int64_t i = 0; i < n; ++i)
+    input.f[i] = x[i];
+  auto result = (*compiled)->call(*signature, {input});
+  ASSERT_TRUE(succeeded(result));
+  const std::vector<float> &y = (*result)[0].f;
+
+  double worstUlps = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float xi = x[i], yi = y[i];
+    if (std::isnan(xi)) {
+      EXPECT_TRUE(std::isnan(yi)) << "exp(NaN) = " << yi;
+      continue;
+    }
+    if (xi == 0.0f) {
+      EXPECT_EQ(yi, 1.0f) << "exp(" << xi << ")";
+      continue;
+    }
+    // Below -126.5 ln 2 (about -87.68): exactly 0 (-inf included, the
+    // softmax's masked scores).
+    if (xi < -87.69f) {
+      EXPECT_EQ(yi, 0.0f) << "exp(" << xi << ")";
+      continue;
+    }
+    const double expected = std::exp(static_cast<double>(xi));
+    if (expected < 0x1p-126) { // not promised: 0 or a subnormal scale
+      EXPECT_GE(yi, 0.0f);
+      EXPECT_LE(yi, 0x1p-126f);
+      continue;
+    }
+    // Error in units in the last place of the f32 result.
+    const double ulp = std::ldexp(1.0, std::ilogb(expected) - 23);
+    const double ulps = std::fabs(static_cast<double>(yi) - expected) / ulp;
+    worstUlps = std::max(worstUlps, ulps);
+    EXPECT_LE(ulps, 2.0) << "exp(" << xi << ") = " << yi << ", expected "
+                         << expected;
+  }
+  std::printf("exp: %lld values, worst error %.3f ulp\n",
+              static_cast<long long>(n), worstUlps);
+}
+
 } // namespace
+

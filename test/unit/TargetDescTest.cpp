@@ -118,12 +118,13 @@ TEST(TargetDescTest, AttentionTileAmortizesSoftmaxOverKeyBlocks) {
       EXPECT_EQ(tile.valueLanes, lanes) << cpu;
       EXPECT_EQ(tile.keyBlock % lanes, 0) << cpu;
       // On 16 ymm, a value row of 8 or more vectors leaves room for 1 x 2
-      // only: 2 rows x 4 key vectors instead (8 independent FMA chains in
-      // Q K^T), and P * V in passes of 4 vectors (8 accumulators).
+      // only: 4 rows x 2 key vectors instead (8 independent FMA chains in
+      // Q K^T, each K^T vector used 4 times), and P * V in passes of 2
+      // vectors (8 accumulators).
       if (registers == 16 && valueVectors >= 8 && dv % lanes == 0) {
-        EXPECT_EQ(tile.queryRows, 2) << cpu;
-        EXPECT_EQ(keyVectors, 4) << cpu;
-        EXPECT_EQ(tile.valueGroup, 4) << cpu << " dv=" << dv;
+        EXPECT_EQ(tile.queryRows, 4) << cpu;
+        EXPECT_EQ(keyVectors, 2) << cpu;
+        EXPECT_EQ(tile.valueGroup, 2) << cpu << " dv=" << dv;
         continue;
       }
       // Elsewhere P * V fits the registers (or the passes would be too
@@ -146,10 +147,20 @@ TEST(TargetDescTest, AttentionTileAmortizesSoftmaxOverKeyBlocks) {
       lookupTargetDesc("x86_64", "znver4")->chooseAttentionTile(128, 64);
   EXPECT_EQ(zmm.keyBlock, 64);
   EXPECT_EQ(zmm.queryRows, 4);
-  AttentionTile ymm =
-      lookupTargetDesc("x86_64", "haswell")->chooseAttentionTile(128, 64);
-  EXPECT_EQ(ymm.keyBlock, 32);
-  EXPECT_EQ(ymm.queryRows, 2);
+  const TargetDesc &haswell = *lookupTargetDesc("x86_64", "haswell");
+  AttentionTile ymm = haswell.chooseAttentionTile(128, 64);
+  EXPECT_EQ(ymm.keyBlock, 16);
+  EXPECT_EQ(ymm.queryRows, 4);
+  // 10 value vectors (D = 80): passes of 2 as well (at 2 rows no pass of
+  // 8 accumulators divided them: one pass, spilled).
+  AttentionTile d80 = haswell.chooseAttentionTile(128, 80);
+  EXPECT_EQ(d80.queryRows, 4);
+  EXPECT_EQ(d80.valueGroup, 2);
+  // Fewer than 4 queries: 2 rows x 4 key vectors, as before.
+  AttentionTile three = haswell.chooseAttentionTile(3, 64);
+  EXPECT_EQ(three.queryRows, 2);
+  EXPECT_EQ(three.keyBlock, 32);
+  EXPECT_EQ(three.valueGroup, 4);
 }
 
 /// An option for ScopedLLVMOptions to set (LLVM's own may not be linked in).

@@ -116,9 +116,25 @@ Value f32Splat(OpBuilder &b, Location loc, Type type, float value);
 /// t Q(t) exp(-hi) (1 - lo), Q a degree-8 polynomial (scripts/fit_erfc.py),
 /// with relative error within 2^-21 wherever erfc(a) >= 2^-120 and exactly 1
 /// at a = 0. Beyond a = 10 erfc is below the smallest f32: callers clamp a
-/// there. The math.exp it builds is left to qlow-approximate-math. Used by
-/// qlow-approximate-math's math.erfc and by the erf form of qlow.gelu.
+/// there. exp(-hi) is buildExpOfNonPositive's. Used by qlow-approximate-math's
+/// math.erfc and by the erf form of qlow.gelu.
 Value buildErfcTail(OpBuilder &b, Location loc, Value t, Value hi, Value lo);
+
+/// x > y ? x : y (f32, scalar or vector): y where either is NaN. One
+/// `maxps x, y` on x86 (LLVM matches the compare and select), where
+/// arith.maximumf, which orders -0 below +0 and keeps NaN from either side,
+/// takes a compare and a blend more, and its vector.reduction a scalar chain
+/// with branches.
+Value selectGreater(OpBuilder &b, Location loc, Value x, Value y);
+
+/// qlow's f32 exp(x) for x <= 0 (scalar or vector): within 2 ulp where the
+/// result is normal; 0.0 exactly below about -87.68 (where exp(x) is below
+/// 2^-126.5); NaN for NaN. With `clampInput`, x = -inf (a masked score)
+/// gives 0.0 too; without it, x must be at least -104. No math.exp: the ops
+/// are built here (range reduction, a degree-5 polynomial by Estrin's
+/// scheme, 2^n from the exponent bits).
+Value buildExpOfNonPositive(OpBuilder &b, Location loc, Value x,
+                            bool clampInput);
 
 #define GEN_PASS_DECL
 #define GEN_PASS_REGISTRATION

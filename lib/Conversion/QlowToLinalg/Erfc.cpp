@@ -2,7 +2,8 @@
 //
 // The core of qlow's f32 erfc approximation, shared by qlow-approximate-math
 // (math.erfc) and the erf form of qlow.gelu, which gives it a^2 = x^2 / 2
-// without rounding x / sqrt 2 first.
+// without rounding x / sqrt 2 first; and the f32 exp of non-positive
+// arguments it uses, which the attention kernels' softmax uses too.
 //
 //===----------------------------------------------------------------------===//
 
@@ -39,17 +40,7 @@ constexpr std::array<float, std::size(kQ) - 1> remainderCoefficients() {
   return r;
 }
 constexpr auto kR = remainderCoefficients();
-} // namespace
 
-Value mlir::qlow::f32Splat(OpBuilder &b, Location loc, Type type,
-                           float value) {
-  Attribute attr = b.getF32FloatAttr(value);
-  if (auto shaped = dyn_cast<ShapedType>(type))
-    attr = DenseElementsAttr::get(shaped, value);
-  return arith::ConstantOp::create(b, loc, type, cast<TypedAttr>(attr));
-}
-
-namespace {
 Value fmaOf(OpBuilder &b, Location loc, Value x, Value y, Value z) {
   return math::FmaOp::create(b, loc, x, y, z);
 }
@@ -62,20 +53,35 @@ Value constantFma(OpBuilder &b, Location loc, float high, Value x, float low) {
   Value l = mlir::qlow::f32Splat(b, loc, x.getType(), low);
   return fmaOf(b, loc, h, x, l);
 }
+} // namespace
 
-/// exp(-h) for h >= 0 (or NaN), f32, scalar or vector: exp(-h) = 2^n e^r
-/// with n = roundeven(-h / ln 2), r = -h - n ln 2 (Cody-Waite, ln 2 split
-/// as Cephes' expf does) and e^r = 1 + r + r^2 C(r), C Cephes' degree-5
-/// polynomial evaluated by Estrin's scheme; 2^n from the exponent bits, n
-/// clamped to -127 (whose bits are 0.0: exp(-h) for h above about 88 is 0,
-/// as with upstream's exp). Written here for erfc's tail, where upstream's
-/// math.exp polynomial (a clamp of its input, Horner's chain) made the
-/// exponential the longest dependency chain of the GELU loop, which ran at
-/// about 32 cycles per 8 elements for about 44 FP operations. With this and
-/// Q's shorter form below: the erf GELU of a 128 x 3072 f32 tensor, Zen 3,
-/// 1 thread, 0.485 -> 0.400 ms.
-Value expOfNegative(OpBuilder &b, Location loc, Value h) {
-  Type type = h.getType();
+Value mlir::qlow::f32Splat(OpBuilder &b, Location loc, Type type,
+                           float value) {
+  Attribute attr = b.getF32FloatAttr(value);
+  if (auto shaped = dyn_cast<ShapedType>(type))
+    attr = DenseElementsAttr::get(shaped, value);
+  return arith::ConstantOp::create(b, loc, type, cast<TypedAttr>(attr));
+}
+
+Value mlir::qlow::selectGreater(OpBuilder &b, Location loc, Value x, Value y) {
+  Value greater =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, y);
+  return arith::SelectOp::create(b, loc, greater, x, y);
+}
+
+// exp(x) = 2^n e^r with n = roundeven(x / ln 2), r = x - n ln 2 (Cody-Waite,
+// ln 2 split as Cephes' expf does) and e^r = 1 + r + r^2 C(r), C Cephes'
+// degree-5 polynomial evaluated by Estrin's scheme; 2^n from the exponent
+// bits, n clamped to -127 (whose bits are 0.0). Written for erfc's tail,
+// where upstream's math.exp polynomial (a clamp of its input, Horner's
+// chain) made the exponential the longest dependency chain of the GELU loop,
+// which ran at about 32 cycles per 8 elements for about 44 FP operations.
+// With this and Q's shorter form below: the erf GELU of a 128 x 3072 f32
+// tensor, Zen 3, 1 thread, 0.485 -> 0.400 ms. The attention kernels' softmax
+// takes it too (clampInput: their masked scores are -inf).
+Value mlir::qlow::buildExpOfNonPositive(OpBuilder &b, Location loc, Value x,
+                                        bool clampInput) {
+  Type type = x.getType();
   Type intType = b.getI32Type();
   if (auto shaped = dyn_cast<ShapedType>(type))
     intType = shaped.clone(intType);
@@ -84,7 +90,11 @@ Value expOfNegative(OpBuilder &b, Location loc, Value h) {
     return createScalarOrSplatConstant(b, loc, intType, v);
   };
   auto fma = [&](Value x, Value y, Value z) { return fmaOf(b, loc, x, y, z); };
-  Value x = arith::NegFOp::create(b, loc, h);
+  // Below -104, n <= -150 is clamped to -127 below and the result is 0; the
+  // clamp keeps r finite for x = -inf (and keeps NaN: x is selectGreater's
+  // second operand).
+  if (clampInput)
+    x = mlir::qlow::selectGreater(b, loc, cst(-104.0f), x);
   Value log2e = cst(1.44269504088896341f);
   Value xLog2e = arith::MulFOp::create(b, loc, x, log2e);
   Value n = math::RoundEvenOp::create(b, loc, xLog2e);
@@ -100,12 +110,21 @@ Value expOfNegative(OpBuilder &b, Location loc, Value h) {
   Value c = fma(c2345, r2, c01);
   Value onePlusR = arith::AddFOp::create(b, loc, r, cst(1.0f));
   Value er = fma(c, r2, onePlusR);
-  Value clamped = arith::MaximumFOp::create(b, loc, n, cst(-127.0f));
+  // n is NaN only where x is, and er is NaN there whatever the clamp gives.
+  Value clamped = mlir::qlow::selectGreater(b, loc, n, cst(-127.0f));
   Value k = arith::FPToSIOp::create(b, loc, intType, clamped);
   Value biased = arith::AddIOp::create(b, loc, k, icst(127));
   Value bits = arith::ShLIOp::create(b, loc, biased, icst(23));
   Value scale = arith::BitcastOp::create(b, loc, type, bits);
   return arith::MulFOp::create(b, loc, er, scale);
+}
+
+namespace {
+/// exp(-h) for h in [0, 104] (or NaN): erfc's tail, h = a^2 <= 100.
+Value expOfNegative(OpBuilder &b, Location loc, Value h) {
+  return mlir::qlow::buildExpOfNonPositive(b, loc,
+                                           arith::NegFOp::create(b, loc, h),
+                                           /*clampInput=*/false);
 }
 } // namespace
 

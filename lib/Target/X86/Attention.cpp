@@ -45,6 +45,7 @@
 #include "AttentionKernels.h"
 
 #include "dialects/Qlow/IR/QlowOps.h"
+#include "qlow/Conversion/QlowToLinalg.h"
 #include "qlow/Target/TargetDesc.h"
 #include "qlow/Target/X86/Passes.h"
 
@@ -400,13 +401,22 @@ private:
       if (!grouped())
         for (int64_t e = 0; e < valueVectors; ++e)
           init.acc.push_back(splat(b, valueWidth(e), 0.0));
-      init.max.push_back(f32Const(b, negInf));
-      init.sum.push_back(f32Const(b, 0.0));
+      if (rolled()) {
+        init.max.push_back(f32Const(b, negInf));
+        init.sum.push_back(f32Const(b, 0.0));
+        continue;
+      }
+      // Lane-wise state (see buildKeyBlock): the lowest finite maximum, so
+      // that no difference with it is -inf - -inf.
+      init.max.push_back(
+          splat(b, tile.valueLanes, -std::numeric_limits<float>::max()));
+      init.sum.push_back(splat(b, tile.valueLanes, 0.0));
     }
-    // Rolled key blocks keep their scores and probabilities in a scratch
-    // tensor of the work item, carried through the key loops.
+    // Rolled key blocks keep their scores and probabilities, and grouped
+    // ones their probabilities, in a scratch tensor of the work item,
+    // carried through the key loops.
     scratch = Value();
-    if (rolled())
+    if (rolled() || grouped())
       scratch = tensor::EmptyOp::create(
           b, loc,
           ArrayRef<int64_t>{rows, (keys + tile.valueLanes - 1) /
@@ -504,8 +514,12 @@ private:
     if (grouped())
       tileOut = state.acc.front();
     for (int64_t r = 0; r < rows; ++r) {
+      Value sum = state.sum[r];
+      if (isa<VectorType>(sum.getType()))
+        sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                          sum);
       Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                          state.sum[r], f32Const(b, 0.0));
+                                          sum, f32Const(b, 0.0));
       for (int64_t e = 0; e < valueVectors; ++e) {
         int64_t width = valueWidth(e);
         SmallVector<Value> at = tileIndex(b, r, idx(b, e * tile.valueLanes));
@@ -515,8 +529,8 @@ private:
                               tileOut, at, f32Const(b, 0.0), inBounds)
                               .getResult()
                         : state.acc[r * valueVectors + e];
-        Value quotient = arith::DivFOp::create(
-            b, loc, acc, broadcast(b, state.sum[r], width));
+        Value quotient =
+            arith::DivFOp::create(b, loc, acc, broadcast(b, sum, width));
         Value value = arith::SelectOp::create(b, loc, empty,
                                               splat(b, width, 0.0), quotient);
         tileOut = vector::TransferWriteOp::create(b, loc, value, tileOut, at,
@@ -525,6 +539,77 @@ private:
       }
     }
     return tileOut;
+  }
+
+  /// The maximum of `v`'s lanes (a power of two of them) in every lane:
+  /// log2(lanes) steps of a shuffle swapping blocks of h lanes and
+  /// selectGreater.
+  Value allLanesMax(OpBuilder &b, Value v) {
+    const int64_t lanes = cast<VectorType>(v.getType()).getNumElements();
+    for (int64_t h = lanes / 2; h >= 1; h /= 2) {
+      SmallVector<int64_t> mask;
+      for (int64_t l = 0; l < lanes; ++l)
+        mask.push_back(l ^ h);
+      Value swapped = vector::ShuffleOp::create(b, loc, v, v, mask);
+      v = selectGreater(b, loc, v, swapped);
+    }
+    return v;
+  }
+
+  /// The sum of `parts` (vectors of one type) by a balanced tree of adds.
+  Value sumTree(OpBuilder &b, SmallVector<Value> parts) {
+    while (parts.size() > 1) {
+      SmallVector<Value> next;
+      for (size_t i = 0; i + 1 < parts.size(); i += 2)
+        next.push_back(arith::AddFOp::create(b, loc, parts[i], parts[i + 1]));
+      if (parts.size() % 2)
+        next.push_back(parts.back());
+      parts = std::move(next);
+    }
+    return parts.front();
+  }
+
+  /// A row's rescale factor as a vector of `width` lanes: a scalar alpha
+  /// broadcast, a lane-wise one (its lanes equal) cut to `width`.
+  Value alphaVector(OpBuilder &b, Value alpha, int64_t width) {
+    auto type = dyn_cast<VectorType>(alpha.getType());
+    if (!type)
+      return broadcast(b, alpha, width);
+    if (type.getNumElements() == width)
+      return alpha;
+    return vector::ExtractStridedSliceOp::create(
+        b, loc, alpha, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{width},
+        ArrayRef<int64_t>{1});
+  }
+
+  /// P * V for key `k` of the block at `key0`: the vectors of its value row
+  /// at `columns` (of `widths` lanes) times each row's probability, one
+  /// scalar load from the scratch tensor broadcast, added to `accs` (rows x
+  /// columns, row-major).
+  SmallVector<Value> addKeyProducts(OpBuilder &kb, const Position &pos,
+                                    int64_t rows, Value key0, Value k,
+                                    ArrayRef<Value> columns,
+                                    ArrayRef<int64_t> widths, ValueRange accs) {
+    Type f32 = kb.getF32Type();
+    Value key = arith::AddIOp::create(kb, loc, key0, k);
+    SmallVector<Value> pk;
+    for (int64_t r = 0; r < rows; ++r)
+      pk.push_back(
+          tensor::ExtractOp::create(kb, loc, scratch, ValueRange{idx(kb, r), k}));
+    SmallVector<Value> next(accs.begin(), accs.end());
+    const int64_t group = columns.size();
+    for (int64_t e = 0; e < group; ++e) {
+      Value valueRow = vector::TransferReadOp::create(
+          kb, loc, VectorType::get({widths[e]}, f32), v.value,
+          v.at(pos.batch, pos.kvHead, key, columns[e]), f32Const(kb, 0.0),
+          ArrayRef<bool>{true});
+      for (int64_t r = 0; r < rows; ++r) {
+        Value &acc = next[r * group + e];
+        acc = vector::FMAOp::create(kb, loc, broadcast(kb, pk[r], widths[e]),
+                                    valueRow, acc);
+      }
+    }
+    return next;
   }
 
   /// Whether P * V runs in passes over tile.valueGroup vectors of value
@@ -748,7 +833,7 @@ private:
     const int64_t lanes = tile.valueLanes, group = columns.size();
     auto vectorType = VectorType::get({lanes}, b.getF32Type());
     for (int64_t r = 0; r < rows; ++r) {
-      Value alpha = broadcast(b, alphas[r], lanes);
+      Value alpha = alphaVector(b, alphas[r], lanes);
       for (int64_t e = 0; e < group; ++e) {
         SmallVector<Value> at = tileIndex(b, r, columns[e]);
         Value acc = vector::TransferReadOp::create(
@@ -897,24 +982,7 @@ private:
     // row's probability, into accumulators.
     auto addKey = [&](OpBuilder &kb, Value k, ArrayRef<Value> columns,
                       ArrayRef<int64_t> widths, ValueRange accs) {
-      Value key = arith::AddIOp::create(kb, loc, key0, k);
-      SmallVector<Value> pk;
-      for (int64_t r = 0; r < rows; ++r)
-        pk.push_back(tensor::ExtractOp::create(kb, loc, scratch,
-                                               ValueRange{idx(kb, r), k}));
-      SmallVector<Value> next(accs.begin(), accs.end());
-      const int64_t group = columns.size();
-      for (int64_t e = 0; e < group; ++e) {
-        Value valueRow = vector::TransferReadOp::create(
-            kb, loc, VectorType::get({widths[e]}, f32), v.value,
-            v.at(pos.batch, pos.kvHead, key, columns[e]), padF32, inBounds);
-        for (int64_t r = 0; r < rows; ++r) {
-          Value &acc = next[r * group + e];
-          acc = vector::FMAOp::create(kb, loc, broadcast(kb, pk[r], widths[e]),
-                                      valueRow, acc);
-        }
-      }
-      return next;
+      return addKeyProducts(kb, pos, rows, key0, k, columns, widths, accs);
     };
     if (!grouped()) {
       SmallVector<Value> columns;
@@ -1087,76 +1155,52 @@ private:
       }
     }
 
-    Value negInfScalar = f32Const(b, negInf);
-    // The maximum or sum of a row's chunks: the full vectors combined
-    // lanewise, then reduced once; a narrower one reduced apart.
-    auto reduceRow = [&](ArrayRef<Value> parts, bool isMax) -> Value {
-      auto kind =
-          isMax ? vector::CombiningKind::MAXIMUMF : vector::CombiningKind::ADD;
-      auto combine = [&](Value x, Value y) -> Value {
-        if (isMax)
-          return arith::MaximumFOp::create(b, loc, x, y);
-        return arith::AddFOp::create(b, loc, x, y);
-      };
-      Value full, total;
-      for (int64_t c = 0; c < chunks; ++c) {
-        if (widths[c] == lanesPerChunk) {
-          full = full ? combine(full, parts[c]) : parts[c];
-          continue;
-        }
-        Value partial = vector::ReductionOp::create(b, loc, kind, parts[c]);
-        total = total ? combine(total, partial) : partial;
-      }
-      if (full) {
-        Value reduced = vector::ReductionOp::create(b, loc, kind, full);
-        total = total ? combine(reduced, total) : reduced;
-      }
-      return total;
-    };
-
+    // Online softmax, lane-wise: each row's running maximum and sum are
+    // vectors (State's max and sum here), the maximum equal in all lanes,
+    // the sum lane-wise partial sums, added across lanes once at the end
+    // (buildQueryBlock). The maximum starts at the lowest finite f32, and a
+    // score of -inf (masked, or an additive -inf) gives exp(-inf - max) = 0
+    // exactly, so that a row with no visible key so far keeps sum = 0
+    // without a select. The row statistics use selectGreater (maxps) and a
+    // butterfly of shuffles, the exponentials buildExpOfNonPositive: with
+    // arith.maximumf, its vector.reduction (a scalar chain with branches)
+    // and upstream's exp, a 2 x 32 AVX2 block spent about 300 cycles
+    // outside its two products (Zen 3, S = T = 128, D = 64: 29% of the
+    // kernel). A NaN score still makes its row NaN: its own probability is
+    // NaN.
+    const int64_t lanes = lanesPerChunk;
     State out = in;
     SmallVector<SmallVector<Value>> probs(rows);
     SmallVector<Value> alphas;
     const bool grouped = this->grouped();
+    auto expOf = [&](Value x) {
+      return buildExpOfNonPositive(b, loc, x, /*clampInput=*/true);
+    };
     for (int64_t r = 0; r < rows; ++r) {
       Value row = arith::AddIOp::create(b, loc, pos.row0, idx(b, r));
       SmallVector<Value> scores;
       for (int64_t c = 0; c < chunks; ++c) {
         Value chunkKey0 =
             arith::AddIOp::create(b, loc, key0, idx(b, c * lanesPerChunk));
-        scores.push_back(chunkScores(b, pos, row, chunkKey0, widths[c],
-                                     rawScores[r][c], maskCausal));
+        Value score = chunkScores(b, pos, row, chunkKey0, widths[c],
+                                  rawScores[r][c], maskCausal);
+        if (widths[c] < lanes)
+          score = vector::InsertStridedSliceOp::create(
+              b, loc, score, splat(b, lanes, negInf), ArrayRef<int64_t>{0},
+              ArrayRef<int64_t>{1});
+        scores.push_back(score);
       }
-
-      // Online softmax. A -inf score (masked, or an additive -inf) counts
-      // as masked: it contributes exactly 0, and a row with no other score
-      // keeps max = -inf, sum = 0.
-      Value blockMax = reduceRow(scores, /*isMax=*/true);
-      Value newMax = arith::MaximumFOp::create(b, loc, out.max[r], blockMax);
-      Value noneYet = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                            newMax, negInfScalar);
-      Value safeMax =
-          arith::SelectOp::create(b, loc, noneYet, f32Const(b, 0.0), newMax);
-      for (int64_t c = 0; c < chunks; ++c) {
-        const int64_t cw = widths[c];
-        Value p = math::ExpOp::create(
-            b, loc,
-            arith::SubFOp::create(b, loc, scores[c],
-                                  broadcast(b, safeMax, cw)));
-        Value masked = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                             scores[c], splat(b, cw, negInf));
+      Value blockMax = scores.front();
+      for (int64_t c = 1; c < chunks; ++c)
+        blockMax = selectGreater(b, loc, blockMax, scores[c]);
+      blockMax = allLanesMax(b, blockMax);
+      Value newMax = selectGreater(b, loc, out.max[r], blockMax);
+      for (int64_t c = 0; c < chunks; ++c)
         probs[r].push_back(
-            arith::SelectOp::create(b, loc, masked, splat(b, cw, 0.0), p));
-      }
-      Value hadNone = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                            out.max[r], negInfScalar);
-      Value alpha = arith::SelectOp::create(
-          b, loc, hadNone, f32Const(b, 0.0),
-          math::ExpOp::create(
-              b, loc, arith::SubFOp::create(b, loc, out.max[r], safeMax)));
-      Value blockSum = reduceRow(probs[r], /*isMax=*/false);
-      out.sum[r] = arith::AddFOp::create(
-          b, loc, arith::MulFOp::create(b, loc, out.sum[r], alpha), blockSum);
+            expOf(arith::SubFOp::create(b, loc, scores[c], newMax)));
+      Value alpha = expOf(arith::SubFOp::create(b, loc, out.max[r], newMax));
+      out.sum[r] = vector::FMAOp::create(b, loc, out.sum[r], alpha,
+                                         sumTree(b, probs[r]));
       out.max[r] = newMax;
       alphas.push_back(alpha);
       if (grouped)
@@ -1164,7 +1208,7 @@ private:
       for (int64_t e = 0; e < valueVectors; ++e) {
         Value &acc = out.acc[r * valueVectors + e];
         acc = arith::MulFOp::create(b, loc, acc,
-                                    broadcast(b, alpha, valueWidth(e)));
+                                    alphaVector(b, alpha, valueWidth(e)));
       }
     }
 
@@ -1182,34 +1226,32 @@ private:
       // block. (As SSA values carried by the key loop, LLVM's register
       // allocator keeps some of them in registers across Q K^T and spills
       // that loop's operands instead; and written out, the passes' FMAs are
-      // interleaved again by the scheduler.)
-      const int64_t lanes = tile.valueLanes;
+      // interleaved again by the scheduler.) Each pass walks the block's
+      // keys in an scf.for, each probability broadcast from the scratch
+      // tensor by one load: written out per key, the broadcasts were the
+      // same in every pass, LLVM hoisted all of them (rows x keys vectors,
+      // two shuffles each) out of the pass loop and spilled them.
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < chunks; ++c)
+          scratch = vector::TransferWriteOp::create(
+                        b, loc, probs[r][c], scratch,
+                        ValueRange{idx(b, r), idx(b, c * lanes)}, inBounds)
+                        .getResult();
       auto vectorType = VectorType::get({lanes}, f32);
       out.acc.assign({buildValuePasses(
           b, rows, alphas, in.acc.front(),
           [&](OpBuilder &pb, ArrayRef<Value> columns) {
             const int64_t group = columns.size();
-            SmallVector<Value> partial(rows * group);
-            for (int64_t k = 0; k < width; ++k) {
-              Value key = arith::AddIOp::create(pb, loc, key0, idx(pb, k));
-              SmallVector<Value> pk;
-              for (int64_t r = 0; r < rows; ++r)
-                pk.push_back(broadcast(pb, keyProbability(pb, r, k), lanes));
-              for (int64_t e = 0; e < group; ++e) {
-                Value row = vector::TransferReadOp::create(
-                    pb, loc, vectorType, v.value,
-                    v.at(pos.batch, pos.kvHead, key, columns[e]), padF32,
-                    inBounds);
-                for (int64_t r = 0; r < rows; ++r) {
-                  Value &sum = partial[r * group + e];
-                  sum = sum ? vector::FMAOp::create(pb, loc, pk[r], row, sum)
-                                  .getResult()
-                            : arith::MulFOp::create(pb, loc, pk[r], row)
-                                  .getResult();
-                }
-              }
-            }
-            return partial;
+            SmallVector<int64_t> groupWidths(group, lanes);
+            return loopOver(
+                pb, loc, width,
+                SmallVector<Value>(rows * group,
+                                   arith::ConstantOp::create(
+                                       pb, loc, pb.getZeroAttr(vectorType))),
+                [&](OpBuilder &kb, Value k, ValueRange sums) {
+                  return addKeyProducts(kb, pos, rows, key0, k, columns,
+                                        groupWidths, sums);
+                });
           })});
       return out;
     }

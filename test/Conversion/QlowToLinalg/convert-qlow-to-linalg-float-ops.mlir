@@ -39,7 +39,9 @@
 // CHECK: %[[XL:.+]] = arith.mulf %[[NEGHI]], %{{.+}} : f32
 // CHECK: %[[N:.+]] = math.roundeven %[[XL]] : f32
 // CHECK: math.fma %[[N]], %{{.+}}, %[[NEGHI]] : f32
-// CHECK: %[[CLAMPED:.+]] = arith.maximumf %[[N]], %{{.+}} : f32
+// n clamped to -127 by a compare and select (one maxps).
+// CHECK: %[[GT:.+]] = arith.cmpf ogt, %[[N]], %[[LOW:.+]] : f32
+// CHECK: %[[CLAMPED:.+]] = arith.select %[[GT]], %[[N]], %[[LOW]] : f32
 // CHECK: arith.fptosi %[[CLAMPED]] : f32 to i32
 // CHECK: %[[BITS:.+]] = arith.shli %{{.+}}, %{{.+}} : i32
 // CHECK: %[[SCALE:.+]] = arith.bitcast %[[BITS]] : i32 to f32

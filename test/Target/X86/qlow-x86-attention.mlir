@@ -33,34 +33,45 @@
 // CHECK-NEXT: %[[KVHEAD:.+]] = arith.divui %{{.+}}, %[[GROUP]] : index
 // CHECK: tensor.extract_slice {{.+}} to tensor<1x1x4x20xf32>
 // Half blocks of 32 keys: per step of D, 2 vectors of a K^T row for the 4
-// rows' 2 score vectors each; the causal mask; the full vectors' maximum
-// lanewise, then reduced.
-// CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<4xf32>, vector<16xf32>, vector<4xf32>, vector<16xf32>, vector<4xf32>, vector<16xf32>, vector<4xf32>, f32, f32, f32, f32, f32, f32, f32, f32)
+// rows' 2 score vectors each; the causal mask; the vectors' maximum
+// lanewise by compare and select, then in all lanes by a butterfly of
+// shuffles. Each row's running maximum and sum are vectors (lane-wise).
+// CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<4xf32>, vector<16xf32>, vector<4xf32>, vector<16xf32>, vector<4xf32>, vector<16xf32>, vector<4xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK-COUNT-2: vector.transfer_read %[[KT]][%{{.+}}, %[[KVHEAD]], %{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<1x2x20x37xf32>, vector<16xf32>
 // CHECK: arith.cmpi sle, {{.+}} : vector<16xi32>
-// CHECK: arith.maximumf {{.+}} : vector<16xf32>
-// CHECK: vector.reduction <maximumf>, {{.+}} : vector<16xf32> into f32
+// CHECK: %[[GT:.+]] = arith.cmpf ogt, %[[A:.+]], %[[B:.+]] : vector<16xf32>
+// CHECK-NEXT: %[[M:.+]] = arith.select %[[GT]], %[[A]], %[[B]] : vector<16xi1>, vector<16xf32>
+// CHECK-NEXT: vector.shuffle %[[M]], %[[M]] [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7] : vector<16xf32>, vector<16xf32>
+// CHECK-NOT: maximumf
 // Single vectors of keys: per step of D, one K^T vector for the 4 rows'
-// score vectors; the causal mask; one row maximum, the exponentials and
-// their sum; P * V.
-// CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<4xf32>, vector<16xf32>, vector<4xf32>, vector<16xf32>, vector<4xf32>, vector<16xf32>, vector<4xf32>, f32, f32, f32, f32, f32, f32, f32, f32)
+// score vectors; the causal mask; one row maximum, the exponentials (qlow's
+// own: no math.exp) and their sum, lane-wise; P * V.
+// CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<4xf32>, vector<16xf32>, vector<4xf32>, vector<16xf32>, vector<4xf32>, vector<16xf32>, vector<4xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK: vector.transfer_read %[[KT]][%{{.+}}, %[[KVHEAD]], %{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<1x2x20x37xf32>, vector<16xf32>
 // CHECK: tensor.extract %[[Q]]
 // CHECK: vector.fma {{.+}} : vector<16xf32>
 // CHECK: arith.cmpi sle, {{.+}} : vector<16xi32>
-// CHECK: vector.reduction <maximumf>, {{.+}} : vector<16xf32> into f32
-// CHECK: math.exp {{.+}} : vector<16xf32>
-// CHECK: vector.reduction <add>, {{.+}} : vector<16xf32> into f32
+// CHECK-NOT: maximumf
+// CHECK-NOT: math.exp
+// CHECK: vector.shuffle {{.+}} [1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14] : vector<16xf32>, vector<16xf32>
+// CHECK-NOT: math.exp
+// CHECK: math.roundeven {{.+}} : vector<16xf32>
+// CHECK-NOT: vector.reduction
+// CHECK: vector.fma {{.+}} : vector<16xf32>
+// CHECK-NOT: vector.reduction
 // CHECK: vector.transfer_read %[[V]][%{{.+}}, %[[KVHEAD]], %{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<1x2x37x20xf32>, vector<16xf32>
 // CHECK: vector.transfer_read %[[V]]{{.+}} : tensor<1x2x37x20xf32>, vector<4xf32>
-// The last 5 keys.
+// The last 5 keys, their scores padded to a vector with -inf. Each row's
+// sum is added across its lanes once, for the division.
 // CHECK: scf.if
 // CHECK: scf.for {{.+}} -> (vector<5xf32>, vector<5xf32>, vector<5xf32>, vector<5xf32>)
 // CHECK: vector.transfer_read %[[KT]]{{.+}} : tensor<1x2x20x37xf32>, vector<5xf32>
 // CHECK: arith.cmpi sle, {{.+}} : vector<5xi32>
-// CHECK: vector.reduction <maximumf>, {{.+}} : vector<5xf32> into f32
+// CHECK: vector.insert_strided_slice {{.+}} : vector<5xf32> into vector<16xf32>
+// CHECK: vector.shuffle {{.+}} [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7] : vector<16xf32>, vector<16xf32>
+// CHECK: vector.reduction <add>, {{.+}} : vector<16xf32> into f32
 // CHECK: arith.divf {{.+}} : vector<16xf32>
 // CHECK: vector.transfer_write {{.+}} : vector<4xf32>, tensor<1x1x4x20xf32>
 // CHECK: tensor.parallel_insert_slice {{.+}} : tensor<1x1x4x20xf32> into tensor<1x4x37x20xf32>
@@ -123,20 +134,29 @@ func.func @causal_diagonal(%q: tensor<1x1x80x16xf32>, %k: tensor<1x1x80x16xf32>,
 
 // Not causal, S = T = 77, D = Dv = 16 on AVX-512: one full block of 64 keys
 // in an scf.for (4 score vectors per row, one row maximum, one exponential
-// sum and one rescale per block), then the last 13 keys as a narrower
-// block; min(32 / 2 / 4, (32 - 1) / 2) = 4 query rows per work item.
+// sum and one rescale per block: the maximum of the 4 vectors by 3
+// compares and selects, then in all lanes by 4 shuffles; the sum of the
+// probabilities a tree of adds, into the running lane-wise sum by one FMA
+// with alpha), then the last 13 keys as a narrower block, padded to a
+// vector with -inf; min(32 / 2 / 4, (32 - 1) / 2) = 4 query rows per work
+// item.
 // CHECK-LABEL: func.func @key_blocks
 // CHECK: tensor.extract_slice {{.+}} to tensor<1x1x4x16xf32>
 // CHECK: scf.for
 // CHECK: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
-// CHECK-COUNT-3: arith.maximumf {{.+}} : vector<16xf32>
-// CHECK-NEXT: vector.reduction <maximumf>, {{.+}} : vector<16xf32> into f32
-// CHECK-COUNT-4: math.exp {{.+}} : vector<16xf32>
-// CHECK: math.exp {{.+}} : f32
-// CHECK-COUNT-3: arith.addf {{.+}} : vector<16xf32>
-// CHECK-NEXT: vector.reduction <add>, {{.+}} : vector<16xf32> into f32
+// CHECK-COUNT-3: arith.select {{.+}} : vector<16xi1>, vector<16xf32>
+// CHECK-COUNT-4: vector.shuffle
+// CHECK-NOT: vector.reduction
+// 4 exponentials of the scores, one of the maxima's difference (alpha),
+// each 2^n built from exponent bits.
+// CHECK-COUNT-5: arith.bitcast {{.+}} : vector<16xi32> to vector<16xf32>
+// CHECK-NOT: vector.reduction
+// CHECK: %[[P01:.+]] = arith.addf {{.+}} : vector<16xf32>
+// CHECK-NEXT: %[[P23:.+]] = arith.addf {{.+}} : vector<16xf32>
+// CHECK-NEXT: %[[P:.+]] = arith.addf %[[P01]], %[[P23]] : vector<16xf32>
+// CHECK-NEXT: vector.fma %{{.+}}, %{{.+}}, %[[P]] : vector<16xf32>
 // CHECK: scf.yield
-// CHECK: vector.reduction <maximumf>, {{.+}} : vector<13xf32> into f32
+// CHECK: vector.insert_strided_slice {{.+}} : vector<13xf32> into vector<16xf32>
 // CHECK: tensor.parallel_insert_slice {{.+}} : tensor<1x1x4x16xf32> into tensor<1x1x77x16xf32>
 // CHECK: tensor.parallel_insert_slice {{.+}} : tensor<1x1x1x16xf32> into tensor<1x1x77x16xf32>
 func.func @key_blocks(%q: tensor<1x1x77x16xf32>, %k: tensor<1x1x77x16xf32>, %v: tensor<1x1x77x16xf32>) -> tensor<1x1x77x16xf32> {
@@ -355,26 +375,42 @@ func.func @heads_kept(%qx: tensor<1x2x16x5xf32>, %kx: tensor<1x5x2x16xf32>, %v: 
 
 // -----
 
-// Dv = 64 with AVX2 (2 rows x 8 value vectors of accumulators, a value row
-// and the broadcasts do not fit 16 ymm): P * V runs in 2 passes of 4
-// vectors (an scf.for), into accumulators of its own, and the running
-// accumulators live in the result's tile (zeroed first, then read, rescaled
-// by one FMA and written once per pass). 19 rows: 9 tiles of 2 per head,
-// then one row. AVX-512 holds them all in registers: no pass loop.
+// Dv = 64 with AVX2 (the accumulators of 2 rows x 8 value vectors, a value
+// row and the broadcasts do not fit 16 ymm): tiles of 4 query rows x 2 key
+// vectors (16-key blocks), and P * V in 4 passes of 2 vectors (an scf.for),
+// each walking the block's keys in an scf.for into 8 accumulators of its
+// own, each probability read back from the work item's scratch tensor
+// (4 x 16, carried by the key loop) and broadcast. The running accumulators
+// live in the result's tile (zeroed first, then read, rescaled by one FMA
+// and written once per pass). Each row's maximum and sum are vectors; the
+// maxima take compares and selects (maxps), not arith.maximumf. 19 rows: 4
+// tiles of 4 per head, then 3 rows. AVX-512 holds them all in registers: no
+// pass loop.
 // AVX2-LABEL: func.func @value_passes
-// AVX2: scf.forall (%{{.+}}) in (18) shared_outs
-// AVX2-COUNT-16: vector.transfer_write %{{.+}} : vector<8xf32>, tensor<1x1x2x64xf32>
-// AVX2: scf.for %{{.+}} = %{{.+}} to %c2{{.*}} step %{{.+}} iter_args(%[[TILE:.+]] = %{{.+}}) -> (tensor<1x1x2x64xf32>)
+// AVX2: scf.forall (%{{.+}}) in (8) shared_outs
+// AVX2-COUNT-32: vector.transfer_write %{{.+}} : vector<8xf32>, tensor<1x1x4x64xf32>
+// AVX2: %[[SCRATCH:.+]] = tensor.empty() : tensor<4x16xf32>
+// AVX2: scf.for {{.+}} iter_args({{.+}}, %{{.+}} = %[[SCRATCH]]) -> (tensor<1x1x4x64xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, tensor<4x16xf32>)
+// AVX2-NOT: maximumf
+// AVX2: %[[GT:.+]] = arith.cmpf ogt, %[[A:.+]], %[[B:.+]] : vector<8xf32>
+// AVX2-NEXT: %[[M:.+]] = arith.select %[[GT]], %[[A]], %[[B]] : vector<8xi1>, vector<8xf32>
+// AVX2-NEXT: vector.shuffle %[[M]], %[[M]] [4, 5, 6, 7, 0, 1, 2, 3] : vector<8xf32>, vector<8xf32>
+// AVX2-NOT: maximumf
+// AVX2-COUNT-8: vector.transfer_write %{{.+}} : vector<8xf32>, tensor<4x16xf32>
+// AVX2: scf.for %{{.+}} = %{{.+}} to %c4{{.*}} step %{{.+}} iter_args(%[[TILE:.+]] = %{{.+}}) -> (tensor<1x1x4x64xf32>)
+// AVX2: scf.for %{{.+}} = %{{.+}} to %c16{{.*}} step %{{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// AVX2-COUNT-4: tensor.extract %{{.+}} : tensor<4x16xf32>
 // AVX2: vector.fma
-// AVX2: %[[ACC:.+]] = vector.transfer_read %[[TILE]]{{.+}} : tensor<1x1x2x64xf32>, vector<8xf32>
+// AVX2: scf.yield
+// AVX2: %[[ACC:.+]] = vector.transfer_read %[[TILE]]{{.+}} : tensor<1x1x4x64xf32>, vector<8xf32>
 // AVX2-NEXT: %[[NEW:.+]] = vector.fma %[[ACC]], %{{.+}}, %{{.+}} : vector<8xf32>
-// AVX2-NEXT: vector.transfer_write %[[NEW]], %[[TILE]]{{.+}} : vector<8xf32>, tensor<1x1x2x64xf32>
-// AVX2: scf.yield %{{.+}} : tensor<1x1x2x64xf32>
-// AVX2: vector.transfer_read {{.+}} : tensor<1x1x2x64xf32>, vector<8xf32>
+// AVX2-NEXT: vector.transfer_write %[[NEW]], %[[TILE]]{{.+}} : vector<8xf32>, tensor<1x1x4x64xf32>
+// AVX2: scf.yield %{{.+}} : tensor<1x1x4x64xf32>
+// AVX2: vector.reduction <add>, {{.+}} : vector<8xf32> into f32
 // AVX2: arith.divf {{.+}} : vector<8xf32>
-// AVX2: tensor.parallel_insert_slice {{.+}} : tensor<1x1x2x64xf32> into tensor<1x2x19x64xf32>
+// AVX2: tensor.parallel_insert_slice {{.+}} : tensor<1x1x4x64xf32> into tensor<1x2x19x64xf32>
 // AVX2: scf.forall (%{{.+}}) in (2) shared_outs
-// AVX2: scf.for {{.+}} -> (tensor<1x1x1x64xf32>)
+// AVX2: scf.for {{.+}} -> (tensor<1x1x3x64xf32>)
 // CHECK-LABEL: func.func @value_passes
 // CHECK-NOT: -> (tensor<1x1x{{[0-9]+}}x64xf32>)
 // CHECK: return
