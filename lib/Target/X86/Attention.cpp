@@ -22,9 +22,12 @@
 // kernels are: scf.forall over (batch, head, query block) is the threads'
 // work (scf-forall-to-parallel, then OpenMP), vector.fma makes the two tile
 // products (QK^T from a transposed K, or as dot products when few query rows
-// share a kv head), vector.reduction the row statistics, and math.exp the
-// exponentials (which qlow-approximate-math turns into upstream's
-// polynomial). Every size comes from the TargetDesc (chooseAttentionTile).
+// share a kv head); the row statistics are lane-wise vectors (maxps by
+// selectGreater, a butterfly of shuffles) and the exponentials qlow's own
+// (buildExpOfNonPositive) where K is transposed, and vector.reduction and
+// math.exp (which qlow-approximate-math turns into upstream's polynomial) in
+// the decode steps' rolled blocks, where they are paid once per larger
+// block. Every size comes from the TargetDesc (chooseAttentionTile).
 // Where a tile's output accumulators do not fit the registers with P * V's
 // operands (16 ymm with Dv >= 64), P * V runs in passes over groups of
 // value columns and the accumulators live in the result's tile.
@@ -1176,6 +1179,7 @@ private:
     auto expOf = [&](Value x) {
       return buildExpOfNonPositive(b, loc, x, /*clampInput=*/true);
     };
+    SmallVector<Value> maxDrops; // per row, old maximum - new maximum
     for (int64_t r = 0; r < rows; ++r) {
       Value row = arith::AddIOp::create(b, loc, pos.row0, idx(b, r));
       SmallVector<Value> scores;
@@ -1198,17 +1202,37 @@ private:
       for (int64_t c = 0; c < chunks; ++c)
         probs[r].push_back(
             expOf(arith::SubFOp::create(b, loc, scores[c], newMax)));
-      Value alpha = expOf(arith::SubFOp::create(b, loc, out.max[r], newMax));
-      out.sum[r] = vector::FMAOp::create(b, loc, out.sum[r], alpha,
-                                         sumTree(b, probs[r]));
+      maxDrops.push_back(arith::SubFOp::create(b, loc, out.max[r], newMax));
       out.max[r] = newMax;
-      alphas.push_back(alpha);
+    }
+    // The rows' rescale factors alpha = exp(old max - new max): one
+    // exponential for all rows (up to a vector's lanes), lane r row r's,
+    // then broadcast back; a row's drop is equal in all its lanes.
+    if (rows > 1 && rows <= lanes) {
+      Value packed = maxDrops.front();
+      for (int64_t r = 1; r < rows; ++r) {
+        SmallVector<int64_t> mask;
+        for (int64_t l = 0; l < lanes; ++l)
+          mask.push_back(l == r ? lanes + l : l);
+        packed = vector::ShuffleOp::create(b, loc, packed, maxDrops[r], mask);
+      }
+      Value packedAlpha = expOf(packed);
+      for (int64_t r = 0; r < rows; ++r)
+        alphas.push_back(vector::ShuffleOp::create(
+            b, loc, packedAlpha, packedAlpha, SmallVector<int64_t>(lanes, r)));
+    } else {
+      for (int64_t r = 0; r < rows; ++r)
+        alphas.push_back(expOf(maxDrops[r]));
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      out.sum[r] = vector::FMAOp::create(b, loc, out.sum[r], alphas[r],
+                                         sumTree(b, probs[r]));
       if (grouped)
         continue; // rescaled as the block's products are added
       for (int64_t e = 0; e < valueVectors; ++e) {
         Value &acc = out.acc[r * valueVectors + e];
         acc = arith::MulFOp::create(b, loc, acc,
-                                    alphaVector(b, alpha, valueWidth(e)));
+                                    alphaVector(b, alphas[r], valueWidth(e)));
       }
     }
 

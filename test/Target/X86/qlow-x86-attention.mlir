@@ -147,9 +147,14 @@ func.func @causal_diagonal(%q: tensor<1x1x80x16xf32>, %k: tensor<1x1x80x16xf32>,
 // CHECK-COUNT-3: arith.select {{.+}} : vector<16xi1>, vector<16xf32>
 // CHECK-COUNT-4: vector.shuffle
 // CHECK-NOT: vector.reduction
-// 4 exponentials of the scores, one of the maxima's difference (alpha),
-// each 2^n built from exponent bits.
-// CHECK-COUNT-5: arith.bitcast {{.+}} : vector<16xi32> to vector<16xf32>
+// The exponentials of the 4 rows' scores (4 each), then one for the rows'
+// rescale factors: their maxima's drops packed into one vector (lane r row
+// r's), broadcast back after; each 2^n built from exponent bits.
+// CHECK-COUNT-16: arith.bitcast {{.+}} : vector<16xi32> to vector<16xf32>
+// CHECK: vector.shuffle %{{.+}}, %{{.+}} [0, 17, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] : vector<16xf32>, vector<16xf32>
+// CHECK: vector.shuffle %{{.+}}, %{{.+}} [0, 1, 2, 19, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] : vector<16xf32>, vector<16xf32>
+// CHECK: arith.bitcast {{.+}} : vector<16xi32> to vector<16xf32>
+// CHECK: vector.shuffle %[[ALPHA:.+]], %[[ALPHA]] [3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3] : vector<16xf32>, vector<16xf32>
 // CHECK-NOT: vector.reduction
 // CHECK: %[[P01:.+]] = arith.addf {{.+}} : vector<16xf32>
 // CHECK-NEXT: %[[P23:.+]] = arith.addf {{.+}} : vector<16xf32>
