@@ -37,6 +37,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <random>
 
 using namespace mlir;
@@ -75,6 +76,31 @@ OwningOpRef<ModuleOp> buildSums(MLIRContext &ctx, int64_t lanes, Type type) {
   return module;
 }
 
+/// Compiles `module`'s function `name` for this machine and calls it on the
+/// inputs `makeInputs` builds for its signature: the results, or nothing
+/// (with a failed expectation) where a step fails.
+std::optional<SmallVector<ref::Tensor>> compileAndRun(
+    ModuleOp module, StringRef name,
+    function_ref<std::vector<ref::Tensor>(const EntrySignature &)>
+        makeInputs) {
+  auto func = module.lookupSymbol<func::FuncOp>(name);
+  FailureOr<EntrySignature> signature = getEntrySignature(func);
+  EXPECT_TRUE(succeeded(signature));
+  if (failed(signature))
+    return std::nullopt;
+  CompileOptions options;
+  options.cpu = "host";
+  auto compiled = CompiledModule::compile(module, options, {*signature});
+  EXPECT_TRUE(succeeded(compiled));
+  if (failed(compiled))
+    return std::nullopt;
+  auto result = (*compiled)->call(*signature, makeInputs(*signature));
+  EXPECT_TRUE(succeeded(result));
+  if (failed(result))
+    return std::nullopt;
+  return std::move(*result);
+}
+
 void checkSums(int64_t lanes, bool isFloat) {
   DialectRegistry registry;
   registerQlowDialects(registry);
@@ -83,37 +109,32 @@ void checkSums(int64_t lanes, bool isFloat) {
   Type type = isFloat ? Type(Float32Type::get(&ctx))
                       : Type(IntegerType::get(&ctx, 32));
   OwningOpRef<ModuleOp> module = buildSums(ctx, lanes, type);
-  auto func = module->lookupSymbol<func::FuncOp>("sums");
-  FailureOr<EntrySignature> signature = getEntrySignature(func);
-  ASSERT_TRUE(succeeded(signature));
-  CompileOptions options;
-  options.cpu = "host";
-  auto compiled = CompiledModule::compile(*module, options, {*signature});
-  ASSERT_TRUE(succeeded(compiled));
-
   std::mt19937 rng(static_cast<unsigned>(lanes) * 2 + isFloat);
   // i32: values whose sums wrap around (any order gives the same sum);
   // f32: integers small enough to be exact in any order.
   std::uniform_int_distribution<int64_t> intDist(INT32_MIN, INT32_MAX);
   std::uniform_int_distribution<int> floatDist(-1000, 1000);
-  ref::Tensor input = ref::Tensor::zeros(signature->inputs[0]);
   std::vector<int64_t> expectedInt(lanes, 0);
   std::vector<float> expectedFloat(lanes, 0.0f);
-  for (int64_t j = 0; j < lanes; ++j)
-    for (int64_t x = 0; x < lanes; ++x) {
-      if (isFloat) {
-        float v = static_cast<float>(floatDist(rng));
-        input.f[j * lanes + x] = v;
-        expectedFloat[j] += v;
-      } else {
-        int64_t v = intDist(rng);
-        input.i[j * lanes + x] = v;
-        expectedInt[j] = static_cast<int32_t>(
-            static_cast<uint32_t>(expectedInt[j]) + static_cast<uint32_t>(v));
+  auto result = compileAndRun(*module, "sums", [&](const EntrySignature &sig) {
+    ref::Tensor input = ref::Tensor::zeros(sig.inputs[0]);
+    for (int64_t j = 0; j < lanes; ++j)
+      for (int64_t x = 0; x < lanes; ++x) {
+        if (isFloat) {
+          float v = static_cast<float>(floatDist(rng));
+          input.f[j * lanes + x] = v;
+          expectedFloat[j] += v;
+        } else {
+          int64_t v = intDist(rng);
+          input.i[j * lanes + x] = v;
+          expectedInt[j] =
+              static_cast<int32_t>(static_cast<uint32_t>(expectedInt[j]) +
+                                   static_cast<uint32_t>(v));
+        }
       }
-    }
-  auto result = (*compiled)->call(*signature, {input});
-  ASSERT_TRUE(succeeded(result));
+    return std::vector<ref::Tensor>{input};
+  });
+  ASSERT_TRUE(result.has_value());
   for (int64_t j = 0; j < lanes; ++j) {
     if (isFloat)
       EXPECT_EQ(expectedFloat[j], (*result)[0].f[j])
@@ -187,18 +208,13 @@ TEST(ExpOfNonPositive, AgainstDouble) {
   const int64_t n = static_cast<int64_t>(x.size());
 
   OwningOpRef<ModuleOp> module = buildExp(ctx, n);
-  auto func = module->lookupSymbol<func::FuncOp>("exp");
-  FailureOr<EntrySignature> signature = getEntrySignature(func);
-  ASSERT_TRUE(succeeded(signature));
-  CompileOptions options;
-  options.cpu = "host";
-  auto compiled = CompiledModule::compile(*module, options, {*signature});
-  ASSERT_TRUE(succeeded(compiled));
-  ref::Tensor input = ref::Tensor::zeros(signature->inputs[0]);
-  for (int64_t i = 0; i < n; ++i)
-    input.f[i] = x[i];
-  auto result = (*compiled)->call(*signature, {input});
-  ASSERT_TRUE(succeeded(result));
+  auto result = compileAndRun(*module, "exp", [&](const EntrySignature &sig) {
+    ref::Tensor input = ref::Tensor::zeros(sig.inputs[0]);
+    for (int64_t i = 0; i < n; ++i)
+      input.f[i] = x[i];
+    return std::vector<ref::Tensor>{input};
+  });
+  ASSERT_TRUE(result.has_value());
   const std::vector<float> &y = (*result)[0].f;
 
   double worstUlps = 0.0;
