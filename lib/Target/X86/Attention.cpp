@@ -170,6 +170,19 @@ Value mlir::qlow::lanewiseSums(OpBuilder &b, Location loc,
   return vectors.front();
 }
 
+Value mlir::qlow::pairwiseSum(OpBuilder &b, Location loc,
+                              SmallVector<Value> parts) {
+  while (parts.size() > 1) {
+    SmallVector<Value> next;
+    for (size_t i = 0; i + 1 < parts.size(); i += 2)
+      next.push_back(arith::AddFOp::create(b, loc, parts[i], parts[i + 1]));
+    if (parts.size() % 2)
+      next.push_back(parts.back());
+    parts = std::move(next);
+  }
+  return parts.front();
+}
+
 SmallVector<Value> mlir::qlow::loopOver(
     OpBuilder &b, Location loc, int64_t count, SmallVector<Value> values,
     function_ref<SmallVector<Value>(OpBuilder &, Value, ValueRange)> body) {
@@ -557,19 +570,6 @@ private:
       v = selectGreater(b, loc, v, swapped);
     }
     return v;
-  }
-
-  /// The sum of `parts` (vectors of one type) by a balanced tree of adds.
-  Value sumTree(OpBuilder &b, SmallVector<Value> parts) {
-    while (parts.size() > 1) {
-      SmallVector<Value> next;
-      for (size_t i = 0; i + 1 < parts.size(); i += 2)
-        next.push_back(arith::AddFOp::create(b, loc, parts[i], parts[i + 1]));
-      if (parts.size() % 2)
-        next.push_back(parts.back());
-      parts = std::move(next);
-    }
-    return parts.front();
   }
 
   /// A row's rescale factor as a vector of `width` lanes: a scalar alpha
@@ -1226,7 +1226,7 @@ private:
     }
     for (int64_t r = 0; r < rows; ++r) {
       out.sum[r] = vector::FMAOp::create(b, loc, out.sum[r], alphas[r],
-                                         sumTree(b, probs[r]));
+                                         pairwiseSum(b, loc, probs[r]));
       if (grouped)
         continue; // rescaled as the block's products are added
       for (int64_t e = 0; e < valueVectors; ++e) {
@@ -1261,7 +1261,6 @@ private:
                         b, loc, probs[r][c], scratch,
                         ValueRange{idx(b, r), idx(b, c * lanes)}, inBounds)
                         .getResult();
-      auto vectorType = VectorType::get({lanes}, f32);
       out.acc.assign({buildValuePasses(
           b, rows, alphas, in.acc.front(),
           [&](OpBuilder &pb, ArrayRef<Value> columns) {
@@ -1269,9 +1268,7 @@ private:
             SmallVector<int64_t> groupWidths(group, lanes);
             return loopOver(
                 pb, loc, width,
-                SmallVector<Value>(rows * group,
-                                   arith::ConstantOp::create(
-                                       pb, loc, pb.getZeroAttr(vectorType))),
+                SmallVector<Value>(rows * group, splat(pb, lanes, 0.0)),
                 [&](OpBuilder &kb, Value k, ValueRange sums) {
                   return addKeyProducts(kb, pos, rows, key0, k, columns,
                                         groupWidths, sums);

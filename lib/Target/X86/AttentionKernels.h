@@ -6,7 +6,8 @@
 //
 // Shared by the f32 kernel (Attention.cpp, which owns the pass) and the int8
 // kernel (Int8Attention.cpp); the int8 matmul's in-place K^T packing
-// (Int8Matmul.cpp) uses transposeVectorTile too. Not installed.
+// (Int8Matmul.cpp) uses transposeVectorTile too, and the int8 softmax
+// (Int8Softmax.cpp) pairwiseSum. Not installed.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,6 +32,10 @@ SmallVector<Value> transposeVectorTile(OpBuilder &b, Location loc,
 /// blocks of 4 lanes first): 2 (L - 1) shuffles and L - 1 adds for L sums,
 /// against L reductions of log2(L) steps and L inserts.
 Value lanewiseSums(OpBuilder &b, Location loc, SmallVector<Value> vectors);
+
+/// The sum of `parts` (f32 values of one type) by a balanced tree of adds:
+/// pairs (0, 1), (2, 3), ..., an odd last one carried to the next level.
+Value pairwiseSum(OpBuilder &b, Location loc, SmallVector<Value> parts);
 
 /// `values` after `body` at each i in [0, count) of an scf.for that carries
 /// them (no loop when count is 0, the body inline at index 0 when it is 1):

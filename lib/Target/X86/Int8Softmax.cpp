@@ -8,6 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "AttentionKernels.h"
+
 #include "dialects/Qlow/IR/QlowOps.h"
 #include "dialects/QlowX86/IR/QlowX86Dialect.h"
 #include "qlow/Target/TargetDesc.h"
@@ -190,17 +192,9 @@ Value buildInt8Softmax(RewriterBase &rewriter, SoftmaxOp op, int64_t lanes) {
     }
   }
   // Their sum: lane-wise over the vectors (pairwise), then across lanes.
-  SmallVector<Value> partial(exps);
-  while (partial.size() > 1) {
-    SmallVector<Value> next;
-    for (size_t i = 0; i + 1 < partial.size(); i += 2)
-      next.push_back(arith::AddFOp::create(b, loc, partial[i], partial[i + 1]));
-    if (partial.size() % 2)
-      next.push_back(partial.back());
-    partial = std::move(next);
-  }
+  Value lanewise = pairwiseSum(b, loc, exps);
   Value sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
-                                          partial.front(), /*acc=*/Value(),
+                                          lanewise, /*acc=*/Value(),
                                           arith::FastMathFlags::reassoc);
   // 1 / (sum * s_out): one division per row, then a multiplication each.
   Value outScale = arith::ConstantOp::create(
