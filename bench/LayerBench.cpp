@@ -14,8 +14,10 @@
 //  * the whole layer (total_ms);
 //  * each kernel alone: every qlow op of the layer other than quantize and
 //    dequantize, in a function of its own with its constants (weights)
-//    inside (time per kernel; matmul_ms is the sum over the matmuls, and
-//    other_share = (total - matmul) / total);
+//    inside and, except for matmuls, the dequantizes of its operands and
+//    the quantizes of its results, which the layer fuses into it (time per
+//    kernel; matmul_ms is the sum over the matmuls, and other_share =
+//    (total - matmul) / total);
 //  * oneDNN's u8 x s8 -> s32 matmul on each matmul's shape
 //    (onednn_matmul_ms, the sum).
 //
@@ -38,6 +40,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -431,9 +434,19 @@ bool isConstant(Value value) {
 
 /// One function per kernel of `layer` (each qlow op except quantize and
 /// dequantize), with the kernel's constants inside and its other operands
-/// as arguments, in a new module.
+/// as arguments, in a new module. A kernel other than a matmul takes in the
+/// qlow.dequantize ops that produce its operands and the qlow.quantize ops
+/// that consume its results, as the layer's pipeline fuses them (a
+/// dequantize -> gelu -> quantize chain becomes one byte table, a
+/// layer_norm stores its quantized output): timed without them, the gelu
+/// kernel ran the f32 op that the layer does not (0.46 ms against the
+/// table's few hundredths at S = 128, FFN 3072). A matmul's own operands
+/// and epilogue stay as they were, so that matmul_ms stays comparable with
+/// oneDNN's matmuls. `fused` gets, per kernel, the names of the ops taken
+/// in.
 OwningOpRef<ModuleOp> extractKernels(func::FuncOp layer,
-                                     SmallVector<Operation *> &kernels) {
+                                     SmallVector<Operation *> &kernels,
+                                     std::vector<std::string> &fused) {
   MLIRContext *ctx = layer.getContext();
   OpBuilder b(ctx);
   OwningOpRef<ModuleOp> module = ModuleOp::create(layer.getLoc());
@@ -443,30 +456,78 @@ OwningOpRef<ModuleOp> extractKernels(func::FuncOp layer,
         isa<mlir::qlow::QuantizeOp, mlir::qlow::DequantizeOp>(op))
       return;
     kernels.push_back(op);
-    SmallVector<Type> args;
-    for (Value operand : op->getOperands())
+    const bool absorb = !isa<mlir::qlow::MatmulOp>(op);
+    // The kernel's operands: a dequantize's input in place of its result.
+    SetVector<Operation *> dequantizes;
+    SetVector<Value> inputs;
+    for (Value operand : op->getOperands()) {
+      auto dequantize = operand.getDefiningOp<mlir::qlow::DequantizeOp>();
+      if (absorb && dequantize) {
+        dequantizes.insert(dequantize);
+        operand = dequantize.getInput();
+      }
       if (!isConstant(operand))
-        args.push_back(operand.getType());
+        inputs.insert(operand);
+    }
+    // Its results: each quantize user's, and the op's own where it has
+    // other users (or none).
+    SmallVector<Operation *> quantizes;
+    SmallVector<Value> outputs;
+    for (Value result : op->getResults()) {
+      bool onlyQuantized = !result.use_empty();
+      for (Operation *user : result.getUsers()) {
+        if (absorb && isa<mlir::qlow::QuantizeOp>(user))
+          quantizes.push_back(user);
+        else
+          onlyQuantized = false;
+      }
+      if (!onlyQuantized)
+        outputs.push_back(result);
+    }
+    for (Operation *quantize : quantizes)
+      outputs.push_back(quantize->getResult(0));
+    std::string names;
+    for (Operation *taken : dequantizes)
+      names += (names.empty() ? "" : ",") +
+               taken->getName().getStringRef().str();
+    if (!quantizes.empty())
+      names += (names.empty() ? "" : ",") +
+               quantizes.front()->getName().getStringRef().str();
+    fused.push_back(names);
+
+    SmallVector<Type> args, results;
+    for (Value input : inputs)
+      args.push_back(input.getType());
+    for (Value output : outputs)
+      results.push_back(output.getType());
     auto fn = func::FuncOp::create(
         b, op->getLoc(), "kernel_" + std::to_string(kernels.size() - 1),
-        b.getFunctionType(args, op->getResultTypes()));
+        b.getFunctionType(args, results));
     Block *entry = fn.addEntryBlock();
     OpBuilder kb = OpBuilder::atBlockEnd(entry);
     IRMapping map;
-    unsigned arg = 0;
-    for (Value operand : op->getOperands()) {
-      if (map.contains(operand))
-        continue;
-      if (!isConstant(operand)) {
-        map.map(operand, entry->getArgument(arg++));
-        continue;
-      }
+    for (auto [input, arg] : llvm::zip_equal(inputs, entry->getArguments()))
+      map.map(input, arg);
+    auto cloneConstant = [&](Value operand) {
+      if (map.contains(operand) || !isConstant(operand))
+        return;
       if (auto cast = operand.getDefiningOp<quant::StorageCastOp>())
         kb.clone(*cast.getInput().getDefiningOp(), map);
       kb.clone(*operand.getDefiningOp(), map);
+    };
+    for (Operation *dequantize : dequantizes) {
+      cloneConstant(dequantize->getOperand(0));
+      kb.clone(*dequantize, map);
     }
-    Operation *clone = kb.clone(*op, map);
-    func::ReturnOp::create(kb, op->getLoc(), clone->getResults());
+    for (Value operand : op->getOperands())
+      cloneConstant(operand);
+    kb.clone(*op, map);
+    for (Operation *quantize : quantizes)
+      kb.clone(*quantize, map);
+    SmallVector<Value> returned;
+    for (Value output : outputs)
+      returned.push_back(map.lookup(output));
+    func::ReturnOp::create(kb, op->getLoc(), returned);
     b.setInsertionPointToEnd(module->getBody());
   });
   return module;
@@ -649,7 +710,8 @@ int benchLayer(MLIRContext &ctx, const std::string &name,
   }
   auto layer = *module->getOps<func::FuncOp>().begin();
   SmallVector<Operation *> kernels;
-  OwningOpRef<ModuleOp> kernelModule = extractKernels(layer, kernels);
+  std::vector<std::string> fused;
+  OwningOpRef<ModuleOp> kernelModule = extractKernels(layer, kernels, fused);
   FailureOr<mlir::qlow::EntrySignature> signature =
       mlir::qlow::getEntrySignature(layer);
   if (failed(signature))
@@ -674,12 +736,14 @@ int benchLayer(MLIRContext &ctx, const std::string &name,
   // lowers both modules in place.
   struct KernelInfo {
     std::string op, shapes;
+    std::string fused; // the quantize/dequantize ops taken in, or empty
     bool isMatmul = false;
     int64_t m = 0, k = 0, n = 0;
   };
   std::vector<KernelInfo> infos;
   for (Operation *op : kernels) {
-    KernelInfo info{op->getName().getStringRef().str(), shapeOf(op)};
+    KernelInfo info{op->getName().getStringRef().str(), shapeOf(op),
+                    fused[infos.size()]};
     if (auto matmul = dyn_cast<mlir::qlow::MatmulOp>(op)) {
       ArrayRef<int64_t> lhs = matmul.getLhs().getType().getShape();
       info.isMatmul = true;
@@ -789,8 +853,9 @@ int benchLayer(MLIRContext &ctx, const std::string &name,
         matmulSeconds += seconds;
       llvm::outs() << llvm::formatv(
           "kernel layer={0} threads={1} index={2} op={3} shapes={4} "
-          "ms={5:f4} attention={6}\n",
-          name, t, i, info.op, info.shapes, seconds * 1e3, attention);
+          "{7}ms={5:f4} attention={6}\n",
+          name, t, i, info.op, info.shapes, seconds * 1e3, attention,
+          info.fused.empty() ? std::string() : "with=" + info.fused + " ");
     }
     double chainSeconds = items.back().best;
     double peerSeconds = 0.0;
