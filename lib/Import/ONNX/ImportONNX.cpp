@@ -1818,6 +1818,8 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
     return success();
   }
   if (op == "Concat") {
+    if (node->input_size() == 0)
+      return error() << "Concat needs at least one input";
     SmallVector<Value> ins;
     for (int i = 0; i < node->input_size(); ++i) {
       auto x = tensorInput(i);

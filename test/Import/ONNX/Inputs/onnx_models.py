@@ -727,6 +727,15 @@ def missing_input(seed):
                  [vi("x", [2])], [vi("y", [2])])
 
 
+def concat_no_inputs(seed):
+    """A Concat without inputs (found by the fuzzer: the importer read the
+    first of none)."""
+    n = helper.make_node
+    return model([n("Concat", [], ["e"], name="cat", axis=0),
+                  n("Relu", ["e"], ["y"], name="relu")],
+                 [vi("x", [2])], [vi("y", [2])])
+
+
 def matmul_nbits_bits(seed):
     node = helper.make_node("MatMulNBits", ["x", "b", "s"], ["y"], name="mm_q",
                             domain="com.microsoft", K=32, N=4, bits=8,
@@ -773,6 +782,7 @@ MODELS = {
     "qdq-zp-range": lambda seed: qdq(0.05, 300),
     "qdq-zp-type": qdq_zp_type,
     "missing-input": missing_input,
+    "concat-no-inputs": concat_no_inputs,
     "matmul-nbits-bits": matmul_nbits_bits,
 }
 
