@@ -184,6 +184,7 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
   // bufferization.writable = true (qlow-read-only-arguments): the C header
   // declares them const.
   pm.addNestedPass<func::FuncOp>(createQlowReadOnlyArgumentsPass());
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =

@@ -30,12 +30,17 @@ func.func @softmax(%x: tensor<4x64xf32>) -> tensor<4x64xf32> {
 
 // rope (rotate-half) in f64 vectors, each half's products and sum on
 // vector<16xf64> lanes: the two per-half generics vectorize (the earlier
-// single generic with an index-dependent select stayed scalar).
+// single generic with an index-dependent select stayed scalar). Both halves
+// are computed straight into the result: empty-tensor elimination makes the
+// first half's tensor.empty a slice of the result's, where it used to be a
+// buffer of its own that a scalar loop then copied into the result.
 // CHECK-LABEL: llvm.func @rope(
+// CHECK-NOT: llvm.call @_mlir_memref_to_llvm_alloc
 // CHECK: llvm.fpext {{.*}} : vector<16xf32> to vector<16xf64>
 // CHECK: llvm.fmul {{.*}} : vector<16xf64>
 // CHECK: llvm.fadd {{.*}} : vector<16xf64>
 // CHECK: llvm.fptrunc {{.*}} : vector<16xf64> to vector<16xf32>
+// CHECK-NOT: llvm.call @_mlir_memref_to_llvm_alloc
 // CHECK-LABEL: llvm.func @_mlir_ciface_rope(
 func.func @rope(%x: tensor<1x4x16x64xf32>, %c: tensor<16x32xf32>, %s: tensor<16x32xf32>) -> tensor<1x4x16x64xf32> {
   %y = qlow.rope %x, %c, %s : (tensor<1x4x16x64xf32>, tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<1x4x16x64xf32>
