@@ -221,27 +221,32 @@ Value lowering::roundToQuantized(OpBuilder &b, Location loc, Value v,
     // same result as below, in fewer steps (no f32 add of z, none at all for
     // z = 0), and roundeven + fptosi of an in-range value is one conversion
     // where the target has it (qlow-round-to-int: vcvtps2dq on x86).
+    //
+    // A NaN becomes 0 first, in f32 (and so z): selected after the
+    // conversion, the test's mask went through the narrowing to bytes with
+    // the result (two packs and a byte blend per 8 lanes on AVX2). Then no
+    // operand is NaN, and each clamp is a compare and select (maxps, minps).
     Type f32 = b.getF32Type(), i32 = b.getI32Type();
     int64_t z = constantZeroPoint.getSExtValue();
-    Value clamped = arith::MinimumFOp::create(
+    if (mayBeNaN)
+      v = arith::SelectOp::create(
+          b, loc, arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, v, v),
+          scalarConstant(b, loc, f32, 0.0), v);
+    Value lo = scalarConstant(b, loc, f32, static_cast<double>(qmin - z));
+    Value hi = scalarConstant(b, loc, f32, static_cast<double>(qmax - z));
+    Value clamped = arith::SelectOp::create(
+        b, loc, arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, v, lo),
+        v, lo);
+    clamped = arith::SelectOp::create(
         b, loc,
-        arith::MaximumFOp::create(
-            b, loc, v,
-            scalarConstant(b, loc, f32, static_cast<double>(qmin - z))),
-        scalarConstant(b, loc, f32, static_cast<double>(qmax - z)));
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, clamped, hi),
+        clamped, hi);
     Value result = arith::FPToSIOp::create(
         b, loc, i32, math::RoundEvenOp::create(b, loc, clamped));
     if (z != 0)
       result = arith::AddIOp::create(
           b, loc, result,
           arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(z)));
-    if (mayBeNaN) {
-      Value isNaN =
-          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, v, v);
-      result = arith::SelectOp::create(
-          b, loc, isNaN,
-          arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(z)), result);
-    }
     return arith::TruncIOp::create(b, loc, b.getIntegerType(bits), result);
   }
   Value rounded = math::RoundEvenOp::create(b, loc, v);

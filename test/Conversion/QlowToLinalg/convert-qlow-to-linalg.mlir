@@ -67,19 +67,24 @@ func.func @matmul_batched_runtime_weights(%a: tensor<2x4x8x!quant.uniform<u8:f32
 
 // -----
 
-// quantize with a constant zero point z: x / s, clamped to [qmin - z,
-// qmax - z], roundeven, to i32, + z as an integer, NaN to z.
+// quantize with a constant zero point z: x / s, NaN to 0 (in f32, before
+// the conversion), clamped to [qmin - z, qmax - z] by compares and selects
+// (maxps, minps: no operand is NaN any more), roundeven, to i32, + z as an
+// integer.
 // CHECK-LABEL: func.func @quantize
 // CHECK-SAME: -> tensor<4xi8>
 // CHECK: linalg.generic
-// CHECK: arith.divf
-// CHECK: arith.maximumf %{{.+}}, %{{.+}} : f32
-// CHECK: arith.minimumf %{{.+}}, %{{.+}} : f32
-// CHECK: math.roundeven
-// CHECK: arith.fptosi %{{.+}} : f32 to i32
+// CHECK: %[[D:.+]] = arith.divf
+// CHECK: %[[NAN:.+]] = arith.cmpf uno, %[[D]], %[[D]] : f32
+// CHECK: %[[V:.+]] = arith.select %[[NAN]], %{{.+}}, %[[D]] : f32
+// CHECK: %[[GT:.+]] = arith.cmpf ogt, %[[V]], %[[LO:.+]] : f32
+// CHECK: %[[MAX:.+]] = arith.select %[[GT]], %[[V]], %[[LO]] : f32
+// CHECK: %[[LT:.+]] = arith.cmpf olt, %[[MAX]], %[[HI:.+]] : f32
+// CHECK: %[[MIN:.+]] = arith.select %[[LT]], %[[MAX]], %[[HI]] : f32
+// CHECK: %[[R:.+]] = math.roundeven %[[MIN]]
+// CHECK: arith.fptosi %[[R]] : f32 to i32
 // CHECK: arith.addi %{{.+}}, %c128_i32 : i32
-// CHECK: arith.cmpf uno
-// CHECK: arith.select
+// CHECK-NOT: arith.select
 // CHECK: arith.trunci %{{.+}} : i32 to i8
 func.func @quantize(%x: tensor<4xf32>) -> tensor<4x!quant.uniform<u8:f32, 0.05:128>> {
   %q = qlow.quantize %x : tensor<4xf32> -> tensor<4x!quant.uniform<u8:f32, 0.05:128>>
