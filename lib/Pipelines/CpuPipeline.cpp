@@ -184,6 +184,11 @@ void mlir::qlow::buildQlowCpuPipeline(OpPassManager &pm,
   // bufferization.writable = true (qlow-read-only-arguments): the C header
   // declares them const.
   pm.addNestedPass<func::FuncOp>(createQlowReadOnlyArgumentsPass());
+  // A tensor.empty whose contents are inserted into another tensor becomes
+  // a slice of that tensor, so that it is computed in place: rope's first
+  // half (its empty output, folded from a slice of the result's, got a
+  // buffer of its own and a scalar copy loop) and a decode step's value in
+  // its cache slot.
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
