@@ -23,6 +23,10 @@ def ConvertQlowToLinalgPass : Pass<"convert-qlow-to-linalg", "ModuleOp"> {
 
     * `qlow.quantize`: `saturate(roundeven(x / s) + z)`, NaN to `z`;
     * `qlow.dequantize`: `f32(q - z) * s`;
+    * both (and `qlow.fake_quant`) with a sub-channel (blocked) type: the
+      same, with the scale and zero point of element `(i, j, ...)` read from
+      block `(i floordiv b_i, j floordiv b_j, ...)` (constant tensors indexed
+      by those affine maps);
     * `qlow.requantize`: the fixed-point multiplier and shift of each channel
       are derived at compile time by lib/Reference's `quantizeMultiplier`
       (the same code the oracle uses), and the gemmlowp
@@ -49,9 +53,10 @@ def ConvertQlowToLinalgPass : Pass<"convert-qlow-to-linalg", "ModuleOp"> {
 
     The contraction stays a plain `linalg.generic` so that data tiling,
     tiling and vectorization (later passes, driven by the target description)
-    can recognise it. Ops without a lowering yet (sub-channel types,
-    attention, dynamic shapes) are reported with a diagnostic and
-    the pass fails.
+    can recognise it. Ops without a lowering yet (sub-channel types other
+    than in quantize, dequantize, fake_quant and the matmul's weights,
+    attention, dynamic shapes) are reported with a diagnostic and the pass
+    fails.
 
     Example:
 

@@ -19,7 +19,8 @@ using namespace mlir;
 using namespace mlir::qlow;
 using namespace mlir::qlow::lowering;
 
-FailureOr<QuantInfo> lowering::getQuantInfo(Type tensorType) {
+FailureOr<QuantInfo> lowering::getQuantInfo(Type tensorType,
+                                            bool allowBlocks) {
   auto element = getElementTypeOrSelf(tensorType);
   auto qtype = dyn_cast<quant::QuantizedType>(element);
   if (!qtype)
@@ -40,7 +41,29 @@ FailureOr<QuantInfo> lowering::getQuantInfo(Type tensorType) {
     info.zeroPoints.assign(t.getZeroPoints().begin(), t.getZeroPoints().end());
     return info;
   }
-  return failure();
+  auto sub = dyn_cast<quant::UniformQuantizedSubChannelType>(qtype);
+  auto ranked = dyn_cast<RankedTensorType>(tensorType);
+  if (!allowBlocks || !sub || !ranked || !ranked.hasStaticShape())
+    return failure();
+  // The verifier of the type (against the tensor) checks that the scales
+  // have the tensor's rank and divide each of its dimensions.
+  ArrayRef<int64_t> counts = sub.getScales().getType().getShape();
+  if (counts.size() != static_cast<size_t>(ranked.getRank()))
+    return failure();
+  for (auto [dim, count] : llvm::zip_equal(ranked.getShape(), counts)) {
+    if (count <= 0 || dim % count != 0)
+      return failure();
+    info.blockSizes.push_back(dim / count);
+    info.blockCounts.push_back(count);
+  }
+  for (APFloat s : sub.getScales().getValues<APFloat>())
+    info.scales.push_back(s.convertToDouble());
+  // Stored in the storage type: extended by its signedness (u4's 8 is 8).
+  for (APInt z : sub.getZeroPoints().getValues<APInt>())
+    info.zeroPoints.push_back(info.isSigned
+                                  ? z.getSExtValue()
+                                  : static_cast<int64_t>(z.getZExtValue()));
+  return info;
 }
 
 Value lowering::scalarConstant(OpBuilder &b, Location loc, Type type,
@@ -53,7 +76,8 @@ Value lowering::scalarConstant(OpBuilder &b, Location loc, Type type,
 
 unsigned GenericParams::add(Type type, ArrayRef<double> values,
                             ArrayRef<int64_t> shape,
-                            ArrayRef<unsigned> loopDims) {
+                            ArrayRef<unsigned> loopDims,
+                            ArrayRef<int64_t> blocks) {
   Param param;
   param.type = type;
   bool uniform = llvm::all_of(values, [&](double v) { return v == values[0]; });
@@ -81,8 +105,13 @@ unsigned GenericParams::add(Type type, ArrayRef<double> values,
   param.tensorIndex = tensors.size();
   tensors.push_back(arith::ConstantOp::create(builder, loc, attr));
   SmallVector<AffineExpr> exprs;
-  for (unsigned d : loopDims)
-    exprs.push_back(builder.getAffineDimExpr(d));
+  for (auto [i, d] : llvm::enumerate(loopDims)) {
+    AffineExpr e = builder.getAffineDimExpr(d);
+    if (!blocks.empty() && blocks[i] != 1)
+      e = shape[i] == 1 ? builder.getAffineConstantExpr(0)
+                        : e.floorDiv(blocks[i]);
+    exprs.push_back(e);
+  }
   indexingMaps.push_back(
       AffineMap::get(numLoops, 0, exprs, builder.getContext()));
   params.push_back(param);

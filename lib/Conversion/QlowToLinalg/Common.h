@@ -28,9 +28,13 @@ struct QuantInfo {
   int64_t qmin = 0, qmax = 0;
   /// -1 for per tensor; otherwise the quantized dimension.
   int64_t axis = -1;
-  /// One entry per tensor, or one per index along `axis`.
+  /// One entry per tensor, or one per index along `axis`; for a sub-channel
+  /// (blocked) type, one per block, row-major over `blockCounts`.
   SmallVector<double> scales;
   SmallVector<int64_t> zeroPoints;
+  /// Sub-channel types only: per tensor dimension, the size of a block and
+  /// the number of blocks (the scales' shape). Empty otherwise.
+  SmallVector<int64_t> blockSizes, blockCounts;
 
   double scale(int64_t index) const { return scales[axis < 0 ? 0 : index]; }
   int64_t zeroPoint(int64_t index) const {
@@ -42,8 +46,11 @@ struct QuantInfo {
 };
 
 /// Reads the parameters of a tensor of a per-tensor or per-axis uniform
-/// quantized type; fails (without a diagnostic) for anything else.
-FailureOr<QuantInfo> getQuantInfo(Type tensorType);
+/// quantized type; fails (without a diagnostic) for anything else. With
+/// `allowBlocks`, a ranked tensor of a sub-channel (blocked) type is read too
+/// (`blockSizes` set): only for users that index the parameters by block
+/// (addScaleAndZeroPoint), never through `scale(i)` or `zeroPoint(i)`.
+FailureOr<QuantInfo> getQuantInfo(Type tensorType, bool allowBlocks = false);
 
 /// Collects the per-element parameters of a linalg.generic: a parameter that
 /// is the same everywhere becomes an arith.constant in the body; one that
@@ -55,9 +62,11 @@ public:
 
   /// Adds a parameter of element type `type` (i32, i64 or f32) with `values`
   /// laid out row-major over `shape`, indexed by loops `loopDims` (one per
-  /// shape dimension; empty for a scalar). Returns a handle for `get`.
+  /// shape dimension; empty for a scalar). With `blocks` (one per shape
+  /// dimension), dimension i is indexed by `loopDims[i] floordiv blocks[i]`.
+  /// Returns a handle for `get`.
   unsigned add(Type type, ArrayRef<double> values, ArrayRef<int64_t> shape,
-               ArrayRef<unsigned> loopDims);
+               ArrayRef<unsigned> loopDims, ArrayRef<int64_t> blocks = {});
 
   /// The constant tensor inputs to append to the generic's inputs.
   ArrayRef<Value> inputs() const { return tensors; }

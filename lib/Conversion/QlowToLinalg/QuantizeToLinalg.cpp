@@ -63,8 +63,17 @@ std::pair<unsigned, unsigned> addScaleAndZeroPoint(GenericParams &params,
     shape.push_back(info.scales.size());
     loops.push_back(info.axis);
   }
-  unsigned scale = params.add(b.getF32Type(), scales, shape, loops);
-  unsigned zeroPoint = params.add(b.getI64Type(), zeroPoints, shape, loops);
+  if (!info.blockSizes.empty()) {
+    // Sub-channel: the parameters of element (i, j, ...) are those of block
+    // (i floordiv b_i, j floordiv b_j, ...).
+    shape.assign(info.blockCounts.begin(), info.blockCounts.end());
+    for (unsigned d = 0; d < info.blockSizes.size(); ++d)
+      loops.push_back(d);
+  }
+  unsigned scale =
+      params.add(b.getF32Type(), scales, shape, loops, info.blockSizes);
+  unsigned zeroPoint =
+      params.add(b.getI64Type(), zeroPoints, shape, loops, info.blockSizes);
   return {scale, zeroPoint};
 }
 
@@ -72,7 +81,8 @@ std::pair<unsigned, unsigned> addScaleAndZeroPoint(GenericParams &params,
 LogicalResult unsupportedTypes(ConversionPatternRewriter &rewriter,
                                Operation *op) {
   return rewriter.notifyMatchFailure(
-      op, "only per-tensor and per-axis quantized types are lowered");
+      op, "only per-tensor, per-axis and (for quantize, dequantize and "
+          "fake_quant) static sub-channel quantized types are lowered");
 }
 
 //===----------------------------------------------------------------------===//
@@ -135,7 +145,8 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
   LogicalResult
   matchAndRewrite(QuantizeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    FailureOr<QuantInfo> info = getQuantInfo(op.getType());
+    FailureOr<QuantInfo> info =
+        getQuantInfo(op.getType(), /*allowBlocks=*/true);
     if (failed(info))
       return unsupportedTypes(rewriter, op);
     auto resultType =
@@ -155,7 +166,8 @@ struct DequantizeLowering : OpConversionPattern<DequantizeOp> {
   LogicalResult
   matchAndRewrite(DequantizeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    FailureOr<QuantInfo> info = getQuantInfo(op.getInput().getType());
+    FailureOr<QuantInfo> info =
+        getQuantInfo(op.getInput().getType(), /*allowBlocks=*/true);
     if (failed(info))
       return unsupportedTypes(rewriter, op);
     rewriter.replaceOp(
@@ -174,7 +186,8 @@ struct FakeQuantLowering : OpConversionPattern<FakeQuantOp> {
   matchAndRewrite(FakeQuantOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     FailureOr<QuantInfo> info = getQuantInfo(
-        RankedTensorType::get(op.getType().getShape(), op.getQuantType()));
+        RankedTensorType::get(op.getType().getShape(), op.getQuantType()),
+        /*allowBlocks=*/true);
     if (failed(info))
       return unsupportedTypes(rewriter, op);
     rewriter.replaceOp(

@@ -346,6 +346,7 @@ private:
   FailureOr<int64_t> triluDiagonal(const Const *k);
   LogicalResult importFloatOp(StringRef op, bool &handled);
   LogicalResult importQuantOp(StringRef op, bool &handled);
+  LogicalResult importBlockedDequantize(const Const &x, int64_t blockSize);
 
   //===--- raising decompositions (on the ONNX graph) ---===//
 
@@ -1489,6 +1490,33 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
         bm = transpose(bm, {1, 0});
     }
     auto ta = typeOf(a), tb = typeOf(bm);
+    // f32 activations times blocked weights (DequantizeLinear with
+    // block_size along K, ORT's 4-bit quantizer in QDQ form): the weight-only
+    // matmul on the stored weights, with the activations quantized per row to
+    // int8 at run time, as for MatMulNBits. ONNX Runtime fuses this pattern
+    // into MatMulNBits too, at accuracy level 4 (int8 activations) unless
+    // session.qdq_matmulnbits_accuracy_level says otherwise. Activations
+    // that are themselves dequantized stay for qlow-fold-qdq.
+    if (op == "MatMul" && ta.getElementType().isF32() && ta.getRank() >= 2 &&
+        !a.getDefiningOp<DequantizeOp>())
+      if (auto dq = bm.getDefiningOp<DequantizeOp>()) {
+        auto wt = dq.getInput().getType();
+        auto sub = dyn_cast<quant::UniformQuantizedSubChannelType>(
+            wt.getElementType());
+        if (sub && wt.getRank() == 2 &&
+            sub.getScales().getType().getDimSize(1) == wt.getDimSize(1) &&
+            ta.getShape().back() == wt.getDimSize(0)) {
+          SmallVector<int64_t> shape(ta.getShape());
+          shape.back() = wt.getDimSize(1);
+          auto dyn = DynamicQuantAttr::get(ctx, DynamicGranularity::PerRow,
+                                           DynamicStorage::I8,
+                                           QuantScheme::Symmetric);
+          define(0, MatmulOp::create(b, loc, RankedTensorType::get(shape, f32),
+                                     a, dq.getInput(), Value(),
+                                     RoundingMode::Float, dyn));
+          return success();
+        }
+      }
     if (!ta.getElementType().isF32() || !tb.getElementType().isF32())
       return error() << "expects f32 operands (quantized models use "
                         "QLinearMatMul, MatMulInteger or QDQ)";
@@ -2102,6 +2130,184 @@ found:
 // Quantized ops
 //===----------------------------------------------------------------------===//
 
+/// DequantizeLinear with `block_size` (opset 21) of the integer initializer
+/// `x`: `y = (x - zp) * scale`, where the scale and zero point of element i
+/// are those of block `i[axis] / block_size` along `axis` (ORT's 4-bit
+/// quantizer writes int4 weights in QDQ form this way). The weights stay
+/// integers, as a sub-channel type (blocks of `block_size` along `axis`,
+/// 1 along every other dimension), behind `quant.scast`, dequantized by
+/// `qlow.dequantize`. A MatMul with such weights along K becomes the
+/// weight-only int4/int8 matmul (see the MatMul import).
+///
+/// Stored values are rewritten where upstream's types or printer need it,
+/// always to the same dequantized values:
+/// - a negative scale (ORT's symmetric quantizer maps the largest magnitude
+///   to -8): every element becomes `sign(s) * (q - zp)` in i8 with zero
+///   point 0 and scale `|s|`, when those fit in i8;
+/// - unsigned storage with a zero point of 2^(bits-1) or more (upstream
+///   prints such a sub-channel zero point as a negative number, which does
+///   not parse back): `q - 2^(bits-1)` and `zp - 2^(bits-1)` in the signed
+///   type of the same width.
+LogicalResult Importer::importBlockedDequantize(const Const &x,
+                                                int64_t blockSize) {
+  int storage = x.dtype;
+  if (storage != kInt4 && storage != kUint4 && storage != kInt8 &&
+      storage != kUint8 && storage != kInt16 && storage != kUint16)
+    return error() << "blocked DequantizeLinear of " << typeName(storage)
+                   << " is not supported (int4, uint4, int8, uint8, int16, "
+                      "uint16)";
+  int64_t rank = x.shape.size();
+  if (rank == 0)
+    return error() << "blocked DequantizeLinear needs an input of rank 1 or "
+                      "more";
+  if (blockSize < 0)
+    return error() << "block_size must be positive, not " << blockSize;
+  int64_t axis = attrInt("axis", 1);
+  if (failed(normalizeAxis(axis, rank)))
+    return failure();
+  auto scaleOr = constInput(1);
+  if (failed(scaleOr))
+    return failure();
+  const Const &scale = **scaleOr;
+  if (!scale.isFloat())
+    return error() << "the scale must be float, not " << typeName(scale.dtype);
+  // The scale (and zero point) has x's shape with ceil(d / block_size)
+  // along the axis.
+  SmallVector<int64_t> blocksShape(x.shape);
+  blocksShape[axis] = (x.shape[axis] + blockSize - 1) / blockSize;
+  auto shapeText = [](ArrayRef<int64_t> shape) {
+    std::string text = "[";
+    for (auto [i, d] : llvm::enumerate(shape))
+      text += (i ? ", " : "") + std::to_string(d);
+    return text + "]";
+  };
+  if (ArrayRef<int64_t>(scale.shape) != ArrayRef<int64_t>(blocksShape))
+    return error() << "the scale of blocked quantization must have shape "
+                   << shapeText(blocksShape) << " (input "
+                   << shapeText(x.shape) << ", axis " << axis
+                   << ", block_size " << blockSize << "), not "
+                   << shapeText(scale.shape);
+  if (x.shape[axis] % blockSize != 0)
+    return error() << "dimension " << axis << " (" << x.shape[axis]
+                   << ") is not a multiple of block_size " << blockSize
+                   << ": a partial last block is not supported";
+  std::shared_ptr<Const> zp;
+  if (hasInput(2)) {
+    auto z = constInput(2);
+    if (failed(z))
+      return failure();
+    zp = *z;
+    if (zp->dtype != storage)
+      return error() << "the zero point is " << typeName(zp->dtype)
+                     << " but the quantized tensor is " << typeName(storage);
+    if (ArrayRef<int64_t>(zp->shape) != ArrayRef<int64_t>(blocksShape))
+      return error() << "the zero point must have the scale's shape "
+                     << shapeText(blocksShape) << ", not "
+                     << shapeText(zp->shape);
+  }
+  auto [lo, hi] = intRange(storage);
+  int64_t blocks = scale.size();
+  SmallVector<float> scales(blocks);
+  SmallVector<int64_t> zps(blocks, 0);
+  bool negative = false;
+  for (int64_t i = 0; i < blocks; ++i) {
+    double s = scale.fps[i];
+    if (!std::isfinite(s) || s == 0 || !std::isfinite(float(s)) ||
+        float(s) == 0)
+      return error() << "scale " << s
+                     << " is not a finite non-zero number (a zero, infinite "
+                        "or NaN scale has no quantized meaning)";
+    scales[i] = float(s);
+    negative |= s < 0;
+    if (zp) {
+      zps[i] = zp->ints[i];
+      if (zps[i] < lo || zps[i] > hi)
+        return error() << "zero point " << zps[i] << " is outside the range ["
+                       << lo << ", " << hi << "] of " << typeName(storage);
+    }
+  }
+  // The block of each element (row-major over blocksShape).
+  SmallVector<int64_t> xStrides = stridesOf(x.shape),
+                       bStrides = stridesOf(blocksShape);
+  auto blockOf = [&](int64_t flat) {
+    int64_t at = 0;
+    for (int64_t d = 0; d < rank; ++d) {
+      int64_t i = (flat / xStrides[d]) % x.shape[d];
+      at += (d == axis ? i / blockSize : i) * bStrides[d];
+    }
+    return at;
+  };
+  int64_t count = x.size();
+  std::vector<int64_t> values(x.ints.begin(), x.ints.begin() + count);
+  unsigned bits = storage == kInt16 || storage == kUint16   ? 16
+                  : storage == kInt8 || storage == kUint8 ? 8
+                                                          : 4;
+  bool isSigned = storage == kInt4 || storage == kInt8 || storage == kInt16;
+  if (negative) {
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t at = blockOf(i);
+      int64_t v = (scales[at] < 0 ? -1 : 1) * (values[i] - zps[at]);
+      if (v < -128 || v > 127)
+        return error() << "negative scales are supported where every "
+                          "sign(scale) * (q - zero point) fits in int8; "
+                          "element "
+                       << i << " gives " << v;
+      values[i] = v;
+    }
+    for (int64_t i = 0; i < blocks; ++i) {
+      scales[i] = std::fabs(scales[i]);
+      zps[i] = 0;
+    }
+    bits = 8;
+    isSigned = true;
+    lo = -128;
+    hi = 127;
+  } else if (!isSigned &&
+             llvm::any_of(zps, [&](int64_t z) { return z >= hi / 2 + 1; })) {
+    int64_t shift = hi / 2 + 1;
+    for (int64_t &v : values)
+      v -= shift;
+    for (int64_t &z : zps)
+      z -= shift;
+    isSigned = true;
+    lo -= shift;
+    hi -= shift;
+  }
+  Type st = b.getIntegerType(bits);
+  auto scalesType = RankedTensorType::get(blocksShape, b.getF32Type());
+  auto zerosType = RankedTensorType::get(blocksShape, st);
+  SmallVector<APInt> zeroBits;
+  for (int64_t z : zps)
+    zeroBits.push_back(APInt(bits, uint64_t(z), /*isSigned=*/true,
+                             /*implicitTrunc=*/true));
+  SmallVector<int32_t> dims;
+  SmallVector<int64_t> blockSizes;
+  for (int64_t d = 0; d < rank; ++d) {
+    dims.push_back(int32_t(d));
+    blockSizes.push_back(d == axis ? blockSize : 1);
+  }
+  auto qtype = quant::UniformQuantizedSubChannelType::getChecked(
+      [&] { return error(); },
+      isSigned ? quant::QuantizationFlags::Signed : 0, st, b.getF32Type(),
+      DenseElementsAttr::get(scalesType, ArrayRef<float>(scales)),
+      DenseElementsAttr::get(zerosType, zeroBits), dims, blockSizes, lo, hi);
+  if (!qtype)
+    return failure();
+  SmallVector<APInt> stored;
+  stored.reserve(count);
+  for (int64_t v : values)
+    stored.push_back(APInt(bits, uint64_t(v), /*isSigned=*/true,
+                           /*implicitTrunc=*/true));
+  auto storedType = RankedTensorType::get(x.shape, st);
+  Value q = arith::ConstantOp::create(
+      b, loc, storedType, DenseElementsAttr::get(storedType, stored));
+  q = quant::StorageCastOp::create(
+      b, loc, RankedTensorType::get(x.shape, qtype), q);
+  define(0, DequantizeOp::create(
+                b, loc, RankedTensorType::get(x.shape, b.getF32Type()), q));
+  return success();
+}
+
 LogicalResult Importer::importQuantOp(StringRef op, bool &handled) {
   handled = true;
   Type f32 = b.getF32Type();
@@ -2139,7 +2345,8 @@ LogicalResult Importer::importQuantOp(StringRef op, bool &handled) {
     if (failed(x))
       return failure();
     if (attrInt("block_size", 0) != 0)
-      return error() << "blocked quantization is not supported";
+      return error() << "blocked QuantizeLinear is not supported (blocked "
+                        "DequantizeLinear of an initializer is)";
     int storage = attrInt("output_dtype", 0);
     if (storage == 0)
       storage = storageOf(2, kUint8);
@@ -2157,8 +2364,15 @@ LogicalResult Importer::importQuantOp(StringRef op, bool &handled) {
     auto v = inputVal(0);
     if (failed(v))
       return failure();
-    if (attrInt("block_size", 0) != 0)
-      return error() << "blocked quantization is not supported";
+    if (int64_t blockSize = attrInt("block_size", 0); blockSize != 0) {
+      if (!(*v)->cst || (*v)->cst->isFloat())
+        return error() << "blocked DequantizeLinear (block_size = "
+                       << blockSize
+                       << ") needs an integer initializer as its input "
+                          "(blocked weights); a computed input is not "
+                          "supported";
+      return importBlockedDequantize(*(*v)->cst, blockSize);
+    }
     int storage;
     SmallVector<int64_t> shape;
     if ((*v)->cst) {

@@ -579,6 +579,89 @@ def matmul_nbits(float_model, out, block_size=32, symmetric=True):
     onnx.save(q.model.model, out)
 
 
+def matmul_nbits_qdq(float_model, out, block_size=32, symmetric=True):
+    """ORT's 4-bit quantizer in QDQ form: DequantizeLinear(block_size) of
+    int4 (symmetric: negative scales, no zero point) or uint4 (a zero point
+    per block) weights, then MatMul; opset 21."""
+    from onnxruntime.quantization import QuantFormat
+    from onnxruntime.quantization.matmul_nbits_quantizer import (
+        DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer)
+    config = DefaultWeightOnlyQuantConfig(block_size=block_size,
+                                          is_symmetric=symmetric,
+                                          quant_format=QuantFormat.QDQ)
+    q = MatMulNBitsQuantizer(float_model, algo_config=config)
+    q.process()
+    onnx.save(q.model.model, out)
+
+
+def blocked_dq(seed, k=96, n_=40, bs=32, axis=0, scale_rows=None, rows=None,
+               negative=False, computed=False, quantize=False):
+    """DequantizeLinear(block_size) of int8 weights with a zero point per
+    block, then MatMul (written by hand: ORT's quantizer writes blocked QDQ
+    for 4 bits only). 8-bit blocks span more than 16 values, so qlow runs
+    them through the generic lowering. `rows` (not a multiple of bs),
+    `scale_rows` (a wrong scale shape), `negative` (negative scales on int8,
+    whose sign(s) * (q - zp) overflows int8), `computed` (the DQ of a
+    QuantizeLinear of an input) and `quantize` (a blocked QuantizeLinear)
+    make the errors."""
+    r = rng(seed)
+    k = rows or k
+    blocks = (k + bs - 1) // bs
+    w = r.integers(-128, 128, size=(k, n_), dtype=np.int8)
+    shape = [scale_rows or blocks, n_] if axis == 0 else [k, blocks]
+    scales = (0.001 + 0.004 * r.random(shape)).astype(np.float32)
+    if negative:
+        scales[0, 0] = -scales[0, 0]
+    zps = r.integers(-20, 21, size=shape, dtype=np.int8)
+    n = helper.make_node
+    inits = [init("s", scales), init("z", zps)]
+    nodes = []
+    inputs = [vi("x", [4, k])]
+    if computed or quantize:
+        inputs.append(vi("wf", [k, n_]))
+        nodes.append(n("QuantizeLinear", ["wf", "s", "z"], ["w"], axis=axis,
+                       block_size=bs if quantize else 0, name="wq"))
+        if not quantize:
+            # A per-tensor QuantizeLinear: the blocked DQ reads its output.
+            inits = [init("s1", np.float32(0.01)), init("z1", np.int8(0)),
+                     init("s", scales), init("z", zps)]
+            nodes[-1] = n("QuantizeLinear", ["wf", "s1", "z1"], ["w"],
+                          name="wq")
+    else:
+        inits.append(init("w", w))
+    nodes += [n("DequantizeLinear", ["w", "s", "z"], ["wd"], axis=axis,
+                block_size=bs, name="w_dq"),
+              n("MatMul", ["x", "wd"], ["y"], name="mm")]
+    m = model(nodes, inputs, [vi("y", [4, n_])], inits, opset=21)
+    m.ir_version = 10
+    return m
+
+
+def blocked_dq_table(seed, vocab=50, d=24, bs=8):
+    """An embedding table of uint8 in blocks of 8 along the model dimension
+    with zero points of 128 and more, dequantized by a blocked
+    DequantizeLinear and gathered by run-time ids, plus the table itself
+    added to a float input: uses of blocked weights other than a MatMul,
+    which qlow dequantizes at run time (qlow.dequantize of a sub-channel
+    type)."""
+    r = rng(seed)
+    table = r.integers(0, 256, size=(vocab, d), dtype=np.uint8)
+    scales = (0.01 + 0.02 * r.random((vocab, d // bs))).astype(np.float32)
+    zps = r.integers(100, 200, size=(vocab, d // bs), dtype=np.uint8)
+    n = helper.make_node
+    nodes = [n("DequantizeLinear", ["t", "s", "z"], ["tf"], axis=1,
+               block_size=bs, name="table_dq"),
+             n("Gather", ["tf", "ids"], ["e"], axis=0, name="gather"),
+             n("Add", ["tf", "x"], ["sum"], name="add")]
+    m = model(nodes, [vi("ids", [2, 6], TensorProto.INT64),
+                      vi("x", [vocab, d])],
+              [vi("e", [2, 6, d]), vi("sum", [vocab, d])],
+              [init("t", table), init("s", scales), init("z", zps)],
+              opset=21)
+    m.ir_version = 10
+    return m
+
+
 # --- Models with errors ------------------------------------------------------
 
 
@@ -784,6 +867,13 @@ MODELS = {
     "missing-input": missing_input,
     "concat-no-inputs": concat_no_inputs,
     "matmul-nbits-bits": matmul_nbits_bits,
+    "blocked-dq": blocked_dq,
+    "blocked-dq-table": blocked_dq_table,
+    "blocked-dq-partial": lambda seed: blocked_dq(seed, rows=100),
+    "blocked-dq-scale-shape": lambda seed: blocked_dq(seed, scale_rows=2),
+    "blocked-dq-negative": lambda seed: blocked_dq(seed, negative=True),
+    "blocked-dq-computed": lambda seed: blocked_dq(seed, computed=True),
+    "blocked-q": lambda seed: blocked_dq(seed, quantize=True),
 }
 
 
@@ -799,6 +889,8 @@ def main():
                                         "encoder-qdq-s8", "decoder-layer-dynamic",
                                         "decoder-layer-exported-dynamic",
                                         "matmul-nbits-asym",
+                                        "matmul-nbits-qdq",
+                                        "matmul-nbits-qdq-asym",
                                         "truncated", "corrupt"]))
         return
     if a.name == "encoder-qdq":
@@ -818,6 +910,10 @@ def main():
         matmul_nbits(linear_float(a.seed), a.out)
     elif a.name == "matmul-nbits-asym":
         matmul_nbits(linear_float(a.seed), a.out, symmetric=False)
+    elif a.name == "matmul-nbits-qdq":
+        matmul_nbits_qdq(linear_float(a.seed), a.out)
+    elif a.name == "matmul-nbits-qdq-asym":
+        matmul_nbits_qdq(linear_float(a.seed), a.out, symmetric=False)
     elif a.name == "external-data":
         external_data(a.out, a.seed)
     elif a.name in ("truncated", "corrupt"):
