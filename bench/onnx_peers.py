@@ -49,7 +49,8 @@ IREE_COMPILE_FLAGS = [
     "--iree-llvmcpu-enable-ukernels=all",
 ]
 
-MODELS = ("encoder_qdq", "decoder_dynamic", "mlp_int4", "encoder_float_qlow")
+MODELS = ("encoder_qdq", "decoder_dynamic", "mlp_int4", "mlp_int4_qdq",
+          "encoder_float_qlow")
 
 
 def build(a):
@@ -76,6 +77,14 @@ def build(a):
             # weights quantized to 4 bits by ORT's MatMulNBits quantizer
             # (symmetric, blocks of 32).
             om.matmul_nbits(om.decoder_mlp_float(
+                a.seed, s=a.seq, d=a.d_model, ffn=a.decoder_ffn), out)
+        elif name == "mlp_int4_qdq":
+            # The same MLP and quantizer in QDQ form: DequantizeLinear with
+            # block_size of int4 weights, then MatMul (opset 21). ONNX
+            # Runtime fuses each pair into MatMulNBits at its default
+            # session.qdq_matmulnbits_accuracy_level, 4: int8 activations,
+            # as qlow computes.
+            om.matmul_nbits_qdq(om.decoder_mlp_float(
                 a.seed, s=a.seq, d=a.d_model, ffn=a.decoder_ffn), out)
         elif name == "encoder_float_qlow":
             # The float encoder layer; qlow quantizes it with its own passes,
@@ -188,6 +197,11 @@ def iree(a):
             model = onnx.load(a.model, load_external_data=False)
             custom = sorted({f"{n.domain}.{n.op_type}" for n in model.graph.node
                              if n.domain not in ("", "ai.onnx")})
+            # Nor blocked DequantizeLinear (opset 21 block_size).
+            if any(n.op_type == "DequantizeLinear" and
+                   any(x.name == "block_size" and x.i for x in n.attribute)
+                   for n in model.graph.node):
+                custom.append("DequantizeLinear with block_size")
             if custom:
                 reason = (f"{what} failed: IREE does not lower "
                           f"{', '.join(custom)} (first error: "

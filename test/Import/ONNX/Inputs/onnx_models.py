@@ -586,9 +586,13 @@ def matmul_nbits_qdq(float_model, out, block_size=32, symmetric=True):
     from onnxruntime.quantization import QuantFormat
     from onnxruntime.quantization.matmul_nbits_quantizer import (
         DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer)
+    from onnx import version_converter
     config = DefaultWeightOnlyQuantConfig(block_size=block_size,
                                           is_symmetric=symmetric,
                                           quant_format=QuantFormat.QDQ)
+    # The quantizer moves the model to opset 21 (int4) without converting
+    # its ops (ReduceMean's axes become an input at 18): convert first.
+    float_model = version_converter.convert_version(float_model, 21)
     q = MatMulNBitsQuantizer(float_model, algo_config=config)
     q.process()
     onnx.save(q.model.model, out)
