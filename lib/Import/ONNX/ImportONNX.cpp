@@ -24,6 +24,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Pass/PassManager.h"
@@ -347,6 +348,7 @@ private:
   LogicalResult importFloatOp(StringRef op, bool &handled);
   LogicalResult importQuantOp(StringRef op, bool &handled);
   LogicalResult importBlockedDequantize(const Const &x, int64_t blockSize);
+  Value transposeBlockedWeights(Value v, ArrayRef<int64_t> perm);
 
   //===--- raising decompositions (on the ONNX graph) ---===//
 
@@ -1511,8 +1513,32 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
           auto dyn = DynamicQuantAttr::get(ctx, DynamicGranularity::PerRow,
                                            DynamicStorage::I8,
                                            QuantScheme::Symmetric);
+          Value weights = dq.getInput();
+          if (sub.getScales().getType().getDimSize(0) == 1) {
+            // One block of all K (per output channel): the per-axis type
+            // with the same scales and zero points, which the int8 kernels
+            // take.
+            SmallVector<double> scales;
+            for (APFloat s : sub.getScales().getValues<APFloat>())
+              scales.push_back(s.convertToDouble());
+            SmallVector<int64_t> zps;
+            for (APInt z : sub.getZeroPoints().getValues<APInt>())
+              zps.push_back(sub.isSigned() ? z.getSExtValue()
+                                           : int64_t(z.getZExtValue()));
+            auto perAxis = quant::UniformQuantizedPerAxisType::get(
+                sub.getFlags(), sub.getStorageType(), sub.getExpressedType(),
+                scales, zps, /*quantizedDimension=*/1,
+                sub.getStorageTypeMin(), sub.getStorageTypeMax());
+            weights = quant::StorageCastOp::create(
+                b, loc,
+                RankedTensorType::get(wt.getShape(), sub.getStorageType()),
+                weights);
+            weights = quant::StorageCastOp::create(
+                b, loc, RankedTensorType::get(wt.getShape(), perAxis),
+                weights);
+          }
           define(0, MatmulOp::create(b, loc, RankedTensorType::get(shape, f32),
-                                     a, dq.getInput(), Value(),
+                                     a, weights, Value(),
                                      RoundingMode::Float, dyn));
           return success();
         }
@@ -1842,6 +1868,10 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
     auto x = tensorInput(0);
     if (failed(x))
       return failure();
+    if (Value t = transposeBlockedWeights(*x, perm)) {
+      define(0, t);
+      return success();
+    }
     define(0, transpose(*x, perm));
     return success();
   }
@@ -2148,6 +2178,85 @@ found:
 ///   prints such a sub-channel zero point as a negative number, which does
 ///   not parse back): `q - 2^(bits-1)` and `zp - 2^(bits-1)` in the signed
 ///   type of the same width.
+/// The elements of `attr` (row-major over `shape`) permuted by `perm`, as
+/// linalg.transpose orders them: result index i reads source index perm[i].
+static DenseElementsAttr transposeAttr(DenseElementsAttr attr,
+                                       ArrayRef<int64_t> perm) {
+  auto type = cast<RankedTensorType>(attr.getType());
+  ArrayRef<int64_t> shape = type.getShape();
+  SmallVector<int64_t> outShape;
+  for (int64_t p : perm)
+    outShape.push_back(shape[p]);
+  auto outType = RankedTensorType::get(outShape, type.getElementType());
+  SmallVector<int64_t> strides = stridesOf(shape);
+  auto permute = [&](auto values) {
+    SmallVector<std::decay_t<decltype(*values.begin())>> in(values);
+    decltype(in) out;
+    out.reserve(in.size());
+    SmallVector<int64_t> idx(outShape.size(), 0);
+    for (size_t n = 0; n < in.size(); ++n) {
+      int64_t flat = 0;
+      for (size_t i = 0; i < idx.size(); ++i)
+        flat += idx[i] * strides[perm[i]];
+      out.push_back(in[flat]);
+      for (int64_t i = int64_t(idx.size()) - 1; i >= 0; --i) {
+        if (++idx[i] < outShape[i])
+          break;
+        idx[i] = 0;
+      }
+    }
+    return DenseElementsAttr::get(outType, out);
+  };
+  if (isa<FloatType>(type.getElementType()))
+    return permute(attr.getValues<APFloat>());
+  return permute(attr.getValues<APInt>());
+}
+
+/// Transpose of blocked weights (`qlow.dequantize` of a constant of a
+/// sub-channel type, as importBlockedDequantize makes them): the dequantize
+/// of the transposed constant with the transposed type (scales, zero points
+/// and block sizes permuted alike), which is the same f32 tensor. ORT's
+/// symmetric per-channel 4-bit quantizer in QDQ form writes the weights
+/// [N, K], dequantizes them and transposes them for the MatMul: this keeps
+/// them quantized for it. Returns null for anything else.
+Value Importer::transposeBlockedWeights(Value v, ArrayRef<int64_t> perm) {
+  auto dq = v.getDefiningOp<DequantizeOp>();
+  auto scast = dq ? dq.getInput().getDefiningOp<quant::StorageCastOp>()
+                  : quant::StorageCastOp();
+  DenseElementsAttr stored;
+  if (!scast || !matchPattern(scast.getInput(), m_Constant(&stored)))
+    return Value();
+  auto type = cast<RankedTensorType>(scast.getType());
+  auto sub = dyn_cast<quant::UniformQuantizedSubChannelType>(
+      getElementTypeOrSelf(type));
+  if (!sub || int64_t(perm.size()) != type.getRank())
+    return Value();
+  // Block size of each dimension (1 where the type names none).
+  SmallVector<int64_t> blocks(type.getRank(), 1);
+  for (auto [dim, size] : sub.getBlockSizeInfo())
+    blocks[dim] = size;
+  SmallVector<int32_t> dims;
+  SmallVector<int64_t> outBlocks;
+  for (auto [i, p] : llvm::enumerate(perm)) {
+    dims.push_back(int32_t(i));
+    outBlocks.push_back(blocks[p]);
+  }
+  auto qtype = quant::UniformQuantizedSubChannelType::getChecked(
+      [&] { return error(); }, sub.getFlags(), sub.getStorageType(),
+      sub.getExpressedType(), transposeAttr(sub.getScales(), perm),
+      transposeAttr(sub.getZeroPoints(), perm), dims, outBlocks,
+      sub.getStorageTypeMin(), sub.getStorageTypeMax());
+  if (!qtype)
+    return Value();
+  DenseElementsAttr t = transposeAttr(stored, perm);
+  Value q = arith::ConstantOp::create(b, loc, t.getType(), t);
+  auto shape = cast<RankedTensorType>(t.getType()).getShape();
+  q = quant::StorageCastOp::create(b, loc, RankedTensorType::get(shape, qtype),
+                                   q);
+  return DequantizeOp::create(
+      b, loc, RankedTensorType::get(shape, b.getF32Type()), q);
+}
+
 LogicalResult Importer::importBlockedDequantize(const Const &x,
                                                 int64_t blockSize) {
   int storage = x.dtype;
@@ -2174,7 +2283,8 @@ LogicalResult Importer::importBlockedDequantize(const Const &x,
   // The scale (and zero point) has x's shape with ceil(d / block_size)
   // along the axis.
   SmallVector<int64_t> blocksShape(x.shape);
-  blocksShape[axis] = (x.shape[axis] + blockSize - 1) / blockSize;
+  blocksShape[axis] =
+      x.shape[axis] / blockSize + (x.shape[axis] % blockSize != 0);
   auto shapeText = [](ArrayRef<int64_t> shape) {
     std::string text = "[";
     for (auto [i, d] : llvm::enumerate(shape))
@@ -2263,7 +2373,9 @@ LogicalResult Importer::importBlockedDequantize(const Const &x,
     lo = -128;
     hi = 127;
   } else if (!isSigned &&
-             llvm::any_of(zps, [&](int64_t z) { return z >= hi / 2 + 1; })) {
+             llvm::any_of(zps, [half = hi / 2 + 1](int64_t z) {
+               return z >= half;
+             })) {
     int64_t shift = hi / 2 + 1;
     for (int64_t &v : values)
       v -= shift;

@@ -579,17 +579,21 @@ def matmul_nbits(float_model, out, block_size=32, symmetric=True):
     onnx.save(q.model.model, out)
 
 
-def matmul_nbits_qdq(float_model, out, block_size=32, symmetric=True):
+def matmul_nbits_qdq(float_model, out, block_size=32, symmetric=True,
+                     channel=False):
     """ORT's 4-bit quantizer in QDQ form: DequantizeLinear(block_size) of
     int4 (symmetric: negative scales, no zero point) or uint4 (a zero point
-    per block) weights, then MatMul; opset 21."""
+    per block) weights, then MatMul; opset 21. With `channel` (per output
+    channel: one block of K), the symmetric form is written [N, K],
+    dequantized along axis 1 and transposed for the MatMul."""
     from onnxruntime.quantization import QuantFormat
     from onnxruntime.quantization.matmul_nbits_quantizer import (
         DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer)
     from onnx import version_converter
     config = DefaultWeightOnlyQuantConfig(block_size=block_size,
                                           is_symmetric=symmetric,
-                                          quant_format=QuantFormat.QDQ)
+                                          quant_format=QuantFormat.QDQ,
+                                          channel_wised_quantize=channel)
     # The quantizer moves the model to opset 21 (int4) without converting
     # its ops (ReduceMean's axes become an input at 18): convert first.
     float_model = version_converter.convert_version(float_model, 21)
@@ -895,6 +899,7 @@ def main():
                                         "matmul-nbits-asym",
                                         "matmul-nbits-qdq",
                                         "matmul-nbits-qdq-asym",
+                                        "matmul-nbits-qdq-channel",
                                         "truncated", "corrupt"]))
         return
     if a.name == "encoder-qdq":
@@ -918,6 +923,8 @@ def main():
         matmul_nbits_qdq(linear_float(a.seed), a.out)
     elif a.name == "matmul-nbits-qdq-asym":
         matmul_nbits_qdq(linear_float(a.seed), a.out, symmetric=False)
+    elif a.name == "matmul-nbits-qdq-channel":
+        matmul_nbits_qdq(linear_float(a.seed), a.out, channel=True)
     elif a.name == "external-data":
         external_data(a.out, a.seed)
     elif a.name in ("truncated", "corrupt"):
