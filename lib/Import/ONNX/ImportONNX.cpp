@@ -67,6 +67,19 @@ bool isIntType(int t) {
          t == kInt32 || t == kInt64 || t == kBool || t == kUint4 || t == kInt4;
 }
 
+/// The bit width of a quantized storage type (int4 to int32).
+unsigned storageBits(int t) {
+  return t == kInt32                    ? 32
+         : t == kInt16 || t == kUint16 ? 16
+         : t == kInt4 || t == kUint4   ? 4
+                                       : 8;
+}
+
+/// Whether a quantized storage type is signed.
+bool isSignedStorage(int t) {
+  return t == kInt8 || t == kInt32 || t == kInt16 || t == kInt4;
+}
+
 /// The storage range of an integer ONNX type.
 std::pair<int64_t, int64_t> intRange(int t) {
   switch (t) {
@@ -778,12 +791,8 @@ FailureOr<Type> Importer::quantType(const Const &scale, const Const *zp,
       return error() << "an int32 (bias) zero point must be 0, not " << z;
     zps.push_back(z);
   }
-  bool isSigned = storage == kInt8 || storage == kInt32 || storage == kInt16 ||
-                  storage == kInt4;
-  unsigned bits = storage == kInt32                        ? 32
-                  : storage == kInt16 || storage == kUint16 ? 16
-                  : storage == kInt4 || storage == kUint4   ? 4
-                                                            : 8;
+  bool isSigned = isSignedStorage(storage);
+  unsigned bits = storageBits(storage);
   unsigned flags = isSigned ? quant::QuantizationFlags::Signed : 0;
   Type st = b.getIntegerType(bits), f32 = b.getF32Type();
   if (scale.size() == 1 && scale.shape.size() <= 1)
@@ -2349,10 +2358,8 @@ LogicalResult Importer::importBlockedDequantize(const Const &x,
   };
   int64_t count = x.size();
   std::vector<int64_t> values(x.ints.begin(), x.ints.begin() + count);
-  unsigned bits = storage == kInt16 || storage == kUint16   ? 16
-                  : storage == kInt8 || storage == kUint8 ? 8
-                                                          : 4;
-  bool isSigned = storage == kInt4 || storage == kInt8 || storage == kInt16;
+  unsigned bits = storageBits(storage);
+  bool isSigned = isSignedStorage(storage);
   if (negative) {
     for (int64_t i = 0; i < count; ++i) {
       int64_t at = blockOf(i);
