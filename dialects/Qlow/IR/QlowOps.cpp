@@ -654,13 +654,11 @@ LogicalResult EmbeddingOp::verify() {
                               "dequantize a per-row table";
     return success();
   }
-  if (tableQ && out.getElementType().isF32()) {
-    if (!isa<UniformQuantizedType>(tableQ) && !isPerAxisOn(tableQ, 0))
-      return emitOpError() << "a quantized table must be per tensor or per "
-                              "row (axis 0), but has type "
-                           << table;
+  // Any granularity dequantizes: per tensor, per row (axis 0), per column
+  // (axis 1), or in blocks (a sub-channel type, as 4-bit embedding tables
+  // are quantized); verifyQuantizedTypes has checked the parameters' shape.
+  if (tableQ && out.getElementType().isF32())
     return success();
-  }
   return emitOpError() << "result element type must be the table's ("
                        << table.getElementType()
                        << ") or f32 for a quantized table, but is "

@@ -466,17 +466,25 @@ def Qlow_AttentionOp : Qlow_Op<"attention", [Pure]> {
 def Qlow_EmbeddingOp : Qlow_Op<"embedding", [Pure]> {
   let summary = "Gathers rows of an embedding table";
   let description = [{
-    `table` is `[V, D]` (f32, or quantized per tensor or per row, axis 0);
+    `table` is `[V, D]`: f32, or quantized per tensor, per row (axis 0), per
+    column (axis 1) or in blocks (a sub-channel type, such as the 4-bit
+    tables of ONNX Runtime's GatherBlockQuantized: blocks of `B` along `D`);
     `indices` is a tensor of i32 or i64 of any shape; the result is
     `indices.shape + [D]`: `out[..., d] = table[indices[...], d]`. An index
     outside `[0, V)` is an error at run time. The result element type is the
     table's (the stored values are copied; a quantized table must then be per
-    tensor), or f32 for a quantized table (the gathered rows are dequantized).
+    tensor), or f32 for a quantized table: each gathered element is
+    dequantized with the scale and zero point of its own row, column or
+    block, so only the rows used are read and the table stays quantized in
+    memory.
 
     ```mlir
     %e = qlow.embedding %table, %ids
         : (tensor<1000x64x!quant.uniform<i8:f32:0, {...}>>, tensor<1x16xi64>)
           -> tensor<1x16x64xf32>
+    %b = qlow.embedding %blocked, %ids
+        : (tensor<1000x64x!quant.uniform<i4:f32:{0:1, 1:32}, {...}>>,
+           tensor<1x16xi64>) -> tensor<1x16x64xf32>
     ```
   }];
   let arguments = (ins Qlow_Tensor:$table, Qlow_Tensor:$indices);

@@ -879,20 +879,26 @@ PlanOrReason planFloatSemantics(Operation *op) {
 //===----------------------------------------------------------------------===//
 
 /// embedding(dequantize(T)) with T per tensor: dequantize(embedding(T)), the
-/// gathered rows keeping their stored values.
+/// gathered rows keeping their stored values. With T per row, per column or
+/// in blocks (ONNX's blocked DequantizeLinear of a 4-bit table, then
+/// Gather): embedding(T) with an f32 result, which dequantizes only the
+/// gathered rows, each element with its own parameters, where the float
+/// form dequantizes the whole table.
 PlanOrReason planEmbedding(EmbeddingOp op) {
   Value table = getDequantizedSource(op.getTable());
   if (!table)
     return notDequantized(op.getTable(), "table");
   QuantizedType tableQ = quantTypeOf(table);
-  if (!isa<UniformQuantizedType>(tableQ))
-    return formatv("the table is quantized {0}; only a per-tensor table is "
-                   "gathered in its stored form",
-                   describeGranularity(tableQ))
-        .str();
   FoldPlan plan(op->getName());
   plan.operands = {table, op.getIndices()};
   plan.attributes = attributesOf(op);
+  plan.exact = true;
+  if (!isa<UniformQuantizedType>(tableQ)) {
+    plan.resultType = op.getType();
+    if (auto message = verifyPlan(plan, op.getLoc()))
+      return *message;
+    return plan;
+  }
   plan.resultType = RankedTensorType::get(op.getType().getShape(), tableQ);
   plan.dequantizeResult = true;
   plan.exact = true;

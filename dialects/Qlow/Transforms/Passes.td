@@ -95,7 +95,9 @@ def QlowFoldQdqPass : Pass<"qlow-fold-qdq", "::mlir::func::FuncOp"> {
     7. **embedding** of a dequantized per-tensor table becomes the
        `dequantize` of the embedding of the quantized table (a gather commutes
        with per-tensor dequantization); a following `quantize` then folds by
-       pattern 3.
+       pattern 3. A table quantized per row, per column or in blocks (ONNX's
+       blocked DequantizeLinear of a 4-bit table) becomes the embedding of the
+       quantized table into f32, which dequantizes only the gathered rows.
     8. **Reshapes and transposes** `quantize(ops(dequantize(q)))`, where
        `ops` is a chain of `linalg.transpose`, `tensor.expand_shape` and
        `tensor.collapse_shape` (ONNX QDQ graphs' split and merged attention

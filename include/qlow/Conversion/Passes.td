@@ -49,13 +49,14 @@ def ConvertQlowToLinalgPass : Pass<"convert-qlow-to-linalg", "ModuleOp"> {
       (tolerances in FloatOpsToLinalg.cpp);
     * `qlow.embedding`: every index is checked against the table's rows
       (`cf.assert`: an index out of range aborts), then the rows are gathered
-      (and dequantized for an f32 result).
+      (and dequantized for an f32 result, with each element's row, column
+      or block parameters).
 
     The contraction stays a plain `linalg.generic` so that data tiling,
     tiling and vectorization (later passes, driven by the target description)
     can recognise it. Ops without a lowering yet (sub-channel types other
-    than in quantize, dequantize, fake_quant and the matmul's weights,
-    attention, dynamic shapes) are reported with a diagnostic and the pass
+    than in quantize, dequantize, fake_quant, embedding tables and the
+    matmul's weights, attention, dynamic shapes) are reported with a diagnostic and the pass
     fails.
 
     Example:

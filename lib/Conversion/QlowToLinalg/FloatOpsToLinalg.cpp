@@ -709,7 +709,10 @@ private:
 
 /// qlow.embedding: the rows of `table` [V, D] at `indices`, copied (f32, or
 /// the stored values of a per-tensor quantized table) or dequantized with
-/// the table's per-tensor or per-row parameters (f32 result). First every
+/// the parameters of each element's row, column or block (f32 result; a
+/// sub-channel table's parameters are read at (row floordiv b0, col floordiv
+/// b1), so a 4-bit table stays 4-bit and only the gathered rows are
+/// dequantized). First every
 /// index is checked against [0, V) (a reduction to one flag and a cf.assert:
 /// an index out of range aborts, where the reference reports an error), then
 /// the rows are gathered by an elementwise generic whose reads along D are
@@ -729,17 +732,16 @@ struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
     bool dequantize = outType.getElementType() != tableType.getElementType();
     std::optional<QuantInfo> info;
     if (dequantize) {
-      FailureOr<QuantInfo> q = getQuantInfo(tableType);
-      if (failed(q) || (q->axis >= 0 && q->axis != 0))
-        return rewriter.notifyMatchFailure(
-            op, "only per-tensor and per-row quantized tables");
+      FailureOr<QuantInfo> q = getQuantInfo(tableType, /*allowBlocks=*/true);
+      if (failed(q) || q->axis > 1)
+        return rewriter.notifyMatchFailure(op, "unsupported table type");
       info = *q;
     }
 
     Location loc = op.getLoc();
     MLIRContext *context = rewriter.getContext();
     Type i64 = rewriter.getI64Type(), index = rewriter.getIndexType();
-    int64_t rows = tableType.getDimSize(0);
+    int64_t rows = tableType.getDimSize(0), cols = tableType.getDimSize(1);
     unsigned k = indicesType.getRank();
     // One flag for all indices, asserted before the gather. (A check inside
     // the gather, or in an elementwise producer that qlow-fuse-elementwise
@@ -787,24 +789,55 @@ struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
     // Loops (indices..., d).
     unsigned loops = k + 1;
     Value table = adaptor.getTable();
-    SmallVector<double> scales, zeroPoints;
+    // The parameters as a [R, C] grid read at (row floordiv rowBlock, col
+    // floordiv colBlock): 1 x 1 per tensor, V x 1 per row, 1 x D per column,
+    // the block counts of a sub-channel type. A grid whose values are all
+    // equal is a scalar constant instead.
+    int64_t gridRows = 1, gridCols = 1, rowBlock = rows, colBlock = cols;
+    if (info && !info->blockSizes.empty()) {
+      gridRows = info->blockCounts[0];
+      gridCols = info->blockCounts[1];
+      rowBlock = info->blockSizes[0];
+      colBlock = info->blockSizes[1];
+    } else if (info && info->axis == 0) {
+      gridRows = rows;
+      rowBlock = 1;
+    } else if (info && info->axis == 1) {
+      gridCols = cols;
+      colBlock = 1;
+    }
+    struct Grid {
+      Value tensor;
+      double scalar = 0.0;
+    };
+    auto grid = [&](Type type, ArrayRef<double> values) {
+      Grid g;
+      g.scalar = values.front();
+      if (llvm::all_equal(values))
+        return g;
+      auto gridType = RankedTensorType::get({gridRows, gridCols}, type);
+      DenseElementsAttr attr;
+      if (type.isF32()) {
+        SmallVector<float> v(values.begin(), values.end());
+        attr = DenseElementsAttr::get(gridType, ArrayRef<float>(v));
+      } else {
+        SmallVector<int64_t> v;
+        for (double x : values)
+          v.push_back(static_cast<int64_t>(x));
+        attr = DenseElementsAttr::get(gridType, ArrayRef<int64_t>(v));
+      }
+      g.tensor = arith::ConstantOp::create(rewriter, loc, gridType, attr);
+      return g;
+    };
+    Grid scaleGrid, zeroPointGrid;
     if (info) {
+      SmallVector<double> scales, zeroPoints;
       for (double sc : info->scales)
         scales.push_back(static_cast<float>(sc));
       for (int64_t z : info->zeroPoints)
         zeroPoints.push_back(static_cast<double>(z));
-    }
-    Value scaleTable, zeroPointTable;
-    if (info && info->axis == 0) {
-      auto vector = [&](Type type, ArrayRef<double> values) -> Value {
-        GenericParams params(rewriter, loc, 1);
-        params.add(type, values, {rows}, {0});
-        if (params.inputs().empty()) // All equal: the scalar suffices.
-          return Value();
-        return params.inputs()[0];
-      };
-      scaleTable = vector(rewriter.getF32Type(), scales);
-      zeroPointTable = vector(i64, zeroPoints);
+      scaleGrid = grid(rewriter.getF32Type(), scales);
+      zeroPointGrid = grid(i64, zeroPoints);
     }
     auto resultType =
         cast<RankedTensorType>(getTypeConverter()->convertType(outType));
@@ -820,13 +853,27 @@ struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
               tensor::ExtractOp::create(b, l, table, ValueRange{row, col});
           if (!info)
             return v;
-          auto param = [&](Value tensor, double scalar, Type type) -> Value {
-            if (tensor)
-              return tensor::ExtractOp::create(b, l, tensor, ValueRange{row});
-            return scalarConstant(b, l, type, scalar);
+          // Row and column of the parameter grid (row is in [0, V): the
+          // indices were checked above).
+          auto gridIndex = [&](Value at, int64_t count,
+                               int64_t block) -> Value {
+            if (count == 1)
+              return arith::ConstantIndexOp::create(b, l, 0);
+            if (block == 1)
+              return at;
+            return arith::DivUIOp::create(
+                b, l, at, arith::ConstantIndexOp::create(b, l, block));
           };
-          Value z = param(zeroPointTable, zeroPoints.front(), i64);
-          Value sc = param(scaleTable, scales.front(), b.getF32Type());
+          auto param = [&](const Grid &g, Type type) -> Value {
+            if (!g.tensor)
+              return scalarConstant(b, l, type, g.scalar);
+            return tensor::ExtractOp::create(
+                b, l, g.tensor,
+                ValueRange{gridIndex(row, gridRows, rowBlock),
+                           gridIndex(col, gridCols, colBlock)});
+          };
+          Value z = param(zeroPointGrid, i64);
+          Value sc = param(scaleGrid, b.getF32Type());
           Value diff = arith::SubIOp::create(
               b, l, extendStorage(b, l, v, info->isSigned, i64), z);
           return arith::MulFOp::create(

@@ -355,18 +355,50 @@ func.func @embedding(%t: tensor<50x37xf32>, %i: tensor<3x4xi32>) -> tensor<3x4x3
 // -----
 
 // A per-row quantized table dequantized into an f32 result: the row's scale
-// is read from a constant table of scales at the same index.
+// is read from a constant [V, 1] grid of scales at the same index.
 // CHECK-LABEL: func.func @embedding_per_row
 // CHECK: cf.assert
-// CHECK: %[[SCALES:.+]] = arith.constant dense<[1.000000e-01, 2.000000e-01, 3.000000e-01]> : tensor<3xf32>
+// CHECK: %[[SCALES:.+]] = arith.constant dense<{{\[}}[1.000000e-01], [2.000000e-01], [3.000000e-01]]> : tensor<3x1xf32>
 // CHECK: linalg.generic
 // CHECK: %[[Q:.+]] = tensor.extract %{{.+}}[%[[ROW:.+]], %{{.+}}] : tensor<3x5xi8>
-// CHECK: %[[S:.+]] = tensor.extract %[[SCALES]][%[[ROW]]] : tensor<3xf32>
+// CHECK: %[[S:.+]] = tensor.extract %[[SCALES]][%[[ROW]], %{{.+}}] : tensor<3x1xf32>
 // CHECK: arith.extsi %[[Q]] : i8 to i64
 // CHECK: arith.mulf %{{.+}}, %[[S]] : f32
 func.func @embedding_per_row(%t: tensor<3x5x!quant.uniform<i8:f32:0, {0.1, 0.2, 0.3}>>, %i: tensor<2xi64>) -> tensor<2x5xf32> {
   %y = qlow.embedding %t, %i : (tensor<3x5x!quant.uniform<i8:f32:0, {0.1, 0.2, 0.3}>>, tensor<2xi64>) -> tensor<2x5xf32>
   return %y : tensor<2x5xf32>
+}
+
+// -----
+
+// A table in blocks of 3 along D (a 4-bit embedding table): the scale and
+// zero point of element (row, col) are read from [V, D / 3] grids at (row,
+// col floordiv 3). Per column: a [1, D] grid at (0, col).
+// CHECK-LABEL: func.func @embedding_blocked
+// CHECK: cf.assert
+// CHECK-DAG: %[[SCALES:.+]] = arith.constant dense<{{\[}}[1.000000e-01, 2.000000e-01], [3.000000e-01, 4.000000e-01], [5.000000e-01, 6.000000e-01], [0.699999988, 8.000000e-01]]> : tensor<4x2xf32>
+// CHECK-DAG: %[[ZPS:.+]] = arith.constant dense<{{\[}}[1, 2], [3, 4], [5, 6], [7, 0]]> : tensor<4x2xi64>
+// CHECK: linalg.generic
+// CHECK: %[[ROW:.+]] = arith.index_cast %{{.+}} : i64 to index
+// CHECK: %[[COL:.+]] = linalg.index 1 : index
+// CHECK: %[[Q:.+]] = tensor.extract %{{.+}}[%[[ROW]], %[[COL]]] : tensor<4x6xi4>
+// CHECK: %[[BLOCK:.+]] = arith.divui %[[COL]], %{{.+}} : index
+// CHECK: tensor.extract %[[ZPS]][%[[ROW]], %[[BLOCK]]] : tensor<4x2xi64>
+// CHECK: %[[BLOCK2:.+]] = arith.divui %[[COL]], %{{.+}} : index
+// CHECK: tensor.extract %[[SCALES]][%[[ROW]], %[[BLOCK2]]] : tensor<4x2xf32>
+// CHECK: arith.extui %[[Q]] : i4 to i64
+// CHECK-LABEL: func.func @embedding_per_column
+// CHECK: %[[CS:.+]] = arith.constant dense<{{\[}}[1.000000e-01, 2.000000e-01, 3.000000e-01]]> : tensor<1x3xf32>
+// CHECK: linalg.generic
+// CHECK: %[[C:.+]] = linalg.index 1 : index
+// CHECK: tensor.extract %[[CS]][%{{.+}}, %[[C]]] : tensor<1x3xf32>
+func.func @embedding_blocked(%t: tensor<4x6x!quant.uniform<u4:f32:{0:1, 1:3}, {{0.1:1, 0.2:2}, {0.3:3, 0.4:4}, {0.5:5, 0.6:6}, {0.7:7, 0.8:0}}>>, %i: tensor<5xi32>) -> tensor<5x6xf32> {
+  %y = qlow.embedding %t, %i : (tensor<4x6x!quant.uniform<u4:f32:{0:1, 1:3}, {{0.1:1, 0.2:2}, {0.3:3, 0.4:4}, {0.5:5, 0.6:6}, {0.7:7, 0.8:0}}>>, tensor<5xi32>) -> tensor<5x6xf32>
+  return %y : tensor<5x6xf32>
+}
+func.func @embedding_per_column(%t: tensor<4x3x!quant.uniform<i8:f32:1, {0.1, 0.2, 0.3}>>, %i: tensor<5xi32>) -> tensor<5x3xf32> {
+  %y = qlow.embedding %t, %i : (tensor<4x3x!quant.uniform<i8:f32:1, {0.1, 0.2, 0.3}>>, tensor<5xi32>) -> tensor<5x3xf32>
+  return %y : tensor<5x3xf32>
 }
 
 // -----

@@ -1057,11 +1057,12 @@ func.func @embedding_per_row_keep(%t: tensor<2x4x!quant.uniform<i8:f32:0, {0.1, 
 
 // -----
 
-// A table quantized per column (axis 1).
-func.func @embedding_per_column(%t: tensor<8x2x!quant.uniform<i8:f32:1, {0.1, 0.2}>>, %ids: tensor<3xi32>) -> tensor<3x2xf32> {
-  // expected-error @+1 {{'qlow.embedding' op a quantized table must be per tensor or per row (axis 0), but has type}}
-  %e = qlow.embedding %t, %ids : (tensor<8x2x!quant.uniform<i8:f32:1, {0.1, 0.2}>>, tensor<3xi32>) -> tensor<3x2xf32>
-  return %e : tensor<3x2xf32>
+// A blocked table cannot keep its stored values (each block has its own
+// scale): only an f32 result dequantizes it.
+func.func @embedding_blocked_keep(%t: tensor<2x4x!quant.uniform<i4:f32:{0:1, 1:2}, {{0.1, 0.2}, {0.3, 0.4}}>>, %ids: tensor<2xi32>) -> tensor<2x4x!quant.uniform<i4:f32:{0:1, 1:2}, {{0.1, 0.2}, {0.3, 0.4}}>> {
+  // expected-error @+1 {{'qlow.embedding' op a result that keeps the stored values needs a per-tensor table; use an f32 result to dequantize a per-row table}}
+  %e = qlow.embedding %t, %ids : (tensor<2x4x!quant.uniform<i4:f32:{0:1, 1:2}, {{0.1, 0.2}, {0.3, 0.4}}>>, tensor<2xi32>) -> tensor<2x4x!quant.uniform<i4:f32:{0:1, 1:2}, {{0.1, 0.2}, {0.3, 0.4}}>>
+  return %e : tensor<2x4x!quant.uniform<i4:f32:{0:1, 1:2}, {{0.1, 0.2}, {0.3, 0.4}}>>
 }
 
 // -----

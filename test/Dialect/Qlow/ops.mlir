@@ -518,6 +518,16 @@ func.func @embedding_quantized(%t: tensor<1000x64x!quant.uniform<i8:f32, 0.01>>,
   return %0, %1, %2 : tensor<1x16x64x!quant.uniform<i8:f32, 0.01>>, tensor<1x16x64xf32>, tensor<1x16x4xf32>
 }
 
+// Per-column and blocked tables dequantize to f32 too.
+// CHECK-LABEL: func.func @embedding_per_column_and_blocked(
+// CHECK:         qlow.embedding %{{.+}}, %{{.+}} : (tensor<8x2x!quant.uniform<i8:f32:1, {1.000000e-01,2.000000e-01}>>, tensor<3xi32>) -> tensor<3x2xf32>
+// CHECK:         qlow.embedding %{{.+}}, %{{.+}} : (tensor<2x4x!quant.uniform<u4:f32:{0:1, 1:2}, {{\{\{}}1.000000e-01:3, 2.000000e-01:7}, {3.000000e-01, 4.000000e-01:5}}>>, tensor<3xi32>) -> tensor<3x4xf32>
+func.func @embedding_per_column_and_blocked(%c: tensor<8x2x!quant.uniform<i8:f32:1, {0.1, 0.2}>>, %b: tensor<2x4x!quant.uniform<u4:f32:{0:1, 1:2}, {{0.1:3, 0.2:7}, {0.3:0, 0.4:5}}>>, %ids: tensor<3xi32>) -> (tensor<3x2xf32>, tensor<3x4xf32>) {
+  %0 = qlow.embedding %c, %ids : (tensor<8x2x!quant.uniform<i8:f32:1, {0.1, 0.2}>>, tensor<3xi32>) -> tensor<3x2xf32>
+  %1 = qlow.embedding %b, %ids : (tensor<2x4x!quant.uniform<u4:f32:{0:1, 1:2}, {{0.1:3, 0.2:7}, {0.3:0, 0.4:5}}>>, tensor<3xi32>) -> tensor<3x4xf32>
+  return %0, %1 : tensor<3x2xf32>, tensor<3x4xf32>
+}
+
 // CHECK-LABEL: func.func @rope(
 // CHECK-SAME:    %[[X:[^:]+]]: tensor<1x8x16x64xf32>,
 // CHECK-SAME:    %[[COS:[^:]+]]: tensor<16x32xf32>,

@@ -209,20 +209,6 @@ func.func @attention_partly_quantized(%q: tensor<1x1x2x4xf32>, %k: tensor<1x1x2x
 
 // -----
 
-// A table quantized per row is not gathered in its stored form (each row has
-// its own scale).
-// CHECK-LABEL: func.func @embedding_per_row(
-// CHECK:         qlow.embedding %{{.+}}, %{{.+}} : (tensor<2x4xf32>, tensor<3xi32>) -> tensor<3x4xf32>
-func.func @embedding_per_row(%t: tensor<2x4x!quant.uniform<i8:f32:0, {0.1, 0.2}>>, %i: tensor<3xi32>) -> tensor<3x4x!quant.uniform<i8:f32, 0.1>> {
-  %td = qlow.dequantize %t : tensor<2x4x!quant.uniform<i8:f32:0, {0.1, 0.2}>> -> tensor<2x4xf32>
-  // expected-remark @+1 {{left in float: qlow.embedding (the table is quantized per axis 0; only a per-tensor table is gathered in its stored form)}}
-  %e = qlow.embedding %td, %i : (tensor<2x4xf32>, tensor<3xi32>) -> tensor<3x4xf32>
-  %q = qlow.quantize %e : tensor<3x4xf32> -> tensor<3x4x!quant.uniform<i8:f32, 0.1>>
-  return %q : tensor<3x4x!quant.uniform<i8:f32, 0.1>>
-}
-
-// -----
-
 // Boundaries are not reported: the quantize of an argument, the dequantize
 // of a result.
 // CHECK-LABEL: func.func @boundaries(

@@ -369,6 +369,29 @@ func.func @embedding(%t: tensor<16x8x!quant.uniform<u8:f32, 0.02:128>>, %i: tens
 
 // -----
 
+// A table quantized per row or in blocks (ONNX's blocked DequantizeLinear of
+// a 4-bit table, then Gather) is gathered by the embedding, which
+// dequantizes each gathered element with its own parameters (f32 result):
+// the whole table is never dequantized.
+// CHECK-LABEL: func.func @embedding_per_row_and_blocked(
+// CHECK-SAME:    %[[T:[^:]+]]: tensor<2x4x!quant.uniform<i8:f32:0, {1.000000e-01,2.000000e-01}>>, %[[B:[^:]+]]: tensor<4x8x!quant.uniform<i4:f32:{0:1, 1:4}
+// CHECK-SAME:    %[[I:[^:]+]]: tensor<3xi32>)
+// CHECK-NOT:     qlow.dequantize
+// CHECK:         %[[E:.+]] = qlow.embedding %[[T]], %[[I]] : (tensor<2x4x!quant.uniform<i8:f32:0, {1.000000e-01,2.000000e-01}>>, tensor<3xi32>) -> tensor<3x4xf32>
+// CHECK:         qlow.quantize %[[E]]
+// CHECK:         %[[F:.+]] = qlow.embedding %[[B]], %[[I]] : (tensor<4x8x!quant.uniform<i4:f32:{0:1, 1:4}, {{.+}}>>, tensor<3xi32>) -> tensor<3x8xf32>
+// CHECK:         return {{.*}}%[[F]]
+func.func @embedding_per_row_and_blocked(%t: tensor<2x4x!quant.uniform<i8:f32:0, {0.1, 0.2}>>, %b: tensor<4x8x!quant.uniform<i4:f32:{0:1, 1:4}, {{0.1, 0.2}, {0.3, 0.4}, {0.5, 0.6}, {0.7, 0.8}}>>, %i: tensor<3xi32>) -> (tensor<3x4x!quant.uniform<i8:f32, 0.1>>, tensor<3x8xf32>) {
+  %td = qlow.dequantize %t : tensor<2x4x!quant.uniform<i8:f32:0, {0.1, 0.2}>> -> tensor<2x4xf32>
+  %e = qlow.embedding %td, %i : (tensor<2x4xf32>, tensor<3xi32>) -> tensor<3x4xf32>
+  %q = qlow.quantize %e : tensor<3x4xf32> -> tensor<3x4x!quant.uniform<i8:f32, 0.1>>
+  %bd = qlow.dequantize %b : tensor<4x8x!quant.uniform<i4:f32:{0:1, 1:4}, {{0.1, 0.2}, {0.3, 0.4}, {0.5, 0.6}, {0.7, 0.8}}>> -> tensor<4x8xf32>
+  %f = qlow.embedding %bd, %i : (tensor<4x8xf32>, tensor<3xi32>) -> tensor<3x8xf32>
+  return %q, %f : tensor<3x4x!quant.uniform<i8:f32, 0.1>>, tensor<3x8xf32>
+}
+
+// -----
+
 //===----------------------------------------------------------------------===//
 // reshapes and transposes between dequantize and quantize
 //===----------------------------------------------------------------------===//
