@@ -361,6 +361,10 @@ private:
   LogicalResult importFloatOp(StringRef op, bool &handled);
   LogicalResult importQuantOp(StringRef op, bool &handled);
   LogicalResult importBlockedDequantize(const Const &x, int64_t blockSize);
+  FailureOr<Value> blockedConstant(const Const &x, const Const &scale,
+                                   const Const *zp, int64_t axis,
+                                   int64_t blockSize, StringRef what);
+  LogicalResult importGatherBlockQuantized();
   Value transposeBlockedWeights(Value v, ArrayRef<int64_t> perm);
 
   //===--- raising decompositions (on the ONNX graph) ---===//
@@ -2268,25 +2272,48 @@ Value Importer::transposeBlockedWeights(Value v, ArrayRef<int64_t> perm) {
 
 LogicalResult Importer::importBlockedDequantize(const Const &x,
                                                 int64_t blockSize) {
+  if (x.shape.empty())
+    return error() << "blocked DequantizeLinear needs an input of rank 1 or "
+                      "more";
+  int64_t axis = attrInt("axis", 1);
+  if (failed(normalizeAxis(axis, x.shape.size())))
+    return failure();
+  auto scale = constInput(1);
+  if (failed(scale))
+    return failure();
+  std::shared_ptr<Const> zp;
+  if (hasInput(2)) {
+    auto z = constInput(2);
+    if (failed(z))
+      return failure();
+    zp = *z;
+  }
+  auto q = blockedConstant(x, **scale, zp.get(), axis, blockSize,
+                           "blocked DequantizeLinear");
+  if (failed(q))
+    return failure();
+  auto shape = cast<RankedTensorType>(q->getType()).getShape();
+  define(0, DequantizeOp::create(
+                b, loc, RankedTensorType::get(shape, b.getF32Type()), *q));
+  return success();
+}
+
+/// The integer constant `x` as a tensor of a sub-channel type: blocks of
+/// `blockSize` along `axis`, 1 along the other dimensions, with the scales
+/// (and zero points) of ONNX's blocked layout (x's shape with ceil(d /
+/// blockSize) along the axis). `what` names the construct in messages.
+FailureOr<Value> Importer::blockedConstant(const Const &x, const Const &scale,
+                                           const Const *zp, int64_t axis,
+                                           int64_t blockSize, StringRef what) {
   int storage = x.dtype;
   if (storage != kInt4 && storage != kUint4 && storage != kInt8 &&
       storage != kUint8 && storage != kInt16 && storage != kUint16)
-    return error() << "blocked DequantizeLinear of " << typeName(storage)
+    return error() << what << " of " << typeName(storage)
                    << " is not supported (int4, uint4, int8, uint8, int16, "
                       "uint16)";
   int64_t rank = x.shape.size();
-  if (rank == 0)
-    return error() << "blocked DequantizeLinear needs an input of rank 1 or "
-                      "more";
-  if (blockSize < 0)
+  if (blockSize <= 0)
     return error() << "block_size must be positive, not " << blockSize;
-  int64_t axis = attrInt("axis", 1);
-  if (failed(normalizeAxis(axis, rank)))
-    return failure();
-  auto scaleOr = constInput(1);
-  if (failed(scaleOr))
-    return failure();
-  const Const &scale = **scaleOr;
   if (!scale.isFloat())
     return error() << "the scale must be float, not " << typeName(scale.dtype);
   // The scale (and zero point) has x's shape with ceil(d / block_size)
@@ -2310,12 +2337,7 @@ LogicalResult Importer::importBlockedDequantize(const Const &x,
     return error() << "dimension " << axis << " (" << x.shape[axis]
                    << ") is not a multiple of block_size " << blockSize
                    << ": a partial last block is not supported";
-  std::shared_ptr<Const> zp;
-  if (hasInput(2)) {
-    auto z = constInput(2);
-    if (failed(z))
-      return failure();
-    zp = *z;
+  if (zp) {
     if (zp->dtype != storage)
       return error() << "the zero point is " << typeName(zp->dtype)
                      << " but the quantized tensor is " << typeName(storage);
@@ -2420,10 +2442,109 @@ LogicalResult Importer::importBlockedDequantize(const Const &x,
   auto storedType = RankedTensorType::get(x.shape, st);
   Value q = arith::ConstantOp::create(
       b, loc, storedType, DenseElementsAttr::get(storedType, stored));
-  q = quant::StorageCastOp::create(
-      b, loc, RankedTensorType::get(x.shape, qtype), q);
-  define(0, DequantizeOp::create(
-                b, loc, RankedTensorType::get(x.shape, b.getF32Type()), q));
+  return quant::StorageCastOp::create(
+             b, loc, RankedTensorType::get(x.shape, qtype), q)
+      .getResult();
+}
+
+/// ONNX Runtime's com.microsoft GatherBlockQuantized (the 4-bit embedding
+/// tables of its weight-only quantizer): data (int4, uint4, or uint8 holding
+/// two 4-bit values per byte, low nibble first, with bits = 4, or one with
+/// bits = 8), indices, scales and optional zero points (data's type, packed
+/// alike), blocks of block_size along quantize_axis. Without zero points,
+/// int4 and uint4 use 0 and uint8 uses 8 (bits = 4) or 128 (bits = 8), as
+/// ONNX Runtime's kernel does. Imported as qlow.embedding of the table in a
+/// sub-channel type into f32: only the gathered rows are dequantized.
+LogicalResult Importer::importGatherBlockQuantized() {
+  int64_t bits = attrInt("bits", 4), blockSize = attrInt("block_size", 128);
+  auto data = lookup(inputName(0));
+  if (failed(data))
+    return failure();
+  if (!(*data)->cst || (*data)->cst->isFloat())
+    return error() << "the data must be an integer initializer (the "
+                      "quantized table); a computed input is not supported";
+  Const table = *(*data)->cst;
+  int64_t rank = table.shape.size();
+  int64_t gatherAxis = attrInt("gather_axis", 0),
+          quantizeAxis = attrInt("quantize_axis", 1);
+  if (rank != 2 || failed(normalizeAxis(gatherAxis, rank)) ||
+      failed(normalizeAxis(quantizeAxis, rank)) || gatherAxis != 0)
+    return error() << "GatherBlockQuantized is supported on a 2-D table "
+                      "gathered along axis 0 (an embedding); here the data "
+                      "has rank "
+                   << rank << " and gather_axis is "
+                   << attrInt("gather_axis", 0);
+  if (bits != 4 && bits != 8)
+    return error() << "bits must be 4 or 8, not " << bits;
+  auto scale = constInput(2);
+  if (failed(scale))
+    return failure();
+  std::optional<Const> zp;
+  if (hasInput(3)) {
+    auto z = constInput(3);
+    if (failed(z))
+      return failure();
+    zp = **z;
+  }
+  // Two 4-bit values per byte along the last dimension, low nibble first
+  // (the data, and the zero points to `count` values per row).
+  auto unpack = [](const Const &packed, int64_t count) {
+    Const out;
+    out.dtype = kUint4;
+    out.shape = packed.shape;
+    out.shape.back() = count;
+    int64_t rowBytes = packed.shape.back(), rows = packed.size() / rowBytes;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t i = 0; i < count; ++i) {
+        int64_t byte = packed.ints[r * rowBytes + i / 2];
+        out.ints.push_back(i % 2 ? (byte >> 4) & 15 : byte & 15);
+      }
+    return out;
+  };
+  int64_t defaultZeroPoint = 0;
+  if (table.dtype == kUint8 && bits == 4) {
+    table = unpack(table, 2 * table.shape.back());
+    if (zp) {
+      if (zp->dtype != kUint8 || zp->shape.size() != scale->get()->shape.size() ||
+          zp->shape.back() != (scale->get()->shape.back() + 1) / 2)
+        return error() << "the zero points of uint8 data with bits = 4 must "
+                          "be uint8, two per byte along the last dimension "
+                          "of the scales";
+      zp = unpack(*zp, scale->get()->shape.back());
+    }
+    defaultZeroPoint = 8;
+  } else if (table.dtype == kUint8) {
+    defaultZeroPoint = 128;
+  } else if (table.dtype != kInt4 && table.dtype != kUint4) {
+    return error() << "the data must be int4, uint4 or uint8, not "
+                   << typeName(table.dtype);
+  } else if (bits != 4) {
+    return error() << "bits = " << bits << " needs uint8 data, not "
+                   << typeName(table.dtype);
+  }
+  if (!zp && defaultZeroPoint != 0) {
+    zp = Const();
+    zp->dtype = table.dtype;
+    zp->shape = scale->get()->shape;
+    zp->ints.assign(std::max<int64_t>(0, zp->size()), defaultZeroPoint);
+  }
+  auto q = blockedConstant(table, **scale, zp ? &*zp : nullptr, quantizeAxis,
+                           blockSize, "GatherBlockQuantized");
+  if (failed(q))
+    return failure();
+  auto ids = tensorInput(1);
+  if (failed(ids))
+    return failure();
+  auto idsType = typeOf(*ids);
+  if (!idsType.getElementType().isSignlessInteger(32) &&
+      !idsType.getElementType().isSignlessInteger(64))
+    return error() << "the indices must be int32 or int64, not "
+                   << idsType.getElementType();
+  SmallVector<int64_t> outShape(idsType.getShape());
+  outShape.push_back(table.shape[1]);
+  define(0, EmbeddingOp::create(
+                b, loc, RankedTensorType::get(outShape, b.getF32Type()), *q,
+                *ids));
   return success();
 }
 
@@ -3293,6 +3414,9 @@ LogicalResult Importer::importNode() {
       }
     }
   }
+
+  if (ms && op == "GatherBlockQuantized")
+    return importGatherBlockQuantized();
 
   if (ms && op == "MatMulNBits") {
     // A [..., K] f32; B uint8 [N, K/bs, bs/2]; scales [N * K/bs];

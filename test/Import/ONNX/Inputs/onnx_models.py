@@ -670,6 +670,90 @@ def blocked_dq_table(seed, vocab=50, d=24, bs=8):
     return m
 
 
+def embedding_lm_float(seed, vocab=64, d=96, s=7, n_=40):
+    """Token ids gathered from an embedding table, then a projection: the
+    input end of a language model, for ORT's 4-bit quantizer of both the
+    Gather and the MatMul. Outputs the projection and the embedding."""
+    r = rng(seed)
+    n = helper.make_node
+    inits = [init("table", r.standard_normal((vocab, d)).astype(np.float32)),
+             init("w", (r.standard_normal((d, n_)) / np.sqrt(d))
+                  .astype(np.float32))]
+    nodes = [n("Gather", ["table", "ids"], ["e"], axis=0, name="embed"),
+             n("MatMul", ["e", "w"], ["y"], name="proj")]
+    return model(nodes, [vi("ids", [1, s], TensorProto.INT64)],
+                 [vi("y", [1, s, n_]), vi("e", [1, s, d])], inits)
+
+
+def gather_block_quantized(float_model, out, block_size=32, symmetric=True):
+    """ORT's 4-bit weight-only quantizer on the Gather and the MatMul
+    (QOperator form): com.microsoft GatherBlockQuantized of an int4
+    (symmetric) or uint4 table with zero points, blocks along the model
+    dimension (quantize_axis 1), and MatMulNBits."""
+    from onnxruntime.quantization.matmul_nbits_quantizer import (
+        DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer)
+    config = DefaultWeightOnlyQuantConfig(
+        block_size=block_size, is_symmetric=symmetric,
+        op_types_to_quantize=("MatMul", "Gather"))
+    q = MatMulNBitsQuantizer(float_model, algo_config=config)
+    q.process()
+    m = q.model.model
+    assert any(node.op_type == "GatherBlockQuantized" for node in m.graph.node)
+    onnx.save(m, out)
+
+
+def gbq_hand(seed, vocab=20, d=48, bs=16, bits=4, zero_points=False,
+             quantize_axis=1, gather_axis=0, computed=False, data_type=None,
+             s=5, int4=False):
+    """A GatherBlockQuantized node written by hand, of uint8 data: two 4-bit
+    values per byte, low nibble first (bits = 4), or one (bits = 8), with
+    zero points packed alike or the defaults (8, 128); quantize_axis 0
+    makes blocks of rows, which ONNX Runtime takes for int4 data only
+    (`int4`: an int4 table, no zero points). `gather_axis`, `computed` (the table is a graph
+    input) and `data_type` make the errors."""
+    r = rng(seed)
+    q_shape = [vocab, d]
+    blocks = ([vocab, -(-d // bs)] if quantize_axis == 1 else
+              [-(-vocab // bs), d])
+    levels = 1 << bits
+    values = r.integers(0, levels, size=q_shape)
+    if bits == 4:
+        data = (values[:, 0::2] | (values[:, 1::2] << 4)).astype(np.uint8)
+    else:
+        data = values.astype(np.uint8)
+    scales = (0.01 + 0.05 * r.random(blocks)).astype(np.float32)
+    inits = [init("s", scales)]
+    inputs = [vi("ids", [2, s], TensorProto.INT64)]
+    n = helper.make_node
+    nodes = []
+    if int4:
+        inits.append(helper.make_tensor("t", TensorProto.INT4, q_shape,
+                                        (values - 8).flatten().tolist()))
+    elif data_type is not None:
+        inits.append(init("t", (data.astype(np.int16) - 128).astype(np.int8)))
+    elif computed:
+        inputs.append(vi("tc", list(data.shape), TensorProto.INT64))
+        nodes.append(n("Cast", ["tc"], ["t"], to=TensorProto.UINT8,
+                       name="cast"))
+    else:
+        inits.append(init("t", data))
+    names = ["t", "ids", "s"]
+    if zero_points:
+        z = r.integers(0, levels, size=blocks)
+        if bits == 4:
+            if z.shape[1] % 2:
+                z = np.concatenate([z, np.zeros((z.shape[0], 1), z.dtype)], 1)
+            z = (z[:, 0::2] | (z[:, 1::2] << 4))
+        inits.append(init("z", z.astype(np.uint8)))
+        names.append("z")
+    nodes += [n("GatherBlockQuantized", names, ["e"], domain="com.microsoft",
+               gather_axis=gather_axis, quantize_axis=quantize_axis,
+               block_size=bs, bits=bits, name="gbq")]
+    m = model(nodes, inputs, [vi("e", [2, s, d])], inits,
+              extra_opsets=[helper.make_opsetid("com.microsoft", 1)])
+    return m
+
+
 # --- Models with errors ------------------------------------------------------
 
 
@@ -882,6 +966,18 @@ MODELS = {
     "blocked-dq-negative": lambda seed: blocked_dq(seed, negative=True),
     "blocked-dq-computed": lambda seed: blocked_dq(seed, computed=True),
     "blocked-q": lambda seed: blocked_dq(seed, quantize=True),
+    "gbq-u8-bits4": gbq_hand,
+    "gbq-u8-bits4-zp": lambda seed: gbq_hand(seed, zero_points=True, d=80),
+    "gbq-u8-bits8": lambda seed: gbq_hand(seed, bits=8),
+    "gbq-u8-bits8-zp": lambda seed: gbq_hand(seed, bits=8, zero_points=True),
+    "gbq-axis0": lambda seed: gbq_hand(seed, vocab=32, quantize_axis=0,
+                                       int4=True),
+    "gbq-gather-axis1": lambda seed: gbq_hand(seed, gather_axis=1),
+    "gbq-computed": lambda seed: gbq_hand(seed, computed=True),
+    "gbq-bits2": lambda seed: gbq_hand(seed, bits=2),
+    "gbq-int8": lambda seed: gbq_hand(seed, bits=8,
+                                      data_type=TensorProto.INT8),
+    "gbq-partial": lambda seed: gbq_hand(seed, d=40),
 }
 
 
@@ -900,6 +996,8 @@ def main():
                                         "matmul-nbits-qdq",
                                         "matmul-nbits-qdq-asym",
                                         "matmul-nbits-qdq-channel",
+                                        "gather-block-quantized",
+                                        "gather-block-quantized-asym",
                                         "truncated", "corrupt"]))
         return
     if a.name == "encoder-qdq":
@@ -925,6 +1023,11 @@ def main():
         matmul_nbits_qdq(linear_float(a.seed), a.out, symmetric=False)
     elif a.name == "matmul-nbits-qdq-channel":
         matmul_nbits_qdq(linear_float(a.seed), a.out, channel=True)
+    elif a.name == "gather-block-quantized":
+        gather_block_quantized(embedding_lm_float(a.seed), a.out)
+    elif a.name == "gather-block-quantized-asym":
+        gather_block_quantized(embedding_lm_float(a.seed), a.out,
+                               symmetric=False)
     elif a.name == "external-data":
         external_data(a.out, a.seed)
     elif a.name in ("truncated", "corrupt"):
