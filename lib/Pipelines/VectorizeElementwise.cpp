@@ -56,12 +56,32 @@ bool hasEmptyLoop(linalg::GenericOp op) {
   return llvm::is_contained(op.getStaticLoopRanges(), 0);
 }
 
+/// Whether `op` reads or writes a tensor of integers narrower than a byte
+/// (i1, i4), as an operand or through a tensor.extract in its body. Such a
+/// tensor keeps one value per byte in memory (LLVM's alloc size of i4), but
+/// LLVM loads and stores a vector of them as packed bits, so a contiguous
+/// vector access would read the wrong values (an i4 row of 5 values came out
+/// shifted); scalar loops, and gathers of single elements, are correct.
+bool touchesSubByteIntegers(linalg::GenericOp op) {
+  auto subByte = [](Value v) {
+    auto type = dyn_cast<IntegerType>(getElementTypeOrSelf(v.getType()));
+    return type && type.getWidth() < 8;
+  };
+  if (llvm::any_of(op->getOperands(), subByte))
+    return true;
+  bool found = false;
+  op.getRegion().walk([&](tensor::ExtractOp extract) {
+    found |= subByte(extract.getTensor());
+  });
+  return found;
+}
+
 /// An all-parallel generic on static tensors with at least one loop, none of
 /// them empty, every operand read or written contiguously along the
-/// innermost loop.
+/// innermost loop, none of sub-byte integers.
 bool isVectorizable(linalg::GenericOp op) {
   if (!op.hasPureTensorSemantics() || op.getNumLoops() == 0 ||
-      op.getNumReductionLoops() != 0)
+      op.getNumReductionLoops() != 0 || touchesSubByteIntegers(op))
     return false;
   unsigned innermost = op.getNumLoops() - 1;
   if (!llvm::all_of(op.getIndexingMapsArray(), [&](AffineMap map) {
@@ -108,6 +128,8 @@ void tileAndVectorize(RewriterBase &rewriter, TilingInterface op,
 /// A generic on static tensors whose only reduction is its innermost loop
 /// (a sum, a minimum or a maximum per row), that loop a multiple of `lanes`.
 bool isInnerReduction(linalg::GenericOp op, int64_t lanes) {
+  if (touchesSubByteIntegers(op))
+    return false;
   // Row statistics of an f32 matrix (the range of a dynamic quantization):
   // one input, f32 throughout, at most two loops. Integer row statistics
   // (the max and sums of the integer-only softmax and layer_norm), with any

@@ -330,3 +330,19 @@ func.func @empty_rows(%x: tensor<16x0xf32>) -> tensor<16x0xf32> {
   %y = qlow.gelu %x {approximate = #qlow.gelu_approximation<tanh>} : tensor<16x0xf32> -> tensor<16x0xf32>
   return %y : tensor<16x0xf32>
 }
+
+// -----
+
+// A generic that reads a tensor of i4 stays scalar: the tensor keeps one
+// value per byte, but a vector<16xi4> load would read packed nibbles.
+// CHECK-LABEL: func.func @dequantize_i4
+// CHECK-NOT: vector.transfer_read
+// CHECK: linalg.generic
+// CHECK-SAME: tensor<4x21xi4>
+// AVX2-LABEL: func.func @dequantize_i4
+// AVX2-NOT: vector.transfer_read
+// AVX2: linalg.generic
+func.func @dequantize_i4(%q: tensor<4x21x!quant.uniform<i4:f32, 0.5:1>>) -> tensor<4x21xf32> {
+  %d = qlow.dequantize %q : tensor<4x21x!quant.uniform<i4:f32, 0.5:1>> -> tensor<4x21xf32>
+  return %d : tensor<4x21xf32>
+}

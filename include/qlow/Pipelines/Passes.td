@@ -271,6 +271,10 @@ def QlowVectorizeElementwisePass
     `linalg.transpose` ops outside the kernels are generalized first, so that
     one keeping the innermost dimension (a decoder's heads transposed before
     rope) is vectorized and threaded like any elementwise op.
+    Generics that read or write tensors of integers narrower than a byte (i1,
+    i4), as operands or through `tensor.extract`, stay scalar loops: such a
+    tensor keeps one value per byte in memory, where LLVM loads and stores a
+    vector of them as packed bits.
 
     Whether a loop nest runs on the OpenMP threads is a cost model of the
     TargetDesc (`worthParallelRegion`): the bytes its ops read and write
