@@ -13,15 +13,21 @@
 // RUN: qlow-run %s --entry %{entries} --random-inputs --seed 11 --output-dir %t/jit
 // RUN: %python %S/compare_exact.py %t/ref %t/jit | FileCheck %s
 // CHECK: 5 of 5 outputs identical
-// The compiled gather reads the scale of each element from its block:
+// The compiled gather takes one row per index (a slice of the table, read
+// with contiguous vector loads) and splits it into (block, element) loops,
+// the block's parameters invariant along the innermost; the i4 table is
+// widened to i8 first (LLVM loads a vector of i4 as packed nibbles).
 // RUN: qlow-opt %s --convert-qlow-to-linalg | FileCheck %s --check-prefix=LOWER
 // LOWER-LABEL: func.func @blocked_i4
-// LOWER:       linalg.generic
-// LOWER:       arith.divui %{{.+}}, %c8 : index
+// LOWER:       scf.for
+// LOWER:       %[[ROW:.+]] = tensor.extract_slice %{{.+}}[%{{.+}}, 0] [1, 24] [1, 1] : tensor<11x24xi8> to tensor<24xi8>
+// LOWER:       tensor.extract_slice %{{.+}}[%{{.+}}, 0] [1, 3] [1, 1] : tensor<11x3xf32> to tensor<3xf32>
+// LOWER:       tensor.expand_shape %[[ROW]] {{\[}}[0, 1]] output_shape [3, 8]
+// LOWER:       linalg.generic {{.*}} ins(%{{.+}} : tensor<3x8xi8>, tensor<3xf32>, tensor<3xi64>)
+// LOWER:       tensor.insert_slice
 // LOWER-LABEL: func.func @blocked_both
-// LOWER:       linalg.generic
-// LOWER-DAG:   arith.divui %{{.+}}, %c3 : index
-// LOWER-DAG:   arith.divui %{{.+}}, %c4 : index
+// LOWER:       scf.for
+// LOWER:       arith.divui %{{.+}}, %c3 : index
 
 !q1 = !quant.uniform<i4:f32:{0:1, 1:8}, {{0.15625:3, 0.03125:6, 0.25:-3}, {2.5:7, 1.75:-5, 0.09375:-8}, {1.75, 1.75:-3, 1.5:6}, {0.75:-8, 1.5:-2, 0.75:1}, {0.375:-2, 0.75:4, 0.125:3}, {0.1875:-4, 0.125:2, 0.125:2}, {2.5:3, 0.875:2, 1.75:7}, {0.25, 2.5:4, 3.5:3}, {0.0625:6, 1.5:-2, 1.5:6}, {0.625, 0.0625:3, 0.125:5}, {1.5:2, 0.15625:-4, 0.625:-6}}>
 !q2 = !quant.uniform<u4:f32:{0:1, 1:5}, {{0.625:4, 0.25:2, 0.875:2}, {0.5:6, 1.5:5, 0.875:6}, {0.25, 0.3125:3, 0.75:6}, {1.5:6, 0.375, 0.3125:2}, {0.1875:7, 0.3125:7, 0.625:7}, {0.1875:1, 0.1875:7, 0.375:1}}>

@@ -44,7 +44,9 @@
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <cmath>
@@ -786,9 +788,39 @@ struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
                               scalarConstant(rewriter, loc, i32, 0)),
         message);
 
-    // Loops (indices..., d).
-    unsigned loops = k + 1;
     Value table = adaptor.getTable();
+    // Dequantized storage narrower than a byte (i4) is widened to i8 first
+    // (a per-tensor copy keeps its type and moves whole rows): LLVM reads
+    // a vector of i4 as packed nibbles, but a tensor of i4 keeps one value
+    // per byte, so the rows' vector loads need byte elements. A constant
+    // table (the usual case: weights) becomes an i8 constant; another is
+    // extended by an elementwise generic.
+    auto tableStorage =
+        cast<RankedTensorType>(table.getType()).getElementType();
+    if (info && tableStorage.isInteger() &&
+        tableStorage.getIntOrFloatBitWidth() < 8) {
+      auto wideType = RankedTensorType::get({rows, cols}, rewriter.getI8Type());
+      const bool isSigned = info->isSigned;
+      DenseIntElementsAttr narrow;
+      if (matchPattern(table, m_Constant(&narrow))) {
+        SmallVector<int8_t> wide;
+        wide.reserve(rows * cols);
+        for (const APInt &v : narrow.getValues<APInt>())
+          wide.push_back(static_cast<int8_t>(isSigned ? v.getSExtValue()
+                                                      : v.getZExtValue()));
+        table = arith::ConstantOp::create(
+            rewriter, loc, wideType,
+            DenseElementsAttr::get(wideType, ArrayRef<int8_t>(wide)));
+      } else {
+        AffineMap id = rewriter.getMultiDimIdentityMap(2);
+        table = buildMap(rewriter, loc, ValueRange{table}, {id}, {rows, cols},
+                         rewriter.getI8Type(),
+                         [&](OpBuilder &b, Location l, ValueRange args) {
+                           return extendStorage(b, l, args[0], isSigned,
+                                                b.getI8Type());
+                         });
+      }
+    }
     // The parameters as a [R, C] grid read at (row floordiv rowBlock, col
     // floordiv colBlock): 1 x 1 per tensor, V x 1 per row, 1 x D per column,
     // the block counts of a sub-channel type. A grid whose values are all
@@ -806,15 +838,9 @@ struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
       gridCols = cols;
       colBlock = 1;
     }
-    struct Grid {
-      Value tensor;
-      double scalar = 0.0;
-    };
-    auto grid = [&](Type type, ArrayRef<double> values) {
-      Grid g;
-      g.scalar = values.front();
+    auto grid = [&](Type type, ArrayRef<double> values) -> Value {
       if (llvm::all_equal(values))
-        return g;
+        return scalarConstant(rewriter, loc, type, values.front());
       auto gridType = RankedTensorType::get({gridRows, gridCols}, type);
       DenseElementsAttr attr;
       if (type.isF32()) {
@@ -826,10 +852,9 @@ struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
           v.push_back(static_cast<int64_t>(x));
         attr = DenseElementsAttr::get(gridType, ArrayRef<int64_t>(v));
       }
-      g.tensor = arith::ConstantOp::create(rewriter, loc, gridType, attr);
-      return g;
+      return arith::ConstantOp::create(rewriter, loc, gridType, attr);
     };
-    Grid scaleGrid, zeroPointGrid;
+    Value scaleGrid, zeroPointGrid;
     if (info) {
       SmallVector<double> scales, zeroPoints;
       for (double sc : info->scales)
@@ -839,46 +864,138 @@ struct EmbeddingLowering : OpConversionPattern<EmbeddingOp> {
       scaleGrid = grid(rewriter.getF32Type(), scales);
       zeroPointGrid = grid(i64, zeroPoints);
     }
+
+    // One iteration per index: the row is a slice of the table at an offset
+    // known before the row's generic runs, so linalg::vectorize reads it
+    // with contiguous vector loads (an index read inside the generic, from
+    // its input, would make every element a gather), and so are the row's
+    // parameters. With blocks along D, the row's generic runs over (block,
+    // element) loops, the block's parameters invariant along the innermost.
     auto resultType =
         cast<RankedTensorType>(getTypeConverter()->convertType(outType));
-    Value gathered = buildMap(
-        rewriter, loc, ValueRange{adaptor.getIndices()},
-        {dropLoop(context, loops, k)}, resultType.getShape(),
-        resultType.getElementType(),
-        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-          Value row =
-              arith::IndexCastOp::create(b, l, index, toI64(b, l, args[0]));
-          Value col = linalg::IndexOp::create(b, l, k);
-          Value v =
-              tensor::ExtractOp::create(b, l, table, ValueRange{row, col});
-          if (!info)
-            return v;
-          // Row and column of the parameter grid (row is in [0, V): the
-          // indices were checked above).
-          auto gridIndex = [&](Value at, int64_t count,
-                               int64_t block) -> Value {
-            if (count == 1)
-              return arith::ConstantIndexOp::create(b, l, 0);
-            if (block == 1)
-              return at;
-            return arith::DivUIOp::create(
-                b, l, at, arith::ConstantIndexOp::create(b, l, block));
-          };
-          auto param = [&](const Grid &g, Type type) -> Value {
-            if (!g.tensor)
-              return scalarConstant(b, l, type, g.scalar);
-            return tensor::ExtractOp::create(
-                b, l, g.tensor,
-                ValueRange{gridIndex(row, gridRows, rowBlock),
-                           gridIndex(col, gridCols, colBlock)});
-          };
-          Value z = param(zeroPointGrid, i64);
-          Value sc = param(scaleGrid, b.getF32Type());
-          Value diff = arith::SubIOp::create(
-              b, l, extendStorage(b, l, v, info->isSigned, i64), z);
-          return arith::MulFOp::create(
-              b, l, arith::SIToFPOp::create(b, l, b.getF32Type(), diff), sc);
+    Type outElement = resultType.getElementType();
+    const int64_t count = indicesType.getNumElements();
+    SmallVector<ReassociationIndices> allInOne(1);
+    for (unsigned d = 0; d < k; ++d)
+      allInOne[0].push_back(d);
+    Value flatIndices = adaptor.getIndices();
+    if (k == 0)
+      flatIndices = tensor::ExpandShapeOp::create(
+          rewriter, loc, RankedTensorType::get({1}, indicesType.getElementType()),
+          flatIndices, ArrayRef<ReassociationIndices>{});
+    else if (k > 1)
+      flatIndices = tensor::CollapseShapeOp::create(rewriter, loc, flatIndices,
+                                                    allInOne);
+    auto c = [&](OpBuilder &b, int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    const bool splitColumns = info && gridCols > 1 && colBlock > 1;
+    auto rowType = RankedTensorType::get(
+        {cols}, cast<RankedTensorType>(table.getType()).getElementType());
+    auto outRowType = RankedTensorType::get({cols}, outElement);
+    Value init = tensor::EmptyOp::create(
+        rewriter, loc, ArrayRef<int64_t>{count, cols}, outElement);
+    auto loop = scf::ForOp::create(
+        rewriter, loc, c(rewriter, 0), c(rewriter, count), c(rewriter, 1),
+        ValueRange{init},
+        [&](OpBuilder &b, Location l, Value p, ValueRange acc) {
+          Value id = arith::IndexCastOp::create(
+              b, l, index,
+              toI64(b, l,
+                    tensor::ExtractOp::create(b, l, flatIndices, ValueRange{p})));
+          SmallVector<OpFoldResult> one = {b.getIndexAttr(1),
+                                           b.getIndexAttr(1)};
+          Value row = tensor::ExtractSliceOp::create(
+              b, l, rowType, table, ArrayRef<OpFoldResult>{id, b.getIndexAttr(0)},
+              ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(cols)},
+              one);
+          Value out = row;
+          if (info) {
+            // The row of the parameter grid: a [gridCols] slice, or a scalar
+            // read once per row when the grid has one column.
+            Value gridRow =
+                gridRows == 1
+                    ? c(b, 0)
+                    : (rowBlock == 1
+                           ? id
+                           : Value(arith::DivUIOp::create(b, l, id,
+                                                          c(b, rowBlock))));
+            auto rowParams = [&](Value g) -> Value {
+              if (!isa<RankedTensorType>(g.getType()))
+                return g;
+              if (gridCols == 1)
+                return tensor::ExtractOp::create(b, l, g,
+                                                 ValueRange{gridRow, c(b, 0)});
+              auto sliceType = RankedTensorType::get(
+                  {gridCols},
+                  cast<RankedTensorType>(g.getType()).getElementType());
+              return tensor::ExtractSliceOp::create(
+                  b, l, sliceType, g,
+                  ArrayRef<OpFoldResult>{gridRow, b.getIndexAttr(0)},
+                  ArrayRef<OpFoldResult>{b.getIndexAttr(1),
+                                         b.getIndexAttr(gridCols)},
+                  one);
+            };
+            Value scale = rowParams(scaleGrid), zero = rowParams(zeroPointGrid);
+            // Loops (d) or (block, element); the parameter vectors are
+            // indexed by the column or the block.
+            SmallVector<int64_t> shape = {cols};
+            if (splitColumns)
+              shape = {gridCols, colBlock};
+            unsigned loops = shape.size();
+            MLIRContext *ctx = b.getContext();
+            AffineMap all = AffineMap::getMultiDimIdentityMap(loops, ctx);
+            AffineMap first = AffineMap::get(loops, 0, {b.getAffineDimExpr(0)},
+                                             ctx);
+            Value data = row;
+            if (splitColumns)
+              data = tensor::ExpandShapeOp::create(
+                  b, l, RankedTensorType::get(shape, rowType.getElementType()),
+                  row, ArrayRef<ReassociationIndices>{{0, 1}});
+            SmallVector<Value> inputs = {data};
+            SmallVector<AffineMap> maps = {all};
+            for (Value param : {scale, zero})
+              if (isa<RankedTensorType>(param.getType())) {
+                inputs.push_back(param);
+                maps.push_back(first);
+              }
+            Value dequantized = buildMap(
+                b, l, inputs, maps, shape, outElement,
+                [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+                  unsigned next = 1;
+                  auto take = [&](Value param) -> Value {
+                    return isa<RankedTensorType>(param.getType()) ? args[next++]
+                                                                  : param;
+                  };
+                  Value sc = take(scale);
+                  Value z = take(zero);
+                  return arith::MulFOp::create(
+                      nb, nl, storageMinusZeroPointF32(nb, nl, args[0], z, *info),
+                      sc);
+                });
+            out = dequantized;
+            if (splitColumns)
+              out = tensor::CollapseShapeOp::create(
+                  b, l, outRowType, dequantized,
+                  ArrayRef<ReassociationIndices>{{0, 1}});
+          }
+          Value next = tensor::InsertSliceOp::create(
+              b, l, out, acc[0], ArrayRef<OpFoldResult>{p, b.getIndexAttr(0)},
+              ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(cols)},
+              one);
+          scf::YieldOp::create(b, l, next);
         });
+    Value gathered = loop.getResult(0);
+    if (k == 0)
+      gathered = tensor::CollapseShapeOp::create(
+          rewriter, loc, resultType, gathered,
+          ArrayRef<ReassociationIndices>{{0, 1}});
+    else if (k > 1) {
+      SmallVector<ReassociationIndices> groups(allInOne);
+      groups.push_back({static_cast<int64_t>(k)});
+      gathered = tensor::ExpandShapeOp::create(rewriter, loc, resultType,
+                                               gathered, groups);
+    }
     rewriter.replaceOp(op, gathered);
     return success();
   }

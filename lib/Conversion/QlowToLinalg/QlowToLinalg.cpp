@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #define DEBUG_TYPE "convert-qlow-to-linalg"
@@ -154,7 +155,8 @@ struct ConvertQlowToLinalgPass
 
     ConversionTarget target(*context);
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
-                           math::MathDialect, tensor::TensorDialect>();
+                           math::MathDialect, scf::SCFDialect,
+                           tensor::TensorDialect>();
     target.addIllegalDialect<QlowDialect, quant::QuantDialect>();
     target.addDynamicallyLegalOp<tensor::CollapseShapeOp, tensor::ExpandShapeOp,
                                  tensor::EmptyOp, linalg::TransposeOp>(

@@ -328,7 +328,10 @@ func.func @rope_interleaved(%x: tensor<2x3x8xf32>, %c: tensor<3x4xf32>, %s: tens
 
 // embedding: every index checked against [0, V) (one i32 flag, then
 // cf.assert; an i1 flag buffer would be read as packed bits once
-// vectorized), then the rows gathered with the feature index innermost.
+// vectorized), then one scf.for iteration per index: the row is a slice of
+// the table at that index (a contiguous read once vectorized, where an index
+// read inside a generic makes every element a gather), inserted into the
+// [count, D] result, which takes the indices' shape at the end.
 // CHECK-LABEL: func.func @embedding
 // CHECK-SAME: (%[[T:.+]]: tensor<50x37xf32>, %[[I:.+]]: tensor<3x4xi32>) -> tensor<3x4x37xf32>
 // CHECK: %[[OK:.+]] = linalg.generic
@@ -341,12 +344,15 @@ func.func @rope_interleaved(%x: tensor<2x3x8xf32>, %c: tensor<3x4xf32>, %s: tens
 // CHECK: %[[FLAG:.+]] = tensor.extract %[[OK]][] : tensor<i32>
 // CHECK: %[[SET:.+]] = arith.cmpi ne, %[[FLAG]], %{{.+}} : i32
 // CHECK: cf.assert %[[SET]], "qlow.embedding: an index is outside [0, 50)"
-// CHECK: linalg.generic
-// CHECK-SAME: iterator_types = ["parallel", "parallel", "parallel"]
-// CHECK-SAME: ins(%[[I]] : tensor<3x4xi32>)
-// CHECK: %[[ROW:.+]] = arith.index_cast %{{.+}} : i64 to index
-// CHECK: %[[COL:.+]] = linalg.index 2 : index
-// CHECK: tensor.extract %[[T]][%[[ROW]], %[[COL]]] : tensor<50x37xf32>
+// CHECK: %[[FLAT:.+]] = tensor.collapse_shape %[[I]] {{\[}}[0, 1]] : tensor<3x4xi32> into tensor<12xi32>
+// CHECK: %[[ROWS:.+]] = scf.for %[[P:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACC:.+]] = %{{.+}}) -> (tensor<12x37xf32>)
+// CHECK: %[[ID:.+]] = tensor.extract %[[FLAT]][%[[P]]] : tensor<12xi32>
+// CHECK: %[[ID64:.+]] = arith.extsi %[[ID]] : i32 to i64
+// CHECK: %[[ROW:.+]] = arith.index_cast %[[ID64]] : i64 to index
+// CHECK: %[[SLICE:.+]] = tensor.extract_slice %[[T]][%[[ROW]], 0] [1, 37] [1, 1] : tensor<50x37xf32> to tensor<37xf32>
+// CHECK: %[[NEXT:.+]] = tensor.insert_slice %[[SLICE]] into %[[ACC]][%[[P]], 0] [1, 37] [1, 1] : tensor<37xf32> into tensor<12x37xf32>
+// CHECK: scf.yield %[[NEXT]]
+// CHECK: tensor.expand_shape %[[ROWS]] {{\[}}[0, 1], [2]] output_shape [3, 4, 37] : tensor<12x37xf32> into tensor<3x4x37xf32>
 func.func @embedding(%t: tensor<50x37xf32>, %i: tensor<3x4xi32>) -> tensor<3x4x37xf32> {
   %y = qlow.embedding %t, %i : (tensor<50x37xf32>, tensor<3x4xi32>) -> tensor<3x4x37xf32>
   return %y : tensor<3x4x37xf32>
@@ -355,15 +361,19 @@ func.func @embedding(%t: tensor<50x37xf32>, %i: tensor<3x4xi32>) -> tensor<3x4x3
 // -----
 
 // A per-row quantized table dequantized into an f32 result: the row's scale
-// is read from a constant [V, 1] grid of scales at the same index.
+// is read once per row from a constant [V, 1] grid of scales; the row's
+// generic dequantizes its elements (in i32).
 // CHECK-LABEL: func.func @embedding_per_row
 // CHECK: cf.assert
 // CHECK: %[[SCALES:.+]] = arith.constant dense<{{\[}}[1.000000e-01], [2.000000e-01], [3.000000e-01]]> : tensor<3x1xf32>
-// CHECK: linalg.generic
-// CHECK: %[[Q:.+]] = tensor.extract %{{.+}}[%[[ROW:.+]], %{{.+}}] : tensor<3x5xi8>
+// CHECK: scf.for
+// CHECK: %[[ROW:.+]] = arith.index_cast %{{.+}} : i64 to index
+// CHECK: %[[Q:.+]] = tensor.extract_slice %{{.+}}[%[[ROW]], 0] [1, 5] [1, 1] : tensor<3x5xi8> to tensor<5xi8>
 // CHECK: %[[S:.+]] = tensor.extract %[[SCALES]][%[[ROW]], %{{.+}}] : tensor<3x1xf32>
-// CHECK: arith.extsi %[[Q]] : i8 to i64
+// CHECK: linalg.generic {{.*}} ins(%[[Q]] : tensor<5xi8>)
+// CHECK: arith.extsi %{{.+}} : i8 to i32
 // CHECK: arith.mulf %{{.+}}, %[[S]] : f32
+// CHECK: tensor.insert_slice
 func.func @embedding_per_row(%t: tensor<3x5x!quant.uniform<i8:f32:0, {0.1, 0.2, 0.3}>>, %i: tensor<2xi64>) -> tensor<2x5xf32> {
   %y = qlow.embedding %t, %i : (tensor<3x5x!quant.uniform<i8:f32:0, {0.1, 0.2, 0.3}>>, tensor<2xi64>) -> tensor<2x5xf32>
   return %y : tensor<2x5xf32>
@@ -371,27 +381,33 @@ func.func @embedding_per_row(%t: tensor<3x5x!quant.uniform<i8:f32:0, {0.1, 0.2, 
 
 // -----
 
-// A table in blocks of 3 along D (a 4-bit embedding table): the scale and
-// zero point of element (row, col) are read from [V, D / 3] grids at (row,
-// col floordiv 3). Per column: a [1, D] grid at (0, col).
+// A u4 table in blocks of 3 along D (a 4-bit embedding table): the table
+// (here an argument: an elementwise generic; a constant becomes an i8
+// constant) is widened to i8 (a vector of i4 is loaded as packed nibbles, a
+// tensor of i4 keeps a byte per value), the row's slice is split into (block,
+// element) by an expand_shape, and the row's [D / 3] scales and zero points
+// are read per block, invariant along the innermost loop. Per column: the
+// [1, D] grid's only row, per element.
 // CHECK-LABEL: func.func @embedding_blocked
 // CHECK: cf.assert
+// CHECK: %[[WIDE:.+]] = linalg.generic {{.*}} ins(%{{.+}} : tensor<4x6xi4>) outs(%{{.+}} : tensor<4x6xi8>)
+// CHECK: arith.extui %{{.+}} : i4 to i8
 // CHECK-DAG: %[[SCALES:.+]] = arith.constant dense<{{\[}}[1.000000e-01, 2.000000e-01], [3.000000e-01, 4.000000e-01], [5.000000e-01, 6.000000e-01], [0.699999988, 8.000000e-01]]> : tensor<4x2xf32>
 // CHECK-DAG: %[[ZPS:.+]] = arith.constant dense<{{\[}}[1, 2], [3, 4], [5, 6], [7, 0]]> : tensor<4x2xi64>
-// CHECK: linalg.generic
+// CHECK: scf.for
 // CHECK: %[[ROW:.+]] = arith.index_cast %{{.+}} : i64 to index
-// CHECK: %[[COL:.+]] = linalg.index 1 : index
-// CHECK: %[[Q:.+]] = tensor.extract %{{.+}}[%[[ROW]], %[[COL]]] : tensor<4x6xi4>
-// CHECK: %[[BLOCK:.+]] = arith.divui %[[COL]], %{{.+}} : index
-// CHECK: tensor.extract %[[ZPS]][%[[ROW]], %[[BLOCK]]] : tensor<4x2xi64>
-// CHECK: %[[BLOCK2:.+]] = arith.divui %[[COL]], %{{.+}} : index
-// CHECK: tensor.extract %[[SCALES]][%[[ROW]], %[[BLOCK2]]] : tensor<4x2xf32>
-// CHECK: arith.extui %[[Q]] : i4 to i64
+// CHECK: %[[Q:.+]] = tensor.extract_slice %[[WIDE]][%[[ROW]], 0] [1, 6] [1, 1] : tensor<4x6xi8> to tensor<6xi8>
+// CHECK: %[[S:.+]] = tensor.extract_slice %[[SCALES]][%[[ROW]], 0] [1, 2] [1, 1] : tensor<4x2xf32> to tensor<2xf32>
+// CHECK: %[[Z:.+]] = tensor.extract_slice %[[ZPS]][%[[ROW]], 0] [1, 2] [1, 1] : tensor<4x2xi64> to tensor<2xi64>
+// CHECK: %[[QB:.+]] = tensor.expand_shape %[[Q]] {{\[}}[0, 1]] output_shape [2, 3] : tensor<6xi8> into tensor<2x3xi8>
+// CHECK: linalg.generic {indexing_maps = [#[[ALL:.+]], #[[BLOCK:.+]], #[[BLOCK]], #[[ALL]]]{{.*}} ins(%[[QB]], %[[S]], %[[Z]] : tensor<2x3xi8>, tensor<2xf32>, tensor<2xi64>)
+// CHECK: arith.extui %{{.+}} : i8 to i32
+// CHECK: tensor.collapse_shape %{{.+}} {{\[}}[0, 1]] : tensor<2x3xf32> into tensor<6xf32>
 // CHECK-LABEL: func.func @embedding_per_column
 // CHECK: %[[CS:.+]] = arith.constant dense<{{\[}}[1.000000e-01, 2.000000e-01, 3.000000e-01]]> : tensor<1x3xf32>
-// CHECK: linalg.generic
-// CHECK: %[[C:.+]] = linalg.index 1 : index
-// CHECK: tensor.extract %[[CS]][%{{.+}}, %[[C]]] : tensor<1x3xf32>
+// CHECK: scf.for
+// CHECK: %[[CROW:.+]] = tensor.extract_slice %[[CS]][%{{.+}}, 0] [1, 3] [1, 1] : tensor<1x3xf32> to tensor<3xf32>
+// CHECK: linalg.generic {{.*}} ins(%{{.+}}, %[[CROW]] : tensor<3xi8>, tensor<3xf32>)
 func.func @embedding_blocked(%t: tensor<4x6x!quant.uniform<u4:f32:{0:1, 1:3}, {{0.1:1, 0.2:2}, {0.3:3, 0.4:4}, {0.5:5, 0.6:6}, {0.7:7, 0.8:0}}>>, %i: tensor<5xi32>) -> tensor<5x6xf32> {
   %y = qlow.embedding %t, %i : (tensor<4x6x!quant.uniform<u4:f32:{0:1, 1:3}, {{0.1:1, 0.2:2}, {0.3:3, 0.4:4}, {0.5:5, 0.6:6}, {0.7:7, 0.8:0}}>>, tensor<5xi32>) -> tensor<5x6xf32>
   return %y : tensor<5x6xf32>
@@ -403,16 +419,19 @@ func.func @embedding_per_column(%t: tensor<4x3x!quant.uniform<i8:f32:1, {0.1, 0.
 
 // -----
 
-// A per-tensor quantized table with the same result type: the stored values
-// are copied (u8 as i8 bits), indices of rank 0.
+// A per-tensor quantized table with the same result type: the stored rows
+// are copied (u8 as i8 bits), indices of rank 0 (one row: [1] indices, a
+// [1, D] result collapsed to [D]).
 // CHECK-LABEL: func.func @embedding_copy
-// CHECK-SAME: (%[[T:.+]]: tensor<4x6xi8>, %{{.+}}: tensor<i64>) -> tensor<6xi8>
+// CHECK-SAME: (%[[T:.+]]: tensor<4x6xi8>, %[[I:.+]]: tensor<i64>) -> tensor<6xi8>
 // CHECK: linalg.generic
 // CHECK-SAME: iterator_types = []
 // CHECK: cf.assert
-// CHECK: linalg.generic
-// CHECK: %[[E:.+]] = tensor.extract %[[T]]
-// CHECK-NEXT: linalg.yield %[[E]] : i8
+// CHECK: tensor.expand_shape %[[I]] [] output_shape [1] : tensor<i64> into tensor<1xi64>
+// CHECK: scf.for
+// CHECK: %[[ROW:.+]] = tensor.extract_slice %[[T]][%{{.+}}, 0] [1, 6] [1, 1] : tensor<4x6xi8> to tensor<6xi8>
+// CHECK-NEXT: tensor.insert_slice %[[ROW]]
+// CHECK: tensor.collapse_shape %{{.+}} {{\[}}[0, 1]] : tensor<1x6xi8> into tensor<6xi8>
 func.func @embedding_copy(%t: tensor<4x6x!quant.uniform<u8:f32, 0.1:128>>, %i: tensor<i64>) -> tensor<6x!quant.uniform<u8:f32, 0.1:128>> {
   %y = qlow.embedding %t, %i : (tensor<4x6x!quant.uniform<u8:f32, 0.1:128>>, tensor<i64>) -> tensor<6x!quant.uniform<u8:f32, 0.1:128>>
   return %y : tensor<6x!quant.uniform<u8:f32, 0.1:128>>
