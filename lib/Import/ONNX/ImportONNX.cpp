@@ -2463,8 +2463,11 @@ LogicalResult Importer::importGatherBlockQuantized() {
   if (!(*data)->cst || (*data)->cst->isFloat())
     return error() << "the data must be an integer initializer (the "
                       "quantized table); a computed input is not supported";
-  Const table = *(*data)->cst;
-  int64_t rank = table.shape.size();
+  // The table as stored, or unpacked below (never copied otherwise: a
+  // vocabulary table has tens of millions of values).
+  const Const *table = (*data)->cst.get();
+  std::optional<Const> unpackedTable;
+  int64_t rank = table->shape.size();
   int64_t gatherAxis = attrInt("gather_axis", 0),
           quantizeAxis = attrInt("quantize_axis", 1);
   if (rank != 2 || failed(normalizeAxis(gatherAxis, rank)) ||
@@ -2479,6 +2482,10 @@ LogicalResult Importer::importGatherBlockQuantized() {
   auto scale = constInput(2);
   if (failed(scale))
     return failure();
+  const Const &scales = **scale;
+  if (scales.shape.size() != 2)
+    return error() << "the scales must have the data's rank (2), not "
+                   << scales.shape.size();
   std::optional<Const> zp;
   if (hasInput(3)) {
     auto z = constInput(3);
@@ -2493,7 +2500,9 @@ LogicalResult Importer::importGatherBlockQuantized() {
     out.dtype = kUint4;
     out.shape = packed.shape;
     out.shape.back() = count;
-    int64_t rowBytes = packed.shape.back(), rows = packed.size() / rowBytes;
+    int64_t rowBytes = packed.shape.back();
+    int64_t rows = rowBytes > 0 ? std::max<int64_t>(0, packed.size()) / rowBytes
+                                : 0;
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t i = 0; i < count; ++i) {
         int64_t byte = packed.ints[r * rowBytes + i / 2];
@@ -2502,33 +2511,34 @@ LogicalResult Importer::importGatherBlockQuantized() {
     return out;
   };
   int64_t defaultZeroPoint = 0;
-  if (table.dtype == kUint8 && bits == 4) {
-    table = unpack(table, 2 * table.shape.back());
+  if (table->dtype == kUint8 && bits == 4) {
+    unpackedTable = unpack(*table, 2 * table->shape.back());
+    table = &*unpackedTable;
     if (zp) {
-      if (zp->dtype != kUint8 || zp->shape.size() != scale->get()->shape.size() ||
-          zp->shape.back() != (scale->get()->shape.back() + 1) / 2)
+      if (zp->dtype != kUint8 || zp->shape.size() != 2 ||
+          zp->shape.back() != (scales.shape.back() + 1) / 2)
         return error() << "the zero points of uint8 data with bits = 4 must "
                           "be uint8, two per byte along the last dimension "
                           "of the scales";
-      zp = unpack(*zp, scale->get()->shape.back());
+      zp = unpack(*zp, scales.shape.back());
     }
     defaultZeroPoint = 8;
-  } else if (table.dtype == kUint8) {
+  } else if (table->dtype == kUint8) {
     defaultZeroPoint = 128;
-  } else if (table.dtype != kInt4 && table.dtype != kUint4) {
+  } else if (table->dtype != kInt4 && table->dtype != kUint4) {
     return error() << "the data must be int4, uint4 or uint8, not "
-                   << typeName(table.dtype);
+                   << typeName(table->dtype);
   } else if (bits != 4) {
     return error() << "bits = " << bits << " needs uint8 data, not "
-                   << typeName(table.dtype);
+                   << typeName(table->dtype);
   }
   if (!zp && defaultZeroPoint != 0) {
     zp = Const();
-    zp->dtype = table.dtype;
-    zp->shape = scale->get()->shape;
+    zp->dtype = table->dtype;
+    zp->shape = scales.shape;
     zp->ints.assign(std::max<int64_t>(0, zp->size()), defaultZeroPoint);
   }
-  auto q = blockedConstant(table, **scale, zp ? &*zp : nullptr, quantizeAxis,
+  auto q = blockedConstant(*table, scales, zp ? &*zp : nullptr, quantizeAxis,
                            blockSize, "GatherBlockQuantized");
   if (failed(q))
     return failure();
@@ -2541,7 +2551,7 @@ LogicalResult Importer::importGatherBlockQuantized() {
     return error() << "the indices must be int32 or int64, not "
                    << idsType.getElementType();
   SmallVector<int64_t> outShape(idsType.getShape());
-  outShape.push_back(table.shape[1]);
+  outShape.push_back(table->shape[1]);
   define(0, EmbeddingOp::create(
                 b, loc, RankedTensorType::get(outShape, b.getF32Type()), *q,
                 *ids));

@@ -704,12 +704,13 @@ def gather_block_quantized(float_model, out, block_size=32, symmetric=True):
 
 def gbq_hand(seed, vocab=20, d=48, bs=16, bits=4, zero_points=False,
              quantize_axis=1, gather_axis=0, computed=False, data_type=None,
-             s=5, int4=False):
+             s=5, int4=False, flat_scales=False):
     """A GatherBlockQuantized node written by hand, of uint8 data: two 4-bit
     values per byte, low nibble first (bits = 4), or one (bits = 8), with
     zero points packed alike or the defaults (8, 128); quantize_axis 0
     makes blocks of rows, which ONNX Runtime takes for int4 data only
-    (`int4`: an int4 table, no zero points). `gather_axis`, `computed` (the table is a graph
+    (`int4`: an int4 table, no zero points). `flat_scales` (1-D scales)
+    makes another error. `gather_axis`, `computed` (the table is a graph
     input) and `data_type` make the errors."""
     r = rng(seed)
     q_shape = [vocab, d]
@@ -722,6 +723,8 @@ def gbq_hand(seed, vocab=20, d=48, bs=16, bits=4, zero_points=False,
     else:
         data = values.astype(np.uint8)
     scales = (0.01 + 0.05 * r.random(blocks)).astype(np.float32)
+    if flat_scales:
+        scales = scales.flatten()
     inits = [init("s", scales)]
     inputs = [vi("ids", [2, s], TensorProto.INT64)]
     n = helper.make_node
@@ -978,6 +981,7 @@ MODELS = {
     "gbq-int8": lambda seed: gbq_hand(seed, bits=8,
                                       data_type=TensorProto.INT8),
     "gbq-partial": lambda seed: gbq_hand(seed, d=40),
+    "gbq-flat-scales": lambda seed: gbq_hand(seed, flat_scales=True),
 }
 
 
