@@ -290,13 +290,13 @@ double cosine(ArrayRef<float> a, ArrayRef<float> b) {
 
 int ::qlow::bench::runOnnxBench(const OnnxBenchOptions &options) {
   static const char *const known[] = {"encoder_qdq", "decoder_dynamic",
-                                      "mlp_int4", "mlp_int4_qdq",
+                                      "mlp_int4", "mlp_int4_qdq", "mlp_int8",
                                       "encoder_float_qlow"};
   for (const std::string &model : options.models)
     if (!llvm::is_contained(known, model))
       return benchError("unknown model '" + model +
                         "'; known: encoder_qdq, decoder_dynamic, mlp_int4, "
-                        "mlp_int4_qdq, encoder_float_qlow");
+                        "mlp_int4_qdq, mlp_int8, encoder_float_qlow");
   for (const std::string &peer : options.peers)
     if (peer != "onnxruntime" && peer != "iree")
       return benchError("unknown peer '" + peer +
@@ -308,8 +308,8 @@ int ::qlow::bench::runOnnxBench(const OnnxBenchOptions &options) {
     return benchError("model sizes must be positive and --d-model a multiple "
                       "of --heads with an even head size");
   if (options.dModel % 32 != 0 || options.decoderFfn % 32 != 0)
-    return benchError("mlp_int4 and mlp_int4_qdq: --d-model and "
-                      "--decoder-ffn must be multiples of 32 (4-bit blocks)");
+    return benchError("mlp_int4, mlp_int4_qdq and mlp_int8: --d-model and "
+                      "--decoder-ffn must be multiples of 32 (blocks of 32)");
 
   // The work directory: the user's, kept, or a temporary one, removed.
   llvm::SmallString<256> dir(options.workDir);

@@ -21,10 +21,11 @@ namespace qlow::bench {
 /// The models, peers and sizes to measure (defaults: issue #6's).
 struct OnnxBenchOptions {
   /// encoder_qdq (quantize_static), decoder_dynamic (quantize_dynamic),
-  /// mlp_int4 (MatMulNBits), mlp_int4_qdq (blocked DequantizeLinear) and
-  /// encoder_float_qlow (float; qlow-quantize).
+  /// mlp_int4 (MatMulNBits), mlp_int4_qdq (blocked DequantizeLinear),
+  /// mlp_int8 (MatMulNBits, 8 bits) and encoder_float_qlow (float;
+  /// qlow-quantize).
   std::vector<std::string> models = {"encoder_qdq", "decoder_dynamic",
-                                     "mlp_int4", "mlp_int4_qdq",
+                                     "mlp_int4", "mlp_int4_qdq", "mlp_int8",
                                      "encoder_float_qlow"};
   /// onnxruntime and iree.
   std::vector<std::string> peers = {"onnxruntime", "iree"};

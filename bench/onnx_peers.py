@@ -50,7 +50,7 @@ IREE_COMPILE_FLAGS = [
 ]
 
 MODELS = ("encoder_qdq", "decoder_dynamic", "mlp_int4", "mlp_int4_qdq",
-          "encoder_float_qlow")
+          "mlp_int8", "encoder_float_qlow")
 
 
 def build(a):
@@ -86,6 +86,13 @@ def build(a):
             # as qlow computes.
             om.matmul_nbits_qdq(om.decoder_mlp_float(
                 a.seed, s=a.seq, d=a.d_model, ffn=a.decoder_ffn), out)
+        elif name == "mlp_int8":
+            # The same MLP with 8-bit weights from ORT's quantizer
+            # (MatMulNBits with bits = 8, symmetric, blocks of 32) at
+            # accuracy level 4: int8 activations, as qlow computes.
+            om.matmul_nbits(om.decoder_mlp_float(
+                a.seed, s=a.seq, d=a.d_model, ffn=a.decoder_ffn), out, bits=8,
+                accuracy_level=4)
         elif name == "encoder_float_qlow":
             # The float encoder layer; qlow quantizes it with its own passes,
             # the peers run it in f32.

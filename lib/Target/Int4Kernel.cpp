@@ -200,7 +200,7 @@ DynamicQuantized buildRowQuantizeVectors(OpBuilder &b, Location loc, Value x,
 
 std::optional<Int4Matmul>
 mlir::qlow::matchInt4Matmul(MatmulOp op, int64_t kStep, std::string &why,
-                            bool perColumnZeroPoints) {
+                            bool perColumnZeroPoints, bool bytePlanes) {
   auto fail = [&](std::string reason) -> std::optional<Int4Matmul> {
     why = std::move(reason);
     return std::nullopt;
@@ -260,17 +260,22 @@ mlir::qlow::matchInt4Matmul(MatmulOp op, int64_t kStep, std::string &why,
   bool signedI4 =
       params->bits == 8 && params->isSigned && params->zeroPointsAllZero();
   SmallVector<int64_t> signs;
-  for (int64_t g = 0; g < groups && params->bits == 8; ++g)
+  bool wide = false;
+  for (int64_t g = 0; g < groups && params->bits == 8 && !wide; ++g)
     for (int64_t col = 0; col < c.n; ++col) {
       int64_t lo = INT64_MAX, hi = INT64_MIN;
       for (int64_t r = g * groupSize; r < (g + 1) * groupSize; ++r) {
         lo = std::min(lo, c.weights[r * c.n + col]);
         hi = std::max(hi, c.weights[r * c.n + col]);
       }
-      if (hi - lo > 15)
-        return fail("8-bit weights of group " + std::to_string(g) +
-                    ", column " + std::to_string(col) + " span " +
-                    std::to_string(hi - lo + 1) + " values, more than 16");
+      if (hi - lo > 15) {
+        if (!bytePlanes)
+          return fail("8-bit weights of group " + std::to_string(g) +
+                      ", column " + std::to_string(col) + " span " +
+                      std::to_string(hi - lo + 1) + " values, more than 16");
+        wide = true;
+        break;
+      }
       c.nibbleBases[g * c.n + col] = lo;
       if (lo >= -8 && hi <= 7)
         signs.push_back(1);
@@ -279,6 +284,21 @@ mlir::qlow::matchInt4Matmul(MatmulOp op, int64_t kStep, std::string &why,
       else
         signedI4 = false;
     }
+  if (wide) {
+    // Whole bytes, w - base in [0, 255] with the storage type's smallest
+    // value as the base: the two-plane form (Int4Matmul::bytePlanes).
+    c.bytePlanes = true;
+    c.nibbleBases.clear();
+    c.nibbleBase = params->isSigned ? -128 : 0;
+    for (int64_t at = 0; at < groups * c.n; ++at)
+      c.zpNibbles.push_back(params->zeroPoints[at] - c.nibbleBase);
+    if (llvm::all_of(c.zpNibbles,
+                     [&](int64_t z) { return z == c.zpNibbles[0]; })) {
+      c.zpNibble = c.zpNibbles[0];
+      c.zpNibbles.clear();
+    }
+    return c;
+  }
   if (signedI4) {
     c.nibbleBases.clear();
     if (llvm::any_of(signs, [](int64_t v) { return v < 0; }))
@@ -306,28 +326,35 @@ Int4PackedWeights mlir::qlow::packInt4Weights(OpBuilder &b, Location loc,
                                               uint8_t nibbleXor,
                                               bool asConstant) {
   const int64_t groups = c.params.groups;
-  const int64_t panels = (c.n + nr - 1) / nr, kSteps = c.k / kStep;
+  // Weight columns per panel: the planes of bytePlanes share a column.
+  const int64_t cols = c.bytePlanes ? nr / 2 : nr;
+  const int64_t panels = (c.n + cols - 1) / cols, kSteps = c.k / kStep;
   const int64_t pairBytes = lanes * kStep; // bytes of one packed load
   SmallVector<uint8_t> packed(panels * kSteps * nr * 2, 0);
-  SmallVector<float> scales(panels * groups * nr, 0.0f);
+  SmallVector<float> scales(panels * groups * cols, 0.0f);
   for (int64_t kk = 0; kk < c.k; ++kk)
     for (int64_t col = 0; col < c.n; ++col) {
       int64_t g = kk / c.params.groupSize;
       int64_t nibble =
           c.signAt(g, col) * c.weights[kk * c.n + col] - c.baseAt(g, col);
-      int64_t p = col / nr, inPanel = col % nr;
+      int64_t p = col / cols, inPanel = col % cols;
       int64_t vec = inPanel / lanes, lane = inPanel % lanes;
-      int64_t at = (p * kSteps + kk / kStep) * nr * 2 + (vec / 2) * pairBytes +
-                   lane * kStep + kk % kStep;
-      packed[at] |=
+      int64_t step = (p * kSteps + kk / kStep) * nr * 2 + lane * kStep +
+                     kk % kStep;
+      if (c.bytePlanes) {
+        // The whole byte (low nibble plane 2 * vec, high plane 2 * vec + 1).
+        packed[step + vec * pairBytes] = static_cast<uint8_t>(nibble);
+        continue;
+      }
+      packed[step + (vec / 2) * pairBytes] |=
           static_cast<uint8_t>((nibble ^ nibbleXor) << (vec % 2 ? 4 : 0));
     }
   SmallVector<int32_t> zeroPoints;
   if (!c.uniformZeroPoint())
-    zeroPoints.assign(panels * groups * nr, 0);
+    zeroPoints.assign(panels * groups * cols, 0);
   for (int64_t g = 0; g < groups; ++g)
     for (int64_t col = 0; col < c.n; ++col) {
-      int64_t at = ((col / nr) * groups + g) * nr + col % nr;
+      int64_t at = ((col / cols) * groups + g) * cols + col % cols;
       scales[at] =
           static_cast<float>(c.signAt(g, col) * c.params.scales[g * c.n + col]);
       if (!c.uniformZeroPoint())
@@ -347,14 +374,15 @@ Int4PackedWeights mlir::qlow::packInt4Weights(OpBuilder &b, Location loc,
     result.nibbleShape = {panels, kSteps, nr * 2};
     result.nibbleBytes = std::move(packed);
   }
-  auto scalesType = RankedTensorType::get({panels, groups, nr}, b.getF32Type());
+  auto scalesType =
+      RankedTensorType::get({panels, groups, cols}, b.getF32Type());
   result.scales = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(scalesType, ArrayRef<float>(scales)));
   if (!c.uniformZeroPoint())
     result.zeroPoints = arith::ConstantOp::create(
         b, loc,
         DenseElementsAttr::get(
-            RankedTensorType::get({panels, groups, nr}, b.getI32Type()),
+            RankedTensorType::get({panels, groups, cols}, b.getI32Type()),
             ArrayRef<int32_t>(zeroPoints)));
   return result;
 }
@@ -399,12 +427,12 @@ Int4Activations mlir::qlow::buildInt4Activations(OpBuilder &b, Location loc,
 void mlir::qlow::rewriteInt4Matmuls(
     Operation *root, int64_t kStep, bool report,
     function_ref<Value(OpBuilder &, Location, Int4Matmul &)> buildKernel,
-    bool perColumnZeroPoints) {
+    bool perColumnZeroPoints, bool bytePlanes) {
   std::vector<Int4Matmul> found;
   root->walk([&](MatmulOp op) {
     std::string why;
-    if (std::optional<Int4Matmul> c =
-            matchInt4Matmul(op, kStep, why, perColumnZeroPoints))
+    if (std::optional<Int4Matmul> c = matchInt4Matmul(
+            op, kStep, why, perColumnZeroPoints, bytePlanes))
       found.push_back(std::move(*c));
     else if (report && op.getDynamicAttr())
       op.emitRemark() << "not an int4 kernel: " << why;

@@ -18,6 +18,9 @@ functions whose f32 activations are quantized at run time
     x86 int4 kernel takes both, the AArch64 one the first), or i8 in such
     groups with 16 values per group and column (qlow-import-onnx's form of
     MatMulNBits blocks with negative scales or their own zero points);
+    or i8 and u8 weights of any range in such groups (MatMulNBits with
+    bits = 8: the x86 kernel's two-plane form), one zero point or one per
+    group and column;
   * an optional f32 bias (constant or argument); an f32 result.
 """
 
@@ -68,11 +71,19 @@ class DynamicCase:
                                "positive"])
 
         if self.int4:
-            self.w_storage = rng.choice(["i4", "u4", "i4", "u4", "i8"])
-            lo, hi = (-8, 7) if self.w_storage == "i4" else (0, 15)
+            self.w_storage = rng.choice(["i4", "u4", "i4", "u4", "i8",
+                                         "i8 wide", "u8 wide"])
+            self.wide = self.w_storage.endswith(" wide")
+            self.w_storage = self.w_storage.split()[0]
+            lo, hi = {"i4": (-8, 7), "u4": (0, 15), "i8": (-128, 127),
+                      "u8": (0, 255)}[self.w_storage]
             self.uniform_zp = rng.random() < 0.75
-            if self.w_storage == "i8":
+            if self.w_storage == "i8" and not self.wide:
                 self.init_onnx_groups(rng)
+            elif self.wide and self.uniform_zp:
+                # i8 symmetric, or u8 with MatMulNBits' default zero point.
+                zp = 0 if self.w_storage == "i8" else 128
+                self.zw = np.full((self.groups, self.n), zp, dtype=np.int64)
             elif self.uniform_zp:
                 zp = 0 if self.w_storage == "i4" else 8
                 self.zw = np.full((self.groups, self.n), zp, dtype=np.int64)
@@ -172,6 +183,8 @@ class DynamicCase:
         if self.int4:
             # i4 and u4 constants are both signless i4 bits.
             stored = (self.w if self.w_storage == "i8" else
+                      np.where(self.w > 127, self.w - 256, self.w)
+                      if self.w_storage == "u8" else
                       np.where(self.w > 7, self.w - 16, self.w))
             rows = ", ".join("[" + ", ".join(str(int(v)) for v in row) + "]"
                              for row in stored)

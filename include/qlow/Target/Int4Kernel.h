@@ -42,6 +42,12 @@ struct Int4Matmul {
   /// columns are packed negated, with their scales negated (8-bit weights
   /// in [-7, 8]); empty when none is.
   SmallVector<int64_t> signs;
+  /// 8-bit weights of any range (only matched with `bytePlanes`): each
+  /// packed byte is one weight's `w - base` (0..255), and the kernel
+  /// unpacks its low and high nibbles as two planes of the same columns,
+  /// adding 16 * high + low per group in i32. The bases are then the
+  /// storage type's smallest value (-128 or 0); zpNibble(s) hold zw - base.
+  bool bytePlanes = false;
   int64_t m = 0, k = 0, n = 0;
 
   /// The sign group `g`, column `col` is packed with.
@@ -66,10 +72,14 @@ struct Int4Matmul {
 /// values span at most 16 consecutive integers in each group and column (the
 /// ONNX importer's MatMulNBits form for negative scales or a zero point per
 /// block: `sign(s) * (q - zp)` with scale |s|); each group and column is then
-/// a nibble plus its own base, exactly. `why` says what did not match.
+/// a nibble plus its own base, exactly. With `bytePlanes` as well, 8-bit
+/// weights in groups along K of any range (MatMulNBits with bits = 8,
+/// 8-bit blocked DequantizeLinear) as Int4Matmul::bytePlanes where they do
+/// not fit the nibble form. `why` says what did not match.
 std::optional<Int4Matmul> matchInt4Matmul(MatmulOp op, int64_t kStep,
                                           std::string &why,
-                                          bool perColumnZeroPoints = false);
+                                          bool perColumnZeroPoints = false,
+                                          bool bytePlanes = false);
 
 /// The weights of an int4 kernel as constants, packed at compile time.
 struct Int4PackedWeights {
@@ -97,7 +107,11 @@ struct Int4PackedWeights {
 
 /// Packs `c`'s weights for a kernel with `lanes` i32 lanes per vector and
 /// panels of `nr` columns (a multiple of 2 * lanes), reading `kStep` rows of
-/// K per dot product. Each stored nibble is XORed with `nibbleXor` (0 or 8):
+/// K per dot product. With Int4Matmul::bytePlanes a panel's `nr` vector
+/// columns are the two planes of `nr / 2` weight columns: the bytes of
+/// vector pair (2v, 2v + 1) are then the whole bytes of weight vector v (its
+/// low nibbles are plane 2v, its high ones plane 2v + 1), in the same order,
+/// and the scales and zero points have `nr / 2` columns per panel. Each stored nibble is XORed with `nibbleXor` (0 or 8):
 /// with 8, a kernel that unpacks the nibbles as signed 4-bit values reads
 /// nibble - 8 (see qlow-aarch64-int4-matmul). With `asConstant` false the
 /// nibbles come back as bytes (Int4PackedWeights::nibbleBytes), not as a
@@ -147,7 +161,7 @@ Int4Activations buildInt4Activations(OpBuilder &b, Location loc,
 void rewriteInt4Matmuls(
     Operation *root, int64_t kStep, bool report,
     function_ref<Value(OpBuilder &, Location, Int4Matmul &)> buildKernel,
-    bool perColumnZeroPoints = false);
+    bool perColumnZeroPoints = false, bool bytePlanes = false);
 
 } // namespace mlir::qlow
 

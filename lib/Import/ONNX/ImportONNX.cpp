@@ -365,6 +365,9 @@ private:
                                    const Const *zp, int64_t axis,
                                    int64_t blockSize, StringRef what);
   LogicalResult importGatherBlockQuantized();
+  Value nbits8Weights(const Const &bytes, ArrayRef<float> scales,
+                      ArrayRef<int64_t> zps, int64_t k, int64_t n,
+                      int64_t blockSize);
   Value transposeBlockedWeights(Value v, ArrayRef<int64_t> perm);
 
   //===--- raising decompositions (on the ONNX graph) ---===//
@@ -2455,6 +2458,51 @@ FailureOr<Value> Importer::blockedConstant(const Const &x, const Const &scale,
 /// int4 and uint4 use 0 and uint8 uses 8 (bits = 4) or 128 (bits = 8), as
 /// ONNX Runtime's kernel does. Imported as qlow.embedding of the table in a
 /// sub-channel type into f32: only the gathered rows are dequantized.
+/// The [K, N] weights of an 8-bit MatMulNBits: `bytes` is B (uint8 [N,
+/// blocks, block_size]), `scales` [blocks, N] (checked finite and non-zero),
+/// `zps` [N, blocks]. They become i8 in blocks of `blockSize` rows along K
+/// with a scale and zero point per block and column, the same values as B's:
+/// a block with a positive scale keeps `q - 128` with zero point `zp - 128`;
+/// one with a negative scale s (ORT's symmetric quantizer maps the largest
+/// magnitude to -128) is stored as `(255 - q) - 128` with zero point
+/// `(255 - zp) - 128` and scale |s|, since s * (q - zp) = |s| * ((255 - q) -
+/// (255 - zp)), which always stays in i8.
+Value Importer::nbits8Weights(const Const &bytes, ArrayRef<float> scales,
+                              ArrayRef<int64_t> zps, int64_t k, int64_t n,
+                              int64_t blockSize) {
+  const int64_t blocks = k / blockSize;
+  SmallVector<APInt> w(k * n), zeros(blocks * n);
+  SmallVector<float> magnitudes(blocks * n);
+  for (int64_t c = 0; c < n; ++c)
+    for (int64_t g = 0; g < blocks; ++g) {
+      bool negative = scales[g * n + c] < 0;
+      auto stored = [&](int64_t q) {
+        return APInt(8, uint64_t((negative ? 255 - q : q) - 128),
+                     /*isSigned=*/true, /*implicitTrunc=*/true);
+      };
+      magnitudes[g * n + c] = std::fabs(scales[g * n + c]);
+      zeros[g * n + c] = stored(zps[c * blocks + g]);
+      for (int64_t r = g * blockSize; r < (g + 1) * blockSize; ++r)
+        w[r * n + c] = stored(bytes.ints[(c * blocks + g) * blockSize +
+                                         r % blockSize]);
+    }
+  Type i8 = b.getIntegerType(8);
+  auto paramsType = [&](Type t) { return RankedTensorType::get({blocks, n}, t); };
+  auto qt = quant::UniformQuantizedSubChannelType::get(
+      quant::QuantizationFlags::Signed, i8, b.getF32Type(),
+      DenseElementsAttr::get(paramsType(b.getF32Type()),
+                             ArrayRef<float>(magnitudes)),
+      DenseElementsAttr::get(paramsType(i8), zeros), {0, 1}, {blockSize, 1},
+      -128, 127);
+  OpBuilder::InsertionGuard guard(b);
+  auto func = cast<func::FuncOp>(b.getInsertionBlock()->getParentOp());
+  b.setInsertionPointToStart(&func.getBody().front());
+  auto wt = RankedTensorType::get({k, n}, i8);
+  Value wc = arith::ConstantOp::create(b, loc, wt, DenseElementsAttr::get(wt, w));
+  return quant::StorageCastOp::create(b, loc, RankedTensorType::get({k, n}, qt),
+                                      wc);
+}
+
 LogicalResult Importer::importGatherBlockQuantized() {
   int64_t bits = attrInt("bits", 4), blockSize = attrInt("block_size", 128);
   auto data = lookup(inputName(0));
@@ -3429,12 +3477,14 @@ LogicalResult Importer::importNode() {
     return importGatherBlockQuantized();
 
   if (ms && op == "MatMulNBits") {
-    // A [..., K] f32; B uint8 [N, K/bs, bs/2]; scales [N * K/bs];
-    // zero points (optional, uint8 packed) default to 8.
+    // A [..., K] f32; B uint8 [N, K/bs, bs * bits / 8]; scales [N * K/bs];
+    // zero points (optional, uint8: two per byte for 4 bits, one for 8)
+    // default to 2^(bits - 1).
     int64_t k = attrInt("K", 0), n = attrInt("N", 0),
             bits = attrInt("bits", 4), bs = attrInt("block_size", 0);
-    if (bits != 4)
-      return error() << "only bits = 4 is supported, not " << bits;
+    if (bits != 4 && bits != 8)
+      return error() << "only bits = 4 and bits = 8 are supported, not "
+                     << bits;
     if (bs < 16 || bs > 4096 || (bs & (bs - 1)) || k <= 0 || n <= 0 ||
         k > (int64_t(1) << 20) || n > (int64_t(1) << 20))
       return error() << "invalid K = " << k << ", N = " << n
@@ -3449,24 +3499,29 @@ LogicalResult Importer::importNode() {
     if (k % bs != 0)
       return error() << "K = " << k << " must be a multiple of block_size "
                      << bs;
-    if ((*wb)->size() != n * blocks * bs / 2 || (*wb)->dtype != kUint8)
-      return error() << "B must be uint8 [N, K / block_size, block_size / 2]";
+    const int64_t blockBytes = bs * bits / 8;
+    if ((*wb)->size() != n * blocks * blockBytes || (*wb)->dtype != kUint8)
+      return error() << "B must be uint8 [N, K / block_size, block_size"
+                     << (bits == 4 ? " / 2]" : "]");
     if ((*sc)->size() != n * blocks || !(*sc)->isFloat())
       return error() << "scales must be float [N * K / block_size]";
-    std::vector<int64_t> zps(n * blocks, 8);
+    std::vector<int64_t> zps(n * blocks, int64_t(1) << (bits - 1));
     if (hasInput(3)) {
       auto z = constInput(3);
       if (failed(z))
         return failure();
       if ((*z)->dtype != kUint8)
-        return error() << "only packed uint8 zero points are supported";
-      int64_t perRow = (blocks + 1) / 2;
+        return error() << "only uint8 zero points are supported";
+      int64_t perRow = bits == 4 ? (blocks + 1) / 2 : blocks;
       if ((*z)->size() != n * perRow)
-        return error() << "zero points must be [N * ceil(blocks / 2)]";
+        return error() << "zero points must be [N * "
+                       << (bits == 4 ? "ceil(blocks / 2)]" : "blocks]");
       for (int64_t c = 0; c < n; ++c)
         for (int64_t g = 0; g < blocks; ++g)
           zps[c * blocks + g] =
-              ((*z)->ints[c * perRow + g / 2] >> (4 * (g % 2))) & 0xF;
+              bits == 8 ? (*z)->ints[c * perRow + g]
+                        : ((*z)->ints[c * perRow + g / 2] >> (4 * (g % 2))) &
+                              0xF;
     }
     auto type = typeOf(*x);
     if (type.getRank() == 0 || type.getShape().back() != k ||
@@ -3477,7 +3532,8 @@ LogicalResult Importer::importNode() {
     // form). ORT's symmetric quantizer gives negative scales (the largest
     // magnitude maps to -8) and its asymmetric one a zero point per block:
     // then the weights are stored as i8 `sign(s) * (q - zp)` (in [-15, 15],
-    // zero point 0) with scale |s|, which is the same value exactly.
+    // zero point 0) with scale |s|, which is the same value exactly. 8-bit
+    // weights become i8 blocks (nbits8Weights).
     SmallVector<float> scales(blocks * n);
     for (int64_t c = 0; c < n; ++c)
       for (int64_t g = 0; g < blocks; ++g)
@@ -3485,55 +3541,59 @@ LogicalResult Importer::importNode() {
     for (float s : scales)
       if (!std::isfinite(s) || s == 0)
         return error() << "scale " << s << " is not a finite non-zero number";
-    bool packed4 = llvm::all_of(scales, [](float s) { return s > 0; }) &&
-                   llvm::all_of(zps, [&](int64_t z) { return z == zps[0]; });
-    // Upstream's quant printer writes a sub-channel zero point of 8 or more
-    // in u4 as a negative number (8 as -8), which no parser reads back as
-    // u4. Such weights are stored as i4 `q - 8` with zero point `zp - 8`
-    // (ORT's default 8 gives symmetric i4), the same values: the printed
-    // module then parses again (qlow-import-onnx | qlow-opt).
-    bool signed4 = packed4 && zps[0] >= 8;
-    int64_t nibbleShift = signed4 ? 8 : 0;
-    unsigned wbits = packed4 ? 4 : 8;
-    const auto &raw = (*wb)->ints;
-    SmallVector<APInt> w(k * n);
-    for (int64_t c = 0; c < n; ++c)
-      for (int64_t r = 0; r < k; ++r) {
-        int64_t g = r / bs;
-        int64_t byte = raw[(c * blocks + g) * (bs / 2) + (r % bs) / 2];
-        int64_t q = (byte >> (4 * (r % 2))) & 0xF;
-        int64_t v = packed4 ? q - nibbleShift
-                            : (scales[g * n + c] < 0 ? -1 : 1) *
-                                  (q - zps[c * blocks + g]);
-        w[r * n + c] = APInt(wbits, uint64_t(v),
-                             /*isSigned=*/!packed4 || signed4,
-                             /*implicitTrunc=*/true);
-      }
-    for (float &s : scales)
-      s = std::fabs(s);
-    Type st = b.getIntegerType(wbits);
-    auto scaleAttr = DenseElementsAttr::get(
-        RankedTensorType::get({blocks, n}, b.getF32Type()),
-        ArrayRef<float>(scales));
-    bool isSigned = !packed4 || signed4;
-    auto zeroAttr = DenseElementsAttr::get(
-        RankedTensorType::get({blocks, n}, st),
-        APInt(wbits, packed4 ? uint64_t(zps[0] - nibbleShift) : 0,
-              /*isSigned=*/isSigned, /*implicitTrunc=*/true));
-    auto qt = quant::UniformQuantizedSubChannelType::get(
-        isSigned ? quant::QuantizationFlags::Signed : 0, st, b.getF32Type(),
-        scaleAttr, zeroAttr, {0, 1}, {bs, 1},
-        packed4 ? (signed4 ? -8 : 0) : -128,
-        packed4 ? (signed4 ? 7 : 15) : 127);
     Value wc;
-    {
-      OpBuilder::InsertionGuard guard(b);
-      auto func = cast<func::FuncOp>(b.getInsertionBlock()->getParentOp());
-      b.setInsertionPointToStart(&func.getBody().front());
-      auto wt = RankedTensorType::get({k, n}, st);
-      wc = arith::ConstantOp::create(b, loc, wt, DenseElementsAttr::get(wt, w));
-      wc = quant::StorageCastOp::create(b, loc, RankedTensorType::get({k, n}, qt),
-                                        wc);
+    if (bits == 8) {
+      wc = nbits8Weights(**wb, scales, zps, k, n, bs);
+    } else {
+      bool packed4 = llvm::all_of(scales, [](float s) { return s > 0; }) &&
+                     llvm::all_of(zps, [&](int64_t z) { return z == zps[0]; });
+      // Upstream's quant printer writes a sub-channel zero point of 8 or more
+      // in u4 as a negative number (8 as -8), which no parser reads back as
+      // u4. Such weights are stored as i4 `q - 8` with zero point `zp - 8`
+      // (ORT's default 8 gives symmetric i4), the same values: the printed
+      // module then parses again (qlow-import-onnx | qlow-opt).
+      bool signed4 = packed4 && zps[0] >= 8;
+      int64_t nibbleShift = signed4 ? 8 : 0;
+      unsigned wbits = packed4 ? 4 : 8;
+      const auto &raw = (*wb)->ints;
+      SmallVector<APInt> w(k * n);
+      for (int64_t c = 0; c < n; ++c)
+        for (int64_t r = 0; r < k; ++r) {
+          int64_t g = r / bs;
+          int64_t byte = raw[(c * blocks + g) * (bs / 2) + (r % bs) / 2];
+          int64_t q = (byte >> (4 * (r % 2))) & 0xF;
+          int64_t v = packed4 ? q - nibbleShift
+                              : (scales[g * n + c] < 0 ? -1 : 1) *
+                                    (q - zps[c * blocks + g]);
+          w[r * n + c] = APInt(wbits, uint64_t(v),
+                               /*isSigned=*/!packed4 || signed4,
+                               /*implicitTrunc=*/true);
+        }
+      for (float &s : scales)
+        s = std::fabs(s);
+      Type st = b.getIntegerType(wbits);
+      auto scaleAttr = DenseElementsAttr::get(
+          RankedTensorType::get({blocks, n}, b.getF32Type()),
+          ArrayRef<float>(scales));
+      bool isSigned = !packed4 || signed4;
+      auto zeroAttr = DenseElementsAttr::get(
+          RankedTensorType::get({blocks, n}, st),
+          APInt(wbits, packed4 ? uint64_t(zps[0] - nibbleShift) : 0,
+                /*isSigned=*/isSigned, /*implicitTrunc=*/true));
+      auto qt = quant::UniformQuantizedSubChannelType::get(
+          isSigned ? quant::QuantizationFlags::Signed : 0, st, b.getF32Type(),
+          scaleAttr, zeroAttr, {0, 1}, {bs, 1},
+          packed4 ? (signed4 ? -8 : 0) : -128,
+          packed4 ? (signed4 ? 7 : 15) : 127);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        auto func = cast<func::FuncOp>(b.getInsertionBlock()->getParentOp());
+        b.setInsertionPointToStart(&func.getBody().front());
+        auto wt = RankedTensorType::get({k, n}, st);
+        wc = arith::ConstantOp::create(b, loc, wt, DenseElementsAttr::get(wt, w));
+        wc = quant::StorageCastOp::create(b, loc, RankedTensorType::get({k, n}, qt),
+                                          wc);
+      }
     }
     SmallVector<int64_t> shape(type.getShape());
     shape.back() = n;

@@ -67,8 +67,19 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   // per group, which leaves the registers to more rows of i32 sums: each
   // unpacked weight register then feeds more vpdpbusd. Both must leave the
   // weights of one step and a few temporaries room.
+  //
+  // With bytePlanes (8-bit weights of any range) each weight vector is two
+  // of these: the low and the high nibbles of its bytes, unpacked as for
+  // int4, whose group sums add as low + 16 * high (exact in i32; each
+  // plane's products are nibble-sized, so vpmaddubsw cannot saturate). That
+  // is twice the dot products of int4 per weight, and the same count per
+  // byte streamed.
+  const int64_t planes = c.bytePlanes ? 2 : 1;
   const int64_t vectors =
-      std::min<int64_t>(4, roundUp((c.n + lanes - 1) / lanes, 2));
+      c.bytePlanes ? 2 * std::min<int64_t>(2, (c.n + lanes - 1) / lanes)
+                   : std::min<int64_t>(4, roundUp((c.n + lanes - 1) / lanes, 2));
+  // The f32 sums and the output columns: one vector per weight vector.
+  const int64_t outVectors = vectors / planes;
   const int64_t registers = desc.vectorRegisters;
   const int64_t registerRows =
       std::max<int64_t>(1, (registers - vectors - 4) / (2 * vectors));
@@ -85,7 +96,7 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   // M = 48 and 128, and M = 16 in groups of 64 still gained 8% from it.
   const int64_t stepsPerGroup = groupSize / kStep;
   auto score = [&](int64_t r, bool memory) {
-    double update = r * vectors * (memory ? 11.0 : 5.0) / stepsPerGroup;
+    double update = r * outVectors * (memory ? 11.0 : 5.0) / stepsPerGroup;
     double ops = vectors / 2.0 + 1.5 * vectors + r + r * vectors + update;
     return (r * vectors / ops) * c.m / static_cast<double>(roundUp(c.m, r));
   };
@@ -98,9 +109,11 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
       inMemory = true;
       best = score(r, true);
     }
-  const int64_t nr = vectors * lanes;
-  const int64_t mp = roundUp(c.m, rows), np = roundUp(c.n, nr);
-  const int64_t panels = np / nr;
+  // nr: the kernel's vector columns (the packing's unit); cols: the weight
+  // columns of a panel, which its output slice covers.
+  const int64_t nr = vectors * lanes, cols = outVectors * lanes;
+  const int64_t mp = roundUp(c.m, rows), np = roundUp(c.n, cols);
+  const int64_t panels = np / cols;
   const int64_t pairBytes = lanes * kStep; // bytes of one packed load
   Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type(),
        f32 = b.getF32Type();
@@ -156,6 +169,8 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
       b, loc, DenseElementsAttr::get(halfType, b.getI16IntegerAttr(4)));
   Value zeroI32 = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(accType, b.getI32IntegerAttr(0)));
+  Value four32 = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(accType, b.getI32IntegerAttr(4)));
   // AVX2: vpmaddubsw's i16 pair sums of a nibble (0..15) and an activation
   // (|q| <= 128) are at most 15 * 128 * 2 = 3840 in magnitude, so the
   // instruction never saturates, and up to 8 of them add in i16 without
@@ -195,14 +210,14 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   OpBuilder pb = OpBuilder::atBlockBegin(forall.getBody());
   Value p = forall.getInductionVars()[0];
   Value shared = forall.getRegionIterArgs()[0];
-  Value col0 = arith::MulIOp::create(pb, loc, p, idx(nr));
+  Value col0 = arith::MulIOp::create(pb, loc, p, idx(cols));
   SmallVector<OpFoldResult> panelOffsets = {pb.getIndexAttr(0), col0};
   SmallVector<OpFoldResult> panelSizes = {pb.getIndexAttr(mp),
-                                          pb.getIndexAttr(nr)};
+                                          pb.getIndexAttr(cols)};
   SmallVector<OpFoldResult> unitStrides = {pb.getIndexAttr(1),
                                            pb.getIndexAttr(1)};
   Value panel = tensor::ExtractSliceOp::create(
-      pb, loc, RankedTensorType::get({mp, nr}, f32), shared, panelOffsets,
+      pb, loc, RankedTensorType::get({mp, cols}, f32), shared, panelOffsets,
       panelSizes, unitStrides);
   auto rowLoop = scf::ForOp::create(
       pb, loc, idx(0), idx(mp), idx(rows), ValueRange{panel},
@@ -226,7 +241,7 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
         SmallVector<Value> facc;
         if (inMemory) {
           for (int64_t r = 0; r < rows; ++r)
-            for (int64_t v = 0; v < vectors; ++v)
+            for (int64_t v = 0; v < outVectors; ++v)
               tile = vector::TransferWriteOp::create(
                          rb, rl, zeroF32, tile,
                          ValueRange{arith::AddIOp::create(rb, rl, i, idx(r)),
@@ -235,7 +250,7 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                          .getResult();
           facc.push_back(tile);
         } else {
-          facc.assign(rows * vectors, zeroF32);
+          facc.assign(rows * outVectors, zeroF32);
         }
         auto groupLoop = scf::ForOp::create(
             rb, rl, idx(0), idx(groups), idx(1), facc,
@@ -373,8 +388,14 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                   else
                     rowSum = vector::BroadcastOp::create(gb, gl, accType, sum);
                 }
-                for (int64_t v = 0; v < vectors; ++v) {
-                  Value sum = groupSums[r * vectors + v];
+                for (int64_t v = 0; v < outVectors; ++v) {
+                  Value sum = groupSums[r * vectors + planes * v];
+                  if (c.bytePlanes)
+                    sum = arith::AddIOp::create(
+                        gb, gl, sum,
+                        arith::ShLIOp::create(
+                            gb, gl, groupSums[r * vectors + 2 * v + 1],
+                            four32));
                   if (correction)
                     sum = arith::SubIOp::create(gb, gl, sum, correction);
                   if (rowSum) {
@@ -395,7 +416,7 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                       arith::SIToFPOp::create(gb, gl, floatType, sum));
                   if (!inMemory) {
                     fOut.push_back(arith::AddFOp::create(
-                        gb, gl, fIn[r * vectors + v], term));
+                        gb, gl, fIn[r * outVectors + v], term));
                     continue;
                   }
                   SmallVector<Value, 2> at = {row, idx(v * lanes)};
@@ -416,7 +437,7 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
           tile = groupLoop.getResult(0);
         for (int64_t r = 0; r < rows; ++r) {
           Value row = arith::AddIOp::create(rb, rl, i, idx(r));
-          for (int64_t v = 0; v < vectors; ++v) {
+          for (int64_t v = 0; v < outVectors; ++v) {
             if (inMemory && !bias)
               continue; // Already in place.
             SmallVector<Value, 2> at = {row, idx(v * lanes)};
@@ -424,7 +445,7 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                 inMemory ? vector::TransferReadOp::create(
                                rb, rl, floatType, tile, at, padF32, inBounds)
                                .getResult()
-                         : groupLoop.getResult(r * vectors + v);
+                         : groupLoop.getResult(r * outVectors + v);
             if (bias) {
               // The last panel runs past N: a masked read.
               Value col = arith::AddIOp::create(rb, rl, col0, idx(v * lanes));
@@ -475,7 +496,7 @@ struct QlowX86Int4MatmulPass
                        [&](OpBuilder &b, Location loc, Int4Matmul &c) {
                          return buildInt4Kernel(b, loc, c, *desc);
                        },
-                       /*perColumnZeroPoints=*/true);
+                       /*perColumnZeroPoints=*/true, /*bytePlanes=*/true);
   }
 };
 

@@ -118,8 +118,17 @@ def QlowX86Int4MatmulPass : Pass<"qlow-x86-int4-matmul", "func::FuncOp"> {
     values span at most 16 consecutive integers in every group and column:
     qlow-import-onnx's form of MatMulNBits blocks with negative scales or a
     zero point per block (`sign(s) * (q - zp)`, scale `|s|`); each group and
-    column is then a nibble plus its smallest value, exactly. It runs before
-    convert-qlow-to-linalg, which lowers every matmul this pass leaves.
+    column is then a nibble plus its smallest value, exactly. Other `i8`
+    or `u8` weights in groups along K (more than one group: MatMulNBits with
+    `bits = 8`, an 8-bit blocked DequantizeLinear) take the two-plane form:
+    each packed byte is one whole weight minus the type's minimum (0..255),
+    a load holds one register of columns, and the same unpacking gives its
+    low and high nibbles as two registers whose group sums the kernel adds
+    as `low + 16 * high` in i32 before the zero-point correction. Exact for
+    the same reason (each plane's products are nibble-sized); it issues
+    twice the dot products of int4 per weight, the same per byte read. It
+    runs before convert-qlow-to-linalg, which lowers every matmul this pass
+    leaves.
 
     * The activations are quantized by the same linalg generics that
       convert-qlow-to-linalg builds, and summed per row and group.
@@ -156,8 +165,8 @@ def QlowX86Int4MatmulPass : Pass<"qlow-x86-int4-matmul", "func::FuncOp"> {
       none where that is 0.
 
     With `report`, each dynamic matmul the pass does not take gets a remark
-    saying why (asymmetric activations, 8-bit weights per channel or with
-    more than 16 values in a group and column, a group size that is not a
+    saying why (asymmetric activations, 8-bit weights per channel (one
+    group: the int8 kernels take those), a group size that is not a
     multiple of 4, non-constant weights, ...).
   }];
   let options = [

@@ -569,11 +569,18 @@ def quantize_with_ort(kind, float_model, out, seed):
         os.remove(tmp)
 
 
-def matmul_nbits(float_model, out, block_size=32, symmetric=True):
+def matmul_nbits(float_model, out, block_size=32, symmetric=True, bits=4,
+                 accuracy_level=None):
+    """ORT's weight-only quantizer (QOperator form, com.microsoft
+    MatMulNBits): 4 bits (two per byte; symmetric: negative scales, no zero
+    points; asymmetric: packed zero points) or 8 bits (one per byte;
+    symmetric: negative scales and the default zero point 128).
+    `accuracy_level` 4 asks ONNX Runtime for int8 activations."""
     from onnxruntime.quantization.matmul_nbits_quantizer import (
         DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer)
     config = DefaultWeightOnlyQuantConfig(block_size=block_size,
-                                          is_symmetric=symmetric)
+                                          is_symmetric=symmetric, bits=bits,
+                                          accuracy_level=accuracy_level)
     q = MatMulNBitsQuantizer(float_model, algo_config=config)
     q.process()
     onnx.save(q.model.model, out)
@@ -606,8 +613,8 @@ def blocked_dq(seed, k=96, n_=40, bs=32, axis=0, scale_rows=None, rows=None,
                negative=False, computed=False, quantize=False):
     """DequantizeLinear(block_size) of int8 weights with a zero point per
     block, then MatMul (written by hand: ORT's quantizer writes blocked QDQ
-    for 4 bits only). 8-bit blocks span more than 16 values, so qlow runs
-    them through the generic lowering. `rows` (not a multiple of bs),
+    for 4 bits only). 8-bit blocks span more than 16 values: on x86 they
+    take the int4 kernel's two-plane form. `rows` (not a multiple of bs),
     `scale_rows` (a wrong scale shape), `negative` (negative scales on int8,
     whose sign(s) * (q - zp) overflows int8), `computed` (the DQ of a
     QuantizeLinear of an input) and `quantize` (a blocked QuantizeLinear)
@@ -916,9 +923,9 @@ def concat_no_inputs(seed):
 
 def matmul_nbits_bits(seed):
     node = helper.make_node("MatMulNBits", ["x", "b", "s"], ["y"], name="mm_q",
-                            domain="com.microsoft", K=32, N=4, bits=8,
+                            domain="com.microsoft", K=32, N=4, bits=2,
                             block_size=32)
-    inits = [init("b", np.zeros((4, 1, 32), np.uint8)),
+    inits = [init("b", np.zeros((4, 1, 8), np.uint8)),
              init("s", np.ones(4, np.float32))]
     return model([node], [vi("x", [1, 32])], [vi("y", [1, 4])], inits,
                  extra_opsets=[helper.make_opsetid("com.microsoft", 1)])
@@ -997,6 +1004,8 @@ def main():
                                         "encoder-qdq-s8", "decoder-layer-dynamic",
                                         "decoder-layer-exported-dynamic",
                                         "matmul-nbits-asym",
+                                        "matmul-nbits-8",
+                                        "matmul-nbits-8-asym",
                                         "matmul-nbits-qdq",
                                         "matmul-nbits-qdq-asym",
                                         "matmul-nbits-qdq-channel",
@@ -1021,6 +1030,10 @@ def main():
         matmul_nbits(linear_float(a.seed), a.out)
     elif a.name == "matmul-nbits-asym":
         matmul_nbits(linear_float(a.seed), a.out, symmetric=False)
+    elif a.name == "matmul-nbits-8":
+        matmul_nbits(linear_float(a.seed), a.out, bits=8)
+    elif a.name == "matmul-nbits-8-asym":
+        matmul_nbits(linear_float(a.seed), a.out, symmetric=False, bits=8)
     elif a.name == "matmul-nbits-qdq":
         matmul_nbits_qdq(linear_float(a.seed), a.out)
     elif a.name == "matmul-nbits-qdq-asym":
