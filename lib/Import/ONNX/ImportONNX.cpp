@@ -2385,16 +2385,25 @@ FailureOr<Value> Importer::blockedConstant(const Const &x, const Const &scale,
   std::vector<int64_t> values(x.ints.begin(), x.ints.begin() + count);
   unsigned bits = storageBits(storage);
   bool isSigned = isSignedStorage(storage);
-  if (negative) {
+  if (negative && bits >= 8) {
+    // s * (q - zp) = |s| * (f(q) - f(zp)) with f(v) = lo + hi - v, which
+    // maps the storage range onto itself (255 - v for uint8, -1 - v for
+    // int8): blocks with a negative scale keep their storage type, flipped.
+    for (int64_t i = 0; i < count; ++i)
+      if (scales[blockOf(i)] < 0)
+        values[i] = lo + hi - values[i];
+    for (int64_t i = 0; i < blocks; ++i)
+      if (scales[i] < 0) {
+        scales[i] = -scales[i];
+        zps[i] = lo + hi - zps[i];
+      }
+  }
+  if (negative && bits < 8) {
+    // 4-bit blocks: sign(s) * (q - zp) (in [-15, 15]) in i8 with zero point
+    // 0, the form the int4 kernels take as nibbles (negated blocks).
     for (int64_t i = 0; i < count; ++i) {
       int64_t at = blockOf(i);
-      int64_t v = (scales[at] < 0 ? -1 : 1) * (values[i] - zps[at]);
-      if (v < -128 || v > 127)
-        return error() << "negative scales are supported where every "
-                          "sign(scale) * (q - zero point) fits in int8; "
-                          "element "
-                       << i << " gives " << v;
-      values[i] = v;
+      values[i] = (scales[at] < 0 ? -1 : 1) * (values[i] - zps[at]);
     }
     for (int64_t i = 0; i < blocks; ++i) {
       scales[i] = std::fabs(scales[i]);

@@ -615,10 +615,10 @@ def blocked_dq(seed, k=96, n_=40, bs=32, axis=0, scale_rows=None, rows=None,
     block, then MatMul (written by hand: ORT's quantizer writes blocked QDQ
     for 4 bits only). 8-bit blocks span more than 16 values: on x86 they
     take the int4 kernel's two-plane form. `rows` (not a multiple of bs),
-    `scale_rows` (a wrong scale shape), `negative` (negative scales on int8,
-    whose sign(s) * (q - zp) overflows int8), `computed` (the DQ of a
+    `scale_rows` (a wrong scale shape), `computed` (the DQ of a
     QuantizeLinear of an input) and `quantize` (a blocked QuantizeLinear)
-    make the errors."""
+    make the errors; `negative` (a negative scale on an int8 block) does
+    not."""
     r = rng(seed)
     k = rows or k
     blocks = (k + bs - 1) // bs
