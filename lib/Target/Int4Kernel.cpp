@@ -332,6 +332,9 @@ Int4PackedWeights mlir::qlow::packInt4Weights(OpBuilder &b, Location loc,
   const int64_t pairBytes = lanes * kStep; // bytes of one packed load
   SmallVector<uint8_t> packed(panels * kSteps * nr * 2, 0);
   SmallVector<float> scales(panels * groups * cols, 0.0f);
+  SmallVector<int32_t> planeSums;
+  if (c.bytePlanes)
+    planeSums.assign(panels * groups * cols, 0);
   for (int64_t kk = 0; kk < c.k; ++kk)
     for (int64_t col = 0; col < c.n; ++col) {
       int64_t g = kk / c.params.groupSize;
@@ -342,8 +345,10 @@ Int4PackedWeights mlir::qlow::packInt4Weights(OpBuilder &b, Location loc,
       int64_t step = (p * kSteps + kk / kStep) * nr * 2 + lane * kStep +
                      kk % kStep;
       if (c.bytePlanes) {
-        // The whole byte (low nibble plane 2 * vec, high plane 2 * vec + 1).
+        // The whole byte of weight vector `vec`.
         packed[step + vec * pairBytes] = static_cast<uint8_t>(nibble);
+        planeSums[(p * groups + g) * cols + inPanel] +=
+            8 * static_cast<int32_t>(nibble);
         continue;
       }
       packed[step + (vec / 2) * pairBytes] |=
@@ -378,6 +383,12 @@ Int4PackedWeights mlir::qlow::packInt4Weights(OpBuilder &b, Location loc,
       RankedTensorType::get({panels, groups, cols}, b.getF32Type());
   result.scales = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(scalesType, ArrayRef<float>(scales)));
+  if (c.bytePlanes)
+    result.planeSums = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(
+            RankedTensorType::get({panels, groups, cols}, b.getI32Type()),
+            ArrayRef<int32_t>(planeSums)));
   if (!c.uniformZeroPoint())
     result.zeroPoints = arith::ConstantOp::create(
         b, loc,

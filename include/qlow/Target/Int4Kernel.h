@@ -43,10 +43,11 @@ struct Int4Matmul {
   /// in [-7, 8]); empty when none is.
   SmallVector<int64_t> signs;
   /// 8-bit weights of any range (only matched with `bytePlanes`): each
-  /// packed byte is one weight's `w - base` (0..255), and the kernel
-  /// unpacks its low and high nibbles as two planes of the same columns,
-  /// adding 16 * high + low per group in i32. The bases are then the
-  /// storage type's smallest value (-128 or 0); zpNibble(s) hold zw - base.
+  /// packed byte is one weight's `w - base` (0..255), the unsigned operand
+  /// of the dot products as it is, and the kernel splits the activations
+  /// into two planes of signed nibbles instead (see qlow-x86-int4-matmul).
+  /// The bases are then the storage type's smallest value (-128 or 0);
+  /// zpNibble(s) hold zw - base.
   bool bytePlanes = false;
   int64_t m = 0, k = 0, n = 0;
 
@@ -103,15 +104,19 @@ struct Int4PackedWeights {
   /// zpNibble per group and column [panels][groups][nr] (i32, zero past N)
   /// when it is not uniform; null otherwise.
   Value zeroPoints;
+  /// With Int4Matmul::bytePlanes: 8 x the sum of the packed bytes of each
+  /// group and column [panels][groups][nr / 2] (i32), the term the
+  /// activations' low plane (a & 15) - 8 leaves out; null otherwise.
+  Value planeSums;
 };
 
 /// Packs `c`'s weights for a kernel with `lanes` i32 lanes per vector and
 /// panels of `nr` columns (a multiple of 2 * lanes), reading `kStep` rows of
-/// K per dot product. With Int4Matmul::bytePlanes a panel's `nr` vector
-/// columns are the two planes of `nr / 2` weight columns: the bytes of
-/// vector pair (2v, 2v + 1) are then the whole bytes of weight vector v (its
-/// low nibbles are plane 2v, its high ones plane 2v + 1), in the same order,
-/// and the scales and zero points have `nr / 2` columns per panel. Each stored nibble is XORed with `nibbleXor` (0 or 8):
+/// K per dot product. With Int4Matmul::bytePlanes a panel has `nr / 2`
+/// weight columns (the kernel's `nr` vector columns are the sums of its two
+/// activation planes): the bytes of vector pair (2v, 2v + 1) are then the
+/// whole bytes of weight vector v, in the same order, and the scales, zero
+/// points and planeSums have `nr / 2` columns per panel. Each stored nibble is XORed with `nibbleXor` (0 or 8):
 /// with 8, a kernel that unpacks the nibbles as signed 4-bit values reads
 /// nibble - 8 (see qlow-aarch64-int4-matmul). With `asConstant` false the
 /// nibbles come back as bytes (Int4PackedWeights::nibbleBytes), not as a

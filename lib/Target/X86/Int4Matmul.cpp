@@ -68,12 +68,14 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   // unpacked weight register then feeds more vpdpbusd. Both must leave the
   // weights of one step and a few temporaries room.
   //
-  // With bytePlanes (8-bit weights of any range) each weight vector is two
-  // of these: the low and the high nibbles of its bytes, unpacked as for
-  // int4, whose group sums add as low + 16 * high (exact in i32; each
-  // plane's products are nibble-sized, so vpmaddubsw cannot saturate). That
-  // is twice the dot products of int4 per weight, and the same count per
-  // byte streamed.
+  // With bytePlanes (8-bit weights of any range) the bytes w - base (0..255)
+  // are the unsigned operand as they are, and the activations are split
+  // into two planes of signed nibbles, a = 16 * (a >> 4) + ((a & 15) - 8) +
+  // 8, so each weight vector has two sums (`vectors` counts both): high
+  // plane and low plane, added per group as 16 * high + low + 8 * sum(w)
+  // (the last a compile-time table). |plane| <= 8, so a vpmaddubsw pair is
+  // at most 255 * 8 * 2 = 4080 and never saturates, and 8 of them add in
+  // i16. No unpacking: the loaded bytes feed both dot products.
   const int64_t planes = c.bytePlanes ? 2 : 1;
   const int64_t vectors =
       c.bytePlanes ? 2 * std::min<int64_t>(2, (c.n + lanes - 1) / lanes)
@@ -153,6 +155,45 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
       b, loc, c, mp, /*zpOffset=*/0, /*vectorBytes=*/desc.vectorBits / 8);
   const DynamicQuantized &a = activations.quantized;
   Value rowSums = activations.rowSums, q = activations.padded;
+  // bytePlanes: the activations' planes of signed nibbles, a >> 4 and
+  // (a & 15) - 8 (both in [-8, 7]), as elementwise generics.
+  Value qHigh, qLow;
+  if (c.bytePlanes) {
+    auto planeType = RankedTensorType::get({mp, c.k}, b.getI8Type());
+    SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(2));
+    SmallVector<utils::IteratorType> parallel(2,
+                                              utils::IteratorType::parallel);
+    auto plane = [&](bool high) {
+      Value init = tensor::EmptyOp::create(b, loc, planeType.getShape(),
+                                           b.getI8Type());
+      return linalg::GenericOp::create(
+                 b, loc, TypeRange{planeType}, ValueRange{q}, ValueRange{init},
+                 maps, parallel,
+                 [&](OpBuilder &nb, Location nl, ValueRange args) {
+                   Type i8t = nb.getI8Type();
+                   Value x = args[0];
+                   Value y =
+                       high ? arith::ShRSIOp::create(
+                                  nb, nl, x,
+                                  arith::ConstantOp::create(
+                                      nb, nl, nb.getIntegerAttr(i8t, 4)))
+                                  .getResult()
+                            : arith::SubIOp::create(
+                                  nb, nl,
+                                  arith::AndIOp::create(
+                                      nb, nl, x,
+                                      arith::ConstantOp::create(
+                                          nb, nl, nb.getIntegerAttr(i8t, 15))),
+                                  arith::ConstantOp::create(
+                                      nb, nl, nb.getIntegerAttr(i8t, 8)))
+                                  .getResult();
+                   linalg::YieldOp::create(nb, nl, y);
+                 })
+          .getResult(0);
+    };
+    qHigh = plane(true);
+    qLow = plane(false);
+  }
 
   OpBuilder constants = b;
   auto idx = [&](int64_t v) {
@@ -176,7 +217,8 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   // instruction never saturates, and up to 8 of them add in i16 without
   // overflow (30720 <= 32767); a chunk of steps pays one vpmaddwd and one
   // vpaddd per accumulator instead of one per step. Its length is the
-  // largest divisor of a group's steps up to 8.
+  // largest divisor of a group's steps up to 8. (bytePlanes: a byte times a
+  // signed nibble, at most 255 * 8 * 2 = 4080 per pair; 8 make 32640.)
   auto pairType = VectorType::get({pairBytes / 2}, i16);
   int64_t chunk = 1;
   Value zeroI16, onesI16;
@@ -269,6 +311,10 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                           kb, kl, bytesType, packedW,
                           ValueRange{p, s, idx(v * pairBytes)}, padI8,
                           inBounds);
+                      if (c.bytePlanes) {
+                        w.push_back(raw);
+                        continue;
+                      }
                       w.push_back(arith::AndIOp::create(kb, kl, raw, lowMask));
                       Value shifted = arith::ShRUIOp::create(
                           kb, kl,
@@ -307,30 +353,48 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                     }
                     Value kByte = arith::MulIOp::create(kb, kl, s, idx(kStep));
                     SmallVector<Value> next(acc.begin(), acc.end());
-                    for (int64_t r = 0; r < rows; ++r) {
-                      Value row = arith::AddIOp::create(kb, kl, i, idx(r));
+                    // Row `row`'s 4 activation bytes of this step from
+                    // `source`, in every i32 lane.
+                    auto broadcastStep = [&](Value source, Value row) {
                       Value four8 = vector::TransferReadOp::create(
-                          kb, kl, VectorType::get({kStep}, i8), q,
+                          kb, kl, VectorType::get({kStep}, i8), source,
                           ValueRange{row, kByte}, padI8, inBounds);
                       Value scalar = vector::ExtractOp::create(
                           kb, kl,
                           vector::BitCastOp::create(
                               kb, kl, VectorType::get({1}, i32), four8),
                           ArrayRef<int64_t>{0});
-                      Value act = vector::BitCastOp::create(
-                          kb, kl, bytesType,
-                          vector::BroadcastOp::create(kb, kl, accType, scalar));
-                      for (int64_t v = 0; v < vectors; ++v) {
-                        Value &slot = next[r * vectors + v];
-                        slot = vnni ? x86::DotU8S8Op::create(kb, kl, accType,
-                                                             slot, w[v], act)
-                                          .getResult()
-                                    : arith::AddIOp::create(
-                                          kb, kl, slot,
-                                          x86::PairSumsU8S8Op::create(
-                                              kb, kl, pairType, w[v], act))
-                                          .getResult();
+                      return vector::BitCastOp::create(
+                                 kb, kl, bytesType,
+                                 vector::BroadcastOp::create(kb, kl, accType,
+                                                             scalar))
+                          .getResult();
+                    };
+                    auto dot = [&](Value &slot, Value weights, Value act) {
+                      slot = vnni ? x86::DotU8S8Op::create(kb, kl, accType,
+                                                           slot, weights, act)
+                                        .getResult()
+                                  : arith::AddIOp::create(
+                                        kb, kl, slot,
+                                        x86::PairSumsU8S8Op::create(
+                                            kb, kl, pairType, weights, act))
+                                        .getResult();
+                    };
+                    for (int64_t r = 0; r < rows; ++r) {
+                      Value row = arith::AddIOp::create(kb, kl, i, idx(r));
+                      if (c.bytePlanes) {
+                        // Sums 2v: the high plane; 2v + 1: the low one.
+                        Value high = broadcastStep(qHigh, row);
+                        Value low = broadcastStep(qLow, row);
+                        for (int64_t v = 0; v < outVectors; ++v) {
+                          dot(next[r * vectors + 2 * v], w[v], high);
+                          dot(next[r * vectors + 2 * v + 1], w[v], low);
+                        }
+                        continue;
                       }
+                      Value act = broadcastStep(q, row);
+                      for (int64_t v = 0; v < vectors; ++v)
+                        dot(next[r * vectors + v], w[v], act);
                     }
                     return next;
               };
@@ -390,12 +454,18 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                 }
                 for (int64_t v = 0; v < outVectors; ++v) {
                   Value sum = groupSums[r * vectors + planes * v];
-                  if (c.bytePlanes)
+                  if (c.bytePlanes) {
+                    // 16 * high + low + 8 * sum(w) of the group.
+                    sum = arith::AddIOp::create(
+                        gb, gl, arith::ShLIOp::create(gb, gl, sum, four32),
+                        groupSums[r * vectors + 2 * v + 1]);
                     sum = arith::AddIOp::create(
                         gb, gl, sum,
-                        arith::ShLIOp::create(
-                            gb, gl, groupSums[r * vectors + 2 * v + 1],
-                            four32));
+                        vector::TransferReadOp::create(
+                            gb, gl, accType, packedWeights.planeSums,
+                            ValueRange{p, g, idx(v * lanes)}, zeroI32Scalar,
+                            inBounds));
+                  }
                   if (correction)
                     sum = arith::SubIOp::create(gb, gl, sum, correction);
                   if (rowSum) {

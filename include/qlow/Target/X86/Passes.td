@@ -122,12 +122,15 @@ def QlowX86Int4MatmulPass : Pass<"qlow-x86-int4-matmul", "func::FuncOp"> {
     or `u8` weights in groups along K (more than one group: MatMulNBits with
     `bits = 8`, an 8-bit blocked DequantizeLinear) take the two-plane form:
     each packed byte is one whole weight minus the type's minimum (0..255),
-    a load holds one register of columns, and the same unpacking gives its
-    low and high nibbles as two registers whose group sums the kernel adds
-    as `low + 16 * high` in i32 before the zero-point correction. Exact for
-    the same reason (each plane's products are nibble-sized); it issues
-    twice the dot products of int4 per weight, the same per byte read. It
-    runs before convert-qlow-to-linalg, which lowers every matmul this pass
+    the unsigned operand as it is (a load holds one register of columns, no
+    unpacking), and the activations are split at run time into two planes
+    of signed nibbles, `a >> 4` and `(a & 15) - 8` (both in [-8, 7]), each
+    broadcast per row and step. The kernel adds each group's sums as
+    `16 * high + low + 8 * sum(w)` in i32 (the last a compile-time table
+    per group and column) before the zero-point correction. Exact for the
+    same reason: a `vpmaddubsw` pair is at most 255 * 8 * 2 = 4080, so 8 add
+    in i16. It issues twice the dot products of int4 per weight. It runs
+    before convert-qlow-to-linalg, which lowers every matmul this pass
     leaves.
 
     * The activations are quantized by the same linalg generics that
