@@ -365,9 +365,9 @@ private:
                                    const Const *zp, int64_t axis,
                                    int64_t blockSize, StringRef what);
   LogicalResult importGatherBlockQuantized();
-  Value nbits8Weights(const Const &bytes, ArrayRef<float> scales,
-                      ArrayRef<int64_t> zps, int64_t k, int64_t n,
-                      int64_t blockSize);
+  FailureOr<Value> nbits8Weights(const Const &bytes, ArrayRef<float> scales,
+                                 ArrayRef<int64_t> zps, int64_t k, int64_t n,
+                                 int64_t blockSize);
   Value transposeBlockedWeights(Value v, ArrayRef<int64_t> perm);
 
   //===--- raising decompositions (on the ONNX graph) ---===//
@@ -2469,47 +2469,30 @@ FailureOr<Value> Importer::blockedConstant(const Const &x, const Const &scale,
 /// sub-channel type into f32: only the gathered rows are dequantized.
 /// The [K, N] weights of an 8-bit MatMulNBits: `bytes` is B (uint8 [N,
 /// blocks, block_size]), `scales` [blocks, N] (checked finite and non-zero),
-/// `zps` [N, blocks]. They become i8 in blocks of `blockSize` rows along K
-/// with a scale and zero point per block and column, the same values as B's:
-/// a block with a positive scale keeps `q - 128` with zero point `zp - 128`;
-/// one with a negative scale s (ORT's symmetric quantizer maps the largest
-/// magnitude to -128) is stored as `(255 - q) - 128` with zero point
-/// `(255 - zp) - 128` and scale |s|, since s * (q - zp) = |s| * ((255 - q) -
-/// (255 - zp)), which always stays in i8.
-Value Importer::nbits8Weights(const Const &bytes, ArrayRef<float> scales,
-                              ArrayRef<int64_t> zps, int64_t k, int64_t n,
-                              int64_t blockSize) {
+/// `zps` [N, blocks]. They are the uint8 [K, N] constant blocked along K,
+/// made by blockedConstant as for a blocked DequantizeLinear: a block with a
+/// negative scale s (ORT's symmetric quantizer maps the largest magnitude
+/// to -128) is stored flipped, `255 - q` with zero point `255 - zp` and |s|,
+/// and zero points of 128 or more make the storage signed (`q - 128`).
+FailureOr<Value> Importer::nbits8Weights(const Const &bytes,
+                                         ArrayRef<float> scales,
+                                         ArrayRef<int64_t> zps, int64_t k,
+                                         int64_t n, int64_t blockSize) {
   const int64_t blocks = k / blockSize;
-  SmallVector<APInt> w(k * n), zeros(blocks * n);
-  SmallVector<float> magnitudes(blocks * n);
+  Const x, scale, zp;
+  x.dtype = zp.dtype = kUint8;
+  x.shape = {k, n};
+  scale.shape = zp.shape = {blocks, n};
+  x.ints.resize(k * n);
   for (int64_t c = 0; c < n; ++c)
-    for (int64_t g = 0; g < blocks; ++g) {
-      bool negative = scales[g * n + c] < 0;
-      auto stored = [&](int64_t q) {
-        return APInt(8, uint64_t((negative ? 255 - q : q) - 128),
-                     /*isSigned=*/true, /*implicitTrunc=*/true);
-      };
-      magnitudes[g * n + c] = std::fabs(scales[g * n + c]);
-      zeros[g * n + c] = stored(zps[c * blocks + g]);
-      for (int64_t r = g * blockSize; r < (g + 1) * blockSize; ++r)
-        w[r * n + c] = stored(bytes.ints[(c * blocks + g) * blockSize +
-                                         r % blockSize]);
-    }
-  Type i8 = b.getIntegerType(8);
-  auto paramsType = [&](Type t) { return RankedTensorType::get({blocks, n}, t); };
-  auto qt = quant::UniformQuantizedSubChannelType::get(
-      quant::QuantizationFlags::Signed, i8, b.getF32Type(),
-      DenseElementsAttr::get(paramsType(b.getF32Type()),
-                             ArrayRef<float>(magnitudes)),
-      DenseElementsAttr::get(paramsType(i8), zeros), {0, 1}, {blockSize, 1},
-      -128, 127);
-  OpBuilder::InsertionGuard guard(b);
-  auto func = cast<func::FuncOp>(b.getInsertionBlock()->getParentOp());
-  b.setInsertionPointToStart(&func.getBody().front());
-  auto wt = RankedTensorType::get({k, n}, i8);
-  Value wc = arith::ConstantOp::create(b, loc, wt, DenseElementsAttr::get(wt, w));
-  return quant::StorageCastOp::create(b, loc, RankedTensorType::get({k, n}, qt),
-                                      wc);
+    for (int64_t r = 0; r < k; ++r)
+      x.ints[r * n + c] = bytes.ints[c * k + r]; // B's [N, blocks, bs] is [N, K].
+  scale.fps.assign(scales.begin(), scales.end());
+  zp.ints.resize(blocks * n);
+  for (int64_t c = 0; c < n; ++c)
+    for (int64_t g = 0; g < blocks; ++g)
+      zp.ints[g * n + c] = zps[c * blocks + g];
+  return blockedConstant(x, scale, &zp, /*axis=*/0, blockSize, "B");
 }
 
 LogicalResult Importer::importGatherBlockQuantized() {
@@ -3552,7 +3535,10 @@ LogicalResult Importer::importNode() {
         return error() << "scale " << s << " is not a finite non-zero number";
     Value wc;
     if (bits == 8) {
-      wc = nbits8Weights(**wb, scales, zps, k, n, bs);
+      auto weights = nbits8Weights(**wb, scales, zps, k, n, bs);
+      if (failed(weights))
+        return failure();
+      wc = *weights;
     } else {
       bool packed4 = llvm::all_of(scales, [](float s) { return s > 0; }) &&
                      llvm::all_of(zps, [&](int64_t z) { return z == zps[0]; });
