@@ -346,7 +346,8 @@ Int4PackedWeights mlir::qlow::packInt4Weights(OpBuilder &b, Location loc,
                      kk % kStep;
       if (c.bytePlanes) {
         // The whole byte of weight vector `vec`.
-        packed[step + vec * pairBytes] = static_cast<uint8_t>(nibble);
+        packed[step + vec * pairBytes] =
+            static_cast<uint8_t>(nibble ^ (nibbleXor << 4));
         planeSums[(p * groups + g) * cols + inPanel] +=
             8 * static_cast<int32_t>(nibble);
         continue;

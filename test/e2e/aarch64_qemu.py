@@ -100,20 +100,22 @@ def make_case(kind, i, rng):
     if kind == "int-ops":
         return rio.Case(name, rng, rio.OPS[i % len(rio.OPS)])
     if kind == "int4":
-        # Int4 weight-only matmuls that qlow-aarch64-int4-matmul takes:
-        # groups of a multiple of 32 rows (32, 64, 128), symmetric
-        # activations, one zero point, 2-D (the rest of the int4 cases are
-        # drawn by the default kind and lowered generically).
+        # Weight-only matmuls that qlow-aarch64-int4-matmul takes: groups
+        # of a multiple of 32 rows (32, 64, 128), symmetric activations,
+        # 2-D; i4 and u4 with one zero point or one per group and column,
+        # i8 in ORT's blocks of 16 values, i8 and u8 of any range (the rest
+        # of the int4 cases are drawn by the default kind and lowered
+        # generically).
         while True:
             case = rdm.DynamicCase(name, rng)
             if (case.int4 and case.group % 32 == 0 and
-                    case.scheme == "symmetric" and case.uniform_zp and
-                    not case.batch):
+                    case.scheme == "symmetric" and not case.batch):
                 # Every third case: one zero point other than the usual (0
                 # for i4, 8 for u4), which the kernel corrects with the
                 # activations' group sums (its own generator, so that the
                 # cases drawn above stay the same).
-                if i % 3 == 2 and case.w_storage in ("i4", "u4"):
+                if (i % 3 == 2 and case.w_storage in ("i4", "u4") and
+                        case.uniform_zp):
                     lo, hi = (-8, 7) if case.w_storage == "i4" else (0, 15)
                     zp = random.Random(1000 + i).randint(lo, hi)
                     case.zw = np.full((case.groups, case.n), zp,

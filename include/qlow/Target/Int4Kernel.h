@@ -116,9 +116,12 @@ struct Int4PackedWeights {
 /// weight columns (the kernel's `nr` vector columns are the sums of its two
 /// activation planes): the bytes of vector pair (2v, 2v + 1) are then the
 /// whole bytes of weight vector v, in the same order, and the scales, zero
-/// points and planeSums have `nr / 2` columns per panel. Each stored nibble is XORed with `nibbleXor` (0 or 8):
-/// with 8, a kernel that unpacks the nibbles as signed 4-bit values reads
-/// nibble - 8 (see qlow-aarch64-int4-matmul). With `asConstant` false the
+/// points and planeSums have `nr / 2` columns per panel. Each stored nibble
+/// is XORed with `nibbleXor` (0 or 8): with 8, a kernel that unpacks the
+/// nibbles as signed 4-bit values reads nibble - 8 (see
+/// qlow-aarch64-int4-matmul); a whole byte of Int4Matmul::bytePlanes is then
+/// XORed with 0x80, and read as s8 it is byte - 128 (planeSums stay the sums
+/// of the bytes as they were). With `asConstant` false the
 /// nibbles come back as bytes (Int4PackedWeights::nibbleBytes), not as a
 /// constant.
 Int4PackedWeights packInt4Weights(OpBuilder &b, Location loc,

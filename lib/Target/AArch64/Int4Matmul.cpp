@@ -9,7 +9,10 @@
 // (the per-group f32 update in the reference's order); what differs is the
 // instruction (s8 x s8 sdot instead of u8 x s8 vpdpbusd), the unpacking
 // (byte shifts exist on NEON) and the activations (16 bytes per row used by
-// element over 4 steps instead of a 4-byte broadcast).
+// element over 4 steps instead of a 4-byte broadcast). 8-bit weights in
+// groups (MatMulNBits with bits = 8) take the same kernel with whole bytes:
+// s8 x s8 sdot is exact on them, where x86's u8 x s8 vpmaddubsw is not and
+// splits the activations in two planes instead.
 //
 //===----------------------------------------------------------------------===//
 
@@ -74,13 +77,19 @@ struct Int4Tile {
 /// half of an stp and of an ldp that spill them around the K loop), a half
 /// of a scale load per vector, and with a zero-point `correction` a row
 /// sum's load, product and broadcast per row and a subtraction per
-/// accumulator; per tile, transposed, two shuffles per accumulator. The
-/// padding of M to whole tiles and of N to whole panels counts as waste.
-/// The tile must leave two of the `registers` spare beside the i32 sums,
-/// the activations, the unpacked weights and their loads (and the f32
-/// accumulators, in registers, but for a transposed tile).
+/// accumulator (with a `zpTable`, a zero point per group and column: the row
+/// sum's load and broadcast per row, a load of the table per vector, and a
+/// product and a subtraction per accumulator); per tile, transposed, two
+/// shuffles per accumulator. With whole `bytes` (8-bit weights,
+/// Int4Matmul::bytePlanes) a step loads `vectors` registers (a quarter of
+/// one each by ld4) and unpacks nothing. The padding of M to whole tiles and
+/// of N to whole panels counts as waste. The tile must leave two of the
+/// `registers` spare beside the i32 sums, the activations, the unpacked
+/// weights and their loads (and the f32 accumulators, in registers, but for
+/// a transposed tile).
 Int4Tile chooseInt4Tile(int64_t m, int64_t n, int64_t groupSize,
-                        int64_t groups, int64_t registers, bool correction) {
+                        int64_t groups, int64_t registers, bool correction,
+                        bool zpTable, bool bytes) {
   const double steps = static_cast<double>(groupSize) / 4;
   const int64_t maxVectors =
       std::max<int64_t>(2, std::min<int64_t>(8, roundUp((n + 3) / 4, 2)));
@@ -95,15 +104,24 @@ Int4Tile chooseInt4Tile(int64_t m, int64_t n, int64_t groupSize,
              ld4Weights = mode == 3;
         if (transposed && r % 4 != 0)
           continue;
-        int64_t raw = ld4Weights ? 2 * v : v / 2;
-        int64_t kernelLive = r * v + r + v + raw + 2;
+        // Loaded registers, and those the sdot read (unpacked nibbles;
+        // whole bytes are read as loaded).
+        int64_t raw = bytes ? (ld4Weights ? 4 * v : v)
+                            : (ld4Weights ? 2 * v : v / 2);
+        int64_t kernelLive = r * v + r + (bytes ? 0 : v) + raw + 2;
         if (kernelLive + (mode == 0 ? r * v : 0) > registers)
           continue;
         bool spills = transposed && kernelLive + r * v > registers;
-        double inner = steps * (r * v + v / (ld4Weights ? 8.0 : 2.0) + v) +
+        double loads = bytes ? v / (ld4Weights ? 4.0 : 1.0)
+                             : v / (ld4Weights ? 8.0 : 2.0);
+        double inner = steps * (r * v + loads + (bytes ? 0.0 : v)) +
                        steps / 4 * ((transposed ? r / 4.0 : r) + 2);
+        double corrections =
+            !correction ? 0.0
+            : zpTable   ? r * (2.0 + 2.0 * v) + v
+                        : r * (3.0 + v);
         double update = r * v * (inMemory || spills ? 6.0 : 5.0) + v / 2.0 +
-                        (correction ? r * (3.0 + v) : 0.0) +
+                        corrections +
                         (transposed ? 2.0 * r * v / groups : 0.0);
         double waste = static_cast<double>(roundUp(m, r)) / m *
                        static_cast<double>(roundUp(n, 4 * v)) / n;
@@ -281,7 +299,14 @@ DividedScales divideLowScales(OpBuilder &b, Location loc, Value scales,
 /// Activations are symmetric i8, so each group's sum is
 /// sum q * (nibble - 8) = sum q * (w - zw) + (zpNibble - 8) * rowsum, and
 /// for the usual zero point (signed i4 with zero point 0, u4 with 8) there
-/// is nothing to correct. After each group the kernel (subtracts the
+/// is nothing to correct; a zero point per group and column (ORT's
+/// asymmetric MatMulNBits blocks) corrects each sum by a table of
+/// (zpNibble - 8) per group and column (times 16 for the low vectors) times
+/// the row's group sum. 8-bit weights of any range (Int4Matmul::bytePlanes)
+/// are whole bytes w - base, XORed with 0x80 so that sdot reads them as
+/// byte - 128: one 16-byte load per register and step, nothing to unpack,
+/// the sum corrected by (zpNibble - 128) * rowsum (exact: |q * (byte - 128)|
+/// <= 127 * 128 per product). After each group the kernel (subtracts the
 /// correction,) converts to f32 and adds (s_lhs * s_w[g, n]) * sum to f32
 /// accumulators, in the reference's order.
 Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
@@ -290,11 +315,14 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   // row, used by element in 4 steps of 4.
   const int64_t lanes = desc.i32Lanes(), kStep = 4, kBlock = 16;
   const int64_t groupSize = c.params.groupSize, groups = c.params.groups;
-  assert(c.uniformZeroPoint() && "aarch64 takes uniform zero points only");
-  const int64_t zpOffset = 8;
-  const bool correction = c.zpNibble != zpOffset;
-  const Int4Tile shape = chooseInt4Tile(c.m, c.n, groupSize, groups,
-                                        desc.vectorRegisters, correction);
+  // Whole bytes (8-bit weights of any range) or nibbles, read by sdot as
+  // byte - 128 or nibble - 8.
+  const bool bytes = c.bytePlanes;
+  const int64_t zpOffset = bytes ? 128 : 8;
+  const bool correction = !c.uniformZeroPoint() || c.zpNibble != zpOffset;
+  const Int4Tile shape =
+      chooseInt4Tile(c.m, c.n, groupSize, groups, desc.vectorRegisters,
+                     correction, !c.uniformZeroPoint(), bytes);
   const int64_t rows = shape.rows, vectors = shape.vectors;
   const bool inMemory = shape.inMemory, transposed = shape.transposed;
   // Accumulator (r, v) of a plain tile holds row r and vector v's 4
@@ -304,7 +332,7 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   // The low nibbles times 16 (one shl) while a group's sums of them fit
   // i32: |q * 16 * (nibble - 8)| <= 2^14 per product; otherwise shl and
   // sshr give them unscaled.
-  const bool scaledLow = groupSize <= (int64_t{1} << 16);
+  const bool scaledLow = !bytes && groupSize <= (int64_t{1} << 16);
   const int64_t nr = vectors * lanes;
   const int64_t mp = roundUp(c.m, rows), np = roundUp(c.n, nr);
   const int64_t panels = np / nr;
@@ -323,18 +351,41 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
     }
   const int64_t blocksPerGroup = groupSize / kBlock / unroll;
   const int64_t pairBytes = lanes * kStep; // bytes of one packed load
+  // Weight registers loaded per step: one per vector pair (nibbles) or one
+  // per vector (bytes).
+  const int64_t weightRegs = bytes ? vectors : vectors / 2;
   Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
 
   // With ld4 the kernel reads only its regrouped constants: the packed bytes
-  // stay out of the context.
-  Int4PackedWeights packedWeights =
-      packInt4Weights(b, loc, c, nr, lanes, kStep, /*nibbleXor=*/8,
-                      /*asConstant=*/!shape.ld4Weights);
+  // stay out of the context. Whole bytes are packed as the two-plane form's
+  // (nr columns per panel where that form has nr / 2).
+  Int4PackedWeights packedWeights = packInt4Weights(
+      b, loc, c, bytes ? 2 * nr : nr, lanes, kStep, /*nibbleXor=*/8,
+      /*asConstant=*/!shape.ld4Weights);
   Value packedW = packedWeights.nibbles;
   SmallVector<Value> weightSteps;
   if (shape.ld4Weights)
     weightSteps = interleaveWeightSteps(b, loc, packedWeights);
   Value scaleTable = packedWeights.scales;
+  // A zero point per group and column: (zpNibble - zpOffset) per group and
+  // column [panels][groups][nr] (i32, 0 past N), times 16 for the low
+  // vectors' scaled sums.
+  Value corrTable;
+  if (!c.uniformZeroPoint()) {
+    SmallVector<int32_t> corr(panels * groups * nr, 0);
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t col = 0; col < c.n; ++col) {
+        int64_t inPanel = col % nr;
+        int64_t scale = scaledLow && (inPanel / lanes) % 2 == 0 ? 16 : 1;
+        corr[((col / nr) * groups + g) * nr + inPanel] = static_cast<int32_t>(
+            scale * (c.zpNibbles[g * c.n + col] - zpOffset));
+      }
+    corrTable = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(
+            RankedTensorType::get({panels, groups, nr}, b.getI32Type()),
+            ArrayRef<int32_t>(corr)));
+  }
   const DividedScales dividedScales =
       scaledLow ? divideLowScales(b, loc, scaleTable, lanes) : DividedScales();
 
@@ -368,6 +419,8 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
       b, loc, DenseElementsAttr::get(floatType, b.getF32FloatAttr(16.0f)));
   Value padI8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
   Value padF32 = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  Value zeroI32Scalar =
+      arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
   // The correction per unit of row sum, for the high and the low vectors.
   Value zpHigh = arith::ConstantOp::create(
       b, loc, b.getI32IntegerAttr(c.zpNibble - zpOffset));
@@ -475,7 +528,7 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                       // register of packed nibbles in one ld4.
                       SmallVector<SmallVector<Value>> rawSteps;
                       if (shape.ld4Weights)
-                        for (int64_t v = 0; v < vectors / 2; ++v)
+                        for (int64_t v = 0; v < weightRegs; ++v)
                           rawSteps.push_back(readInterleavedGroup(
                               kb, kl, weightSteps[v],
                               ValueRange{p, block, idx(0)}, 4));
@@ -486,7 +539,7 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                                                   idx(kBlock / kStep)),
                             idx(t));
                         SmallVector<Value> w;
-                        for (int64_t v = 0; v < vectors / 2; ++v) {
+                        for (int64_t v = 0; v < weightRegs; ++v) {
                           Value raw =
                               shape.ld4Weights
                                   ? rawSteps[v][t]
@@ -495,6 +548,10 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                                         ValueRange{p, step, idx(v * pairBytes)},
                                         padI8, inBounds)
                                         .getResult();
+                          if (bytes) {
+                            w.push_back(raw);
+                            continue;
+                          }
                           Value low = arith::ShLIOp::create(kb, kl, raw, four);
                           if (!scaledLow)
                             low = arith::ShRSIOp::create(kb, kl, low, four);
@@ -544,6 +601,15 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
               // The group's exact sums, scaled and added in f32.
               SmallVector<Value> fOut;
               Value tileIn = inMemory ? fIn[0] : Value();
+              // The group's corrections per unit of row sum, a register
+              // per vector, with a zero point per group and column.
+              SmallVector<Value> corrRegs;
+              if (corrTable)
+                for (int64_t v = 0; v < vectors; ++v)
+                  corrRegs.push_back(vector::TransferReadOp::create(
+                      gb, gl, accType, corrTable,
+                      ValueRange{p, g, idx(v * lanes)}, zeroI32Scalar,
+                      inBounds));
               if (transposed) {
                 // Accumulator (q, col): rows 4q..4q + 3 of column col; the
                 // scale (s_lhs * s_w) is the quad's row scales times the
@@ -554,15 +620,15 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                       gb, gl, floatType, swTable,
                       ValueRange{p, g, idx(v * lanes)}, padF32, inBounds));
                 for (int64_t q = 0; q < rows / 4; ++q) {
-                  Value corrections[2];
+                  Value corrections[2], quad;
                   if (rowSums) {
                     SmallVector<Value> sums;
                     for (int64_t r = 4 * q; r < 4 * q + 4; ++r)
                       sums.push_back(tensor::ExtractOp::create(
                           gb, gl, rowSums, ValueRange{clamped[r], g}));
-                    Value quad =
+                    quad =
                         vector::FromElementsOp::create(gb, gl, accType, sums);
-                    for (int64_t h = 0; h < 2; ++h)
+                    for (int64_t h = 0; h < 2 && !corrTable; ++h)
                       corrections[h] = arith::MulIOp::create(
                           gb, gl, quad,
                           vector::BroadcastOp::create(gb, gl, accType,
@@ -571,7 +637,17 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                   for (int64_t col = 0; col < columns; ++col) {
                     int64_t v = col / lanes, l = col % lanes;
                     Value sum = stepLoop.getResult(q * columns + col);
-                    if (rowSums)
+                    if (corrTable)
+                      // The quad's row sums times column col's correction
+                      // (mul by element).
+                      sum = arith::SubIOp::create(
+                          gb, gl, sum,
+                          arith::MulIOp::create(
+                              gb, gl, quad,
+                              vector::ShuffleOp::create(
+                                  gb, gl, corrRegs[v], corrRegs[v],
+                                  ArrayRef<int64_t>{l, l, l, l})));
+                    else if (rowSums)
                       sum = arith::SubIOp::create(gb, gl, sum,
                                                   corrections[v % 2]);
                     Value swLane = vector::ShuffleOp::create(
@@ -594,18 +670,24 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                 Value row = arith::AddIOp::create(gb, gl, i, idx(r));
                 // With a correction: (zpNibble - 8) * rowsum, times 16 for
                 // the low vectors' scaled sums.
-                Value corrections[2];
+                Value corrections[2], rowSum;
                 if (rowSums) {
                   Value sum = tensor::ExtractOp::create(
                       gb, gl, rowSums, ValueRange{clamped[r], g});
-                  for (int64_t h = 0; h < 2; ++h)
+                  if (corrTable)
+                    rowSum = vector::BroadcastOp::create(gb, gl, accType, sum);
+                  for (int64_t h = 0; h < 2 && !corrTable; ++h)
                     corrections[h] = vector::BroadcastOp::create(
                         gb, gl, accType,
                         arith::MulIOp::create(gb, gl, sum, h ? zpHigh : zpLow));
                 }
                 for (int64_t v = 0; v < vectors; ++v) {
                   Value sum = stepLoop.getResult(r * vectors + v);
-                  if (rowSums)
+                  if (corrTable)
+                    sum = arith::SubIOp::create(
+                        gb, gl, sum,
+                        arith::MulIOp::create(gb, gl, rowSum, corrRegs[v]));
+                  else if (rowSums)
                     sum =
                         arith::SubIOp::create(gb, gl, sum, corrections[v % 2]);
                   Value sw = vector::TransferReadOp::create(
@@ -763,10 +845,12 @@ struct QlowAArch64Int4MatmulPass
       return; // No sdot: convert-qlow-to-linalg lowers these matmuls.
     // Groups of at least two iterations of 16 bytes: with one, LLVM
     // unrolls the step loop into the group's f32 update and spills.
-    rewriteInt4Matmuls(getOperation(), /*kStep=*/32, report,
-                       [&](OpBuilder &b, Location loc, Int4Matmul &c) {
-                         return buildInt4Kernel(b, loc, c, *desc);
-                       });
+    rewriteInt4Matmuls(
+        getOperation(), /*kStep=*/32, report,
+        [&](OpBuilder &b, Location loc, Int4Matmul &c) {
+          return buildInt4Kernel(b, loc, c, *desc);
+        },
+        /*perColumnZeroPoints=*/true, /*bytePlanes=*/true);
   }
 };
 

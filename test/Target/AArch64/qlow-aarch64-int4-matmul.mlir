@@ -208,12 +208,93 @@ func.func @u4_zero_point_3(%x: tensor<2x64xf32>) -> tensor<2x8xf32> {
 
 // -----
 
+// u4 weights with a zero point per group and column (ORT's asymmetric
+// MatMulNBits blocks): each sum is corrected by a table of (zp - 8) per
+// group and column, times 16 for the low vectors' scaled sums ([1, 2, 8]
+// i32: group 0's first column 16 * (3 - 8) = -80, its fifth (a high
+// vector) 8 - 8 = 0), read once per group and vector, times the row's
+// group sum.
+// CHECK-LABEL: func.func @u4_zero_points_per_group
+// CHECK-DAG: %[[CORR:.+]] = arith.constant dense<{{\[\[}}[-80, 0, -128, 112, 0, -7, -6, 1], [0, 0, -48, -32, -1, 6, 4, -4]]]> : tensor<1x2x8xi32>
+// CHECK: %[[RS:.+]] = linalg.generic
+// CHECK: scf.forall
+// CHECK: arm_neon.intr.sdot
+// CHECK: vector.transfer_read %[[CORR]]
+// CHECK: %[[SUM:.+]] = tensor.extract %[[RS]]
+// CHECK: %[[SUMV:.+]] = vector.broadcast %[[SUM]] : i32 to vector<4xi32>
+// CHECK: %[[C:.+]] = arith.muli %[[SUMV]], %{{.+}} : vector<4xi32>
+// CHECK: arith.subi %{{.+}}, %[[C]] : vector<4xi32>
+// CHECK: arith.sitofp
+func.func @u4_zero_points_per_group(%x: tensor<2x64xf32>) -> tensor<2x8xf32> {
+  %w = arith.constant dense<11> : tensor<64x8xi4>
+  %wq = quant.scast %w : tensor<64x8xi4> to tensor<64x8x!quant.uniform<u4:f32:{0:32, 1:1}, {{0.5:3, 0.5:8, 0.5:0, 0.5:15, 0.5:8, 0.5:1, 0.5:2, 0.5:9}, {0.5:8, 0.5:8, 0.5:5, 0.5:6, 0.5:7, 0.5:14, 0.5:12, 0.5:4}}>>
+  %y = qlow.matmul %x, %wq {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<2x64xf32>, tensor<64x8x!quant.uniform<u4:f32:{0:32, 1:1}, {{0.5:3, 0.5:8, 0.5:0, 0.5:15, 0.5:8, 0.5:1, 0.5:2, 0.5:9}, {0.5:8, 0.5:8, 0.5:5, 0.5:6, 0.5:7, 0.5:14, 0.5:12, 0.5:4}}>>) -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+// u8 weights of any range in groups of 32 with zero point 128
+// (MatMulNBits with bits = 8): whole bytes w - 0 XORed with 0x80, which sdot
+// reads as w - 128 = w - zw, so no correction and no row sums. The packed
+// weights are [panels, K/4, nr * 4] bytes (4 bytes of K per column); one
+// load per register and step, nothing unpacked. (K is so short here that
+// LLVM unrolls the groups: the assembly is checked from the first dot
+// product to the first group's conversion to f32.)
+// CHECK-LABEL: func.func @u8_groups_any_range
+// CHECK-DAG: %[[BYTES:.+]] = arith.constant dense<{{.+}}> : tensor<1x16x32xi8>
+// CHECK-NOT: linalg.generic
+// CHECK: scf.forall
+// CHECK: %[[W:.+]] = vector.transfer_read %[[BYTES]]{{.+}} : tensor<1x16x32xi8>, vector<16xi8>
+// CHECK-NOT: arith.shli
+// CHECK-NOT: arith.shrsi
+// CHECK: arm_neon.intr.sdot %{{.+}}, %[[W]], %{{.+}} : vector<16xi8>, vector<16xi8> to vector<4xi32>
+// CHECK-NOT: arith.subi
+// CHECK-NOT: arith.divf
+// CHECK: arith.sitofp
+// ASM-LABEL: {{^}}u8_groups_any_range:
+// ASM: sdot v{{[0-9]+}}.4s, v{{[0-9]+}}.16b, v{{[0-9]+}}.4b[0]
+// ASM-NOT: {{\[sp|shl|sshr}}
+// ASM: sdot v{{[0-9]+}}.4s, v{{[0-9]+}}.16b, v{{[0-9]+}}.4b[3]
+// ASM-NOT: {{\[sp|shl|sshr}}
+// ASM: scvtf
+func.func @u8_groups_any_range(%x: tensor<2x64xf32>) -> tensor<2x8xf32> {
+  %w = arith.constant dense<[[130, 183, 14, 238, 127, 26, 80, 57], [190, 240, 126, 194, 52, 127, 6, 110], [208, 143, 93, 199, 81, 36, 71, 227], [64, 67, 0, 2, 107, 110, 84, 85], [148, 160, 101, 104, 93, 100, 196, 152], [11, 184, 212, 84, 74, 135, 33, 169], [154, 1, 173, 33, 158, 181, 156, 246], [161, 94, 246, 241, 90, 29, 131, 11], [183, 206, 9, 214, 187, 192, 4, 231], [23, 92, 100, 60, 125, 236, 176, 181], [128, 236, 55, 188, 151, 18, 221, 46], [106, 174, 185, 75, 174, 141, 47, 159], [162, 156, 90, 40, 76, 158, 247, 82], [24, 41, 207, 16, 121, 176, 128, 233], [215, 74, 28, 16, 252, 171, 106, 66], [67, 211, 54, 86, 222, 190, 76, 30], [215, 150, 72, 232, 86, 232, 249, 162], [245, 140, 149, 240, 206, 75, 57, 193], [91, 255, 173, 92, 45, 251, 139, 184], [32, 182, 17, 156, 186, 143, 248, 135], [150, 174, 91, 5, 242, 128, 166, 140], [237, 147, 182, 178, 140, 176, 209, 179], [88, 230, 186, 171, 72, 85, 101, 185], [244, 144, 40, 213, 87, 215, 154, 138], [14, 100, 81, 225, 92, 112, 92, 21], [241, 115, 84, 27, 68, 56, 162, 92], [247, 99, 18, 212, 238, 179, 194, 36], [104, 121, 191, 0, 179, 207, 142, 209], [58, 191, 18, 154, 48, 151, 173, 150], [180, 66, 214, 209, 189, 239, 72, 80], [195, 244, 101, 68, 46, 179, 0, 195], [55, 166, 72, 166, 192, 219, 221, 115], [252, 149, 245, 194, 196, 81, 133, 154], [254, 128, 212, 10, 163, 157, 251, 146], [73, 244, 12, 62, 227, 125, 150, 20], [69, 200, 6, 245, 140, 124, 242, 18], [125, 250, 137, 79, 146, 150, 252, 243], [60, 8, 64, 153, 144, 172, 151, 13], [237, 179, 184, 67, 18, 1, 129, 233], [55, 97, 7, 219, 218, 246, 197, 243], [200, 100, 151, 238, 33, 155, 1, 221], [146, 241, 159, 73, 84, 244, 254, 169], [78, 217, 24, 35, 117, 136, 43, 32], [13, 170, 219, 35, 207, 249, 25, 63], [62, 112, 56, 68, 149, 224, 76, 93], [94, 211, 82, 34, 109, 22, 55, 194], [36, 143, 29, 60, 204, 68, 5, 221], [46, 161, 250, 250, 180, 191, 28, 70], [150, 77, 148, 112, 134, 32, 120, 130], [145, 68, 120, 190, 232, 199, 91, 67], [9, 174, 43, 18, 46, 63, 232, 122], [199, 236, 245, 165, 55, 15, 196, 27], [77, 219, 114, 59, 42, 251, 108, 71], [192, 181, 120, 148, 170, 178, 197, 193], [69, 183, 151, 221, 185, 18, 110, 92], [202, 32, 49, 18, 16, 95, 103, 100], [20, 250, 246, 178, 0, 218, 240, 153], [219, 165, 238, 236, 51, 98, 79, 81], [36, 191, 197, 240, 77, 130, 56, 142], [82, 146, 120, 16, 246, 16, 176, 188], [161, 30, 11, 233, 241, 79, 60, 166], [149, 232, 122, 83, 17, 102, 12, 118], [40, 205, 186, 159, 94, 239, 185, 144], [34, 239, 83, 123, 89, 106, 22, 220]]> : tensor<64x8xi8>
+  %wq = quant.scast %w : tensor<64x8xi8> to tensor<64x8x!quant.uniform<u8:f32:{0:32, 1:1}, {{0.25:128, 0.25:128, 0.25:128, 0.25:128, 0.25:128, 0.25:128, 0.25:128, 0.25:128}, {0.25:128, 0.25:128, 0.25:128, 0.25:128, 0.25:128, 0.25:128, 0.25:128, 0.25:128}}>>
+  %y = qlow.matmul %x, %wq {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<2x64xf32>, tensor<64x8x!quant.uniform<u8:f32:{0:32, 1:1}, {{0.25:128, 0.25:128, 0.25:128, 0.25:128, 0.25:128, 0.25:128, 0.25:128, 0.25:128}, {0.25:128, 0.25:128, 0.25:128, 0.25:128, 0.25:128, 0.25:128, 0.25:128, 0.25:128}}>>) -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+// The same bytes with a zero point per group and column: the sums are
+// corrected by (zp - 128) x the row's group sum (a [1, 2, 8] table: 138 -
+// 128 = 10, 3 - 128 = -125, ...).
+// CHECK-LABEL: func.func @u8_groups_zero_points
+// CHECK-DAG: %[[CORR:.+]] = arith.constant dense<{{\[\[}}[10, -125, 108, -97, 103, 82, -42, -105], [-111, 51, -80, -92, -7, 123, -81, 113]]]> : tensor<1x2x8xi32>
+// CHECK: %[[RS:.+]] = linalg.generic
+// CHECK: scf.forall
+// CHECK: arm_neon.intr.sdot
+// CHECK: vector.transfer_read %[[CORR]]
+// CHECK: arith.muli %{{.+}}, %{{.+}} : vector<4xi32>
+// CHECK: arith.subi
+func.func @u8_groups_zero_points(%x: tensor<2x64xf32>) -> tensor<2x8xf32> {
+  %w = arith.constant dense<[[130, 183, 14, 238, 127, 26, 80, 57], [190, 240, 126, 194, 52, 127, 6, 110], [208, 143, 93, 199, 81, 36, 71, 227], [64, 67, 0, 2, 107, 110, 84, 85], [148, 160, 101, 104, 93, 100, 196, 152], [11, 184, 212, 84, 74, 135, 33, 169], [154, 1, 173, 33, 158, 181, 156, 246], [161, 94, 246, 241, 90, 29, 131, 11], [183, 206, 9, 214, 187, 192, 4, 231], [23, 92, 100, 60, 125, 236, 176, 181], [128, 236, 55, 188, 151, 18, 221, 46], [106, 174, 185, 75, 174, 141, 47, 159], [162, 156, 90, 40, 76, 158, 247, 82], [24, 41, 207, 16, 121, 176, 128, 233], [215, 74, 28, 16, 252, 171, 106, 66], [67, 211, 54, 86, 222, 190, 76, 30], [215, 150, 72, 232, 86, 232, 249, 162], [245, 140, 149, 240, 206, 75, 57, 193], [91, 255, 173, 92, 45, 251, 139, 184], [32, 182, 17, 156, 186, 143, 248, 135], [150, 174, 91, 5, 242, 128, 166, 140], [237, 147, 182, 178, 140, 176, 209, 179], [88, 230, 186, 171, 72, 85, 101, 185], [244, 144, 40, 213, 87, 215, 154, 138], [14, 100, 81, 225, 92, 112, 92, 21], [241, 115, 84, 27, 68, 56, 162, 92], [247, 99, 18, 212, 238, 179, 194, 36], [104, 121, 191, 0, 179, 207, 142, 209], [58, 191, 18, 154, 48, 151, 173, 150], [180, 66, 214, 209, 189, 239, 72, 80], [195, 244, 101, 68, 46, 179, 0, 195], [55, 166, 72, 166, 192, 219, 221, 115], [252, 149, 245, 194, 196, 81, 133, 154], [254, 128, 212, 10, 163, 157, 251, 146], [73, 244, 12, 62, 227, 125, 150, 20], [69, 200, 6, 245, 140, 124, 242, 18], [125, 250, 137, 79, 146, 150, 252, 243], [60, 8, 64, 153, 144, 172, 151, 13], [237, 179, 184, 67, 18, 1, 129, 233], [55, 97, 7, 219, 218, 246, 197, 243], [200, 100, 151, 238, 33, 155, 1, 221], [146, 241, 159, 73, 84, 244, 254, 169], [78, 217, 24, 35, 117, 136, 43, 32], [13, 170, 219, 35, 207, 249, 25, 63], [62, 112, 56, 68, 149, 224, 76, 93], [94, 211, 82, 34, 109, 22, 55, 194], [36, 143, 29, 60, 204, 68, 5, 221], [46, 161, 250, 250, 180, 191, 28, 70], [150, 77, 148, 112, 134, 32, 120, 130], [145, 68, 120, 190, 232, 199, 91, 67], [9, 174, 43, 18, 46, 63, 232, 122], [199, 236, 245, 165, 55, 15, 196, 27], [77, 219, 114, 59, 42, 251, 108, 71], [192, 181, 120, 148, 170, 178, 197, 193], [69, 183, 151, 221, 185, 18, 110, 92], [202, 32, 49, 18, 16, 95, 103, 100], [20, 250, 246, 178, 0, 218, 240, 153], [219, 165, 238, 236, 51, 98, 79, 81], [36, 191, 197, 240, 77, 130, 56, 142], [82, 146, 120, 16, 246, 16, 176, 188], [161, 30, 11, 233, 241, 79, 60, 166], [149, 232, 122, 83, 17, 102, 12, 118], [40, 205, 186, 159, 94, 239, 185, 144], [34, 239, 83, 123, 89, 106, 22, 220]]> : tensor<64x8xi8>
+  %wq = quant.scast %w : tensor<64x8xi8> to tensor<64x8x!quant.uniform<u8:f32:{0:32, 1:1}, {{0.25:138, 0.25:3, 0.25:236, 0.25:31, 0.25:231, 0.25:210, 0.25:86, 0.25:23}, {0.25:17, 0.25:179, 0.25:48, 0.25:36, 0.25:121, 0.25:251, 0.25:47, 0.25:241}}>>
+  %y = qlow.matmul %x, %wq {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<2x64xf32>, tensor<64x8x!quant.uniform<u8:f32:{0:32, 1:1}, {{0.25:138, 0.25:3, 0.25:236, 0.25:31, 0.25:231, 0.25:210, 0.25:86, 0.25:23}, {0.25:17, 0.25:179, 0.25:48, 0.25:36, 0.25:121, 0.25:251, 0.25:47, 0.25:241}}>>) -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
 // What the kernel does not take stays a qlow.matmul (report=true says why):
 // groups of 16 rows (one iteration of the kernel's 16 bytes of K per group,
-// which LLVM unrolls into the group's update) and asymmetric activations.
+// which LLVM unrolls into the group's update), asymmetric activations and
+// 8-bit weights per channel (qlow-aarch64-int8-matmul's, after
+// convert-qlow-to-linalg).
 // CHECK-LABEL: func.func @left_alone
-// CHECK-COUNT-2: qlow.matmul
-func.func @left_alone(%x: tensor<2x16xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>) {
+// CHECK-COUNT-3: qlow.matmul
+func.func @left_alone(%x: tensor<2x16xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>) {
   %w = arith.constant dense<5> : tensor<16x4xi4>
   %wq = quant.scast %w : tensor<16x4xi4> to tensor<16x4x!quant.uniform<i4:f32:{0:16, 1:1}, {{0.5, 0.5, 0.5, 0.5}}>>
   // expected-remark @+1 {{not an int4 kernel: group size is not a multiple of 32}}
@@ -222,7 +303,11 @@ func.func @left_alone(%x: tensor<2x16xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>
   %wq2 = quant.scast %w2 : tensor<16x4xi4> to tensor<16x4x!quant.uniform<i4:f32:{0:16, 1:1}, {{0.5, 0.5, 0.5, 0.5}}>>
   // expected-remark @+1 {{not an int4 kernel: asymmetric activations}}
   %1 = qlow.matmul %x, %wq2 {dynamic = #qlow.dynamic<per_row, u8, asymmetric>} : (tensor<2x16xf32>, tensor<16x4x!quant.uniform<i4:f32:{0:16, 1:1}, {{0.5, 0.5, 0.5, 0.5}}>>) -> tensor<2x4xf32>
-  return %0, %1 : tensor<2x4xf32>, tensor<2x4xf32>
+  %w3 = arith.constant dense<5> : tensor<16x4xi8>
+  %wq3 = quant.scast %w3 : tensor<16x4xi8> to tensor<16x4x!quant.uniform<i8:f32:1, {0.5, 0.5, 0.5, 0.5}>>
+  // expected-remark @+1 {{not an int4 kernel: weights are neither 4-bit nor 8-bit in groups along K}}
+  %2 = qlow.matmul %x, %wq3 {dynamic = #qlow.dynamic<per_row, i8, symmetric>} : (tensor<2x16xf32>, tensor<16x4x!quant.uniform<i8:f32:1, {0.5, 0.5, 0.5, 0.5}>>) -> tensor<2x4xf32>
+  return %0, %1, %2 : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>
 }
 
 // X86: error: qlow-aarch64-int4-matmul needs an aarch64 CPU; 'x86_64-znver4' is x86_64

@@ -175,7 +175,9 @@ def QlowAArch64Int4MatmulPass
     activations quantized at run time (`#qlow.dynamic<per_row | per_tensor,
     i8, symmetric>`) and constant 4-bit weights (`i4` or `u4`, in groups
     along K of a multiple of 32 rows, or per channel, with one zero point for
-    all weights) into a register-tiled kernel. (Groups of 16 would make the
+    all weights or one per group and column), or 8-bit weights in such
+    groups (`i8` or `u8`, any range: MatMulNBits with bits = 8, blocked
+    DequantizeLinear), into a register-tiled kernel. (Groups of 16 would make the
     loop over K within a group one iteration, which LLVM unrolls into the
     group's f32 update, spilling the accumulators.) It runs before
     convert-qlow-to-linalg, which lowers every matmul this pass leaves.
@@ -186,17 +188,25 @@ def QlowAArch64Int4MatmulPass
       integer max of the bits of |x|, x / scale rounded to even by adding
       1.5 * 2^23, saturated to i8 by sqxtn/sqxtn2), and summed per row and
       group where a zero-point correction needs it.
-    * Data tiling at compile time: the weights become nibbles (stored value
-      minus the type's minimum, so 0..15) packed two per byte,
-      `[N/nr][K/4][nr*2]`: one 16-byte load holds two registers of 4
+    * Data tiling at compile time: 4-bit weights become nibbles (stored
+      value minus the type's minimum, so 0..15, XORed with 8) packed two per
+      byte, `[N/nr][K/4][nr*2]`: one 16-byte load holds two registers of 4
       columns x 4 bytes of K (sdot's layout), the low nibbles one register
-      and the high nibbles the other, unpacked by one `and` and one `ushr`
-      on bytes; the group scales are a table `[N/nr][groups][nr]` of f32.
+      and the high nibbles the other, unpacked as signed values by one `shl`
+      (the low ones times 16, divided out when converted to f32) and one
+      `sshr` on bytes. (ORT's 8-bit blocks of 16 values, `sign(s) * (q -
+      zp)`, are nibbles over a base per group and column.) 8-bit weights of
+      any range are whole bytes `w - min` XORed with 0x80, `[N/nr][K/4][nr*4]`,
+      one load per register and nothing to unpack. The group scales are a
+      table `[N/nr][groups][nr]` of f32, and zero points per group and
+      column a table of their corrections.
     * Per iteration of 16 bytes of K the kernel loads 16 activation bytes
       per row and uses them by element in 4 steps
       (`sdot v.4s, w.16b, a.4b[t]`), nibbles and activations both s8, into
       `rows x vectors` i32 sums for the current group. After each group it
-      subtracts `zero-point nibble x row sum`, converts to f32 and adds
+      subtracts `(zero point - 8 or 128) x row sum` (sdot reads nibble - 8
+      and byte - 128; nothing for the usual zero point of i4 and u4),
+      converts to f32 and adds
       `(s_lhs * s_w[g, n]) * sum` to f32 accumulators (in registers when
       few rows fit, else in the output tile), in the order of the op's
       reference semantics, so the result is bit-exact; the bias is added at
@@ -206,13 +216,13 @@ def QlowAArch64Int4MatmulPass
 
     With `report`, each dynamic matmul the pass does not take gets a remark
     saying why (a group size that is not a multiple of 32, asymmetric
-    activations, 8-bit weights, ...).
+    activations, 8-bit weights per channel, ...).
 
     ```mlir
     // After (sketch): one packed load, two weight registers.
     %raw = vector.transfer_read %wp[%p, %s, %c0] : tensor<8x64x32xi8>, vector<16xi8>
-    %w0 = arith.andi %raw, %low : vector<16xi8>
-    %w1 = arith.shrui %raw, %four : vector<16xi8>
+    %w0 = arith.shli %raw, %four : vector<16xi8>
+    %w1 = arith.shrsi %raw, %four : vector<16xi8>
     %d = arm_neon.intr.sdot %acc, %w0, %a_t : vector<16xi8>, vector<16xi8> to vector<4xi32>
     ```
   }];

@@ -12,7 +12,8 @@
 # lld against the arm64 sysroot and run under qemu-aarch64 with each
 # --qemu-cpu. Prints
 # `max_rel=<error relative to max |ORT output|>` per output; exits 1 above
-# --max-rel.
+# --max-rel (and, with --same-across-cpus, where a CPU's outputs differ from
+# the first CPU's in any bit).
 #
 # ===-----------------------------------------------------------------------===#
 
@@ -92,6 +93,7 @@ def run_library(a, m):
     sess = ort.InferenceSession(a.model, providers=["CPUExecutionProvider"])
     wants = sess.run(outs, feeds)
     ok = True
+    first = {}  # The first launcher's outputs, for --same-across-cpus.
     for launcher in launchers:
         for o in outs:  # No stale output can pass for this run's.
             path = os.path.join(a.work, o + ".out.bin")
@@ -103,7 +105,16 @@ def run_library(a, m):
             got = np.fromfile(os.path.join(a.work, name_ + ".out.bin"),
                               np.float32).reshape(want.shape)
             rel = float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
-            print(f"{where}output={name_} max_rel={rel:.3e}")
+            same = ""
+            if a.same_across_cpus:
+                if name_ not in first:
+                    first[name_] = got
+                else:
+                    identical = bool(np.array_equal(
+                        got.view(np.uint32), first[name_].view(np.uint32)))
+                    same = f" identical_to_first={int(identical)}"
+                    ok &= identical
+            print(f"{where}output={name_} max_rel={rel:.3e}{same}")
             ok &= rel <= a.max_rel
     return 0 if ok else 1
 
@@ -113,6 +124,10 @@ def main():
     p.add_argument("model")
     p.add_argument("work")
     p.add_argument("--max-rel", type=float, default=1e-5)
+    p.add_argument("--same-across-cpus", action="store_true",
+                   help="with --qemu-cpu: every CPU's outputs must equal the "
+                        "first CPU's bit for bit (integer kernels on one, "
+                        "the generic lowering on another)")
     p.add_argument("--library", action="store_true")
     p.add_argument("--aarch64", metavar="CPUS",
                    help="with --library: qlow-compile --target=aarch64 "
