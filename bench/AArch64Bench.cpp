@@ -81,24 +81,28 @@ std::string matmulSource(int64_t m, int64_t k, int64_t n,
 /// `func @bench(%x: f32 [M, K]) -> f32 [M, N]`: an int4 weight-only matmul
 /// (i4 weights from a fixed pseudo-random pattern, a scale per group of
 /// `group` rows and column, activations quantized per row at run time,
-/// symmetric i8), the form qlow-aarch64-int4-matmul takes.
+/// symmetric i8), the form qlow-aarch64-int4-matmul takes; with `bits` = 8,
+/// i8 weights of the whole range (its whole-byte form).
 OwningOpRef<ModuleOp> int4MatmulModule(MLIRContext &ctx, int64_t m, int64_t k,
-                                       int64_t n, int64_t group) {
+                                       int64_t n, int64_t group,
+                                       unsigned bits) {
   int64_t groups = k / group;
   SmallVector<float> scales(groups * n);
   for (int64_t i = 0; i < groups * n; ++i)
     scales[i] = 0.01f + 0.001f * static_cast<float>(i % 7);
-  // Nibbles of a fixed LCG, as stored i4 values (8..15 are -8..-1).
+  // The top bits of a fixed LCG, as stored i4 (8..15 are -8..-1) or i8
+  // values.
   SmallVector<int8_t> weights;
   weights.reserve(static_cast<size_t>(k * n));
   uint32_t state = 12345;
   for (int64_t i = 0; i < k * n; ++i) {
     state = state * 1664525u + 1013904223u;
-    int nibble = static_cast<int>(state >> 28);
-    weights.push_back(static_cast<int8_t>(nibble >= 8 ? nibble - 16 : nibble));
+    int top = static_cast<int>(state >> (32 - bits));
+    int half = 1 << (bits - 1);
+    weights.push_back(static_cast<int8_t>(top >= half ? top - 2 * half : top));
   }
   return buildInt4WeightOnlyModule(ctx, "bench", m, k, n, group, weights,
-                                   scales);
+                                   scales, bits);
 }
 
 /// The ideal instructions per MAC of an int4 weight-only matmul with `m`
@@ -121,6 +125,20 @@ double int4Ideal(int64_t m, int64_t registers) {
     for (int64_t r = 1; r <= m; ++r)
       for (int64_t v = 2; r * v + v + r + width <= registers; v += 2)
         best = std::min(best, (r * v + v + (v / 2.0 + r / 4.0) / width) /
+                                  (16.0 * r * v));
+  return best;
+}
+
+/// The same ideal for 8-bit weights as whole bytes: nothing to unpack, and
+/// one register of weights per vector per step (R * V sdot and (V + R / 4)
+/// / L loads per step for 16 * R * V MACs; R * V + V + R registers live
+/// besides none raw, the loads filling the weight registers themselves).
+double int8WeightIdeal(int64_t m, int64_t registers) {
+  double best = 1.0;
+  for (int64_t width : {1, 2, 4})
+    for (int64_t r = 1; r <= m; ++r)
+      for (int64_t v = width; r * v + v + r <= registers; v += width)
+        best = std::min(best, (r * v + (v + r / 4.0) / width) /
                                   (16.0 * r * v));
   return best;
 }
@@ -185,8 +203,13 @@ bool countInstructions(StringRef logPath, const llvm::StringSet<> &names,
     uint64_t pc = 0;
     if (addr.drop_front(2).getAsInteger(16, pc))
       continue;
-    if (current == 0)
+    if (current == 0) {
+      // A block translated again (QEMU retranslates a block with fewer
+      // instructions when its host code overflows the buffer, and logs both
+      // attempts) counts as its last translation, not as both.
       current = pc;
+      blocks[current] = {0, 0};
+    }
     SmallVector<StringRef> fields;
     line.split(fields, ' ', -1, /*KeepEmpty=*/false);
     auto &entry = blocks[current];
@@ -248,8 +271,10 @@ int runAArch64Bench(const AArch64BenchOptions &options) {
   // One case: compile, link, run under qemu, count, print.
   auto runCase = [&](const std::string &cpu, int64_t m, int64_t k, int64_t n,
                      bool int4) {
+    const bool bytes = int4 && options.weightBits == 8;
     std::string stem =
-        llvm::formatv("{0}_{1}{2}x{3}x{4}", cpu, int4 ? "int4_" : "", m, k, n)
+        llvm::formatv("{0}_{1}{2}x{3}x{4}", cpu,
+                      bytes ? "int8w_" : int4 ? "int4_" : "", m, k, n)
             .str();
     auto path = [&](StringRef suffix) {
       SmallString<256> p(work);
@@ -259,7 +284,8 @@ int runAArch64Bench(const AArch64BenchOptions &options) {
     MLIRContext context(registry);
     context.loadAllAvailableDialects();
     OwningOpRef<ModuleOp> module =
-        int4 ? int4MatmulModule(context, m, k, n, options.int4Group)
+        int4 ? int4MatmulModule(context, m, k, n, options.int4Group,
+                                options.weightBits)
              : parseSourceString<ModuleOp>(
                    matmulSource(m, k, n, options.activations), &context);
     if (!module)
@@ -338,21 +364,24 @@ int runAArch64Bench(const AArch64BenchOptions &options) {
     // alone: one SVE smmla per 32 MACs per 128-bit segment (64 at 256 bits;
     // M = 1 computes a padding row in every smmla, so it can reach half of
     // it). The int4 kernel uses sdot by element on every CPU; its ideal adds
-    // the nibbles' loads and unpacking.
+    // the nibbles' loads and unpacking (8-bit weights: their loads).
     bool sve = !int4 && sveBits != 0;
     bool mmla = !int4 && !sve && m > 1 && succeeded(desc) &&
                 desc->int8Dot == mlir::qlow::Int8DotKind::NeonI8mm;
     double macs = static_cast<double>(m) * k * n;
     double perMac = total / macs;
+    const int64_t registers = succeeded(desc) ? desc->vectorRegisters : 32;
     double ideal =
-        int4   ? int4Ideal(m, succeeded(desc) ? desc->vectorRegisters : 32)
+        bytes  ? int8WeightIdeal(m, registers)
+        : int4 ? int4Ideal(m, registers)
         : sve  ? 1.0 / (32.0 * sveBits / 128)
         : mmla ? 1.0 / 32
                : 1.0 / 16;
     llvm::outs() << llvm::formatv(
         "case={0} M={1} K={2} N={3} cpu={4} insn_per_mac={5:f4} "
         "ideal={6:f4} ratio={7:f3} dot_share={8:f3} insns={9} dots={10}\n",
-        (int4   ? "int4_sdot_"
+        (bytes  ? "int8w_sdot_"
+         : int4 ? "int4_sdot_"
          : sve  ? "sve_smmla_"
          : mmla ? "smmla_"
                 : "sdot_") +

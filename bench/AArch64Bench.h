@@ -33,6 +33,9 @@ struct AArch64BenchOptions {
   std::vector<std::vector<int64_t>> int4Cases = {{1, 4096, 4096},
                                                  {16, 4096, 4096}};
   int64_t int4Group = 128;
+  /// The weight-only cases' weights: 4 (i4) or 8 (i8 of any range, the
+  /// kernel's whole-byte form).
+  unsigned weightBits = 4;
   /// qlow-compile CPUs: one with i8mm (smmla) and one with dotprod only
   /// (neoverse-v1: 256-bit SVE smmla, run with that vector length).
   std::vector<std::string> cpus = {"neoverse-n2", "neoverse-n1"};

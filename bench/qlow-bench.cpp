@@ -69,6 +69,12 @@ static cl::opt<std::string> onlyInt4Cases(
     "int4-cases",
     cl::desc("Comma-separated M,K,N shapes of the int4 weight-only cases "
              "(default: 1x4096x4096,16x4096x4096; K a multiple of 128)"));
+static cl::opt<unsigned> weightOnlyBits(
+    "weight-only-bits",
+    cl::desc("qlow-bench aarch64: the int4 cases' weights, 4 (i4) or 8 (i8 "
+             "of any range in the same groups: the kernel's whole-byte "
+             "form; case=int8w_sdot_...)"),
+    cl::init(4));
 static cl::opt<std::string> onlyFloatCases(
     "f32-cases",
     cl::desc("Comma-separated M,K,N shapes of the f32 cases (qlow's FMA "
@@ -979,6 +985,13 @@ int main(int argc, char **argv) {
       StringRef(aarch64Cpus).split(cpus, ',', -1, false);
       options.cpus.assign(cpus.begin(), cpus.end());
     }
+    if (weightOnlyBits != 4 && weightOnlyBits != 8) {
+      llvm::errs() << "qlow-bench: error: --weight-only-bits must be 4 or 8, "
+                      "not "
+                   << weightOnlyBits << "\n";
+      return 1;
+    }
+    options.weightBits = weightOnlyBits;
     options.workDir = aarch64WorkDir;
     return ::qlow::bench::runAArch64Bench(options);
   }
