@@ -95,6 +95,15 @@ class Case:
             work = self.m * self.n * self.k * max(1, math.prod(self.batch))
             if work <= 3_000_000:
                 break
+        if SHAPE_CLASS == "aliased-rows":
+            # Row strides that put a register tile's rows in one set of L1
+            # (K = 4096, 8192, 4100; 4093..4095 pad to 4096): the int8
+            # kernel copies the activations with a stride one line longer.
+            self.batch = []
+            self.rhs_batched = False
+            self.k = rng.choice([4096, 8192, 4100, 4093, 4095, 4096])
+            self.m = rng.randint(1, 24)
+            self.n = rng.randint(1, 3_000_000 // (self.k * self.m) or 1)
         if SHAPE_CLASS == "row-blocked":
             # Activations (M x K bytes) beyond half of a 1 MiB L2 with a weight
             # panel that fits L1: the kernel cuts the rows into cache blocks.
@@ -583,7 +592,7 @@ def main(make_case=None):
                              "or 7bit [-64, 63]")
     parser.add_argument("--shape-class",
                         choices=["random", "row-blocked", "act-act",
-                                 "act-act-packed"],
+                                 "act-act-packed", "aliased-rows"],
                         default="random",
                         help="shapes of Case: random (1..700, primes), "
                              "row-blocked (M 620..1100, K 860..1024, N <= 32: "
@@ -593,7 +602,10 @@ def main(make_case=None):
                              "argument, mostly batched, as attention's "
                              "products), or act-act-packed (act-act with K "
                              "a multiple of 4 and N of 16..192: run-time "
-                             "packing without padding)")
+                             "packing without padding), or aliased-rows (K "
+                             "of 4096, 8192 or about, M <= 24: rows 4 KB "
+                             "apart, which the kernel copies with a longer "
+                             "stride)")
     args = parser.parse_args()
     global CPU, THREADS, WEIGHT_RANGE, SHAPE_CLASS
     CPU = args.cpu

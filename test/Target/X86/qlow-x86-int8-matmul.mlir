@@ -196,11 +196,37 @@ func.func @fused_requantize(%a: tensor<12x8x!quant.uniform<u8:f32, 0.5:128>>, %b
 // (512 bytes per step of K for 16 dot products), so the cost model takes the
 // 8 x 3 tile (192 bytes per step for 24): 6 panels of 48 columns, 512 steps.
 // ZMM-LABEL: func.func @panel_beyond_l1
+// ZMM-NOT: tensor.pad
 // ZMM: arith.constant dense<"0x0303{{[0-9A-F]+}}"> : tensor<6x512x192xi8>
 func.func @panel_beyond_l1(%a: tensor<16x2048x!quant.uniform<u8:f32, 0.02:128>>) -> tensor<16x256xi32> {
   %w = arith.constant dense<3> : tensor<2048x256xi8>
   %wq = quant.scast %w : tensor<2048x256xi8> to tensor<2048x256x!quant.uniform<i8:f32, 0.01>>
   %y = qlow.matmul %a, %wq : (tensor<16x2048x!quant.uniform<u8:f32, 0.02:128>>, tensor<2048x256x!quant.uniform<i8:f32, 0.01>>) -> tensor<16x256xi32>
+  return %y : tensor<16x256xi32>
+}
+
+// -----
+
+// The same with K = 4096: the 8 rows of a tile, 4096 bytes apart, would all
+// fall in one set of L1 (sets repeat every 4 KB), where the weights stream
+// through too. The activations are copied with a stride one cache line
+// longer (4160 bytes: each row in a set of its own); the K loop still reads
+// K = 4096 bytes of each row. (K = 2048 above: 4 rows per set, no copy.)
+// The ymm and AVX2 tiles have at most 4 rows: no copy.
+// ZMM-LABEL: func.func @rows_in_one_set
+// ZMM: arith.constant dense<"0x0303{{[0-9A-F]+}}"> : tensor<6x1024x192xi8>
+// ZMM: tensor.pad %{{.+}} low[0, 0] high[0, 64]
+// ZMM: tensor<16x4096xi8> to tensor<16x4160xi8>
+// YMM-LABEL: func.func @rows_in_one_set
+// YMM-NOT: tensor.pad
+// YMM: return
+// AVX2-LABEL: func.func @rows_in_one_set
+// AVX2-NOT: tensor.pad
+// AVX2: return
+func.func @rows_in_one_set(%a: tensor<16x4096x!quant.uniform<u8:f32, 0.02:128>>) -> tensor<16x256xi32> {
+  %w = arith.constant dense<3> : tensor<4096x256xi8>
+  %wq = quant.scast %w : tensor<4096x256xi8> to tensor<4096x256x!quant.uniform<i8:f32, 0.01>>
+  %y = qlow.matmul %a, %wq : (tensor<16x4096x!quant.uniform<u8:f32, 0.02:128>>, tensor<4096x256x!quant.uniform<i8:f32, 0.01>>) -> tensor<16x256xi32>
   return %y : tensor<16x256xi32>
 }
 
