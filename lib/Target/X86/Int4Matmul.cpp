@@ -53,6 +53,14 @@ namespace {
 /// After each group the kernel subtracts zpNibble * rowsum, converts to f32
 /// and adds (s_lhs * s_w[g, n]) * sum to f32 accumulators that stay in
 /// registers for the whole K loop, in the reference's order.
+///
+/// 8-bit weights of any range (Int4Matmul::bytePlanes) are whole bytes
+/// w - base (0..255), one byte per weight, `[N/nr][K/4][nr*4]`. With VNNI
+/// they are vpdpbusd's unsigned operand as they are, against the activations
+/// whole: vpdpbusd adds its u8 x s8 products in i32 without saturating, so
+/// one dot product per weight is exact, and the sum is corrected by
+/// zpNibble * rowsum as for nibbles. AVX2's vpmaddubsw saturates on such
+/// bytes: there the activations are split into two planes instead (below).
 Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                       const TargetDesc &desc) {
   const int64_t lanes = desc.i32Lanes(), kStep = 4;
@@ -68,7 +76,9 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   // unpacked weight register then feeds more vpdpbusd. Both must leave the
   // weights of one step and a few temporaries room.
   //
-  // With bytePlanes (8-bit weights of any range) the bytes w - base (0..255)
+  // With bytePlanes (8-bit weights of any range) and VNNI (wholeBytes), each
+  // weight vector is one loaded register of bytes w - base (0..255) and one
+  // dot product. On AVX2 (twoPlanes) the bytes
   // are the unsigned operand as they are, and the activations are split
   // into two planes of signed nibbles, a = 16 * (a >> 4) + ((a & 15) - 8) +
   // 8, so each weight vector has two sums (`vectors` counts both): high
@@ -76,10 +86,14 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   // (the last a compile-time table). |plane| <= 8, so a vpmaddubsw pair is
   // at most 255 * 8 * 2 = 4080 and never saturates, and 8 of them add in
   // i16. No unpacking: the loaded bytes feed both dot products.
-  const int64_t planes = c.bytePlanes ? 2 : 1;
+  const bool twoPlanes = c.bytePlanes && !vnni;
+  const bool wholeBytes = c.bytePlanes && vnni;
+  const int64_t planes = twoPlanes ? 2 : 1;
+  const int64_t columnVectors = (c.n + lanes - 1) / lanes;
   const int64_t vectors =
-      c.bytePlanes ? 2 * std::min<int64_t>(2, (c.n + lanes - 1) / lanes)
-                   : std::min<int64_t>(4, roundUp((c.n + lanes - 1) / lanes, 2));
+      twoPlanes    ? 2 * std::min<int64_t>(2, columnVectors)
+      : wholeBytes ? std::min<int64_t>(4, columnVectors)
+                   : std::min<int64_t>(4, roundUp(columnVectors, 2));
   // The f32 sums and the output columns: one vector per weight vector.
   const int64_t outVectors = vectors / planes;
   const int64_t registers = desc.vectorRegisters;
@@ -97,9 +111,11 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   // (32) made the in-memory tile 15-20% slower than 3 register rows at
   // M = 48 and 128, and M = 16 in groups of 64 still gained 8% from it.
   const int64_t stepsPerGroup = groupSize / kStep;
+  // (Whole bytes: a load per weight vector and nothing to unpack.)
   auto score = [&](int64_t r, bool memory) {
     double update = r * outVectors * (memory ? 11.0 : 5.0) / stepsPerGroup;
-    double ops = vectors / 2.0 + 1.5 * vectors + r + r * vectors + update;
+    double ops = (wholeBytes ? vectors : vectors / 2.0 + 1.5 * vectors) + r +
+                 r * vectors + update;
     return (r * vectors / ops) * c.m / static_cast<double>(roundUp(c.m, r));
   };
   int64_t rows = std::min(registerRows, c.m);
@@ -120,8 +136,10 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type(),
        f32 = b.getF32Type();
 
+  // Whole bytes are packed as the two-plane form's (nr columns per panel
+  // where that form has nr / 2).
   Int4PackedWeights packedWeights =
-      packInt4Weights(b, loc, c, nr, lanes, kStep);
+      packInt4Weights(b, loc, c, wholeBytes ? 2 * nr : nr, lanes, kStep);
   Value packedW = packedWeights.nibbles;
   Value scaleTable = packedWeights.scales;
 
@@ -158,7 +176,7 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   // bytePlanes: the activations' planes of signed nibbles, a >> 4 and
   // (a & 15) - 8 (both in [-8, 7]), as elementwise generics.
   Value qHigh, qLow;
-  if (c.bytePlanes) {
+  if (twoPlanes) {
     auto planeType = RankedTensorType::get({mp, c.k}, b.getI8Type());
     SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(2));
     SmallVector<utils::IteratorType> parallel(2,
@@ -306,7 +324,8 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
               auto stepBody = [&](OpBuilder &kb, Location kl, Value s,
                                   ValueRange acc) -> SmallVector<Value> {
                     SmallVector<Value> w;
-                    for (int64_t v = 0; v < vectors / 2; ++v) {
+                    for (int64_t v = 0; v < (wholeBytes ? vectors : vectors / 2);
+                         ++v) {
                       Value raw = vector::TransferReadOp::create(
                           kb, kl, bytesType, packedW,
                           ValueRange{p, s, idx(v * pairBytes)}, padI8,
@@ -382,7 +401,7 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                     };
                     for (int64_t r = 0; r < rows; ++r) {
                       Value row = arith::AddIOp::create(kb, kl, i, idx(r));
-                      if (c.bytePlanes) {
+                      if (twoPlanes) {
                         // Sums 2v: the high plane; 2v + 1: the low one.
                         Value high = broadcastStep(qHigh, row);
                         Value low = broadcastStep(qLow, row);
@@ -454,7 +473,7 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                 }
                 for (int64_t v = 0; v < outVectors; ++v) {
                   Value sum = groupSums[r * vectors + planes * v];
-                  if (c.bytePlanes) {
+                  if (twoPlanes) {
                     // 16 * high + low + 8 * sum(w) of the group.
                     sum = arith::AddIOp::create(
                         gb, gl, arith::ShLIOp::create(gb, gl, sum, four32),

@@ -134,36 +134,49 @@ func.func @i8_groups_of_16_values(%x: tensor<2x8xf32>) -> tensor<2x4xf32> {
 // -----
 
 // i8 weights in groups along K of any range (17 values, -8 to 8, in column
-// 1 of group 1; MatMulNBits with bits = 8): the two-plane form. Each packed
-// byte is one weight plus 128 (column 0's first step: 0x80 four times), the
-// unsigned operand as it is (no unpacking); one load is one register of
+// 1 of group 1; MatMulNBits with bits = 8). Each packed byte is one weight
+// plus 128 (column 0's first step: 0x80 four times), the unsigned operand of
+// the dot products as it is (no unpacking); one load is one register of
 // columns (N = 4: one vector of 16 columns on zmm, so the tables have 16
-// columns per panel). The activations are split into signed nibble planes,
-// a >> 4 and (a & 15) - 8, each row's two broadcast per step: two dot
-// products per row (4 for the 2 rows). Each group's sums add as
-// (high << 4) + low + 8 * sum(w) (a table: 8 * 4 * 128 = 4096 for the
-// columns of 0x80), less the zero point's correction (128 x row sum).
+// columns per panel). With VNNI (zmm here, ymm below) vpdpbusd adds u8 x s8
+// products in i32 without saturating: whole bytes against whole activations,
+// one dot product per row and vector (2 rows: 2), and each group's sum less
+// the zero point's correction (128 x row sum).
 // CHECK-LABEL: func.func @i8_groups_any_range
 // CHECK-DAG: arith.constant dense<"0x80808080{{.+}}"> : tensor<1x2x64xi8>
 // CHECK-DAG: arith.constant dense<{{.+}}> : tensor<1x2x16xf32>
-// CHECK-DAG: %[[SUMS:.+]] = arith.constant dense<{{\[\[\[}}4096, 4096, 4096, 4096, 0, {{.+}}> : tensor<1x2x16xi32>
-// CHECK: arith.shrsi %{{.+}}, %{{.+}} : i8
-// CHECK: arith.andi %{{.+}}, %{{.+}} : i8
-// CHECK: arith.subi %{{.+}}, %{{.+}} : i8
+// CHECK-NOT: arith.shrsi
 // CHECK: scf.forall (%{{.+}}) in (1)
 // CHECK: tensor.extract_slice {{.+}} to tensor<2x16xf32>
 // CHECK-NOT: arith.shrui
-// CHECK-COUNT-4: qlow_x86.dot_u8s8
+// CHECK-COUNT-2: qlow_x86.dot_u8s8
 // CHECK-NOT: qlow_x86.dot_u8s8
 // CHECK: arith.muli %{{.+}}, %{{.+}} : i32
-// CHECK: arith.shli %{{.+}}, %{{.+}} : vector<16xi32>
-// CHECK: vector.transfer_read %[[SUMS]]
+// CHECK-NOT: arith.shli
+// CHECK: arith.subi %{{.+}}, %{{.+}} : vector<16xi32>
 // CHECK-NOT: qlow.matmul
+// YMM-LABEL: func.func @i8_groups_any_range
+// YMM: tensor<1x2x32xi8>
+// YMM-COUNT-2: qlow_x86.dot_u8s8
+// YMM-NOT: qlow_x86.dot_u8s8
+// YMM: return
+// AVX2 (vpmaddubsw saturates on such bytes): the two-plane form. The
+// activations are split into signed nibble planes, a >> 4 and (a & 15) - 8,
+// each row's two broadcast per step: two dot products per row (4 for the 2
+// rows). Each group's sums add as (high << 4) + low + 8 * sum(w) (a table:
+// 8 * 4 * 128 = 4096 for the columns of 0x80), less the zero point's
+// correction (128 x row sum).
 // AVX2-LABEL: func.func @i8_groups_any_range
+// AVX2-DAG: arith.constant dense<{{\[\[\[}}-128, -128, -128, -128, {{.+}}> : tensor<1x2x32xi8>
+// AVX2-DAG: %[[SUMS:.+]] = arith.constant dense<{{\[\[\[}}4096, 4096, 4096, 4096, 0, {{.+}}> : tensor<1x2x8xi32>
+// AVX2: arith.shrsi %{{.+}}, %{{.+}} : i8
+// AVX2: arith.andi %{{.+}}, %{{.+}} : i8
+// AVX2: arith.subi %{{.+}}, %{{.+}} : i8
 // AVX2: scf.forall (%{{.+}}) in (1)
 // AVX2-NOT: arith.shrui
 // AVX2-COUNT-4: qlow_x86.pair_sums_u8s8
 // AVX2: arith.shli %{{.+}}, %{{.+}} : vector<8xi32>
+// AVX2: vector.transfer_read %[[SUMS]]
 func.func @i8_groups_any_range(%x: tensor<2x8xf32>) -> tensor<2x4xf32> {
   %w = arith.constant dense<[[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, -8, 0, 0], [0, 8, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]> : tensor<8x4xi8>
   %wq = quant.scast %w : tensor<8x4xi8> to tensor<8x4x!quant.uniform<i8:f32:{0:4, 1:1}, {{0.5, 0.5, 0.5, 0.5}, {0.25, 0.25, 0.25, 0.25}}>>
