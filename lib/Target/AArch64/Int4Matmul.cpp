@@ -112,8 +112,10 @@ Int4Tile chooseInt4Tile(int64_t m, int64_t n, int64_t groupSize,
         if (kernelLive + (mode == 0 ? r * v : 0) > registers)
           continue;
         bool spills = transposed && kernelLive + r * v > registers;
-        double loads = bytes ? v / (ld4Weights ? 4.0 : 1.0)
-                             : v / (ld4Weights ? 8.0 : 2.0);
+        // Whole bytes: LLVM pairs a step's registers into ldp, and reads
+        // an ld4 of 4 steps used by element as two ldp as well (the lanes
+        // fold the de-interleaving): v / 2 per step either way.
+        double loads = bytes ? v / 2.0 : v / (ld4Weights ? 8.0 : 2.0);
         double inner = steps * (r * v + loads + (bytes ? 0.0 : v)) +
                        steps / 4 * ((transposed ? r / 4.0 : r) + 2);
         double corrections =
