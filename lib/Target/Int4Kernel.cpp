@@ -324,16 +324,22 @@ Int4PackedWeights mlir::qlow::packInt4Weights(OpBuilder &b, Location loc,
                                               const Int4Matmul &c, int64_t nr,
                                               int64_t lanes, int64_t kStep,
                                               uint8_t nibbleXor,
-                                              bool asConstant) {
+                                              bool asConstant,
+                                              bool activationPlanes) {
   const int64_t groups = c.params.groups;
-  // Weight columns per panel: the planes of bytePlanes share a column.
-  const int64_t cols = c.bytePlanes ? nr / 2 : nr;
+  // Weight columns per panel: the two activation planes of bytePlanes
+  // share a column.
+  const bool planes = c.bytePlanes && activationPlanes;
+  const int64_t cols = planes ? nr / 2 : nr;
   const int64_t panels = (c.n + cols - 1) / cols, kSteps = c.k / kStep;
   const int64_t pairBytes = lanes * kStep; // bytes of one packed load
-  SmallVector<uint8_t> packed(panels * kSteps * nr * 2, 0);
+  // Bytes per panel and step: whole bytes of `cols` columns, or nibbles of
+  // `nr` columns two per byte.
+  const int64_t stepBytes = c.bytePlanes ? cols * kStep : nr * 2;
+  SmallVector<uint8_t> packed(panels * kSteps * stepBytes, 0);
   SmallVector<float> scales(panels * groups * cols, 0.0f);
   SmallVector<int32_t> planeSums;
-  if (c.bytePlanes)
+  if (planes)
     planeSums.assign(panels * groups * cols, 0);
   for (int64_t kk = 0; kk < c.k; ++kk)
     for (int64_t col = 0; col < c.n; ++col) {
@@ -342,14 +348,15 @@ Int4PackedWeights mlir::qlow::packInt4Weights(OpBuilder &b, Location loc,
           c.signAt(g, col) * c.weights[kk * c.n + col] - c.baseAt(g, col);
       int64_t p = col / cols, inPanel = col % cols;
       int64_t vec = inPanel / lanes, lane = inPanel % lanes;
-      int64_t step = (p * kSteps + kk / kStep) * nr * 2 + lane * kStep +
+      int64_t step = (p * kSteps + kk / kStep) * stepBytes + lane * kStep +
                      kk % kStep;
       if (c.bytePlanes) {
         // The whole byte of weight vector `vec`.
         packed[step + vec * pairBytes] =
             static_cast<uint8_t>(nibble ^ (nibbleXor << 4));
-        planeSums[(p * groups + g) * cols + inPanel] +=
-            8 * static_cast<int32_t>(nibble);
+        if (planes)
+          planeSums[(p * groups + g) * cols + inPanel] +=
+              8 * static_cast<int32_t>(nibble);
         continue;
       }
       packed[step + (vec / 2) * pairBytes] |=
@@ -369,7 +376,7 @@ Int4PackedWeights mlir::qlow::packInt4Weights(OpBuilder &b, Location loc,
   Int4PackedWeights result;
   if (asConstant) {
     auto packedType =
-        RankedTensorType::get({panels, kSteps, nr * 2}, b.getI8Type());
+        RankedTensorType::get({panels, kSteps, stepBytes}, b.getI8Type());
     result.nibbles = arith::ConstantOp::create(
         b, loc,
         DenseElementsAttr::get(
@@ -377,14 +384,14 @@ Int4PackedWeights mlir::qlow::packInt4Weights(OpBuilder &b, Location loc,
             ArrayRef<int8_t>(reinterpret_cast<const int8_t *>(packed.data()),
                              packed.size())));
   } else {
-    result.nibbleShape = {panels, kSteps, nr * 2};
+    result.nibbleShape = {panels, kSteps, stepBytes};
     result.nibbleBytes = std::move(packed);
   }
   auto scalesType =
       RankedTensorType::get({panels, groups, cols}, b.getF32Type());
   result.scales = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(scalesType, ArrayRef<float>(scales)));
-  if (c.bytePlanes)
+  if (planes)
     result.planeSums = arith::ConstantOp::create(
         b, loc,
         DenseElementsAttr::get(

@@ -104,31 +104,35 @@ struct Int4PackedWeights {
   /// zpNibble per group and column [panels][groups][nr] (i32, zero past N)
   /// when it is not uniform; null otherwise.
   Value zeroPoints;
-  /// With Int4Matmul::bytePlanes: 8 x the sum of the packed bytes of each
-  /// group and column [panels][groups][nr / 2] (i32), the term the
-  /// activations' low plane (a & 15) - 8 leaves out; null otherwise.
+  /// With Int4Matmul::bytePlanes and activation planes: 8 x the sum of the
+  /// packed bytes of each group and column [panels][groups][nr / 2] (i32),
+  /// the term the activations' low plane (a & 15) - 8 leaves out; null
+  /// otherwise.
   Value planeSums;
 };
 
 /// Packs `c`'s weights for a kernel with `lanes` i32 lanes per vector and
 /// panels of `nr` columns (a multiple of 2 * lanes), reading `kStep` rows of
-/// K per dot product. With Int4Matmul::bytePlanes a panel has `nr / 2`
-/// weight columns (the kernel's `nr` vector columns are the sums of its two
-/// activation planes): the bytes of vector pair (2v, 2v + 1) are then the
-/// whole bytes of weight vector v, in the same order, and the scales, zero
-/// points and planeSums have `nr / 2` columns per panel. Each stored nibble
-/// is XORed with `nibbleXor` (0 or 8): with 8, a kernel that unpacks the
-/// nibbles as signed 4-bit values reads nibble - 8 (see
+/// K per dot product. Int4Matmul::bytePlanes weights are whole bytes,
+/// `[panels][K / kStep][cols * kStep]`, weight vector v's bytes at
+/// `v * lanes * kStep` of a step, in the same order. With
+/// `activationPlanes` (the kernel splits the activations into two planes,
+/// as on AVX2) a panel has cols = `nr / 2` weight columns (the kernel's `nr`
+/// vector columns are the sums of its two planes), and the scales, zero
+/// points and planeSums have `nr / 2` columns per panel; without (one dot
+/// product per byte: VNNI, sdot) cols = `nr` and no planeSums. Each stored
+/// nibble is XORed with `nibbleXor` (0 or 8): with 8, a kernel that unpacks
+/// the nibbles as signed 4-bit values reads nibble - 8 (see
 /// qlow-aarch64-int4-matmul); a whole byte of Int4Matmul::bytePlanes is then
 /// XORed with 0x80, and read as s8 it is byte - 128 (planeSums stay the sums
-/// of the bytes as they were). With `asConstant` false the
-/// nibbles come back as bytes (Int4PackedWeights::nibbleBytes), not as a
-/// constant.
+/// of the bytes as they were). With `asConstant` false the nibbles come back
+/// as bytes (Int4PackedWeights::nibbleBytes), not as a constant.
 Int4PackedWeights packInt4Weights(OpBuilder &b, Location loc,
                                   const Int4Matmul &c, int64_t nr,
                                   int64_t lanes, int64_t kStep,
                                   uint8_t nibbleXor = 0,
-                                  bool asConstant = true);
+                                  bool asConstant = true,
+                                  bool activationPlanes = false);
 
 /// The activations of an int4 kernel.
 struct Int4Activations {

@@ -359,11 +359,10 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
 
   // With ld4 the kernel reads only its regrouped constants: the packed bytes
-  // stay out of the context. Whole bytes are packed as the two-plane form's
-  // (nr columns per panel where that form has nr / 2).
-  Int4PackedWeights packedWeights = packInt4Weights(
-      b, loc, c, bytes ? 2 * nr : nr, lanes, kStep, /*nibbleXor=*/8,
-      /*asConstant=*/!shape.ld4Weights);
+  // stay out of the context.
+  Int4PackedWeights packedWeights =
+      packInt4Weights(b, loc, c, nr, lanes, kStep, /*nibbleXor=*/8,
+                      /*asConstant=*/!shape.ld4Weights);
   Value packedW = packedWeights.nibbles;
   SmallVector<Value> weightSteps;
   if (shape.ld4Weights)

@@ -136,10 +136,9 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type(),
        f32 = b.getF32Type();
 
-  // Whole bytes are packed as the two-plane form's (nr columns per panel
-  // where that form has nr / 2).
   Int4PackedWeights packedWeights =
-      packInt4Weights(b, loc, c, wholeBytes ? 2 * nr : nr, lanes, kStep);
+      packInt4Weights(b, loc, c, nr, lanes, kStep, /*nibbleXor=*/0,
+                      /*asConstant=*/true, /*activationPlanes=*/twoPlanes);
   Value packedW = packedWeights.nibbles;
   Value scaleTable = packedWeights.scales;
 
