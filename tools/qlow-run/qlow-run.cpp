@@ -25,6 +25,7 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -57,10 +58,10 @@ static cl::list<std::string>
                      "one); several may be given, repeated or "
                      "comma-separated, and are compiled together"),
             cl::CommaSeparated);
-static cl::list<std::string> inputs("input", cl::desc("Input .npy, one per "
-                                                      "argument, in order, or "
-                                                      "NAME=file.npy by the "
-                                                      "ONNX input's name"));
+static cl::list<std::string> inputs(
+    "input", cl::desc("Input .npy, one per argument, in order, or "
+                      "NAME=file.npy by the ONNX input's name (argN, the "
+                      "argument's position, for an argument without one)"));
 static cl::alias inputsAlias("i", cl::aliasopt(inputs));
 static cl::opt<bool> progress(
     "progress",
@@ -315,7 +316,8 @@ static LogicalResult loadInputs(EntryRun &run) {
         if (it == inputs.end())
           return toolError("no --input NAME=file.npy for argument " +
                            llvm::Twine(i) + " ('" + want + "') of '" +
-                           run.name + "'");
+                           run.name + "', whose arguments are named " +
+                           llvm::join(run.argNames, ", "));
         paths[i] = it->substr(it->find('=') + 1);
       }
     }
@@ -468,7 +470,12 @@ static LogicalResult run(MLIRContext &context) {
     run.func = func;
     run.name = func.getSymName().str();
     for (unsigned i = 0; i < func.getNumArguments(); ++i)
-      run.argNames.push_back(onnxName(func, i, /*result=*/false));
+    {
+      // Arguments without an ONNX name (MLIR functions) are named by
+      // position for NAME=file.npy: arg0, arg1, ...
+      std::string name = onnxName(func, i, /*result=*/false);
+      run.argNames.push_back(name.empty() ? "arg" + std::to_string(i) : name);
+    }
     for (unsigned i = 0; i < func.getNumResults(); ++i)
       run.resultNames.push_back(onnxName(func, i, /*result=*/true));
     for (Type type : func.getArgumentTypes()) {
