@@ -41,6 +41,18 @@
 // key blocks are loops over their keys (directKeyBlock), with the scores
 // and probabilities in a scratch tensor of the work item.
 //
+// Where a decode step's time goes (Zen 4, 12 heads, 513 keys, D = Dv = 64,
+// key_block 64, 1 thread: 0.015 ms, about 8.5 cycles per key and head; the
+// phases timed by leaving the others out): scores 4.4, P * V 2.5, softmax
+// and the rest 1.6. None of these shortened it (A/B alternated, same
+// host): the scores with K as vpdpbusd's unsigned operand (no z_q products
+// for a symmetric q) and ymm partial sums, a third fewer instructions;
+// software prefetch of V during the scores or of the next block's K during
+// the softmax; the score loop unrolled by 2. K and V are 128 bytes per key
+// and head, and this host's L2 delivers about 30 bytes per cycle (110 GB/s
+// on one core, measured with a read loop), a floor of about 0.007 ms for
+// the step; in a layer K and V come from L3 (70-90 GB/s).
+//
 // On AVX2 without VNNI both paths multiply in i16 instead, with vpmaddwd
 // (qlow_x86.dot_i16x2) on operands widened from their storage: exact, since
 // integer values are within [-255, 255] and u <= 255. dot_u8s8's exact
