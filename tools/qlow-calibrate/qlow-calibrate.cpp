@@ -17,6 +17,7 @@
 #include "qlow/Interpreter/Interpreter.h"
 #include "qlow/Registration.h"
 #include "qlow/Support/InputChecks.h"
+#include "qlow/Support/TextFormat.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -41,6 +42,8 @@
 #include <vector>
 
 using namespace mlir;
+using mlir::qlow::jsonString;
+using mlir::qlow::shortestDouble;
 namespace cl = llvm::cl;
 namespace ref = ::qlow::ref;
 namespace calib = ::qlow::calib;
@@ -186,35 +189,6 @@ static std::string formatFloat(float v) {
   return buffer;
 }
 
-/// Shortest decimal that reads back as the same double (%.{1..17}g).
-static std::string formatDouble(double v) {
-  char buffer[64];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buffer, sizeof(buffer), "%.*g", precision, v);
-    if (std::strtod(buffer, nullptr) == v)
-      break;
-  }
-  return buffer;
-}
-
-/// A JSON string literal.
-static std::string quote(StringRef s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buffer[8];
-      std::snprintf(buffer, sizeof(buffer), "\\u%04x", c);
-      out += buffer;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
 template <typename T, typename F>
 static std::string jsonArray(const std::vector<T> &values, F format) {
   std::string out = "[";
@@ -283,22 +257,22 @@ renderJson(StringRef funcName, const std::vector<Probe> &probes,
   calib::HistogramKind histogram = calib::histogramFor(methodOptions, target);
   std::string out = "{\n";
   auto field = [&](StringRef key, const std::string &value, bool last = false) {
-    out += "  " + quote(key) + ": " + value + (last ? "\n" : ",\n");
+    out += "  " + jsonString(key) + ": " + value + (last ? "\n" : ",\n");
   };
-  field("format", quote("qlow-calibration"));
+  field("format", jsonString("qlow-calibration"));
   field("version", "1");
-  field("function", quote(funcName));
-  field("method", quote(calib::methodName(methodOptions.method)));
+  field("function", jsonString(funcName));
+  field("method", jsonString(calib::methodName(methodOptions.method)));
   if (methodOptions.method == calib::Method::Percentile)
-    field("percentile", formatDouble(methodOptions.percentile));
-  field("storage", quote(target.storage.str()));
+    field("percentile", shortestDouble(methodOptions.percentile));
+  field("storage", jsonString(target.storage.str()));
   field("symmetric", target.symmetric ? "true" : "false");
   field("narrow_range", target.narrowRange ? "true" : "false");
   int64_t qmin = target.storage.min() + (target.narrowRange ? 1 : 0);
   field("qmin", formatInt(qmin));
   field("qmax", formatInt(target.storage.max()));
   if (histogram != calib::HistogramKind::None) {
-    field("histogram", quote(calib::histogramKindName(histogram)));
+    field("histogram", jsonString(calib::histogramKindName(histogram)));
     field("bins", formatInt(numBins));
   }
   field("per_channel", perChannel ? "true" : "false");
@@ -313,10 +287,10 @@ renderJson(StringRef funcName, const std::vector<Probe> &probes,
       return toolError("probe '" + probe.name +
                        "': " + choice.status.message());
     out += (p ? ",\n" : "\n");
-    out += "    " + quote(probe.name) + ": {\n";
+    out += "    " + jsonString(probe.name) + ": {\n";
     auto entryField = [&](StringRef key, const std::string &value,
                           bool last = false) {
-      out += "      " + quote(key) + ": " + value + (last ? "\n" : ",\n");
+      out += "      " + jsonString(key) + ": " + value + (last ? "\n" : ",\n");
     };
     entryField("shape", jsonArray(probe.shape, formatInt));
     entryField("count", formatInt(stats.count));
@@ -330,7 +304,7 @@ renderJson(StringRef funcName, const std::vector<Probe> &probes,
                                : calib::entropyLevels(target, stats)));
     entryField("clip_min", formatFloat(choice->clipMin));
     entryField("clip_max", formatFloat(choice->clipMax));
-    entryField("scale", formatDouble(choice->params.scale));
+    entryField("scale", shortestDouble(choice->params.scale));
     entryField("zero_point", formatInt(choice->params.zeroPoint), !perChannel);
     if (perChannel) {
       const std::vector<calib::ValueStats> &channels =
@@ -354,7 +328,7 @@ renderJson(StringRef funcName, const std::vector<Probe> &probes,
       out += "      \"channels\": {\n";
       auto channelField = [&](StringRef key, const std::string &value,
                               bool last = false) {
-        out += "        " + quote(key) + ": " + value + (last ? "\n" : ",\n");
+        out += "        " + jsonString(key) + ": " + value + (last ? "\n" : ",\n");
       };
       channelField("axis", formatInt(probe.observer.resolvedChannelAxis()));
       channelField("count", jsonArray(counts, formatInt));
@@ -362,7 +336,7 @@ renderJson(StringRef funcName, const std::vector<Probe> &probes,
       channelField("max", jsonArray(maxs, formatFloat));
       channelField("clip_min", jsonArray(clipMins, formatFloat));
       channelField("clip_max", jsonArray(clipMaxs, formatFloat));
-      channelField("scale", jsonArray(scales, formatDouble));
+      channelField("scale", jsonArray(scales, shortestDouble));
       channelField("zero_point", jsonArray(zeroPoints, formatInt), true);
       out += "      }\n";
     }

@@ -25,6 +25,7 @@
 #include "qlow/Reference/Ops.h"
 #include "qlow/Registration.h"
 #include "qlow/Support/InputChecks.h"
+#include "qlow/Support/TextFormat.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -53,6 +54,8 @@
 #include <vector>
 
 using namespace mlir;
+using mlir::qlow::jsonString;
+using mlir::qlow::shortestDouble;
 namespace cl = llvm::cl;
 namespace ref = ::qlow::ref;
 
@@ -211,45 +214,11 @@ struct Row {
   ErrorStats stats;
 };
 
-/// Shortest decimal that reads back as the same double; inf, -inf and nan
-/// spelled so.
-static std::string formatDouble(double v) {
-  if (std::isnan(v))
-    return "nan";
-  if (std::isinf(v))
-    return v > 0 ? "inf" : "-inf";
-  char buffer[64];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buffer, sizeof(buffer), "%.*g", precision, v);
-    if (std::strtod(buffer, nullptr) == v)
-      break;
-  }
-  return buffer;
-}
-
 /// A JSON number, or the strings "inf", "-inf", "nan" (JSON has no
 /// literals for them).
 static std::string jsonNumber(double v) {
-  std::string s = formatDouble(v);
+  std::string s = shortestDouble(v);
   return std::isfinite(v) ? s : "\"" + s + "\"";
-}
-
-/// A JSON string literal.
-static std::string quote(StringRef s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buffer[8];
-      std::snprintf(buffer, sizeof(buffer), "\\u%04x", c);
-      out += buffer;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
 }
 
 /// A CSV field, quoted when it holds a comma, a quote or a line break.
@@ -459,7 +428,7 @@ static std::string renderTable(const Report &report) {
       std::snprintf(sqnrText, sizeof(sqnrText), "%.2f", sqnr);
     else
       std::snprintf(sqnrText, sizeof(sqnrText), "%s",
-                    formatDouble(sqnr).c_str());
+                    shortestDouble(sqnr).c_str());
     std::snprintf(line, sizeof(line), "%-*s  %-14s %10lld %10s %10.6f %12.4g\n",
                   static_cast<int>(width), row.name.c_str(),
                   shapeString(row.shape).c_str(),
@@ -493,16 +462,16 @@ static std::string renderJson(const Report &report) {
   std::string out = "{\n";
   out += "  \"format\": \"qlow-error-report\",\n";
   out += "  \"version\": 1,\n";
-  out += "  \"function\": " + quote(report.function) + ",\n";
-  out += "  \"float\": " + quote(floatFile) + ",\n";
-  out += "  \"quantized\": " + quote(quantFile) + ",\n";
+  out += "  \"function\": " + jsonString(report.function) + ",\n";
+  out += "  \"float\": " + jsonString(floatFile) + ",\n";
+  out += "  \"quantized\": " + jsonString(quantFile) + ",\n";
   out += "  \"batches\": " + std::to_string(report.numBatches) + ",\n";
   auto rows = [&](const char *key, const std::vector<Row> &list) {
     out += std::string("  \"") + key + "\": [";
     for (size_t i = 0; i < list.size(); ++i) {
       const Row &row = list[i];
       out += (i ? ",\n" : "\n");
-      out += "    {\"name\": " + quote(row.name) + ", \"shape\": [";
+      out += "    {\"name\": " + jsonString(row.name) + ", \"shape\": [";
       for (size_t d = 0; d < row.shape.size(); ++d)
         out += (d ? ", " : "") + std::to_string(row.shape[d]);
       out += "], \"elements\": " + std::to_string(row.stats.count) +
@@ -517,7 +486,7 @@ static std::string renderJson(const Report &report) {
   auto names = [&](const std::vector<std::string> &list) {
     std::string s = "[";
     for (size_t i = 0; i < list.size(); ++i)
-      s += (i ? ", " : "") + quote(list[i]);
+      s += (i ? ", " : "") + jsonString(list[i]);
     return s + "]";
   };
   out += "  \"unmatched\": {\"float\": " + names(report.floatOnly) +
@@ -532,9 +501,9 @@ static std::string renderCsv(const Report &report) {
     for (const Row &row : list)
       out += std::string(kind) + "," + csvField(row.name) + "," +
              shapeString(row.shape) + "," + std::to_string(row.stats.count) +
-             "," + formatDouble(row.stats.sqnrDb()) + "," +
-             formatDouble(row.stats.cosine()) + "," +
-             formatDouble(row.stats.maxError()) + "\n";
+             "," + shortestDouble(row.stats.sqnrDb()) + "," +
+             shortestDouble(row.stats.cosine()) + "," +
+             shortestDouble(row.stats.maxError()) + "\n";
   };
   rows("layer", report.layers);
   rows("result", report.results);
