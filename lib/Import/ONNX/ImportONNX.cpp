@@ -1909,6 +1909,18 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
       define(0, ins[0]);
       return success();
     }
+    for (Value in : ins) {
+      RankedTensorType type = typeOf(in), first = typeOf(ins[0]);
+      bool matches = type.getRank() == rank &&
+                     type.getElementType() == first.getElementType();
+      for (int64_t d = 0; matches && d < rank; ++d)
+        matches = d == axis || type.getDimSize(d) == first.getDimSize(d);
+      if (!matches)
+        return error() << "inputs " << first << " and " << type
+                       << " do not concatenate along axis " << axis
+                       << " (the same rank and element type, and the same "
+                          "sizes except along the axis)";
+    }
     define(0, tensor::ConcatOp::create(b, loc, axis, ins));
     return success();
   }
@@ -2045,6 +2057,9 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
     const Const &ind = *(*idx)->cst;
     if (ind.isFloat())
       return error() << "indices must be integers";
+    if (ind.ints.empty())
+      return error() << "Gather with an empty index tensor (an empty result) "
+                        "is not supported";
     auto x = tensorInput(0);
     if (failed(x))
       return failure();

@@ -907,6 +907,24 @@ def gather_scalar(seed, folded):
     return model(nodes, inputs, [vi("y", [1])], inits)
 
 
+def gather_empty_indices(seed):
+    """Gather of a graph input with an empty constant index tensor (found by
+    the fuzzer: the importer concatenated no slices and crashed)."""
+    nodes = [helper.make_node("Gather", ["x", "idx"], ["y"], name="gather",
+                              axis=0)]
+    inits = [helper.make_tensor("idx", TensorProto.INT64, [0], [])]
+    return model(nodes, [vi("x", [3, 2])], [vi("y", [0, 2])], inits)
+
+
+def concat_mismatch(seed, rank):
+    """A Concat whose inputs differ in rank, or in a size beside the axis."""
+    second = [2, 3] if rank else [3, 3]
+    return model([helper.make_node("Concat", ["x", "w"], ["y"], name="cat",
+                                   axis=0 if rank else 1)],
+                 [vi("x", [2] if rank else [2, 4]), vi("w", second)],
+                 [vi("y", None)])
+
+
 def missing_input(seed):
     return model([helper.make_node("Relu", ["nowhere"], ["y"], name="relu")],
                  [vi("x", [2])], [vi("y", [2])])
@@ -968,6 +986,9 @@ MODELS = {
     "qdq-zp-type": qdq_zp_type,
     "missing-input": missing_input,
     "concat-no-inputs": concat_no_inputs,
+    "gather-empty-indices": gather_empty_indices,
+    "concat-rank": lambda seed: concat_mismatch(seed, rank=True),
+    "concat-sizes": lambda seed: concat_mismatch(seed, rank=False),
     "matmul-nbits-bits": matmul_nbits_bits,
     "blocked-dq": blocked_dq,
     "blocked-dq-table": blocked_dq_table,
