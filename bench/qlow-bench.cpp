@@ -89,6 +89,17 @@ static cl::opt<std::string> requantRounding(
     cl::init("float"));
 static cl::list<int> threadCounts("thread-counts", cl::desc("Thread counts to measure (default 1,2)"),
                                   cl::CommaSeparated);
+/// `--threads`, the same list, registered in main once libLLVM's own
+/// `--threads` is out of the way.
+static cl::list<int> *threadsFlag = nullptr;
+
+/// The thread counts --thread-counts and --threads ask for (empty: none).
+static std::vector<int> requestedThreadCounts() {
+  std::vector<int> counts(threadCounts.begin(), threadCounts.end());
+  if (threadsFlag)
+    counts.insert(counts.end(), threadsFlag->begin(), threadsFlag->end());
+  return counts;
+}
 static cl::opt<bool> skipMachine(
     "skip-machine-figures",
     cl::desc("Do not measure the vpdpbusd peak and the read bandwidth"));
@@ -661,7 +672,7 @@ int runMatmul() {
       : onlyInt4Cases.empty() && onlyFloatCases.empty()
           ? defaultShapes()
           : std::vector<Shape>();
-  std::vector<int> threads(threadCounts.begin(), threadCounts.end());
+  std::vector<int> threads = requestedThreadCounts();
   if (threads.empty())
     threads = {1, 2};
 
@@ -913,6 +924,19 @@ int main(int argc, char **argv) {
   setenv("KMP_BLOCKTIME", "1", /*overwrite=*/0);
   setenv("GOMP_SPINCOUNT", "10000", /*overwrite=*/0);
   llvm::InitLLVM init(argc, argv);
+  // libLLVM registers an undocumented integer option `--threads` of its own,
+  // which swallowed `--threads 1` and measured the default thread counts:
+  // it is renamed out of the way (as qlow-run does) and `--threads` becomes
+  // an alias of --thread-counts.
+  auto &registered = cl::getRegisteredOptions();
+  if (auto it = registered.find("threads"); it != registered.end()) {
+    cl::Option *llvmThreads = it->second;
+    llvmThreads->setArgStr("llvm-threads");
+    llvmThreads->setHiddenFlag(cl::ReallyHidden);
+  }
+  static cl::list<int> threadsOption(
+      "threads", cl::desc("Same as --thread-counts"), cl::CommaSeparated);
+  threadsFlag = std::addressof(threadsOption);
   cl::ParseCommandLineOptions(
       argc, argv,
       "qlow-bench: qlow's kernels against a peer, measured in one process\n");
@@ -920,8 +944,8 @@ int main(int argc, char **argv) {
     ::qlow::bench::LayerBenchOptions options;
     if (!layerNames.empty())
       options.layers.assign(layerNames.begin(), layerNames.end());
-    if (!threadCounts.empty())
-      options.threads.assign(threadCounts.begin(), threadCounts.end());
+    if (!requestedThreadCounts().empty())
+      options.threads = requestedThreadCounts();
     options.seq = layerSeq;
     options.cache = layerCache;
     options.int8AttentionKeyBlock = layerInt8Attention;
@@ -951,8 +975,8 @@ int main(int argc, char **argv) {
       options.models.assign(onnxModels.begin(), onnxModels.end());
     if (!onnxPeers.empty())
       options.peers.assign(onnxPeers.begin(), onnxPeers.end());
-    if (!threadCounts.empty())
-      options.threads.assign(threadCounts.begin(), threadCounts.end());
+    if (!requestedThreadCounts().empty())
+      options.threads = requestedThreadCounts();
     options.seq = layerSeq;
     options.dModel = layerDModel;
     options.heads = layerHeads;
