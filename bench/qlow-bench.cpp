@@ -23,6 +23,7 @@
 #include "qlow/Pipelines/Pipelines.h"
 #include "qlow/Reference/Ops.h"
 #include "qlow/Registration.h"
+#include "qlow/Support/CommandLine.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -924,16 +925,9 @@ int main(int argc, char **argv) {
   setenv("KMP_BLOCKTIME", "1", /*overwrite=*/0);
   setenv("GOMP_SPINCOUNT", "10000", /*overwrite=*/0);
   llvm::InitLLVM init(argc, argv);
-  // libLLVM registers an undocumented integer option `--threads` of its own,
-  // which swallowed `--threads 1` and measured the default thread counts:
-  // it is renamed out of the way (as qlow-run does) and `--threads` becomes
-  // an alias of --thread-counts.
-  auto &registered = cl::getRegisteredOptions();
-  if (auto it = registered.find("threads"); it != registered.end()) {
-    cl::Option *llvmThreads = it->second;
-    llvmThreads->setArgStr("llvm-threads");
-    llvmThreads->setHiddenFlag(cl::ReallyHidden);
-  }
+  // libLLVM's own `--threads` swallowed `--threads 1`, and the default
+  // thread counts were measured: `--threads` is --thread-counts.
+  mlir::qlow::hideLLVMThreadsOption();
   static cl::list<int> threadsOption(
       "threads", cl::desc("Same as --thread-counts"), cl::CommaSeparated);
   threadsFlag = std::addressof(threadsOption);

@@ -9,6 +9,10 @@
 // RUN: not qlow-compile %s --cpu=znver4 -o %t/c.o 2>&1 | FileCheck %s --check-prefix=LOWER
 // LOWER: error: failed to legalize operation 'qlow.gelu'
 // RUN: not ls %t/c.o %t/c.h
+// `--threads` is no option of qlow-compile (libLLVM's own took it silently).
+// RUN: not qlow-compile %s --threads 2 -o %t/t.o 2>&1 | FileCheck %s --check-prefix=THREADS
+// THREADS: Unknown command line argument '--threads'
+// RUN: not ls %t/t.o
 // RUN: qlow-compile --list-cpus | FileCheck %s --check-prefix=LIST
 // RUN: not qlow-compile 2>&1 | FileCheck %s --check-prefix=USAGE
 // USAGE: qlow-compile: error: usage: qlow-compile <input.mlir> -o <output>

@@ -9,6 +9,7 @@
 #include "qlow/Emit/Emit.h"
 #include "qlow/Import/ONNX/ImportONNX.h"
 #include "qlow/Registration.h"
+#include "qlow/Support/CommandLine.h"
 #include "qlow/Support/InputChecks.h"
 #include "qlow/Support/Progress.h"
 #include "qlow/Target/TargetDesc.h"
@@ -198,6 +199,8 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
+  // `--threads` is no option of this tool (libLLVM's own took it silently).
+  mlir::qlow::hideLLVMThreadsOption();
   cl::ParseCommandLineOptions(argc, argv,
                               "qlow-compile: qlow graphs to object code\n");
   CompileProgress::install(

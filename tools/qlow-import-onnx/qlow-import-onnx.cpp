@@ -8,6 +8,7 @@
 
 #include "qlow/Import/ONNX/ImportONNX.h"
 #include "qlow/Registration.h"
+#include "qlow/Support/CommandLine.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -41,6 +42,8 @@ int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
+  // `--threads` is no option of this tool (libLLVM's own took it silently).
+  mlir::qlow::hideLLVMThreadsOption();
   cl::ParseCommandLineOptions(argc, argv,
                               "qlow-import-onnx: ONNX model to qlow MLIR\n");
   DialectRegistry registry;

@@ -13,6 +13,7 @@
 #include "qlow/Pipelines/Pipelines.h"
 #include "qlow/Reference/Npy.h"
 #include "qlow/Registration.h"
+#include "qlow/Support/CommandLine.h"
 #include "qlow/Support/InputChecks.h"
 #include "qlow/Support/Progress.h"
 
@@ -549,17 +550,10 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
-  // libLLVM registers an undocumented integer option `--threads` of its own
-  // (it would swallow `--threads 2` and leave the kernels on the OpenMP
-  // default). qlow-run's `--threads` is the kernels' thread count, as in the
-  // README and ONNX Runtime's naming: LLVM's is renamed out of the way
-  // (hidden) and `--threads` becomes an alias of --num-threads.
-  auto &registered = cl::getRegisteredOptions();
-  if (auto it = registered.find("threads"); it != registered.end()) {
-    cl::Option *llvmThreads = it->second;
-    llvmThreads->setArgStr("llvm-threads");
-    llvmThreads->setHiddenFlag(cl::ReallyHidden);
-  }
+  // qlow-run's `--threads` is the kernels' thread count, as in the README
+  // and ONNX Runtime's naming: an alias of --num-threads, once libLLVM's own
+  // is out of the way.
+  mlir::qlow::hideLLVMThreadsOption();
   static cl::alias threadsAlias("threads",
                                 cl::desc("Alias for --num-threads"),
                                 cl::aliasopt(numThreads));

@@ -1,0 +1,18 @@
+//===- CommandLine.cpp - command-line set-up shared by the tools ----------===//
+//
+// Part of qlow, a compiler for quantized transformer kernels.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qlow/Support/CommandLine.h"
+
+#include "llvm/Support/CommandLine.h"
+
+void mlir::qlow::hideLLVMThreadsOption() {
+  auto &registered = llvm::cl::getRegisteredOptions();
+  if (auto it = registered.find("threads"); it != registered.end()) {
+    llvm::cl::Option *llvmThreads = it->second;
+    llvmThreads->setArgStr("llvm-threads");
+    llvmThreads->setHiddenFlag(llvm::cl::ReallyHidden);
+  }
+}
