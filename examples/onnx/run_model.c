@@ -73,6 +73,14 @@ int main(int argc, char **argv) {
                                 API(_output_shapes)[i]));
 
   API(_model) *model = API(_create)();
+  /* _run checks its arguments: a missing buffer is refused with -1. */
+  void *first = outputs[0];
+  outputs[0] = NULL;
+  if (API(_run)(model, (const void *const *)inputs, outputs) != -1) {
+    fprintf(stderr, "a null output buffer was not refused\n");
+    return 1;
+  }
+  outputs[0] = first;
   int status = API(_run)(model, (const void *const *)inputs, outputs);
   API(_destroy)(model);
   if (status != 0)

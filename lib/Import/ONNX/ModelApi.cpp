@@ -51,7 +51,7 @@ FailureOr<std::string> mlir::qlow::emitModelApi(
         " * per output, row-major, of the types and shapes below; outputs are\n"
         " * written into buffers the caller owns), destroy it. The weights are\n"
         " * constants of the library. " << n
-     << "_run returns 0, or -1 on a null argument. */\n"
+     << "_run returns 0, or -1 on a null model, array or buffer. */\n"
         "#include <stdlib.h>\n\n";
   auto table = [&](const char *what, ArrayRef<Port> ports) {
     os << "enum { " << n << "_num_" << what << "s = " << ports.size()
@@ -90,6 +90,10 @@ FailureOr<std::string> mlir::qlow::emitModelApi(
   os << "static inline int " << n << "_run(" << n
      << "_model *model, const void *const *inputs, void *const *outputs) {\n"
      << "  if (!model || !inputs || !outputs)\n    return -1;\n"
+     << "  for (int i = 0; i < " << n << "_num_inputs; ++i)\n"
+     << "    if (!inputs[i])\n      return -1;\n"
+     << "  for (int i = 0; i < " << n << "_num_outputs; ++i)\n"
+     << "    if (!outputs[i])\n      return -1;\n"
      << "  qlow_" << n << "(";
   bool first = true;
   for (auto [i, p] : llvm::enumerate(ins)) {
