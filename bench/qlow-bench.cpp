@@ -90,17 +90,6 @@ static cl::opt<std::string> requantRounding(
     cl::init("float"));
 static cl::list<int> threadCounts("thread-counts", cl::desc("Thread counts to measure (default 1,2)"),
                                   cl::CommaSeparated);
-/// `--threads`, the same list, registered in main once libLLVM's own
-/// `--threads` is out of the way.
-static cl::list<int> *threadsFlag = nullptr;
-
-/// The thread counts --thread-counts and --threads ask for (empty: none).
-static std::vector<int> requestedThreadCounts() {
-  std::vector<int> counts(threadCounts.begin(), threadCounts.end());
-  if (threadsFlag)
-    counts.insert(counts.end(), threadsFlag->begin(), threadsFlag->end());
-  return counts;
-}
 static cl::opt<bool> skipMachine(
     "skip-machine-figures",
     cl::desc("Do not measure the vpdpbusd peak and the read bandwidth"));
@@ -673,7 +662,7 @@ int runMatmul() {
       : onlyInt4Cases.empty() && onlyFloatCases.empty()
           ? defaultShapes()
           : std::vector<Shape>();
-  std::vector<int> threads = requestedThreadCounts();
+  std::vector<int> threads(threadCounts.begin(), threadCounts.end());
   if (threads.empty())
     threads = {1, 2};
 
@@ -928,9 +917,9 @@ int main(int argc, char **argv) {
   // libLLVM's own `--threads` swallowed `--threads 1`, and the default
   // thread counts were measured: `--threads` is --thread-counts.
   mlir::qlow::hideLLVMThreadsOption();
-  static cl::list<int> threadsOption(
-      "threads", cl::desc("Same as --thread-counts"), cl::CommaSeparated);
-  threadsFlag = std::addressof(threadsOption);
+  static cl::alias threadsAlias("threads",
+                                cl::desc("Alias for --thread-counts"),
+                                cl::aliasopt(threadCounts), cl::CommaSeparated);
   cl::ParseCommandLineOptions(
       argc, argv,
       "qlow-bench: qlow's kernels against a peer, measured in one process\n");
@@ -938,8 +927,8 @@ int main(int argc, char **argv) {
     ::qlow::bench::LayerBenchOptions options;
     if (!layerNames.empty())
       options.layers.assign(layerNames.begin(), layerNames.end());
-    if (!requestedThreadCounts().empty())
-      options.threads = requestedThreadCounts();
+    if (!threadCounts.empty())
+      options.threads.assign(threadCounts.begin(), threadCounts.end());
     options.seq = layerSeq;
     options.cache = layerCache;
     options.int8AttentionKeyBlock = layerInt8Attention;
@@ -969,8 +958,8 @@ int main(int argc, char **argv) {
       options.models.assign(onnxModels.begin(), onnxModels.end());
     if (!onnxPeers.empty())
       options.peers.assign(onnxPeers.begin(), onnxPeers.end());
-    if (!requestedThreadCounts().empty())
-      options.threads = requestedThreadCounts();
+    if (!threadCounts.empty())
+      options.threads.assign(threadCounts.begin(), threadCounts.end());
     options.seq = layerSeq;
     options.dModel = layerDModel;
     options.heads = layerHeads;

@@ -220,7 +220,8 @@ struct EntryRun {
   double secondsPerRun = 0.0;
   /// Each compiled call's time, with --repeat (for the minimum and median).
   std::vector<double> callSeconds;
-  /// The ONNX names of the arguments and results (imported models), or "".
+  /// The ONNX names of the arguments (argN for one without) and of the
+  /// results (or "").
   std::vector<std::string> argNames, resultNames;
 };
 
@@ -312,7 +313,7 @@ static LogicalResult loadInputs(EntryRun &run) {
       for (size_t i = 0; i < run.types.size(); ++i) {
         std::string want = run.argNames[i];
         auto it = llvm::find_if(inputs, [&](const std::string &in) {
-          return !want.empty() && in.substr(0, in.find('=')) == want;
+          return in.substr(0, in.find('=')) == want;
         });
         if (it == inputs.end())
           return toolError("no --input NAME=file.npy for argument " +

@@ -1909,8 +1909,9 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
       define(0, ins[0]);
       return success();
     }
-    for (Value in : ins) {
-      RankedTensorType type = typeOf(in), first = typeOf(ins[0]);
+    RankedTensorType first = typeOf(ins[0]);
+    for (Value in : ArrayRef<Value>(ins).drop_front()) {
+      RankedTensorType type = typeOf(in);
       bool matches = type.getRank() == rank &&
                      type.getElementType() == first.getElementType();
       for (int64_t d = 0; matches && d < rank; ++d)
