@@ -53,46 +53,58 @@ namespace ref = ::qlow::ref;
 using ::qlow::bench::OneDnnFloatMatmul;
 using ::qlow::bench::OneDnnMatmul;
 
+static cl::OptionCategory toolCategory("qlow-bench options");
+
 static cl::opt<std::string>
     subcommand(cl::Positional, cl::Required,
-               cl::desc("<matmul | layer | onnx | aarch64>"));
+               cl::desc("<matmul | layer | onnx | aarch64>"),
+               cl::cat(toolCategory));
 static cl::opt<std::string> aarch64Cpus(
     "aarch64-cpus",
     cl::desc("qlow-bench aarch64: comma-separated AArch64 CPUs to compile for "
-             "(default: neoverse-n2,neoverse-n1, i8mm and dotprod)"));
+             "(default: neoverse-n2,neoverse-n1, i8mm and dotprod)"),
+    cl::cat(toolCategory));
 static cl::opt<std::string> aarch64WorkDir(
     "aarch64-work-dir",
-    cl::desc("qlow-bench aarch64: keep objects, programs and qemu logs here"));
+    cl::desc("qlow-bench aarch64: keep objects, programs and qemu logs here"),
+    cl::cat(toolCategory));
 static cl::opt<std::string>
-    onlyCases("cases", cl::desc("Comma-separated M,K,N shapes to run, e.g. "
-                                "1x4096x4096 (default: the issue's list)"));
+    onlyCases("cases",
+              cl::desc("Comma-separated M,K,N shapes to run, e.g. "
+                       "1x4096x4096 (default: the issue's list)"),
+              cl::cat(toolCategory));
 static cl::opt<std::string> onlyInt4Cases(
     "int4-cases",
     cl::desc("Comma-separated M,K,N shapes of the int4 weight-only cases "
-             "(default: 1x4096x4096,16x4096x4096; K a multiple of 128)"));
+             "(default: 1x4096x4096,16x4096x4096; K a multiple of 128)"),
+    cl::cat(toolCategory));
 static cl::opt<unsigned> weightOnlyBits(
     "weight-only-bits",
     cl::desc("qlow-bench aarch64: the int4 cases' weights, 4 (i4) or 8 (i8 "
              "of any range in the same groups: the kernel's whole-byte "
              "form; case=int8w_sdot_...)"),
-    cl::init(4));
+    cl::init(4), cl::cat(toolCategory));
 static cl::opt<std::string> onlyFloatCases(
     "f32-cases",
     cl::desc("Comma-separated M,K,N shapes of the f32 cases (qlow's FMA "
              "kernel against oneDNN's f32 matmul; default: "
              "1x768x3072,128x768x768,128x768x3072,128x3072x768,"
-             "1024x1024x1024)"));
+             "1024x1024x1024)"),
+    cl::cat(toolCategory));
 static cl::opt<std::string> requantRounding(
     "requant-rounding",
     cl::desc("Rounding of the requantizing case: float (f32 scale and round "
              "half to even, as oneDNN's output scales) or fixedpoint "
              "(gemmlowp); default float"),
-    cl::init("float"));
-static cl::list<int> threadCounts("thread-counts", cl::desc("Thread counts to measure (default 1,2)"),
-                                  cl::CommaSeparated);
+    cl::init("float"), cl::cat(toolCategory));
+static cl::list<int>
+    threadCounts("thread-counts",
+                 cl::desc("Thread counts to measure (default 1,2)"),
+                 cl::CommaSeparated, cl::cat(toolCategory));
 static cl::opt<bool> skipMachine(
     "skip-machine-figures",
-    cl::desc("Do not measure the vpdpbusd peak and the read bandwidth"));
+    cl::desc("Do not measure the vpdpbusd peak and the read bandwidth"),
+    cl::cat(toolCategory));
 static cl::opt<unsigned> alternateCalls(
     "alternate",
     cl::desc("int8 cases: also time N turns of qlow and of oneDNN taken "
@@ -100,37 +112,38 @@ static cl::opt<unsigned> alternateCalls(
              "output zeroed (as CompiledModule::call does for qlow), and "
              "print the minimum and median time per call of each (on a busy "
              "machine both sides of a pair of turns see about the same load)"),
-    cl::init(0));
+    cl::init(0), cl::cat(toolCategory));
 static cl::opt<unsigned> alternateRepeat(
     "alternate-repeat",
     cl::desc("--alternate: back-to-back calls per turn, timed together "
              "(default 1)"),
-    cl::init(1));
+    cl::init(1), cl::cat(toolCategory));
 static cl::opt<bool> hugePages(
     "huge-pages",
     cl::desc("int4 cases and the read bandwidth: the JIT puts large "
              "constants (the packed weights) on 2 MB pages, and the "
              "streaming reads they are judged against read 2 MB pages too "
              "(default true; false puts all three on 4 KB pages, for A/B)"),
-    cl::init(true));
+    cl::init(true), cl::cat(toolCategory));
 static cl::opt<unsigned> weightBits(
     "weight-bits",
-    cl::desc("matmul int8 cases and layer weights: the s8 weights span the "
-             "full range (8) or [-64, 63] (7, ONNX Runtime's reduce_range; a "
-             "layer's per-channel scales then map max |w| to 63). Default: 8 on "
-             "CPUs with AVX-512 VNNI or AVX-VNNI, 7 otherwise, where oneDNN "
-             "2.6's vpmaddubsw kernels saturate pairs of full-range products "
-             "(qlow's AVX2 kernels are exact for both: vpmaddubsw where no "
-             "pair can saturate, i16 vpmaddwd otherwise). With 8 on such a "
-             "CPU the s32 check reports oneDNN's differences instead of "
-             "failing"),
-    cl::init(0));
+    cl::desc(
+        "matmul int8 cases and layer weights: the s8 weights span the "
+        "full range (8) or [-64, 63] (7, ONNX Runtime's reduce_range; a "
+        "layer's per-channel scales then map max |w| to 63). Default: 8 on "
+        "CPUs with AVX-512 VNNI or AVX-VNNI, 7 otherwise, where oneDNN "
+        "2.6's vpmaddubsw kernels saturate pairs of full-range products "
+        "(qlow's AVX2 kernels are exact for both: vpmaddubsw where no "
+        "pair can saturate, i16 vpmaddwd otherwise). With 8 on such a "
+        "CPU the s32 check reports oneDNN's differences instead of "
+        "failing"),
+    cl::init(0), cl::cat(toolCategory));
 /// --weight-bits, or its default for this CPU; 0 (after a message) when it
 /// is neither 7 nor 8.
 unsigned resolvedWeightBits() {
-  const unsigned bits = weightBits != 0 ? weightBits.getValue()
-                                        : (::qlow::bench::hostHasVnni() ? 8u
-                                                                        : 7u);
+  const unsigned bits = weightBits != 0
+                            ? weightBits.getValue()
+                            : (::qlow::bench::hostHasVnni() ? 8u : 7u);
   if (bits != 7 && bits != 8) {
     llvm::errs() << "qlow-bench: error: --weight-bits must be 7 or 8\n";
     return 0;
@@ -138,57 +151,58 @@ unsigned resolvedWeightBits() {
   return bits;
 }
 
-static cl::opt<double> minSeconds(
-    "min-seconds", cl::desc("Time each measurement for at least this long"),
-    cl::init(0.3));
+static cl::opt<double>
+    minSeconds("min-seconds",
+               cl::desc("Time each measurement for at least this long"),
+               cl::init(0.3), cl::cat(toolCategory));
 
 // `layer` options (LayerBench.h); --thread-counts is shared.
 static cl::list<std::string>
     layerNames("layers",
                cl::desc("layer: which layers (encoder, decoder, decode; "
                         "default all)"),
-               cl::CommaSeparated);
+               cl::CommaSeparated, cl::cat(toolCategory));
 static cl::opt<int64_t> layerSeq("seq", cl::desc("layer: sequence length"),
-                                 cl::init(128));
+                                 cl::init(128), cl::cat(toolCategory));
 static cl::opt<int64_t>
     layerCache("cache", cl::desc("layer: KV cache length of the decode step"),
-               cl::init(512));
+               cl::init(512), cl::cat(toolCategory));
 static cl::opt<int64_t> layerInt8Attention(
     "int8-attention",
     cl::desc("layer: int8 attention with this key_block (0: f32 attention)"),
-    cl::init(0));
+    cl::init(0), cl::cat(toolCategory));
 static cl::list<std::string> layerAttentionModes(
     "attention-modes",
     cl::desc("layer: time each layer with these attention modes (f32, int8; "
              "int8 with --int8-attention's key block, default 64); default: "
              "the one --int8-attention chooses"),
-    cl::CommaSeparated);
+    cl::CommaSeparated, cl::cat(toolCategory));
 static cl::opt<std::string> layerWriteDir(
     "write-layers",
     cl::desc("layer: also write each layer's qlow IR to "
              "<dir>/<layer>_<f32|int8>.mlir (for qlow-run or perf)"),
-    cl::init(""));
+    cl::init(""), cl::cat(toolCategory));
 static cl::opt<int64_t> layerDModel("d-model", cl::desc("layer: model width"),
-                                    cl::init(768));
+                                    cl::init(768), cl::cat(toolCategory));
 static cl::opt<int64_t> layerHeads("heads", cl::desc("layer: query heads"),
-                                   cl::init(12));
+                                   cl::init(12), cl::cat(toolCategory));
 static cl::opt<int64_t>
     layerKvHeads("kv-heads",
                  cl::desc("layer: the decoder's kv heads (default: --heads)"),
-                 cl::init(0));
+                 cl::init(0), cl::cat(toolCategory));
 static cl::opt<int64_t> layerEncoderFfn("encoder-ffn",
                                         cl::desc("layer: encoder FFN width"),
-                                        cl::init(3072));
+                                        cl::init(3072), cl::cat(toolCategory));
 static cl::opt<int64_t> layerDecoderFfn("decoder-ffn",
                                         cl::desc("layer: decoder FFN width"),
-                                        cl::init(2048));
+                                        cl::init(2048), cl::cat(toolCategory));
 static cl::opt<unsigned>
     layerRepeat("repeat",
                 cl::desc("layer: at least this many calls per timed batch, "
                          "and enough for 20 ms (best of three rounds, each "
                          "timing every function once); onnx: timed calls "
                          "per measurement (the median counts)"),
-                cl::init(20));
+                cl::init(20), cl::cat(toolCategory));
 
 // `onnx` options (OnnxBench.h); --thread-counts, --seq, --d-model, --heads,
 // --encoder-ffn, --decoder-ffn and --repeat are shared with `layer`.
@@ -196,23 +210,26 @@ static cl::list<std::string> onnxModels(
     "models",
     cl::desc("onnx: which models (encoder_qdq, decoder_dynamic, mlp_int4, "
              "mlp_int4_qdq, mlp_int8, encoder_float_qlow; default all)"),
-    cl::CommaSeparated);
+    cl::CommaSeparated, cl::cat(toolCategory));
 static cl::list<std::string>
     onnxPeers("peers",
               cl::desc("onnx: which peers (onnxruntime, iree; default both)"),
-              cl::CommaSeparated);
+              cl::CommaSeparated, cl::cat(toolCategory));
 static cl::opt<std::string>
     onnxWorkDir("work-dir",
                 cl::desc("onnx: keep the models, inputs, peers' outputs and "
-                         "logs here (default: a temporary directory)"));
+                         "logs here (default: a temporary directory)"),
+                cl::cat(toolCategory));
 static cl::opt<std::string>
-    onnxPython("python", cl::desc("onnx: the Python that runs "
-                                  "bench/onnx_peers.py (default: python3)"));
+    onnxPython("python",
+               cl::desc("onnx: the Python that runs "
+                        "bench/onnx_peers.py (default: python3)"),
+               cl::cat(toolCategory));
 static cl::opt<double> onnxMinCosine(
     "min-cosine",
     cl::desc("onnx: the least cosine similarity between every output of a "
              "peer and qlow's for a timing to be reported"),
-    cl::init(0.999));
+    cl::init(0.999), cl::cat(toolCategory));
 
 namespace {
 
@@ -222,8 +239,8 @@ struct Shape {
 
 /// The shapes of the benchmark (issue #3).
 std::vector<Shape> defaultShapes() {
-  return {{1, 4096, 4096},  {16, 4096, 4096}, {128, 768, 768},
-          {128, 768, 3072}, {128, 3072, 768}, {512, 4096, 4096},
+  return {{1, 4096, 4096},   {16, 4096, 4096}, {128, 768, 768},
+          {128, 768, 3072},  {128, 3072, 768}, {512, 4096, 4096},
           {1024, 1024, 1024}};
 }
 
@@ -278,8 +295,8 @@ OwningOpRef<ModuleOp> buildMatmulModule(MLIRContext &ctx, const Shape &s,
   Value wConst = arith::ConstantOp::create(
       b, loc,
       DenseElementsAttr::getFromRawBuffer(
-          wStorage, ArrayRef<char>(reinterpret_cast<const char *>(w.data()),
-                                   w.size())));
+          wStorage,
+          ArrayRef<char>(reinterpret_cast<const char *>(w.data()), w.size())));
   Value wq = quant::StorageCastOp::create(
       b, loc, RankedTensorType::get({s.k, s.n}, rhsQ), wConst);
   Value biasValue;
@@ -288,12 +305,11 @@ OwningOpRef<ModuleOp> buildMatmulModule(MLIRContext &ctx, const Shape &s,
         b, loc,
         DenseElementsAttr::get(RankedTensorType::get({s.n}, b.getI32Type()),
                                ArrayRef<int32_t>(bias)));
-  Value y = mlir::qlow::MatmulOp::create(b, loc, outType, body->getArgument(0), wq,
-                                   biasValue,
-                                   requantRounding == "fixedpoint"
-                                       ? mlir::qlow::RoundingMode::FixedPoint
-                                       : mlir::qlow::RoundingMode::Float,
-                                   /*dynamic=*/nullptr);
+  Value y = mlir::qlow::MatmulOp::create(
+      b, loc, outType, body->getArgument(0), wq, biasValue,
+      requantRounding == "fixedpoint" ? mlir::qlow::RoundingMode::FixedPoint
+                                      : mlir::qlow::RoundingMode::Float,
+      /*dynamic=*/nullptr);
   func::ReturnOp::create(b, loc, y);
   return module;
 }
@@ -322,8 +338,8 @@ template <typename Fn> double timePerCall(Fn fn) {
     do {
       fn();
       ++calls;
-      elapsed = std::chrono::duration<double>(
-                    std::chrono::steady_clock::now() - start)
+      elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                              start)
                     .count();
     } while (elapsed < minSeconds / 3);
     best = std::min(best, elapsed / calls);
@@ -347,8 +363,8 @@ FailureOr<double> timeCompiledCall(mlir::qlow::CompiledModule &compiled,
   double warmUp = 0.0;
   if (failed(compiled.call(signature, {input}, 1, &warmUp)))
     return failure();
-  unsigned repeat = static_cast<unsigned>(std::clamp(
-      std::ceil(minSeconds / 3 / std::max(warmUp, 1e-9)), 1.0, 1e6));
+  unsigned repeat = static_cast<unsigned>(
+      std::clamp(std::ceil(minSeconds / 3 / std::max(warmUp, 1e-9)), 1.0, 1e6));
   double best = 1e30;
   for (int rep = 0; rep < 3; ++rep) {
     double perCall = 0.0;
@@ -416,8 +432,8 @@ LogicalResult runFloat(MLIRContext &ctx, ArrayRef<int> threads,
             : mlir::qlow::CompiledModule::compile(*module, options,
                                                   {*signature});
     if (failed(compiled)) {
-      llvm::errs() << "qlow-bench: error: cannot compile the f32 case "
-                   << s.m << "x" << s.k << "x" << s.n << "\n";
+      llvm::errs() << "qlow-bench: error: cannot compile the f32 case " << s.m
+                   << "x" << s.k << "x" << s.n << "\n";
       return failure();
     }
     ref::Tensor input = ref::Tensor::zeros((*signature).inputs[0]);
@@ -478,8 +494,7 @@ LogicalResult runInt4(MLIRContext &ctx, ArrayRef<int> threads,
   for (const Shape &s : shapes) {
     if (s.k % group != 0) {
       llvm::errs() << "qlow-bench: error: K = " << s.k
-                   << " is not a multiple of the group size " << group
-                   << "\n";
+                   << " is not a multiple of the group size " << group << "\n";
       return failure();
     }
     std::uniform_int_distribution<int> s4(-8, 7), u8(0, 255), s8(-128, 127);
@@ -514,8 +529,7 @@ LogicalResult runInt4(MLIRContext &ctx, ArrayRef<int> threads,
             : mlir::qlow::CompiledModule::compile(*module, options,
                                                   {*signature}, memory);
     if (failed(compiled)) {
-      llvm::errs() << "qlow-bench: error: cannot compile case " << name
-                   << "\n";
+      llvm::errs() << "qlow-bench: error: cannot compile case " << name << "\n";
       return failure();
     }
     ref::Tensor input = ref::Tensor::zeros((*signature).inputs[0]);
@@ -556,8 +570,7 @@ LogicalResult runInt4(MLIRContext &ctx, ArrayRef<int> threads,
         weightHugeMiB +=
             mlir::qlow::residentHugePageBytes(mapping.base, mapping.size) /
             double(1 << 20);
-      if (!mappings.empty() &&
-          llvm::all_of(mappings, [](const auto &mapping) {
+      if (!mappings.empty() && llvm::all_of(mappings, [](const auto &mapping) {
             return llvm::StringRef(::qlow::bench::pageKind(
                        mapping.base, mapping.size)) == "2m";
           }))
@@ -617,8 +630,8 @@ LogicalResult runInt4(MLIRContext &ctx, ArrayRef<int> threads,
         readTimes.push_back(
             ::qlow::bench::timeRead(readBuffer.data(), readBytes, t, &sum));
         if (sum != static_cast<int64_t>(readBytes / 8)) {
-          llvm::errs() << "qlow-bench: error: the streaming read summed "
-                       << sum << ", not " << readBytes / 8 << "\n";
+          llvm::errs() << "qlow-bench: error: the streaming read summed " << sum
+                       << ", not " << readBytes / 8 << "\n";
           return failure();
         }
       }
@@ -657,11 +670,10 @@ int runMatmul() {
   }
   // --cases, --int4-cases and --f32-cases each pick their kind's shapes;
   // given any, only the kinds given run.
-  std::vector<Shape> shapes =
-      !onlyCases.empty() ? parseShapes(onlyCases)
-      : onlyInt4Cases.empty() && onlyFloatCases.empty()
-          ? defaultShapes()
-          : std::vector<Shape>();
+  std::vector<Shape> shapes = !onlyCases.empty() ? parseShapes(onlyCases)
+                              : onlyInt4Cases.empty() && onlyFloatCases.empty()
+                                  ? defaultShapes()
+                                  : std::vector<Shape>();
   std::vector<int> threads(threadCounts.begin(), threadCounts.end());
   if (threads.empty())
     threads = {1, 2};
@@ -696,8 +708,7 @@ int runMatmul() {
   for (bool requantize : {false, true}) {
     for (auto [shapeIndex, s] : llvm::enumerate(shapes)) {
       std::uniform_int_distribution<int> u8(0, 255),
-          s8(bits == 8 ? -128 : -64, bits == 8 ? 127 : 63),
-          b32(-5000, 5000);
+          s8(bits == 8 ? -128 : -64, bits == 8 ? 127 : 63), b32(-5000, 5000);
       std::vector<uint8_t> a(s.m * s.k);
       std::vector<int8_t> w(s.k * s.n);
       std::vector<int32_t> bias(s.n);
@@ -714,11 +725,11 @@ int runMatmul() {
         wScales[j] = 0.001 * (1 + j % 7);
         onednnScales[j] = static_cast<float>(lhsScale * wScales[j] / outScale);
       }
-      std::string name = llvm::formatv("{0}_{1}x{2}x{3}",
-                                       requantize ? "u8s8s8_bias_perchannel"
-                                                  : "u8s8s32",
-                                       s.m, s.k, s.n)
-                             .str();
+      std::string name =
+          llvm::formatv("{0}_{1}x{2}x{3}",
+                        requantize ? "u8s8s8_bias_perchannel" : "u8s8s32", s.m,
+                        s.k, s.n)
+              .str();
 
       // qlow: compile once (weights packed at compile time), then run.
       OwningOpRef<ModuleOp> module = buildMatmulModule(
@@ -730,11 +741,12 @@ int runMatmul() {
       options.cpu = "host";
       mlir::qlow::JITMemoryOptions memory;
       memory.hugePages = hugePages;
-      auto compiled = failed(signature)
-                          ? FailureOr<std::unique_ptr<mlir::qlow::CompiledModule>>(
-                                failure())
-                          : mlir::qlow::CompiledModule::compile(
-                                *module, options, {*signature}, memory);
+      auto compiled =
+          failed(signature)
+              ? FailureOr<std::unique_ptr<mlir::qlow::CompiledModule>>(
+                    failure())
+              : mlir::qlow::CompiledModule::compile(*module, options,
+                                                    {*signature}, memory);
       if (failed(compiled)) {
         llvm::errs() << "qlow-bench: error: cannot compile case " << name
                      << "\n";
@@ -756,8 +768,8 @@ int runMatmul() {
       }
       int64_t maxDiff = 0;
       for (size_t i = 0; i < expected.size(); ++i)
-        maxDiff = std::max<int64_t>(
-            maxDiff, std::abs((*result)[0].i[i] - expected[i]));
+        maxDiff = std::max<int64_t>(maxDiff,
+                                    std::abs((*result)[0].i[i] - expected[i]));
       if (!requantize && maxDiff != 0 && peerMaySaturate) {
         llvm::outs() << llvm::formatv(
             "note case={0} oneDNN's s32 results differ from the exact ones "
@@ -787,8 +799,8 @@ int runMatmul() {
         llvm::outs() << llvm::formatv(
             "case={0} M={1} K={2} N={3} threads={4} qlow_gops={5:f1} "
             "peer=onednn peer_gops={6:f1} ratio={7:f3} weight_bits={9}{8}\n",
-            requantize ? "u8s8s8_bias_perchannel" : "u8s8s32", s.m, s.k, s.n,
-            t, qlowGops, peerGops, qlowGops / peerGops,
+            requantize ? "u8s8s8_bias_perchannel" : "u8s8s32", s.m, s.k, s.n, t,
+            qlowGops, peerGops, qlowGops / peerGops,
             requantize ? llvm::formatv(" max_abs_diff_vs_peer={0} rounding={1}",
                                        maxDiff, requantRounding.getValue())
                              .str()
@@ -822,8 +834,8 @@ int runMatmul() {
               "qlow_min_gops={6:f1} peer_min_gops={7:f1} ratio_min={8:f3} "
               "qlow_median_gops={9:f1} peer_median_gops={10:f1} "
               "ratio_median={11:f3}\n",
-              requantize ? "u8s8s8_bias_perchannel" : "u8s8s32", s.m, s.k,
-              s.n, t, alternateCalls.getValue(), ops / qlowMin / 1e9,
+              requantize ? "u8s8s8_bias_perchannel" : "u8s8s32", s.m, s.k, s.n,
+              t, alternateCalls.getValue(), ops / qlowMin / 1e9,
               ops / peerMin / 1e9, peerMin / qlowMin, ops / qlowMedian / 1e9,
               ops / peerMedian / 1e9, peerMedian / qlowMedian,
               std::max(1u, alternateRepeat.getValue()));
@@ -841,8 +853,8 @@ int runMatmul() {
           double plainBest = 1e30, fusedBest = 1e30;
           for (int round = 0; round < 5; ++round) {
             double perCall = 0.0;
-            if (failed(p.compiled->call(p.signature, {p.input}, repeat,
-                                        &perCall)))
+            if (failed(
+                    p.compiled->call(p.signature, {p.input}, repeat, &perCall)))
               return 1;
             plainBest = std::min(plainBest, perCall);
             if (failed(
@@ -917,9 +929,10 @@ int main(int argc, char **argv) {
   // libLLVM's own `--threads` swallowed `--threads 1`, and the default
   // thread counts were measured: `--threads` is --thread-counts.
   mlir::qlow::hideLLVMThreadsOption();
-  static cl::alias threadsAlias("threads",
-                                cl::desc("Alias for --thread-counts"),
-                                cl::aliasopt(threadCounts), cl::CommaSeparated);
+  static cl::alias threadsAlias(
+      "threads", cl::desc("Alias for --thread-counts"),
+      cl::aliasopt(threadCounts), cl::CommaSeparated, cl::cat(toolCategory));
+  mlir::qlow::showOnlyToolOptions(toolCategory);
   cl::ParseCommandLineOptions(
       argc, argv,
       "qlow-bench: qlow's kernels against a peer, measured in one process\n");
@@ -945,8 +958,8 @@ int main(int argc, char **argv) {
     if (options.weightBits == 0)
       return 1;
     if (options.seq <= 0 || options.cache <= 0 || options.dModel <= 0 ||
-        options.heads <= 0 || options.kvHeads <= 0 ||
-        options.encoderFfn <= 0 || options.decoderFfn <= 0) {
+        options.heads <= 0 || options.kvHeads <= 0 || options.encoderFfn <= 0 ||
+        options.decoderFfn <= 0) {
       llvm::errs() << "qlow-bench: error: layer sizes must be positive\n";
       return 1;
     }

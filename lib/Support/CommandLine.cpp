@@ -16,3 +16,12 @@ void mlir::qlow::hideLLVMThreadsOption() {
     llvmThreads->setHiddenFlag(llvm::cl::ReallyHidden);
   }
 }
+
+void mlir::qlow::showOnlyToolOptions(llvm::cl::OptionCategory &tool) {
+  static llvm::cl::OptionCategory mlirCategory(
+      "MLIR printing and context options");
+  for (auto &entry : llvm::cl::getRegisteredOptions())
+    if (entry.first.starts_with("mlir-"))
+      entry.second->addCategory(mlirCategory);
+  llvm::cl::HideUnrelatedOptions({&tool, &mlirCategory});
+}

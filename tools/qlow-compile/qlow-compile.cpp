@@ -23,26 +23,31 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/Object/ArchiveWriter.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
-#include "llvm/Object/ArchiveWriter.h"
-#include "llvm/Support/FileSystem.h"
 #include <cctype>
 
 using namespace mlir;
 namespace cl = llvm::cl;
 
-static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input.mlir | model.onnx>"));
+static cl::OptionCategory toolCategory("qlow-compile options");
+
+static cl::opt<std::string> inputFile(cl::Positional,
+                                      cl::desc("<input.mlir | model.onnx>"),
+                                      cl::cat(toolCategory));
 static cl::opt<std::string> outputFile("o",
-                                       cl::desc("Output file ('-': stdout)"));
+                                       cl::desc("Output file ('-': stdout)"),
+                                       cl::cat(toolCategory));
 static cl::opt<std::string>
     targetArch("target",
                cl::desc("Target architecture: x86_64 or aarch64 "
                         "(aarch64-linux-gnu objects)"),
-               cl::init("x86_64"));
+               cl::init("x86_64"), cl::cat(toolCategory));
 static cl::opt<std::string>
     cpu("cpu",
         cl::desc("Target CPU (see --list-cpus; default: host for x86_64, "
@@ -50,9 +55,10 @@ static cl::opt<std::string>
                  "(best first, ending with a baseline such as generic) "
                  "compiles one variant per CPU and picks one at run time "
                  "from HWCAP"),
-        cl::init("host"));
+        cl::init("host"), cl::cat(toolCategory));
 static cl::opt<bool> listCpus("list-cpus",
-                              cl::desc("List the known target CPUs and exit"));
+                              cl::desc("List the known target CPUs and exit"),
+                              cl::cat(toolCategory));
 static cl::opt<mlir::qlow::EmitKind> emitKind(
     "emit", cl::desc("What to write"),
     cl::values(clEnumValN(mlir::qlow::EmitKind::Object, "obj",
@@ -61,25 +67,29 @@ static cl::opt<mlir::qlow::EmitKind> emitKind(
                clEnumValN(mlir::qlow::EmitKind::LLVMIR, "llvm", "LLVM IR"),
                clEnumValN(mlir::qlow::EmitKind::MLIR, "mlir",
                           "the LLVM dialect after qlow-cpu-pipeline")),
-    cl::init(mlir::qlow::EmitKind::Object));
+    cl::init(mlir::qlow::EmitKind::Object), cl::cat(toolCategory));
 static cl::opt<std::string>
     headerFile("header",
                cl::desc("C header to write (default with --emit=obj: the "
-                        "output path with .h)"));
-static cl::opt<unsigned>
-    optLevel("opt-level", cl::desc("Optimization level, 0 to 3"), cl::init(2));
+                        "output path with .h)"),
+               cl::cat(toolCategory));
+static cl::opt<unsigned> optLevel("opt-level",
+                                  cl::desc("Optimization level, 0 to 3"),
+                                  cl::init(2), cl::cat(toolCategory));
 
 static cl::opt<std::string> modelName(
     "model-name",
     cl::desc("With model.onnx and -o DIR/: the library's name (default: the "
-             "model file's name without .onnx)"));
+             "model file's name without .onnx)"),
+    cl::cat(toolCategory));
 
 static cl::opt<bool> progress(
     "progress",
     cl::desc("Report the compilation's progress on stderr (import, quantize, "
              "lower, codegen). Default: only when stderr is a terminal and "
              "the compilation takes more than a second; --progress=false: "
-             "never"));
+             "never"),
+    cl::cat(toolCategory));
 
 using mlir::qlow::CompileProgress;
 
@@ -163,9 +173,8 @@ static int writeModelLibrary(MLIRContext &context) {
   if (failed(mlir::qlow::emitModule(*module, options, objectStream)))
     return 1;
   std::string member = name + ".o";
-  llvm::NewArchiveMember archiveMember(
-      llvm::MemoryBufferRef(llvm::StringRef(object.data(), object.size()),
-                            member));
+  llvm::NewArchiveMember archiveMember(llvm::MemoryBufferRef(
+      llvm::StringRef(object.data(), object.size()), member));
   std::string archive;
   llvm::raw_string_ostream archiveStream(archive);
   if (llvm::Error e = llvm::writeArchiveToStream(
@@ -201,6 +210,7 @@ int main(int argc, char **argv) {
   registerMLIRContextCLOptions();
   // `--threads` is no option of this tool (libLLVM's own took it silently).
   mlir::qlow::hideLLVMThreadsOption();
+  mlir::qlow::showOnlyToolOptions(toolCategory);
   cl::ParseCommandLineOptions(argc, argv,
                               "qlow-compile: qlow graphs to object code\n");
   CompileProgress::install(

@@ -24,19 +24,27 @@
 using namespace mlir;
 using namespace llvm;
 
+static cl::OptionCategory toolCategory("qlow-import-onnx options");
+
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.onnx>"),
-                                      cl::Required);
-static cl::opt<std::string> outputFile("o", cl::desc("Output file (- = stdout)"),
-                                       cl::value_desc("file"), cl::init("-"));
-static cl::opt<bool> foldQdq(
-    "fold-qdq",
-    cl::desc("Run qlow-fold-qdq and canonicalize after import (what "
-             "qlow-run and qlow-compile do with .onnx models)"));
-static cl::opt<bool> noRaise(
-    "no-raise", cl::desc("Keep decompositions (GELU) as imported node by node"));
+                                      cl::Required, cl::cat(toolCategory));
+static cl::opt<std::string> outputFile("o",
+                                       cl::desc("Output file (- = stdout)"),
+                                       cl::value_desc("file"), cl::init("-"),
+                                       cl::cat(toolCategory));
+static cl::opt<bool>
+    foldQdq("fold-qdq",
+            cl::desc("Run qlow-fold-qdq and canonicalize after import (what "
+                     "qlow-run and qlow-compile do with .onnx models)"),
+            cl::cat(toolCategory));
+static cl::opt<bool>
+    noRaise("no-raise",
+            cl::desc("Keep decompositions (GELU) as imported node by node"),
+            cl::cat(toolCategory));
 static cl::opt<std::string> functionName("function-name",
                                          cl::desc("Name of the function"),
-                                         cl::init("model"));
+                                         cl::init("model"),
+                                         cl::cat(toolCategory));
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
@@ -44,6 +52,7 @@ int main(int argc, char **argv) {
   registerMLIRContextCLOptions();
   // `--threads` is no option of this tool (libLLVM's own took it silently).
   mlir::qlow::hideLLVMThreadsOption();
+  mlir::qlow::showOnlyToolOptions(toolCategory);
   cl::ParseCommandLineOptions(argc, argv,
                               "qlow-import-onnx: ONNX model to qlow MLIR\n");
   DialectRegistry registry;

@@ -47,70 +47,84 @@ using namespace mlir;
 namespace cl = llvm::cl;
 namespace ref = ::qlow::ref;
 
-static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input.mlir | model.onnx>"),
-                                      cl::Required);
+static cl::OptionCategory toolCategory("qlow-run options");
+
+static cl::opt<std::string> inputFile(cl::Positional,
+                                      cl::desc("<input.mlir | model.onnx>"),
+                                      cl::Required, cl::cat(toolCategory));
 static cl::opt<bool> reference(
     "reference",
     cl::desc("Evaluate with the reference semantics of lib/Reference instead "
-             "of compiling"));
+             "of compiling"),
+    cl::cat(toolCategory));
 static cl::list<std::string>
     entries("entry",
             cl::desc("Function to run (default: the only or the first public "
                      "one); several may be given, repeated or "
                      "comma-separated, and are compiled together"),
-            cl::CommaSeparated);
-static cl::list<std::string> inputs(
-    "input", cl::desc("Input .npy, one per argument, in order, or "
-                      "NAME=file.npy by the ONNX input's name (argN, the "
-                      "argument's position, for an argument without one)"));
-static cl::alias inputsAlias("i", cl::aliasopt(inputs));
+            cl::CommaSeparated, cl::cat(toolCategory));
+static cl::list<std::string>
+    inputs("input",
+           cl::desc("Input .npy, one per argument, in order, or "
+                    "NAME=file.npy by the ONNX input's name (argN, the "
+                    "argument's position, for an argument without one)"),
+           cl::cat(toolCategory));
+static cl::alias inputsAlias("i", cl::aliasopt(inputs), cl::cat(toolCategory));
 static cl::opt<bool> progress(
     "progress",
     cl::desc("Report the compilation's progress on stderr (import, quantize, "
              "lower, codegen). Default: only when stderr is a terminal and "
              "the compilation takes more than a second; --progress=false: "
-             "never"));
+             "never"),
+    cl::cat(toolCategory));
 static cl::list<std::string>
-    outputs("output", cl::desc("Output .npy, one per result, in order"));
-static cl::alias outputsAlias("o", cl::aliasopt(outputs));
+    outputs("output", cl::desc("Output .npy, one per result, in order"),
+            cl::cat(toolCategory));
+static cl::alias outputsAlias("o", cl::aliasopt(outputs),
+                              cl::cat(toolCategory));
 static cl::opt<std::string>
     inputDir("input-dir",
-             cl::desc("Read each argument from <dir>/<function>.<index>.npy"));
+             cl::desc("Read each argument from <dir>/<function>.<index>.npy"),
+             cl::cat(toolCategory));
 static cl::opt<std::string>
     outputDir("output-dir",
-              cl::desc("Write each result as <dir>/<function>.<index>.npy"));
+              cl::desc("Write each result as <dir>/<function>.<index>.npy"),
+              cl::cat(toolCategory));
 static cl::opt<bool> randomInputs(
     "random-inputs",
     cl::desc("Generate inputs: f32 standard normal, quantized uniform over the "
-             "storage range, integers zero"));
+             "storage range, integers zero"),
+    cl::cat(toolCategory));
 static cl::opt<unsigned> seed("seed", cl::desc("Seed of --random-inputs"),
-                              cl::init(0));
+                              cl::init(0), cl::cat(toolCategory));
 static cl::opt<bool> printResults("print",
-                                  cl::desc("Print a summary of each result"));
+                                  cl::desc("Print a summary of each result"),
+                                  cl::cat(toolCategory));
 static cl::opt<bool>
     printRanges("print-ranges",
-                cl::desc("Print the ranges recorded by qlow.observe"));
+                cl::desc("Print the ranges recorded by qlow.observe"),
+                cl::cat(toolCategory));
 static cl::opt<unsigned> repeat("repeat",
                                 cl::desc("Evaluate this many times and report "
                                          "the time per run"),
-                                cl::init(1));
+                                cl::init(1), cl::cat(toolCategory));
 static cl::opt<unsigned>
     optLevel("opt-level",
              cl::desc("Optimization level of compiled execution, 0 to 3 "
                       "(qlow-cpu-pipeline's opt-level, and LLVM's)"),
-             cl::init(2));
+             cl::init(2), cl::cat(toolCategory));
 
 static cl::opt<std::string> targetCpu(
     "cpu",
     cl::desc("CPU to compile for (default host). Its kernels must run on this "
              "machine: a subset of the host's ISA, e.g. haswell on a Zen 4"),
-    cl::init("host"));
+    cl::init("host"), cl::cat(toolCategory));
 static cl::opt<unsigned> numThreads(
     "num-threads",
     cl::desc("Threads of compiled kernels (the OpenMP runtime's count; 0: "
              "its default, OMP_NUM_THREADS or the number of cores); also "
              "--threads"),
-    cl::init(0));
+    cl::init(0), cl::cat(toolCategory));
 
 /// Prints an error without a location (tool-level problems) and fails.
 static LogicalResult toolError(const Twine &message) {
@@ -263,7 +277,8 @@ static LogicalResult writeOutputs(ArrayRef<EntryRun> runs) {
         if (!name.empty() && runs.size() == 1)
           llvm::sys::path::append(path, name + ".npy");
         else
-          llvm::sys::path::append(path, run.name + "." + llvm::Twine(i) + ".npy");
+          llvm::sys::path::append(path,
+                                  run.name + "." + llvm::Twine(i) + ".npy");
         paths.push_back(path.str().str());
       }
   }
@@ -471,8 +486,7 @@ static LogicalResult run(MLIRContext &context) {
     EntryRun run;
     run.func = func;
     run.name = func.getSymName().str();
-    for (unsigned i = 0; i < func.getNumArguments(); ++i)
-    {
+    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
       // Arguments without an ONNX name (MLIR functions) are named by
       // position for NAME=file.npy: arg0, arg1, ...
       std::string name = onnxName(func, i, /*result=*/false);
@@ -526,8 +540,7 @@ static LogicalResult run(MLIRContext &context) {
                                       "run ({1} runs)\n",
                                       1e3 * run.secondsPerRun,
                                       repeat.getValue());
-      else
-      {
+      else {
         llvm::outs() << "compiled execution: "
                      << llvm::format("%.4g", 1e3 * run.secondsPerRun)
                      << " ms per run (" << repeat << " runs, "
@@ -539,8 +552,8 @@ static LogicalResult run(MLIRContext &context) {
                        << "latency: min "
                        << llvm::format("%.4g", 1e3 * t.front())
                        << " ms, median "
-                       << llvm::format("%.4g", 1e3 * t[t.size() / 2])
-                       << " ms (" << t.size() << " calls)\n";
+                       << llvm::format("%.4g", 1e3 * t[t.size() / 2]) << " ms ("
+                       << t.size() << " calls)\n";
       }
     }
   }
@@ -555,9 +568,10 @@ int main(int argc, char **argv) {
   // and ONNX Runtime's naming: an alias of --num-threads, once libLLVM's own
   // is out of the way.
   mlir::qlow::hideLLVMThreadsOption();
-  static cl::alias threadsAlias("threads",
-                                cl::desc("Alias for --num-threads"),
-                                cl::aliasopt(numThreads));
+  static cl::alias threadsAlias("threads", cl::desc("Alias for --num-threads"),
+                                cl::aliasopt(numThreads),
+                                cl::cat(toolCategory));
+  mlir::qlow::showOnlyToolOptions(toolCategory);
   cl::ParseCommandLineOptions(argc, argv,
                               "qlow-run: run a qlow function on .npy inputs\n");
   // Progress is about compiling: the reference evaluator compiles nothing.
