@@ -142,8 +142,8 @@ bool isInnerReduction(linalg::GenericOp op, int64_t lanes) {
   auto isInt = [](Value v) {
     return isa<IntegerType>(getElementTypeOrSelf(v.getType()));
   };
-  bool f32Row = op.getNumDpsInputs() == 1 &&
-                llvm::all_of(op->getOperands(), isF32);
+  bool f32Row =
+      op.getNumDpsInputs() == 1 && llvm::all_of(op->getOperands(), isF32);
   bool intRow = llvm::all_of(op->getOperands(), isInt);
   // Float row sums accumulated in f64 (the float layer_norm's and rms_norm's
   // sums and sums of squares, softmax's denominator): f32 or f64 inputs, one
@@ -155,15 +155,14 @@ bool isInnerReduction(linalg::GenericOp op, int64_t lanes) {
     Type t = getElementTypeOrSelf(v.getType());
     return t.isF32() || t.isF64();
   };
-  bool f64Sum =
-      op.getNumDpsInits() == 1 &&
-      getElementTypeOrSelf(op.getDpsInits()[0].getType()).isF64() &&
-      llvm::all_of(op->getOperands(), isF32OrF64) &&
-      llvm::all_of(op.getRegion().front().without_terminator(),
-                   [](Operation &inner) {
-                     return isa<arith::ExtFOp, arith::SubFOp, arith::MulFOp,
-                                arith::AddFOp>(inner);
-                   });
+  bool f64Sum = op.getNumDpsInits() == 1 &&
+                getElementTypeOrSelf(op.getDpsInits()[0].getType()).isF64() &&
+                llvm::all_of(op->getOperands(), isF32OrF64) &&
+                llvm::all_of(op.getRegion().front().without_terminator(),
+                             [](Operation &inner) {
+                               return isa<arith::ExtFOp, arith::SubFOp,
+                                          arith::MulFOp, arith::AddFOp>(inner);
+                             });
   if (!op.hasPureTensorSemantics() || op.getNumLoops() == 0 ||
       op.getNumLoops() > 2 || (!f32Row && !intRow && !f64Sum) ||
       op.getNumReductionLoops() != 1 ||
@@ -354,8 +353,8 @@ SmallVector<linalg::GenericOp> fuseRows(RewriterBase &rewriter,
     return {};
   SmallVector<int64_t> ranges = consumer.getStaticLoopRanges();
   const int64_t rows = ranges.front();
-  if (rows < 2 || !linalg::isParallelIterator(
-                      consumer.getIteratorTypesArray().front()))
+  if (rows < 2 ||
+      !linalg::isParallelIterator(consumer.getIteratorTypesArray().front()))
     return {};
   Block *block = consumer->getBlock();
   // The producers that may be fused: generics of this block that the
@@ -372,8 +371,7 @@ SmallVector<linalg::GenericOp> fuseRows(RewriterBase &rewriter,
         continue;
       auto type = cast<RankedTensorType>(producer->getResult(0).getType());
       if (type.getRank() == 0 || type.getDimSize(0) != rows ||
-          !linalg::isParallelIterator(
-              producer.getIteratorTypesArray().front()))
+          !linalg::isParallelIterator(producer.getIteratorTypesArray().front()))
         continue;
       fusable.insert(producer);
       worklist.push_back(producer);
@@ -383,8 +381,7 @@ SmallVector<linalg::GenericOp> fuseRows(RewriterBase &rewriter,
     return {};
   // Whether a fused producer must also be yielded (used outside the chain),
   // or cannot be fused (used outside before the consumer).
-  auto outsideUsers = [&](Operation *producer, Operation *loop,
-                          bool &before) {
+  auto outsideUsers = [&](Operation *producer, Operation *loop, bool &before) {
     bool any = false;
     before = false;
     for (Operation *user : producer->getUsers()) {
@@ -476,14 +473,56 @@ struct FoldTransferReadOfFill : OpRewritePattern<vector::TransferReadOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(vector::TransferReadOp read,
                                 PatternRewriter &rewriter) const override {
-    auto fill = read.getBase().getDefiningOp<linalg::FillOp>();
+    // Through slices of the filled tensor too (a row's slice of the [rows]
+    // partial sums).
+    Value base = read.getBase();
+    while (auto slice = base.getDefiningOp<tensor::ExtractSliceOp>())
+      base = slice.getSource();
+    auto fill = base.getDefiningOp<linalg::FillOp>();
     // In bounds and unmasked: every lane is read from the filled tensor
     // (not the padding).
     if (!fill || read.getMask() ||
         !llvm::all_of(read.getInBoundsValues(), [](bool b) { return b; }))
       return failure();
-    rewriter.replaceOpWithNewOp<vector::BroadcastOp>(
-        read, read.getVectorType(), fill.getInputs().front());
+    rewriter.replaceOpWithNewOp<vector::BroadcastOp>(read, read.getVectorType(),
+                                                     fill.getInputs().front());
+    return success();
+  }
+};
+
+/// A transfer_read of the single element a transfer_write just wrote (same
+/// indices) is that element broadcast. A row's mean and 1/std (layer_norm,
+/// rms_norm) are computed as one-element slices of a [rows] tensor made
+/// outside the row loop, written once and read back broadcast; the tensor
+/// written from inside the parallel loop made One-Shot Bufferize give every
+/// row (every iteration of the forall) buffers of its own: two malloc/free
+/// pairs per row of each normalization. Folded, the writes are dead.
+struct FoldTransferReadOfSingleElementWrite
+    : OpRewritePattern<vector::TransferReadOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(vector::TransferReadOp read,
+                                PatternRewriter &rewriter) const override {
+    auto write = read.getBase().getDefiningOp<vector::TransferWriteOp>();
+    if (!write || write.getMask() || read.getMask() ||
+        !isa<RankedTensorType>(write.getBase().getType()) ||
+        write.getVectorType().getNumElements() != 1 ||
+        !llvm::all_of(write.getInBoundsValues(), [](bool b) { return b; }) ||
+        write.getIndices() != read.getIndices())
+      return failure();
+    // Every lane of the read is that element: each of its dimensions is a
+    // broadcast or of size 1 (in bounds, being the written element's).
+    AffineMap map = read.getPermutationMap();
+    for (auto [dim, expr] : llvm::enumerate(map.getResults())) {
+      if (read.isBroadcastDim(dim))
+        continue;
+      if (read.getVectorType().getDimSize(dim) != 1)
+        return failure();
+    }
+    Value element = vector::ExtractOp::create(
+        rewriter, read.getLoc(), write.getVector(),
+        SmallVector<int64_t>(write.getVectorType().getRank(), 0));
+    rewriter.replaceOpWithNewOp<vector::BroadcastOp>(read, read.getVectorType(),
+                                                     element);
     return success();
   }
 };
@@ -579,9 +618,9 @@ struct QlowVectorizeElementwisePass
       int64_t main = n / lanes * lanes;
       if (main > 0 && main < n) {
         rewriter.setInsertionPoint(op);
-        auto [head, tail] = linalg::splitOp(
-            rewriter, cast<TilingInterface>(op.getOperation()), innermost,
-            rewriter.getIndexAttr(main));
+        auto [head, tail] =
+            linalg::splitOp(rewriter, cast<TilingInterface>(op.getOperation()),
+                            innermost, rewriter.getIndexAttr(main));
         pieces.push_back({head, lanes});
         pieces.push_back({tail, n - main});
       } else {
@@ -597,11 +636,11 @@ struct QlowVectorizeElementwisePass
           !llvm::isPowerOf2_64(pieces.back().second)) {
         auto [rest, width] = pieces.pop_back_val();
         while (!llvm::isPowerOf2_64(width)) {
-          int64_t head = static_cast<int64_t>(llvm::bit_floor(
-              static_cast<uint64_t>(width)));
+          int64_t head = static_cast<int64_t>(
+              llvm::bit_floor(static_cast<uint64_t>(width)));
           rewriter.setInsertionPoint(rest);
-          auto [first, second] = linalg::splitOp(
-              rewriter, rest, innermost, rewriter.getIndexAttr(head));
+          auto [first, second] = linalg::splitOp(rewriter, rest, innermost,
+                                                 rewriter.getIndexAttr(head));
           pieces.push_back({first, head});
           rest = second;
           width -= head;
@@ -625,7 +664,16 @@ struct QlowVectorizeElementwisePass
     // LLVM lowering turns into a horizontal reduction.
     vector::populateVectorMultiReductionLoweringPatterns(
         patterns, vector::VectorMultiReductionLowering::InnerReduction);
-    patterns.add<FoldTransferReadOfFill>(&getContext());
+    patterns.add<FoldTransferReadOfFill, FoldTransferReadOfSingleElementWrite>(
+        &getContext());
+    // The one-trip loops tiling left around a row's mean and 1/std, and their
+    // slices, folded here so that the pattern above sees the write next to
+    // its reads.
+    scf::ForOp::getCanonicalizationPatterns(patterns, &getContext());
+    tensor::ExtractSliceOp::getCanonicalizationPatterns(patterns,
+                                                        &getContext());
+    tensor::InsertSliceOp::getCanonicalizationPatterns(patterns,
+                                                       &getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

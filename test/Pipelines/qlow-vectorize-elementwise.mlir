@@ -346,3 +346,25 @@ func.func @dequantize_i4(%q: tensor<4x21x!quant.uniform<i4:f32, 0.5:1>>) -> tens
   %d = qlow.dequantize %q : tensor<4x21x!quant.uniform<i4:f32, 0.5:1>> -> tensor<4x21xf32>
   return %d : tensor<4x21xf32>
 }
+
+// -----
+
+// A row's mean and 1/std are one-element slices of [rows] tensors made
+// outside the row loop; written in the parallel loop, they made One-Shot
+// Bufferize allocate (and free) two buffers per row. Each is read back as
+// the element just written, broadcast, and the partial sums start from the
+// fill value: no f64 slice is read or written in the forall.
+// CHECK-LABEL: func.func @row_statistics_stay_in_registers
+// CHECK:       scf.forall
+// CHECK-NOT:   tensor<1xf64>
+// CHECK:       vector.reduction <add>, {{.+}} : vector<16xf64> into f64
+// CHECK-NOT:   tensor<1xf64>
+// CHECK:       vector.reduction <add>, {{.+}} : vector<16xf64> into f64
+// CHECK-NOT:   tensor<1xf64>
+// CHECK:       math.sqrt
+// CHECK-NOT:   tensor<1xf64>
+// CHECK:       return
+func.func @row_statistics_stay_in_registers(%x: tensor<128x768x!quant.uniform<u8:f32, 0.0387:123>>, %g: tensor<768xf32>, %b: tensor<768xf32>) -> tensor<128x768x!quant.uniform<u8:f32, 0.0384:129>> {
+  %y = qlow.layer_norm %x, %g, %b : (tensor<128x768x!quant.uniform<u8:f32, 0.0387:123>>, tensor<768xf32>, tensor<768xf32>) -> tensor<128x768x!quant.uniform<u8:f32, 0.0384:129>>
+  return %y : tensor<128x768x!quant.uniform<u8:f32, 0.0384:129>>
+}
