@@ -23,18 +23,39 @@ using namespace mlir::qlow;
 
 namespace {
 /// How an epilogue input is indexed by the (m, n) loops.
-enum class EpilogueIndexing { Acc, Row, Column, RowColumn };
+enum class EpilogueIndexing { Acc, Row, Column, RowColumn, Scalar };
 
-std::optional<EpilogueIndexing> classifyEpilogueMap(AffineMap map) {
+/// An input's indexing, and whether its indices start with the batch loops.
+struct EpilogueInputIndexing {
+  EpilogueIndexing kind;
+  bool batched = false;
+};
+
+/// Classifies an epilogue input's map over (b_0, ..., b_{batchDims-1}, m, n):
+/// (b..., m, n), (b..., m), (b..., n), or the same without the batch
+/// dimensions, or () (a 0-d input).
+std::optional<EpilogueInputIndexing> classifyEpilogueMap(AffineMap map,
+                                                         unsigned batchDims) {
+  if (map.getNumDims() != batchDims + 2 || map.getNumSymbols() != 0)
+    return std::nullopt;
+  ArrayRef<AffineExpr> results = map.getResults();
+  if (results.empty())
+    return EpilogueInputIndexing{EpilogueIndexing::Scalar};
+  bool batched = batchDims > 0 && results.size() > batchDims;
+  for (unsigned d = 0; batched && d < batchDims; ++d)
+    if (results[d] != getAffineDimExpr(d, map.getContext()))
+      batched = false;
+  if (batched)
+    results = results.drop_front(batchDims);
   MLIRContext *ctx = map.getContext();
-  AffineExpr m, n;
-  bindDims(ctx, m, n);
-  if (map == AffineMap::get(2, 0, {m, n}, ctx))
-    return EpilogueIndexing::RowColumn;
-  if (map == AffineMap::get(2, 0, {n}, ctx))
-    return EpilogueIndexing::Column;
-  if (map == AffineMap::get(2, 0, {m}, ctx))
-    return EpilogueIndexing::Row;
+  AffineExpr m = getAffineDimExpr(batchDims, ctx),
+             n = getAffineDimExpr(batchDims + 1, ctx);
+  if (results.size() == 2 && results[0] == m && results[1] == n)
+    return EpilogueInputIndexing{EpilogueIndexing::RowColumn, batched};
+  if (results.size() == 1 && results[0] == n)
+    return EpilogueInputIndexing{EpilogueIndexing::Column, batched};
+  if (results.size() == 1 && results[0] == m)
+    return EpilogueInputIndexing{EpilogueIndexing::Row, batched};
   return std::nullopt;
 }
 
@@ -272,12 +293,12 @@ mlir::qlow::matchInt8Contraction(linalg::GenericOp op, bool runtimeWeights) {
 /// are indexed by row, column or both, and whose body maps lane by lane onto
 /// vectors (constants and elementwise-mappable arith/math ops only).
 std::optional<FusedEpilogue>
-mlir::qlow::matchEpilogue(linalg::GenericOp contraction) {
+mlir::qlow::matchEpilogue(linalg::GenericOp contraction, unsigned batchDims) {
   Value acc = contraction->getResult(0);
   if (!acc.hasOneUse())
     return std::nullopt;
   auto op = dyn_cast<linalg::GenericOp>(*acc.getUsers().begin());
-  if (!op || op.getNumLoops() != 2 || op.getNumDpsInits() != 1 ||
+  if (!op || op.getNumLoops() != batchDims + 2 || op.getNumDpsInits() != 1 ||
       op->getNumResults() != 1 || op.getNumReductionLoops() != 0)
     return std::nullopt;
   auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
@@ -289,11 +310,13 @@ mlir::qlow::matchEpilogue(linalg::GenericOp contraction) {
     return std::nullopt;
   std::optional<unsigned> accInput;
   for (OpOperand *input : op.getDpsInputOperands()) {
-    auto indexing = classifyEpilogueMap(op.getMatchingIndexingMap(input));
+    auto indexing =
+        classifyEpilogueMap(op.getMatchingIndexingMap(input), batchDims);
     if (!indexing)
       return std::nullopt;
     if (input->get() == acc) {
-      if (*indexing != EpilogueIndexing::RowColumn || accInput)
+      if (indexing->kind != EpilogueIndexing::RowColumn ||
+          indexing->batched != (batchDims > 0) || accInput)
         return std::nullopt;
       accInput = input->getOperandNumber();
     }
@@ -308,7 +331,7 @@ mlir::qlow::matchEpilogue(linalg::GenericOp contraction) {
     if (!isa<arith::ConstantOp>(inner) &&
         !inner.hasTrait<OpTrait::Elementwise>() && !isTableLookup(inner))
       return std::nullopt;
-  return FusedEpilogue{op, *accInput};
+  return FusedEpilogue{op, *accInput, std::nullopt, batchDims};
 }
 
 /// The sibling must be a recognised contraction in its own right, read by
@@ -324,8 +347,9 @@ mlir::qlow::matchSiblingContraction(const Int8Contraction &c,
       continue;
     auto producer = input->get().getDefiningOp<linalg::GenericOp>();
     if (!producer || producer == c.op || !input->get().hasOneUse() ||
-        classifyEpilogueMap(op.getMatchingIndexingMap(input)) !=
-            EpilogueIndexing::RowColumn)
+        classifyEpilogueMap(op.getMatchingIndexingMap(input),
+                            epilogue.batchDims)
+                ->kind != EpilogueIndexing::RowColumn)
       continue;
     std::optional<Int8Contraction> sibling = matchInt8Contraction(producer);
     if (!sibling || producer.getDpsInputs()[0] != lhs ||
@@ -359,7 +383,10 @@ Value mlir::qlow::applyEpilogue(OpBuilder &b, Location loc,
                                 const FusedEpilogue &epilogue, Value acc,
                                 Value row, Value col, int64_t m, int64_t lanes,
                                 function_ref<Value(int64_t)> idx,
-                                Value siblingAcc, ByteTableLookup byteLookup) {
+                                Value siblingAcc, ByteTableLookup byteLookup,
+                                ValueRange batchIndices) {
+  assert(batchIndices.size() == epilogue.batchDims &&
+         "one batch index per batch loop");
   linalg::GenericOp op = epilogue.op;
   Block &body = op.getRegion().front();
   IRMapping mapping;
@@ -377,25 +404,43 @@ Value mlir::qlow::applyEpilogue(OpBuilder &b, Location loc,
     }
     auto vectorType = VectorType::get({lanes}, arg.getType());
     Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(arg.getType()));
-    switch (*classifyEpilogueMap(op.getMatchingIndexingMap(input))) {
-    case EpilogueIndexing::Row: {
-      Value scalar = tensor::ExtractOp::create(b, loc, input->get(),
-                                               ValueRange{clampedRow});
+    EpilogueInputIndexing indexing = *classifyEpilogueMap(
+        op.getMatchingIndexingMap(input), epilogue.batchDims);
+    // The indices of a batched input start with the batch's.
+    auto at = [&](std::initializer_list<Value> rest) {
+      SmallVector<Value> indices;
+      if (indexing.batched)
+        llvm::append_range(indices, batchIndices);
+      indices.append(rest.begin(), rest.end());
+      return indices;
+    };
+    switch (indexing.kind) {
+    case EpilogueIndexing::Scalar: {
+      Value scalar =
+          tensor::ExtractOp::create(b, loc, input->get(), ValueRange{});
       mapping.map(arg, vector::BroadcastOp::create(b, loc, vectorType, scalar));
       break;
     }
-    case EpilogueIndexing::Column:
-      mapping.map(arg, vector::TransferReadOp::create(
-                           b, loc, vectorType, input->get(), ValueRange{col},
-                           pad, SmallVector<bool>{false}));
+    case EpilogueIndexing::Row: {
+      Value scalar =
+          tensor::ExtractOp::create(b, loc, input->get(), at({clampedRow}));
+      mapping.map(arg, vector::BroadcastOp::create(b, loc, vectorType, scalar));
       break;
+    }
+    case EpilogueIndexing::Column: {
+      mapping.map(arg, vector::TransferReadOp::create(
+                           b, loc, vectorType, input->get(), at({col}), pad,
+                           SmallVector<bool>{false}));
+      break;
+    }
     case EpilogueIndexing::RowColumn:
-    case EpilogueIndexing::Acc:
+    case EpilogueIndexing::Acc: {
       mapping.map(
           arg, vector::TransferReadOp::create(b, loc, vectorType, input->get(),
-                                              ValueRange{clampedRow, col}, pad,
+                                              at({clampedRow, col}), pad,
                                               SmallVector<bool>{false}));
       break;
+    }
     }
   }
   for (Operation &inner : body.without_terminator()) {

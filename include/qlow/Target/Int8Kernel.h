@@ -70,14 +70,21 @@ struct FusedEpilogue {
   /// computes (see matchSiblingContraction), if any; applyEpilogue then maps
   /// it to the sibling's accumulator registers instead of reading memory.
   std::optional<unsigned> siblingInput = std::nullopt;
+  /// The batch loops before (m, n), as many as the batched contraction's
+  /// (see matchEpilogue's `batchDims`); applyEpilogue then reads inputs
+  /// indexed by them at the batch indices it is given.
+  unsigned batchDims = 0;
 };
 
 /// Finds the epilogue that convert-qlow-to-linalg puts after a contraction:
 /// the contraction's only user, elementwise over (m, n), whose other inputs
-/// are indexed by row, column or both, and whose body maps lane by lane onto
-/// vectors (constants, elementwise-mappable arith/math ops and lookups in
-/// 1-D tables).
-std::optional<FusedEpilogue> matchEpilogue(linalg::GenericOp contraction);
+/// are indexed by row, column or both, or are 0-d (a scalar), and whose body
+/// maps lane by lane onto vectors (constants, elementwise-mappable arith/math
+/// ops and lookups in 1-D tables). With `batchDims` (a batched contraction,
+/// [b..., m, n]), the epilogue has those batch loops first, and each input's
+/// indices either start with all of them, in order, or use none.
+std::optional<FusedEpilogue> matchEpilogue(linalg::GenericOp contraction,
+                                           unsigned batchDims = 0);
 
 /// A second contraction whose i32 accumulators `epilogue` (of `c`) reads
 /// element for element, with the same activations `c` has: SwiGLU's gate and
@@ -110,12 +117,14 @@ using ByteTableLookup = function_ref<Value(
 /// sibling contraction (`epilogue.siblingInput`), `siblingAcc` holds its
 /// accumulators for the same lanes. With `byteLookup`, lookups of i8 values
 /// in constant tables of at most 256 entries are the target's instead of
-/// gathers.
+/// gathers. A batched epilogue (`epilogue.batchDims`) reads its batched
+/// inputs at `batchIndices` (one index per batch loop) first.
 Value applyEpilogue(OpBuilder &b, Location loc, const FusedEpilogue &epilogue,
                     Value acc, Value row, Value col, int64_t m, int64_t lanes,
                     function_ref<Value(int64_t)> idx,
                     Value siblingAcc = nullptr,
-                    ByteTableLookup byteLookup = nullptr);
+                    ByteTableLookup byteLookup = nullptr,
+                    ValueRange batchIndices = {});
 
 /// The last op before which the kernel replacing `c` (and `epilogue`) can be
 /// built: `c` itself, or the last definition of an epilogue input that

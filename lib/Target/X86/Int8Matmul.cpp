@@ -814,6 +814,26 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
           }
           scf::YieldOp::create(kb, kl, next);
         });
+    // A batched epilogue reads its inputs at the batch's indices: the
+    // kernel's batch (the batch dimensions collapsed) delinearized, once per
+    // tile.
+    SmallVector<Value> batchIndexValues;
+    auto batchIndices = [&]() -> ValueRange {
+      if (!epilogue || epilogue->batchDims == 0)
+        return {};
+      if (batchIndexValues.empty()) {
+        Value rest = batch;
+        batchIndexValues.resize(c.batchShape.size());
+        for (size_t d = c.batchShape.size(); d-- > 1;) {
+          Value size = idx(c.batchShape[d]);
+          batchIndexValues[d] =
+              arith::RemUIOp::create(rb, rl, rest, size).getResult();
+          rest = arith::DivUIOp::create(rb, rl, rest, size).getResult();
+        }
+        batchIndexValues[0] = rest;
+      }
+      return batchIndexValues;
+    };
     // With one row block the tile's rows are the matmul's (local == i).
     Value local = localRow();
     for (int64_t r = 0; r < rows; ++r) {
@@ -827,10 +847,10 @@ Value buildInt8Kernel(OpBuilder &b, Location loc, const Int8Contraction &c,
         Value siblingValue =
             sibling ? kLoop.getResult(r * tileVectors + vectors + j) : Value();
         if (epilogue)
-          value =
-              applyEpilogue(rb, rl, *epilogue, value, row,
-                            arith::AddIOp::create(rb, rl, col0, idx(j * lanes)),
-                            c.m, lanes, idx, siblingValue, byteLookup);
+          value = applyEpilogue(
+              rb, rl, *epilogue, value, row,
+              arith::AddIOp::create(rb, rl, col0, idx(j * lanes)), c.m, lanes,
+              idx, siblingValue, byteLookup, batchIndices());
         tileOut =
             vector::TransferWriteOp::create(rb, rl, value, tileOut,
                                             ValueRange{tileRow, col}, inBounds)
@@ -891,7 +911,10 @@ struct QlowX86Int8MatmulPass
         if (std::optional<TransposedKeyWeights> keys =
                 matchTransposedKeyWeights(c.rhs))
           readThroughTransposedKeys(rewriter, *keys, c.op);
-      std::optional<FusedEpilogue> epilogue = matchEpilogue(c.op);
+      // A batched product of activations (attention's Q*K^T and P*V) takes
+      // its requantization too: its i32 scores no longer go through memory.
+      std::optional<FusedEpilogue> epilogue =
+          matchEpilogue(c.op, c.batchShape.size());
       std::optional<Int8Contraction> sibling;
       // (A kernel shares its panels only between constant weights.)
       if (epilogue && fuseSiblings && c.weights)

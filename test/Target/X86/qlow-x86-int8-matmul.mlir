@@ -276,7 +276,8 @@ func.func @one_row_block(%a: tensor<400x1024x!quant.uniform<u8:f32, 0.5:128>>) -
 // runs (pad K = 10 to 12 and N = 20 to 32, then the [B][panel][K/4][nr * 4]
 // layout by a transpose), and one scf.forall runs over batches x panels. The
 // activations are u8 (convert-qlow-to-linalg flips the sign bits of s8 ones
-// and of u8 weights), so the accumulators start at zero.
+// and of u8 weights), so the accumulators start at zero; the kernel computes
+// the requantizing epilogue of each batch too.
 // ZMM-LABEL: func.func @activation_product
 // ZMM: tensor.collapse_shape %{{.+}} {{\[\[}}0, 1], [2], [3]] : tensor<2x3x10x20xi8> into tensor<6x10x20xi8>
 // ZMM: tensor.pad %{{.+}} low[0, 0, 0] high[0, 2, 12]
@@ -286,10 +287,21 @@ func.func @one_row_block(%a: tensor<400x1024x!quant.uniform<u8:f32, 0.5:128>>) -
 // ZMM: tensor.collapse_shape %{{.+}} {{\[\[}}0, 1], [2], [3]] : tensor<2x3x7x10xi8> into tensor<6x7x10xi8>
 // ZMM: tensor.pad %{{.+}} low[0, 0, 0] high[0, 0, 2]
 // ZMM: scf.forall (%[[B:.+]], %[[P:.+]]) in (6, 1)
-// ZMM: tensor.extract_slice %{{.+}}[%[[B]], %{{.+}}, %{{.+}}] [1, 7, 32] [1, 1, 1] : tensor<6x7x32xi32> to tensor<7x32xi32>
+// ZMM: tensor.extract_slice %{{.+}}[%[[B]], %{{.+}}, %{{.+}}] [1, 7, 32] [1, 1, 1] : tensor<6x7x32xf32> to tensor<7x32xf32>
 // ZMM-COUNT-2: qlow_x86.dot_u8s8 {{.*}} : vector<64xi8> -> vector<16xi32>
-// ZMM: tensor.extract_slice %{{.+}}[0, 0, 0] [6, 7, 20] [1, 1, 1] : tensor<6x7x32xi32> to tensor<6x7x20xi32>
-// ZMM: tensor.expand_shape %{{.+}} {{\[\[}}0, 1], [2], [3]] output_shape [2, 3, 7, 20] : tensor<6x7x20xi32> into tensor<2x3x7x20xi32>
+// The f32 result's epilogue (the zero points' corrections and the scale) is
+// computed on the accumulators in registers: the batch index, delinearized
+// into the heads' [2, 3], reads the key column sums and the query row sums.
+// ZMM: %[[B1:.+]] = arith.remui %[[B]], %{{.+}} : index
+// ZMM: %[[B0:.+]] = arith.divui %[[B]], %{{.+}} : index
+// ZMM: vector.transfer_read %{{.+}}[%[[B0]], %[[B1]], %{{.+}}], %{{.+}} : tensor<2x3x20xi32>, vector<16xi32>
+// ZMM: tensor.extract %{{.+}}[%[[B0]], %[[B1]], %{{.+}}] : tensor<2x3x7xi32>
+// ZMM: arith.sitofp {{.+}} : vector<16xi32> to vector<16xf32>
+// ZMM: vector.transfer_write {{.+}} : vector<16xf32>, tensor<7x32xf32>
+// ZMM: tensor.extract_slice %{{.+}}[0, 0, 0] [6, 7, 20] [1, 1, 1] : tensor<6x7x32xf32> to tensor<6x7x20xf32>
+// ZMM: tensor.expand_shape %{{.+}} {{\[\[}}0, 1], [2], [3]] output_shape [2, 3, 7, 20] : tensor<6x7x20xf32> into tensor<2x3x7x20xf32>
+// ZMM-NOT: linalg.generic
+// ZMM: return
 // YMM-LABEL: func.func @activation_product
 // YMM: linalg.transpose
 // YMM: qlow_x86.dot_u8s8 {{.*}} : vector<32xi8> -> vector<8xi32>
@@ -342,14 +354,17 @@ func.func @activation_product_unpadded(%q: tensor<2x3x7x8x!quant.uniform<u8:f32,
 // 16 x 16 word transpose in four shuffle stages per block) and the
 // zero-point column sums read the key rows through the permutation, so the
 // transposed copy is left without users (the cleanups erase it).
+// The column sums are computed before the kernel, whose epilogue (the
+// u8 requantization of the scores) reads them.
 // ZMM-LABEL: func.func @transposed_keys
+// ZMM: linalg.generic {indexing_maps = [#{{.+}}, #{{.+}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%arg1 : tensor<1x32x2x64xi8>)
+// ZMM: arith.xori
 // ZMM: scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<2x1x16x128xi8>)
 // ZMM-COUNT-16: vector.transfer_read %arg1{{.+}} : tensor<1x32x2x64xi8>, vector<64xi8>
 // ZMM-COUNT-64: vector.shuffle {{.+}} : vector<16xi32>, vector<16xi32>
 // ZMM-COUNT-16: vector.transfer_write {{.+}} : vector<64xi8>, tensor<1x1x16x128xi8>
 // ZMM: qlow_x86.dot_u8s8
-// ZMM: linalg.generic {indexing_maps = [#{{.+}}, #{{.+}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%arg1 : tensor<1x32x2x64xi8>)
-// ZMM: arith.xori
+// ZMM: vector.transfer_write {{.+}} : vector<16xi8>, tensor<32x32xi8>
 func.func @transposed_keys(%q: tensor<1x2x32x64x!quant.uniform<u8:f32, 0.04:133>>, %x: tensor<1x32x2x64x!quant.uniform<u8:f32, 0.038:132>>) -> tensor<1x2x32x32x!quant.uniform<u8:f32, 0.3:133>> {
   %i = tensor.empty() : tensor<1x2x64x32x!quant.uniform<u8:f32, 0.038:132>>
   %k = linalg.transpose ins(%x : tensor<1x32x2x64x!quant.uniform<u8:f32, 0.038:132>>) outs(%i : tensor<1x2x64x32x!quant.uniform<u8:f32, 0.038:132>>) permutation = [0, 2, 3, 1]
