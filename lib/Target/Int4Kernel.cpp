@@ -466,3 +466,48 @@ void mlir::qlow::rewriteInt4Matmuls(
       rewriter.eraseOp(cast);
   }
 }
+
+Value mlir::qlow::storeInt4ResultVector(OpBuilder &b, Location loc, Value tile,
+                                        Value value, Value bias, Value row,
+                                        Value col0, int64_t v, int64_t lanes,
+                                        function_ref<Value(int64_t)> idx) {
+  if (!value && !bias)
+    return tile; // Already in place.
+  auto floatType = VectorType::get({lanes}, b.getF32Type());
+  Value padF32 = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  SmallVector<bool> inBounds = {true};
+  SmallVector<Value, 2> at = {row, idx(v * lanes)};
+  if (!value)
+    value = vector::TransferReadOp::create(b, loc, floatType, tile, at, padF32,
+                                           inBounds);
+  if (bias) {
+    // The last panel runs past N: a masked read.
+    Value col = arith::AddIOp::create(b, loc, col0, idx(v * lanes));
+    value = arith::AddFOp::create(
+        b, loc, value,
+        vector::TransferReadOp::create(b, loc, floatType, bias, ValueRange{col},
+                                       padF32, SmallVector<bool>{false}));
+  }
+  return vector::TransferWriteOp::create(b, loc, value, tile, at, inBounds)
+      .getResult();
+}
+
+Value mlir::qlow::finishInt4Kernel(OpBuilder &b, Location loc,
+                                   scf::ForallOp forall, Value panel,
+                                   Value shared,
+                                   ArrayRef<OpFoldResult> panelOffsets,
+                                   ArrayRef<OpFoldResult> panelSizes, int64_t m,
+                                   int64_t n, int64_t mp, int64_t np) {
+  SmallVector<OpFoldResult> unitStrides(2, b.getIndexAttr(1));
+  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(tb, loc, panel, shared, panelOffsets,
+                                        panelSizes, unitStrides);
+  Value result = forall.getResult(0);
+  if (mp != m || np != n)
+    result = tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get({m, n}, b.getF32Type()), result,
+        ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(m), b.getIndexAttr(n)},
+        unitStrides);
+  return result;
+}

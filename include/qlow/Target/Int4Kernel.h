@@ -15,6 +15,7 @@
 #include "dialects/Qlow/IR/QlowOps.h"
 #include "qlow/Conversion/QlowToLinalg.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 
@@ -164,6 +165,26 @@ Int4Activations buildInt4Activations(OpBuilder &b, Location loc,
                                      const Int4Matmul &c, int64_t paddedRows,
                                      int64_t zpOffset = 0,
                                      int64_t vectorBytes = 0);
+
+/// Stores result vector `v` (columns col0 + v * lanes onward) of row `row`
+/// of a register tile into `tile`, the work item's f32 panel of the output
+/// ([rows, np] of `lanes`-wide vectors): `value`, or, when null, the vector
+/// the tile already holds there (accumulated in memory), plus the bias's
+/// columns (a masked read: the last panel runs past N) when `bias` is set.
+/// A vector already in place without a bias is left as it is. Returns the
+/// updated tile.
+Value storeInt4ResultVector(OpBuilder &b, Location loc, Value tile, Value value,
+                            Value bias, Value row, Value col0, int64_t v,
+                            int64_t lanes, function_ref<Value(int64_t)> idx);
+
+/// Ends a kernel's scf.forall over column panels: inserts the work item's
+/// `panel` (the row loop's result) into `shared` at the panel's offsets and
+/// sizes, and returns the forall's [mp, np] f32 result cut to [m, n].
+Value finishInt4Kernel(OpBuilder &b, Location loc, scf::ForallOp forall,
+                       Value panel, Value shared,
+                       ArrayRef<OpFoldResult> panelOffsets,
+                       ArrayRef<OpFoldResult> panelSizes, int64_t m, int64_t n,
+                       int64_t mp, int64_t np);
 
 /// The pass body both targets share: matches every qlow.matmul under `root`
 /// (groups a multiple of `kStep` rows), emits a remark on each dynamic one

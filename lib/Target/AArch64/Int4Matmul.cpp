@@ -793,43 +793,18 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
         for (int64_t r = 0; r < rows; ++r) {
           Value row = arith::AddIOp::create(rb, rl, i, idx(r));
           for (int64_t v = 0; v < vectors; ++v) {
-            if (inMemory && !bias)
-              continue; // Already in place.
-            SmallVector<Value, 2> at = {row, idx(v * lanes)};
-            Value value =
-                inMemory ? vector::TransferReadOp::create(
-                               rb, rl, floatType, tile, at, padF32, inBounds)
-                               .getResult()
-                : transposed ? rowVectors[r * vectors + v]
-                             : groupResults[r * vectors + v];
-            if (bias) {
-              // The last panel runs past N: a masked read.
-              Value col = arith::AddIOp::create(rb, rl, col0, idx(v * lanes));
-              value = arith::AddFOp::create(
-                  rb, rl, value,
-                  vector::TransferReadOp::create(rb, rl, floatType, bias,
-                                                 ValueRange{col}, padF32,
-                                                 SmallVector<bool>{false}));
-            }
-            tile = vector::TransferWriteOp::create(rb, rl, value, tile, at,
-                                                   inBounds)
-                       .getResult();
+            tile = storeInt4ResultVector(rb, rl, tile,
+                                         inMemory ? Value()
+                                         : transposed
+                                             ? rowVectors[r * vectors + v]
+                                             : groupResults[r * vectors + v],
+                                         bias, row, col0, v, lanes, idx);
           }
         }
         scf::YieldOp::create(rb, rl, tile);
       });
-  OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(tb, loc, rowLoop.getResult(0), shared,
-                                        panelOffsets, panelSizes, unitStrides);
-
-  Value result = forall.getResult(0);
-  if (mp != c.m || np != c.n)
-    result = tensor::ExtractSliceOp::create(
-        b, loc, RankedTensorType::get({c.m, c.n}, f32), result,
-        ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(c.m), b.getIndexAttr(c.n)},
-        unitStrides);
-  return result;
+  return finishInt4Kernel(b, loc, forall, rowLoop.getResult(0), shared,
+                          panelOffsets, panelSizes, c.m, c.n, mp, np);
 }
 
 struct QlowAArch64Int4MatmulPass
