@@ -492,20 +492,40 @@ Value mlir::qlow::storeInt4ResultVector(OpBuilder &b, Location loc, Value tile,
       .getResult();
 }
 
-Value mlir::qlow::finishInt4Kernel(OpBuilder &b, Location loc,
-                                   scf::ForallOp forall, Value panel,
-                                   Value shared,
-                                   ArrayRef<OpFoldResult> panelOffsets,
-                                   ArrayRef<OpFoldResult> panelSizes, int64_t m,
-                                   int64_t n, int64_t mp, int64_t np) {
-  SmallVector<OpFoldResult> unitStrides(2, b.getIndexAttr(1));
+Value mlir::qlow::buildInt4KernelScaffold(
+    OpBuilder &b, Location loc, Value out, int64_t panels, int64_t cols,
+    int64_t m, int64_t n, int64_t mp, int64_t rows, OpBuilder &constants,
+    function_ref<Value(int64_t)> idx,
+    function_ref<Value(OpBuilder &, Location, Value, Value, Value, Value)>
+        buildRowTile) {
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(panels)}, ValueRange{out},
+      std::nullopt);
+  constants.setInsertionPoint(forall);
+  OpBuilder pb = OpBuilder::atBlockBegin(forall.getBody());
+  Value p = forall.getInductionVars()[0];
+  Value shared = forall.getRegionIterArgs()[0];
+  Value col0 = arith::MulIOp::create(pb, loc, p, idx(cols));
+  SmallVector<OpFoldResult> panelOffsets = {pb.getIndexAttr(0), col0};
+  SmallVector<OpFoldResult> panelSizes = {pb.getIndexAttr(mp),
+                                          pb.getIndexAttr(cols)};
+  SmallVector<OpFoldResult> unitStrides(2, pb.getIndexAttr(1));
+  Type f32 = b.getF32Type();
+  Value panel = tensor::ExtractSliceOp::create(
+      pb, loc, RankedTensorType::get({mp, cols}, f32), shared, panelOffsets,
+      panelSizes, unitStrides);
+  auto rowLoop = scf::ForOp::create(
+      pb, loc, idx(0), idx(mp), idx(rows), ValueRange{panel},
+      [&](OpBuilder &rb, Location rl, Value i, ValueRange args) {
+        scf::YieldOp::create(rb, rl, buildRowTile(rb, rl, i, p, col0, args[0]));
+      });
   OpBuilder tb = OpBuilder::atBlockEnd(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(tb, loc, panel, shared, panelOffsets,
-                                        panelSizes, unitStrides);
+  tensor::ParallelInsertSliceOp::create(tb, loc, rowLoop.getResult(0), shared,
+                                        panelOffsets, panelSizes, unitStrides);
   Value result = forall.getResult(0);
-  if (mp != m || np != n)
+  if (mp != m || panels * cols != n)
     result = tensor::ExtractSliceOp::create(
-        b, loc, RankedTensorType::get({m, n}, b.getF32Type()), result,
+        b, loc, RankedTensorType::get({m, n}, f32), result,
         ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(m), b.getIndexAttr(n)},
         unitStrides);

@@ -177,14 +177,21 @@ Value storeInt4ResultVector(OpBuilder &b, Location loc, Value tile, Value value,
                             Value bias, Value row, Value col0, int64_t v,
                             int64_t lanes, function_ref<Value(int64_t)> idx);
 
-/// Ends a kernel's scf.forall over column panels: inserts the work item's
-/// `panel` (the row loop's result) into `shared` at the panel's offsets and
-/// sizes, and returns the forall's [mp, np] f32 result cut to [m, n].
-Value finishInt4Kernel(OpBuilder &b, Location loc, scf::ForallOp forall,
-                       Value panel, Value shared,
-                       ArrayRef<OpFoldResult> panelOffsets,
-                       ArrayRef<OpFoldResult> panelSizes, int64_t m, int64_t n,
-                       int64_t mp, int64_t np);
+/// The loops both targets' int4 kernels share: an scf.forall over the
+/// `panels` column panels of `cols` columns of `out` (an f32 [mp, panels *
+/// cols] tensor), in each the panel's [mp, cols] slice and an scf.for over
+/// its register tiles of `rows` rows, whose body `buildRowTile` builds from
+/// the tile's first row `i`, the panel index `p`, its first column `col0`
+/// and the panel slice, returning the slice updated; then the slice's
+/// parallel_insert_slice, and the forall's result cut to [m, n]. `constants`
+/// is set before the forall, where `idx` builds the index constants.
+Value buildInt4KernelScaffold(
+    OpBuilder &b, Location loc, Value out, int64_t panels, int64_t cols,
+    int64_t m, int64_t n, int64_t mp, int64_t rows, OpBuilder &constants,
+    function_ref<Value(int64_t)> idx,
+    function_ref<Value(OpBuilder &rb, Location rl, Value i, Value p, Value col0,
+                       Value panel)>
+        buildRowTile);
 
 /// The pass body both targets share: matches every qlow.matmul under `root`
 /// (groups a multiple of `kStep` rows), emits a remark on each dynamic one

@@ -437,25 +437,10 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
       ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
       ArrayRef<OpFoldResult>{b.getIndexAttr(mp + lanes - c.m)}, padF32);
 
-  auto forall = scf::ForallOp::create(
-      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(panels)}, ValueRange{out},
-      std::nullopt);
-  constants.setInsertionPoint(forall);
-  OpBuilder pb = OpBuilder::atBlockBegin(forall.getBody());
-  Value p = forall.getInductionVars()[0];
-  Value shared = forall.getRegionIterArgs()[0];
-  Value col0 = arith::MulIOp::create(pb, loc, p, idx(nr));
-  SmallVector<OpFoldResult> panelOffsets = {pb.getIndexAttr(0), col0};
-  SmallVector<OpFoldResult> panelSizes = {pb.getIndexAttr(mp),
-                                          pb.getIndexAttr(nr)};
-  SmallVector<OpFoldResult> unitStrides = {pb.getIndexAttr(1),
-                                           pb.getIndexAttr(1)};
-  Value panel = tensor::ExtractSliceOp::create(
-      pb, loc, RankedTensorType::get({mp, nr}, f32), shared, panelOffsets,
-      panelSizes, unitStrides);
-  auto rowLoop = scf::ForOp::create(
-      pb, loc, idx(0), idx(mp), idx(rows), ValueRange{panel},
-      [&](OpBuilder &rb, Location rl, Value i, ValueRange rArgs) {
+  return buildInt4KernelScaffold(
+      b, loc, out, panels, nr, c.m, c.n, mp, rows, constants, idx,
+      [&](OpBuilder &rb, Location rl, Value i, Value p, Value col0,
+          Value panel) {
         // Rows past M read the zero padding of q and the parameters of the
         // last real row; their results are sliced away.
         SmallVector<Value> clamped;
@@ -477,7 +462,7 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                                         ArrayRef<int64_t>{r % lanes})));
         // The f32 accumulators: registers (loop-carried vectors), or the
         // output tile itself, zeroed first.
-        Value tile = rArgs[0];
+        Value tile = panel;
         SmallVector<Value> facc;
         if (inMemory) {
           for (int64_t r = 0; r < rows; ++r)
@@ -801,10 +786,8 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                                          bias, row, col0, v, lanes, idx);
           }
         }
-        scf::YieldOp::create(rb, rl, tile);
+        return tile;
       });
-  return finishInt4Kernel(b, loc, forall, rowLoop.getResult(0), shared,
-                          panelOffsets, panelSizes, c.m, c.n, mp, np);
 }
 
 struct QlowAArch64Int4MatmulPass

@@ -262,25 +262,10 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
   Value bias = c.op.getBias();
   SmallVector<bool> inBounds = {true};
 
-  auto forall = scf::ForallOp::create(
-      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(panels)}, ValueRange{out},
-      std::nullopt);
-  constants.setInsertionPoint(forall);
-  OpBuilder pb = OpBuilder::atBlockBegin(forall.getBody());
-  Value p = forall.getInductionVars()[0];
-  Value shared = forall.getRegionIterArgs()[0];
-  Value col0 = arith::MulIOp::create(pb, loc, p, idx(cols));
-  SmallVector<OpFoldResult> panelOffsets = {pb.getIndexAttr(0), col0};
-  SmallVector<OpFoldResult> panelSizes = {pb.getIndexAttr(mp),
-                                          pb.getIndexAttr(cols)};
-  SmallVector<OpFoldResult> unitStrides = {pb.getIndexAttr(1),
-                                           pb.getIndexAttr(1)};
-  Value panel = tensor::ExtractSliceOp::create(
-      pb, loc, RankedTensorType::get({mp, cols}, f32), shared, panelOffsets,
-      panelSizes, unitStrides);
-  auto rowLoop = scf::ForOp::create(
-      pb, loc, idx(0), idx(mp), idx(rows), ValueRange{panel},
-      [&](OpBuilder &rb, Location rl, Value i, ValueRange rArgs) {
+  return buildInt4KernelScaffold(
+      b, loc, out, panels, cols, c.m, c.n, mp, rows, constants, idx,
+      [&](OpBuilder &rb, Location rl, Value i, Value p, Value col0,
+          Value panel) {
         // Rows past M read the zero padding of q and the parameters of the
         // last real row; their results are sliced away.
         SmallVector<Value> clamped;
@@ -296,7 +281,7 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                                         ValueRange{clamped[r]})));
         // The f32 accumulators: registers (loop-carried vectors), or the
         // output tile itself, zeroed first.
-        Value tile = rArgs[0];
+        Value tile = panel;
         SmallVector<Value> facc;
         if (inMemory) {
           for (int64_t r = 0; r < rows; ++r)
@@ -532,10 +517,8 @@ Value buildInt4Kernel(OpBuilder &b, Location loc, Int4Matmul &c,
                 bias, row, col0, v, lanes, idx);
           }
         }
-        scf::YieldOp::create(rb, rl, tile);
+        return tile;
       });
-  return finishInt4Kernel(b, loc, forall, rowLoop.getResult(0), shared,
-                          panelOffsets, panelSizes, c.m, c.n, mp, np);
 }
 
 struct QlowX86Int4MatmulPass
