@@ -132,7 +132,26 @@ Value buildReduction(OpBuilder &b, Location loc, ValueRange inputs,
 }
 
 Value toF64(OpBuilder &b, Location loc, Value v) {
+  if (v.getType().isF64())
+    return v; // A parameter widened at compile time (widenConstant).
   return arith::ExtFOp::create(b, loc, b.getF64Type(), v);
+}
+
+/// A constant f32 parameter tensor (gamma, beta) as the f64 constant of the
+/// same values (exact), so that the normalization, which computes in f64,
+/// reads it as it is instead of widening each element again in every row.
+/// Anything else is returned unchanged.
+Value widenConstant(OpBuilder &b, Location loc, Value v) {
+  DenseFPElementsAttr attr;
+  if (!v || !matchPattern(v, m_Constant(&attr)) ||
+      !attr.getElementType().isF32())
+    return v;
+  SmallVector<double> values;
+  for (const APFloat &value : attr.getValues<APFloat>())
+    values.push_back(value.convertToFloat());
+  auto type = RankedTensorType::get(attr.getType().getShape(), b.getF64Type());
+  return arith::ConstantOp::create(
+      b, loc, DenseFPElementsAttr::get(type, ArrayRef<double>(values)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -404,10 +423,10 @@ Value buildLayerNorm(OpBuilder &b, Location loc, Value x, Value gamma,
       });
   Value rstd = buildInverseRoot(b, loc, squares, d, epsilon);
 
-  SmallVector<Value> inputs = {x, mean, rstd, gamma};
+  SmallVector<Value> inputs = {x, mean, rstd, widenConstant(b, loc, gamma)};
   SmallVector<AffineMap> maps = {identity, row, row, feature};
   if (beta) {
-    inputs.push_back(beta);
+    inputs.push_back(widenConstant(b, loc, beta));
     maps.push_back(feature);
   }
   return buildMap(b, loc, inputs, maps, shape, f32,
@@ -450,7 +469,8 @@ Value buildRmsNorm(OpBuilder &b, Location loc, Value x, Value gamma,
                      });
   Value rinv = buildInverseRoot(b, loc, squares, shape.back(), epsilon);
   return buildMap(
-      b, loc, ValueRange{x, rinv, gamma}, {identity, row, feature}, shape, f32,
+      b, loc, ValueRange{x, rinv, widenConstant(b, loc, gamma)},
+      {identity, row, feature}, shape, f32,
       [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
         Value y = arith::MulFOp::create(
             nb, l, arith::MulFOp::create(nb, l, toF64(nb, l, args[0]), args[1]),

@@ -262,6 +262,39 @@ func.func @layer_norm_no_beta(%x: tensor<9xf32>, %g: tensor<9xf32>) -> tensor<9x
 
 // -----
 
+// Constant gamma and beta are widened to f64 at compile time (exactly): the
+// normalization reads them as they are, without an extf per element and row.
+// CHECK-LABEL: func.func @layer_norm_constant_parameters
+// CHECK-DAG: %[[G:.+]] = arith.constant dense<[1.250000e+00, 5.000000e-01, -2.000000e+00]> : tensor<3xf64>
+// CHECK-DAG: %[[B:.+]] = arith.constant dense<[1.250000e-01, 0.000000e+00, 3.000000e+00]> : tensor<3xf64>
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%{{.+}}, %{{.+}}, %{{.+}}, %[[G]], %[[B]] : tensor<2x3xf32>, tensor<2xf64>, tensor<2xf64>, tensor<3xf64>, tensor<3xf64>)
+// CHECK: ^bb0(%[[XV:.+]]: f32, %[[MV:.+]]: f64, %[[RV:.+]]: f64, %[[GV:.+]]: f64, %[[BV:.+]]: f64, %{{.+}}: f32):
+// CHECK: %[[XD:.+]] = arith.extf %[[XV]] : f32 to f64
+// CHECK: %[[CENTERED:.+]] = arith.subf %[[XD]], %[[MV]] : f64
+// CHECK: %[[SCALED:.+]] = arith.mulf %[[CENTERED]], %[[RV]] : f64
+// CHECK: %[[Y:.+]] = arith.mulf %[[SCALED]], %[[GV]] : f64
+// CHECK-NEXT: arith.addf %[[Y]], %[[BV]] : f64
+// rms_norm's gamma too.
+// CHECK-LABEL: func.func @rms_norm_constant_gamma
+// CHECK: %[[G:.+]] = arith.constant dense<[2.000000e+00, 2.500000e-01, 1.000000e+00]> : tensor<3xf64>
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%{{.+}}, %{{.+}}, %[[G]] : tensor<2x3xf32>, tensor<2xf64>, tensor<3xf64>)
+func.func @layer_norm_constant_parameters(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %g = arith.constant dense<[1.25, 0.5, -2.0]> : tensor<3xf32>
+  %b = arith.constant dense<[0.125, 0.0, 3.0]> : tensor<3xf32>
+  %y = qlow.layer_norm %x, %g, %b : (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+func.func @rms_norm_constant_gamma(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %g = arith.constant dense<[2.0, 0.25, 1.0]> : tensor<3xf32>
+  %y = qlow.rms_norm %x, %g : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
 // rms_norm in f64: sum of squares, 1 / sqrt(ms + eps), (x * rinv) * gamma.
 // A rank-3 input is normalized as its [rows, D] matrix.
 // CHECK-LABEL: func.func @rms_norm
