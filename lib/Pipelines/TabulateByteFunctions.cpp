@@ -193,6 +193,58 @@ LogicalResult foldOnConstants(Operation *op, ArrayRef<Attribute> operands,
   return failure();
 }
 
+/// The folded value of a scratch function `(byte) -> byte` for every bit
+/// pattern of its argument, after the pipeline's polynomial approximations
+/// are applied to it (as they will be to the generic's code).
+FailureOr<SmallVector<APInt>> tabulateScratch(func::FuncOp func,
+                                              std::string &reason) {
+  MLIRContext *ctx = func.getContext();
+  {
+    RewritePatternSet patterns(ctx);
+    qlow::populateQlowApproximateMathPatterns(patterns);
+    GreedyRewriteConfig config;
+    config.enableFolding(false);
+    config.enableConstantCSE(false);
+    if (failed(applyPatternsGreedily(func, std::move(patterns), config))) {
+      reason = "the approximations did not converge";
+      return failure();
+    }
+  }
+  Block *entry = &func.getBody().front();
+  Type inType = entry->getArgument(0).getType();
+  unsigned inBits = inType.getIntOrFloatBitWidth();
+  unsigned outBits =
+      func.getFunctionType().getResult(0).getIntOrFloatBitWidth();
+  SmallVector<APInt> table;
+  table.reserve(size_t(1) << inBits);
+  for (uint64_t pattern = 0; pattern < (uint64_t(1) << inBits); ++pattern) {
+    DenseMap<Value, Attribute> known;
+    known[entry->getArgument(0)] =
+        IntegerAttr::get(inType, APInt(inBits, pattern));
+    for (Operation &inner : entry->without_terminator()) {
+      SmallVector<Attribute> operands;
+      for (Value v : inner.getOperands())
+        operands.push_back(known.lookup(v));
+      SmallVector<Attribute> results;
+      if (failed(foldOnConstants(&inner, operands, results, known))) {
+        reason =
+            ("'" + inner.getName().getStringRef() + "' does not fold").str();
+        return failure();
+      }
+      for (auto [value, attr] : llvm::zip_equal(inner.getResults(), results))
+        known[value] = attr;
+    }
+    auto r = dyn_cast_or_null<IntegerAttr>(
+        known.lookup(entry->getTerminator()->getOperand(0)));
+    if (!r || r.getValue().getBitWidth() != outBits) {
+      reason = "the result did not fold to an integer";
+      return failure();
+    }
+    table.push_back(r.getValue());
+  }
+  return table;
+}
+
 /// The generic's result for every bit pattern of the varying input (entry
 /// `i` for the pattern `i`), computed as compiled code computes it; failure
 /// where some op of the body does not fold.
@@ -232,50 +284,166 @@ FailureOr<SmallVector<APInt>> evaluateTable(const ByteFunction &f,
   for (Operation &inner : body.without_terminator())
     b.clone(inner, mapping);
   func::ReturnOp::create(b, loc, mapping.lookup(yield.getOperand(0)));
-  {
-    RewritePatternSet patterns(ctx);
-    qlow::populateQlowApproximateMathPatterns(patterns);
-    // Rewrites only: folding here would use the folders' arithmetic before
-    // the approximations are in place.
-    GreedyRewriteConfig config;
-    config.enableFolding(false);
-    config.enableConstantCSE(false);
-    if (failed(applyPatternsGreedily(func, std::move(patterns), config))) {
-      reason = "the approximations did not converge";
-      return failure();
-    }
-  }
+  return tabulateScratch(func, reason);
+}
 
-  unsigned inBits = inType.getIntOrFloatBitWidth();
-  unsigned outBits = outType.getIntOrFloatBitWidth();
-  SmallVector<APInt> table;
-  table.reserve(size_t(1) << inBits);
-  for (uint64_t pattern = 0; pattern < (uint64_t(1) << inBits); ++pattern) {
-    DenseMap<Value, Attribute> known;
-    known[entry->getArgument(0)] =
-        IntegerAttr::get(inType, APInt(inBits, pattern));
-    for (Operation &inner : entry->without_terminator()) {
-      SmallVector<Attribute> operands;
-      for (Value v : inner.getOperands())
-        operands.push_back(known.lookup(v));
-      SmallVector<Attribute> results;
-      if (failed(foldOnConstants(&inner, operands, results, known))) {
-        reason =
-            ("'" + inner.getName().getStringRef() + "' does not fold").str();
-        return failure();
-      }
-      for (auto [value, attr] : llvm::zip_equal(inner.getResults(), results))
-        known[value] = attr;
-    }
-    auto result = dyn_cast_or_null<IntegerAttr>(
-        known.lookup(entry->getTerminator()->getOperand(0)));
-    if (!result || result.getValue().getBitWidth() != outBits) {
-      reason = "the result did not fold to an integer";
+/// A byte value computed in a generic's body from which the rest of the body
+/// (up to the yielded result) is a function of it alone: the requantization
+/// that an epilogue fused after its matmul's (attention's Q * K^T scores
+/// rounded to u8, then multiplied by a quantized constant and rounded
+/// again), which the whole-generic form cannot take (its input is the i32
+/// accumulator).
+struct ByteSuffix {
+  linalg::GenericOp op;
+  /// The cut: a byte integer the body computes.
+  Value cut;
+  /// The ops after the cut that compute the result from it, in body order.
+  SmallVector<Operation *> ops;
+  /// Values the suffix reads besides the cut and its own results: constants
+  /// (ops in the body or above, or block arguments constant at every point).
+  DenseMap<Value, TypedAttr> constants;
+};
+
+/// The first byte value of `op`'s body whose suffix is a function of it
+/// alone, with float work in the suffix (else it is no cheaper as a table).
+FailureOr<ByteSuffix> matchByteSuffix(linalg::GenericOp op,
+                                      std::string &reason) {
+  if (op.getNumDpsInits() != 1 || op->getNumResults() != 1 ||
+      !op.hasPureTensorSemantics() ||
+      op.getNumLoops() != op.getNumParallelLoops() ||
+      !isByteInteger(
+          getElementTypeOrSelf(op.getDpsInitOperand(0)->get().getType())) ||
+      !op.getMatchingBlockArgument(op.getDpsInitOperand(0)).use_empty()) {
+    reason = "not an elementwise generic with a byte result";
+    return failure();
+  }
+  Block &body = op.getRegion().front();
+  Value result = body.getTerminator()->getOperand(0);
+  for (Operation &inner : body.without_terminator()) {
+    if (inner.getNumRegions() != 0 || !isPure(&inner) ||
+        isa<linalg::IndexOp>(inner)) {
+      reason = "the body has an op with regions, side effects or indices";
       return failure();
     }
-    table.push_back(result.getValue());
   }
-  return table;
+  // The constant a value holds at every point, if any.
+  auto constantOf = [&](Value v) -> TypedAttr {
+    if (auto arg = dyn_cast<BlockArgument>(v)) {
+      if (arg.getOwner() != &body)
+        return nullptr;
+      OpOperand *operand = op.getMatchingOpOperand(arg);
+      return op.isDpsInput(operand) ? constantAtEveryPoint(op, *operand)
+                                    : nullptr;
+    }
+    Attribute attr;
+    if (matchPattern(v, m_Constant(&attr)))
+      return dyn_cast<TypedAttr>(attr);
+    return nullptr;
+  };
+  for (Operation &def : body.without_terminator()) {
+    // A byte or a nibble: a comparison's i1 would make a 2-entry table, no
+    // cheaper than the select it feeds.
+    if (def.getNumResults() != 1 ||
+        !isByteInteger(def.getResult(0).getType()) ||
+        def.getResult(0).getType().getIntOrFloatBitWidth() < 4)
+      continue;
+    Value cut = def.getResult(0);
+    if (cut == result)
+      break; // Nothing after it.
+    // The backward slice of the result, stopped at the cut: every other
+    // leaf must be a constant.
+    ByteSuffix s;
+    s.op = op;
+    s.cut = cut;
+    llvm::SmallPtrSet<Operation *, 16> inSuffix;
+    SmallVector<Value> worklist = {result};
+    bool ok = true, hasFloat = false;
+    llvm::DenseSet<Value> seen;
+    while (ok && !worklist.empty()) {
+      Value v = worklist.pop_back_val();
+      if (v == cut || !seen.insert(v).second)
+        continue;
+      if (TypedAttr constant = constantOf(v)) {
+        s.constants[v] = constant;
+        continue;
+      }
+      Operation *producer = v.getDefiningOp();
+      if (!producer || producer->getBlock() != &body ||
+          !producer->isBeforeInBlock(body.getTerminator()) ||
+          !def.isBeforeInBlock(producer)) {
+        ok = false; // Another varying value, or one computed before the cut.
+        break;
+      }
+      if (inSuffix.insert(producer).second) {
+        hasFloat |= llvm::any_of(producer->getResultTypes(),
+                                 [](Type t) { return isa<FloatType>(t); });
+        llvm::append_range(worklist, producer->getOperands());
+      }
+    }
+    // Worth a lookup (an extension, an index cast and the lookup itself):
+    // float work and more ops than that.
+    if (!ok || !hasFloat || inSuffix.size() < 4)
+      continue;
+    for (Operation &inner : body.without_terminator())
+      if (inSuffix.contains(&inner))
+        s.ops.push_back(&inner);
+    return s;
+  }
+  reason = "no byte value in the body of which the result is a function";
+  return failure();
+}
+
+/// The suffix's result for every bit pattern of the cut.
+FailureOr<SmallVector<APInt>> evaluateSuffixTable(const ByteSuffix &s,
+                                                  std::string &reason) {
+  linalg::GenericOp op = s.op;
+  MLIRContext *ctx = op.getContext();
+  Location loc = op.getLoc();
+  Block &body = op.getRegion().front();
+  Value result = body.getTerminator()->getOperand(0);
+  OwningOpRef<ModuleOp> scratch = ModuleOp::create(loc);
+  OpBuilder b(ctx);
+  b.setInsertionPointToEnd(scratch->getBody());
+  auto func = func::FuncOp::create(
+      b, loc, "byte_suffix",
+      b.getFunctionType({s.cut.getType()}, {result.getType()}));
+  Block *entry = func.addEntryBlock();
+  b.setInsertionPointToEnd(entry);
+  IRMapping mapping;
+  mapping.map(s.cut, entry->getArgument(0));
+  for (auto [value, attr] : s.constants)
+    mapping.map(value, arith::ConstantOp::create(b, loc, attr));
+  for (Operation *inner : s.ops)
+    b.clone(*inner, mapping);
+  func::ReturnOp::create(b, loc, mapping.lookup(result));
+  return tabulateScratch(func, reason);
+}
+
+/// Replaces the suffix by a lookup: `table[zext(cut)]` yielded instead.
+void replaceSuffixByTable(const ByteSuffix &s, ArrayRef<APInt> table,
+                          RewriterBase &rewriter) {
+  linalg::GenericOp op = s.op;
+  Location loc = op.getLoc();
+  Block &body = op.getRegion().front();
+  Operation *yield = body.getTerminator();
+  rewriter.setInsertionPoint(op);
+  auto tableType = RankedTensorType::get({static_cast<int64_t>(table.size())},
+                                         yield->getOperand(0).getType());
+  Value tableValue = arith::ConstantOp::create(
+      rewriter, loc, DenseElementsAttr::get(tableType, table));
+  rewriter.setInsertionPoint(yield);
+  Value index =
+      arith::ExtUIOp::create(rewriter, loc, rewriter.getI32Type(), s.cut);
+  index =
+      arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), index);
+  Value looked =
+      tensor::ExtractOp::create(rewriter, loc, tableValue, ValueRange{index});
+  rewriter.modifyOpInPlace(yield, [&] { yield->setOperand(0, looked); });
+  // The suffix is dead now (its ops were read by the result only, or by
+  // each other): erased last to first.
+  for (Operation *inner : llvm::reverse(s.ops))
+    if (inner->use_empty())
+      rewriter.eraseOp(inner);
 }
 
 /// Replaces the generic by a lookup: `table[zext(varying)]`.
@@ -322,6 +490,19 @@ struct QlowTabulateByteFunctionsPass
       if (succeeded(f))
         table = evaluateTable(*f, reason);
       if (failed(table)) {
+        // A function of a byte the body computes (the generic's tail)?
+        std::string suffixReason;
+        FailureOr<ByteSuffix> suffix = matchByteSuffix(op, suffixReason);
+        FailureOr<SmallVector<APInt>> suffixTable = failure();
+        if (succeeded(suffix))
+          suffixTable = evaluateSuffixTable(*suffix, suffixReason);
+        if (succeeded(suffixTable)) {
+          if (report)
+            op.emitRemark() << "tabulated its tail after a byte value: "
+                            << suffixTable->size() << " entries";
+          replaceSuffixByTable(*suffix, *suffixTable, rewriter);
+          continue;
+        }
         LLVM_DEBUG(llvm::dbgs() << DEBUG_TYPE ": not tabulated (" << reason
                                 << "): " << op.getLoc() << "\n");
         if (report)

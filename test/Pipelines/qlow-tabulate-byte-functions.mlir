@@ -8,6 +8,12 @@
 // RUN: qlow-run %S/Inputs/gelu_qdq_chain.mlir --input %t/x.npy --opt-level 2 --output-dir %t/table
 // RUN: %python %S/../e2e/compare_exact.py %t/plain %t/table | FileCheck %s --check-prefix=SAME
 // RUN: qlow-opt %S/Inputs/gelu_qdq_chain.mlir --qlow-cpu-pipeline="opt-level=2" --mlir-print-ir-after=qlow-tabulate-byte-functions -o /dev/null 2>&1 | FileCheck %s --check-prefix=PIPE
+// The tail of attention scores' requantization in the act x act kernel's
+// epilogue: the same outputs with and without its table.
+// RUN: qlow-run %S/Inputs/requantized_scores.mlir --random-inputs --seed 3 --opt-level 0 --output-dir %t/scores-plain
+// RUN: qlow-run %S/Inputs/requantized_scores.mlir --random-inputs --seed 3 --opt-level 2 --output-dir %t/scores-table
+// RUN: %python %S/../e2e/compare_exact.py %t/scores-plain %t/scores-table | FileCheck %s --check-prefix=SAME
+// RUN: qlow-opt %S/Inputs/requantized_scores.mlir --qlow-cpu-pipeline="opt-level=2" --mlir-print-ir-after=qlow-tabulate-byte-functions -o /dev/null 2>&1 | FileCheck %s --check-prefix=PIPE
 // SAME: 1 of 1 outputs identical
 // PIPE: IR Dump After QlowTabulateByteFunctionsPass
 // PIPE: arith.constant dense<{{.+}}> : tensor<256xi8>
@@ -226,4 +232,85 @@ func.func @no_folder(%x: tensor<4xi8>) -> tensor<4xi8> {
     linalg.yield %i : i8
   } -> tensor<4xi8>
   return %r : tensor<4xi8>
+}
+
+// -----
+
+// A requantization fused after its matmul's (the attention scores of a QDQ
+// graph: Q * K^T rounded to u8, then multiplied by a quantized constant and
+// rounded again) reads the i32 accumulators, so the generic is not a function
+// of a byte; its tail after the first rounding is, and becomes the lookup.
+// CHECK-LABEL: func.func @requantized_tail
+// CHECK-SAME: (%[[ACC:.+]]: tensor<2x16xi32>)
+// CHECK: %[[T:.+]] = arith.constant dense<{{.+}}> : tensor<256xi8>
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[ACC]] : tensor<2x16xi32>)
+// CHECK: arith.sitofp %{{.+}} : i32 to f32
+// CHECK: math.roundeven
+// CHECK: %[[B:.+]] = arith.trunci %{{.+}} : i32 to i8
+// CHECK-NEXT: %[[W:.+]] = arith.extui %[[B]] : i8 to i32
+// CHECK-NEXT: %[[I:.+]] = arith.index_cast %[[W]] : i32 to index
+// CHECK-NEXT: %[[V:.+]] = tensor.extract %[[T]][%[[I]]] : tensor<256xi8>
+// CHECK-NEXT: linalg.yield %[[V]] : i8
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @requantized_tail(%acc: tensor<2x16xi32>) -> tensor<2x16xi8> {
+  %e = tensor.empty() : tensor<2x16xi8>
+  %s0 = arith.constant 0.326 : f32
+  %s1 = arith.constant 0.125 : f32
+  %lo = arith.constant -133.0 : f32
+  %hi = arith.constant 122.0 : f32
+  %z = arith.constant 133 : i32
+  %c255 = arith.constant 255 : i32
+  // expected-remark @below {{tabulated its tail after a byte value: 256 entries}}
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%acc : tensor<2x16xi32>) outs(%e : tensor<2x16xi8>) {
+  ^bb0(%a: i32, %o: i8):
+    %f = arith.sitofp %a : i32 to f32
+    %m = arith.mulf %f, %s0 : f32
+    %c = arith.maximumf %m, %lo : f32
+    %d = arith.minimumf %c, %hi : f32
+    %n = math.roundeven %d : f32
+    %i = arith.fptosi %n : f32 to i32
+    %q = arith.addi %i, %z : i32
+    %b = arith.trunci %q : i32 to i8
+    %u = arith.extui %b : i8 to i32
+    %v = arith.subi %u, %z : i32
+    %w = arith.muli %v, %c255 : i32
+    %g = arith.sitofp %w : i32 to f32
+    %h = arith.mulf %g, %s1 : f32
+    %k = arith.maximumf %h, %lo : f32
+    %l = arith.minimumf %k, %hi : f32
+    %p = math.roundeven %l : f32
+    %t = arith.fptosi %p : f32 to i32
+    %x = arith.addi %t, %z : i32
+    %y = arith.trunci %x : i32 to i8
+    linalg.yield %y : i8
+  } -> tensor<2x16xi8>
+  return %r : tensor<2x16xi8>
+}
+
+// -----
+
+// A tail that reads another varying value (a per-column offset) is not a
+// function of the byte: no table.
+// CHECK-LABEL: func.func @tail_reads_another_input
+// CHECK-NOT: tensor.extract
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#col = affine_map<(d0, d1) -> (d1)>
+func.func @tail_reads_another_input(%acc: tensor<2x4xi32>, %off: tensor<4xf32>) -> tensor<2x4xi8> {
+  %e = tensor.empty() : tensor<2x4xi8>
+  %s0 = arith.constant 0.326 : f32
+  // expected-remark @below {{not tabulated: the varying input is not an integer of at most 8 bits}}
+  %r = linalg.generic {indexing_maps = [#id, #col, #id], iterator_types = ["parallel", "parallel"]} ins(%acc, %off : tensor<2x4xi32>, tensor<4xf32>) outs(%e : tensor<2x4xi8>) {
+  ^bb0(%a: i32, %c: f32, %o: i8):
+    %f = arith.sitofp %a : i32 to f32
+    %m = arith.mulf %f, %s0 : f32
+    %i = arith.fptosi %m : f32 to i8
+    %g = arith.sitofp %i : i8 to f32
+    %h = arith.addf %g, %c : f32
+    %k = arith.mulf %h, %s0 : f32
+    %l = math.roundeven %k : f32
+    %y = arith.fptosi %l : f32 to i8
+    linalg.yield %y : i8
+  } -> tensor<2x4xi8>
+  return %r : tensor<2x4xi8>
 }

@@ -181,11 +181,23 @@ def QlowTabulateByteFunctionsPass
         linalg.yield %v : i8
     } -> tensor<128x3072xi8>
     ```
+
+    A generic that is not such a function may end with one: an epilogue
+    fused after its matmul's requantization reads the i32 accumulators, and
+    a QDQ graph's attention scores are then rounded to u8, multiplied by a
+    quantized constant (the 1 / sqrt(D) Mul) and rounded again. Where the
+    body computes a value of 4 to 8 bits from which the result is computed
+    with constants only (through float work, in at least 4 ops), that tail
+    is tabulated the same way: the body yields `table[zext(byte)]` instead,
+    and the int8 kernels apply the lookup in registers
+    (test/Pipelines/Inputs/requantized_scores.mlir runs both forms on the
+    same inputs).
   }];
   let options = [
     Option<"report", "report", "bool", /*default=*/"false",
-           "Emit a remark on every generic tabulated, and on every one that "
-           "matches but whose body does not fold (with the op)">,
+           "Emit a remark on every generic tabulated (whole, or its tail "
+           "after a byte value), and on every one that matches but whose "
+           "body does not fold (with the op)">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect",
