@@ -202,6 +202,8 @@ FailureOr<SmallVector<APInt>> tabulateScratch(func::FuncOp func,
   {
     RewritePatternSet patterns(ctx);
     qlow::populateQlowApproximateMathPatterns(patterns);
+    // Rewrites only: folding here would use the folders' arithmetic before
+    // the approximations are in place.
     GreedyRewriteConfig config;
     config.enableFolding(false);
     config.enableConstantCSE(false);
