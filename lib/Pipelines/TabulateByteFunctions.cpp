@@ -421,6 +421,24 @@ FailureOr<SmallVector<APInt>> evaluateSuffixTable(const ByteSuffix &s,
   return tabulateScratch(func, reason);
 }
 
+/// The table as a 1-D constant of `element`s, built at `b`'s insertion point
+/// (outside the generic: the kernels' epilogues look up tables defined
+/// above them).
+Value buildTableConstant(OpBuilder &b, Location loc, ArrayRef<APInt> table,
+                         Type element) {
+  auto type =
+      RankedTensorType::get({static_cast<int64_t>(table.size())}, element);
+  return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, table));
+}
+
+/// `table[zext(byte)]`, with i32 indices: the form the kernels' gathers read
+/// (vpgatherdd).
+Value buildTableLookup(OpBuilder &b, Location loc, Value table, Value byte) {
+  Value index = arith::ExtUIOp::create(b, loc, b.getI32Type(), byte);
+  index = arith::IndexCastOp::create(b, loc, b.getIndexType(), index);
+  return tensor::ExtractOp::create(b, loc, table, ValueRange{index});
+}
+
 /// Replaces the suffix by a lookup: `table[zext(cut)]` yielded instead.
 void replaceSuffixByTable(const ByteSuffix &s, ArrayRef<APInt> table,
                           RewriterBase &rewriter) {
@@ -429,17 +447,10 @@ void replaceSuffixByTable(const ByteSuffix &s, ArrayRef<APInt> table,
   Block &body = op.getRegion().front();
   Operation *yield = body.getTerminator();
   rewriter.setInsertionPoint(op);
-  auto tableType = RankedTensorType::get({static_cast<int64_t>(table.size())},
-                                         yield->getOperand(0).getType());
-  Value tableValue = arith::ConstantOp::create(
-      rewriter, loc, DenseElementsAttr::get(tableType, table));
+  Value tableValue =
+      buildTableConstant(rewriter, loc, table, yield->getOperand(0).getType());
   rewriter.setInsertionPoint(yield);
-  Value index =
-      arith::ExtUIOp::create(rewriter, loc, rewriter.getI32Type(), s.cut);
-  index =
-      arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), index);
-  Value looked =
-      tensor::ExtractOp::create(rewriter, loc, tableValue, ValueRange{index});
+  Value looked = buildTableLookup(rewriter, loc, tableValue, s.cut);
   rewriter.modifyOpInPlace(yield, [&] { yield->setOperand(0, looked); });
   // The suffix is dead now (its ops were read by the result only, or by
   // each other): erased last to first.
@@ -454,24 +465,17 @@ void replaceByTable(const ByteFunction &f, ArrayRef<APInt> table,
   linalg::GenericOp op = f.op;
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
-  Type outType = getElementTypeOrSelf(op.getDpsInitOperand(0)->get().getType());
-  auto tableType =
-      RankedTensorType::get({static_cast<int64_t>(table.size())}, outType);
-  Value tableValue = arith::ConstantOp::create(
-      rewriter, loc, DenseElementsAttr::get(tableType, table));
   OpOperand *init = op.getDpsInitOperand(0);
+  Value tableValue = buildTableConstant(
+      rewriter, loc, table, getElementTypeOrSelf(init->get().getType()));
   SmallVector<AffineMap> maps = {op.getMatchingIndexingMap(f.varyingOperand),
                                  op.getMatchingIndexingMap(init)};
   auto lookup = linalg::GenericOp::create(
       rewriter, loc, op->getResultTypes(), ValueRange{f.varying},
       ValueRange{init->get()}, maps, op.getIteratorTypesArray(),
       [&](OpBuilder &b, Location l, ValueRange args) {
-        // i32 indices: the form the kernels' gathers read (vpgatherdd).
-        Value index = arith::ExtUIOp::create(b, l, b.getI32Type(), args[0]);
-        index = arith::IndexCastOp::create(b, l, b.getIndexType(), index);
         linalg::YieldOp::create(b, l,
-                                ValueRange{tensor::ExtractOp::create(
-                                    b, l, tableValue, ValueRange{index})});
+                                buildTableLookup(b, l, tableValue, args[0]));
       });
   rewriter.replaceOp(op, lookup->getResults());
 }

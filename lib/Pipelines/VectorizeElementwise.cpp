@@ -511,13 +511,10 @@ struct FoldTransferReadOfSingleElementWrite
       return failure();
     // Every lane of the read is that element: each of its dimensions is a
     // broadcast or of size 1 (in bounds, being the written element's).
-    AffineMap map = read.getPermutationMap();
-    for (auto [dim, expr] : llvm::enumerate(map.getResults())) {
-      if (read.isBroadcastDim(dim))
-        continue;
-      if (read.getVectorType().getDimSize(dim) != 1)
+    for (unsigned dim = 0, e = read.getVectorType().getRank(); dim < e; ++dim)
+      if (!read.isBroadcastDim(dim) &&
+          read.getVectorType().getDimSize(dim) != 1)
         return failure();
-    }
     Value element = vector::ExtractOp::create(
         rewriter, read.getLoc(), write.getVector(),
         SmallVector<int64_t>(write.getVectorType().getRank(), 0));
