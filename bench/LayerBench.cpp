@@ -607,13 +607,19 @@ struct TimedCalls {
   ArrayRef<ref::Tensor> inputs;
   unsigned repeat = 1;
   double best = 1e30; // Seconds per call.
+  /// The inputs, marshalled once for all batches.
+  std::unique_ptr<mlir::qlow::PreparedCall> call;
 
   /// One call to warm up, and the batch size: at least `minRepeat` calls,
   /// and enough for 20 ms (a decode step's 0.1 ms call or a 1 us kernel
   /// timed 20 times moved by 15% and more between runs).
   LogicalResult prepare(unsigned minRepeat) {
+    auto prepared = module->prepare(*entry, inputs);
+    if (failed(prepared))
+      return failure();
+    call = std::move(*prepared);
     double warmUp = 0.0;
-    if (failed(module->call(*entry, inputs, 1, &warmUp)))
+    if (failed(call->run(1, &warmUp)))
       return failure();
     repeat = std::max<unsigned>(
         minRepeat, static_cast<unsigned>(std::min(
@@ -623,7 +629,7 @@ struct TimedCalls {
   /// One batch.
   LogicalResult batch() {
     double perCall = 0.0;
-    if (failed(module->call(*entry, inputs, repeat, &perCall)))
+    if (failed(call->run(repeat, &perCall)))
       return failure();
     best = std::min(best, perCall);
     return success();

@@ -134,22 +134,17 @@ struct MemRefBuffer {
       std::memcpy(data, tensor.f.data(), numElements * sizeof(float));
       return;
     }
-    for (int64_t k = 0; k < numElements; ++k) {
-      uint64_t bits = static_cast<uint64_t>(tensor.i[k]);
-      switch (elementBytes) {
-      case 1:
-        store<uint8_t>(k, bits);
-        break;
-      case 2:
-        store<uint16_t>(k, bits);
-        break;
-      case 4:
-        store<uint32_t>(k, bits);
-        break;
-      default:
-        store<uint64_t>(k, bits);
-        break;
-      }
+    // One loop per width, so that each vectorizes (a decode step's K and V
+    // caches are a million elements).
+    switch (elementBytes) {
+    case 1:
+      return storeAll<uint8_t>(tensor.i.data());
+    case 2:
+      return storeAll<uint16_t>(tensor.i.data());
+    case 4:
+      return storeAll<uint32_t>(tensor.i.data());
+    default:
+      return storeAll<uint64_t>(tensor.i.data());
     }
   }
 
@@ -162,31 +157,27 @@ struct MemRefBuffer {
       return tensor;
     }
     ref::IntType intType = type.intType;
-    for (int64_t k = 0; k < numElements; ++k) {
-      uint64_t bits = 0;
-      switch (elementBytes) {
-      case 1:
-        bits = load<uint8_t>(k);
-        break;
-      case 2:
-        bits = load<uint16_t>(k);
-        break;
-      case 4:
-        bits = load<uint32_t>(k);
-        break;
-      default:
-        bits = load<uint64_t>(k);
-        break;
-      }
-      int64_t value;
-      if (intType.bits == 1)
-        value = static_cast<int64_t>(bits & 1);
-      else if (intType.bits < 64 && intType.isSigned &&
-               ((bits >> (intType.bits - 1)) & 1))
-        value = static_cast<int64_t>(bits | (~uint64_t(0) << intType.bits));
-      else
-        value = static_cast<int64_t>(bits);
-      tensor.i[k] = value;
+    int64_t *into = tensor.i.data();
+    if (intType.bits == 1) {
+      for (int64_t k = 0; k < numElements; ++k)
+        into[k] = static_cast<uint8_t>(data[k]) & 1;
+      return tensor;
+    }
+    // The storage width is the integer's own (8, 16, 32 or 64 bits), so the
+    // C++ type of that width and signedness extends it.
+    switch (elementBytes) {
+    case 1:
+      intType.isSigned ? loadAll<int8_t>(into) : loadAll<uint8_t>(into);
+      break;
+    case 2:
+      intType.isSigned ? loadAll<int16_t>(into) : loadAll<uint16_t>(into);
+      break;
+    case 4:
+      intType.isSigned ? loadAll<int32_t>(into) : loadAll<uint32_t>(into);
+      break;
+    default:
+      loadAll<int64_t>(into);
+      break;
     }
     return tensor;
   }
@@ -199,14 +190,20 @@ struct MemRefBuffer {
   std::vector<int64_t> descriptor;
 
 private:
-  template <typename T> void store(int64_t k, uint64_t bits) {
-    T value = static_cast<T>(bits);
-    std::memcpy(data + k * sizeof(T), &value, sizeof(T));
+  // Element by element through memcpy (the buffer is bytes); both loops
+  // vectorize.
+  template <typename T> void storeAll(const int64_t *values) {
+    for (int64_t k = 0; k < numElements; ++k) {
+      T value = static_cast<T>(static_cast<uint64_t>(values[k]));
+      std::memcpy(data + k * sizeof(T), &value, sizeof(T));
+    }
   }
-  template <typename T> uint64_t load(int64_t k) const {
-    T value;
-    std::memcpy(&value, data + k * sizeof(T), sizeof(T));
-    return value;
+  template <typename T> void loadAll(int64_t *into) const {
+    for (int64_t k = 0; k < numElements; ++k) {
+      T value;
+      std::memcpy(&value, data + k * sizeof(T), sizeof(T));
+      into[k] = static_cast<int64_t>(value);
+    }
   }
 };
 } // namespace
@@ -405,10 +402,29 @@ CompiledModule::largeConstantMappings() const {
 // Calls
 //===----------------------------------------------------------------------===//
 
-FailureOr<SmallVector<ref::Tensor>>
-CompiledModule::call(const EntrySignature &entry, ArrayRef<ref::Tensor> inputs,
-                     unsigned repeat, double *secondsPerCall) {
+/// What a prepared call holds: the entry, its function, and the buffers and
+/// descriptors of its inputs and results (inputs first).
+struct PreparedCall::State {
+  EntrySignature entry;
+  void (*function)(void **) = nullptr;
+  std::vector<MemRefBuffer> buffers;
+  /// The wrapper takes a pointer to each descriptor; the packed entry point
+  /// takes a pointer to each of those arguments.
+  SmallVector<void *> descriptors, arguments;
+};
+
+PreparedCall::PreparedCall(CompiledModule &module, std::unique_ptr<State> state)
+    : module(module), state(std::move(state)) {}
+
+PreparedCall::~PreparedCall() = default;
+
+FailureOr<std::unique_ptr<PreparedCall>>
+CompiledModule::prepare(const EntrySignature &entry,
+                        ArrayRef<ref::Tensor> inputs) {
   Location loc = locationOf(entry, context);
+  if (!engine)
+    return emitError(loc) << "cannot call '" << entry.name
+                          << "': the module's compiled code crashed before";
   if (inputs.size() != entry.inputs.size())
     return emitError(loc) << "'" << entry.name << "' takes "
                           << entry.inputs.size() << " inputs, but "
@@ -419,48 +435,70 @@ CompiledModule::call(const EntrySignature &entry, ArrayRef<ref::Tensor> inputs,
                           << "': " << llvm::toString(function.takeError());
 
   // Inputs, then one caller-allocated out-parameter per result.
-  std::vector<MemRefBuffer> buffers;
-  buffers.reserve(entry.inputs.size() + entry.results.size());
+  auto state = std::make_unique<PreparedCall::State>();
+  state->entry = entry;
+  state->function = *function;
+  state->buffers.reserve(entry.inputs.size() + entry.results.size());
   for (auto [type, input] : llvm::zip(entry.inputs, inputs)) {
     if (input.type.shape != type.shape || input.type.kind != type.kind)
       return emitError(loc)
              << "input of type " << input.type.str() << " given for an "
              << "argument of type " << type.str();
-    buffers.emplace_back(type);
-    buffers.back().write(input);
+    state->buffers.emplace_back(type);
+    state->buffers.back().write(input);
   }
   for (const ref::TensorType &type : entry.results)
-    buffers.emplace_back(type);
+    state->buffers.emplace_back(type);
+  for (MemRefBuffer &buffer : state->buffers)
+    state->descriptors.push_back(buffer.descriptor.data());
+  for (void *&descriptor : state->descriptors)
+    state->arguments.push_back(&descriptor);
+  return std::unique_ptr<PreparedCall>(
+      new PreparedCall(*this, std::move(state)));
+}
 
-  // The wrapper takes a pointer to each descriptor; the packed entry point
-  // takes a pointer to each of those arguments.
-  SmallVector<void *> descriptors, arguments;
-  for (MemRefBuffer &buffer : buffers)
-    descriptors.push_back(buffer.descriptor.data());
-  for (void *&descriptor : descriptors)
-    arguments.push_back(&descriptor);
-
+LogicalResult PreparedCall::run(unsigned repeat, double *secondsPerCall) {
+  const EntrySignature &entry = state->entry;
+  Location loc = locationOf(entry, module.context);
+  if (!module.engine)
+    return emitError(loc) << "cannot call '" << entry.name
+                          << "': the module's compiled code crashed before";
   double seconds = 0.0;
   llvm::CrashRecoveryContext recovery;
   bool completed = recovery.RunSafely([&]() {
     auto start = std::chrono::steady_clock::now();
     for (unsigned r = 0; r < std::max(1u, repeat); ++r)
-      (*function)(arguments.data());
+      state->function(state->arguments.data());
     seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count();
   });
   if (!completed) {
-    (void)engine.release();
-    (void)sectionMapper.release();
+    // The crashed code's state (locks, its buffer cache) cannot be trusted:
+    // the engine and its sections are abandoned, not destroyed.
+    (void)module.engine.release();
+    (void)module.sectionMapper.release();
     return emitError(loc) << "the compiled code of '" << entry.name
                           << "' crashed";
   }
   if (secondsPerCall)
     *secondsPerCall = seconds / std::max(1u, repeat);
+  return success();
+}
 
+SmallVector<ref::Tensor> PreparedCall::results() const {
+  const EntrySignature &entry = state->entry;
   SmallVector<ref::Tensor> results;
   for (auto [k, type] : llvm::enumerate(entry.results))
-    results.push_back(buffers[entry.inputs.size() + k].read(type));
+    results.push_back(state->buffers[entry.inputs.size() + k].read(type));
   return results;
+}
+
+FailureOr<SmallVector<ref::Tensor>>
+CompiledModule::call(const EntrySignature &entry, ArrayRef<ref::Tensor> inputs,
+                     unsigned repeat, double *secondsPerCall) {
+  auto prepared = prepare(entry, inputs);
+  if (failed(prepared) || failed((*prepared)->run(repeat, secondsPerCall)))
+    return failure();
+  return (*prepared)->results();
 }

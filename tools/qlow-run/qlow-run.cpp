@@ -411,15 +411,17 @@ static LogicalResult runCompiled(ModuleOp module,
   if (auto *report = mlir::qlow::CompileProgress::get())
     report->finish();
   for (auto [run, signature] : llvm::zip(runs, signatures)) {
-    auto results =
-        (*compiled)->call(signature, run.args, repeat, &run.secondsPerRun);
-    if (failed(results))
+    // The inputs are marshalled once: the calls below run on the same
+    // buffers, so a --repeat loop costs the calls alone.
+    auto prepared = (*compiled)->prepare(signature, run.args);
+    if (failed(prepared) ||
+        failed((*prepared)->run(repeat, &run.secondsPerRun)))
       return failure();
-    run.results = std::move(*results);
+    run.results = (*prepared)->results();
     // With --repeat, also time calls one by one for the minimum and median.
     for (unsigned r = 0; repeat > 1 && r < repeat; ++r) {
       double seconds = 0.0;
-      if (failed((*compiled)->call(signature, run.args, 1, &seconds)))
+      if (failed((*prepared)->run(1, &seconds)))
         return failure();
       run.callSeconds.push_back(seconds);
     }

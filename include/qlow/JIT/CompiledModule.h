@@ -45,6 +45,36 @@ struct EntrySignature {
 /// cannot cross the boundary (dynamic shapes, i4 storage, ...).
 FailureOr<EntrySignature> getEntrySignature(func::FuncOp func);
 
+class CompiledModule;
+
+/// An entry's inputs, marshalled once into the buffers that compiled code
+/// takes, for calls that repeat on the same inputs (latency loops, benchmarks):
+/// each run then costs the call alone. The runs share the buffers: an entry
+/// that updates an argument in place (a KV cache marked writable) sees the
+/// previous run's update. Made by CompiledModule::prepare; it must not
+/// outlive that module.
+class PreparedCall {
+public:
+  ~PreparedCall();
+
+  /// Calls the entry `repeat` times (at least once). When `secondsPerCall` is
+  /// given it receives the mean time of one call. A crash of the compiled
+  /// code is reported, not propagated; the module cannot be called after it.
+  LogicalResult run(unsigned repeat = 1, double *secondsPerCall = nullptr);
+
+  /// The results of the last run, as reference tensors.
+  SmallVector<ref::Tensor> results() const;
+
+  struct State;
+
+private:
+  friend class CompiledModule;
+  PreparedCall(CompiledModule &module, std::unique_ptr<State> state);
+
+  CompiledModule &module;
+  std::unique_ptr<State> state;
+};
+
 /// A module lowered by qlow-cpu-pipeline and JIT-compiled for this machine.
 class CompiledModule {
 public:
@@ -73,11 +103,17 @@ public:
                                            unsigned repeat = 1,
                                            double *secondsPerCall = nullptr);
 
+  /// Marshals `inputs` (one tensor of each input type) for calls of `entry`
+  /// (see PreparedCall). Wrong input types are diagnosed here.
+  FailureOr<std::unique_ptr<PreparedCall>>
+  prepare(const EntrySignature &entry, ArrayRef<ref::Tensor> inputs);
+
   /// The mappings of the read-only sections that were given 2 MB pages
   /// (empty when none was, or huge pages are off or unsupported).
   std::vector<HugePageSectionMapper::Mapping> largeConstantMappings() const;
 
 private:
+  friend class PreparedCall;
   CompiledModule() = default;
 
   MLIRContext *context = nullptr;
