@@ -116,6 +116,15 @@ const char *typeName(int t) {
 /// of dimensions that overflow, are errors rather than undefined behaviour.
 constexpr int64_t kMaxElements = int64_t(1) << 40;
 
+/// Constant folding at import (shape computations, ConstantOfShape, Range,
+/// the data-movement ops on constants) may create at most this many elements
+/// in all, plus kFoldElementsPerInitializerElement per element of the
+/// model's initializers (their reshapes and casts). Without a budget a model
+/// of a few hundred bytes could ask for terabytes: ConstantOfShape of [2^20,
+/// 1] plus one of [1, 2^20] broadcasts to 2^40 elements.
+constexpr int64_t kFoldElements = int64_t(1) << 26;
+constexpr int64_t kFoldElementsPerInitializerElement = 4;
+
 /// The number of elements of `shape`, or -1 when a dimension is negative or
 /// the count exceeds kMaxElements.
 int64_t elementCount(ArrayRef<int64_t> shape) {
@@ -260,6 +269,8 @@ private:
   const onnx::NodeProto *node = nullptr;
   int64_t opset = 13;
   llvm::StringMap<Val> values;
+  /// Elements that constant folding may still create (see kFoldElements).
+  int64_t foldBudget = kFoldElements;
 
   //===--- diagnostics ---===//
 
@@ -304,11 +315,30 @@ private:
   FailureOr<std::shared_ptr<Const>> constInput(int i);
   FailureOr<SmallVector<int64_t>> shapeOfInput(int i);
   void define(int i, Value v) { values[node->output(i)] = tensorVal(v); }
-  void defineConst(int i, Const c) {
+  /// Fails, naming the limit, when folding a constant of `count` elements
+  /// (-1: too large to count) would exceed what folding may still create.
+  LogicalResult checkFoldSize(int64_t count) {
+    if (count >= 0 && count <= foldBudget)
+      return success();
+    return error() << "folding this constant would create "
+                   << (count < 0 ? std::string("more than 2^40")
+                                 : std::to_string(count))
+                   << " elements, beyond the " << foldBudget
+                   << " that constant folding may still create (2^26 in all, "
+                      "plus "
+                   << kFoldElementsPerInitializerElement
+                   << " per element of the initializers)";
+  }
+  /// Defines output `i` as the folded constant `c`, charged to the budget.
+  LogicalResult defineConst(int i, Const c) {
+    if (failed(checkFoldSize(c.size())))
+      return failure();
+    foldBudget -= c.size();
     Val v;
     v.kind = Val::Constant;
     v.cst = std::make_shared<Const>(std::move(c));
     values[node->output(i)] = v;
+    return success();
   }
 
   //===--- attributes ---===//
@@ -874,7 +904,8 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
     for (int64_t i = start; i < end; ++i)
       c.ints.push_back((*shape)[i]);
     c.shape = {int64_t(c.ints.size())};
-    defineConst(0, std::move(c));
+    if (failed(defineConst(0, std::move(c))))
+      return failure();
     folded = true;
     return success();
   }
@@ -901,7 +932,8 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
       return error() << "only value, value_float(s) and value_int(s) "
                         "constants are supported";
     }
-    defineConst(0, std::move(c));
+    if (failed(defineConst(0, std::move(c))))
+      return failure();
     folded = true;
     return success();
   }
@@ -923,13 +955,14 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
     for (int64_t d : c.shape)
       if (d < 0)
         return error() << "negative dimension " << d;
-    if (c.size() < 0 || c.size() > (int64_t(1) << 26))
-      return error() << "the constant is too large to fold";
+    if (failed(checkFoldSize(c.size())))
+      return failure();
     if (c.isFloat())
       c.fps.assign(c.size(), c.fps[0]);
     else
       c.ints.assign(c.size(), c.ints[0]);
-    defineConst(0, std::move(c));
+    if (failed(defineConst(0, std::move(c))))
+      return failure();
     folded = true;
     return success();
   }
@@ -977,6 +1010,8 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
   out.dtype = x.dtype;
   auto gatherTo = [&](ArrayRef<int64_t> shape,
                       function_ref<int64_t(ArrayRef<int64_t>)> src) {
+    if (failed(checkFoldSize(elementCount(shape))))
+      return failure();
     out.shape.assign(shape.begin(), shape.end());
     forEachIndex(shape, [&](ArrayRef<int64_t> idx, int64_t) {
       int64_t s = src(idx);
@@ -985,6 +1020,7 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
       else
         out.ints.push_back(x.ints[s]);
     });
+    return success();
   };
   auto xs = stridesOf(x.shape);
 
@@ -1028,21 +1064,22 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
       if (v < -x.shape[axis] || v >= x.shape[axis])
         return error() << "index " << v << " is out of range [0, "
                        << x.shape[axis] << ")";
-    gatherTo(shape, [&](ArrayRef<int64_t> idx) {
-      int64_t flat = 0;
-      for (int64_t d = 0; d < axis; ++d)
-        flat += idx[d] * xs[d];
-      int64_t ii = 0;
-      for (size_t d = 0; d < ind.shape.size(); ++d)
-        ii += idx[axis + d] * is[d];
-      int64_t k = ind.ints[ii];
-      if (k < 0)
-        k += x.shape[axis];
-      flat += k * xs[axis];
-      for (int64_t d = axis + 1; d < rank; ++d)
-        flat += idx[d + ind.shape.size() - 1] * xs[d];
-      return flat;
-    });
+    if (failed(gatherTo(shape, [&](ArrayRef<int64_t> idx) {
+          int64_t flat = 0;
+          for (int64_t d = 0; d < axis; ++d)
+            flat += idx[d] * xs[d];
+          int64_t ii = 0;
+          for (size_t d = 0; d < ind.shape.size(); ++d)
+            ii += idx[axis + d] * is[d];
+          int64_t k = ind.ints[ii];
+          if (k < 0)
+            k += x.shape[axis];
+          flat += k * xs[axis];
+          for (int64_t d = axis + 1; d < rank; ++d)
+            flat += idx[d + ind.shape.size() - 1] * xs[d];
+          return flat;
+        })))
+      return failure();
   } else if (op == "Concat") {
     int64_t rank = x.shape.size();
     int64_t axis = attrInt("axis", 0);
@@ -1053,8 +1090,15 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
     for (auto &c : ArrayRef(in).take_front(node->input_size())) {
       if (!c || c->shape.size() != size_t(rank) || c->dtype != x.dtype)
         return error() << "inputs must have the same rank and type";
+      for (int64_t d = 0; d < rank; ++d)
+        if (d != axis && c->shape[d] != x.shape[d])
+          return error() << "inputs differ in dimension " << d << " ("
+                         << x.shape[d] << " and " << c->shape[d]
+                         << "), which is not the concatenation axis";
       out.shape[axis] += c->shape[axis];
     }
+    if (failed(checkFoldSize(elementCount(out.shape))))
+      return failure();
     int64_t outer = 1;
     for (int64_t d = 0; d < axis; ++d)
       outer *= x.shape[d];
@@ -1094,12 +1138,13 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
       steps[a] = step;
       sizes[a] = stridedCount(s, e, step);
     }
-    gatherTo(sizes, [&](ArrayRef<int64_t> idx) {
-      int64_t flat = 0;
-      for (int64_t d = 0; d < rank; ++d)
-        flat += (starts[d] + idx[d] * steps[d]) * xs[d];
-      return flat;
-    });
+    if (failed(gatherTo(sizes, [&](ArrayRef<int64_t> idx) {
+          int64_t flat = 0;
+          for (int64_t d = 0; d < rank; ++d)
+            flat += (starts[d] + idx[d] * steps[d]) * xs[d];
+          return flat;
+        })))
+      return failure();
   } else if (op == "Trilu") {
     auto diagonal = triluDiagonal(in[1].get());
     if (failed(diagonal))
@@ -1130,8 +1175,8 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
     __int128 span = __int128(limit) - start;
     __int128 count = delta > 0 ? (span + delta - 1) / delta
                                : (span + delta + 1) / delta;
-    if (count > (int64_t(1) << 26))
-      return error() << "the range is too large to fold";
+    if (failed(checkFoldSize(count > kMaxElements ? -1 : int64_t(count))))
+      return failure();
     int64_t n = std::max<int64_t>(0, int64_t(count));
     for (int64_t i = 0; i < n; ++i)
       out.ints.push_back(start + i * delta);
@@ -1150,6 +1195,8 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
       shape = broadcastShapes(*shape, in[2]->shape);
     if (!shape)
       return error() << "shapes do not broadcast";
+    if (failed(checkFoldSize(elementCount(*shape))))
+      return failure();
     out.dtype = in[1]->dtype;
     out.shape = *shape;
     if (in[1]->isFloat() != in[2]->isFloat())
@@ -1173,6 +1220,8 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
     auto shape = broadcastShapes(x.shape, y.shape);
     if (!shape)
       return error() << "shapes do not broadcast";
+    if (failed(checkFoldSize(elementCount(*shape))))
+      return failure();
     out.shape = *shape;
     bool compare = op == "Equal" || op == "Less" || op == "Greater";
     if (compare)
@@ -1205,7 +1254,8 @@ LogicalResult Importer::foldShapeOp(StringRef op, bool &folded) {
       return error() << "integer overflow or division by zero in a shape "
                         "computation";
   }
-  defineConst(0, std::move(out));
+  if (failed(defineConst(0, std::move(out))))
+    return failure();
   folded = true;
   return success();
 }
@@ -1829,8 +1879,7 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
     if ((*v)->cst) {
       Const c = *(*v)->cst;
       c.shape = out;
-      defineConst(0, std::move(c));
-      return success();
+      return defineConst(0, std::move(c));
     }
     auto x = tensorInput(0);
     if (failed(x))
@@ -1878,8 +1927,7 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
         else
           out.ints.push_back(c.ints[flat]);
       });
-      defineConst(0, std::move(out));
-      return success();
+      return defineConst(0, std::move(out));
     }
     auto x = tensorInput(0);
     if (failed(x))
@@ -3710,6 +3758,11 @@ LogicalResult Importer::importGraph(const onnx::GraphProto &graph,
     Const c;
     if (failed(readTensor(init, c)))
       return failure();
+    // Folding may reshape and cast the initializers (a model's weights).
+    int64_t extra = 0;
+    if (!__builtin_mul_overflow(c.size(), kFoldElementsPerInitializerElement,
+                                &extra))
+      foldBudget = std::min(kMaxElements, foldBudget + extra);
     Val v;
     v.kind = Val::Constant;
     v.cst = std::make_shared<Const>(std::move(c));

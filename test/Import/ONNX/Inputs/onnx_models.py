@@ -925,6 +925,43 @@ def concat_mismatch(seed, rank):
                  [vi("y", None)])
 
 
+def concat_sizes_const(seed):
+    """concat-sizes on constants, which the importer folds: it used to copy
+    the inputs by their element counts alone and read past the smaller one
+    (found while checking the folding budget)."""
+    n = helper.make_node
+    return model([n("Concat", ["a", "b"], ["c"], name="cat", axis=0),
+                  n("Cast", ["c"], ["cf"], name="cast", to=F),
+                  n("Add", ["x", "cf"], ["y"], name="add")],
+                 [vi("x", [1])], [vi("y", None)],
+                 [init("a", np.arange(10, dtype=np.int64).reshape(2, 5)),
+                  init("b", np.arange(6, dtype=np.int64).reshape(2, 3))])
+
+
+def fold_bomb(seed, op):
+    """A model of a few hundred bytes whose constant folding would create
+    2^40 elements: ConstantOfShape [2^20, 1] plus ConstantOfShape [1, 2^20]
+    (op "Add"), or a Gather of 2^20 indices from rows of 2^20 (op "Gather").
+    The importer used to run out of memory on them."""
+    n = helper.make_node
+    big = 1 << 20
+    # Ones to add; zeros as the Gather's indices.
+    fill = numpy_helper.from_array(np.array([int(op == "Add")], np.int64))
+    nodes = [n("ConstantOfShape", ["s1"], ["a"], name="rows", value=fill),
+             n("ConstantOfShape", ["s2"], ["b"], name="columns", value=fill)]
+    if op == "Add":
+        shapes = [[big, 1], [1, big]]
+        nodes.append(n("Add", ["a", "b"], ["c"], name="bomb"))
+    else:
+        shapes = [[big], [1, big]]
+        nodes.append(n("Gather", ["b", "a"], ["c"], name="bomb", axis=0))
+    nodes += [n("Cast", ["c"], ["cf"], name="cast", to=F),
+              n("Add", ["x", "cf"], ["y"], name="add")]
+    return model(nodes, [vi("x", [1])], [vi("y", None)],
+                 [init("s1", np.array(shapes[0], np.int64)),
+                  init("s2", np.array(shapes[1], np.int64))])
+
+
 def missing_input(seed):
     return model([helper.make_node("Relu", ["nowhere"], ["y"], name="relu")],
                  [vi("x", [2])], [vi("y", [2])])
@@ -989,6 +1026,9 @@ MODELS = {
     "gather-empty-indices": gather_empty_indices,
     "concat-rank": lambda seed: concat_mismatch(seed, rank=True),
     "concat-sizes": lambda seed: concat_mismatch(seed, rank=False),
+    "concat-sizes-const": concat_sizes_const,
+    "fold-bomb-add": lambda seed: fold_bomb(seed, "Add"),
+    "fold-bomb-gather": lambda seed: fold_bomb(seed, "Gather"),
     "matmul-nbits-bits": matmul_nbits_bits,
     "blocked-dq": blocked_dq,
     "blocked-dq-table": blocked_dq_table,
