@@ -31,12 +31,14 @@
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/bit.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -594,8 +596,26 @@ Value Importer::materialize(const Const &c) {
     attr = DenseElementsAttr::get(type, ArrayRef<float>(f));
   } else if (c.dtype == kDouble) {
     attr = DenseElementsAttr::get(type, ArrayRef<double>(c.fps));
+  } else if (unsigned bits = elt.getIntOrFloatBitWidth();
+             bits % 8 == 0 &&
+             llvm::endianness::native == llvm::endianness::little) {
+    // The raw buffer's format: each value's low bytes, little-endian (this
+    // host's order). One element stands for a splat. An APInt per element,
+    // as below, takes 16 bytes or more each: gigabytes for a model's weights.
+    size_t bytes = bits / 8;
+    bool splat = !c.ints.empty() &&
+                 std::all_of(c.ints.begin(), c.ints.end(),
+                             [&](int64_t x) { return x == c.ints.front(); });
+    size_t count = splat ? 1 : c.ints.size();
+    std::vector<char> raw(count * bytes);
+    for (size_t i = 0; i < count; ++i) {
+      uint64_t x = uint64_t(c.ints[i]);
+      for (size_t k = 0; k < bytes; ++k)
+        raw[i * bytes + k] = char(x >> (8 * k));
+    }
+    attr = DenseElementsAttr::getFromRawBuffer(type, raw);
   } else {
-    unsigned bits = elt.getIntOrFloatBitWidth();
+    // i1, i4, or a big-endian host (`bits` from the condition above).
     SmallVector<APInt> v;
     v.reserve(c.ints.size());
     for (int64_t x : c.ints)
