@@ -124,7 +124,7 @@ constexpr int64_t kMaxElements = int64_t(1) << 40;
 /// model's initializers (their reshapes and casts). Without a budget a model
 /// of a few hundred bytes could ask for terabytes: ConstantOfShape of [2^20,
 /// 1] plus one of [1, 2^20] broadcasts to 2^40 elements.
-constexpr int64_t kFoldElements = int64_t(1) << 26;
+constexpr int64_t kFoldElements = int64_t(1) << 24;
 constexpr int64_t kFoldElementsPerInitializerElement = 4;
 
 /// The number of elements of `shape`, or -1 when a dimension is negative or
@@ -326,7 +326,7 @@ private:
                    << (count < 0 ? std::string("more than 2^40")
                                  : std::to_string(count))
                    << " elements, beyond the " << foldBudget
-                   << " that constant folding may still create (2^26 in all, "
+                   << " that constant folding may still create (2^24 in all, "
                       "plus "
                    << kFoldElementsPerInitializerElement
                    << " per element of the initializers)";
