@@ -292,14 +292,15 @@ double cosine(ArrayRef<float> a, ArrayRef<float> b) {
 } // namespace
 
 int ::qlow::bench::runOnnxBench(const OnnxBenchOptions &options) {
-  static const char *const known[] = {"encoder_qdq", "decoder_dynamic",
-                                      "mlp_int4", "mlp_int4_qdq", "mlp_int8",
-                                      "encoder_float_qlow"};
+  static const char *const known[] = {
+      "encoder_qdq", "decoder_dynamic",    "mlp_int4",     "mlp_int4_qdq",
+      "mlp_int8",    "encoder_float_qlow", "encoder12_qdq"};
   for (const std::string &model : options.models)
     if (!llvm::is_contained(known, model))
       return benchError("unknown model '" + model +
                         "'; known: encoder_qdq, decoder_dynamic, mlp_int4, "
-                        "mlp_int4_qdq, mlp_int8, encoder_float_qlow");
+                        "mlp_int4_qdq, mlp_int8, encoder_float_qlow, "
+                        "encoder12_qdq");
   for (const std::string &peer : options.peers)
     if (peer != "onnxruntime" && peer != "iree")
       return benchError("unknown peer '" + peer +

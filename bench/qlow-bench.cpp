@@ -209,7 +209,8 @@ static cl::opt<unsigned>
 static cl::list<std::string> onnxModels(
     "models",
     cl::desc("onnx: which models (encoder_qdq, decoder_dynamic, mlp_int4, "
-             "mlp_int4_qdq, mlp_int8, encoder_float_qlow; default all)"),
+             "mlp_int4_qdq, mlp_int8, encoder_float_qlow; default all of "
+             "these; also encoder12_qdq, twelve encoder layers)"),
     cl::CommaSeparated, cl::cat(toolCategory));
 static cl::list<std::string>
     onnxPeers("peers",

@@ -174,6 +174,40 @@ def encoder_float(seed, s=16, d=64, heads=4, ffn=128):
     return model(nodes, [vi("x", [1, s, d])], [vi("y", [1, s, d])], inits)
 
 
+def encoder_stack_float(seed, layers, s=16, d=64, heads=4, ffn=128):
+    """`layers` encoder layers (encoder_float, seeds seed, seed + 1, ...)
+    one after the other, as a whole BERT-style encoder: every tensor of layer
+    i is prefixed with "l<i>_", layer i's output feeds layer i + 1."""
+    from onnx import compose
+    stack = None
+    for i in range(layers):
+        layer = compose.add_prefix(
+            encoder_float(seed + i, s=s, d=d, heads=heads, ffn=ffn),
+            f"l{i}_")
+        if stack is None:
+            stack = layer
+        else:
+            stack = compose.merge_models(
+                stack, layer, io_map=[(stack.graph.output[0].name,
+                                       layer.graph.input[0].name)])
+    # The input and output keep their names, "x" and "y".
+    first, last = stack.graph.input[0].name, stack.graph.output[0].name
+    for node in stack.graph.node:
+        for k, name in enumerate(node.input):
+            if name == first:
+                node.input[k] = "x"
+        for k, name in enumerate(node.output):
+            if name == last:
+                node.output[k] = "y"
+    stack.graph.input[0].name = "x"
+    stack.graph.output[0].name = "y"
+    # merge_models writes its own opset list; keep encoder_float's.
+    del stack.opset_import[:]
+    stack.opset_import.extend([helper.make_opsetid("", OPSET)])
+    stack.ir_version = 8
+    return stack
+
+
 def decoder_mlp_float(seed, s=8, d=64, ffn=128):
     """A Llama-style MLP block: RMSNorm (decomposed), SiLU-gated FFN."""
     r = rng(seed)
@@ -1062,7 +1096,8 @@ def main():
     if a.name == "list":
         print("\n".join(list(MODELS) + ["encoder-qdq", "decoder-dynamic",
                                         "matmul-nbits", "external-data", "qoperator",
-                                        "encoder-qdq-s8", "decoder-layer-dynamic",
+                                        "encoder-qdq-s8", "encoder-stack-qdq",
+                                        "decoder-layer-dynamic",
                                         "decoder-layer-exported-dynamic",
                                         "matmul-nbits-asym",
                                         "matmul-nbits-8",
@@ -1083,6 +1118,9 @@ def main():
                           a.seed)
     elif a.name == "decoder-dynamic":
         quantize_with_ort("dynamic", decoder_mlp_float(a.seed), a.out, a.seed)
+    elif a.name == "encoder-stack-qdq":
+        quantize_with_ort("static", encoder_stack_float(a.seed, 3), a.out,
+                          a.seed)
     elif a.name == "encoder-qdq-s8":
         quantize_with_ort("static-s8", encoder_float(a.seed), a.out, a.seed)
     elif a.name == "qoperator":
