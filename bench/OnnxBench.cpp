@@ -254,19 +254,32 @@ FailureOr<QlowModel> compileModel(MLIRContext &context, StringRef dir,
   return model;
 }
 
+/// Seconds of warm-up calls before timing (at least one call), as
+/// bench/onnx_peers.py's WARM_UP_SECONDS for the peers: the timed calls
+/// should find the CPU, the caches and the threads in their steady state,
+/// not just out of the Python build or the compilation.
+constexpr double kWarmUpSeconds = 0.2;
+
 /// The median time of one call, in ms, over `repeat` calls after a warm-up.
 FailureOr<double> timeQlow(QlowModel &model, unsigned repeat) {
   // The inputs are marshalled once; each call then runs on the same buffers.
   auto prepared = model.compiled->prepare(model.signature, model.inputs);
   if (failed(prepared))
     return failure();
-  std::vector<double> seconds;
-  for (unsigned r = 0; r <= repeat; ++r) {
+  // The first calls warm caches and wake the CPU and the threads.
+  double warmUp = 0.0;
+  do {
     double perCall = 0.0;
     if (failed((*prepared)->run(1, &perCall)))
       return failure();
-    if (r > 0) // The first call warms caches and wakes the threads.
-      seconds.push_back(perCall);
+    warmUp += perCall;
+  } while (warmUp < kWarmUpSeconds);
+  std::vector<double> seconds;
+  for (unsigned r = 0; r < repeat; ++r) {
+    double perCall = 0.0;
+    if (failed((*prepared)->run(1, &perCall)))
+      return failure();
+    seconds.push_back(perCall);
   }
   std::sort(seconds.begin(), seconds.end());
   return 1e3 * seconds[seconds.size() / 2];

@@ -21,7 +21,7 @@
 #       flags are process-wide). Where IREE cannot compile or run the model,
 #       prints why.
 #
-# Each timing is the median of R calls after one warm-up call; each printed
+# Each timing is the median of R calls after 0.2 s of warm-up calls; each printed
 # line is `peer=<p> threads=<t> ms=<median>` or
 # `peer=<p> threads=<t> status=unsupported reason="<first error line>"`.
 #
@@ -132,8 +132,19 @@ def load_feeds(model_path, prefix):
     return model, names, feeds
 
 
+# Warm-up before timing: at least one call and WARM_UP_SECONDS of calls
+# (bench/OnnxBench.cpp warms qlow up the same way), so that the timed calls
+# find the CPU, the caches and the threads in their steady state.
+WARM_UP_SECONDS = 0.2
+
+
 def median_ms(fn, repeat):
-    fn()  # Warm-up: first-call allocations and lazy initialization.
+    # Warm-up: first-call allocations, lazy initialization, and the CPU's
+    # (and the threads') way out of idle.
+    start = time.perf_counter()
+    fn()
+    while time.perf_counter() - start < WARM_UP_SECONDS:
+        fn()
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
