@@ -253,6 +253,32 @@ Val tensorVal(Value v) {
 // The importer
 //===----------------------------------------------------------------------===//
 
+/// p / q on signed integers (truncating, as ONNX's Div), without the traps
+/// of x86's idiv: a zero divisor gives 0 (ONNX leaves it undefined; ONNX
+/// Runtime reports an error, which a compiled library has no channel for),
+/// and MIN / -1 gives MIN (the two's complement wrap). A plain arith.divsi
+/// would stop the caller's process with SIGFPE on either.
+Value safeDivSI(OpBuilder &b, Location loc, Value p, Value q) {
+  Type type = p.getType();
+  unsigned bits = type.getIntOrFloatBitWidth();
+  auto constant = [&](const APInt &v) -> Value {
+    return arith::ConstantOp::create(b, loc, type, b.getIntegerAttr(type, v));
+  };
+  Value zero = constant(APInt(bits, 0));
+  Value one = constant(APInt(bits, 1));
+  Value minusOne = constant(APInt::getAllOnes(bits));
+  Value min = constant(APInt::getSignedMinValue(bits));
+  Value byZero =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, q, zero);
+  Value overflow = arith::AndIOp::create(
+      b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, p, min),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, q, minusOne));
+  Value divisor = arith::SelectOp::create(
+      b, loc, arith::OrIOp::create(b, loc, byZero, overflow), one, q);
+  Value quotient = arith::DivSIOp::create(b, loc, p, divisor);
+  return arith::SelectOp::create(b, loc, byZero, zero, quotient);
+}
+
 class Importer {
 public:
   Importer(MLIRContext *ctx, StringRef path, const OnnxImportOptions &options)
@@ -1379,7 +1405,8 @@ LogicalResult Importer::importFloatOp(StringRef op, bool &handled) {
                     if (name == "Add") return arith::AddIOp::create(nb, l, p, q);
                     if (name == "Sub") return arith::SubIOp::create(nb, l, p, q);
                     if (name == "Mul") return arith::MulIOp::create(nb, l, p, q);
-                    if (name == "Div") return arith::DivSIOp::create(nb, l, p, q);
+                    if (name == "Div")
+                      return safeDivSI(nb, l, p, q);
                     if (name == "Max") return arith::MaxSIOp::create(nb, l, p, q);
                     if (name == "Min") return arith::MinSIOp::create(nb, l, p, q);
                     auto pred = name == "Equal" ? arith::CmpIPredicate::eq

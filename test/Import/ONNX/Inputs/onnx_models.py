@@ -996,6 +996,14 @@ def fold_bomb(seed, op):
                   init("s2", np.array(shapes[1], np.int64))])
 
 
+def integer_div(seed, dtype):
+    """Div of two run-time integer tensors (int32 or int64), the cases that
+    trap in x86's idiv among them: c = a / b."""
+    g = [helper.make_node("Div", ["a", "b"], ["c"], name="div")]
+    return model(g, [vi("a", [6], dtype), vi("b", [6], dtype)],
+                 [vi("c", [6], dtype)])
+
+
 def missing_input(seed):
     return model([helper.make_node("Relu", ["nowhere"], ["y"], name="relu")],
                  [vi("x", [2])], [vi("y", [2])])
@@ -1045,6 +1053,8 @@ MODELS = {
     "matmul-nbits-g-idx": lambda seed: matmul_nbits_bias(seed, g_idx=True),
     "unknown-op": unknown_op,
     "trilu-trig": trilu_trig,
+    "integer-div-32": lambda seed: integer_div(seed, TensorProto.INT32),
+    "integer-div-64": lambda seed: integer_div(seed, TensorProto.INT64),
     "trilu-bad-k": lambda seed: trilu_bad(seed, k_shape=[2]),
     "trilu-rank1": lambda seed: trilu_bad(seed, rank=1),
     "gather-scalar-const": lambda seed: gather_scalar(seed, folded=True),
