@@ -33,6 +33,7 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/bit.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -349,11 +350,13 @@ private:
     if (count >= 0 && count <= foldBudget)
       return success();
     return error() << "folding this constant would create "
-                   << (count < 0 ? std::string("more than 2^40")
-                                 : std::to_string(count))
+                   << (count < 0
+                           ? "more than 2^" +
+                                 std::to_string(llvm::Log2_64(kMaxElements))
+                           : std::to_string(count))
                    << " elements, beyond the " << foldBudget
-                   << " that constant folding may still create (2^24 in all, "
-                      "plus "
+                   << " that constant folding may still create (2^"
+                   << llvm::Log2_64(kFoldElements) << " in all, plus "
                    << kFoldElementsPerInitializerElement
                    << " per element of the initializers)";
   }
