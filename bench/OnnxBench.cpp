@@ -321,10 +321,8 @@ int ::qlow::bench::runOnnxBench(const OnnxBenchOptions &options) {
       "mlp_int8",    "encoder_float_qlow", "encoder12_qdq"};
   for (const std::string &model : options.models)
     if (!llvm::is_contained(known, model))
-      return benchError("unknown model '" + model +
-                        "'; known: encoder_qdq, decoder_dynamic, mlp_int4, "
-                        "mlp_int4_qdq, mlp_int8, encoder_float_qlow, "
-                        "encoder12_qdq");
+      return benchError("unknown model '" + model + "'; known: " +
+                        llvm::join(std::begin(known), std::end(known), ", "));
   for (const std::string &peer : options.peers)
     if (peer != "onnxruntime" && peer != "iree")
       return benchError("unknown peer '" + peer +
@@ -481,10 +479,13 @@ int ::qlow::bench::runOnnxBench(const OnnxBenchOptions &options) {
     llvm::outs().flush();
   }
   if (!allAgree)
-    return benchError("a peer's outputs disagree with qlow's (cosine below " +
-                      (options.minCosine
-                           ? shortNumber(*options.minCosine)
-                           : std::string("0.999; 0.99 for encoder12_qdq")) +
-                      "); its timings are not reported");
+    return benchError(
+        "a peer's outputs disagree with qlow's (cosine below " +
+        (options.minCosine
+             ? shortNumber(*options.minCosine)
+             : shortNumber(defaultMinCosine("")) + "; " +
+                   shortNumber(defaultMinCosine("encoder12_qdq")) +
+                   " for encoder12_qdq") +
+        "); its timings are not reported");
   return 0;
 }
